@@ -1,0 +1,52 @@
+# DTail for Deno. `make` builds bin/, `make test` runs the suite, `make check` adds fmt/lint/types.
+SHELL := /bin/bash
+DENO := $(shell tools/ensure_deno.sh)
+ifeq ($(DENO),)
+$(error could not find or install Deno; see tools/ensure_deno.sh)
+endif
+PROGRAMS := dtail dcat dgrep dmap dtailhealth dserver
+DENO_RUN_FLAGS := --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen
+
+.PHONY: all bin deps system-deps test check fmt lint typecheck bench clean demo
+
+all: bin
+
+deps: deno.lock
+	@$(DENO) install --frozen --quiet
+
+system-deps:
+	@tools/ensure_system_tools.sh
+
+# Launchers into the Deno sources; compiled binaries (see docs/packaging.md) take their place later.
+bin: deps
+	@mkdir -p bin
+	@for p in $(PROGRAMS); do \
+	  printf '#!/bin/sh\nDTAIL_PROGRAM=%s exec "%s" run %s "%s/cli/main.ts" "$$@"\n' \
+	    "$$p" "$(DENO)" "$(DENO_RUN_FLAGS)" "$(CURDIR)" > bin/$$p; \
+	  chmod +x bin/$$p; \
+	done
+	@echo "built bin/: $(PROGRAMS)"
+
+test: bin system-deps
+	$(DENO) test --allow-all --frozen --no-check tests/ core/ cli/
+
+fmt:
+	$(DENO) fmt
+
+lint:
+	$(DENO) lint
+
+typecheck: deps
+	$(DENO) check mod.ts cli/ core/ server/ tests/ bench/
+
+check: bin
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(MAKE) --no-print-directory typecheck
+	$(MAKE) --no-print-directory test
+
+bench: bin system-deps
+	$(DENO) run --allow-all --frozen bench/bench.ts
+
+clean:
+	rm -rf bin bench/data

@@ -1,0 +1,149 @@
+/**
+ * Entry point of every DTail program. The program is chosen by the executable's name (compiled
+ * binaries, symlinks), the DTAIL_PROGRAM variable (bin/ launchers), or a first argument naming
+ * one (`dtail dcat …`).
+ */
+import { ColorNameError } from "../core/color.ts";
+import { ConfigError, loadConfig } from "../core/config.ts";
+import { PatternError } from "../core/matcher.ts";
+import { BufferedOutput, fileSink, OutputClosedError } from "../core/output.ts";
+import { GlobPatternError } from "../core/glob.ts";
+import { buildReadJob, NotBuiltError } from "./client_job.ts";
+import { colorTable } from "./color_table.ts";
+import { type Program, PROGRAMS } from "./flag_table.ts";
+import { Flags, parseFlags, UsageError } from "./flags.ts";
+import { bashCompletion, helpText } from "./help.ts";
+import { exitCodeOf, runServerless } from "./serverless.ts";
+import { versionLine } from "./version.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+function pickProgram(args: string[]): [Program, string[]] {
+  const isProgram = (name: string | undefined): name is Program =>
+    PROGRAMS.includes(name as Program);
+  const exe = Deno.execPath().split("/").pop();
+  if (isProgram(exe)) return [exe, args];
+  const fromEnv = Deno.env.get("DTAIL_PROGRAM");
+  if (isProgram(fromEnv)) return [fromEnv, args];
+  if (isProgram(args[0])) return [args[0], args.slice(1)];
+  return ["dtail", args];
+}
+
+const encoder = new TextEncoder();
+const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+
+export async function main(rawArgs: string[]): Promise<number> {
+  const [program, args] = pickProgram(rawArgs);
+  const out = new BufferedOutput(fileSink(Deno.stdout));
+  const print = (text: string) => {
+    out.string(text);
+    out.flush();
+  };
+  try {
+    const flags = new Flags(parseFlags(program, args));
+    if (flags.parsed.help) {
+      print(helpText(program));
+      return EXIT_OK;
+    }
+    if (flags.bool("version")) {
+      print(versionLine() + "\n");
+      return EXIT_OK;
+    }
+    const completion = flags.str("completion");
+    if (completion !== "") {
+      if (completion !== "bash") throw new UsageError(`no completion for shell ${completion}`);
+      print(bashCompletion(program));
+      return EXIT_OK;
+    }
+    if (program === "dtail" && (flags.bool("colorTable") || flags.bool("wideColorTable"))) {
+      if (!flags.bool("plain")) print(colorTable(flags.bool("wideColorTable")));
+      return EXIT_OK;
+    }
+    if (program === "dtail" && flags.bool("checkHealth")) {
+      stderr("dtail: --checkHealth moved to dtailhealth; run dtailhealth instead");
+      return EXIT_FAILED;
+    }
+    if (program === "dserver") throw new NotBuiltError("the server is not built yet");
+    if (program === "dmap") throw new NotBuiltError("MapReduce is not built yet");
+    if (program === "dtailhealth") return health(flags, print);
+    return await runClient(program, flags, out);
+  } catch (err) {
+    return report(program, err, out);
+  }
+}
+
+function health(flags: Flags, print: (s: string) => void): number {
+  if (flags.str("server") !== "") {
+    throw new NotBuiltError("checking a remote server needs the SSH transport, which is not built yet");
+  }
+  print(
+    "WARNING: All seems fine but the check only run in serverless mode, please specify a remote server via --server hostname:port\n",
+  );
+  return EXIT_FAILED;
+}
+
+async function runClient(program: Program, flags: Flags, out: BufferedOutput): Promise<number> {
+  const config = loadConfig(flags.str("cfg"));
+  const job = buildReadJob(program, flags, config, {
+    noColorEnv: (Deno.env.get("NO_COLOR") ?? "") !== "",
+  });
+  const stop = new AbortController();
+  const stopNow = () => stop.abort();
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  if (job.mode === "tail") {
+    for (const seconds of [flags.int("timeout"), flags.int("shutdownAfter")]) {
+      if (seconds > 0) timers.push(setTimeout(stopNow, seconds * 1000));
+    }
+  }
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+  for (const s of signals) Deno.addSignalListener(s, stopNow);
+  try {
+    const result = await runServerless(job, {
+      out,
+      warn: (message) => {
+        out.flush();
+        stderr(`${program}: ${message}`);
+      },
+      signal: stop.signal,
+    });
+    return exitCodeOf(result);
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    for (const s of signals) Deno.removeSignalListener(s, stopNow);
+  }
+}
+
+function report(program: Program, err: unknown, out: BufferedOutput): number {
+  if (err instanceof OutputClosedError) return EXIT_OK;
+  try {
+    out.flush();
+  } catch {
+    // the output is gone; the message below still goes to stderr
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof UsageError) {
+    stderr(`${program}: ${message} (see ${program} --help)`);
+    return EXIT_USAGE;
+  }
+  if (
+    err instanceof NotBuiltError || err instanceof ConfigError || err instanceof PatternError ||
+    err instanceof ColorNameError || err instanceof GlobPatternError
+  ) {
+    stderr(`${program}: ${message}`);
+    return EXIT_USAGE;
+  }
+  stderr(`${program}: internal error: ${message}`);
+  return EXIT_FAILED;
+}
+
+if (import.meta.main) {
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    const reason = e.reason instanceof Error ? e.reason.message : String(e.reason);
+    stderr(`dtail: internal error: ${reason}`);
+    Deno.exit(EXIT_FAILED);
+  });
+  Deno.exit(await main(Deno.args));
+}

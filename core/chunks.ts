@@ -1,0 +1,60 @@
+/**
+ * Byte-chunk sources: the first stage of every pipeline.
+ *
+ * Contract shared by every stage of `core/`: a yielded `Uint8Array` stays valid only until the
+ * consumer asks for the next one. Sources reuse one big buffer (sync reads into a reused buffer
+ * reach GB/s in Deno; see docs/performance.md), so a stage that keeps bytes for longer copies them.
+ */
+
+export const DEFAULT_CHUNK_SIZE = 1 << 20;
+
+export interface ChunkOptions {
+  /** Size of the (reused) read buffer. */
+  readonly chunkSize?: number;
+  /** Yield a fresh buffer per chunk instead of reusing one (for consumers that keep chunks). */
+  readonly fresh?: boolean;
+}
+
+/** Reads an open file from its current position to EOF. Does not close it. */
+export async function* readFileChunks(
+  file: Deno.FsFile,
+  options: ChunkOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const size = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  let buf = new Uint8Array(size);
+  for (;;) {
+    const n = file.readSync(buf);
+    if (n === null || n === 0) return;
+    yield buf.subarray(0, n);
+    if (options.fresh) buf = new Uint8Array(size);
+  }
+}
+
+/** Reads a stream (stdin, a pipe) to its end with large async reads. */
+export async function* readStreamChunks(
+  reader: { read(p: Uint8Array): Promise<number | null> },
+  options: ChunkOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const size = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  let buf = new Uint8Array(size);
+  for (;;) {
+    const n = await reader.read(buf);
+    if (n === null) return;
+    if (n === 0) continue;
+    yield buf.subarray(0, n);
+    if (options.fresh) buf = new Uint8Array(size);
+  }
+}
+
+/** Puts `first` back in front of the rest of a chunk stream (used after sniffing magic bytes). */
+export async function* prepend(
+  first: Uint8Array,
+  rest: AsyncIterator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  if (first.length > 0) yield first;
+  for (;;) {
+    const r = await rest.next();
+    if (r.done) return;
+    yield r.value;
+  }
+}

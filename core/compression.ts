@@ -1,0 +1,131 @@
+/** Compression detection (by extension and by magic bytes) and streaming decompression. */
+import * as zlib from "node:zlib";
+import { Decompress as FzstdDecompress } from "fzstd";
+
+export type Compression = "none" | "gzip" | "zstd";
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+export function compressionOfName(path: string): Compression {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".gz") || lower.endsWith(".gzip")) return "gzip";
+  if (lower.endsWith(".zst") || lower.endsWith(".zstd")) return "zstd";
+  return "none";
+}
+
+function startsWith(bytes: Uint8Array, magic: number[]): boolean {
+  return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
+}
+
+export function compressionOfBytes(head: Uint8Array): Compression {
+  if (startsWith(head, GZIP_MAGIC)) return "gzip";
+  if (startsWith(head, ZSTD_MAGIC)) return "zstd";
+  return "none";
+}
+
+/**
+ * Decides how to read a source from its name and first bytes. The magic bytes win: a compressed
+ * file without the usual extension is still decompressed. A name that promises compression but
+ * content that lacks the magic is an error (a truncated or mislabelled file), except when empty.
+ */
+export function detectCompression(path: string, head: Uint8Array): Compression {
+  const byBytes = compressionOfBytes(head);
+  if (byBytes !== "none") return byBytes;
+  const byName = compressionOfName(path);
+  if (byName !== "none" && head.length > 0) {
+    throw new CorruptInputError(`${path}: not in ${byName} format`);
+  }
+  return "none";
+}
+
+export class CorruptInputError extends Error {
+  override name = "CorruptInputError";
+}
+
+const OUTPUT_CHUNK = 256 * 1024;
+
+/** True when this runtime's node:zlib decodes zstd natively (Deno ≥ 2.9); fzstd otherwise. */
+export const nativeZstd = typeof (zlib as { createZstdDecompress?: unknown })
+  .createZstdDecompress === "function";
+
+/**
+ * Decompresses a chunk stream. Input chunks are handed to zlib, which may keep them until it has
+ * consumed them, so the input must be a `fresh` chunk stream (see chunks.ts).
+ */
+export function decompress(
+  kind: Exclude<Compression, "none">,
+  input: AsyncIterable<Uint8Array>,
+  name: string,
+  useNative = true,
+): AsyncGenerator<Uint8Array> {
+  if (kind === "zstd" && !(useNative && nativeZstd)) return fzstdStream(input, name);
+  const z = kind === "gzip"
+    ? zlib.createGunzip({ chunkSize: OUTPUT_CHUNK })
+    : (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip })
+      .createZstdDecompress({ chunkSize: OUTPUT_CHUNK });
+  return zlibStream(z, input, kind, name);
+}
+
+async function* zlibStream(
+  z: zlib.Gunzip,
+  input: AsyncIterable<Uint8Array>,
+  kind: string,
+  name: string,
+): AsyncGenerator<Uint8Array> {
+  let feedError: unknown = null;
+  const feed = (async () => {
+    try {
+      for await (const chunk of input) {
+        if (z.destroyed) return;
+        if (!z.write(chunk)) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              z.off("drain", done);
+              z.off("close", done);
+              resolve();
+            };
+            z.on("drain", done);
+            z.on("close", done);
+          });
+        }
+      }
+      if (!z.destroyed) z.end();
+    } catch (err) {
+      feedError = err;
+      z.destroy();
+    }
+  })();
+  try {
+    for await (const out of z as AsyncIterable<Uint8Array>) yield out;
+  } catch (err) {
+    if (feedError) throw feedError;
+    throw new CorruptInputError(`${name}: corrupt ${kind} data (${describe(err)})`);
+  } finally {
+    z.destroy();
+    await feed;
+  }
+  if (feedError) throw feedError;
+}
+
+async function* fzstdStream(
+  input: AsyncIterable<Uint8Array>,
+  name: string,
+): AsyncGenerator<Uint8Array> {
+  const out: Uint8Array[] = [];
+  const d = new FzstdDecompress((chunk) => out.push(chunk));
+  try {
+    for await (const chunk of input) {
+      d.push(chunk);
+      while (out.length > 0) yield out.shift()!;
+    }
+    d.push(new Uint8Array(0), true);
+  } catch (err) {
+    throw new CorruptInputError(`${name}: corrupt zstd data (${describe(err)})`);
+  }
+  while (out.length > 0) yield out.shift()!;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,203 @@
+/**
+ * `dtail.json` (§2): the same keys, defaults and search order as the Go DTail. Keys match
+ * case-insensitively and unknown keys are ignored; a value of the wrong type is an error.
+ */
+import { DEFAULT_TERM_COLORS, type Style, type TermColors } from "./color.ts";
+
+export interface CommonConfig {
+  SSHPort: number;
+  SSHConnectTimeoutMs: number;
+  LogDir: string;
+  Logger: string;
+  LogLevel: string;
+  LogRotation: string;
+  CacheDir: string;
+}
+
+export interface ServerConfig {
+  SSHBindAddress: string;
+  MaxConnections: number;
+  MaxConcurrentCats: number;
+  MaxConcurrentTails: number;
+  MaxLineLength: number;
+  Permissions: { Default: string[]; Users: Record<string, string[]> };
+  MapreduceLogFormat: string;
+  HostKeyFile: string;
+  HostKeyBits: number;
+  AuthKeyEnabled: boolean;
+  AuthKeyTTLSeconds: number;
+  AuthKeyMaxPerUser: number;
+  ReadGlobRetryIntervalMs: number;
+  ReadRetryIntervalMs: number;
+  MaxCommandFrameSize: number;
+  MaxGlobTargets: number;
+  KeyExchanges: string[];
+  Ciphers: string[];
+  MACs: string[];
+}
+
+export interface ClientConfig {
+  TermColorsEnable: boolean;
+  TermColors: TermColors;
+  AuthKeyPath: string;
+  AuthKeyDisable: boolean;
+  LogPayload: boolean;
+}
+
+export interface Config {
+  Common: CommonConfig;
+  Server: ServerConfig;
+  Client: ClientConfig;
+  /** Where the config came from ("" for built-in defaults). */
+  source: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function defaultConfig(env: (name: string) => string | undefined = getEnv): Config {
+  const testMode = env("DTAIL_INTEGRATION_TEST_RUN_MODE") === "yes";
+  return {
+    Common: {
+      SSHPort: 2222,
+      SSHConnectTimeoutMs: 2000,
+      LogDir: "log",
+      Logger: "stdout",
+      LogLevel: "info",
+      LogRotation: "daily",
+      CacheDir: "cache",
+    },
+    Server: {
+      SSHBindAddress: "0.0.0.0",
+      MaxConnections: 10,
+      MaxConcurrentCats: 2,
+      MaxConcurrentTails: 50,
+      MaxLineLength: testMode ? 1024 : 1_048_576,
+      Permissions: { Default: ["^/.*"], Users: {} },
+      MapreduceLogFormat: "default",
+      HostKeyFile: testMode ? "./ssh_host_key" : "./cache/ssh_host_key",
+      HostKeyBits: 4096,
+      AuthKeyEnabled: true,
+      AuthKeyTTLSeconds: 86400,
+      AuthKeyMaxPerUser: 5,
+      ReadGlobRetryIntervalMs: 5000,
+      ReadRetryIntervalMs: 2000,
+      MaxCommandFrameSize: 1_048_576,
+      MaxGlobTargets: 1000,
+      KeyExchanges: [],
+      Ciphers: [],
+      MACs: [],
+    },
+    Client: {
+      TermColorsEnable: true,
+      TermColors: structuredClone(DEFAULT_TERM_COLORS),
+      AuthKeyPath: "",
+      AuthKeyDisable: false,
+      LogPayload: false,
+    },
+    source: "",
+  };
+}
+
+function getEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The config file to load: `--cfg` value, or the first existing file of the §2.1 search. */
+export function findConfigFile(cfgFlag: string, home: string | undefined): string | null {
+  if (cfgFlag.toLowerCase() === "none") return null;
+  if (cfgFlag !== "") return cfgFlag;
+  if (!home) return null;
+  for (const candidate of [`${home}/.config/dtail/dtail.conf`, `${home}/.dtail.conf`]) {
+    try {
+      Deno.statSync(candidate);
+      return candidate;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        throw new ConfigError(`${candidate}: ${(err as Error).message}`);
+      }
+    }
+  }
+  return null;
+}
+
+/** Loads the configuration for a run (`cfgFlag` is the value of `--cfg`). */
+export function loadConfig(cfgFlag: string, env = getEnv): Config {
+  const config = defaultConfig(env);
+  const path = findConfigFile(cfgFlag, env("HOME"));
+  if (path === null) return config;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`cannot read config ${path}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(json)) throw new ConfigError(`config ${path}: top level must be an object`);
+  merge(config as unknown as Record<string, unknown>, json, path, "");
+  if (env("DTAIL_INTEGRATION_TEST_RUN_MODE") === "yes") config.Server.MaxLineLength = 1024;
+  config.source = path;
+  return config;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Copies known keys (matched case-insensitively) from `from` into `into`, checking types. */
+function merge(
+  into: Record<string, unknown>,
+  from: Record<string, unknown>,
+  file: string,
+  at: string,
+): void {
+  const keys = new Map(Object.keys(into).map((k) => [k.toLowerCase(), k]));
+  for (const [rawKey, value] of Object.entries(from)) {
+    const key = keys.get(rawKey.toLowerCase());
+    if (key === undefined || key === "source") continue;
+    const path = at ? `${at}.${key}` : key;
+    const current = into[key];
+    const bad = (want: string) =>
+      new ConfigError(`config ${file}: ${path} must be ${want}, got ${JSON.stringify(value)}`);
+    if (path === "Server.Permissions.Users") {
+      if (!isObject(value)) throw bad("an object of user → rule list");
+      const users: Record<string, string[]> = {};
+      for (const [user, rules] of Object.entries(value)) {
+        if (!isStringArray(rules)) throw bad("an object of user → rule list");
+        users[user] = rules;
+      }
+      into[key] = users;
+    } else if (typeof current === "number") {
+      if (typeof value !== "number" || !Number.isInteger(value)) throw bad("an integer");
+      into[key] = value;
+    } else if (typeof current === "boolean") {
+      if (typeof value !== "boolean") throw bad("true or false");
+      into[key] = value;
+    } else if (typeof current === "string") {
+      if (typeof value !== "string") throw bad("a string");
+      into[key] = value;
+    } else if (Array.isArray(current)) {
+      if (!isStringArray(value)) throw bad("a list of strings");
+      into[key] = value;
+    } else if (isObject(current)) {
+      if (!isObject(value)) throw bad("an object");
+      merge(current, value, file, path);
+    }
+  }
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "string");
+}
+
+export type { Style };

@@ -1,0 +1,239 @@
+/**
+ * The follow stage (`dtail`): yields the bytes appended to a file, losslessly, across rename
+ * rotation, truncation, copy-truncate and delete + re-create (Fix 1).
+ *
+ * A followed path goes through "incarnations" (inodes, or restarts after truncation). Each one is
+ * yielded as its own chunk stream, so a partial last line never glues onto the next file.
+ */
+import { DEFAULT_CHUNK_SIZE } from "./chunks.ts";
+import type { DirectoryWatchers } from "./waker.ts";
+
+export interface FollowOptions {
+  readonly signal: AbortSignal;
+  readonly watchers: DirectoryWatchers;
+  /** Read the file from its start instead of its end (files that appear while following). */
+  readonly fromStart?: boolean;
+  /** Shared by the followers of one glob so that a renamed file is never read twice. */
+  readonly inodes?: InodeRegistry;
+  /** Safety-net poll interval when no event arrives. */
+  readonly pollMs?: number;
+  /** Told when the path is missing and being waited for, or could not be read. */
+  readonly onNotice?: (message: string) => void;
+}
+
+const MARK_SIZE = 64;
+
+/** Yields one chunk stream per incarnation of `path`, until the signal aborts. */
+export async function* followFile(
+  path: string,
+  options: FollowOptions,
+): AsyncGenerator<AsyncGenerator<Uint8Array>> {
+  const { signal } = options;
+  const pollMs = options.pollMs ?? 250;
+  const waker = options.watchers.waker(dirname(path));
+  let fromStart = options.fromStart ?? false;
+  let waitingNoticed = false;
+  try {
+    while (!signal.aborted) {
+      const opened = tryOpen(path);
+      if (opened === null) {
+        if (!waitingNoticed) options.onNotice?.(`${path}: waiting for the file to appear`);
+        waitingNoticed = true;
+        fromStart = true; // whatever appears later is new
+        await waker.wait(pollMs);
+        continue;
+      }
+      waitingNoticed = false;
+      const info = opened.statSync();
+      const key = inodeKey(info);
+      const known = options.inodes?.claim(key);
+      if (known === "busy") {
+        // Another follower still reads this inode (it was renamed to this path): let it finish.
+        opened.close();
+        await waker.wait(pollMs);
+        continue;
+      }
+      const start = known !== undefined && known <= info.size ? known : fromStart ? 0 : info.size;
+      const incarnation = new Incarnation(path, opened, start);
+      fromStart = true;
+      try {
+        while (!signal.aborted && !incarnation.finished) {
+          yield incarnation.chunks(waker, pollMs, signal);
+        }
+      } finally {
+        options.inodes?.release(key, incarnation.offset);
+        incarnation.close();
+      }
+    }
+  } finally {
+    waker.close();
+  }
+}
+
+class Incarnation {
+  readonly #path: string;
+  readonly #file: Deno.FsFile;
+  readonly #ino: number | null;
+  #offset: number;
+  /** The last bytes read before #offset, to notice a truncation hidden by regrowth. */
+  #mark: Uint8Array = new Uint8Array(0);
+  /** Set when the path no longer leads to this inode: drain it and move on. */
+  finished = false;
+
+  constructor(path: string, file: Deno.FsFile, start: number) {
+    this.#path = path;
+    this.#file = file;
+    this.#ino = file.statSync().ino;
+    this.#offset = start;
+    if (this.#offset > 0) this.#mark = this.#readAt(Math.max(0, this.#offset - MARK_SIZE), this.#offset);
+  }
+
+  /**
+   * Bytes of this incarnation until it is replaced (rotation, deletion) or truncated; each
+   * truncation ends the stream so the caller restarts line splitting at offset 0.
+   */
+  async *chunks(
+    waker: { wait(ms: number): Promise<void> },
+    pollMs: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<Uint8Array> {
+    const buf = new Uint8Array(DEFAULT_CHUNK_SIZE);
+    for (;;) {
+      if (this.#truncated()) {
+        this.#offset = 0;
+        this.#mark = new Uint8Array(0);
+        return;
+      }
+      yield* this.#drain(buf);
+      if (this.#replaced()) {
+        yield* this.#drain(buf); // lines written just before the rename
+        this.finished = true;
+        return;
+      }
+      if (signal.aborted) return;
+      await waker.wait(pollMs);
+      if (signal.aborted) {
+        yield* this.#drain(buf); // what was written before the stop was asked for
+        return;
+      }
+    }
+  }
+
+  *#drain(buf: Uint8Array): Generator<Uint8Array> {
+    this.#file.seekSync(this.#offset, Deno.SeekMode.Start);
+    for (;;) {
+      const n = this.#file.readSync(buf);
+      if (n === null || n === 0) return;
+      this.#offset += n;
+      const chunk = buf.subarray(0, n);
+      this.#remember(chunk);
+      yield chunk;
+    }
+  }
+
+  #remember(chunk: Uint8Array): void {
+    if (chunk.length >= MARK_SIZE) {
+      this.#mark = chunk.slice(chunk.length - MARK_SIZE);
+    } else {
+      const joined = new Uint8Array(Math.min(MARK_SIZE, this.#mark.length + chunk.length));
+      const keep = joined.length - chunk.length;
+      joined.set(this.#mark.subarray(this.#mark.length - keep));
+      joined.set(chunk, keep);
+      this.#mark = joined;
+    }
+  }
+
+  #readAt(start: number, end: number): Uint8Array {
+    const out = new Uint8Array(end - start);
+    this.#file.seekSync(start, Deno.SeekMode.Start);
+    let got = 0;
+    while (got < out.length) {
+      const n = this.#file.readSync(out.subarray(got));
+      if (n === null || n === 0) break;
+      got += n;
+    }
+    return out.subarray(0, got);
+  }
+
+  /** Smaller than what we read, or the bytes before our offset changed (truncate + regrow). */
+  #truncated(): boolean {
+    const size = this.#file.statSync().size;
+    if (size < this.#offset) return true;
+    if (this.#mark.length === 0) return false;
+    const now = this.#readAt(this.#offset - this.#mark.length, this.#offset);
+    return !equal(now, this.#mark);
+  }
+
+  /** The path is gone or leads to another inode. */
+  #replaced(): boolean {
+    try {
+      const info = Deno.statSync(this.#path);
+      return this.#ino !== null && info.ino !== this.#ino;
+    } catch {
+      return true;
+    }
+  }
+
+  get offset(): number {
+    return this.#offset;
+  }
+
+  close(): void {
+    try {
+      this.#file.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * Which inodes are being read and how far finished ones were read: with a glob such as
+ * `app.log*`, rotation renames a followed file to a path that newly matches the glob, and that
+ * file must continue where its reader stopped instead of being read again.
+ */
+export class InodeRegistry {
+  readonly #busy = new Set<string>();
+  readonly #finished = new Map<string, number>();
+
+  /** Takes ownership of an inode: "busy" if someone reads it, else the offset read so far. */
+  claim(key: string): number | "busy" | undefined {
+    if (this.#busy.has(key)) return "busy";
+    this.#busy.add(key);
+    return this.#finished.get(key);
+  }
+
+  release(key: string, offset: number): void {
+    this.#busy.delete(key);
+    this.#finished.set(key, offset);
+  }
+}
+
+export function inodeKey(info: Deno.FileInfo): string {
+  return `${info.dev}:${info.ino}`;
+}
+
+function tryOpen(path: string): Deno.FsFile | null {
+  try {
+    const file = Deno.openSync(path, { read: true });
+    if (!file.statSync().isFile) {
+      file.close();
+      return null;
+    }
+    return file;
+  } catch {
+    return null;
+  }
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function dirname(path: string): string {
+  const i = path.lastIndexOf("/");
+  if (i < 0) return ".";
+  return i === 0 ? "/" : path.slice(0, i);
+}

@@ -1,0 +1,137 @@
+/**
+ * The frame stage: renders selected lines as the user sees them (§1.10, §7.7). Serverless mode
+ * renders here directly; the SSH client renders what a server sent with the same functions.
+ */
+import { DEFAULT_TERM_COLORS, Paint, type TermColors } from "./color.ts";
+import { countNewlines } from "./line_batch.ts";
+import type { BufferedOutput } from "./output.ts";
+import type { Selection } from "./select.ts";
+
+export interface FrameOptions {
+  /** Raw lines only (§1.10). */
+  readonly plain: boolean;
+  /** ANSI colors for the labelled format. */
+  readonly color: boolean;
+  /** Short host name shown in `REMOTE|host|…`. */
+  readonly hostname: string;
+  readonly colors?: TermColors;
+}
+
+const NL = 10;
+const encoder = new TextEncoder();
+
+/** The paints of a `REMOTE|…` line, compiled once. */
+export class RemotePaints {
+  readonly remote: Paint;
+  readonly delimiter: Paint;
+  readonly hostname: Paint;
+  readonly statsOk: Paint;
+  readonly statsWarn: Paint;
+  readonly count: Paint;
+  readonly id: Paint;
+  readonly text: Paint;
+  readonly warn: Paint;
+  readonly error: Paint;
+  readonly fatal: Paint;
+  constructor(colors: TermColors = DEFAULT_TERM_COLORS) {
+    const r = colors.Remote;
+    this.remote = new Paint(r.Remote);
+    this.delimiter = new Paint(r.Delimiter);
+    this.hostname = new Paint(r.Hostname);
+    this.statsOk = new Paint(r.StatsOk);
+    this.statsWarn = new Paint(r.StatsWarn);
+    this.count = new Paint(r.Count);
+    this.id = new Paint(r.ID);
+    this.text = new Paint(r.Text);
+    this.warn = new Paint(colors.Common.SeverityWarn);
+    this.error = new Paint(colors.Common.SeverityError);
+    this.fatal = new Paint(colors.Common.SeverityFatal);
+  }
+
+  /** The painted `REMOTE|host|perc|lineno|id|` prefix. */
+  prefix(host: string, perc: string, lineNo: string, id: string): string {
+    const d = this.delimiter.paint("|");
+    const stats = perc === "100" ? this.statsOk : this.statsWarn;
+    return this.remote.paint("REMOTE") + d + this.hostname.paint(host) + d + stats.paint(perc) +
+      d + this.count.paint(lineNo) + d + this.id.paint(id) + d;
+  }
+
+  /** The paint for a line's text: severity colors for WARN/ERROR/FATAL lines. */
+  textPaint(content: Uint8Array): Paint {
+    if (startsWith(content, WARN)) return this.warn;
+    if (startsWith(content, ERROR)) return this.error;
+    if (startsWith(content, FATAL)) return this.fatal;
+    return this.text;
+  }
+}
+
+const WARN = encoder.encode("WARN");
+const ERROR = encoder.encode("ERROR");
+const FATAL = encoder.encode("FATAL");
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Writes selections of one source to a BufferedOutput in the chosen format. */
+export class SelectionPrinter {
+  readonly #out: BufferedOutput;
+  readonly #options: FrameOptions;
+  readonly #paints: RemotePaints | null;
+
+  constructor(out: BufferedOutput, options: FrameOptions) {
+    this.#out = out;
+    this.#options = options;
+    this.#paints = options.plain || !options.color ? null : new RemotePaints(options.colors);
+  }
+
+  print(sel: Selection, sourceId: string): void {
+    if (this.#options.plain) this.#printPlain(sel);
+    else this.#printLabelled(sel, sourceId);
+  }
+
+  #printPlain(sel: Selection): void {
+    const { bytes } = sel.batch;
+    const r = sel.regions;
+    for (let i = 0; i < r.length; i += 2) this.#out.bytes(bytes.subarray(r[i]!, r[i + 1]!));
+    const last = r[r.length - 1];
+    if (last !== undefined && bytes[last - 1] !== NL) this.#out.byte(NL);
+  }
+
+  #printLabelled(sel: Selection, sourceId: string): void {
+    const { batch, regions } = sel;
+    const { bytes } = batch;
+    const out = this.#out;
+    const host = this.#options.hostname;
+    const plainPrefix = `REMOTE|${host}|100|`;
+    const idPart = `|${sourceId}|`;
+    let lineNo = batch.firstLineNo;
+    let counted = 0; // lines before `counted` bytes are numbered
+    for (let i = 0; i < regions.length; i += 2) {
+      const regionEnd = regions[i + 1]!;
+      let start = regions[i]!;
+      lineNo += countNewlines(batch, counted, start);
+      while (start < regionEnd) {
+        const nl = bytes.indexOf(NL, start);
+        const end = nl < 0 || nl >= regionEnd ? regionEnd : nl;
+        const content = bytes.subarray(start, end);
+        const p = this.#paints;
+        if (p === null) {
+          out.string(plainPrefix + lineNo + idPart);
+          out.bytes(content);
+        } else {
+          const paint = p.textPaint(content);
+          out.string(p.prefix(host, "100", String(lineNo), sourceId) + paint.open);
+          out.bytes(content);
+          out.string(paint.close);
+        }
+        out.byte(NL);
+        lineNo++;
+        start = end === regionEnd ? regionEnd : end + 1;
+      }
+      counted = regionEnd;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/** A batch of whole lines: the unit that flows from the line splitter to filters and framers. */
+
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+export class LineBatch {
+  #text: string | undefined;
+
+  /**
+   * @param bytes one or more whole lines; each ends with "\n" except the last line of an input
+   *   that does not end with one.
+   * @param firstLineNo 1-based number of the first line (0 when the pipeline does not number).
+   */
+  constructor(readonly bytes: Uint8Array, readonly firstLineNo: number) {}
+
+  /** The batch decoded as UTF-8 (invalid bytes become U+FFFD), decoded once. */
+  get text(): string {
+    return this.#text ??= decoder.decode(this.bytes);
+  }
+
+  /**
+   * True when every byte decoded to exactly one UTF-16 unit, so text indices are byte offsets.
+   * (A UTF-8 sequence or invalid byte run never decodes to more units than it has bytes, so
+   * equal lengths imply a one-to-one mapping.) Pure ASCII logs always take this fast path.
+   */
+  get byteAligned(): boolean {
+    return this.text.length === this.bytes.length;
+  }
+}
+
+/** Counts "\n" in `bytes[from, to)`, using the decoded text when it maps one-to-one. */
+export function countNewlines(batch: LineBatch, from: number, to: number): number {
+  let n = 0;
+  if (batch.byteAligned) {
+    const t = batch.text;
+    for (let i = t.indexOf("\n", from); i >= 0 && i < to; i = t.indexOf("\n", i + 1)) n++;
+    return n;
+  }
+  const b = batch.bytes;
+  for (let i = b.indexOf(10, from); i >= 0 && i < to; i = b.indexOf(10, i + 1)) n++;
+  return n;
+}

@@ -1,0 +1,159 @@
+/**
+ * Line matchers: a literal fast path and RegExp (§3.5). Both search a whole multi-line text and
+ * report the next matching line, which is how V8 filters fastest (see docs/performance.md).
+ */
+
+export class PatternError extends Error {
+  override name = "PatternError";
+}
+
+export interface Matcher {
+  /** "literal", "regex" or "noop" (matches every line). */
+  readonly kind: "literal" | "regex" | "noop";
+  readonly pattern: string;
+  /**
+   * Finds the first line at or after `from` (a line start) in `text` that matches and returns its
+   * start, or -1. Lines are separated by "\n".
+   */
+  findLine(text: string, from: number): number;
+  /** Tests one line (no "\n" inside). */
+  test(line: string): boolean;
+}
+
+const REGEX_META = /[.+*?^$[\]{}()|\\]/;
+
+/** The client rule of §3.5: "", "." and ".*" match everything. */
+export function isNoopPattern(pattern: string): boolean {
+  return pattern === "" || pattern === "." || pattern === ".*";
+}
+
+/** The §3.5 literal rule: no regex metacharacter at all. */
+export function isLiteralPattern(pattern: string): boolean {
+  return !REGEX_META.test(pattern);
+}
+
+export function compileMatcher(pattern: string, options: { noopAllowed?: boolean } = {}): Matcher {
+  if ((options.noopAllowed ?? true) && isNoopPattern(pattern)) return new NoopMatcher(pattern);
+  if (isLiteralPattern(pattern)) return new LiteralMatcher(pattern);
+  return new RegexMatcher(pattern);
+}
+
+class NoopMatcher implements Matcher {
+  readonly kind = "noop";
+  constructor(readonly pattern: string) {}
+  findLine(text: string, from: number): number {
+    return from < text.length ? from : -1;
+  }
+  test(): boolean {
+    return true;
+  }
+}
+
+class LiteralMatcher implements Matcher {
+  readonly kind = "literal";
+  constructor(readonly pattern: string) {}
+  findLine(text: string, from: number): number {
+    if (this.pattern.includes("\n")) return -1;
+    const i = text.indexOf(this.pattern, from);
+    return i < 0 ? -1 : lineStartOf(text, i);
+  }
+  test(line: string): boolean {
+    return line.includes(this.pattern);
+  }
+}
+
+class RegexMatcher implements Matcher {
+  readonly kind = "regex";
+  readonly #global: RegExp;
+  readonly #single: RegExp;
+
+  constructor(readonly pattern: string) {
+    const { source, flags } = translateRe2(pattern);
+    try {
+      // "m": ^ and $ match at line boundaries, since the text holds many lines.
+      this.#global = new RegExp(source, flags + "gm");
+      this.#single = new RegExp(source, flags + "m");
+    } catch (err) {
+      const why = err instanceof Error ? err.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "") : "";
+      throw new PatternError(`invalid regular expression ${JSON.stringify(pattern)}: ${why}`);
+    }
+  }
+
+  findLine(text: string, from: number): number {
+    const re = this.#global;
+    while (from < text.length) {
+      re.lastIndex = from;
+      const m = re.exec(text);
+      if (m === null) return -1;
+      const start = lineStartOf(text, m.index);
+      let end = text.indexOf("\n", m.index);
+      if (end < 0) end = text.length;
+      // A match that runs past its line (e.g. via \s or [^x]) proves nothing about that line.
+      if (m.index + m[0].length <= end || this.#single.test(text.slice(start, end))) return start;
+      from = end + 1;
+    }
+    return -1;
+  }
+
+  test(line: string): boolean {
+    return this.#single.test(line);
+  }
+}
+
+function lineStartOf(text: string, i: number): number {
+  return i === 0 ? 0 : text.lastIndexOf("\n", i - 1) + 1;
+}
+
+/**
+ * Translates the RE2 (Go regexp) syntax that JavaScript lacks: leading inline flags `(?i)`,
+ * `(?s)`, `(?m)`, `(?U)` is rejected; `(?P<name>` groups; `\A` and `\z`; POSIX classes
+ * `[[:alpha:]]` inside brackets; `\Q…\E` quoting.
+ */
+export function translateRe2(pattern: string): { source: string; flags: string } {
+  let source = pattern;
+  let flags = "";
+  const inline = /^\(\?([a-zA-Z]+)\)/.exec(source);
+  if (inline) {
+    for (const f of inline[1]!) {
+      if (f === "i" || f === "s") flags += f;
+      else if (f !== "m") throw new PatternError(`unsupported regex flag (?${f}) in ${pattern}`);
+    }
+    source = source.slice(inline[0].length);
+  }
+  source = source.replace(/\\Q(.*?)(?:\\E|$)/g, (_, lit: string) => escapeRegex(lit));
+  source = source.replace(/\(\?P</g, "(?<");
+  source = source.replace(/(^|[^\\])((?:\\\\)*)\\A/g, "$1$2^").replace(
+    /(^|[^\\])((?:\\\\)*)\\z/g,
+    "$1$2$",
+  );
+  source = source.replace(/\[:(\^?)([a-z]+):\]/g, (whole, neg: string, name: string) => {
+    const cls = POSIX_CLASSES[name];
+    if (cls === undefined) return whole;
+    return neg ? `&&NEG${cls}` : cls;
+  });
+  if (source.includes("&&NEG")) {
+    throw new PatternError(`negated POSIX classes are not supported: ${pattern}`);
+  }
+  return { source, flags };
+}
+
+const POSIX_CLASSES: Record<string, string> = {
+  alnum: "0-9A-Za-z",
+  alpha: "A-Za-z",
+  ascii: "\\x00-\\x7F",
+  blank: "\\t ",
+  cntrl: "\\x00-\\x1F\\x7F",
+  digit: "0-9",
+  graph: "!-~",
+  lower: "a-z",
+  print: " -~",
+  punct: "!-\\/:-@\\[-`{-~",
+  space: "\\t\\n\\v\\f\\r ",
+  upper: "A-Z",
+  word: "0-9A-Za-z_",
+  xdigit: "0-9A-Fa-f",
+};
+
+export function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&");
+}

@@ -1,0 +1,72 @@
+/** Batched output: lines are gathered into one large buffer and written with few syscalls. */
+
+export type SyncSink = (bytes: Uint8Array) => void;
+
+/** Raised when the reader of our output went away (e.g. `dcat … | head`). */
+export class OutputClosedError extends Error {
+  override name = "OutputClosedError";
+}
+
+const encoder = new TextEncoder();
+
+export class BufferedOutput {
+  #buf: Uint8Array;
+  #len = 0;
+
+  constructor(readonly sink: SyncSink, size = 1 << 20) {
+    this.#buf = new Uint8Array(size);
+  }
+
+  bytes(b: Uint8Array): void {
+    if (b.length > this.#buf.length - this.#len) {
+      this.flush();
+      if (b.length >= this.#buf.length >> 1) {
+        this.sink(b);
+        return;
+      }
+    }
+    this.#buf.set(b, this.#len);
+    this.#len += b.length;
+  }
+
+  string(s: string): void {
+    // encodeInto writes at most 3 bytes per UTF-16 unit.
+    if (s.length * 3 > this.#buf.length - this.#len) {
+      this.flush();
+      if (s.length * 3 > this.#buf.length) {
+        this.sink(encoder.encode(s));
+        return;
+      }
+    }
+    this.#len += encoder.encodeInto(s, this.#buf.subarray(this.#len)).written;
+  }
+
+  byte(b: number): void {
+    if (this.#len === this.#buf.length) this.flush();
+    this.#buf[this.#len++] = b;
+  }
+
+  get pending(): number {
+    return this.#len;
+  }
+
+  flush(): void {
+    if (this.#len === 0) return;
+    const out = this.#buf.subarray(0, this.#len);
+    this.#len = 0;
+    this.sink(out);
+  }
+}
+
+/** A sink writing to a Deno file (stdout, stderr) completely, looping on partial writes. */
+export function fileSink(file: { writeSync(p: Uint8Array): number }): SyncSink {
+  return (bytes) => {
+    let off = 0;
+    try {
+      while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+    } catch (err) {
+      if (err instanceof Deno.errors.BrokenPipe) throw new OutputClosedError("output closed");
+      throw err;
+    }
+  };
+}

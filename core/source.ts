@@ -1,0 +1,86 @@
+/** Opening a source (file or stdin) as a stream of decompressed byte chunks. */
+import { type ChunkOptions, prepend, readFileChunks, readStreamChunks } from "./chunks.ts";
+import { CorruptInputError, decompress, detectCompression } from "./compression.ts";
+
+/** A file that could not be read; `message` names it and says why, in one line. */
+export class SourceError extends Error {
+  override name = "SourceError";
+}
+
+export const STDIN_ID = "-";
+
+/** Opens a regular file for reading, with errors that name it. */
+export function openRegularFile(path: string): Deno.FsFile {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (err) {
+    throw new SourceError(`${path}: ${reason(err)}`);
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = file.statSync();
+  } catch (err) {
+    file.close();
+    throw new SourceError(`${path}: ${reason(err)}`);
+  }
+  if (!info.isFile) {
+    file.close();
+    throw new SourceError(`${path}: ${info.isDirectory ? "is a directory" : "not a regular file"}`);
+  }
+  return file;
+}
+
+/** Decompresses when the name or the first bytes say so; otherwise passes chunks through. */
+export async function* decodeChunks(
+  name: string,
+  open: (options: ChunkOptions) => AsyncGenerator<Uint8Array>,
+  useNativeZstd = true,
+): AsyncGenerator<Uint8Array> {
+  const plain = open({});
+  const first = await plain.next();
+  const head = first.done ? new Uint8Array(0) : first.value;
+  const kind = detectCompression(name, head);
+  if (kind === "none") {
+    yield* prepend(head, plain);
+    return;
+  }
+  // zlib keeps input chunks for a while, so from here on every chunk gets its own buffer.
+  const headCopy = head.slice();
+  await plain.return(undefined);
+  const rest = open({ fresh: true });
+  yield* decompress(kind, prepend(headCopy, rest), name, useNativeZstd);
+}
+
+/** The decompressed content of a regular file. */
+export async function* fileChunks(path: string, useNativeZstd = true): AsyncGenerator<Uint8Array> {
+  const file = openRegularFile(path);
+  try {
+    yield* decodeChunks(path, (o) => readFileChunks(file, o), useNativeZstd);
+  } catch (err) {
+    if (err instanceof CorruptInputError || err instanceof SourceError) throw err;
+    throw new SourceError(`${path}: ${reason(err)}`);
+  } finally {
+    file.close();
+  }
+}
+
+/** The decompressed content of standard input. */
+export async function* stdinChunks(): AsyncGenerator<Uint8Array> {
+  try {
+    yield* decodeChunks("stdin", (o) => readStreamChunks(Deno.stdin, o));
+  } catch (err) {
+    if (err instanceof CorruptInputError) throw err;
+    throw new SourceError(`stdin: ${reason(err)}`);
+  }
+}
+
+export function reason(err: unknown): string {
+  if (err instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (err instanceof Error) {
+    const m = /^(.*?)(?: \(os error \d+\))?(?:: [^:]*)?$/.exec(err.message);
+    return (m?.[1] ?? err.message).toLowerCase();
+  }
+  return String(err);
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and benchmarks need, when their commands are missing.
+# Usage: ensure_system_tools.sh  (idempotent; needs root or sudo only when something is missing)
+set -euo pipefail
+declare -A pkg_of=([zstd]=zstd [gzip]=gzip [setfacl]=acl [getfacl]=acl [useradd]=passwd [ssh-keygen]=openssh-client)
+missing=()
+for cmd in "${!pkg_of[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_of[$cmd]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "ensure_system_tools: missing ${pkgs[*]} and not root; install them with apt-get" >&2
+    exit 1
+  fi
+fi
+echo "ensure_system_tools: installing ${pkgs[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+$sudo apt-get install -y -qq "${pkgs[@]}" >&2

@@ -109,6 +109,7 @@ async function runFollow(job: ReadJob, io: RunIO): Promise<RunResult> {
         for await (const batch of batches) {
           for (const sel of selector.select(batch)) printer.print(sel, file.sourceId);
           io.out.flush();
+          if (selector.done) return; // --max reached for this file
         }
       }
     });

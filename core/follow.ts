@@ -4,9 +4,14 @@
  *
  * A followed path goes through "incarnations" (inodes, or restarts after truncation). Each one is
  * yielded as its own chunk stream, so a partial last line never glues onto the next file.
+ *
+ * Rotation: when the path stops leading to the inode being read, the file now at the path is
+ * opened at once (so a second quick rotation cannot take it away unseen), and the old inode is
+ * still read until it has been quiet for a moment, because writers keep appending to it until
+ * they reopen their log.
  */
 import { DEFAULT_CHUNK_SIZE } from "./chunks.ts";
-import type { DirectoryWatchers } from "./waker.ts";
+import type { DirectoryWatchers, Waker } from "./waker.ts";
 
 export interface FollowOptions {
   readonly signal: AbortSignal;
@@ -17,11 +22,16 @@ export interface FollowOptions {
   readonly inodes?: InodeRegistry;
   /** Safety-net poll interval when no event arrives. */
   readonly pollMs?: number;
-  /** Told when the path is missing and being waited for, or could not be read. */
+  /** Told when the path is missing and being waited for. */
   readonly onNotice?: (message: string) => void;
 }
 
 const MARK_SIZE = 64;
+/** A replaced file is finished once its successor has data and it was quiet this long… */
+const QUIET_AFTER_SUCCESSOR_MS = 50;
+/** …or, without a successor with data, once it was quiet this long. */
+const QUIET_ALONE_MS = 2000;
+const DRAIN_POLL_MS = 25;
 
 /** Yields one chunk stream per incarnation of `path`, until the signal aborts. */
 export async function* followFile(
@@ -33,9 +43,10 @@ export async function* followFile(
   const waker = options.watchers.waker(dirname(path));
   let fromStart = options.fromStart ?? false;
   let waitingNoticed = false;
+  const chain = new PathChain(path);
   try {
     while (!signal.aborted) {
-      const opened = tryOpen(path);
+      const opened = chain.shift() ?? tryOpen(path);
       if (opened === null) {
         if (!waitingNoticed) options.onNotice?.(`${path}: waiting for the file to appear`);
         waitingNoticed = true;
@@ -54,7 +65,7 @@ export async function* followFile(
         continue;
       }
       const start = known !== undefined && known <= info.size ? known : fromStart ? 0 : info.size;
-      const incarnation = new Incarnation(path, opened, start);
+      const incarnation = new Incarnation(opened, start, chain);
       fromStart = true;
       try {
         while (!signal.aborted && !incarnation.finished) {
@@ -66,37 +77,95 @@ export async function* followFile(
       }
     }
   } finally {
+    chain.close();
     waker.close();
   }
 }
 
-class Incarnation {
+/**
+ * The files that appeared at the path after the one being read, in order, each held open so
+ * that quick successive rotations cannot take one away before it is read.
+ */
+class PathChain {
   readonly #path: string;
+  readonly #files: { file: Deno.FsFile; ino: number }[] = [];
+  #currentIno: number | null = null;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  /** The inode being read now (the chain holds what came after it). */
+  set current(ino: number) {
+    this.#currentIno = ino;
+  }
+
+  /** Looks at the path: true when it no longer leads to the inode being read. */
+  observe(): boolean {
+    let ino: number;
+    try {
+      ino = Deno.statSync(this.#path).ino ?? -1;
+    } catch {
+      return true;
+    }
+    if (ino === this.#currentIno) return false;
+    const last = this.#files[this.#files.length - 1];
+    if (last?.ino !== ino) {
+      const file = tryOpen(this.#path);
+      const opened = file?.statSync().ino ?? undefined;
+      if (file !== null && opened !== this.#currentIno && opened !== last?.ino) {
+        this.#files.push({ file, ino: opened! });
+      } else file?.close();
+    }
+    return true;
+  }
+
+  /** True when a later file exists and has data (its writer has moved on to it). */
+  nextHasData(): boolean {
+    const next = this.#files[0];
+    return next !== undefined && next.file.statSync().size > 0;
+  }
+
+  shift(): Deno.FsFile | null {
+    return this.#files.shift()?.file ?? null;
+  }
+
+  close(): void {
+    for (const { file } of this.#files.splice(0)) file.close();
+  }
+}
+
+class Incarnation {
+  readonly #chain: PathChain;
   readonly #file: Deno.FsFile;
-  readonly #ino: number | null;
+  readonly #ino: number;
   #offset: number;
   /** The last bytes read before #offset, to notice a truncation hidden by regrowth. */
   #mark: Uint8Array = new Uint8Array(0);
-  /** Set when the path no longer leads to this inode: drain it and move on. */
+  /** When the path stopped leading to this inode (0: it still does). */
+  #replacedAt = 0;
+  #lastDataAt = 0;
+  /** Set when this inode is done: replaced, drained and quiet. */
   finished = false;
 
-  constructor(path: string, file: Deno.FsFile, start: number) {
-    this.#path = path;
+  constructor(file: Deno.FsFile, start: number, chain: PathChain) {
+    this.#chain = chain;
     this.#file = file;
-    this.#ino = file.statSync().ino;
+    this.#ino = file.statSync().ino ?? -1;
+    chain.current = this.#ino;
     this.#offset = start;
-    if (this.#offset > 0) this.#mark = this.#readAt(Math.max(0, this.#offset - MARK_SIZE), this.#offset);
+    if (start > 0) this.#mark = this.#readAt(Math.max(0, start - MARK_SIZE), start);
+  }
+
+  get offset(): number {
+    return this.#offset;
   }
 
   /**
-   * Bytes of this incarnation until it is replaced (rotation, deletion) or truncated; each
-   * truncation ends the stream so the caller restarts line splitting at offset 0.
+   * Bytes of this incarnation until it is finished; a truncation ends the stream early so the
+   * caller restarts line splitting at offset 0 (the next stream starts there).
    */
-  async *chunks(
-    waker: { wait(ms: number): Promise<void> },
-    pollMs: number,
-    signal: AbortSignal,
-  ): AsyncGenerator<Uint8Array> {
+  async *chunks(waker: Waker, pollMs: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     const buf = new Uint8Array(DEFAULT_CHUNK_SIZE);
     for (;;) {
       if (this.#truncated()) {
@@ -105,18 +174,24 @@ class Incarnation {
         return;
       }
       yield* this.#drain(buf);
-      if (this.#replaced()) {
-        yield* this.#drain(buf); // lines written just before the rename
+      if (this.#chain.observe() && this.#replacedAt === 0) this.#replacedAt = Date.now();
+      if (this.#replacedAt !== 0 && this.#doneAfterReplacement()) {
         this.finished = true;
         return;
       }
       if (signal.aborted) return;
-      await waker.wait(pollMs);
+      await waker.wait(this.#replacedAt !== 0 ? DRAIN_POLL_MS : pollMs);
       if (signal.aborted) {
         yield* this.#drain(buf); // what was written before the stop was asked for
         return;
       }
     }
+  }
+
+  #doneAfterReplacement(): boolean {
+    const quiet = Date.now() - Math.max(this.#lastDataAt, this.#replacedAt);
+    if (quiet >= QUIET_ALONE_MS) return true;
+    return quiet >= QUIET_AFTER_SUCCESSOR_MS && this.#chain.nextHasData();
   }
 
   *#drain(buf: Uint8Array): Generator<Uint8Array> {
@@ -125,6 +200,7 @@ class Incarnation {
       const n = this.#file.readSync(buf);
       if (n === null || n === 0) return;
       this.#offset += n;
+      this.#lastDataAt = Date.now();
       const chunk = buf.subarray(0, n);
       this.#remember(chunk);
       yield chunk;
@@ -134,13 +210,13 @@ class Incarnation {
   #remember(chunk: Uint8Array): void {
     if (chunk.length >= MARK_SIZE) {
       this.#mark = chunk.slice(chunk.length - MARK_SIZE);
-    } else {
-      const joined = new Uint8Array(Math.min(MARK_SIZE, this.#mark.length + chunk.length));
-      const keep = joined.length - chunk.length;
-      joined.set(this.#mark.subarray(this.#mark.length - keep));
-      joined.set(chunk, keep);
-      this.#mark = joined;
+      return;
     }
+    const joined = new Uint8Array(Math.min(MARK_SIZE, this.#mark.length + chunk.length));
+    const keep = joined.length - chunk.length;
+    joined.set(this.#mark.subarray(this.#mark.length - keep));
+    joined.set(chunk, keep);
+    this.#mark = joined;
   }
 
   #readAt(start: number, end: number): Uint8Array {
@@ -162,20 +238,6 @@ class Incarnation {
     if (this.#mark.length === 0) return false;
     const now = this.#readAt(this.#offset - this.#mark.length, this.#offset);
     return !equal(now, this.#mark);
-  }
-
-  /** The path is gone or leads to another inode. */
-  #replaced(): boolean {
-    try {
-      const info = Deno.statSync(this.#path);
-      return this.#ino !== null && info.ino !== this.#ino;
-    } catch {
-      return true;
-    }
-  }
-
-  get offset(): number {
-    return this.#offset;
   }
 
   close(): void {

@@ -1,0 +1,149 @@
+/** Bad input gets one clear line and the right exit status, never a stack trace (Fix 4). */
+import assert from "node:assert/strict";
+import { assertNoStackTrace, bytesEqual, run, tempDir, UPSTREAM } from "./helpers.ts";
+
+function assertOneLine(stderr: string, pattern: RegExp): void {
+  assertNoStackTrace(stderr);
+  const lines = stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0]!, pattern);
+}
+
+const usageCases: [string, string, string[], RegExp][] = [
+  ["an unknown flag", "dcat", ["--bogus", "x"], /^dcat: unknown flag -bogus/],
+  ["a flag without its value", "dgrep", ["--grep"], /^dgrep: flag -grep needs a value/],
+  ["a non-numeric integer", "dgrep", ["--max", "ten", "x"], /^dgrep: invalid value "ten" for flag -max/],
+  ["a bad boolean", "dcat", ["--plain=maybe", "x"], /^dcat: invalid boolean value "maybe"/],
+  ["an invalid regex", "dgrep", ["--grep", "a(b", "x"], /^dgrep: invalid regular expression "a\(b"/],
+  ["a negative context", "dgrep", ["--before", "-1", "--grep", "a", "x"], /^dgrep: -before must not be negative/],
+  ["a flag of another program", "dcat", ["--grep", "x"], /^dcat: unknown flag -grep/],
+];
+for (const [what, program, args, pattern] of usageCases) {
+  Deno.test(`${program} rejects ${what} with one line and exit 2`, async () => {
+    const r = await run(program, ["--cfg", "none", ...args]);
+    assert.equal(r.code, 2);
+    assertOneLine(r.stderr, pattern);
+    assert.equal(r.stdout.length, 0);
+  });
+}
+
+Deno.test("modes that are not built yet say so in one line and exit 2", async () => {
+  const cases: [string, string[], RegExp][] = [
+    ["dmap", ["--cfg", "none", "select count($line)"], /^dmap: MapReduce is not built yet/],
+    ["dserver", ["--cfg", "none"], /^dserver: the server is not built yet/],
+    ["dcat", ["--cfg", "none", "--servers", "a,b", "x"], /over SSH .* not built yet/],
+    ["dtail", ["--cfg", "none", "--query", "select count($line)", "x"], /MapReduce queries .* not built yet/],
+    ["dtailhealth", ["--server", "h:1"], /not built yet/],
+  ];
+  for (const [program, args, pattern] of cases) {
+    const r = await run(program, args);
+    assert.equal(r.code, 2, `${program} ${args.join(" ")}`);
+    assertOneLine(r.stderr, pattern);
+  }
+});
+
+Deno.test("a config file that is not JSON is a usage error naming the file", async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/bad.json`, "{ not json");
+  const r = await run("dcat", ["--cfg", `${dir}/bad.json`, `${UPSTREAM}/dcat1c.txt`]);
+  assert.equal(r.code, 2);
+  assertOneLine(r.stderr, /config .*bad\.json is not valid JSON/);
+});
+
+Deno.test("a config value of the wrong type names the key", async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ Server: { MaxLineLength: "big" } }));
+  const r = await run("dcat", ["--cfg", `${dir}/c.json`, `${UPSTREAM}/dcat1c.txt`]);
+  assert.equal(r.code, 2);
+  assertOneLine(r.stderr, /Server\.MaxLineLength must be an integer/);
+});
+
+Deno.test("a missing file fails the run with exit 1", async () => {
+  const r = await run("dcat", ["--plain", "--cfg", "none", "/nonexistent/file.log"]);
+  assert.equal(r.code, 1);
+  assertOneLine(r.stderr, /^dcat: \/nonexistent\/file\.log: no such file or directory$/);
+});
+
+Deno.test("a glob matching nothing fails the run with exit 1", async () => {
+  const dir = await tempDir();
+  const r = await run("dcat", ["--plain", "--cfg", "none", `${dir}/*.log`]);
+  assert.equal(r.code, 1);
+  assertOneLine(r.stderr, /no file matches/);
+});
+
+Deno.test("one bad file among good ones: the others are printed and the exit status is 3", async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/a.log`, "first\n");
+  await Deno.writeTextFile(`${dir}/corrupt.gz`, "this is not gzip\n");
+  const broken = new Uint8Array(Deno.readFileSync(`${UPSTREAM}/dcat1a.txt`));
+  const gz = await new Deno.Command("gzip", { args: ["-c", `${UPSTREAM}/dcat1a.txt`], stdout: "piped" })
+    .output();
+  await Deno.writeFile(`${dir}/truncated.gz`, gz.stdout.subarray(0, gz.stdout.length >> 1));
+  await Deno.writeFile(`${dir}/b.log`, broken.subarray(0, 10));
+  await Deno.mkdir(`${dir}/adir`);
+  const files = ["a.log", "corrupt.gz", "truncated.gz", "adir", "missing.log", "b.log"]
+    .map((f) => `${dir}/${f}`);
+  const r = await run("dcat", ["--plain", "--cfg", "none", ...files]);
+  assert.equal(r.code, 3);
+  assertNoStackTrace(r.stderr);
+  const errors = r.stderr.trimEnd().split("\n");
+  assert.equal(errors.length, 4, r.stderr);
+  assert.match(errors[0]!, /corrupt\.gz: not in gzip format/);
+  assert.match(errors[1]!, /truncated\.gz: corrupt gzip data/);
+  assert.match(errors[2]!, /adir: is a directory/);
+  assert.match(errors[3]!, /missing\.log: no such file or directory/);
+  assert.ok(r.text.startsWith("first\n"));
+  assert.ok(r.text.endsWith(new TextDecoder().decode(broken.subarray(0, 10)) + "\n"));
+});
+
+Deno.test("binary content passes through --plain byte for byte", async () => {
+  const dir = await tempDir();
+  const bytes = new Uint8Array(70_000);
+  let seed = 7;
+  for (let i = 0; i < bytes.length; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    bytes[i] = seed >>> 24;
+  }
+  bytes[bytes.length - 1] = 10;
+  await Deno.writeFile(`${dir}/bin.dat`, bytes);
+  const r = await run("dcat", ["--plain", "--cfg", "none", `${dir}/bin.dat`]);
+  assert.equal(r.code, 0);
+  assert.ok(bytesEqual(r.stdout, bytes));
+  const inverted = await run("dgrep", ["--plain", "--cfg", "none", "--invert", "--grep", "NOPE", `${dir}/bin.dat`]);
+  assert.ok(bytesEqual(inverted.stdout, bytes));
+});
+
+Deno.test("dgrep finds a literal in lines with invalid UTF-8 and prints their original bytes", async () => {
+  const dir = await tempDir();
+  const line = new Uint8Array([0xff, 0xfe, 0x41, 0x42, 0x00, 0xc3, 0x28, 0x0a]); // "\xff\xfeAB\0\xc3(\n"
+  const other = new TextEncoder().encode("nothing here\n");
+  const content = new Uint8Array([...other, ...line, ...other]);
+  await Deno.writeFile(`${dir}/mixed.dat`, content);
+  const r = await run("dgrep", ["--plain", "--cfg", "none", "--grep", "AB", `${dir}/mixed.dat`]);
+  assert.equal(r.code, 0);
+  assert.ok(bytesEqual(r.stdout, line));
+});
+
+Deno.test("help is printed with -h and --help and exits 0", async () => {
+  for (const flag of ["-h", "--help", "-help"]) {
+    const r = await run("dgrep", [flag]);
+    assert.equal(r.code, 0);
+    assert.match(r.text, /^Usage: dgrep/);
+    assert.match(r.text, /--grep re/);
+    assert.doesNotMatch(r.text, /--query/);
+  }
+});
+
+Deno.test("output closed early by the reader ends the run quietly", async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/big.log`, "a line of text\n".repeat(500_000));
+  const sh = new Deno.Command("bash", {
+    args: ["-c", `"$0" run -A --frozen cli/main.ts --plain --cfg none "$1" | head -n 1`, Deno.execPath(), `${dir}/big.log`],
+    env: { DTAIL_PROGRAM: "dcat" },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await sh.output();
+  assert.equal(new TextDecoder().decode(out.stdout), "a line of text\n");
+  assert.equal(new TextDecoder().decode(out.stderr), "");
+});

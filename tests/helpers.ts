@@ -1,0 +1,74 @@
+/** Shared helpers for tests that run the real programs as processes. */
+
+export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const UPSTREAM = `${ROOT}/../shared/testdata/dtail-upstream`;
+const MAIN = `${ROOT}/cli/main.ts`;
+
+export interface RunResult {
+  code: number;
+  stdout: Uint8Array;
+  stderr: string;
+  text: string;
+}
+
+export interface RunOptions {
+  stdin?: Uint8Array | string;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** Runs a DTail program (dcat, dgrep, dtail, …) to completion. */
+export async function run(
+  program: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const child = spawn(program, args, { ...options, stdin: options.stdin !== undefined });
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    const data = typeof options.stdin === "string"
+      ? new TextEncoder().encode(options.stdin)
+      : options.stdin;
+    await writer.write(data);
+    await writer.close();
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: out.stdout,
+    stderr: new TextDecoder().decode(out.stderr),
+    text: new TextDecoder().decode(out.stdout),
+  };
+}
+
+export function spawn(
+  program: string,
+  args: string[],
+  options: { stdin?: boolean; env?: Record<string, string>; cwd?: string } = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--frozen", MAIN, ...args],
+    env: { DTAIL_PROGRAM: program, NO_COLOR: "", ...options.env },
+    cwd: options.cwd ?? ROOT,
+    stdin: options.stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+export async function tempDir(prefix = "dtail-test-"): Promise<string> {
+  return await Deno.makeTempDir({ prefix });
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Asserts the process printed no stack trace or internal error, whatever it exited with. */
+export function assertNoStackTrace(stderr: string): void {
+  if (/\n\s+at |Stack backtrace|internal error|Uncaught/.test(stderr)) {
+    throw new Error(`unexpected stack trace or internal error:\n${stderr}`);
+  }
+}

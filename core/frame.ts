@@ -69,6 +69,21 @@ const WARN = encoder.encode("WARN");
 const ERROR = encoder.encode("ERROR");
 const FATAL = encoder.encode("FATAL");
 
+interface LabelParts {
+  readonly before: Uint8Array;
+  /** After the line number, by severity (see severityOf); one entry without colors. */
+  readonly after: Uint8Array[];
+  readonly close: Uint8Array[] | null;
+}
+
+/** 0 plain text, 1 WARN, 2 ERROR, 3 FATAL (the text colors of §7.7). */
+function severityOf(content: Uint8Array): number {
+  if (startsWith(content, WARN)) return 1;
+  if (startsWith(content, ERROR)) return 2;
+  if (startsWith(content, FATAL)) return 3;
+  return 0;
+}
+
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   if (bytes.length < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
@@ -80,6 +95,8 @@ export class SelectionPrinter {
   readonly #out: BufferedOutput;
   readonly #options: FrameOptions;
   readonly #paints: RemotePaints | null;
+  #prefixFor: string | null = null;
+  #prefix: LabelParts | null = null;
 
   constructor(out: BufferedOutput, options: FrameOptions) {
     this.#out = out;
@@ -104,9 +121,8 @@ export class SelectionPrinter {
     const { batch, regions } = sel;
     const { bytes } = batch;
     const out = this.#out;
-    const host = this.#options.hostname;
-    const plainPrefix = `REMOTE|${host}|100|`;
-    const idPart = `|${sourceId}|`;
+    const parts = this.#prefixParts(sourceId);
+    const text = batch.byteAligned ? batch.text : null;
     let lineNo = batch.firstLineNo;
     let counted = 0; // lines before `counted` bytes are numbered
     for (let i = 0; i < regions.length; i += 2) {
@@ -114,24 +130,50 @@ export class SelectionPrinter {
       let start = regions[i]!;
       lineNo += countNewlines(batch, counted, start);
       while (start < regionEnd) {
-        const nl = bytes.indexOf(NL, start);
+        const nl = text === null ? bytes.indexOf(NL, start) : text.indexOf("\n", start);
         const end = nl < 0 || nl >= regionEnd ? regionEnd : nl;
         const content = bytes.subarray(start, end);
-        const p = this.#paints;
-        if (p === null) {
-          out.string(plainPrefix + lineNo + idPart);
-          out.bytes(content);
-        } else {
-          const paint = p.textPaint(content);
-          out.string(p.prefix(host, "100", String(lineNo), sourceId) + paint.open);
-          out.bytes(content);
-          out.string(paint.close);
-        }
+        const severity = parts.close === null ? 0 : severityOf(content);
+        out.bytes(parts.before);
+        out.decimal(lineNo);
+        out.bytes(parts.after[severity]!);
+        out.bytes(content);
+        if (parts.close !== null) out.bytes(parts.close[severity]!);
         out.byte(NL);
         lineNo++;
         start = end === regionEnd ? regionEnd : end + 1;
       }
       counted = regionEnd;
     }
+  }
+
+  /** The encoded text around the line number of a labelled line, cached per source. */
+  #prefixParts(sourceId: string): LabelParts {
+    if (this.#prefix !== null && this.#prefixFor === sourceId) return this.#prefix;
+    const host = this.#options.hostname;
+    const p = this.#paints;
+    let parts: LabelParts;
+    if (p === null) {
+      parts = {
+        before: encoder.encode(`REMOTE|${host}|100|`),
+        after: [encoder.encode(`|${sourceId}|`)],
+        close: null,
+      };
+    } else {
+      const d = p.delimiter.paint("|");
+      const after = p.count.close + d + p.id.paint(sourceId) + d;
+      const texts = [p.text, p.warn, p.error, p.fatal];
+      parts = {
+        before: encoder.encode(
+          p.remote.paint("REMOTE") + d + p.hostname.paint(host) + d + p.statsOk.paint("100") + d +
+            p.count.open,
+        ),
+        after: texts.map((t) => encoder.encode(after + t.open)),
+        close: texts.map((t) => encoder.encode(t.close)),
+      };
+    }
+    this.#prefixFor = sourceId;
+    this.#prefix = parts;
+    return parts;
   }
 }

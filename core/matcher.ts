@@ -66,13 +66,17 @@ class RegexMatcher implements Matcher {
   readonly kind = "regex";
   readonly #global: RegExp;
   readonly #single: RegExp;
+  /** A literal every match contains: candidate lines are found with indexOf first. */
+  readonly #required: string | null;
 
   constructor(readonly pattern: string) {
     const { source, flags } = translateRe2(pattern);
+    const required = flags === "" ? requiredLiteral(source) : null;
+    this.#required = required !== null && required.length >= 3 ? required : null;
     try {
       // "m": ^ and $ match at line boundaries, since the text holds many lines.
       this.#global = new RegExp(source, flags + "gm");
-      this.#single = new RegExp(source, flags + "m");
+      this.#single = new RegExp(source, flags);
     } catch (err) {
       const why = err instanceof Error ? err.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "") : "";
       throw new PatternError(`invalid regular expression ${JSON.stringify(pattern)}: ${why}`);
@@ -80,6 +84,7 @@ class RegexMatcher implements Matcher {
   }
 
   findLine(text: string, from: number): number {
+    if (this.#required !== null) return this.#findByLiteral(text, from, this.#required);
     const re = this.#global;
     while (from < text.length) {
       re.lastIndex = from;
@@ -95,9 +100,90 @@ class RegexMatcher implements Matcher {
     return -1;
   }
 
+  #findByLiteral(text: string, from: number, literal: string): number {
+    while (from < text.length) {
+      const i = text.indexOf(literal, from);
+      if (i < 0) return -1;
+      const start = lineStartOf(text, i);
+      let end = text.indexOf("\n", i);
+      if (end < 0) end = text.length;
+      if (this.#single.test(text.slice(start, end))) return start;
+      from = end + 1;
+    }
+    return -1;
+  }
+
   test(line: string): boolean {
     return this.#single.test(line);
   }
+}
+
+/**
+ * The longest run of literal characters that every match of a JavaScript regex source must
+ * contain, or null. Conservative: only characters outside groups and classes count, and any
+ * alternation gives up.
+ */
+export function requiredLiteral(source: string): string | null {
+  if (/(^|[^\\])(\\\\)*\|/.test(source)) return null;
+  let best = "";
+  let run = "";
+  const endRun = () => {
+    if (run.length > best.length) best = run;
+    run = "";
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    const next = source[i + 1];
+    let literal: string | null = null;
+    if (c === "\\") {
+      i++;
+      if (next !== undefined && /[.+*?^$[\]{}()|\\\/-]/.test(next)) literal = next;
+      else if (next === undefined) return null;
+    } else if (c === "[") {
+      i = skipClass(source, i);
+    } else if (c === "(") {
+      i = skipGroup(source, i);
+    } else if (c === "{") {
+      const close = source.indexOf("}", i);
+      i = close < 0 ? source.length : close; // a {n,m} quantifier: its digits are no literal
+    } else if (!/[.^$*+?]/.test(c)) {
+      literal = c;
+    }
+    const quantifier = source[i + 1];
+    if (literal !== null && quantifier !== undefined && /[*?{]/.test(quantifier)) {
+      literal = null; // optional atom
+    }
+    if (literal === null) endRun();
+    else {
+      run += literal;
+      if (quantifier === "+") endRun(); // repeated: what follows is not adjacent
+    }
+  }
+  endRun();
+  return best === "" ? null : best;
+}
+
+function skipClass(source: string, open: number): number {
+  let i = open + 1;
+  if (source[i] === "^") i++;
+  if (source[i] === "]") i++;
+  for (; i < source.length; i++) {
+    if (source[i] === "\\") i++;
+    else if (source[i] === "]") return i;
+  }
+  return source.length;
+}
+
+function skipGroup(source: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") i++;
+    else if (c === "[") i = skipClass(source, i);
+    else if (c === "(") depth++;
+    else if (c === ")" && --depth === 0) return i;
+  }
+  return source.length;
 }
 
 function lineStartOf(text: string, i: number): number {

@@ -41,6 +41,29 @@ export class BufferedOutput {
     this.#len += encoder.encodeInto(s, this.#buf.subarray(this.#len)).written;
   }
 
+  /** Writes a string known to be ASCII (one byte per UTF-16 unit), without an encoder call. */
+  ascii(s: string): void {
+    if (s.length > this.#buf.length - this.#len) {
+      this.string(s);
+      return;
+    }
+    const buf = this.#buf;
+    let len = this.#len;
+    for (let i = 0; i < s.length; i++) buf[len++] = s.charCodeAt(i);
+    this.#len = len;
+  }
+
+  /** Writes a non-negative integer in decimal. */
+  decimal(n: number): void {
+    if (this.#buf.length - this.#len < 20) this.flush();
+    if (n < 10) {
+      this.#buf[this.#len++] = 48 + n;
+      return;
+    }
+    const digits = String(n);
+    for (let i = 0; i < digits.length; i++) this.#buf[this.#len++] = digits.charCodeAt(i);
+  }
+
   byte(b: number): void {
     if (this.#len === this.#buf.length) this.flush();
     this.#buf[this.#len++] = b;

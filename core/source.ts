@@ -1,6 +1,7 @@
 /** Opening a source (file or stdin) as a stream of decompressed byte chunks. */
 import { type ChunkOptions, prepend, readFileChunks, readStreamChunks } from "./chunks.ts";
-import { CorruptInputError, decompress, detectCompression } from "./compression.ts";
+import { CorruptInputError, decompress, detectCompression, nativeZstd } from "./compression.ts";
+import { decompressInWorker, PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
 
 /** A file that could not be read; `message` names it and says why, in one line. */
 export class SourceError extends Error {
@@ -56,6 +57,13 @@ export async function* decodeChunks(
 export async function* fileChunks(path: string, useNativeZstd = true): AsyncGenerator<Uint8Array> {
   const file = openRegularFile(path);
   try {
+    const parallel = useNativeZstd && file.statSync().size >= PARALLEL_MIN_BYTES &&
+      typeof Worker === "function" ? sniff(path, file) : "none";
+    if (parallel === "gzip" || (parallel === "zstd" && nativeZstd)) {
+      yield* decompressInWorker(path, parallel);
+      return;
+    }
+    file.seekSync(0, Deno.SeekMode.Start);
     yield* decodeChunks(path, (o) => readFileChunks(file, o), useNativeZstd);
   } catch (err) {
     if (err instanceof CorruptInputError || err instanceof SourceError) throw err;
@@ -63,6 +71,13 @@ export async function* fileChunks(path: string, useNativeZstd = true): AsyncGene
   } finally {
     file.close();
   }
+}
+
+/** The compression of an open file, from its first bytes and name. */
+function sniff(path: string, file: Deno.FsFile): ReturnType<typeof detectCompression> {
+  const head = new Uint8Array(4);
+  const n = file.readSync(head) ?? 0;
+  return detectCompression(path, head.subarray(0, n));
 }
 
 /** The decompressed content of standard input. */

@@ -7,7 +7,11 @@ endif
 PROGRAMS := dtail dcat dgrep dmap dtailhealth dserver
 DENO_RUN_FLAGS := --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen
 
-.PHONY: all bin deps system-deps test check fmt lint typecheck bench clean demo
+.PHONY: all bin deps system-deps run test check fmt lint typecheck bench docs clean
+
+# `make run`: the main job, serverless on local files (override FILES and GREP).
+FILES ?= tests/data/sample.log
+GREP ?= ERROR|WARN
 
 all: bin
 
@@ -26,6 +30,9 @@ bin: deps
 	  chmod +x bin/$$p; \
 	done
 	@echo "built bin/: $(PROGRAMS)"
+
+run: bin
+	bin/dgrep --files '$(FILES)' --grep '$(GREP)'
 
 test: bin system-deps
 	$(DENO) test --allow-all --frozen --no-check tests/ core/ cli/
@@ -47,6 +54,10 @@ check: bin
 
 bench: bin system-deps
 	$(DENO) run --allow-all --frozen bench/bench.ts
+
+# Regenerates docs/flags.md from the flag table (tests fail when it is stale).
+docs:
+	$(DENO) run --allow-write=docs/flags.md tools/gen_flags_doc.ts
 
 clean:
 	rm -rf bin bench/data

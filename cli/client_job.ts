@@ -53,7 +53,9 @@ export function buildReadJob(program: Program, flags: Flags, config: Config, env
   const grep = mode === "cat" ? "" : flags.str("grep") || flags.str("regex");
   const invert = mode !== "cat" && flags.bool("invert");
   for (const name of ["before", "after", "max"]) {
-    if (mode !== "cat" && flags.int(name) < 0) throw new UsageError(`-${name} must not be negative`);
+    if (mode !== "cat" && flags.int(name) < 0) {
+      throw new UsageError(`-${name} must not be negative`);
+    }
   }
   const plain = flags.bool("plain");
   const color = !plain && !flags.bool("noColor") && !env.noColorEnv &&

@@ -4,7 +4,7 @@
  * argument (or after `--`). node:util parseArgs cannot express these rules (single-dash long
  * names, `-flag=false`, stop-at-positional), so this small parser reads the flag table instead.
  */
-import { defaultOf, type FlagSpec, type FlagValue, flagsOf, type Program } from "./flag_table.ts";
+import { defaultOf, flagsOf, type FlagSpec, type FlagValue, type Program } from "./flag_table.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -20,7 +20,9 @@ export interface ParsedArgs {
 
 export function parseFlags(program: Program, args: readonly string[]): ParsedArgs {
   const specs = new Map(flagsOf(program).map((f) => [f.name, f]));
-  const values = new Map<string, FlagValue>([...specs.values()].map((f) => [f.name, defaultOf(f, program)]));
+  const values = new Map<string, FlagValue>(
+    [...specs.values()].map((f) => [f.name, defaultOf(f, program)]),
+  );
   const given = new Set<string>();
   let help = false;
   let i = 0;
@@ -69,7 +71,9 @@ function parseInt(spec: FlagSpec, raw: string): number {
   const m = /^([+-]?)(0x[0-9a-f]+|0o?[0-7]+|0b[01]+|[0-9]+)$/i.exec(raw.replaceAll("_", ""));
   const n = m ? Number(m[2]!.replace(/^0(?=[0-7])/, "0o")) * (m[1] === "-" ? -1 : 1) : NaN;
   if (!Number.isSafeInteger(n)) {
-    throw new UsageError(`invalid value ${JSON.stringify(raw)} for flag -${spec.name}: not an integer`);
+    throw new UsageError(
+      `invalid value ${JSON.stringify(raw)} for flag -${spec.name}: not an integer`,
+    );
   }
   return n;
 }

@@ -76,7 +76,9 @@ export async function main(rawArgs: string[]): Promise<number> {
 
 function health(flags: Flags, print: (s: string) => void): number {
   if (flags.str("server") !== "") {
-    throw new NotBuiltError("checking a remote server needs the SSH transport, which is not built yet");
+    throw new NotBuiltError(
+      "checking a remote server needs the SSH transport, which is not built yet",
+    );
   }
   print(
     "WARNING: All seems fine but the check only run in serverless mode, please specify a remote server via --server hostname:port\n",

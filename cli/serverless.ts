@@ -55,7 +55,9 @@ async function runWhole(job: ReadJob, io: RunIO): Promise<RunResult> {
       ? [{ path: STDIN_ID, id: STDIN_ID }]
       : expandGlob(target).map((path) => ({ path, id: sourceId(target, path) }));
     if (files.length === 0) {
-      io.warn(`${target}: ${hasGlobMeta(target) ? "no file matches" : "no such file or directory"}`);
+      io.warn(
+        `${target}: ${hasGlobMeta(target) ? "no file matches" : "no such file or directory"}`,
+      );
       result.failed++;
       continue;
     }

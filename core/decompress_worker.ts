@@ -52,7 +52,9 @@ function start(path: string, offset: number, kind: "gzip" | "zstd"): void {
   });
   z.on("end", () => post({ type: "end" }));
   z.on("error", (err: Error) => post({ type: "error", message: err.message }));
-  feed(z, path, offset).catch((err) => post({ type: "error", message: String(err?.message ?? err) }));
+  feed(z, path, offset).catch((err) =>
+    post({ type: "error", message: String(err?.message ?? err) })
+  );
 }
 
 async function feed(z: zlib.Gunzip, path: string, offset: number): Promise<void> {

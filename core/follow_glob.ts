@@ -47,7 +47,11 @@ export async function followGlob(
     };
     running.set(
       path,
-      consume({ path, sourceId: sourceId(pattern, path), incarnations: followFile(path, followOptions) }),
+      consume({
+        path,
+        sourceId: sourceId(pattern, path),
+        incarnations: followFile(path, followOptions),
+      }),
     );
   };
 

@@ -57,7 +57,7 @@ export function expandGlob(pattern: string): string[] {
   const clean = cleanPath(pattern);
   if (!hasGlobMeta(clean)) return exists(clean) ? [clean] : [];
   const rooted = clean.startsWith("/");
-  const segments = clean.split("/").filter((s, i) => !(rooted && i === 0));
+  const segments = clean.split("/").filter((_, i) => !(rooted && i === 0));
   let bases: string[] = [rooted ? "/" : ""];
   for (const [i, segment] of segments.entries()) {
     const last = i === segments.length - 1;

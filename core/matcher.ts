@@ -53,7 +53,8 @@ class LiteralMatcher implements Matcher {
   readonly kind = "literal";
   constructor(readonly pattern: string) {}
   findLine(text: string, from: number): number {
-    if (this.pattern.includes("\n")) return -1;
+    // `from` at the end is past the last line (an empty pattern would "match" there forever).
+    if (from >= text.length || this.pattern.includes("\n")) return -1;
     const i = text.indexOf(this.pattern, from);
     return i < 0 ? -1 : lineStartOf(text, i);
   }
@@ -78,7 +79,9 @@ class RegexMatcher implements Matcher {
       this.#global = new RegExp(source, flags + "gm");
       this.#single = new RegExp(source, flags);
     } catch (err) {
-      const why = err instanceof Error ? err.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "") : "";
+      const why = err instanceof Error
+        ? err.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "")
+        : "";
       throw new PatternError(`invalid regular expression ${JSON.stringify(pattern)}: ${why}`);
     }
   }

@@ -1,7 +1,7 @@
 /** The read → decompress → lines → filter chain for one source, as one call. */
-import { type SplitOptions, splitLines } from "./lines.ts";
+import { splitLines, type SplitOptions } from "./lines.ts";
 import type { Matcher } from "./matcher.ts";
-import { type SelectOptions, type Selection, selectLines } from "./select.ts";
+import { type Selection, selectLines, type SelectOptions } from "./select.ts";
 
 export interface FilterOptions extends SplitOptions, SelectOptions {
   readonly matcher: Matcher;

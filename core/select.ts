@@ -166,7 +166,12 @@ export class LineSelector {
     // Held lines outlive this batch, whose bytes may be reused: keep copies.
     this.#held = this.#held.map((h) =>
       h.batch === batch
-        ? { batch: new LineBatch(bytes.slice(h.start, h.end), h.lineNo), start: 0, end: h.end - h.start, lineNo: h.lineNo }
+        ? {
+          batch: new LineBatch(bytes.slice(h.start, h.end), h.lineNo),
+          start: 0,
+          end: h.end - h.start,
+          lineNo: h.lineNo,
+        }
         : h
     );
     yield* earlier;

@@ -58,7 +58,9 @@ export async function* fileChunks(path: string, useNativeZstd = true): AsyncGene
   const file = openRegularFile(path);
   try {
     const parallel = useNativeZstd && file.statSync().size >= PARALLEL_MIN_BYTES &&
-      typeof Worker === "function" ? sniff(path, file) : "none";
+        typeof Worker === "function"
+      ? sniff(path, file)
+      : "none";
     if (parallel === "gzip" || (parallel === "zstd" && nativeZstd)) {
       yield* decompressInWorker(path, parallel);
       return;

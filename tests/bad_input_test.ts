@@ -12,10 +12,25 @@ function assertOneLine(stderr: string, pattern: RegExp): void {
 const usageCases: [string, string, string[], RegExp][] = [
   ["an unknown flag", "dcat", ["--bogus", "x"], /^dcat: unknown flag -bogus/],
   ["a flag without its value", "dgrep", ["--grep"], /^dgrep: flag -grep needs a value/],
-  ["a non-numeric integer", "dgrep", ["--max", "ten", "x"], /^dgrep: invalid value "ten" for flag -max/],
+  [
+    "a non-numeric integer",
+    "dgrep",
+    ["--max", "ten", "x"],
+    /^dgrep: invalid value "ten" for flag -max/,
+  ],
   ["a bad boolean", "dcat", ["--plain=maybe", "x"], /^dcat: invalid boolean value "maybe"/],
-  ["an invalid regex", "dgrep", ["--grep", "a(b", "x"], /^dgrep: invalid regular expression "a\(b"/],
-  ["a negative context", "dgrep", ["--before", "-1", "--grep", "a", "x"], /^dgrep: -before must not be negative/],
+  [
+    "an invalid regex",
+    "dgrep",
+    ["--grep", "a(b", "x"],
+    /^dgrep: invalid regular expression "a\(b"/,
+  ],
+  [
+    "a negative context",
+    "dgrep",
+    ["--before", "-1", "--grep", "a", "x"],
+    /^dgrep: -before must not be negative/,
+  ],
   ["a flag of another program", "dcat", ["--grep", "x"], /^dcat: unknown flag -grep/],
 ];
 for (const [what, program, args, pattern] of usageCases) {
@@ -32,7 +47,11 @@ Deno.test("modes that are not built yet say so in one line and exit 2", async ()
     ["dmap", ["--cfg", "none", "select count($line)"], /^dmap: MapReduce is not built yet/],
     ["dserver", ["--cfg", "none"], /^dserver: the server is not built yet/],
     ["dcat", ["--cfg", "none", "--servers", "a,b", "x"], /over SSH .* not built yet/],
-    ["dtail", ["--cfg", "none", "--query", "select count($line)", "x"], /MapReduce queries .* not built yet/],
+    [
+      "dtail",
+      ["--cfg", "none", "--query", "select count($line)", "x"],
+      /MapReduce queries .* not built yet/,
+    ],
     ["dtailhealth", ["--server", "h:1"], /not built yet/],
   ];
   for (const [program, args, pattern] of cases) {
@@ -76,7 +95,10 @@ Deno.test("one bad file among good ones: the others are printed and the exit sta
   await Deno.writeTextFile(`${dir}/a.log`, "first\n");
   await Deno.writeTextFile(`${dir}/corrupt.gz`, "this is not gzip\n");
   const broken = new Uint8Array(Deno.readFileSync(`${UPSTREAM}/dcat1a.txt`));
-  const gz = await new Deno.Command("gzip", { args: ["-c", `${UPSTREAM}/dcat1a.txt`], stdout: "piped" })
+  const gz = await new Deno.Command("gzip", {
+    args: ["-c", `${UPSTREAM}/dcat1a.txt`],
+    stdout: "piped",
+  })
     .output();
   await Deno.writeFile(`${dir}/truncated.gz`, gz.stdout.subarray(0, gz.stdout.length >> 1));
   await Deno.writeFile(`${dir}/b.log`, broken.subarray(0, 10));
@@ -109,7 +131,15 @@ Deno.test("binary content passes through --plain byte for byte", async () => {
   const r = await run("dcat", ["--plain", "--cfg", "none", `${dir}/bin.dat`]);
   assert.equal(r.code, 0);
   assert.ok(bytesEqual(r.stdout, bytes));
-  const inverted = await run("dgrep", ["--plain", "--cfg", "none", "--invert", "--grep", "NOPE", `${dir}/bin.dat`]);
+  const inverted = await run("dgrep", [
+    "--plain",
+    "--cfg",
+    "none",
+    "--invert",
+    "--grep",
+    "NOPE",
+    `${dir}/bin.dat`,
+  ]);
   assert.ok(bytesEqual(inverted.stdout, bytes));
 });
 
@@ -138,7 +168,12 @@ Deno.test("output closed early by the reader ends the run quietly", async () => 
   const dir = await tempDir();
   await Deno.writeTextFile(`${dir}/big.log`, "a line of text\n".repeat(500_000));
   const sh = new Deno.Command("bash", {
-    args: ["-c", `"$0" run -A --frozen cli/main.ts --plain --cfg none "$1" | head -n 1`, Deno.execPath(), `${dir}/big.log`],
+    args: [
+      "-c",
+      `"$0" run -A --frozen cli/main.ts --plain --cfg none "$1" | head -n 1`,
+      Deno.execPath(),
+      `${dir}/big.log`,
+    ],
     env: { DTAIL_PROGRAM: "dcat" },
     stdout: "piped",
     stderr: "piped",

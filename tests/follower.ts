@@ -37,8 +37,10 @@ export class Follower {
     const deadline = Date.now() + ms;
     while (!predicate(this.lines)) {
       if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}; got ${this.lines.length} lines:\n` +
-          `${this.lines.slice(-5).join("\n")}\nstderr: ${this.#stderr}`);
+        throw new Error(
+          `timed out waiting for ${what}; got ${this.lines.length} lines:\n` +
+            `${this.lines.slice(-5).join("\n")}\nstderr: ${this.#stderr}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 5));
     }

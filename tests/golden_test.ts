@@ -14,7 +14,13 @@ for (const name of ["dcat1a.txt", "dcat1b.txt", "dcat1c.txt"]) {
 
 Deno.test("dcat of the same file given 100 times prints it 100 times", async () => {
   const file = `${UPSTREAM}/dcat2.txt`;
-  const r = await run("dcat", ["--plain", "--cfg", "none", "--files", Array(100).fill(file).join(",")]);
+  const r = await run("dcat", [
+    "--plain",
+    "--cfg",
+    "none",
+    "--files",
+    Array(100).fill(file).join(","),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const content = new TextDecoder().decode(read("dcat2.txt"));
   assert.equal(r.text, content.repeat(100));
@@ -40,7 +46,11 @@ Deno.test("dcat honours MaxLineLength from the config file", async () => {
 const grepCases: [string, string[], string][] = [
   ["a literal", ["--grep", "1002-071947"], "dgrep1.txt.expected"],
   ["a regex", ["--grep", "1002-07194[789]"], "dgrep2.txt.expected"],
-  ["context", ["--grep", "1002-071947", "--before", "2", "--after", "3"], "dgrepcontext1.txt.expected"],
+  [
+    "context",
+    ["--grep", "1002-071947", "--before", "2", "--after", "3"],
+    "dgrepcontext1.txt.expected",
+  ],
   [
     "inverted context",
     ["--grep", "1002-071947", "--invert", "--before", "2", "--after", "3"],
@@ -49,7 +59,13 @@ const grepCases: [string, string[], string][] = [
 ];
 for (const [what, args, expected] of grepCases) {
   Deno.test(`dgrep with ${what} matches ${expected}`, async () => {
-    const r = await run("dgrep", ["--plain", "--cfg", "none", ...args, `${UPSTREAM}/mapr_testdata.log`]);
+    const r = await run("dgrep", [
+      "--plain",
+      "--cfg",
+      "none",
+      ...args,
+      `${UPSTREAM}/mapr_testdata.log`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.text, new TextDecoder().decode(read(expected)));
   });

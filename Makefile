@@ -44,7 +44,7 @@ lint:
 	$(DENO) lint
 
 typecheck: deps
-	$(DENO) check mod.ts cli/ core/ server/ tests/ bench/
+	$(DENO) check mod.ts cli/ core/ server/ tests/ tools/ $(wildcard bench/*.ts)
 
 check: bin
 	$(DENO) fmt --check

@@ -35,7 +35,7 @@ run: bin
 	bin/dgrep --files '$(FILES)' --grep '$(GREP)'
 
 test: bin system-deps
-	$(DENO) test --allow-all --frozen --no-check tests/ core/ cli/
+	@tools/run_tests.sh "$(DENO)" tests/ core/ cli/
 
 fmt:
 	$(DENO) fmt

@@ -122,7 +122,7 @@ export class SelectionPrinter {
     const { bytes } = batch;
     const out = this.#out;
     const parts = this.#prefixParts(sourceId);
-    const text = batch.byteAligned ? batch.text : null;
+    const text = batch.decoded && batch.byteAligned ? batch.text : null;
     let lineNo = batch.firstLineNo;
     let counted = 0; // lines before `counted` bytes are numbered
     for (let i = 0; i < regions.length; i += 2) {

@@ -12,6 +12,11 @@ export class LineBatch {
    */
   constructor(readonly bytes: Uint8Array, readonly firstLineNo: number) {}
 
+  /** True when `text` was asked for already (so using it costs nothing more). */
+  get decoded(): boolean {
+    return this.#text !== undefined;
+  }
+
   /** The batch decoded as UTF-8 (invalid bytes become U+FFFD), decoded once. */
   get text(): string {
     return this.#text ??= decoder.decode(this.bytes);
@@ -27,10 +32,13 @@ export class LineBatch {
   }
 }
 
-/** Counts "\n" in `bytes[from, to)`, using the decoded text when it maps one-to-one. */
+/**
+ * Counts "\n" in `bytes[from, to)`. Uses the decoded text when a stage already decoded it and it
+ * maps one-to-one (String.indexOf is faster); never decodes just to count.
+ */
 export function countNewlines(batch: LineBatch, from: number, to: number): number {
   let n = 0;
-  if (batch.byteAligned) {
+  if (batch.decoded && batch.byteAligned) {
     const t = batch.text;
     for (let i = t.indexOf("\n", from); i >= 0 && i < to; i = t.indexOf("\n", i + 1)) n++;
     return n;

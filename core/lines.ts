@@ -27,7 +27,8 @@ export async function* splitLines(
   const numbered = options.numbered ?? false;
   const flushPartial = options.flushPartial ?? true;
   let lineNo = numbered ? 1 : 0;
-  let carry: Uint8Array = new Uint8Array(0);
+  const carry = new GrowableBytes(); // the partial last line, across chunks
+  const pieces = new GrowableBytes(); // cut pieces of a long line, each with its "\n"
   let carrySplit = false; // the line in `carry` has already been cut and reported
 
   const batch = (bytes: Uint8Array): LineBatch => {
@@ -39,18 +40,22 @@ export async function* splitLines(
     if (!carrySplit) options.onLongLine?.();
     carrySplit = true;
   };
-  /** Cuts `max`-sized pieces off the front of `line` (no "\n" inside) into one batch. */
-  function* cutPieces(line: Uint8Array, keepRest: boolean): Generator<LineBatch, Uint8Array> {
-    const pieces = Math.floor(line.length / max) - (keepRest && line.length % max === 0 ? 1 : 0);
-    if (pieces <= 0) return line;
+  /**
+   * Cuts `max`-sized pieces off the front of `line` (no "\n" inside) into one batch and returns
+   * how many bytes were cut. With `keepRest`, at least one byte more than a piece stays behind
+   * unless the line ends exactly there (it may still grow, or be exactly `max` long).
+   */
+  function* cutPieces(line: Uint8Array, keepRest: boolean): Generator<LineBatch, number> {
+    const count = Math.floor(line.length / max) - (keepRest && line.length % max === 0 ? 1 : 0);
+    if (count <= 0) return 0;
     longLine();
-    const out = new Uint8Array(pieces * (max + 1));
-    for (let p = 0; p < pieces; p++) {
+    const out = pieces.reset(count * (max + 1));
+    for (let p = 0; p < count; p++) {
       out.set(line.subarray(p * max, (p + 1) * max), p * (max + 1));
       out[p * (max + 1) + max] = NL;
     }
     yield batch(out);
-    return line.subarray(pieces * max);
+    return count * max;
   }
   /** Yields a region of whole lines, cutting any line longer than `max`. */
   function* wholeLines(region: Uint8Array): Generator<LineBatch> {
@@ -66,8 +71,8 @@ export async function* splitLines(
       if (end - lineStart > max) {
         if (lineStart > start) yield batch(region.subarray(start, lineStart));
         carrySplit = false;
-        const rest = yield* cutPieces(region.subarray(lineStart, end), true);
-        yield batch(region.subarray(end - rest.length, nl < 0 ? end : nl + 1));
+        const cut = yield* cutPieces(region.subarray(lineStart, end), true);
+        yield batch(region.subarray(lineStart + cut, nl < 0 ? end : nl + 1));
         start = nl < 0 ? end : nl + 1;
       }
       lineStart = end + 1;
@@ -80,14 +85,15 @@ export async function* splitLines(
     if (carry.length > 0) {
       const nl = chunk.indexOf(NL);
       if (nl < 0) {
-        carry = yield* cutPieces(concat(carry, chunk), true);
-        carry = carry.slice();
+        carry.append(chunk);
+        carry.dropFront(yield* cutPieces(carry.view(), true));
         continue;
       }
-      const line = concat(carry, chunk.subarray(0, nl + 1));
-      carry = new Uint8Array(0);
-      const tail = yield* cutPieces(line.subarray(0, line.length - 1), true);
-      yield batch(line.subarray(line.length - 1 - tail.length));
+      carry.append(chunk.subarray(0, nl + 1));
+      const line = carry.view();
+      const cut = yield* cutPieces(line.subarray(0, line.length - 1), true);
+      yield batch(line.subarray(cut));
+      carry.clear();
       carrySplit = false;
       rest = chunk.subarray(nl + 1);
     }
@@ -97,14 +103,51 @@ export async function* splitLines(
       carrySplit = false;
     }
     const partial = rest.subarray(last + 1);
-    if (partial.length > 0) carry = (yield* cutPieces(partial, true)).slice();
+    if (partial.length > 0) {
+      const cut = yield* cutPieces(partial, true);
+      carry.append(partial.subarray(cut));
+    }
   }
-  if (carry.length > 0 && flushPartial) yield batch(carry);
+  if (carry.length > 0 && flushPartial) yield batch(carry.view());
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+/** A byte buffer reused across chunks, so long lines do not allocate per chunk. */
+class GrowableBytes {
+  #buf = new Uint8Array(0);
+  length = 0;
+
+  #ensure(capacity: number): void {
+    if (capacity <= this.#buf.length) return;
+    const bigger = new Uint8Array(Math.max(capacity, this.#buf.length * 2, 4096));
+    bigger.set(this.#buf.subarray(0, this.length));
+    this.#buf = bigger;
+  }
+
+  append(bytes: Uint8Array): void {
+    this.#ensure(this.length + bytes.length);
+    this.#buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** Empties the buffer and returns `size` writable bytes at its start. */
+  reset(size: number): Uint8Array {
+    this.length = 0;
+    this.#ensure(size);
+    this.length = size;
+    return this.#buf.subarray(0, size);
+  }
+
+  dropFront(n: number): void {
+    if (n === 0) return;
+    this.#buf.copyWithin(0, n, this.length);
+    this.length -= n;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  view(): Uint8Array {
+    return this.#buf.subarray(0, this.length);
+  }
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the test suite and ends with a plain "tests: N passed, N failed" line for CI readers.
+set -uo pipefail
+deno_bin="$1"
+shift
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+NO_COLOR=1 "$deno_bin" test --allow-all --frozen --no-check "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -n 1)
+passed=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"

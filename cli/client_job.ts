@@ -19,6 +19,10 @@ export function targetsOf(flags: Flags): { files: string[]; query: string } {
   }
   const files: string[] = [];
   for (const arg of flags.parsed.positionals) {
+    if (!flags.parsed.dashDash && /^--?[a-zA-Z]/.test(arg)) {
+      // Go parsing stops at the first file name, so this would be read as a file: say so.
+      throw new UsageError(`${arg} comes after a file name; put flags before the files`);
+    }
     if (arg.toLowerCase().includes("select ")) {
       if (query === "") query = arg;
     } else files.push(arg);

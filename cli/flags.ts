@@ -16,6 +16,8 @@ export interface ParsedArgs {
   readonly given: Set<string>;
   readonly positionals: string[];
   readonly help: boolean;
+  /** True when `--` ended the flags: every positional is then a file name, whatever it looks like. */
+  readonly dashDash: boolean;
 }
 
 export function parseFlags(program: Program, args: readonly string[]): ParsedArgs {
@@ -25,11 +27,13 @@ export function parseFlags(program: Program, args: readonly string[]): ParsedArg
   );
   const given = new Set<string>();
   let help = false;
+  let dashDash = false;
   let i = 0;
   for (; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--") {
       i++;
+      dashDash = true;
       break;
     }
     if (arg.length < 2 || arg[0] !== "-") break;
@@ -58,7 +62,7 @@ export function parseFlags(program: Program, args: readonly string[]): ParsedArg
     }
     values.set(name, spec.type === "int" ? parseInt(spec, raw) : raw);
   }
-  return { values, given, positionals: args.slice(i), help };
+  return { values, given, positionals: args.slice(i), help, dashDash };
 }
 
 function parseBool(spec: FlagSpec, raw: string): boolean {

@@ -182,3 +182,23 @@ Deno.test("output closed early by the reader ends the run quietly", async () => 
   assert.equal(new TextDecoder().decode(out.stdout), "a line of text\n");
   assert.equal(new TextDecoder().decode(out.stderr), "");
 });
+
+Deno.test("a flag after a file name is a usage error instead of a file name", async () => {
+  const r = await run("dgrep", ["--cfg", "none", `${UPSTREAM}/dcat1c.txt`, "--grep", "x"]);
+  assert.equal(r.code, 2);
+  assertOneLine(r.stderr, /--grep comes after a file name; put flags before the files/);
+});
+
+Deno.test("-- ends the flags, so a file may be named like a flag", async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/-odd`, "odd name\n");
+  const r = await run("dcat", ["--plain", "--cfg", "none", "--", "-odd"], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.text, "odd name\n");
+});
+
+Deno.test("--version prints one line and exits 0", async () => {
+  const r = await run("dcat", ["--version"]);
+  assert.equal(r.code, 0);
+  assert.match(r.text, /^DTail for Deno \S+ Protocol 4\.1 /);
+});

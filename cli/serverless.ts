@@ -51,6 +51,7 @@ async function runWhole(job: ReadJob, io: RunIO): Promise<RunResult> {
   const result: RunResult = { ok: 0, failed: 0 };
   const printer = new SelectionPrinter(io.out, job.frame);
   for (const target of job.targets) {
+    if (io.signal.aborted) break;
     const files = target === STDIN_ID
       ? [{ path: STDIN_ID, id: STDIN_ID }]
       : expandGlob(target).map((path) => ({ path, id: sourceId(target, path) }));
@@ -66,11 +67,16 @@ async function runWhole(job: ReadJob, io: RunIO): Promise<RunResult> {
       files.length = job.maxGlobTargets;
     }
     for (const { path, id } of files) {
+      if (io.signal.aborted) break;
       const chunks = path === STDIN_ID ? stdinChunks() : fileChunks(path);
       const long = () => io.warn(`${path}: long log line, splitting into multiple lines`);
       try {
+        let batches = 0;
         for await (const sel of filterChunks(chunks, { ...job.filter, onLongLine: long })) {
           printer.print(sel, id);
+          // Sync reads never return to the event loop, where signal listeners run: let them.
+          if (++batches % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+          if (io.signal.aborted) break; // Ctrl-C, SIGTERM: stop after whole lines
         }
         result.ok++;
       } catch (err) {

@@ -1,6 +1,6 @@
 /** Bad input gets one clear line and the right exit status, never a stack trace (Fix 4). */
 import assert from "node:assert/strict";
-import { assertNoStackTrace, bytesEqual, run, tempDir, UPSTREAM } from "./helpers.ts";
+import { assertNoStackTrace, bytesEqual, run, spawn, tempDir, UPSTREAM } from "./helpers.ts";
 
 function assertOneLine(stderr: string, pattern: RegExp): void {
   assertNoStackTrace(stderr);
@@ -201,4 +201,26 @@ Deno.test("--version prints one line and exits 0", async () => {
   const r = await run("dcat", ["--version"]);
   assert.equal(r.code, 0);
   assert.match(r.text, /^DTail for Deno \S+ Protocol 4\.1 /);
+});
+
+Deno.test("SIGTERM stops a long dcat promptly, after whole lines", async () => {
+  const dir = await tempDir();
+  const line = "0123456789".repeat(10) + "\n";
+  await Deno.writeTextFile(`${dir}/big.log`, line.repeat(200_000));
+  const child = spawn("dcat", ["--plain", "--cfg", "none", ...Array(50).fill(`${dir}/big.log`)]);
+  const reader = child.stdout.getReader();
+  let received = "";
+  const first = await reader.read(); // it is running
+  received += new TextDecoder().decode(first.value);
+  child.kill("SIGTERM");
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    received += new TextDecoder().decode(value);
+  }
+  const status = await child.status;
+  assert.equal(status.code, 0);
+  assert.ok(received.length < line.length * 200_000 * 50, "stopped before the end");
+  assert.equal(received.length % line.length, 0, "only whole lines");
+  await child.stderr.cancel();
 });

@@ -15,6 +15,7 @@ import { Flags, parseFlags, UsageError } from "./flags.ts";
 import { bashCompletion, helpText } from "./help.ts";
 import { exitCodeOf, runServerless } from "./serverless.ts";
 import { versionLine } from "./version.ts";
+import { growStdoutPipe } from "./pipe_size.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -88,6 +89,7 @@ function health(flags: Flags, print: (s: string) => void): number {
 
 async function runClient(program: Program, flags: Flags, out: BufferedOutput): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
+  growStdoutPipe();
   const job = buildReadJob(program, flags, config, {
     noColorEnv: (Deno.env.get("NO_COLOR") ?? "") !== "",
   });

@@ -36,7 +36,7 @@ export class ColorNameError extends Error {
 
 function code(table: Record<string, number | null>, name: string, kind: string): number | null {
   const key = name.toLowerCase().replace(/^(fg|bg|attr)/, "");
-  if (!(key in table)) {
+  if (!Object.hasOwn(table, key)) {
     throw new ColorNameError(`unknown ${kind} color name ${JSON.stringify(name)}`);
   }
   return table[key]!;

@@ -36,13 +36,28 @@ export function segmentRegExp(segment: string): RegExp {
       if (i >= segment.length) throw new GlobPatternError(`bad glob pattern ${segment}`);
       re += escape(segment[i]!);
     } else if (c === "[") {
-      const close = segment.indexOf("]", i + 2);
-      if (close < 0) throw new GlobPatternError(`bad glob pattern ${segment}: unclosed [`);
-      let body = segment.slice(i + 1, close);
-      const negate = body.startsWith("^") || body.startsWith("!");
-      if (negate) body = body.slice(1);
-      re += "[" + (negate ? "^/" : "") + body.replace(/[\]\\^]/g, "\\$&") + "]";
-      i = close;
+      let j = i + 1;
+      const negate = segment[j] === "^" || segment[j] === "!";
+      if (negate) j++;
+      let body = "";
+      // A "]" right after "[" or "[^" is a literal; "\" escapes the next character.
+      for (let n = 0;; j++, n++) {
+        if (j >= segment.length) {
+          throw new GlobPatternError(`bad glob pattern ${segment}: unclosed [`);
+        }
+        let ch = segment[j]!;
+        if (ch === "]" && n > 0) break;
+        if (ch === "\\") {
+          if (++j >= segment.length) throw new GlobPatternError(`bad glob pattern ${segment}`);
+          ch = segment[j]!;
+        } else if (ch === "-" && n > 0 && segment[j + 1] !== "]") {
+          body += "-"; // a range
+          continue;
+        }
+        body += /[\]\\^[-]/.test(ch) ? "\\" + ch : ch;
+      }
+      re += "[" + (negate ? "^/" : "") + body + "]";
+      i = j;
     } else re += escape(c);
   }
   return new RegExp(`^${re}$`, "s");

@@ -2,7 +2,8 @@
 # Installs the Debian packages the tests and benchmarks need, when their commands are missing.
 # Usage: ensure_system_tools.sh  (idempotent; needs root or sudo only when something is missing)
 set -euo pipefail
-declare -A pkg_of=([zstd]=zstd [gzip]=gzip [setfacl]=acl [getfacl]=acl [useradd]=passwd [ssh-keygen]=openssh-client)
+declare -A pkg_of=([zstd]=zstd [gzip]=gzip [setfacl]=acl [getfacl]=acl [useradd]=passwd [ssh-keygen]=openssh-client
+  [/usr/bin/time]=time) # a path, because `command -v time` finds the bash keyword
 missing=()
 for cmd in "${!pkg_of[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_of[$cmd]}")

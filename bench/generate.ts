@@ -1,0 +1,252 @@
+/**
+ * Deterministic benchmark data: a 100 MiB log (seeded PRNG, same bytes on every run), its .gz and
+ * .zst copies, a 1000 MiB log made of ten copies of it, and a single 50 MB line.
+ * Files already present with the recorded size are kept.
+ */
+import { dirname, join } from "node:path";
+
+export const LOG_BYTES = 100 * 1024 * 1024;
+export const BIG_COPIES = 10;
+export const ONE_LINE_BYTES = 50_000_000;
+export const RARE_TOKEN = "RARETOKEN-x";
+const SEED = 0x5eed_d7a1;
+const GENERATOR_VERSION = 1;
+const MAX_LINE_BYTES = 400;
+const BATCH_LINES = 8192;
+
+export interface DataSet {
+  readonly log: string;
+  readonly gz: string;
+  readonly zst: string;
+  readonly big: string;
+  readonly oneLine: string;
+}
+
+type Manifest = Record<string, number>;
+
+/** mulberry32: tiny, fast, good enough for test data. */
+class Prng {
+  #state: number;
+  constructor(seed: number) {
+    this.#state = seed >>> 0;
+  }
+  next(): number {
+    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
+    let t = this.#state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(below: number): number {
+    return Math.floor(this.next() * below);
+  }
+  pick<T>(items: readonly T[]): T {
+    const item = items[this.int(items.length)];
+    if (item === undefined) throw new Error("pick from an empty list");
+    return item;
+  }
+}
+
+const SERVICES = ["api-gateway", "auth", "billing", "search", "ingest", "scheduler", "mailer"];
+const PATHS = ["/api/v1/users", "/api/v1/orders", "/api/v2/search", "/healthz", "/api/v1/invoices"];
+const METHODS = ["GET", "GET", "GET", "POST", "PUT", "DELETE"];
+const ERROR_TEXTS = [
+  "upstream connect failed: connection refused",
+  "query failed: deadlock detected on table orders",
+  "timeout waiting for lock on key session:",
+  "panic recovered in handler: index out of range",
+  "TLS handshake failed: certificate has expired",
+];
+const WARN_TEXTS = [
+  "slow query detected, consider an index",
+  "retrying request, attempt 2 of 5",
+  "cache miss ratio above threshold",
+  "disk usage at 87% on /var/lib/data",
+];
+const DEBUG_TEXTS = [
+  "cache lookup key=user:",
+  "opening pooled connection to db-replica-",
+  "parsed request headers count=",
+  "scheduling job id=",
+];
+const INFO_TEXTS = [
+  "request completed",
+  "user logged in",
+  "config reloaded from /etc/app/config.yaml",
+  "worker heartbeat ok",
+];
+
+/** Severity by share of lines: ERROR about 19%. */
+function pickSeverity(rng: Prng): string {
+  const p = rng.next();
+  if (p < 0.19) return "ERROR";
+  if (p < 0.29) return "WARN";
+  if (p < 0.52) return "DEBUG";
+  if (p < 0.525) return "TRACE";
+  if (p < 0.526) return "FATAL";
+  return "INFO";
+}
+
+function timestamp(lineNo: number): string {
+  const ms = Date.UTC(2026, 10, 24, 8, 0, 0) + lineNo * 7;
+  return new Date(ms).toISOString();
+}
+
+function messageFor(rng: Prng, severity: string): string {
+  const hex = rng.int(0xffffff).toString(16);
+  switch (severity) {
+    case "ERROR":
+    case "FATAL":
+      return `${rng.pick(ERROR_TEXTS)} ${hex}`;
+    case "WARN":
+      return `${rng.pick(WARN_TEXTS)} ref=${hex}`;
+    case "DEBUG":
+    case "TRACE":
+      return `${rng.pick(DEBUG_TEXTS)}${rng.int(100000)}`;
+    default:
+      return `${rng.pick(INFO_TEXTS)} ${rng.pick(METHODS)} ${rng.pick(PATHS)}/${rng.int(99999)}`;
+  }
+}
+
+/** One log line without its newline; pure ASCII so string length equals byte length. */
+function logLine(rng: Prng, lineNo: number): string {
+  const severity = pickSeverity(rng);
+  const host = `web${rng.int(48).toString().padStart(2, "0")}`;
+  const service = rng.pick(SERVICES);
+  const pid = 1000 + rng.int(30000);
+  const latency = rng.next() < 0.4 ? ` took ${1 + rng.int(2500)}ms` : "";
+  const rare = rng.next() < 0.0001 ? ` trace=${RARE_TOKEN}${rng.int(1e9)}` : "";
+  const request = `req=${rng.int(0x7fffffff).toString(36)}`;
+  const message = messageFor(rng, severity);
+  return `${timestamp(lineNo)} ${host} ${service}[${pid}]: ${severity.padEnd(5)} [${request}] ` +
+    `${message}${latency}${rare} status=${rng.pick([200, 200, 200, 201, 204, 404, 500])}`;
+}
+
+/** Writes exactly LOG_BYTES: regular lines, then one padded line that fills the rest. */
+function writeLog(path: string): void {
+  const rng = new Prng(SEED);
+  const encoder = new TextEncoder();
+  using file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  let written = 0;
+  let lineNo = 0;
+  while (LOG_BYTES - written > MAX_LINE_BYTES) {
+    const batch: string[] = [];
+    let batchBytes = 0;
+    while (batch.length < BATCH_LINES && LOG_BYTES - written - batchBytes > MAX_LINE_BYTES) {
+      const line = logLine(rng, lineNo++) + "\n";
+      batch.push(line);
+      batchBytes += line.length;
+    }
+    writeAll(file, encoder.encode(batch.join("")));
+    written += batchBytes;
+  }
+  const last = logLine(rng, lineNo) + " pad=";
+  const fill = LOG_BYTES - written - last.length - 1;
+  if (fill < 0) throw new Error("MAX_LINE_BYTES is smaller than a generated line");
+  writeAll(file, encoder.encode(last + "x".repeat(fill) + "\n"));
+}
+
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+}
+
+function writeBigLog(source: string, path: string): void {
+  const content = Deno.readFileSync(source);
+  using file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  for (let i = 0; i < BIG_COPIES; i++) writeAll(file, content);
+}
+
+/** ONE_LINE_BYTES of words and spaces, no newline anywhere. */
+function writeOneLine(path: string): void {
+  const rng = new Prng(SEED ^ 0x1);
+  const block = new Uint8Array(1 << 20);
+  for (let i = 0; i < block.length; i++) {
+    const r = rng.int(32);
+    block[i] = r < 26 ? 97 + r : r < 30 ? 48 + (r - 26) : 32;
+  }
+  using file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  for (let left = ONE_LINE_BYTES; left > 0; left -= block.length) {
+    writeAll(file, block.subarray(0, Math.min(left, block.length)));
+  }
+}
+
+async function compress(tool: "gzip" | "zstd", source: string, target: string): Promise<void> {
+  const args = tool === "gzip" ? ["-c", source] : ["-q", "-c", source];
+  const child = new Deno.Command(tool, { args, stdout: "piped", stderr: "inherit" }).spawn();
+  const file = await Deno.open(target, { write: true, create: true, truncate: true });
+  await child.stdout.pipeTo(file.writable);
+  const status = await child.status;
+  if (!status.success) throw new Error(`${tool} -c ${source} failed with code ${status.code}`);
+}
+
+function sizeOf(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return -1;
+    throw err;
+  }
+}
+
+function readManifest(path: string): Manifest {
+  try {
+    const parsed = JSON.parse(Deno.readTextFileSync(path));
+    return parsed.version === GENERATOR_VERSION ? parsed.sizes : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Makes one file unless it exists with the expected size; returns its size. */
+async function ensureFile(
+  path: string,
+  expected: number | undefined,
+  make: (tmp: string) => void | Promise<void>,
+): Promise<number> {
+  const size = sizeOf(path);
+  if (expected !== undefined && size === expected) return size;
+  console.error(`bench: generating ${path}`);
+  const tmp = `${path}.tmp`;
+  await make(tmp);
+  Deno.renameSync(tmp, path);
+  return sizeOf(path);
+}
+
+export async function ensureData(dir: string): Promise<DataSet> {
+  Deno.mkdirSync(dir, { recursive: true });
+  const data: DataSet = {
+    log: join(dir, "app.log"),
+    gz: join(dir, "app.log.gz"),
+    zst: join(dir, "app.log.zst"),
+    big: join(dir, "big.log"),
+    oneLine: join(dir, "one-line.log"),
+  };
+  const manifestPath = join(dirname(data.log), "manifest.json");
+  const recorded = readManifest(manifestPath);
+  const logIsCurrent = recorded["app.log"] === LOG_BYTES && sizeOf(data.log) === LOG_BYTES;
+  const derived = (name: string) => (logIsCurrent ? recorded[name] : undefined);
+  const sizes: Manifest = {};
+  sizes["app.log"] = await ensureFile(data.log, derived("app.log"), writeLog);
+  sizes["app.log.gz"] = await ensureFile(
+    data.gz,
+    derived("app.log.gz"),
+    (tmp) => compress("gzip", data.log, tmp),
+  );
+  sizes["app.log.zst"] = await ensureFile(
+    data.zst,
+    derived("app.log.zst"),
+    (tmp) => compress("zstd", data.log, tmp),
+  );
+  sizes["big.log"] = await ensureFile(
+    data.big,
+    derived("big.log"),
+    (tmp) => writeBigLog(data.log, tmp),
+  );
+  sizes["one-line.log"] = await ensureFile(data.oneLine, recorded["one-line.log"], writeOneLine);
+  Deno.writeTextFileSync(
+    manifestPath,
+    JSON.stringify({ version: GENERATOR_VERSION, sizes }) + "\n",
+  );
+  return data;
+}

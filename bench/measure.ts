@@ -1,0 +1,66 @@
+/**
+ * Whole-process measurements. Every command runs as `CMD | cat > /dev/null` under bash, with
+ * GNU time between bash and CMD, so ours and the peer get the same pipe and the same wrapper.
+ * GNU time reports the peak RSS of CMD itself: the bin/ launchers exec deno, so that is deno.
+ */
+
+export const TIME_BIN = "/usr/bin/time";
+const PIPED_SCRIPT = `set -o pipefail; ${TIME_BIN} -f %M -o "$1" "\${@:2}" | cat > /dev/null`;
+const DIGEST_SCRIPT = `set -o pipefail; "$@" | cksum`;
+
+export interface Sample {
+  readonly seconds: number;
+  readonly rssMb: number;
+}
+
+export class CommandFailed extends Error {}
+
+/** Runs argv once with its output piped to cat; wall time as seen from here. */
+export async function measureOnce(argv: readonly string[]): Promise<Sample> {
+  const rssFile = await Deno.makeTempFile({ prefix: "bench-rss-" });
+  try {
+    const command = new Deno.Command("bash", {
+      args: ["-c", PIPED_SCRIPT, "bench", rssFile, ...argv],
+      stdout: "null",
+      stderr: "piped",
+    });
+    const start = performance.now();
+    const result = await command.output();
+    const seconds = (performance.now() - start) / 1000;
+    if (!result.success) throw failure(argv, result);
+    return { seconds, rssMb: peakRssMb(await Deno.readTextFile(rssFile)) };
+  } finally {
+    await Deno.remove(rssFile);
+  }
+}
+
+/** `cksum` of argv's output: "crc bytes", to check that ours and the peer print the same. */
+export async function outputDigest(argv: readonly string[]): Promise<string> {
+  const result = await new Deno.Command("bash", {
+    args: ["-c", DIGEST_SCRIPT, "bench", ...argv],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!result.success) throw failure(argv, result);
+  return new TextDecoder().decode(result.stdout).trim();
+}
+
+function failure(argv: readonly string[], result: Deno.CommandOutput): CommandFailed {
+  const stderr = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-3).join(" | ");
+  return new CommandFailed(`${argv[0] ?? ""} exited with ${result.code}: ${stderr}`);
+}
+
+/** GNU time -f %M prints kilobytes (KiB); MB here is 10^6 bytes like the throughput. */
+function peakRssMb(timeOutput: string): number {
+  const kib = Number(timeOutput.trim().split("\n").at(-1));
+  if (!Number.isFinite(kib)) throw new Error(`unexpected GNU time output: ${timeOutput}`);
+  return (kib * 1024) / 1e6;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] ?? NaN;
+  if (sorted.length % 2 === 1) return upper;
+  return ((sorted[middle - 1] ?? NaN) + upper) / 2;
+}

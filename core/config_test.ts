@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { ConfigError, defaultConfig, findConfigFile, loadConfig } from "./config.ts";
+import { DEFAULT_TERM_COLORS } from "./color.ts";
+
+type Env = Record<string, string>;
+const envOf = (vars: Env) => (name: string): string | undefined => vars[name];
+
+async function withHome(fn: (home: string) => Promise<void> | void): Promise<void> {
+  const home = await Deno.makeTempDir({ prefix: "config_test_" });
+  try {
+    await fn(home);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+async function writeConfig(path: string, value: unknown): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  await Deno.writeTextFile(path, typeof value === "string" ? value : JSON.stringify(value));
+}
+
+function assertConfigError(fn: () => unknown, ...parts: (string | RegExp)[]): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `got ${err}`);
+    for (const p of parts) {
+      if (typeof p === "string") assert.ok(err.message.includes(p), err.message);
+      else assert.match(err.message, p);
+    }
+    return true;
+  });
+}
+
+Deno.test("defaultConfig has the §2 defaults", () => {
+  const c = defaultConfig(envOf({}));
+  assert.equal(c.Common.SSHPort, 2222);
+  assert.equal(c.Common.SSHConnectTimeoutMs, 2000);
+  assert.equal(c.Common.LogLevel, "info");
+  assert.equal(c.Server.MaxLineLength, 1_048_576);
+  assert.equal(c.Server.MaxConcurrentCats, 2);
+  assert.equal(c.Server.MaxConcurrentTails, 50);
+  assert.equal(c.Server.MaxGlobTargets, 1000);
+  assert.deepEqual(c.Server.Permissions, { Default: ["^/.*"], Users: {} });
+  assert.equal(c.Server.HostKeyFile, "./cache/ssh_host_key");
+  assert.equal(c.Client.TermColorsEnable, true);
+  assert.deepEqual(c.Client.TermColors, DEFAULT_TERM_COLORS);
+  assert.equal(c.source, "");
+});
+
+Deno.test("defaultConfig in integration-test mode uses MaxLineLength 1024", () => {
+  const c = defaultConfig(envOf({ DTAIL_INTEGRATION_TEST_RUN_MODE: "yes" }));
+  assert.equal(c.Server.MaxLineLength, 1024);
+  assert.equal(c.Server.HostKeyFile, "./ssh_host_key");
+  assert.equal(
+    defaultConfig(envOf({ DTAIL_INTEGRATION_TEST_RUN_MODE: "no" })).Server.MaxLineLength,
+    1_048_576,
+  );
+});
+
+Deno.test("defaultConfig gives each call its own colors", () => {
+  const a = defaultConfig(envOf({}));
+  a.Client.TermColors.Remote.Text = { fg: "Red", bg: "Red", attr: "None" };
+  assert.deepEqual(defaultConfig(envOf({})).Client.TermColors, DEFAULT_TERM_COLORS);
+  assert.equal(DEFAULT_TERM_COLORS.Remote.Text.fg, "White");
+});
+
+Deno.test("--cfg none loads nothing, in any case, even when a home config exists", async () => {
+  await withHome(async (home) => {
+    await writeConfig(`${home}/.dtail.conf`, { Common: { SSHPort: 1 } });
+    for (const flag of ["none", "NONE", "None"]) {
+      const c = loadConfig(flag, envOf({ HOME: home }));
+      assert.equal(c.Common.SSHPort, 2222);
+      assert.equal(c.source, "");
+    }
+  });
+});
+
+Deno.test("--cfg PATH loads that file", async () => {
+  await withHome(async (home) => {
+    const path = `${home}/custom.json`;
+    await writeConfig(path, { Server: { MaxConcurrentCats: 7 } });
+    const c = loadConfig(path, envOf({ HOME: `${home}/elsewhere` }));
+    assert.equal(c.Server.MaxConcurrentCats, 7);
+    assert.equal(c.source, path);
+  });
+});
+
+Deno.test("the search prefers ~/.config/dtail/dtail.conf over ~/.dtail.conf", async () => {
+  await withHome(async (home) => {
+    assert.equal(findConfigFile("", home), null);
+    await writeConfig(`${home}/.dtail.conf`, { Common: { SSHPort: 2 } });
+    assert.equal(loadConfig("", envOf({ HOME: home })).Common.SSHPort, 2);
+    await writeConfig(`${home}/.config/dtail/dtail.conf`, { Common: { SSHPort: 1 } });
+    const c = loadConfig("", envOf({ HOME: home }));
+    assert.equal(c.Common.SSHPort, 1);
+    assert.equal(c.source, `${home}/.config/dtail/dtail.conf`);
+  });
+});
+
+Deno.test("without HOME and --cfg the defaults are used", () => {
+  assert.equal(findConfigFile("", undefined), null);
+  assert.equal(loadConfig("", envOf({})).source, "");
+});
+
+Deno.test("config keys match case-insensitively and unknown keys are ignored", async () => {
+  await withHome(async (home) => {
+    await writeConfig(`${home}/.dtail.conf`, {
+      common: { sshport: 2223, LOGLEVEL: "debug", ExperimentalFeaturesEnable: true },
+      SERVER: {
+        maxlinelength: 100,
+        Schedule: [{ Name: "x" }],
+        permissions: { users: { bob: ["^/tmp"] } },
+      },
+      Client: { termcolors: { remote: { text: { FG: "Red", bg: "Black", Attr: "Bold" } } } },
+      Unknown: { x: 1 },
+      source: "ignored",
+    });
+    const c = loadConfig("", envOf({ HOME: home }));
+    assert.equal(c.Common.SSHPort, 2223);
+    assert.equal(c.Common.LogLevel, "debug");
+    assert.equal(c.Server.MaxLineLength, 100);
+    assert.deepEqual(c.Server.Permissions, { Default: ["^/.*"], Users: { bob: ["^/tmp"] } });
+    assert.deepEqual(c.Client.TermColors.Remote.Text, { fg: "Red", bg: "Black", attr: "Bold" });
+    assert.deepEqual(c.Client.TermColors.Remote.ID, DEFAULT_TERM_COLORS.Remote.ID);
+    assert.equal(c.source, `${home}/.dtail.conf`);
+  });
+});
+
+Deno.test("integration-test mode forces MaxLineLength 1024 over the config", async () => {
+  await withHome(async (home) => {
+    await writeConfig(`${home}/.dtail.conf`, { Server: { MaxLineLength: 5000 } });
+    const c = loadConfig("", envOf({ HOME: home, DTAIL_INTEGRATION_TEST_RUN_MODE: "yes" }));
+    assert.equal(c.Server.MaxLineLength, 1024);
+  });
+});
+
+Deno.test("a value of the wrong type is a ConfigError naming the key path", async () => {
+  await withHome(async (home) => {
+    const path = `${home}/c.json`;
+    const cases: [unknown, string][] = [
+      [{ Common: { SSHPort: "2222" } }, "Common.SSHPort"],
+      [{ Common: { SSHPort: 1.5 } }, "Common.SSHPort"],
+      [{ server: { maxlinelength: true } }, "Server.MaxLineLength"],
+      [{ Client: { TermColorsEnable: "yes" } }, "Client.TermColorsEnable"],
+      [{ Server: { Permissions: { Default: "^/" } } }, "Server.Permissions.Default"],
+      [{ Server: { Permissions: { Users: { bob: "^/" } } } }, "Server.Permissions.Users"],
+      [{ Server: { KeyExchanges: [1] } }, "Server.KeyExchanges"],
+      [{ Client: { TermColors: { Remote: "red" } } }, "Client.TermColors.Remote"],
+      [{ Common: { LogDir: 5 } }, "Common.LogDir"],
+      [{ Server: 5 }, "Server"],
+    ];
+    for (const [json, key] of cases) {
+      await writeConfig(path, json);
+      assertConfigError(() => loadConfig(path, envOf({})), `${key} must be`, path);
+    }
+  });
+});
+
+Deno.test("invalid JSON or a non-object top level is a ConfigError", async () => {
+  await withHome(async (home) => {
+    const path = `${home}/c.json`;
+    await writeConfig(path, "{ Common: ");
+    assertConfigError(() => loadConfig(path, envOf({})), "not valid JSON", path);
+    await writeConfig(path, "[1, 2]");
+    assertConfigError(() => loadConfig(path, envOf({})), "top level must be an object");
+  });
+});
+
+Deno.test("an unreadable --cfg file is a ConfigError", async () => {
+  await withHome((home) => {
+    assertConfigError(() => loadConfig(`${home}/missing.json`, envOf({})), `${home}/missing.json`);
+    assertConfigError(() => loadConfig(home, envOf({})), "cannot read config");
+  });
+});

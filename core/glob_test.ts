@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import {
+  cleanPath,
+  expandGlob,
+  GlobPatternError,
+  hasGlobMeta,
+  segmentRegExp,
+  sourceId,
+} from "./glob.ts";
+
+async function withTree(files: string[], fn: (root: string) => void | Promise<void>) {
+  const root = await Deno.makeTempDir({ prefix: "glob_test_" });
+  try {
+    for (const f of files) {
+      const path = `${root}/${f}`;
+      if (f.endsWith("/")) await Deno.mkdir(path, { recursive: true });
+      else {
+        await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+        await Deno.writeTextFile(path, f);
+      }
+    }
+    await fn(root);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+Deno.test("cleanPath cleans like Go's path.Clean", () => {
+  const cases: [string, string][] = [
+    ["", "."],
+    [".", "."],
+    ["/", "/"],
+    ["//", "/"],
+    ["a/b", "a/b"],
+    ["a//b", "a/b"],
+    ["a/./b", "a/b"],
+    ["a/b/", "a/b"],
+    ["a/b/..", "a"],
+    ["a/../..", ".."],
+    ["../../a", "../../a"],
+    ["a/../../b", "../b"],
+    ["/..", "/"],
+    ["/../a", "/a"],
+    ["/a/b/../../..", "/"],
+    ["./a/", "a"],
+    ["a/..", "."],
+    ["/var//log/./*/app.log", "/var/log/*/app.log"],
+  ];
+  for (const [input, want] of cases) assert.equal(cleanPath(input), want, JSON.stringify(input));
+});
+
+Deno.test("hasGlobMeta spots *, ?, [ and backslash", () => {
+  for (const p of ["*.log", "a?", "[ab]", "a\\*"]) assert.equal(hasGlobMeta(p), true, p);
+  for (const p of ["/var/log/app.log", "a-b.c", "{a,b}"]) assert.equal(hasGlobMeta(p), false, p);
+});
+
+Deno.test("segmentRegExp matches names like Go's filepath.Match", () => {
+  const cases: [string, string, boolean][] = [
+    ["*.log", "app.log", true],
+    ["*.log", ".hidden.log", true],
+    ["*.log", "app.log.1", false],
+    ["a?c", "abc", true],
+    ["a?c", "ac", false],
+    ["[ab]x", "bx", true],
+    ["[ab]x", "cx", false],
+    ["[a-c]x", "bx", true],
+    ["[^a-c]x", "bx", false],
+    ["[^a-c]x", "dx", true],
+    ["a\\*b", "a*b", true],
+    ["a\\*b", "axb", false],
+    ["a.b", "axb", false],
+    ["(x)+", "(x)+", true],
+    // Go rejects a "]" right after "[" as a bad pattern; we read it as a literal.
+    ["[]a]", "]", true],
+    ["[]a]", "a", true],
+    ["[]a]", "b", false],
+    ["[^]a]", "b", true],
+    ["[^]a]", "]", false],
+    ["[\\]]", "]", true],
+    ["[a\\]b]", "]", true],
+    ["[a\\]b]", "\\", false],
+    ["[a-]", "-", true],
+    ["[a-]", "b", false],
+    ["[\\-z]", "-", true],
+    ["[\\-z]", "m", false],
+    ["*", "", true],
+  ];
+  for (const [pattern, name, want] of cases) {
+    assert.equal(segmentRegExp(pattern).test(name), want, `${pattern} vs ${name}`);
+  }
+});
+
+Deno.test("segmentRegExp rejects malformed patterns", () => {
+  assert.throws(() => segmentRegExp("[ab"), GlobPatternError);
+  assert.throws(() => segmentRegExp("ab\\"), GlobPatternError);
+});
+
+Deno.test("expandGlob lists matches sorted, including dotfiles", async () => {
+  await withTree(["b.log", "a.log", ".c.log", "d.txt", "sub/e.log"], (root) => {
+    assert.deepEqual(expandGlob(`${root}/*.log`), [
+      `${root}/.c.log`,
+      `${root}/a.log`,
+      `${root}/b.log`,
+    ]);
+    assert.deepEqual(expandGlob(`${root}/?.txt`), [`${root}/d.txt`]);
+    assert.deepEqual(expandGlob(`${root}/[ab].log`), [`${root}/a.log`, `${root}/b.log`]);
+    assert.deepEqual(expandGlob(`${root}/[^ab].*`), [`${root}/d.txt`]);
+  });
+});
+
+Deno.test("expandGlob walks nested directory wildcards", async () => {
+  await withTree(["web/app.log", "db/app.log", "db/other.log", "x/", "file/app.log"], (root) => {
+    assert.deepEqual(expandGlob(`${root}/*/app.log`), [
+      `${root}/db/app.log`,
+      `${root}/file/app.log`,
+      `${root}/web/app.log`,
+    ]);
+    assert.deepEqual(expandGlob(`${root}/*/*.log`), [
+      `${root}/db/app.log`,
+      `${root}/db/other.log`,
+      `${root}/file/app.log`,
+      `${root}/web/app.log`,
+    ]);
+    assert.deepEqual(expandGlob(`${root}/d*/o*`), [`${root}/db/other.log`]);
+  });
+});
+
+Deno.test("expandGlob does not descend into files matched by a directory segment", async () => {
+  await withTree(["a/app.log", "b"], (root) => {
+    assert.deepEqual(expandGlob(`${root}/*/app.log`), [`${root}/a/app.log`]);
+  });
+});
+
+Deno.test("expandGlob returns nothing for missing directories or files", async () => {
+  await withTree(["a.log"], (root) => {
+    assert.deepEqual(expandGlob(`${root}/missing/*.log`), []);
+    assert.deepEqual(expandGlob(`${root}/*/x.log`), []);
+    assert.deepEqual(expandGlob(`${root}/*.gz`), []);
+    assert.deepEqual(expandGlob(`${root}/nothing.log`), []);
+  });
+});
+
+Deno.test("expandGlob returns a plain path as is, cleaned, when it exists", async () => {
+  await withTree(["dir/a.log"], (root) => {
+    assert.deepEqual(expandGlob(`${root}//dir/./a.log`), [`${root}/dir/a.log`]);
+    assert.deepEqual(expandGlob(`${root}/dir`), [`${root}/dir`]);
+  });
+});
+
+Deno.test("expandGlob matches escaped metacharacters literally", async () => {
+  await withTree(["a*b.log", "axb.log"], (root) => {
+    assert.deepEqual(expandGlob(`${root}/a\\*b.log`), [`${root}/a*b.log`]);
+  });
+});
+
+Deno.test("expandGlob works with relative patterns", async () => {
+  await withTree(["rel/one.log", "rel/two.log"], (root) => {
+    const cwd = Deno.cwd();
+    Deno.chdir(root);
+    try {
+      assert.deepEqual(expandGlob("rel/*.log"), ["rel/one.log", "rel/two.log"]);
+      assert.deepEqual(expandGlob("./rel/t*"), ["rel/two.log"]);
+    } finally {
+      Deno.chdir(cwd);
+    }
+  });
+});
+
+Deno.test("sourceId takes the segments matched by a star (§4.6)", () => {
+  assert.equal(sourceId("/var/log/*/app.log", "/var/log/web/app.log"), "web");
+  assert.equal(sourceId("/var/log/*.log", "/var/log/app.log"), "app.log");
+  assert.equal(sourceId("/var/*/x/*.log", "/var/a/x/b.log"), "a/b.log");
+  assert.equal(sourceId("/var/log//*/app.log", "/var/log/web/app.log"), "web");
+});
+
+Deno.test("sourceId is the basename when no segment has a star", () => {
+  assert.equal(sourceId("/var/log/app.log", "/var/log/app.log"), "app.log");
+  assert.equal(sourceId("/var/log/app?.log", "/var/log/app1.log"), "app1.log");
+  assert.equal(sourceId("rel/[ab].log", "rel/a.log"), "a.log");
+  assert.equal(sourceId("plain.txt", "plain.txt"), "plain.txt");
+});

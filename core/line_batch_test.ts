@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { countNewlines, LineBatch } from "./line_batch.ts";
+
+const enc = new TextEncoder();
+
+Deno.test("LineBatch.text decodes UTF-8 and keeps the first line number", () => {
+  const batch = new LineBatch(enc.encode("grüße\n€\n"), 7);
+  assert.equal(batch.text, "grüße\n€\n");
+  assert.equal(batch.firstLineNo, 7);
+});
+
+Deno.test("LineBatch.text turns invalid UTF-8 into replacement characters", () => {
+  const batch = new LineBatch(new Uint8Array([0x61, 0xff, 0x0a, 0xe2, 0x82, 0x0a]), 1);
+  assert.equal(batch.text, "a\ufffd\n\ufffd\n");
+});
+
+Deno.test("LineBatch.text keeps a leading byte order mark", () => {
+  const batch = new LineBatch(new Uint8Array([0xef, 0xbb, 0xbf, 0x61]), 1);
+  assert.equal(batch.text, "\ufeffa");
+});
+
+Deno.test("LineBatch.byteAligned is true for ASCII", () => {
+  assert.equal(new LineBatch(enc.encode("plain ascii\r\nline\n"), 1).byteAligned, true);
+});
+
+Deno.test("LineBatch.byteAligned is false for multi-byte characters", () => {
+  for (const s of ["é\n", "€\n", "😀\n", "a\nb\nc\u0080"]) {
+    assert.equal(new LineBatch(enc.encode(s), 1).byteAligned, false, JSON.stringify(s));
+  }
+});
+
+Deno.test("LineBatch.byteAligned holds only when text offsets equal byte offsets", () => {
+  const cases: number[][] = [
+    [0x61, 0xff, 0x62], // one invalid byte decodes to one unit
+    [0xe2, 0x82, 0x0a], // a truncated sequence: two bytes, one unit
+    [0xf0, 0x9f, 0x98, 0x80, 0x0a], // four bytes, two units
+    [0xc3, 0xa9, 0xff, 0xff, 0x0a],
+    [0x80, 0x80, 0x0a], // stray continuation bytes, one unit each
+  ];
+  for (const bytes of cases) {
+    const batch = new LineBatch(new Uint8Array(bytes), 1);
+    // Aligned exactly when every "\n" sits at the same index in text and bytes.
+    const byteNl = bytes.flatMap((b, i) => (b === 10 ? [i] : []));
+    const textNl = [...batch.text].length === batch.text.length
+      ? batch.text.split("").flatMap((c, i) => (c === "\n" ? [i] : []))
+      : [];
+    if (batch.byteAligned) {
+      assert.equal(batch.text.length, bytes.length);
+      assert.deepEqual(textNl, byteNl, `bytes ${bytes}`);
+    } else {
+      assert.ok(batch.text.length < bytes.length, `bytes ${bytes}`);
+    }
+  }
+  assert.equal(new LineBatch(new Uint8Array([0x61, 0xff, 0x62]), 1).byteAligned, true);
+  assert.equal(new LineBatch(new Uint8Array([0xe2, 0x82, 0x0a]), 1).byteAligned, false);
+});
+
+Deno.test("countNewlines counts newlines in a byte range of an ASCII batch", () => {
+  const batch = new LineBatch(enc.encode("a\nb\n\nc\n"), 1);
+  assert.equal(countNewlines(batch, 0, batch.bytes.length), 4);
+  assert.equal(countNewlines(batch, 0, 1), 0);
+  assert.equal(countNewlines(batch, 0, 2), 1);
+  assert.equal(countNewlines(batch, 2, 5), 2);
+  assert.equal(countNewlines(batch, 5, 5), 0);
+});
+
+Deno.test("countNewlines counts by byte offsets in non-ASCII and invalid UTF-8 batches", () => {
+  const bytes = new Uint8Array([
+    ...enc.encode("😀\n€\n"),
+    0xe2,
+    0x82,
+    0x0a,
+    0xff,
+    0x0a,
+    ...enc.encode("é"),
+  ]);
+  const batch = new LineBatch(bytes, 1);
+  assert.equal(batch.byteAligned, false);
+  const naive = (from: number, to: number) =>
+    bytes.subarray(from, to).filter((b) => b === 10).length;
+  for (let from = 0; from <= bytes.length; from++) {
+    for (let to = from; to <= bytes.length; to++) {
+      assert.equal(countNewlines(batch, from, to), naive(from, to), `[${from}, ${to})`);
+    }
+  }
+  assert.equal(countNewlines(batch, 0, bytes.length), 4);
+});

@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { BufferedOutput, fileSink, OutputClosedError } from "./output.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function recorder(): { writes: Uint8Array[]; text: () => string } {
+  const writes: Uint8Array[] = [];
+  // Decode all writes together: a character may be split between two writes.
+  return { writes, text: () => dec.decode(new Uint8Array(writes.flatMap((w) => [...w]))) };
+}
+
+Deno.test("BufferedOutput gathers small writes into one sink call on flush", () => {
+  const r = recorder();
+  const out = new BufferedOutput((b) => r.writes.push(b.slice()), 1024);
+  out.string("REMOTE|");
+  out.bytes(enc.encode("line"));
+  out.byte(10);
+  assert.equal(r.writes.length, 0);
+  assert.equal(out.pending, 12);
+  out.flush();
+  assert.equal(r.writes.length, 1);
+  assert.equal(r.text(), "REMOTE|line\n");
+  assert.equal(out.pending, 0);
+  out.flush();
+  assert.equal(r.writes.length, 1, "flushing nothing writes nothing");
+});
+
+Deno.test("BufferedOutput flushes when the buffer fills and keeps the order", () => {
+  const r = recorder();
+  const out = new BufferedOutput((b) => r.writes.push(b.slice()), 16);
+  let want = "";
+  for (let i = 0; i < 50; i++) {
+    const s = `l${i}-`;
+    want += s + "\n";
+    if (i % 3 === 0) out.string(s);
+    else out.bytes(enc.encode(s));
+    out.byte(10);
+  }
+  out.flush();
+  assert.equal(r.text(), want);
+  assert.ok(r.writes.length > 5);
+  for (const w of r.writes) assert.ok(w.length <= 16, `write of ${w.length}`);
+});
+
+Deno.test("BufferedOutput writes large byte arrays straight through, in order", () => {
+  const r = recorder();
+  const out = new BufferedOutput((b) => r.writes.push(b.slice()), 64);
+  const big = enc.encode("x".repeat(1000));
+  out.string("head|");
+  out.bytes(big);
+  out.string("|tail");
+  out.flush();
+  assert.equal(r.text(), "head|" + "x".repeat(1000) + "|tail");
+  assert.ok(r.writes.some((w) => w.length === 1000), "the large write went through whole");
+});
+
+Deno.test("BufferedOutput encodes long and multi-byte strings correctly", () => {
+  const r = recorder();
+  const out = new BufferedOutput((b) => r.writes.push(b.slice()), 32);
+  const long = "€😀é".repeat(100);
+  out.string("a");
+  out.string(long);
+  out.string("😀");
+  out.string("b".repeat(20));
+  out.flush();
+  assert.equal(r.text(), "a" + long + "😀" + "b".repeat(20));
+});
+
+Deno.test("BufferedOutput produces exactly the input for random write sequences", () => {
+  let seed = 3;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (const size of [8, 33, 4096]) {
+    const r = recorder();
+    const out = new BufferedOutput((b) => r.writes.push(b.slice()), size);
+    let want = "";
+    for (let i = 0; i < 2000; i++) {
+      const len = Math.floor(next() * size * 1.5);
+      const s = "ab€".repeat(len).slice(0, len);
+      want += s;
+      const kind = next();
+      if (kind < 0.4) out.string(s);
+      else if (kind < 0.8) out.bytes(enc.encode(s));
+      else for (const b of enc.encode(s)) out.byte(b);
+    }
+    out.flush();
+    assert.equal(r.text(), want, `size ${size}`);
+  }
+});
+
+Deno.test("fileSink loops until a partial writer took every byte", () => {
+  const got: number[] = [];
+  const sink = fileSink({
+    writeSync(p: Uint8Array): number {
+      const n = Math.min(3, p.length);
+      got.push(...p.subarray(0, n));
+      return n;
+    },
+  });
+  sink(enc.encode("hello world"));
+  assert.equal(dec.decode(new Uint8Array(got)), "hello world");
+});
+
+Deno.test("fileSink turns a broken pipe into OutputClosedError and passes others on", () => {
+  const broken = fileSink({
+    writeSync(): number {
+      throw new Deno.errors.BrokenPipe("gone");
+    },
+  });
+  assert.throws(() => broken(enc.encode("x")), OutputClosedError);
+  const other = new Error("disk full");
+  const failing = fileSink({
+    writeSync(): number {
+      throw other;
+    },
+  });
+  assert.throws(() => failing(enc.encode("x")), (e) => e === other);
+});

@@ -1,0 +1,294 @@
+import assert from "node:assert/strict";
+import { countNewlines, LineBatch } from "./line_batch.ts";
+import { splitLines } from "./lines.ts";
+import { compileMatcher, type Matcher } from "./matcher.ts";
+import { LineSelector, type Selection, selectLines, type SelectOptions } from "./select.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const UPSTREAM = new URL("../../shared/testdata/dtail-upstream/", import.meta.url);
+
+/** A chunk stream over one reused buffer that is scribbled over after each chunk. */
+async function* reusedChunks(data: Uint8Array, sizes: number[]): AsyncGenerator<Uint8Array> {
+  const buf = new Uint8Array(Math.max(1, ...sizes));
+  let off = 0;
+  for (const size of sizes) {
+    const n = Math.min(size, data.length - off);
+    buf.set(data.subarray(off, off + n));
+    off += n;
+    yield buf.subarray(0, n);
+    buf.fill(0x23);
+  }
+}
+
+/** One selected line: its number and its bytes (as a latin1-ish string for exact comparison). */
+type Picked = [number, string];
+
+function bytesToString(b: Uint8Array): string {
+  return Array.from(b, (x) => String.fromCharCode(x)).join("");
+}
+
+/** Reads a selection into lines right away (its bytes are only valid until the next one). */
+function pickedOf(sel: Selection): Picked[] {
+  const out: Picked[] = [];
+  const { batch, regions } = sel;
+  assert.equal(regions.length % 2, 0);
+  let prevEnd = 0;
+  for (let i = 0; i < regions.length; i += 2) {
+    const start = regions[i]!;
+    const end = regions[i + 1]!;
+    assert.ok(
+      start >= prevEnd && end > start && end <= batch.bytes.length,
+      `region ${start}..${end}`,
+    );
+    assert.ok(start === 0 || batch.bytes[start - 1] === 10, "regions start at a line start");
+    assert.ok(
+      end === batch.bytes.length || batch.bytes[end - 1] === 10,
+      "regions end at a line end",
+    );
+    prevEnd = end;
+    let lineNo = batch.firstLineNo + countNewlines(batch, 0, start);
+    const text = bytesToString(batch.bytes.subarray(start, end));
+    for (const line of text.match(/[^\n]*\n|[^\n]+$/g) ?? []) out.push([lineNo++, line]);
+  }
+  return out;
+}
+
+async function runSelect(
+  input: Uint8Array,
+  sizes: number[],
+  matcher: Matcher,
+  options: SelectOptions,
+): Promise<Picked[]> {
+  const out: Picked[] = [];
+  const batches = splitLines(reusedChunks(input, sizes), { numbered: true });
+  for await (const sel of selectLines(batches, matcher, options)) out.push(...pickedOf(sel));
+  return out;
+}
+
+/**
+ * §4.8 written as sets: every kept match (the first `max`) with `before` lines above and `after`
+ * lines below, cut off at the first match beyond `max`.
+ */
+function reference(input: Uint8Array, matcher: Matcher, options: SelectOptions): Picked[] {
+  const { invert = false, before = 0, after = 0, max = 0 } = options;
+  const raw = bytesToString(input);
+  const lines = raw.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const matches: number[] = [];
+  lines.forEach((line, i) => {
+    const bytes = Uint8Array.from(line.replace(/\n$/, ""), (c) => c.charCodeAt(0));
+    if (matcher.test(dec.decode(bytes)) !== invert) matches.push(i);
+  });
+  const kept = max > 0 ? matches.slice(0, max) : matches;
+  const stop = max > 0 && matches.length > max ? matches[max]! : lines.length;
+  const chosen = new Set<number>();
+  for (const m of kept) {
+    for (let i = Math.max(0, m - before); i <= m + after && i < stop; i++) chosen.add(i);
+  }
+  return [...chosen].sort((a, b) => a - b).map((i) => [i + 1, lines[i]!]);
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function randomSizes(next: () => number, total: number, maxSize: number): number[] {
+  const sizes: number[] = [];
+  for (let left = total; left > 0;) {
+    const n = Math.min(left, 1 + Math.floor(next() * maxSize));
+    sizes.push(n);
+    left -= n;
+  }
+  return sizes.length > 0 ? sizes : [0];
+}
+
+const lines = (...l: string[]) => enc.encode(l.join(""));
+const show = (p: Picked[]) => p.map(([n, l]) => `${n}:${l}`).join("");
+
+Deno.test("selectLines picks the matching lines with their line numbers", async () => {
+  const input = lines("a1\n", "b2\n", "a3\n", "c4");
+  const got = await runSelect(input, [input.length], compileMatcher("a"), {});
+  assert.deepEqual(got, [[1, "a1\n"], [3, "a3\n"]]);
+});
+
+Deno.test("selectLines with --invert picks the other lines", async () => {
+  const input = lines("a1\n", "b2\n", "a3\n", "c4");
+  const got = await runSelect(input, [input.length], compileMatcher("a"), { invert: true });
+  assert.deepEqual(got, [[2, "b2\n"], [4, "c4"]]);
+});
+
+Deno.test("selectLines passes everything through for a noop matcher", async () => {
+  const input = lines("x\n", "\n", "y");
+  const got = await runSelect(input, [2, 1, 1], compileMatcher(""), {});
+  assert.deepEqual(got, [[1, "x\n"], [2, "\n"], [3, "y"]]);
+});
+
+Deno.test("selectLines prints before and after context without separators", async () => {
+  const input = lines("1\n", "2\n", "3\n", "M4\n", "5\n", "6\n", "7\n", "M8\n", "9\n");
+  const got = await runSelect(input, [input.length], compileMatcher("M"), { before: 1, after: 1 });
+  assert.equal(show(got), "3:3\n4:M4\n5:5\n7:7\n8:M8\n9:9\n");
+});
+
+Deno.test("overlapping contexts print each line once", async () => {
+  const input = lines("1\n", "M2\n", "3\n", "M4\n", "5\n", "6\n");
+  const got = await runSelect(input, [input.length], compileMatcher("M"), { before: 2, after: 2 });
+  assert.equal(show(got), "1:1\n2:M2\n3:3\n4:M4\n5:5\n6:6\n");
+});
+
+Deno.test("--max without --after stops right after the last counted match", async () => {
+  const input = lines("M1\n", "2\n", "M3\n", "M4\n");
+  const got = await runSelect(input, [input.length], compileMatcher("M"), { max: 2, before: 1 });
+  assert.equal(show(got), "1:M1\n2:2\n3:M3\n");
+});
+
+Deno.test("--max with --after prints trailing context up to the next match", async () => {
+  const input = lines("M1\n", "2\n", "M3\n", "4\n", "M5\n", "6\n");
+  const many = await runSelect(input, [input.length], compileMatcher("M"), { max: 1, after: 5 });
+  assert.equal(show(many), "1:M1\n2:2\n");
+  const few = await runSelect(input, [input.length], compileMatcher("M"), { max: 2, after: 1 });
+  assert.equal(show(few), "1:M1\n2:2\n3:M3\n4:4\n");
+});
+
+Deno.test("--max stops reading further batches", async () => {
+  let served = 0;
+  async function* batches(): AsyncGenerator<LineBatch> {
+    for (let i = 0; i < 10; i++) {
+      served++;
+      yield new LineBatch(enc.encode("M\n"), i + 1);
+    }
+  }
+  const got: Selection[] = [];
+  for await (const sel of selectLines(batches(), compileMatcher("M"), { max: 2 })) got.push(sel);
+  assert.equal(served, 2);
+  assert.equal(got.length, 2);
+});
+
+Deno.test("before-context held across a batch boundary survives buffer reuse", async () => {
+  const input = lines("b1\n", "b2\n", "M3\n");
+  // One byte per chunk: every held line comes from a buffer that is overwritten later.
+  const sizes = Array(input.length).fill(1);
+  const got = await runSelect(input, sizes, compileMatcher("M"), { before: 2 });
+  assert.equal(show(got), "1:b1\n2:b2\n3:M3\n");
+});
+
+Deno.test("after-context continues into the next batch", () => {
+  const selector = new LineSelector(compileMatcher("M"), { after: 2 });
+  const out: Picked[] = [];
+  for (const [text, first] of [["x\nM\n", 1], ["a\n", 3], ["b\nc\n", 4]] as const) {
+    for (const sel of selector.select(new LineBatch(enc.encode(text), first))) {
+      out.push(...pickedOf(sel));
+    }
+  }
+  assert.equal(show(out), "2:M\n3:a\n4:b\n");
+});
+
+Deno.test("selection in non-ASCII and invalid UTF-8 batches uses byte offsets", async () => {
+  const input = new Uint8Array([
+    ...enc.encode("€uro\n"),
+    0xff,
+    0xfe,
+    ...enc.encode(" bad M\n"),
+    ...enc.encode("😀 M\n"),
+    ...enc.encode("plain\n"),
+  ]);
+  for (const options of [{}, { before: 1 }, { invert: true }, { max: 1 }]) {
+    const got = await runSelect(input, [input.length], compileMatcher("M"), options);
+    assert.deepEqual(got, reference(input, compileMatcher("M"), options), JSON.stringify(options));
+  }
+  const got = await runSelect(input, [input.length], compileMatcher("M$"), {});
+  assert.deepEqual(got.map(([n]) => n), [2, 3]);
+  assert.equal(got[0]![1], "\xff\xfe bad M\n");
+});
+
+Deno.test("an empty batch selects nothing", () => {
+  const selector = new LineSelector(compileMatcher("a"), {});
+  assert.deepEqual([...selector.select(new LineBatch(new Uint8Array(0), 1))], []);
+});
+
+Deno.test("selectLines with an inverted empty literal terminates and selects nothing", async () => {
+  const input = lines("a\n", "b\n");
+  const got = await runSelect(input, [input.length], compileMatcher("", { noopAllowed: false }), {
+    invert: true,
+  });
+  assert.deepEqual(got, []);
+});
+
+Deno.test("selectLines reproduces the upstream dgrep context outputs", async () => {
+  const log = await Deno.readFile(new URL("mapr_testdata.log", UPSTREAM));
+  const cases: [string, SelectOptions][] = [
+    ["dgrep1.txt.expected", {}],
+    ["dgrepcontext1.txt.expected", { before: 2, after: 3 }],
+    ["dgrepcontext2.txt.expected", { before: 2, after: 3, invert: true }],
+  ];
+  const next = rng(5);
+  for (const [file, options] of cases) {
+    const want = await Deno.readTextFile(new URL(file, UPSTREAM));
+    for (const sizes of [[log.length], randomSizes(next, log.length, 4000)]) {
+      const got = await runSelect(log, sizes, compileMatcher("1002-071947"), options);
+      assert.equal(got.map(([, l]) => l).join(""), want, `${file} in ${sizes.length} chunks`);
+    }
+  }
+  const want2 = await Deno.readTextFile(new URL("dgrep2.txt.expected", UPSTREAM));
+  const got2 = await runSelect(log, [log.length], compileMatcher("1002-07194[789]"), {});
+  assert.equal(got2.map(([, l]) => l).join(""), want2);
+});
+
+Deno.test("every path agrees with a line-by-line reference for random inputs and chunkings", async () => {
+  const next = rng(2024);
+  const words = ["a", "b", "ab", "é", "\xff", "ba", "", "aa", "€b"];
+  const matchers = [
+    compileMatcher("a"),
+    compileMatcher("ab|é"),
+    compileMatcher("^b"),
+    compileMatcher("a$"),
+    compileMatcher("a\\sb"),
+    compileMatcher(""),
+    compileMatcher(".", { noopAllowed: false }),
+  ];
+  for (let round = 0; round < 600; round++) {
+    const n = Math.floor(next() * 14);
+    const parts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const w = words[Math.floor(next() * words.length)]!;
+      if (w === "\xff") parts.push(0xff);
+      else parts.push(...enc.encode(w));
+      if (i < n - 1 || next() < 0.7) parts.push(10);
+    }
+    const input = new Uint8Array(parts);
+    const matcher = matchers[Math.floor(next() * matchers.length)]!;
+    const options: SelectOptions = {
+      invert: next() < 0.3,
+      before: next() < 0.5 ? 0 : Math.floor(next() * 3),
+      after: next() < 0.5 ? 0 : Math.floor(next() * 3),
+      max: next() < 0.5 ? 0 : Math.floor(next() * 4),
+    };
+    const want = reference(input, matcher, options);
+    const sizes = randomSizes(next, input.length, 1 + Math.floor(next() * 10));
+    const got = await runSelect(input, sizes, matcher, options);
+    const where =
+      `round ${round}: /${matcher.pattern}/ ${JSON.stringify(options)} sizes ${sizes} ` +
+      JSON.stringify(bytesToString(input));
+    assert.deepEqual(got, want, where);
+  }
+});
+
+Deno.test("the fast paths and the per-line path agree on the same batch", () => {
+  // A non-ASCII tail forces the per-line path; the ASCII part alone takes the fast path.
+  const ascii = "ab\nb\nxa\nba\n\nab";
+  for (const pattern of ["a", "^b", "a$", "b|x", "a\\s*b"]) {
+    for (const invert of [false, true]) {
+      for (const max of [0, 1, 2]) {
+        const fast = new LineSelector(compileMatcher(pattern), { invert, max });
+        const slow = new LineSelector(compileMatcher(pattern), { invert, max });
+        const a = [...fast.select(new LineBatch(enc.encode(ascii + "\n"), 1))].flatMap(pickedOf);
+        const b = [...slow.select(new LineBatch(enc.encode(ascii + "\né"), 1))].flatMap(pickedOf)
+          .filter(([n]) => n <= 6);
+        assert.deepEqual(a, b, `${pattern} invert ${invert} max ${max}`);
+      }
+    }
+  }
+});

@@ -5,7 +5,7 @@ ifeq ($(DENO),)
 $(error could not find or install Deno; see tools/ensure_deno.sh)
 endif
 PROGRAMS := dtail dcat dgrep dmap dtailhealth dserver
-DENO_RUN_FLAGS := --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen
+DENO_RUN_FLAGS := --v8-flags=--expose-gc --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen
 
 .PHONY: all bin deps system-deps run test check fmt lint typecheck bench docs clean
 

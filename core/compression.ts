@@ -1,6 +1,7 @@
 /** Compression detection (by extension and by magic bytes) and streaming decompression. */
 import * as zlib from "node:zlib";
 import { Decompress as FzstdDecompress } from "fzstd";
+import { type FramePiece, ZstdFrameSplitter } from "./zstd_frames.ts";
 
 export type Compression = "none" | "gzip" | "zstd";
 
@@ -59,12 +60,47 @@ export function decompress(
   name: string,
   useNative = true,
 ): AsyncGenerator<Uint8Array> {
-  if (kind === "zstd" && !(useNative && nativeZstd)) return fzstdStream(input, name);
-  const z = kind === "gzip"
-    ? zlib.createGunzip({ chunkSize: OUTPUT_CHUNK })
-    : (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip })
-      .createZstdDecompress({ chunkSize: OUTPUT_CHUNK });
-  return zlibStream(z, input, kind, name);
+  if (kind === "zstd") {
+    return useNative && nativeZstd ? zstdFrames(input, name) : fzstdStream(input, name);
+  }
+  return zlibStream(zlib.createGunzip({ chunkSize: OUTPUT_CHUNK }), input, kind, name);
+}
+
+function nativeZstdStream(): zlib.Gunzip {
+  return (zlib as unknown as { createZstdDecompress(o: object): zlib.Gunzip })
+    .createZstdDecompress({ chunkSize: OUTPUT_CHUNK });
+}
+
+/** Native zstd, one decoder per frame (see zstd_frames.ts for why). */
+async function* zstdFrames(
+  input: AsyncIterable<Uint8Array>,
+  name: string,
+): AsyncGenerator<Uint8Array> {
+  const splitter = new ZstdFrameSplitter(name);
+  const chunks = input[Symbol.asyncIterator]();
+  const pending: FramePiece[] = [];
+  let inputDone = false;
+  /** Makes sure a piece is waiting, unless the input is exhausted; skips skippable frames. */
+  const fill = async (): Promise<boolean> => {
+    for (;;) {
+      while (pending.length > 0 && pending[0]!.skip) pending.shift();
+      if (pending.length > 0) return true;
+      if (inputDone) return false;
+      const r = await chunks.next();
+      if (r.done) {
+        inputDone = true;
+        splitter.finish();
+      } else pending.push(...splitter.push(r.value));
+    }
+  };
+  async function* oneFrame(): AsyncGenerator<Uint8Array> {
+    while (await fill()) {
+      const piece = pending.shift()!;
+      if (piece.bytes.length > 0) yield piece.bytes;
+      if (piece.frameEnd) return;
+    }
+  }
+  while (await fill()) yield* zlibStream(nativeZstdStream(), oneFrame(), "zstd", name);
 }
 
 async function* zlibStream(

@@ -3,6 +3,7 @@
  * it, so running it in a Worker lets line splitting, filtering and output use the other core.
  */
 import { CorruptInputError } from "./compression.ts";
+import { SourceError } from "./source.ts";
 import type { FromWorker, ToWorker } from "./decompress_worker.ts";
 
 /** Compressed files at least this large are worth a worker's start-up (about 20 ms). */
@@ -21,11 +22,11 @@ export async function* decompressInWorker(
   };
   worker.onerror = (e) => {
     e.preventDefault();
-    queue.push({ type: "error", message: e.message });
+    queue.push({ type: "error", message: e.message, corrupt: false });
     wake?.();
   };
   const send = (msg: ToWorker) => worker.postMessage(msg);
-  send({ type: "start", path, offset: 0, kind });
+  send({ type: "start", path, kind });
   try {
     for (;;) {
       while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
@@ -33,7 +34,8 @@ export async function* decompressInWorker(
       const msg = queue.shift()!;
       if (msg.type === "end") return;
       if (msg.type === "error") {
-        throw new CorruptInputError(`${path}: corrupt ${kind} data (${msg.message})`);
+        if (msg.corrupt) throw new CorruptInputError(msg.message);
+        throw new SourceError(`${path}: ${msg.message}`);
       }
       yield msg.chunk;
       const buffer = msg.chunk.buffer as ArrayBuffer;

@@ -72,7 +72,8 @@ function parseBool(spec: FlagSpec, raw: string): boolean {
 }
 
 function parseInt(spec: FlagSpec, raw: string): number {
-  const m = /^([+-]?)(0x[0-9a-f]+|0o?[0-7]+|0b[01]+|[0-9]+)$/i.exec(raw.replaceAll("_", ""));
+  // Go's strconv.ParseInt(raw, 0, 64): decimal, 0x…, 0o…, 0b… and 0… (octal).
+  const m = /^([+-]?)(0x[0-9a-f]+|0o?[0-7]+|0b[01]+|[1-9][0-9]*|0)$/i.exec(raw);
   const n = m ? Number(m[2]!.replace(/^0(?=[0-7])/, "0o")) * (m[1] === "-" ? -1 : 1) : NaN;
   if (!Number.isSafeInteger(n)) {
     throw new UsageError(

@@ -171,3 +171,13 @@ Deno.test("the flag table is consistent", () => {
     assert.ok(dtail.has(name), name);
   }
 });
+
+Deno.test("integer flags follow Go's base-0 syntax", () => {
+  const max = (raw: string) => new Flags(parseFlags("dgrep", ["--max", raw])).int("max");
+  assert.equal(max("010"), 8);
+  assert.equal(max("0x10"), 16);
+  assert.equal(max("-3"), -3);
+  for (const bad of ["08", "_1", "1_000", "1.5", ""]) {
+    assert.throws(() => max(bad), UsageError, bad);
+  }
+});

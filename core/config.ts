@@ -164,7 +164,7 @@ function merge(
   const keys = new Map(Object.keys(into).map((k) => [k.toLowerCase(), k]));
   for (const [rawKey, value] of Object.entries(from)) {
     const key = keys.get(rawKey.toLowerCase());
-    if (key === undefined || key === "source") continue;
+    if (key === undefined || key === "source" || value === null) continue; // Go ignores null
     const path = at ? `${at}.${key}` : key;
     const current = into[key];
     const bad = (want: string) =>

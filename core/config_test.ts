@@ -171,3 +171,14 @@ Deno.test("an unreadable --cfg file is a ConfigError", async () => {
     assertConfigError(() => loadConfig(home, envOf({})), "cannot read config");
   });
 });
+
+Deno.test("a null config value keeps the default, as Go's decoder does", async () => {
+  await withHome(async (home) => {
+    await writeConfig(`${home}/.dtail.conf`, {
+      Server: { MaxLineLength: null, MaxGlobTargets: 7 },
+    });
+    const c = loadConfig("", envOf({ HOME: home }));
+    assert.equal(c.Server.MaxLineLength, 1_048_576);
+    assert.equal(c.Server.MaxGlobTargets, 7);
+  });
+});

@@ -37,7 +37,7 @@ export function segmentRegExp(segment: string): RegExp {
       re += escape(segment[i]!);
     } else if (c === "[") {
       let j = i + 1;
-      const negate = segment[j] === "^" || segment[j] === "!";
+      const negate = segment[j] === "^"; // Go: "[!a]" is "!" or "a", not a negation
       if (negate) j++;
       let body = "";
       // A "]" right after "[" or "[^" is a literal; "\" escapes the next character.

@@ -179,3 +179,10 @@ Deno.test("sourceId is the basename when no segment has a star", () => {
   assert.equal(sourceId("rel/[ab].log", "rel/a.log"), "a.log");
   assert.equal(sourceId("plain.txt", "plain.txt"), "plain.txt");
 });
+
+Deno.test("a glob class starting with ! is a literal ! as in Go, not a negation", () => {
+  const re = segmentRegExp("[!a]");
+  assert.ok(re.test("!"));
+  assert.ok(re.test("a"));
+  assert.ok(!re.test("b"));
+});

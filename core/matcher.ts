@@ -69,11 +69,14 @@ class RegexMatcher implements Matcher {
   readonly #single: RegExp;
   /** A literal every match contains: candidate lines are found with indexOf first. */
   readonly #required: string | null;
+  /** Anchors in multiline mode also match at "\r", U+2028, U+2029: verify such hits per line. */
+  readonly #anchored: boolean;
 
   constructor(readonly pattern: string) {
     const { source, flags } = translateRe2(pattern);
     const required = flags === "" ? requiredLiteral(source) : null;
     this.#required = required !== null && required.length >= 3 ? required : null;
+    this.#anchored = hasAnchor(source);
     try {
       // "m": ^ and $ match at line boundaries, since the text holds many lines.
       this.#global = new RegExp(source, flags + "gm");
@@ -97,7 +100,8 @@ class RegexMatcher implements Matcher {
       let end = text.indexOf("\n", m.index);
       if (end < 0) end = text.length;
       // A match that runs past its line (e.g. via \s or [^x]) proves nothing about that line.
-      if (m.index + m[0].length <= end || this.#single.test(text.slice(start, end))) return start;
+      const withinLine = m.index + m[0].length <= end && !this.#anchored;
+      if (withinLine || this.#single.test(text.slice(start, end))) return start;
       from = end + 1;
     }
     return -1;
@@ -204,8 +208,11 @@ export function translateRe2(pattern: string): { source: string; flags: string }
   const inline = /^\(\?([a-zA-Z]+)\)/.exec(source);
   if (inline) {
     for (const f of inline[1]!) {
-      if (f === "i" || f === "s") flags += f;
-      else if (f !== "m") throw new PatternError(`unsupported regex flag (?${f}) in ${pattern}`);
+      // (?s) and (?m) change nothing for a single line without its "\n".
+      if (f === "i") flags += f;
+      else if (f !== "m" && f !== "s") {
+        throw new PatternError(`unsupported regex flag (?${f}) in ${pattern}`);
+      }
     }
     source = source.slice(inline[0].length);
   }
@@ -215,15 +222,56 @@ export function translateRe2(pattern: string): { source: string; flags: string }
     /(^|[^\\])((?:\\\\)*)\\z/g,
     "$1$2$",
   );
+  source = source.replace(/\[\[:\^([a-z]+):\]\]/g, (whole, name: string) => {
+    const cls = POSIX_CLASSES[name];
+    return cls === undefined ? whole : `[^${cls}]`;
+  });
   source = source.replace(/\[:(\^?)([a-z]+):\]/g, (whole, neg: string, name: string) => {
     const cls = POSIX_CLASSES[name];
     if (cls === undefined) return whole;
     return neg ? `&&NEG${cls}` : cls;
   });
   if (source.includes("&&NEG")) {
-    throw new PatternError(`negated POSIX classes are not supported: ${pattern}`);
+    throw new PatternError(
+      `negated POSIX classes inside a larger class are not supported: ${pattern}`,
+    );
   }
-  return { source, flags };
+  if (/\\[pP]/.test(source)) {
+    flags += "u"; // Unicode classes; RE2's one-letter form \pL is \p{L} in JavaScript
+    source = source.replace(/(^|[^\\])((?:\\\\)*)\\([pP])([A-Za-z])/g, "$1$2\\$3{$4}");
+  }
+  return { source: dotsExceptNewline(source), flags };
+}
+
+/**
+ * RE2's `.` matches anything but "\n"; JavaScript's also refuses "\r", U+2028 and U+2029.
+ * Rewrites every `.` outside a character class as `[^\n]`.
+ */
+function dotsExceptNewline(source: string): string {
+  let out = "";
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\\") {
+      out += c + (source[i + 1] ?? "");
+      i++;
+    } else if (c === "[") {
+      const end = skipClass(source, i);
+      out += source.slice(i, end + 1);
+      i = end;
+    } else out += c === "." ? "[^\\n]" : c;
+  }
+  return out;
+}
+
+/** True when the source uses `^` or `$` outside a class (JS also anchors them at "\r"). */
+function hasAnchor(source: string): boolean {
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\\") i++;
+    else if (c === "[") i = skipClass(source, i);
+    else if (c === "^" || c === "$") return true;
+  }
+  return false;
 }
 
 const POSIX_CLASSES: Record<string, string> = {

@@ -14,7 +14,7 @@ export class BufferedOutput {
   #len = 0;
 
   constructor(readonly sink: SyncSink, size = 1 << 20) {
-    this.#buf = new Uint8Array(size);
+    this.#buf = new Uint8Array(Math.max(size, 1));
   }
 
   bytes(b: Uint8Array): void {

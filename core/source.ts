@@ -40,7 +40,15 @@ export async function* decodeChunks(
 ): AsyncGenerator<Uint8Array> {
   const plain = open({});
   const first = await plain.next();
-  const head = first.done ? new Uint8Array(0) : first.value;
+  let head: Uint8Array = first.done ? new Uint8Array(0) : first.value;
+  // A pipe may deliver fewer bytes than a magic number in its first read. (Copy before reading
+  // on: the source reuses its buffer.)
+  while (!first.done && head.length < 4) {
+    head = head.slice();
+    const next = await plain.next();
+    if (next.done) break;
+    head = concatBytes(head, next.value);
+  }
   const kind = detectCompression(name, head);
   if (kind === "none") {
     yield* prepend(head, plain);
@@ -73,6 +81,13 @@ export async function* fileChunks(path: string, useNativeZstd = true): AsyncGene
   } finally {
     file.close();
   }
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** The compression of an open file, from its first bytes and name. */

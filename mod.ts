@@ -8,6 +8,8 @@ export * from "./core/chunks.ts";
 export * from "./core/color.ts";
 export * from "./core/compression.ts";
 export * from "./core/config.ts";
+export * from "./core/decompress.ts";
+export * from "./core/zstd_frames.ts";
 export * from "./core/follow.ts";
 export * from "./core/follow_glob.ts";
 export * from "./core/frame.ts";

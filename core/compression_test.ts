@@ -4,10 +4,9 @@ import {
   compressionOfBytes,
   compressionOfName,
   CorruptInputError,
-  decompress,
   detectCompression,
-  nativeZstd,
 } from "./compression.ts";
+import { decompress, nativeZstd } from "./decompress.ts";
 
 const enc = new TextEncoder();
 

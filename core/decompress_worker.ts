@@ -4,7 +4,7 @@
  */
 /// <reference lib="deno.worker" />
 import { readFileChunks } from "./chunks.ts";
-import { decompress } from "./compression.ts";
+import { decompress } from "./decompress.ts";
 
 export type ToWorker =
   | { type: "start"; path: string; kind: "gzip" | "zstd" }

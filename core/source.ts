@@ -1,6 +1,6 @@
 /** Opening a source (file or stdin) as a stream of decompressed byte chunks. */
 import { type ChunkOptions, prepend, readFileChunks, readStreamChunks } from "./chunks.ts";
-import { CorruptInputError, decompress, detectCompression, nativeZstd } from "./compression.ts";
+import { CorruptInputError, detectCompression } from "./compression.ts";
 import { decompressInWorker, PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
 
 /** A file that could not be read; `message` names it and says why, in one line. */
@@ -58,6 +58,7 @@ export async function* decodeChunks(
   const headCopy = head.slice();
   await plain.return(undefined);
   const rest = open({ fresh: true });
+  const { decompress } = await import("./decompress.ts");
   yield* decompress(kind, prepend(headCopy, rest), name, useNativeZstd);
 }
 
@@ -69,7 +70,9 @@ export async function* fileChunks(path: string, useNativeZstd = true): AsyncGene
         typeof Worker === "function"
       ? sniff(path, file)
       : "none";
-    if (parallel === "gzip" || (parallel === "zstd" && nativeZstd)) {
+    if (
+      parallel === "gzip" || (parallel === "zstd" && (await import("./decompress.ts")).nativeZstd)
+    ) {
       yield* decompressInWorker(path, parallel);
       return;
     }

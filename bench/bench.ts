@@ -248,6 +248,7 @@ async function measureMemoryCases(data: DataSet): Promise<MemoryResult[]> {
   progress("peak memory");
   const memoryCases = [
     { path: data.big, bytes: LOG_BYTES * BIG_COPIES },
+    { path: data.bigZst, bytes: LOG_BYTES * BIG_COPIES },
     { path: data.oneLine, bytes: ONE_LINE_BYTES },
   ];
   const memory: MemoryResult[] = [];

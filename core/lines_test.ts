@@ -1,23 +1,10 @@
 import assert from "node:assert/strict";
+import { reusedChunks } from "./_test_chunks.ts";
 import { splitLines, type SplitOptions } from "./lines.ts";
 import { countNewlines } from "./line_batch.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** A chunk stream that reuses one buffer, like the real file sources do. */
-async function* reusedChunks(data: Uint8Array, sizes: number[]): AsyncGenerator<Uint8Array> {
-  const buf = new Uint8Array(Math.max(1, ...sizes));
-  let off = 0;
-  for (const size of sizes) {
-    const n = Math.min(size, data.length - off);
-    buf.set(data.subarray(off, off + n));
-    off += n;
-    yield buf.subarray(0, n);
-    buf.fill(0x23); // scribble: a consumer that kept the view would see "#"
-  }
-  if (off !== data.length) throw new Error("chunk sizes do not cover the input");
-}
 
 interface Collected {
   lines: string[];

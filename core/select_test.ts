@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { reusedChunks } from "./_test_chunks.ts";
 import { countNewlines, LineBatch } from "./line_batch.ts";
 import { splitLines } from "./lines.ts";
 import { compileMatcher, type Matcher } from "./matcher.ts";
@@ -7,19 +8,6 @@ import { LineSelector, type Selection, selectLines, type SelectOptions } from ".
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const UPSTREAM = new URL("../../shared/testdata/dtail-upstream/", import.meta.url);
-
-/** A chunk stream over one reused buffer that is scribbled over after each chunk. */
-async function* reusedChunks(data: Uint8Array, sizes: number[]): AsyncGenerator<Uint8Array> {
-  const buf = new Uint8Array(Math.max(1, ...sizes));
-  let off = 0;
-  for (const size of sizes) {
-    const n = Math.min(size, data.length - off);
-    buf.set(data.subarray(off, off + n));
-    off += n;
-    yield buf.subarray(0, n);
-    buf.fill(0x23);
-  }
-}
 
 /** One selected line: its number and its bytes (as a latin1-ish string for exact comparison). */
 type Picked = [number, string];

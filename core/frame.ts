@@ -56,12 +56,14 @@ export class RemotePaints {
       d + this.count.paint(lineNo) + d + this.id.paint(id) + d;
   }
 
+  /** The paints of a line's text by severityOf(): plain, WARN, ERROR, FATAL. */
+  get textPaints(): readonly Paint[] {
+    return [this.text, this.warn, this.error, this.fatal];
+  }
+
   /** The paint for a line's text: severity colors for WARN/ERROR/FATAL lines. */
   textPaint(content: Uint8Array): Paint {
-    if (startsWith(content, WARN)) return this.warn;
-    if (startsWith(content, ERROR)) return this.error;
-    if (startsWith(content, FATAL)) return this.fatal;
-    return this.text;
+    return this.textPaints[severityOf(content)]!;
   }
 }
 
@@ -160,14 +162,11 @@ export class SelectionPrinter {
         close: null,
       };
     } else {
-      const d = p.delimiter.paint("|");
-      const after = p.count.close + d + p.id.paint(sourceId) + d;
-      const texts = [p.text, p.warn, p.error, p.fatal];
+      // The painted prefix around a placeholder line number, cut in two at the placeholder.
+      const [before, after] = p.prefix(host, "100", "\0", sourceId).split("\0") as [string, string];
+      const texts = p.textPaints;
       parts = {
-        before: encoder.encode(
-          p.remote.paint("REMOTE") + d + p.hostname.paint(host) + d + p.statsOk.paint("100") + d +
-            p.count.open,
-        ),
+        before: encoder.encode(before),
         after: texts.map((t) => encoder.encode(after + t.open)),
         close: texts.map((t) => encoder.encode(t.close)),
       };

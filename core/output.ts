@@ -41,18 +41,6 @@ export class BufferedOutput {
     this.#len += encoder.encodeInto(s, this.#buf.subarray(this.#len)).written;
   }
 
-  /** Writes a string known to be ASCII (one byte per UTF-16 unit), without an encoder call. */
-  ascii(s: string): void {
-    if (s.length > this.#buf.length - this.#len) {
-      this.string(s);
-      return;
-    }
-    const buf = this.#buf;
-    let len = this.#len;
-    for (let i = 0; i < s.length; i++) buf[len++] = s.charCodeAt(i);
-    this.#len = len;
-  }
-
   /** Writes a non-negative integer in decimal. */
   decimal(n: number): void {
     if (this.#buf.length - this.#len < 20) this.flush();

@@ -1,0 +1,91 @@
+/**
+ * Server → client messages (§3.6): separated by the single byte 0xAC. Kinds: `REMOTE|…` lines,
+ * `SERVER|host|text` notices, hidden `.syn …` messages, `AGGREGATE|…`.
+ *
+ * Fix 7: 0xAC also occurs inside UTF-8 text ("€" is E2 82 AC). Between two peers of ours the
+ * server advertises ESCAPE_CAPABILITY, the client asks for it with the `escape=ac` option, and
+ * the server then escapes 0xAB → AB 01 and 0xAC → AB 02 inside messages. Go peers never see it.
+ */
+
+export const DELIMITER = 0xac;
+const ESC = 0xab;
+export const ESCAPE_CAPABILITY = "escape-ac-v1";
+export const ESCAPE_OPTION = "escape";
+export const CLOSE_REQUEST = ".syn close connection";
+const encoder = new TextEncoder();
+
+/** Escapes a message payload (only when the client asked for it). */
+export function escapeMessage(bytes: Uint8Array): Uint8Array {
+  let extra = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === DELIMITER || bytes[i] === ESC) extra++;
+  if (extra === 0) return bytes;
+  const out = new Uint8Array(bytes.length + extra);
+  let o = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === ESC || b === DELIMITER) {
+      out[o++] = ESC;
+      out[o++] = b === ESC ? 1 : 2;
+    } else out[o++] = b;
+  }
+  return out;
+}
+
+export function unescapeMessage(bytes: Uint8Array): Uint8Array {
+  if (bytes.indexOf(ESC) < 0) return bytes;
+  const out = new Uint8Array(bytes.length);
+  let o = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === ESC && i + 1 < bytes.length) {
+      out[o++] = bytes[++i] === 1 ? ESC : DELIMITER;
+    } else out[o++] = b;
+  }
+  return out.subarray(0, o);
+}
+
+/** Splits the server's byte stream into messages. */
+export class MessageReader {
+  #pending: Uint8Array = new Uint8Array(0);
+
+  constructor(private readonly escaped: () => boolean = () => false) {}
+
+  push(bytes: Uint8Array): Uint8Array[] {
+    const data = this.#pending.length === 0 ? bytes : concat(this.#pending, bytes);
+    const out: Uint8Array[] = [];
+    let start = 0;
+    for (let i = data.indexOf(DELIMITER); i >= 0; i = data.indexOf(DELIMITER, start)) {
+      const message = data.subarray(start, i);
+      out.push(this.escaped() ? unescapeMessage(message) : message);
+      start = i + 1;
+    }
+    this.#pending = data.slice(start);
+    return out;
+  }
+
+  /** What is left at the end of the stream (a last message without a delimiter). */
+  rest(): Uint8Array | null {
+    return this.#pending.length > 0 ? this.#pending : null;
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+export function textMessage(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+export function capabilitiesMessage(capabilities: readonly string[]): string {
+  return [".syn capabilities", ...capabilities].join(" ");
+}
+
+/** Capabilities from a `.syn capabilities …` message, or null for any other message. */
+export function parseCapabilities(message: string): string[] | null {
+  if (!message.startsWith(".syn capabilities")) return null;
+  return message.slice(".syn capabilities".length).split(" ").filter((c) => c !== "");
+}

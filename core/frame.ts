@@ -6,6 +6,7 @@ import { DEFAULT_TERM_COLORS, Paint, type TermColors } from "./color.ts";
 import { countNewlines } from "./line_batch.ts";
 import type { BufferedOutput } from "./output.ts";
 import type { Selection } from "./select.ts";
+import { DELIMITER, escapeMessage } from "./protocol/messages.ts";
 
 export interface FrameOptions {
   /** Raw lines only (§1.10). */
@@ -15,6 +16,11 @@ export interface FrameOptions {
   /** Short host name shown in `REMOTE|host|…`. */
   readonly hostname: string;
   readonly colors?: TermColors;
+  /**
+   * Frame for the wire instead of a terminal (§3.6): each line becomes one message ended by
+   * 0xAC; cat/grep keep the line's "\n" inside the message, tail does not.
+   */
+  readonly wire?: { readonly keepNewline: boolean; readonly escape: boolean };
 }
 
 const NL = 10;
@@ -107,8 +113,8 @@ export class SelectionPrinter {
   }
 
   print(sel: Selection, sourceId: string): void {
-    if (this.#options.plain) this.#printPlain(sel);
-    else this.#printLabelled(sel, sourceId);
+    if (this.#options.plain && this.#options.wire === undefined) this.#printPlain(sel);
+    else this.#printLines(sel, sourceId);
   }
 
   #printPlain(sel: Selection): void {
@@ -119,11 +125,13 @@ export class SelectionPrinter {
     if (last !== undefined && bytes[last - 1] !== NL) this.#out.byte(NL);
   }
 
-  #printLabelled(sel: Selection, sourceId: string): void {
+  /** One line at a time: labelled (`REMOTE|…`) and/or framed as wire messages. */
+  #printLines(sel: Selection, sourceId: string): void {
     const { batch, regions } = sel;
     const { bytes } = batch;
     const out = this.#out;
-    const parts = this.#prefixParts(sourceId);
+    const parts = this.#options.plain ? null : this.#prefixParts(sourceId);
+    const wire = this.#options.wire;
     const text = batch.decoded && batch.byteAligned ? batch.text : null;
     let lineNo = batch.firstLineNo;
     let counted = 0; // lines before `counted` bytes are numbered
@@ -135,13 +143,19 @@ export class SelectionPrinter {
         const nl = text === null ? bytes.indexOf(NL, start) : text.indexOf("\n", start);
         const end = nl < 0 || nl >= regionEnd ? regionEnd : nl;
         const content = bytes.subarray(start, end);
-        const severity = parts.close === null ? 0 : severityOf(content);
-        out.bytes(parts.before);
-        out.decimal(lineNo);
-        out.bytes(parts.after[severity]!);
-        out.bytes(content);
-        if (parts.close !== null) out.bytes(parts.close[severity]!);
-        out.byte(NL);
+        const severity = parts?.close == null ? 0 : severityOf(content);
+        if (parts !== null) {
+          out.bytes(parts.before);
+          out.decimal(lineNo);
+          out.bytes(parts.after[severity]!);
+        }
+        out.bytes(wire?.escape ? escapeMessage(content) : content);
+        if (parts?.close != null) out.bytes(parts.close[severity]!);
+        if (wire === undefined) out.byte(NL);
+        else {
+          if (wire.keepNewline && end < regionEnd) out.byte(NL);
+          out.byte(DELIMITER);
+        }
         lineNo++;
         start = end === regionEnd ? regionEnd : end + 1;
       }

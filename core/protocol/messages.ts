@@ -5,6 +5,11 @@
  * Fix 7: 0xAC also occurs inside UTF-8 text ("€" is E2 82 AC). Between two peers of ours the
  * server advertises ESCAPE_CAPABILITY, the client asks for it with the `escape=ac` option, and
  * the server then escapes 0xAB → AB 01 and 0xAC → AB 02 inside messages. Go peers never see it.
+ *
+ * Escaping also frees a marker: once negotiated, every message that is not payload (notices,
+ * hidden messages) starts with AB 03, which escaped content never does. In `--plain` mode the Go
+ * format cannot tell a notice from a payload line (and takes payload starting with "." for a
+ * hidden message); with the marker our client always can.
  */
 
 export const DELIMITER = 0xac;
@@ -13,6 +18,13 @@ export const ESCAPE_CAPABILITY = "escape-ac-v1";
 export const ESCAPE_OPTION = "escape";
 export const CLOSE_REQUEST = ".syn close connection";
 const encoder = new TextEncoder();
+
+/** The first bytes of a control (non-payload) message between two peers of ours. */
+export const CONTROL_MARKER = new Uint8Array([ESC, 3]);
+
+export function isControl(message: Uint8Array): boolean {
+  return message.length >= 2 && message[0] === ESC && message[1] === 3;
+}
 
 /** Escapes a message payload (only when the client asked for it). */
 export function escapeMessage(bytes: Uint8Array): Uint8Array {
@@ -32,6 +44,7 @@ export function escapeMessage(bytes: Uint8Array): Uint8Array {
 }
 
 export function unescapeMessage(bytes: Uint8Array): Uint8Array {
+  if (isControl(bytes)) return bytes; // control text is never escaped
   if (bytes.indexOf(ESC) < 0) return bytes;
   const out = new Uint8Array(bytes.length);
   let o = 0;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   capabilitiesMessage,
   escapeMessage,
+  isControl,
   MessageReader,
   parseCapabilities,
   unescapeMessage,
@@ -43,4 +44,16 @@ Deno.test("capabilities are advertised and parsed", () => {
   assert.deepEqual(parseCapabilities(m), ["query-update-v1", "escape-ac-v1"]);
   assert.deepEqual(parseCapabilities(".syn capabilities"), []);
   assert.equal(parseCapabilities("SERVER|h|x"), null);
+});
+
+Deno.test("control messages keep their marker through the escaped reader", () => {
+  const r = new MessageReader(() => true);
+  const notice = new Uint8Array([0xab, 3, ...enc.encode("SERVER|h|ERROR|x")]);
+  const [got] = r.push(new Uint8Array([...notice, 0xac]));
+  assert.deepEqual(got, notice);
+  assert.ok(isControl(got!));
+  assert.ok(
+    !isControl(escapeMessage(new Uint8Array([0xab, 3]))),
+    "payload can never look like one",
+  );
 });

@@ -1,0 +1,401 @@
+/**
+ * The DTail protocol handler of one SSH session (§3, §4.4–4.9): reads command frames, runs
+ * cat/grep/tail through the same core/ pipeline as serverless mode, and frames the selected
+ * lines as wire messages. It knows nothing of SSH: it talks to a SessionIO.
+ */
+import type { Config } from "../core/config.ts";
+import { SelectionPrinter } from "../core/frame.ts";
+import { expandGlob, sourceId } from "../core/glob.ts";
+import { readFileChunks } from "../core/chunks.ts";
+import { decodeChunks, SourceError } from "../core/source.ts";
+import { CorruptInputError } from "../core/compression.ts";
+import { compileMatcher, type Matcher, PatternError } from "../core/matcher.ts";
+import { filterChunks } from "../core/pipeline.ts";
+import { LineSelector } from "../core/select.ts";
+import { splitLines } from "../core/lines.ts";
+import { followGlob } from "../core/follow_glob.ts";
+import { DirectoryWatchers } from "../core/waker.ts";
+import { decodeFrame, FrameError, FrameReader } from "../core/protocol/frames.ts";
+import { CommandError, parseCommand, type ReadCommand } from "../core/protocol/commands.ts";
+import { intOption, type Options, OptionsError } from "../core/protocol/options.ts";
+import {
+  capabilitiesMessage,
+  CLOSE_REQUEST,
+  CONTROL_MARKER,
+  DELIMITER,
+  ESCAPE_CAPABILITY,
+  ESCAPE_OPTION,
+} from "../core/protocol/messages.ts";
+import { RegexWireError } from "../core/protocol/regex_wire.ts";
+import { Outbox } from "./outbox.ts";
+import type { Semaphore } from "./semaphore.ts";
+
+export interface SessionIO {
+  readonly input: AsyncIterable<Uint8Array>;
+  /** Resolves when the channel accepted the bytes (back-pressure). */
+  write(bytes: Uint8Array): Promise<void>;
+  close(): void;
+}
+
+export interface SessionInfo {
+  readonly user: string;
+  /** `ip:port` of the client. */
+  readonly remote: string;
+  readonly health: boolean;
+}
+
+export type LogLevel = "error" | "warn" | "info" | "debug";
+
+export interface HandlerDeps {
+  readonly config: Config;
+  /** Short host name for `REMOTE|host|…` and `SERVER|host|…`. */
+  readonly hostname: string;
+  /** Opens a file for the SSH user after the permission checks; throws with the reason. */
+  open(user: string, path: string): Deno.FsFile;
+  log(level: LogLevel, ...fields: string[]): void;
+  readonly cats: Semaphore;
+  readonly tails: Semaphore;
+  /** Handles `AUTHKEY <key>`; returns the reply text (`AUTHKEY OK` / `AUTHKEY ERR …`). */
+  registerAuthKey(user: string, key: string): string;
+  readonly closeAckTimeoutMs?: number;
+}
+
+/** What the client is told about a file it may not or cannot read (§4.2): nothing more. */
+export const UNREADABLE = "Unable to read file(s), check server logs";
+export const CAPABILITIES = [ESCAPE_CAPABILITY];
+
+export async function handleSession(
+  io: SessionIO,
+  info: SessionInfo,
+  deps: HandlerDeps,
+): Promise<void> {
+  await new Session(io, info, deps).run();
+}
+
+const encoder = new TextEncoder();
+
+class Session {
+  readonly #outbox: Outbox;
+  readonly #abort = new AbortController();
+  readonly #watchers: DirectoryWatchers;
+  #latched: Options | null = null;
+  #active = 0;
+  #tails = 0;
+  #queue: Promise<void> = Promise.resolve();
+  #closing = false;
+  #ackReceived: (() => void) | null = null;
+
+  constructor(
+    private readonly io: SessionIO,
+    private readonly info: SessionInfo,
+    private readonly deps: HandlerDeps,
+  ) {
+    this.#outbox = new Outbox(io);
+    this.#watchers = new DirectoryWatchers(this.#abort.signal);
+  }
+
+  get #escape(): boolean {
+    return this.#latched?.[ESCAPE_OPTION] === "ac";
+  }
+
+  get #plain(): boolean {
+    return this.#latched?.plain === "true";
+  }
+
+  async run(): Promise<void> {
+    if (!this.info.health) this.#control(capabilitiesMessage(CAPABILITIES));
+    const frames = new FrameReader(this.deps.config.Server.MaxCommandFrameSize);
+    try {
+      for await (const chunk of this.io.input) {
+        let texts: string[];
+        try {
+          texts = frames.push(chunk);
+        } catch (err) {
+          this.#notice("error", (err as Error).message);
+          this.deps.log("warn", this.#who(), `closing session: ${(err as Error).message}`);
+          break;
+        }
+        // Dispatch every frame of this read before anything can finish, so a quick first
+        // command does not close the session before the next one was seen.
+        for (const text of texts) this.#dispatch(text);
+        await this.#outbox.flush();
+        if (this.#closing) break;
+      }
+    } catch (err) {
+      this.deps.log("debug", this.#who(), `input ended: ${(err as Error).message}`);
+    } finally {
+      this.#abort.abort();
+      await this.#queue.catch(() => {});
+      await this.#outbox.flush().catch(() => {}); // a last notice, e.g. why we close
+      this.io.close();
+    }
+  }
+
+  #dispatch(frame: string): void {
+    let text: string;
+    try {
+      text = decodeFrame(frame);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      this.#notice("error", err.message);
+      return;
+    }
+    let command;
+    try {
+      command = parseCommand(text);
+    } catch (err) {
+      if (
+        !(err instanceof CommandError || err instanceof OptionsError ||
+          err instanceof RegexWireError)
+      ) {
+        throw err;
+      }
+      this.#notice("error", err.message);
+      return;
+    }
+    if (this.info.health && command.kind !== "health") {
+      this.#notice("error", `health sessions only take the health command`);
+      this.#shutdown();
+      return;
+    }
+    switch (command.kind) {
+      case "ack-close":
+        this.#ackReceived?.();
+        return;
+      case "authkey":
+        this.#rawNotice(this.deps.registerAuthKey(this.info.user, command.key));
+        return;
+      case "health":
+        this.#rawNotice("OK");
+        this.#shutdown();
+        return;
+      case "read":
+        this.#latch(command.options);
+        this.#startRead(command);
+        return;
+      case "map":
+      case "session":
+        this.#notice("error", `${command.kind} commands are not supported by this server yet`);
+        return;
+      case "unknown":
+        this.#notice(
+          "error",
+          `Received unknown user command|${command.name}|${command.args.length}|${
+            command.args.join(" ")
+          }`,
+        );
+    }
+  }
+
+  /** `plain`, `quiet` and `escape` are latched by the first command that carries options. */
+  #latch(options: Options): void {
+    if (this.#latched === null && Object.keys(options).length > 0) this.#latched = options;
+  }
+
+  #startRead(command: ReadCommand): void {
+    this.#active++;
+    const finish = () => {
+      this.#active--;
+      if (command.verb === "tail") this.#tails--;
+      this.#maybeShutdown();
+    };
+    if (command.verb === "tail") {
+      this.#tails++;
+      this.#follow(command).catch((err) => this.#failed(err)).finally(finish);
+      return;
+    }
+    // cat and grep run one after the other, in the order sent: output order is deterministic
+    // and the same as in serverless mode.
+    this.#queue = this.#queue.then(() => this.#readWhole(command)).catch((err) => this.#failed(err))
+      .finally(finish);
+  }
+
+  #matcher(command: ReadCommand): Matcher {
+    const { regex } = command;
+    return compileMatcher(regex.flag === "noop" ? "" : regex.pattern, {
+      noopAllowed: regex.flag === "noop",
+    });
+  }
+
+  #filter(command: ReadCommand) {
+    const context = command.verb === "cat" ? { before: 0, after: 0, max: 0 } : {
+      before: intOption(command.options, "before"),
+      after: intOption(command.options, "after"),
+      max: intOption(command.options, "max"),
+    };
+    return {
+      matcher: this.#matcher(command),
+      invert: command.regex.flag === "invert",
+      ...context,
+      maxLineLength: this.deps.config.Server.MaxLineLength,
+      numbered: !this.#plain,
+    };
+  }
+
+  #printer(keepNewline: boolean): SelectionPrinter {
+    return new SelectionPrinter(this.#outbox.out, {
+      plain: this.#plain,
+      color: false,
+      hostname: this.deps.hostname,
+      wire: { keepNewline, escape: this.#escape },
+    });
+  }
+
+  #files(command: ReadCommand): { path: string; id: string }[] {
+    const max = this.deps.config.Server.MaxGlobTargets;
+    const paths = expandGlob(command.path);
+    if (paths.length > max) {
+      this.#notice(
+        "warn",
+        `${command.path}: ${paths.length} files match, reading the first ${max}`,
+      );
+      paths.length = max;
+    }
+    return paths.map((path) => ({ path, id: sourceId(command.path, path) }));
+  }
+
+  async #readWhole(command: ReadCommand): Promise<void> {
+    const signal = this.#deadline(command);
+    const filter = this.#filter(command);
+    const printer = this.#printer(true);
+    const files = this.#files(command);
+    if (files.length === 0) {
+      this.deps.log("warn", this.#who(), `no file matches ${command.path}`);
+      this.#notice("error", UNREADABLE);
+    }
+    for (const { path, id } of files) {
+      if (signal.aborted) return;
+      if (!(await this.deps.cats.acquire(signal))) return;
+      let file: Deno.FsFile | null = null;
+      try {
+        file = this.deps.open(this.info.user, path);
+        const opened = file;
+        const chunks = decodeChunks(path, (o) => readFileChunks(opened, o));
+        const long = () => this.#notice("warn", "Long log line, splitting into multiple lines");
+        for await (const sel of filterChunks(chunks, { ...filter, onLongLine: long })) {
+          printer.print(sel, id);
+          if (this.#outbox.out.pending >= 64 * 1024) await this.#outbox.flush();
+          if (signal.aborted) break;
+        }
+        await this.#outbox.flush();
+      } catch (err) {
+        this.#unreadable(path, err);
+      } finally {
+        file?.close();
+        this.deps.cats.release();
+      }
+    }
+  }
+
+  async #follow(command: ReadCommand): Promise<void> {
+    const signal = this.#deadline(command);
+    const filter = this.#filter(command);
+    const printer = this.#printer(false);
+    await followGlob(command.path, {
+      signal,
+      watchers: this.#watchers,
+      maxTargets: this.deps.config.Server.MaxGlobTargets,
+      onNotice: (message) => this.deps.log("info", this.#who(), message),
+    }, async (file) => {
+      if (!(await this.deps.tails.acquire(signal))) return;
+      try {
+        // The permission check runs once per followed path, before anything is read.
+        this.deps.open(this.info.user, file.path).close();
+      } catch (err) {
+        this.deps.tails.release();
+        this.#unreadable(file.path, err);
+        return;
+      }
+      try {
+        const selector = new LineSelector(filter.matcher, filter);
+        for await (const incarnation of file.incarnations) {
+          const long = () => this.#notice("warn", "Long log line, splitting into multiple lines");
+          for await (const batch of splitLines(incarnation, { ...filter, onLongLine: long })) {
+            for (const sel of selector.select(batch)) printer.print(sel, file.sourceId);
+            await this.#outbox.flush();
+            if (selector.done) return;
+          }
+        }
+      } finally {
+        this.deps.tails.release();
+      }
+    });
+  }
+
+  /** The session's signal, cut short by the command's `timeout` prefix. */
+  #deadline(command: ReadCommand): AbortSignal {
+    if (command.timeout <= 0) return this.#abort.signal;
+    return AbortSignal.any([this.#abort.signal, AbortSignal.timeout(command.timeout * 1000)]);
+  }
+
+  #unreadable(path: string, err: unknown): void {
+    const known = err instanceof SourceError || err instanceof CorruptInputError ||
+      (err instanceof Error && err.name === "PermissionDeniedError");
+    if (!known) throw err;
+    this.deps.log("warn", this.#who(), `cannot read ${path}: ${(err as Error).message}`);
+    if (err instanceof CorruptInputError) this.#notice("error", err.message);
+    else this.#notice("error", UNREADABLE);
+  }
+
+  #failed(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof PatternError || err instanceof OptionsError) {
+      this.#notice("error", message);
+      return;
+    }
+    this.deps.log("error", this.#who(), `command failed: ${message}`);
+    this.#notice("error", "command failed, check server logs");
+  }
+
+  #maybeShutdown(): void {
+    if (this.#active === 0 && this.#tails === 0) this.#shutdown();
+  }
+
+  /** §3.13: ask the client to close, wait for its ack (bounded), then end the session. */
+  #shutdown(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    const acked = new Promise<void>((resolve) => (this.#ackReceived = resolve));
+    this.#control(CLOSE_REQUEST);
+    const timeout = this.deps.closeAckTimeoutMs ?? 5000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    this.#outbox.flush()
+      .then(() => Promise.race([acked, new Promise<void>((r) => (timer = setTimeout(r, timeout)))]))
+      .catch(() => {})
+      .finally(() => {
+        clearTimeout(timer);
+        this.#abort.abort();
+        this.io.close();
+      });
+  }
+
+  #who(): string {
+    return `${this.info.user}@${this.info.remote}`;
+  }
+
+  /** A log-formatted server notice (§3.6): `SERVER|host|LEVEL|MMDD-HHMMSS|user@ip:port|msg`. */
+  #notice(level: LogLevel, message: string): void {
+    const text = `${level.toUpperCase()}|${timestamp()}|${this.#who()}|${message}`;
+    this.#rawNotice(text);
+  }
+
+  #rawNotice(text: string): void {
+    const body = this.#plain ? `${text}\n` : `SERVER|${this.deps.hostname}|${text}\n`;
+    this.#control(body);
+  }
+
+  /** A non-payload message: marked for peers of ours that negotiated escaping (messages.ts). */
+  #control(text: string): void {
+    const out = this.#outbox.out;
+    if (this.#escape) out.bytes(CONTROL_MARKER);
+    out.bytes(encoder.encode(text));
+    out.byte(DELIMITER);
+  }
+}
+
+function timestamp(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${
+    p(d.getSeconds())
+  }`;
+}

@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import { defaultConfig } from "../core/config.ts";
+import { encodeFrame } from "../core/protocol/frames.ts";
+import { MessageReader } from "../core/protocol/messages.ts";
+import { type HandlerDeps, handleSession, type SessionIO, UNREADABLE } from "./handler.ts";
+import { Semaphore } from "./semaphore.ts";
+
+const dec = new TextDecoder();
+
+/** An in-memory session: commands go in as frames, messages come out split at 0xAC. */
+function memorySession(commands: string[], escaped = false) {
+  const written: Uint8Array[] = [];
+  let closed = false;
+  let release: () => void = () => {};
+  const closedPromise = new Promise<void>((r) => (release = r));
+  const io: SessionIO = {
+    input: (async function* () {
+      const all = commands.map((c) => encodeFrame(c));
+      yield new Uint8Array(all.flatMap((f) => [...f]));
+      await closedPromise; // the client keeps its side open until the server closes
+    })(),
+    write: (bytes) => {
+      written.push(bytes.slice());
+      const text = dec.decode(bytes);
+      if (text.includes(".syn close connection")) {
+        queueMicrotask(() => {
+          // The client acknowledges the close request.
+          ackHook?.();
+        });
+      }
+      return Promise.resolve();
+    },
+    close: () => {
+      closed = true;
+      release();
+    },
+  };
+  let ackHook: (() => void) | null = null;
+  const messages = () => {
+    const reader = new MessageReader(() => escaped);
+    return written.flatMap((w) => reader.push(w)).map((m) => dec.decode(m));
+  };
+  return { io, messages, isClosed: () => closed, onAck: (f: () => void) => (ackHook = f) };
+}
+
+function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
+  return {
+    config: defaultConfig(() => undefined),
+    hostname: "box",
+    open: (_user, path) => Deno.openSync(path),
+    log: () => {},
+    cats: new Semaphore(2),
+    tails: new Semaphore(2),
+    registerAuthKey: () => "AUTHKEY OK",
+    closeAckTimeoutMs: 50,
+    ...overrides,
+  };
+}
+
+async function withFile(content: string): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/app.log`, content);
+  return `${dir}/app.log`;
+}
+
+Deno.test("a cat session sends capabilities, REMOTE lines with their newline, then asks to close", async () => {
+  const path = await withFile("one\ntwo\nthree");
+  const s = memorySession([`cat: ${path} regex:noop `]);
+  await handleSession(s.io, { user: "u", remote: "127.0.0.1:5", health: false }, deps());
+  assert.deepEqual(s.messages(), [
+    ".syn capabilities escape-ac-v1",
+    "REMOTE|box|100|1|app.log|one\n",
+    "REMOTE|box|100|2|app.log|two\n",
+    "REMOTE|box|100|3|app.log|three",
+    ".syn close connection",
+  ]);
+  assert.ok(s.isClosed());
+});
+
+Deno.test("grep with context and plain mode sends raw lines", async () => {
+  const path = await withFile("a\nb\nERROR x\nc\nd\n");
+  const s = memorySession([`grep:after=1:before=1:plain=true ${path} regex:default,literal ERROR`]);
+  await handleSession(s.io, { user: "u", remote: "r", health: false }, deps());
+  assert.deepEqual(s.messages().slice(1, -1), ["b\n", "ERROR x\n", "c\n"]);
+});
+
+Deno.test("with escaping negotiated, 0xAC inside text arrives intact and notices are marked", async () => {
+  const path = await withFile("price 5 €\n");
+  const s = memorySession([
+    `cat:escape=ac:plain=true ${path} regex:noop `,
+    `cat:escape=ac /nonexistent/x regex:noop `,
+  ], true);
+  await handleSession(s.io, { user: "u", remote: "r", health: false }, deps());
+  const m = s.messages();
+  assert.equal(m[1], "price 5 €\n");
+  assert.ok(m[2]!.startsWith("\xab\x03") || m[2]!.includes(UNREADABLE), m[2]);
+  assert.match(m[2]!, new RegExp(UNREADABLE.replace(/[()]/g, "\\$&")));
+});
+
+Deno.test("a file the user may not read only says it could not be read", async () => {
+  const path = await withFile("secret\n");
+  let logged = "";
+  const s = memorySession([`cat: ${path} regex:noop `]);
+  const denied = Object.assign(new Error("user u: no read permission"), {
+    name: "PermissionDeniedError",
+  });
+  await handleSession(
+    s.io,
+    { user: "u", remote: "r", health: false },
+    deps({
+      open: () => {
+        throw denied;
+      },
+      log: (_level, ...fields) => (logged += fields.join("|")),
+    }),
+  );
+  const notice = s.messages()[1]!;
+  assert.match(
+    notice,
+    /^SERVER\|box\|ERROR\|\d{4}-\d{6}\|u@r\|Unable to read file\(s\), check server logs\n$/,
+  );
+  assert.ok(!notice.includes("permission"));
+  assert.match(logged, /no read permission/);
+});
+
+Deno.test("bad frames and unknown commands get error notices and the session goes on", async () => {
+  const path = await withFile("x\n");
+  const s = memorySession([`cat: ${path} regex:noop `]);
+  const io: SessionIO = {
+    ...s.io,
+    input: (async function* () {
+      const enc = new TextEncoder();
+      yield enc.encode("garbage;protocol 5.0 base64 YQ==;");
+      yield encodeFrame("frobnicate 1 2");
+      for await (const c of s.io.input) yield c;
+    })(),
+  };
+  await handleSession(io, { user: "u", remote: "r", health: false }, deps());
+  const m = s.messages();
+  assert.match(m[1]!, /unable to determine protocol version/);
+  assert.match(m[2]!, /please update DTail server/);
+  assert.match(m[3]!, /Received unknown user command\|frobnicate\|2\|1 2/);
+  assert.equal(m[4], "REMOTE|box|100|1|app.log|x\n");
+});
+
+Deno.test("an oversized frame closes the session", async () => {
+  const s = memorySession([]);
+  const config = defaultConfig(() => undefined);
+  config.Server.MaxCommandFrameSize = 100;
+  const io: SessionIO = {
+    ...s.io,
+    input: (async function* () {
+      yield new TextEncoder().encode("x".repeat(200));
+      await new Promise(() => {}); // never ends by itself
+    })(),
+  };
+  await handleSession(io, { user: "u", remote: "r", health: false }, deps({ config }));
+  assert.match(s.messages()[1]!, /command frame larger than 100 bytes/);
+  assert.ok(s.isClosed());
+});
+
+Deno.test("a health session answers OK and closes", async () => {
+  const s = memorySession(["health"]);
+  await handleSession(s.io, { user: "DTAIL-HEALTH", remote: "r", health: true }, deps());
+  assert.deepEqual(s.messages(), ["SERVER|box|OK\n", ".syn close connection"]);
+});
+
+Deno.test("AUTHKEY is answered as a notice and does not end the session by itself", async () => {
+  const path = await withFile("x\n");
+  const s = memorySession(["AUTHKEY AAAA", `cat: ${path} regex:noop `]);
+  await handleSession(s.io, { user: "u", remote: "r", health: false }, deps());
+  assert.equal(s.messages()[1], "SERVER|box|AUTHKEY OK\n");
+  assert.equal(s.messages()[2], "REMOTE|box|100|1|app.log|x\n");
+});

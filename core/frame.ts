@@ -190,3 +190,57 @@ export class SelectionPrinter {
     return parts;
   }
 }
+
+/**
+ * Prints what a server sent (§3.6, §7.7): payload lines `REMOTE|host|perc|n|id|text` painted
+ * like serverless output, raw lines in plain mode, a "\n" added where missing.
+ */
+export class MessagePrinter {
+  readonly #paints: RemotePaints | null;
+
+  constructor(
+    private readonly out: BufferedOutput,
+    private readonly options: Pick<FrameOptions, "plain" | "color" | "colors">,
+  ) {
+    this.#paints = options.plain || !options.color ? null : new RemotePaints(options.colors);
+  }
+
+  payload(message: Uint8Array): void {
+    const p = this.#paints;
+    const fields = p === null ? null : splitRemote(message);
+    if (p === null || fields === null) {
+      this.out.bytes(message);
+    } else {
+      const [host, perc, lineNo, id, content] = fields;
+      const paint = p.textPaint(content);
+      this.out.string(p.prefix(host, perc, lineNo, id) + paint.open);
+      this.out.bytes(withoutNewline(content));
+      this.out.string(paint.close);
+    }
+    if (message[message.length - 1] !== NL || fields !== null) this.out.byte(NL);
+  }
+}
+
+function withoutNewline(b: Uint8Array): Uint8Array {
+  return b[b.length - 1] === NL ? b.subarray(0, b.length - 1) : b;
+}
+
+const REMOTE = encoder.encode("REMOTE|");
+
+/** The fields of a `REMOTE|host|perc|n|id|content` message, or null for anything else. */
+function splitRemote(m: Uint8Array): [string, string, string, string, Uint8Array] | null {
+  if (!startsWith(m, REMOTE)) return null;
+  const bars: number[] = [];
+  for (let i = REMOTE.length - 1; i < m.length && bars.length < 5; i++) {
+    if (m[i] === 124) bars.push(i);
+  }
+  if (bars.length < 5) return null;
+  const text = (a: number, b: number) => new TextDecoder().decode(m.subarray(a + 1, b));
+  return [
+    text(bars[0]!, bars[1]!),
+    text(bars[1]!, bars[2]!),
+    text(bars[2]!, bars[3]!),
+    text(bars[3]!, bars[4]!),
+    m.subarray(bars[4]! + 1),
+  ];
+}

@@ -103,7 +103,10 @@ class Session {
   }
 
   async run(): Promise<void> {
-    if (!this.info.health) this.#control(capabilitiesMessage(CAPABILITIES));
+    if (!this.info.health) {
+      this.#control(capabilitiesMessage(CAPABILITIES));
+      await this.#outbox.flush(); // clients wait for this before they send their commands
+    }
     const frames = new FrameReader(this.deps.config.Server.MaxCommandFrameSize);
     try {
       for await (const chunk of this.io.input) {

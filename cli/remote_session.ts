@@ -1,0 +1,162 @@
+/**
+ * The client side of one DTail session (§3): waits for the server's capabilities, registers the
+ * auth key, sends the read commands, prints what comes back and answers the close request. It
+ * talks to a ClientIO, so it runs over SSH and, in tests, straight against the server handler.
+ */
+import { ACK_CLOSE, buildReadCommand, type ReadVerb } from "../core/protocol/commands.ts";
+import { encodeFrame } from "../core/protocol/frames.ts";
+import {
+  CLOSE_REQUEST,
+  ESCAPE_CAPABILITY,
+  ESCAPE_OPTION,
+  isControl,
+  MessageReader,
+  parseCapabilities,
+} from "../core/protocol/messages.ts";
+import type { Options } from "../core/protocol/options.ts";
+import type { WireRegex } from "../core/protocol/regex_wire.ts";
+
+export interface ClientIO {
+  readonly input: AsyncIterable<Uint8Array>;
+  write(bytes: Uint8Array): Promise<void>;
+  close(): void;
+}
+
+export interface RemoteJob {
+  readonly verb: ReadVerb;
+  readonly targets: readonly string[];
+  readonly regex: WireRegex;
+  readonly before: number;
+  readonly after: number;
+  readonly max: number;
+  readonly plain: boolean;
+  readonly quiet: boolean;
+}
+
+export interface SessionSink {
+  /** A payload message (a line), unescaped, without its delimiter. */
+  payload(message: Uint8Array): void;
+  /** A server notice (`SERVER|host|…` text, or the bare text in plain mode). */
+  notice(text: string): void;
+}
+
+export interface SessionResult {
+  /** Notices saying a file could not be read. */
+  unreadable: number;
+  /** The server asked to close (the run completed) rather than the connection dropping. */
+  completed: boolean;
+  capabilities: string[];
+}
+
+const dec = new TextDecoder();
+const UNREADABLE = /Unable to read file\(s\)|Giving up to read file\(s\)/;
+
+export async function runRemoteSession(
+  io: ClientIO,
+  job: RemoteJob,
+  sink: SessionSink,
+  options: { authKey?: string | null; capabilityWaitMs?: number; signal?: AbortSignal } = {},
+): Promise<SessionResult> {
+  const result: SessionResult = { unreadable: 0, completed: false, capabilities: [] };
+  let escaped = false;
+  const reader = new MessageReader(() => escaped);
+  const input = io.input[Symbol.asyncIterator]();
+  const pending: Uint8Array[] = [];
+  const onAbort = () => io.close();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  // The first message of a current server is its capability list; old servers send nothing.
+  const first = await Promise.race([
+    input.next(),
+    new Promise<null>((r) => setTimeout(() => r(null), options.capabilityWaitMs ?? 250)),
+  ]);
+  let nextRead: Promise<IteratorResult<Uint8Array>> | null = null;
+  if (first === null) nextRead = input.next(); // keep the read that is under way
+  else if (!first.done) pending.push(...reader.push(first.value));
+  const caps = pending.length > 0 ? parseCapabilities(dec.decode(pending[0])) : null;
+  if (caps !== null) {
+    result.capabilities = caps;
+    pending.shift();
+  }
+  const escape = result.capabilities.includes(ESCAPE_CAPABILITY);
+
+  const frames: Uint8Array[] = [];
+  const authKey = options.authKey ? encodeFrame(`AUTHKEY ${options.authKey}`) : null;
+  // A Go server gets AUTHKEY first, as Go clients send it. Ours gets it after the first read
+  // command, which latches escaping, so that the reply already carries the control marker.
+  if (authKey && !escape) frames.push(authKey);
+  const commandOptions: Options = {};
+  if (job.plain) commandOptions.plain = "true";
+  if (job.quiet || job.plain) commandOptions.quiet = "true";
+  if (job.verb !== "cat") {
+    if (job.before > 0) commandOptions.before = String(job.before);
+    if (job.after > 0) commandOptions.after = String(job.after);
+    if (job.max > 0) commandOptions.max = String(job.max);
+  }
+  if (escape) commandOptions[ESCAPE_OPTION] = "ac";
+  for (const path of job.targets) {
+    const command = buildReadCommand({
+      verb: job.verb,
+      options: commandOptions,
+      path,
+      regex: job.regex,
+    });
+    frames.push(encodeFrame(command));
+  }
+  if (authKey && escape) frames.splice(Math.min(1, frames.length), 0, authKey);
+  // One write, so the server sees every command before the first one can finish.
+  await io.write(concat(frames));
+  escaped = escape; // from here on the server escapes (it latched our options)
+
+  const handle = async (message: Uint8Array): Promise<boolean> => {
+    const control = escape && isControl(message);
+    if (escape && !control) {
+      sink.payload(message);
+      return false;
+    }
+    const text = dec.decode(control ? message.subarray(2) : message);
+    if (text === CLOSE_REQUEST) {
+      result.completed = true;
+      await io.write(encodeFrame(ACK_CLOSE)).catch(() => {});
+      return true;
+    }
+    if (text.startsWith(".")) return false; // other hidden messages: not for users
+    const lastField = text.trimEnd().split("|").pop() ?? "";
+    if (lastField === "AUTHKEY OK" || lastField.startsWith("AUTHKEY ERR")) return false;
+    // A Go server's plain mode cannot tell notices from lines: print all as payload, as Go does.
+    if (!escape && (job.plain || !text.startsWith("SERVER|"))) {
+      sink.payload(message);
+      return false;
+    }
+    if (UNREADABLE.test(text)) result.unreadable++;
+    sink.notice(text.replace(/\n$/, ""));
+    return false;
+  };
+
+  try {
+    for (const m of pending) if (await handle(m)) return result;
+    for (;;) {
+      const next = nextRead ?? input.next();
+      nextRead = null;
+      const r = await next;
+      if (r.done) break;
+      for (const m of reader.push(r.value)) if (await handle(m)) return result;
+    }
+    const rest = reader.rest();
+    if (rest !== null) await handle(rest);
+    return result;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    io.close();
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

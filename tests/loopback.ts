@@ -1,0 +1,94 @@
+/** Test helper: a client session wired to a server handler through in-memory pipes (no SSH). */
+import { defaultConfig } from "../core/config.ts";
+import { MessagePrinter } from "../core/frame.ts";
+import { BufferedOutput } from "../core/output.ts";
+import { type ClientIO, type RemoteJob, runRemoteSession } from "../cli/remote_session.ts";
+import { type HandlerDeps, handleSession, type SessionIO } from "../server/handler.ts";
+import { Semaphore } from "../server/semaphore.ts";
+
+class Pipe {
+  readonly #chunks: Uint8Array[] = [];
+  #wake: (() => void) | null = null;
+  #closed = false;
+
+  push(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    this.#chunks.push(bytes.slice());
+    this.#wake?.();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+
+  async *read(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      while (this.#chunks.length === 0) {
+        if (this.#closed) return;
+        await new Promise<void>((r) => (this.#wake = r));
+        this.#wake = null;
+      }
+      yield this.#chunks.shift()!;
+    }
+  }
+}
+
+export interface LoopbackRun {
+  stdout: Uint8Array;
+  notices: string[];
+  unreadable: number;
+  completed: boolean;
+}
+
+export async function loopback(
+  job: RemoteJob,
+  options: { color?: boolean; hostname?: string; deps?: Partial<HandlerDeps> } = {},
+): Promise<LoopbackRun> {
+  const toServer = new Pipe();
+  const toClient = new Pipe();
+  const serverIO: SessionIO = {
+    input: toServer.read(),
+    write: (b) => Promise.resolve(toClient.push(b)),
+    close: () => toClient.close(),
+  };
+  const clientIO: ClientIO = {
+    input: toClient.read(),
+    write: (b) => Promise.resolve(toServer.push(b)),
+    close: () => toServer.close(),
+  };
+  const config = defaultConfig(() => undefined);
+  const deps: HandlerDeps = {
+    config,
+    hostname: options.hostname ?? "integrationtest",
+    open: (_user, path) => Deno.openSync(path),
+    log: () => {},
+    cats: new Semaphore(2),
+    tails: new Semaphore(50),
+    registerAuthKey: () => "AUTHKEY OK",
+    closeAckTimeoutMs: 1000,
+    ...options.deps,
+  };
+  const chunks: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => chunks.push(b.slice()));
+  const printer = new MessagePrinter(out, { plain: job.plain, color: options.color ?? false });
+  const notices: string[] = [];
+  const server = handleSession(
+    serverIO,
+    { user: "tester", remote: "127.0.0.1:1", health: false },
+    deps,
+  );
+  const result = await runRemoteSession(clientIO, job, {
+    payload: (m) => printer.payload(m),
+    notice: (t) => notices.push(t),
+  }, { authKey: "AAAA" });
+  await server;
+  out.flush();
+  const stdout = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    stdout.set(c, at);
+    at += c.length;
+  }
+  return { stdout, notices, unreadable: result.unreadable, completed: result.completed };
+}

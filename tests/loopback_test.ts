@@ -1,0 +1,90 @@
+/**
+ * The conformance cases of golden_test.ts, run through the wire protocol (client session ↔ server
+ * handler, in memory): the transport must not change the output.
+ */
+import assert from "node:assert/strict";
+import { bytesEqual, tempDir, UPSTREAM } from "./helpers.ts";
+import { loopback } from "./loopback.ts";
+import { wireRegexOf } from "../core/protocol/regex_wire.ts";
+import type { RemoteJob } from "../cli/remote_session.ts";
+
+const read = (name: string) => Deno.readFileSync(`${UPSTREAM}/${name}`);
+const job = (over: Partial<RemoteJob>): RemoteJob => ({
+  verb: "cat",
+  targets: [],
+  regex: wireRegexOf("", false),
+  before: 0,
+  after: 0,
+  max: 0,
+  plain: true,
+  quiet: false,
+  ...over,
+});
+
+for (const name of ["dcat1a.txt", "dcat1b.txt", "dcat1c.txt"]) {
+  Deno.test(`over the protocol, cat --plain reproduces ${name} byte for byte`, async () => {
+    const r = await loopback(job({ targets: [`${UPSTREAM}/${name}`] }));
+    assert.ok(r.completed);
+    assert.ok(bytesEqual(r.stdout, read(name)));
+  });
+}
+
+Deno.test("over the protocol, several files come back in the order sent", async () => {
+  const files = Array(20).fill(`${UPSTREAM}/dcat2.txt`);
+  const r = await loopback(job({ targets: files }));
+  assert.equal(
+    new TextDecoder().decode(r.stdout),
+    new TextDecoder().decode(read("dcat2.txt")).repeat(20),
+  );
+});
+
+const grepCases: [string, Partial<RemoteJob>, string][] = [
+  ["a literal", { regex: wireRegexOf("1002-071947", false) }, "dgrep1.txt.expected"],
+  ["a regex", { regex: wireRegexOf("1002-07194[789]", false) }, "dgrep2.txt.expected"],
+  [
+    "context",
+    { regex: wireRegexOf("1002-071947", false), before: 2, after: 3 },
+    "dgrepcontext1.txt.expected",
+  ],
+  [
+    "inverted context",
+    { regex: wireRegexOf("1002-071947", true), before: 2, after: 3 },
+    "dgrepcontext2.txt.expected",
+  ],
+];
+for (const [what, over, expected] of grepCases) {
+  Deno.test(`over the protocol, grep with ${what} matches ${expected}`, async () => {
+    const r = await loopback(
+      job({ verb: "grep", targets: [`${UPSTREAM}/mapr_testdata.log`], ...over }),
+    );
+    assert.equal(new TextDecoder().decode(r.stdout), new TextDecoder().decode(read(expected)));
+  });
+}
+
+Deno.test("over the protocol, labelled output is the Go server-mode rendering", async () => {
+  const r = await loopback(job({ plain: false, targets: [`${UPSTREAM}/dcatcolors.txt`] }));
+  assert.ok(bytesEqual(r.stdout, read("dcatcolors.server.expected")));
+});
+
+Deno.test("over the protocol, colored output equals the serverless colored rendering", async () => {
+  const r = await loopback(job({ plain: false, targets: [`${UPSTREAM}/dcatcolors.txt`] }), {
+    color: true,
+  });
+  assert.ok(bytesEqual(r.stdout, read("dcatcolors.expected")));
+});
+
+Deno.test("over the protocol, text with 0xAC bytes (€, ¬) arrives intact", async () => {
+  const dir = await tempDir();
+  const text = "price: 5 €\nnot ¬ this\n\xab raw\n";
+  await Deno.writeTextFile(`${dir}/euro.log`, text);
+  const r = await loopback(job({ targets: [`${dir}/euro.log`] }));
+  assert.equal(new TextDecoder().decode(r.stdout), text);
+});
+
+Deno.test("over the protocol, a missing file is one notice and counted as unreadable", async () => {
+  const r = await loopback(job({ targets: ["/nonexistent/file.log", `${UPSTREAM}/dcat1c.txt`] }));
+  assert.equal(r.unreadable, 1);
+  assert.equal(r.notices.length, 1);
+  assert.match(r.notices[0]!, /Unable to read file\(s\), check server logs/);
+  assert.ok(bytesEqual(r.stdout, read("dcat1c.txt")));
+});

@@ -5,7 +5,10 @@ ifeq ($(DENO),)
 $(error could not find or install Deno; see tools/ensure_deno.sh)
 endif
 PROGRAMS := dtail dcat dgrep dmap dtailhealth dserver
-DENO_RUN_FLAGS := --v8-flags=--expose-gc --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen
+# One project-local Deno cache: the same for every HOME (tests change HOME), readable by the
+# unprivileged users the tests start dserver as.
+export DENO_DIR := $(CURDIR)/.tools/deno-dir
+DENO_RUN_FLAGS := --v8-flags=--expose-gc --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen --cached-only
 
 .PHONY: all bin deps system-deps run test check fmt lint typecheck bench docs clean
 
@@ -17,6 +20,8 @@ all: bin
 
 deps: deno.lock
 	@$(DENO) install --frozen --quiet
+	@$(DENO) cache --frozen --quiet cli/main.ts core/decompress_worker.ts
+	@chmod -R a+rX .tools
 
 system-deps:
 	@tools/ensure_system_tools.sh
@@ -25,8 +30,8 @@ system-deps:
 bin: deps
 	@mkdir -p bin
 	@for p in $(PROGRAMS); do \
-	  printf '#!/bin/sh\nDTAIL_PROGRAM=%s exec "%s" run %s "%s/cli/main.ts" "$$@"\n' \
-	    "$$p" "$(DENO)" "$(DENO_RUN_FLAGS)" "$(CURDIR)" > bin/$$p; \
+	  printf '#!/bin/sh\nDENO_DIR="%s" DTAIL_PROGRAM=%s exec "%s" run %s "%s/cli/main.ts" "$$@"\n' \
+	    "$(DENO_DIR)" "$$p" "$(DENO)" "$(DENO_RUN_FLAGS)" "$(CURDIR)" > bin/$$p; \
 	  chmod +x bin/$$p; \
 	done
 	@echo "built bin/: $(PROGRAMS)"

@@ -5,6 +5,7 @@ import { shortHostname } from "../core/hostname.ts";
 import type { Program } from "./flag_table.ts";
 import { type Flags, UsageError } from "./flags.ts";
 import type { ReadJob, ReadMode } from "./serverless.ts";
+import type { RemoteRun } from "./remote.ts";
 
 export class NotBuiltError extends Error {
   override name = "NotBuiltError";
@@ -40,43 +41,92 @@ export interface JobEnv {
   readonly noColorEnv: boolean;
 }
 
-export function buildReadJob(program: Program, flags: Flags, config: Config, env: JobEnv): ReadJob {
+/** What serverless and remote runs have in common, checked once. */
+interface ClientSettings {
+  readonly mode: ReadMode;
+  readonly files: string[];
+  readonly pattern: string;
+  readonly invert: boolean;
+  readonly before: number;
+  readonly after: number;
+  readonly max: number;
+  readonly plain: boolean;
+  readonly color: boolean;
+}
+
+function settingsOf(program: Program, flags: Flags, config: Config, env: JobEnv): ClientSettings {
   const { files, query } = targetsOf(flags);
-  if (!isServerless(flags)) {
-    throw new NotBuiltError(
-      "reading from servers over SSH (--servers, --discovery) is not built yet; leave them out to read local files",
-    );
-  }
-  if (query !== "") {
-    throw new NotBuiltError("MapReduce queries (--query) are not built yet");
-  }
+  if (query !== "") throw new NotBuiltError("MapReduce queries (--query) are not built yet");
   if (flags.bool("interactive-query")) {
     throw new NotBuiltError("--interactive-query is not built yet");
   }
   const mode: ReadMode = program === "dcat" ? "cat" : program === "dgrep" ? "grep" : "tail";
-  const grep = mode === "cat" ? "" : flags.str("grep") || flags.str("regex");
-  const invert = mode !== "cat" && flags.bool("invert");
   for (const name of ["before", "after", "max"]) {
     if (mode !== "cat" && flags.int(name) < 0) {
       throw new UsageError(`-${name} must not be negative`);
     }
   }
+  const context = (name: string) => (mode === "cat" ? 0 : flags.int(name));
   const plain = flags.bool("plain");
-  const color = !plain && !flags.bool("noColor") && !env.noColorEnv &&
-    config.Client.TermColorsEnable;
   return {
     mode,
-    targets: files.length > 0 ? files : ["-"],
+    files,
+    pattern: mode === "cat" ? "" : flags.str("grep") || flags.str("regex"),
+    invert: mode !== "cat" && flags.bool("invert"),
+    before: context("before"),
+    after: context("after"),
+    max: context("max"),
+    plain,
+    color: !plain && !flags.bool("noColor") && !env.noColorEnv && config.Client.TermColorsEnable,
+  };
+}
+
+export function buildReadJob(program: Program, flags: Flags, config: Config, env: JobEnv): ReadJob {
+  const s = settingsOf(program, flags, config, env);
+  return {
+    mode: s.mode,
+    targets: s.files.length > 0 ? s.files : ["-"],
     filter: {
-      matcher: compileMatcher(grep, { noopAllowed: !invert }),
-      invert,
-      before: mode === "cat" ? 0 : flags.int("before"),
-      after: mode === "cat" ? 0 : flags.int("after"),
-      max: mode === "cat" ? 0 : flags.int("max"),
+      matcher: compileMatcher(s.pattern, { noopAllowed: !s.invert }),
+      invert: s.invert,
+      before: s.before,
+      after: s.after,
+      max: s.max,
       maxLineLength: config.Server.MaxLineLength,
-      numbered: !plain,
+      numbered: !s.plain,
     },
-    frame: { plain, color, hostname: shortHostname(), colors: config.Client.TermColors },
+    frame: {
+      plain: s.plain,
+      color: s.color,
+      hostname: shortHostname(),
+      colors: config.Client.TermColors,
+    },
     maxGlobTargets: config.Server.MaxGlobTargets,
+  };
+}
+
+/** A run against servers: the same settings, the pattern checked here before connecting. */
+export function buildRemoteRun(
+  program: Program,
+  flags: Flags,
+  config: Config,
+  env: JobEnv,
+): RemoteRun {
+  const s = settingsOf(program, flags, config, env);
+  if (s.files.length === 0) {
+    throw new UsageError("no files given (standard input cannot be read on servers)");
+  }
+  compileMatcher(s.pattern, { noopAllowed: !s.invert }); // an invalid pattern fails here, once
+  return {
+    verb: s.mode,
+    targets: s.files,
+    pattern: s.pattern,
+    invert: s.invert,
+    before: s.before,
+    after: s.after,
+    max: s.max,
+    plain: s.plain,
+    quiet: flags.bool("quiet") || s.plain,
+    color: s.color,
   };
 }

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from "../core/config.ts";
 import { PatternError } from "../core/matcher.ts";
 import { BufferedOutput, fileSink, OutputClosedError } from "../core/output.ts";
 import { GlobPatternError } from "../core/glob.ts";
-import { buildReadJob, NotBuiltError } from "./client_job.ts";
+import { buildReadJob, buildRemoteRun, isServerless, NotBuiltError } from "./client_job.ts";
 import { colorTable } from "./color_table.ts";
 import { type Program, PROGRAMS } from "./flag_table.ts";
 import { Flags, parseFlags, UsageError } from "./flags.ts";
@@ -90,13 +90,14 @@ function health(flags: Flags, print: (s: string) => void): number {
 async function runClient(program: Program, flags: Flags, out: BufferedOutput): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
   growStdoutPipe();
-  const job = buildReadJob(program, flags, config, {
-    noColorEnv: (Deno.env.get("NO_COLOR") ?? "") !== "",
-  });
+  const env = { noColorEnv: (Deno.env.get("NO_COLOR") ?? "") !== "" };
+  const remote = !isServerless(flags);
+  const job = remote ? null : buildReadJob(program, flags, config, env);
+  const remoteRun = remote ? buildRemoteRun(program, flags, config, env) : null;
   const stop = new AbortController();
   const stopNow = () => stop.abort();
   const timers: ReturnType<typeof setTimeout>[] = [];
-  if (job.mode === "tail") {
+  if (program === "dtail") {
     for (const seconds of [flags.int("timeout"), flags.int("shutdownAfter")]) {
       if (seconds > 0) timers.push(setTimeout(stopNow, seconds * 1000));
     }
@@ -104,20 +105,27 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
   for (const s of signals) Deno.addSignalListener(s, stopNow);
   try {
-    const result = await runServerless(job, {
+    const io = {
       out,
-      warn: (message) => {
+      warn: (message: string) => {
         out.flush();
         stderr(`${program}: ${message}`);
       },
       signal: stop.signal,
-    });
+    };
+    // The SSH stack (ssh2) is loaded only for remote runs: it costs serverless start-up time.
+    const result = remoteRun !== null
+      ? await (await import("./remote.ts")).runRemote(remoteRun, flags, config, io)
+      : await runServerless(job!, io);
     return exitCodeOf(result);
   } finally {
     for (const t of timers) clearTimeout(t);
     for (const s of signals) Deno.removeSignalListener(s, stopNow);
   }
 }
+
+/** Errors of modules loaded on demand (matched by name, to keep them out of start-up). */
+const USER_ERRORS = new Set(["ServerListError", "AuthSetupError", "KnownHostsWriteError"]);
 
 function report(program: Program, err: unknown, out: BufferedOutput): number {
   if (err instanceof OutputClosedError) return EXIT_OK;
@@ -133,7 +141,8 @@ function report(program: Program, err: unknown, out: BufferedOutput): number {
   }
   if (
     err instanceof NotBuiltError || err instanceof ConfigError || err instanceof PatternError ||
-    err instanceof ColorNameError || err instanceof GlobPatternError
+    err instanceof ColorNameError || err instanceof GlobPatternError ||
+    (err instanceof Error && USER_ERRORS.has(err.name))
   ) {
     stderr(`${program}: ${message}`);
     return EXIT_USAGE;

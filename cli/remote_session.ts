@@ -38,6 +38,8 @@ export interface SessionSink {
   payload(message: Uint8Array): void;
   /** A server notice (`SERVER|host|…` text, or the bare text in plain mode). */
   notice(text: string): void;
+  /** Called after each chunk read from the server: a good moment to write out. */
+  flush?(): void;
 }
 
 export interface SessionResult {
@@ -140,7 +142,13 @@ export async function runRemoteSession(
       nextRead = null;
       const r = await next;
       if (r.done) break;
-      for (const m of reader.push(r.value)) if (await handle(m)) return result;
+      for (const m of reader.push(r.value)) {
+        if (await handle(m)) {
+          sink.flush?.();
+          return result;
+        }
+      }
+      sink.flush?.();
     }
     const rest = reader.rest();
     if (rest !== null) await handle(rest);

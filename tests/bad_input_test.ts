@@ -1,6 +1,14 @@
 /** Bad input gets one clear line and the right exit status, never a stack trace (Fix 4). */
 import assert from "node:assert/strict";
-import { assertNoStackTrace, bytesEqual, run, spawn, tempDir, UPSTREAM } from "./helpers.ts";
+import {
+  assertNoStackTrace,
+  bytesEqual,
+  DENO_DIR,
+  run,
+  spawn,
+  tempDir,
+  UPSTREAM,
+} from "./helpers.ts";
 
 function assertOneLine(stderr: string, pattern: RegExp): void {
   assertNoStackTrace(stderr);
@@ -46,7 +54,6 @@ Deno.test("modes that are not built yet say so in one line and exit 2", async ()
   const cases: [string, string[], RegExp][] = [
     ["dmap", ["--cfg", "none", "select count($line)"], /^dmap: MapReduce is not built yet/],
     ["dserver", ["--cfg", "none"], /^dserver: the server is not built yet/],
-    ["dcat", ["--cfg", "none", "--servers", "a,b", "x"], /over SSH .* not built yet/],
     [
       "dtail",
       ["--cfg", "none", "--query", "select count($line)", "x"],
@@ -170,11 +177,11 @@ Deno.test("output closed early by the reader ends the run quietly", async () => 
   const sh = new Deno.Command("bash", {
     args: [
       "-c",
-      `"$0" run -A --frozen cli/main.ts --plain --cfg none "$1" | head -n 1`,
+      `"$0" run -A --frozen --cached-only cli/main.ts --plain --cfg none "$1" | head -n 1`,
       Deno.execPath(),
       `${dir}/big.log`,
     ],
-    env: { DTAIL_PROGRAM: "dcat" },
+    env: { DTAIL_PROGRAM: "dcat", DENO_DIR },
     stdout: "piped",
     stderr: "piped",
   });
@@ -223,4 +230,43 @@ Deno.test("SIGTERM stops a long dcat promptly, after whole lines", async () => {
   assert.ok(received.length < line.length * 200_000 * 50, "stopped before the end");
   assert.equal(received.length % line.length, 0, "only whole lines");
   await child.stderr.cancel();
+});
+
+async function homeWithKey(): Promise<string> {
+  const home = await tempDir("dtail-home-");
+  await Deno.mkdir(`${home}/.ssh`, { mode: 0o700 });
+  const gen = await new Deno.Command("ssh-keygen", {
+    args: ["-q", "-t", "ed25519", "-N", "", "-f", `${home}/.ssh/id_ed25519`],
+  }).output();
+  assert.ok(gen.success);
+  return home;
+}
+
+Deno.test("unreachable servers get one line each and fail the run with exit 1", async () => {
+  const home = await homeWithKey();
+  const r = await run("dcat", ["--cfg", "none", "--servers", "127.0.0.1:1,127.0.0.1:2", "/x.log"], {
+    env: { HOME: home },
+  });
+  assert.equal(r.code, 1);
+  assertNoStackTrace(r.stderr);
+  const lines = r.stderr.trimEnd().split("\n").sort();
+  assert.deepEqual(lines, [
+    "dcat: 127.0.0.1:1: connection refused",
+    "dcat: 127.0.0.1:2: connection refused",
+  ]);
+});
+
+Deno.test("without any SSH key a remote run says so in one line and exits 2", async () => {
+  const home = await tempDir("dtail-home-");
+  const r = await run("dgrep", ["--cfg", "none", "--servers", "127.0.0.1:1", "--grep", "x", "/x"], {
+    env: { HOME: home, SSH_AUTH_SOCK: "" },
+  });
+  assert.equal(r.code, 2);
+  assertOneLine(r.stderr, /no SSH private key found/);
+});
+
+Deno.test("a remote run needs files: standard input cannot be read on servers", async () => {
+  const r = await run("dcat", ["--cfg", "none", "--servers", "127.0.0.1:1"]);
+  assert.equal(r.code, 2);
+  assertOneLine(r.stderr, /no files given/);
 });

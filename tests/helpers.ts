@@ -3,6 +3,8 @@
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const UPSTREAM = `${ROOT}/../shared/testdata/dtail-upstream`;
 const MAIN = `${ROOT}/cli/main.ts`;
+/** The project's Deno cache (see Makefile): the same whatever HOME a test sets. */
+export const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${ROOT}/.tools/deno-dir`;
 
 export interface RunResult {
   code: number;
@@ -47,8 +49,8 @@ export function spawn(
   options: { stdin?: boolean; env?: Record<string, string>; cwd?: string } = {},
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--frozen", MAIN, ...args],
-    env: { DTAIL_PROGRAM: program, NO_COLOR: "", ...options.env },
+    args: ["run", "--allow-all", "--frozen", "--cached-only", MAIN, ...args],
+    env: { DTAIL_PROGRAM: program, NO_COLOR: "", DENO_DIR, ...options.env },
     cwd: options.cwd ?? ROOT,
     stdin: options.stdin ? "piped" : "null",
     stdout: "piped",

@@ -1,0 +1,204 @@
+/**
+ * Client mode over SSH (§7): one connection per server, set up at most `cpc × CPUs` at a time,
+ * each running a protocol session (remote_session.ts) whose lines are printed as they arrive.
+ * `dtail` reconnects with jittered exponential backoff (§7.4); dcat and dgrep never retry.
+ */
+import type { Client, ClientChannel } from "ssh2";
+import type { Config } from "../core/config.ts";
+import { MessagePrinter } from "../core/frame.ts";
+import type { BufferedOutput } from "../core/output.ts";
+import { wireRegexOf } from "../core/protocol/regex_wire.ts";
+import type { ReadVerb } from "../core/protocol/commands.ts";
+import { Semaphore } from "../server/semaphore.ts";
+import { type ClientAuth, loadAuth, readAuthKeyPub } from "./ssh/auth.ts";
+import { connect, ConnectError, openShell } from "./ssh/connect.ts";
+import { defaultKnownHostsPath } from "./ssh/known_hosts_write.ts";
+import { type ServerAddress, serverList } from "./ssh/server_list.ts";
+import { HostTrust } from "./ssh/trust_prompt.ts";
+import type { ClientIO, RemoteJob, SessionResult } from "./remote_session.ts";
+import { runRemoteSession } from "./remote_session.ts";
+import type { Flags } from "./flags.ts";
+import type { RunResult } from "./serverless.ts";
+
+export interface RemoteRun {
+  readonly verb: ReadVerb;
+  readonly targets: readonly string[];
+  readonly pattern: string;
+  readonly invert: boolean;
+  readonly before: number;
+  readonly after: number;
+  readonly max: number;
+  readonly plain: boolean;
+  readonly quiet: boolean;
+  readonly color: boolean;
+}
+
+export interface RemoteIO {
+  readonly out: BufferedOutput;
+  readonly warn: (message: string) => void;
+  readonly signal: AbortSignal;
+}
+
+export async function runRemote(
+  run: RemoteRun,
+  flags: Flags,
+  config: Config,
+  io: RemoteIO,
+): Promise<RunResult> {
+  const servers = serverList({
+    servers: flags.str("servers"),
+    discovery: flags.str("discovery"),
+    defaultPort: flags.given("port") ? flags.int("port") : config.Common.SSHPort,
+  });
+  if (servers.length === 0) {
+    io.warn("no servers to connect to");
+    return { ok: 0, failed: 1 };
+  }
+  const auth = await loadAuth({
+    authKeyPath: flags.str("auth-key-path"),
+    legacyKeyPath: flags.str("key"),
+    configAuthKeyPath: config.Client.AuthKeyPath,
+    agentKeyIndex: flags.int("agentKeyIndex"),
+    warn: io.warn,
+  });
+  const trust = new HostTrust({
+    knownHostsPath: defaultKnownHostsPath(),
+    trustAll: flags.bool("trustAllHosts"),
+    warn: io.warn,
+  });
+  const noAuthKey = flags.bool("no-auth-key") || config.Client.AuthKeyDisable;
+  const context: Context = {
+    run,
+    job: {
+      verb: run.verb,
+      targets: run.targets,
+      regex: wireRegexOf(run.pattern, run.invert),
+      before: run.before,
+      after: run.after,
+      max: run.max,
+      plain: run.plain,
+      quiet: run.quiet,
+    },
+    io,
+    auth,
+    trust,
+    user: flags.str("user") || currentUser(),
+    authKey: noAuthKey ? null : readAuthKeyPub(auth.authKeyPath),
+    timeoutMs: config.Common.SSHConnectTimeoutMs,
+    setup: new Semaphore(Math.max(1, flags.int("cpc")) * (navigator.hardwareConcurrency || 1)),
+    printer: new MessagePrinter(io.out, {
+      plain: run.plain,
+      color: run.color,
+      colors: config.Client.TermColors,
+    }),
+  };
+  try {
+    const outcomes = await Promise.all(servers.map((server) => serve(server, context)));
+    io.out.flush();
+    const failed = outcomes.filter((o) => o !== "ok").length;
+    return { ok: outcomes.length - failed, failed };
+  } finally {
+    trust.close();
+  }
+}
+
+interface Context {
+  readonly run: RemoteRun;
+  readonly job: RemoteJob;
+  readonly io: RemoteIO;
+  readonly auth: ClientAuth;
+  readonly trust: HostTrust;
+  readonly user: string;
+  readonly authKey: string | null;
+  readonly timeoutMs: number;
+  readonly setup: Semaphore;
+  readonly printer: MessagePrinter;
+}
+
+type Outcome = "ok" | "failed" | "partial";
+
+/** One server: connect, run the session; for dtail, again after a dropped connection. */
+async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
+  const { signal } = c.io;
+  let backoffMs = 2000;
+  let outcome: Outcome = "failed";
+  for (;;) {
+    const result = await once(server, c);
+    if (result !== null) outcome = result.unreadable > 0 ? "partial" : "ok";
+    if (c.run.verb !== "tail" || signal.aborted) return outcome;
+    const wait = backoffMs * (0.8 + Math.random() * 0.4);
+    backoffMs = Math.min(backoffMs * 2, 60_000);
+    c.io.warn(`${server.label}: connection ended, reconnecting in ${(wait / 1000).toFixed(1)} s`);
+    await sleep(wait, signal);
+    if (signal.aborted) return outcome;
+  }
+}
+
+async function once(server: ServerAddress, c: Context): Promise<SessionResult | null> {
+  let client: Client;
+  let channel: ClientChannel;
+  if (!(await c.setup.acquire(c.io.signal))) return null;
+  try {
+    client = await connect(server, {
+      user: c.user,
+      auth: c.auth,
+      trust: c.trust,
+      timeoutMs: c.timeoutMs,
+      signal: c.io.signal,
+    });
+    client.on("error", () => {}); // reported through the session's end
+    channel = await openShell(client);
+  } catch (err) {
+    if (!(err instanceof ConnectError)) throw err;
+    if (err.kind !== "aborted") c.io.warn(err.message);
+    return null;
+  } finally {
+    c.setup.release();
+  }
+  try {
+    return await runRemoteSession(channelIO(channel, client), c.job, {
+      payload: (m) => c.printer.payload(m),
+      notice: (text) => {
+        c.io.out.flush();
+        c.io.warn(text);
+      },
+      flush: () => c.io.out.flush(),
+    }, { authKey: c.authKey, signal: c.io.signal });
+  } finally {
+    client.end();
+  }
+}
+
+function channelIO(channel: ClientChannel, client: Client): ClientIO {
+  return {
+    input: (async function* () {
+      for await (const chunk of channel as AsyncIterable<Uint8Array>) yield chunk;
+    })(),
+    write: (bytes) =>
+      new Promise<void>((resolve) => {
+        if (channel.destroyed || !channel.writable) return resolve();
+        if (channel.write(bytes)) resolve();
+        else channel.once("drain", () => resolve());
+      }),
+    close: () => {
+      channel.end();
+      client.end();
+    },
+  };
+}
+
+function currentUser(): string {
+  return Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? "root";
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,227 @@
+/**
+ * Client public-key authentication (§6.2, §7.1): the auth-key first, then the ssh-agent keys, then
+ * `~/.ssh/id_rsa`, `id_ecdsa` and `id_ed25519`, deduplicated by public key. Encrypted key files are
+ * used only when `DTAIL_KEY_PASSPHRASE` decrypts them (there is no interactive prompt).
+ * (`id_dsa` of the Go client is left out: OpenSSH no longer supports DSA.)
+ */
+import { Buffer } from "node:buffer";
+import ssh2 from "ssh2";
+import type {
+  AnyAuthMethod,
+  AuthenticationType,
+  AuthHandlerMiddleware,
+  OpenSSHAgent,
+  ParsedKey,
+  SignCallback,
+  SigningRequestOptions,
+} from "ssh2";
+
+export class AuthSetupError extends Error {
+  override name = "AuthSetupError";
+}
+
+export interface AuthOptions {
+  /** `--auth-key-path`. */
+  authKeyPath?: string;
+  /** `--key`, the deprecated alias. */
+  legacyKeyPath?: string;
+  /** `Client.AuthKeyPath` from dtail.json. */
+  configAuthKeyPath?: string;
+  /** `--agentKeyIndex`: only this agent key (-1 or absent: all). */
+  agentKeyIndex?: number;
+  env?: (name: string) => string | undefined;
+  warn?: (line: string) => void;
+  debug?: (line: string) => void;
+}
+
+export interface OfferedKey {
+  /** The key file, or `agent #N`. */
+  source: string;
+  key: ParsedKey;
+}
+
+export interface ClientAuth {
+  /** The resolved auth-key path ("" without a home directory): its `.pub` goes to AUTHKEY. */
+  authKeyPath: string;
+  /** Every key offered, in order. */
+  keys: OfferedKey[];
+  /** For ssh2 `connect({ authHandler })`: the key files and agent keys in order, then give up. */
+  authHandler(user: string): AuthHandlerMiddleware;
+}
+
+type Env = (name: string) => string | undefined;
+
+/** `--auth-key-path` > `--key` > env > `Client.AuthKeyPath` > `~/.ssh/id_rsa` (§2.2). */
+export function resolveAuthKeyPath(opts: AuthOptions): string {
+  const env: Env = opts.env ?? ((n) => Deno.env.get(n));
+  const flag = opts.authKeyPath ?? "";
+  const legacy = opts.legacyKeyPath ?? "";
+  if (flag !== "" && legacy !== "") {
+    (opts.warn ?? console.error)("--key is deprecated and ignored: --auth-key-path is set");
+  }
+  const home = env("HOME");
+  return [
+    flag,
+    legacy,
+    env("DTAIL_AUTH_KEY_PATH") ?? "",
+    env("DTAIL_SSH_PRIVATE_KEYFILE_PATH") ?? "",
+    opts.configAuthKeyPath ?? "",
+  ].find((p) => p !== "") ?? (home ? `${home}/.ssh/id_rsa` : "");
+}
+
+/** Loads the key files and asks the agent for its keys; throws `AuthSetupError` when none. */
+export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
+  const env: Env = opts.env ?? ((n) => Deno.env.get(n));
+  const debug = opts.debug ?? (() => {});
+  const authKeyPath = resolveAuthKeyPath(opts);
+  const home = env("HOME");
+  const defaults = home ? ["id_rsa", "id_ecdsa", "id_ed25519"].map((f) => `${home}/.ssh/${f}`) : [];
+  const first = env("DTAIL_INTEGRATION_TEST_RUN_MODE") === "yes" ? ["./id_rsa"] : [];
+  const passphrase = env("DTAIL_KEY_PASSPHRASE");
+  const seen = new Set<string>();
+  const fresh = (key: ParsedKey) => {
+    const id = key.getPublicSSH().toString("base64");
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  };
+  const files = (paths: string[]) =>
+    paths.flatMap((path) => {
+      const key = readPrivateKey(path, passphrase, debug);
+      return key !== null && fresh(key) ? [{ source: path, key }] : [];
+    });
+
+  const leading = files([...first, authKeyPath].filter((p) => p !== ""));
+  const sock = env("SSH_AUTH_SOCK") ?? "";
+  const agent = sock === "" ? null : await agentKeys(sock, opts.agentKeyIndex ?? -1, debug);
+  const agentOffered = (agent?.keys ?? []).filter((k) => fresh(k.key));
+  const trailing = files(defaults);
+
+  const keys = [...leading, ...agentOffered, ...trailing];
+  if (keys.length === 0) {
+    const tried = [...new Set([...first, authKeyPath, ...defaults].filter((p) => p !== ""))];
+    if (sock !== "") tried.push("ssh-agent");
+    throw new AuthSetupError(
+      `no SSH private key found (tried ${tried.join(", ") || "nothing: no HOME"}); ` +
+        "use --auth-key-path or ssh-agent",
+    );
+  }
+  const chosen = agent === null || agentOffered.length === 0
+    ? null
+    : new ChosenKeysAgent(agent.agent, agentOffered.map((k) => k.key));
+  return {
+    authKeyPath,
+    keys,
+    authHandler: (username) => {
+      const methods: AnyAuthMethod[] = [
+        ...leading.map((k) => ({ type: "publickey" as const, username, key: k.key })),
+        ...(chosen === null ? [] : [{ type: "agent" as const, username, agent: chosen }]),
+        ...trailing.map((k) => ({ type: "publickey" as const, username, key: k.key })),
+      ];
+      let i = 0;
+      return (methodsLeft, _partialSuccess, next) => {
+        const method = methods[i++];
+        const allowed = methodsLeft === null || methodsLeft.includes("publickey");
+        // ssh2 ends authentication on `false`; its types only list method names.
+        next(method !== undefined && allowed ? method : false as unknown as AuthenticationType);
+      };
+    },
+  };
+}
+
+/**
+ * The base64 public key for AUTHKEY (§3.10): the second field of the first non-empty, non-`#`
+ * line of `<path>.pub`; null when missing or not valid base64.
+ */
+export function readAuthKeyPub(path: string): string | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`${path}.pub`);
+  } catch {
+    return null;
+  }
+  const line = text.split("\n").map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("#"));
+  const field = line?.split(/\s+/)[1];
+  if (field === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(field) || field.length % 4 !== 0) {
+    return null;
+  }
+  return field;
+}
+
+function readPrivateKey(
+  path: string,
+  passphrase: string | undefined,
+  debug: (line: string) => void,
+): ParsedKey | null {
+  let data: Uint8Array;
+  try {
+    data = Deno.readFileSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) debug(`cannot read ${path}: ${(e as Error).message}`);
+    return null;
+  }
+  let parsed = ssh2.utils.parseKey(Buffer.from(data));
+  if (parsed instanceof Error && /encrypt|passphrase/i.test(parsed.message)) {
+    if (passphrase === undefined) {
+      debug(`skipping encrypted key ${path}: DTAIL_KEY_PASSPHRASE is not set`);
+      return null;
+    }
+    parsed = ssh2.utils.parseKey(Buffer.from(data), passphrase);
+  }
+  if (parsed instanceof Error) {
+    debug(`skipping key ${path}: ${parsed.message}`);
+    return null;
+  }
+  const key = Array.isArray(parsed) ? parsed[0] as ParsedKey : parsed;
+  if (!key.isPrivateKey()) {
+    debug(`skipping key ${path}: not a private key`);
+    return null;
+  }
+  return key;
+}
+
+async function agentKeys(
+  sock: string,
+  index: number,
+  debug: (line: string) => void,
+): Promise<{ agent: OpenSSHAgent; keys: OfferedKey[] } | null> {
+  const agent = new ssh2.OpenSSHAgent(sock);
+  const all = await new Promise<ParsedKey[] | null>((resolve) => {
+    agent.getIdentities((err, keys) => {
+      if (err) debug(`ssh-agent at ${sock}: ${err.message}`);
+      resolve(err ? null : (keys ?? []) as ParsedKey[]);
+    });
+  });
+  if (all === null) return null;
+  const keys = all.map((key, i) => ({ source: `agent #${i}`, key }));
+  if (index < 0) return { agent, keys };
+  const one = keys[index];
+  if (one === undefined) {
+    debug(`--agentKeyIndex ${index}: the agent has ${keys.length} keys; not using the agent`);
+    return null;
+  }
+  return { agent, keys: [one] };
+}
+
+/** An agent that offers only the chosen keys (no re-query per connection) and signs via ssh-agent. */
+class ChosenKeysAgent extends ssh2.BaseAgent<ParsedKey> {
+  #inner: OpenSSHAgent;
+  #keys: ParsedKey[];
+  constructor(inner: OpenSSHAgent, keys: ParsedKey[]) {
+    super();
+    this.#inner = inner;
+    this.#keys = keys;
+  }
+  getIdentities(cb: (err?: Error | null, keys?: ParsedKey[]) => void): void {
+    cb(null, this.#keys);
+  }
+  sign(
+    pubKey: ParsedKey,
+    data: Buffer,
+    options: SigningRequestOptions | SignCallback,
+    cb?: SignCallback,
+  ): void {
+    if (typeof options === "function") this.#inner.sign(pubKey, data, options);
+    else this.#inner.sign(pubKey, data, options, cb);
+  }
+}

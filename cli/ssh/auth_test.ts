@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import type { AnyAuthMethod, AuthenticationType } from "ssh2";
+import {
+  type AuthOptions,
+  AuthSetupError,
+  loadAuth,
+  readAuthKeyPub,
+  resolveAuthKeyPath,
+} from "./auth.ts";
+import { agentMissing, generateKey, withAgent, withTempDir } from "./_test_keys.ts";
+
+const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
+
+Deno.test("the auth key path follows flag, --key, env, config, then ~/.ssh/id_rsa", () => {
+  const all: AuthOptions = {
+    authKeyPath: "/flag",
+    legacyKeyPath: "/key",
+    configAuthKeyPath: "/config",
+    warn: () => {},
+    env: envOf({
+      HOME: "/home/u",
+      DTAIL_AUTH_KEY_PATH: "/env",
+      DTAIL_SSH_PRIVATE_KEYFILE_PATH: "/legacy-env",
+    }),
+  };
+  assert.equal(resolveAuthKeyPath(all), "/flag");
+  assert.equal(resolveAuthKeyPath({ ...all, authKeyPath: "" }), "/key");
+  const noFlags = { ...all, authKeyPath: "", legacyKeyPath: "" };
+  assert.equal(resolveAuthKeyPath(noFlags), "/env");
+  const env = envOf({ HOME: "/home/u", DTAIL_SSH_PRIVATE_KEYFILE_PATH: "/legacy-env" });
+  assert.equal(resolveAuthKeyPath({ ...noFlags, env }), "/legacy-env");
+  assert.equal(resolveAuthKeyPath({ ...noFlags, env: envOf({ HOME: "/home/u" }) }), "/config");
+  assert.equal(resolveAuthKeyPath({ env: envOf({ HOME: "/home/u" }) }), "/home/u/.ssh/id_rsa");
+  assert.equal(resolveAuthKeyPath({ env: envOf({}) }), "");
+});
+
+Deno.test("--key together with --auth-key-path warns that --key is ignored", () => {
+  const warnings: string[] = [];
+  const path = resolveAuthKeyPath({
+    authKeyPath: "/a",
+    legacyKeyPath: "/b",
+    env: envOf({}),
+    warn: (l) => warnings.push(l),
+  });
+  assert.equal(path, "/a");
+  assert.deepEqual(warnings, ["--key is deprecated and ignored: --auth-key-path is set"]);
+});
+
+Deno.test("the auth key comes first, then the default key files, each key once", async () => {
+  await withTempDir(async (home) => {
+    await Deno.mkdir(`${home}/.ssh`);
+    const [auth, ecdsa] = await Promise.all([
+      generateKey(home, "auth"),
+      generateKey(`${home}/.ssh`, "id_ecdsa", "ecdsa"),
+      generateKey(`${home}/.ssh`, "id_ed25519"),
+    ]);
+    await Deno.copyFile(auth.path, `${home}/.ssh/id_rsa`); // the same key under another name
+    const loaded = await loadAuth({ authKeyPath: auth.path, env: envOf({ HOME: home }) });
+    assert.equal(loaded.authKeyPath, auth.path);
+    assert.deepEqual(loaded.keys.map((k) => k.source), [
+      auth.path,
+      ecdsa.path,
+      `${home}/.ssh/id_ed25519`,
+    ]);
+  });
+});
+
+Deno.test("an encrypted key needs DTAIL_KEY_PASSPHRASE, else it is skipped", async () => {
+  await withTempDir(async (home) => {
+    const key = await generateKey(home, "enc", "ed25519", "s3cret");
+    const notes: string[] = [];
+    const opts = { authKeyPath: key.path, debug: (l: string) => notes.push(l) };
+    await assert.rejects(() => loadAuth({ ...opts, env: envOf({}) }), AuthSetupError);
+    assert.match(notes[0]!, /skipping encrypted key .*enc: DTAIL_KEY_PASSPHRASE is not set/);
+    await assert.rejects(
+      () => loadAuth({ ...opts, env: envOf({ DTAIL_KEY_PASSPHRASE: "wrong" }) }),
+      AuthSetupError,
+    );
+    const ok = await loadAuth({ ...opts, env: envOf({ DTAIL_KEY_PASSPHRASE: "s3cret" }) });
+    assert.equal(ok.keys.length, 1);
+    assert.ok(ok.keys[0]!.key.isPrivateKey());
+  });
+});
+
+Deno.test("no key and no agent is an AuthSetupError naming what was tried", async () => {
+  await withTempDir(async (home) => {
+    await assert.rejects(
+      () => loadAuth({ env: envOf({ HOME: home }) }),
+      (e: unknown) =>
+        e instanceof AuthSetupError &&
+        e.message ===
+          `no SSH private key found (tried ${home}/.ssh/id_rsa, ${home}/.ssh/id_ecdsa, ` +
+            `${home}/.ssh/id_ed25519); use --auth-key-path or ssh-agent`,
+    );
+  });
+});
+
+Deno.test("the auth handler offers every method in order, then gives up", async () => {
+  await withTempDir(async (home) => {
+    await Deno.mkdir(`${home}/.ssh`);
+    await generateKey(`${home}/.ssh`, "id_rsa", "rsa");
+    await generateKey(`${home}/.ssh`, "id_ed25519");
+    const handler = (await loadAuth({ env: envOf({ HOME: home }) })).authHandler("bob");
+    const offered: (AnyAuthMethod | AuthenticationType | false)[] = [];
+    const next = (m: AnyAuthMethod | AuthenticationType) => offered.push(m);
+    handler(null as unknown as AuthenticationType[], false, next);
+    handler(["publickey"], false, next);
+    handler(["publickey"], false, next);
+    const types = offered.map((m) => typeof m === "object" ? `${m.type} ${m.username}` : m);
+    assert.deepEqual(types, ["publickey bob", "publickey bob", false]);
+  });
+});
+
+Deno.test("the auth handler stops when the server no longer allows publickey", async () => {
+  await withTempDir(async (home) => {
+    const key = await generateKey(home, "k");
+    const handler = (await loadAuth({ authKeyPath: key.path, env: envOf({}) })).authHandler("u");
+    const offered: unknown[] = [];
+    handler(["password"], false, (m) => offered.push(m));
+    assert.deepEqual(offered, [false]);
+  });
+});
+
+Deno.test({
+  name: "agent keys come after the auth key; --agentKeyIndex picks one of them",
+  ignore: agentMissing, // ssh-agent/ssh-add (openssh-client) are not installed
+  fn: async () => {
+    await withTempDir(async (home) => {
+      const [a, b, auth] = await Promise.all([
+        generateKey(home, "a"),
+        generateKey(home, "b", "ecdsa"),
+        generateKey(home, "auth"),
+      ]);
+      await withAgent(home, [a, b, auth], async (sock) => {
+        const env = envOf({ SSH_AUTH_SOCK: sock });
+        const all = await loadAuth({ authKeyPath: auth.path, env });
+        assert.deepEqual(all.keys.map((k) => k.source), [auth.path, "agent #0", "agent #1"]);
+        const one = await loadAuth({ authKeyPath: auth.path, env, agentKeyIndex: 1 });
+        assert.deepEqual(one.keys.map((k) => k.source), [auth.path, "agent #1"]);
+        assert.equal(one.keys[1]!.key.type, "ecdsa-sha2-nistp256");
+        const notes: string[] = [];
+        const none = await loadAuth({
+          authKeyPath: auth.path,
+          env,
+          agentKeyIndex: 7,
+          debug: (l) => notes.push(l),
+        });
+        assert.deepEqual(none.keys.map((k) => k.source), [auth.path]);
+        assert.match(notes.join("\n"), /--agentKeyIndex 7: the agent has 3 keys/);
+        const methods: unknown[] = [];
+        const handler = all.authHandler("u");
+        for (let i = 0; i < 3; i++) handler(["publickey"], false, (m) => methods.push(m));
+        assert.deepEqual(
+          methods.map((m) => typeof m === "object" && m !== null ? (m as AnyAuthMethod).type : m),
+          ["publickey", "agent", false],
+        );
+      });
+    });
+  },
+});
+
+Deno.test("an unreachable agent socket is skipped like no agent", async () => {
+  await withTempDir(async (home) => {
+    const key = await generateKey(home, "k");
+    const notes: string[] = [];
+    const auth = await loadAuth({
+      authKeyPath: key.path,
+      env: envOf({ SSH_AUTH_SOCK: `${home}/missing.sock` }),
+      debug: (l) => notes.push(l),
+    });
+    assert.deepEqual(auth.keys.map((k) => k.source), [key.path]);
+    assert.match(notes.join("\n"), /ssh-agent at/);
+  });
+});
+
+Deno.test("readAuthKeyPub takes the base64 field of the first real line of <path>.pub", async () => {
+  await withTempDir(async (dir) => {
+    const key = await generateKey(dir, "k");
+    assert.equal(readAuthKeyPub(key.path), key.publicLine.split(" ")[1]);
+    await Deno.writeTextFile(`${dir}/c.pub`, `\n# comment\n  ${key.publicLine} me@host\n`);
+    assert.equal(readAuthKeyPub(`${dir}/c`), key.publicLine.split(" ")[1]);
+    await Deno.writeTextFile(`${dir}/bad.pub`, "ssh-ed25519 not*base64\n");
+    assert.equal(readAuthKeyPub(`${dir}/bad`), null);
+    await Deno.writeTextFile(`${dir}/short.pub`, "ssh-ed25519\n");
+    assert.equal(readAuthKeyPub(`${dir}/short`), null);
+    assert.equal(readAuthKeyPub(`${dir}/missing`), null);
+  });
+});

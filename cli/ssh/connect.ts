@@ -1,0 +1,219 @@
+/**
+ * One SSH connection to a dserver (§3.1, §7.6): TCP with no Nagle delay and a 30 s keepalive,
+ * chacha20-poly1305 first (the fastest cipher in Deno, see deno-notes §6.1), ed25519 host keys
+ * preferred unless known_hosts already has another type for the host (like OpenSSH), host key
+ * check through `HostTrust`, and failures as one-line `ConnectError`s.
+ *
+ * `timeoutMs` bounds TCP connect + handshake + authentication, but not the time spent waiting for
+ * the user at the trust prompt. After `connect` resolves, the caller owns the client and must
+ * listen for its "error" and "close" events.
+ */
+import { Buffer } from "node:buffer";
+import { createConnection, type Socket } from "node:net";
+import ssh2 from "ssh2";
+import type { CipherAlgorithm, Client, ClientChannel, ServerHostKeyAlgorithm } from "ssh2";
+import type { ClientAuth } from "./auth.ts";
+import type { ServerAddress } from "./server_list.ts";
+import type { HostTrust } from "./trust_prompt.ts";
+
+export type ConnectErrorKind =
+  | "refused"
+  | "unreachable"
+  | "timeout"
+  | "handshake"
+  | "auth"
+  | "hostkey"
+  | "aborted";
+
+export class ConnectError extends Error {
+  override name = "ConnectError";
+  constructor(readonly kind: ConnectErrorKind, message: string) {
+    super(message);
+  }
+}
+
+export interface ConnectOptions {
+  user: string;
+  auth: ClientAuth;
+  /** Host key policy; null skips the check (health and scheduled-job clients, §7.2). */
+  trust: HostTrust | null;
+  /** `Common.SSHConnectTimeoutMs` (default 2000). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  debug?: (line: string) => void;
+}
+
+export const CIPHERS: CipherAlgorithm[] = [
+  "chacha20-poly1305@openssh.com",
+  "aes128-gcm@openssh.com",
+  "aes256-gcm@openssh.com",
+  "aes128-ctr",
+  "aes192-ctr",
+  "aes256-ctr",
+];
+
+const HOST_KEY_ALGOS: Record<string, ServerHostKeyAlgorithm[]> = {
+  "ssh-ed25519": ["ssh-ed25519"],
+  "ecdsa-sha2-nistp256": ["ecdsa-sha2-nistp256"],
+  "ecdsa-sha2-nistp384": ["ecdsa-sha2-nistp384"],
+  "ecdsa-sha2-nistp521": ["ecdsa-sha2-nistp521"],
+  "ssh-rsa": ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
+};
+
+/** ed25519 first, except that key types already in known_hosts come before all others. */
+export function hostKeyAlgorithms(knownTypes: string[] = []): ServerHostKeyAlgorithm[] {
+  const all = [...knownTypes, ...Object.keys(HOST_KEY_ALGOS)].flatMap((t) =>
+    HOST_KEY_ALGOS[t] ?? []
+  );
+  return [...new Set(all)];
+}
+
+export async function connect(address: ServerAddress, opts: ConnectOptions): Promise<Client> {
+  const label = address.label;
+  const budget = new Budget(opts.timeoutMs ?? 2000);
+  const aborted = () => new ConnectError("aborted", `${label}: connection aborted`);
+  if (opts.signal?.aborted) throw aborted();
+  let fail!: (e: ConnectError) => void;
+  const stopped = new Promise<never>((_, reject) => fail = reject);
+  stopped.catch(() => {});
+  budget.onExpire = () =>
+    fail(new ConnectError("timeout", `${label}: timed out after ${budget.totalMs} ms`));
+  const onAbort = () => fail(aborted());
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  let sock: Socket | undefined;
+  let client: Client | undefined;
+  try {
+    budget.start();
+    const known = await opts.trust?.knownKeyTypes(address.host, address.port) ?? [];
+    sock = createConnection({ host: address.host, port: address.port });
+    await Promise.race([tcpConnected(sock, label), stopped]);
+    client = new ssh2.Client();
+    return await Promise.race([handshake(client, sock, known, budget, address, opts), stopped]);
+  } catch (e) {
+    client?.end();
+    sock?.destroy();
+    throw e;
+  } finally {
+    budget.stop();
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Opens the one `session` channel and starts a `shell` on it, without a pty (§3.1). */
+export function openShell(client: Client): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.shell(false, (err, channel) => err ? reject(err) : resolve(channel));
+  });
+}
+
+function tcpConnected(sock: Socket, label: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(tcpError(label, err));
+    sock.once("error", onError);
+    sock.once("connect", () => {
+      sock.off("error", onError);
+      sock.setNoDelay(true);
+      sock.setKeepAlive(true, 30_000);
+      resolve();
+    });
+  });
+}
+
+function tcpError(label: string, err: NodeJS.ErrnoException): ConnectError {
+  switch (err.code) {
+    case "ECONNREFUSED":
+      return new ConnectError("refused", `${label}: connection refused`);
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new ConnectError("unreachable", `${label}: cannot resolve host name`);
+    default:
+      return new ConnectError("unreachable", `${label}: cannot connect: ${err.message}`);
+  }
+}
+
+function handshake(
+  client: Client,
+  sock: Socket,
+  knownTypes: string[],
+  budget: Budget,
+  address: ServerAddress,
+  opts: ConnectOptions,
+): Promise<Client> {
+  const label = address.label;
+  const ip = sock.remoteAddress;
+  return new Promise((resolve, reject) => {
+    let hostKeyRefused = false;
+    const done = (err?: ConnectError) => {
+      client.off("ready", onReady).off("error", onError).off("close", onClose);
+      if (err === undefined) resolve(client);
+      else reject(err);
+    };
+    const onReady = () => done();
+    const onError = (err: Error & { level?: string }) => {
+      // An unreachable ssh-agent only skips the agent keys; ssh2 goes on with the next method.
+      if (err.level === "agent") return opts.debug?.(`${label}: ssh-agent: ${err.message}`);
+      if (hostKeyRefused) {
+        return done(new ConnectError("hostkey", `${label}: host key verification failed`));
+      }
+      if (err.level === "client-authentication") {
+        return done(
+          new ConnectError("auth", `${label}: authentication failed for user ${opts.user}`),
+        );
+      }
+      done(new ConnectError("handshake", `${label}: SSH handshake failed: ${err.message}`));
+    };
+    const onClose = () =>
+      done(new ConnectError("handshake", `${label}: SSH handshake failed: connection closed`));
+    client.on("ready", onReady).on("error", onError).on("close", onClose);
+    const trust = opts.trust;
+    const hostVerifier = (key: Buffer, verify: (ok: boolean) => void) => {
+      if (trust === null) return verify(true);
+      budget.pause();
+      trust.verify(address.host, address.port, new Uint8Array(key), ip).then(
+        (ok) => {
+          hostKeyRefused = !ok;
+          budget.start();
+          verify(ok);
+        },
+        () => {
+          hostKeyRefused = true;
+          verify(false);
+        },
+      );
+    };
+    client.connect({
+      sock,
+      username: opts.user,
+      authHandler: opts.auth.authHandler(opts.user),
+      hostVerifier,
+      readyTimeout: 0, // our Budget instead: it stops while the user is being asked
+      algorithms: { cipher: CIPHERS, serverHostKey: hostKeyAlgorithms(knownTypes) },
+      ...(opts.debug ? { debug: opts.debug } : {}),
+    });
+  });
+}
+
+/** A timeout that can pause (while the trust prompt waits for the user). */
+class Budget {
+  onExpire: () => void = () => {};
+  #left: number;
+  #since = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  constructor(readonly totalMs: number) {
+    this.#left = totalMs;
+  }
+  start(): void {
+    this.stop();
+    this.#since = Date.now();
+    this.#timer = setTimeout(() => this.onExpire(), Math.max(0, this.#left));
+  }
+  pause(): void {
+    if (this.#timer === undefined) return;
+    this.stop();
+    this.#left -= Date.now() - this.#since;
+  }
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Persisting trusted host keys to a known_hosts file (§7.2): new lines are appended (old lines
+ * stay, like OpenSSH, so a host keeps its keys of other types), the file is rewritten through a
+ * temporary file and a rename with mode 0600, and a missing directory is created with mode 0700.
+ * A symlinked known_hosts is written through only when its target stays inside that directory.
+ */
+import { entryMatches, parseKnownHostsLine } from "./known_hosts.ts";
+
+export class KnownHostsWriteError extends Error {
+  override name = "KnownHostsWriteError";
+}
+
+export interface PersistOptions {
+  /**
+   * Names (`knownHostsName` output) whose existing non-revoked lines are dropped first. Only an
+   * explicit user request may replace a changed key (Fix 3); trusting unknown hosts never does.
+   */
+  replaceNames?: string[];
+}
+
+/** `$HOME/.ssh/known_hosts`, or `./known_hosts` in integration test mode (§2.6). */
+export function defaultKnownHostsPath(
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): string {
+  if (env("DTAIL_INTEGRATION_TEST_RUN_MODE") === "yes") return "./known_hosts";
+  return `${env("HOME") ?? "."}/.ssh/known_hosts`;
+}
+
+/** Adds `lines` (`name keytype base64`) that the file does not hold yet. */
+export async function persistKnownHosts(
+  path: string,
+  lines: string[],
+  opts: PersistOptions = {},
+): Promise<void> {
+  const dir = dirname(path);
+  await ensureDir(dir);
+  const target = await writeTarget(path, dir);
+  let old: string[] = [];
+  try {
+    old = (await Deno.readTextFile(target)).split("\n").filter((l) => l !== "");
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const replace = opts.replaceNames ?? [];
+  if (replace.length > 0) old = old.filter((l) => !namesLine(l, replace));
+  const have = new Set(old);
+  const added = lines.filter((l) => !have.has(l) && have.add(l));
+  if (added.length === 0 && replace.length === 0) return;
+  const tmp = `${dirname(target)}/.known_hosts.${Deno.pid}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(tmp, [...old, ...added].join("\n") + "\n", {
+      mode: 0o600,
+      createNew: true,
+    });
+    await Deno.chmod(tmp, 0o600);
+    await Deno.rename(tmp, target);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new KnownHostsWriteError(`cannot update ${path}: ${(e as Error).message}`);
+  }
+}
+
+function namesLine(line: string, names: string[]): boolean {
+  const entry = parseKnownHostsLine(line);
+  return entry !== null && !entry.revoked && names.some((n) => entryMatches(entry, n));
+}
+
+async function ensureDir(dir: string): Promise<void> {
+  try {
+    await Deno.stat(dir);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  }
+}
+
+/** The file to replace: `path` itself, or its symlink target when that stays under `dir`. */
+async function writeTarget(path: string, dir: string): Promise<string> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return path;
+    throw e;
+  }
+  if (!info.isSymlink) return path;
+  const realDir = await Deno.realPath(dir);
+  let target: string;
+  try {
+    target = await Deno.realPath(path);
+  } catch {
+    target = ""; // a dangling link
+  }
+  if (!target.startsWith(realDir === "/" ? "/" : `${realDir}/`)) {
+    throw new KnownHostsWriteError(
+      `refusing to write ${path}: it is a symlink that leaves ${dir}`,
+    );
+  }
+  return target;
+}
+
+function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+}

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { parseServerAddress, serverList, ServerListError } from "./server_list.ts";
+
+const labels = (opts: Parameters<typeof serverList>[0]) => serverList(opts).map((s) => s.label);
+
+async function withFile(text: string, fn: (path: string) => void) {
+  const path = await Deno.makeTempFile({ prefix: "server_list_test_" });
+  try {
+    await Deno.writeTextFile(path, text);
+    fn(path);
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+Deno.test("a comma list keeps its order, drops empty entries and exact duplicates", () => {
+  assert.deepEqual(labels({ servers: "b,a:2223,,b, c ", defaultPort: 2222 }), [
+    "b:2222",
+    "a:2223",
+    "c:2222",
+  ]);
+});
+
+Deno.test("no servers and no discovery give an empty list", () => {
+  assert.deepEqual(serverList({ defaultPort: 2222 }), []);
+});
+
+Deno.test("an address has a host, a port and a host:port label", () => {
+  assert.deepEqual(parseServerAddress("web1:2000", 2222), {
+    host: "web1",
+    port: 2000,
+    label: "web1:2000",
+  });
+  assert.deepEqual(parseServerAddress("web1", 22), { host: "web1", port: 22, label: "web1:22" });
+});
+
+Deno.test("IPv6 literals are accepted in brackets or bare", () => {
+  assert.deepEqual(parseServerAddress("[::1]:2000", 2222), {
+    host: "::1",
+    port: 2000,
+    label: "[::1]:2000",
+  });
+  assert.equal(parseServerAddress("[fe80::1]", 2222).label, "[fe80::1]:2222");
+  assert.equal(parseServerAddress("fe80::1", 2222).label, "[fe80::1]:2222");
+});
+
+Deno.test("a non-numeric, zero or too large port is a ServerListError", () => {
+  for (const bad of ["h:abc", "h:0", "h:65536", "h:", "h:-1", "h:22x", "[::1]:x", ":22"]) {
+    assert.throws(() => parseServerAddress(bad, 2222), ServerListError, bad);
+  }
+});
+
+Deno.test("an existing file lists one server per line, skipping blanks and comments", async () => {
+  await withFile("# fleet\nweb1\n\n  web2:2000  \n#web3\nweb1\n", (path) => {
+    assert.deepEqual(labels({ servers: path, defaultPort: 2222 }), ["web1:2222", "web2:2000"]);
+  });
+});
+
+Deno.test("the FILE module reads --servers or its options as the file", async () => {
+  await withFile("a\nb\n", (path) => {
+    assert.deepEqual(labels({ discovery: "file", servers: path, defaultPort: 1 }), [
+      "a:1",
+      "b:1",
+    ]);
+    assert.deepEqual(labels({ discovery: `FILE:${path}`, defaultPort: 1 }), ["a:1", "b:1"]);
+  });
+});
+
+Deno.test("the COMMA module splits --servers or its options", () => {
+  assert.deepEqual(labels({ discovery: "Comma", servers: "x,y", defaultPort: 5 }), [
+    "x:5",
+    "y:5",
+  ]);
+  assert.deepEqual(labels({ discovery: "COMMA:x,y:6", defaultPort: 5 }), ["x:5", "y:6"]);
+});
+
+Deno.test("a /regex/ in --servers filters the discovery list", async () => {
+  await withFile("web1\ndb1\nweb2:2000\n", (path) => {
+    assert.deepEqual(labels({ discovery: `FILE:${path}`, servers: "/^web/", defaultPort: 22 }), [
+      "web1:22",
+      "web2:2000",
+    ]);
+  });
+  assert.deepEqual(labels({ discovery: "COMMA:a1,b1,a2", servers: "/(?i)A/", defaultPort: 1 }), [
+    "a1:1",
+    "a2:1",
+  ]);
+});
+
+Deno.test("a /regex/ without --discovery is an error rather than zero servers", () => {
+  assert.throws(() => serverList({ servers: "/web/", defaultPort: 22 }), /needs a --discovery/);
+});
+
+Deno.test("a bad regex is a ServerListError", () => {
+  assert.throws(
+    () => serverList({ discovery: "COMMA:a", servers: "/(/", defaultPort: 22 }),
+    ServerListError,
+  );
+});
+
+Deno.test("an unknown discovery module is a one-line ServerListError", () => {
+  assert.throws(
+    () => serverList({ discovery: "consul:foo", defaultPort: 22 }),
+    (e: unknown) =>
+      e instanceof ServerListError && e.message ===
+        '--discovery: unknown module "CONSUL" (known: COMMA, FILE)',
+  );
+});
+
+Deno.test("an empty module name, empty options or missing input are errors", () => {
+  for (const discovery of [":x", "FILE:", "COMMA"]) {
+    assert.throws(() => serverList({ discovery, defaultPort: 22 }), ServerListError, discovery);
+  }
+});
+
+Deno.test("a missing FILE is a ServerListError", () => {
+  assert.throws(
+    () => serverList({ discovery: "FILE:/nonexistent/servers.txt", defaultPort: 22 }),
+    /cannot read server list/,
+  );
+});
+
+Deno.test("shuffle is off by default and reorders when asked", () => {
+  const servers = "a,b,c,d";
+  assert.deepEqual(labels({ servers, defaultPort: 1 }), ["a:1", "b:1", "c:1", "d:1"]);
+  const shuffled = labels({ servers, defaultPort: 1, shuffle: true, random: () => 0 });
+  assert.deepEqual(shuffled, ["b:1", "c:1", "d:1", "a:1"]);
+});

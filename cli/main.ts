@@ -66,13 +66,25 @@ export async function main(rawArgs: string[]): Promise<number> {
       stderr("dtail: --checkHealth moved to dtailhealth; run dtailhealth instead");
       return EXIT_FAILED;
     }
-    if (program === "dserver") throw new NotBuiltError("the server is not built yet");
+    if (program === "dserver") return await dserver(flags, print);
     if (program === "dmap") throw new NotBuiltError("MapReduce is not built yet");
     if (program === "dtailhealth") return health(flags, print);
     return await runClient(program, flags, out);
   } catch (err) {
     return report(program, err, out);
   }
+}
+
+async function dserver(flags: Flags, print: (s: string) => void): Promise<number> {
+  const config = loadConfig(flags.str("cfg"));
+  const { runDserver } = await import("../server/dserver.ts");
+  const { protocolShell } = await import("../server/protocol_shell.ts");
+  const { lookupUser } = await import("../server/user_lookup.ts");
+  return await runDserver(flags, config, {
+    shellHandler: protocolShell,
+    homeOf: (user) => Promise.resolve(lookupUser(user)?.home ?? null),
+    onListening: (port) => print(`dserver: listening on port ${port}\n`),
+  });
 }
 
 function health(flags: Flags, print: (s: string) => void): number {
@@ -125,7 +137,13 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
 }
 
 /** Errors of modules loaded on demand (matched by name, to keep them out of start-up). */
-const USER_ERRORS = new Set(["ServerListError", "AuthSetupError", "KnownHostsWriteError"]);
+const USER_ERRORS = new Set([
+  "ServerListError",
+  "AuthSetupError",
+  "KnownHostsWriteError",
+  "LogSetupError",
+  "HostKeyError",
+]);
 
 function report(program: Program, err: unknown, out: BufferedOutput): number {
   if (err instanceof OutputClosedError) return EXIT_OK;

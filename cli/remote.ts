@@ -95,8 +95,11 @@ export async function runRemote(
   try {
     const outcomes = await Promise.all(servers.map((server) => serve(server, context)));
     io.out.flush();
-    const failed = outcomes.filter((o) => o !== "ok").length;
-    return { ok: outcomes.length - failed, failed };
+    // A partial server (some files unreadable) counts both ways: the exit status becomes 3.
+    return {
+      ok: outcomes.filter((o) => o !== "failed").length,
+      failed: outcomes.filter((o) => o !== "ok").length,
+    };
   } finally {
     trust.close();
   }
@@ -124,7 +127,10 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
   let outcome: Outcome = "failed";
   for (;;) {
     const result = await once(server, c);
-    if (result !== null) outcome = result.unreadable > 0 ? "partial" : "ok";
+    if (result !== null) {
+      const someRead = result.lines > 0 || result.unreadable < c.job.targets.length;
+      outcome = result.unreadable === 0 ? "ok" : someRead ? "partial" : "failed";
+    }
     if (c.run.verb !== "tail" || signal.aborted) return outcome;
     const wait = backoffMs * (0.8 + Math.random() * 0.4);
     backoffMs = Math.min(backoffMs * 2, 60_000);
@@ -160,7 +166,7 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
       payload: (m) => c.printer.payload(m),
       notice: (text) => {
         c.io.out.flush();
-        c.io.warn(text);
+        c.io.warn(text.startsWith("SERVER|") ? text : `${server.label}: ${text}`);
       },
       flush: () => c.io.out.flush(),
     }, { authKey: c.authKey, signal: c.io.signal });

@@ -45,6 +45,8 @@ export interface SessionSink {
 export interface SessionResult {
   /** Notices saying a file could not be read. */
   unreadable: number;
+  /** Payload messages (lines) received. */
+  lines: number;
   /** The server asked to close (the run completed) rather than the connection dropping. */
   completed: boolean;
   capabilities: string[];
@@ -59,7 +61,7 @@ export async function runRemoteSession(
   sink: SessionSink,
   options: { authKey?: string | null; capabilityWaitMs?: number; signal?: AbortSignal } = {},
 ): Promise<SessionResult> {
-  const result: SessionResult = { unreadable: 0, completed: false, capabilities: [] };
+  const result: SessionResult = { unreadable: 0, lines: 0, completed: false, capabilities: [] };
   let escaped = false;
   const reader = new MessageReader(() => escaped);
   const input = io.input[Symbol.asyncIterator]();
@@ -113,6 +115,7 @@ export async function runRemoteSession(
   const handle = async (message: Uint8Array): Promise<boolean> => {
     const control = escape && isControl(message);
     if (escape && !control) {
+      result.lines++;
       sink.payload(message);
       return false;
     }
@@ -127,6 +130,7 @@ export async function runRemoteSession(
     if (lastField === "AUTHKEY OK" || lastField.startsWith("AUTHKEY ERR")) return false;
     // A Go server's plain mode cannot tell notices from lines: print all as payload, as Go does.
     if (!escape && (job.plain || !text.startsWith("SERVER|"))) {
+      result.lines++;
       sink.payload(message);
       return false;
     }

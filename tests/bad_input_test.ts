@@ -53,7 +53,6 @@ for (const [what, program, args, pattern] of usageCases) {
 Deno.test("modes that are not built yet say so in one line and exit 2", async () => {
   const cases: [string, string[], RegExp][] = [
     ["dmap", ["--cfg", "none", "select count($line)"], /^dmap: MapReduce is not built yet/],
-    ["dserver", ["--cfg", "none"], /^dserver: the server is not built yet/],
     [
       "dtail",
       ["--cfg", "none", "--query", "select count($line)", "x"],
@@ -269,4 +268,14 @@ Deno.test("a remote run needs files: standard input cannot be read on servers", 
   const r = await run("dcat", ["--cfg", "none", "--servers", "127.0.0.1:1"]);
   assert.equal(r.code, 2);
   assertOneLine(r.stderr, /no files given/);
+});
+
+Deno.test({
+  name: "dserver refuses to run as root in one line",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const r = await run("dserver", ["--cfg", "none", "--port", "0"]);
+    assert.equal(r.code, 1);
+    assertOneLine(r.stderr, /^dserver: refusing to run as root; start it as an unprivileged user$/);
+  },
 });

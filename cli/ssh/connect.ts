@@ -169,15 +169,18 @@ function handshake(
     const hostVerifier = (key: Buffer, verify: (ok: boolean) => void) => {
       if (trust === null) return verify(true);
       budget.pause();
+      // ssh2 1.17 stalls when an async answer arrives before it has checked the server's
+      // signature (it never sends its NEWKEYS): answer no earlier than the next macrotask.
+      const answer = (ok: boolean) => setTimeout(() => verify(ok), 0);
       trust.verify(address.host, address.port, new Uint8Array(key), ip).then(
         (ok) => {
           hostKeyRefused = !ok;
           budget.start();
-          verify(ok);
+          answer(ok);
         },
         () => {
           hostKeyRefused = true;
-          verify(false);
+          answer(false);
         },
       );
     };

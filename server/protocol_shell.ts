@@ -1,0 +1,66 @@
+/**
+ * Connects an SSH shell channel to the DTail protocol handler: the SSH user's permission rules
+ * and OS identity decide what `open` may return; limits are shared by all sessions.
+ */
+import type { ServerChannel } from "ssh2";
+import type { DserverContext } from "./dserver.ts";
+import { handleSession, type SessionIO } from "./handler.ts";
+import { rulesFor } from "./path_rules.ts";
+import { openForUser } from "./safe_open.ts";
+import { Semaphore } from "./semaphore.ts";
+import type { ShellHandler, ShellSession } from "./ssh_connection.ts";
+import { lookupUser } from "./user_lookup.ts";
+import { registerAuthKey } from "./auth_key_store.ts";
+
+export function protocolShell(ctx: DserverContext): ShellHandler {
+  const cats = new Semaphore(ctx.config.Server.MaxConcurrentCats);
+  const tails = new Semaphore(ctx.config.Server.MaxConcurrentTails);
+  return async (session: ShellSession) => {
+    const remote = `${session.remoteAddress}:${session.remotePort}`;
+    const rules = rulesFor(ctx.config.Server.Permissions, session.user);
+    const user = session.isHealth ? null : lookupUser(session.user);
+    if (!session.isHealth && (user === null || rules.length === 0)) {
+      const why = user === null ? "no such OS user" : "no permission rules";
+      ctx.log.warn(`${session.user}@${remote}`, `session refused: ${why}`);
+      session.end();
+      return;
+    }
+    await handleSession(channelIO(session), {
+      user: session.user,
+      remote,
+      health: session.isHealth,
+    }, {
+      config: ctx.config,
+      hostname: ctx.hostname,
+      open: (_name, path) => openForUser(user!, rules, path),
+      log: (level, ...fields) => ctx.log.log(level, fields),
+      cats,
+      tails,
+      registerAuthKey: (name, key) => registerAuthKey(ctx.authKeys, name, key),
+    });
+  };
+}
+
+function channelIO(session: ShellSession): SessionIO {
+  const channel: ServerChannel = session.channel;
+  return {
+    input: (async function* () {
+      for await (const chunk of channel as AsyncIterable<Uint8Array>) yield chunk;
+    })(),
+    write: (bytes) =>
+      new Promise<void>((resolve) => {
+        if (channel.destroyed || !channel.writable) return resolve();
+        if (channel.write(bytes)) resolve();
+        else {
+          const done = () => {
+            channel.off("drain", done);
+            channel.off("close", done);
+            resolve();
+          };
+          channel.on("drain", done);
+          channel.on("close", done);
+        }
+      }),
+    close: () => session.end(),
+  };
+}

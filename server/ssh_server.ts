@@ -1,0 +1,147 @@
+/**
+ * The dserver SSH server (§3.1, §4.1) on ssh2's Server. We own the TCP listener and hand each
+ * socket to ssh2 (`injectSocket`), so that every connection gets `setNoDelay(true)` at once,
+ * counts against `MaxConnections` from its first byte (excess connections are closed at once),
+ * and is dropped when it has not authenticated within the handshake deadline (10 s). What
+ * happens on a connection is in ssh_connection.ts.
+ *
+ * ssh2's server keepalive pings (every 15 s once authenticated, global requests the peer
+ * answers) stay on: they only add dead-peer detection; idle live connections are kept.
+ */
+import ssh2 from "ssh2";
+import type { Connection } from "ssh2";
+import { createServer, type Socket } from "node:net";
+import type { AuthorizedKeys } from "./authorized_keys.ts";
+import type { ServerLog } from "./server_log.ts";
+import type { ConnectionCounts } from "./stats.ts";
+import { serverAlgorithms } from "./ssh_algorithms.ts";
+import { handleConnection, type ShellHandler } from "./ssh_connection.ts";
+
+export type { ShellHandler, ShellSession } from "./ssh_connection.ts";
+
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long close() waits for peers to go before cutting them off. */
+const CLOSE_GRACE_MS = 2000;
+
+export interface SshServerOptions {
+  bindAddress: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Private host key text (see host_key.ts). */
+  hostKey: string;
+  /** Open connections allowed, handshakes included (≤ 0: 10). */
+  maxConnections: number;
+  authorizedKeys: AuthorizedKeys;
+  onShell: ShellHandler;
+  log: ServerLog;
+  ciphers?: readonly string[];
+  keyExchanges?: readonly string[];
+  macs?: readonly string[];
+  handshakeTimeoutMs?: number;
+  /** Called whenever a connection opens, authenticates or closes. */
+  onCountsChanged?: (counts: ConnectionCounts) => void;
+}
+
+export interface SshServer {
+  port: number;
+  counts(): ConnectionCounts;
+  /** Stops listening, ends every connection and resolves when all are gone. */
+  close(): Promise<void>;
+}
+
+interface Peer {
+  socket: Socket;
+  conn?: Connection;
+  authed: boolean;
+  deadline?: ReturnType<typeof setTimeout>;
+}
+
+export async function startSshServer(opts: SshServerOptions): Promise<SshServer> {
+  const { log } = opts;
+  const max = opts.maxConnections > 0 ? opts.maxConnections : 10;
+  const peers = new Map<string, Peer>();
+  let lifetime = 0;
+  const counts = (): ConnectionCounts => {
+    let preAuth = 0;
+    for (const p of peers.values()) if (!p.authed) preAuth++;
+    return { current: peers.size, lifetime, preAuth };
+  };
+  const changed = () => opts.onCountsChanged?.(counts());
+
+  const ssh = new ssh2.Server({ hostKeys: [opts.hostKey], algorithms: serverAlgorithms(opts) });
+  ssh.on("connection", (conn: Connection, info: { ip: string; port: number }) => {
+    const peer = peers.get(`${info.ip}|${info.port}`);
+    if (peer === undefined) { // cannot happen: every socket is registered before injection
+      conn.on("error", () => {});
+      conn.end();
+      return;
+    }
+    peer.conn = conn;
+    handleConnection(conn, peer.socket, {
+      authorizedKeys: opts.authorizedKeys,
+      onShell: opts.onShell,
+      log,
+      onAuthenticated: () => {
+        clearTimeout(peer.deadline);
+        peer.authed = true;
+        changed();
+      },
+    });
+  });
+
+  const listener = createServer((socket: Socket) => {
+    socket.setNoDelay(true);
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.on("error", (err: Error) => log.debug(remote, "socket error", err));
+    if (peers.size >= max) {
+      log.warn(remote, `MaxConnections (${max}) reached, closing connection`);
+      socket.destroy();
+      return;
+    }
+    const key = `${socket.remoteAddress}|${socket.remotePort}`;
+    const peer: Peer = { socket, authed: false };
+    peers.set(key, peer);
+    lifetime++;
+    peer.deadline = setTimeout(() => {
+      log.warn(remote, "no authentication within the handshake deadline, closing connection");
+      socket.destroy();
+    }, opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    socket.once("close", () => {
+      clearTimeout(peer.deadline);
+      peers.delete(key);
+      changed();
+    });
+    changed();
+    ssh.injectSocket(socket);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(opts.port, opts.bindAddress, () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
+  listener.on("error", (err: Error) => log.error("listener error", err));
+  const address = listener.address();
+  const port = typeof address === "object" && address !== null ? address.port : opts.port;
+
+  return {
+    port,
+    counts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          for (const p of peers.values()) p.socket.destroy();
+        }, CLOSE_GRACE_MS);
+        listener.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        for (const p of peers.values()) {
+          if (p.conn) p.conn.end();
+          else p.socket.destroy();
+        }
+      }),
+  };
+}

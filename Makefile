@@ -40,7 +40,8 @@ run: bin
 	bin/dgrep --files '$(FILES)' --grep '$(GREP)'
 
 test: bin system-deps
-	@tools/run_tests.sh "$(DENO)" tests/ core/ cli/
+	@if [ "$$(id -u)" = 0 ]; then tools/setup_test_users.sh; else echo "not root: tests that need test users are skipped"; fi
+	@tools/run_tests.sh "$(DENO)" tests/ core/ cli/ server/
 
 fmt:
 	$(DENO) fmt

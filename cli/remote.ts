@@ -127,7 +127,10 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
   let outcome: Outcome = "failed";
   for (;;) {
     const result = await once(server, c);
-    if (result !== null) {
+    if (result !== null && !result.completed && !signal.aborted && c.run.verb !== "tail") {
+      c.io.warn(`${server.label}: the server closed the session before the run completed`);
+      outcome = result.lines > 0 ? "partial" : "failed";
+    } else if (result !== null) {
       const someRead = result.lines > 0 || result.unreadable < c.job.targets.length;
       outcome = result.unreadable === 0 ? "ok" : someRead ? "partial" : "failed";
     }

@@ -1,0 +1,143 @@
+/**
+ * Real servers for tests: `dserver` processes on 127.0.0.1, started as the unprivileged test
+ * user dtail-srv (tools/setup_test_users.sh), each with its own config, cache dir and host key,
+ * and clients with a real ed25519 key in a temporary HOME.
+ */
+import { DENO_DIR, ROOT, run, type RunOptions, type RunResult } from "./helpers.ts";
+
+export const SERVER_USER = "dtail-srv";
+export const canRunServers = Deno.uid() === 0;
+
+export interface ServerOptions {
+  /** Extra `Server` config keys (Permissions, limits…). */
+  server?: Record<string, unknown>;
+  /** SSH users whose key (the client's) goes into the cache dir. */
+  users?: string[];
+  env?: Record<string, string>;
+}
+
+export class TestServer {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly child: Deno.ChildProcess,
+    private readonly output: () => string,
+  ) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** What the server printed (version, log lines). */
+  log(): string {
+    return this.output();
+  }
+
+  static async start(client: TestClient, options: ServerOptions = {}): Promise<TestServer> {
+    const dir = await Deno.makeTempDir({ prefix: "dtail-srv-" });
+    await Deno.chmod(dir, 0o755);
+    await Deno.mkdir(`${dir}/cache`);
+    for (const user of options.users ?? ["dtail-alice"]) {
+      await Deno.copyFile(
+        `${client.home}/.ssh/id_ed25519.pub`,
+        `${dir}/cache/${user}.authorized_keys`,
+      );
+    }
+    const config = {
+      Common: { CacheDir: `${dir}/cache`, LogDir: `${dir}/log` },
+      Server: { HostKeyFile: `${dir}/cache/ssh_host_key`, MaxConnections: 100, ...options.server },
+    };
+    await Deno.writeTextFile(`${dir}/dtail.json`, JSON.stringify(config));
+    await chown(SERVER_USER, `${dir}/cache`);
+    const child = new Deno.Command("setpriv", {
+      args: [
+        `--reuid=${SERVER_USER}`,
+        `--regid=${SERVER_USER}`,
+        "--init-groups",
+        "--",
+        Deno.execPath(),
+        "run",
+        "--allow-all",
+        "--frozen",
+        "--cached-only",
+        `${ROOT}/cli/main.ts`,
+        "--cfg",
+        `${dir}/dtail.json`,
+        "--port",
+        "0",
+        "--bindAddress",
+        "127.0.0.1",
+        "--logger",
+        "stdout",
+      ],
+      env: { DTAIL_PROGRAM: "dserver", DENO_DIR, HOME: `/home/${SERVER_USER}`, ...options.env },
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let text = "";
+    const decoder = new TextDecoder();
+    const pump = async (stream: ReadableStream<Uint8Array>) => {
+      for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+    };
+    pump(child.stdout);
+    pump(child.stderr);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const m = /listening on port (\d+)/.exec(text);
+      if (m) return new TestServer(dir, Number(m[1]), child, () => text);
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`dserver did not start:\n${text}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<number> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    return (await this.child.status).code;
+  }
+}
+
+/** A client HOME with an ed25519 key (and, once trusted, known_hosts). */
+export class TestClient {
+  private constructor(readonly home: string) {}
+
+  static async create(): Promise<TestClient> {
+    const home = await Deno.makeTempDir({ prefix: "dtail-client-" });
+    await Deno.mkdir(`${home}/.ssh`, { mode: 0o700 });
+    const gen = await new Deno.Command("ssh-keygen", {
+      args: ["-q", "-t", "ed25519", "-N", "", "-f", `${home}/.ssh/id_ed25519`],
+    }).output();
+    if (!gen.success) throw new Error("ssh-keygen failed");
+    return new TestClient(home);
+  }
+
+  /** Runs a client program against servers as SSH user `user`. */
+  run(
+    program: string,
+    servers: TestServer[],
+    args: string[],
+    options: RunOptions & { user?: string } = {},
+  ): Promise<RunResult> {
+    return run(program, [
+      "--cfg",
+      "none",
+      "--user",
+      options.user ?? "dtail-alice",
+      "--servers",
+      servers.map((s) => s.address).join(","),
+      ...args,
+    ], { ...options, env: { HOME: this.home, SSH_AUTH_SOCK: "", ...options.env } });
+  }
+}
+
+async function chown(user: string, path: string): Promise<void> {
+  const out = await new Deno.Command("chown", { args: ["-R", user, path] }).output();
+  if (!out.success) throw new Error(`chown ${user} ${path} failed`);
+}

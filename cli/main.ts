@@ -68,7 +68,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     }
     if (program === "dserver") return await dserver(flags, print);
     if (program === "dmap") throw new NotBuiltError("MapReduce is not built yet");
-    if (program === "dtailhealth") return health(flags, print);
+    if (program === "dtailhealth") return await health(flags, print);
     return await runClient(program, flags, out);
   } catch (err) {
     return report(program, err, out);
@@ -87,11 +87,13 @@ async function dserver(flags: Flags, print: (s: string) => void): Promise<number
   });
 }
 
-function health(flags: Flags, print: (s: string) => void): number {
-  if (flags.str("server") !== "") {
-    throw new NotBuiltError(
-      "checking a remote server needs the SSH transport, which is not built yet",
-    );
+async function health(flags: Flags, print: (s: string) => void): Promise<number> {
+  const server = flags.str("server");
+  if (server !== "") {
+    const { checkHealth } = await import("./health.ts");
+    const [code, line] = await checkHealth(server, 2222);
+    print(line + "\n");
+    return code;
   }
   print(
     "WARNING: All seems fine but the check only run in serverless mode, please specify a remote server via --server hostname:port\n",

@@ -58,7 +58,6 @@ Deno.test("modes that are not built yet say so in one line and exit 2", async ()
       ["--cfg", "none", "--query", "select count($line)", "x"],
       /MapReduce queries .* not built yet/,
     ],
-    ["dtailhealth", ["--server", "h:1"], /not built yet/],
   ];
   for (const [program, args, pattern] of cases) {
     const r = await run(program, args);

@@ -112,6 +112,17 @@ Deno.test("dtailhealth without a server warns that it only checked serverless mo
   assert.equal(r.text, new TextDecoder().decode(read("dtailhealth1.expected")));
 });
 
+Deno.test("dtailhealth against an unreachable server is CRITICAL with exit 2", async () => {
+  const r = await run("dtailhealth", ["--server", "127.0.0.1:1"]);
+  assert.equal(r.code, 2);
+  // dtailhealth2.expected is the same line for the server "example:1".
+  const expected = new TextDecoder().decode(read("dtailhealth2.expected")).replace(
+    "example:1",
+    "127.0.0.1:1",
+  );
+  assert.equal(r.text, expected);
+});
+
 for (const [ext, cmd] of [["gz", ["gzip", "-c"]], ["zst", ["zstd", "-q", "-c"]]] as const) {
   Deno.test(`dcat --plain of a .${ext} copy is byte-identical to the original`, async () => {
     const dir = await tempDir();

@@ -4,7 +4,7 @@
  * serverless mode (golden_test.ts).
  */
 import assert from "node:assert/strict";
-import { assertNoStackTrace, bytesEqual, UPSTREAM } from "./helpers.ts";
+import { assertNoStackTrace, bytesEqual, run, UPSTREAM } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { append, assertExactlyOnceInOrder, Follower, numbered } from "./follower.ts";
 
@@ -70,6 +70,11 @@ Deno.test({
       await t.step("colored output is the serverless colored rendering", async () => {
         const r = await client.run("dcat", [server], [`${UPSTREAM}/dcatcolors.txt`]);
         assert.ok(bytesEqual(r.stdout, read("dcatcolors.expected")));
+      });
+      await t.step("dtailhealth finds the server healthy", async () => {
+        const r = await run("dtailhealth", ["--server", server.address]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.text, `OK: All fine at ${server.address} :-)\n`);
       });
       await t.step("two servers: every line of both, labelled by file", async () => {
         const second = await TestServer.start(client);

@@ -1,0 +1,62 @@
+/**
+ * `dtailhealth --server host:port` (§1.4, §1.11, §3.12): logs in as DTAIL-HEALTH with its fixed
+ * password, without a host key check, sends `health` and expects `SERVER|host|OK`. Nagios-style
+ * output and exit codes: 0 OK, 2 CRITICAL.
+ */
+import type { AuthHandlerMiddleware } from "ssh2";
+import { encodeFrame } from "../core/protocol/frames.ts";
+import { MessageReader } from "../core/protocol/messages.ts";
+import { connect, ConnectError, openShell } from "./ssh/connect.ts";
+import { parseServerAddress } from "./ssh/server_list.ts";
+import type { ClientAuth } from "./ssh/auth.ts";
+
+const HEALTH_USER = "DTAIL-HEALTH";
+const dec = new TextDecoder();
+
+export async function checkHealth(server: string, defaultPort: number): Promise<[number, string]> {
+  const critical = `CRITICAL: DTail server not operating properly at ${server}!`;
+  let address;
+  try {
+    address = parseServerAddress(server, defaultPort);
+  } catch {
+    return [2, critical];
+  }
+  const auth: ClientAuth = {
+    authKeyPath: "",
+    keys: [],
+    authHandler: (): AuthHandlerMiddleware => {
+      let tried = false;
+      return (_methods, _partial, next) => {
+        if (tried) return next(false as unknown as never);
+        tried = true;
+        next({ type: "password", username: HEALTH_USER, password: HEALTH_USER });
+      };
+    },
+  };
+  try {
+    const client = await connect(address, {
+      user: HEALTH_USER,
+      auth,
+      trust: null,
+      timeoutMs: 2000,
+    });
+    client.on("error", () => {});
+    try {
+      const channel = await openShell(client);
+      channel.write(encodeFrame("health"));
+      const reader = new MessageReader();
+      for await (const chunk of channel as AsyncIterable<Uint8Array>) {
+        for (const m of reader.push(chunk)) {
+          const fields = dec.decode(m).trimEnd().split("|");
+          if (fields[fields.length - 1] === "OK") return [0, `OK: All fine at ${server} :-)`];
+        }
+      }
+      return [2, critical];
+    } finally {
+      client.end();
+    }
+  } catch (err) {
+    if (err instanceof ConnectError) return [2, critical];
+    throw err;
+  }
+}

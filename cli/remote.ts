@@ -6,6 +6,7 @@
 import type { Client, ClientChannel } from "ssh2";
 import type { Config } from "../core/config.ts";
 import { MessagePrinter } from "../core/frame.ts";
+import { shortHostname } from "../core/hostname.ts";
 import type { BufferedOutput } from "../core/output.ts";
 import { wireRegexOf } from "../core/protocol/regex_wire.ts";
 import type { ReadVerb } from "../core/protocol/commands.ts";
@@ -91,7 +92,9 @@ export async function runRemote(
       color: run.color,
       colors: config.Client.TermColors,
     }),
+    counts: { connected: 0, total: 0 },
   };
+  const stats = run.quiet ? null : startStats(context, servers.length);
   try {
     const outcomes = await Promise.all(servers.map((server) => serve(server, context)));
     io.out.flush();
@@ -101,8 +104,28 @@ export async function runRemote(
       failed: outcomes.filter((o) => o !== "ok").length,
     };
   } finally {
+    clearInterval(stats ?? undefined);
     trust.close();
   }
+}
+
+/** §7.5: every 3 s, when the number of connected servers changed, one stats line on stderr. */
+function startStats(c: Context, servers: number): ReturnType<typeof setInterval> {
+  let last = 0;
+  let lastTotal = 0;
+  const host = shortHostname();
+  const encoder = new TextEncoder();
+  return setInterval(() => {
+    const connected = c.counts.connected;
+    if (connected === last) return;
+    const percent = servers === 0 ? 100 : Math.floor((connected * 100) / servers);
+    const line = `CLIENT|${host}|INFO|STATS:STATS|connected=${connected}|servers=${servers}|` +
+      `connected%=${percent}|new=${c.counts.total - lastTotal}|throttle=${c.setup.waiting}\n`;
+    last = connected;
+    lastTotal = c.counts.total;
+    c.io.out.flush();
+    Deno.stderr.writeSync(encoder.encode(line));
+  }, 3000);
 }
 
 interface Context {
@@ -116,6 +139,8 @@ interface Context {
   readonly timeoutMs: number;
   readonly setup: Semaphore;
   readonly printer: MessagePrinter;
+  /** Connections now open, and opened in total. */
+  readonly counts: { connected: number; total: number };
 }
 
 type Outcome = "ok" | "failed" | "partial";
@@ -164,6 +189,8 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
   } finally {
     c.setup.release();
   }
+  c.counts.connected++;
+  c.counts.total++;
   try {
     return await runRemoteSession(channelIO(channel, client), c.job, {
       payload: (m) => c.printer.payload(m),
@@ -174,6 +201,7 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
       flush: () => c.io.out.flush(),
     }, { authKey: c.authKey, signal: c.io.signal });
   } finally {
+    c.counts.connected--;
     client.end();
   }
 }

@@ -2,6 +2,7 @@
  * Connects an SSH shell channel to the DTail protocol handler: the SSH user's permission rules
  * and OS identity decide what `open` may return; limits are shared by all sessions.
  */
+import { streamInput } from "../core/stream_input.ts";
 import type { ServerChannel } from "ssh2";
 import type { DserverContext } from "./dserver.ts";
 import { handleSession, type SessionIO } from "./handler.ts";
@@ -44,9 +45,7 @@ export function protocolShell(ctx: DserverContext): ShellHandler {
 function channelIO(session: ShellSession): SessionIO {
   const channel: ServerChannel = session.channel;
   return {
-    input: (async function* () {
-      for await (const chunk of channel as AsyncIterable<Uint8Array>) yield chunk;
-    })(),
+    input: streamInput(channel),
     write: (bytes) =>
       new Promise<void>((resolve) => {
         if (channel.destroyed || !channel.writable) return resolve();
@@ -61,6 +60,10 @@ function channelIO(session: ShellSession): SessionIO {
           channel.on("close", done);
         }
       }),
-    close: () => session.end(),
+    // End the channel first so its last messages go out before the connection closes.
+    close: () => {
+      channel.end();
+      setTimeout(() => session.end(), 100);
+    },
   };
 }

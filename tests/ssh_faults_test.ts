@@ -1,0 +1,106 @@
+/**
+ * Faults against a real dserver: malformed frames, an oversized frame, a non-shell request.
+ * Each gets its one clear answer, and the server keeps serving other sessions.
+ */
+import assert from "node:assert/strict";
+import type { Client } from "ssh2";
+import { UPSTREAM } from "./helpers.ts";
+import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
+import { loadAuth } from "../cli/ssh/auth.ts";
+import { connect, openShell } from "../cli/ssh/connect.ts";
+import { encodeFrame } from "../core/protocol/frames.ts";
+import { MessageReader } from "../core/protocol/messages.ts";
+
+async function rawClient(client: TestClient, server: TestServer): Promise<Client> {
+  const env = (name: string) => (name === "HOME" ? client.home : undefined);
+  const auth = await loadAuth({ authKeyPath: `${client.home}/.ssh/id_ed25519`, env });
+  const c = await connect({ host: "127.0.0.1", port: server.port, label: server.address }, {
+    user: "dtail-alice",
+    auth,
+    trust: null,
+    timeoutMs: 5000,
+  });
+  c.on("error", () => {});
+  return c;
+}
+
+/** Sends raw bytes on a shell channel and collects the messages until the channel closes. */
+async function exchange(c: Client, bytes: Uint8Array[]): Promise<string[]> {
+  const channel = await openShell(c);
+  const reader = new MessageReader();
+  const messages: string[] = [];
+  const done = (async () => {
+    for await (const chunk of channel as AsyncIterable<Uint8Array>) {
+      for (const m of reader.push(chunk)) {
+        const text = new TextDecoder().decode(m);
+        messages.push(text);
+        if (text === ".syn close connection") channel.write(encodeFrame(".ack close connection"));
+      }
+    }
+  })();
+  for (const b of bytes) channel.write(b);
+  await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+  return messages;
+}
+
+Deno.test({
+  name: "a real dserver answers malformed input with notices and keeps serving",
+  ignore: !canRunServers,
+  fn: async (t) => {
+    const client = await TestClient.create();
+    const server = await TestServer.start(client, { server: { MaxCommandFrameSize: 4096 } });
+    const enc = new TextEncoder();
+    try {
+      await t.step(
+        "bad frames, a version mismatch and an unknown command, then a good one",
+        async () => {
+          const c = await rawClient(client, server);
+          const messages = await exchange(c, [
+            enc.encode("no protocol here;protocol 5.0 base64 YQ==;protocol 4.1 base64 !!;"),
+            encodeFrame("frobnicate x"),
+            encodeFrame(`cat: ${UPSTREAM}/dcat1c.txt regex:noop `),
+          ]);
+          c.end();
+          const notices = messages.filter((m) => m.startsWith("SERVER|"));
+          assert.match(notices[0]!, /unable to determine protocol version/);
+          assert.match(notices[1]!, /please update DTail server/);
+          assert.match(notices[2]!, /unable to decode client message/);
+          assert.match(notices[3]!, /Received unknown user command\|frobnicate\|1\|x/);
+          assert.equal(messages.filter((m) => m.startsWith("REMOTE|")).length, 10);
+          assert.equal(messages[messages.length - 1], ".syn close connection");
+        },
+      );
+      await t.step("an oversized frame closes that session only", async () => {
+        const c = await rawClient(client, server);
+        const messages = await exchange(c, [enc.encode("x".repeat(10_000))]);
+        c.end();
+        assert.ok(
+          messages.some((m) => /command frame larger than 4096 bytes/.test(m)),
+          messages.join(),
+        );
+        const after = await client.run("dcat", [server], [
+          "--plain",
+          "--trustAllHosts",
+          `${UPSTREAM}/dcat1c.txt`,
+        ]);
+        assert.equal(after.code, 0, after.stderr);
+      });
+      await t.step("an exec request ends the connection", async () => {
+        const c = await rawClient(client, server);
+        const closed = new Promise<void>((r) => c.on("close", () => r()));
+        c.exec("cat /etc/passwd", () => {});
+        await Promise.race([
+          closed,
+          new Promise((_, f) => setTimeout(() => f(new Error("not closed")), 5000)),
+        ]);
+        const deadline = Date.now() + 5000;
+        while (!/channel request exec not allowed/.test(server.log()) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.match(server.log(), /channel request exec not allowed/);
+      });
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  },
+});

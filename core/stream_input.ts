@@ -39,7 +39,7 @@ export async function* streamInput(stream: EventStream): AsyncGenerator<Uint8Arr
         wake = null;
       }
       const chunk = queue.shift()!;
-      if (queue.length === HIGH_WATER / 2) stream.resume();
+      if (queue.length <= HIGH_WATER / 2) stream.resume();
       yield chunk;
     }
   } finally {

@@ -32,8 +32,10 @@ Deno.test("stream input pauses a fast sender and resumes it as chunks are taken"
   const first = it.next();
   for (let i = 0; i < 20; i++) s.emit("data", bytes(i));
   assert.equal(s.paused, true);
-  await first;
-  for (let i = 0; i < 10; i++) await it.next();
+  await first; // 19 left
+  for (let i = 0; i < 10; i++) await it.next(); // 9 left: still above half
+  assert.equal(s.paused, true);
+  await it.next(); // 8 left
   assert.equal(s.paused, false);
   await it.return(undefined);
 });

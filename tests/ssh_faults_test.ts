@@ -104,3 +104,83 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "over SSH, an unknown user, a dying server and an RSA key each end as they should",
+  ignore: !canRunServers,
+  fn: async (t) => {
+    const client = await TestClient.create();
+    const server = await TestServer.start(client, { users: ["dtail-alice", "nosuchuser"] });
+    try {
+      await t.step("a key for a user the OS does not know: refused, exit 1", async () => {
+        const r = await client.run(
+          "dcat",
+          [server],
+          ["--trustAllHosts", `${UPSTREAM}/dcat1c.txt`],
+          {
+            user: "nosuchuser",
+          },
+        );
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /closed the session before the run completed/);
+        assert.match(server.log(), /nosuchuser.*session refused: no such OS user/);
+      });
+      await t.step("an RSA client key works as well as ed25519", async () => {
+        const rsa = await Deno.makeTempDir({ prefix: "dtail-rsa-" });
+        const gen = await new Deno.Command("ssh-keygen", {
+          args: ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", `${rsa}/id_rsa`],
+        }).output();
+        assert.ok(gen.success);
+        await Deno.writeTextFile(
+          `${server.dir}/cache/dtail-alice.authorized_keys`,
+          await Deno.readTextFile(`${rsa}/id_rsa.pub`),
+          { append: true },
+        );
+        const r = await client.run("dcat", [server], [
+          "--plain",
+          "--auth-key-path",
+          `${rsa}/id_rsa`,
+          `${UPSTREAM}/dcat1c.txt`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+      });
+    } finally {
+      await server.stop();
+    }
+    await t.step("a server that dies mid-stream: the client says so and fails", async () => {
+      const big = await Deno.makeTempDir({ prefix: "dtail-big-" });
+      await Deno.chmod(big, 0o755);
+      await Deno.writeTextFile(`${big}/big.log`, "a line of a big file\n".repeat(2_000_000));
+      await Deno.chmod(`${big}/big.log`, 0o644);
+      const dying = await TestServer.start(client);
+      const child = (await import("./helpers.ts")).spawn("dcat", [
+        "--cfg",
+        "none",
+        "--plain",
+        "--user",
+        "dtail-alice",
+        "--trustAllHosts",
+        "--servers",
+        dying.address,
+        `${big}/big.log`,
+      ], { env: { HOME: client.home, SSH_AUTH_SOCK: "" } });
+      const reader = child.stdout.getReader();
+      await reader.read(); // the stream is flowing
+      await dying.stop();
+      let received = 0;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        received += value.length;
+      }
+      const status = await child.status;
+      const stderr = new TextDecoder().decode(
+        (await new Response(child.stderr).arrayBuffer()) as ArrayBuffer,
+      );
+      assert.notEqual(status.code, 0);
+      assert.match(stderr, /closed the session before the run completed/);
+      assert.ok(received < 21 * 2_000_000, "the output stopped early");
+      await Deno.remove(big, { recursive: true });
+    });
+  },
+});

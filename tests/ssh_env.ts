@@ -20,8 +20,9 @@ export class TestServer {
   private constructor(
     readonly dir: string,
     readonly port: number,
-    private readonly child: Deno.ChildProcess,
-    private readonly output: () => string,
+    private child: Deno.ChildProcess,
+    private output: () => string,
+    private readonly env: Record<string, string>,
   ) {}
 
   get address(): string {
@@ -49,6 +50,32 @@ export class TestServer {
     };
     await Deno.writeTextFile(`${dir}/dtail.json`, JSON.stringify(config));
     await chown(SERVER_USER, `${dir}/cache`);
+    const env = options.env ?? {};
+    const [child, port, output] = await launch(dir, 0, env);
+    return new TestServer(dir, port, child, output, env);
+  }
+
+  /** Starts the stopped server again: same directory, host key and port. */
+  async restart(): Promise<void> {
+    [this.child, , this.output] = await launch(this.dir, this.port, this.env);
+  }
+
+  async stop(): Promise<number> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    return (await this.child.status).code;
+  }
+}
+
+async function launch(
+  dir: string,
+  port: number,
+  env: Record<string, string>,
+): Promise<[Deno.ChildProcess, number, () => string]> {
+  {
     const child = new Deno.Command("setpriv", {
       args: [
         `--reuid=${SERVER_USER}`,
@@ -64,13 +91,13 @@ export class TestServer {
         "--cfg",
         `${dir}/dtail.json`,
         "--port",
-        "0",
+        String(port),
         "--bindAddress",
         "127.0.0.1",
         "--logger",
         "stdout",
       ],
-      env: { DTAIL_PROGRAM: "dserver", DENO_DIR, HOME: `/home/${SERVER_USER}`, ...options.env },
+      env: { DTAIL_PROGRAM: "dserver", DENO_DIR, HOME: `/home/${SERVER_USER}`, ...env },
       cwd: dir,
       stdout: "piped",
       stderr: "piped",
@@ -85,22 +112,13 @@ export class TestServer {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const m = /listening on port (\d+)/.exec(text);
-      if (m) return new TestServer(dir, Number(m[1]), child, () => text);
+      if (m) return [child, Number(m[1]), () => text];
       if (Date.now() > deadline) {
         child.kill("SIGKILL");
         throw new Error(`dserver did not start:\n${text}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-  }
-
-  async stop(): Promise<number> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch {
-      // already gone
-    }
-    return (await this.child.status).code;
   }
 }
 

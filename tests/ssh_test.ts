@@ -170,3 +170,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "over SSH, dtail reconnects after its server restarts and goes on following",
+  ignore: !canRunServers,
+  fn: async () => {
+    const client = await TestClient.create();
+    const server = await TestServer.start(client);
+    const dir = await Deno.makeTempDir({ prefix: "dtail-reconnect-" });
+    await Deno.chmod(dir, 0o755);
+    const path = `${dir}/app.log`;
+    await Deno.writeTextFile(path, "");
+    await Deno.chmod(path, 0o644);
+    const f = new Follower(
+      ["--user", "dtail-alice", "--servers", server.address, "--trustAllHosts", path],
+      { HOME: client.home, SSH_AUTH_SOCK: "" },
+    );
+    try {
+      await f.ready(path);
+      await append(path, ["before restart"]);
+      await f.waitFor((l) => l.includes("before restart"), "the first line");
+      await server.stop();
+      await server.restart();
+      // The client waits about 2 s (jittered) before it tries again.
+      await f.waitFor(
+        (l) => l.length > 0 && f.stderr.includes("reconnecting"),
+        "the reconnect notice",
+      );
+      const deadline = Date.now() + 15_000;
+      let n = 0;
+      while (!f.lines.some((l) => l.startsWith("after restart")) && Date.now() < deadline) {
+        await append(path, [`after restart ${n++}`]);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(f.lines.some((l) => l.startsWith("after restart")), f.stderr);
+    } finally {
+      assert.equal(await f.stop(), 0);
+      await server.stop();
+    }
+  },
+});

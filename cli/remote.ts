@@ -3,7 +3,7 @@
  * each running a protocol session (remote_session.ts) whose lines are printed as they arrive.
  * `dtail` reconnects with jittered exponential backoff (§7.4); dcat and dgrep never retry.
  */
-import { streamInput } from "../core/stream_input.ts";
+import { streamInput, streamWrite } from "../core/stream_input.ts";
 import type { Client, ClientChannel } from "ssh2";
 import type { Config } from "../core/config.ts";
 import { MessagePrinter } from "../core/frame.ts";
@@ -210,12 +210,7 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
 function channelIO(channel: ClientChannel, client: Client): ClientIO {
   return {
     input: streamInput(channel),
-    write: (bytes) =>
-      new Promise<void>((resolve) => {
-        if (channel.destroyed || !channel.writable) return resolve();
-        if (channel.write(bytes)) resolve();
-        else channel.once("drain", () => resolve());
-      }),
+    write: (bytes) => streamWrite(channel, bytes),
     close: () => {
       channel.end();
       client.end();

@@ -3,6 +3,7 @@
  * auth key, sends the read commands, prints what comes back and answers the close request. It
  * talks to a ClientIO, so it runs over SSH and, in tests, straight against the server handler.
  */
+import { concatBytes } from "../core/bytes.ts";
 import { ACK_CLOSE, buildReadCommand, type ReadVerb } from "../core/protocol/commands.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
 import {
@@ -109,7 +110,7 @@ export async function runRemoteSession(
   }
   if (authKey && escape) frames.splice(Math.min(1, frames.length), 0, authKey);
   // One write, so the server sees every command before the first one can finish.
-  await io.write(concat(frames));
+  await io.write(concatBytes(...frames));
   escaped = escape; // from here on the server escapes (it latched our options)
 
   const handle = async (message: Uint8Array): Promise<boolean> => {
@@ -161,14 +162,4 @@ export async function runRemoteSession(
     options.signal?.removeEventListener("abort", onAbort);
     io.close();
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -1,4 +1,5 @@
 /** Opening a source (file or stdin) as a stream of decompressed byte chunks. */
+import { concatBytes } from "./bytes.ts";
 import { type ChunkOptions, prepend, readFileChunks, readStreamChunks } from "./chunks.ts";
 import { CorruptInputError, detectCompression } from "./compression.ts";
 import { decompressInWorker, PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
@@ -84,13 +85,6 @@ export async function* fileChunks(path: string, useNativeZstd = true): AsyncGene
   } finally {
     file.close();
   }
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** The compression of an open file, from its first bytes and name. */

@@ -49,3 +49,28 @@ export async function* streamInput(stream: EventStream): AsyncGenerator<Uint8Arr
     stream.resume();
   }
 }
+
+export interface WritableEventStream {
+  readonly destroyed: boolean;
+  readonly writable: boolean;
+  write(bytes: Uint8Array): boolean;
+  on(event: "drain" | "close", listener: () => void): unknown;
+  off(event: "drain" | "close", listener: () => void): unknown;
+}
+
+/**
+ * Writes to a Node-style stream and resolves when it can take more ("drain"), or at once when
+ * it is closed: the caller's pace follows the reader's (back-pressure, never unbounded buffers).
+ */
+export function streamWrite(stream: WritableEventStream, bytes: Uint8Array): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (stream.destroyed || !stream.writable || stream.write(bytes)) return resolve();
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}

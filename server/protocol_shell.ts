@@ -2,7 +2,7 @@
  * Connects an SSH shell channel to the DTail protocol handler: the SSH user's permission rules
  * and OS identity decide what `open` may return; limits are shared by all sessions.
  */
-import { streamInput } from "../core/stream_input.ts";
+import { streamInput, streamWrite } from "../core/stream_input.ts";
 import type { ServerChannel } from "ssh2";
 import type { DserverContext } from "./dserver.ts";
 import { handleSession, type SessionIO } from "./handler.ts";
@@ -46,20 +46,7 @@ function channelIO(session: ShellSession): SessionIO {
   const channel: ServerChannel = session.channel;
   return {
     input: streamInput(channel),
-    write: (bytes) =>
-      new Promise<void>((resolve) => {
-        if (channel.destroyed || !channel.writable) return resolve();
-        if (channel.write(bytes)) resolve();
-        else {
-          const done = () => {
-            channel.off("drain", done);
-            channel.off("close", done);
-            resolve();
-          };
-          channel.on("drain", done);
-          channel.on("close", done);
-        }
-      }),
+    write: (bytes) => streamWrite(channel, bytes),
     // End the channel first so its last messages go out before the connection closes.
     close: () => {
       channel.end();

@@ -13,6 +13,7 @@ import { createConnection, type Socket } from "node:net";
 import ssh2 from "ssh2";
 import type { CipherAlgorithm, Client, ClientChannel, ServerHostKeyAlgorithm } from "ssh2";
 import type { ClientAuth } from "./auth.ts";
+import { DEFAULT_CIPHERS } from "../../server/ssh_algorithms.ts";
 import type { ServerAddress } from "./server_list.ts";
 import type { HostTrust } from "./trust_prompt.ts";
 
@@ -43,14 +44,8 @@ export interface ConnectOptions {
   debug?: (line: string) => void;
 }
 
-export const CIPHERS: CipherAlgorithm[] = [
-  "chacha20-poly1305@openssh.com",
-  "aes128-gcm@openssh.com",
-  "aes256-gcm@openssh.com",
-  "aes128-ctr",
-  "aes192-ctr",
-  "aes256-ctr",
-];
+/** The same preference as the server's: chacha20-poly1305 first (deno-notes §6.1). */
+export const CIPHERS: CipherAlgorithm[] = [...DEFAULT_CIPHERS];
 
 const HOST_KEY_ALGOS: Record<string, ServerHostKeyAlgorithm[]> = {
   "ssh-ed25519": ["ssh-ed25519"],

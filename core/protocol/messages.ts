@@ -12,6 +12,8 @@
  * hidden message); with the marker our client always can.
  */
 
+import { concatBytes } from "../bytes.ts";
+
 export const DELIMITER = 0xac;
 const ESC = 0xab;
 export const ESCAPE_CAPABILITY = "escape-ac-v1";
@@ -64,7 +66,7 @@ export class MessageReader {
   constructor(private readonly escaped: () => boolean = () => false) {}
 
   push(bytes: Uint8Array): Uint8Array[] {
-    const data = this.#pending.length === 0 ? bytes : concat(this.#pending, bytes);
+    const data = this.#pending.length === 0 ? bytes : concatBytes(this.#pending, bytes);
     const out: Uint8Array[] = [];
     let start = 0;
     for (let i = data.indexOf(DELIMITER); i >= 0; i = data.indexOf(DELIMITER, start)) {
@@ -80,13 +82,6 @@ export class MessageReader {
   rest(): Uint8Array | null {
     return this.#pending.length > 0 ? this.#pending : null;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 export function textMessage(text: string): Uint8Array {

@@ -61,6 +61,15 @@ check: bin
 bench: bin system-deps
 	$(DENO) run --allow-all --frozen bench/bench.ts
 
+# `make bench-ssh`: only the SSH part of `make bench` (bench/ssh.ts; real dservers on loopback).
+.PHONY: bench-ssh demo
+bench-ssh: bin system-deps
+	$(DENO) run --allow-all --frozen bench/ssh.ts
+
+# `make demo`: dgrep and dtail over real SSH against a throwaway local dserver (tools/demo.sh).
+demo: bin
+	@tools/demo.sh
+
 # Regenerates docs/flags.md from the flag table (tests fail when it is stale).
 docs:
 	$(DENO) run --allow-write=docs/flags.md tools/gen_flags_doc.ts

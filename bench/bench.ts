@@ -21,6 +21,7 @@ import {
   TIME_BIN,
 } from "./measure.ts";
 import { followBurst } from "./follow.ts";
+import { runSshBench } from "./ssh.ts";
 import {
   followPasses,
   type FollowSummary,
@@ -312,6 +313,7 @@ async function main(): Promise<void> {
   console.log(report);
   appendHistory(report);
   progress(`results appended to ${HISTORY_FILE}`);
+  if (Deno.env.get("BENCH_SSH") !== "0") await runSshBench(data); // bench/ssh.ts; BENCH_SSH=0 skips
 }
 
 if (import.meta.main) await main();

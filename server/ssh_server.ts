@@ -59,7 +59,9 @@ interface Peer {
 export async function startSshServer(opts: SshServerOptions): Promise<SshServer> {
   const { log } = opts;
   const max = opts.maxConnections > 0 ? opts.maxConnections : 10;
-  const peers = new Map<string, Peer>();
+  // Keyed by socket: remote ip|port is not unique on loopback fan-out (Linux reuses a source
+  // port towards different 127.x destinations).
+  const peers = new Map<Socket, Peer>();
   let lifetime = 0;
   const counts = (): ConnectionCounts => {
     let preAuth = 0;
@@ -68,9 +70,20 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
   };
   const changed = () => opts.onCountsChanged?.(counts());
 
+  /** ssh2 reports only the remote address; its connection object keeps our socket. */
+  const peerOf = (conn: Connection, info: { ip: string; port: number }): Peer | undefined => {
+    const socket = (conn as unknown as { _sock?: Socket })._sock;
+    if (socket !== undefined) return peers.get(socket);
+    let found: Peer | undefined;
+    for (const p of peers.values()) {
+      if (p.socket.remoteAddress === info.ip && p.socket.remotePort === info.port) found ??= p;
+    }
+    return found;
+  };
+
   const ssh = new ssh2.Server({ hostKeys: [opts.hostKey], algorithms: serverAlgorithms(opts) });
   ssh.on("connection", (conn: Connection, info: { ip: string; port: number }) => {
-    const peer = peers.get(`${info.ip}|${info.port}`);
+    const peer = peerOf(conn, info);
     if (peer === undefined) { // cannot happen: every socket is registered before injection
       conn.on("error", () => {});
       conn.end();
@@ -98,9 +111,8 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
       socket.destroy();
       return;
     }
-    const key = `${socket.remoteAddress}|${socket.remotePort}`;
     const peer: Peer = { socket, authed: false };
-    peers.set(key, peer);
+    peers.set(socket, peer);
     lifetime++;
     peer.deadline = setTimeout(() => {
       log.warn(remote, "no authentication within the handshake deadline, closing connection");
@@ -108,7 +120,7 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
     }, opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
     socket.once("close", () => {
       clearTimeout(peer.deadline);
-      peers.delete(key);
+      peers.delete(socket);
       changed();
     });
     changed();

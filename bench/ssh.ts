@@ -1,0 +1,160 @@
+/**
+ * `make bench-ssh` (and the end of `make bench`): the client tools over real SSH against local
+ * dservers (bench/ssh_server.ts). Prints a PASS/MISS table and appends it to
+ * bench/results/history.md. Servers and temp dirs are removed even when a case fails or the bench
+ * is interrupted. BENCH_RUNS sets the timed runs per case (default 5 here).
+ */
+import { join } from "node:path";
+import { type DataSet, ensureData } from "./generate.ts";
+import { machineInfo } from "./report.ts";
+import {
+  BURST_TARGET_S,
+  dcatThroughput,
+  dgrepRatio,
+  FIXED_COST_TARGET_S,
+  fixedCost,
+  followOverSsh,
+  GREP_RATIO_TARGET,
+  THROUGHPUT_TARGET_MBPS,
+} from "./ssh_cases.ts";
+import {
+  fanout,
+  FANOUT_RSS_TARGET_MB,
+  SERVER_MEMORY_TARGET_MB,
+  stalledReader,
+} from "./ssh_fanout.ts";
+import { failedRow, misses, type SshRow, sshTable } from "./ssh_report.ts";
+import { BenchClient, BenchServer, type Identities, identities } from "./ssh_server.ts";
+import { killDescendants } from "./ssh_procs.ts";
+
+const BENCH_DIR = import.meta.dirname ?? ".";
+const DATA_DIR = join(BENCH_DIR, "data");
+const HISTORY_FILE = join(BENCH_DIR, "results", "history.md");
+const DEFAULT_RUNS = 5;
+
+const progress = (message: string) => console.error(`bench-ssh: ${message}`);
+
+function runCount(): number {
+  const runs = Number(Deno.env.get("BENCH_RUNS") ?? DEFAULT_RUNS);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error("BENCH_RUNS must be a positive integer");
+  return runs;
+}
+
+/** A case that throws becomes a FAIL row; the bench goes on. */
+async function attempt(name: string, target: string, measure: () => Promise<SshRow>) {
+  progress(name);
+  try {
+    return await measure();
+  } catch (err) {
+    progress(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    return failedRow(name, target, err);
+  }
+}
+
+interface Setup {
+  readonly base: string;
+  readonly ids: Identities;
+  readonly client: BenchClient;
+  readonly data: DataSet;
+  readonly runs: number;
+}
+
+async function oneServerCases(s: Setup): Promise<SshRow[]> {
+  const server = await BenchServer.start(s.base, s.ids, s.client.publicKey);
+  try {
+    return [
+      await attempt(
+        "dcat over SSH",
+        `>= ${THROUGHPUT_TARGET_MBPS} MB/s`,
+        () => dcatThroughput(s.client, server, s.data, s.runs),
+      ),
+      await attempt(
+        "dgrep SSH vs serverless",
+        `>= ${GREP_RATIO_TARGET}x`,
+        () => dgrepRatio(s.client, server, s.data, s.runs),
+      ),
+      await attempt(
+        "fixed cost",
+        `< ${FIXED_COST_TARGET_S} s`,
+        () => fixedCost(s.client, server, s.runs),
+      ),
+      await attempt(
+        "follow burst over SSH",
+        `< ${BURST_TARGET_S} s`,
+        () => followOverSsh(s.client, server, DATA_DIR, s.runs),
+      ),
+    ];
+  } finally {
+    await server.stop();
+  }
+}
+
+async function allCases(s: Setup): Promise<SshRow[]> {
+  const oneLine = join(s.base, "one-line.log");
+  await Deno.writeTextFile(oneLine, "2026-11-24T09:00:00Z fanout: INFO  hello from dserver\n");
+  await Deno.chmod(oneLine, 0o644);
+  return [
+    ...await oneServerCases(s),
+    await attempt(
+      "fan-out",
+      `< ${FANOUT_RSS_TARGET_MB} MB`,
+      () => fanout(s.base, s.ids, s.client, oneLine),
+    ),
+    await attempt(
+      "dserver memory, stalled reader",
+      `< ${SERVER_MEMORY_TARGET_MB} MB`,
+      () => stalledReader(s.base, s.ids, s.client, s.data.big),
+    ),
+  ];
+}
+
+async function report(s: Setup, rows: readonly SshRow[], load: number[], started: number) {
+  const minutes = (performance.now() - started) / 60_000;
+  const { ids, runs } = s;
+  return [
+    `## SSH benchmark ${new Date().toISOString().slice(0, 10)}`,
+    await machineInfo(runs, load),
+    `- over SSH on loopback: dserver as ${ids.serverUser}, client as SSH user ${ids.sshUser}; ` +
+    `${misses(rows)} target(s) missed; SSH bench took ${minutes.toFixed(1)} min`,
+    "",
+    sshTable(rows),
+  ].join("\n");
+}
+
+/** Runs every SSH case; `data` from ensureData when bench.ts already has it. */
+export async function runSshBench(data?: DataSet): Promise<void> {
+  const started = performance.now();
+  const load = Deno.loadavg();
+  const runs = runCount();
+  const ids = await identities();
+  const base = await Deno.makeTempDir({ prefix: "dtail-bench-ssh-" });
+  const removeBase = () => Deno.removeSync(base, { recursive: true });
+  const interrupted = () => {
+    killDescendants();
+    removeBase();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", interrupted);
+  Deno.addSignalListener("SIGTERM", interrupted);
+  const tmpdir = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", base); // measure.ts's temp files go away with `base` on an interrupt too
+  try {
+    await Deno.chmod(base, 0o755);
+    const client = await BenchClient.create(base, ids);
+    const setup = { base, ids, client, data: data ?? await ensureData(DATA_DIR), runs };
+    const rows = await allCases(setup);
+    const text = await report(setup, rows, load, started);
+    console.log(text);
+    Deno.mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
+    Deno.writeTextFileSync(HISTORY_FILE, `${text}\n\n`, { append: true });
+    progress(`results appended to ${HISTORY_FILE}`);
+  } finally {
+    if (tmpdir === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", tmpdir);
+    Deno.removeSignalListener("SIGINT", interrupted);
+    Deno.removeSignalListener("SIGTERM", interrupted);
+    removeBase();
+  }
+}
+
+if (import.meta.main) await runSshBench();

@@ -148,7 +148,11 @@ export async function runRemoteSession(
       const r = await next;
       if (r.done) break;
       for (const m of reader.push(r.value)) {
-        if (await handle(m)) {
+        if (escape && !isControl(m)) {
+          // The hot path, one call per line: payload needs no await.
+          result.lines++;
+          sink.payload(m);
+        } else if (await handle(m)) {
           sink.flush?.();
           return result;
         }

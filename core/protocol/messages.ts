@@ -59,22 +59,38 @@ export function unescapeMessage(bytes: Uint8Array): Uint8Array {
   return out.subarray(0, o);
 }
 
-/** Splits the server's byte stream into messages. */
+/**
+ * Splits the server's byte stream into messages. Messages are views of the pushed chunk where
+ * possible: only a message that straddles two chunks is copied, and a chunk without any escape
+ * byte skips unescaping altogether (the common case).
+ */
 export class MessageReader {
   #pending: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly escaped: () => boolean = () => false) {}
 
   push(bytes: Uint8Array): Uint8Array[] {
-    const data = this.#pending.length === 0 ? bytes : concatBytes(this.#pending, bytes);
     const out: Uint8Array[] = [];
+    const unescape = this.escaped() && bytes.indexOf(ESC) >= 0;
+    const take = (m: Uint8Array) => out.push(unescape ? unescapeMessage(m) : m);
     let start = 0;
-    for (let i = data.indexOf(DELIMITER); i >= 0; i = data.indexOf(DELIMITER, start)) {
-      const message = data.subarray(start, i);
-      out.push(this.escaped() ? unescapeMessage(message) : message);
+    let i = bytes.indexOf(DELIMITER);
+    if (i >= 0 && this.#pending.length > 0) {
+      const joined = concatBytes(this.#pending, bytes.subarray(0, i));
+      out.push(this.escaped() ? unescapeMessage(joined) : joined);
+      this.#pending = new Uint8Array(0);
+      start = i + 1;
+      i = bytes.indexOf(DELIMITER, start);
+    }
+    for (; i >= 0; i = bytes.indexOf(DELIMITER, start)) {
+      take(bytes.subarray(start, i));
       start = i + 1;
     }
-    this.#pending = data.slice(start);
+    if (start < bytes.length) {
+      this.#pending = this.#pending.length === 0
+        ? bytes.slice(start)
+        : concatBytes(this.#pending, bytes.subarray(start));
+    }
     return out;
   }
 

@@ -132,6 +132,9 @@ export class SelectionPrinter {
     const out = this.#out;
     const parts = this.#options.plain ? null : this.#prefixParts(sourceId);
     const wire = this.#options.wire;
+    // One native scan per batch instead of a JavaScript byte loop per line.
+    const escape = wire?.escape === true &&
+      (bytes.indexOf(DELIMITER) >= 0 || bytes.indexOf(0xab) >= 0);
     const text = batch.decoded && batch.byteAligned ? batch.text : null;
     let lineNo = batch.firstLineNo;
     let counted = 0; // lines before `counted` bytes are numbered
@@ -149,7 +152,7 @@ export class SelectionPrinter {
           out.decimal(lineNo);
           out.bytes(parts.after[severity]!);
         }
-        out.bytes(wire?.escape ? escapeMessage(content) : content);
+        out.bytes(escape ? escapeMessage(content) : content);
         if (parts?.close != null) out.bytes(parts.close[severity]!);
         if (wire === undefined) out.byte(NL);
         else {

@@ -50,3 +50,38 @@ Deno.test("stopping early leaves the stream alone and removes the listeners", as
   assert.equal(s.listenerCount("data"), 0);
   assert.equal(s.listenerCount("end"), 0);
 });
+
+Deno.test("stream input hands out plain Uint8Array views, not Node Buffers", async () => {
+  const { Buffer } = await import("node:buffer");
+  const s = new FakeStream();
+  const it = streamInput(s);
+  const next = it.next();
+  s.emit("data", Buffer.from([1, 2, 3]));
+  const { value } = await next;
+  assert.equal(Object.getPrototypeOf(value), Uint8Array.prototype);
+  assert.deepEqual([...value!], [1, 2, 3]);
+  await it.return(undefined);
+});
+
+Deno.test("stream writes go on while the backlog is small and wait for drain beyond it", async () => {
+  class Sink extends EventEmitter {
+    destroyed = false;
+    writable = true;
+    writableLength = 0;
+    write(b: Uint8Array) {
+      this.writableLength += b.length;
+      return false; // like an SSH channel whose window is in use
+    }
+  }
+  const { streamWrite, MAX_BACKLOG } = await import("./stream_input.ts");
+  const sink = new Sink();
+  await streamWrite(sink, new Uint8Array(1024)); // small backlog: no wait
+  let resolved = false;
+  const big = streamWrite(sink, new Uint8Array(MAX_BACKLOG)).then(() => (resolved = true));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(resolved, false, "waits beyond the backlog limit");
+  sink.writableLength = 0;
+  sink.emit("drain");
+  await big;
+  assert.equal(sink.listenerCount("drain"), 0);
+});

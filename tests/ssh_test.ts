@@ -210,3 +210,114 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "over SSH, server lists, discovery, ssh-agent keys and a queue of concurrent cats work",
+  ignore: !canRunServers,
+  fn: async (t) => {
+    const client = await TestClient.create();
+    const server = await TestServer.start(client, { server: { MaxConcurrentCats: 1 } });
+    const file = `${UPSTREAM}/dcat1c.txt`;
+    const want = text(read("dcat1c.txt"));
+    try {
+      const first = await client.run("dcat", [server], ["--plain", "--trustAllHosts", file]);
+      assert.equal(first.code, 0, first.stderr);
+      await t.step("a servers file and --discovery FILE: both read the list", async () => {
+        const list = `${client.home}/servers.txt`;
+        await Deno.writeTextFile(list, `# our test server\n\n${server.address}\n`);
+        const byFile = await run("dcat", [
+          "--cfg",
+          "none",
+          "--plain",
+          "--user",
+          "dtail-alice",
+          "--servers",
+          list,
+          file,
+        ], {
+          env: { HOME: client.home, SSH_AUTH_SOCK: "" },
+        });
+        assert.equal(byFile.text, want, byFile.stderr);
+        const byDiscovery = await run("dcat", [
+          "--cfg",
+          "none",
+          "--plain",
+          "--user",
+          "dtail-alice",
+          "--discovery",
+          `FILE:${list}`,
+          file,
+        ], { env: { HOME: client.home, SSH_AUTH_SOCK: "" } });
+        assert.equal(byDiscovery.text, want, byDiscovery.stderr);
+      });
+      await t.step("a key held only by ssh-agent logs in", async () => {
+        const sock = `${client.home}/agent.sock`;
+        const agent = new Deno.Command("ssh-agent", {
+          args: ["-D", "-a", sock],
+          stdout: "null",
+          stderr: "null",
+        })
+          .spawn();
+        try {
+          for (let i = 0; i < 100 && !(await exists(sock)); i++) {
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          const add = await new Deno.Command("ssh-add", {
+            args: [`${client.home}/.ssh/id_ed25519`],
+            env: { SSH_AUTH_SOCK: sock },
+            stderr: "null",
+          }).output();
+          assert.ok(add.success);
+          // Move the key file away: only the agent can sign now.
+          await Deno.rename(`${client.home}/.ssh/id_ed25519`, `${client.home}/moved_key`);
+          const r = await run("dcat", [
+            "--cfg",
+            "none",
+            "--plain",
+            "--user",
+            "dtail-alice",
+            "--servers",
+            server.address,
+            file,
+          ], {
+            env: { HOME: client.home, SSH_AUTH_SOCK: sock },
+          });
+          assert.equal(r.code, 0, r.stderr);
+          assert.equal(r.text, want);
+        } finally {
+          await Deno.rename(`${client.home}/moved_key`, `${client.home}/.ssh/id_ed25519`).catch(
+            () => {},
+          );
+          agent.kill("SIGTERM");
+          await agent.status;
+        }
+      });
+      await t.step(
+        "with MaxConcurrentCats 1, concurrent clients queue and all finish",
+        async () => {
+          const runs = await Promise.all(
+            Array.from(
+              { length: 4 },
+              () => client.run("dcat", [server], ["--plain", "--files", `${file},${file}`]),
+            ),
+          );
+          for (const r of runs) {
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(r.text, want + want);
+          }
+        },
+      );
+    } finally {
+      await server.stop();
+    }
+  },
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * The MapReduce query parser (§5.1–§5.5), the table line filter (§5.9), parser selection (§5.8)
+ * and the variables a query reads (§5.16).
+ */
+import { isKeyword, isPlain, QueryError, type Token, tokenize } from "./tokens.ts";
+import type { AggName, Assignment, Condition, Expr, Operand, Query, SelectItem } from "./types.ts";
+
+export { QueryError } from "./tokens.ts";
+
+const AGGREGATIONS: ReadonlySet<string> = new Set<AggName>([
+  "count",
+  "sum",
+  "min",
+  "max",
+  "avg",
+  "last",
+  "len",
+  "percentage",
+  "percentile",
+]);
+
+const FLOAT_OPS: ReadonlyMap<string, string> = new Map([
+  ["==", "=="],
+  ["!=", "!="],
+  ["<", "<"],
+  ["<=", "<="],
+  ["=<", "<="],
+  [">", ">"],
+  [">=", ">="],
+  ["=>", ">="],
+]);
+
+const STRING_OPS: ReadonlyMap<string, string> = new Map([
+  ["eq", "eq"],
+  ["ne", "ne"],
+  ["contains", "contains"],
+  ["ncontains", "ncontains"],
+  ["lacks", "ncontains"],
+  ["hasprefix", "hasprefix"],
+  ["nhasprefix", "nhasprefix"],
+  ["hassuffix", "hassuffix"],
+  ["nhassuffix", "nhassuffix"],
+]);
+
+const FUNCTIONS: ReadonlySet<string> = new Set(["md5sum", "maskdigits"]);
+
+/** A decimal float literal as Go's `strconv.ParseFloat` reads it (no hex, inf or nan). */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** An integer as Go's `strconv.Atoi` reads it. */
+const INTEGER = /^[+-]?\d+$/;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Parses a MapReduce query; throws {@link QueryError} naming the offending token and position. */
+export function parseQuery(text: string): Query {
+  const q: Mutable<Query> = {
+    raw: text,
+    select: [],
+    table: null,
+    where: [],
+    set: [],
+    groupBy: [],
+    orderBy: null,
+    interval: 5,
+    limit: -1,
+    outfile: null,
+    logFormat: null,
+  };
+  let orderToken: Token | null = null;
+  const tokens = tokenize(text);
+  let i = 0;
+  while (i < tokens.length) {
+    const keyword = tokens[i] as Token;
+    if (!isKeyword(keyword)) throw QueryError.at("unexpected keyword", keyword);
+    const name = keyword.text.toLowerCase();
+    let end = i + 1;
+    while (end < tokens.length && !isKeyword(tokens[end] as Token)) end++;
+    let args = tokens.slice(i + 1, end);
+    i = end;
+    if ((name === "group" || name === "order" || name === "rorder") && isNoise(args[0], "by")) {
+      args = args.slice(1);
+    }
+    const first = args[0];
+    if (first === undefined && name !== "where") {
+      throw QueryError.at(`missing value after`, keyword);
+    }
+    switch (name) {
+      case "select":
+        q.select = args.map(parseSelectItem);
+        break;
+      case "from":
+        if (args.length > 1) throw QueryError.at("from takes one table, got extra", args[1]!);
+        q.table = first!.text.toUpperCase();
+        break;
+      case "where":
+        q.where = parseWhere(args);
+        break;
+      case "set":
+        q.set = parseSet(args);
+        break;
+      case "group":
+        q.groupBy = args.map((t) => nonEmpty(t, "group by").text);
+        break;
+      case "order":
+      case "rorder":
+        orderToken = first!;
+        q.orderBy = { key: first!.text, descending: name === "order" };
+        break;
+      case "interval":
+        q.interval = integer(first!, "interval");
+        break;
+      case "limit":
+        q.limit = integer(first!, "limit");
+        break;
+      case "outfile":
+        q.outfile = parseOutfile(args);
+        break;
+      case "logformat":
+        q.logFormat = first!.text;
+        break;
+    }
+  }
+  if (q.select.length === 0) {
+    throw new QueryError(`no select clause: a query needs at least one field (query "${text}")`);
+  }
+  if (q.groupBy.length === 0) q.groupBy = [(q.select[0] as SelectItem).field];
+  if (q.orderBy !== null && !q.select.some((s) => s.text === q.orderBy?.key)) {
+    throw QueryError.at("order key is not a select item", orderToken!);
+  }
+  return q;
+}
+
+function isNoise(token: Token | undefined, word: string): boolean {
+  return token !== undefined && isPlain(token) && token.text.toLowerCase() === word;
+}
+
+function nonEmpty(token: Token, what: string): Token {
+  if (token.text === "") throw QueryError.at(`empty field name in ${what}`, token);
+  return token;
+}
+
+function integer(token: Token, what: string): number {
+  if (!INTEGER.test(token.text)) throw QueryError.at(`${what} needs an integer, got`, token);
+  return Number.parseInt(token.text, 10);
+}
+
+function parseOutfile(args: Token[]): { path: string; append: boolean } {
+  const [first, second, third] = args as [Token, Token | undefined, Token | undefined];
+  if (third !== undefined) throw QueryError.at("outfile takes [append] PATH, got extra", third);
+  if (second === undefined) return { path: nonEmpty(first, "outfile").text, append: false };
+  if (first.text !== "append") {
+    throw QueryError.at('outfile takes [append] PATH, expected "append" but got', first);
+  }
+  return { path: nonEmpty(second, "outfile").text, append: true };
+}
+
+/** `field`, `agg(field)` or a backticked literal field name (read as `last`). */
+function parseSelectItem(token: Token): SelectItem {
+  const text = nonEmpty(token, "select").text;
+  if (token.backticked || token.quoted || !/[()]/.test(text)) {
+    return { text, agg: "last", field: text };
+  }
+  const m = /^([^()]*)\(([^()]*)\)$/.exec(text);
+  if (m === null) throw QueryError.at("cannot parse select aggregation", token);
+  const [, agg = "", field = ""] = m;
+  if (!AGGREGATIONS.has(agg)) throw QueryError.at(`unknown aggregation "${agg}" in`, token);
+  if (field === "") throw QueryError.at("empty field name in", token);
+  return { text, agg: agg as AggName, field };
+}
+
+/** `arg OP arg` conditions, optionally separated by `and`. */
+function parseWhere(args: Token[]): Condition[] {
+  const where: Condition[] = [];
+  for (let i = 0; i < args.length; i += 3) {
+    if (where.length > 0 && isNoise(args[i], "and")) i++;
+    const [left, op, right] = args.slice(i, i + 3);
+    if (left === undefined) break;
+    if (op === undefined || right === undefined) {
+      throw QueryError.at("incomplete where condition (arg OP arg) starting with", left);
+    }
+    const opName = op.text.toLowerCase();
+    const floatOp = FLOAT_OPS.get(opName);
+    const normalized = floatOp ?? STRING_OPS.get(opName);
+    if (normalized === undefined || !isPlain(op)) {
+      throw QueryError.at("unknown where operator", op);
+    }
+    const operand = floatOp === undefined ? stringOperand : floatOperand;
+    where.push({ left: operand(left), op: normalized, right: operand(right) });
+  }
+  return where;
+}
+
+function floatOperand(token: Token): Operand {
+  if (token.quoted) throw QueryError.at("numeric comparison needs a number or field, got", token);
+  if (!token.backticked && NUMBER.test(token.text)) {
+    return { kind: "number", value: Number(token.text) };
+  }
+  return { kind: "field", name: nonEmpty(token, "where").text };
+}
+
+function stringOperand(token: Token): Operand {
+  if (token.quoted) return { kind: "string", value: token.text };
+  return { kind: "field", name: nonEmpty(token, "where").text };
+}
+
+/** `$var = expr` assignments; commas between them are already gone. */
+function parseSet(args: Token[]): Assignment[] {
+  const set: Assignment[] = [];
+  for (let i = 0; i < args.length; i += 3) {
+    const [target, eq, value] = args.slice(i, i + 3) as [Token, Token?, Token?];
+    if (target.quoted || !target.text.startsWith("$")) {
+      throw QueryError.at("set needs a $variable on the left, got", target);
+    }
+    if (eq === undefined || eq.text !== "=" || !isPlain(eq)) {
+      throw QueryError.at('set needs "$var = value" with spaces around "=", got', eq ?? target);
+    }
+    if (value === undefined) throw QueryError.at("missing value after", eq);
+    set.push({ target: target.text, expr: parseExpr(value) });
+  }
+  return set;
+}
+
+function parseExpr(token: Token): Expr {
+  if (token.quoted) return { kind: "string", value: token.text };
+  if (token.backticked) return { kind: "field", name: token.text };
+  return parseBareExpr(token.text, token);
+}
+
+/** A number, a field, or `fn(expr)` with fn md5sum or maskdigits. */
+function parseBareExpr(text: string, token: Token): Expr {
+  if (text.endsWith(")")) {
+    const open = text.indexOf("(");
+    if (open < 0) throw QueryError.at("unbalanced parentheses in", token);
+    const fn = text.slice(0, open);
+    if (!FUNCTIONS.has(fn)) throw QueryError.at(`unknown function "${fn}" in`, token);
+    const arg = parseBareExpr(text.slice(open + 1, -1), token);
+    return { kind: "call", fn: fn as "md5sum" | "maskdigits", arg };
+  }
+  if (/[()]/.test(text)) throw QueryError.at("unbalanced parentheses in", token);
+  if (text === "") throw QueryError.at("empty function argument in", token);
+  if (NUMBER.test(text)) return { kind: "number", text };
+  return { kind: "field", name: text };
+}
+
+/** The read regex for the query's table (§5.9; `from *` matches every table, Fix 5). */
+export function tableFilter(query: Query): string {
+  if (query.table === null || query.table === ".") return ".";
+  if (query.table === "*") return "\\|MAPREDUCE:[^|]*\\|";
+  return `\\|MAPREDUCE:${query.table}\\|`;
+}
+
+/** The log format the query is parsed with (§5.8). */
+export function effectiveLogFormat(query: Query, serverDefault = "default"): string {
+  if (query.logFormat !== null) return query.logFormat;
+  if (query.table === null) return "generic";
+  return serverDefault === "" ? "default" : serverDefault;
+}
+
+/**
+ * The `$`-variables read by select, group by, where and set right-hand sides, sorted and without
+ * duplicates; variables assigned by `set` are left out (§5.16).
+ */
+export function referencedVariables(query: Query): string[] {
+  const assigned = new Set(query.set.map((a) => a.target));
+  const names = new Set<string>();
+  const add = (name: string) => {
+    if (name.startsWith("$") && !assigned.has(name)) names.add(name);
+  };
+  query.select.forEach((s) => add(s.field));
+  query.groupBy.forEach(add);
+  for (const c of query.where) {
+    for (const o of [c.left, c.right]) if (o.kind === "field") add(o.name);
+  }
+  const visit = (e: Expr): void => {
+    if (e.kind === "field") add(e.name);
+    if (e.kind === "call") visit(e.arg);
+  };
+  query.set.forEach((a) => visit(a.expr));
+  return [...names].sort();
+}

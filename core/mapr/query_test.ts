@@ -1,0 +1,380 @@
+import assert from "node:assert/strict";
+import {
+  effectiveLogFormat,
+  parseQuery,
+  QueryError,
+  referencedVariables,
+  tableFilter,
+} from "./query.ts";
+
+const UPSTREAM = new URL("../../../shared/testdata/dtail-upstream/", import.meta.url);
+
+function assertQueryError(query: string, message: string) {
+  assert.throws(() => parseQuery(query), (e: unknown) => {
+    assert.ok(e instanceof QueryError);
+    assert.equal(e.message, message);
+    assert.ok(!e.message.includes("\n"));
+    return true;
+  });
+}
+
+Deno.test("parseQuery reads a minimal query with defaults", () => {
+  const q = parseQuery("select $line");
+  assert.deepEqual(q, {
+    raw: "select $line",
+    select: [{ text: "$line", agg: "last", field: "$line" }],
+    table: null,
+    where: [],
+    set: [],
+    groupBy: ["$line"],
+    orderBy: null,
+    interval: 5,
+    limit: -1,
+    outfile: null,
+    logFormat: null,
+  });
+});
+
+Deno.test("parseQuery reads every aggregation and bare fields as last", () => {
+  const aggs = ["count", "sum", "min", "max", "avg", "last", "len", "percentage", "percentile"];
+  const q = parseQuery(`select ${aggs.map((a) => `${a}(f${a})`).join(",")}, bare`);
+  assert.deepEqual(q.select.map((s) => [s.agg, s.field]), [
+    ...aggs.map((a) => [a, `f${a}`]),
+    ["last", "bare"],
+  ]);
+  assert.equal(q.select[0]?.text, "count(fcount)");
+});
+
+Deno.test("parseQuery reads a backticked select item as a field read with last", () => {
+  const q = parseQuery("select `count($time)`, `from` logformat csv");
+  assert.deepEqual(q.select, [
+    { text: "count($time)", agg: "last", field: "count($time)" },
+    { text: "from", agg: "last", field: "from" },
+  ]);
+});
+
+Deno.test("parseQuery matches keywords in any case and accepts clauses in any order", () => {
+  const a = parseQuery("SELECT count($line) FROM stats GROUP BY $hostname LIMIT 3 Interval 2");
+  const b = parseQuery("limit 3 group $hostname interval 2 from STATS select count($line)");
+  assert.deepEqual({ ...a, raw: "" }, { ...b, raw: "" });
+  assert.equal(a.table, "STATS");
+  assert.deepEqual(a.groupBy, ["$hostname"]);
+  assert.equal(a.limit, 3);
+  assert.equal(a.interval, 2);
+});
+
+Deno.test("parseQuery skips the noise words by and and in any case", () => {
+  const q = parseQuery("select a GROUP BY a ORDER BY a where x eq y AND z eq w");
+  assert.deepEqual(q.groupBy, ["a"]);
+  assert.equal(q.orderBy?.key, "a");
+  assert.equal(q.where.length, 2);
+});
+
+Deno.test("parseQuery lets a later clause overwrite an earlier one", () => {
+  const q = parseQuery("select a limit 1 select b, c limit 2 from x from y");
+  assert.deepEqual(q.select.map((s) => s.text), ["b", "c"]);
+  assert.equal(q.limit, 2);
+  assert.equal(q.table, "Y");
+});
+
+Deno.test("parseQuery groups by the first select item's field without a group clause", () => {
+  assert.deepEqual(parseQuery("select count($line), $time").groupBy, ["$line"]);
+  assert.deepEqual(parseQuery("select avg(x) group by *").groupBy, ["*"]);
+  assert.deepEqual(parseQuery("select avg(x) group a, b").groupBy, ["a", "b"]);
+  assert.deepEqual(parseQuery("select avg(x) group by `by`").groupBy, ["by"]);
+});
+
+Deno.test("parseQuery reads order (descending) and rorder (ascending) and ignores extras", () => {
+  const q = parseQuery("select count($time), $time order by count($time) desc");
+  assert.deepEqual(q.orderBy, { key: "count($time)", descending: true });
+  const r = parseQuery("select count($time), $time rorder $time");
+  assert.deepEqual(r.orderBy, { key: "$time", descending: false });
+});
+
+Deno.test("parseQuery rejects an order key that is not exactly a select item", () => {
+  assertQueryError(
+    "select count($time) order by count($line)",
+    'order key is not a select item "count($line)" at position 29',
+  );
+  assertQueryError("select a order by", 'missing value after "order" at position 9');
+});
+
+Deno.test("parseQuery reads outfile with and without append, quoted paths included", () => {
+  assert.deepEqual(parseQuery("select a outfile x.csv").outfile, { path: "x.csv", append: false });
+  assert.deepEqual(parseQuery("select a outfile append x.csv").outfile, {
+    path: "x.csv",
+    append: true,
+  });
+  assert.deepEqual(parseQuery('select a outfile append "my dir/x.csv"').outfile, {
+    path: "my dir/x.csv",
+    append: true,
+  });
+  assert.deepEqual(parseQuery("select a outfile append:x.csv").outfile, {
+    path: "append:x.csv",
+    append: false,
+  });
+});
+
+Deno.test("parseQuery rejects outfile with a wrong number of tokens", () => {
+  assertQueryError(
+    "select a outfile foo x.csv",
+    'outfile takes [append] PATH, expected "append" but got "foo" at position 17',
+  );
+  assertQueryError(
+    "select a outfile append x y",
+    'outfile takes [append] PATH, got extra "y" at position 26',
+  );
+  assertQueryError("select a outfile", 'missing value after "outfile" at position 9');
+});
+
+Deno.test("parseQuery requires integers for limit and interval", () => {
+  assert.equal(parseQuery("select a interval -1 limit +7").interval, -1);
+  assert.equal(parseQuery("select a limit +7").limit, 7);
+  assertQueryError(
+    "select count($line) from STATS limit ten",
+    'limit needs an integer, got "ten" at position 37',
+  );
+  assertQueryError("select a interval 1.5", 'interval needs an integer, got "1.5" at position 18');
+  assertQueryError("select a limit", 'missing value after "limit" at position 9');
+  assertQueryError("select a interval", 'missing value after "interval" at position 9');
+});
+
+Deno.test("parseQuery reads logformat and from", () => {
+  const q = parseQuery("select a logformat generickv from `mapreduce`");
+  assert.equal(q.logFormat, "generickv");
+  assert.equal(q.table, "MAPREDUCE");
+  assertQueryError("select a from", 'missing value after "from" at position 9');
+  assertQueryError("select a from x y", 'from takes one table, got extra "y" at position 16');
+  assertQueryError("select a logformat", 'missing value after "logformat" at position 9');
+});
+
+Deno.test("parseQuery reports an unknown leading keyword with its position", () => {
+  assertQueryError("selct count($line)", 'unexpected keyword "selct" at position 0');
+  assertQueryError('"select" a', 'unexpected keyword "select" at position 0');
+});
+
+Deno.test("parseQuery needs at least one select item", () => {
+  assertQueryError(
+    "from STATS",
+    'no select clause: a query needs at least one field (query "from STATS")',
+  );
+  assertQueryError("select from x", 'missing value after "select" at position 0');
+  assertQueryError("", 'no select clause: a query needs at least one field (query "")');
+});
+
+Deno.test("parseQuery rejects malformed select aggregations", () => {
+  assertQueryError("select foo(x)", 'unknown aggregation "foo" in "foo(x)" at position 7');
+  assertQueryError("select COUNT(x)", 'unknown aggregation "COUNT" in "COUNT(x)" at position 7');
+  assertQueryError("select count(x", 'cannot parse select aggregation "count(x" at position 7');
+  assertQueryError("select sum(a(b))", 'cannot parse select aggregation "sum(a(b))" at position 7');
+  assertQueryError("select a, count()", 'empty field name in "count()" at position 10');
+});
+
+Deno.test("parseQuery normalises every where operator", () => {
+  const ops: [string, string][] = [
+    ["==", "=="],
+    ["!=", "!="],
+    ["<", "<"],
+    ["<=", "<="],
+    ["=<", "<="],
+    [">", ">"],
+    [">=", ">="],
+    ["=>", ">="],
+    ["eq", "eq"],
+    ["NE", "ne"],
+    ["contains", "contains"],
+    ["ncontains", "ncontains"],
+    ["lacks", "ncontains"],
+    ["hasprefix", "hasprefix"],
+    ["nhasprefix", "nhasprefix"],
+    ["hassuffix", "hassuffix"],
+    ["nhassuffix", "nhassuffix"],
+  ];
+  for (const [op, normal] of ops) {
+    const [c] = parseQuery(`select a where x ${op} y`).where;
+    assert.equal(c?.op, normal, op);
+  }
+});
+
+Deno.test("parseQuery reads where operands as field, string or number", () => {
+  const q = parseQuery('select a where $x >= 3.5, 1e3 < y and $s eq "ERROR" `n` == -2 t eq u');
+  assert.deepEqual(q.where, [
+    { left: { kind: "field", name: "$x" }, op: ">=", right: { kind: "number", value: 3.5 } },
+    { left: { kind: "number", value: 1000 }, op: "<", right: { kind: "field", name: "y" } },
+    { left: { kind: "field", name: "$s" }, op: "eq", right: { kind: "string", value: "ERROR" } },
+    { left: { kind: "field", name: "n" }, op: "==", right: { kind: "number", value: -2 } },
+    { left: { kind: "field", name: "t" }, op: "eq", right: { kind: "field", name: "u" } },
+  ]);
+  assert.deepEqual(parseQuery("select a where").where, []);
+  assert.deepEqual(parseQuery('select a where x eq ""').where[0]?.right, {
+    kind: "string",
+    value: "",
+  });
+});
+
+Deno.test("parseQuery rejects bad where conditions", () => {
+  assertQueryError(
+    'select a where x > "3"',
+    'numeric comparison needs a number or field, got "3" at position 19',
+  );
+  assertQueryError("select a where x ~ 3", 'unknown where operator "~" at position 17');
+  assertQueryError(
+    "select a where x eq",
+    'incomplete where condition (arg OP arg) starting with "x" at position 15',
+  );
+});
+
+Deno.test("parseQuery reads set values: number, string, field and backticked field", () => {
+  const q = parseQuery('select $a set $a = 42, $b = "baz" $c = $time, $d = bare $e = `min($x)`');
+  assert.deepEqual(q.set, [
+    { target: "$a", expr: { kind: "number", text: "42" } },
+    { target: "$b", expr: { kind: "string", value: "baz" } },
+    { target: "$c", expr: { kind: "field", name: "$time" } },
+    { target: "$d", expr: { kind: "field", name: "bare" } },
+    { target: "$e", expr: { kind: "field", name: "min($x)" } },
+  ]);
+});
+
+Deno.test("parseQuery reads set functions, nested innermost last", () => {
+  const q = parseQuery("select $m set $m = maskdigits(md5sum($line)), $n = md5sum(7)");
+  assert.deepEqual(q.set, [
+    {
+      target: "$m",
+      expr: {
+        kind: "call",
+        fn: "maskdigits",
+        arg: { kind: "call", fn: "md5sum", arg: { kind: "field", name: "$line" } },
+      },
+    },
+    { target: "$n", expr: { kind: "call", fn: "md5sum", arg: { kind: "number", text: "7" } } },
+  ]);
+});
+
+Deno.test("parseQuery rejects bad set clauses", () => {
+  assertQueryError(
+    "select a set $a=1",
+    'set needs "$var = value" with spaces around "=", got "$a=1" at position 13',
+  );
+  assertQueryError(
+    "select a set a = 1",
+    'set needs a $variable on the left, got "a" at position 13',
+  );
+  assertQueryError(
+    "select a set $a == 1",
+    'set needs "$var = value" with spaces around "=", got "==" at position 16',
+  );
+  assertQueryError("select a set $a =", 'missing value after "=" at position 16');
+  assertQueryError(
+    "select a set $a = upper($x)",
+    'unknown function "upper" in "upper($x)" at position 18',
+  );
+  assertQueryError(
+    "select a set $a = md5sum($x",
+    'unbalanced parentheses in "md5sum($x" at position 18',
+  );
+  assertQueryError(
+    "select a set $a = md5sum($x))",
+    'unbalanced parentheses in "md5sum($x))" at position 18',
+  );
+  assertQueryError(
+    "select a set $a = md5sum()",
+    'empty function argument in "md5sum()" at position 18',
+  );
+});
+
+Deno.test("tableFilter maps no table and . to any line, * to every table (Fix 5)", () => {
+  assert.equal(tableFilter(parseQuery("select a")), ".");
+  assert.equal(tableFilter(parseQuery("select a from .")), ".");
+  assert.equal(tableFilter(parseQuery("select a logformat csv")), ".");
+  assert.equal(tableFilter(parseQuery("select a from stats")), "\\|MAPREDUCE:STATS\\|");
+  const all = new RegExp(tableFilter(parseQuery("select a from *")));
+  assert.ok(all.test("INFO|1002-071143|1|stats.go:56|8|13|7|0.21|471h|MAPREDUCE:STATS|a=1"));
+  assert.ok(all.test("INFO|x|MAPREDUCE:|a=1"));
+  assert.ok(!all.test("INFO|x|MAPREDUCE:STATS a=1"));
+});
+
+Deno.test("effectiveLogFormat prefers logformat, then generic without from, then the server's", () => {
+  assert.equal(effectiveLogFormat(parseQuery("select a from x logformat csv"), "generickv"), "csv");
+  assert.equal(effectiveLogFormat(parseQuery("select a"), "generickv"), "generic");
+  assert.equal(effectiveLogFormat(parseQuery("select a from x"), "generickv"), "generickv");
+  assert.equal(effectiveLogFormat(parseQuery("select a from x")), "default");
+  assert.equal(effectiveLogFormat(parseQuery("select a from x"), ""), "default");
+});
+
+Deno.test("referencedVariables lists $-variables read anywhere except set targets", () => {
+  const q = parseQuery(
+    "select count($line), foo, $m group by $hostname where $a eq $b and c > 1 " +
+      "set $m = maskdigits(md5sum($time)), $n = $m, $o = `$csv` $p = bar",
+  );
+  assert.deepEqual(referencedVariables(q), ["$a", "$b", "$csv", "$hostname", "$line", "$time"]);
+  assert.deepEqual(referencedVariables(parseQuery("select x group by *")), []);
+});
+
+Deno.test("parseQuery parses every upstream .query.expected file", async () => {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(UPSTREAM)) {
+    if (!entry.name.endsWith(".query.expected")) continue;
+    found.push(entry.name);
+    const text = (await Deno.readTextFile(new URL(entry.name, UPSTREAM))).trim();
+    const q = parseQuery(text);
+    assert.ok(q.outfile !== null && q.outfile.path.endsWith(".csv.tmp"), entry.name);
+  }
+  assert.ok(found.length >= 8, `${found.length} query files`);
+});
+
+Deno.test("parseQuery reads the dmap1a query like the Go DTail", async () => {
+  const q = parseQuery(await Deno.readTextFile(new URL("dmap1a.csv.query.expected", UPSTREAM)));
+  assert.deepEqual(q.select.map((s) => s.text), [
+    "count($line)",
+    "last($time)",
+    "avg($goroutines)",
+    "min(concurrentConnections)",
+    "max(lifetimeConnections)",
+  ]);
+  assert.deepEqual(q.groupBy, ["$hostname"]);
+  assert.equal(q.table, "STATS");
+  assert.deepEqual(q.outfile, { path: "dmap1a.csv.tmp", append: false });
+});
+
+Deno.test("parseQuery reads the remaining upstream queries", async () => {
+  const read = (name: string) =>
+    Deno.readTextFile(new URL(`${name}.csv.query.expected`, UPSTREAM)).then(parseQuery);
+  const d1b = await read("dmap1b");
+  assert.deepEqual(d1b.where, [{
+    left: { kind: "field", name: "lifetimeConnections" },
+    op: ">=",
+    right: { kind: "number", value: 3 },
+  }]);
+  const d1c = await read("dmap1c");
+  assert.deepEqual(d1c.where[0]?.right, { kind: "string", value: "1002-071949" });
+  const d1d = await read("dmap1d");
+  assert.deepEqual(d1d.select.map((s) => s.text), [
+    "$mask",
+    "$md5",
+    "$foo",
+    "$bar",
+    "$baz",
+    "last($time)",
+  ]);
+  assert.deepEqual(d1d.set.map((a) => a.target), ["$mask", "$md5", "$foo", "$bar", "$baz"]);
+  const d2 = await read("dmap2");
+  assert.deepEqual(d2.orderBy, { key: "count($time)", descending: true });
+  assert.deepEqual(d2.groupBy, ["$time"]);
+  const d5 = await read("dmap5");
+  assert.deepEqual(d5.select.map((s) => s.text), [
+    "sum($timecount)",
+    "last($time)",
+    "min($min_goroutines)",
+  ]);
+  assert.equal(d5.logFormat, "csv");
+  assert.equal(d5.table, null);
+  assert.deepEqual(d5.set[0], {
+    target: "$timecount",
+    expr: { kind: "field", name: "count($time)" },
+  });
+  assert.deepEqual(referencedVariables(d5), ["$hostname"]);
+  const s2 = await read("dserver2");
+  assert.equal(s2.interval, 1);
+  assert.equal(s2.table, "INTEGRATIONTEST");
+  assert.deepEqual(s2.outfile, { path: "./dserver2.csv.tmp", append: false });
+});

@@ -1,0 +1,63 @@
+/**
+ * Log-format parsers for MapReduce queries (§5.6–§5.8, §5.16): `default`, `generic`,
+ * `generickv` and `csv`. Any other name (including Go DTail's `custom1`, `custom2`, `mimecast`
+ * and `mimecastgeneric`) falls back to `generic` with one warning.
+ */
+
+import { CSV_VARIABLES, CsvParser } from "./format_csv.ts";
+import { DEFAULT_VARIABLES, DefaultParser } from "./format_default.ts";
+import { GENERIC_VARIABLES, GenericKvParser, GenericParser } from "./format_generic.ts";
+import type { LogParser } from "./types.ts";
+
+export interface ParserOptions {
+  /** `$hostname` and `$server`. */
+  readonly hostname: string;
+  /** When given, only these fields need to be materialized (others may be absent). */
+  readonly needed?: ReadonlySet<string> | null;
+  /** Receives the fallback warning for an unknown format name; silent when absent. */
+  readonly warn?: (msg: string) => void;
+}
+
+/** The formats this port implements; §5.16 warnings are given for these only. */
+export const LOG_FORMATS: ReadonlySet<string> = new Set(["default", "generic", "generickv", "csv"]);
+
+/** A parser for the format `name`; unknown names give `generic` after one `warn`. */
+export function createParser(name: string, options: ParserOptions): LogParser {
+  const needed = options.needed ?? null;
+  const hostname = options.hostname;
+  switch (name) {
+    case "default":
+      return new DefaultParser(hostname, needed);
+    case "generic":
+      return new GenericParser(hostname, needed);
+    case "generickv":
+      return new GenericKvParser(hostname, needed);
+    case "csv":
+      return new CsvParser(hostname, needed);
+    default:
+      options.warn?.(`unknown log format "${name}", using generic`);
+      return new GenericParser(hostname, needed);
+  }
+}
+
+/**
+ * The `$` variables the parser for `format` produces. Names outside {@link LOG_FORMATS} give the
+ * set of `generic`, the format they fall back to (§5.16 gives no warnings for them).
+ */
+export function knownVariables(format: string): ReadonlySet<string> {
+  switch (format) {
+    case "default":
+      return DEFAULT_VARIABLES;
+    case "csv":
+      return CSV_VARIABLES;
+    default:
+      return GENERIC_VARIABLES;
+  }
+}
+
+/** The §5.16 plan-time warning for a `$variable` the format cannot produce. */
+export function variableWarning(variable: string, format: string): string {
+  const bare = variable.startsWith("$") ? variable.slice(1) : variable;
+  return `warning: ${variable} is not a known variable for log format "${format}"; ` +
+    `did you mean bareword ${bare}?`;
+}

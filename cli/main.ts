@@ -8,7 +8,13 @@ import { ConfigError, loadConfig } from "../core/config.ts";
 import { PatternError } from "../core/matcher.ts";
 import { BufferedOutput, fileSink, OutputClosedError } from "../core/output.ts";
 import { GlobPatternError } from "../core/glob.ts";
-import { buildReadJob, buildRemoteRun, isServerless, NotBuiltError } from "./client_job.ts";
+import {
+  buildReadJob,
+  buildRemoteRun,
+  isServerless,
+  NotBuiltError,
+  targetsOf,
+} from "./client_job.ts";
 import { colorTable } from "./color_table.ts";
 import { type Program, PROGRAMS } from "./flag_table.ts";
 import { Flags, parseFlags, UsageError } from "./flags.ts";
@@ -67,7 +73,7 @@ export async function main(rawArgs: string[]): Promise<number> {
       return EXIT_FAILED;
     }
     if (program === "dserver") return await dserver(flags, print);
-    if (program === "dmap") throw new NotBuiltError("MapReduce is not built yet");
+    if (program === "dmap") return await dmap(flags, out);
     if (program === "dtailhealth") return await health(flags, print);
     return await runClient(program, flags, out);
   } catch (err) {
@@ -99,6 +105,41 @@ async function health(flags: Flags, print: (s: string) => void): Promise<number>
     "WARNING: All seems fine but the check only run in serverless mode, please specify a remote server via --server hostname:port\n",
   );
   return EXIT_FAILED;
+}
+
+async function dmap(flags: Flags, out: BufferedOutput): Promise<number> {
+  const config = loadConfig(flags.str("cfg"));
+  if (!isServerless(flags)) {
+    throw new NotBuiltError("dmap over SSH (aggregation on the servers) is not built yet");
+  }
+  const { files, query } = targetsOf(flags);
+  if (query === "") throw new UsageError("no query given (--query or a positional 'select …')");
+  growStdoutPipe();
+  const stop = new AbortController();
+  const stopNow = () => stop.abort();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, stopNow);
+  try {
+    const { runDmap } = await import("./dmap.ts");
+    const plain = flags.bool("plain");
+    const color = !plain && !flags.bool("noColor") && (Deno.env.get("NO_COLOR") ?? "") === "" &&
+      config.Client.TermColorsEnable;
+    const result = await runDmap(
+      { queryText: query, targets: files.length > 0 ? files : ["-"], color, plain },
+      config,
+      {
+        out,
+        warn: (message) => {
+          out.flush();
+          stderr(message.startsWith("warning:") ? message : `dmap: ${message}`);
+        },
+        signal: stop.signal,
+      },
+    );
+    return exitCodeOf(result);
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, stopNow);
+  }
 }
 
 async function runClient(program: Program, flags: Flags, out: BufferedOutput): Promise<number> {
@@ -145,6 +186,8 @@ const USER_ERRORS = new Set([
   "KnownHostsWriteError",
   "LogSetupError",
   "HostKeyError",
+  "QueryError",
+  "OutfileError",
 ]);
 
 function report(program: Program, err: unknown, out: BufferedOutput): number {

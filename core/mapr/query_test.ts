@@ -77,8 +77,10 @@ Deno.test("parseQuery lets a later clause overwrite an earlier one", () => {
   assert.equal(q.table, "Y");
 });
 
-Deno.test("parseQuery groups by the first select item's field without a group clause", () => {
-  assert.deepEqual(parseQuery("select count($line), $time").groupBy, ["$line"]);
+Deno.test("parseQuery groups by the first select item as written without a group clause", () => {
+  // Go uses the storage text: `select count($line)` is one group (upstream multi-file CSV golden).
+  assert.deepEqual(parseQuery("select count($line), $time").groupBy, ["count($line)"]);
+  assert.deepEqual(parseQuery("select $hostname, count($line)").groupBy, ["$hostname"]);
   assert.deepEqual(parseQuery("select avg(x) group by *").groupBy, ["*"]);
   assert.deepEqual(parseQuery("select avg(x) group a, b").groupBy, ["a", "b"]);
   assert.deepEqual(parseQuery("select avg(x) group by `by`").groupBy, ["by"]);

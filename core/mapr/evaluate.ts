@@ -1,0 +1,149 @@
+/**
+ * Per-line query evaluation: the `where` filter (§5.4) and the `set` clause with its functions
+ * (§5.5), plus the float parsing both they and the aggregations use.
+ */
+import { createHash } from "node:crypto";
+import type { Assignment, Condition, Expr, Fields, Operand } from "./types.ts";
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/;
+const INFINITY = /^([+-]?)inf(?:inity)?$/i;
+
+/**
+ * Reads a number the way Go's `strconv.ParseFloat(s, 64)` does: decimal or hex-with-exponent
+ * literals, `inf`/`infinity` with an optional sign, `nan`; no surrounding spaces, no underscores.
+ * Returns null where Go returns an error (bad syntax, or a finite literal beyond float64 range).
+ */
+export function parseGoFloat(text: string): number | null {
+  if (DECIMAL.test(text)) {
+    const value = Number(text);
+    return Number.isFinite(value) ? value : null;
+  }
+  const c = text.charCodeAt(text.length - 1);
+  if (c === 0x79 || c === 0x59 || c === 0x66 || c === 0x46) { // y Y f F: inf, infinity
+    const inf = INFINITY.exec(text);
+    if (inf !== null) return inf[1] === "-" ? -Infinity : Infinity;
+  }
+  if (text.length === 3 && text.toLowerCase() === "nan") return NaN;
+  const hex = HEX.exec(text);
+  if (hex === null) return null;
+  const [, sign, whole = "", frac = "", exp = "0"] = hex;
+  if (whole === "" && frac === "") return null;
+  const mantissa = Number.parseInt(whole + frac || "0", 16);
+  const value = mantissa * 2 ** (Number(exp) - 4 * frac.length);
+  if (!Number.isFinite(value)) return null;
+  return sign === "-" ? -value : value;
+}
+
+/** True when every condition holds for the line's fields (§5.4); a missing field fails. */
+export function passesWhere(conds: readonly Condition[], fields: Fields): boolean {
+  for (const cond of conds) {
+    if (!holds(cond, fields)) return false;
+  }
+  return true;
+}
+
+function holds(cond: Condition, fields: Fields): boolean {
+  switch (cond.op) {
+    case "==":
+    case "!=":
+    case "<":
+    case "<=":
+    case ">":
+    case ">=": {
+      const left = numeric(cond.left, fields);
+      const right = numeric(cond.right, fields);
+      if (left === null || right === null) return false;
+      return compare(cond.op, left, right);
+    }
+  }
+  const left = text(cond.left, fields);
+  const right = text(cond.right, fields);
+  if (left === undefined || right === undefined) return false;
+  switch (cond.op) {
+    case "eq":
+      return left === right;
+    case "ne":
+      return left !== right;
+    case "contains":
+      return left.includes(right);
+    case "ncontains":
+      return !left.includes(right);
+    case "hasprefix":
+      return left.startsWith(right);
+    case "nhasprefix":
+      return !left.startsWith(right);
+    case "hassuffix":
+      return left.endsWith(right);
+    case "nhassuffix":
+      return !left.endsWith(right);
+  }
+  return false;
+}
+
+function compare(op: string, left: number, right: number): boolean {
+  switch (op) {
+    case "==":
+      return left === right;
+    case "!=":
+      return left !== right;
+    case "<":
+      return left < right;
+    case "<=":
+      return left <= right;
+    case ">":
+      return left > right;
+    default:
+      return left >= right;
+  }
+}
+
+function numeric(operand: Operand, fields: Fields): number | null {
+  if (operand.kind === "number") return operand.value;
+  const value = operand.kind === "field" ? fields.get(operand.name) : operand.value;
+  return value === undefined ? null : parseGoFloat(value);
+}
+
+function text(operand: Operand, fields: Fields): string | undefined {
+  switch (operand.kind) {
+    case "field":
+      return fields.get(operand.name);
+    case "string":
+      return operand.value;
+    case "number":
+      return String(operand.value);
+  }
+}
+
+/** Runs the `set` assignments in order, each seeing the ones before it (§5.5). */
+export function applySet(assignments: readonly Assignment[], fields: Fields): void {
+  for (const assignment of assignments) {
+    fields.set(assignment.target, evaluate(assignment.expr, fields));
+  }
+}
+
+/** The value of a `set` expression: a field's value, or its name itself when there is none. */
+export function evaluate(expr: Expr, fields: Fields): string {
+  switch (expr.kind) {
+    case "number":
+      return expr.text;
+    case "string":
+      return expr.value;
+    case "field":
+      return fields.get(expr.name) ?? expr.name;
+    case "call": {
+      const arg = evaluate(expr.arg, fields);
+      return expr.fn === "md5sum" ? md5sum(arg) : maskDigits(arg);
+    }
+  }
+}
+
+/** Lowercase hex MD5 of the UTF-8 text. */
+export function md5sum(text: string): string {
+  return createHash("md5").update(text).digest("hex");
+}
+
+/** Every ASCII digit replaced by `.`. */
+export function maskDigits(text: string): string {
+  return text.replace(/[0-9]/g, ".");
+}

@@ -1,0 +1,214 @@
+/**
+ * Result output (§5.12, §5.14): the terminal table, the CSV text and the outfile writer.
+ */
+import { dirname } from "node:path";
+import { DEFAULT_TERM_COLORS, Paint, type TermColors } from "../color.ts";
+import { parseGoFloat } from "./evaluate.ts";
+import type { Query, ResultRow, SelectItem } from "./types.ts";
+
+export interface TableOptions {
+  readonly color: boolean;
+  readonly colors?: TermColors;
+  /** Row cap without a `limit` clause; default 10. */
+  readonly defaultCap?: number;
+}
+
+/** Go's `%f`: six decimals, ties to even on the exact value, `+Inf`, `-Inf`, `NaN`. */
+export function formatFixed(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (!Number.isFinite(value)) return value > 0 ? "+Inf" : "-Inf";
+  const abs = Math.abs(value);
+  const sign = value < 0 || Object.is(value, -0) ? "-" : "";
+  if (abs >= 1e21) return `${sign}${BigInt(abs)}.000000`;
+  let text = abs.toFixed(6);
+  // A tie at the 7th decimal needs exactly 7 binary fraction digits; toFixed rounds it up.
+  if (Number.isInteger(abs * 128) && !Number.isInteger(abs * 64)) {
+    const lower = abs.toFixed(7).slice(0, -1);
+    if (Number(lower.at(-1)) % 2 === 0) text = lower;
+  }
+  return sign + text;
+}
+
+/** Go's `%d` of `int(value)` (amd64: out of range ⇒ the minimum int64). */
+export function formatInt(value: number): string {
+  const truncated = Math.trunc(value);
+  if (!Number.isFinite(truncated) || Math.abs(truncated) >= 2 ** 63) {
+    return "-9223372036854775808";
+  }
+  return BigInt(truncated).toString();
+}
+
+/** A cell as the table and CSV show it: count `%d`, `last` raw, other numbers `%f`. */
+export function formatCell(item: SelectItem, value: number | string | undefined): string {
+  if (item.agg === "last") return value === undefined ? "" : String(value);
+  if (typeof value === "string") return value;
+  const number = value ?? 0;
+  return item.agg === "count" ? formatInt(number) : formatFixed(number);
+}
+
+/** Byte order of the UTF-8 encodings (Go's string comparison). */
+function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) { // surrogates (≥ U+10000) sort after U+E000–U+FFFF
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** Rows by group key, then stable by the order key (descending for `order by`). */
+export function sortRows(query: Query, rows: readonly ResultRow[]): ResultRow[] {
+  const sorted = [...rows].sort((a, b) => compareKeys(a.groupKey, b.groupKey));
+  const order = query.orderBy;
+  if (order === null) return sorted;
+  const key = (row: ResultRow): number => {
+    const value = row.cells.get(order.key);
+    if (typeof value === "number") return value;
+    return value === undefined ? 0 : parseGoFloat(value) ?? 0;
+  };
+  const keyed = sorted.map((row) => ({ row, key: key(row) }));
+  // Ties keep the group-key order: deterministic. (Go's unstable sort leaves ties in an
+  // arbitrary order, so the upstream goldens only fix the order of the sort column.)
+  const sign = order.descending ? -1 : 1;
+  keyed.sort((a, b) => (a.key < b.key ? -sign : a.key > b.key ? sign : 0));
+  return keyed.map((k) => k.row);
+}
+
+function formatRows(query: Query, rows: readonly ResultRow[]): string[][] {
+  return sortRows(query, rows).map((row) =>
+    query.select.map((item) => formatCell(item, row.cells.get(item.text)))
+  );
+}
+
+function rowLimit(query: Query, defaultCap: number): number {
+  return query.limit === -1 ? defaultCap : query.limit;
+}
+
+/** The warning printed when the terminal output is capped. */
+export function capWarning(total: number, cap: number): string {
+  return `Got ${total} results but limited terminal output to ${cap} rows! ` +
+    "Use 'limit' clause to override!";
+}
+
+const RESET = "\x1b[0m\x1b[49m\x1b[39m";
+
+/**
+ * The terminal output of one report (§5.12): the raw query line, the cap warning if rows were
+ * cut, the table, and a blank line. The caller prints it only when there are rows.
+ */
+export function renderTable(query: Query, rows: ResultRow[], opts: TableOptions): string {
+  const cells = formatRows(query, rows);
+  const texts = query.select.map((s) => s.text);
+  const widths = texts.map((t, i) =>
+    cells.reduce((w, row) => Math.max(w, [...row[i]!].length), [...t].length)
+  );
+  const pad = (text: string, i: number) =>
+    ` ${text.padStart(widths[i]! + text.length - [...text].length)} `;
+  const cap = rowLimit(query, opts.defaultCap ?? 10);
+  const shown = cap < 0 ? cells : cells.slice(0, cap);
+  const colors = (opts.colors ?? DEFAULT_TERM_COLORS).MaprTable;
+  let out = "";
+  if (opts.color) {
+    const header = new Paint(colors.Header);
+    const headerDelim = new Paint(colors.HeaderDelimiter).paint("|");
+    const ruleDelim = new Paint(colors.HeaderDelimiter);
+    const data = new Paint(colors.Data);
+    const dataDelim = new Paint(colors.Delimiter).paint("|");
+    out += new Paint(colors.RawQuery).paint(query.raw) + "\n";
+    if (cap > 0 && cells.length > cap) out += capWarning(cells.length, cap) + "\n";
+    out += texts.map((t, i) => {
+      let open = header.open;
+      if (t === query.orderBy?.key) open += "\x1b[4m";
+      if (query.groupBy.includes(t)) open += "\x1b[7m";
+      return open + pad(t, i) + RESET;
+    }).join(headerDelim) + "\n";
+    out += widths.map((w) => ruleDelim.paint("-".repeat(w + 2))).join(headerDelim) + "\n";
+    for (const row of shown) {
+      out += row.map((c, i) => data.paint(pad(c, i))).join(dataDelim) + "\n";
+    }
+  } else {
+    out += query.raw + "\n";
+    if (cap > 0 && cells.length > cap) out += capWarning(cells.length, cap) + "\n";
+    out += texts.map(pad).join("|") + "\n";
+    out += widths.map((w) => "-".repeat(w + 2)).join("|") + "\n";
+    for (const row of shown) out += row.map(pad).join("|") + "\n";
+  }
+  return out + "\n";
+}
+
+function csvHeader(query: Query): string {
+  return query.select.map((s) => s.text).join(",") + "\n";
+}
+
+function csvBody(query: Query, rows: readonly ResultRow[]): string {
+  const cells = formatRows(query, rows);
+  const shown = query.limit < 0 ? cells : cells.slice(0, query.limit);
+  return shown.map((row) => row.join(",") + "\n").join("");
+}
+
+/** The outfile CSV (§5.14): header, rows as in the table, `limit` applied, no default cap. */
+export function renderCsv(query: Query, rows: ResultRow[]): string {
+  return csvHeader(query) + csvBody(query, rows);
+}
+
+/**
+ * Writes `<path>.query` (via `.tmp` + rename), then the CSV: replaced via `<path>.tmp` + rename,
+ * or with `outfile append` appended, with the header only when the file is missing or empty.
+ */
+export async function writeOutfile(query: Query, rows: ResultRow[]): Promise<void> {
+  if (query.outfile === null) throw new Error("no outfile in the query");
+  const path = query.outfile.path;
+  await Deno.writeTextFile(`${path}.query.tmp`, query.raw);
+  await Deno.rename(`${path}.query.tmp`, `${path}.query`);
+  if (!query.outfile.append) {
+    await Deno.writeTextFile(`${path}.tmp`, renderCsv(query, rows));
+    try {
+      await Deno.rename(`${path}.tmp`, path);
+    } catch (e) {
+      await Deno.remove(`${path}.tmp`).catch(() => {});
+      throw e;
+    }
+    return;
+  }
+  let empty = true;
+  try {
+    empty = (await Deno.stat(path)).size === 0;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const text = (empty ? csvHeader(query) : "") + csvBody(query, rows);
+  await Deno.writeTextFile(path, text, { append: true });
+}
+
+/** Throws a one-line error when the outfile cannot be written (checked before any work). */
+export function checkOutfileWritable(path: string, append = false): void {
+  const dir = dirname(path);
+  const fail = (why: string): never => {
+    throw new Error(`cannot write outfile "${path}": ${why}`);
+  };
+  try {
+    if (!Deno.statSync(dir).isDirectory) fail(`"${dir}" is not a directory`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) fail(`directory "${dir}" does not exist`);
+    throw e;
+  }
+  try {
+    if (Deno.statSync(path).isDirectory) fail("it is a directory");
+    if (append) Deno.openSync(path, { append: true }).close();
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied) fail("permission denied");
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  try {
+    Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".dtail-outfile-check-" }));
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied) fail(`directory "${dir}" is not writable`);
+    fail(`directory "${dir}" is not writable: ${e instanceof Error ? e.message : e}`);
+  }
+}

@@ -35,7 +35,19 @@ export function isLiteralPattern(pattern: string): boolean {
 export function compileMatcher(pattern: string, options: { noopAllowed?: boolean } = {}): Matcher {
   if ((options.noopAllowed ?? true) && isNoopPattern(pattern)) return new NoopMatcher(pattern);
   if (isLiteralPattern(pattern)) return new LiteralMatcher(pattern);
+  const literal = escapedLiteral(pattern);
+  if (literal !== null) return new LiteralMatcher(literal);
   return new RegexMatcher(pattern);
+}
+
+/**
+ * The text of a regex made only of plain characters and escaped metacharacters (`\.`, `\|`):
+ * such a pattern is a literal and takes the indexOf fast path (MapReduce table filters are
+ * `\|MAPREDUCE:TABLE\|`). Null for anything else.
+ */
+export function escapedLiteral(pattern: string): string | null {
+  if (!/^(?:[^.+*?^$[\]{}()|\\]|\\[.+*?^$[\]{}()|\\/-])+$/.test(pattern)) return null;
+  return pattern.replace(/\\(.)/g, "$1");
 }
 
 class NoopMatcher implements Matcher {

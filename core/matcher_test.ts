@@ -241,3 +241,15 @@ Deno.test("negated POSIX classes and Unicode classes compile", () => {
   assert.ok(compileMatcher("\\pLx").test("éx"));
   assert.ok(!compileMatcher("^\\pL$").test("1"));
 });
+
+Deno.test("a regex of plain and escaped metacharacters is matched as a literal", () => {
+  const m = compileMatcher("\\|MAPREDUCE:STATS\\|");
+  assert.equal(m.kind, "literal");
+  assert.equal(m.pattern, "|MAPREDUCE:STATS|");
+  assert.ok(m.test("INFO|x|MAPREDUCE:STATS|a=1"));
+  assert.ok(!m.test("INFO|x|MAPREDUCE:STATSX|a=1"));
+  assert.equal(compileMatcher("a\\.b").pattern, "a.b");
+  assert.equal(compileMatcher("a\\.b").kind, "literal");
+  assert.equal(compileMatcher("a\\d").kind, "regex", "\\d is a class, not an escaped literal");
+  assert.equal(compileMatcher("a.b").kind, "regex");
+});

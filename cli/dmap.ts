@@ -4,7 +4,6 @@
  * aggregates, and prints the table (and writes the CSV outfile). Cumulative: one final result.
  */
 import type { Config } from "../core/config.ts";
-import { expandGlob, hasGlobMeta, sourceId } from "../core/glob.ts";
 import { fullHostname } from "../core/hostname.ts";
 import { compileMatcher } from "../core/matcher.ts";
 import type { BufferedOutput } from "../core/output.ts";
@@ -23,7 +22,7 @@ import { applySet, passesWhere } from "../core/mapr/evaluate.ts";
 import { GroupSet } from "../core/mapr/aggregate.ts";
 import { checkOutfileWritable, renderTable, writeOutfile } from "../core/mapr/render.ts";
 import type { Query } from "../core/mapr/types.ts";
-import type { RunResult } from "./serverless.ts";
+import { filesOf, type RunResult } from "./serverless.ts";
 
 export interface DmapJob {
   readonly queryText: string;
@@ -72,13 +71,8 @@ export async function runDmap(job: DmapJob, config: Config, io: DmapIO): Promise
     groups.add(fields);
   };
   for (const target of job.targets) {
-    const files = target === STDIN_ID
-      ? [{ path: STDIN_ID, id: STDIN_ID }]
-      : expandGlob(target).map((path) => ({ path, id: sourceId(target, path) }));
+    const files = filesOf(target, config.Server.MaxGlobTargets, io.warn);
     if (files.length === 0) {
-      io.warn(
-        `${target}: ${hasGlobMeta(target) ? "no file matches" : "no such file or directory"}`,
-      );
       result.failed++;
       continue;
     }

@@ -46,25 +46,36 @@ export async function runServerless(job: ReadJob, io: RunIO): Promise<RunResult>
   return job.mode === "tail" ? await runFollow(job, io) : await runWhole(job, io);
 }
 
+/**
+ * The files of one target with their source ids: stdin, a path, or a glob (lexical order, at
+ * most `max` files). Says why when there are none.
+ */
+export function filesOf(
+  target: string,
+  max: number,
+  warn: (message: string) => void,
+): { path: string; id: string }[] {
+  if (target === STDIN_ID) return [{ path: STDIN_ID, id: STDIN_ID }];
+  const files = expandGlob(target).map((path) => ({ path, id: sourceId(target, path) }));
+  if (files.length === 0) {
+    warn(`${target}: ${hasGlobMeta(target) ? "no file matches" : "no such file or directory"}`);
+  } else if (files.length > max) {
+    warn(`${target}: ${files.length} files match, reading the first ${max}`);
+    files.length = max;
+  }
+  return files;
+}
+
 /** cat and grep: every file once, in the order given, globs in lexical order. */
 async function runWhole(job: ReadJob, io: RunIO): Promise<RunResult> {
   const result: RunResult = { ok: 0, failed: 0 };
   const printer = new SelectionPrinter(io.out, job.frame);
   for (const target of job.targets) {
     if (io.signal.aborted) break;
-    const files = target === STDIN_ID
-      ? [{ path: STDIN_ID, id: STDIN_ID }]
-      : expandGlob(target).map((path) => ({ path, id: sourceId(target, path) }));
+    const files = filesOf(target, job.maxGlobTargets, io.warn);
     if (files.length === 0) {
-      io.warn(
-        `${target}: ${hasGlobMeta(target) ? "no file matches" : "no such file or directory"}`,
-      );
       result.failed++;
       continue;
-    }
-    if (files.length > job.maxGlobTargets) {
-      io.warn(`${target}: ${files.length} files match, reading the first ${job.maxGlobTargets}`);
-      files.length = job.maxGlobTargets;
     }
     for (const { path, id } of files) {
       if (io.signal.aborted) break;

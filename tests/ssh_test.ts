@@ -138,21 +138,27 @@ Deno.test({
   },
 });
 
+/** A server, a world-readable log with `initial` content on it, and dtail following it over SSH. */
+async function followOverSsh(initial: string) {
+  const client = await TestClient.create();
+  const server = await TestServer.start(client);
+  const dir = await Deno.makeTempDir({ prefix: "dtail-follow-ssh-" });
+  await Deno.chmod(dir, 0o755);
+  const path = `${dir}/app.log`;
+  await Deno.writeTextFile(path, initial);
+  await Deno.chmod(path, 0o644);
+  const f = new Follower(
+    ["--user", "dtail-alice", "--servers", server.address, "--trustAllHosts", path],
+    { HOME: client.home, SSH_AUTH_SOCK: "" },
+  );
+  return { server, path, f };
+}
+
 Deno.test({
   name: "over SSH, dtail delivers every appended line exactly once, across a rotation",
   ignore: !canRunServers,
   fn: async () => {
-    const client = await TestClient.create();
-    const server = await TestServer.start(client);
-    const dir = await Deno.makeTempDir({ prefix: "dtail-follow-ssh-" });
-    await Deno.chmod(dir, 0o755);
-    const path = `${dir}/app.log`;
-    await Deno.writeTextFile(path, "existing\n");
-    await Deno.chmod(path, 0o644);
-    const f = new Follower(
-      ["--user", "dtail-alice", "--servers", server.address, "--trustAllHosts", path],
-      { HOME: client.home, SSH_AUTH_SOCK: "" },
-    );
+    const { server, path, f } = await followOverSsh("existing\n");
     try {
       await f.ready(path);
       const before = numbered("before", 0, 2000);
@@ -175,17 +181,7 @@ Deno.test({
   name: "over SSH, dtail reconnects after its server restarts and goes on following",
   ignore: !canRunServers,
   fn: async () => {
-    const client = await TestClient.create();
-    const server = await TestServer.start(client);
-    const dir = await Deno.makeTempDir({ prefix: "dtail-reconnect-" });
-    await Deno.chmod(dir, 0o755);
-    const path = `${dir}/app.log`;
-    await Deno.writeTextFile(path, "");
-    await Deno.chmod(path, 0o644);
-    const f = new Follower(
-      ["--user", "dtail-alice", "--servers", server.address, "--trustAllHosts", path],
-      { HOME: client.home, SSH_AUTH_SOCK: "" },
-    );
+    const { server, path, f } = await followOverSsh("");
     try {
       await f.ready(path);
       await append(path, ["before restart"]);

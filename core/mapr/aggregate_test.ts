@@ -1,32 +1,9 @@
 import assert from "node:assert/strict";
 import { GroupSet, utf8Length } from "./aggregate.ts";
-import type { AggName, Fields, Query, ResultRow } from "./types.ts";
+import { line, testQuery } from "./_test_query.ts";
+import type { ResultRow } from "./types.ts";
 
-/** A query with the given comma-separated select texts; bare fields are `last`. */
-function query(select: string, extra: Partial<Query> = {}): Query {
-  const items = select.split(",").map((text) => {
-    const m = /^(\w+)\((.+)\)$/.exec(text);
-    return m === null
-      ? { text, agg: "last" as const, field: text }
-      : { text, agg: m[1] as AggName, field: m[2]! };
-  });
-  return {
-    raw: `select ${select}`,
-    select: items,
-    table: null,
-    where: [],
-    set: [],
-    groupBy: [items[0]!.field],
-    orderBy: null,
-    interval: 5,
-    limit: -1,
-    outfile: null,
-    logFormat: null,
-    ...extra,
-  };
-}
-
-const line = (entries: Record<string, string>): Fields => new Map(Object.entries(entries));
+const query = testQuery;
 
 function table(rows: ResultRow[]): Record<string, Record<string, number | string>> {
   const out: Record<string, Record<string, number | string>> = {};

@@ -1,31 +1,10 @@
 import assert from "node:assert/strict";
 import { GroupSet } from "./aggregate.ts";
 import { formatWireNumber, parseAggregate, serializeGroups } from "./aggregate_wire.ts";
-import type { AggName, Fields, Query, ResultRow } from "./types.ts";
+import { line, testQuery } from "./_test_query.ts";
+import type { Query, ResultRow } from "./types.ts";
 
-function query(select: string, groupBy: string[]): Query {
-  const items = select.split(",").map((text) => {
-    const m = /^(\w+)\((.+)\)$/.exec(text);
-    return m === null
-      ? { text, agg: "last" as const, field: text }
-      : { text, agg: m[1] as AggName, field: m[2]! };
-  });
-  return {
-    raw: `select ${select}`,
-    select: items,
-    table: null,
-    where: [],
-    set: [],
-    groupBy,
-    orderBy: null,
-    interval: 5,
-    limit: -1,
-    outfile: null,
-    logFormat: null,
-  };
-}
-
-const line = (entries: Record<string, string>): Fields => new Map(Object.entries(entries));
+const query = (select: string, groupBy: string[]): Query => testQuery(select, { groupBy });
 
 function table(rows: ResultRow[]): Record<string, Record<string, number | string>> {
   const out: Record<string, Record<string, number | string>> = {};

@@ -10,32 +10,13 @@ import {
   sortRows,
   writeOutfile,
 } from "./render.ts";
-import type { AggName, Fields, Query, ResultRow } from "./types.ts";
+import { testQuery } from "./_test_query.ts";
+import type { Fields, Query, ResultRow } from "./types.ts";
 
 const UPSTREAM = new URL("../../../shared/testdata/dtail-upstream/", import.meta.url);
 
-function query(raw: string, select: string, extra: Partial<Query> = {}): Query {
-  const items = select.split(",").map((text) => {
-    const m = /^(\w+)\((.+)\)$/.exec(text);
-    return m === null
-      ? { text, agg: "last" as const, field: text }
-      : { text, agg: m[1] as AggName, field: m[2]! };
-  });
-  return {
-    raw,
-    select: items,
-    table: "STATS",
-    where: [],
-    set: [],
-    groupBy: ["$hostname"],
-    orderBy: null,
-    interval: 5,
-    limit: -1,
-    outfile: null,
-    logFormat: null,
-    ...extra,
-  };
-}
+const query = (raw: string, select: string, extra: Partial<Query> = {}): Query =>
+  testQuery(select, { raw, table: "STATS", groupBy: ["$hostname"], ...extra });
 
 const row = (groupKey: string, cells: Record<string, number | string>): ResultRow => ({
   groupKey,

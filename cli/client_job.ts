@@ -56,7 +56,7 @@ interface ClientSettings {
 
 function settingsOf(program: Program, flags: Flags, config: Config, env: JobEnv): ClientSettings {
   const { files, query } = targetsOf(flags);
-  if (query !== "") throw new NotBuiltError("MapReduce queries (--query) are not built yet");
+  if (query !== "") throw new UsageError(`${program} takes no query; use dmap or dtail`);
   if (flags.bool("interactive-query")) {
     throw new NotBuiltError("--interactive-query is not built yet");
   }

@@ -73,7 +73,12 @@ export async function main(rawArgs: string[]): Promise<number> {
       return EXIT_FAILED;
     }
     if (program === "dserver") return await dserver(flags, print);
-    if (program === "dmap") return await dmap(flags, out);
+    if (program === "dmap" || program === "dtail") {
+      const { files, query: queryText } = targetsOf(flags);
+      if (program === "dmap" || queryText !== "") {
+        return await query(program, flags, queryText, files, out);
+      }
+    }
     if (program === "dtailhealth") return await health(flags, print);
     return await runClient(program, flags, out);
   } catch (err) {
@@ -107,37 +112,62 @@ async function health(flags: Flags, print: (s: string) => void): Promise<number>
   return EXIT_FAILED;
 }
 
-async function dmap(flags: Flags, out: BufferedOutput): Promise<number> {
+/** dmap, and dtail with a query: MapReduce, serverless or over SSH (cli/mapreduce.ts). */
+async function query(
+  program: Program,
+  flags: Flags,
+  queryText: string,
+  files: string[],
+  out: BufferedOutput,
+): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
-  if (!isServerless(flags)) {
-    throw new NotBuiltError("dmap over SSH (aggregation on the servers) is not built yet");
+  if (flags.bool("interactive-query")) {
+    throw new NotBuiltError("--interactive-query is not built yet");
   }
-  const { files, query } = targetsOf(flags);
-  if (query === "") throw new UsageError("no query given (--query or a positional 'select …')");
+  if (queryText === "") throw new UsageError("no query given (--query or a positional 'select …')");
+  const remote = !isServerless(flags);
+  if (remote && files.length === 0) {
+    throw new UsageError("no files given (standard input cannot be read on servers)");
+  }
   growStdoutPipe();
-  const stop = new AbortController();
-  const stopNow = () => stop.abort();
+  const interrupt = new AbortController();
+  const ended = new AbortController();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const stopNow = () => interrupt.abort();
   for (const s of signals) Deno.addSignalListener(s, stopNow);
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  for (const seconds of [flags.int("timeout"), flags.int("shutdownAfter")]) {
+    if (seconds > 0) timers.push(setTimeout(() => ended.abort(), seconds * 1000));
+  }
   try {
-    const { runDmap } = await import("./dmap.ts");
+    const { runQuery } = await import("./mapreduce.ts");
     const plain = flags.bool("plain");
     const color = !plain && !flags.bool("noColor") && (Deno.env.get("NO_COLOR") ?? "") === "" &&
       config.Client.TermColorsEnable;
-    const result = await runDmap(
-      { queryText: query, targets: files.length > 0 ? files : ["-"], color, plain },
+    const result = await runQuery(
+      {
+        queryText,
+        targets: files,
+        verb: program === "dmap" ? "cat" : "tail",
+        color,
+        quiet: flags.bool("quiet") || plain,
+        timeout: flags.int("timeout"),
+      },
       config,
       {
         out,
         warn: (message) => {
           out.flush();
-          stderr(message.startsWith("warning:") ? message : `dmap: ${message}`);
+          stderr(message.startsWith("warning:") ? message : `${program}: ${message}`);
         },
-        signal: stop.signal,
+        signal: AbortSignal.any([interrupt.signal, ended.signal]),
+        interrupted: interrupt.signal,
       },
+      remote ? flags : null,
     );
     return exitCodeOf(result);
   } finally {
+    for (const t of timers) clearTimeout(t);
     for (const s of signals) Deno.removeSignalListener(s, stopNow);
   }
 }

@@ -33,12 +33,20 @@ export interface RemoteRun {
   readonly plain: boolean;
   readonly quiet: boolean;
   readonly color: boolean;
+  /** A MapReduce query: sent as `map:` before the reads, whose lines the servers aggregate. */
+  readonly query?: string;
+  /** Seconds for the `timeout` prefix of query reads; 0 = none. */
+  readonly timeout?: number;
 }
 
 export interface RemoteIO {
   readonly out: BufferedOutput;
   readonly warn: (message: string) => void;
   readonly signal: AbortSignal;
+  /** Query runs: receives every `AGGREGATE|…` message (as text, without newlines). */
+  readonly aggregate?: (message: string) => void;
+  /** Query runs: malformed log lines a server skipped. */
+  readonly malformed?: (count: number) => void;
 }
 
 export async function runRemote(
@@ -80,6 +88,8 @@ export async function runRemote(
       max: run.max,
       plain: run.plain,
       quiet: run.quiet,
+      query: run.query ?? null,
+      timeout: run.timeout ?? 0,
     },
     io,
     auth,
@@ -193,8 +203,14 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
   c.counts.connected++;
   c.counts.total++;
   try {
+    const aggregate = c.io.aggregate;
     return await runRemoteSession(channelIO(channel, client), c.job, {
-      payload: (m) => c.printer.payload(m),
+      payload: aggregate === undefined ? (m) => c.printer.payload(m) : (m) => {
+        const text = decoder.decode(m).replaceAll("\n", "");
+        if (text.startsWith("AGGREGATE|")) aggregate(text);
+        else if (text !== "") c.printer.payload(m);
+      },
+      ...(c.io.malformed ? { malformed: c.io.malformed } : {}),
       notice: (text) => {
         c.io.out.flush();
         c.io.warn(text.startsWith("SERVER|") ? text : `${server.label}: ${text}`);
@@ -206,6 +222,8 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
     client.end();
   }
 }
+
+const decoder = new TextDecoder();
 
 function channelIO(channel: ClientChannel, client: Client): ClientIO {
   return {

@@ -4,7 +4,12 @@
  * talks to a ClientIO, so it runs over SSH and, in tests, straight against the server handler.
  */
 import { concatBytes } from "../core/bytes.ts";
-import { ACK_CLOSE, buildReadCommand, type ReadVerb } from "../core/protocol/commands.ts";
+import {
+  ACK_CLOSE,
+  buildMapCommand,
+  buildReadCommand,
+  type ReadVerb,
+} from "../core/protocol/commands.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
 import {
   CLOSE_REQUEST,
@@ -32,6 +37,10 @@ export interface RemoteJob {
   readonly max: number;
   readonly plain: boolean;
   readonly quiet: boolean;
+  /** A MapReduce query, sent as `map:<options> <query>` before the read commands. */
+  readonly query?: string | null;
+  /** Query mode: reads are sent as `timeout N <verb> …` when this is above 0. */
+  readonly timeout?: number;
 }
 
 export interface SessionSink {
@@ -39,6 +48,8 @@ export interface SessionSink {
   payload(message: Uint8Array): void;
   /** A server notice (`SERVER|host|…` text, or the bare text in plain mode). */
   notice(text: string): void;
+  /** Malformed log lines a server skipped for a query (hidden `.mapr malformed N`). */
+  malformed?(count: number): void;
   /** Called after each chunk read from the server: a good moment to write out. */
   flush?(): void;
 }
@@ -54,6 +65,7 @@ export interface SessionResult {
 }
 
 const dec = new TextDecoder();
+const MALFORMED = /^\.mapr malformed (\d+)$/;
 const UNREADABLE = /Unable to read file\(s\)|Giving up to read file\(s\)/;
 
 export async function runRemoteSession(
@@ -99,12 +111,15 @@ export async function runRemoteSession(
     if (job.max > 0) commandOptions.max = String(job.max);
   }
   if (escape) commandOptions[ESCAPE_OPTION] = "ac";
+  if (job.query) frames.push(encodeFrame(buildMapCommand(commandOptions, job.query)));
+  const timeout = job.query ? job.timeout ?? 0 : 0;
   for (const path of job.targets) {
     const command = buildReadCommand({
       verb: job.verb,
       options: commandOptions,
       path,
       regex: job.regex,
+      timeout,
     });
     frames.push(encodeFrame(command));
   }
@@ -125,6 +140,11 @@ export async function runRemoteSession(
       result.completed = true;
       await io.write(encodeFrame(ACK_CLOSE)).catch(() => {});
       return true;
+    }
+    const malformed = MALFORMED.exec(text);
+    if (malformed !== null) {
+      sink.malformed?.(Number(malformed[1]));
+      return false;
     }
     if (text.startsWith(".")) return false; // other hidden messages: not for users
     const lastField = text.trimEnd().split("|").pop() ?? "";

@@ -10,7 +10,7 @@ import { CorruptInputError } from "../core/compression.ts";
 import { followGlob } from "../core/follow_glob.ts";
 import { DirectoryWatchers } from "../core/waker.ts";
 import { splitLines } from "../core/lines.ts";
-import { LineSelector } from "../core/select.ts";
+import { LineSelector, type Selection } from "../core/select.ts";
 
 export type ReadMode = "cat" | "grep" | "tail";
 
@@ -42,8 +42,17 @@ export function exitCodeOf(result: RunResult): number {
   return result.ok === 0 ? 1 : 3;
 }
 
-export async function runServerless(job: ReadJob, io: RunIO): Promise<RunResult> {
-  return job.mode === "tail" ? await runFollow(job, io) : await runWhole(job, io);
+/** Where selected lines go: a printer to stdout, or the map stage of a query. */
+export interface SelectionSink {
+  print(sel: Selection, sourceId: string): void;
+}
+
+export async function runServerless(
+  job: ReadJob,
+  io: RunIO,
+  sink: SelectionSink = new SelectionPrinter(io.out, job.frame),
+): Promise<RunResult> {
+  return job.mode === "tail" ? await runFollow(job, io, sink) : await runWhole(job, io, sink);
 }
 
 /**
@@ -67,9 +76,8 @@ export function filesOf(
 }
 
 /** cat and grep: every file once, in the order given, globs in lexical order. */
-async function runWhole(job: ReadJob, io: RunIO): Promise<RunResult> {
+async function runWhole(job: ReadJob, io: RunIO, printer: SelectionSink): Promise<RunResult> {
   const result: RunResult = { ok: 0, failed: 0 };
-  const printer = new SelectionPrinter(io.out, job.frame);
   for (const target of job.targets) {
     if (io.signal.aborted) break;
     const files = filesOf(target, job.maxGlobTargets, io.warn);
@@ -103,10 +111,9 @@ async function runWhole(job: ReadJob, io: RunIO): Promise<RunResult> {
 }
 
 /** tail: follow every target until the signal aborts; output is flushed after every batch. */
-async function runFollow(job: ReadJob, io: RunIO): Promise<RunResult> {
+async function runFollow(job: ReadJob, io: RunIO, printer: SelectionSink): Promise<RunResult> {
   const result: RunResult = { ok: 0, failed: 0 };
   const watchers = new DirectoryWatchers(io.signal);
-  const printer = new SelectionPrinter(io.out, job.frame);
   const followed = new Set<string>();
   await Promise.all(job.targets.map(async (target) => {
     if (target === STDIN_ID) {
@@ -142,7 +149,7 @@ async function runFollow(job: ReadJob, io: RunIO): Promise<RunResult> {
   return result;
 }
 
-async function followStdin(job: ReadJob, io: RunIO, printer: SelectionPrinter): Promise<void> {
+async function followStdin(job: ReadJob, io: RunIO, printer: SelectionSink): Promise<void> {
   const chunks = stdinChunks();
   const selections = filterChunks(chunks, { ...job.filter, max: 0 });
   const stop = new Promise<void>((resolve) =>

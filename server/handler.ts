@@ -25,7 +25,11 @@ import {
   DELIMITER,
   ESCAPE_CAPABILITY,
   ESCAPE_OPTION,
+  escapeMessage,
 } from "../core/protocol/messages.ts";
+import { parseQuery, QueryError } from "../core/mapr/query.ts";
+import { fullHostname } from "../core/hostname.ts";
+import { MapStage } from "./map_stage.ts";
 import { RegexWireError } from "../core/protocol/regex_wire.ts";
 import { Outbox } from "./outbox.ts";
 import type { Semaphore } from "./semaphore.ts";
@@ -79,6 +83,8 @@ class Session {
   readonly #abort = new AbortController();
   readonly #watchers: DirectoryWatchers;
   #latched: Options | null = null;
+  /** The session's map stage once a `map:` command came; reads then feed it (§5.10). */
+  #map: MapStage | null = null;
   #active = 0;
   #tails = 0;
   #queue: Promise<void> = Promise.resolve();
@@ -128,6 +134,7 @@ class Session {
       this.deps.log("debug", this.#who(), `input ended: ${(err as Error).message}`);
     } finally {
       this.#abort.abort();
+      this.#map?.stop();
       await this.#queue.catch(() => {});
       await this.#outbox.flush().catch(() => {}); // a last notice, e.g. why we close
       this.io.close();
@@ -177,6 +184,9 @@ class Session {
         this.#startRead(command);
         return;
       case "map":
+        this.#latch(command.options);
+        this.#startMap(command.query);
+        return;
       case "session":
         this.#notice("error", `${command.kind} commands are not supported by this server yet`);
         return;
@@ -188,6 +198,28 @@ class Session {
           }`,
         );
     }
+  }
+
+  #startMap(text: string): void {
+    let query;
+    try {
+      query = parseQuery(text);
+    } catch (err) {
+      if (!(err instanceof QueryError)) throw err;
+      this.#notice("error", err.message);
+      return;
+    }
+    this.#map?.stop();
+    this.#map = new MapStage(query, {
+      aggregate: (message) => this.#payload(message),
+      control: (text) => this.#control(text),
+      flush: () => this.#outbox.flush(),
+    }, {
+      serverLogFormat: this.deps.config.Server.MapreduceLogFormat,
+      hostname: fullHostname(),
+      shortHostname: this.deps.hostname,
+      warn: (message) => this.deps.log("warn", this.#who(), message),
+    });
   }
 
   /** `plain`, `quiet` and `escape` are latched by the first command that carries options. */
@@ -260,7 +292,7 @@ class Session {
   async #readWhole(command: ReadCommand): Promise<void> {
     const signal = this.#deadline(command);
     const filter = this.#filter(command);
-    const printer = this.#printer(true);
+    const printer = this.#map ?? this.#printer(true);
     const files = this.#files(command);
     if (files.length === 0) {
       this.deps.log("warn", this.#who(), `no file matches ${command.path}`);
@@ -275,9 +307,16 @@ class Session {
         const opened = file;
         const chunks = decodeChunks(path, (o) => readFileChunks(opened, o));
         const long = () => this.#notice("warn", "Long log line, splitting into multiple lines");
+        let batches = 0;
         for await (const sel of filterChunks(chunks, { ...filter, onLongLine: long })) {
-          printer.print(sel, id);
-          if (this.#outbox.out.pending >= 64 * 1024) await this.#outbox.flush();
+          if (printer instanceof MapStage) {
+            printer.selection(sel, id);
+            // Sync reads never return to the event loop: let the interval timer and aborts run.
+            if (++batches % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+          } else {
+            printer.print(sel, id);
+            if (this.#outbox.out.pending >= 64 * 1024) await this.#outbox.flush();
+          }
           if (signal.aborted) break;
         }
         await this.#outbox.flush();
@@ -293,7 +332,8 @@ class Session {
   async #follow(command: ReadCommand): Promise<void> {
     const signal = this.#deadline(command);
     const filter = this.#filter(command);
-    const printer = this.#printer(false);
+    const map = this.#map;
+    const printer = map === null ? this.#printer(false) : null;
     await followGlob(command.path, {
       signal,
       watchers: this.#watchers,
@@ -314,7 +354,10 @@ class Session {
         for await (const incarnation of file.incarnations) {
           const long = () => this.#notice("warn", "Long log line, splitting into multiple lines");
           for await (const batch of splitLines(incarnation, { ...filter, onLongLine: long })) {
-            for (const sel of selector.select(batch)) printer.print(sel, file.sourceId);
+            for (const sel of selector.select(batch)) {
+              if (map !== null) map.selection(sel, file.sourceId);
+              else printer!.print(sel, file.sourceId);
+            }
             await this.#outbox.flush();
             if (selector.done) return;
           }
@@ -351,7 +394,13 @@ class Session {
   }
 
   #maybeShutdown(): void {
-    if (this.#active === 0 && this.#tails === 0) this.#shutdown();
+    if (this.#active !== 0 || this.#tails !== 0) return;
+    if (this.#map !== null) {
+      // All input is read: the last groups go out before the close request (§3.13).
+      this.#map.stop();
+      this.#map.send();
+    }
+    this.#shutdown();
   }
 
   /** §3.13: ask the client to close, wait for its ack (bounded), then end the session. */
@@ -385,6 +434,14 @@ class Session {
   #rawNotice(text: string): void {
     const body = this.#plain ? `${text}\n` : `SERVER|${this.deps.hostname}|${text}\n`;
     this.#control(body);
+  }
+
+  /** A payload message (a line, an AGGREGATE), escaped when the client asked for it. */
+  #payload(text: string): void {
+    const bytes = encoder.encode(text);
+    const out = this.#outbox.out;
+    out.bytes(this.#escape ? escapeMessage(bytes) : bytes);
+    out.byte(DELIMITER);
   }
 
   /** A non-payload message: marked for peers of ours that negotiated escaping (messages.ts). */

@@ -172,3 +172,31 @@ Deno.test("AUTHKEY is answered as a notice and does not end the session by itsel
   assert.equal(s.messages()[1], "SERVER|box|AUTHKEY OK\n");
   assert.equal(s.messages()[2], "REMOTE|box|100|1|app.log|x\n");
 });
+
+Deno.test("a map command turns the reads into AGGREGATE messages sent before the close request", async () => {
+  const line = (g: number) =>
+    `INFO|1124-101010|1|s.go:1|8|${g}|7|0.5|1s|MAPREDUCE:STATS|host=web01`;
+  const path = await withFile([line(4), "not a stats line", line(6)].join("\n") + "\n");
+  const s = memorySession([
+    "map: from STATS select count($line),max($goroutines) group by host",
+    `cat: ${path} regex:default \\|MAPREDUCE:STATS\\|`,
+  ]);
+  await handleSession(s.io, { user: "u", remote: "127.0.0.1:5", health: false }, deps());
+  assert.deepEqual(s.messages(), [
+    ".syn capabilities escape-ac-v1",
+    "AGGREGATE|box|web01∥2∥count($line)≔2∥max($goroutines)≔6∥",
+    ".syn close connection",
+  ]);
+});
+
+Deno.test("a malformed map query is answered with an error notice naming the problem", async () => {
+  const s = memorySession(["map: select count($line) limit ten"]);
+  s.onAck(() => {});
+  const session = handleSession(s.io, { user: "u", remote: "127.0.0.1:5", health: false }, deps());
+  await new Promise((r) => setTimeout(r, 100));
+  s.io.close();
+  await session;
+  const notice = s.messages().find((m) => m.startsWith("SERVER|box|ERROR|"));
+  assert.ok(notice, s.messages().join("\n"));
+  assert.match(notice, /ten/);
+});

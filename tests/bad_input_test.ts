@@ -50,17 +50,19 @@ for (const [what, program, args, pattern] of usageCases) {
   });
 }
 
-Deno.test("modes that are not built yet say so in one line and exit 2", async () => {
+Deno.test("query misuse and unbuilt modes say so in one line and exit 2", async () => {
   const cases: [string, string[], RegExp][] = [
     [
       "dmap",
       ["--cfg", "none", "--servers", "127.0.0.1:1", "select count($line)"],
-      /over SSH .* not built yet/,
+      /no files given/,
     ],
+    ["dmap", ["--cfg", "none", "x.log"], /no query given/],
+    ["dcat", ["--cfg", "none", "select count($line)", "x"], /takes no query/],
     [
       "dtail",
-      ["--cfg", "none", "--query", "select count($line)", "x"],
-      /MapReduce queries .* not built yet/,
+      ["--cfg", "none", "--interactive-query", "--query", "select count($line)", "x"],
+      /--interactive-query is not built yet/,
     ],
   ];
   for (const [program, args, pattern] of cases) {

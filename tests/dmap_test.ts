@@ -4,65 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { run, tempDir, UPSTREAM } from "./helpers.ts";
-
-const read = (name: string) => Deno.readTextFileSync(`${UPSTREAM}/${name}`);
-
-interface Case {
-  readonly name: string;
-  readonly query: string;
-  readonly inputs: string[];
-  readonly expected: string;
-  /** Rows tied on the order column may come in any order (Go's sort is not stable). */
-  readonly tiesUnordered?: boolean;
-}
-
-const mapr = `${UPSTREAM}/mapr_testdata.log`;
-const CASES: Case[] = [
-  ...["dmap1a", "dmap1b", "dmap1c", "dmap1d"].map((n) => ({
-    name: n,
-    query: read(`${n}.csv.query.expected`),
-    inputs: [mapr],
-    expected: read(`${n}.csv.expected`),
-  })),
-  {
-    name: "dmap2 (order by count)",
-    query: read("dmap2.csv.query.expected"),
-    inputs: [mapr],
-    expected: read("dmap2.csv.expected"),
-    tiesUnordered: true,
-  },
-  {
-    name: "dmap3 (the same file 100 times)",
-    query: read("dmap3.csv.query.expected"),
-    inputs: Array(100).fill(mapr),
-    expected: read("dmap3.csv.expected"),
-    tiesUnordered: true,
-  },
-  {
-    name: "dmap5 (logformat csv with backticked field names)",
-    query: read("dmap5.csv.query.expected"),
-    inputs: [`${UPSTREAM}/dmap5.csv.in`],
-    expected: read("dmap5.csv.expected"),
-  },
-];
-
-/** Same header, same rows, and the first (order) column in the same order as expected. */
-function assertSameRowsInSortOrder(got: string, expected: string): void {
-  const lines = (s: string) => s.trimEnd().split("\n");
-  const [gotHeader, ...gotRows] = lines(got);
-  const [wantHeader, ...wantRows] = lines(expected);
-  assert.equal(gotHeader, wantHeader);
-  assert.deepEqual([...gotRows].sort(), [...wantRows].sort());
-  const first = (row: string) => Number(row.split(",")[0]);
-  assert.deepEqual(gotRows.map(first), wantRows.map(first));
-}
-
-/** The outfile named in a query (relative, as the Go tests wrote them). */
-function outfileOf(query: string): string {
-  const m = /outfile\s+(\S+)\s*$/.exec(query.trim());
-  if (!m) throw new Error(`no outfile in ${query}`);
-  return m[1]!;
-}
+import {
+  assertCaseOutput,
+  assertIntervalReports,
+  CASES,
+  mapr,
+  outfileOf,
+  read,
+} from "./dmap_cases.ts";
 
 for (const c of CASES) {
   Deno.test(`dmap ${c.name} writes the expected CSV and .query file`, async () => {
@@ -78,11 +27,7 @@ for (const c of CASES) {
       cwd: dir,
     });
     assert.equal(r.code, 0, r.stderr);
-    const out = outfileOf(c.query);
-    const got = await Deno.readTextFile(`${dir}/${out}`);
-    if (c.tiesUnordered) assertSameRowsInSortOrder(got, c.expected);
-    else assert.equal(got, c.expected);
-    assert.equal(await Deno.readTextFile(`${dir}/${out}.query`), c.query.trim());
+    await assertCaseOutput(c, dir);
   });
 }
 
@@ -134,4 +79,11 @@ Deno.test("a malformed query is one line naming the token and position, exit 2",
   assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   assert.match(r.stderr, /ten/);
   assert.match(r.stderr, /position/);
+});
+
+Deno.test("dtail --query reports each interval's new lines while the file grows", async () => {
+  const dir = await tempDir("dtail-query-");
+  const log = `${dir}/app.log`;
+  await Deno.writeTextFile(log, "");
+  await assertIntervalReports(log, (args) => run("dtail", ["--cfg", "none", ...args]));
 });

@@ -190,8 +190,13 @@ export class GroupSet {
     return true;
   }
 
-  /** Merges another set of the same query into this one. */
+  /** Merges another set of the same query into this one; `other` may be emptied (moved). */
   merge(other: GroupSet): void {
+    if (this.#groups.size === 0) {
+      this.#groups = other.#groups;
+      other.#groups = new Map();
+      return;
+    }
     const n = this.slots.length;
     for (const [key, theirs] of other.#groups) {
       const ours = this.group(key);

@@ -39,6 +39,11 @@ export function buildReadCommand(c: Omit<ReadCommand, "kind" | "timeout"> & { ti
   return `${c.verb}:${encodeOptions(c.options)} ${c.path} ${regex}`;
 }
 
+/** `map:<options> <query>` (§3.3): the query travels as it was written. */
+export function buildMapCommand(options: Options, query: string): string {
+  return `map:${encodeOptions(options)} ${query.trim()}`;
+}
+
 export function parseCommand(text: string): Command {
   if (text === ACK_CLOSE) return { kind: "ack-close" };
   const args = text.split(" ");

@@ -1,0 +1,161 @@
+/**
+ * MapReduce on the client (§1.8, §5.11–§5.14): `dmap` reads whole files (cumulative, one final
+ * result) and `dtail --query` follows them (each report shows the last interval, unless the
+ * query has an outfile). Serverless, the map stage runs here on the same selected lines a dcat
+ * would print; over SSH it runs on the servers and their AGGREGATE messages are merged here.
+ */
+import type { Config } from "../core/config.ts";
+import { fullHostname } from "../core/hostname.ts";
+import { compileMatcher } from "../core/matcher.ts";
+import type { BufferedOutput } from "../core/output.ts";
+import {
+  effectiveLogFormat,
+  parseQuery,
+  referencedVariables,
+  tableFilter,
+} from "../core/mapr/query.ts";
+import { knownVariables, variableWarning } from "../core/mapr/logformat.ts";
+import { checkOutfileWritable } from "../core/mapr/render.ts";
+import { Mapper } from "../core/mapr/mapper.ts";
+import { Reporter, startReports } from "../core/mapr/reporter.ts";
+import { parseAggregate } from "../core/mapr/aggregate_wire.ts";
+import type { Query } from "../core/mapr/types.ts";
+import type { Flags } from "./flags.ts";
+import { type RunResult, runServerless } from "./serverless.ts";
+
+export interface QueryJob {
+  readonly queryText: string;
+  /** Files and globs; `-` is standard input (serverless only). */
+  readonly targets: readonly string[];
+  /** `cat` for dmap, `tail` for dtail --query. */
+  readonly verb: "cat" | "tail";
+  readonly color: boolean;
+  readonly quiet: boolean;
+  /** Seconds, sent as the `timeout` prefix of the read commands; 0 = none. */
+  readonly timeout: number;
+}
+
+export interface QueryIO {
+  readonly out: BufferedOutput;
+  readonly warn: (message: string) => void;
+  /** Ends the run: Ctrl-C, or the --timeout of dtail --query. */
+  readonly signal: AbortSignal;
+  /** Aborted by Ctrl-C/SIGTERM only: a streaming query then skips its last report. */
+  readonly interrupted: AbortSignal;
+}
+
+/** Parses and checks the query before any file is read (errors are usage errors, exit 2). */
+export function planQuery(text: string, warn: (message: string) => void): Query {
+  const query = parseQuery(text);
+  if (query.outfile !== null) checkOutfileWritable(query.outfile.path, query.outfile.append);
+  const format = effectiveLogFormat(query, "default");
+  const known = knownVariables(format);
+  const assigned = new Set(query.set.map((a) => a.target));
+  for (const v of referencedVariables(query)) {
+    if (!known.has(v) && !assigned.has(v)) warn(variableWarning(v, format));
+  }
+  return query;
+}
+
+/** Runs the query serverless (`flags` null) or against the servers the flags name. */
+export async function runQuery(
+  job: QueryJob,
+  config: Config,
+  io: QueryIO,
+  flags: Flags | null,
+): Promise<RunResult> {
+  const query = planQuery(job.queryText, io.warn);
+  const cumulative = job.verb === "cat" || query.outfile !== null;
+  const reporter = new Reporter(query, {
+    cumulative,
+    color: job.color,
+    colors: config.Client.TermColors,
+    print: (text) => {
+      io.out.string(text);
+      io.out.flush();
+    },
+  });
+  const filter = tableFilter(query);
+  const mapper = flags === null
+    ? new Mapper(query, {
+      serverLogFormat: config.Server.MapreduceLogFormat,
+      hostname: fullHostname(),
+      warn: io.warn,
+    })
+    : null;
+  const collect = () => {
+    if (mapper === null) return;
+    reporter.merge(mapper.takeGroups());
+    reporter.malformed = mapper.malformed;
+  };
+  const reports = startReports(query, async () => {
+    collect();
+    await reporter.report();
+  });
+  let result: RunResult;
+  try {
+    if (mapper !== null) {
+      const run = serverlessRun(job, filter, config);
+      result = await runServerless(run, io, { print: (sel, id) => mapper.selection(sel, id) });
+    } else {
+      const { runRemote } = await import("./remote.ts");
+      result = await runRemote(
+        {
+          verb: job.verb,
+          targets: job.targets,
+          pattern: filter === "." ? "" : filter,
+          invert: false,
+          before: 0,
+          after: 0,
+          max: 0,
+          plain: false,
+          quiet: job.quiet,
+          color: job.color,
+          query: job.queryText,
+          timeout: job.timeout,
+        },
+        flags!,
+        config,
+        {
+          ...io,
+          aggregate: (message) => {
+            const groups = parseAggregate(message, query);
+            if (groups === null) {
+              io.warn(`ignoring a malformed AGGREGATE message: ${clip(message)}`);
+            } else reporter.merge(groups);
+          },
+          malformed: (count) => (reporter.malformed += count),
+        },
+      );
+    }
+  } finally {
+    reports.stop();
+  }
+  collect();
+  // A cumulative run ends with its result; a streaming one with what arrived since the last
+  // report when it ends by itself (--timeout), not when it was interrupted.
+  if (cumulative || !io.interrupted.aborted) await reporter.report();
+  return result;
+}
+
+function serverlessRun(job: QueryJob, filter: string, config: Config) {
+  return {
+    mode: job.verb,
+    targets: job.targets.length > 0 ? job.targets : ["-"],
+    filter: {
+      matcher: compileMatcher(filter === "." ? "" : filter),
+      invert: false,
+      before: 0,
+      after: 0,
+      max: 0,
+      maxLineLength: config.Server.MaxLineLength,
+      numbered: false,
+    },
+    frame: { plain: true, color: false, hostname: "" },
+    maxGlobTargets: config.Server.MaxGlobTargets,
+  } as const;
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

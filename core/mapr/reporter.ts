@@ -1,0 +1,76 @@
+/**
+ * Client-side reporting (§5.12–§5.14): the global group set that mapped or received groups are
+ * merged into, the table print (only when it changed and has rows), the malformed-line count and
+ * the CSV outfile. Cumulative reports keep growing; non-cumulative ones take and clear the set.
+ */
+import type { TermColors } from "../color.ts";
+import { GroupSet } from "./aggregate.ts";
+import { renderTable, writeOutfile } from "./render.ts";
+import type { Query } from "./types.ts";
+
+export interface ReporterOptions {
+  /** dmap and queries with an outfile: every report shows everything so far. */
+  readonly cumulative: boolean;
+  readonly color: boolean;
+  readonly colors?: TermColors;
+  /** Prints one report (a table and its blank line). */
+  readonly print: (text: string) => void;
+}
+
+export class Reporter {
+  readonly query: Query;
+  #groups: GroupSet;
+  #lastPrinted = "";
+  /** Malformed log lines skipped, summed over all sources (shown under the table). */
+  malformed = 0;
+
+  constructor(query: Query, private readonly options: ReporterOptions) {
+    this.query = query;
+    this.#groups = new GroupSet(query);
+  }
+
+  /** Merges groups mapped here or received from a server. */
+  merge(groups: GroupSet): void {
+    this.#groups.merge(groups);
+  }
+
+  /** Prints (when changed) and writes the outfile; a non-cumulative report clears the set. */
+  async report(): Promise<void> {
+    const groups = this.#groups;
+    if (!this.options.cumulative) this.#groups = new GroupSet(this.query);
+    const rows = groups.rows();
+    if (rows.length > 0) {
+      let text = renderTable(this.query, rows, {
+        color: this.options.color,
+        ...(this.options.colors ? { colors: this.options.colors } : {}),
+      });
+      if (this.malformed > 0) text += `${this.malformed} malformed log line(s) skipped\n\n`;
+      if (text !== this.#lastPrinted || !this.options.cumulative) {
+        this.#lastPrinted = text;
+        this.options.print(text);
+      }
+    }
+    if (this.query.outfile !== null) await writeOutfile(this.query, rows);
+  }
+}
+
+/** The report cycle of §5.13: first after half an interval, then every interval. */
+export function startReports(query: Query, tick: () => Promise<void>): { stop(): void } {
+  const interval = (query.interval > 0 ? query.interval : 1) * 1000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const schedule = (ms: number) => {
+    timer = setTimeout(() => {
+      tick().finally(() => {
+        if (!stopped) schedule(interval);
+      });
+    }, ms);
+  };
+  schedule(interval / 2);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

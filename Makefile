@@ -66,6 +66,11 @@ bench: bin system-deps
 bench-ssh: bin system-deps
 	$(DENO) run --allow-all --frozen bench/ssh.ts
 
+# `make bench-dmap`: only the MapReduce part of `make bench` (bench/dmap.ts; dmap, awk, dservers).
+.PHONY: bench-dmap
+bench-dmap: bin system-deps
+	$(DENO) run --allow-all --frozen bench/dmap.ts
+
 # `make demo`: dgrep and dtail over real SSH against a throwaway local dserver (tools/demo.sh).
 demo: bin
 	@tools/demo.sh

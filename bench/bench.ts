@@ -22,6 +22,7 @@ import {
 } from "./measure.ts";
 import { followBurst } from "./follow.ts";
 import { runSshBench } from "./ssh.ts";
+import { runDmapBench } from "./dmap.ts";
 import {
   followPasses,
   type FollowSummary,
@@ -314,6 +315,7 @@ async function main(): Promise<void> {
   appendHistory(report);
   progress(`results appended to ${HISTORY_FILE}`);
   if (Deno.env.get("BENCH_SSH") !== "0") await runSshBench(data); // bench/ssh.ts; BENCH_SSH=0 skips
+  if (Deno.env.get("BENCH_DMAP") !== "0") await runDmapBench(); // bench/dmap.ts; BENCH_DMAP=0 skips
 }
 
 if (import.meta.main) await main();

@@ -300,7 +300,7 @@ class Session {
     }
     for (const { path, id } of files) {
       if (signal.aborted) return;
-      if (!(await this.deps.cats.acquire(signal))) return;
+      if (!(await this.#acquire(this.deps.cats, signal, path))) return;
       let file: Deno.FsFile | null = null;
       try {
         file = this.deps.open(this.info.user, path);
@@ -340,18 +340,24 @@ class Session {
       maxTargets: this.deps.config.Server.MaxGlobTargets,
       onNotice: (message) => this.deps.log("info", this.#who(), message),
     }, async (file) => {
-      if (!(await this.deps.tails.acquire(signal))) return;
       try {
         // The permission check runs once per followed path, before anything is read.
         this.deps.open(this.info.user, file.path).close();
       } catch (err) {
-        this.deps.tails.release();
         this.#unreadable(file.path, err);
+        return;
+      }
+      // The first incarnation pins where following starts: lines written while this tail
+      // waits for a MaxConcurrentTails slot are delivered once it gets one.
+      const first = await file.incarnations.next();
+      if (first.done) return;
+      if (!(await this.#acquire(this.deps.tails, signal, file.path))) {
+        await file.incarnations.return(undefined);
         return;
       }
       try {
         const selector = new LineSelector(filter.matcher, filter);
-        for await (const incarnation of file.incarnations) {
+        for await (const incarnation of prepend(first.value, file.incarnations)) {
           const long = () => this.#notice("warn", "Long log line, splitting into multiple lines");
           for await (const batch of splitLines(incarnation, { ...filter, onLongLine: long })) {
             for (const sel of selector.select(batch)) {
@@ -366,6 +372,15 @@ class Session {
         this.deps.tails.release();
       }
     });
+  }
+
+  /** A MaxConcurrentCats/Tails slot; a wait is logged (§4.3) so a silent client is explained. */
+  async #acquire(slots: Semaphore, signal: AbortSignal, path: string): Promise<boolean> {
+    if (slots.free > 0) return await slots.acquire(signal);
+    this.deps.log("info", this.#who(), `Server limit hit, queueing file|${path}`);
+    const granted = await slots.acquire(signal);
+    if (granted) this.deps.log("info", this.#who(), `Server limit OK now, processing file|${path}`);
+    return granted;
   }
 
   /** The session's signal, cut short by the command's `timeout` prefix. */
@@ -450,6 +465,20 @@ class Session {
     if (this.#escape) out.bytes(CONTROL_MARKER);
     out.bytes(encoder.encode(text));
     out.byte(DELIMITER);
+  }
+}
+
+/** `first`, then the rest of the iterator, which is closed when the consumer stops early. */
+async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  try {
+    yield first;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await rest.return?.();
   }
 }
 

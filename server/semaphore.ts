@@ -7,6 +7,11 @@ export class Semaphore {
     this.#free = Math.max(1, size);
   }
 
+  /** Slots free right now (0 while anyone waits). */
+  get free(): number {
+    return this.#free;
+  }
+
   get waiting(): number {
     return this.#waiters.length;
   }

@@ -11,6 +11,10 @@ export const canRunServers = Deno.uid() === 0;
 export interface ServerOptions {
   /** Extra `Server` config keys (Permissions, limits…). */
   server?: Record<string, unknown>;
+  /** Extra `Common` config keys (LogLevel, LogRotation…). */
+  common?: Record<string, unknown>;
+  /** `--logger` (default stdout); "file" and "fout" write into `<dir>/log`, owned by the server. */
+  logger?: string;
   /** SSH users whose key (the client's) goes into the cache dir. */
   users?: string[];
   env?: Record<string, string>;
@@ -23,6 +27,7 @@ export class TestServer {
     private child: Deno.ChildProcess,
     private output: () => string,
     private readonly env: Record<string, string>,
+    private readonly logger: string,
   ) {}
 
   get address(): string {
@@ -45,19 +50,27 @@ export class TestServer {
       );
     }
     const config = {
-      Common: { CacheDir: `${dir}/cache`, LogDir: `${dir}/log` },
+      Common: { CacheDir: `${dir}/cache`, LogDir: `${dir}/log`, ...options.common },
       Server: { HostKeyFile: `${dir}/cache/ssh_host_key`, MaxConnections: 100, ...options.server },
     };
     await Deno.writeTextFile(`${dir}/dtail.json`, JSON.stringify(config));
+    await Deno.mkdir(`${dir}/log`);
     await chown(SERVER_USER, `${dir}/cache`);
+    await chown(SERVER_USER, `${dir}/log`);
     const env = options.env ?? {};
-    const [child, port, output] = await launch(dir, 0, env);
-    return new TestServer(dir, port, child, output, env);
+    const logger = options.logger ?? "stdout";
+    const [child, port, output] = await launch(dir, 0, env, logger);
+    return new TestServer(dir, port, child, output, env, logger);
   }
 
   /** Starts the stopped server again: same directory, host key and port. */
   async restart(): Promise<void> {
-    [this.child, , this.output] = await launch(this.dir, this.port, this.env);
+    [this.child, , this.output] = await launch(this.dir, this.port, this.env, this.logger);
+  }
+
+  /** Sends a signal to the running server process (SIGHUP reopens its log file). */
+  signal(signal: Deno.Signal): void {
+    this.child.kill(signal);
   }
 
   async stop(): Promise<number> {
@@ -74,6 +87,7 @@ async function launch(
   dir: string,
   port: number,
   env: Record<string, string>,
+  logger: string,
 ): Promise<[Deno.ChildProcess, number, () => string]> {
   {
     const child = new Deno.Command("setpriv", {
@@ -95,7 +109,7 @@ async function launch(
         "--bindAddress",
         "127.0.0.1",
         "--logger",
-        "stdout",
+        logger,
       ],
       env: { DTAIL_PROGRAM: "dserver", DENO_DIR, HOME: `/home/${SERVER_USER}`, ...env },
       cwd: dir,

@@ -45,28 +45,44 @@ export function wants(needed: ReadonlySet<string> | null, name: string): boolean
   return needed === null || needed.has(name);
 }
 
-/** Writes the common fields a parser was asked for into a fresh map per line. */
+/**
+ * Writes the common fields a parser was asked for into a fresh map per line, or, with `reuse`,
+ * into one map cleared per line (for callers done with a line's fields before the next parse).
+ */
 export class CommonFields {
   readonly #fixed: [string, string][] = [];
   readonly #line: boolean;
+  readonly #reused: Fields | null;
 
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone: Zone = localZone()) {
+  constructor(
+    hostname: string,
+    needed: ReadonlySet<string> | null,
+    zone?: Zone,
+    reuse = false,
+  ) {
     const fixed: [string, string][] = [
       ["*", "*"],
       ["$empty", ""],
       ["$hostname", hostname],
       ["$server", hostname],
-      ["$timezone", zone.name],
-      ["$timeoffset", String(zone.offset)],
     ];
+    // Intl is slow to start: ask for the zone only when a query uses it.
+    if (wants(needed, "$timezone") || wants(needed, "$timeoffset")) {
+      const z = zone ?? localZone();
+      fixed.push(["$timezone", z.name], ["$timeoffset", String(z.offset)]);
+    }
     this.#fixed = fixed.filter(([name]) => wants(needed, name));
     this.#line = wants(needed, "$line");
+    this.#reused = reuse ? new Map() : null;
   }
 
-  /** A new field map holding the common fields for the (trimmed) `line`. */
+  /** The field map for a line, holding the common fields for the (trimmed) `line`. */
   create(line: string): Fields {
-    const fields: Fields = new Map();
-    for (const [name, value] of this.#fixed) fields.set(name, value);
+    let fields = this.#reused;
+    if (fields === null) fields = new Map();
+    else fields.clear();
+    const fixed = this.#fixed;
+    for (let i = 0; i < fixed.length; i++) fields.set(fixed[i]![0], fixed[i]![1]);
     if (this.#line) fields.set("$line", line);
     return fields;
   }

@@ -21,8 +21,8 @@ export class CsvParser implements LogParser {
   readonly #needed: ReadonlySet<string> | null;
   readonly #headers = new Map<string, Header>();
 
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
-    this.#common = new CommonFields(hostname, needed, zone);
+  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone, reuse = false) {
+    this.#common = new CommonFields(hostname, needed, zone, reuse);
     this.#needed = needed;
   }
 

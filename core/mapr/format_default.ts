@@ -50,8 +50,8 @@ export class DefaultParser implements LogParser {
   /** Wanted positional fields as `[field index, name]`. */
   readonly #positional: readonly (readonly [number, string])[];
 
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
-    this.#common = new CommonFields(hostname, needed, zone);
+  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone, reuse = false) {
+    this.#common = new CommonFields(hostname, needed, zone, reuse);
     this.#kv = new KeyValues(needed);
     this.#severity = wants(needed, "$severity");
     this.#loglevel = wants(needed, "$loglevel");

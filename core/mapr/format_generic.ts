@@ -14,8 +14,8 @@ export const GENERIC_VARIABLES: ReadonlySet<string> = COMMON_VARIABLES;
 export class GenericParser implements LogParser {
   readonly #common: CommonFields;
 
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
-    this.#common = new CommonFields(hostname, needed, zone);
+  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone, reuse = false) {
+    this.#common = new CommonFields(hostname, needed, zone, reuse);
   }
 
   parse(raw: string, _sourceId: string): ParseResult {
@@ -28,8 +28,8 @@ export class GenericKvParser implements LogParser {
   readonly #common: CommonFields;
   readonly #kv: KeyValues;
 
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
-    this.#common = new CommonFields(hostname, needed, zone);
+  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone, reuse = false) {
+    this.#common = new CommonFields(hostname, needed, zone, reuse);
     this.#kv = new KeyValues(needed);
   }
 

@@ -14,6 +14,8 @@ export interface ParserOptions {
   readonly hostname: string;
   /** When given, only these fields need to be materialized (others may be absent). */
   readonly needed?: ReadonlySet<string> | null;
+  /** One field map reused for every line: for callers done with a line before the next. */
+  readonly reuseFields?: boolean;
   /** Receives the fallback warning for an unknown format name; silent when absent. */
   readonly warn?: (msg: string) => void;
 }
@@ -25,18 +27,19 @@ export const LOG_FORMATS: ReadonlySet<string> = new Set(["default", "generic", "
 export function createParser(name: string, options: ParserOptions): LogParser {
   const needed = options.needed ?? null;
   const hostname = options.hostname;
+  const reuse = options.reuseFields ?? false;
   switch (name) {
     case "default":
-      return new DefaultParser(hostname, needed);
+      return new DefaultParser(hostname, needed, undefined, reuse);
     case "generic":
-      return new GenericParser(hostname, needed);
+      return new GenericParser(hostname, needed, undefined, reuse);
     case "generickv":
-      return new GenericKvParser(hostname, needed);
+      return new GenericKvParser(hostname, needed, undefined, reuse);
     case "csv":
-      return new CsvParser(hostname, needed);
+      return new CsvParser(hostname, needed, undefined, reuse);
     default:
       options.warn?.(`unknown log format "${name}", using generic`);
-      return new GenericParser(hostname, needed);
+      return new GenericParser(hostname, needed, undefined, reuse);
   }
 }
 

@@ -32,6 +32,7 @@ export class Mapper {
     this.#parser = createParser(effectiveLogFormat(query, options.serverLogFormat), {
       hostname: options.hostname,
       needed: neededFields(query),
+      reuseFields: true, // each line's fields are aggregated before the next line is parsed
       ...(options.warn ? { warn: options.warn } : {}),
     });
   }

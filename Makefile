@@ -8,7 +8,7 @@ PROGRAMS := dtail dcat dgrep dmap dtailhealth dserver
 # One project-local Deno cache: the same for every HOME (tests change HOME), readable by the
 # unprivileged users the tests start dserver as.
 export DENO_DIR := $(CURDIR)/.tools/deno-dir
-DENO_RUN_FLAGS := --v8-flags=--expose-gc --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen --cached-only
+DENO_RUN_FLAGS := --v8-flags=--expose-gc,--max-semi-space-size=8 --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen --cached-only
 
 .PHONY: all bin deps system-deps run test check fmt lint typecheck bench docs clean
 

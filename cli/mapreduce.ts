@@ -90,7 +90,9 @@ export async function runQuery(
   };
   const reports = startReports(query, async () => {
     collect();
-    await reporter.report();
+    await reporter.report().catch((err) =>
+      io.warn(err instanceof Error ? err.message : String(err))
+    );
   });
   let result: RunResult;
   try {
@@ -129,7 +131,7 @@ export async function runQuery(
       );
     }
   } finally {
-    reports.stop();
+    await reports.stop();
   }
   collect();
   // A cumulative run ends with its result; a streaming one with what arrived since the last

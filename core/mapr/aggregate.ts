@@ -4,6 +4,7 @@
  * result rows.
  */
 import { parseGoFloat } from "./evaluate.ts";
+import { SlotCache, SlotFields } from "./format_common.ts";
 import type { AggName, Fields, Query, ResultRow } from "./types.ts";
 
 /** How a slot combines values. */
@@ -23,13 +24,13 @@ export interface Slot {
   readonly how: number;
 }
 
-/** One group's running state; numbers[i] is meaningful where seen[i] is 1. */
+/** One group's running state (a view for serialization); numbers[i] counts where seen[i] is 1. */
 export interface GroupState {
-  samples: number;
+  readonly samples: number;
   readonly numbers: Float64Array;
   readonly seen: Uint8Array;
   /** Latest string per slot (`last`, `len`); undefined where never seen. */
-  readonly strings: (string | undefined)[];
+  readonly strings: readonly (string | undefined)[];
 }
 
 const HOW: Record<AggName, number> = {
@@ -78,30 +79,61 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-/** Aggregated groups of one query, keyed by the group-by values joined with `,`. */
+/**
+ * Aggregated groups of one query, keyed by the group-by values joined with `,`. Groups are
+ * numbered in insertion order and their state lives in flat columns (slot-major per group), so
+ * a million groups cost about a hundred bytes each rather than a few objects each.
+ */
 export class GroupSet {
   readonly query: Query;
   readonly slots: readonly Slot[];
-  #groups = new Map<string, GroupState>();
+  #index = new Map<string, number>();
+  #store: Store;
+  readonly #fieldSlots: SlotCache;
+  readonly #groupSlots: SlotCache;
 
   constructor(query: Query) {
     this.query = query;
     this.slots = slotsOf(query);
+    this.#store = this.#newStore();
+    this.#fieldSlots = new SlotCache(this.slots.map((s) => s.field));
+    this.#groupSlots = new SlotCache(query.groupBy);
+  }
+
+  #newStore(): Store {
+    return new Store(this.slots.length, this.slots.some((s) => s.how === LAST || s.how === LEN));
   }
 
   /** Number of groups. */
   get size(): number {
-    return this.#groups.size;
+    return this.#index.size;
   }
 
-  /** The groups in insertion order. */
-  groups(): IterableIterator<[string, GroupState]> {
-    return this.#groups.entries();
+  /** The groups in insertion order, each as a state view. */
+  *groups(): IterableIterator<[string, GroupState]> {
+    const n = this.slots.length;
+    const store = this.#store;
+    for (const [key, g] of this.#index) {
+      const at = g * n;
+      yield [key, {
+        samples: store.samples[g]!,
+        numbers: store.numbers.subarray(at, at + n),
+        seen: store.seen.subarray(at, at + n),
+        strings: store.strings.slice(at, at + n),
+      }];
+    }
   }
 
-  /** The group key of a line: group-by field values joined with `,`, missing ones empty. */
+  /** The group-by values of a line joined with `,`, missing ones empty. */
   groupKey(fields: Fields): string {
     const groupBy = this.query.groupBy;
+    if (fields instanceof SlotFields) {
+      const slots = this.#groupSlots.of(fields);
+      if (slots.length === 1) return fields.at(slots[0]!) ?? "";
+      let key = fields.at(slots[0]!) ?? "";
+      for (let i = 1; i < slots.length; i++) key += "," + (fields.at(slots[i]!) ?? "");
+      return key;
+    }
     if (groupBy.length === 1) return fields.get(groupBy[0]!) ?? "";
     let key = "";
     for (let i = 0; i < groupBy.length; i++) {
@@ -111,20 +143,14 @@ export class GroupSet {
     return key;
   }
 
-  /** The group for a key, created empty when new. */
-  group(key: string): GroupState {
-    let group = this.#groups.get(key);
-    if (group === undefined) {
-      const n = this.slots.length;
-      group = {
-        samples: 0,
-        numbers: new Float64Array(n),
-        seen: new Uint8Array(n),
-        strings: new Array<string | undefined>(n).fill(undefined),
-      };
-      this.#groups.set(key, group);
+  /** The number of the group for a key, created empty when new. */
+  #group(key: string): number {
+    let g = this.#index.get(key);
+    if (g === undefined) {
+      g = this.#store.add();
+      this.#index.set(key, g);
     }
-    return group;
+    return g;
   }
 
   /**
@@ -133,10 +159,14 @@ export class GroupSet {
    */
   add(fields: Fields): void {
     const slots = this.slots;
-    let group: GroupState | undefined;
+    const store = this.#store;
+    const fieldSlots = fields instanceof SlotFields ? this.#fieldSlots.of(fields) : null;
+    let g = -1;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
-      const value = fields.get(slot.field);
+      const value = fieldSlots !== null
+        ? (fields as SlotFields).at(fieldSlots[i]!)
+        : fields.get(slot.field);
       if (value === undefined) continue;
       const how = slot.how;
       let number = 1;
@@ -145,17 +175,17 @@ export class GroupSet {
         if (parsed === null) continue;
         number = parsed;
       } else if (how === LAST) {
-        group ??= this.group(this.groupKey(fields));
-        group.strings[i] = value;
+        if (g < 0) g = this.#group(this.groupKey(fields));
+        store.strings[g * slots.length + i] = value;
         continue;
       } else if (how === LEN) {
         number = utf8Length(value);
       }
-      group ??= this.group(this.groupKey(fields));
-      if (how === LEN) group.strings[i] = value;
-      combine(group, i, how, number);
+      if (g < 0) g = this.#group(this.groupKey(fields));
+      if (how === LEN) store.strings[g * slots.length + i] = value;
+      store.combine(g * slots.length + i, how, number);
     }
-    if (group !== undefined) group.samples++;
+    if (g >= 0) store.samples[g]! += 1;
   }
 
   /**
@@ -165,7 +195,8 @@ export class GroupSet {
    */
   addAggregated(key: string, samples: number, values: ReadonlyMap<string, string>): boolean {
     const slots = this.slots;
-    let group: GroupState | undefined;
+    const store = this.#store;
+    let g = -1;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const value = values.get(slot.text);
@@ -173,38 +204,42 @@ export class GroupSet {
       const how = slot.how;
       let number: number;
       if (how === LAST || how === LEN) {
-        group ??= this.group(key);
-        group.strings[i] = value;
+        if (g < 0) g = this.#group(key);
+        store.strings[g * slots.length + i] = value;
         if (how === LAST) continue;
         number = utf8Length(value);
       } else {
         const parsed = parseGoFloat(value);
         if (parsed === null) continue;
         number = parsed;
-        group ??= this.group(key);
+        if (g < 0) g = this.#group(key);
       }
-      combine(group, i, how, number);
+      store.combine(g * slots.length + i, how, number);
     }
-    if (group === undefined) return false;
-    group.samples += samples;
+    if (g < 0) return false;
+    store.samples[g]! += samples;
     return true;
   }
 
   /** Merges another set of the same query into this one; `other` may be emptied (moved). */
   merge(other: GroupSet): void {
-    if (this.#groups.size === 0) {
-      this.#groups = other.#groups;
-      other.#groups = new Map();
+    if (this.#index.size === 0) {
+      [this.#index, other.#index] = [other.#index, this.#index];
+      [this.#store, other.#store] = [other.#store, this.#store];
       return;
     }
     const n = this.slots.length;
-    for (const [key, theirs] of other.#groups) {
-      const ours = this.group(key);
-      ours.samples += theirs.samples;
+    const theirs = other.#store;
+    const ours = this.#store;
+    for (const [key, h] of other.#index) {
+      const g = this.#group(key);
+      ours.samples[g]! += theirs.samples[h]!;
       for (let i = 0; i < n; i++) {
-        if (theirs.seen[i] === 1) combine(ours, i, this.slots[i]!.how, theirs.numbers[i]!);
-        const text = theirs.strings[i];
-        if (text !== undefined) ours.strings[i] = text;
+        if (theirs.seen[h * n + i] === 1) {
+          ours.combine(g * n + i, this.slots[i]!.how, theirs.numbers[h * n + i]!);
+        }
+        const text = theirs.strings[h * n + i];
+        if (text !== undefined) ours.strings[g * n + i] = text;
       }
     }
   }
@@ -212,8 +247,8 @@ export class GroupSet {
   /** Moves every group into a new set and leaves this one empty (delta flushes). */
   takeAll(): GroupSet {
     const taken = new GroupSet(this.query);
-    taken.#groups = this.#groups;
-    this.#groups = new Map();
+    [taken.#index, this.#index] = [this.#index, taken.#index];
+    [taken.#store, this.#store] = [this.#store, taken.#store];
     return taken;
   }
 
@@ -221,20 +256,24 @@ export class GroupSet {
   rows(): ResultRow[] {
     const { totals, ranks } = this.#crossGroupStats();
     const rows: ResultRow[] = [];
-    for (const [groupKey, group] of this.#groups) {
-      const cells = new Map<string, number | string>();
-      for (let i = 0; i < this.slots.length; i++) {
+    const n = this.slots.length;
+    const store = this.#store;
+    const columns = new Map(this.slots.map((slot, i) => [slot.text, i]));
+    for (const [groupKey, g] of this.#index) {
+      const cells = new RowCells(columns, n);
+      const samples = store.samples[g]!;
+      for (let i = 0; i < n; i++) {
         const slot = this.slots[i]!;
-        const number = group.seen[i] === 1 ? group.numbers[i]! : 0;
+        const number = store.seen[g * n + i] === 1 ? store.numbers[g * n + i]! : 0;
         switch (slot.agg) {
           case "last":
-            cells.set(slot.text, group.strings[i] ?? "");
+            cells.set(slot.text, store.strings[g * n + i] ?? "");
             break;
           case "count":
             cells.set(slot.text, Math.trunc(number));
             break;
           case "avg":
-            cells.set(slot.text, group.samples === 0 ? 0 : number / group.samples);
+            cells.set(slot.text, samples === 0 ? 0 : number / samples);
             break;
           case "percentage": {
             const total = totals[i]!;
@@ -257,10 +296,12 @@ export class GroupSet {
   #crossGroupStats(): { totals: number[]; ranks: number[][] } {
     const totals = this.slots.map(() => 0);
     const ranks = this.slots.map((): number[] => []);
+    const n = this.slots.length;
+    const store = this.#store;
     this.slots.forEach((slot, i) => {
       if (slot.agg !== "percentage" && slot.agg !== "percentile") return;
-      for (const group of this.#groups.values()) {
-        const value = group.seen[i] === 1 ? group.numbers[i]! : 0;
+      for (const g of this.#index.values()) {
+        const value = store.seen[g * n + i] === 1 ? store.numbers[g * n + i]! : 0;
         if (slot.agg === "percentage") totals[i]! += value;
         else ranks[i]!.push(value);
       }
@@ -270,17 +311,68 @@ export class GroupSet {
   }
 }
 
-function combine(group: GroupState, i: number, how: number, value: number): void {
-  const seen = group.seen[i] === 1;
-  const numbers = group.numbers;
-  if (!seen || how === LEN) numbers[i] = value;
-  else if (how === COUNT || how === ADD) numbers[i] = numbers[i]! + value;
-  else if (how === MIN) {
-    if (numbers[i]! > value) numbers[i] = value;
-  } else if (how === MAX) {
-    if (numbers[i]! < value) numbers[i] = value;
+/** A row's values by select text: one shared text → column map, one small array per row. */
+class RowCells {
+  readonly #values: (number | string)[];
+
+  constructor(private readonly columns: ReadonlyMap<string, number>, width: number) {
+    this.#values = new Array<number | string>(width);
   }
-  group.seen[i] = 1;
+
+  get(text: string): number | string | undefined {
+    const i = this.columns.get(text);
+    return i === undefined ? undefined : this.#values[i];
+  }
+
+  set(text: string, value: number | string): void {
+    this.#values[this.columns.get(text)!] = value;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, number | string]> {
+    for (const [text, i] of this.columns) yield [text, this.#values[i]!];
+  }
+}
+
+/** The columns of a group set: per group its samples, per group and slot a number and a flag. */
+class Store {
+  samples: number[] = [];
+  numbers = new Float64Array(0);
+  seen = new Uint8Array(0);
+  /** Latest string per group and slot (`last`, `len`). */
+  strings: (string | undefined)[] = [];
+  #count = 0;
+
+  constructor(private readonly width: number, private readonly withStrings: boolean) {}
+
+  /** A new empty group; returns its number. */
+  add(): number {
+    const g = this.#count++;
+    const need = this.#count * this.width;
+    if (need > this.numbers.length) {
+      const size = Math.max(64, need * 2);
+      const numbers = new Float64Array(size);
+      numbers.set(this.numbers);
+      this.numbers = numbers;
+      const seen = new Uint8Array(size);
+      seen.set(this.seen);
+      this.seen = seen;
+    }
+    this.samples.push(0);
+    if (this.withStrings) { for (let i = 0; i < this.width; i++) this.strings.push(undefined); }
+    return g;
+  }
+
+  combine(at: number, how: number, value: number): void {
+    const numbers = this.numbers;
+    if (this.seen[at] !== 1 || how === LEN) numbers[at] = value;
+    else if (how === COUNT || how === ADD) numbers[at] = numbers[at]! + value;
+    else if (how === MIN) {
+      if (numbers[at]! > value) numbers[at] = value;
+    } else if (how === MAX) {
+      if (numbers[at]! < value) numbers[at] = value;
+    }
+    this.seen[at] = 1;
+  }
 }
 
 /** Percent of the sorted values that are ≤ value. */

@@ -2,7 +2,7 @@
  * Per-line query evaluation: the `where` filter (§5.4) and the `set` clause with its functions
  * (§5.5), plus the float parsing both they and the aggregations use.
  */
-import { createHash } from "node:crypto";
+import { md5Hex } from "./md5.ts";
 import type { Assignment, Condition, Expr, Fields, Operand } from "./types.ts";
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -15,6 +15,8 @@ const INFINITY = /^([+-]?)inf(?:inity)?$/i;
  * Returns null where Go returns an error (bad syntax, or a finite literal beyond float64 range).
  */
 export function parseGoFloat(text: string): number | null {
+  const plain = plainDecimal(text);
+  if (plain === plain) return plain; // not NaN
   if (DECIMAL.test(text)) {
     const value = Number(text);
     return Number.isFinite(value) ? value : null;
@@ -33,6 +35,35 @@ export function parseGoFloat(text: string): number | null {
   const value = mantissa * 2 ** (Number(exp) - 4 * frac.length);
   if (!Number.isFinite(value)) return null;
   return sign === "-" ? -value : value;
+}
+
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/**
+ * `-?digits` or `-?digits.digits` with at most 15 digits, computed while scanning: the digits
+ * are an exact integer and one division by an exact power of ten rounds correctly, so this is
+ * the value Number() and Go give. NaN for anything else.
+ */
+function plainDecimal(text: string): number {
+  const n = text.length;
+  if (n === 0 || n > 16) return NaN;
+  const negative = text.charCodeAt(0) === 45; // "-"
+  let i = negative ? 1 : 0;
+  if (i === n) return NaN;
+  let value = 0;
+  let digits = 0;
+  let point = -1;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && point < 0 && digits > 0 && i + 1 < n) point = digits;
+    else return NaN;
+  }
+  if (digits > 15) return NaN;
+  if (point >= 0) value /= POWERS_OF_TEN[digits - point]!;
+  return negative ? -value : value;
 }
 
 /** True when every condition holds for the line's fields (§5.4); a missing field fails. */
@@ -140,7 +171,7 @@ export function evaluate(expr: Expr, fields: Fields): string {
 
 /** Lowercase hex MD5 of the UTF-8 text. */
 export function md5sum(text: string): string {
-  return createHash("md5").update(text).digest("hex");
+  return md5Hex(text);
 }
 
 /** Every ASCII digit replaced by `.`. */

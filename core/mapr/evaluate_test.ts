@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { applySet, maskDigits, md5sum, parseGoFloat, passesWhere } from "./evaluate.ts";
-import type { Condition, Expr, Fields, Operand } from "./types.ts";
+import type { Condition, Expr, Operand } from "./types.ts";
 
 const field = (name: string): Operand => ({ kind: "field", name });
 const num = (value: number): Operand => ({ kind: "number", value });
 const str = (value: string): Operand => ({ kind: "string", value });
 const cond = (left: Operand, op: string, right: Operand): Condition => ({ left, op, right });
-const fieldsOf = (entries: Record<string, string>): Fields => new Map(Object.entries(entries));
+const fieldsOf = (entries: Record<string, string>): Map<string, string> =>
+  new Map(Object.entries(entries));
 
 Deno.test("parseGoFloat reads what Go's ParseFloat reads", () => {
   const cases: [string, number][] = [
@@ -173,4 +174,17 @@ Deno.test("md5sum is lowercase hex MD5 of the UTF-8 text", () => {
 
 Deno.test("maskDigits replaces only ASCII digits", () => {
   assert.equal(maskDigits("a1b22-٣"), "a.b..-٣");
+});
+
+Deno.test("plain decimals parse to exactly what Number() gives", () => {
+  const samples = ["0", "-0", "7", "-12", "1.98", "0.21", "123456789012345", "-99999.00001"];
+  for (let i = 0; i < 2000; i++) {
+    const digits = String(Math.floor(Math.random() * 1e15));
+    const cut = Math.floor(Math.random() * digits.length);
+    samples.push(cut > 0 ? `${digits.slice(0, cut)}.${digits.slice(cut)}` : digits);
+  }
+  for (const text of samples) {
+    if (text.endsWith(".")) continue;
+    assert.ok(Object.is(parseGoFloat(text), Number(text)), text);
+  }
 });

@@ -52,7 +52,7 @@ export function wants(needed: ReadonlySet<string> | null, name: string): boolean
 export class CommonFields {
   readonly #fixed: [string, string][] = [];
   readonly #line: boolean;
-  readonly #reused: Fields | null;
+  readonly #reused: SlotFields | null;
 
   constructor(
     hostname: string,
@@ -73,17 +73,75 @@ export class CommonFields {
     }
     this.#fixed = fixed.filter(([name]) => wants(needed, name));
     this.#line = wants(needed, "$line");
-    this.#reused = reuse ? new Map() : null;
+    this.#reused = reuse ? new SlotFields() : null;
   }
 
   /** The field map for a line, holding the common fields for the (trimmed) `line`. */
   create(line: string): Fields {
-    let fields = this.#reused;
+    let fields: Fields | null = this.#reused;
     if (fields === null) fields = new Map();
-    else fields.clear();
+    else this.#reused!.clear();
     const fixed = this.#fixed;
     for (let i = 0; i < fixed.length; i++) fields.set(fixed[i]![0], fixed[i]![1]);
     if (this.#line) fields.set("$line", line);
     return fields;
+  }
+}
+
+/**
+ * Fields kept in one array that is cleared per line: names get a slot the first time they are
+ * set, so after the first lines nothing is allocated (a Map cleared per line regrows its table).
+ */
+export class SlotFields implements Fields {
+  readonly #slots = new Map<string, number>();
+  readonly #values: (string | undefined)[] = [];
+
+  /** The slot of a name (given one when new): hot paths resolve names once, then use `at`. */
+  slot(name: string): number {
+    let i = this.#slots.get(name);
+    if (i === undefined) {
+      i = this.#values.length;
+      this.#slots.set(name, i);
+      this.#values.push(undefined);
+    }
+    return i;
+  }
+
+  at(slot: number): string | undefined {
+    return this.#values[slot];
+  }
+
+  setAt(slot: number, value: string): void {
+    this.#values[slot] = value;
+  }
+
+  get(name: string): string | undefined {
+    const i = this.#slots.get(name);
+    return i === undefined ? undefined : this.#values[i];
+  }
+
+  set(name: string, value: string): void {
+    this.#values[this.slot(name)] = value;
+  }
+
+  clear(): void {
+    const values = this.#values;
+    for (let i = 0; i < values.length; i++) values[i] = undefined; // fill() is a slow runtime call
+  }
+}
+
+/** Names resolved to the slots of one SlotFields, re-resolved if another one comes along. */
+export class SlotCache {
+  #owner: SlotFields | null = null;
+  #slots = new Int32Array(0);
+
+  constructor(private readonly names: readonly string[]) {}
+
+  of(fields: SlotFields): Int32Array {
+    if (this.#owner !== fields) {
+      this.#owner = fields;
+      this.#slots = Int32Array.from(this.names, (name) => fields.slot(name));
+    }
+    return this.#slots;
   }
 }

@@ -43,7 +43,10 @@ Deno.test("CommonFields yields only the needed common fields", () => {
   const needed = new Set(["$server", "$timeoffset", "x"]);
   const fields = new CommonFields("h", needed, { name: "EST", offset: -18000 }).create("line");
   assert.deepEqual(fields, new Map([["$server", "h"], ["$timeoffset", "-18000"]]));
-  assert.equal(new CommonFields("h", new Set(), UTC).create("line").size, 0);
+  assert.equal(
+    (new CommonFields("h", new Set(), UTC).create("line") as Map<string, string>).size,
+    0,
+  );
 });
 
 Deno.test("wants accepts every name without a selection and only selected ones with one", () => {

@@ -7,9 +7,17 @@
  * token after field 9 must be `k=v`, otherwise the line is malformed.
  */
 
-import { COMMON_VARIABLES, CommonFields, trimLine, wants, type Zone } from "./format_common.ts";
+import {
+  COMMON_VARIABLES,
+  CommonFields,
+  SlotCache,
+  SlotFields,
+  trimLine,
+  wants,
+  type Zone,
+} from "./format_common.ts";
 import { KeyValues } from "./format_kv.ts";
-import type { LogParser, ParseResult } from "./types.ts";
+import type { Fields, LogParser, ParseResult } from "./types.ts";
 
 /** Fields 2–8 of a default line, by position. */
 const POSITIONAL = [
@@ -49,6 +57,7 @@ export class DefaultParser implements LogParser {
   readonly #anyClock: boolean;
   /** Wanted positional fields as `[field index, name]`. */
   readonly #positional: readonly (readonly [number, string])[];
+  readonly #positionalSlots: SlotCache;
 
   constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone, reuse = false) {
     this.#common = new CommonFields(hostname, needed, zone, reuse);
@@ -60,6 +69,7 @@ export class DefaultParser implements LogParser {
     this.#anyClock = this.#clock.includes(true);
     this.#positional = POSITIONAL.map((name, i) => [i + 2, name] as const)
       .filter(([, name]) => wants(needed, name));
+    this.#positionalSlots = new SlotCache(this.#positional.map(([, name]) => name));
   }
 
   parse(raw: string, _sourceId: string): ParseResult {
@@ -85,14 +95,23 @@ export class DefaultParser implements LogParser {
     const t1 = starts[2]! - 1;
     if (this.#time) fields.set("$time", line.slice(t0, t1));
     if (this.#anyClock && t1 - t0 === 15) this.#addClock(fields, line, t0);
-    for (const [i, name] of this.#positional) {
-      fields.set(name, line.slice(starts[i]!, starts[i + 1]! - 1));
+    const positional = this.#positional;
+    if (fields instanceof SlotFields) {
+      const slots = this.#positionalSlots.of(fields);
+      for (let p = 0; p < positional.length; p++) {
+        const i = positional[p]![0];
+        fields.setAt(slots[p]!, line.slice(starts[i]!, starts[i + 1]! - 1));
+      }
+    } else {
+      for (const [i, name] of positional) {
+        fields.set(name, line.slice(starts[i]!, starts[i + 1]! - 1));
+      }
     }
     return this.#kv.add(fields, line, starts[10]!, true) ? fields : "malformed";
   }
 
   /** `$date $hour $minute $second` from a `YYYYMMDD-HHMMSS` time at `t0`. */
-  #addClock(fields: Map<string, string>, line: string, t0: number): void {
+  #addClock(fields: Fields, line: string, t0: number): void {
     const [date, hour, minute, second] = this.#clock;
     if (date) fields.set("$date", line.slice(t0, t0 + 8));
     if (hour) fields.set("$hour", line.slice(t0 + 9, t0 + 11));

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { DEFAULT_VARIABLES, DefaultParser } from "./format_default.ts";
-import type { Fields } from "./types.ts";
 
 const UTC = { name: "UTC", offset: 0 };
 const DATA = new URL("../../../shared/testdata/dtail-upstream/mapr_testdata.log", import.meta.url);
@@ -11,7 +10,7 @@ const FIRST = "INFO|1002-071143|1|stats.go:56|8|13|7|0.21|471h0m21s|MAPREDUCE:ST
 const parser = (needed: ReadonlySet<string> | null = null) => new DefaultParser("h1", needed, UTC);
 const parse = (line: string, needed: ReadonlySet<string> | null = null) =>
   parser(needed).parse(line, "src");
-const fieldsOf = (line: string, needed: ReadonlySet<string> | null = null): Fields => {
+const fieldsOf = (line: string, needed: ReadonlySet<string> | null = null): Map<string, string> => {
   const result = parse(line, needed);
   assert.ok(result instanceof Map, `expected fields, got ${String(result)}`);
   return result;

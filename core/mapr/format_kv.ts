@@ -4,6 +4,7 @@
  */
 
 import type { Fields } from "./types.ts";
+import { SlotCache, SlotFields } from "./format_common.ts";
 
 /** Up to this many wanted keys are compared in place; more are looked up in a set. */
 const INLINE_KEYS = 8;
@@ -13,12 +14,14 @@ export class KeyValues {
   readonly #all: boolean;
   readonly #keys: readonly string[];
   readonly #set: ReadonlySet<string>;
+  readonly #slotCache: SlotCache;
 
   /** `needed` null: every key; otherwise only those names. */
   constructor(needed: ReadonlySet<string> | null) {
     this.#all = needed === null;
     this.#set = needed ?? new Set();
     this.#keys = [...this.#set];
+    this.#slotCache = new SlotCache(this.#keys);
   }
 
   /** Whether no key can ever be wanted (then values need not be looked at). */
@@ -58,7 +61,9 @@ export class KeyValues {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         if (key.length === len && line.startsWith(key, pos)) {
-          fields.set(key, line.slice(eq + 1, end));
+          if (fields instanceof SlotFields) {
+            fields.setAt(this.#slotCache.of(fields)[i]!, line.slice(eq + 1, end));
+          } else fields.set(key, line.slice(eq + 1, end));
           return;
         }
       }

@@ -1,7 +1,6 @@
 /**
  * Result output (§5.12, §5.14): the terminal table, the CSV text and the outfile writer.
  */
-import { dirname } from "node:path";
 import { DEFAULT_TERM_COLORS, Paint, type TermColors } from "../color.ts";
 import { parseGoFloat } from "./evaluate.ts";
 import type { Query, ResultRow, SelectItem } from "./types.ts";
@@ -32,6 +31,7 @@ export function formatFixed(value: number): string {
 /** Go's `%d` of `int(value)` (amd64: out of range ⇒ the minimum int64). */
 export function formatInt(value: number): string {
   const truncated = Math.trunc(value);
+  if (Number.isSafeInteger(truncated)) return Object.is(truncated, -0) ? "0" : String(truncated);
   if (!Number.isFinite(truncated) || Math.abs(truncated) >= 2 ** 63) {
     return "-9223372036854775808";
   }
@@ -62,9 +62,23 @@ function compareKeys(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** Whether UTF-16 order equals UTF-8 byte order for these keys: no surrogates in any. */
+function plainOrder(rows: readonly ResultRow[]): boolean {
+  for (const row of rows) if (/[\ud800-\udfff]/.test(row.groupKey)) return false;
+  return true;
+}
+
+/** Rows by their (unique) group keys in UTF-16 order: the built-in sort without a callback. */
+function sortByKeyNatively(rows: readonly ResultRow[]): ResultRow[] {
+  const byKey = new Map(rows.map((row) => [row.groupKey, row]));
+  return rows.map((row) => row.groupKey).sort().map((key) => byKey.get(key)!);
+}
+
 /** Rows by group key, then stable by the order key (descending for `order by`). */
 export function sortRows(query: Query, rows: readonly ResultRow[]): ResultRow[] {
-  const sorted = [...rows].sort((a, b) => compareKeys(a.groupKey, b.groupKey));
+  const sorted = plainOrder(rows)
+    ? sortByKeyNatively(rows)
+    : [...rows].sort((a, b) => compareKeys(a.groupKey, b.groupKey));
   const order = query.orderBy;
   if (order === null) return sorted;
   const key = (row: ResultRow): number => {
@@ -80,10 +94,34 @@ export function sortRows(query: Query, rows: readonly ResultRow[]): ResultRow[] 
   return keyed.map((k) => k.row);
 }
 
+/** The table and the CSV of one report format the same rows: do it once. */
+const formatted = new WeakMap<readonly ResultRow[], string[][]>();
+
 function formatRows(query: Query, rows: readonly ResultRow[]): string[][] {
-  return sortRows(query, rows).map((row) =>
-    query.select.map((item) => formatCell(item, row.cells.get(item.text)))
-  );
+  let cells = formatted.get(rows);
+  if (cells === undefined) {
+    cells = sortRows(query, rows).map((row) =>
+      query.select.map((item) => formatCell(item, row.cells.get(item.text)))
+    );
+    formatted.set(rows, cells);
+  }
+  return cells;
+}
+
+/** Code points in a string (the terminal width of a cell). */
+function codePoints(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
 }
 
 function rowLimit(query: Query, defaultCap: number): number {
@@ -106,10 +144,10 @@ export function renderTable(query: Query, rows: ResultRow[], opts: TableOptions)
   const cells = formatRows(query, rows);
   const texts = query.select.map((s) => s.text);
   const widths = texts.map((t, i) =>
-    cells.reduce((w, row) => Math.max(w, [...row[i]!].length), [...t].length)
+    cells.reduce((w, row) => Math.max(w, codePoints(row[i]!)), codePoints(t))
   );
   const pad = (text: string, i: number) =>
-    ` ${text.padStart(widths[i]! + text.length - [...text].length)} `;
+    ` ${text.padStart(widths[i]! + text.length - codePoints(text))} `;
   const cap = rowLimit(query, opts.defaultCap ?? 10);
   const shown = cap < 0 ? cells : cells.slice(0, cap);
   const colors = (opts.colors ?? DEFAULT_TERM_COLORS).MaprTable;
@@ -184,6 +222,14 @@ export async function writeOutfile(query: Query, rows: ResultRow[]): Promise<voi
   }
   const text = (empty ? csvHeader(query) : "") + csvBody(query, rows);
   await Deno.writeTextFile(path, text, { append: true });
+}
+
+/** The directory part of a path, as node:path's dirname (not loaded: it costs start-up). */
+function dirname(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  const cut = trimmed.lastIndexOf("/");
+  if (cut < 0) return ".";
+  return cut === 0 ? "/" : trimmed.slice(0, cut).replace(/\/+$/, "") || "/";
 }
 
 /** Throws a one-line error when the outfile cannot be written (checked before any work). */

@@ -54,14 +54,21 @@ export class Reporter {
   }
 }
 
-/** The report cycle of §5.13: first after half an interval, then every interval. */
-export function startReports(query: Query, tick: () => Promise<void>): { stop(): void } {
+/**
+ * The report cycle of §5.13: first after half an interval, then every interval. `stop` resolves
+ * once a report under way has finished, so the final one never races it (outfile renames).
+ */
+export function startReports(
+  query: Query,
+  tick: () => Promise<void>,
+): { stop(): Promise<void> } {
   const interval = (query.interval > 0 ? query.interval : 1) * 1000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  let running: Promise<void> = Promise.resolve();
   const schedule = (ms: number) => {
     timer = setTimeout(() => {
-      tick().finally(() => {
+      running = tick().finally(() => {
         if (!stopped) schedule(interval);
       });
     }, ms);
@@ -71,6 +78,7 @@ export function startReports(query: Query, tick: () => Promise<void>): { stop():
     stop() {
       stopped = true;
       clearTimeout(timer);
+      return running.catch(() => {});
     },
   };
 }

@@ -67,8 +67,11 @@ export interface Query {
   readonly logFormat: string | null;
 }
 
-/** The fields of one log line: name → value (missing fields are absent). */
-export type Fields = Map<string, string>;
+/** The fields of one log line: name → value (missing fields are absent). A Map is one. */
+export interface Fields {
+  get(name: string): string | undefined;
+  set(name: string, value: string): void;
+}
 
 /** What a log-format parser makes of a line. */
 export type ParseResult = Fields | "skip" | "malformed";
@@ -78,9 +81,14 @@ export interface LogParser {
   parse(line: string, sourceId: string): ParseResult;
 }
 
+/** A row's values by select text (a Map is one). */
+export interface RowValues extends Iterable<[string, number | string]> {
+  get(text: string): number | string | undefined;
+}
+
 /** One result row: the group key and a value per select item text. */
 export interface ResultRow {
   readonly groupKey: string;
   /** Numbers for numeric aggregations (count too), strings for `last` (and raw values). */
-  readonly cells: ReadonlyMap<string, number | string>;
+  readonly cells: RowValues;
 }

@@ -20,7 +20,7 @@ all: bin
 
 deps: deno.lock
 	@$(DENO) install --frozen --quiet
-	@$(DENO) cache --frozen --quiet cli/main.ts core/decompress_worker.ts
+	@$(DENO) cache --frozen --quiet cli/main.ts core/decompress_worker.ts core/mapr/map_worker.ts
 	@chmod -R a+rX .tools
 
 system-deps:

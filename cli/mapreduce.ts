@@ -17,6 +17,8 @@ import {
 import { knownVariables, variableWarning } from "../core/mapr/logformat.ts";
 import { checkOutfileWritable } from "../core/mapr/render.ts";
 import { Mapper } from "../core/mapr/mapper.ts";
+import { mapFileInHalves } from "../core/mapr/parallel_map.ts";
+import { openRegularFile } from "../core/source.ts";
 import { Reporter, startReports } from "../core/mapr/reporter.ts";
 import { parseAggregate } from "../core/mapr/aggregate_wire.ts";
 import type { Query } from "../core/mapr/types.ts";
@@ -98,7 +100,18 @@ export async function runQuery(
   try {
     if (mapper !== null) {
       const run = serverlessRun(job, filter, config);
-      result = await runServerless(run, io, { print: (sel, id) => mapper.selection(sel, id) });
+      result = await runServerless(run, io, {
+        print: (sel, id) => mapper.selection(sel, id),
+        wholeFile: async (path, id, signal) => {
+          using file = openRegularFile(path);
+          return await mapFileInHalves(file, path, id, mapper, {
+            serverLogFormat: config.Server.MapreduceLogFormat,
+            hostname: fullHostname(),
+            maxLineLength: config.Server.MaxLineLength,
+            signal,
+          });
+        },
+      });
     } else {
       const { runRemote } = await import("./remote.ts");
       result = await runRemote(

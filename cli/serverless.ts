@@ -45,6 +45,8 @@ export function exitCodeOf(result: RunResult): number {
 /** Where selected lines go: a printer to stdout, or the map stage of a query. */
 export interface SelectionSink {
   print(sel: Selection, sourceId: string): void;
+  /** May take a whole file over (dmap maps big files on two cores); true when it did. */
+  wholeFile?(path: string, sourceId: string, signal: AbortSignal): Promise<boolean>;
 }
 
 export async function runServerless(
@@ -87,9 +89,13 @@ async function runWhole(job: ReadJob, io: RunIO, printer: SelectionSink): Promis
     }
     for (const { path, id } of files) {
       if (io.signal.aborted) break;
-      const chunks = path === STDIN_ID ? stdinChunks() : fileChunks(path);
       const long = () => io.warn(`${path}: long log line, splitting into multiple lines`);
       try {
+        if (path !== STDIN_ID && await printer.wholeFile?.(path, id, io.signal)) {
+          result.ok++;
+          continue;
+        }
+        const chunks = path === STDIN_ID ? stdinChunks() : fileChunks(path);
         let batches = 0;
         for await (const sel of filterChunks(chunks, { ...job.filter, onLongLine: long })) {
           printer.print(sel, id);

@@ -13,6 +13,8 @@ export interface ChunkOptions {
   readonly chunkSize?: number;
   /** Yield a fresh buffer per chunk instead of reusing one (for consumers that keep chunks). */
   readonly fresh?: boolean;
+  /** Stop after this many bytes (a byte range of a file); default: to EOF. */
+  readonly limit?: number;
 }
 
 /** Reads an open file from its current position to EOF. Does not close it. */
@@ -22,9 +24,11 @@ export async function* readFileChunks(
 ): AsyncGenerator<Uint8Array> {
   const size = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   let buf = new Uint8Array(size);
-  for (;;) {
-    const n = file.readSync(buf);
+  let left = options.limit ?? Infinity;
+  while (left > 0) {
+    const n = file.readSync(left < size ? buf.subarray(0, left) : buf);
     if (n === null || n === 0) return;
+    left -= n;
     yield buf.subarray(0, n);
     if (options.fresh) buf = new Uint8Array(size);
   }

@@ -219,6 +219,7 @@ class Session {
       hostname: fullHostname(),
       shortHostname: this.deps.hostname,
       warn: (message) => this.deps.log("warn", this.#who(), message),
+      maxLineLength: this.deps.config.Server.MaxLineLength,
     });
   }
 
@@ -304,6 +305,9 @@ class Session {
       let file: Deno.FsFile | null = null;
       try {
         file = this.deps.open(this.info.user, path);
+        if (printer instanceof MapStage && await printer.wholeFile(file, path, id, signal)) {
+          continue;
+        }
         const opened = file;
         const chunks = decodeChunks(path, (o) => readFileChunks(opened, o));
         const long = () => this.#notice("warn", "Long log line, splitting into multiple lines");

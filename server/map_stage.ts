@@ -7,6 +7,7 @@ import { Mapper } from "../core/mapr/mapper.ts";
 import { serializeGroups } from "../core/mapr/aggregate_wire.ts";
 import type { Query } from "../core/mapr/types.ts";
 import type { Selection } from "../core/select.ts";
+import { mapFileInHalves } from "../core/mapr/parallel_map.ts";
 
 export interface MapOutput {
   /** One AGGREGATE message (payload, without its delimiter). */
@@ -22,6 +23,7 @@ export interface MapStageOptions {
   readonly hostname: string;
   readonly shortHostname: string;
   readonly warn: (message: string) => void;
+  readonly maxLineLength: number;
 }
 
 export class MapStage {
@@ -48,6 +50,16 @@ export class MapStage {
 
   selection(sel: Selection, sourceId: string): void {
     this.#mapper.selection(sel, sourceId);
+  }
+
+  /** Maps a big plain file on two cores; false when the caller should read it as usual. */
+  wholeFile(file: Deno.FsFile, path: string, sourceId: string, signal: AbortSignal) {
+    return mapFileInHalves(file, path, sourceId, this.#mapper, {
+      serverLogFormat: this.options.serverLogFormat,
+      hostname: this.options.hostname,
+      maxLineLength: this.options.maxLineLength,
+      signal,
+    });
   }
 
   /** Writes the groups aggregated since the last send, and newly skipped malformed lines. */

@@ -244,6 +244,32 @@ export class GroupSet {
     }
   }
 
+  /** The groups as plain data for another thread (structured clone). */
+  exportColumns(): GroupColumns {
+    const store = this.#store;
+    const used = store.samples.length * this.slots.length;
+    return {
+      keys: [...this.#index.keys()],
+      samples: store.samples,
+      numbers: store.numbers.slice(0, used),
+      seen: store.seen.slice(0, used),
+      strings: store.strings,
+    };
+  }
+
+  /** A set of this query holding exported groups. */
+  importColumns(columns: GroupColumns): GroupSet {
+    const set = new GroupSet(this.query);
+    const store = set.#store;
+    store.samples = columns.samples;
+    store.numbers = columns.numbers;
+    store.seen = columns.seen;
+    store.strings = columns.strings;
+    store.count = columns.keys.length;
+    columns.keys.forEach((key, g) => set.#index.set(key, g));
+    return set;
+  }
+
   /** Moves every group into a new set and leaves this one empty (delta flushes). */
   takeAll(): GroupSet {
     const taken = new GroupSet(this.query);
@@ -333,21 +359,30 @@ class RowCells {
   }
 }
 
+/** A group set's groups as plain data (see exportColumns). */
+export interface GroupColumns {
+  readonly keys: string[];
+  readonly samples: number[];
+  readonly numbers: Float64Array;
+  readonly seen: Uint8Array;
+  readonly strings: (string | undefined)[];
+}
+
 /** The columns of a group set: per group its samples, per group and slot a number and a flag. */
 class Store {
   samples: number[] = [];
-  numbers = new Float64Array(0);
-  seen = new Uint8Array(0);
+  numbers: Float64Array = new Float64Array(0);
+  seen: Uint8Array = new Uint8Array(0);
   /** Latest string per group and slot (`last`, `len`). */
   strings: (string | undefined)[] = [];
-  #count = 0;
+  count = 0;
 
   constructor(private readonly width: number, private readonly withStrings: boolean) {}
 
   /** A new empty group; returns its number. */
   add(): number {
-    const g = this.#count++;
-    const need = this.#count * this.width;
+    const g = this.count++;
+    const need = this.count * this.width;
     if (need > this.numbers.length) {
       const size = Math.max(64, need * 2);
       const numbers = new Float64Array(size);

@@ -4,7 +4,7 @@
  * on dserver behind the `map:` command, so the results cannot depend on the transport.
  */
 import type { Selection } from "../select.ts";
-import { GroupSet } from "./aggregate.ts";
+import { type GroupColumns, GroupSet } from "./aggregate.ts";
 import { applySet, passesWhere } from "./evaluate.ts";
 import { createParser } from "./logformat.ts";
 import { effectiveLogFormat } from "./query.ts";
@@ -26,6 +26,8 @@ export class Mapper {
   readonly query: Query;
   #groups: GroupSet;
   readonly #parser: LogParser;
+  /** Whether a file may be mapped in pieces (CSV keeps a header per source: it may not). */
+  readonly splittable: boolean;
   readonly #decoder = new TextDecoder();
   #sinceGc = 0;
   /** Lines of the query's format that could not be parsed (bad `k=v` token, CSV overflow). */
@@ -34,7 +36,9 @@ export class Mapper {
   constructor(query: Query, options: MapperOptions) {
     this.query = query;
     this.#groups = new GroupSet(query);
-    this.#parser = createParser(effectiveLogFormat(query, options.serverLogFormat), {
+    const format = effectiveLogFormat(query, options.serverLogFormat);
+    this.splittable = format !== "csv";
+    this.#parser = createParser(format, {
       hostname: options.hostname,
       needed: neededFields(query),
       reuseFields: true, // each line's fields are aggregated before the next line is parsed
@@ -50,6 +54,12 @@ export class Mapper {
   /** Takes the groups aggregated since the last call (a delta) and starts anew. */
   takeGroups(): GroupSet {
     return this.#groups.takeAll();
+  }
+
+  /** Merges groups mapped elsewhere (a later piece of the same input) into ours. */
+  absorb(columns: GroupColumns, malformed: number): void {
+    this.#groups.merge(this.#groups.importColumns(columns));
+    this.malformed += malformed;
   }
 
   /** Aggregates one line (without its line end). */

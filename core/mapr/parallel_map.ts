@@ -1,0 +1,130 @@
+/**
+ * dmap over a big plain file on two cores: a worker maps the second half of the file while this
+ * thread maps the first, then the worker's groups are merged after ours — in file order, so
+ * `last` keeps the value of the last line. Compressed files, CSV (a header per source) and small
+ * files are mapped in one piece by the caller.
+ */
+import { readFileChunks } from "../chunks.ts";
+import { detectCompression } from "../compression.ts";
+import { compileMatcher } from "../matcher.ts";
+import { filterChunks, type FilterOptions } from "../pipeline.ts";
+import { SourceError } from "../source.ts";
+import type { GroupColumns } from "./aggregate.ts";
+import type { Mapper } from "./mapper.ts";
+import { tableFilter } from "./query.ts";
+import type { Query } from "./types.ts";
+
+/** Below this a worker's start-up (~40 ms) costs more than it saves. */
+export const PARALLEL_MAP_MIN_BYTES = 32 * 1024 * 1024;
+const SPLIT_SEARCH_BYTES = 256 * 1024;
+
+export interface MapRange {
+  readonly query: string;
+  readonly serverLogFormat: string;
+  readonly hostname: string;
+  readonly path: string;
+  readonly ino: number | null;
+  readonly dev: number;
+  readonly start: number;
+  readonly end: number;
+  readonly maxLineLength: number;
+  readonly sourceId: string;
+}
+
+type WorkerReply =
+  | { ok: true; columns: GroupColumns; malformed: number }
+  | { ok: false; message: string };
+
+/** The lines a query maps: those of its table (§5.9), unnumbered, none cut short of a whole. */
+export function mapFilter(query: Query, maxLineLength: number): FilterOptions {
+  const filter = tableFilter(query);
+  return {
+    matcher: compileMatcher(filter === "." ? "" : filter),
+    invert: false,
+    before: 0,
+    after: 0,
+    max: 0,
+    maxLineLength,
+    numbered: false,
+  };
+}
+
+export interface HalvesOptions {
+  readonly serverLogFormat: string;
+  readonly hostname: string;
+  readonly maxLineLength: number;
+  readonly signal?: AbortSignal;
+  /** Smallest file worth splitting; default PARALLEL_MAP_MIN_BYTES. */
+  readonly minBytes?: number;
+}
+
+/**
+ * Maps the whole open `file` in two halves when that pays; returns false (having read nothing)
+ * when it does not, and the caller reads the file as usual.
+ */
+export async function mapFileInHalves(
+  file: Deno.FsFile,
+  path: string,
+  sourceId: string,
+  mapper: Mapper,
+  options: HalvesOptions,
+): Promise<boolean> {
+  if (typeof Worker !== "function" || !mapper.splittable) return false;
+  const info = file.statSync();
+  if (!info.isFile || info.size < (options.minBytes ?? PARALLEL_MAP_MIN_BYTES)) return false;
+  const split = splitPoint(file, path, info.size);
+  file.seekSync(0, Deno.SeekMode.Start);
+  if (split === null) return false;
+
+  const worker = new Worker(new URL("./map_worker.ts", import.meta.url).href, { type: "module" });
+  const reply = new Promise<WorkerReply>((resolve) => {
+    worker.onmessage = (e: MessageEvent<WorkerReply>) => resolve(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      resolve({ ok: false, message: e.message });
+    };
+  });
+  try {
+    const range: MapRange = {
+      query: mapper.query.raw,
+      serverLogFormat: options.serverLogFormat,
+      hostname: options.hostname,
+      path,
+      ino: info.ino,
+      dev: info.dev,
+      start: split,
+      end: info.size,
+      maxLineLength: options.maxLineLength,
+      sourceId,
+    };
+    worker.postMessage(range);
+    const chunks = readFileChunks(file, { limit: split });
+    let batches = 0;
+    for await (const sel of filterChunks(chunks, mapFilter(mapper.query, options.maxLineLength))) {
+      mapper.selection(sel, sourceId);
+      // Let timers (interval flushes) and aborts run between batches.
+      if (++batches % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (options.signal?.aborted) return true;
+    }
+    const done = await reply;
+    if (!done.ok) throw new SourceError(`${path}: ${done.message}`);
+    mapper.absorb(done.columns, done.malformed);
+    return true;
+  } finally {
+    worker.terminate();
+  }
+}
+
+/** The start of the first line after the middle of a plain file; null when not splittable. */
+function splitPoint(file: Deno.FsFile, path: string, size: number): number | null {
+  const head = new Uint8Array(4);
+  file.seekSync(0, Deno.SeekMode.Start);
+  const n = file.readSync(head) ?? 0;
+  if (detectCompression(path, head.subarray(0, n)) !== "none") return null;
+  const middle = Math.floor(size / 2);
+  const window = new Uint8Array(SPLIT_SEARCH_BYTES);
+  file.seekSync(middle, Deno.SeekMode.Start);
+  const got = file.readSync(window) ?? 0;
+  const newline = window.subarray(0, got).indexOf(10);
+  return newline < 0 ? null : middle + newline + 1;
+}

@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { readFileChunks } from "../chunks.ts";
+import { filterChunks } from "../pipeline.ts";
+import { Mapper } from "./mapper.ts";
+import { mapFileInHalves, mapFilter } from "./parallel_map.ts";
+import { parseQuery } from "./query.ts";
+
+const OPTIONS = { serverLogFormat: "default", hostname: "h" };
+
+async function statsFile(lines: number): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".log" });
+  const text = Array.from(
+    { length: lines },
+    (_, i) =>
+      i % 3 === 0
+        ? `plain log line ${i}`
+        : `INFO|1124-${String(100000 + i).slice(-6)}|1|s.go:1|8|${i % 17}|7|0.5|1s|` +
+          `MAPREDUCE:STATS|host=web${i % 5}|n=${i}`,
+  ).join("\n") + "\n";
+  await Deno.writeTextFile(path, text);
+  return path;
+}
+
+async function sequential(query: string, path: string): Promise<string> {
+  const mapper = new Mapper(parseQuery(query), OPTIONS);
+  using file = Deno.openSync(path);
+  const filter = mapFilter(mapper.query, 1 << 20);
+  for await (const sel of filterChunks(readFileChunks(file), filter)) mapper.selection(sel, "x");
+  return JSON.stringify(mapper.groups.rows().map((r) => [r.groupKey, [...r.cells]]));
+}
+
+Deno.test("a file mapped in two halves gives what one pass gives, last values included", async () => {
+  const path = await statsFile(30_000);
+  const query = "from STATS select host,count($line),sum(n),min($goroutines),max(n)," +
+    "last($time),avg(n) group by host";
+  const mapper = new Mapper(parseQuery(query), OPTIONS);
+  using file = Deno.openSync(path);
+  const split = await mapFileInHalves(file, path, "x", mapper, {
+    ...OPTIONS,
+    maxLineLength: 1 << 20,
+    minBytes: 1,
+  });
+  assert.equal(split, true);
+  const halves = JSON.stringify(mapper.groups.rows().map((r) => [r.groupKey, [...r.cells]]));
+  assert.equal(halves, await sequential(query, path));
+  assert.match(halves, /"last\(\$time\)","1124-129999"/, "the last line's time wins");
+});
+
+Deno.test("small, compressed and CSV inputs are left to the caller", async () => {
+  const path = await statsFile(100);
+  using file = Deno.openSync(path);
+  const small = new Mapper(parseQuery("from STATS select count($line)"), OPTIONS);
+  assert.equal(
+    await mapFileInHalves(file, path, "x", small, { ...OPTIONS, maxLineLength: 99 }),
+    false,
+  );
+  const csv = new Mapper(parseQuery("select count($line) logformat csv"), OPTIONS);
+  const opts = { ...OPTIONS, maxLineLength: 99, minBytes: 1 };
+  assert.equal(await mapFileInHalves(file, path, "x", csv, opts), false);
+  const gz = await Deno.makeTempFile({ suffix: ".gz" });
+  await Deno.writeFile(gz, new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
+  using gzFile = Deno.openSync(gz);
+  assert.equal(await mapFileInHalves(gzFile, gz, "x", small, opts), false);
+});

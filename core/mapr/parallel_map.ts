@@ -17,6 +17,7 @@ import type { Query } from "./types.ts";
 /** Below this a worker's start-up (~40 ms) costs more than it saves. */
 export const PARALLEL_MAP_MIN_BYTES = 32 * 1024 * 1024;
 const SPLIT_SEARCH_BYTES = 256 * 1024;
+const HEAD_START_BYTES = 6 * 1024 * 1024;
 
 export interface MapRange {
   readonly query: string;
@@ -115,13 +116,14 @@ export async function mapFileInHalves(
   }
 }
 
-/** The start of the first line after the middle of a plain file; null when not splittable. */
+/** The start of a line near the middle of a plain file; null when not splittable. */
 function splitPoint(file: Deno.FsFile, path: string, size: number): number | null {
   const head = new Uint8Array(4);
   file.seekSync(0, Deno.SeekMode.Start);
   const n = file.readSync(head) ?? 0;
   if (detectCompression(path, head.subarray(0, n)) !== "none") return null;
-  const middle = Math.floor(size / 2);
+  // The worker starts ~50 ms late (its own module loading): this thread takes a bit more.
+  const middle = Math.floor(size / 2 + Math.min(size / 16, HEAD_START_BYTES));
   const window = new Uint8Array(SPLIT_SEARCH_BYTES);
   file.seekSync(middle, Deno.SeekMode.Start);
   const got = file.readSync(window) ?? 0;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: DTail over real SSH on this machine. Starts a dserver on 127.0.0.1 (random free
-# port) with keys generated in a temp dir, runs dgrep and a short dtail through it, then stops the
+# port) with keys generated in a temp dir, runs dgrep, dmap and a short dtail through it, then stops the
 # server and removes everything. As root the server runs as the unprivileged system user
 # dtail-demo (created if missing); otherwise everything runs as the calling user. The client's
 # HOME is a temp dir, so ~/.ssh is never read or written.
@@ -74,6 +74,9 @@ cat >"$work/server/dtail.json" <<EOF
 EOF
 cp "$ROOT/tests/data/sample.log" "$work/logs/sample.log"
 : >"$work/logs/demo.log"
+for i in $(seq 1 30); do # DTail's own MapReduce stats lines, for the dmap step
+  echo "INFO|1124-1200$((10 + i % 50))|1|stats.go:56|8|$((10 + i % 7))|7|0.5|1h|MAPREDUCE:STATS|host=web$((i % 3))|connections=$i"
+done >"$work/logs/stats.log"
 chmod 644 "$work/logs/"*.log
 if [ "$(id -u)" -eq 0 ]; then
   chown -R "$DEMO_USER:" "$work/server"
@@ -112,6 +115,14 @@ got=$(grep -c -E 'ERROR|WARN' "$work/dgrep.out" || true)
   fail "dgrep printed $got matching lines, expected $expected"
 grep -q "127.0.0.1" "$work/client-home/.ssh/known_hosts" || fail "host key was not trusted"
 echo "-> $got matching lines over SSH; host key now in the temp HOME's .ssh/known_hosts"
+
+step "dmap over SSH: the server aggregates stats.log, the client prints the merged table"
+query='from STATS select count($line),sum(connections),max($goroutines) group by host'
+echo "\$ bin/dmap --servers 127.0.0.1:$port --query '$query' $work/logs/stats.log"
+client dmap --noColor --query "$query" "$work/logs/stats.log" | tee "$work/dmap.out"
+rows=$(grep -c -E '^ +10 \|' "$work/dmap.out" || true)
+[ "$rows" -eq 3 ] || fail "dmap printed $rows groups of 10 lines, expected 3"
+echo "-> 3 groups of 10 lines, aggregated on the server"
 
 step "dtail over SSH for 3 s while lines are appended to demo.log on the 'server'"
 (sleep 0.5; for i in $(seq 1 20); do

@@ -24,9 +24,11 @@ import { followBurst } from "./follow.ts";
 import { runSshBench } from "./ssh.ts";
 import { runDmapBench } from "./dmap.ts";
 import {
+  appendHistory,
   followPasses,
   type FollowSummary,
   followTable,
+  HISTORY_FILE,
   machineInfo,
   memoryPasses,
   type MemoryResult,
@@ -39,7 +41,6 @@ import {
 const BENCH_DIR = import.meta.dirname ?? ".";
 const BIN_DIR = join(BENCH_DIR, "..", "bin");
 const DATA_DIR = join(BENCH_DIR, "data");
-const HISTORY_FILE = join(BENCH_DIR, "results", "history.md");
 const DEFAULT_RUNS = 9;
 const MEMORY_RUNS = 3;
 const MEMORY_LIMIT_MB = 150;
@@ -229,11 +230,6 @@ function failedFollow(failure: string): FollowSummary {
 
 function progress(message: string): void {
   console.error(`bench: ${message}`);
-}
-
-function appendHistory(report: string): void {
-  Deno.mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
-  Deno.writeTextFileSync(HISTORY_FILE, `${report}\n\n`, { append: true });
 }
 
 async function measurePairs(data: DataSet, runs: number): Promise<PairResult[]> {

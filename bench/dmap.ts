@@ -14,14 +14,13 @@ import {
   type MaprData,
 } from "./dmap_generate.ts";
 import { measureOnce, median, type Sample, TIME_BIN } from "./measure.ts";
-import { machineInfo } from "./report.ts";
+import { appendHistory, HISTORY_FILE, machineInfo } from "./report.ts";
+import { withScratchDir } from "./scratch.ts";
 import { BenchClient, BenchServer, identities, memoryMb } from "./ssh_server.ts";
-import { killDescendants } from "./ssh_procs.ts";
 import { fixed } from "./ssh_report.ts";
 
 const BENCH_DIR = import.meta.dirname ?? ".";
 const DMAP = join(BENCH_DIR, "..", "bin", "dmap");
-const HISTORY_FILE = join(BENCH_DIR, "results", "history.md");
 const DEFAULT_RUNS = 5;
 const MEMORY_RUNS = 3;
 const BIG_COPIES = 10;
@@ -380,32 +379,13 @@ export async function runDmapBench(): Promise<void> {
     throw new Error(`${TIME_BIN} is missing (make system-deps)`);
   }
   const data = ensureMaprData(join(BENCH_DIR, "data"));
-  const base = await Deno.makeTempDir({ prefix: "dtail-bench-dmap-" });
-  const removeBase = () => Deno.removeSync(base, { recursive: true });
-  const interrupted = () => {
-    killDescendants();
-    removeBase();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", interrupted);
-  Deno.addSignalListener("SIGTERM", interrupted);
-  const tmpdir = Deno.env.get("TMPDIR");
-  Deno.env.set("TMPDIR", base); // measure.ts's temp files go away with `base` on an interrupt too
-  try {
-    await Deno.chmod(base, 0o755);
+  await withScratchDir("dtail-bench-dmap-", async (base) => {
     const setup: Setup = { base, data, runs };
     const text = await report(setup, await allCases(setup), load, started);
     console.log(text);
-    Deno.mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
-    Deno.writeTextFileSync(HISTORY_FILE, `${text}\n\n`, { append: true });
+    appendHistory(text);
     progress(`results appended to ${HISTORY_FILE}`);
-  } finally {
-    if (tmpdir === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", tmpdir);
-    Deno.removeSignalListener("SIGINT", interrupted);
-    Deno.removeSignalListener("SIGTERM", interrupted);
-    removeBase();
-  }
+  });
 }
 
 if (import.meta.main) await runDmapBench();

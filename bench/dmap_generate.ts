@@ -5,6 +5,7 @@
  * has 1,000,000 distinct values. Files already present with the recorded size are kept.
  */
 import { join } from "node:path";
+import { Prng } from "./generate.ts";
 
 export const MAPR_LOG_BYTES = 100 * 1024 * 1024;
 export const HOSTS = 50;
@@ -19,29 +20,6 @@ const EVENTS_SHARE = 0.05;
 export interface MaprData {
   readonly log: string;
   readonly groups: string;
-}
-
-/** mulberry32, the same generator as bench/generate.ts. */
-class Prng {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(below: number): number {
-    return Math.floor(this.next() * below);
-  }
-  pick<T>(items: readonly T[]): T {
-    const item = items[this.int(items.length)];
-    if (item === undefined) throw new Error("pick from an empty list");
-    return item;
-  }
 }
 
 const pad2 = (n: number) => String(n).padStart(2, "0");

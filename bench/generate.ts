@@ -27,7 +27,7 @@ export interface DataSet {
 type Manifest = Record<string, number>;
 
 /** mulberry32: tiny, fast, good enough for test data. */
-class Prng {
+export class Prng {
   #state: number;
   constructor(seed: number) {
     this.#state = seed >>> 0;

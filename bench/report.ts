@@ -1,3 +1,4 @@
+import { join } from "node:path";
 /** Markdown tables for the benchmark results, and the machine description that goes with them. */
 
 export interface PairResult {
@@ -166,4 +167,12 @@ export async function machineInfo(runs: number, loadAtStart: readonly number[]):
     `- deno ${Deno.version.deno} (V8 ${Deno.version.v8}); peers: ${tools.join("; ")}`,
     `- commit ${commit}; ${runs} timed runs per side (median), output piped to \`cat > /dev/null\``,
   ].join("\n");
+}
+
+/** bench/results/history.md: every report of every bench, appended. */
+export const HISTORY_FILE = join(import.meta.dirname ?? ".", "results", "history.md");
+
+export function appendHistory(report: string): void {
+  Deno.mkdirSync(join(import.meta.dirname ?? ".", "results"), { recursive: true });
+  Deno.writeTextFileSync(HISTORY_FILE, `${report}\n\n`, { append: true });
 }

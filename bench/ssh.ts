@@ -6,7 +6,8 @@
  */
 import { join } from "node:path";
 import { type DataSet, ensureData } from "./generate.ts";
-import { machineInfo } from "./report.ts";
+import { appendHistory, HISTORY_FILE, machineInfo } from "./report.ts";
+import { withScratchDir } from "./scratch.ts";
 import {
   BURST_TARGET_S,
   dcatThroughput,
@@ -25,11 +26,9 @@ import {
 } from "./ssh_fanout.ts";
 import { failedRow, misses, type SshRow, sshTable } from "./ssh_report.ts";
 import { BenchClient, BenchServer, type Identities, identities } from "./ssh_server.ts";
-import { killDescendants } from "./ssh_procs.ts";
 
 const BENCH_DIR = import.meta.dirname ?? ".";
 const DATA_DIR = join(BENCH_DIR, "data");
-const HISTORY_FILE = join(BENCH_DIR, "results", "history.md");
 const DEFAULT_RUNS = 5;
 
 const progress = (message: string) => console.error(`bench-ssh: ${message}`);
@@ -127,34 +126,15 @@ export async function runSshBench(data?: DataSet): Promise<void> {
   const load = Deno.loadavg();
   const runs = runCount();
   const ids = await identities();
-  const base = await Deno.makeTempDir({ prefix: "dtail-bench-ssh-" });
-  const removeBase = () => Deno.removeSync(base, { recursive: true });
-  const interrupted = () => {
-    killDescendants();
-    removeBase();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", interrupted);
-  Deno.addSignalListener("SIGTERM", interrupted);
-  const tmpdir = Deno.env.get("TMPDIR");
-  Deno.env.set("TMPDIR", base); // measure.ts's temp files go away with `base` on an interrupt too
-  try {
-    await Deno.chmod(base, 0o755);
+  await withScratchDir("dtail-bench-ssh-", async (base) => {
     const client = await BenchClient.create(base, ids);
     const setup = { base, ids, client, data: data ?? await ensureData(DATA_DIR), runs };
     const rows = await allCases(setup);
     const text = await report(setup, rows, load, started);
     console.log(text);
-    Deno.mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
-    Deno.writeTextFileSync(HISTORY_FILE, `${text}\n\n`, { append: true });
+    appendHistory(text);
     progress(`results appended to ${HISTORY_FILE}`);
-  } finally {
-    if (tmpdir === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", tmpdir);
-    Deno.removeSignalListener("SIGINT", interrupted);
-    Deno.removeSignalListener("SIGTERM", interrupted);
-    removeBase();
-  }
+  });
 }
 
 if (import.meta.main) await runSshBench();

@@ -6,7 +6,6 @@
  */
 import type { Config } from "../core/config.ts";
 import { fullHostname } from "../core/hostname.ts";
-import { compileMatcher } from "../core/matcher.ts";
 import type { BufferedOutput } from "../core/output.ts";
 import {
   effectiveLogFormat,
@@ -17,7 +16,7 @@ import {
 import { knownVariables, variableWarning } from "../core/mapr/logformat.ts";
 import { checkOutfileWritable } from "../core/mapr/render.ts";
 import { Mapper } from "../core/mapr/mapper.ts";
-import { mapFileInHalves } from "../core/mapr/parallel_map.ts";
+import { mapFileInHalves, mapFilter } from "../core/mapr/parallel_map.ts";
 import { openRegularFile } from "../core/source.ts";
 import { Reporter, startReports } from "../core/mapr/reporter.ts";
 import { parseAggregate } from "../core/mapr/aggregate_wire.ts";
@@ -99,7 +98,7 @@ export async function runQuery(
   let result: RunResult;
   try {
     if (mapper !== null) {
-      const run = serverlessRun(job, filter, config);
+      const run = serverlessRun(job, query, config);
       result = await runServerless(run, io, {
         print: (sel, id) => mapper.selection(sel, id),
         wholeFile: async (path, id, signal) => {
@@ -153,19 +152,11 @@ export async function runQuery(
   return result;
 }
 
-function serverlessRun(job: QueryJob, filter: string, config: Config) {
+function serverlessRun(job: QueryJob, query: Query, config: Config) {
   return {
     mode: job.verb,
     targets: job.targets.length > 0 ? job.targets : ["-"],
-    filter: {
-      matcher: compileMatcher(filter === "." ? "" : filter),
-      invert: false,
-      before: 0,
-      after: 0,
-      max: 0,
-      maxLineLength: config.Server.MaxLineLength,
-      numbered: false,
-    },
+    filter: mapFilter(query, config.Server.MaxLineLength),
     frame: { plain: true, color: false, hostname: "" },
     maxGlobTargets: config.Server.MaxGlobTargets,
   } as const;

@@ -8,7 +8,7 @@ import type { Client, ClientChannel } from "ssh2";
 import type { Config } from "../core/config.ts";
 import { MessagePrinter } from "../core/frame.ts";
 import { shortHostname } from "../core/hostname.ts";
-import type { BufferedOutput } from "../core/output.ts";
+import { type BufferedOutput, CoalescingFlush } from "../core/output.ts";
 import { wireRegexOf } from "../core/protocol/regex_wire.ts";
 import type { ReadVerb } from "../core/protocol/commands.ts";
 import { Semaphore } from "../server/semaphore.ts";
@@ -98,6 +98,7 @@ export async function runRemote(
     authKey: noAuthKey ? null : readAuthKeyPub(auth.authKeyPath),
     timeoutMs: config.Common.SSHConnectTimeoutMs,
     setup: new Semaphore(Math.max(1, flags.int("cpc")) * (navigator.hardwareConcurrency || 1)),
+    flush: new CoalescingFlush(io.out),
     printer: new MessagePrinter(io.out, {
       plain: run.plain,
       color: run.color,
@@ -150,6 +151,8 @@ interface Context {
   readonly timeoutMs: number;
   readonly setup: Semaphore;
   readonly printer: MessagePrinter;
+  /** Writes what sessions printed in large pieces (see CoalescingFlush). */
+  readonly flush: CoalescingFlush;
   /** Connections now open, and opened in total. */
   readonly counts: { connected: number; total: number };
 }
@@ -210,12 +213,13 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
         if (text.startsWith("AGGREGATE|")) aggregate(text);
         else if (text !== "") c.printer.payload(m);
       },
+      ...(aggregate === undefined ? { payloadRun: (run) => c.printer.payloadRun(run) } : {}),
       ...(c.io.malformed ? { malformed: c.io.malformed } : {}),
       notice: (text) => {
         c.io.out.flush();
         c.io.warn(text.startsWith("SERVER|") ? text : `${server.label}: ${text}`);
       },
-      flush: () => c.io.out.flush(),
+      flush: () => c.flush.poke(),
     }, { authKey: c.authKey, signal: c.io.signal });
   } finally {
     c.counts.connected--;

@@ -18,6 +18,7 @@ import {
   isControl,
   MessageReader,
   parseCapabilities,
+  type PayloadRun,
 } from "../core/protocol/messages.ts";
 import type { Options } from "../core/protocol/options.ts";
 import type { WireRegex } from "../core/protocol/regex_wire.ts";
@@ -50,6 +51,8 @@ export interface SessionSink {
   notice(text: string): void;
   /** Malformed log lines a server skipped for a query (hidden `.mapr malformed N`). */
   malformed?(count: number): void;
+  /** Consecutive payload messages of one chunk (the fast path; `payload` is used without it). */
+  payloadRun?(run: PayloadRun): void;
   /** Called after each chunk read from the server: a good moment to write out. */
   flush?(): void;
 }
@@ -167,6 +170,14 @@ export async function runRemoteSession(
       nextRead = null;
       const r = await next;
       if (r.done) break;
+      const run = escape && sink.payloadRun ? reader.splitPayload(r.value) : null;
+      if (run !== null) {
+        if (run.joined !== null) sink.payload(run.joined);
+        sink.payloadRun!(run);
+        result.lines += run.ends.length + (run.joined === null ? 0 : 1);
+        sink.flush?.();
+        continue;
+      }
       for (const m of reader.push(r.value)) {
         if (escape && !isControl(m)) {
           // The hot path, one call per line: payload needs no await.

@@ -6,7 +6,7 @@ import { DEFAULT_TERM_COLORS, Paint, type TermColors } from "./color.ts";
 import { countNewlines } from "./line_batch.ts";
 import type { BufferedOutput } from "./output.ts";
 import type { Selection } from "./select.ts";
-import { DELIMITER, escapeMessage } from "./protocol/messages.ts";
+import { DELIMITER, escapeMessage, type PayloadRun } from "./protocol/messages.ts";
 
 export interface FrameOptions {
   /** Raw lines only (§1.10). */
@@ -92,6 +92,15 @@ function severityOf(content: Uint8Array): number {
   return 0;
 }
 
+/**
+ * True when the bytes hold 0xAB or 0xAC. In a byte-aligned text every non-ASCII byte decoded to a
+ * U+FFFD of its own, so a text without one proves the bytes are ASCII without scanning them.
+ */
+function needsEscape(bytes: Uint8Array, alignedText: string | null): boolean {
+  if (alignedText !== null && alignedText.indexOf("\uFFFD") < 0) return false;
+  return bytes.indexOf(DELIMITER) >= 0 || bytes.indexOf(0xab) >= 0;
+}
+
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   if (bytes.length < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
@@ -132,10 +141,10 @@ export class SelectionPrinter {
     const out = this.#out;
     const parts = this.#options.plain ? null : this.#prefixParts(sourceId);
     const wire = this.#options.wire;
-    // One native scan per batch instead of a JavaScript byte loop per line.
-    const escape = wire?.escape === true &&
-      (bytes.indexOf(DELIMITER) >= 0 || bytes.indexOf(0xab) >= 0);
-    const text = batch.decoded && batch.byteAligned ? batch.text : null;
+    // Line ends are found in the decoded text: String.indexOf is several times faster than
+    // Uint8Array.indexOf (a byte-at-a-time loop in V8), and decoding ASCII costs little.
+    const text = batch.byteAligned ? batch.text : null;
+    const escape = wire?.escape === true && needsEscape(bytes, text);
     let lineNo = batch.firstLineNo;
     let counted = 0; // lines before `counted` bytes are numbered
     for (let i = 0; i < regions.length; i += 2) {
@@ -221,6 +230,26 @@ export class MessagePrinter {
       this.out.string(paint.close);
     }
     if (message[message.length - 1] !== NL || fields !== null) this.out.byte(NL);
+  }
+
+  /** Prints consecutive payload messages of one chunk, as `payload` would one by one. */
+  payloadRun(run: PayloadRun): void {
+    const { bytes, ends } = run;
+    let start = run.start;
+    if (this.#paints !== null) {
+      for (const end of ends) {
+        this.payload(bytes.subarray(start, end));
+        start = end + 1;
+      }
+      return;
+    }
+    const out = this.out;
+    for (let k = 0; k < ends.length; k++) {
+      const end = ends[k]!;
+      out.bytes(bytes.subarray(start, end));
+      if (end === start || bytes[end - 1] !== NL) out.byte(NL);
+      start = end + 1;
+    }
   }
 }
 

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { DEFAULT_TERM_COLORS } from "./color.ts";
-import { type FrameOptions, RemotePaints, SelectionPrinter } from "./frame.ts";
+import { type FrameOptions, MessagePrinter, RemotePaints, SelectionPrinter } from "./frame.ts";
 import { LineBatch } from "./line_batch.ts";
 import { splitLines } from "./lines.ts";
 import { compileMatcher } from "./matcher.ts";
 import { BufferedOutput } from "./output.ts";
+import { MessageReader } from "./protocol/messages.ts";
 import { selectLines } from "./select.ts";
 
 const enc = new TextEncoder();
@@ -154,4 +155,65 @@ Deno.test("colored output uses the configured colors", () => {
     got.endsWith("\x1b[32m\x1b[49m\x1b[4mhello\x1b[0m\x1b[49m\x1b[39m\n"),
     JSON.stringify(got),
   );
+});
+
+Deno.test("wire framing escapes 0xAB and 0xAC whether or not the batch decodes one-to-one", () => {
+  const wire: FrameOptions = { ...PLAIN, wire: { keepNewline: true, escape: true } };
+  const frame = (bytes: Uint8Array) => {
+    const parts: Uint8Array[] = [];
+    const out = new BufferedOutput((b) => parts.push(b.slice()));
+    new SelectionPrinter(out, wire).print({
+      batch: new LineBatch(bytes, 1),
+      regions: [0, bytes.length],
+    }, "x");
+    out.flush();
+    return parts.flatMap((p) => [...p]);
+  };
+  assert.deepEqual(frame(enc.encode("a\nb\n")), [
+    ...enc.encode("a\n"),
+    0xac,
+    ...enc.encode("b\n"),
+    0xac,
+  ]);
+  // A lone 0xAC decodes to one U+FFFD (aligned); "€" (E2 82 AC) does not (unaligned).
+  assert.deepEqual(frame(new Uint8Array([0x41, 0xac, 0x0a])), [0x41, 0xab, 2, 0x0a, 0xac]);
+  assert.deepEqual(frame(enc.encode("5 €\n")), [
+    ...enc.encode("5 "),
+    0xe2,
+    0x82,
+    0xab,
+    2,
+    0x0a,
+    0xac,
+  ]);
+  assert.deepEqual(frame(new Uint8Array([0xab, 0x0a])), [0xab, 1, 0x0a, 0xac]);
+});
+
+Deno.test("a payload run prints exactly like its messages one by one", () => {
+  const messages = ["REMOTE|h|100|1|a|INFO x\n", "", "no newline", "REMOTE|h|100|2|a|ERROR y\n"];
+  const stream = new Uint8Array(
+    [...messages.flatMap((m) => [...enc.encode(m), 0xac]), ...enc.encode("tail")],
+  );
+  for (const options of [{ plain: true, color: false }, { plain: false, color: true }]) {
+    const print = (fast: boolean) => {
+      const parts: Uint8Array[] = [];
+      const out = new BufferedOutput((b) => parts.push(b.slice()), 16);
+      const printer = new MessagePrinter(out, options);
+      const reader = new MessageReader(() => true);
+      for (const chunk of [stream.subarray(0, 9), stream.subarray(9)]) {
+        const run = fast ? reader.splitPayload(chunk) : null;
+        if (run === null) {
+          for (const m of reader.push(chunk)) printer.payload(m);
+          continue;
+        }
+        if (run.joined !== null) printer.payload(run.joined);
+        printer.payloadRun(run);
+      }
+      out.flush();
+      return parts.map((p) => dec.decode(p)).join("");
+    };
+    const slow = print(false);
+    assert.match(slow, /no newline\n/);
+    assert.equal(print(true), slow, JSON.stringify(options));
+  }
 });

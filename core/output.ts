@@ -81,3 +81,34 @@ export function fileSink(file: { writeSync(p: Uint8Array): number }): SyncSink {
     }
   };
 }
+
+/**
+ * Writes a BufferedOutput out in large pieces while a stream pours in: at once when `threshold`
+ * bytes are pending, otherwise on a zero-delay timer, so a quiet stream still prints promptly.
+ * Per-chunk flushes of 32 KiB SSH packets cost a tenth of `dcat` over SSH in syscalls and reader
+ * wake-ups. An error of a timer's write (a closed stdout) is raised by the next `poke`.
+ */
+export class CoalescingFlush {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #error: unknown = null;
+
+  constructor(readonly out: BufferedOutput, readonly threshold = 256 * 1024) {}
+
+  /** Called after new output was buffered. */
+  poke(): void {
+    if (this.#error !== null) throw this.#error;
+    if (this.out.pending >= this.threshold) this.out.flush();
+    else if (this.#timer === undefined && this.out.pending > 0) {
+      this.#timer = setTimeout(this.#fire, 0);
+    }
+  }
+
+  #fire = (): void => {
+    this.#timer = undefined;
+    try {
+      this.out.flush();
+    } catch (err) {
+      this.#error = err;
+    }
+  };
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BufferedOutput, fileSink, OutputClosedError } from "./output.ts";
+import { BufferedOutput, CoalescingFlush, fileSink, OutputClosedError } from "./output.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -115,4 +115,33 @@ Deno.test("fileSink turns a broken pipe into OutputClosedError and passes others
     },
   });
   assert.throws(() => failing(enc.encode("x")), (e) => e === other);
+});
+
+Deno.test("CoalescingFlush writes big batches at once and small ones on the next tick", async () => {
+  const writes: number[] = [];
+  const out = new BufferedOutput((b) => writes.push(b.length), 1 << 20);
+  const flush = new CoalescingFlush(out, 1000);
+  out.bytes(new Uint8Array(400));
+  flush.poke();
+  out.bytes(new Uint8Array(400));
+  flush.poke();
+  assert.deepEqual(writes, [], "below the threshold nothing is written yet");
+  out.bytes(new Uint8Array(400));
+  flush.poke();
+  assert.deepEqual(writes, [1200]);
+  out.bytes(new Uint8Array(10));
+  flush.poke();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(writes, [1200, 10], "the remainder goes out on the timer");
+});
+
+Deno.test("CoalescingFlush raises a failed timer write on the next poke", async () => {
+  const out = new BufferedOutput(() => {
+    throw new OutputClosedError("output closed");
+  });
+  const flush = new CoalescingFlush(out);
+  out.bytes(new Uint8Array(3));
+  flush.poke();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.throws(() => flush.poke(), OutputClosedError);
 });

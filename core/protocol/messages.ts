@@ -13,6 +13,7 @@
  */
 
 import { concatBytes } from "../bytes.ts";
+import { scanDelimiters } from "./delimiter_scan.ts";
 
 export const DELIMITER = 0xac;
 const ESC = 0xab;
@@ -64,8 +65,20 @@ export function unescapeMessage(bytes: Uint8Array): Uint8Array {
  * possible: only a message that straddles two chunks is copied, and a chunk without any escape
  * byte skips unescaping altogether (the common case).
  */
+/** Payload messages that follow each other in one chunk (see MessageReader.splitPayload). */
+export interface PayloadRun {
+  /** The message completed by this chunk from the previous chunk's tail, if any. */
+  readonly joined: Uint8Array | null;
+  readonly bytes: Uint8Array;
+  /** Where the first message of the run starts in `bytes`. */
+  readonly start: number;
+  /** Where each message ends (at its delimiter); the next one starts one byte later. */
+  readonly ends: Int32Array;
+}
+
 export class MessageReader {
   #pending: Uint8Array = new Uint8Array(0);
+  #ends = new Int32Array(0);
 
   constructor(private readonly escaped: () => boolean = () => false) {}
 
@@ -92,6 +105,35 @@ export class MessageReader {
         : concatBytes(this.#pending, bytes.subarray(start));
     }
     return out;
+  }
+
+  /**
+   * The fast path of an escaped stream: a chunk without any 0xAB holds no escape sequence and no
+   * control marker, so every message ending in it is payload as it stands. Finds them without a
+   * view per message. Returns null, consuming nothing, when the chunk or the pending tail holds
+   * an 0xAB (then `push` it). The run is valid until the next call.
+   */
+  splitPayload(bytes: Uint8Array): PayloadRun | null {
+    const pending = this.#pending;
+    if (pending.length > 0 && pending.indexOf(ESC) >= 0) return null;
+    if (this.#ends.length < bytes.length) this.#ends = new Int32Array(bytes.length * 2);
+    const count = scanDelimiters(bytes, this.#ends);
+    if (count < 0) return null;
+    let joined: Uint8Array | null = null;
+    let first = 0;
+    if (count > 0 && pending.length > 0) {
+      joined = concatBytes(pending, bytes.subarray(0, this.#ends[0]));
+      this.#pending = new Uint8Array(0);
+      first = 1;
+    }
+    const tail = count > 0 ? this.#ends[count - 1]! + 1 : 0;
+    if (tail < bytes.length) {
+      this.#pending = this.#pending.length === 0
+        ? bytes.slice(tail)
+        : concatBytes(this.#pending, bytes.subarray(tail));
+    }
+    const start = first === 1 ? this.#ends[0]! + 1 : 0;
+    return { joined, bytes, start, ends: this.#ends.subarray(first, count) };
   }
 
   /** What is left at the end of the stream (a last message without a delimiter). */

@@ -57,3 +57,60 @@ Deno.test("control messages keep their marker through the escaped reader", () =>
     "payload can never look like one",
   );
 });
+
+Deno.test("splitPayload yields the same messages as push, chunk by chunk", () => {
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
+  const messages: Uint8Array[] = [];
+  for (let i = 0; i < 400; i++) {
+    const r = next() % 20;
+    if (r === 0) messages.push(new Uint8Array([0xab, 3, ...enc.encode(".syn note")]));
+    else if (r === 1) messages.push(new Uint8Array(0));
+    else {
+      const text = enc.encode(`line ${i} ${"x".repeat(next() % 90)}${r === 2 ? "€" : ""}\n`);
+      messages.push(escapeMessage(text));
+    }
+  }
+  const stream = concat(messages.flatMap((m) => [m, new Uint8Array([0xac])]));
+  const expected = new MessageReader(() => true).push(stream);
+  const fast = new MessageReader(() => true);
+  const got: Uint8Array[] = [];
+  let fastRuns = 0;
+  for (let at = 0; at < stream.length;) {
+    const chunk = stream.subarray(at, at + 1 + (next() % 700));
+    at += chunk.length;
+    const run = fast.splitPayload(chunk);
+    if (run === null) {
+      got.push(...fast.push(chunk));
+      continue;
+    }
+    fastRuns++;
+    if (run.joined !== null) got.push(run.joined);
+    let start = run.start;
+    for (const end of run.ends) {
+      got.push(run.bytes.subarray(start, end));
+      start = end + 1;
+    }
+  }
+  assert.ok(fastRuns > 10, `only ${fastRuns} chunks took the fast path`);
+  assert.equal(fast.rest(), null);
+  assert.deepEqual(got.map((m) => [...m]), expected.map((m) => [...m]));
+});
+
+Deno.test("splitPayload refuses a chunk whose pending tail may start a control message", () => {
+  const r = new MessageReader(() => true);
+  assert.deepEqual(r.push(new Uint8Array([0xab, 3, 0x2e])), []);
+  assert.equal(r.splitPayload(enc.encode("syn close connection\xac")), null);
+  const [control] = r.push(new Uint8Array([...enc.encode("x"), 0xac]));
+  assert.ok(isControl(control!));
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -6,7 +6,8 @@
 import { streamInput, streamWrite } from "../core/stream_input.ts";
 import type { Client, ClientChannel } from "ssh2";
 import type { Config } from "../core/config.ts";
-import { MessagePrinter } from "../core/frame.ts";
+import { BlockPrinter, MessagePrinter } from "../core/frame.ts";
+import type { PayloadRun } from "../core/protocol/messages.ts";
 import { shortHostname } from "../core/hostname.ts";
 import { type BufferedOutput, CoalescingFlush } from "../core/output.ts";
 import { wireRegexOf } from "../core/protocol/regex_wire.ts";
@@ -166,7 +167,12 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
   let outcome: Outcome = "failed";
   for (;;) {
     const result = await once(server, c);
-    if (result !== null && !result.completed && !signal.aborted && c.run.verb !== "tail") {
+    if (result?.error) {
+      c.io.warn(`${server.label}: ${result.error}`);
+      outcome = result.lines > 0 ? "partial" : "failed";
+    } else if (
+      result !== null && !result.completed && !signal.aborted && c.run.verb !== "tail"
+    ) {
       c.io.warn(`${server.label}: the server closed the session before the run completed`);
       outcome = result.lines > 0 ? "partial" : "failed";
     } else if (result !== null) {
@@ -207,13 +213,20 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
   c.counts.total++;
   try {
     const aggregate = c.io.aggregate;
+    // Per session: block pieces may end mid-line, and lines of servers must not mix.
+    const blocks = new BlockPrinter(c.io.out);
     return await runRemoteSession(channelIO(channel, client), c.job, {
       payload: aggregate === undefined ? (m) => c.printer.payload(m) : (m) => {
         const text = decoder.decode(m).replaceAll("\n", "");
         if (text.startsWith("AGGREGATE|")) aggregate(text);
         else if (text !== "") c.printer.payload(m);
       },
-      ...(aggregate === undefined ? { payloadRun: (run) => c.printer.payloadRun(run) } : {}),
+      ...(aggregate === undefined
+        ? {
+          payloadRun: (run: PayloadRun) => c.printer.payloadRun(run),
+          block: (bytes: Uint8Array) => blocks.piece(bytes),
+        }
+        : {}),
       ...(c.io.malformed ? { malformed: c.io.malformed } : {}),
       notice: (text) => {
         c.io.out.flush();

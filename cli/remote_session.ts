@@ -10,6 +10,14 @@ import {
   buildReadCommand,
   type ReadVerb,
 } from "../core/protocol/commands.ts";
+import {
+  BLOCK_CAPABILITY,
+  BLOCK_OPTION,
+  BLOCK_OPTION_VALUE,
+  BlockFormatError,
+  BlockPiece,
+  BlockStreamReader,
+} from "../core/protocol/blocks.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
 import {
   CLOSE_REQUEST,
@@ -53,6 +61,11 @@ export interface SessionSink {
   malformed?(count: number): void;
   /** Consecutive payload messages of one chunk (the fast path; `payload` is used without it). */
   payloadRun?(run: PayloadRun): void;
+  /**
+   * Raw block content (`--plain` between peers of ours), in pieces that may end mid-line: the
+   * bytes to print as they are. Without it, payload comes as one message per line.
+   */
+  block?(bytes: Uint8Array): void;
   /** Called after each chunk read from the server: a good moment to write out. */
   flush?(): void;
 }
@@ -60,8 +73,10 @@ export interface SessionSink {
 export interface SessionResult {
   /** Notices saying a file could not be read. */
   unreadable: number;
-  /** Payload messages (lines) received. */
+  /** Payload messages (lines) and block pieces received. */
   lines: number;
+  /** The server's stream could not be parsed (the session was given up). */
+  error: string | null;
   /** The server asked to close (the run completed) rather than the connection dropping. */
   completed: boolean;
   capabilities: string[];
@@ -77,7 +92,13 @@ export async function runRemoteSession(
   sink: SessionSink,
   options: { authKey?: string | null; capabilityWaitMs?: number; signal?: AbortSignal } = {},
 ): Promise<SessionResult> {
-  const result: SessionResult = { unreadable: 0, lines: 0, completed: false, capabilities: [] };
+  const result: SessionResult = {
+    unreadable: 0,
+    lines: 0,
+    completed: false,
+    capabilities: [],
+    error: null,
+  };
   let escaped = false;
   const reader = new MessageReader(() => escaped);
   const input = io.input[Symbol.asyncIterator]();
@@ -114,6 +135,9 @@ export async function runRemoteSession(
     if (job.max > 0) commandOptions.max = String(job.max);
   }
   if (escape) commandOptions[ESCAPE_OPTION] = "ac";
+  const blocks = escape && job.plain && !job.query && sink.block !== undefined &&
+    result.capabilities.includes(BLOCK_CAPABILITY);
+  if (blocks) commandOptions[BLOCK_OPTION] = BLOCK_OPTION_VALUE;
   if (job.query) frames.push(encodeFrame(buildMapCommand(commandOptions, job.query)));
   const timeout = job.query ? job.timeout ?? 0 : 0;
   for (const path of job.targets) {
@@ -163,6 +187,13 @@ export async function runRemoteSession(
     return false;
   };
 
+  // Nothing the server sent before our commands can be a block: carry over a partial message.
+  const blockReader = blocks ? new BlockStreamReader() : null;
+  const carried = blockReader === null ? null : reader.rest();
+  if (carried !== null) {
+    for (const m of blockReader!.push(carried)) if (!(m instanceof BlockPiece)) pending.push(m);
+  }
+
   try {
     for (const m of pending) if (await handle(m)) return result;
     for (;;) {
@@ -170,6 +201,22 @@ export async function runRemoteSession(
       nextRead = null;
       const r = await next;
       if (r.done) break;
+      if (blockReader !== null) {
+        for (const item of blockReader.push(r.value)) {
+          if (item instanceof BlockPiece) {
+            result.lines++;
+            sink.block!(item.bytes);
+          } else if (!isControl(item)) {
+            result.lines++;
+            sink.payload(item);
+          } else if (await handle(item)) {
+            sink.flush?.();
+            return result;
+          }
+        }
+        sink.flush?.();
+        continue;
+      }
       const run = escape && sink.payloadRun ? reader.splitPayload(r.value) : null;
       if (run !== null) {
         if (run.joined !== null) sink.payload(run.joined);
@@ -190,8 +237,13 @@ export async function runRemoteSession(
       }
       sink.flush?.();
     }
-    const rest = reader.rest();
+    // A block cut off by a dropped connection is not printed further (no half lines).
+    const rest = (blockReader ?? reader).rest();
     if (rest !== null) await handle(rest);
+    return result;
+  } catch (err) {
+    if (!(err instanceof BlockFormatError)) throw err;
+    result.error = `malformed data from the server: ${err.message}`;
     return result;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);

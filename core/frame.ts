@@ -6,6 +6,7 @@ import { DEFAULT_TERM_COLORS, Paint, type TermColors } from "./color.ts";
 import { countNewlines } from "./line_batch.ts";
 import type { BufferedOutput } from "./output.ts";
 import type { Selection } from "./select.ts";
+import { blockHeader } from "./protocol/blocks.ts";
 import { DELIMITER, escapeMessage, type PayloadRun } from "./protocol/messages.ts";
 
 export interface FrameOptions {
@@ -20,7 +21,12 @@ export interface FrameOptions {
    * Frame for the wire instead of a terminal (§3.6): each line becomes one message ended by
    * 0xAC; cat/grep keep the line's "\n" inside the message, tail does not.
    */
-  readonly wire?: { readonly keepNewline: boolean; readonly escape: boolean };
+  readonly wire?: {
+    readonly keepNewline: boolean;
+    readonly escape: boolean;
+    /** `--plain` only: a batch's lines as one raw block (protocol/blocks.ts). */
+    readonly blocks?: boolean;
+  };
 }
 
 const NL = 10;
@@ -122,8 +128,31 @@ export class SelectionPrinter {
   }
 
   print(sel: Selection, sourceId: string): void {
-    if (this.#options.plain && this.#options.wire === undefined) this.#printPlain(sel);
+    const { plain, wire } = this.#options;
+    if (plain && wire === undefined) this.#printPlain(sel);
+    else if (plain && wire?.blocks === true) this.#printBlock(sel);
     else this.#printLines(sel, sourceId);
+  }
+
+  /** The selected lines as one block, each line ended by "\n" (the client prints it as is). */
+  #printBlock(sel: Selection): void {
+    const { bytes } = sel.batch;
+    const r = sel.regions;
+    let size = 0;
+    for (let i = 0; i < r.length; i += 2) {
+      const start = r[i]!, end = r[i + 1]!;
+      if (end > start) size += end - start + (bytes[end - 1] === NL ? 0 : 1);
+    }
+    if (size === 0) return;
+    const out = this.#out;
+    out.bytes(blockHeader(size));
+    for (let i = 0; i < r.length; i += 2) {
+      const start = r[i]!, end = r[i + 1]!;
+      if (end === start) continue;
+      out.bytes(bytes.subarray(start, end));
+      if (bytes[end - 1] !== NL) out.byte(NL);
+    }
+    out.byte(DELIMITER);
   }
 
   #printPlain(sel: Selection): void {
@@ -275,4 +304,34 @@ function splitRemote(m: Uint8Array): [string, string, string, string, Uint8Array
     text(bars[3]!, bars[4]!),
     m.subarray(bars[4]! + 1),
   ];
+}
+
+/**
+ * Prints the raw blocks of one session (`--plain` between peers of ours). A piece may end
+ * mid-line: the partial line waits for the rest, so the output of several sessions interleaves
+ * only between lines, and a line cut off by a dropped connection is never printed.
+ */
+export class BlockPrinter {
+  #partial: Uint8Array[] = [];
+
+  constructor(private readonly out: BufferedOutput) {}
+
+  piece(bytes: Uint8Array): void {
+    let from = 0;
+    if (this.#partial.length > 0) {
+      const nl = bytes.indexOf(NL);
+      if (nl < 0) {
+        this.#partial.push(bytes.slice());
+        return;
+      }
+      for (const p of this.#partial) this.out.bytes(p);
+      this.#partial = [];
+      from = nl + 1;
+      this.out.bytes(bytes.subarray(0, from));
+    }
+    const last = bytes.lastIndexOf(NL);
+    if (last >= from) this.out.bytes(bytes.subarray(from, last + 1));
+    const rest = Math.max(from, last + 1);
+    if (rest < bytes.length) this.#partial.push(bytes.slice(rest));
+  }
 }

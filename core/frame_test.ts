@@ -1,10 +1,17 @@
 import assert from "node:assert/strict";
 import { DEFAULT_TERM_COLORS } from "./color.ts";
-import { type FrameOptions, MessagePrinter, RemotePaints, SelectionPrinter } from "./frame.ts";
+import {
+  BlockPrinter,
+  type FrameOptions,
+  MessagePrinter,
+  RemotePaints,
+  SelectionPrinter,
+} from "./frame.ts";
 import { LineBatch } from "./line_batch.ts";
 import { splitLines } from "./lines.ts";
 import { compileMatcher } from "./matcher.ts";
 import { BufferedOutput } from "./output.ts";
+import { blockHeader } from "./protocol/blocks.ts";
 import { MessageReader } from "./protocol/messages.ts";
 import { selectLines } from "./select.ts";
 
@@ -216,4 +223,35 @@ Deno.test("a payload run prints exactly like its messages one by one", () => {
     assert.match(slow, /no newline\n/);
     assert.equal(print(true), slow, JSON.stringify(options));
   }
+});
+
+Deno.test("in block mode a batch's selected lines go out as one block, each ended by a newline", () => {
+  const wire: FrameOptions = { ...PLAIN, wire: { keepNewline: false, escape: true, blocks: true } };
+  const parts: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => parts.push(b.slice()));
+  const printer = new SelectionPrinter(out, wire);
+  const batch = new LineBatch(enc.encode("a\nbb\nccc"), 1);
+  printer.print({ batch, regions: [0, 2, 2, 2, 5, 8] }, "x"); // "a\n", empty, "ccc" (no newline)
+  printer.print({ batch, regions: [] }, "x");
+  out.flush();
+  const got = new Uint8Array(parts.flatMap((p) => [...p]));
+  assert.deepEqual([...got], [...blockHeader(6), ...enc.encode("a\nccc\n"), 0xac]);
+});
+
+Deno.test("BlockPrinter prints whole lines only and never a line cut off", () => {
+  const parts: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => parts.push(b.slice()), 4);
+  const printer = new BlockPrinter(out);
+  const printed = () => {
+    out.flush();
+    return parts.map((p) => dec.decode(p)).join("");
+  };
+  printer.piece(enc.encode("one\ntw"));
+  assert.equal(printed(), "one\n");
+  printer.piece(enc.encode("o-"));
+  printer.piece(enc.encode("two\nthree\nfo"));
+  assert.equal(printed(), "one\ntwo-two\nthree\n");
+  printer.piece(enc.encode("ur\n"));
+  printer.piece(enc.encode("cut off"));
+  assert.equal(printed(), "one\ntwo-two\nthree\nfour\n");
 });

@@ -15,6 +15,7 @@ import { LineSelector } from "../core/select.ts";
 import { splitLines } from "../core/lines.ts";
 import { followGlob } from "../core/follow_glob.ts";
 import { DirectoryWatchers } from "../core/waker.ts";
+import { BLOCK_CAPABILITY, BLOCK_OPTION, BLOCK_OPTION_VALUE } from "../core/protocol/blocks.ts";
 import { decodeFrame, FrameError, FrameReader } from "../core/protocol/frames.ts";
 import { CommandError, parseCommand, type ReadCommand } from "../core/protocol/commands.ts";
 import { intOption, type Options, OptionsError } from "../core/protocol/options.ts";
@@ -66,7 +67,7 @@ export interface HandlerDeps {
 
 /** What the client is told about a file it may not or cannot read (§4.2): nothing more. */
 export const UNREADABLE = "Unable to read file(s), check server logs";
-export const CAPABILITIES = [ESCAPE_CAPABILITY];
+export const CAPABILITIES = [ESCAPE_CAPABILITY, BLOCK_CAPABILITY];
 
 export async function handleSession(
   io: SessionIO,
@@ -102,6 +103,12 @@ class Session {
 
   get #escape(): boolean {
     return this.#latched?.[ESCAPE_OPTION] === "ac";
+  }
+
+  /** Raw blocks (protocol/blocks.ts): only with escaping and plain output. */
+  get #blocks(): boolean {
+    return this.#escape && this.#plain &&
+      this.#latched?.[BLOCK_OPTION] === BLOCK_OPTION_VALUE;
   }
 
   get #plain(): boolean {
@@ -273,7 +280,7 @@ class Session {
       plain: this.#plain,
       color: false,
       hostname: this.deps.hostname,
-      wire: { keepNewline, escape: this.#escape },
+      wire: { keepNewline, escape: this.#escape, blocks: this.#blocks },
     });
   }
 
@@ -319,7 +326,7 @@ class Session {
             if (++batches % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
           } else {
             printer.print(sel, id);
-            if (this.#outbox.out.pending >= 64 * 1024) await this.#outbox.flush();
+            if (this.#outbox.backlog >= 64 * 1024) await this.#outbox.flush();
           }
           if (signal.aborted) break;
         }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
+import { blockHeader } from "../core/protocol/blocks.ts";
 import { MessageReader } from "../core/protocol/messages.ts";
 import { type HandlerDeps, handleSession, type SessionIO, UNREADABLE } from "./handler.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -40,7 +41,8 @@ function memorySession(commands: string[], escaped = false) {
     const reader = new MessageReader(() => escaped);
     return written.flatMap((w) => reader.push(w)).map((m) => dec.decode(m));
   };
-  return { io, messages, isClosed: () => closed, onAck: (f: () => void) => (ackHook = f) };
+  const raw = () => new Uint8Array(written.flatMap((w) => [...w]));
+  return { io, messages, raw, isClosed: () => closed, onAck: (f: () => void) => (ackHook = f) };
 }
 
 function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
@@ -68,7 +70,7 @@ Deno.test("a cat session sends capabilities, REMOTE lines with their newline, th
   const s = memorySession([`cat: ${path} regex:noop `]);
   await handleSession(s.io, { user: "u", remote: "127.0.0.1:5", health: false }, deps());
   assert.deepEqual(s.messages(), [
-    ".syn capabilities escape-ac-v1",
+    ".syn capabilities escape-ac-v1 plain-blocks-v1",
     "REMOTE|box|100|1|app.log|one\n",
     "REMOTE|box|100|2|app.log|two\n",
     "REMOTE|box|100|3|app.log|three",
@@ -183,7 +185,7 @@ Deno.test("a map command turns the reads into AGGREGATE messages sent before the
   ]);
   await handleSession(s.io, { user: "u", remote: "127.0.0.1:5", health: false }, deps());
   assert.deepEqual(s.messages(), [
-    ".syn capabilities escape-ac-v1",
+    ".syn capabilities escape-ac-v1 plain-blocks-v1",
     "AGGREGATE|box|web01∥2∥count($line)≔2∥max($goroutines)≔6∥",
     ".syn close connection",
   ]);
@@ -199,4 +201,75 @@ Deno.test("a malformed map query is answered with an error notice naming the pro
   const notice = s.messages().find((m) => m.startsWith("SERVER|box|ERROR|"));
   assert.ok(notice, s.messages().join("\n"));
   assert.match(notice, /ten/);
+});
+
+Deno.test("raw blocks go only to a client that asked for them with escaping and plain output", async () => {
+  const path = await withFile("one\ntwo\n");
+  const session = async (options: string) => {
+    const s = memorySession([`cat:${options} ${path} regex:noop `], true);
+    await handleSession(s.io, { user: "u", remote: "r", health: false }, deps());
+    return s;
+  };
+  const sent = async (options: string) => (await session(options)).messages().slice(1, -1);
+  const block = [...blockHeader(8), ...new TextEncoder().encode("one\ntwo\n"), 0xac];
+  const raw = [...(await session("blocks=v1:escape=ac:plain=true")).raw()];
+  assert.ok(
+    raw.join(",").includes(block.join(",")),
+    "one block with both lines",
+  );
+  assert.deepEqual(await sent("blocks=v1:plain=true"), ["one\n", "two\n"]);
+  assert.deepEqual(await sent("blocks=v1:escape=ac"), [
+    "REMOTE|box|100|1|app.log|one\n",
+    "REMOTE|box|100|2|app.log|two\n",
+  ]);
+});
+
+Deno.test("a client that stops reading pauses the file reads (raw blocks bypass the buffer)", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/big.log`;
+  await Deno.writeTextFile(path, "0123456789abcdefghij\n".repeat(1_000_000)); // 21 MB
+  let stalled = true;
+  const waiting: (() => void)[] = [];
+  let written = 0;
+  let release: () => void = () => {};
+  const clientDone = new Promise<void>((r) => (release = r));
+  const io: SessionIO = {
+    input: (async function* () {
+      yield encodeFrame(`cat:blocks=v1:escape=ac:plain=true ${path} regex:noop `);
+      await clientDone;
+    })(),
+    write: (bytes) => {
+      written += bytes.length;
+      if (new TextDecoder().decode(bytes).includes(".syn close connection")) release();
+      // The client reads the first megabyte, then stops.
+      const stop = stalled && written > 1024 * 1024;
+      return stop ? new Promise<void>((r) => waiting.push(r)) : Promise.resolve();
+    },
+    close: () => release(),
+  };
+  let read = 0;
+  const session = handleSession(
+    io,
+    { user: "u", remote: "r", health: false },
+    deps({
+      open: (_user, p) => {
+        const file = Deno.openSync(p);
+        const readSync = file.readSync.bind(file);
+        file.readSync = (buf) => {
+          const n = readSync(buf);
+          read += n ?? 0;
+          return n;
+        };
+        return file;
+      },
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(read >= 1024 * 1024, `read ${read} bytes`);
+  assert.ok(read <= 4 * 1024 * 1024, `read ${read} bytes while the client read nothing`);
+  stalled = false;
+  for (const w of waiting.splice(0)) w();
+  await session;
+  assert.equal(read, 21_000_000);
+  assert.ok(written > 21_000_000, "everything was sent once the client read again");
 });

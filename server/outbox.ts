@@ -14,6 +14,7 @@ export class Outbox {
   readonly out: BufferedOutput;
   #chain: Promise<void> = Promise.resolve();
   #failed: unknown = null;
+  #queued = 0;
 
   constructor(private readonly channel: ByteChannel, bufferSize = 256 * 1024) {
     // The channel keeps written buffers until sent, so each write gets its own copy.
@@ -21,10 +22,22 @@ export class Outbox {
   }
 
   #enqueue(bytes: Uint8Array): void {
+    this.#queued += bytes.length;
     this.#chain = this.#chain.then(() => this.#failed ? undefined : this.channel.write(bytes))
       .catch((err) => {
         this.#failed = err;
+      })
+      .finally(() => {
+        this.#queued -= bytes.length;
       });
+  }
+
+  /**
+   * Bytes not yet taken by the channel: buffered plus queued. Large pieces (a raw block's lines)
+   * skip the buffer, so writers must check this, not `out.pending`, to keep memory bounded.
+   */
+  get backlog(): number {
+    return this.out.pending + this.#queued;
   }
 
   /** Sends what is buffered and waits until the channel took everything written so far. */

@@ -1,6 +1,7 @@
 /** Test helper: a client session wired to a server handler through in-memory pipes (no SSH). */
 import { defaultConfig } from "../core/config.ts";
-import { MessagePrinter } from "../core/frame.ts";
+import { BlockPrinter, MessagePrinter } from "../core/frame.ts";
+import type { PayloadRun } from "../core/protocol/messages.ts";
 import { BufferedOutput } from "../core/output.ts";
 import { type ClientIO, type RemoteJob, runRemoteSession } from "../cli/remote_session.ts";
 import { type HandlerDeps, handleSession, type SessionIO } from "../server/handler.ts";
@@ -43,7 +44,13 @@ export interface LoopbackRun {
 
 export async function loopback(
   job: RemoteJob,
-  options: { color?: boolean; hostname?: string; deps?: Partial<HandlerDeps> } = {},
+  options: {
+    color?: boolean;
+    hostname?: string;
+    deps?: Partial<HandlerDeps>;
+    /** Use the client's fast paths (payload runs, raw blocks) as dcat does over SSH. */
+    fast?: boolean;
+  } = {},
 ): Promise<LoopbackRun> {
   const toServer = new Pipe();
   const toClient = new Pipe();
@@ -78,9 +85,16 @@ export async function loopback(
     { user: "tester", remote: "127.0.0.1:1", health: false },
     deps,
   );
+  const blocks = new BlockPrinter(out);
   const result = await runRemoteSession(clientIO, job, {
     payload: (m) => printer.payload(m),
     notice: (t) => notices.push(t),
+    ...(options.fast
+      ? {
+        payloadRun: (run: PayloadRun) => printer.payloadRun(run),
+        block: (b: Uint8Array) => blocks.piece(b),
+      }
+      : {}),
   }, { authKey: "AAAA" });
   await server;
   out.flush();

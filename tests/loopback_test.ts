@@ -21,12 +21,17 @@ const job = (over: Partial<RemoteJob>): RemoteJob => ({
   ...over,
 });
 
-for (const name of ["dcat1a.txt", "dcat1b.txt", "dcat1c.txt"]) {
-  Deno.test(`over the protocol, cat --plain reproduces ${name} byte for byte`, async () => {
-    const r = await loopback(job({ targets: [`${UPSTREAM}/${name}`] }));
-    assert.ok(r.completed);
-    assert.ok(bytesEqual(r.stdout, read(name)));
-  });
+// Each case runs twice: one message per line (what Go peers speak) and raw blocks.
+const MODES = [{ fast: false, mode: "" }, { fast: true, mode: " (raw blocks)" }];
+
+for (const { fast, mode } of MODES) {
+  for (const name of ["dcat1a.txt", "dcat1b.txt", "dcat1c.txt"]) {
+    Deno.test(`over the protocol, cat --plain reproduces ${name} byte for byte${mode}`, async () => {
+      const r = await loopback(job({ targets: [`${UPSTREAM}/${name}`] }), { fast });
+      assert.ok(r.completed);
+      assert.ok(bytesEqual(r.stdout, read(name)));
+    });
+  }
 }
 
 Deno.test("over the protocol, several files come back in the order sent", async () => {
@@ -52,10 +57,15 @@ const grepCases: [string, Partial<RemoteJob>, string][] = [
     "dgrepcontext2.txt.expected",
   ],
 ];
-for (const [what, over, expected] of grepCases) {
-  Deno.test(`over the protocol, grep with ${what} matches ${expected}`, async () => {
+for (
+  const [[what, over, expected], { fast, mode }] of grepCases.flatMap((c) =>
+    MODES.map((m) => [c, m] as const)
+  )
+) {
+  Deno.test(`over the protocol, grep with ${what} matches ${expected}${mode}`, async () => {
     const r = await loopback(
       job({ verb: "grep", targets: [`${UPSTREAM}/mapr_testdata.log`], ...over }),
+      { fast },
     );
     assert.equal(new TextDecoder().decode(r.stdout), new TextDecoder().decode(read(expected)));
   });
@@ -77,14 +87,21 @@ Deno.test("over the protocol, text with 0xAC bytes (€, ¬) arrives intact", as
   const dir = await tempDir();
   const text = "price: 5 €\nnot ¬ this\n\xab raw\n";
   await Deno.writeTextFile(`${dir}/euro.log`, text);
-  const r = await loopback(job({ targets: [`${dir}/euro.log`] }));
-  assert.equal(new TextDecoder().decode(r.stdout), text);
+  for (const fast of [false, true]) {
+    const r = await loopback(job({ targets: [`${dir}/euro.log`] }), { fast });
+    assert.equal(new TextDecoder().decode(r.stdout), text);
+  }
 });
 
 Deno.test("over the protocol, a missing file is one notice and counted as unreadable", async () => {
-  const r = await loopback(job({ targets: ["/nonexistent/file.log", `${UPSTREAM}/dcat1c.txt`] }));
-  assert.equal(r.unreadable, 1);
-  assert.equal(r.notices.length, 1);
-  assert.match(r.notices[0]!, /Unable to read file\(s\), check server logs/);
-  assert.ok(bytesEqual(r.stdout, read("dcat1c.txt")));
+  for (const fast of [false, true]) {
+    const r = await loopback(
+      job({ targets: ["/nonexistent/file.log", `${UPSTREAM}/dcat1c.txt`] }),
+      { fast },
+    );
+    assert.equal(r.unreadable, 1);
+    assert.equal(r.notices.length, 1);
+    assert.match(r.notices[0]!, /Unable to read file\(s\), check server logs/);
+    assert.ok(bytesEqual(r.stdout, read("dcat1c.txt")));
+  }
 });

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { BlockFormatError, blockHeader, BlockPiece, BlockStreamReader } from "./blocks.ts";
+import { CONTROL_MARKER, escapeMessage } from "./messages.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const AC = new Uint8Array([0xac]);
+const block = (content: Uint8Array) => concat([blockHeader(content.length), content, AC]);
+const control = (text: string) => concat([CONTROL_MARKER, enc.encode(text), AC]);
+const payload = (text: string) => concat([escapeMessage(enc.encode(text)), AC]);
+
+/** Reads `stream` in the given chunks; block pieces of one block are joined again. */
+function read(stream: Uint8Array, cuts: number[]): string[] {
+  const reader = new BlockStreamReader();
+  const items: string[] = [];
+  let blockBytes: Uint8Array[] | null = null;
+  const endBlock = () => {
+    if (blockBytes !== null) items.push(`block:${[...concat(blockBytes)].join(",")}`);
+    blockBytes = null;
+  };
+  let at = 0;
+  for (const cut of [...cuts, stream.length]) {
+    for (const item of reader.push(stream.subarray(at, cut))) {
+      if (item instanceof BlockPiece) (blockBytes ??= []).push(item.bytes.slice());
+      else {
+        endBlock();
+        items.push(`message:${dec.decode(item)}`);
+      }
+    }
+    at = cut;
+  }
+  endBlock();
+  assert.equal(reader.truncated, false);
+  return items;
+}
+
+Deno.test("a block header is AB 04 and the size in eight hex digits", () => {
+  assert.deepEqual([...blockHeader(0x1a2b)], [0xab, 4, ...enc.encode("00001a2b")]);
+  assert.throws(() => blockHeader(-1), RangeError);
+  assert.throws(() => blockHeader(2 ** 32), RangeError);
+});
+
+Deno.test("blocks and messages come apart the same at every chunk boundary", () => {
+  // Block content may hold any byte, the delimiter and the escape marker included.
+  const raw = new Uint8Array([...enc.encode("a\n"), 0xac, 0xab, 4, 0x0a, ...enc.encode("5 €\n")]);
+  const stream = concat([
+    control(".syn hello"),
+    block(raw),
+    payload("REMOTE|h|x¬\n"),
+    block(new Uint8Array(0)),
+    block(enc.encode("b\n")),
+    control("SERVER|h|done"),
+  ]);
+  const whole = read(stream, []);
+  assert.deepEqual(whole, [
+    "message:\ufffd\x03.syn hello",
+    `block:${[...raw].join(",")}`,
+    "message:REMOTE|h|x¬\n",
+    "block:98,10", // the empty block has no piece; "b\n" follows
+    "message:\ufffd\x03SERVER|h|done",
+  ]);
+  for (let a = 1; a < stream.length; a++) {
+    for (const b of [a + 1, a + 7, a + 13]) {
+      const cuts = b < stream.length ? [a, b] : [a];
+      assert.deepEqual(read(stream, cuts), whole, `cut at ${cuts}`);
+    }
+  }
+});
+
+Deno.test("a malformed block size or a block without its delimiter is an error", () => {
+  const badSize = new Uint8Array([0xab, 4, ...enc.encode("0000001g"), 0x41, 0xac]);
+  assert.throws(() => new BlockStreamReader().push(badSize), BlockFormatError);
+  const noDelimiter = concat([blockHeader(1), enc.encode("xy")]);
+  assert.throws(() => new BlockStreamReader().push(noDelimiter), BlockFormatError);
+});
+
+Deno.test("a stream cut inside a block is reported as truncated", () => {
+  const reader = new BlockStreamReader();
+  const items = reader.push(concat([blockHeader(10), enc.encode("abc")]));
+  assert.equal(items.length, 1);
+  assert.ok(reader.truncated);
+});

@@ -63,6 +63,11 @@ export interface HandlerDeps {
   /** Handles `AUTHKEY <key>`; returns the reply text (`AUTHKEY OK` / `AUTHKEY ERR …`). */
   registerAuthKey(user: string, key: string): string;
   readonly closeAckTimeoutMs?: number;
+  /**
+   * What the server advertises and honours; default CAPABILITIES. Tests pass the list of a Go
+   * dserver (`query-update-v1`) to check our client against the plain Go wire.
+   */
+  readonly capabilities?: readonly string[];
 }
 
 /** What the client is told about a file it may not or cannot read (§4.2): nothing more. */
@@ -101,13 +106,18 @@ class Session {
     this.#watchers = new DirectoryWatchers(this.#abort.signal);
   }
 
+  get #capabilities(): readonly string[] {
+    return this.deps.capabilities ?? CAPABILITIES;
+  }
+
   get #escape(): boolean {
-    return this.#latched?.[ESCAPE_OPTION] === "ac";
+    return this.#latched?.[ESCAPE_OPTION] === "ac" &&
+      this.#capabilities.includes(ESCAPE_CAPABILITY);
   }
 
   /** Raw blocks (protocol/blocks.ts): only with escaping and plain output. */
   get #blocks(): boolean {
-    return this.#escape && this.#plain &&
+    return this.#escape && this.#plain && this.#capabilities.includes(BLOCK_CAPABILITY) &&
       this.#latched?.[BLOCK_OPTION] === BLOCK_OPTION_VALUE;
   }
 
@@ -117,7 +127,7 @@ class Session {
 
   async run(): Promise<void> {
     if (!this.info.health) {
-      this.#control(capabilitiesMessage(CAPABILITIES));
+      this.#control(capabilitiesMessage(this.#capabilities));
       await this.#outbox.flush(); // clients wait for this before they send their commands
     }
     const frames = new FrameReader(this.deps.config.Server.MaxCommandFrameSize);

@@ -1,6 +1,7 @@
 /** Test helper: a client session wired to a server handler through in-memory pipes (no SSH). */
 import { defaultConfig } from "../core/config.ts";
 import { BlockPrinter, MessagePrinter } from "../core/frame.ts";
+import { decodeFrame, FrameReader } from "../core/protocol/frames.ts";
 import type { PayloadRun } from "../core/protocol/messages.ts";
 import { BufferedOutput } from "../core/output.ts";
 import { type ClientIO, type RemoteJob, runRemoteSession } from "../cli/remote_session.ts";
@@ -40,6 +41,10 @@ export interface LoopbackRun {
   notices: string[];
   unreadable: number;
   completed: boolean;
+  /** What the server advertised. */
+  capabilities: string[];
+  /** The commands the client sent, decoded. */
+  commands: string[];
 }
 
 export async function loopback(
@@ -59,9 +64,14 @@ export async function loopback(
     write: (b) => Promise.resolve(toClient.push(b)),
     close: () => toClient.close(),
   };
+  const commands: string[] = [];
+  const frames = new FrameReader(1 << 20);
   const clientIO: ClientIO = {
     input: toClient.read(),
-    write: (b) => Promise.resolve(toServer.push(b)),
+    write: (b) => {
+      commands.push(...frames.push(b).map((f) => decodeFrame(f)));
+      return Promise.resolve(toServer.push(b));
+    },
     close: () => toServer.close(),
   };
   const config = defaultConfig(() => undefined);
@@ -104,5 +114,12 @@ export async function loopback(
     stdout.set(c, at);
     at += c.length;
   }
-  return { stdout, notices, unreadable: result.unreadable, completed: result.completed };
+  return {
+    stdout,
+    notices,
+    unreadable: result.unreadable,
+    completed: result.completed,
+    capabilities: result.capabilities,
+    commands,
+  };
 }

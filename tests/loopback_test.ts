@@ -21,13 +21,20 @@ const job = (over: Partial<RemoteJob>): RemoteJob => ({
   ...over,
 });
 
-// Each case runs twice: one message per line (what Go peers speak) and raw blocks.
-const MODES = [{ fast: false, mode: "" }, { fast: true, mode: " (raw blocks)" }];
+// Each case runs three ways: one message per line, raw blocks (our client's fast paths against
+// our server), and against a server that speaks only the Go wire of §3 (it advertises what a Go
+// dserver does, so the client must fall back to plain 0xAC-separated messages).
+const GO_WIRE = { capabilities: ["query-update-v1"] };
+const MODES = [
+  { fast: false, mode: "", deps: {} },
+  { fast: true, mode: " (raw blocks)", deps: {} },
+  { fast: true, mode: " (against the Go wire)", deps: GO_WIRE },
+];
 
-for (const { fast, mode } of MODES) {
+for (const { fast, mode, deps } of MODES) {
   for (const name of ["dcat1a.txt", "dcat1b.txt", "dcat1c.txt"]) {
     Deno.test(`over the protocol, cat --plain reproduces ${name} byte for byte${mode}`, async () => {
-      const r = await loopback(job({ targets: [`${UPSTREAM}/${name}`] }), { fast });
+      const r = await loopback(job({ targets: [`${UPSTREAM}/${name}`] }), { fast, deps });
       assert.ok(r.completed);
       assert.ok(bytesEqual(r.stdout, read(name)));
     });
@@ -58,29 +65,47 @@ const grepCases: [string, Partial<RemoteJob>, string][] = [
   ],
 ];
 for (
-  const [[what, over, expected], { fast, mode }] of grepCases.flatMap((c) =>
+  const [[what, over, expected], { fast, mode, deps }] of grepCases.flatMap((c) =>
     MODES.map((m) => [c, m] as const)
   )
 ) {
   Deno.test(`over the protocol, grep with ${what} matches ${expected}${mode}`, async () => {
     const r = await loopback(
       job({ verb: "grep", targets: [`${UPSTREAM}/mapr_testdata.log`], ...over }),
-      { fast },
+      { fast, deps },
     );
     assert.equal(new TextDecoder().decode(r.stdout), new TextDecoder().decode(read(expected)));
   });
 }
 
-Deno.test("over the protocol, labelled output is the Go server-mode rendering", async () => {
-  const r = await loopback(job({ plain: false, targets: [`${UPSTREAM}/dcatcolors.txt`] }));
-  assert.ok(bytesEqual(r.stdout, read("dcatcolors.server.expected")));
-});
-
-Deno.test("over the protocol, colored output equals the serverless colored rendering", async () => {
-  const r = await loopback(job({ plain: false, targets: [`${UPSTREAM}/dcatcolors.txt`] }), {
-    color: true,
+for (const { fast, mode, deps } of MODES) {
+  Deno.test(`over the protocol, labelled output is the Go server-mode rendering${mode}`, async () => {
+    const r = await loopback(job({ plain: false, targets: [`${UPSTREAM}/dcatcolors.txt`] }), {
+      fast,
+      deps,
+    });
+    assert.ok(bytesEqual(r.stdout, read("dcatcolors.server.expected")));
   });
-  assert.ok(bytesEqual(r.stdout, read("dcatcolors.expected")));
+
+  Deno.test(`over the protocol, colored output equals the serverless colors${mode}`, async () => {
+    const r = await loopback(job({ plain: false, targets: [`${UPSTREAM}/dcatcolors.txt`] }), {
+      color: true,
+      fast,
+      deps,
+    });
+    assert.ok(bytesEqual(r.stdout, read("dcatcolors.expected")));
+  });
+}
+
+Deno.test("against the Go wire the client asks for no extension of ours", async () => {
+  const r = await loopback(job({ targets: [`${UPSTREAM}/dcat2.txt`] }), {
+    fast: true,
+    deps: GO_WIRE,
+  });
+  assert.deepEqual(r.capabilities, ["query-update-v1"]);
+  assert.ok(r.commands.length > 0);
+  for (const c of r.commands) assert.doesNotMatch(c, /escape=|blocks=/, c);
+  assert.ok(bytesEqual(r.stdout, read("dcat2.txt")));
 });
 
 Deno.test("over the protocol, text with 0xAC bytes (€, ¬) arrives intact", async () => {

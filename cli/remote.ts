@@ -6,7 +6,7 @@
 import { streamInput, streamWrite } from "../core/stream_input.ts";
 import type { Client, ClientChannel } from "ssh2";
 import type { Config } from "../core/config.ts";
-import { BlockPrinter, MessagePrinter } from "../core/frame.ts";
+import { BlockPrinter, MessagePrinter } from "../core/message_printer.ts";
 import type { PayloadRun } from "../core/protocol/messages.ts";
 import { shortHostname } from "../core/hostname.ts";
 import { type BufferedOutput, CoalescingFlush } from "../core/output.ts";

@@ -7,7 +7,7 @@ import { countNewlines } from "./line_batch.ts";
 import type { BufferedOutput } from "./output.ts";
 import type { Selection } from "./select.ts";
 import { blockHeader } from "./protocol/blocks.ts";
-import { DELIMITER, escapeMessage, type PayloadRun } from "./protocol/messages.ts";
+import { DELIMITER, escapeMessage } from "./protocol/messages.ts";
 
 export interface FrameOptions {
   /** Raw lines only (§1.10). */
@@ -91,7 +91,7 @@ interface LabelParts {
 }
 
 /** 0 plain text, 1 WARN, 2 ERROR, 3 FATAL (the text colors of §7.7). */
-function severityOf(content: Uint8Array): number {
+export function severityOf(content: Uint8Array): number {
   if (startsWith(content, WARN)) return 1;
   if (startsWith(content, ERROR)) return 2;
   if (startsWith(content, FATAL)) return 3;
@@ -229,109 +229,5 @@ export class SelectionPrinter {
     this.#prefixFor = sourceId;
     this.#prefix = parts;
     return parts;
-  }
-}
-
-/**
- * Prints what a server sent (§3.6, §7.7): payload lines `REMOTE|host|perc|n|id|text` painted
- * like serverless output, raw lines in plain mode, a "\n" added where missing.
- */
-export class MessagePrinter {
-  readonly #paints: RemotePaints | null;
-
-  constructor(
-    private readonly out: BufferedOutput,
-    private readonly options: Pick<FrameOptions, "plain" | "color" | "colors">,
-  ) {
-    this.#paints = options.plain || !options.color ? null : new RemotePaints(options.colors);
-  }
-
-  payload(message: Uint8Array): void {
-    const p = this.#paints;
-    const fields = p === null ? null : splitRemote(message);
-    if (p === null || fields === null) {
-      this.out.bytes(message);
-    } else {
-      const [host, perc, lineNo, id, content] = fields;
-      const paint = p.textPaint(content);
-      this.out.string(p.prefix(host, perc, lineNo, id) + paint.open);
-      this.out.bytes(withoutNewline(content));
-      this.out.string(paint.close);
-    }
-    if (message[message.length - 1] !== NL || fields !== null) this.out.byte(NL);
-  }
-
-  /** Prints consecutive payload messages of one chunk, as `payload` would one by one. */
-  payloadRun(run: PayloadRun): void {
-    const { bytes, ends } = run;
-    let start = run.start;
-    if (this.#paints !== null) {
-      for (const end of ends) {
-        this.payload(bytes.subarray(start, end));
-        start = end + 1;
-      }
-      return;
-    }
-    const out = this.out;
-    for (let k = 0; k < ends.length; k++) {
-      const end = ends[k]!;
-      out.bytes(bytes.subarray(start, end));
-      if (end === start || bytes[end - 1] !== NL) out.byte(NL);
-      start = end + 1;
-    }
-  }
-}
-
-function withoutNewline(b: Uint8Array): Uint8Array {
-  return b[b.length - 1] === NL ? b.subarray(0, b.length - 1) : b;
-}
-
-const REMOTE = encoder.encode("REMOTE|");
-
-/** The fields of a `REMOTE|host|perc|n|id|content` message, or null for anything else. */
-function splitRemote(m: Uint8Array): [string, string, string, string, Uint8Array] | null {
-  if (!startsWith(m, REMOTE)) return null;
-  const bars: number[] = [];
-  for (let i = REMOTE.length - 1; i < m.length && bars.length < 5; i++) {
-    if (m[i] === 124) bars.push(i);
-  }
-  if (bars.length < 5) return null;
-  const text = (a: number, b: number) => new TextDecoder().decode(m.subarray(a + 1, b));
-  return [
-    text(bars[0]!, bars[1]!),
-    text(bars[1]!, bars[2]!),
-    text(bars[2]!, bars[3]!),
-    text(bars[3]!, bars[4]!),
-    m.subarray(bars[4]! + 1),
-  ];
-}
-
-/**
- * Prints the raw blocks of one session (`--plain` between peers of ours). A piece may end
- * mid-line: the partial line waits for the rest, so the output of several sessions interleaves
- * only between lines, and a line cut off by a dropped connection is never printed.
- */
-export class BlockPrinter {
-  #partial: Uint8Array[] = [];
-
-  constructor(private readonly out: BufferedOutput) {}
-
-  piece(bytes: Uint8Array): void {
-    let from = 0;
-    if (this.#partial.length > 0) {
-      const nl = bytes.indexOf(NL);
-      if (nl < 0) {
-        this.#partial.push(bytes.slice());
-        return;
-      }
-      for (const p of this.#partial) this.out.bytes(p);
-      this.#partial = [];
-      from = nl + 1;
-      this.out.bytes(bytes.subarray(0, from));
-    }
-    const last = bytes.lastIndexOf(NL);
-    if (last >= from) this.out.bytes(bytes.subarray(from, last + 1));
-    const rest = Math.max(from, last + 1);
-    if (rest < bytes.length) this.#partial.push(bytes.slice(rest));
   }
 }

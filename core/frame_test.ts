@@ -1,18 +1,11 @@
 import assert from "node:assert/strict";
 import { DEFAULT_TERM_COLORS } from "./color.ts";
-import {
-  BlockPrinter,
-  type FrameOptions,
-  MessagePrinter,
-  RemotePaints,
-  SelectionPrinter,
-} from "./frame.ts";
+import { type FrameOptions, RemotePaints, SelectionPrinter } from "./frame.ts";
 import { LineBatch } from "./line_batch.ts";
 import { splitLines } from "./lines.ts";
 import { compileMatcher } from "./matcher.ts";
 import { BufferedOutput } from "./output.ts";
 import { blockHeader } from "./protocol/blocks.ts";
-import { MessageReader } from "./protocol/messages.ts";
 import { selectLines } from "./select.ts";
 
 const enc = new TextEncoder();
@@ -196,35 +189,6 @@ Deno.test("wire framing escapes 0xAB and 0xAC whether or not the batch decodes o
   assert.deepEqual(frame(new Uint8Array([0xab, 0x0a])), [0xab, 1, 0x0a, 0xac]);
 });
 
-Deno.test("a payload run prints exactly like its messages one by one", () => {
-  const messages = ["REMOTE|h|100|1|a|INFO x\n", "", "no newline", "REMOTE|h|100|2|a|ERROR y\n"];
-  const stream = new Uint8Array(
-    [...messages.flatMap((m) => [...enc.encode(m), 0xac]), ...enc.encode("tail")],
-  );
-  for (const options of [{ plain: true, color: false }, { plain: false, color: true }]) {
-    const print = (fast: boolean) => {
-      const parts: Uint8Array[] = [];
-      const out = new BufferedOutput((b) => parts.push(b.slice()), 16);
-      const printer = new MessagePrinter(out, options);
-      const reader = new MessageReader(() => true);
-      for (const chunk of [stream.subarray(0, 9), stream.subarray(9)]) {
-        const run = fast ? reader.splitPayload(chunk) : null;
-        if (run === null) {
-          for (const m of reader.push(chunk)) printer.payload(m);
-          continue;
-        }
-        if (run.joined !== null) printer.payload(run.joined);
-        printer.payloadRun(run);
-      }
-      out.flush();
-      return parts.map((p) => dec.decode(p)).join("");
-    };
-    const slow = print(false);
-    assert.match(slow, /no newline\n/);
-    assert.equal(print(true), slow, JSON.stringify(options));
-  }
-});
-
 Deno.test("in block mode a batch's selected lines go out as one block, each ended by a newline", () => {
   const wire: FrameOptions = { ...PLAIN, wire: { keepNewline: false, escape: true, blocks: true } };
   const parts: Uint8Array[] = [];
@@ -236,22 +200,4 @@ Deno.test("in block mode a batch's selected lines go out as one block, each ende
   out.flush();
   const got = new Uint8Array(parts.flatMap((p) => [...p]));
   assert.deepEqual([...got], [...blockHeader(6), ...enc.encode("a\nccc\n"), 0xac]);
-});
-
-Deno.test("BlockPrinter prints whole lines only and never a line cut off", () => {
-  const parts: Uint8Array[] = [];
-  const out = new BufferedOutput((b) => parts.push(b.slice()), 4);
-  const printer = new BlockPrinter(out);
-  const printed = () => {
-    out.flush();
-    return parts.map((p) => dec.decode(p)).join("");
-  };
-  printer.piece(enc.encode("one\ntw"));
-  assert.equal(printed(), "one\n");
-  printer.piece(enc.encode("o-"));
-  printer.piece(enc.encode("two\nthree\nfo"));
-  assert.equal(printed(), "one\ntwo-two\nthree\n");
-  printer.piece(enc.encode("ur\n"));
-  printer.piece(enc.encode("cut off"));
-  assert.equal(printed(), "one\ntwo-two\nthree\nfour\n");
 });

@@ -1,6 +1,6 @@
 /** Test helper: a client session wired to a server handler through in-memory pipes (no SSH). */
 import { defaultConfig } from "../core/config.ts";
-import { BlockPrinter, MessagePrinter } from "../core/frame.ts";
+import { BlockPrinter, MessagePrinter } from "../core/message_printer.ts";
 import { decodeFrame, FrameReader } from "../core/protocol/frames.ts";
 import type { PayloadRun } from "../core/protocol/messages.ts";
 import { BufferedOutput } from "../core/output.ts";

@@ -1,0 +1,163 @@
+/**
+ * The client's printers for what servers send: MessagePrinter for messages (one line each) and
+ * BlockPrinter for raw blocks. Their output is byte for byte what serverless mode prints.
+ */
+import type { BufferedOutput } from "./output.ts";
+import { type FrameOptions, RemotePaints, severityOf } from "./frame.ts";
+import type { PayloadRun } from "./protocol/messages.ts";
+
+const NL = 10;
+const BAR = 124;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const REMOTE = encoder.encode("REMOTE|");
+
+/**
+ * Prints what a server sent (§3.6, §7.7): payload lines `REMOTE|host|perc|n|id|text` painted
+ * like serverless output, raw lines in plain mode, a "\n" added where missing.
+ *
+ * Painting works on bytes: the painted text around the line number is encoded once per
+ * host/perc and per source id and cached, so a line costs a few copies, not string building.
+ */
+export class MessagePrinter {
+  readonly #paints: RemotePaints | null;
+  readonly #heads = new EncodedCache<Uint8Array>();
+  readonly #tails = new EncodedCache<Uint8Array[]>();
+  readonly #closes: Uint8Array[];
+  readonly #bars: number[] = [0, 0, 0, 0, 0];
+
+  constructor(
+    private readonly out: BufferedOutput,
+    options: Pick<FrameOptions, "plain" | "color" | "colors">,
+  ) {
+    this.#paints = options.plain || !options.color ? null : new RemotePaints(options.colors);
+    this.#closes = this.#paints?.textPaints.map((t) => encoder.encode(t.close)) ?? [];
+  }
+
+  payload(message: Uint8Array): void {
+    const p = this.#paints;
+    if (p === null || !this.#findBars(message)) {
+      this.out.bytes(message);
+      if (message[message.length - 1] !== NL) this.out.byte(NL);
+      return;
+    }
+    const [b0, , b2, b3, b4] = this.#bars as [number, number, number, number, number];
+    const out = this.out;
+    // `REMOTE|host|perc|` + the line number's paint, then `|id|` + the text's paint.
+    out.bytes(this.#heads.get(message.subarray(b0 + 1, b2), (hostPerc) => {
+      const cut = hostPerc.indexOf("|");
+      return encoder.encode(headText(p, hostPerc.slice(0, cut), hostPerc.slice(cut + 1)));
+    }));
+    out.bytes(message.subarray(b2 + 1, b3));
+    const content = message.subarray(b4 + 1);
+    const severity = severityOf(content);
+    out.bytes(
+      this.#tails.get(message.subarray(b3 + 1, b4), (id) => {
+        const d = p.delimiter.paint("|");
+        const after = p.count.close + d + p.id.paint(id) + d;
+        return p.textPaints.map((t) => encoder.encode(after + t.open));
+      })[severity]!,
+    );
+    out.bytes(
+      content[content.length - 1] === NL ? content.subarray(0, content.length - 1) : content,
+    );
+    out.bytes(this.#closes[severity]!);
+    out.byte(NL);
+  }
+
+  /** Prints consecutive payload messages of one chunk, as `payload` would one by one. */
+  payloadRun(run: PayloadRun): void {
+    const { bytes, ends } = run;
+    let start = run.start;
+    if (this.#paints !== null) {
+      for (const end of ends) {
+        this.payload(bytes.subarray(start, end));
+        start = end + 1;
+      }
+      return;
+    }
+    const out = this.out;
+    for (let k = 0; k < ends.length; k++) {
+      const end = ends[k]!;
+      out.bytes(bytes.subarray(start, end));
+      if (end === start || bytes[end - 1] !== NL) out.byte(NL);
+      start = end + 1;
+    }
+  }
+
+  /** Finds the five bars after `REMOTE` of a `REMOTE|host|perc|n|id|content` message. */
+  #findBars(m: Uint8Array): boolean {
+    if (m.length < REMOTE.length) return false;
+    for (let i = 0; i < REMOTE.length; i++) if (m[i] !== REMOTE[i]) return false;
+    const bars = this.#bars;
+    let n = 0;
+    for (let i = REMOTE.length - 1; i < m.length && n < 5; i++) if (m[i] === BAR) bars[n++] = i;
+    return n === 5;
+  }
+}
+
+/** The painted `REMOTE|host|perc|` and the opening of the line number's paint. */
+function headText(p: RemotePaints, host: string, perc: string): string {
+  const d = p.delimiter.paint("|");
+  const stats = perc === "100" ? p.statsOk : p.statsWarn;
+  return p.remote.paint("REMOTE") + d + p.hostname.paint(host) + d + stats.paint(perc) + d +
+    p.count.open;
+}
+
+/** Values made from a short byte key, remembered by the key's text (the last one checked first). */
+class EncodedCache<V> {
+  #lastKey: Uint8Array | null = null;
+  #lastValue: V | null = null;
+  readonly #byText = new Map<string, V>();
+
+  get(key: Uint8Array, make: (text: string) => V): V {
+    const last = this.#lastKey;
+    if (last !== null && sameBytes(last, key)) return this.#lastValue!;
+    const text = decoder.decode(key);
+    let value = this.#byText.get(text);
+    if (value === undefined) {
+      if (this.#byText.size >= 4096) this.#byText.clear();
+      value = make(text);
+      this.#byText.set(text, value);
+    }
+    this.#lastKey = key.slice();
+    this.#lastValue = value;
+    return value;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Prints the raw blocks of one session (`--plain` between peers of ours). A piece may end
+ * mid-line: the partial line waits for the rest, so the output of several sessions interleaves
+ * only between lines, and a line cut off by a dropped connection is never printed.
+ */
+export class BlockPrinter {
+  #partial: Uint8Array[] = [];
+
+  constructor(private readonly out: BufferedOutput) {}
+
+  piece(bytes: Uint8Array): void {
+    let from = 0;
+    if (this.#partial.length > 0) {
+      const nl = bytes.indexOf(NL);
+      if (nl < 0) {
+        this.#partial.push(bytes.slice());
+        return;
+      }
+      for (const p of this.#partial) this.out.bytes(p);
+      this.#partial = [];
+      from = nl + 1;
+      this.out.bytes(bytes.subarray(0, from));
+    }
+    const last = bytes.lastIndexOf(NL);
+    if (last >= from) this.out.bytes(bytes.subarray(from, last + 1));
+    const rest = Math.max(from, last + 1);
+    if (rest < bytes.length) this.#partial.push(bytes.slice(rest));
+  }
+}

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { RemotePaints } from "./frame.ts";
+import { BlockPrinter, MessagePrinter } from "./message_printer.ts";
+import { BufferedOutput } from "./output.ts";
+import { MessageReader } from "./protocol/messages.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+Deno.test("colored payload lines equal the painted prefix, text and close, whatever repeats", () => {
+  const paints = new RemotePaints();
+  const messages = [
+    "REMOTE|web1|100|1|app.log|INFO all good\n",
+    "REMOTE|web1|100|2|app.log|WARN careful\n",
+    "REMOTE|db-2|97|3|other.log|ERROR broken",
+    "REMOTE|web1|100|10|app.log|FATAL gone\n",
+    "REMOTE|web1|100|11|app.log|€ text | with bars\n",
+    "REMOTE|db-2|97|4|other.log|\n",
+    "SERVER|web1|a notice",
+    "REMOTE|short|1",
+  ];
+  const parts: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => parts.push(b.slice()), 32);
+  const printer = new MessagePrinter(out, { plain: false, color: true });
+  for (const m of [...messages, ...messages.toReversed()]) printer.payload(enc.encode(m));
+  out.flush();
+  const expected = [...messages, ...messages.toReversed()].map((m) => {
+    const f = m.split("|");
+    if (f[0] !== "REMOTE" || f.length < 6) return m.endsWith("\n") ? m : m + "\n";
+    const content = f.slice(5).join("|").replace(/\n$/, "");
+    const paint = paints.textPaint(enc.encode(content));
+    return paints.prefix(f[1]!, f[2]!, f[3]!, f[4]!) + paint.open + content + paint.close + "\n";
+  }).join("");
+  assert.equal(parts.map((p) => dec.decode(p)).join(""), expected);
+});
+
+Deno.test("a payload run prints exactly like its messages one by one", () => {
+  const messages = ["REMOTE|h|100|1|a|INFO x\n", "", "no newline", "REMOTE|h|100|2|a|ERROR y\n"];
+  const stream = new Uint8Array(
+    [...messages.flatMap((m) => [...enc.encode(m), 0xac]), ...enc.encode("tail")],
+  );
+  for (const options of [{ plain: true, color: false }, { plain: false, color: true }]) {
+    const print = (fast: boolean) => {
+      const parts: Uint8Array[] = [];
+      const out = new BufferedOutput((b) => parts.push(b.slice()), 16);
+      const printer = new MessagePrinter(out, options);
+      const reader = new MessageReader(() => true);
+      for (const chunk of [stream.subarray(0, 9), stream.subarray(9)]) {
+        const run = fast ? reader.splitPayload(chunk) : null;
+        if (run === null) {
+          for (const m of reader.push(chunk)) printer.payload(m);
+          continue;
+        }
+        if (run.joined !== null) printer.payload(run.joined);
+        printer.payloadRun(run);
+      }
+      out.flush();
+      return parts.map((p) => dec.decode(p)).join("");
+    };
+    const slow = print(false);
+    assert.match(slow, /no newline\n/);
+    assert.equal(print(true), slow, JSON.stringify(options));
+  }
+});
+
+Deno.test("BlockPrinter prints whole lines only and never a line cut off", () => {
+  const parts: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => parts.push(b.slice()), 4);
+  const printer = new BlockPrinter(out);
+  const printed = () => {
+    out.flush();
+    return parts.map((p) => dec.decode(p)).join("");
+  };
+  printer.piece(enc.encode("one\ntw"));
+  assert.equal(printed(), "one\n");
+  printer.piece(enc.encode("o-"));
+  printer.piece(enc.encode("two\nthree\nfo"));
+  assert.equal(printed(), "one\ntwo-two\nthree\n");
+  printer.piece(enc.encode("ur\n"));
+  printer.piece(enc.encode("cut off"));
+  assert.equal(printed(), "one\ntwo-two\nthree\nfour\n");
+});

@@ -10,6 +10,7 @@ import { appendHistory, HISTORY_FILE, machineInfo } from "./report.ts";
 import { withScratchDir } from "./scratch.ts";
 import {
   BURST_TARGET_S,
+  coloredDcat,
   dcatThroughput,
   dgrepRatio,
   FIXED_COST_TARGET_S,
@@ -71,6 +72,11 @@ async function oneServerCases(s: Setup): Promise<SshRow[]> {
         "dgrep SSH vs serverless",
         `>= ${GREP_RATIO_TARGET}x`,
         () => dgrepRatio(s.client, server, s.data, s.runs),
+      ),
+      await attempt(
+        "colored dcat over SSH",
+        "none (informational)",
+        () => coloredDcat(s.client, server, s.data, s.runs),
       ),
       await attempt(
         "fixed cost",

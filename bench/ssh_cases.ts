@@ -50,6 +50,35 @@ export async function dcatThroughput(
   };
 }
 
+/**
+ * The default output (labelled, colored) over SSH next to the same serverless: no target, it is
+ * printed to keep the client's painting path measured. Same host, so the output must be equal.
+ */
+export async function coloredDcat(
+  client: BenchClient,
+  server: BenchServer,
+  data: DataSet,
+  runs: number,
+): Promise<SshRow> {
+  const dcat = await client.launcher("dcat", [`127.0.0.1:${server.port}`]);
+  const remote = [dcat, "--quiet", data.log];
+  const local = [join(BIN_DIR, "dcat"), data.log];
+  const same = (await outputDigest(remote)) === (await outputDigest(local));
+  const ssh = await repeat(remote, runs);
+  const serverless = await repeat(local, runs);
+  return {
+    name: "`dcat app.log` over SSH, labelled and colored (the default output)",
+    measured: `${fixed(mbPerS(LOG_BYTES, seconds(ssh)), 0)} MB/s (${fixed(seconds(ssh), 3)} s)`,
+    target: "none (informational)",
+    pass: same,
+    details:
+      `median of ${runs}; serverless ${
+        fixed(mbPerS(LOG_BYTES, seconds(serverless)), 0)
+      } MB/s; client peak RSS ${fixed(maxRss(ssh), 1)} MB; ` +
+      (same ? "same output as serverless" : "OUTPUT DIFFERS from serverless"),
+  };
+}
+
 /** SSH and serverless alternate, order swapped each round, like bench.ts pairs. */
 export async function dgrepRatio(
   client: BenchClient,

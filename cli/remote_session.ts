@@ -237,9 +237,8 @@ export async function runRemoteSession(
       }
       sink.flush?.();
     }
-    // A block cut off by a dropped connection is not printed further (no half lines).
-    const rest = (blockReader ?? reader).rest();
-    if (rest !== null) await handle(rest);
+    // Every message ends with 0xAC: bytes after the last one are a message cut off by a dropped
+    // connection, and printing them would leave half a line.
     return result;
   } catch (err) {
     if (!(err instanceof BlockFormatError)) throw err;

@@ -3,6 +3,7 @@
  * Each gets its one clear answer, and the server keeps serving other sessions.
  */
 import assert from "node:assert/strict";
+import { concatBytes } from "../core/bytes.ts";
 import type { Client } from "ssh2";
 import { UPSTREAM } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
@@ -182,5 +183,58 @@ Deno.test({
       assert.ok(received < 21 * 2_000_000, "the output stopped early");
       await Deno.remove(big, { recursive: true });
     });
+
+    for (const plain of [true, false]) {
+      await t.step(
+        `a server killed mid-stream leaves no half line (${plain ? "--plain" : "labelled"})`,
+        async () => {
+          const big = await Deno.makeTempDir({ prefix: "dtail-big-" });
+          await Deno.chmod(big, 0o755);
+          await Deno.writeTextFile(`${big}/big.log`, "a line of a big file\n".repeat(2_000_000));
+          await Deno.chmod(`${big}/big.log`, 0o644);
+          const dying = await TestServer.start(client);
+          const child = (await import("./helpers.ts")).spawn("dcat", [
+            "--cfg",
+            "none",
+            ...(plain ? ["--plain"] : ["--noColor"]),
+            "--user",
+            "dtail-alice",
+            "--trustAllHosts",
+            "--servers",
+            dying.address,
+            `${big}/big.log`,
+          ], { env: { HOME: client.home, SSH_AUTH_SOCK: "" } });
+          const reader = child.stdout.getReader();
+          const chunks: Uint8Array[] = [];
+          let received = 0;
+          while (received < 1_000_000) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            chunks.push(value);
+            received += value.length;
+          }
+          dying.signal("SIGKILL");
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            chunks.push(value);
+          }
+          assert.notEqual((await child.status).code, 0);
+          await child.stderr.cancel();
+          const text = new TextDecoder().decode(concatBytes(...chunks));
+          const line = plain
+            ? /^a line of a big file$/
+            : /^REMOTE\|[^|]+\|100\|\d+\|big\.log\|a line of a big file$/;
+          assert.ok(
+            text.endsWith("\n"),
+            `the output ends mid-line: ${JSON.stringify(text.slice(-40))}`,
+          );
+          const lines = text.slice(0, -1).split("\n");
+          assert.ok(lines.length < 2_000_000, "the output stopped early");
+          for (const l of lines) assert.match(l, line);
+          await Deno.remove(big, { recursive: true });
+        },
+      );
+    }
   },
 });

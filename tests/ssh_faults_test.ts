@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { concatBytes } from "../core/bytes.ts";
 import type { Client } from "ssh2";
-import { UPSTREAM } from "./helpers.ts";
+import { spawn, UPSTREAM } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { loadAuth } from "../cli/ssh/auth.ts";
 import { connect, openShell } from "../cli/ssh/connect.ts";
@@ -149,22 +149,7 @@ Deno.test({
       await server.stop();
     }
     await t.step("a server that dies mid-stream: the client says so and fails", async () => {
-      const big = await Deno.makeTempDir({ prefix: "dtail-big-" });
-      await Deno.chmod(big, 0o755);
-      await Deno.writeTextFile(`${big}/big.log`, "a line of a big file\n".repeat(2_000_000));
-      await Deno.chmod(`${big}/big.log`, 0o644);
-      const dying = await TestServer.start(client);
-      const child = (await import("./helpers.ts")).spawn("dcat", [
-        "--cfg",
-        "none",
-        "--plain",
-        "--user",
-        "dtail-alice",
-        "--trustAllHosts",
-        "--servers",
-        dying.address,
-        `${big}/big.log`,
-      ], { env: { HOME: client.home, SSH_AUTH_SOCK: "" } });
+      const { big, dying, child } = await dcatOfBigFile(client, ["--plain"]);
       const reader = child.stdout.getReader();
       await reader.read(); // the stream is flowing
       await dying.stop();
@@ -180,61 +165,67 @@ Deno.test({
       );
       assert.notEqual(status.code, 0);
       assert.match(stderr, /closed the session before the run completed/);
-      assert.ok(received < 21 * 2_000_000, "the output stopped early");
+      assert.ok(received < BIG_LINE.length * BIG_LINES, "the output stopped early");
       await Deno.remove(big, { recursive: true });
     });
 
     for (const plain of [true, false]) {
-      await t.step(
-        `a server killed mid-stream leaves no half line (${plain ? "--plain" : "labelled"})`,
-        async () => {
-          const big = await Deno.makeTempDir({ prefix: "dtail-big-" });
-          await Deno.chmod(big, 0o755);
-          await Deno.writeTextFile(`${big}/big.log`, "a line of a big file\n".repeat(2_000_000));
-          await Deno.chmod(`${big}/big.log`, 0o644);
-          const dying = await TestServer.start(client);
-          const child = (await import("./helpers.ts")).spawn("dcat", [
-            "--cfg",
-            "none",
-            ...(plain ? ["--plain"] : ["--noColor"]),
-            "--user",
-            "dtail-alice",
-            "--trustAllHosts",
-            "--servers",
-            dying.address,
-            `${big}/big.log`,
-          ], { env: { HOME: client.home, SSH_AUTH_SOCK: "" } });
-          const reader = child.stdout.getReader();
-          const chunks: Uint8Array[] = [];
-          let received = 0;
-          while (received < 1_000_000) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            chunks.push(value);
-            received += value.length;
-          }
-          dying.signal("SIGKILL");
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            chunks.push(value);
-          }
-          assert.notEqual((await child.status).code, 0);
-          await child.stderr.cancel();
-          const text = new TextDecoder().decode(concatBytes(...chunks));
-          const line = plain
-            ? /^a line of a big file$/
-            : /^REMOTE\|[^|]+\|100\|\d+\|big\.log\|a line of a big file$/;
-          assert.ok(
-            text.endsWith("\n"),
-            `the output ends mid-line: ${JSON.stringify(text.slice(-40))}`,
-          );
-          const lines = text.slice(0, -1).split("\n");
-          assert.ok(lines.length < 2_000_000, "the output stopped early");
-          for (const l of lines) assert.match(l, line);
-          await Deno.remove(big, { recursive: true });
-        },
-      );
+      const mode = plain ? "--plain" : "labelled";
+      await t.step(`a server killed mid-stream leaves no half line (${mode})`, async () => {
+        const { big, dying, child } = await dcatOfBigFile(client, [
+          plain ? "--plain" : "--noColor",
+        ]);
+        const reader = child.stdout.getReader();
+        const chunks: Uint8Array[] = [];
+        let received = 0;
+        while (received < 1_000_000) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+          received += value.length;
+        }
+        dying.signal("SIGKILL");
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+        }
+        assert.notEqual((await child.status).code, 0);
+        await child.stderr.cancel();
+        const text = new TextDecoder().decode(concatBytes(...chunks));
+        const line = plain
+          ? /^a line of a big file$/
+          : /^REMOTE\|[^|]+\|100\|\d+\|big\.log\|a line of a big file$/;
+        assert.ok(text.endsWith("\n"), `output ends mid-line: ${JSON.stringify(text.slice(-40))}`);
+        const lines = text.slice(0, -1).split("\n");
+        assert.ok(lines.length < BIG_LINES, "the output stopped early");
+        for (const l of lines) assert.match(l, line);
+        await Deno.remove(big, { recursive: true });
+      });
     }
   },
 });
+
+const BIG_LINE = "a line of a big file\n";
+const BIG_LINES = 2_000_000;
+
+/** A fresh dserver and a running `dcat` of a 42 MB file on it (the caller stops both). */
+async function dcatOfBigFile(client: TestClient, flags: string[]) {
+  const big = await Deno.makeTempDir({ prefix: "dtail-big-" });
+  await Deno.chmod(big, 0o755);
+  await Deno.writeTextFile(`${big}/big.log`, BIG_LINE.repeat(BIG_LINES));
+  await Deno.chmod(`${big}/big.log`, 0o644);
+  const dying = await TestServer.start(client);
+  const child = spawn("dcat", [
+    "--cfg",
+    "none",
+    ...flags,
+    "--user",
+    "dtail-alice",
+    "--trustAllHosts",
+    "--servers",
+    dying.address,
+    `${big}/big.log`,
+  ], { env: { HOME: client.home, SSH_AUTH_SOCK: "" } });
+  return { big, dying, child };
+}

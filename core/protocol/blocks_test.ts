@@ -1,24 +1,15 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "../bytes.ts";
 import { BlockFormatError, blockHeader, BlockPiece, BlockStreamReader } from "./blocks.ts";
 import { CONTROL_MARKER, escapeMessage } from "./messages.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 const AC = new Uint8Array([0xac]);
-const block = (content: Uint8Array) => concat([blockHeader(content.length), content, AC]);
-const control = (text: string) => concat([CONTROL_MARKER, enc.encode(text), AC]);
-const payload = (text: string) => concat([escapeMessage(enc.encode(text)), AC]);
+const block = (content: Uint8Array) => concatBytes(blockHeader(content.length), content, AC);
+const control = (text: string) => concatBytes(CONTROL_MARKER, enc.encode(text), AC);
+const payload = (text: string) => concatBytes(escapeMessage(enc.encode(text)), AC);
 
 /** Reads `stream` in the given chunks; block pieces of one block are joined again. */
 function read(stream: Uint8Array, cuts: number[]): string[] {
@@ -26,7 +17,7 @@ function read(stream: Uint8Array, cuts: number[]): string[] {
   const items: string[] = [];
   let blockBytes: Uint8Array[] | null = null;
   const endBlock = () => {
-    if (blockBytes !== null) items.push(`block:${[...concat(blockBytes)].join(",")}`);
+    if (blockBytes !== null) items.push(`block:${[...concatBytes(...blockBytes)].join(",")}`);
     blockBytes = null;
   };
   let at = 0;
@@ -54,14 +45,14 @@ Deno.test("a block header is AB 04 and the size in eight hex digits", () => {
 Deno.test("blocks and messages come apart the same at every chunk boundary", () => {
   // Block content may hold any byte, the delimiter and the escape marker included.
   const raw = new Uint8Array([...enc.encode("a\n"), 0xac, 0xab, 4, 0x0a, ...enc.encode("5 €\n")]);
-  const stream = concat([
+  const stream = concatBytes(
     control(".syn hello"),
     block(raw),
     payload("REMOTE|h|x¬\n"),
     block(new Uint8Array(0)),
     block(enc.encode("b\n")),
     control("SERVER|h|done"),
-  ]);
+  );
   const whole = read(stream, []);
   assert.deepEqual(whole, [
     "message:\ufffd\x03.syn hello",
@@ -81,13 +72,13 @@ Deno.test("blocks and messages come apart the same at every chunk boundary", () 
 Deno.test("a malformed block size or a block without its delimiter is an error", () => {
   const badSize = new Uint8Array([0xab, 4, ...enc.encode("0000001g"), 0x41, 0xac]);
   assert.throws(() => new BlockStreamReader().push(badSize), BlockFormatError);
-  const noDelimiter = concat([blockHeader(1), enc.encode("xy")]);
+  const noDelimiter = concatBytes(blockHeader(1), enc.encode("xy"));
   assert.throws(() => new BlockStreamReader().push(noDelimiter), BlockFormatError);
 });
 
 Deno.test("a stream cut inside a block is reported as truncated", () => {
   const reader = new BlockStreamReader();
-  const items = reader.push(concat([blockHeader(10), enc.encode("abc")]));
+  const items = reader.push(concatBytes(blockHeader(10), enc.encode("abc")));
   assert.equal(items.length, 1);
   assert.ok(reader.truncated);
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "../bytes.ts";
 import {
   capabilitiesMessage,
   escapeMessage,
@@ -71,7 +72,7 @@ Deno.test("splitPayload yields the same messages as push, chunk by chunk", () =>
       messages.push(escapeMessage(text));
     }
   }
-  const stream = concat(messages.flatMap((m) => [m, new Uint8Array([0xac])]));
+  const stream = concatBytes(...messages.flatMap((m) => [m, new Uint8Array([0xac])]));
   const expected = new MessageReader(() => true).push(stream);
   const fast = new MessageReader(() => true);
   const got: Uint8Array[] = [];
@@ -104,13 +105,3 @@ Deno.test("splitPayload refuses a chunk whose pending tail may start a control m
   const [control] = r.push(new Uint8Array([...enc.encode("x"), 0xac]));
   assert.ok(isControl(control!));
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

@@ -45,10 +45,13 @@ export async function checkHealth(server: string, defaultPort: number): Promise<
       const channel = await openShell(client);
       channel.write(encodeFrame("health"));
       const reader = new MessageReader();
+      // §3.6: the health client takes both 0xAC and "\n" as message ends.
       for await (const chunk of channel as AsyncIterable<Uint8Array>) {
         for (const m of reader.push(chunk)) {
-          const fields = dec.decode(m).trimEnd().split("|");
-          if (fields[fields.length - 1] === "OK") return [0, `OK: All fine at ${server} :-)`];
+          for (const text of dec.decode(m).split("\n")) {
+            const fields = text.split("|");
+            if (fields[fields.length - 1] === "OK") return [0, `OK: All fine at ${server} :-)`];
+          }
         }
       }
       return [2, critical];

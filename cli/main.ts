@@ -22,6 +22,7 @@ import { bashCompletion, helpText } from "./help.ts";
 import { exitCodeOf, runServerless } from "./serverless.ts";
 import { versionLine } from "./version.ts";
 import { growStdoutPipe } from "./pipe_size.ts";
+import { queryDeadline } from "./deadline.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -136,9 +137,8 @@ async function query(
   const stopNow = () => interrupt.abort();
   for (const s of signals) Deno.addSignalListener(s, stopNow);
   const timers: ReturnType<typeof setTimeout>[] = [];
-  for (const seconds of [flags.int("timeout"), flags.int("shutdownAfter")]) {
-    if (seconds > 0) timers.push(setTimeout(() => ended.abort(), seconds * 1000));
-  }
+  const seconds = queryDeadline(program, remote, flags.int("timeout"), flags.int("shutdownAfter"));
+  if (seconds > 0) timers.push(setTimeout(() => ended.abort(), seconds * 1000));
   try {
     const { runQuery } = await import("./mapreduce.ts");
     const plain = flags.bool("plain");

@@ -84,7 +84,10 @@ export interface SessionResult {
 
 const dec = new TextDecoder();
 const MALFORMED = /^\.mapr malformed (\d+)$/;
-const UNREADABLE = /Unable to read file\(s\)|Giving up to read file\(s\)/;
+// A Go server follows "Unable to read" with "Giving up to read" for the same file: count one.
+const UNREADABLE = /Unable to read file\(s\)/;
+/** That notice as a Go server sends it in plain mode: `LEVEL|MMDD-HHMMSS|user@ip:port|text`. */
+const PLAIN_UNREADABLE = /^[A-Z]+\|\d{4}-\d{6}\|[^|]*\|Unable to read file\(s\)/;
 
 export async function runRemoteSession(
   io: ClientIO,
@@ -107,12 +110,16 @@ export async function runRemoteSession(
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
   // The first message of a current server is its capability list; old servers send nothing.
+  const firstRead = input.next();
+  let waited: ReturnType<typeof setTimeout> | undefined;
   const first = await Promise.race([
-    input.next(),
-    new Promise<null>((r) => setTimeout(() => r(null), options.capabilityWaitMs ?? 250)),
+    firstRead,
+    new Promise<null>((r) => (waited = setTimeout(() => r(null), options.capabilityWaitMs ?? 250))),
   ]);
+  clearTimeout(waited);
   let nextRead: Promise<IteratorResult<Uint8Array>> | null = null;
-  if (first === null) nextRead = input.next(); // keep the read that is under way
+  // No advertisement in time: the read under way brings the first answer to our commands.
+  if (first === null) nextRead = firstRead;
   else if (!first.done) pending.push(...reader.push(first.value));
   const caps = pending.length > 0 ? parseCapabilities(dec.decode(pending[0])) : null;
   if (caps !== null) {
@@ -178,6 +185,8 @@ export async function runRemoteSession(
     if (lastField === "AUTHKEY OK" || lastField.startsWith("AUTHKEY ERR")) return false;
     // A Go server's plain mode cannot tell notices from lines: print all as payload, as Go does.
     if (!escape && (job.plain || !text.startsWith("SERVER|"))) {
+      // Still count a notice that has the log shape, so a missing file is not a success.
+      if (job.plain && PLAIN_UNREADABLE.test(text)) result.unreadable++;
       result.lines++;
       sink.payload(message);
       return false;

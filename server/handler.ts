@@ -31,6 +31,7 @@ import {
 import { parseQuery, QueryError } from "../core/mapr/query.ts";
 import { fullHostname } from "../core/hostname.ts";
 import { MapStage } from "./map_stage.ts";
+import type { LineRegex } from "../core/mapr/parallel_map.ts";
 import { RegexWireError } from "../core/protocol/regex_wire.ts";
 import { Outbox } from "./outbox.ts";
 import type { Semaphore } from "./semaphore.ts";
@@ -65,14 +66,17 @@ export interface HandlerDeps {
   readonly closeAckTimeoutMs?: number;
   /**
    * What the server advertises and honours; default CAPABILITIES. Tests pass the list of a Go
-   * dserver (`query-update-v1`) to check our client against the plain Go wire.
+   * dserver (`query-update-v1`) to check our client against the plain Go wire, or null for an
+   * old server that advertises nothing.
    */
-  readonly capabilities?: readonly string[];
+  readonly capabilities?: readonly string[] | null;
 }
 
 /** What the client is told about a file it may not or cannot read (§4.2): nothing more. */
 export const UNREADABLE = "Unable to read file(s), check server logs";
 export const CAPABILITIES = [ESCAPE_CAPABILITY, BLOCK_CAPABILITY];
+/** How long a session of a Go client stays open for more commands once all have finished. */
+const CLOSE_GRACE_MS = 100;
 
 export async function handleSession(
   io: SessionIO,
@@ -95,6 +99,9 @@ class Session {
   #tails = 0;
   #queue: Promise<void> = Promise.resolve();
   #closing = false;
+  /** The session's `map:` query was refused: its reads are not run (§5.15). */
+  #mapRefused = false;
+  #grace: ReturnType<typeof setTimeout> | undefined;
   #ackReceived: (() => void) | null = null;
 
   constructor(
@@ -107,7 +114,7 @@ class Session {
   }
 
   get #capabilities(): readonly string[] {
-    return this.deps.capabilities ?? CAPABILITIES;
+    return this.deps.capabilities === undefined ? CAPABILITIES : this.deps.capabilities ?? [];
   }
 
   get #escape(): boolean {
@@ -126,7 +133,7 @@ class Session {
   }
 
   async run(): Promise<void> {
-    if (!this.info.health) {
+    if (!this.info.health && this.deps.capabilities !== null) {
       this.#control(capabilitiesMessage(this.#capabilities));
       await this.#outbox.flush(); // clients wait for this before they send their commands
     }
@@ -150,6 +157,7 @@ class Session {
     } catch (err) {
       this.deps.log("debug", this.#who(), `input ended: ${(err as Error).message}`);
     } finally {
+      clearTimeout(this.#grace);
       this.#abort.abort();
       this.#map?.stop();
       await this.#queue.catch(() => {});
@@ -180,6 +188,9 @@ class Session {
       this.#notice("error", err.message);
       return;
     }
+    // Once closing, only the client's acknowledgement counts (§3.12: a health session shuts
+    // down at once, also when more frames came in the same read).
+    if (this.#closing && command.kind !== "ack-close") return;
     if (this.info.health && command.kind !== "health") {
       this.#notice("error", `health sessions only take the health command`);
       this.#shutdown();
@@ -198,6 +209,12 @@ class Session {
         return;
       case "read":
         this.#latch(command.options);
+        if (this.#mapRefused) {
+          // Without it the lines would stream to a dmap client as raw log lines.
+          this.deps.log("warn", this.#who(), `not reading ${command.path}: map query refused`);
+          this.#maybeShutdown();
+          return;
+        }
         this.#startRead(command);
         return;
       case "map":
@@ -224,6 +241,7 @@ class Session {
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;
       this.#notice("error", err.message);
+      this.#mapRefused = true;
       return;
     }
     this.#map?.stop();
@@ -322,7 +340,10 @@ class Session {
       let file: Deno.FsFile | null = null;
       try {
         file = this.deps.open(this.info.user, path);
-        if (printer instanceof MapStage && await printer.wholeFile(file, path, id, signal)) {
+        if (
+          printer instanceof MapStage &&
+          await printer.wholeFile(file, path, id, lineRegex(command), signal)
+        ) {
           continue;
         }
         const opened = file;
@@ -431,6 +452,19 @@ class Session {
 
   #maybeShutdown(): void {
     if (this.#active !== 0 || this.#tails !== 0) return;
+    // Our client sends all its commands in one write (cli/remote_session.ts). A Go client writes
+    // them one at a time, so a quick first command can end before the next one is read: wait a
+    // moment for more (like the Go server's 100 ms grace at the end of input, §5.10).
+    clearTimeout(this.#grace);
+    if (this.#escape) this.#finish();
+    else {
+      this.#grace = setTimeout(() => {
+        if (this.#active === 0 && this.#tails === 0) this.#finish();
+      }, CLOSE_GRACE_MS);
+    }
+  }
+
+  #finish(): void {
     if (this.#map !== null) {
       // All input is read: the last groups go out before the close request (§3.13).
       this.#map.stop();
@@ -487,6 +521,12 @@ class Session {
     out.bytes(encoder.encode(text));
     out.byte(DELIMITER);
   }
+}
+
+/** The read command's line filter, as the map worker takes it. */
+function lineRegex(command: ReadCommand): LineRegex {
+  const { regex } = command;
+  return { pattern: regex.flag === "noop" ? "" : regex.pattern, invert: regex.flag === "invert" };
 }
 
 /** `first`, then the rest of the iterator, which is closed when the consumer stops early. */

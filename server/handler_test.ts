@@ -273,3 +273,51 @@ Deno.test("a client that stops reading pauses the file reads (raw blocks bypass 
   assert.equal(read, 21_000_000);
   assert.ok(written > 21_000_000, "everything was sent once the client read again");
 });
+
+Deno.test("a Go client's commands sent one at a time are all answered before the close", async () => {
+  const a = await withFile("from a\n");
+  const b = await withFile("from b\n");
+  const written: string[] = [];
+  let release: () => void = () => {};
+  const done = new Promise<void>((r) => (release = r));
+  const io: SessionIO = {
+    input: (async function* () {
+      yield encodeFrame(`cat:plain=true ${a} regex:noop `);
+      await new Promise((r) => setTimeout(r, 30)); // the first cat is long done by now
+      yield encodeFrame(`cat:plain=true ${b} regex:noop `);
+      await done;
+    })(),
+    write: (bytes) => {
+      written.push(dec.decode(bytes));
+      if (written.join("").includes(".syn close connection")) release();
+      return Promise.resolve();
+    },
+    close: () => release(),
+  };
+  await handleSession(io, { user: "u", remote: "r", health: false }, deps());
+  const text = written.join("");
+  assert.ok(text.indexOf("from b") >= 0, text);
+  assert.ok(text.indexOf("from b") < text.indexOf(".syn close connection"), text);
+});
+
+Deno.test("after a refused map query the session's reads send no lines", async () => {
+  const path = await withFile("INFO|1124-101010|1|x.go:1|8|1|1|0.1|1s|MAPREDUCE:X|a=1\n");
+  const s = memorySession([
+    "map: from X select nosuchagg(a)",
+    `cat: ${path} regex:noop `,
+  ]);
+  await handleSession(s.io, { user: "u", remote: "r", health: false }, deps());
+  const m = s.messages();
+  assert.ok(m.some((x) => /ERROR\|.*nosuchagg/i.test(x)), JSON.stringify(m));
+  assert.ok(!m.some((x) => x.startsWith("REMOTE|")), JSON.stringify(m));
+  assert.equal(m.at(-1), ".syn close connection");
+});
+
+Deno.test("a health session with another command shuts down at once and never says OK", async () => {
+  const s = memorySession(["AUTHKEY AAAA", "health"]);
+  await handleSession(s.io, { user: "DTAIL-HEALTH", remote: "r", health: true }, deps());
+  const m = s.messages();
+  assert.ok(m.some((x) => x.includes("health sessions only take the health command")), m.join());
+  assert.ok(!m.some((x) => /\|OK\n?$/.test(x)), JSON.stringify(m));
+  assert.equal(m.at(-1), ".syn close connection");
+});

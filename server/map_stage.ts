@@ -7,7 +7,7 @@ import { Mapper } from "../core/mapr/mapper.ts";
 import { serializeGroups } from "../core/mapr/aggregate_wire.ts";
 import type { Query } from "../core/mapr/types.ts";
 import type { Selection } from "../core/select.ts";
-import { mapFileInHalves } from "../core/mapr/parallel_map.ts";
+import { type LineRegex, mapFileInHalves } from "../core/mapr/parallel_map.ts";
 
 export interface MapOutput {
   /** One AGGREGATE message (payload, without its delimiter). */
@@ -53,8 +53,16 @@ export class MapStage {
   }
 
   /** Maps a big plain file on two cores; false when the caller should read it as usual. */
-  wholeFile(file: Deno.FsFile, path: string, sourceId: string, signal: AbortSignal) {
+  /** Maps a whole file on two cores when that pays, filtered by the read command's regex. */
+  wholeFile(
+    file: Deno.FsFile,
+    path: string,
+    sourceId: string,
+    regex: LineRegex,
+    signal: AbortSignal,
+  ) {
     return mapFileInHalves(file, path, sourceId, this.#mapper, {
+      regex,
       serverLogFormat: this.options.serverLogFormat,
       hostname: this.options.hostname,
       maxLineLength: this.options.maxLineLength,

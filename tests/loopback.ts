@@ -55,6 +55,8 @@ export async function loopback(
     deps?: Partial<HandlerDeps>;
     /** Use the client's fast paths (payload runs, raw blocks) as dcat does over SSH. */
     fast?: boolean;
+    /** The AUTHKEY the client sends first (default "AAAA"); null sends none. */
+    authKey?: string | null;
   } = {},
 ): Promise<LoopbackRun> {
   const toServer = new Pipe();
@@ -105,7 +107,7 @@ export async function loopback(
         block: (b: Uint8Array) => blocks.piece(b),
       }
       : {}),
-  }, { authKey: "AAAA" });
+  }, { authKey: options.authKey === undefined ? "AAAA" : options.authKey });
   await server;
   out.flush();
   const stdout = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));

@@ -130,3 +130,24 @@ Deno.test("over the protocol, a missing file is one notice and counted as unread
     assert.ok(bytesEqual(r.stdout, read("dcat1c.txt")));
   }
 });
+
+Deno.test("an old server that advertises nothing loses no output to the capability wait", async () => {
+  const r = await loopback(job({ targets: [`${UPSTREAM}/dcat2.txt`] }), {
+    fast: true,
+    deps: { capabilities: null },
+    authKey: null, // so that the first chunk the server sends holds lines
+  });
+  assert.deepEqual(r.capabilities, []);
+  assert.ok(r.completed);
+  assert.ok(bytesEqual(r.stdout, read("dcat2.txt")));
+});
+
+Deno.test("against the Go wire a missing file in --plain mode still counts as unreadable", async () => {
+  const r = await loopback(
+    job({ targets: ["/nonexistent/file.log", `${UPSTREAM}/dcat1c.txt`] }),
+    { fast: true, deps: GO_WIRE },
+  );
+  assert.equal(r.unreadable, 1);
+  // As Go prints it: the notice is a line of the output (plain mode cannot tell them apart).
+  assert.match(new TextDecoder().decode(r.stdout), /\|Unable to read file\(s\)/);
+});

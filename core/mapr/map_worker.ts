@@ -24,7 +24,7 @@ self.onmessage = async (e: MessageEvent<MapRange>) => {
     }
     file.seekSync(job.start, Deno.SeekMode.Start);
     const chunks = readFileChunks(file, { limit: job.end - job.start });
-    for await (const sel of filterChunks(chunks, mapFilter(query, job.maxLineLength))) {
+    for await (const sel of filterChunks(chunks, mapFilter(query, job.maxLineLength, job.regex))) {
       mapper.selection(sel, job.sourceId);
     }
     const columns = mapper.takeGroups().exportColumns();

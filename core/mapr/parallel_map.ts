@@ -30,18 +30,37 @@ export interface MapRange {
   readonly end: number;
   readonly maxLineLength: number;
   readonly sourceId: string;
+  readonly regex: LineRegex | null;
 }
 
 type WorkerReply =
   | { ok: true; columns: GroupColumns; malformed: number }
   | { ok: false; message: string };
 
-/** The lines a query maps: those of its table (§5.9), unnumbered, none cut short of a whole. */
-export function mapFilter(query: Query, maxLineLength: number): FilterOptions {
-  const filter = tableFilter(query);
+/**
+ * The line filter a server was sent with the read command (§5.9: the client derives it from the
+ * query's table; a Go client's `from *` filter differs from ours, Fix 5).
+ */
+export interface LineRegex {
+  readonly pattern: string;
+  readonly invert: boolean;
+}
+
+/**
+ * The lines a query maps, unnumbered, none cut short of a whole: those of its table (§5.9), or
+ * those the given wire regex selects.
+ */
+export function mapFilter(
+  query: Query,
+  maxLineLength: number,
+  regex: LineRegex | null = null,
+): FilterOptions {
+  const table = tableFilter(query);
+  const pattern = regex?.pattern ?? (table === "." ? "" : table);
   return {
-    matcher: compileMatcher(filter === "." ? "" : filter),
-    invert: false,
+    // As the dserver's read path does: only a `noop` wire regex (sent as "") matches everything.
+    matcher: compileMatcher(pattern, regex === null ? {} : { noopAllowed: pattern === "" }),
+    invert: regex?.invert ?? false,
     before: 0,
     after: 0,
     max: 0,
@@ -55,6 +74,8 @@ export interface HalvesOptions {
   readonly hostname: string;
   readonly maxLineLength: number;
   readonly signal?: AbortSignal;
+  /** The read command's line filter (dserver); default: the query's table. */
+  readonly regex?: LineRegex | null;
   /** Smallest file worth splitting; default PARALLEL_MAP_MIN_BYTES. */
   readonly minBytes?: number;
 }
@@ -97,11 +118,13 @@ export async function mapFileInHalves(
       end: info.size,
       maxLineLength: options.maxLineLength,
       sourceId,
+      regex: options.regex ?? null,
     };
     worker.postMessage(range);
     const chunks = readFileChunks(file, { limit: split });
     let batches = 0;
-    for await (const sel of filterChunks(chunks, mapFilter(mapper.query, options.maxLineLength))) {
+    const filter = mapFilter(mapper.query, options.maxLineLength, range.regex);
+    for await (const sel of filterChunks(chunks, filter)) {
       mapper.selection(sel, sourceId);
       // Let timers (interval flushes) and aborts run between batches.
       if (++batches % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));

@@ -62,3 +62,32 @@ Deno.test("small, compressed and CSV inputs are left to the caller", async () =>
   using gzFile = Deno.openSync(gz);
   assert.equal(await mapFileInHalves(gzFile, gz, "x", small, opts), false);
 });
+
+Deno.test("with a wire regex both halves filter by it, not by the query's table", async () => {
+  const path = await statsFile(30_000);
+  const query = "from STATS select host,count($line) group by host";
+  for (
+    const regex of [{ pattern: "host=web1\\|", invert: false }, {
+      pattern: "\\|MAPREDUCE:\\|", // a Go client's `from *` filter: matches no line
+      invert: false,
+    }, { pattern: "host=web1\\|", invert: true }]
+  ) {
+    const mapper = new Mapper(parseQuery(query), OPTIONS);
+    using file = Deno.openSync(path);
+    const options = { ...OPTIONS, maxLineLength: 1 << 20, minBytes: 1, regex };
+    assert.equal(await mapFileInHalves(file, path, "x", mapper, options), true);
+    const expected = new Mapper(parseQuery(query), OPTIONS);
+    using again = Deno.openSync(path);
+    const filter = mapFilter(expected.query, 1 << 20, regex);
+    for await (const sel of filterChunks(readFileChunks(again), filter)) {
+      expected.selection(sel, "x");
+    }
+    const rows = (m: Mapper) =>
+      JSON.stringify(m.groups.rows().map((r) => [r.groupKey, [...r.cells]]));
+    assert.equal(rows(mapper), rows(expected), JSON.stringify(regex));
+    const hosts = mapper.groups.rows().map((r) => r.groupKey);
+    if (regex.pattern.includes("web1")) {
+      assert.deepEqual(hosts.includes("web1"), !regex.invert, JSON.stringify(hosts));
+    } else assert.deepEqual(hosts, []);
+  }
+});

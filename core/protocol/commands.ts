@@ -76,8 +76,10 @@ export function parseCommand(text: string): Command {
 }
 
 function parseTimeoutForm(args: string[]): ReadCommand {
-  const seconds = Number(args[1]);
-  if (!Number.isInteger(seconds)) throw new CommandError(`invalid timeout ${args[1] ?? ""}`);
+  // A decimal integer, as Go's strconv.Atoi takes it ("", "1.0" and "0x10" are errors).
+  const text = args[1] ?? "";
+  if (!/^[+-]?\d+$/.test(text)) throw new CommandError(`invalid timeout ${text}`);
+  const seconds = Number(text);
   const verb = args[2] ?? "";
   if (!READ_VERBS.includes(verb) || args.length < 5) {
     throw new CommandError(`invalid timeout command: ${args.join(" ")}`);

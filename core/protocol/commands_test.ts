@@ -50,6 +50,10 @@ Deno.test("the timeout form, acks, AUTHKEY, health and unknown commands are reco
     (parseCommand("timeout 999999 cat /x regex:noop ") as { timeout: number }).timeout === 86400,
   );
   assert.throws(() => parseCommand("timeout soon cat /x regex:noop "), CommandError);
+  for (const bad of ["1.0", "0x10", "1e3"]) {
+    assert.throws(() => parseCommand(`timeout ${bad} cat /x regex:noop `), CommandError, bad);
+  }
+  assert.equal((parseCommand("timeout -5 cat /x regex:noop ") as { timeout: number }).timeout, 0);
   assert.deepEqual(parseCommand(".ack close connection"), { kind: "ack-close" });
   assert.deepEqual(parseCommand("AUTHKEY AAAA"), { kind: "authkey", key: "AAAA" });
   assert.deepEqual(parseCommand("health"), { kind: "health" });

@@ -110,13 +110,14 @@ export async function runRemote(
   const stats = run.quiet ? null : startStats(context, servers.length);
   try {
     const outcomes = await Promise.all(servers.map((server) => serve(server, context)));
-    io.out.flush();
+    context.flush.close();
     // A partial server (some files unreadable) counts both ways: the exit status becomes 3.
     return {
       ok: outcomes.filter((o) => o !== "failed").length,
       failed: outcomes.filter((o) => o !== "ok").length,
     };
   } finally {
+    context.flush.stop();
     clearInterval(stats ?? undefined);
     trust.close();
   }

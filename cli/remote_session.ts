@@ -14,7 +14,6 @@ import {
   BLOCK_CAPABILITY,
   BLOCK_OPTION,
   BLOCK_OPTION_VALUE,
-  BlockFormatError,
   BlockPiece,
   BlockStreamReader,
 } from "../core/protocol/blocks.ts";
@@ -224,6 +223,10 @@ export async function runRemoteSession(
           }
         }
         sink.flush?.();
+        if (blockReader.error !== null) {
+          result.error = `malformed data from the server: ${blockReader.error}`;
+          return result;
+        }
         continue;
       }
       const run = escape && sink.payloadRun ? reader.splitPayload(r.value) : null;
@@ -248,10 +251,6 @@ export async function runRemoteSession(
     }
     // Every message ends with 0xAC: bytes after the last one are a message cut off by a dropped
     // connection, and printing them would leave half a line.
-    return result;
-  } catch (err) {
-    if (!(err instanceof BlockFormatError)) throw err;
-    result.error = `malformed data from the server: ${err.message}`;
     return result;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);

@@ -103,6 +103,19 @@ export class CoalescingFlush {
     }
   }
 
+  /** Stops the timer and writes what is left; raises an error a timer's write ran into. */
+  close(): void {
+    this.stop();
+    if (this.#error !== null) throw this.#error;
+    this.out.flush();
+  }
+
+  /** Stops the timer (when the run ends by an error of its own). */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   #fire = (): void => {
     this.#timer = undefined;
     try {

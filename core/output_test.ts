@@ -145,3 +145,14 @@ Deno.test("CoalescingFlush raises a failed timer write on the next poke", async 
   await new Promise((resolve) => setTimeout(resolve, 5));
   assert.throws(() => flush.poke(), OutputClosedError);
 });
+
+Deno.test("CoalescingFlush.close raises a timer's write error even when no poke follows", async () => {
+  const out = new BufferedOutput(() => {
+    throw new Error("EIO");
+  });
+  const flush = new CoalescingFlush(out);
+  out.bytes(new Uint8Array(3));
+  flush.poke();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.throws(() => flush.close(), /EIO/);
+});

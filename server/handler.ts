@@ -102,6 +102,8 @@ class Session {
   /** The session's `map:` query was refused: its reads are not run (§5.15). */
   #mapRefused = false;
   #grace: ReturnType<typeof setTimeout> | undefined;
+  /** The input ended and the session is being torn down: nothing may start closing again. */
+  #ended = false;
   #ackReceived: (() => void) | null = null;
 
   constructor(
@@ -157,6 +159,7 @@ class Session {
     } catch (err) {
       this.deps.log("debug", this.#who(), `input ended: ${(err as Error).message}`);
     } finally {
+      this.#ended = true;
       clearTimeout(this.#grace);
       this.#abort.abort();
       this.#map?.stop();
@@ -451,7 +454,7 @@ class Session {
   }
 
   #maybeShutdown(): void {
-    if (this.#active !== 0 || this.#tails !== 0) return;
+    if (this.#active !== 0 || this.#tails !== 0 || this.#ended) return;
     // Our client sends all its commands in one write (cli/remote_session.ts). A Go client writes
     // them one at a time, so a quick first command can end before the next one is read: wait a
     // moment for more (like the Go server's 100 ms grace at the end of input, §5.10).
@@ -459,7 +462,7 @@ class Session {
     if (this.#escape) this.#finish();
     else {
       this.#grace = setTimeout(() => {
-        if (this.#active === 0 && this.#tails === 0) this.#finish();
+        if (this.#active === 0 && this.#tails === 0 && !this.#ended) this.#finish();
       }, CLOSE_GRACE_MS);
     }
   }
@@ -517,8 +520,11 @@ class Session {
   /** A non-payload message: marked for peers of ours that negotiated escaping (messages.ts). */
   #control(text: string): void {
     const out = this.#outbox.out;
-    if (this.#escape) out.bytes(CONTROL_MARKER);
-    out.bytes(encoder.encode(text));
+    const bytes = encoder.encode(text);
+    if (this.#escape) {
+      out.bytes(CONTROL_MARKER);
+      out.bytes(escapeMessage(bytes)); // a notice may quote a pattern with "€" in it
+    } else out.bytes(bytes);
     out.byte(DELIMITER);
   }
 }

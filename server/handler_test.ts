@@ -321,3 +321,35 @@ Deno.test("a health session with another command shuts down at once and never sa
   assert.ok(!m.some((x) => /\|OK\n?$/.test(x)), JSON.stringify(m));
   assert.equal(m.at(-1), ".syn close connection");
 });
+
+Deno.test("with escaping, a notice quoting a pattern with € stays one control message", async () => {
+  const path = await withFile("x\n");
+  const s = memorySession([`grep:escape=ac:plain=true ${path} regex:default (€`], true);
+  await handleSession(s.io, { user: "u", remote: "r", health: false }, deps());
+  const m = s.messages().slice(1, -1);
+  assert.equal(m.length, 1, JSON.stringify(m));
+  assert.ok(m[0]!.startsWith("\ufffd\x03"), "marked as control");
+  assert.match(m[0]!, /\(€/);
+});
+
+Deno.test("a Go client that hangs up while a read runs gets nothing after the close", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/big.log`;
+  await Deno.writeTextFile(path, "a line of text\n".repeat(700_000)); // 10 MB
+  let closed = false;
+  const late: string[] = [];
+  const io: SessionIO = {
+    input: (async function* () {
+      yield encodeFrame(`cat:plain=true ${path} regex:noop `);
+      await new Promise((r) => setTimeout(r, 5)); // the client goes away mid-read
+    })(),
+    write: async (bytes) => {
+      if (closed) late.push(dec.decode(bytes));
+      await new Promise((r) => setTimeout(r, 0));
+    },
+    close: () => (closed = true),
+  };
+  await handleSession(io, { user: "u", remote: "r", health: false }, deps());
+  await new Promise((r) => setTimeout(r, 300)); // past the close grace
+  assert.deepEqual(late, []);
+});

@@ -60,8 +60,23 @@ export class BlockStreamReader {
   /** The start of a message that may be a block header, while fewer than 10 bytes arrived. */
   #header: number[] = [];
 
+  /** Why the stream could not be parsed; from then on `push` returns nothing. */
+  error: string | null = null;
+
+  /** The items of a chunk; up to a format error, which is kept in `error`. */
   push(bytes: Uint8Array): (Uint8Array | BlockPiece)[] {
     const out: (Uint8Array | BlockPiece)[] = [];
+    if (this.error !== null) return out;
+    try {
+      this.#read(bytes, out);
+    } catch (err) {
+      if (!(err instanceof BlockFormatError)) throw err;
+      this.error = err.message;
+    }
+    return out;
+  }
+
+  #read(bytes: Uint8Array, out: (Uint8Array | BlockPiece)[]): void {
     let i = 0;
     while (i < bytes.length) {
       if (this.#left > 0) {
@@ -88,7 +103,6 @@ export class BlockStreamReader {
       this.#inMessage = this.#messages.rest() !== null;
       i = end;
     }
-    return out;
   }
 
   /** True when the stream stopped inside a block or a message. */
@@ -117,7 +131,9 @@ export class BlockStreamReader {
     }
     if (h.length < HEADER_SIZE) return i;
     const hex = String.fromCharCode(...h.slice(2));
-    if (!/^[0-9a-f]{8}$/.test(hex)) throw new BlockFormatError(`bad block size "${hex}"`);
+    if (!/^[0-9a-f]{8}$/.test(hex)) {
+      throw new BlockFormatError(`bad block size ${JSON.stringify(hex)}`);
+    }
     this.#header = [];
     this.#left = Number.parseInt(hex, 16);
     this.#closing = this.#left === 0;

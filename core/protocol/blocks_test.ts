@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { concatBytes } from "../bytes.ts";
-import { BlockFormatError, blockHeader, BlockPiece, BlockStreamReader } from "./blocks.ts";
+import { blockHeader, BlockPiece, BlockStreamReader } from "./blocks.ts";
 import { CONTROL_MARKER, escapeMessage } from "./messages.ts";
 
 const enc = new TextEncoder();
@@ -69,11 +69,17 @@ Deno.test("blocks and messages come apart the same at every chunk boundary", () 
   }
 });
 
-Deno.test("a malformed block size or a block without its delimiter is an error", () => {
+Deno.test("a malformed block is an error after the good items of its chunk", () => {
+  const good = block(enc.encode("ok\n"));
   const badSize = new Uint8Array([0xab, 4, ...enc.encode("0000001g"), 0x41, 0xac]);
-  assert.throws(() => new BlockStreamReader().push(badSize), BlockFormatError);
-  const noDelimiter = concatBytes(blockHeader(1), enc.encode("xy"));
-  assert.throws(() => new BlockStreamReader().push(noDelimiter), BlockFormatError);
+  const reader = new BlockStreamReader();
+  const items = reader.push(concatBytes(good, badSize));
+  assert.deepEqual(items.map((i) => i instanceof BlockPiece ? dec.decode(i.bytes) : "?"), ["ok\n"]);
+  assert.match(reader.error ?? "", /bad block size "0000001g"/);
+  assert.deepEqual(reader.push(good), [], "nothing after the error");
+  const noDelimiter = new BlockStreamReader();
+  noDelimiter.push(concatBytes(blockHeader(1), enc.encode("xy")));
+  assert.match(noDelimiter.error ?? "", /not followed by 0xAC/);
 });
 
 Deno.test("a stream cut inside a block is reported as truncated", () => {

@@ -7,7 +7,8 @@
  * the server then escapes 0xAB → AB 01 and 0xAC → AB 02 inside messages. Go peers never see it.
  *
  * Escaping also frees a marker: once negotiated, every message that is not payload (notices,
- * hidden messages) starts with AB 03, which escaped content never does. In `--plain` mode the Go
+ * hidden messages) starts with AB 03, which escaped content never does; its text after the marker
+ * is escaped too (a notice may quote "€"). In `--plain` mode the Go
  * format cannot tell a notice from a payload line (and takes payload starting with "." for a
  * hidden message); with the marker our client always can.
  */
@@ -46,12 +47,14 @@ export function escapeMessage(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Undoes escapeMessage; a control message keeps its marker, the text after it is unescaped. */
 export function unescapeMessage(bytes: Uint8Array): Uint8Array {
-  if (isControl(bytes)) return bytes; // control text is never escaped
-  if (bytes.indexOf(ESC) < 0) return bytes;
+  const from = isControl(bytes) ? CONTROL_MARKER.length : 0;
+  if (bytes.indexOf(ESC, from) < 0) return bytes;
   const out = new Uint8Array(bytes.length);
-  let o = 0;
-  for (let i = 0; i < bytes.length; i++) {
+  out.set(bytes.subarray(0, from));
+  let o = from;
+  for (let i = from; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (b === ESC && i + 1 < bytes.length) {
       out[o++] = bytes[++i] === 1 ? ESC : DELIMITER;

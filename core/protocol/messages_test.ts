@@ -105,3 +105,13 @@ Deno.test("splitPayload refuses a chunk whose pending tail may start a control m
   const [control] = r.push(new Uint8Array([...enc.encode("x"), 0xac]));
   assert.ok(isControl(control!));
 });
+
+Deno.test("a control message's text is escaped after its marker and comes back whole", () => {
+  const text = enc.encode('SERVER|h|ERROR|bad pattern "(€"');
+  const wire = new Uint8Array([0xab, 3, ...escapeMessage(text), 0xac]);
+  assert.equal(wire.indexOf(0xac), wire.length - 1, "no delimiter inside the message");
+  const [got, ...rest] = new MessageReader(() => true).push(wire);
+  assert.deepEqual(rest, []);
+  assert.ok(isControl(got!));
+  assert.equal(dec.decode(got!.subarray(2)), dec.decode(text));
+});

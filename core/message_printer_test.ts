@@ -16,6 +16,7 @@ Deno.test("colored payload lines equal the painted prefix, text and close, whate
     "REMOTE|web1|100|10|app.log|FATAL gone\n",
     "REMOTE|web1|100|11|app.log|€ text | with bars\n",
     "REMOTE|db-2|97|4|other.log|\n",
+    "REMOTE|hôte-ü|100|5|журнал.log|ERROR ünïcode\n",
     "SERVER|web1|a notice",
     "REMOTE|short|1",
   ];

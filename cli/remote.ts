@@ -78,7 +78,11 @@ export async function runRemote(
     warn: io.warn,
   });
   const noAuthKey = flags.bool("no-auth-key") || config.Client.AuthKeyDisable;
+  // A stdout write that fails on the flush timer (e.g. `| head` went away) ends the whole run,
+  // also while every followed file is quiet; close() below then raises the error.
+  const outputFailed = new AbortController();
   const context: Context = {
+    signal: AbortSignal.any([io.signal, outputFailed.signal]),
     run,
     job: {
       verb: run.verb,
@@ -99,7 +103,7 @@ export async function runRemote(
     authKey: noAuthKey ? null : readAuthKeyPub(auth.authKeyPath),
     timeoutMs: config.Common.SSHConnectTimeoutMs,
     setup: new Semaphore(Math.max(1, flags.int("cpc")) * (navigator.hardwareConcurrency || 1)),
-    flush: new CoalescingFlush(io.out),
+    flush: new CoalescingFlush(io.out, undefined, () => outputFailed.abort()),
     printer: new MessagePrinter(io.out, {
       plain: run.plain,
       color: run.color,
@@ -143,6 +147,8 @@ function startStats(c: Context, servers: number): ReturnType<typeof setInterval>
 }
 
 interface Context {
+  /** The run's end: the caller's signal, or a failed write to stdout. */
+  readonly signal: AbortSignal;
   readonly run: RemoteRun;
   readonly job: RemoteJob;
   readonly io: RemoteIO;
@@ -163,7 +169,7 @@ type Outcome = "ok" | "failed" | "partial";
 
 /** One server: connect, run the session; for dtail, again after a dropped connection. */
 async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
-  const { signal } = c.io;
+  const { signal } = c;
   let backoffMs = 2000;
   let outcome: Outcome = "failed";
   for (;;) {
@@ -192,14 +198,14 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
 async function once(server: ServerAddress, c: Context): Promise<SessionResult | null> {
   let client: Client;
   let channel: ClientChannel;
-  if (!(await c.setup.acquire(c.io.signal))) return null;
+  if (!(await c.setup.acquire(c.signal))) return null;
   try {
     client = await connect(server, {
       user: c.user,
       auth: c.auth,
       trust: c.trust,
       timeoutMs: c.timeoutMs,
-      signal: c.io.signal,
+      signal: c.signal,
     });
     client.on("error", () => {}); // reported through the session's end
     channel = await openShell(client);
@@ -234,7 +240,7 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
         c.io.warn(text.startsWith("SERVER|") ? text : `${server.label}: ${text}`);
       },
       flush: () => c.flush.poke(),
-    }, { authKey: c.authKey, signal: c.io.signal });
+    }, { authKey: c.authKey, signal: c.signal });
   } finally {
     c.counts.connected--;
     client.end();

@@ -92,7 +92,11 @@ export class CoalescingFlush {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #error: unknown = null;
 
-  constructor(readonly out: BufferedOutput, readonly threshold = 256 * 1024) {}
+  constructor(
+    readonly out: BufferedOutput,
+    readonly threshold = 256 * 1024,
+    private readonly onTimerError: (err: unknown) => void = () => {},
+  ) {}
 
   /** Called after new output was buffered. */
   poke(): void {
@@ -122,6 +126,7 @@ export class CoalescingFlush {
       this.out.flush();
     } catch (err) {
       this.#error = err;
+      this.onTimerError(err);
     }
   };
 }

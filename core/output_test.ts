@@ -139,10 +139,12 @@ Deno.test("CoalescingFlush raises a failed timer write on the next poke", async 
   const out = new BufferedOutput(() => {
     throw new OutputClosedError("output closed");
   });
-  const flush = new CoalescingFlush(out);
+  const seen: unknown[] = [];
+  const flush = new CoalescingFlush(out, undefined, (err) => seen.push(err));
   out.bytes(new Uint8Array(3));
   flush.poke();
   await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(seen[0] instanceof OutputClosedError, "the owner hears of it at once");
   assert.throws(() => flush.poke(), OutputClosedError);
 });
 

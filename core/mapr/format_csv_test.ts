@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CSV_VARIABLES, CsvParser } from "./format_csv.ts";
+import { COMMON_FIELDS, UTC } from "./_test_fields.ts";
 
-const UTC = { name: "UTC", offset: 0 };
 const UPSTREAM = new URL("../../../shared/testdata/dtail-upstream/", import.meta.url);
 const read = (name: string) =>
   Deno.readTextFileSync(new URL(name, UPSTREAM)).split("\n").filter((l) => l !== "");
@@ -14,12 +14,7 @@ Deno.test("the csv parser skips the header and maps columns by header name", () 
   assert.deepEqual(
     p.parse(first!, "dmap5.csv"),
     new Map([
-      ["*", "*"],
-      ["$empty", ""],
-      ["$hostname", "h1"],
-      ["$server", "h1"],
-      ["$timezone", "UTC"],
-      ["$timeoffset", "0"],
+      ...COMMON_FIELDS,
       ["$line", "23,1002-071147,16.000000,14.391304,12.000000"],
       ["count($time)", "23"],
       ["$time", "1002-071147"],

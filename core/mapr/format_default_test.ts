@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { DEFAULT_VARIABLES, DefaultParser } from "./format_default.ts";
+import { COMMON_FIELDS, STATS_LINE, UTC } from "./_test_fields.ts";
 
-const UTC = { name: "UTC", offset: 0 };
 const DATA = new URL("../../../shared/testdata/dtail-upstream/mapr_testdata.log", import.meta.url);
 const LINES = Deno.readTextFileSync(DATA).split("\n").filter((l) => l !== "");
-const FIRST = "INFO|1002-071143|1|stats.go:56|8|13|7|0.21|471h0m21s|MAPREDUCE:STATS|" +
-  "currentConnections=0|lifetimeConnections=1";
+const FIRST = STATS_LINE;
 
 const parser = (needed: ReadonlySet<string> | null = null) => new DefaultParser("h1", needed, UTC);
 const parse = (line: string, needed: ReadonlySet<string> | null = null) =>
@@ -21,12 +20,7 @@ Deno.test("the default parser yields every field of the first test data line", (
   assert.deepEqual(
     fieldsOf(FIRST),
     new Map([
-      ["*", "*"],
-      ["$empty", ""],
-      ["$hostname", "h1"],
-      ["$server", "h1"],
-      ["$timezone", "UTC"],
-      ["$timeoffset", "0"],
+      ...COMMON_FIELDS,
       ["$line", FIRST],
       ["$severity", "INFO"],
       ["$loglevel", "INFO"],

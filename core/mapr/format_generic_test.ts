@@ -1,17 +1,9 @@
 import assert from "node:assert/strict";
 import { GENERIC_VARIABLES, GenericKvParser, GenericParser } from "./format_generic.ts";
+import { COMMON_FIELDS, STATS_LINE, UTC } from "./_test_fields.ts";
 
-const UTC = { name: "UTC", offset: 0 };
-const FIRST = "INFO|1002-071143|1|stats.go:56|8|13|7|0.21|471h0m21s|MAPREDUCE:STATS|" +
-  "currentConnections=0|lifetimeConnections=1";
-const COMMON: [string, string][] = [
-  ["*", "*"],
-  ["$empty", ""],
-  ["$hostname", "h1"],
-  ["$server", "h1"],
-  ["$timezone", "UTC"],
-  ["$timeoffset", "0"],
-];
+const FIRST = STATS_LINE;
+const COMMON = COMMON_FIELDS;
 
 Deno.test("the generic parser yields only the common fields for any line", () => {
   const p = new GenericParser("h1", null, UTC);

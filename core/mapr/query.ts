@@ -107,7 +107,7 @@ export function parseQuery(text: string): Query {
         q.orderBy = { key: first!.text, descending: name === "order" };
         break;
       case "interval":
-        q.interval = integer(first!, "interval");
+        q.interval = interval(first!);
         break;
       case "limit":
         q.limit = integer(first!, "limit");
@@ -143,7 +143,22 @@ function nonEmpty(token: Token, what: string): Token {
 
 function integer(token: Token, what: string): number {
   if (!INTEGER.test(token.text)) throw QueryError.at(`${what} needs an integer, got`, token);
-  return Number.parseInt(token.text, 10);
+  const value = BigInt(token.text);
+  if (value < -(2n ** 63n) || value >= 2n ** 63n) {
+    throw QueryError.at(`${what} is out of range, got`, token); // as Go's strconv.Atoi
+  }
+  return Number(value);
+}
+
+/** Seconds: a JavaScript timer waits at most 2^31-1 ms, and a longer one fires at once. */
+const MAX_INTERVAL = Math.floor((2 ** 31 - 1) / 1000);
+
+function interval(token: Token): number {
+  const seconds = integer(token, "interval");
+  if (seconds > MAX_INTERVAL) {
+    throw QueryError.at(`interval is longer than ${MAX_INTERVAL} seconds, got`, token);
+  }
+  return seconds;
 }
 
 function parseOutfile(args: Token[]): { path: string; append: boolean } {

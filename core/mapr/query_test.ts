@@ -139,6 +139,17 @@ Deno.test("parseQuery requires integers for limit and interval", () => {
   assertQueryError("select a interval 1.5", 'interval needs an integer, got "1.5" at position 18');
   assertQueryError("select a limit", 'missing value after "limit" at position 9');
   assertQueryError("select a interval", 'missing value after "interval" at position 9');
+  // Go's Atoi range; a timer longer than 2^31-1 ms would fire every millisecond instead.
+  assert.equal(parseQuery("select a limit -9223372036854775808").limit, -(2 ** 63));
+  assertQueryError(
+    "select a limit 9223372036854775808",
+    'limit is out of range, got "9223372036854775808" at position 15',
+  );
+  assert.equal(parseQuery("select a interval 2147483").interval, 2147483);
+  assertQueryError(
+    "select a interval 2147484",
+    'interval is longer than 2147483 seconds, got "2147484" at position 18',
+  );
 });
 
 Deno.test("parseQuery reads logformat and from", () => {

@@ -62,40 +62,73 @@ function compareVersions(a: string, b: string): number {
 
 /**
  * Splits the client's byte stream into frames at ";". A frame longer than `maxFrameSize` is a
- * protocol violation (the session is closed).
+ * protocol violation (the session is closed): it throws at once, with at most `maxFrameSize`
+ * bytes buffered. Only the new bytes of each push are scanned, so a frame that arrives one byte
+ * per read costs linear time.
  */
 export class FrameReader {
-  #pending = "";
+  /** The unfinished frame's bytes: `#buffer[0, #length)`. */
+  #buffer = new Uint8Array(0);
+  #length = 0;
 
   constructor(readonly maxFrameSize: number) {}
 
   /** Returns the complete frames in `bytes` (their text, without ";"). */
   push(bytes: Uint8Array): string[] {
-    // Frames are ASCII (base64), so a byte-wise latin1 view never splits a character.
-    let text = this.#pending;
-    for (let i = 0; i < bytes.length; i += 8192) {
-      text += String.fromCharCode(...bytes.subarray(i, i + 8192));
-    }
-    const parts = text.split(";");
-    this.#pending = parts.pop()!;
-    if (this.#pending.length > this.maxFrameSize) {
-      throw new FrameError(`command frame larger than ${this.maxFrameSize} bytes`);
-    }
-    for (const p of parts) {
-      if (p.length > this.maxFrameSize) {
+    const frames: string[] = [];
+    let start = 0;
+    for (;;) {
+      const end = bytes.indexOf(SEMICOLON, start);
+      const piece = bytes.subarray(start, end < 0 ? bytes.length : end);
+      if (this.#length + piece.length > this.maxFrameSize) {
+        this.#buffer = new Uint8Array(0);
+        this.#length = 0;
         throw new FrameError(`command frame larger than ${this.maxFrameSize} bytes`);
       }
+      if (end < 0) {
+        this.#append(piece);
+        return frames;
+      }
+      if (this.#length === 0) frames.push(latin1(piece));
+      else {
+        this.#append(piece);
+        frames.push(latin1(this.#buffer.subarray(0, this.#length)));
+        this.#length = 0;
+        if (this.#buffer.length > KEEP_BUFFER) this.#buffer = new Uint8Array(0);
+      }
+      start = end + 1;
     }
-    return parts;
+  }
+
+  #append(piece: Uint8Array): void {
+    if (piece.length === 0) return;
+    const needed = this.#length + piece.length;
+    if (needed > this.#buffer.length) {
+      const size = Math.min(Math.max(needed, this.#buffer.length * 2, 256), this.maxFrameSize);
+      const grown = new Uint8Array(size);
+      grown.set(this.#buffer.subarray(0, this.#length));
+      this.#buffer = grown;
+    }
+    this.#buffer.set(piece, this.#length);
+    this.#length = needed;
   }
 }
 
-export function toBase64(bytes: Uint8Array): string {
-  let s = "";
+const SEMICOLON = 0x3b;
+/** A frame buffer larger than this is dropped once its frame is complete. */
+const KEEP_BUFFER = 65536;
+
+/** Frames are ASCII (base64), so a byte-wise latin1 view never splits a character. */
+function latin1(bytes: Uint8Array): string {
+  let text = "";
   for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
   }
-  return btoa(s);
+  return text;
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  return btoa(latin1(bytes));
 }
 
 export function fromBase64(text: string): Uint8Array {

@@ -1,6 +1,7 @@
 /**
  * Command options (§3.4): `key=value` pairs joined by ":", keys sorted, only non-default keys.
- * A value containing ":", "=" or "|", or starting with "base64%", travels as `base64%<b64>`.
+ * A value containing ":", "=" or "|", or starting with "base64%", travels as `base64%<b64>`; so
+ * does one with a space, which would split the command (the server decodes any such value).
  */
 import { fromBase64, toBase64 } from "./frames.ts";
 
@@ -13,7 +14,7 @@ const decoder = new TextDecoder();
 export function encodeOptions(options: Options): string {
   return Object.keys(options).sort().map((key) => {
     const value = options[key]!;
-    const wrapped = /[:=|]/.test(value) || value.startsWith(B64)
+    const wrapped = /[:=| ]/.test(value) || value.startsWith(B64)
       ? B64 + toBase64(encoder.encode(value))
       : value;
     return `${key}=${wrapped}`;

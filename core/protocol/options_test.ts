@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeOptions, encodeOptions, intOption, OptionsError } from "./options.ts";
+import { buildReadCommand, parseCommand } from "./commands.ts";
 
 Deno.test("options are sorted key=value pairs joined by colons", () => {
   assert.equal(
@@ -23,4 +24,22 @@ Deno.test("malformed options are errors, integers are checked", () => {
   assert.equal(intOption({ before: "2" }, "before"), 2);
   assert.equal(intOption({}, "after"), 0);
   assert.throws(() => intOption({ max: "-1" }, "max"), OptionsError);
+});
+
+Deno.test("a value with a space is wrapped too, so it cannot split the command", () => {
+  // Found by `make fuzz` (the client → server round trip of a read command).
+  const options = { a: "x y", b: " ", c: "plain" };
+  assert.equal(encodeOptions(options), "a=base64%eCB5:b=base64%IA==:c=plain");
+  const text = buildReadCommand({
+    verb: "grep",
+    options,
+    path: "/x",
+    regex: { flag: "default", literal: true, pattern: "a b" },
+  });
+  const command = parseCommand(text);
+  assert.equal(command.kind, "read");
+  assert.deepEqual(command.kind === "read" && [command.options, command.regex.pattern], [
+    options,
+    "a b",
+  ]);
 });

@@ -1,0 +1,538 @@
+/**
+ * In-process fuzz targets: each case, from its seed alone, builds an input for one parser and
+ * runs it. A parser may only throw its own typed errors, and every call must return within
+ * CALL_LIMIT_MS; anything else is a Finding. Runs as a worker (see main.ts), which reports the
+ * case it is on through a SharedArrayBuffer so that a hang is caught and replayed.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { decodeFrame, encodeFrame, FrameError, FrameReader } from "../../core/protocol/frames.ts";
+import {
+  buildReadCommand,
+  CommandError,
+  parseCommand,
+  type ReadVerb,
+} from "../../core/protocol/commands.ts";
+import {
+  decodeOptions,
+  encodeOptions,
+  intOption,
+  OptionsError,
+} from "../../core/protocol/options.ts";
+import { parseRegex, RegexWireError, wireRegexOf } from "../../core/protocol/regex_wire.ts";
+import { compileMatcher, type Matcher, PatternError } from "../../core/matcher.ts";
+import { countNewlines } from "../../core/line_batch.ts";
+import { splitLines, type SplitOptions } from "../../core/lines.ts";
+import { filterChunks } from "../../core/pipeline.ts";
+import { RegexPool } from "../../core/regex_pool.ts";
+import { LineSelector, type Selection, type SelectOptions } from "../../core/select.ts";
+import { expandGlob, GlobPatternError, segmentRegExp } from "../../core/glob.ts";
+import { parseQuery, QueryError, referencedVariables, tableFilter } from "../../core/mapr/query.ts";
+import { parseAggregate, serializeGroups } from "../../core/mapr/aggregate_wire.ts";
+import type { GroupSet } from "../../core/mapr/aggregate.ts";
+import {
+  AGGREGATES,
+  caseSeed,
+  commandText,
+  frameBytes,
+  GLOBS,
+  lineText,
+  mutate,
+  PATTERNS,
+  QUERIES,
+  randomText,
+  Rng,
+  show,
+} from "./mutate.ts";
+
+export const CALL_LIMIT_MS = 200;
+
+// deno-lint-ignore no-explicit-any
+type ErrorClass = new (...args: any[]) => Error;
+
+/** A failed check: what was called, with which input, and what went wrong. */
+export interface Finding {
+  readonly seed: number;
+  readonly target: string;
+  readonly problem: string;
+  /** The input, printable (show()). */
+  readonly input: string;
+}
+
+class Failure extends Error {}
+
+/** Calls `fn` within the time limit; an error not in `allowed` is a Failure. Null on allowed. */
+function call<T>(what: string, allowed: ErrorClass[], fn: () => T): T | null {
+  const started = performance.now();
+  let result: T | null = null;
+  try {
+    result = fn();
+  } catch (err) {
+    checkError(what, allowed, err);
+  }
+  checkTime(what, started);
+  return result;
+}
+
+async function callAsync<T>(what: string, allowed: ErrorClass[], fn: () => Promise<T>) {
+  const started = performance.now();
+  let result: T | null = null;
+  try {
+    result = await fn();
+  } catch (err) {
+    checkError(what, allowed, err);
+  }
+  checkTime(what, started);
+  return result;
+}
+
+/** `call` without the time limit, for work that may take long where it runs. */
+function untimed<T>(what: string, allowed: ErrorClass[], fn: () => T): T | null {
+  try {
+    return fn();
+  } catch (err) {
+    checkError(what, allowed, err);
+    return null;
+  }
+}
+
+async function untimedAsync(what: string, allowed: ErrorClass[], fn: () => Promise<void>) {
+  try {
+    await fn();
+  } catch (err) {
+    checkError(what, allowed, err);
+  }
+}
+
+function checkError(what: string, allowed: ErrorClass[], err: unknown): void {
+  if (err instanceof Failure) throw err;
+  if (allowed.some((E) => err instanceof E)) return;
+  const e = err as Error;
+  throw new Failure(`${what} threw ${e?.name}: ${e?.message}\n${e?.stack ?? ""}`);
+}
+
+function checkTime(what: string, started: number): void {
+  const ms = performance.now() - started;
+  if (ms > CALL_LIMIT_MS) throw new Failure(`${what} took ${ms.toFixed(0)} ms`);
+}
+
+const COMMAND_ERRORS = [CommandError, OptionsError, RegexWireError];
+
+interface Target {
+  readonly name: string;
+  /** The case's input, from its random stream only. */
+  input(rng: Rng): unknown;
+  run(input: never, env: Env): void | Promise<void>;
+}
+
+interface Env {
+  /** A small directory tree for the glob target. */
+  readonly tree: string;
+}
+
+const COMMANDS = [
+  "cat: /var/log/x regex:noop ",
+  "grep:before=2:max=3 /var/log/*.log regex:default,literal ERROR",
+  "tail:quiet=true:x=base64%YTpi /x regex:invert a.*b",
+  "map:plain=true select count($line) from STATS group by $hostname",
+  "timeout 5 grep /etc/hostname regex:default a",
+  "health",
+  ".ack close connection",
+  "AUTHKEY ssh-ed25519 AAAA",
+];
+
+const TARGETS: Target[] = [
+  {
+    // Bytes as a client sends them, in random reads, through every server-side frame stage.
+    name: "frames",
+    input(rng) {
+      const parts: Uint8Array[] = [];
+      for (let n = 1 + rng.int(4); n > 0; n--) parts.push(frameBytes(rng, commandText(rng, GLOBS)));
+      const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+      const cuts = Array.from({ length: rng.int(6) }, () => rng.int(bytes.length + 1));
+      return { maxFrameSize: rng.pick([16, 100, 4096, 1 << 20]), bytes, cuts: cuts.sort() };
+    },
+    run(
+      { maxFrameSize, bytes, cuts }: { maxFrameSize: number; bytes: Uint8Array; cuts: number[] },
+    ) {
+      const reader = new FrameReader(maxFrameSize);
+      let from = 0;
+      for (const to of [...cuts, bytes.length]) {
+        const frames = call("FrameReader.push", [FrameError], () => {
+          return reader.push(bytes.subarray(from, Math.max(from, to)));
+        });
+        if (frames === null) return; // the session is closed
+        from = Math.max(from, to);
+        for (const frame of frames) {
+          const text = call("decodeFrame", [FrameError], () => decodeFrame(frame));
+          if (text !== null) commandStages(text);
+        }
+      }
+    },
+  },
+  {
+    name: "command",
+    input: (rng) =>
+      mutate(rng, rng.chance(0.5) ? rng.pick(COMMANDS) : commandText(rng, GLOBS), [
+        ...COMMANDS,
+        ...QUERIES,
+        ...PATTERNS,
+      ]),
+    run(text: string) {
+      commandStages(text);
+      call("decodeOptions", [OptionsError], () => decodeOptions(text));
+      call("parseRegex", [RegexWireError], () => parseRegex(text));
+    },
+  },
+  {
+    // What a dserver does with a pattern: filterChunks, whose re2js matching runs on the regex
+    // pool (slow is fine there), must never block the event loop and must select the lines the
+    // synchronous matcher selects.
+    name: "matcher",
+    input: (rng) => ({
+      pattern: rng.chance(0.7) ? mutate(rng, rng.pick(PATTERNS), PATTERNS) : rng.pick(PATTERNS),
+      text: lineText(rng),
+    }),
+    async run({ pattern, text }: { pattern: string; text: string }) {
+      const m = call("compileMatcher", [PatternError], () => compileMatcher(pattern));
+      if (m === null) return;
+      const bytes = new TextEncoder().encode(text);
+      const options = { ...MATCH_VARIANTS[text.length % MATCH_VARIANTS.length]!, ...MATCH_SPLIT };
+      const got = await offloadedLines(m, bytes, options);
+      const want = await syncLines(checkedMatcher(compileMatcher(pattern)), bytes, options);
+      // Either may have stopped at its time budget: the shorter must begin the longer.
+      const n = Math.min(got.length, want.length);
+      for (let i = 0; i < n; i++) {
+        if (got[i] !== want[i]) {
+          throw new Failure(
+            `filterChunks selected ${show(got[i])} where the matcher selects ${show(want[i])} ` +
+              `(line ${i}, ${JSON.stringify(options)})`,
+          );
+        }
+      }
+      if (got.complete && want.complete && got.length !== want.length) {
+        throw new Failure(
+          `filterChunks selected ${got.length} lines, the matcher ${want.length} ` +
+            `(${JSON.stringify(options)})`,
+        );
+      }
+    },
+  },
+  {
+    name: "glob",
+    input: (rng) => rng.chance(0.7) ? mutate(rng, rng.pick(GLOBS), GLOBS) : rng.pick(GLOBS),
+    async run(glob: string, env) {
+      for (const segment of glob.split("/")) {
+        call("segmentRegExp", [GlobPatternError], () => segmentRegExp(segment));
+      }
+      const pattern = glob.startsWith("/") ? env.tree + glob : `${env.tree}/${glob}`;
+      await callAsync("expandGlob", [GlobPatternError], async () => {
+        const found: unknown = await expandGlob(pattern, { maxTargets: 100, maxDirs: 50 });
+        const paths = Array.isArray(found) ? found : (found as { paths: string[] }).paths;
+        if (paths.length > 101) throw new Failure(`expandGlob returned ${paths.length} paths`);
+      });
+    },
+  },
+  {
+    name: "query",
+    input: (rng) => rng.chance(0.8) ? mutate(rng, rng.pick(QUERIES), QUERIES) : randomText(rng, 40),
+    run(text: string) {
+      const q = call("parseQuery", [QueryError], () => parseQuery(text));
+      if (q === null) return;
+      call("referencedVariables", [], () => referencedVariables(q));
+      call("compileMatcher(tableFilter)", [PatternError], () => compileMatcher(tableFilter(q)));
+    },
+  },
+  {
+    name: "aggregate",
+    input: (rng) => ({
+      query: rng.pick([QUERIES[2]!, QUERIES[4]!, "select last($line) group by $line"]),
+      message: mutate(rng, rng.pick(AGGREGATES), AGGREGATES),
+    }),
+    run({ query, message }: { query: string; message: string }) {
+      const q = parseQuery(query);
+      const set = call("parseAggregate", [], () => parseAggregate(message, q));
+      if (set === null) return;
+      const rows = call("GroupSet.rows", [], () => plainRows(set))!;
+      // What a server sends for this group reads back as the same group.
+      const [again, ...more] = serializeGroups(set, "host");
+      const back = again === undefined ? null : parseAggregate(again, q);
+      const lost = again !== undefined && back === null;
+      if (more.length > 0 || lost || !isDeepStrictEqual(back ? plainRows(back) : [], rows)) {
+        throw new Failure(`AGGREGATE round trip changed the group: ${show(again)}`);
+      }
+    },
+  },
+  {
+    // What a client encodes, the server decodes to the same command.
+    name: "roundtrip",
+    input(rng) {
+      const text = (max: number) => randomText(rng, rng.size(max)).toWellFormed();
+      const options: Record<string, string> = {};
+      for (let n = rng.int(4); n > 0; n--) options[rng.pick(["a", "max", "quiet", "z"])] = text(20);
+      return {
+        verb: rng.pick(["cat", "grep", "tail"]),
+        options,
+        path: text(30).replace(/\s/g, "") || "/x",
+        pattern: rng.chance(0.5) ? rng.pick(PATTERNS) : text(30),
+        invert: rng.chance(0.3),
+        timeout: rng.chance(0.2) ? 1 + rng.int(100) : 0,
+      };
+    },
+    run(c: {
+      verb: ReadVerb;
+      options: Record<string, string>;
+      path: string;
+      pattern: string;
+      invert: boolean;
+      timeout: number;
+    }) {
+      const sent = { ...c, regex: wireRegexOf(c.pattern, c.invert) };
+      const text = call("buildReadCommand", [], () => buildReadCommand(sent))!;
+      const [frame] = call(
+        "FrameReader.push",
+        [],
+        () => new FrameReader(1 << 20).push(encodeFrame(text)),
+      )!;
+      const got = call("parseCommand", [], () => parseCommand(decodeFrame(frame!)))!;
+      const expected = {
+        kind: "read",
+        verb: c.verb,
+        options: c.timeout ? {} : c.options,
+        path: c.path,
+        regex: sent.regex,
+        timeout: c.timeout,
+      };
+      if (!isDeepStrictEqual({ ...got }, expected)) {
+        throw new Failure(`round trip changed the command: ${show(text)} → ${show(got)}`);
+      }
+      const options = call("decodeOptions", [], () => decodeOptions(encodeOptions(c.options)));
+      if (!isDeepStrictEqual(options, c.options)) {
+        throw new Failure(`options round trip: ${show(c.options)} → ${show(options)}`);
+      }
+    },
+  },
+];
+
+/** The selections' lines as "number:line", and whether the input was read to its end. */
+type Lines = string[] & { complete?: boolean };
+
+/** Context, invert and max, one set per case (picked by the text's length). */
+const MATCH_VARIANTS = [
+  {},
+  { invert: true },
+  { before: 1, after: 2 },
+  { max: 2 },
+  { invert: true, max: 3, after: 1 },
+];
+/** Small chunks and a short MaxLineLength bound one batch's synchronous work (the reference). */
+const MATCH_SPLIT = { numbered: true, maxLineLength: 8192 };
+const MATCH_CHUNK = 16 * 1024;
+/** Each side matches this long at most (the case must end well within main.ts's HANG_MS). */
+const MATCH_BUDGET_MS = 1000;
+/** The longest the event loop may wait while filterChunks runs. */
+export const LOOP_STALL_LIMIT_MS = 100;
+
+const regexPool = new RegexPool({ size: 2 });
+
+async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += MATCH_CHUNK) {
+    yield bytes.slice(at, at + MATCH_CHUNK);
+  }
+}
+
+function addLines(out: Lines, sel: Selection, decoder: TextDecoder): void {
+  for (let i = 0; i < sel.regions.length; i += 2) {
+    const [start, end] = [sel.regions[i]!, sel.regions[i + 1]!];
+    let lineNo = sel.batch.firstLineNo + countNewlines(sel.batch, 0, start);
+    for (const line of decoder.decode(sel.batch.bytes.subarray(start, end)).split(/(?<=\n)/)) {
+      out.push(`${lineNo++}:${line}`);
+    }
+  }
+}
+
+/**
+ * filterChunks with the regex pool, as a dserver runs it, while a timer ticks: a tick that
+ * comes more than LOOP_STALL_LIMIT_MS late is a Failure. Stops after MATCH_BUDGET_MS.
+ */
+async function offloadedLines(
+  matcher: Matcher,
+  bytes: Uint8Array,
+  options: SelectOptions & SplitOptions,
+): Promise<Lines> {
+  const out: Lines = [];
+  const stop = AbortSignal.timeout(MATCH_BUDGET_MS);
+  const filter = { ...options, matcher, signal: stop, offload: true, pool: regexPool };
+  const decoder = new TextDecoder();
+  let last = performance.now();
+  let worst = 0;
+  const tick = () => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+  };
+  const timer = setInterval(tick, 1);
+  try {
+    await untimedAsync("filterChunks", [], async () => {
+      for await (const sel of filterChunks(chunksOf(bytes), filter)) addLines(out, sel, decoder);
+    });
+    tick();
+  } finally {
+    clearInterval(timer);
+  }
+  if (worst > LOOP_STALL_LIMIT_MS) {
+    throw new Failure(`filterChunks blocked the event loop: a timer tick took ${worst | 0} ms`);
+  }
+  out.complete = !stop.aborted;
+  return out;
+}
+
+/** The synchronous selector over the same batches (blocking is harmless in this worker). */
+async function syncLines(
+  matcher: Matcher,
+  bytes: Uint8Array,
+  options: SelectOptions & SplitOptions,
+): Promise<Lines> {
+  const out: Lines = [];
+  const selector = new LineSelector(matcher, options);
+  const decoder = new TextDecoder();
+  const started = performance.now();
+  out.complete = false;
+  for await (const batch of splitLines(chunksOf(bytes), options)) {
+    if (performance.now() - started > MATCH_BUDGET_MS) return out;
+    for (const sel of selector.select(batch)) addLines(out, sel, decoder);
+    if (selector.done) break;
+  }
+  out.complete = true;
+  return out;
+}
+
+/** A matcher whose findLine must return a line start at or after `from`, or -1. */
+function checkedMatcher(matcher: Matcher): Matcher {
+  return {
+    kind: matcher.kind,
+    pattern: matcher.pattern,
+    get engine() {
+      return matcher.engine;
+    },
+    findLine(text, from) {
+      const at = untimed("findLine", [], () => matcher.findLine(text, from))!;
+      if (at !== -1 && (at < from || (at > 0 && text[at - 1] !== "\n"))) {
+        throw new Failure(`findLine(text, ${from}) returned ${at}, not a line start >= from`);
+      }
+      return at;
+    },
+    test: (line) => untimed("test", [], () => matcher.test(line))!,
+  };
+}
+
+/** A set's result rows as plain data. */
+function plainRows(set: GroupSet): [string, [string, number | string][]][] {
+  return set.rows().map((r) => [r.groupKey, [...r.cells]]);
+}
+
+/** What the server does with a decoded frame, up to the parsers' end. */
+function commandStages(text: string): void {
+  const command = call("parseCommand", COMMAND_ERRORS, () => parseCommand(text));
+  if (command?.kind === "read") {
+    for (const key of ["before", "after", "max"]) {
+      call("intOption", [OptionsError], () => intOption(command.options, key));
+    }
+  }
+  if (command?.kind === "map") call("parseQuery", [QueryError], () => parseQuery(command.query));
+}
+
+/** The target and input of a case, without running it (to replay or report a case). */
+export function caseInput(seed: number): { target: Target; input: unknown } {
+  const rng = new Rng(seed);
+  const target = rng.pick(TARGETS);
+  return { target, input: target.input(rng) };
+}
+
+/**
+ * Runs one case: the target's name when every check held, else the Finding. A case that only
+ * failed by time runs up to twice more, and counts only when it is slow every time (the machine
+ * may be busy), unless a problem of its kind is in `known` already.
+ */
+export async function runCase(
+  seed: number,
+  env: Env,
+  known: ReadonlySet<string> = new Set(),
+): Promise<Finding | string> {
+  const { target, input } = caseInput(seed);
+  for (let attempt = 0;; attempt++) {
+    try {
+      await target.run(caseInput(seed).input as never, env);
+      return target.name;
+    } catch (err) {
+      if (!(err instanceof Failure)) throw err;
+      const finding = { seed, target: target.name, problem: err.message, input: show(input) };
+      const slow = / took \d+ ms$/.test(err.message);
+      if (!slow || attempt === 2 || known.has(findingKey(finding))) return finding;
+    }
+  }
+}
+
+export async function makeTree(): Promise<string> {
+  const tree = await Deno.makeTempDir({ prefix: "dtail-fuzz-" });
+  for (const dir of ["a/b", "a/c", "a/d/e", "b", "[x]", "st*r"]) {
+    await Deno.mkdir(`${tree}/${dir}`, { recursive: true });
+  }
+  for (const file of ["a/b/c1.log", "a/c/c2.log", "a/d/e/x", "b/y.log", "[x]/z", "st*r/q"]) {
+    await Deno.writeTextFile(`${tree}/${file}`, "x\n");
+  }
+  await Deno.symlink("..", `${tree}/a/loop`);
+  return tree;
+}
+
+/** Findings that differ only in numbers (times, positions) are the same problem. */
+export function findingKey(f: Finding): string {
+  const line = f.problem.split("\n")[0]!;
+  const general = line.replace(/"(?:[^"\\]|\\.)*"/g, "…").replace(/ \/.*\/[a-z]*:/, " /…/:");
+  return `${f.target}: ${general.replace(/\d+/g, "N")}`;
+}
+
+export const TARGET_NAMES = TARGETS.map((t) => t.name);
+
+export interface WorkerStart {
+  readonly seed: number;
+  /** The index of the first case to run. */
+  readonly first: number;
+  readonly deadline: number;
+  /**
+   * Int32Array: [0] the index of the case running now, [1 + i] the cases run of TARGETS[i].
+   */
+  readonly progress: SharedArrayBuffer;
+}
+
+export type WorkerReport = { kind: "finding"; finding: Finding } | { kind: "done" };
+
+/** The worker's loop: cases from `first` on until the deadline; each new problem is reported. */
+async function work(start: WorkerStart, report: (r: WorkerReport) => void): Promise<void> {
+  const progress = new Int32Array(start.progress);
+  const tree = await makeTree();
+  const seen = new Set<string>();
+  try {
+    for (let i = start.first; Date.now() < start.deadline; i++) {
+      Atomics.store(progress, 0, i);
+      const result = await runCase(caseSeed(start.seed, i), { tree }, seen);
+      const name = typeof result === "string" ? result : result.target;
+      Atomics.add(progress, 1 + TARGET_NAMES.indexOf(name), 1);
+      if (typeof result !== "string" && !seen.has(findingKey(result))) {
+        seen.add(findingKey(result));
+        report({ kind: "finding", finding: result });
+      }
+    }
+  } finally {
+    await Deno.remove(tree, { recursive: true });
+  }
+  report({ kind: "done" });
+}
+
+// deno-lint-ignore no-explicit-any
+const scope = globalThis as any;
+if (typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope) {
+  scope.onmessage = (e: MessageEvent<WorkerStart>) => {
+    work(e.data, (r) => scope.postMessage(r));
+  };
+}

@@ -183,8 +183,10 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
       c.io.warn(`${server.label}: the server closed the session before the run completed`);
       outcome = result.lines > 0 ? "partial" : "failed";
     } else if (result !== null) {
-      const someRead = result.lines > 0 || result.unreadable < c.job.targets.length;
-      outcome = result.unreadable === 0 ? "ok" : someRead ? "partial" : "failed";
+      // A damaged compressed file counts like an unreadable one, though its good part came.
+      const failed = result.unreadable + result.damaged;
+      const someRead = result.lines > result.damagedLines || failed < c.job.targets.length;
+      outcome = failed === 0 ? "ok" : someRead ? "partial" : "failed";
     }
     if (c.run.verb !== "tail" || signal.aborted) return outcome;
     const wait = backoffMs * (0.8 + Math.random() * 0.4);

@@ -72,6 +72,13 @@ export interface SessionSink {
 export interface SessionResult {
   /** Notices saying a file could not be read. */
   unreadable: number;
+  /**
+   * Notices saying a compressed file is damaged (what decoded before the damage was sent), and
+   * the lines received since the previous failure notice up to each: a damaged file's own lines
+   * do not show that some file was read whole.
+   */
+  damaged: number;
+  damagedLines: number;
   /** Payload messages (lines) and block pieces received. */
   lines: number;
   /** The server's stream could not be parsed (the session was given up). */
@@ -87,6 +94,9 @@ const MALFORMED = /^\.mapr malformed (\d+)$/;
 const UNREADABLE = /Unable to read file\(s\)/;
 /** That notice as a Go server sends it in plain mode: `LEVEL|MMDD-HHMMSS|user@ip:port|text`. */
 const PLAIN_UNREADABLE = /^[A-Z]+\|\d{4}-\d{6}\|[^|]*\|Unable to read file\(s\)/;
+/** Our server's error notice for a damaged compressed file (CorruptInputError, core/). */
+const DAMAGED =
+  /^(?:SERVER\|[^|]*\|)?ERROR\|.*: (?:corrupt (?:gzip|zstd) data\b|not in (?:gzip|zstd) format$)/;
 
 export async function runRemoteSession(
   io: ClientIO,
@@ -96,6 +106,8 @@ export async function runRemoteSession(
 ): Promise<SessionResult> {
   const result: SessionResult = {
     unreadable: 0,
+    damaged: 0,
+    damagedLines: 0,
     lines: 0,
     completed: false,
     capabilities: [],
@@ -161,6 +173,8 @@ export async function runRemoteSession(
   await io.write(concatBytes(...frames));
   escaped = escape; // from here on the server escapes (it latched our options)
 
+  /** `result.lines` at the last failure notice (files are read one after the other). */
+  let linesAtFailure = 0;
   const handle = async (message: Uint8Array): Promise<boolean> => {
     const control = escape && isControl(message);
     if (escape && !control) {
@@ -190,7 +204,14 @@ export async function runRemoteSession(
       sink.payload(message);
       return false;
     }
-    if (UNREADABLE.test(text)) result.unreadable++;
+    if (UNREADABLE.test(text)) {
+      result.unreadable++;
+      linesAtFailure = result.lines;
+    } else if (DAMAGED.test(text.trimEnd())) {
+      result.damaged++;
+      result.damagedLines += result.lines - linesAtFailure;
+      linesAtFailure = result.lines;
+    }
     sink.notice(text.replace(/\n$/, ""));
     return false;
   };

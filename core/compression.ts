@@ -40,6 +40,23 @@ export function detectCompression(path: string, head: Uint8Array): Compression {
   return "none";
 }
 
+/**
+ * Damaged compressed input, or a compressed name on plain content. `message` is one line that
+ * names the file; `offset` is where in the compressed bytes the damage was found, when known.
+ */
 export class CorruptInputError extends Error {
   override name = "CorruptInputError";
+  constructor(message: string, readonly offset: number | null = null) {
+    super(message);
+  }
+}
+
+/** `app.log.gz: corrupt gzip data at byte 123 (trailing garbage)`. */
+export function corruptData(
+  name: string,
+  kind: "gzip" | "zstd",
+  offset: number,
+  why: string,
+): CorruptInputError {
+  return new CorruptInputError(`${name}: corrupt ${kind} data at byte ${offset} (${why})`, offset);
 }

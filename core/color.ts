@@ -42,6 +42,21 @@ function code(table: Record<string, number | null>, name: string, kind: string):
   return table[key]!;
 }
 
+/** The names a style field accepts, lower case (any case and an `fg`/`bg`/`attr` prefix work). */
+export function colorNames(field: keyof Style): string[] {
+  return Object.keys(field === "attr" ? ATTR : FG);
+}
+
+/** Whether `name` is a valid value of the style field `field` (as Paint reads it). */
+export function isColorName(field: keyof Style, name: string): boolean {
+  try {
+    code(field === "attr" ? ATTR : FG, name, field);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A compiled style: the escape sequences around a painted text. */
 export class Paint {
   readonly open: string;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ColorNameError, DEFAULT_TERM_COLORS, Paint } from "./color.ts";
+import { ColorNameError, colorNames, DEFAULT_TERM_COLORS, isColorName, Paint } from "./color.ts";
 
 Deno.test("Paint maps color names to SGR foreground and background codes", () => {
   const names = ["Black", "Red", "Green", "Yellow", "Blue", "Magenta", "Cyan", "White"];
@@ -69,4 +69,18 @@ Deno.test("every default term color compiles", () => {
     }
   }
   assert.ok(n >= 20);
+});
+
+Deno.test("isColorName accepts what Paint accepts, and colorNames lists the names", () => {
+  assert.equal(isColorName("fg", "Red"), true);
+  assert.equal(isColorName("bg", "bgblue"), true);
+  assert.equal(isColorName("attr", "None"), true);
+  assert.equal(isColorName("fg", "purple"), false);
+  assert.equal(isColorName("attr", "Red"), false);
+  assert.equal(isColorName("fg", "Bold"), false);
+  assert.deepEqual(colorNames("fg"), colorNames("bg"));
+  for (const field of ["fg", "bg", "attr"] as const) {
+    for (const name of colorNames(field)) assert.equal(isColorName(field, name), true, name);
+  }
+  assert.ok(colorNames("attr").includes("none"));
 });

@@ -2,7 +2,13 @@
  * `dtail.json` (§2): the same keys, defaults and search order as the Go DTail. Keys match
  * case-insensitively and unknown keys are ignored; a value of the wrong type is an error.
  */
-import { DEFAULT_TERM_COLORS, type Style, type TermColors } from "./color.ts";
+import {
+  colorNames,
+  DEFAULT_TERM_COLORS,
+  isColorName,
+  type Style,
+  type TermColors,
+} from "./color.ts";
 
 export interface CommonConfig {
   SSHPort: number;
@@ -31,6 +37,16 @@ export interface ServerConfig {
   ReadRetryIntervalMs: number;
   MaxCommandFrameSize: number;
   MaxGlobTargets: number;
+  /** Directories one glob expansion may visit before it stops (a bound on deep `*` patterns). */
+  MaxGlobDirs: number;
+  /** Sockets still in their SSH handshake, counted apart from MaxConnections. */
+  MaxPreAuthConnections: number;
+  /** How long a socket may take to authenticate. */
+  PreAuthTimeoutMs: number;
+  /** How long a MaxConcurrentCats/Tails slot may be held while the client takes no output. */
+  ReadStallTimeoutSeconds: number;
+  /** How long a user's groups are cached (a group removal applies after at most this). */
+  UserCacheTTLSeconds: number;
   KeyExchanges: string[];
   Ciphers: string[];
   MACs: string[];
@@ -85,6 +101,11 @@ export function defaultConfig(env: (name: string) => string | undefined = getEnv
       ReadRetryIntervalMs: 2000,
       MaxCommandFrameSize: 1_048_576,
       MaxGlobTargets: 1000,
+      MaxGlobDirs: 10_000,
+      MaxPreAuthConnections: 200,
+      PreAuthTimeoutMs: 5000,
+      ReadStallTimeoutSeconds: 60,
+      UserCacheTTLSeconds: 5,
       KeyExchanges: [],
       Ciphers: [],
       MACs: [],
@@ -145,6 +166,7 @@ export function loadConfig(cfgFlag: string, env = getEnv): Config {
   }
   if (!isObject(json)) throw new ConfigError(`config ${path}: top level must be an object`);
   merge(config as unknown as Record<string, unknown>, json, path, "");
+  validate(config, path);
   if (env("DTAIL_INTEGRATION_TEST_RUN_MODE") === "yes") config.Server.MaxLineLength = 1024;
   config.source = path;
   return config;
@@ -192,6 +214,48 @@ function merge(
     } else if (isObject(current)) {
       if (!isObject(value)) throw bad("an object");
       merge(current, value, file, path);
+    }
+  }
+}
+
+/**
+ * Server integer keys and their smallest allowed value: a count, size or time that must be
+ * positive (only the user cache TTL may be 0, which turns that cache off). Anything smaller is a
+ * ConfigError naming the key, so no negative limit reaches the code that uses it.
+ */
+const SERVER_MINIMUMS: readonly (readonly [keyof ServerConfig, number])[] = [
+  ["MaxConnections", 1],
+  ["MaxPreAuthConnections", 1],
+  ["PreAuthTimeoutMs", 1],
+  ["MaxConcurrentCats", 1],
+  ["MaxConcurrentTails", 1],
+  ["MaxLineLength", 1],
+  ["MaxCommandFrameSize", 1],
+  ["MaxGlobTargets", 1],
+  ["MaxGlobDirs", 1],
+  ["ReadStallTimeoutSeconds", 1],
+  ["UserCacheTTLSeconds", 0],
+];
+
+/** Checks what the types alone do not: the ranges above and the `Client.TermColors` names. */
+function validate(config: Config, file: string): void {
+  for (const [key, min] of SERVER_MINIMUMS) {
+    const value = config.Server[key] as number;
+    if (value < min) {
+      const want = min === 0 ? "0 or more" : `at least ${min}`;
+      throw new ConfigError(`config ${file}: Server.${key} must be ${want}, got ${value}`);
+    }
+  }
+  const colors = config.Client.TermColors as unknown as Record<string, Record<string, Style>>;
+  for (const [group, styles] of Object.entries(colors)) {
+    for (const [name, style] of Object.entries(styles)) {
+      for (const field of ["fg", "bg", "attr"] as const) {
+        if (isColorName(field, style[field])) continue;
+        throw new ConfigError(
+          `config ${file}: Client.TermColors.${group}.${name}.${field} must be one of ` +
+            `${colorNames(field).join(", ")}, got ${JSON.stringify(style[field])}`,
+        );
+      }
     }
   }
 }

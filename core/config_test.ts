@@ -182,3 +182,86 @@ Deno.test("a null config value keeps the default, as Go's decoder does", async (
     assert.equal(c.Server.MaxGlobTargets, 7);
   });
 });
+
+Deno.test("a limit below its minimum is a ConfigError naming the key (issue item 9)", async () => {
+  await withHome(async (home) => {
+    const path = `${home}/c.json`;
+    const cases: [Record<string, number>, string][] = [
+      [{ MaxGlobTargets: -1 }, "Server.MaxGlobTargets must be at least 1, got -1"],
+      [{ maxglobtargets: 0 }, "Server.MaxGlobTargets must be at least 1, got 0"],
+      [{ MaxGlobDirs: 0 }, "Server.MaxGlobDirs must be at least 1"],
+      [{ MaxConnections: 0 }, "Server.MaxConnections must be at least 1"],
+      [{ MaxPreAuthConnections: -5 }, "Server.MaxPreAuthConnections must be at least 1"],
+      [{ PreAuthTimeoutMs: 0 }, "Server.PreAuthTimeoutMs must be at least 1"],
+      [{ ReadStallTimeoutSeconds: 0 }, "Server.ReadStallTimeoutSeconds must be at least 1"],
+      [{ UserCacheTTLSeconds: -1 }, "Server.UserCacheTTLSeconds must be 0 or more, got -1"],
+      [{ MaxConcurrentCats: 0 }, "Server.MaxConcurrentCats must be at least 1"],
+      [{ MaxConcurrentTails: -1 }, "Server.MaxConcurrentTails must be at least 1"],
+      [{ MaxLineLength: 0 }, "Server.MaxLineLength must be at least 1"],
+      [{ MaxCommandFrameSize: 0 }, "Server.MaxCommandFrameSize must be at least 1"],
+    ];
+    for (const [server, message] of cases) {
+      await writeConfig(path, { Server: server });
+      assertConfigError(() => loadConfig(path, envOf({})), message, path);
+    }
+  });
+});
+
+Deno.test("the smallest allowed limits load, and a user cache TTL of 0 turns it off", async () => {
+  await withHome(async (home) => {
+    const path = `${home}/c.json`;
+    const server = {
+      MaxGlobTargets: 1,
+      MaxGlobDirs: 1,
+      MaxConnections: 1,
+      MaxPreAuthConnections: 1,
+      PreAuthTimeoutMs: 1,
+      ReadStallTimeoutSeconds: 1,
+      UserCacheTTLSeconds: 0,
+      MaxConcurrentCats: 1,
+      MaxConcurrentTails: 1,
+      MaxLineLength: 1,
+      MaxCommandFrameSize: 1,
+    };
+    await writeConfig(path, { Server: server });
+    const c = loadConfig(path, envOf({}));
+    for (const [key, value] of Object.entries(server)) {
+      assert.equal(c.Server[key as keyof typeof server], value, key);
+    }
+  });
+});
+
+Deno.test("an unknown Client.TermColors name is a ConfigError naming the key and the names", async () => {
+  await withHome(async (home) => {
+    const path = `${home}/c.json`;
+    await writeConfig(path, { Client: { TermColors: { Remote: { Text: { Fg: "purple" } } } } });
+    assertConfigError(
+      () => loadConfig(path, envOf({})),
+      path,
+      "Client.TermColors.Remote.Text.fg must be one of black, red, green, yellow, blue, " +
+        'magenta, cyan, white, default, got "purple"',
+    );
+    await writeConfig(path, { Client: { TermColors: { MaprTable: { Header: { bg: "Gray" } } } } });
+    assertConfigError(() => loadConfig(path, envOf({})), "Client.TermColors.MaprTable.Header.bg");
+    await writeConfig(path, {
+      Client: { TermColors: { Common: { SeverityWarn: { Attr: "Red" } } } },
+    });
+    assertConfigError(
+      () => loadConfig(path, envOf({})),
+      "Client.TermColors.Common.SeverityWarn.attr must be one of none, bold, dim, italic",
+    );
+    // Also with colors off: the config is wrong whether or not it is used now.
+    await writeConfig(path, {
+      Client: { TermColorsEnable: false, TermColors: { Client: { Text: { fg: "" } } } },
+    });
+    assertConfigError(() => loadConfig(path, envOf({})), "Client.TermColors.Client.Text.fg");
+    await writeConfig(path, {
+      Client: { TermColors: { Remote: { Text: { fg: "RED", bg: "bgBlue", attr: "underline" } } } },
+    });
+    assert.deepEqual(loadConfig(path, envOf({})).Client.TermColors.Remote.Text, {
+      fg: "RED",
+      bg: "bgBlue",
+      attr: "underline",
+    });
+  });
+});

@@ -1,10 +1,16 @@
 /**
  * The in-memory AUTHKEY store (§3.10): public-key blobs registered per SSH user, each valid for
- * `AuthKeyTTLSeconds` after its last registration, at most `AuthKeyMaxPerUser` per user (the
- * oldest registration is dropped). Expired keys are pruned lazily, on access. Lost on restart.
+ * `AuthKeyTTLSeconds` after the authorized_keys login that last registered it, at most
+ * `AuthKeyMaxPerUser` per user (the oldest registration is dropped). Expired keys are pruned
+ * lazily, on access. Lost on restart.
+ *
+ * Only a session whose login was checked against an authorized_keys file registers or refreshes
+ * a key: a login through the store itself does not, so a key removed from authorized_keys stops
+ * working at most `AuthKeyTTLSeconds` after the last login that file vouched for.
  */
 import { Buffer } from "node:buffer";
 import { parsePublicKeyBlob } from "./authorized_keys.ts";
+import type { SessionAuth } from "./ssh_auth.ts";
 
 export interface AuthKeyStoreOptions {
   /** Key lifetime in seconds (≤ 0: the default 86400). */
@@ -29,13 +35,17 @@ export class AuthKeyStore {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Registers (or refreshes) a key blob for `user`. */
-  add(user: string, blob: Uint8Array): void {
+  /**
+   * Registers (or refreshes) a key blob for `user`, valid for the TTL from `since` (ms clock;
+   * default now: the time the registering session logged in). A refresh never shortens a key.
+   */
+  add(user: string, blob: Uint8Array, since = this.#now()): void {
     if (++this.#addsSinceSweep >= 100) this.sweep();
     const keys = this.#prune(user) ?? new Map<string, number>();
     const id = Buffer.from(blob).toString("base64");
+    const expires = Math.max(keys.get(id) ?? 0, Math.min(since, this.#now()) + this.#ttlMs);
     keys.delete(id);
-    keys.set(id, this.#now() + this.#ttlMs);
+    keys.set(id, expires);
     while (keys.size > this.#max) {
       const oldest = keys.keys().next().value;
       if (oldest === undefined) break;
@@ -75,11 +85,22 @@ export class AuthKeyStore {
   }
 }
 
+/** The reply to AUTHKEY in a session that did not log in through an authorized_keys file. */
+export const AUTHKEY_NOT_REFRESHED =
+  "AUTHKEY ERR not registered: only a login checked against authorized_keys registers keys";
+
 /**
  * The server's answer to `AUTHKEY <base64 key blob>` (§3.10); registers the key on success.
- * `store` is null when `AuthKeyEnabled` is false.
+ * `store` is null when `AuthKeyEnabled` is false. `auth` is how the session logged in: only an
+ * authorized_keys login registers or refreshes (valid for the TTL from that login); any other
+ * session gets AUTHKEY_NOT_REFRESHED and the store is left as it is.
  */
-export function registerAuthKey(store: AuthKeyStore | null, user: string, arg: string): string {
+export function registerAuthKey(
+  store: AuthKeyStore | null,
+  user: string,
+  arg: string,
+  auth: SessionAuth,
+): string {
   if (store === null) return "AUTHKEY ERR feature disabled";
   const b64 = arg.trim();
   if (b64 === "") return "AUTHKEY ERR missing public key";
@@ -88,6 +109,7 @@ export function registerAuthKey(store: AuthKeyStore | null, user: string, arg: s
   }
   const blob = new Uint8Array(Buffer.from(b64, "base64"));
   if (parsePublicKeyBlob(blob) === null) return "AUTHKEY ERR invalid public key";
-  store.add(user, blob);
+  if (auth.source !== "authorized_keys") return AUTHKEY_NOT_REFRESHED;
+  store.add(user, blob, auth.at);
   return "AUTHKEY OK";
 }

@@ -84,6 +84,15 @@ export interface AuthorizedKeysOptions {
   integrationMode?: boolean;
 }
 
+/** The answer of `AuthorizedKeys.find`. */
+export interface FoundKey {
+  key: ParsedKey | null;
+  /** Where the key was found, or why it was not. */
+  why: string;
+  /** True when the key came from the in-memory AUTHKEY store, not an authorized_keys file. */
+  viaStore: boolean;
+}
+
 export class AuthorizedKeys {
   readonly #cacheDir: string;
   readonly #cwd: string;
@@ -99,22 +108,27 @@ export class AuthorizedKeys {
     this.#integration = opts.integrationMode ?? false;
   }
 
-  /** The authorized key of `user` whose blob is `blob`, or null (with the reason in `why`). */
-  async find(user: string, blob: Uint8Array): Promise<{ key: ParsedKey | null; why: string }> {
-    if (!isSafeUserName(user)) return { key: null, why: "invalid user name" };
+  /**
+   * The authorized key of `user` whose blob is `blob`, or null (with the reason in `why`).
+   * `viaStore` tells a key found in the AUTHKEY store from one found in an authorized_keys file:
+   * only the latter may register or refresh an AUTHKEY (see registerAuthKey).
+   */
+  async find(user: string, blob: Uint8Array): Promise<FoundKey> {
+    if (!isSafeUserName(user)) return { key: null, why: "invalid user name", viaStore: false };
     if (this.#store?.has(user, blob)) {
       const key = parsePublicKeyBlob(blob);
-      if (key) return { key, why: "AUTHKEY store" };
+      if (key) return { key, why: "AUTHKEY store", viaStore: true };
     }
     const file = await this.#keyFile(user);
-    if (file === null) return { key: null, why: "no authorized_keys file" };
+    if (file === null) return { key: null, why: "no authorized_keys file", viaStore: false };
     const text = await readInside(file.path, file.inside);
     if (text === null) {
-      return { key: null, why: `${file.path} unreadable or a symlink leading outside` };
+      const why = `${file.path} unreadable or a symlink leading outside`;
+      return { key: null, why, viaStore: false };
     }
     const wanted = Buffer.from(blob);
     const key = parseAuthorizedKeys(text).find((k) => wanted.equals(k.getPublicSSH())) ?? null;
-    return { key, why: key ? file.path : `key not in ${file.path}` };
+    return { key, why: key ? file.path : `key not in ${file.path}`, viaStore: false };
   }
 
   async #keyFile(user: string): Promise<{ path: string; inside: string } | null> {

@@ -22,16 +22,36 @@ export function isHealthLogin(user: string, password: string): boolean {
   return ok && user === HEALTH_USER;
 }
 
+/**
+ * What vouched for a login: a key in an authorized_keys file (step 2–3 of authorized_keys.ts),
+ * a key registered in the in-memory AUTHKEY store, or the health password.
+ */
+export type AuthSource = "authorized_keys" | "authkey_store" | "password";
+
+/** How an SSH session authenticated: carried into its shell session (ssh_connection.ts). */
+export interface SessionAuth {
+  source: AuthSource;
+  /** When the login was accepted (ms since the epoch). */
+  at: number;
+}
+
 export type AuthOutcome =
-  | { ok: true; final: boolean; how: string }
+  | { ok: true; final: boolean; how: string; source: AuthSource }
   | { ok: false; why: string };
 
-/** Decides one authentication attempt and answers it on `ctx`. */
+/**
+ * Decides one authentication attempt and answers it on `ctx`. `admit` is asked before a login
+ * is accepted (false: the server has no room, MaxConnections).
+ */
 export async function authenticate(
   ctx: AuthContext,
   keys: AuthorizedKeys,
+  admit: () => boolean = () => true,
 ): Promise<AuthOutcome> {
-  const outcome = await decide(ctx, keys);
+  let outcome = await decide(ctx, keys);
+  if (outcome.ok && outcome.final && !admit()) {
+    outcome = { ok: false, why: "MaxConnections reached" };
+  }
   if (outcome.ok) ctx.accept();
   else ctx.reject(METHODS);
   return outcome;
@@ -41,16 +61,17 @@ async function decide(ctx: AuthContext, keys: AuthorizedKeys): Promise<AuthOutco
   switch (ctx.method) {
     case "password":
       return isHealthLogin(ctx.username, ctx.password)
-        ? { ok: true, final: true, how: "password" }
+        ? { ok: true, final: true, how: "password", source: "password" }
         : { ok: false, why: "password rejected" };
     case "publickey": {
-      const { key, why } = await keys.find(ctx.username, ctx.key.data);
+      const { key, why, viaStore } = await keys.find(ctx.username, ctx.key.data);
       if (key === null) return { ok: false, why };
+      const source = viaStore ? "authkey_store" : "authorized_keys";
       if (ctx.signature === undefined || ctx.blob === undefined) {
-        return { ok: true, final: false, how: why };
+        return { ok: true, final: false, how: why, source };
       }
       return key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true
-        ? { ok: true, final: true, how: `public key from ${why}` }
+        ? { ok: true, final: true, how: `public key from ${why}`, source }
         : { ok: false, why: "bad signature" };
     }
     default:

@@ -13,29 +13,51 @@ export interface UserInfo {
   home: string;
 }
 
-const TTL_MS = 30_000;
+/** Names of ids (log messages only): how long they are cached. */
+const NAME_TTL_MS = 30_000;
 const MAX_CACHED = 1000;
+/** `Server.UserCacheTTLSeconds` (default 5): how long a user's uid and groups are cached. */
+let userTtlMs = 5_000;
 const users = new Map<string, { value: UserInfo | null; expires: number }>();
 const names = new Map<string, { value: string; expires: number }>();
 
-/** The account called `name`, or null when there is none; cached for 30 s. */
+/**
+ * Sets how long `lookupUser` keeps an answer (`Server.UserCacheTTLSeconds`, set by dserver at
+ * start): a group membership removed from the OS applies after at most this. 0 turns the cache
+ * off (every session looks the user up again). Entries already cached keep their expiry.
+ */
+export function setUserCacheTtl(seconds: number): void {
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new RangeError(`user cache TTL must be 0 or more seconds, got ${seconds}`);
+  }
+  userTtlMs = seconds * 1000;
+  if (userTtlMs === 0) users.clear();
+}
+
+/** The account called `name`, or null when there is none; cached per `setUserCacheTtl`. */
 export function lookupUser(name: string): UserInfo | null {
-  return cached(users, name, () => lookupUserUncached(name));
+  if (userTtlMs === 0) return lookupUserUncached(name);
+  return cached(users, name, userTtlMs, () => lookupUserUncached(name));
 }
 
 /** The name of a uid (for log messages), or the number itself. */
 export function userName(uid: number): string {
-  return cached(names, `u${uid}`, () => idNameFfi("getpwuid_r", uid) ?? idNameFromFile(uid, true));
+  return cached(
+    names,
+    `u${uid}`,
+    NAME_TTL_MS,
+    () => idNameFfi("getpwuid_r", uid) ?? idNameFromFile(uid, true),
+  );
 }
 
 /** The name of a gid (for log messages), or the number itself. */
 export function groupName(gid: number): string {
-  return cached(names, `g${gid}`, () => idNameFfi("getgrgid_r", gid) ?? idNameFromFile(gid, false));
-}
-
-export function clearUserCache(): void {
-  users.clear();
-  names.clear();
+  return cached(
+    names,
+    `g${gid}`,
+    NAME_TTL_MS,
+    () => idNameFfi("getgrgid_r", gid) ?? idNameFromFile(gid, false),
+  );
 }
 
 export function lookupUserUncached(name: string): UserInfo | null {
@@ -139,12 +161,17 @@ function readText(path: string): string {
   }
 }
 
-function cached<T>(map: Map<string, { value: T; expires: number }>, key: string, get: () => T): T {
+function cached<T>(
+  map: Map<string, { value: T; expires: number }>,
+  key: string,
+  ttlMs: number,
+  get: () => T,
+): T {
   const now = Date.now();
   const hit = map.get(key);
   if (hit !== undefined && hit.expires > now) return hit.value;
   if (map.size >= MAX_CACHED) map.clear();
   const value = get();
-  map.set(key, { value, expires: now + TTL_MS });
+  map.set(key, { value, expires: now + ttlMs });
   return value;
 }

@@ -7,6 +7,7 @@ import {
   lookupUserFfi,
   lookupUserFromFiles,
   lookupUserUncached,
+  setUserCacheTtl,
   userName,
 } from "./user_lookup.ts";
 
@@ -60,6 +61,22 @@ Deno.test("lookupUser returns null for unknown, empty and NUL-containing names",
 
 Deno.test("lookupUser caches its answer", () => {
   assert.equal(lookupUser("root"), lookupUser("root"));
+});
+
+Deno.test("setUserCacheTtl sets how long lookupUser keeps an answer; 0 turns the cache off", async () => {
+  try {
+    setUserCacheTtl(0);
+    assert.notEqual(lookupUser("root"), lookupUser("root")); // looked up again each time
+    assert.deepEqual(lookupUser("root"), lookupUser("root"));
+    setUserCacheTtl(0.2);
+    const first = lookupUser("root");
+    assert.equal(lookupUser("root"), first);
+    await new Promise((r) => setTimeout(r, 250));
+    assert.notEqual(lookupUser("root"), first); // expired: a fresh lookup
+    assert.throws(() => setUserCacheTtl(-1), RangeError);
+  } finally {
+    setUserCacheTtl(5); // the Server.UserCacheTTLSeconds default
+  }
 });
 
 Deno.test("userName and groupName name ids and fall back to the number", () => {

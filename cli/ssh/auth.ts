@@ -78,6 +78,7 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
   const defaults = home ? ["id_rsa", "id_ecdsa", "id_ed25519"].map((f) => `${home}/.ssh/${f}`) : [];
   const first = env("DTAIL_INTEGRATION_TEST_RUN_MODE") === "yes" ? ["./id_rsa"] : [];
   const passphrase = env("DTAIL_KEY_PASSPHRASE");
+  const locked: string[] = [];
   const seen = new Set<string>();
   const fresh = (key: ParsedKey) => {
     const id = key.getPublicSSH().toString("base64");
@@ -87,7 +88,7 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
   };
   const files = (paths: string[]) =>
     paths.flatMap((path) => {
-      const key = readPrivateKey(path, passphrase, debug);
+      const key = readPrivateKey(path, passphrase, debug, locked);
       return key !== null && fresh(key) ? [{ source: path, key }] : [];
     });
 
@@ -98,6 +99,9 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
   const trailing = files(defaults);
 
   const keys = [...leading, ...agentOffered, ...trailing];
+  if (keys.length === 0 && locked.length > 0) {
+    throw new AuthSetupError(lockedMessage(locked, passphrase));
+  }
   if (keys.length === 0) {
     const tried = [...new Set([...first, authKeyPath, ...defaults].filter((p) => p !== ""))];
     if (sock !== "") tried.push("ssh-agent");
@@ -148,10 +152,25 @@ export function readAuthKeyPub(path: string): string | null {
   return field;
 }
 
+/** Why no key could be used when every key found is encrypted (one line). */
+function lockedMessage(paths: string[], passphrase: string | undefined): string {
+  const files = [...new Set(paths)];
+  const which = files.length === 1
+    ? `SSH private key ${files[0]} is`
+    : `SSH private keys ${files.join(", ")} are`;
+  const them = files.length === 1 ? "it" : "them";
+  return passphrase === undefined
+    ? `${which} encrypted and DTAIL_KEY_PASSPHRASE is not set (there is no passphrase prompt); ` +
+      "set it, add the key to ssh-agent, or use --auth-key-path with an unencrypted key"
+    : `${which} encrypted and DTAIL_KEY_PASSPHRASE does not decrypt ${them}`;
+}
+
+/** Reads one private key file; null when missing or unusable (encrypted ones go to `locked`). */
 function readPrivateKey(
   path: string,
   passphrase: string | undefined,
   debug: (line: string) => void,
+  locked: string[],
 ): ParsedKey | null {
   let data: Uint8Array;
   try {
@@ -164,9 +183,11 @@ function readPrivateKey(
   if (parsed instanceof Error && /encrypt|passphrase/i.test(parsed.message)) {
     if (passphrase === undefined) {
       debug(`skipping encrypted key ${path}: DTAIL_KEY_PASSPHRASE is not set`);
+      locked.push(path);
       return null;
     }
     parsed = ssh2.utils.parseKey(Buffer.from(data), passphrase);
+    if (parsed instanceof Error) locked.push(path);
   }
   if (parsed instanceof Error) {
     debug(`skipping key ${path}: ${parsed.message}`);

@@ -82,6 +82,35 @@ Deno.test("an encrypted key needs DTAIL_KEY_PASSPHRASE, else it is skipped", asy
   });
 });
 
+Deno.test("an encrypted key without a usable passphrase is named in the error", async () => {
+  await withTempDir(async (home) => {
+    await Deno.mkdir(`${home}/.ssh`);
+    const key = await generateKey(`${home}/.ssh`, "id_ed25519", "ed25519", "s3cret");
+    const rejectsWith = (env: Record<string, string>, message: string) =>
+      assert.rejects(
+        () => loadAuth({ env: envOf({ HOME: home, ...env }) }),
+        (e: unknown) => e instanceof AuthSetupError && e.message === message,
+      );
+    await rejectsWith(
+      {},
+      `SSH private key ${key.path} is encrypted and DTAIL_KEY_PASSPHRASE is not set (there is ` +
+        "no passphrase prompt); set it, add the key to ssh-agent, or use --auth-key-path with " +
+        "an unencrypted key",
+    );
+    await rejectsWith(
+      { DTAIL_KEY_PASSPHRASE: "wrong" },
+      `SSH private key ${key.path} is encrypted and DTAIL_KEY_PASSPHRASE does not decrypt it`,
+    );
+    const other = await generateKey(home, "auth", "ed25519", "other");
+    await assert.rejects(
+      () => loadAuth({ authKeyPath: other.path, env: envOf({ HOME: home }) }),
+      (e: unknown) =>
+        e instanceof AuthSetupError &&
+        e.message.startsWith(`SSH private keys ${other.path}, ${key.path} are encrypted`),
+    );
+  });
+});
+
 Deno.test("no key and no agent is an AuthSetupError naming what was tried", async () => {
   await withTempDir(async (home) => {
     await assert.rejects(

@@ -232,29 +232,37 @@ function dirname(path: string): string {
   return cut === 0 ? "/" : trimmed.slice(0, cut).replace(/\/+$/, "") || "/";
 }
 
-/** Throws a one-line error when the outfile cannot be written (checked before any work). */
+/** An outfile that cannot be written: a user error (one line, exit 2; see cli/main.ts). */
+export class OutfileError extends Error {
+  override name = "OutfileError";
+}
+
+/** Throws a one-line OutfileError when the outfile cannot be written (checked before any work). */
 export function checkOutfileWritable(path: string, append = false): void {
   const dir = dirname(path);
   const fail = (why: string): never => {
-    throw new Error(`cannot write outfile "${path}": ${why}`);
+    throw new OutfileError(`cannot write outfile "${path}": ${why}`);
   };
+  const reason = (e: unknown) => e instanceof Error ? e.message : String(e);
   try {
     if (!Deno.statSync(dir).isDirectory) fail(`"${dir}" is not a directory`);
   } catch (e) {
+    if (e instanceof OutfileError) throw e;
     if (e instanceof Deno.errors.NotFound) fail(`directory "${dir}" does not exist`);
-    throw e;
+    fail(`directory "${dir}": ${reason(e)}`);
   }
   try {
     if (Deno.statSync(path).isDirectory) fail("it is a directory");
     if (append) Deno.openSync(path, { append: true }).close();
   } catch (e) {
+    if (e instanceof OutfileError) throw e;
     if (e instanceof Deno.errors.PermissionDenied) fail("permission denied");
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (!(e instanceof Deno.errors.NotFound)) fail(reason(e));
   }
   try {
     Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".dtail-outfile-check-" }));
   } catch (e) {
     if (e instanceof Deno.errors.PermissionDenied) fail(`directory "${dir}" is not writable`);
-    fail(`directory "${dir}" is not writable: ${e instanceof Error ? e.message : e}`);
+    fail(`directory "${dir}" is not writable: ${reason(e)}`);
   }
 }

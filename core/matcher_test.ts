@@ -1,12 +1,19 @@
 import assert from "node:assert/strict";
+import { RE2JS } from "re2js";
 import {
   compileMatcher,
+  compileRe2jsMatcher,
+  compileRegex,
   escapeRegex,
+  irregexpCompileMs,
+  irregexpSource,
   isLiteralPattern,
   isNoopPattern,
+  linearEngineAvailable,
   type Matcher,
+  MAX_IRREGEXP_COMPILE_MS,
+  MAX_PATTERN_LENGTH,
   PatternError,
-  translateRe2,
 } from "./matcher.ts";
 
 /** Starts of all matching lines, found the way the filter does: findLine from line to line. */
@@ -120,6 +127,13 @@ Deno.test("^ and $ anchor at every line of a multi-line text", () => {
   assert.equal(compileMatcher("^b").test("ab"), false);
 });
 
+Deno.test("^$ finds the empty lines, not a line after the last newline", () => {
+  const m = compileMatcher("^$");
+  assert.equal(m.findLine("a\nb\n", 0), -1);
+  assert.equal(m.findLine("a\n\nb\n", 0), 2);
+  assert.equal(m.findLine("a\n\nb\n", 3), -1);
+});
+
 Deno.test("findLine starts searching at the given line", () => {
   const m = compileMatcher("o+");
   assert.equal(m.findLine("foo\nbar\nboo\n", 4), 8);
@@ -131,14 +145,17 @@ Deno.test("RE2 (?i) makes the whole pattern case-insensitive", () => {
   assert.equal(m.test("An ErRoR"), true);
   assert.equal(m.test("WARNING"), true);
   assert.equal(m.test("info"), false);
-  assert.deepEqual(translateRe2("(?i)x"), { source: "x", flags: "i" });
-  assert.deepEqual(translateRe2("(?im)x"), { source: "x", flags: "i" });
-  // (?s) only lets "." match "\n", and a line has none: nothing to translate.
-  assert.deepEqual(translateRe2("(?s)x"), { source: "x", flags: "" });
+  assert.equal(compileMatcher("(?im)x").test("X"), true);
+  // (?s) only lets "." match "\n", and a line has none.
+  assert.equal(compileMatcher("(?s)x.y").test("xzy"), true);
 });
 
-Deno.test("RE2 flags JavaScript lacks are a PatternError", () => {
-  assert.throws(() => compileMatcher("(?U)a+"), PatternError);
+Deno.test("RE2 flags JavaScript lacks work (on re2js)", () => {
+  const ungreedy = compileMatcher("(?U)a+b");
+  assert.equal(ungreedy.test("xaab"), true);
+  assert.equal(ungreedy.test("b"), false);
+  assert.equal(compileMatcher("a(?i:b)c").test("aBc"), true);
+  assert.equal(compileMatcher("a(?i:b)c").test("aBC"), false);
 });
 
 Deno.test("RE2 (?P<name>...) groups work", () => {
@@ -171,8 +188,10 @@ Deno.test("RE2 POSIX classes inside brackets work", () => {
   assert.equal(compileMatcher("[[:punct:]]").test("a/b"), true);
 });
 
-Deno.test("a negated POSIX class inside a larger class is a PatternError, not a mismatch", () => {
-  assert.throws(() => compileMatcher("[a[:^digit:]]"), PatternError);
+Deno.test("a negated POSIX class inside a larger class works", () => {
+  const m = compileMatcher("^[a[:^digit:]]+$");
+  assert.equal(m.test("ab-c"), true);
+  assert.equal(m.test("a1"), false);
 });
 
 Deno.test("RE2 \\Q...\\E quotes metacharacters literally", () => {
@@ -252,4 +271,522 @@ Deno.test("a regex of plain and escaped metacharacters is matched as a literal",
   assert.equal(compileMatcher("a\\.b").kind, "literal");
   assert.equal(compileMatcher("a\\d").kind, "regex", "\\d is a class, not an escaped literal");
   assert.equal(compileMatcher("a.b").kind, "regex");
+});
+
+// ---- Linear time whatever the pattern (security item 3) ----
+
+/** Starts of the lines re2js (Go's regexp semantics) matches, one line at a time. */
+function reference(pattern: string, text: string): number[] {
+  const re = RE2JS.compile(pattern);
+  const starts: number[] = [];
+  let start = 0;
+  for (const line of text.split("\n")) {
+    if (start < text.length && re.test(line)) starts.push(start);
+    start += line.length + 1;
+  }
+  return starts;
+}
+
+/** allLines over ~1 MB batches, the way the pipeline feeds a matcher. */
+function allLinesInBatches(m: Matcher, text: string): number[] {
+  const starts: number[] = [];
+  for (let offset = 0; offset < text.length;) {
+    let end = text.indexOf("\n", offset + (1 << 20));
+    end = end < 0 ? text.length : end + 1;
+    for (const s of allLines(m, text.slice(offset, end))) starts.push(offset + s);
+    offset = end;
+  }
+  return starts;
+}
+
+function timed<T>(f: () => T): [T, number] {
+  const t0 = performance.now();
+  const value = f();
+  return [value, performance.now() - t0];
+}
+
+const ordinaryLine = (i: number) =>
+  `2024-01-02 12:00:${String(i % 60).padStart(2, "0")} INFO [worker-${i % 16}] http.go:${
+    i % 999
+  } request handled id=${i * 7919} user=alice latency=${i % 1000}ms path=/a/b/c`.padEnd(124, "x");
+
+const PATHOLOGICAL: [string, string, number][] = [
+  ["(a+)+b", "a".repeat(29), 2000],
+  ["(a+)+b", "a".repeat(40), 2000],
+  ["(.+)+[#%]", "", 4000], // ordinary 124-character lines
+  ["(a|aa)*c", "a".repeat(40), 2000],
+  ["(x+x+)+y", "x".repeat(40), 2000],
+  ["(?i)(a+)+b", "A".repeat(29), 2000],
+  ["(?i)(.+)+[#%]", "", 4000],
+  ["\\pL(a+)+b", "é" + "a".repeat(29), 2000],
+  ["(?i)(é+)+b", "É".repeat(29), 2000],
+  ["(a+)+b{1,1000}", "a".repeat(29), 2000],
+  ["(a{1,1000})+b", "a".repeat(29), 2000],
+  // Every line matches, after backtracking just under V8's limit: the guard's case.
+  ["(a+)+c|d", "a".repeat(15) + "d", 60000],
+];
+
+for (const [pattern, line, count] of PATHOLOGICAL) {
+  Deno.test(`pathological ${pattern} over ${count} lines runs in linear time`, () => {
+    const lines = Array.from({ length: count }, (_, i) => line === "" ? ordinaryLine(i) : line);
+    // A few lines that do match, so the answer is not trivially empty.
+    lines[7] = line === "" ? ordinaryLine(7).slice(0, 100) + "#" : line + "b";
+    lines[count - 3] = "%" + lines[count - 3] + "cb#";
+    const text = lines.join("\n") + "\n";
+    const m = compileMatcher(pattern);
+    const [found, ms] = timed(() => allLinesInBatches(m, text));
+    assert.deepEqual(found, reference(pattern, text), pattern);
+    assert.ok(ms < 3000, `${pattern}: ${Math.round(ms)} ms`);
+    const [tested, ms2] = timed(() => lineByLine(m, text));
+    assert.deepEqual(tested, found, `${pattern}: test() agrees with findLine`);
+    assert.ok(ms2 < 3000, `${pattern} per line: ${Math.round(ms2)} ms`);
+  });
+}
+
+Deno.test("one-character loops stay linear: long lines, and classes that cross lines", () => {
+  // V8 counts no backtracking in these loops: no fallback, quadratic without care (~20 min).
+  const cases: [string, string][] = [
+    ["a.*b", "a".repeat(1 << 20)], // one 1 MB line
+    ["[a-z]+\\d", "a".repeat(1 << 20)],
+    ["\\d+ms$", "1".repeat(1 << 20)],
+    ["a[^~]*~", ("a lazy cat and a fox again and again and a hat\n").repeat(20_000)], // 1 MB
+    ["a.*b.*~", ("ab".repeat(128) + "\n").repeat(4000)],
+    ["(?i)a.*b.*c", ("ab".repeat(500) + "\n").repeat(1000)],
+  ];
+  for (const [pattern, text] of cases) {
+    const m = compileMatcher(pattern);
+    const [found, ms] = timed(() => allLinesInBatches(m, text));
+    assert.deepEqual(found, reference(pattern, text), pattern);
+    assert.ok(ms < 3000, `${pattern}: ${Math.round(ms)} ms`);
+    const line = text.slice(0, text.indexOf("\n") < 0 ? text.length : text.indexOf("\n"));
+    const [hit, ms2] = timed(() => m.test(line));
+    assert.equal(hit, RE2JS.compile(pattern).test(line));
+    assert.ok(ms2 < 1000, `${pattern} test(): ${Math.round(ms2)} ms`);
+  }
+});
+
+Deno.test("a pattern longer than MAX_PATTERN_LENGTH is a PatternError, shorter ones compile fast", () => {
+  assert.throws(() => compileMatcher("a.".repeat(MAX_PATTERN_LENGTH)), PatternError);
+  const t0 = performance.now();
+  const cases: [string, string][] = [
+    ["(?i)" + "[\\x{3000}-\\x{9FFF}]".repeat(800), "中".repeat(800)],
+    ["(a|b)*".repeat(2700) + "c", "abc"],
+    [Array.from({ length: 2000 }, (_, i) => `w${i}x`).join("|"), "w17x"],
+    ["(".repeat(999) + "a" + ")".repeat(999), "a"],
+  ];
+  for (const [p, line] of cases) {
+    assert.ok(p.length <= MAX_PATTERN_LENGTH);
+    assert.ok(compileMatcher(p).test(line), p.slice(0, 20));
+  }
+  assert.ok(performance.now() - t0 < 5000, `${Math.round(performance.now() - t0)} ms`);
+});
+
+Deno.test("the guard moves a matcher that backtracks on every line to re2js", () => {
+  const m = compileMatcher("(a+)+c|d");
+  assert.equal(m.engine, "irregexp");
+  const text = ("a".repeat(15) + "d\n").repeat(60000);
+  allLinesInBatches(m, text);
+  assert.equal(m.engine, "re2js");
+});
+
+Deno.test("RE2-rejected syntax is a PatternError with RE2's reason", () => {
+  const cases: [string, string][] = [
+    ["(?<=a)b", "error parsing regexp: invalid named capture: `(?<=a)b`"],
+    ["(?<!a)b", "error parsing regexp: invalid named capture: `(?<!a)b`"],
+    ["a(?=b)", "error parsing regexp: invalid or unsupported Perl syntax: `(?=`"],
+    ["(a)\\1", "error parsing regexp: invalid escape sequence: `\\1`"],
+    ["a(b", "error parsing regexp: missing closing ): `a(b`"],
+    ["a**", "error parsing regexp: invalid nested repetition operator: `**`"],
+    ["a{1001}", "error parsing regexp: invalid repeat count: `{1001}`"],
+    ["\\Z", "error parsing regexp: invalid escape sequence: `\\Z`"],
+  ];
+  for (const [pattern, reason] of cases) {
+    assert.throws(() => compileMatcher(pattern), (err: unknown) => {
+      assert.ok(err instanceof PatternError, pattern);
+      assert.equal(
+        err.message,
+        `invalid regular expression ${JSON.stringify(pattern)}: ${reason}`,
+      );
+      return true;
+    });
+    assert.throws(() => compileRegex(pattern), PatternError);
+  }
+});
+
+Deno.test("the engine: irregexp when V8's linear engine can bound it, else re2js", () => {
+  assert.ok(linearEngineAvailable(), "tests run with LINEAR_V8_FLAGS (tools/run_tests.sh)");
+  const irregexp = [
+    "ERROR.*db[.]go",
+    "(?i)error",
+    "(?i)warn|error|fatal",
+    "(?i)^[a-z]+=\\d+$",
+    "(a+)+b",
+    "level=(?P<lvl>WARN|ERROR)",
+    "\\d{4}-\\d{2}-\\d{2}",
+    '[^"]*"x',
+    "a.b",
+  ];
+  for (const p of irregexp) assert.equal(compileMatcher(p).engine, "irregexp", p);
+  const re2js = [
+    "(?i)é", // a non-ASCII letter under (?i): its fold is not translated
+    "\\pL+", // needs the u flag, which V8's linear engine refuses
+    "a{1,1000}", // counted repetition too large for the linear engine
+    "x{30}",
+    "(?U)a+", // no such mode in JavaScript
+    "a(?i:b)", // flag groups
+    "[😀-😂]", // part of the characters beyond U+FFFF
+  ];
+  for (const p of re2js) assert.equal(compileMatcher(p).engine, "re2js", p);
+  assert.equal(compileMatcher("ERROR").engine, "indexOf");
+  assert.equal(compileMatcher("").engine, "none");
+});
+
+Deno.test("(?i) folds as Go does: k with U+212A, s with U+017F, ASCII classes", () => {
+  const cases: [string, string, boolean][] = [
+    ["(?i)error", "An ErRoR", true],
+    ["(?i)k", "\u212a", true],
+    ["(?i)\u212a", "k", true],
+    ["(?i)s", "\u017f", true],
+    ["(?i)[a-z]", "\u017f", true],
+    ["(?i)\\w", "\u212a", true],
+    ["(?i)^\\W$", "\u212a", false],
+    ["(?i)[^k]", "K", false],
+    ["(?i)[^k]", "\u212a", false],
+    ["(?i)[[:upper:]]", "x", true],
+    ["(?i)[[:^alpha:]]", "\u017f", false],
+    ["(?i)é", "É", true],
+    ["k", "\u212a", false],
+  ];
+  for (const [p, line, want] of cases) {
+    assert.equal(compileMatcher(p).test(line), want, `${p} on ${JSON.stringify(line)}`);
+    assert.equal(RE2JS.compile(p).test(line), want, `reference: ${p}`);
+  }
+});
+
+Deno.test("characters beyond U+FFFF count as one, as in RE2", () => {
+  assert.ok(compileMatcher("a.b").test("a😀b"));
+  assert.ok(compileMatcher("x[^a]y").test("x😀y"));
+  assert.ok(compileMatcher("x\\Wy").test("x😀y"));
+  assert.ok(!compileMatcher("^.{2}$").test("😀"));
+  assert.ok(compileMatcher("^😀+$").test("😀😀"));
+  assert.equal(compileMatcher("a.b").findLine("x\na😀b\n", 0), 2);
+});
+
+Deno.test("escaped characters are matched (no literal is guessed from their digits)", () => {
+  const m = compileMatcher("abc\\x41def");
+  assert.equal(m.findLine("x\nabcAdef\n", 0), 2);
+  assert.ok(compileMatcher("\\x{263a}+").test("a☺"));
+  assert.ok(compileMatcher("a\\tb").test("a\tb"));
+});
+
+Deno.test("RE2's \\s is ASCII: no \\v, no non-breaking space", () => {
+  const m = compileMatcher("a\\sb");
+  assert.ok(m.test("a b"));
+  assert.ok(!m.test("a\vb"));
+  assert.ok(!m.test("a\u00a0b"));
+});
+
+Deno.test("irregexp translations agree with re2js on random patterns and lines", () => {
+  let seed = 5;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pick = <T>(items: T[]): T => items[Math.floor(next() * items.length)]!;
+  const atoms = [
+    "a",
+    "k",
+    "s",
+    "K",
+    "x",
+    "\\d",
+    "\\D",
+    "\\w",
+    "\\W",
+    "\\s",
+    "\\S",
+    ".",
+    "[a-c]",
+    "[^a]",
+    "[[:alpha:]]",
+    "[[:^alpha:]]",
+    "[k-s]",
+    "[^\\s]",
+    "\\b",
+    "\\B",
+    "^",
+    "$",
+    "\\.",
+    "\\x41",
+    "é",
+    "\\Qa.\\E",
+    "[]a]",
+    "{",
+    "[^\\D]",
+    "\\A",
+    "\\z",
+    " ",
+    "ſ",
+    "€",
+    "😀",
+    "[^😀]",
+    "a{01}",
+  ];
+  const quantifiers = ["", "", "", "*", "+", "?", "*?", "{2}", "{1,2}"];
+  const gen = (depth: number): string => {
+    let s = "";
+    for (let n = 1 + Math.floor(next() * 4); n > 0; n--) {
+      const group = depth > 0 && next() < 0.2;
+      s +=
+        (group ? `(${gen(depth - 1)}${next() < 0.3 ? "|" + gen(depth - 1) : ""})` : pick(atoms)) +
+        pick(quantifiers);
+    }
+    return s;
+  };
+  const chars = ["a", "k", "K", "s", "S", "x", "1", " ", "\t", ".", "é", "É", "ſ", "\u212a", "😀"];
+  let onIrregexp = 0;
+  for (let round = 0; round < 1500; round++) {
+    const pattern = pick(["", "", "(?i)", "(?s)"]) + gen(2);
+    try {
+      RE2JS.compile(pattern);
+    } catch {
+      continue;
+    }
+    const m = compileMatcher(pattern);
+    if (m.engine === "irregexp") onIrregexp++;
+    const lines = Array.from({ length: 8 }, () => {
+      let line = "";
+      for (let n = Math.floor(next() * 8); n > 0; n--) line += pick(chars);
+      return line;
+    });
+    const text = lines.join("\n");
+    const want = reference(pattern, text);
+    assert.deepEqual(allLines(m, text), want, `${pattern} on ${JSON.stringify(text)}`);
+    assert.deepEqual(lineByLine(m, text), want, `${pattern} per line`);
+  }
+  assert.ok(onIrregexp > 500, `${onIrregexp} patterns ran on irregexp`);
+});
+
+Deno.test("a process without the V8 flags runs every regex on re2js, still in linear time", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const script = `${dir}/probe.ts`;
+  const config = new URL("../deno.json", import.meta.url).pathname;
+  await Deno.writeTextFile(
+    script,
+    `import { compileMatcher, linearEngineAvailable } from ${
+      JSON.stringify(new URL("./matcher.ts", import.meta.url).href)
+    };
+const m = compileMatcher("(a+)+b");
+const t0 = performance.now();
+const hit = m.test("a".repeat(40)) || m.findLine(("a".repeat(40) + "\\n").repeat(1000), 0) >= 0;
+console.log(JSON.stringify({
+  linear: linearEngineAvailable(), engine: m.engine, hit, fast: performance.now() - t0 < 2000,
+  icase: compileMatcher("(?i)error").engine, found: compileMatcher("(?i)error").test("An ERROR"),
+}));`,
+  );
+  try {
+    // Without any flag; with the `l` flag but without the fallback, irregexp is not bounded.
+    for (const flags of [[], ["--v8-flags=--enable-experimental-regexp-engine"]]) {
+      await t.step(flags.join(" ") || "no flags", async () => {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            ...flags,
+            "--allow-read",
+            "--frozen",
+            "--cached-only",
+            "--config",
+            config,
+            script,
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+        assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+          linear: false,
+          engine: "re2js",
+          hit: false,
+          fast: true,
+          icase: "re2js",
+          found: true,
+        });
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * Patterns V8 took 17–60 s to compile (fuzz seeds 539955457 and 2335981035: chains of optional
+ * atoms, whose look-ahead analysis V8 runs over every path), with a line each of theirs matches.
+ */
+function compileBlowUps(): { pattern: string; lines: string[]; n: number }[] {
+  const cases = [
+    {
+      pattern: "0 =?" + "뮙?".repeat(100) + "뮙9y1\nZ≔\r.Zy}",
+      lines: ["0 =뮙뮙9y1", "0 뮙9y1"],
+      n: 100,
+    },
+    {
+      pattern: "b?鿵" + "z?".repeat(101) + "Z≔1x.b",
+      n: 101,
+      lines: ["鿵zzzZ≔1x!b", "b鿵Z≔1xĀb", "a鿵zzZ≔1x.b tail", "鿵zzZ≔1xb"],
+    },
+  ];
+  const units: [string, string][] = [
+    ["z?", "z"],
+    ["[ab]?", "b"],
+    ["(?:a|)", "a"],
+    [".?", "Ā"],
+    ["\\d?", "7"],
+    ["(a)?", "a"],
+    ["(a|b|)", "b"],
+    ["(?:ab)?", "ab"],
+    ["x{0,3}", "xx"],
+    ["(?:a|b)?", "a"],
+    ["(?:z?y?)", "zy"],
+    ["(?i)k?", "K"],
+  ];
+  for (const [unit, instance] of units) {
+    for (const n of [8, 30, 100]) {
+      const tails: [string, string][] = [["Z≔1x.b", "Z≔1x-b"], ["ABCDEFGH", "ABCDEFGH"]];
+      for (const [tail, tailLine] of tails) {
+        const flags = unit.startsWith("(?i)") ? "(?i)" : "";
+        const body = unit.slice(flags.length);
+        cases.push({
+          n,
+          pattern: flags + "q?" + body.repeat(n) + tail,
+          lines: [
+            instance.repeat(Math.floor(n / 2)) + tailLine,
+            "q" + instance + tailLine + "!",
+            instance.repeat(n + 1) + tailLine.slice(1),
+            "no match here",
+          ],
+        });
+      }
+    }
+  }
+  return cases;
+}
+
+Deno.test("V8 compiles no pattern that runs on irregexp slowly (compile blow-ups go to re2js)", () => {
+  const seconds = (t0: number) => performance.now() - t0;
+  for (const { pattern, lines } of compileBlowUps()) {
+    const latin1 = ["x", ...lines.filter((l) => !/[^\0-\xff]/.test(l)), ""].join("\n");
+    const twoByte = ["Ā", ...lines, ""].join("\n");
+    let t0 = performance.now();
+    const m = compileMatcher(pattern);
+    const re2js = compileRe2jsMatcher(pattern);
+    const label = `${JSON.stringify(pattern.slice(0, 16))}… (${pattern.length}, ${m.engine})`;
+    assert.ok(seconds(t0) < 100, `${label}: compiled in ${seconds(t0)} ms`);
+    // Each run may compile again: Latin-1 or two-byte text, findLine's regex or test's.
+    for (const text of [latin1, twoByte, latin1, twoByte]) {
+      t0 = performance.now();
+      const found = allLines(m, text);
+      assert.ok(seconds(t0) < 100, `${label}: findLine took ${seconds(t0)} ms`);
+      assert.deepEqual(found, allLines(re2js, text), label);
+      t0 = performance.now();
+      assert.deepEqual(lineByLine(m, text), found, label);
+      assert.ok(seconds(t0) < 100, `${label}: test() took ${seconds(t0)} ms`);
+    }
+  }
+});
+
+Deno.test("the compile estimate keeps ordinary patterns on irregexp and blow-ups off it", () => {
+  const ordinary = [
+    "ERROR.*lock",
+    "(?i)error",
+    "\\d{4}-\\d{2}",
+    "error|warn|fatal|panic",
+    "[[:alpha:]]+",
+    '^(\\S+) (\\S+) (\\S+) \\[([^\\]]+)\\] "(\\S+) (\\S+) (\\S+)" (\\d{3}) (\\d+|-)',
+    "\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b",
+    "^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:?\\d{2})?",
+    "(?i)(error|warn(ing)?|fatal|critical|panic|exception|timeout|refused|denied)",
+    "v?\\d+\\.\\d+(\\.\\d+)?(-[a-z0-9.]+)?(\\+[a-z0-9.]+)?",
+    "a?b?c?d?e?f?",
+  ];
+  for (const p of ordinary) {
+    const ms = irregexpCompileMs(irregexpSource(p)!);
+    assert.ok(ms < MAX_IRREGEXP_COMPILE_MS / 5, `${p}: ${ms}`);
+    assert.equal(compileMatcher(p).engine, "irregexp", p);
+  }
+  for (const { pattern } of compileBlowUps().filter((c) => c.n >= 100)) {
+    assert.equal(compileMatcher(pattern).engine, "re2js", pattern.slice(0, 30));
+  }
+  // 12 optional atoms are fine, 40 are not; a loop is entered once, so loops multiply nothing.
+  assert.equal(compileMatcher("z?".repeat(12) + "ABCDEFGH").engine, "irregexp");
+  assert.equal(compileMatcher("z?".repeat(40) + "ABCDEFGH").engine, "re2js");
+  assert.equal(compileMatcher("z*".repeat(100) + "ABCDEFGH").engine, "irregexp");
+  assert.equal(irregexpCompileMs("(".repeat(300) + "a" + ")".repeat(300)), Infinity);
+});
+
+Deno.test("findLineWithoutRe2js hands over the lines an irregexp matcher would run on re2js", () => {
+  // One loop before more pattern: lines over 1,024 characters run on re2js.
+  const m = compileMatcher("x.*y");
+  assert.equal(m.engine, "irregexp");
+  const long = "x" + "a".repeat(2000) + "y";
+  const text = `a\nxay\nb\n${long}\nxy\n`;
+  assert.equal(m.findLineWithoutRe2js!(text, 0), 2);
+  assert.equal(m.findLineWithoutRe2js!(text, 6), -2 - 8); // the long line, unread
+  assert.equal(m.findLine(text, 6), 8);
+  assert.equal(m.findLineWithoutRe2js!(text, 9 + long.length), 9 + long.length);
+  assert.equal(m.findLineWithoutRe2js!(text + "z", 12 + long.length), -1);
+  // Once the guard gives up on irregexp, every search is handed over.
+  const slow = compileMatcher("(a+)+c|d");
+  const lines = ("a".repeat(15) + "d\n").repeat(60000);
+  let deferred = -1;
+  for (let from = 0; from < lines.length;) {
+    const start = slow.findLineWithoutRe2js!(lines, from);
+    if (start < -1) {
+      deferred = -2 - start;
+      break;
+    }
+    assert.equal(start, from);
+    from += 17;
+  }
+  assert.equal(slow.engine, "re2js");
+  assert.ok(deferred > 0 && deferred % 17 === 0, `deferred at ${deferred}`);
+  assert.equal(slow.findLineWithoutRe2js!(lines, 0), -2);
+});
+
+Deno.test("re2js is loaded at the first regex, not with the module", async () => {
+  // Without read permission the first regex cannot load re2js (matcher.ts reads its build
+  // then); literals and noop patterns never need it; preloadRe2js imports it ahead.
+  const dir = await Deno.makeTempDir();
+  const script = `${dir}/probe.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { compileMatcher, preloadRe2js } from ${
+      JSON.stringify(new URL("./matcher.ts", import.meta.url).href)
+    };
+const engines = [compileMatcher("ERROR").engine, compileMatcher(".*").engine];
+let first = "loaded";
+try { compileMatcher("ERROR.*lock"); } catch (err) { first = String(err); }
+await preloadRe2js();
+let invalid = "";
+try { compileMatcher("a(b"); } catch (err) { invalid = String(err); }
+console.log(JSON.stringify({ engines, first, after: compileMatcher("ERROR.*lock").engine, invalid }));`,
+  );
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--frozen",
+        "--cached-only",
+        "--config",
+        new URL("../deno.json", import.meta.url).pathname,
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const got = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.deepEqual(got.engines, ["indexOf", "none"]);
+    assert.match(got.first, /cannot load re2js .*preloadRe2js/);
+    assert.equal(got.after, "re2js"); // no V8 flags in this process
+    assert.match(got.invalid, /PatternError: .*missing closing \)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

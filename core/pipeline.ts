@@ -1,16 +1,216 @@
 /** The read → decompress → lines → filter chain for one source, as one call. */
 import { splitLines, type SplitOptions } from "./lines.ts";
-import type { Matcher } from "./matcher.ts";
-import { type Selection, selectLines, type SelectOptions } from "./select.ts";
+import type { MatchEngine, Matcher } from "./matcher.ts";
+import { matchingLinesOffThread, type RegexPool, sharedRegexPool } from "./regex_pool.ts";
+import { LineSelector, type Selection, type SelectOptions } from "./select.ts";
 
 export interface FilterOptions extends SplitOptions, SelectOptions {
   readonly matcher: Matcher;
+  /** Ends the chain (after a whole batch) once aborted; checked when it yields to the loop. */
+  readonly signal?: AbortSignal;
+  /**
+   * Whether a matcher on re2js matches on the regex pool's workers (see regex_pool.ts). Default:
+   * on the main thread, yes; in a worker (the map worker), no: blocking a worker harms nobody.
+   */
+  readonly offload?: boolean;
+  /** The pool for `offload` (default: the process's shared pool). */
+  readonly pool?: RegexPool;
 }
 
-/** Selected lines of a (decompressed) chunk stream. */
-export function filterChunks(
+/**
+ * How long the chain works before it lets the event loop run. Sync reads and matching never
+ * return to it on their own, and signal listeners (SIGTERM, Ctrl-C), timers and a server's other
+ * sessions run only there. A yield costs 1–2 ms (a timer: the cheaper ways starve socket I/O).
+ */
+export const YIELD_EVERY_MS = 50;
+/**
+ * The same while other work waits: a yield that took YIELD_BUSY_MS or more ran other tasks (a
+ * dserver's other sessions), and shorter turns keep the server answering (a round of 5 grepping
+ * sessions is then ~50 ms rather than ~250 ms).
+ */
+export const YIELD_EVERY_BUSY_MS = 10;
+const YIELD_BUSY_MS = 8;
+
+// deno-lint-ignore no-explicit-any
+const scope = globalThis as any;
+const inWorker = typeof scope.WorkerGlobalScope !== "undefined" &&
+  scope instanceof scope.WorkerGlobalScope;
+
+/**
+ * Selected lines of a (decompressed) chunk stream. Every YIELD_EVERY_MS (or _BUSY_MS) of work the
+ * chain yields to the event loop, between batches; then it stops if `signal` was aborted, and
+ * otherwise hands out an empty selection when the batch selected nothing, so that a consumer
+ * checking its own stop flag per selection does.
+ *
+ * A regex on re2js (from the start, or once irregexp's guard moved it there) can take seconds on
+ * one batch (O(pattern × text)): with `offload`, each such batch is matched on the regex pool's
+ * workers while the event loop runs, and the selector then looks the matching lines up (the
+ * same lines, as the workers run the same re2js matcher). An irregexp batch is matched here
+ * first, up to a line irregexp would hand to re2js (longer than it takes, or once its guard
+ * gives up); that line and the rest of the batch go to the pool. Literal matching stays here.
+ */
+export async function* filterChunks(
   chunks: AsyncIterable<Uint8Array>,
   options: FilterOptions,
+  source: SourceFilter = new SourceFilter(options),
 ): AsyncGenerator<Selection> {
-  return selectLines(splitLines(chunks, options), options.matcher, options);
+  const { matcher, lookup, selector } = source;
+  let user = null as Disposable | null; // (assigned in a closure)
+  try {
+    let due = performance.now() + YIELD_EVERY_MS;
+    for await (const batch of splitLines(chunks, options)) {
+      let offloaded = false;
+      if (lookup !== null) {
+        lookup.forget();
+        // Also an irregexp matcher that may run re2js: for lines too long for irregexp, and the
+        // rest of the batch in which its guard gives up (matchingLinesOffThread).
+        const mayRunRe2js = matcher.engine === "re2js" || matcher.findLineWithoutRe2js;
+        if (mayRunRe2js && batch.bytes.length > 0) {
+          const pool = () => {
+            const pool = options.pool ?? sharedRegexPool();
+            user ??= pool.use();
+            return pool;
+          };
+          const text = batch.text;
+          let matched: { starts: Int32Array; pooled: boolean };
+          try {
+            matched = await matchingLinesOffThread(matcher, text, pool, options.signal);
+          } catch (err) {
+            if (options.signal?.aborted) return;
+            throw err;
+          }
+          lookup.set(text, matched.starts);
+          offloaded = matched.pooled;
+        }
+      }
+      let selected = false;
+      for (const sel of selector.select(batch)) {
+        selected = true;
+        yield sel;
+      }
+      if (selector.done) return;
+      const start = performance.now();
+      if (offloaded) {
+        // The loop ran while a worker matched: that was the yield.
+        due = start + YIELD_EVERY_MS;
+      } else {
+        if (start < due) continue;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const now = performance.now();
+        due = now + (now - start >= YIELD_BUSY_MS ? YIELD_EVERY_BUSY_MS : YIELD_EVERY_MS);
+      }
+      if (options.signal?.aborted) return;
+      if (!selected) yield { batch, regions: [] };
+    }
+  } finally {
+    lookup?.forget();
+    user?.[Symbol.dispose]();
+  }
+}
+
+/**
+ * The selection state of one source: a followed file keeps it across its incarnations (context,
+ * `--max`), each of which is a chunk stream of its own.
+ */
+export class SourceFilter {
+  readonly matcher: Matcher;
+  readonly lookup: BatchMatches | null;
+  readonly selector: LineSelector;
+
+  constructor(options: FilterOptions) {
+    this.matcher = options.matcher;
+    const offload = this.matcher.kind === "regex" && (options.offload ?? !inWorker);
+    this.lookup = offload ? new BatchMatches(this.matcher) : null;
+    this.selector = new LineSelector(this.lookup ?? this.matcher, options);
+  }
+
+  /** `--max` was reached: nothing more is selected from this source. */
+  get done(): boolean {
+    return this.selector.done;
+  }
+}
+
+/**
+ * The selector's matcher when matching may be offloaded: for a batch matched on the pool, it
+ * answers from the matching lines' starts; otherwise it is the matcher itself. `findLine` takes
+ * any line start of that batch's text; `test` takes the batch's lines in order, as the per-line
+ * selector asks (any other line is tested by the matcher itself).
+ */
+class BatchMatches implements Matcher {
+  readonly kind = "regex";
+  readonly #matcher: Matcher;
+  #text: string | null = null;
+  #starts: Int32Array = new Int32Array(0);
+  /** findLine: the index of the first start not yet passed. */
+  #next = 0;
+  /** test: where the next line starts, and the index of the first start before it not passed. */
+  #lineAt = 0;
+  #lineNext = 0;
+
+  constructor(matcher: Matcher) {
+    this.#matcher = matcher;
+  }
+
+  get pattern(): string {
+    return this.#matcher.pattern;
+  }
+
+  get engine(): MatchEngine {
+    return this.#matcher.engine;
+  }
+
+  /** Answers for `text` from `starts` (ascending starts of its matching lines). */
+  set(text: string, starts: Int32Array): void {
+    this.#text = text;
+    this.#starts = starts;
+    this.#next = 0;
+    this.#lineAt = 0;
+    this.#lineNext = 0;
+  }
+
+  /** Back to the matcher itself. */
+  forget(): void {
+    this.#text = null;
+    this.#starts = new Int32Array(0);
+  }
+
+  findLine(text: string, from: number): number {
+    if (this.#text === null || text !== this.#text) return this.#matcher.findLine(text, from);
+    const starts = this.#starts;
+    let i = this.#next;
+    if (i > 0 && starts[i - 1]! >= from) i = firstAtOrAfter(starts, from);
+    while (i < starts.length && starts[i]! < from) i++;
+    this.#next = i;
+    return i < starts.length ? starts[i]! : -1;
+  }
+
+  test(line: string): boolean {
+    const text = this.#text;
+    const at = this.#lineAt;
+    const end = at + line.length;
+    if (
+      text === null || end > text.length || (end < text.length && text.charCodeAt(end) !== 10) ||
+      !text.startsWith(line, at)
+    ) {
+      return this.#matcher.test(line);
+    }
+    this.#lineAt = end + 1;
+    const starts = this.#starts;
+    let i = this.#lineNext;
+    while (i < starts.length && starts[i]! < at) i++;
+    this.#lineNext = i;
+    return i < starts.length && starts[i] === at;
+  }
+}
+
+/** The index of the first element of ascending `starts` that is >= `from`. */
+function firstAtOrAfter(starts: Int32Array, from: number): number {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

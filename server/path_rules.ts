@@ -2,7 +2,7 @@
  * The `Permissions` rules of dtail.json: entries `[type:]regex`, `!` after the type marks a deny
  * rule. Deny wins; otherwise one matching allow rule allows; no match or a bad regex denies.
  */
-import { translateRe2 } from "../core/matcher.ts";
+import { compileRegex, type RegexMatcher } from "../core/matcher.ts";
 
 export type RuleResult = { ok: true; rule: string } | { ok: false; reason: string };
 
@@ -44,14 +44,14 @@ export function parseRule(rule: string): { type: string; deny: boolean; regex: s
   return { type, deny, regex: deny ? body.slice(1) : body };
 }
 
-const compiled = new Map<string, RegExp | null>();
+const compiled = new Map<string, RegexMatcher | null>();
 
-function compile(regex: string): RegExp | null {
+/** RE2 syntax in linear time, as every regex (core/matcher.ts); null for a bad one. */
+function compile(regex: string): RegexMatcher | null {
   let re = compiled.get(regex);
   if (re === undefined) {
     try {
-      const { source, flags } = translateRe2(regex);
-      re = new RegExp(source, flags);
+      re = compileRegex(regex);
     } catch {
       re = null;
     }

@@ -62,6 +62,24 @@ Deno.test("checkRules understands RE2 syntax", () => {
   assert.equal(checkRules(["\\A/var/log/[[:alpha:]]+\\.log\\z"], "/var/log/app1.log").ok, false);
 });
 
+Deno.test("a rule regex runs in linear time, however it backtracks", () => {
+  const path = `/var/log/${"a".repeat(30)}!`;
+  const t0 = performance.now();
+  assert.equal(checkRules(["^/var/log/(a+)+$"], path).ok, false);
+  assert.equal(checkRules(["^/var/log/(a+)+!$"], path).ok, true);
+  assert.equal(checkRules(["^/var/", "!(.+)+[#%]"], `/var/log/${"x".repeat(200)}`).ok, true);
+  assert.ok(performance.now() - t0 < 1000, `${Math.round(performance.now() - t0)} ms`);
+});
+
+Deno.test("a rule with syntax RE2 refuses (lookaround, backreference) denies", () => {
+  for (const rule of ["(?<=/var)/log/", "^/var/(?!secret)", "^/(var)/\\1"]) {
+    assert.deepEqual(checkRules([rule], "/var/log/x"), {
+      ok: false,
+      reason: `bad regex in permission rule ${rule}`,
+    }, rule);
+  }
+});
+
 Deno.test("rulesFor gives a configured user their own rules, replacing Default", () => {
   const permissions = {
     Default: ["^/.*"],

@@ -1,8 +1,11 @@
 /** Shared helpers for tests that run the real programs as processes. */
+import { LINEAR_V8_FLAGS } from "../core/matcher.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const UPSTREAM = `${ROOT}/../shared/testdata/dtail-upstream`;
 const MAIN = `${ROOT}/cli/main.ts`;
+/** The V8 flags of the Makefile's launchers that matter to behaviour (linear-time regexes). */
+export const V8_FLAGS = `--v8-flags=${LINEAR_V8_FLAGS}`;
 /** The project's Deno cache (see Makefile): the same whatever HOME a test sets. */
 export const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${ROOT}/.tools/deno-dir`;
 
@@ -49,7 +52,7 @@ export function spawn(
   options: { stdin?: boolean; env?: Record<string, string>; cwd?: string } = {},
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--frozen", "--cached-only", MAIN, ...args],
+    args: ["run", V8_FLAGS, "--allow-all", "--frozen", "--cached-only", MAIN, ...args],
     env: { DTAIL_PROGRAM: program, NO_COLOR: "", DENO_DIR, ...options.env },
     cwd: options.cwd ?? ROOT,
     stdin: options.stdin ? "piped" : "null",

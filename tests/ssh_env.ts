@@ -3,7 +3,7 @@
  * user dtail-srv (tools/setup_test_users.sh), each with its own config, cache dir and host key,
  * and clients with a real ed25519 key in a temporary HOME.
  */
-import { DENO_DIR, ROOT, run, type RunOptions, type RunResult } from "./helpers.ts";
+import { DENO_DIR, ROOT, run, type RunOptions, type RunResult, V8_FLAGS } from "./helpers.ts";
 
 export const SERVER_USER = "dtail-srv";
 export const canRunServers = Deno.uid() === 0;
@@ -98,6 +98,7 @@ async function launch(
         "--",
         Deno.execPath(),
         "run",
+        V8_FLAGS,
         "--allow-all",
         "--frozen",
         "--cached-only",

@@ -11,7 +11,7 @@
  * - The list keeps its input order unless `shuffle` is set: Go shuffles it, which made the output
  *   order (and any test of it) differ from run to run.
  */
-import { PatternError, translateRe2 } from "../../core/matcher.ts";
+import { compileRegex, PatternError, type RegexMatcher } from "../../core/matcher.ts";
 
 export interface ServerAddress {
   host: string;
@@ -123,13 +123,12 @@ function splitDiscovery(discovery: string): { module: Module; options: string } 
   return { module, options };
 }
 
-function regexFilter(servers: string): RegExp | null {
+function regexFilter(servers: string): RegexMatcher | null {
   if (servers.length < 2 || !servers.startsWith("/") || !servers.endsWith("/")) return null;
   try {
-    const { source, flags } = translateRe2(servers.slice(1, -1));
-    return new RegExp(source, flags);
+    return compileRegex(servers.slice(1, -1));
   } catch (e) {
-    const why = e instanceof PatternError || e instanceof SyntaxError ? e.message : String(e);
+    const why = e instanceof PatternError ? e.message : String(e);
     throw new ServerListError(`--servers ${servers}: bad regex: ${why}`);
   }
 }

@@ -91,6 +91,21 @@ Deno.test("a /regex/ without --discovery is an error rather than zero servers", 
   assert.throws(() => serverList({ servers: "/web/", defaultPort: 22 }), /needs a --discovery/);
 });
 
+Deno.test("a /regex/ filter is RE2: linear time, lookarounds refused with RE2's reason", () => {
+  const t0 = performance.now();
+  const hosts = ["a".repeat(40) + "!", "aaa", "web1"].join(",");
+  assert.deepEqual(labels({ discovery: `COMMA:${hosts}`, servers: "/^(a+)+$/", defaultPort: 22 }), [
+    "aaa:22",
+  ]);
+  assert.ok(performance.now() - t0 < 1000, `${Math.round(performance.now() - t0)} ms`);
+  assert.throws(
+    () => serverList({ discovery: "COMMA:web1", servers: "/(?<=w)eb/", defaultPort: 22 }),
+    (e: unknown) =>
+      e instanceof ServerListError &&
+      e.message.endsWith("error parsing regexp: invalid named capture: `(?<=w)eb`"),
+  );
+});
+
 Deno.test("a bad regex is a ServerListError", () => {
   assert.throws(
     () => serverList({ discovery: "COMMA:a", servers: "/(/", defaultPort: 22 }),

@@ -1,7 +1,8 @@
 /**
- * Wakes followers when something may have changed on disk: `Deno.watchFs` events on the
- * directory (sub-millisecond), a slow poll as a safety net, or cancellation.
+ * Wakes followers when something may have changed on disk: inotify events on the directory
+ * (sub-millisecond, core/inotify.ts), a slow poll as a safety net, or cancellation.
  */
+import { type Unwatch, watchDirectory } from "./inotify.ts";
 
 export interface Waker {
   /** Resolves on the next event for the watched directory, after `pollMs`, or on abort. */
@@ -26,29 +27,15 @@ export class DirectoryWatchers {
 
 class SharedWatch {
   readonly #waiters = new Set<() => void>();
-  readonly #watcher: Deno.FsWatcher | null;
+  readonly #watcher: Unwatch | null;
   #users = 0;
   /** Bumped on every event, so a waiter that arrives just after one does not miss it. */
   #epoch = 0;
 
   constructor(dir: string, signal: AbortSignal, private readonly onEmpty: () => void) {
-    let watcher: Deno.FsWatcher | null = null;
-    try {
-      watcher = Deno.watchFs(dir, { recursive: false });
-    } catch {
-      watcher = null; // no inotify for this dir: the poll alone keeps followers going
-    }
-    this.#watcher = watcher;
-    if (watcher) this.#pump(watcher);
+    // Null without inotify for this dir: the poll alone keeps followers going.
+    this.#watcher = watchDirectory(dir, () => this.#wakeAll());
     signal.addEventListener("abort", () => this.#wakeAll(), { once: true });
-  }
-
-  async #pump(watcher: Deno.FsWatcher): Promise<void> {
-    try {
-      for await (const _ of watcher) this.#wakeAll();
-    } catch {
-      // watcher closed or its directory vanished; polling continues
-    }
   }
 
   #wakeAll(): void {
@@ -82,11 +69,7 @@ class SharedWatch {
         if (closed) return;
         closed = true;
         if (--this.#users === 0) {
-          try {
-            this.#watcher?.close();
-          } catch {
-            // already closed
-          }
+          this.#watcher?.();
           this.onEmpty();
         }
       },

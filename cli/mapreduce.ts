@@ -17,7 +17,7 @@ import { knownVariables, variableWarning } from "../core/mapr/logformat.ts";
 import { checkOutfileWritable } from "../core/mapr/render.ts";
 import { Mapper } from "../core/mapr/mapper.ts";
 import { mapFileInHalves, mapFilter } from "../core/mapr/parallel_map.ts";
-import { openRegularFile } from "../core/source.ts";
+import { openRegular } from "../core/open_file.ts";
 import { Reporter, startReports } from "../core/mapr/reporter.ts";
 import { parseAggregate } from "../core/mapr/aggregate_wire.ts";
 import type { Query } from "../core/mapr/types.ts";
@@ -102,8 +102,9 @@ export async function runQuery(
       result = await runServerless(run, io, {
         print: (sel, id) => mapper.selection(sel, id),
         wholeFile: async (path, id, signal) => {
-          using file = openRegularFile(path);
-          return await mapFileInHalves(file, path, id, mapper, {
+          const opened = openRegular(path);
+          using _file = opened.file;
+          return await mapFileInHalves(opened, id, mapper, {
             serverLogFormat: config.Server.MapreduceLogFormat,
             hostname: fullHostname(),
             maxLineLength: config.Server.MaxLineLength,
@@ -159,6 +160,7 @@ function serverlessRun(job: QueryJob, query: Query, config: Config) {
     filter: mapFilter(query, config.Server.MaxLineLength),
     frame: { plain: true, color: false, hostname: "" },
     maxGlobTargets: config.Server.MaxGlobTargets,
+    maxGlobDirs: config.Server.MaxGlobDirs,
   } as const;
 }
 

@@ -3,14 +3,15 @@
  * it, so running it in a Worker lets line splitting, filtering and output use the other core.
  */
 import { CorruptInputError } from "./compression.ts";
-import { SourceError } from "./source.ts";
+import type { PinnedFile } from "./open_file.ts";
+import { SourceError } from "./source_error.ts";
 import type { FromWorker, ToWorker } from "./decompress_worker.ts";
 
 /** Compressed files at least this large are worth a worker's start-up (about 20 ms). */
 export const PARALLEL_MIN_BYTES = 4 << 20;
 
 export async function* decompressInWorker(
-  path: string,
+  pin: PinnedFile,
   kind: "gzip" | "zstd",
 ): AsyncGenerator<Uint8Array> {
   const worker = new Worker(new URL("./decompress_worker.ts", import.meta.url), { type: "module" });
@@ -26,7 +27,7 @@ export async function* decompressInWorker(
     wake?.();
   };
   const send = (msg: ToWorker) => worker.postMessage(msg);
-  send({ type: "start", path, kind });
+  send({ type: "start", pin, kind });
   try {
     for (;;) {
       while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
@@ -34,8 +35,9 @@ export async function* decompressInWorker(
       const msg = queue.shift()!;
       if (msg.type === "end") return;
       if (msg.type === "error") {
-        if (msg.corrupt) throw new CorruptInputError(msg.message);
-        throw new SourceError(`${path}: ${msg.message}`);
+        if (msg.corrupt) throw new CorruptInputError(msg.message, msg.offset ?? null);
+        const named = msg.message.startsWith(`${pin.path}`);
+        throw new SourceError(named ? msg.message : `${pin.path}: ${msg.message}`);
       }
       yield msg.chunk;
       const buffer = msg.chunk.buffer as ArrayBuffer;

@@ -11,10 +11,19 @@
  * they reopen their log.
  */
 import { DEFAULT_CHUNK_SIZE } from "./chunks.ts";
+import type { FileOpener } from "./open_file.ts";
+import { reason, SourceError } from "./source_error.ts";
 import type { DirectoryWatchers, Waker } from "./waker.ts";
 
 export interface FollowOptions {
   readonly signal: AbortSignal;
+  /**
+   * Every open of the followed path goes through this (first open, reopen after rotation,
+   * truncation or re-creation): dserver passes its checked open, serverless `openRegular`.
+   */
+  readonly open: FileOpener;
+  /** Told when the path exists but may not or cannot be opened (once until it opens again). */
+  readonly onRefused?: (path: string, err: unknown) => void;
   readonly watchers: DirectoryWatchers;
   /** Read the file from its start instead of its end (files that appear while following). */
   readonly fromStart?: boolean;
@@ -43,10 +52,11 @@ export async function* followFile(
   const waker = options.watchers.waker(dirname(path));
   let fromStart = options.fromStart ?? false;
   let waitingNoticed = false;
-  const chain = new PathChain(path);
+  const opener = new PathOpener(path, options);
+  const chain = new PathChain(path, opener);
   try {
     while (!signal.aborted) {
-      const opened = chain.shift() ?? tryOpen(path);
+      const opened = chain.shift() ?? opener.open();
       if (opened === null) {
         if (!waitingNoticed) options.onNotice?.(`${path}: waiting for the file to appear`);
         waitingNoticed = true;
@@ -65,7 +75,13 @@ export async function* followFile(
         continue;
       }
       const start = known !== undefined && known <= info.size ? known : fromStart ? 0 : info.size;
-      const incarnation = new Incarnation(opened, start, chain);
+      let incarnation: Incarnation;
+      try {
+        incarnation = new Incarnation(path, opened, start, chain);
+      } catch (err) {
+        opened.close();
+        throw asSourceError(path, err);
+      }
       fromStart = true;
       try {
         while (!signal.aborted && !incarnation.finished) {
@@ -88,11 +104,13 @@ export async function* followFile(
  */
 class PathChain {
   readonly #path: string;
+  readonly #opener: PathOpener;
   readonly #files: { file: Deno.FsFile; ino: number }[] = [];
   #currentIno: number | null = null;
 
-  constructor(path: string) {
+  constructor(path: string, opener: PathOpener) {
     this.#path = path;
+    this.#opener = opener;
   }
 
   /** The inode being read now (the chain holds what came after it). */
@@ -111,7 +129,7 @@ class PathChain {
     if (ino === this.#currentIno) return false;
     const last = this.#files[this.#files.length - 1];
     if (last?.ino !== ino) {
-      const file = tryOpen(this.#path);
+      const file = this.#opener.open();
       const opened = file?.statSync().ino ?? undefined;
       if (file !== null && opened !== this.#currentIno && opened !== last?.ino) {
         this.#files.push({ file, ino: opened! });
@@ -148,7 +166,12 @@ class Incarnation {
   /** Set when this inode is done: replaced, drained and quiet. */
   finished = false;
 
-  constructor(file: Deno.FsFile, start: number, chain: PathChain) {
+  constructor(
+    private readonly path: string,
+    file: Deno.FsFile,
+    start: number,
+    chain: PathChain,
+  ) {
     this.#chain = chain;
     this.#file = file;
     this.#ino = file.statSync().ino ?? -1;
@@ -166,6 +189,14 @@ class Incarnation {
    * caller restarts line splitting at offset 0 (the next stream starts there).
    */
   async *chunks(waker: Waker, pollMs: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    try {
+      yield* this.#chunks(waker, pollMs, signal);
+    } catch (err) {
+      throw asSourceError(this.path, err); // e.g. EPERM reading a /proc file
+    }
+  }
+
+  async *#chunks(waker: Waker, pollMs: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     const buf = new Uint8Array(DEFAULT_CHUNK_SIZE);
     for (;;) {
       if (this.#truncated()) {
@@ -275,16 +306,40 @@ export function inodeKey(info: Deno.FileInfo): string {
   return `${info.dev}:${info.ino}`;
 }
 
-function tryOpen(path: string): Deno.FsFile | null {
-  try {
-    const file = Deno.openSync(path, { read: true });
-    if (!file.statSync().isFile) {
-      file.close();
+/** Opens the followed path with the caller's opener; null while it is missing or refused. */
+class PathOpener {
+  #refused = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly options: Pick<FollowOptions, "open" | "onRefused">,
+  ) {}
+
+  open(): Deno.FsFile | null {
+    try {
+      const { file } = this.options.open(this.path);
+      this.#refused = false;
+      return file;
+    } catch (err) {
+      if (!this.#refused && exists(this.path)) {
+        this.#refused = true;
+        this.options.onRefused?.(this.path, err);
+      }
       return null;
     }
-    return file;
+  }
+}
+
+function asSourceError(path: string, err: unknown): SourceError {
+  return err instanceof SourceError ? err : new SourceError(`${path}: ${reason(err)}`);
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
   } catch {
-    return null;
+    return false;
   }
 }
 

@@ -2,7 +2,8 @@
  * Follows every file matching a glob, including files that start matching later (Fix 1).
  * Existing files are followed from their end; files that appear later from their start.
  */
-import { expandGlob, hasGlobMeta, sourceId } from "./glob.ts";
+import { expandGlob, globLimitNotice, type GlobOptions, hasGlobMeta, sourceId } from "./glob.ts";
+import type { FileOpener } from "./open_file.ts";
 import { dirname, followFile, type FollowOptions, InodeRegistry } from "./follow.ts";
 import type { DirectoryWatchers } from "./waker.ts";
 
@@ -15,6 +16,12 @@ export interface FollowedFile {
 
 export interface FollowGlobOptions {
   readonly signal: AbortSignal;
+  /** Every open of every followed file goes through this (see FollowOptions.open). */
+  readonly open: FileOpener;
+  readonly onRefused?: (path: string, err: unknown) => void;
+  /** Who the expansion is for (GlobOptions.canList) and its directory bound. */
+  readonly canList?: GlobOptions["canList"];
+  readonly maxDirs?: number;
   readonly watchers: DirectoryWatchers;
   readonly pollMs?: number;
   /** How often the glob is expanded again when no directory event says so. */
@@ -36,9 +43,14 @@ export async function followGlob(
   const { signal } = options;
   const inodes = new InodeRegistry();
   const running = new Map<string, Promise<void>>();
+  // A consumer that fails must not be an unhandled rejection while the others go on (that
+  // would end the process): its error is kept and thrown once all consumers are done.
+  let failure: { err: unknown } | null = null;
   const start = (path: string, fromStart: boolean) => {
     const followOptions: FollowOptions = {
       signal,
+      open: options.open,
+      ...(options.onRefused ? { onRefused: options.onRefused } : {}),
       watchers: options.watchers,
       fromStart,
       inodes,
@@ -51,37 +63,56 @@ export async function followGlob(
         path,
         sourceId: sourceId(pattern, path),
         incarnations: followFile(path, followOptions),
+      }).catch((err) => {
+        failure ??= { err };
       }),
     );
   };
 
+  const finish = async () => {
+    await Promise.all(running.values());
+    if (failure !== null) throw failure.err;
+  };
   if (!hasGlobMeta(pattern)) {
     start(pattern, false);
-    await Promise.all(running.values());
-    return;
+    return await finish();
   }
   const max = options.maxTargets ?? Infinity;
-  const rescan = (fromStart: boolean) => {
-    for (const path of expandGlob(pattern)) {
+  let told = false;
+  const rescan = async (fromStart: boolean) => {
+    const found = await expandGlob(pattern, {
+      signal,
+      ...(options.canList ? { canList: options.canList } : {}),
+      ...(options.maxDirs !== undefined ? { maxDirs: options.maxDirs } : {}),
+    });
+    let over = found.limit !== null;
+    for (const path of found.paths) {
       if (running.has(path)) continue;
       if (running.size >= max) {
-        options.onNotice?.(`${pattern}: more than ${max} files match, following the first ${max}`);
+        over = true;
         break;
       }
       start(path, fromStart);
     }
+    if (over && !told) {
+      told = true;
+      options.onNotice?.(globLimitNotice(pattern, found.limit === "dirs" ? "dirs" : "targets", {
+        maxTargets: max,
+        maxDirs: options.maxDirs,
+      }));
+    }
   };
-  rescan(false);
+  await rescan(false);
   const waker = options.watchers.waker(staticDir(pattern));
   try {
     while (!signal.aborted) {
       await waker.wait(options.rescanMs ?? 1000);
-      if (!signal.aborted) rescan(true);
+      if (!signal.aborted) await rescan(true);
     }
   } finally {
     waker.close();
   }
-  await Promise.all(running.values());
+  await finish();
 }
 
 /** The deepest directory of a glob without glob characters (watched for new files). */

@@ -1,6 +1,7 @@
 /**
- * The few libc calls the permission layer needs (x86_64 glibc). `libc()` is null when FFI is not
- * permitted or libc cannot be loaded; callers then fall back to files or subprocesses.
+ * The few libc calls DTail needs (x86_64 glibc): user and group lookups, ACLs, and a
+ * non-blocking open. `libc()` is null when FFI is not permitted or libc cannot be loaded;
+ * callers then fall back to files or subprocesses.
  */
 
 const SYMBOLS = {

@@ -3,35 +3,14 @@ import { concatBytes } from "./bytes.ts";
 import { type ChunkOptions, prepend, readFileChunks, readStreamChunks } from "./chunks.ts";
 import { CorruptInputError, detectCompression } from "./compression.ts";
 import { decompressInWorker, PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
+import { openRegular } from "./open_file.ts";
+import { reason, SourceError } from "./source_error.ts";
 
-/** A file that could not be read; `message` names it and says why, in one line. */
-export class SourceError extends Error {
-  override name = "SourceError";
-}
+export { openRegular };
+
+export { reason, SourceError };
 
 export const STDIN_ID = "-";
-
-/** Opens a regular file for reading, with errors that name it. */
-export function openRegularFile(path: string): Deno.FsFile {
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true });
-  } catch (err) {
-    throw new SourceError(`${path}: ${reason(err)}`);
-  }
-  let info: Deno.FileInfo;
-  try {
-    info = file.statSync();
-  } catch (err) {
-    file.close();
-    throw new SourceError(`${path}: ${reason(err)}`);
-  }
-  if (!info.isFile) {
-    file.close();
-    throw new SourceError(`${path}: ${info.isDirectory ? "is a directory" : "not a regular file"}`);
-  }
-  return file;
-}
 
 /** Decompresses when the name or the first bytes say so; otherwise passes chunks through. */
 export async function* decodeChunks(
@@ -65,7 +44,7 @@ export async function* decodeChunks(
 
 /** The decompressed content of a regular file. */
 export async function* fileChunks(path: string, useNativeZstd = true): AsyncGenerator<Uint8Array> {
-  const file = openRegularFile(path);
+  const { file, pin } = openRegular(path);
   try {
     const parallel = useNativeZstd && file.statSync().size >= PARALLEL_MIN_BYTES &&
         typeof Worker === "function"
@@ -74,7 +53,7 @@ export async function* fileChunks(path: string, useNativeZstd = true): AsyncGene
     if (
       parallel === "gzip" || (parallel === "zstd" && (await import("./decompress.ts")).nativeZstd)
     ) {
-      yield* decompressInWorker(path, parallel);
+      yield* decompressInWorker(pin, parallel);
       return;
     }
     file.seekSync(0, Deno.SeekMode.Start);
@@ -102,14 +81,4 @@ export async function* stdinChunks(): AsyncGenerator<Uint8Array> {
     if (err instanceof CorruptInputError) throw err;
     throw new SourceError(`stdin: ${reason(err)}`);
   }
-}
-
-export function reason(err: unknown): string {
-  if (err instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (err instanceof Error) {
-    const m = /^(.*?)(?: \(os error \d+\))?(?:: [^:]*)?$/.exec(err.message);
-    return (m?.[1] ?? err.message).toLowerCase();
-  }
-  return String(err);
 }

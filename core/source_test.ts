@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CorruptInputError } from "./compression.ts";
-import { decodeChunks, fileChunks, openRegularFile, reason, SourceError } from "./source.ts";
+import { decodeChunks, fileChunks, openRegular, reason, SourceError } from "./source.ts";
 import { readFileChunks } from "./chunks.ts";
 
 const enc = new TextEncoder();
@@ -119,7 +119,7 @@ Deno.test("fileChunks names a missing file in a SourceError", async () => {
   await withDir(async (dir) => {
     const path = `${dir}/missing.log`;
     await assertSourceError(readAll(fileChunks(path)), path, /no such file or directory$/);
-    assert.throws(() => openRegularFile(path), SourceError);
+    assert.throws(() => openRegular(path), SourceError);
   });
 });
 

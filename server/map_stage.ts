@@ -6,6 +6,7 @@
 import { Mapper } from "../core/mapr/mapper.ts";
 import { serializeGroups } from "../core/mapr/aggregate_wire.ts";
 import type { Query } from "../core/mapr/types.ts";
+import type { OpenedFile } from "../core/open_file.ts";
 import type { Selection } from "../core/select.ts";
 import { type LineRegex, mapFileInHalves } from "../core/mapr/parallel_map.ts";
 
@@ -52,16 +53,17 @@ export class MapStage {
     this.#mapper.selection(sel, sourceId);
   }
 
-  /** Maps a big plain file on two cores; false when the caller should read it as usual. */
-  /** Maps a whole file on two cores when that pays, filtered by the read command's regex. */
+  /**
+   * Maps a whole file on two cores when that pays, filtered by the read command's regex; false
+   * when the caller should read it as usual. The worker opens exactly the inode `opened` pins.
+   */
   wholeFile(
-    file: Deno.FsFile,
-    path: string,
+    opened: OpenedFile,
     sourceId: string,
     regex: LineRegex,
     signal: AbortSignal,
   ) {
-    return mapFileInHalves(file, path, sourceId, this.#mapper, {
+    return mapFileInHalves(opened, sourceId, this.#mapper, {
       regex,
       serverLogFormat: this.options.serverLogFormat,
       hostname: this.options.hostname,

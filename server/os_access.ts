@@ -45,6 +45,90 @@ export function canReadInfo(user: UserInfo, path: string, info: Deno.FileInfo): 
   return check(user, abs, info, READ, "read") ?? { ok: true };
 }
 
+/** A path resolved as the kernel would for a user: every directory looked into was searchable. */
+export type Resolution =
+  | { ok: true; path: string }
+  | { ok: false; denied: boolean; reason: string };
+
+const MAX_SYMLINKS = 40; // the kernel's limit (ELOOP)
+
+/**
+ * Resolves `path` component by component as the kernel does for `user` (path_lookupat): each
+ * directory a name is looked up in must grant the user search permission, symlinks are expanded
+ * where they are met (also ones inside directories the user could not enter, which the kernel
+ * refuses and `realpath` as the server would not), `..` goes to the real parent. Returns the
+ * real path, or why the user could not get there (`denied` false: it does not exist).
+ */
+export function resolveAs(user: UserInfo, path: string): Resolution {
+  const pending = absolute(path).split("/").filter((p) => p !== "").reverse();
+  let dir = "/";
+  let links = 0;
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (name === ".") continue;
+    const searchable = searchOk(user, dir);
+    if (searchable !== null) return searchable;
+    if (name === "..") {
+      dir = dir === "/" ? "/" : dir.slice(0, dir.lastIndexOf("/")) || "/";
+      continue;
+    }
+    const next = dir === "/" ? `/${name}` : `${dir}/${name}`;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(next);
+    } catch (err) {
+      return { ok: false, denied: false, reason: `${next}: ${osReason(err)}` };
+    }
+    if (info.isSymlink) {
+      if (++links > MAX_SYMLINKS) {
+        return { ok: false, denied: false, reason: `${path}: too many levels of symbolic links` };
+      }
+      let target: string;
+      try {
+        target = Deno.readLinkSync(next);
+      } catch (err) {
+        return { ok: false, denied: false, reason: `${next}: ${osReason(err)}` };
+      }
+      if (target.startsWith("/")) dir = "/";
+      pending.push(...target.split("/").filter((p) => p !== "").reverse());
+      continue;
+    }
+    if (pending.length > 0 && !info.isDirectory) {
+      return { ok: false, denied: false, reason: `${next}: not a directory` };
+    }
+    dir = next;
+  }
+  return { ok: true, path: dir };
+}
+
+/** Null when `user` may search directory `dir`, else the refusal. */
+function searchOk(user: UserInfo, dir: string): Resolution | null {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(dir);
+  } catch (err) {
+    return { ok: false, denied: false, reason: `${dir}: ${osReason(err)}` };
+  }
+  const denied = check(user, dir, info, SEARCH, "search");
+  return denied === null || denied.ok ? null : { ok: false, denied: true, reason: denied.reason };
+}
+
+/**
+ * May `user` list directory `dir` (read and search it, and reach it)? Used by glob expansion on
+ * behalf of a user, so that it never reveals names the user could not see.
+ */
+export function canList(user: UserInfo, dir: string): boolean {
+  const resolved = resolveAs(user, dir);
+  if (!resolved.ok) return false;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(resolved.path);
+  } catch {
+    return false;
+  }
+  return info.isDirectory && check(user, resolved.path, info, READ | SEARCH, "list") === null;
+}
+
 /**
  * The kernel's decision (fs/namei.c acl_permission_check, fs/posix_acl.c posix_acl_permission)
  * for `want` (a mask of rwx bits). uid 0 passes like a process with CAP_DAC_READ_SEARCH.

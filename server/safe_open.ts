@@ -1,10 +1,18 @@
 /**
- * Opening a file on behalf of an SSH user: resolve symlinks, apply the config rules and the OS
- * access check to the resolved path, and open exactly the inode that was checked.
+ * The one checked open of dserver: every file a session reads — first open, reopen after
+ * rotation or truncation, a new glob match, a worker's second open — comes through `openForUser`.
+ * The path is resolved as the kernel would for the SSH user (search permission on every
+ * directory looked into), the config rules apply to the resolved path, the OS read check to the
+ * file, and exactly the checked inode is opened, non-blocking (core/open_file.ts).
  */
-import { reason as osReason, SourceError } from "../core/source.ts";
-import { ELOOP, ENOENT, errno, libc } from "./libc.ts";
-import { canReadInfo } from "./os_access.ts";
+import {
+  FileSwappedError,
+  type OpenedFile,
+  openPinned,
+  type PinnedFile,
+} from "../core/open_file.ts";
+import { reason as osReason, SourceError } from "../core/source_error.ts";
+import { canReadInfo, resolveAs } from "./os_access.ts";
 import { checkRules } from "./path_rules.ts";
 import type { UserInfo } from "./user_lookup.ts";
 
@@ -15,25 +23,19 @@ export class PermissionDeniedError extends Error {
   override name = "PermissionDeniedError";
 }
 
-/** A path that passed every check, pinned to the inode that was checked. */
-export interface CheckedPath {
-  path: string;
-  dev: number;
-  ino: number;
+export function openForUser(user: UserInfo, rules: string[], requested: string): OpenedFile {
+  const pin = checkPath(user, rules, requested);
+  return { file: openChecked(pin), pin };
 }
 
-export function openForUser(user: UserInfo, rules: string[], requested: string): Deno.FsFile {
-  return openChecked(checkPath(user, rules, requested));
-}
-
-/** Steps 1–4 of the check, without opening (the seam between check and open). */
-export function checkPath(user: UserInfo, rules: string[], requested: string): CheckedPath {
-  let path: string;
-  try {
-    path = Deno.realPathSync(requested);
-  } catch (err) {
-    throw new SourceError(`${requested}: ${osReason(err)}`);
+/** The checks, without opening (the seam between check and open). */
+export function checkPath(user: UserInfo, rules: string[], requested: string): PinnedFile {
+  const resolved = resolveAs(user, requested);
+  if (!resolved.ok) {
+    if (resolved.denied) throw new PermissionDeniedError(resolved.reason);
+    throw new SourceError(resolved.reason);
   }
+  const path = resolved.path;
   const ruled = checkRules(rules, path);
   if (!ruled.ok) {
     const escape = path !== requested && checkRules(rules, absolute(requested)).ok;
@@ -45,7 +47,7 @@ export function checkPath(user: UserInfo, rules: string[], requested: string): C
   }
   let info: Deno.FileInfo;
   try {
-    info = Deno.statSync(path);
+    info = Deno.lstatSync(path);
   } catch (err) {
     throw new SourceError(`${path}: ${osReason(err)}`);
   }
@@ -54,87 +56,17 @@ export function checkPath(user: UserInfo, rules: string[], requested: string): C
   if (!info.isFile) {
     throw new SourceError(`${path}: ${info.isDirectory ? "is a directory" : "not a regular file"}`);
   }
-  return { path, dev: info.dev, ino: info.ino ?? -1 };
+  return { path, dev: info.dev, ino: info.ino ?? -1, noFollow: true };
 }
 
-const O_NONBLOCK = 0o4000;
-const O_NOFOLLOW = 0o400000;
-const O_CLOEXEC = 0o2000000;
-const O_NOCTTY = 0o400;
-
-/**
- * Opens a checked path, refusing when it no longer is the checked inode. With FFI the path is
- * opened non-blocking and without following a final symlink, so a FIFO swapped in cannot hang
- * the server; the FsFile is then opened through /proc/self/fd, which pins the same inode.
- */
-export function openChecked(checked: CheckedPath): Deno.FsFile {
-  const c = libc();
-  if (c === null) return openPlain(checked);
-  const fd = c.open(
-    new TextEncoder().encode(checked.path + "\0"),
-    O_NONBLOCK | O_NOFOLLOW |
-      O_CLOEXEC | O_NOCTTY,
-    0,
-  );
-  if (fd < 0) {
-    const code = errno(c);
-    if (code === ENOENT) throw new SourceError(`${checked.path}: no such file or directory`);
-    if (code === ELOOP) throw swapped(checked, "became a symlink");
-    throw new SourceError(`${checked.path}: open failed (errno ${code})`);
-  }
+/** Opens a checked path, refusing (PermissionDeniedError) when it is no longer that inode. */
+export function openChecked(pin: PinnedFile): Deno.FsFile {
   try {
-    const proc = `/proc/self/fd/${fd}`;
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.statSync(proc);
-    } catch {
-      return openPlain(checked); // no /proc
-    }
-    verify(checked, info);
-    const file = Deno.openSync(proc, { read: true });
-    return verifyOpen(checked, file);
-  } finally {
-    c.close(fd);
-  }
-}
-
-function openPlain(checked: CheckedPath): Deno.FsFile {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.lstatSync(checked.path);
+    return openPinned(pin);
   } catch (err) {
-    throw new SourceError(`${checked.path}: ${osReason(err)}`);
-  }
-  verify(checked, info);
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(checked.path, { read: true });
-  } catch (err) {
-    throw new SourceError(`${checked.path}: ${osReason(err)}`);
-  }
-  return verifyOpen(checked, file);
-}
-
-function verifyOpen(checked: CheckedPath, file: Deno.FsFile): Deno.FsFile {
-  try {
-    verify(checked, file.statSync());
-    return file;
-  } catch (err) {
-    file.close();
+    if (err instanceof FileSwappedError) throw new PermissionDeniedError(err.message);
     throw err;
   }
-}
-
-function verify(checked: CheckedPath, info: Deno.FileInfo): void {
-  if (info.isSymlink) throw swapped(checked, "became a symlink");
-  if (!info.isFile) throw swapped(checked, "is no longer a regular file");
-  if (info.dev !== checked.dev || info.ino !== checked.ino) {
-    throw swapped(checked, "was replaced by another file");
-  }
-}
-
-function swapped(checked: CheckedPath, what: string): PermissionDeniedError {
-  return new PermissionDeniedError(`${checked.path} ${what} between check and open`);
 }
 
 function absolute(path: string): string {

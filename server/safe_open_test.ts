@@ -32,7 +32,10 @@ function denied(pattern: RegExp) {
 Deno.test("openForUser opens a file the rules allow and returns its content", async () => {
   await withTempDir((dir) => {
     const file = makeFile(`${dir}/app.log`, 0o644);
-    assert.equal(readAll(openForUser(currentUser(), [`^${dir}/`], file)), `content of ${file}\n`);
+    assert.equal(
+      readAll(openForUser(currentUser(), [`^${dir}/`], file).file),
+      `content of ${file}\n`,
+    );
   });
 });
 
@@ -71,7 +74,7 @@ Deno.test("openForUser follows a symlink that stays inside the allowed paths", a
     const target = makeFile(`${dir}/real.log`, 0o644);
     Deno.symlinkSync("real.log", `${dir}/current.log`);
     assert.equal(
-      readAll(openForUser(currentUser(), [`^${dir}/`], `${dir}/current.log`)),
+      readAll(openForUser(currentUser(), [`^${dir}/`], `${dir}/current.log`).file),
       `content of ${target}\n`,
     );
   });
@@ -152,7 +155,10 @@ Deno.test({
           ),
         ),
       );
-      assert.equal(readAll(openForUser(testUser("dtail-alice"), [".*"], file)).length > 0, true);
+      assert.equal(
+        readAll(openForUser(testUser("dtail-alice"), [".*"], file).file).length > 0,
+        true,
+      );
     });
   },
 });
@@ -164,7 +170,7 @@ Deno.test({
     await withTempDir((dir) => {
       const file = makeFile(`${dir}/acl.log`, 0o600);
       run("setfacl", "-m", "u:dtail-bob:r", file);
-      assert.equal(readAll(openForUser(testUser("dtail-bob"), [".*"], file)).length > 0, true);
+      assert.equal(readAll(openForUser(testUser("dtail-bob"), [".*"], file).file).length > 0, true);
       assert.throws(
         () => openForUser(testUser("dtail-carol"), [".*"], file),
         PermissionDeniedError,
@@ -219,7 +225,7 @@ Deno.test("without --allow-ffi openForUser still opens files and refuses swapped
       const me = lookupUser(${JSON.stringify(currentUser().name)})!;
       const [file, other] = Deno.args as [string, string];
       const first = new Uint8Array(64);
-      const n = openForUser(me, [".*"], file).readSync(first);
+      const n = openForUser(me, [".*"], file).file.readSync(first);
       const checked = checkPath(me, [".*"], file);
       Deno.renameSync(other, file);
       let refused = "";
@@ -230,7 +236,8 @@ Deno.test("without --allow-ffi openForUser still opens files and refuses swapped
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "--no-config",
+        "--config",
+        new URL("../deno.json", import.meta.url).pathname,
         "--allow-read",
         "--allow-write",
         "--allow-run",
@@ -249,3 +256,47 @@ Deno.test("without --allow-ffi openForUser still opens files and refuses swapped
     ]);
   });
 });
+
+Deno.test({
+  name: "openForUser refuses a symlink inside a directory the user may not search, as the kernel",
+  ignore: !canCreateUsers, // needs the test users
+  async fn() {
+    await withTempDir((dir) => {
+      const target = makeFile(`${dir}/public.log`, 0o644);
+      Deno.mkdirSync(`${dir}/private`);
+      Deno.chmodSync(`${dir}/private`, 0o700);
+      Deno.symlinkSync(target, `${dir}/private/link.log`);
+      Deno.symlinkSync("private/link.log", `${dir}/chain.log`);
+      for (const path of [`${dir}/private/link.log`, `${dir}/chain.log`]) {
+        assert.throws(
+          () => openForUser(testUser("dtail-carol"), [".*"], path),
+          denied(new RegExp(`no search permission on directory ${dir}/private `)),
+          path,
+        );
+        assert.equal(kernelCanRead("dtail-carol", path), false, `the kernel agrees on ${path}`);
+      }
+      assert.equal(
+        readAll(openForUser(testUser("dtail-carol"), [".*"], target).file),
+        `content of ${target}\n`,
+      );
+    });
+  },
+});
+
+Deno.test("openForUser resolves '..' after a symlink from the symlink's target, as the kernel", async () => {
+  await withTempDir((dir) => {
+    Deno.mkdirSync(`${dir}/a/b`, { recursive: true });
+    Deno.mkdirSync(`${dir}/c`);
+    const real = makeFile(`${dir}/a/x.log`, 0o644);
+    makeFile(`${dir}/x.log`, 0o644);
+    Deno.symlinkSync(`${dir}/a/b`, `${dir}/c/link`);
+    const opened = openForUser(currentUser(), [".*"], `${dir}/c/link/../x.log`);
+    opened.file.close();
+    assert.equal(opened.pin.path, real);
+  });
+});
+
+function kernelCanRead(user: string, path: string): boolean {
+  return new Deno.Command("runuser", { args: ["-u", user, "--", "/usr/bin/test", "-r", path] })
+    .outputSync().success;
+}

@@ -4,6 +4,7 @@
  * the main thread (read → lines → table filter → map), the groups sent back as columns.
  */
 import { readFileChunks } from "../chunks.ts";
+import { openPinned } from "../open_file.ts";
 import { filterChunks } from "../pipeline.ts";
 import { mapFilter, type MapRange } from "./parallel_map.ts";
 import { Mapper } from "./mapper.ts";
@@ -17,11 +18,7 @@ self.onmessage = async (e: MessageEvent<MapRange>) => {
       serverLogFormat: job.serverLogFormat,
       hostname: job.hostname,
     });
-    using file = Deno.openSync(job.path, { read: true });
-    const info = file.statSync();
-    if (info.ino !== job.ino || info.dev !== job.dev) {
-      throw new Error("the file was replaced while being read");
-    }
+    using file = openPinned(job.pin);
     file.seekSync(job.start, Deno.SeekMode.Start);
     const chunks = readFileChunks(file, { limit: job.end - job.start });
     for await (const sel of filterChunks(chunks, mapFilter(query, job.maxLineLength, job.regex))) {

@@ -8,7 +8,8 @@ import { readFileChunks } from "../chunks.ts";
 import { detectCompression } from "../compression.ts";
 import { compileMatcher } from "../matcher.ts";
 import { filterChunks, type FilterOptions } from "../pipeline.ts";
-import { SourceError } from "../source.ts";
+import type { OpenedFile, PinnedFile } from "../open_file.ts";
+import { SourceError } from "../source_error.ts";
 import type { GroupColumns } from "./aggregate.ts";
 import type { Mapper } from "./mapper.ts";
 import { tableFilter } from "./query.ts";
@@ -23,9 +24,8 @@ export interface MapRange {
   readonly query: string;
   readonly serverLogFormat: string;
   readonly hostname: string;
-  readonly path: string;
-  readonly ino: number | null;
-  readonly dev: number;
+  /** The file the caller opened; the worker opens exactly that inode again. */
+  readonly pin: PinnedFile;
   readonly start: number;
   readonly end: number;
   readonly maxLineLength: number;
@@ -81,17 +81,18 @@ export interface HalvesOptions {
 }
 
 /**
- * Maps the whole open `file` in two halves when that pays; returns false (having read nothing)
+ * Maps the whole opened file in two halves when that pays; returns false (having read nothing)
  * when it does not, and the caller reads the file as usual.
  */
 export async function mapFileInHalves(
-  file: Deno.FsFile,
-  path: string,
+  opened: OpenedFile,
   sourceId: string,
   mapper: Mapper,
   options: HalvesOptions,
 ): Promise<boolean> {
   if (typeof Worker !== "function" || !mapper.splittable) return false;
+  const { file, pin } = opened;
+  const path = pin.path;
   const info = file.statSync();
   if (!info.isFile || info.size < (options.minBytes ?? PARALLEL_MAP_MIN_BYTES)) return false;
   const split = splitPoint(file, path, info.size);
@@ -111,9 +112,7 @@ export async function mapFileInHalves(
       query: mapper.query.raw,
       serverLogFormat: options.serverLogFormat,
       hostname: options.hostname,
-      path,
-      ino: info.ino,
-      dev: info.dev,
+      pin,
       start: split,
       end: info.size,
       maxLineLength: options.maxLineLength,
@@ -131,7 +130,11 @@ export async function mapFileInHalves(
       if (options.signal?.aborted) return true;
     }
     const done = await reply;
-    if (!done.ok) throw new SourceError(`${path}: ${done.message}`);
+    if (!done.ok) {
+      throw new SourceError(
+        done.message.startsWith(path) ? done.message : `${path}: ${done.message}`,
+      );
+    }
     mapper.absorb(done.columns, done.malformed);
     return true;
   } finally {

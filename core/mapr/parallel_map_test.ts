@@ -4,6 +4,7 @@ import { filterChunks } from "../pipeline.ts";
 import { Mapper } from "./mapper.ts";
 import { mapFileInHalves, mapFilter } from "./parallel_map.ts";
 import { parseQuery } from "./query.ts";
+import { openRegular } from "../open_file.ts";
 
 const OPTIONS = { serverLogFormat: "default", hostname: "h" };
 
@@ -34,8 +35,9 @@ Deno.test("a file mapped in two halves gives what one pass gives, last values in
   const query = "from STATS select host,count($line),sum(n),min($goroutines),max(n)," +
     "last($time),avg(n) group by host";
   const mapper = new Mapper(parseQuery(query), OPTIONS);
-  using file = Deno.openSync(path);
-  const split = await mapFileInHalves(file, path, "x", mapper, {
+  const opened = openRegular(path);
+  using _file = opened.file;
+  const split = await mapFileInHalves(opened, "x", mapper, {
     ...OPTIONS,
     maxLineLength: 1 << 20,
     minBytes: 1,
@@ -48,19 +50,21 @@ Deno.test("a file mapped in two halves gives what one pass gives, last values in
 
 Deno.test("small, compressed and CSV inputs are left to the caller", async () => {
   const path = await statsFile(100);
-  using file = Deno.openSync(path);
+  const opened = openRegular(path);
+  using _file = opened.file;
   const small = new Mapper(parseQuery("from STATS select count($line)"), OPTIONS);
   assert.equal(
-    await mapFileInHalves(file, path, "x", small, { ...OPTIONS, maxLineLength: 99 }),
+    await mapFileInHalves(opened, "x", small, { ...OPTIONS, maxLineLength: 99 }),
     false,
   );
   const csv = new Mapper(parseQuery("select count($line) logformat csv"), OPTIONS);
   const opts = { ...OPTIONS, maxLineLength: 99, minBytes: 1 };
-  assert.equal(await mapFileInHalves(file, path, "x", csv, opts), false);
+  assert.equal(await mapFileInHalves(opened, "x", csv, opts), false);
   const gz = await Deno.makeTempFile({ suffix: ".gz" });
   await Deno.writeFile(gz, new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
-  using gzFile = Deno.openSync(gz);
-  assert.equal(await mapFileInHalves(gzFile, gz, "x", small, opts), false);
+  const gzOpened = openRegular(gz);
+  using _gzFile = gzOpened.file;
+  assert.equal(await mapFileInHalves(gzOpened, "x", small, opts), false);
 });
 
 Deno.test("with a wire regex both halves filter by it, not by the query's table", async () => {
@@ -73,9 +77,10 @@ Deno.test("with a wire regex both halves filter by it, not by the query's table"
     }, { pattern: "host=web1\\|", invert: true }]
   ) {
     const mapper = new Mapper(parseQuery(query), OPTIONS);
-    using file = Deno.openSync(path);
+    const opened = openRegular(path);
+    using _file = opened.file;
     const options = { ...OPTIONS, maxLineLength: 1 << 20, minBytes: 1, regex };
-    assert.equal(await mapFileInHalves(file, path, "x", mapper, options), true);
+    assert.equal(await mapFileInHalves(opened, "x", mapper, options), true);
     const expected = new Mapper(parseQuery(query), OPTIONS);
     using again = Deno.openSync(path);
     const filter = mapFilter(expected.query, 1 << 20, regex);

@@ -102,6 +102,7 @@ export function buildReadJob(program: Program, flags: Flags, config: Config, env
       colors: config.Client.TermColors,
     },
     maxGlobTargets: config.Server.MaxGlobTargets,
+    maxGlobDirs: config.Server.MaxGlobDirs,
   };
 }
 

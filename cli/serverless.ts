@@ -1,16 +1,16 @@
 /**
  * Serverless mode: the core pipeline wired straight to stdout, for cat, grep and tail.
  */
-import { expandGlob, hasGlobMeta, sourceId } from "../core/glob.ts";
-import { filterChunks, type FilterOptions } from "../core/pipeline.ts";
+import { expandGlob, globLimitNotice, hasGlobMeta, sourceId } from "../core/glob.ts";
+import { openRegular } from "../core/open_file.ts";
+import { filterChunks, type FilterOptions, SourceFilter } from "../core/pipeline.ts";
 import { type FrameOptions, SelectionPrinter } from "../core/frame.ts";
 import type { BufferedOutput } from "../core/output.ts";
 import { fileChunks, SourceError, STDIN_ID, stdinChunks } from "../core/source.ts";
 import { CorruptInputError } from "../core/compression.ts";
 import { followGlob } from "../core/follow_glob.ts";
 import { DirectoryWatchers } from "../core/waker.ts";
-import { splitLines } from "../core/lines.ts";
-import { LineSelector, type Selection } from "../core/select.ts";
+import type { Selection } from "../core/select.ts";
 
 export type ReadMode = "cat" | "grep" | "tail";
 
@@ -21,6 +21,8 @@ export interface ReadJob {
   readonly filter: Omit<FilterOptions, "onLongLine" | "flushPartial">;
   readonly frame: FrameOptions;
   readonly maxGlobTargets: number;
+  /** Directories one glob may list (Server.MaxGlobDirs). */
+  readonly maxGlobDirs: number;
 }
 
 export interface RunIO {
@@ -59,20 +61,19 @@ export async function runServerless(
 
 /**
  * The files of one target with their source ids: stdin, a path, or a glob (lexical order, at
- * most `max` files). Says why when there are none.
+ * most `maxTargets` files, at most `maxDirs` directories listed). Says why when there are none.
  */
-export function filesOf(
+export async function filesOf(
   target: string,
-  max: number,
+  bounds: { maxTargets: number; maxDirs: number; signal?: AbortSignal },
   warn: (message: string) => void,
-): { path: string; id: string }[] {
+): Promise<{ path: string; id: string }[]> {
   if (target === STDIN_ID) return [{ path: STDIN_ID, id: STDIN_ID }];
-  const files = expandGlob(target).map((path) => ({ path, id: sourceId(target, path) }));
-  if (files.length === 0) {
+  const found = await expandGlob(target, bounds);
+  const files = found.paths.map((path) => ({ path, id: sourceId(target, path) }));
+  if (found.limit !== null) warn(globLimitNotice(target, found.limit, bounds));
+  else if (files.length === 0) {
     warn(`${target}: ${hasGlobMeta(target) ? "no file matches" : "no such file or directory"}`);
-  } else if (files.length > max) {
-    warn(`${target}: ${files.length} files match, reading the first ${max}`);
-    files.length = max;
   }
   return files;
 }
@@ -82,7 +83,11 @@ async function runWhole(job: ReadJob, io: RunIO, printer: SelectionSink): Promis
   const result: RunResult = { ok: 0, failed: 0 };
   for (const target of job.targets) {
     if (io.signal.aborted) break;
-    const files = filesOf(target, job.maxGlobTargets, io.warn);
+    const files = await filesOf(target, {
+      maxTargets: job.maxGlobTargets,
+      maxDirs: job.maxGlobDirs,
+      signal: io.signal,
+    }, io.warn);
     if (files.length === 0) {
       result.failed++;
       continue;
@@ -96,13 +101,10 @@ async function runWhole(job: ReadJob, io: RunIO, printer: SelectionSink): Promis
           continue;
         }
         const chunks = path === STDIN_ID ? stdinChunks() : fileChunks(path);
-        let batches = 0;
-        for await (const sel of filterChunks(chunks, { ...job.filter, onLongLine: long })) {
-          printer.print(sel, id);
-          // Sync reads never return to the event loop, where signal listeners run: let them.
-          if (++batches % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
-          if (io.signal.aborted) break; // Ctrl-C, SIGTERM: stop after whole lines
-        }
+        // filterChunks returns to the event loop now and then, where signal listeners run, and
+        // stops after whole lines once Ctrl-C or SIGTERM aborted the signal.
+        const filter = { ...job.filter, onLongLine: long, signal: io.signal };
+        for await (const sel of filterChunks(chunks, filter)) printer.print(sel, id);
         result.ok++;
       } catch (err) {
         if (!(err instanceof SourceError || err instanceof CorruptInputError)) throw err;
@@ -129,20 +131,30 @@ async function runFollow(job: ReadJob, io: RunIO, printer: SelectionSink): Promi
     }
     await followGlob(target, {
       signal: io.signal,
+      open: openRegular,
+      onRefused: (path, err) => io.warn(err instanceof Error ? err.message : `${path}: ${err}`),
       watchers,
       maxTargets: job.maxGlobTargets,
+      maxDirs: job.maxGlobDirs,
       onNotice: io.warn,
     }, async (file) => {
-      const selector = new LineSelector(job.filter.matcher, job.filter);
-      for await (const incarnation of file.incarnations) {
-        followed.add(file.path);
-        const long = () => io.warn(`${file.path}: long log line, splitting into multiple lines`);
-        const batches = splitLines(incarnation, { ...job.filter, onLongLine: long });
-        for await (const batch of batches) {
-          for (const sel of selector.select(batch)) printer.print(sel, file.sourceId);
-          io.out.flush();
-          if (selector.done) return; // --max reached for this file
+      const long = () => io.warn(`${file.path}: long log line, splitting into multiple lines`);
+      const options = { ...job.filter, onLongLine: long };
+      const source = new SourceFilter(options); // one selection state across incarnations
+      try {
+        for await (const incarnation of file.incarnations) {
+          followed.add(file.path);
+          for await (const sel of filterChunks(incarnation, options, source)) {
+            printer.print(sel, file.sourceId);
+            io.out.flush();
+          }
+          if (source.done) return; // --max reached for this file
         }
+      } catch (err) {
+        if (!(err instanceof SourceError)) throw err;
+        io.out.flush();
+        io.warn(err.message); // this file ends; the others are still followed
+        result.failed++;
       }
     });
   }));

@@ -24,75 +24,187 @@ export class GlobPatternError extends Error {
   override name = "GlobPatternError";
 }
 
+/** Longer glob segments cannot match a file name (NAME_MAX is 255 bytes). */
+const MAX_SEGMENT = 1024;
+
 /** Compiles one path segment pattern (`*`, `?`, `[...]`, `\` escapes) to an anchored RegExp. */
 export function segmentRegExp(segment: string): RegExp {
+  if (segment.length > MAX_SEGMENT) {
+    throw new GlobPatternError(`bad glob pattern: a segment longer than ${MAX_SEGMENT} characters`);
+  }
   let re = "";
   for (let i = 0; i < segment.length; i++) {
     const c = segment[i]!;
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
+    if (c === "*") {
+      if (!re.endsWith("[^/]*")) re += "[^/]*"; // "**" matches what "*" matches
+    } else if (c === "?") re += "[^/]";
     else if (c === "\\") {
       i++;
       if (i >= segment.length) throw new GlobPatternError(`bad glob pattern ${segment}`);
       re += escape(segment[i]!);
     } else if (c === "[") {
-      let j = i + 1;
-      const negate = segment[j] === "^"; // Go: "[!a]" is "!" or "a", not a negation
-      if (negate) j++;
-      let body = "";
-      // A "]" right after "[" or "[^" is a literal; "\" escapes the next character.
-      for (let n = 0;; j++, n++) {
-        if (j >= segment.length) {
-          throw new GlobPatternError(`bad glob pattern ${segment}: unclosed [`);
-        }
-        let ch = segment[j]!;
-        if (ch === "]" && n > 0) break;
-        if (ch === "\\") {
-          if (++j >= segment.length) throw new GlobPatternError(`bad glob pattern ${segment}`);
-          ch = segment[j]!;
-        } else if (ch === "-" && n > 0 && segment[j + 1] !== "]") {
-          body += "-"; // a range
-          continue;
-        }
-        body += /[\]\\^[-]/.test(ch) ? "\\" + ch : ch;
-      }
-      re += "[" + (negate ? "^/" : "") + body + "]";
-      i = j;
+      const [body, close] = classBody(segment, i + 1);
+      re += body;
+      i = close;
     } else re += escape(c);
   }
-  return new RegExp(`^${re}$`, "s");
+  try {
+    return new RegExp(`^${re}$`, "s");
+  } catch (err) {
+    throw new GlobPatternError(`bad glob pattern ${segment}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A `[...]` class from `start` (after the "["): its RegExp and the index of its "]". As in Go,
+ * `[^a]` negates, `[!a]` does not, a "]" first is a literal, `\` escapes, and a reversed range
+ * such as `b-a` matches nothing.
+ */
+function classBody(segment: string, start: number): [string, number] {
+  let j = start;
+  const negate = segment[j] === "^";
+  if (negate) j++;
+  const char = (): string => {
+    if (j >= segment.length) throw new GlobPatternError(`bad glob pattern ${segment}: unclosed [`);
+    let ch = segment[j]!;
+    if (ch === "\\") {
+      if (++j >= segment.length) throw new GlobPatternError(`bad glob pattern ${segment}`);
+      ch = segment[j]!;
+    }
+    j++;
+    return ch;
+  };
+  let body = "";
+  for (let n = 0;; n++) {
+    if (j >= segment.length) throw new GlobPatternError(`bad glob pattern ${segment}: unclosed [`);
+    if (segment[j] === "]" && n > 0) break;
+    const lo = char();
+    let hi = lo;
+    if (segment[j] === "-" && segment[j + 1] !== "]" && j + 1 < segment.length) {
+      j++;
+      hi = char();
+    }
+    if (lo <= hi) body += lo === hi ? classChar(lo) : `${classChar(lo)}-${classChar(hi)}`;
+  }
+  const text = negate ? `[^/${body}]` : body === "" ? "(?!)" : `[${body}]`;
+  return [text, j];
+}
+
+function classChar(ch: string): string {
+  return /[\]\\^[-]/.test(ch) ? "\\" + ch : ch;
 }
 
 function escape(c: string): string {
   return c.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&");
 }
 
-/** Expands a glob to the matching paths, sorted per directory like Go. Missing dirs match nothing. */
-export function expandGlob(pattern: string): string[] {
+export interface GlobOptions {
+  /** Stop once this many paths matched (Server.MaxGlobTargets). */
+  readonly maxTargets?: number;
+  /** Stop once this many directories were listed (Server.MaxGlobDirs). */
+  readonly maxDirs?: number;
+  /**
+   * Whether the user the expansion is for may list a directory (dserver: the SSH user's OS
+   * rights; serverless: the kernel decides for the running user, so always true).
+   */
+  readonly canList?: (dir: string) => boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface GlobResult {
+  /** Matching paths, sorted per directory like Go's filepath.Glob. */
+  readonly paths: string[];
+  /** Why the expansion stopped early, if it did. */
+  readonly limit: "targets" | "dirs" | null;
+}
+
+export const DEFAULT_MAX_GLOB_DIRS = 10_000;
+/** Directories listed between two returns to the event loop (other sessions go on). */
+const DIRS_PER_TURN = 32;
+
+/** One directory reached by the expansion, with the inodes above it (to refuse loops). */
+interface Base {
+  readonly path: string;
+  readonly chain: readonly string[];
+}
+
+/**
+ * Expands a glob like Go's filepath.Glob, but bounded: at most `maxTargets` paths, at most
+ * `maxDirs` directories listed, no directory entered twice on one path (symlink loops such as
+ * /proc/self/root), only directories `canList` allows, and a return to the event loop every few
+ * directories. Missing directories match nothing.
+ */
+export async function expandGlob(pattern: string, options: GlobOptions = {}): Promise<GlobResult> {
+  const maxTargets = options.maxTargets ?? Infinity;
+  const maxDirs = options.maxDirs ?? DEFAULT_MAX_GLOB_DIRS;
+  const canList = options.canList ?? (() => true);
   const clean = cleanPath(pattern);
-  if (!hasGlobMeta(clean)) return exists(clean) ? [clean] : [];
+  if (!hasGlobMeta(clean)) return { paths: exists(clean) ? [clean] : [], limit: null };
   const rooted = clean.startsWith("/");
   const segments = clean.split("/").filter((_, i) => !(rooted && i === 0));
-  let bases: string[] = [rooted ? "/" : ""];
+  const start = rooted ? "/" : "";
+  let bases: Base[] = [{ path: start, chain: enter(start || ".", []) ?? [] }];
+  let listed = 0;
   for (const [i, segment] of segments.entries()) {
     const last = i === segments.length - 1;
-    const next: string[] = [];
+    const next: Base[] = [];
+    // One match past the limit tells that there are more, without counting them.
+    const full = () => last && next.length > maxTargets;
     for (const base of bases) {
+      if (full()) break;
       if (!hasGlobMeta(segment)) {
-        const p = join(base, segment);
-        if (last ? exists(p) : isDir(p)) next.push(p);
+        const p = join(base.path, segment);
+        const found = last ? (exists(p) ? base.chain : null) : enter(p, base.chain);
+        if (found !== null) next.push({ path: p, chain: found });
         continue;
       }
+      const dir = base.path === "" ? "." : base.path;
+      if (!canList(dir)) continue;
+      if (++listed > maxDirs) return { paths: last ? next.map((b) => b.path) : [], limit: "dirs" };
+      if (listed % DIRS_PER_TURN === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (options.signal?.aborted) return { paths: [], limit: null };
+      }
       const re = segmentRegExp(segment);
-      for (const name of listDir(base === "" ? "." : base)) {
+      for (const name of listDir(dir)) {
         if (!re.test(name)) continue;
-        const p = join(base, name);
-        if (last || isDir(p)) next.push(p);
+        const p = join(base.path, name);
+        const found = last ? base.chain : enter(p, base.chain);
+        if (found !== null) next.push({ path: p, chain: found });
+        if (full()) break;
       }
     }
     bases = next;
   }
-  return bases;
+  const paths = bases.map((b) => b.path);
+  if (paths.length > maxTargets) return { paths: paths.slice(0, maxTargets), limit: "targets" };
+  return { paths, limit: null };
+}
+
+/** The one-line notice of a glob that hit a bound (it never says how many files there are). */
+export function globLimitNotice(
+  pattern: string,
+  limit: "targets" | "dirs",
+  bounds: { maxTargets: number; maxDirs?: number | undefined },
+): string {
+  return limit === "dirs"
+    ? `${pattern}: glob stopped after listing ${
+      bounds.maxDirs ?? DEFAULT_MAX_GLOB_DIRS
+    } directories`
+    : `${pattern}: more than ${bounds.maxTargets} files match, reading the first ${bounds.maxTargets}`;
+}
+
+/** The chain below directory `p`, or null when `p` is no directory or already on the chain. */
+function enter(p: string, chain: readonly string[]): readonly string[] | null {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(p);
+  } catch {
+    return null;
+  }
+  if (!info.isDirectory) return null;
+  const id = `${info.dev}:${info.ino}`;
+  return chain.includes(id) ? null : [...chain, id];
 }
 
 function join(base: string, name: string): string {
@@ -112,14 +224,6 @@ function exists(p: string): boolean {
   try {
     Deno.lstatSync(p);
     return true;
-  } catch {
-    return false;
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return Deno.statSync(p).isDirectory;
   } catch {
     return false;
   }

@@ -8,6 +8,8 @@ import {
   sourceId,
 } from "./glob.ts";
 
+const glob = async (pattern: string) => (await expandGlob(pattern)).paths;
+
 async function withTree(files: string[], fn: (root: string) => void | Promise<void>) {
   const root = await Deno.makeTempDir({ prefix: "glob_test_" });
   try {
@@ -96,70 +98,73 @@ Deno.test("segmentRegExp rejects malformed patterns", () => {
 });
 
 Deno.test("expandGlob lists matches sorted, including dotfiles", async () => {
-  await withTree(["b.log", "a.log", ".c.log", "d.txt", "sub/e.log"], (root) => {
-    assert.deepEqual(expandGlob(`${root}/*.log`), [
+  await withTree(["b.log", "a.log", ".c.log", "d.txt", "sub/e.log"], async (root) => {
+    assert.deepEqual(await glob(`${root}/*.log`), [
       `${root}/.c.log`,
       `${root}/a.log`,
       `${root}/b.log`,
     ]);
-    assert.deepEqual(expandGlob(`${root}/?.txt`), [`${root}/d.txt`]);
-    assert.deepEqual(expandGlob(`${root}/[ab].log`), [`${root}/a.log`, `${root}/b.log`]);
-    assert.deepEqual(expandGlob(`${root}/[^ab].*`), [`${root}/d.txt`]);
+    assert.deepEqual(await glob(`${root}/?.txt`), [`${root}/d.txt`]);
+    assert.deepEqual(await glob(`${root}/[ab].log`), [`${root}/a.log`, `${root}/b.log`]);
+    assert.deepEqual(await glob(`${root}/[^ab].*`), [`${root}/d.txt`]);
   });
 });
 
 Deno.test("expandGlob walks nested directory wildcards", async () => {
-  await withTree(["web/app.log", "db/app.log", "db/other.log", "x/", "file/app.log"], (root) => {
-    assert.deepEqual(expandGlob(`${root}/*/app.log`), [
-      `${root}/db/app.log`,
-      `${root}/file/app.log`,
-      `${root}/web/app.log`,
-    ]);
-    assert.deepEqual(expandGlob(`${root}/*/*.log`), [
-      `${root}/db/app.log`,
-      `${root}/db/other.log`,
-      `${root}/file/app.log`,
-      `${root}/web/app.log`,
-    ]);
-    assert.deepEqual(expandGlob(`${root}/d*/o*`), [`${root}/db/other.log`]);
-  });
+  await withTree(
+    ["web/app.log", "db/app.log", "db/other.log", "x/", "file/app.log"],
+    async (root) => {
+      assert.deepEqual(await glob(`${root}/*/app.log`), [
+        `${root}/db/app.log`,
+        `${root}/file/app.log`,
+        `${root}/web/app.log`,
+      ]);
+      assert.deepEqual(await glob(`${root}/*/*.log`), [
+        `${root}/db/app.log`,
+        `${root}/db/other.log`,
+        `${root}/file/app.log`,
+        `${root}/web/app.log`,
+      ]);
+      assert.deepEqual(await glob(`${root}/d*/o*`), [`${root}/db/other.log`]);
+    },
+  );
 });
 
 Deno.test("expandGlob does not descend into files matched by a directory segment", async () => {
-  await withTree(["a/app.log", "b"], (root) => {
-    assert.deepEqual(expandGlob(`${root}/*/app.log`), [`${root}/a/app.log`]);
+  await withTree(["a/app.log", "b"], async (root) => {
+    assert.deepEqual(await glob(`${root}/*/app.log`), [`${root}/a/app.log`]);
   });
 });
 
 Deno.test("expandGlob returns nothing for missing directories or files", async () => {
-  await withTree(["a.log"], (root) => {
-    assert.deepEqual(expandGlob(`${root}/missing/*.log`), []);
-    assert.deepEqual(expandGlob(`${root}/*/x.log`), []);
-    assert.deepEqual(expandGlob(`${root}/*.gz`), []);
-    assert.deepEqual(expandGlob(`${root}/nothing.log`), []);
+  await withTree(["a.log"], async (root) => {
+    assert.deepEqual(await glob(`${root}/missing/*.log`), []);
+    assert.deepEqual(await glob(`${root}/*/x.log`), []);
+    assert.deepEqual(await glob(`${root}/*.gz`), []);
+    assert.deepEqual(await glob(`${root}/nothing.log`), []);
   });
 });
 
 Deno.test("expandGlob returns a plain path as is, cleaned, when it exists", async () => {
-  await withTree(["dir/a.log"], (root) => {
-    assert.deepEqual(expandGlob(`${root}//dir/./a.log`), [`${root}/dir/a.log`]);
-    assert.deepEqual(expandGlob(`${root}/dir`), [`${root}/dir`]);
+  await withTree(["dir/a.log"], async (root) => {
+    assert.deepEqual(await glob(`${root}//dir/./a.log`), [`${root}/dir/a.log`]);
+    assert.deepEqual(await glob(`${root}/dir`), [`${root}/dir`]);
   });
 });
 
 Deno.test("expandGlob matches escaped metacharacters literally", async () => {
-  await withTree(["a*b.log", "axb.log"], (root) => {
-    assert.deepEqual(expandGlob(`${root}/a\\*b.log`), [`${root}/a*b.log`]);
+  await withTree(["a*b.log", "axb.log"], async (root) => {
+    assert.deepEqual(await glob(`${root}/a\\*b.log`), [`${root}/a*b.log`]);
   });
 });
 
 Deno.test("expandGlob works with relative patterns", async () => {
-  await withTree(["rel/one.log", "rel/two.log"], (root) => {
+  await withTree(["rel/one.log", "rel/two.log"], async (root) => {
     const cwd = Deno.cwd();
     Deno.chdir(root);
     try {
-      assert.deepEqual(expandGlob("rel/*.log"), ["rel/one.log", "rel/two.log"]);
-      assert.deepEqual(expandGlob("./rel/t*"), ["rel/two.log"]);
+      assert.deepEqual(await glob("rel/*.log"), ["rel/one.log", "rel/two.log"]);
+      assert.deepEqual(await glob("./rel/t*"), ["rel/two.log"]);
     } finally {
       Deno.chdir(cwd);
     }
@@ -185,4 +190,69 @@ Deno.test("a glob class starting with ! is a literal ! as in Go, not a negation"
   assert.ok(re.test("!"));
   assert.ok(re.test("a"));
   assert.ok(!re.test("b"));
+});
+
+Deno.test("expandGlob stops at maxTargets and says so, without counting the rest", async () => {
+  await withTree(["a.log", "b.log", "c.log"], async (root) => {
+    const r = await expandGlob(`${root}/*.log`, { maxTargets: 2 });
+    assert.deepEqual(r, { paths: [`${root}/a.log`, `${root}/b.log`], limit: "targets" });
+    assert.equal((await expandGlob(`${root}/*.log`, { maxTargets: 3 })).limit, null);
+  });
+});
+
+Deno.test("expandGlob stops after maxDirs listed directories", async () => {
+  await withTree(["a/x/z.log", "b/x/z.log", "c/x/z.log"], async (root) => {
+    const r = await expandGlob(`${root}/*/*/z.log`, { maxDirs: 2 });
+    assert.equal(r.limit, "dirs");
+    assert.deepEqual(r.paths, []);
+    assert.equal((await expandGlob(`${root}/*/*/*.log`, { maxDirs: 7 })).paths.length, 3);
+  });
+});
+
+Deno.test("expandGlob never enters a directory twice on one path (symlink loops)", async () => {
+  await withTree(["d/app.log"], async (root) => {
+    Deno.symlinkSync(root, `${root}/d/up`);
+    Deno.symlinkSync(".", `${root}/d/self`);
+    const r = await expandGlob(`${root}/*/*/*/*/*/*/*/*/*.log`, { maxDirs: 1_000_000 });
+    assert.deepEqual(r, { paths: [], limit: null });
+    assert.deepEqual(await glob(`${root}/*/*.log`), [`${root}/d/app.log`]);
+  });
+});
+
+Deno.test("expandGlob lists only directories canList allows", async () => {
+  await withTree(["open/a.log", "closed/b.log"], async (root) => {
+    const canList = (dir: string) => !dir.endsWith("/closed");
+    const r = await expandGlob(`${root}/*/*.log`, { canList });
+    assert.deepEqual(r.paths, [`${root}/open/a.log`]);
+  });
+});
+
+Deno.test("expandGlob of /*/*/*/*/*/*/*/*/zz is bounded and yields to other work", async () => {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const started = performance.now();
+  try {
+    const r = await expandGlob("/*/*/*/*/*/*/*/*/zz", { maxDirs: 3000 });
+    assert.equal(r.limit, "dirs");
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(performance.now() - started < 5000, "bounded");
+  assert.ok(ticks > 3, `timers ran ${ticks} times during the expansion`);
+});
+
+Deno.test("segmentRegExp: a reversed range matches nothing, as in Go, and is no error", () => {
+  assert.ok(!segmentRegExp("[b-a]").test("a"));
+  assert.ok(!segmentRegExp("[b-a]").test("b"));
+  assert.ok(segmentRegExp("[^b-a]").test("x"));
+  assert.ok(segmentRegExp("x[b-az]").test("xz"));
+});
+
+Deno.test("segmentRegExp refuses segments no file name can match, with a GlobPatternError", () => {
+  assert.throws(() => segmentRegExp("*".repeat(10_000) + "x"), GlobPatternError);
+  assert.throws(() => segmentRegExp("]".repeat(2000)), GlobPatternError);
+  const stars = segmentRegExp("*".repeat(200) + "x"); // collapsed: no backtracking blow-up
+  const started = performance.now();
+  assert.ok(!stars.test("a".repeat(255)));
+  assert.ok(performance.now() - started < 100);
 });

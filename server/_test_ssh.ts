@@ -34,6 +34,7 @@ export interface TestServer {
 
 export interface TestServerOptions {
   maxConnections?: number;
+  maxPreAuth?: number;
   handshakeTimeoutMs?: number;
   onShell?: (s: ShellSession) => void | Promise<void>;
 }
@@ -63,6 +64,7 @@ export async function testServer(opts: TestServerOptions = {}): Promise<TestServ
     },
     log,
     ...(opts.handshakeTimeoutMs ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
+    ...(opts.maxPreAuth ? { maxPreAuth: opts.maxPreAuth } : {}),
   });
   return {
     server,

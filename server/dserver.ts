@@ -143,6 +143,7 @@ async function serve(
   stderr: (text: string) => void,
 ): Promise<number> {
   const sc = config.Server;
+  (await import("./user_lookup.ts")).setUserCacheTtl(sc.UserCacheTTLSeconds);
   const authKeys = sc.AuthKeyEnabled
     ? new AuthKeyStore({ ttlSeconds: sc.AuthKeyTTLSeconds, maxPerUser: sc.AuthKeyMaxPerUser })
     : null;
@@ -162,6 +163,8 @@ async function serve(
       port: settings.port,
       hostKey: hostKey.pem,
       maxConnections: sc.MaxConnections,
+      maxPreAuth: sc.MaxPreAuthConnections,
+      handshakeTimeoutMs: sc.PreAuthTimeoutMs,
       authorizedKeys: new AuthorizedKeys({
         cacheDir: config.Common.CacheDir,
         store: authKeys,

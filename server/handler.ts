@@ -3,14 +3,12 @@
  * cat/grep/tail through the same core/ pipeline as serverless mode, and frames the selected
  * lines as wire messages. It knows nothing of SSH: it talks to a SessionIO.
  */
-import { expandGlob, sourceId } from "../core/glob.ts";
+import { expandGlob, globLimitNotice, GlobPatternError, sourceId } from "../core/glob.ts";
 import { readFileChunks } from "../core/chunks.ts";
 import { decodeChunks, SourceError } from "../core/source.ts";
 import { CorruptInputError } from "../core/compression.ts";
 import { PatternError } from "../core/matcher.ts";
-import { filterChunks } from "../core/pipeline.ts";
-import { LineSelector } from "../core/select.ts";
-import { splitLines } from "../core/lines.ts";
+import { filterChunks, SourceFilter } from "../core/pipeline.ts";
 import { followGlob } from "../core/follow_glob.ts";
 import { DirectoryWatchers } from "../core/waker.ts";
 import { decodeFrame, FrameError, FrameReader } from "../core/protocol/frames.ts";
@@ -21,8 +19,10 @@ import { parseQuery, QueryError } from "../core/mapr/query.ts";
 import { fullHostname } from "../core/hostname.ts";
 import { MapStage } from "./map_stage.ts";
 import { RegexWireError } from "../core/protocol/regex_wire.ts";
-import type { Semaphore } from "./semaphore.ts";
+import type { Semaphore, Slot } from "./semaphore.ts";
 import { SessionOutput } from "./session_output.ts";
+import { SessionClosedError } from "./outbox.ts";
+import { PermissionDeniedError } from "./safe_open.ts";
 import { lineRegex, prepend, readFilter } from "./read_helpers.ts";
 
 import type { HandlerDeps, SessionInfo, SessionIO } from "./session_deps.ts";
@@ -45,7 +45,10 @@ export async function handleSession(
 
 class Session {
   readonly #out: SessionOutput;
+  /** Stops the session's work: reads, follows, queued commands. */
   readonly #abort = new AbortController();
+  /** The client is gone or stalled: nothing more can be sent (pending flushes fail at once). */
+  readonly #gone = new AbortController();
   readonly #watchers: DirectoryWatchers;
   /** The session's map stage once a `map:` command came; reads then feed it (§5.10). */
   #map: MapStage | null = null;
@@ -69,8 +72,35 @@ class Session {
       hostname: deps.hostname,
       who: this.#who(),
       capabilities: deps.capabilities,
+      gone: this.#gone.signal,
     });
     this.#watchers = new DirectoryWatchers(this.#abort.signal);
+    io.closed?.addEventListener("abort", () => this.#clientGone("the connection closed"), {
+      once: true,
+    });
+  }
+
+  /** Ends the session's work and output at once; every slot it holds or waits for goes back. */
+  #clientGone(why: string): void {
+    if (this.#gone.signal.aborted) return;
+    this.deps.log("debug", this.#who(), `ending session: ${why}`);
+    this.#gone.abort();
+    this.#abort.abort();
+  }
+
+  /**
+   * A client that takes no output for ReadStallTimeoutSeconds while output waits for it would
+   * hold its read slots and connection forever: it is disconnected.
+   */
+  #watchStalls(): ReturnType<typeof setInterval> {
+    const seconds = this.deps.config.Server.ReadStallTimeoutSeconds;
+    const limit = seconds * 1000;
+    return setInterval(() => {
+      if (this.#out.stalledMs() < limit || this.#gone.signal.aborted) return;
+      this.deps.log("warn", this.#who(), `client took no output for ${seconds} s, closing session`);
+      this.#clientGone("stalled");
+      this.io.close();
+    }, Math.min(1000, Math.max(50, limit / 4)));
   }
 
   async run(): Promise<void> {
@@ -79,6 +109,7 @@ class Session {
       await this.#out.flush(); // clients wait for this before they send their commands
     }
     const frames = new FrameReader(this.deps.config.Server.MaxCommandFrameSize);
+    const stalls = this.#watchStalls();
     try {
       for await (const chunk of this.io.input) {
         let texts: string[];
@@ -98,6 +129,7 @@ class Session {
     } catch (err) {
       this.deps.log("debug", this.#who(), `input ended: ${(err as Error).message}`);
     } finally {
+      clearInterval(stalls);
       this.#ended = true;
       clearTimeout(this.#grace);
       this.#abort.abort();
@@ -218,61 +250,64 @@ class Session {
       .finally(finish);
   }
 
-  #files(command: ReadCommand): { path: string; id: string }[] {
-    const max = this.deps.config.Server.MaxGlobTargets;
-    const paths = expandGlob(command.path);
-    if (paths.length > max) {
-      this.#out.notice(
-        "warn",
-        `${command.path}: ${paths.length} files match, reading the first ${max}`,
-      );
-      paths.length = max;
+  /** The files a cat/grep reads: the glob expanded for the user, within the server's bounds. */
+  async #files(command: ReadCommand, signal: AbortSignal): Promise<{ path: string; id: string }[]> {
+    const { MaxGlobTargets, MaxGlobDirs } = this.deps.config.Server;
+    const found = await expandGlob(command.path, {
+      maxTargets: MaxGlobTargets,
+      maxDirs: MaxGlobDirs,
+      canList: this.#canList,
+      signal,
+    });
+    if (found.limit !== null) {
+      const bounds = { maxTargets: MaxGlobTargets, maxDirs: MaxGlobDirs };
+      this.#out.notice("warn", globLimitNotice(command.path, found.limit, bounds));
     }
-    return paths.map((path) => ({ path, id: sourceId(command.path, path) }));
+    return found.paths.map((path) => ({ path, id: sourceId(command.path, path) }));
   }
+
+  readonly #canList = (dir: string): boolean => this.deps.canList?.(this.info.user, dir) ?? true;
+  readonly #open = (path: string) => this.deps.open(this.info.user, path);
 
   async #readWhole(command: ReadCommand): Promise<void> {
     const signal = this.#deadline(command);
     const filter = readFilter(command, this.deps.config.Server.MaxLineLength, this.#out.plain);
     const printer = this.#map ?? this.#out.printer(true);
-    const files = this.#files(command);
+    const files = await this.#files(command, signal);
     if (files.length === 0) {
       this.deps.log("warn", this.#who(), `no file matches ${command.path}`);
       this.#out.notice("error", UNREADABLE);
     }
     for (const { path, id } of files) {
       if (signal.aborted) return;
-      if (!(await this.#acquire(this.deps.cats, signal, path))) return;
+      using slot = await this.#take(this.deps.cats, signal, path);
+      if (slot === null) return;
       let file: Deno.FsFile | null = null;
       try {
-        file = this.deps.open(this.info.user, path);
+        const opened = this.#open(path);
+        file = opened.file;
         if (
           printer instanceof MapStage &&
-          await printer.wholeFile(file, path, id, lineRegex(command), signal)
+          await printer.wholeFile(opened, id, lineRegex(command), signal)
         ) {
           continue;
         }
-        const opened = file;
-        const chunks = decodeChunks(path, (o) => readFileChunks(opened, o));
+        const chunks = decodeChunks(path, (o) => readFileChunks(opened.file, o));
         const long = () => this.#out.notice("warn", "Long log line, splitting into multiple lines");
-        let batches = 0;
-        for await (const sel of filterChunks(chunks, { ...filter, onLongLine: long })) {
-          if (printer instanceof MapStage) {
-            printer.selection(sel, id);
-            // Sync reads never return to the event loop: let the interval timer and aborts run.
-            if (++batches % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
-          } else {
+        // filterChunks returns to the event loop now and then (other sessions, the map's interval
+        // timer, aborts) and stops once the signal aborted.
+        for await (const sel of filterChunks(chunks, { ...filter, onLongLine: long, signal })) {
+          if (printer instanceof MapStage) printer.selection(sel, id);
+          else {
             printer.print(sel, id);
             if (this.#out.backlog >= 64 * 1024) await this.#out.flush();
           }
-          if (signal.aborted) break;
         }
         await this.#out.flush();
       } catch (err) {
         this.#unreadable(path, err);
       } finally {
         file?.close();
-        this.deps.cats.release();
       }
     }
   }
@@ -284,13 +319,19 @@ class Session {
     const printer = map === null ? this.#out.printer(false) : null;
     await followGlob(command.path, {
       signal,
+      // Every open of a followed file (rotation, truncation, re-creation, new glob matches) is
+      // the checked open: a path swapped for a symlink or a FIFO is refused, never read.
+      open: this.#open,
+      onRefused: (path, err) => this.#unreadable(path, err),
+      canList: this.#canList,
+      maxDirs: this.deps.config.Server.MaxGlobDirs,
       watchers: this.#watchers,
       maxTargets: this.deps.config.Server.MaxGlobTargets,
       onNotice: (message) => this.deps.log("info", this.#who(), message),
     }, async (file) => {
       try {
-        // The permission check runs once per followed path, before anything is read.
-        this.deps.open(this.info.user, file.path).close();
+        // Refused or missing at the start: say so at once (later refusals come via onRefused).
+        this.#open(file.path).file.close();
       } catch (err) {
         this.#unreadable(file.path, err);
         return;
@@ -299,37 +340,40 @@ class Session {
       // waits for a MaxConcurrentTails slot are delivered once it gets one.
       const first = await file.incarnations.next();
       if (first.done) return;
-      if (!(await this.#acquire(this.deps.tails, signal, file.path))) {
+      using slot = await this.#take(this.deps.tails, signal, file.path);
+      if (slot === null) {
         await file.incarnations.return(undefined);
         return;
       }
+      const long = () => this.#out.notice("warn", "Long log line, splitting into multiple lines");
+      const options = { ...filter, onLongLine: long, signal };
+      const source = new SourceFilter(options); // one selection state across incarnations
       try {
-        const selector = new LineSelector(filter.matcher, filter);
         for await (const incarnation of prepend(first.value, file.incarnations)) {
-          const long = () =>
-            this.#out.notice("warn", "Long log line, splitting into multiple lines");
-          for await (const batch of splitLines(incarnation, { ...filter, onLongLine: long })) {
-            for (const sel of selector.select(batch)) {
-              if (map !== null) map.selection(sel, file.sourceId);
-              else printer!.print(sel, file.sourceId);
-            }
+          for await (const sel of filterChunks(incarnation, options, source)) {
+            if (map !== null) map.selection(sel, file.sourceId);
+            else printer!.print(sel, file.sourceId);
             await this.#out.flush();
-            if (selector.done) return;
           }
+          if (source.done) return;
         }
-      } finally {
-        this.deps.tails.release();
+      } catch (err) {
+        this.#unreadable(file.path, err); // this file ends; the others are still followed
       }
     });
   }
 
-  /** A MaxConcurrentCats/Tails slot; a wait is logged (§4.3) so a silent client is explained. */
-  async #acquire(slots: Semaphore, signal: AbortSignal, path: string): Promise<boolean> {
-    if (slots.free > 0) return await slots.acquire(signal);
+  /**
+   * A MaxConcurrentCats/Tails slot, null when the session ended first; a wait is logged (§4.3)
+   * so a silent client is explained. The caller holds it with `using`: it goes back on every
+   * path out.
+   */
+  async #take(slots: Semaphore, signal: AbortSignal, path: string): Promise<Slot | null> {
+    if (slots.free > 0 || signal.aborted) return await slots.take(signal);
     this.deps.log("info", this.#who(), `Server limit hit, queueing file|${path}`);
-    const granted = await slots.acquire(signal);
-    if (granted) this.deps.log("info", this.#who(), `Server limit OK now, processing file|${path}`);
-    return granted;
+    const slot = await slots.take(signal);
+    if (slot) this.deps.log("info", this.#who(), `Server limit OK now, processing file|${path}`);
+    return slot;
   }
 
   /** The session's signal, cut short by the command's `timeout` prefix. */
@@ -339,8 +383,9 @@ class Session {
   }
 
   #unreadable(path: string, err: unknown): void {
+    if (err instanceof SessionClosedError) throw err; // not the file's fault
     const known = err instanceof SourceError || err instanceof CorruptInputError ||
-      (err instanceof Error && err.name === "PermissionDeniedError");
+      err instanceof PermissionDeniedError || isOsError(err);
     if (!known) throw err;
     this.deps.log("warn", this.#who(), `cannot read ${path}: ${(err as Error).message}`);
     if (err instanceof CorruptInputError) this.#out.notice("error", err.message);
@@ -348,8 +393,11 @@ class Session {
   }
 
   #failed(err: unknown): void {
+    if (err instanceof SessionClosedError) return; // the client is gone: nothing to tell
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof PatternError || err instanceof OptionsError) {
+    if (
+      err instanceof PatternError || err instanceof OptionsError || err instanceof GlobPatternError
+    ) {
       this.#out.notice("error", message);
       return;
     }
@@ -401,4 +449,9 @@ class Session {
   #who(): string {
     return `${this.info.user}@${this.info.remote}`;
   }
+}
+
+/** An error of the operating system (a read failing with EPERM on a /proc file, EIO, …). */
+function isOsError(err: unknown): boolean {
+  return Object.values(Deno.errors).some((kind) => err instanceof kind);
 }

@@ -5,6 +5,8 @@ import { blockHeader } from "../core/protocol/blocks.ts";
 import { MessageReader } from "../core/protocol/messages.ts";
 import { type HandlerDeps, handleSession, type SessionIO, UNREADABLE } from "./handler.ts";
 import { Semaphore } from "./semaphore.ts";
+import { PermissionDeniedError } from "./safe_open.ts";
+import { openRegular } from "../core/open_file.ts";
 
 const dec = new TextDecoder();
 
@@ -49,7 +51,7 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
   return {
     config: defaultConfig(() => undefined),
     hostname: "box",
-    open: (_user, path) => Deno.openSync(path),
+    open: (_user, path) => openRegular(path),
     log: () => {},
     cats: new Semaphore(2),
     tails: new Semaphore(2),
@@ -103,9 +105,7 @@ Deno.test("a file the user may not read only says it could not be read", async (
   const path = await withFile("secret\n");
   let logged = "";
   const s = memorySession([`cat: ${path} regex:noop `]);
-  const denied = Object.assign(new Error("user u: no read permission"), {
-    name: "PermissionDeniedError",
-  });
+  const denied = new PermissionDeniedError("user u: no read permission");
   await handleSession(
     s.io,
     { user: "u", remote: "r", health: false },
@@ -253,14 +253,15 @@ Deno.test("a client that stops reading pauses the file reads (raw blocks bypass 
     { user: "u", remote: "r", health: false },
     deps({
       open: (_user, p) => {
-        const file = Deno.openSync(p);
+        const opened = openRegular(p);
+        const file = opened.file;
         const readSync = file.readSync.bind(file);
         file.readSync = (buf) => {
           const n = readSync(buf);
           read += n ?? 0;
           return n;
         };
-        return file;
+        return opened;
       },
     }),
   );

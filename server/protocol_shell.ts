@@ -8,6 +8,7 @@ import type { DserverContext } from "./dserver.ts";
 import { handleSession, type SessionIO } from "./handler.ts";
 import { rulesFor } from "./path_rules.ts";
 import { openForUser } from "./safe_open.ts";
+import { canList } from "./os_access.ts";
 import { Semaphore } from "./semaphore.ts";
 import type { ShellHandler, ShellSession } from "./ssh_connection.ts";
 import { lookupUser } from "./user_lookup.ts";
@@ -34,10 +35,11 @@ export function protocolShell(ctx: DserverContext): ShellHandler {
       config: ctx.config,
       hostname: ctx.hostname,
       open: (_name, path) => openForUser(user!, rules, path),
+      canList: (_name, dir) => canList(user!, dir),
       log: (level, ...fields) => ctx.log.log(level, fields),
       cats,
       tails,
-      registerAuthKey: (name, key) => registerAuthKey(ctx.authKeys, name, key),
+      registerAuthKey: (name, key) => registerAuthKey(ctx.authKeys, name, key, session.auth),
     });
   };
 }
@@ -47,6 +49,7 @@ function channelIO(session: ShellSession): SessionIO {
   return {
     input: streamInput(channel),
     write: (bytes) => streamWrite(channel, bytes),
+    closed: session.closed,
     // End the channel first so its last messages go out before the connection closes.
     close: () => {
       channel.end();

@@ -1,4 +1,10 @@
 /** A counting semaphore for the server-wide MaxConcurrentCats/MaxConcurrentTails limits. */
+
+/** A granted slot; disposing of it gives it back (once, whatever happens to its holder). */
+export interface Slot extends Disposable {
+  release(): void;
+}
+
 export class Semaphore {
   #free: number;
   readonly #waiters: (() => void)[] = [];
@@ -16,7 +22,16 @@ export class Semaphore {
     return this.#waiters.length;
   }
 
+  /**
+   * Waits for a slot; null when `signal` aborted first (also when it was aborted already), so a
+   * waiter whose session is gone never takes a slot. Hold it with `using`.
+   */
+  async take(signal?: AbortSignal): Promise<Slot | null> {
+    return await this.acquire(signal) ? this.#slot() : null;
+  }
+
   async acquire(signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return false;
     if (this.#free > 0) {
       this.#free--;
       return true;
@@ -40,5 +55,15 @@ export class Semaphore {
     const next = this.#waiters.shift();
     if (next) next();
     else this.#free++;
+  }
+
+  #slot(): Slot {
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.release();
+    };
+    return { release, [Symbol.dispose]: release };
   }
 }

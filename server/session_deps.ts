@@ -3,6 +3,7 @@
  * connected, and the server's configuration, limits and services.
  */
 import type { Config } from "../core/config.ts";
+import type { OpenedFile } from "../core/open_file.ts";
 import type { Semaphore } from "./semaphore.ts";
 
 export interface SessionIO {
@@ -10,6 +11,8 @@ export interface SessionIO {
   /** Resolves when the channel accepted the bytes (back-pressure). */
   write(bytes: Uint8Array): Promise<void>;
   close(): void;
+  /** Aborted when the connection is gone (the client died, the socket closed). */
+  readonly closed?: AbortSignal;
 }
 
 export interface SessionInfo {
@@ -25,8 +28,13 @@ export interface HandlerDeps {
   readonly config: Config;
   /** Short host name for `REMOTE|host|…` and `SERVER|host|…`. */
   readonly hostname: string;
-  /** Opens a file for the SSH user after the permission checks; throws with the reason. */
-  open(user: string, path: string): Deno.FsFile;
+  /**
+   * The one checked open (safe_open.ts): opens a file for the SSH user after the permission
+   * checks, or throws with the reason. Every file a session reads is opened through it.
+   */
+  open(user: string, path: string): OpenedFile;
+  /** May the SSH user list this directory (glob expansion)? Default: yes. */
+  canList?(user: string, dir: string): boolean;
   log(level: LogLevel, ...fields: string[]): void;
   readonly cats: Semaphore;
   readonly tails: Semaphore;

@@ -26,6 +26,8 @@ export interface SessionOutputOptions {
   readonly who: string;
   /** As HandlerDeps.capabilities: undefined for CAPABILITIES, null for none. */
   readonly capabilities?: readonly string[] | null | undefined;
+  /** Aborted when the client is gone: pending flushes fail at once (Outbox). */
+  readonly gone?: AbortSignal;
 }
 
 const encoder = new TextEncoder();
@@ -35,7 +37,7 @@ export class SessionOutput {
   #latched: Options | null = null;
 
   constructor(channel: ByteChannel, private readonly options: SessionOutputOptions) {
-    this.#outbox = new Outbox(channel);
+    this.#outbox = new Outbox(channel, options.gone);
   }
 
   get #capabilities(): readonly string[] {
@@ -56,6 +58,11 @@ export class SessionOutput {
 
   get plain(): boolean {
     return this.#latched?.plain === "true";
+  }
+
+  /** How long output has waited for the channel without progress (Outbox.stalledMs). */
+  stalledMs(): number {
+    return this.#outbox.stalledMs();
   }
 
   /** Bytes not yet taken by the channel (Outbox.backlog). */

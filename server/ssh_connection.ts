@@ -8,7 +8,7 @@
  */
 import type { AuthContext, Connection, ServerChannel, Session } from "ssh2";
 import type { Socket } from "node:net";
-import { authenticate, HEALTH_USER } from "./ssh_auth.ts";
+import { authenticate, HEALTH_USER, type SessionAuth } from "./ssh_auth.ts";
 import type { AuthorizedKeys } from "./authorized_keys.ts";
 import type { ServerLog } from "./server_log.ts";
 
@@ -18,6 +18,10 @@ export interface ShellSession {
   remotePort: number;
   channel: ServerChannel;
   isHealth: boolean;
+  /** How the login was accepted: an AUTHKEY registers only after an authorized_keys login. */
+  auth: SessionAuth;
+  /** Aborted when the connection is gone (socket closed: the client died or hung up). */
+  closed: AbortSignal;
   /**
    * Closes the whole SSH connection. The server also does so when the channel emits "close",
    * which ssh2 only does once the channel's input has been read to its end: a handler that
@@ -33,6 +37,8 @@ export interface ConnectionDeps {
   onShell: ShellHandler;
   log: ServerLog;
   onAuthenticated(user: string): void;
+  /** Whether one more authenticated connection fits (MaxConnections); asked before accepting. */
+  admit?: () => boolean;
 }
 
 /** Session events ssh2 emits for requests other than `shell`. */
@@ -42,6 +48,7 @@ export function handleConnection(conn: Connection, socket: Socket, deps: Connect
   const { log } = deps;
   const remote = `${socket.remoteAddress}:${socket.remotePort}`;
   let user = "";
+  let auth: SessionAuth = { source: "password", at: 0 }; // replaced by the accepted login
   const who = () => user === "" ? remote : `${user}@${remote}`;
   let closing = false;
   const violation = (why: string) => {
@@ -51,14 +58,19 @@ export function handleConnection(conn: Connection, socket: Socket, deps: Connect
     conn.end();
   };
   conn.on("error", (err: Error) => log.debug(who(), "ssh error", err));
+  const gone = new AbortController();
+  const hangUp = () => gone.abort();
+  socket.once("close", hangUp);
+  conn.once("close", hangUp);
   interceptChannelRequests(conn, violation, () => closing);
 
   conn.on("authentication", (ctx: AuthContext) => {
-    authenticate(ctx, deps.authorizedKeys).then((outcome) => {
+    authenticate(ctx, deps.authorizedKeys, deps.admit).then((outcome) => {
       if (!outcome.ok) {
         log.info(remote, `login as ${ctx.username} (${ctx.method}) failed`, outcome.why);
       } else if (outcome.final) {
         user = ctx.username;
+        auth = { source: outcome.source, at: Date.now() };
         log.info(who(), `authenticated (${outcome.how})`);
       }
     }, (err) => {
@@ -99,10 +111,18 @@ export function handleConnection(conn: Connection, socket: Socket, deps: Connect
         remotePort: socket.remotePort ?? 0,
         channel,
         isHealth: user === HEALTH_USER,
+        auth,
+        closed: AbortSignal.any([gone.signal, channelClosed(channel)]),
         end: () => conn.end(),
       });
     });
   });
+}
+
+function channelClosed(channel: ServerChannel): AbortSignal {
+  const closed = new AbortController();
+  channel.once("close", () => closed.abort());
+  return closed.signal;
 }
 
 function runShell(deps: ConnectionDeps, session: ShellSession): void {

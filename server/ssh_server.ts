@@ -1,9 +1,11 @@
 /**
  * The dserver SSH server (§3.1, §4.1) on ssh2's Server. We own the TCP listener and hand each
- * socket to ssh2 (`injectSocket`), so that every connection gets `setNoDelay(true)` at once,
- * counts against `MaxConnections` from its first byte (excess connections are closed at once),
- * and is dropped when it has not authenticated within the handshake deadline (10 s). What
- * happens on a connection is in ssh_connection.ts.
+ * socket to ssh2 (`injectSocket`), so that every connection gets `setNoDelay(true)` at once.
+ * Sockets still in their handshake count against their own, larger bound
+ * (`MaxPreAuthConnections`; when it is full the oldest handshake is dropped) and are dropped
+ * when they have not authenticated within `PreAuthTimeoutMs`; only authenticated connections
+ * count against `MaxConnections`, so idle sockets cannot lock real clients out. Refusals are logged at a bounded rate. What happens on a
+ * connection is in ssh_connection.ts.
  *
  * ssh2's server keepalive pings (every 15 s once authenticated, global requests the peer
  * answers) stay on: they only add dead-peer detection; idle live connections are kept.
@@ -16,10 +18,11 @@ import type { ServerLog } from "./server_log.ts";
 import type { ConnectionCounts } from "./stats.ts";
 import { serverAlgorithms } from "./ssh_algorithms.ts";
 import { handleConnection, type ShellHandler } from "./ssh_connection.ts";
+import { LogLimiter } from "./log_limiter.ts";
 
 export type { ShellHandler, ShellSession } from "./ssh_connection.ts";
 
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
+export const HANDSHAKE_TIMEOUT_MS = 5000;
 /** How long close() waits for peers to go before cutting them off. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -29,8 +32,10 @@ export interface SshServerOptions {
   port: number;
   /** Private host key text (see host_key.ts). */
   hostKey: string;
-  /** Open connections allowed, handshakes included (≤ 0: 10). */
+  /** Authenticated connections allowed (≤ 0: 10). */
   maxConnections: number;
+  /** Connections still in their handshake allowed (default: 20 × maxConnections). */
+  maxPreAuth?: number;
   authorizedKeys: AuthorizedKeys;
   onShell: ShellHandler;
   log: ServerLog;
@@ -59,6 +64,8 @@ interface Peer {
 export async function startSshServer(opts: SshServerOptions): Promise<SshServer> {
   const { log } = opts;
   const max = opts.maxConnections > 0 ? opts.maxConnections : 10;
+  const maxPreAuth = opts.maxPreAuth ?? 20 * max;
+  const limiter = new LogLimiter();
   // Keyed by socket: remote ip|port is not unique on loopback fan-out (Linux reuses a source
   // port towards different 127.x destinations).
   const peers = new Map<Socket, Peer>();
@@ -68,6 +75,7 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
     for (const p of peers.values()) if (!p.authed) preAuth++;
     return { current: peers.size, lifetime, preAuth };
   };
+  const authedCount = () => peers.size - counts().preAuth;
   const changed = () => opts.onCountsChanged?.(counts());
 
   /** ssh2 reports only the remote address; its connection object keeps our socket. */
@@ -94,8 +102,25 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
       authorizedKeys: opts.authorizedKeys,
       onShell: opts.onShell,
       log,
+      admit: () => {
+        if (authedCount() < max) return true;
+        const remote = `${peer.socket.remoteAddress}:${peer.socket.remotePort}`;
+        limiter.log(
+          "max",
+          `MaxConnections (${max}) reached, refusing the login`,
+          (t) => log.warn(remote, t),
+        );
+        return false;
+      },
       onAuthenticated: () => {
         clearTimeout(peer.deadline);
+        if (authedCount() >= max) {
+          const remote = `${peer.socket.remoteAddress}:${peer.socket.remotePort}`;
+          const text = `MaxConnections (${max}) reached, closing connection`;
+          limiter.log("max", text, (t) => log.warn(remote, t));
+          peer.socket.destroy();
+          return;
+        }
         peer.authed = true;
         changed();
       },
@@ -106,16 +131,27 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
     socket.setNoDelay(true);
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.on("error", (err: Error) => log.debug(remote, "socket error", err));
-    if (peers.size >= max) {
-      log.warn(remote, `MaxConnections (${max}) reached, closing connection`);
-      socket.destroy();
-      return;
+    if (peers.size - authedCount() >= maxPreAuth) {
+      // Full of handshakes: drop the oldest one, so that idle sockets cannot lock out a client
+      // that is really logging in now (like OpenSSH's MaxStartups).
+      const oldest = [...peers.values()].find((p) => !p.authed);
+      limiter.log(
+        "preauth",
+        `MaxPreAuthConnections (${maxPreAuth}) reached, dropping the oldest handshake`,
+        (t) => log.warn(remote, t),
+      );
+      oldest?.socket.destroy();
+      if (oldest !== undefined) peers.delete(oldest.socket);
     }
     const peer: Peer = { socket, authed: false };
     peers.set(socket, peer);
     lifetime++;
     peer.deadline = setTimeout(() => {
-      log.warn(remote, "no authentication within the handshake deadline, closing connection");
+      limiter.log(
+        "deadline",
+        "no authentication within the handshake deadline, closing connection",
+        (t) => log.warn(remote, t),
+      );
       socket.destroy();
     }, opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
     socket.once("close", () => {

@@ -105,17 +105,36 @@ for (
   });
 }
 
-Deno.test("connections beyond MaxConnections are closed at once", async () => {
+Deno.test("logins beyond MaxConnections are refused; unauthenticated sockets do not count", async () => {
   await using t = await testServer({ maxConnections: 1 });
   const first = connect(t.server.port, { username: t.user, privateKey: t.key.private });
   await first.ready;
   const second = connect(t.server.port, { username: t.user, privateKey: t.key.private });
   await assert.rejects(second.ready);
   await second.closed;
-  assert.deepEqual(t.server.counts(), { current: 1, lifetime: 1, preAuth: 0 });
+  assert.deepEqual(t.server.counts(), { current: 1, lifetime: 2, preAuth: 0 });
   first.client.end();
   await first.closed;
   assert.ok(t.lines.some((l) => l.includes("MaxConnections (1) reached")));
+});
+
+Deno.test("sockets in their handshake have their own bound, MaxPreAuthConnections", async () => {
+  await using t = await testServer({ maxConnections: 1, maxPreAuth: 2 });
+  const idle = await Promise.all(
+    [0, 1].map(() => Deno.connect({ hostname: "127.0.0.1", port: t.server.port })),
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  const third = await Deno.connect({ hostname: "127.0.0.1", port: t.server.port });
+  const buf = new Uint8Array(1024);
+  while ((await third.read(buf)) !== null) { /* closed at once, without an ident */ }
+  third.close();
+  for (const c of idle) c.close();
+  await new Promise((r) => setTimeout(r, 50));
+  const c = connect(t.server.port, { username: t.user, privateKey: t.key.private });
+  await c.ready; // the slot for an authenticated connection was free all along
+  c.client.end();
+  await c.closed;
+  assert.ok(t.lines.some((l) => l.includes("MaxPreAuthConnections (2) reached")));
 });
 
 Deno.test("a connection that does not authenticate in time is dropped", async () => {

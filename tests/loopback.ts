@@ -1,4 +1,5 @@
 /** Test helper: a client session wired to a server handler through in-memory pipes (no SSH). */
+import { openRegular } from "../core/open_file.ts";
 import { defaultConfig } from "../core/config.ts";
 import { BlockPrinter, MessagePrinter } from "../core/message_printer.ts";
 import { decodeFrame, FrameReader } from "../core/protocol/frames.ts";
@@ -80,7 +81,7 @@ export async function loopback(
   const deps: HandlerDeps = {
     config,
     hostname: options.hostname ?? "integrationtest",
-    open: (_user, path) => Deno.openSync(path),
+    open: (_user, path) => openRegular(path),
     log: () => {},
     cats: new Semaphore(2),
     tails: new Semaphore(50),

@@ -8,7 +8,9 @@ PROGRAMS := dtail dcat dgrep dmap dtailhealth dserver
 # One project-local Deno cache: the same for every HOME (tests change HOME), readable by the
 # unprivileged users the tests start dserver as.
 export DENO_DIR := $(CURDIR)/.tools/deno-dir
-DENO_RUN_FLAGS := --v8-flags=--expose-gc,--max-semi-space-size=8 --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen --cached-only
+# The regexp V8 flags let a regex that backtracks too much finish on V8's linear engine
+# (core/matcher.ts, LINEAR_V8_FLAGS); without them every regex runs on re2js.
+DENO_RUN_FLAGS := --v8-flags=--expose-gc,--max-semi-space-size=8,--enable-experimental-regexp-engine,--enable-experimental-regexp-engine-on-excessive-backtracks --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen --cached-only
 
 .PHONY: all bin deps system-deps run test check fmt lint typecheck bench docs clean
 
@@ -20,7 +22,7 @@ all: bin
 
 deps: deno.lock
 	@$(DENO) install --frozen --quiet
-	@$(DENO) cache --frozen --quiet cli/main.ts core/decompress_worker.ts core/mapr/map_worker.ts
+	@$(DENO) cache --frozen --quiet cli/main.ts core/decompress_worker.ts core/mapr/map_worker.ts core/regex_worker.ts
 	@chmod -R a+rX .tools
 
 system-deps:
@@ -74,6 +76,16 @@ bench-dmap: bin system-deps
 # `make demo`: dgrep and dtail over real SSH against a throwaway local dserver (tools/demo.sh).
 demo: bin
 	@tools/demo.sh
+
+# `make fuzz`: random and mutated frames, patterns, globs, queries and AGGREGATE messages against
+# the parsers and a live dserver for FUZZ_SECONDS (tests/fuzz/main.ts). A failure prints its seed
+# and input; `make fuzz SEED=<seed>` replays it (FUZZ_ONLY=parsers or server: one part only).
+.PHONY: fuzz
+FUZZ_SECONDS ?= 60
+fuzz: bin system-deps
+	@if [ "$$(id -u)" = 0 ]; then tools/setup_test_users.sh; fi
+	$(DENO) run $(DENO_RUN_FLAGS) tests/fuzz/main.ts --seconds $(FUZZ_SECONDS) \
+	  $(if $(SEED),--seed $(SEED)) $(if $(FUZZ_ONLY),--only $(FUZZ_ONLY))
 
 # Regenerates docs/flags.md from the flag table (tests fail when it is stale).
 docs:

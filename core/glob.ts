@@ -1,5 +1,7 @@
 /** Glob expansion with Go `filepath.Glob` semantics and DTail source ids (§4.6). */
 
+import { turnIsOver, yieldTurn } from "./turns.ts";
+
 export function hasGlobMeta(pattern: string): boolean {
   return /[*?[\\]/.test(pattern);
 }
@@ -161,8 +163,8 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
       const dir = base.path === "" ? "." : base.path;
       if (!canList(dir)) continue;
       if (++listed > maxDirs) return { paths: last ? next.map((b) => b.path) : [], limit: "dirs" };
-      if (listed % DIRS_PER_TURN === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+      if (listed % DIRS_PER_TURN === 0 || turnIsOver()) {
+        await yieldTurn();
         if (options.signal?.aborted) return { paths: [], limit: null };
       }
       const re = segmentRegExp(segment);

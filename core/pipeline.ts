@@ -3,6 +3,7 @@ import { splitLines, type SplitOptions } from "./lines.ts";
 import type { MatchEngine, Matcher } from "./matcher.ts";
 import { matchingLinesOffThread, type RegexPool, sharedRegexPool } from "./regex_pool.ts";
 import { LineSelector, type Selection, type SelectOptions } from "./select.ts";
+import { turnIsOver, turnStarted, yieldTurn } from "./turns.ts";
 
 export interface FilterOptions extends SplitOptions, SelectOptions {
   readonly matcher: Matcher;
@@ -17,28 +18,14 @@ export interface FilterOptions extends SplitOptions, SelectOptions {
   readonly pool?: RegexPool;
 }
 
-/**
- * How long the chain works before it lets the event loop run. Sync reads and matching never
- * return to it on their own, and signal listeners (SIGTERM, Ctrl-C), timers and a server's other
- * sessions run only there. A yield costs 1–2 ms (a timer: the cheaper ways starve socket I/O).
- */
-export const YIELD_EVERY_MS = 50;
-/**
- * The same while other work waits: a yield that took YIELD_BUSY_MS or more ran other tasks (a
- * dserver's other sessions), and shorter turns keep the server answering (a round of 5 grepping
- * sessions is then ~50 ms rather than ~250 ms).
- */
-export const YIELD_EVERY_BUSY_MS = 10;
-const YIELD_BUSY_MS = 8;
-
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
 const inWorker = typeof scope.WorkerGlobalScope !== "undefined" &&
   scope instanceof scope.WorkerGlobalScope;
 
 /**
- * Selected lines of a (decompressed) chunk stream. Every YIELD_EVERY_MS (or _BUSY_MS) of work the
- * chain yields to the event loop, between batches; then it stops if `signal` was aborted, and
+ * Selected lines of a (decompressed) chunk stream. When the event loop's turn is over (turns.ts)
+ * the chain yields to it, between batches; then it stops if `signal` was aborted, and
  * otherwise hands out an empty selection when the batch selected nothing, so that a consumer
  * checking its own stop flag per selection does.
  *
@@ -57,7 +44,6 @@ export async function* filterChunks(
   const { matcher, lookup, selector } = source;
   let user = null as Disposable | null; // (assigned in a closure)
   try {
-    let due = performance.now() + YIELD_EVERY_MS;
     for await (const batch of splitLines(chunks, options)) {
       let offloaded = false;
       if (lookup !== null) {
@@ -89,15 +75,12 @@ export async function* filterChunks(
         yield sel;
       }
       if (selector.done) return;
-      const start = performance.now();
       if (offloaded) {
         // The loop ran while a worker matched: that was the yield.
-        due = start + YIELD_EVERY_MS;
+        turnStarted();
       } else {
-        if (start < due) continue;
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        const now = performance.now();
-        due = now + (now - start >= YIELD_BUSY_MS ? YIELD_EVERY_BUSY_MS : YIELD_EVERY_MS);
+        if (!turnIsOver()) continue;
+        await yieldTurn();
       }
       if (options.signal?.aborted) return;
       if (!selected) yield { batch, regions: [] };

@@ -42,6 +42,34 @@ Deno.test("filterChunks lets timers run and ends once its signal is aborted", as
   assert.ok(performance.now() - t0 < 2000);
 });
 
+Deno.test("many short sources in a row let timers run as one long source does", async () => {
+  // Each source is shorter than a turn (a glob of small files): the turn is the process's, so
+  // the loop still runs every few tens of milliseconds, not once per source.
+  let gaps = 0;
+  let last = performance.now();
+  let ticking = true;
+  const tick = () => {
+    const now = performance.now();
+    gaps = Math.max(gaps, now - last);
+    last = now;
+    if (ticking) setTimeout(tick, 0);
+  };
+  setTimeout(tick, 0);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const matcher = compileMatcher("absent");
+  const t0 = performance.now();
+  for (let source = 0; source < 2000; source++) {
+    for await (const _ of filterChunks(syncChunks(8, { n: 0 }), { matcher })) {
+      // a source of 8 chunks (512 KB) takes well under a turn
+    }
+  }
+  const took = performance.now() - t0;
+  ticking = false;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(took > 300, `the sources took ${took.toFixed(0)} ms, too little to tell`);
+  assert.ok(gaps < 200, `the event loop waited ${gaps.toFixed(0)} ms (of ${took.toFixed(0)})`);
+});
+
 Deno.test("a consumer that checks its own stop flag gets a selection to check it on", async () => {
   // --before takes the per-line path, which yields nothing for a batch without a match.
   const read = { n: 0 };

@@ -6,6 +6,7 @@
 import { expandGlob, globLimitNotice, GlobPatternError, sourceId } from "../core/glob.ts";
 import { readFileChunks } from "../core/chunks.ts";
 import { decodeChunks, SourceError } from "../core/source.ts";
+import { maybeYield } from "../core/turns.ts";
 import { CorruptInputError } from "../core/compression.ts";
 import { PatternError } from "../core/matcher.ts";
 import { filterChunks, SourceFilter } from "../core/pipeline.ts";
@@ -279,6 +280,8 @@ class Session {
       this.#out.notice("error", UNREADABLE);
     }
     for (const { path, id } of files) {
+      // Opening and refusing files is work too: thousands of them must not hold the loop.
+      await maybeYield();
       if (signal.aborted) return;
       using slot = await this.#take(this.deps.cats, signal, path);
       if (slot === null) return;

@@ -78,6 +78,45 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "a grep over a glob of many files, each shorter than a turn, leaves the server answering",
+  ignore: !canRunServers,
+  fn: async () => {
+    // Found by `make fuzz` (/usr/lib/git-core: 130 hard links of one 3.7 MB binary): each file
+    // took less than the pipeline's turn, so the session never yielded between files.
+    const client = await TestClient.create();
+    const server = await TestServer.start(client);
+    const probe = await probeFile();
+    const dir = await Deno.makeTempDir({ prefix: "dtail-glob-many-" });
+    await Deno.chmod(dir, 0o755);
+    // 400 names of one 1 MB file of binary bytes (long lines, split at MaxLineLength).
+    const bytes = new Uint8Array(1_000_000);
+    for (let i = 0; i < bytes.length; i += 65536) {
+      crypto.getRandomValues(bytes.subarray(i, i + 65536));
+    }
+    await Deno.writeFile(`${dir}/f0.log`, bytes);
+    await Deno.chmod(`${dir}/f0.log`, 0o644);
+    for (let i = 1; i < 400; i++) await Deno.link(`${dir}/f0.log`, `${dir}/f${i}.log`);
+    try {
+      const grep = client.run("dgrep", [server], [
+        "--trustAllHosts",
+        "--plain",
+        "--regex",
+        "MAPREDUCE:NEEDLE",
+        `${dir}/*.log`,
+      ]);
+      await new Promise((r) => setTimeout(r, 500));
+      await assertServerAnswers(server, client, probe);
+      const done = await within(120_000, "the grep", grep);
+      assert.equal(done.code, 0, done.stderr);
+      assert.equal(done.text, "");
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("serverless: a glob explosion ends at MaxGlobDirs with one line and a failure", async () => {
   const home = await Deno.makeTempDir();
   await Deno.writeTextFile(`${home}/cfg.json`, JSON.stringify({ Server: { MaxGlobDirs: 5000 } }));

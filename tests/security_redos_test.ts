@@ -100,7 +100,9 @@ Deno.test({
   ignore: !canRunServers,
   fn: async (t) => {
     const client = await TestClient.create();
-    const server = await TestServer.start(client);
+    // The two greps below hold two read slots; the probing dcat gets the third instead of queueing
+    // behind MaxConcurrentCats (DTail's configured limit, not a stall: security_slots_test.ts).
+    const server = await TestServer.start(client, { server: { MaxConcurrentCats: 3 } });
     const dir = await logDir();
     const probe = await probeFile();
     const logs = await pathologicalLogs(dir);

@@ -1,0 +1,45 @@
+/**
+ * Sharing the event loop between synchronous stretches of work. Sync reads and matching never
+ * return to the loop on their own, and signal listeners (SIGTERM, Ctrl-C), timers and a server's
+ * other sessions and handshakes run only there. How long the loop has gone without a turn is one
+ * number for the whole process, not per file or per session: a grep over a glob of many small
+ * files must yield inside the glob as it does inside one large file.
+ */
+
+/** How long work runs before it lets the event loop run (a yield costs 1–2 ms). */
+export const TURN_MS = 50;
+/**
+ * The same while other work waits: a yield that took TURN_BUSY_MS or more ran other tasks (a
+ * dserver's other sessions), and shorter turns keep the server answering (a round of 5 grepping
+ * sessions is then ~50 ms rather than ~250 ms).
+ */
+export const BUSY_TURN_MS = 10;
+const TURN_BUSY_MS = 8;
+
+let due = performance.now() + TURN_MS;
+
+/** Whether the current stretch of work has had its turn and should call `yieldTurn`. */
+export function turnIsOver(): boolean {
+  return performance.now() >= due;
+}
+
+/**
+ * Lets the event loop run: a timer, as the cheaper ways (microtasks, a resolved promise) starve
+ * socket I/O. The next turn is short when others were waiting.
+ */
+export async function yieldTurn(): Promise<void> {
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const now = performance.now();
+  due = now + (now - start >= TURN_BUSY_MS ? BUSY_TURN_MS : TURN_MS);
+}
+
+/** Yields when the turn is over; cheap otherwise. */
+export async function maybeYield(): Promise<void> {
+  if (performance.now() >= due) await yieldTurn();
+}
+
+/** Restarts the turn: for work that just got its turn from the event loop in another way. */
+export function turnStarted(): void {
+  due = performance.now() + TURN_MS;
+}

@@ -63,6 +63,17 @@ check: bin
 bench: bin system-deps
 	$(DENO) run --allow-all --frozen bench/bench.ts
 
+# `make bench-before [REV=<rev>]`: the serverless throughput cases of `make bench`, this checkout
+# against REV (default HEAD~1) in one run (bench/before.ts). REV is built in a temporary git
+# worktree that shares .tools/ (removed afterwards); BEFORE_DIR=<checkout with bin/> uses that
+# checkout instead. Median wall and CPU (user+sys) time per side over BENCH_RUNS rounds (default
+# 9); a row is **SLOWER** when now/before exceeds 1.05 in both. Appends to bench/results/history.md.
+.PHONY: bench-before
+REV ?= HEAD~1
+bench-before: bin system-deps
+	REV='$(REV)' BEFORE_DIR='$(BEFORE_DIR)' BENCH_RUNS='$(BENCH_RUNS)' \
+	  $(DENO) run --allow-all --frozen bench/before.ts
+
 # `make bench-ssh`: only the SSH part of `make bench` (bench/ssh.ts; real dservers on loopback).
 .PHONY: bench-ssh demo
 bench-ssh: bin system-deps

@@ -4,14 +4,8 @@
  * BENCH_RUNS sets the timed runs per side (default 9, at least 5 for a result worth keeping).
  */
 import { join } from "node:path";
-import {
-  BIG_COPIES,
-  type DataSet,
-  ensureData,
-  LOG_BYTES,
-  ONE_LINE_BYTES,
-  RARE_TOKEN,
-} from "./generate.ts";
+import { BIG_COPIES, type DataSet, ensureData, LOG_BYTES, ONE_LINE_BYTES } from "./generate.ts";
+import { BIN_DIR, DATA_DIR, display, type PairCase, pairCases, runCount } from "./cases.ts";
 import {
   CommandFailed,
   measureOnce,
@@ -38,67 +32,12 @@ import {
   pairTable,
 } from "./report.ts";
 
-const BENCH_DIR = import.meta.dirname ?? ".";
-const BIN_DIR = join(BENCH_DIR, "..", "bin");
-const DATA_DIR = join(BENCH_DIR, "data");
-const DEFAULT_RUNS = 9;
 const MEMORY_RUNS = 3;
 const MEMORY_LIMIT_MB = 150;
 const BURST_LINES = 100_000;
 const BURST_LIMIT_SECONDS = 0.1;
 
-interface PairCase {
-  readonly ours: readonly string[];
-  readonly peer: readonly string[];
-  readonly target: number;
-}
-
 const bin = (program: string) => join(BIN_DIR, program);
-
-function pairCases(data: DataSet): PairCase[] {
-  const dcat = [bin("dcat"), "--plain"];
-  const dgrep = [bin("dgrep"), "--plain"];
-  return [
-    { ours: [...dcat, data.log], peer: ["cat", data.log], target: 0.6 },
-    { ours: [...dcat, data.gz], peer: ["gzip", "-dc", data.gz], target: 1.5 },
-    { ours: [...dcat, data.zst], peer: ["zstd", "-dc", data.zst], target: 0.8 },
-    {
-      ours: [...dgrep, "--grep", RARE_TOKEN, data.log],
-      peer: ["grep", "-F", RARE_TOKEN, data.log],
-      target: 0.7,
-    },
-    {
-      ours: [...dgrep, "--grep", "ERROR", data.log],
-      peer: ["grep", "-F", "ERROR", data.log],
-      target: 0.7,
-    },
-    {
-      ours: [...dgrep, "--grep", "[0-9]+ms", data.log],
-      peer: ["grep", "-E", "[0-9]+ms", data.log],
-      target: 0.5,
-    },
-    {
-      ours: [...dgrep, "--invert", "--grep", "ERROR", data.log],
-      peer: ["grep", "-v", "-F", "ERROR", data.log],
-      target: 0.7,
-    },
-  ];
-}
-
-const shorten = (arg: string) =>
-  arg.replaceAll(`${BIN_DIR}/`, "bin/").replaceAll(`${DATA_DIR}/`, "");
-
-/** Shows a command the way a reader would type it: bin/ relative, data files by base name. */
-function display(argv: readonly string[]): string {
-  return argv.map(shorten).join(" ");
-}
-
-function runCount(): number {
-  const runs = Number(Deno.env.get("BENCH_RUNS") ?? DEFAULT_RUNS);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error("BENCH_RUNS must be a positive integer");
-  if (runs < 5) console.error(`bench: BENCH_RUNS=${runs} is below 5; medians will be noisy`);
-  return runs;
-}
 
 const mbPerS = (bytes: number, seconds: number) => bytes / 1e6 / seconds;
 const maxRss = (samples: readonly Sample[]) => Math.max(...samples.map((s) => s.rssMb));

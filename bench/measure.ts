@@ -1,16 +1,21 @@
 /**
  * Whole-process measurements. Every command runs as `CMD | cat > /dev/null` under bash, with
  * GNU time between bash and CMD, so ours and the peer get the same pipe and the same wrapper.
- * GNU time reports the peak RSS of CMD itself: the bin/ launchers exec deno, so that is deno.
+ * GNU time reports the peak RSS and the CPU time of CMD itself (with the children it waited
+ * for): the bin/ launchers exec deno, so that is deno with all its threads, not a shell.
  */
 
 export const TIME_BIN = "/usr/bin/time";
-const PIPED_SCRIPT = `set -o pipefail; ${TIME_BIN} -f %M -o "$1" "\${@:2}" | cat > /dev/null`;
+const PIPED_SCRIPT =
+  `set -o pipefail; ${TIME_BIN} -f "%M %U %S" -o "$1" "\${@:2}" | cat > /dev/null`;
 const DIGEST_SCRIPT = `set -o pipefail; "$@" | cksum`;
 
 export interface Sample {
+  /** Wall time as seen from the bench process. */
   readonly seconds: number;
   readonly rssMb: number;
+  /** User + system CPU seconds of CMD (GNU time %U + %S, 10 ms resolution). */
+  readonly cpuSeconds: number;
 }
 
 export class CommandFailed extends Error {}
@@ -28,7 +33,7 @@ export async function measureOnce(argv: readonly string[]): Promise<Sample> {
     const result = await command.output();
     const seconds = (performance.now() - start) / 1000;
     if (!result.success) throw failure(argv, result);
-    return { seconds, rssMb: peakRssMb(await Deno.readTextFile(rssFile)) };
+    return { seconds, ...parseTimeOutput(await Deno.readTextFile(rssFile)) };
   } finally {
     await Deno.remove(rssFile);
   }
@@ -50,11 +55,20 @@ function failure(argv: readonly string[], result: Deno.CommandOutput): CommandFa
   return new CommandFailed(`${argv[0] ?? ""} exited with ${result.code}: ${stderr}`);
 }
 
-/** GNU time -f %M prints kilobytes (KiB); MB here is 10^6 bytes like the throughput. */
-function peakRssMb(timeOutput: string): number {
-  const kib = Number(timeOutput.trim().split("\n").at(-1));
-  if (!Number.isFinite(kib)) throw new Error(`unexpected GNU time output: ${timeOutput}`);
-  return (kib * 1024) / 1e6;
+/**
+ * The last line of GNU time -f "%M %U %S": peak RSS in kilobytes (KiB), user and system CPU
+ * seconds. MB here is 10^6 bytes like the throughput.
+ */
+function parseTimeOutput(timeOutput: string): { rssMb: number; cpuSeconds: number } {
+  const fields = (timeOutput.trim().split("\n").at(-1) ?? "").trim().split(/\s+/).map(Number);
+  const [kib, user, system] = fields;
+  if (
+    fields.length !== 3 || kib === undefined || user === undefined || system === undefined ||
+    !fields.every(Number.isFinite)
+  ) {
+    throw new Error(`unexpected GNU time output: ${timeOutput}`);
+  }
+  return { rssMb: (kib * 1024) / 1e6, cpuSeconds: user + system };
 }
 
 export function median(values: readonly number[]): number {

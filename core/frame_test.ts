@@ -10,7 +10,7 @@ import { selectLines } from "./select.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const UPSTREAM = new URL("../../shared/testdata/dtail-upstream/", import.meta.url);
+const UPSTREAM = new URL("../tests/testdata/dtail-upstream/", import.meta.url);
 
 /** Prints selections and returns everything written, flushed. */
 function render(

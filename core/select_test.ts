@@ -7,7 +7,7 @@ import { LineSelector, type Selection, selectLines, type SelectOptions } from ".
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const UPSTREAM = new URL("../../shared/testdata/dtail-upstream/", import.meta.url);
+const UPSTREAM = new URL("../tests/testdata/dtail-upstream/", import.meta.url);
 
 /** One selected line: its number and its bytes (as a latin1-ish string for exact comparison). */
 type Picked = [number, string];

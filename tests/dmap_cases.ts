@@ -1,5 +1,5 @@
 /**
- * The dmap golden cases of the Go DTail (../shared/testdata/dtail-upstream): one list for every
+ * The dmap golden cases of the Go DTail (tests/testdata/dtail-upstream): one list for every
  * transport (dmap_test.ts serverless, ssh_dmap_test.ts through real dservers).
  */
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * dmap against the Go DTail's golden CSV and .query files (../shared/testdata/dtail-upstream):
+ * dmap against the Go DTail's golden CSV and .query files (tests/testdata/dtail-upstream):
  * serverless from a file and from standard input.
  */
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-/** Golden tests against the Go DTail's integration test data (../shared/testdata/dtail-upstream). */
+/** Golden tests against the Go DTail's integration test data (tests/testdata/dtail-upstream). */
 import assert from "node:assert/strict";
 import { assertNoStackTrace, bytesEqual, run, tempDir, UPSTREAM } from "./helpers.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { CSV_VARIABLES, CsvParser } from "./format_csv.ts";
 import { COMMON_FIELDS, UTC } from "./_test_fields.ts";
 
-const UPSTREAM = new URL("../../../shared/testdata/dtail-upstream/", import.meta.url);
+const UPSTREAM = new URL("../../tests/testdata/dtail-upstream/", import.meta.url);
 const read = (name: string) =>
   Deno.readTextFileSync(new URL(name, UPSTREAM)).split("\n").filter((l) => l !== "");
 const NEEDED = new Set(["col_label", "col_value"]);

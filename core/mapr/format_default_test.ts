@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DEFAULT_VARIABLES, DefaultParser } from "./format_default.ts";
 import { COMMON_FIELDS, STATS_LINE, UTC } from "./_test_fields.ts";
 
-const DATA = new URL("../../../shared/testdata/dtail-upstream/mapr_testdata.log", import.meta.url);
+const DATA = new URL("../../tests/testdata/dtail-upstream/mapr_testdata.log", import.meta.url);
 const LINES = Deno.readTextFileSync(DATA).split("\n").filter((l) => l !== "");
 const FIRST = STATS_LINE;
 

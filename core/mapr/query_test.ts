@@ -7,7 +7,7 @@ import {
   tableFilter,
 } from "./query.ts";
 
-const UPSTREAM = new URL("../../../shared/testdata/dtail-upstream/", import.meta.url);
+const UPSTREAM = new URL("../../tests/testdata/dtail-upstream/", import.meta.url);
 
 function assertQueryError(query: string, message: string) {
   assert.throws(() => parseQuery(query), (e: unknown) => {

@@ -13,7 +13,7 @@ import {
 import { testQuery } from "./_test_query.ts";
 import type { Fields, Query, ResultRow } from "./types.ts";
 
-const UPSTREAM = new URL("../../../shared/testdata/dtail-upstream/", import.meta.url);
+const UPSTREAM = new URL("../../tests/testdata/dtail-upstream/", import.meta.url);
 
 const query = (raw: string, select: string, extra: Partial<Query> = {}): Query =>
   testQuery(select, { raw, table: "STATS", groupBy: ["$hostname"], ...extra });

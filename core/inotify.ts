@@ -7,7 +7,7 @@
  * whole process; a single non-blocking `poll` (run on Deno's blocking thread pool) waits for
  * events and for the wake-up eventfd that stops it when the last watch goes.
  */
-import { libc } from "./libc.ts";
+import { fileLibc } from "./libc.ts";
 
 const IN_MODIFY = 0x2;
 const IN_ATTRIB = 0x4;
@@ -114,7 +114,7 @@ let instance: Inotify | null | undefined;
 function inotify(): Inotify | null {
   if (instance !== undefined) return instance;
   instance = null;
-  if (Deno.build.os !== "linux" || libc() === null) return null;
+  if (Deno.build.os !== "linux" || fileLibc() === null) return null;
   try {
     const c = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
     const fd = c.inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

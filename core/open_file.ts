@@ -7,7 +7,7 @@
  * Who may open what is decided by the caller's `FileOpener`: serverless mode opens as the user
  * running it (`openRegular`); dserver checks the SSH user's rights first (server/safe_open.ts).
  */
-import { ENOENT, errno, libc } from "./libc.ts";
+import { ENOENT, errno, fileLibc } from "./libc.ts";
 import { reason, SourceError } from "./source_error.ts";
 
 /** The inode a path was found to lead to when it was opened (for a second open elsewhere). */
@@ -59,7 +59,7 @@ const ELOOP = 40;
  * the same inode with normal (blocking) reads once it is known to be a regular file.
  */
 function openNonBlocking(path: string, noFollow: boolean, pin: PinnedFile | null): Deno.FsFile {
-  const c = libc();
+  const c = fileLibc();
   if (c === null) return openByStat(path, noFollow, pin);
   const flags = O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (noFollow ? O_NOFOLLOW : 0);
   const fd = c.open(new TextEncoder().encode(path + "\0"), flags, 0);

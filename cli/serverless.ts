@@ -12,6 +12,9 @@ import { followGlob } from "../core/follow_glob.ts";
 import { DirectoryWatchers } from "../core/waker.ts";
 import type { Selection } from "../core/select.ts";
 
+/** This thread serves only this run: irregexp matchers match here (FilterOptions.offload). */
+const SERVES_NOBODY = "re2js" as const;
+
 export type ReadMode = "cat" | "grep" | "tail";
 
 export interface ReadJob {
@@ -103,7 +106,12 @@ async function runWhole(job: ReadJob, io: RunIO, printer: SelectionSink): Promis
         const chunks = path === STDIN_ID ? stdinChunks() : fileChunks(path);
         // filterChunks returns to the event loop now and then, where signal listeners run, and
         // stops after whole lines once Ctrl-C or SIGTERM aborted the signal.
-        const filter = { ...job.filter, onLongLine: long, signal: io.signal };
+        const filter = {
+          ...job.filter,
+          onLongLine: long,
+          signal: io.signal,
+          offload: SERVES_NOBODY,
+        };
         for await (const sel of filterChunks(chunks, filter)) printer.print(sel, id);
         result.ok++;
       } catch (err) {
@@ -139,7 +147,7 @@ async function runFollow(job: ReadJob, io: RunIO, printer: SelectionSink): Promi
       onNotice: io.warn,
     }, async (file) => {
       const long = () => io.warn(`${file.path}: long log line, splitting into multiple lines`);
-      const options = { ...job.filter, onLongLine: long };
+      const options = { ...job.filter, onLongLine: long, offload: SERVES_NOBODY };
       const source = new SourceFilter(options); // one selection state across incarnations
       try {
         for await (const incarnation of file.incarnations) {
@@ -169,7 +177,7 @@ async function runFollow(job: ReadJob, io: RunIO, printer: SelectionSink): Promi
 
 async function followStdin(job: ReadJob, io: RunIO, printer: SelectionSink): Promise<void> {
   const chunks = stdinChunks();
-  const selections = filterChunks(chunks, { ...job.filter, max: 0 });
+  const selections = filterChunks(chunks, { ...job.filter, max: 0, offload: SERVES_NOBODY });
   const stop = new Promise<void>((resolve) =>
     io.signal.addEventListener("abort", () => resolve(), { once: true })
   );

@@ -15,6 +15,7 @@
  * `re2js()`).
  */
 import type { RE2JS } from "re2js";
+import { isPlainRe2 } from "./re2_syntax.ts";
 
 /** The V8 flags every Deno process that runs our code needs (Makefile, tests, bench). */
 export const LINEAR_V8_FLAGS =
@@ -527,8 +528,12 @@ function re2js(): Re2js {
   return re2jsModule;
 }
 
-/** Throws a PatternError unless RE2 accepts the pattern (see compileRe2). */
+/**
+ * Throws a PatternError unless RE2 accepts the pattern (see compileRe2). A pattern of the plain
+ * subset needs no re2js for that (re2_syntax.ts).
+ */
 function checkPattern(pattern: string): void {
+  if (pattern.length <= MAX_PATTERN_LENGTH && isPlainRe2(pattern)) return;
   const { parse } = re2js();
   if (parse === null) compileRe2(pattern);
   else rethrowAsPatternError(pattern, () => parse(pattern));
@@ -619,6 +624,11 @@ const GUARD_SAMPLE_MASK = 7;
 /** …and a timed call counts at most this long (a GC pause is not the pattern's fault). */
 const GUARD_SAMPLE_CAP_MS = 25;
 /**
+ * Characters of one irregexp search in stretches (see IrregexpMatcher): at most ~64 lines at
+ * maxLoopLine's worst case, ~100 ms, before the guard can look.
+ */
+const STRETCH_CHARS = 64 * 1024;
+/**
  * Longest line a line-by-line source runs on irregexp, by its number of loops; re2js takes longer
  * ones. The worst case grows with a power of the line length: ~1.6 ms for `a.*b` on 1 KB, ~3 ms
  * for `a.*b.*c` on 256 characters (20 ms on 512), where re2js runs 100–900 MB/s.
@@ -642,7 +652,18 @@ class IrregexpMatcher implements RegexMatcher {
   readonly #global: RegExp;
   readonly #single: RegExp;
   readonly #lineByLine: boolean;
-  /** Lines longer than this go to re2js (line by line only). */
+  /**
+   * Searched in stretches of whole lines no longer than `#maxLine` (STRETCH_CHARS at most each)
+   * instead of line by line: a source whose loops cannot match "\n" (`[0-9]+ms`) runs no attempt
+   * past its line, so a stretch costs what its lines one by one do, without a call per line.
+   */
+  readonly #stretches: boolean;
+  /** The current stretch: its text, where it was found from, its end, and the text up to it. */
+  #stretchText = "";
+  #stretchFrom = 0;
+  #stretchLimit = 0;
+  #stretchHay = "";
+  /** Lines longer than this go to re2js (line by line and stretches only). */
   readonly #maxLine: number;
   /** A literal every match contains: candidate lines are found with indexOf first. */
   readonly #required: string | null;
@@ -666,15 +687,13 @@ class IrregexpMatcher implements RegexMatcher {
   #windowChars = 0;
   #strikes = 0;
 
-  constructor(
-    readonly pattern: string,
-    translation: { source: string; lineByLine: boolean; loops: number },
-  ) {
+  constructor(readonly pattern: string, translation: IrregexpTranslation) {
     const { source, lineByLine } = translation;
     const required = requiredLiteral(source);
     this.#required = required !== null && required.length >= 3 ? required : null;
     this.#anchored = hasAnchor(source);
-    this.#lineByLine = lineByLine;
+    this.#stretches = lineByLine && !translation.loopsCrossLines;
+    this.#lineByLine = lineByLine && !this.#stretches;
     this.#maxLine = lineByLine ? maxLoopLine(translation.loops) : Infinity;
     // "m": ^ and $ match at line boundaries, since the text holds many lines.
     this.#global = new RegExp(source, "gm");
@@ -737,10 +756,39 @@ class IrregexpMatcher implements RegexMatcher {
         if (here && end - start > this.#maxLine) return -2 - start;
         if (this.#testLine(text.slice(start, end))) return start;
       } else {
+        let hay = text;
+        if (this.#stretches) {
+          if (
+            text !== this.#stretchText || from < this.#stretchFrom || from >= this.#stretchLimit
+          ) {
+            this.#stretchText = text;
+            this.#stretchFrom = from;
+            this.#stretchLimit = this.#stretchEnd(text, from);
+            this.#stretchHay = this.#stretchLimit < text.length
+              ? text.slice(0, this.#stretchLimit)
+              : text;
+          }
+          const limit = this.#stretchLimit;
+          if (limit === from) {
+            // A line too long for irregexp.
+            if (here) return -2 - from;
+            end = text.indexOf("\n", from);
+            if (end < 0) end = text.length;
+            if (this.#re2js.test(text.slice(from, end))) return from;
+            from = end + 1;
+            continue;
+          }
+          hay = this.#stretchHay;
+        }
         re.lastIndex = from;
-        const m = re.exec(text);
-        // No match, or one after the text's last "\n" (`^$` there), where no line is.
-        if (m === null || (m.index === text.length && text.endsWith("\n"))) break;
+        const m = re.exec(hay);
+        if (m === null || (m.index === hay.length && (hay !== text || text.endsWith("\n")))) {
+          // No match; or one after the text's last "\n" (`^$` there), where no line is; or at
+          // the end of a stretch, which is the start of a line yet to search.
+          if (hay === text) break;
+          from = hay.length;
+          continue;
+        }
         start = lineStartOf(text, m.index);
         end = text.indexOf("\n", m.index);
         if (end < 0) end = text.length;
@@ -753,6 +801,25 @@ class IrregexpMatcher implements RegexMatcher {
     this.#measure(text.length);
     this.#searching = false;
     return -1;
+  }
+
+  /**
+   * Where the stretch of lines from `from` (a line start) ends: at the start of the first line
+   * longer than `#maxLine`, or at a line start past STRETCH_CHARS, or at the text's end. Only
+   * one lookup per `#maxLine` characters: a "\n" within `#maxLine` of a line's start ends it
+   * and every line between.
+   */
+  #stretchEnd(text: string, from: number): number {
+    const max = this.#maxLine;
+    const stop = Math.min(text.length, from + STRETCH_CHARS);
+    let s = from;
+    while (s < stop) {
+      if (text.length - s <= max) return text.length;
+      const k = text.lastIndexOf("\n", s + max);
+      if (k < s) return s;
+      s = k + 1;
+    }
+    return s;
   }
 
   #testLine(line: string): boolean {
@@ -910,14 +977,29 @@ export function irregexpSource(pattern: string): string | null {
  * one-character loop, so its linear fallback never comes, and such a loop costs up to quadratic
  * time in the text searched: 1.8 s for `a.*b` on 40,000 `a`s, ~20 min on a 1 MB line or on a
  * 1 MB batch (`a[^~]*~` crosses lines). Line by line, short lines bound it.
+ *
+ * `loopsCrossLines`: whether an unbounded repeat of the source may match "\n" (`[^~]*`, `\s+`,
+ * `(?:a|\n)*`); false only when every one provably cannot (`.*`, `\d+`, `[a-z]*`, `(?:ab)+`).
+ * Without such a loop, no attempt of a whole-text search runs a loop past its line, so searching
+ * a stretch of lines at once costs what searching them one by one does (see IrregexpMatcher).
  */
-export function irregexpTranslation(
-  pattern: string,
-): { source: string; lineByLine: boolean; loops: number } | null {
+export interface IrregexpTranslation {
+  readonly source: string;
+  readonly lineByLine: boolean;
+  readonly loops: number;
+  readonly loopsCrossLines: boolean;
+}
+
+export function irregexpTranslation(pattern: string): IrregexpTranslation | null {
   try {
     const translator = new Translator(pattern);
     const source = translator.translate();
-    return { source, lineByLine: translator.loopBeforeMore(), loops: translator.loops };
+    return {
+      source,
+      lineByLine: translator.loopBeforeMore(),
+      loops: translator.loops,
+      loopsCrossLines: translator.loopsCrossLines,
+    };
   } catch (err) {
     if (err === UNTRANSLATABLE) return null;
     throw err;
@@ -1103,6 +1185,14 @@ class Translator {
   /** Unbounded repeats (`*`, `+`, `{n,}`) emitted, and where the last one ends in the output. */
   #loops = 0;
   #loopEnd = 0;
+  /**
+   * Whether the atom a quantifier here would repeat may match "\n" (true where no atom is, as
+   * after `(` or `|`: conservative); per open group (the pattern itself at the bottom), whether
+   * any atom in it may; and whether an unbounded repeat of such an atom was emitted.
+   */
+  #lastCrosses = true;
+  #groupCrosses: boolean[] = [false];
+  #loopsCross = false;
 
   constructor(private readonly p: string) {}
 
@@ -1143,6 +1233,12 @@ class Translator {
       } else if ("|)?^$".includes(c)) {
         this.#out += c;
         this.#i++;
+        if (c === ")") {
+          // A group matches "\n" only through one of its atoms.
+          if (this.#groupCrosses.length < 2) untranslatable();
+          this.#atom(this.#groupCrosses.pop()!);
+        } else if (c === "|") this.#lastCrosses = true;
+        else if (c !== "?") this.#atom(false); // ^ and $
       } else {
         this.#literal(this.#codePoint());
       }
@@ -1152,6 +1248,17 @@ class Translator {
 
   get loops(): number {
     return this.#loops;
+  }
+
+  /** Whether an unbounded repeat may match "\n" (see IrregexpTranslation). */
+  get loopsCrossLines(): boolean {
+    return this.#loopsCross;
+  }
+
+  /** Notes an atom (or a group just closed, or an assertion) emitted. */
+  #atom(crosses: boolean): void {
+    this.#lastCrosses = crosses;
+    if (crosses) this.#groupCrosses[this.#groupCrosses.length - 1] = true;
   }
 
   /** True unless every unbounded repeat ends the pattern (`ERROR.*`, `id=\d+`): see above. */
@@ -1167,6 +1274,7 @@ class Translator {
     }
     this.#loops++;
     this.#loopEnd = this.#out.length;
+    if (this.#lastCrosses) this.#loopsCross = true;
   }
 
   /** Emits an atom matching one character of `set`. */
@@ -1183,6 +1291,7 @@ class Translator {
     }
     this.#out += sources.source;
     this.#unitAtom = sources.unit === null ? null : { start, source: sources.unit };
+    this.#atom(contains(set, 10));
   }
 
   /** The character at the cursor (a whole code point), consumed. */
@@ -1194,6 +1303,7 @@ class Translator {
 
   #literal(c: number): void {
     if (c >= 0xd800 && c <= 0xdfff) untranslatable();
+    this.#atom(c === 10);
     if (this.#fold && (c < 0x80 ? /[A-Za-z]/.test(String.fromCharCode(c)) : hasCased(c, c))) {
       let folded = FOLDED_LETTERS.get(c);
       if (folded === undefined) FOLDED_LETTERS.set(c, folded = setSource(fold([c, c], true)));
@@ -1217,6 +1327,8 @@ class Translator {
     const p = this.p;
     const i = this.#i;
     this.#out += "(?:";
+    this.#groupCrosses.push(false);
+    this.#lastCrosses = true;
     if (p[i + 1] !== "?") this.#i++;
     else if (p[i + 2] === ":") this.#i += 3;
     else {
@@ -1236,6 +1348,7 @@ class Translator {
     } else {
       this.#out += "\\{";
       this.#i++;
+      this.#atom(false);
     }
   }
 
@@ -1254,8 +1367,10 @@ class Translator {
     const perl = PERL_CLASSES[e.toLowerCase()];
     if (perl !== undefined) {
       this.#i += 2;
-      if (!this.#fold && (e === "d" || e === "w")) this.#out += "\\" + e; // ASCII in both
-      else {
+      if (!this.#fold && (e === "d" || e === "w")) {
+        this.#out += "\\" + e; // ASCII in both
+        this.#atom(false);
+      } else {
         // JavaScript's \s also takes \v and Unicode spaces; Go's (?i)\w takes U+017F and U+212A.
         const set = this.#fold ? fold(perl, false) : perl;
         this.#set(e === e.toLowerCase() ? set : complement(set));
@@ -1266,6 +1381,7 @@ class Translator {
     if (simple[e] !== undefined) {
       this.#out += simple[e];
       this.#i += 2;
+      this.#atom(false);
       return;
     }
     this.#literal(this.#escapedChar());

@@ -7,6 +7,7 @@ import {
   escapeRegex,
   irregexpCompileMs,
   irregexpSource,
+  irregexpTranslation,
   isLiteralPattern,
   isNoopPattern,
   linearEngineAvailable,
@@ -750,8 +751,9 @@ Deno.test("findLineWithoutRe2js hands over the lines an irregexp matcher would r
 });
 
 Deno.test("re2js is loaded at the first regex, not with the module", async () => {
-  // Without read permission the first regex cannot load re2js (matcher.ts reads its build
-  // then); literals and noop patterns never need it; preloadRe2js imports it ahead.
+  // Without read permission the first regex that re2js must check cannot load it (matcher.ts
+  // reads its build then); literals, noop and plain patterns (re2_syntax.ts) are checked without
+  // it; preloadRe2js imports it ahead.
   const dir = await Deno.makeTempDir();
   const script = `${dir}/probe.ts`;
   await Deno.writeTextFile(
@@ -760,12 +762,14 @@ Deno.test("re2js is loaded at the first regex, not with the module", async () =>
       JSON.stringify(new URL("./matcher.ts", import.meta.url).href)
     };
 const engines = [compileMatcher("ERROR").engine, compileMatcher(".*").engine];
+let plain = "";
+try { compileMatcher("ERROR.*lock"); plain = "compiled"; } catch (err) { plain = String(err); }
 let first = "loaded";
-try { compileMatcher("ERROR.*lock"); } catch (err) { first = String(err); }
+try { compileMatcher("(?i)ERROR.*lock"); } catch (err) { first = String(err); }
 await preloadRe2js();
 let invalid = "";
 try { compileMatcher("a(b"); } catch (err) { invalid = String(err); }
-console.log(JSON.stringify({ engines, first, after: compileMatcher("ERROR.*lock").engine, invalid }));`,
+console.log(JSON.stringify({ engines, plain, first, after: compileMatcher("ERROR.*lock").engine, invalid }));`,
   );
   try {
     const out = await new Deno.Command(Deno.execPath(), {
@@ -783,10 +787,58 @@ console.log(JSON.stringify({ engines, first, after: compileMatcher("ERROR.*lock"
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     const got = JSON.parse(new TextDecoder().decode(out.stdout));
     assert.deepEqual(got.engines, ["indexOf", "none"]);
+    assert.equal(got.plain, "compiled");
     assert.match(got.first, /cannot load re2js .*preloadRe2js/);
     assert.equal(got.after, "re2js"); // no V8 flags in this process
     assert.match(got.invalid, /PatternError: .*missing closing \)/);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the translation tells whether a loop of the pattern may match a newline", () => {
+  const crosses = (p: string) => irregexpTranslation(p)!.loopsCrossLines;
+  for (const p of ["[0-9]+ms", "a.*b", "\\d+x\\w*y", "(?:ab)+c", "[a-z]{2,}q"]) {
+    assert.equal(crosses(p), false, p);
+  }
+  for (const p of ["a[^~]*~", "x\\s+y", "(?:a|\\n)*b", "a\\D*b", "(?:a[\\s\\S])+z"]) {
+    assert.equal(crosses(p), true, p);
+  }
+});
+
+Deno.test("searching in stretches of lines finds the lines a line-by-line search finds", () => {
+  // Short lines, lines longer than irregexp takes (re2js answers for them), matches at the
+  // edges of a 64 KB stretch, and a last line without a newline.
+  const lines: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const kind = i % 97;
+    if (kind === 0) lines.push("7".repeat(5000) + (i % 2 ? "ms" : "s"));
+    else if (kind === 1) lines.push(`a${"-".repeat(1500)}b`);
+    else {lines.push(
+        `line ${i} took ${i % 13}${i % 3 ? "ms" : "s"} a${"=".repeat(i % 40)}${i % 5 ? "b" : ""}`,
+      );}
+  }
+  const text = lines.join("\n") + "\nlast 5ms";
+  for (const pattern of ["[0-9]+ms", "a=*b", "took [0-9]+s", "^a.*b$"]) {
+    const matcher = compileMatcher(pattern);
+    const re = new RegExp(pattern);
+    const want: number[] = [];
+    let at = 0;
+    for (const line of text.split("\n")) {
+      if (re.test(line)) want.push(at);
+      at += line.length + 1;
+    }
+    const got: number[] = [];
+    for (let from = 0; from < text.length;) {
+      const start = matcher.findLine(text, from);
+      if (start < 0) break;
+      got.push(start);
+      const nl = text.indexOf("\n", start);
+      from = nl < 0 ? text.length : nl + 1;
+    }
+    assert.deepEqual(got, want, pattern);
+    // Without re2js on this thread: the same lines up to the first line handed over.
+    const here = matcher.findLineWithoutRe2js!(text, 0);
+    assert.ok(here === want[0] || here < -1, `${pattern}: ${here}`);
   }
 });

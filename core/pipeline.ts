@@ -12,8 +12,12 @@ export interface FilterOptions extends SplitOptions, SelectOptions {
   /**
    * Whether a matcher on re2js matches on the regex pool's workers (see regex_pool.ts). Default:
    * on the main thread, yes; in a worker (the map worker), no: blocking a worker harms nobody.
+   * "re2js": only a matcher on re2js when a batch starts; an irregexp matcher matches every batch
+   * here, its longest lines and the rest of a batch in which its guard gives up on re2js too
+   * (milliseconds: it takes only small patterns). For serverless runs, where this thread serves
+   * nobody else and the pass that finds a batch's matching lines ahead costs ~15% of a grep.
    */
-  readonly offload?: boolean;
+  readonly offload?: boolean | "re2js";
   /** The pool for `offload` (default: the process's shared pool). */
   readonly pool?: RegexPool;
 }
@@ -50,7 +54,8 @@ export async function* filterChunks(
         lookup.forget();
         // Also an irregexp matcher that may run re2js: for lines too long for irregexp, and the
         // rest of the batch in which its guard gives up (matchingLinesOffThread).
-        const mayRunRe2js = matcher.engine === "re2js" || matcher.findLineWithoutRe2js;
+        const mayRunRe2js = matcher.engine === "re2js" ||
+          (source.offloadIrregexp && matcher.findLineWithoutRe2js !== undefined);
         if (mayRunRe2js && batch.bytes.length > 0) {
           const pool = () => {
             const pool = options.pool ?? sharedRegexPool();
@@ -99,11 +104,14 @@ export class SourceFilter {
   readonly matcher: Matcher;
   readonly lookup: BatchMatches | null;
   readonly selector: LineSelector;
+  /** Whether an irregexp matcher's batches are matched ahead too (see FilterOptions.offload). */
+  readonly offloadIrregexp: boolean;
 
   constructor(options: FilterOptions) {
     this.matcher = options.matcher;
-    const offload = this.matcher.kind === "regex" && (options.offload ?? !inWorker);
+    const offload = this.matcher.kind === "regex" && (options.offload ?? !inWorker) !== false;
     this.lookup = offload ? new BatchMatches(this.matcher) : null;
+    this.offloadIrregexp = options.offload !== "re2js";
     this.selector = new LineSelector(this.lookup ?? this.matcher, options);
   }
 

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { RE2JS } from "re2js";
+import { isPlainRe2 } from "./re2_syntax.ts";
+
+function re2Accepts(pattern: string): boolean {
+  try {
+    RE2JS.compile(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("common log patterns are plain RE2 and need no re2js to be checked", () => {
+  for (
+    const p of [
+      "[0-9]+ms",
+      "ERROR|WARN",
+      "foo.*bar",
+      "id=\\d{4}-\\d{2}",
+      "^INFO\\|",
+      "(?:GET|POST) /api/[a-z_]+",
+      "latency=[1-9][0-9]{2,}ms$",
+      "\\bcode=5\\d\\d\\b",
+      "[^ ]+ [^\\]]+",
+      "a*?b+?c??",
+      "ünïcödé|日本",
+      "x(y(z)?)*",
+    ]
+  ) {
+    assert.ok(isPlainRe2(p), p);
+    assert.ok(re2Accepts(p), p);
+  }
+});
+
+Deno.test("what RE2 refuses, or what this check cannot vouch for, is left to re2js", () => {
+  for (
+    const p of [
+      "a**", // nested repetition
+      "a{2}{3}",
+      "*a",
+      "a|*b",
+      "(a",
+      "a)",
+      "[a",
+      "[z-a]",
+      "[]a]",
+      "[[:alpha:]]",
+      "(?i)abc",
+      "(?P<name>x)",
+      "(?=x)",
+      "\\1",
+      "\\pL",
+      "a{1001}",
+      "a{5,2}",
+      "(a{50}){50}",
+      "^*",
+      "\\",
+      "\ud800",
+    ]
+  ) {
+    assert.equal(isPlainRe2(p), false, p);
+  }
+});
+
+Deno.test("every pattern said to be plain is accepted by RE2 (random patterns)", () => {
+  const pieces = [
+    ..."ab.^$|()[]{}*+?\\-,019dswbBDSWntz:=<>!Pi^ ",
+    "(?:",
+    "(?",
+    "{2}",
+    "{1,3}",
+    "{,2}",
+    "{2,}",
+    "[a-z]",
+    "[^0-9]",
+    "\\d",
+    "\\.",
+    "\\[",
+    "é",
+    "日",
+    "\u{1F600}",
+  ];
+  let seed = 12345;
+  const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  let plain = 0;
+  for (let n = 0; n < 20_000; n++) {
+    let p = "";
+    const length = 1 + (next() % 10);
+    for (let i = 0; i < length; i++) p += pieces[next() % pieces.length];
+    if (isPlainRe2(p)) {
+      plain++;
+      assert.ok(re2Accepts(p), `said plain, but RE2 refuses ${JSON.stringify(p)}`);
+    }
+  }
+  assert.ok(plain > 1000, `only ${plain} plain patterns: the generator tests too little`);
+});

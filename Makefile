@@ -28,22 +28,18 @@ deps: deno.lock
 system-deps:
 	@tools/ensure_system_tools.sh
 
-# Launchers into the Deno sources; compiled binaries (see docs/packaging.md) take their place later.
+# Launchers into the Deno sources, relocatable with the checkout; `make dist` builds the single
+# files users install (docs/packaging.md).
 bin: deps
-	@mkdir -p bin
-	@for p in $(PROGRAMS); do \
-	  printf '#!/bin/sh\nDENO_DIR="%s" DTAIL_PROGRAM=%s exec "%s" run %s "%s/cli/main.ts" "$$@"\n' \
-	    "$(DENO_DIR)" "$$p" "$(DENO)" "$(DENO_RUN_FLAGS)" "$(CURDIR)" > bin/$$p; \
-	  chmod +x bin/$$p; \
-	done
+	@tools/write_launchers.sh "$(DENO)" "$(DENO_RUN_FLAGS)" $(PROGRAMS)
 	@echo "built bin/: $(PROGRAMS)"
 
 run: bin
 	bin/dgrep --files '$(FILES)' --grep '$(GREP)'
 
-test: bin system-deps
+test: bin dist system-deps
 	@if [ "$$(id -u)" = 0 ]; then tools/setup_test_users.sh; else echo "not root: tests that need test users are skipped"; fi
-	@tools/run_tests.sh "$(DENO)" tests/ core/ cli/ server/
+	@tools/run_tests.sh "$(DENO)" tests/ core/ cli/ server/ tools/
 
 fmt:
 	$(DENO) fmt
@@ -60,7 +56,7 @@ check: bin
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory test
 
-bench: bin system-deps
+bench: bin dist system-deps
 	$(DENO) run --allow-all --frozen bench/bench.ts
 
 # `make bench-before [REV=<rev>]`: the serverless throughput cases of `make bench`, this checkout
@@ -73,6 +69,11 @@ REV ?= HEAD~1
 bench-before: bin system-deps
 	REV='$(REV)' BEFORE_DIR='$(BEFORE_DIR)' BENCH_RUNS='$(BENCH_RUNS)' \
 	  $(DENO) run --allow-all --frozen bench/before.ts
+
+# `make bench-dist`: only the dist/ part of `make bench` (bench/dist.ts; dist against bin/).
+.PHONY: bench-dist
+bench-dist: bin dist system-deps
+	$(DENO) run --allow-all --frozen bench/dist.ts
 
 # `make bench-ssh`: only the SSH part of `make bench` (bench/ssh.ts; real dservers on loopback).
 .PHONY: bench-ssh demo
@@ -102,5 +103,11 @@ fuzz: bin system-deps
 docs:
 	$(DENO) run --allow-write=docs/flags.md tools/gen_flags_doc.ts
 
+# `make dist`: dist/dtail (dcat, dgrep, dmap, dtailhealth link to it) and dist/dserver, single
+# files that need only glibc (tools/dist.ts, docs/packaging.md); DENORT_BIN=<denort> compiles.
+.PHONY: dist
+dist: deps system-deps
+	@$(DENO) run --allow-all --frozen tools/dist.ts
+
 clean:
-	rm -rf bin bench/data
+	rm -rf bin dist bench/data

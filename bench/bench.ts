@@ -17,6 +17,7 @@ import {
 import { followBurst } from "./follow.ts";
 import { runSshBench } from "./ssh.ts";
 import { runDmapBench } from "./dmap.ts";
+import { runDistBench } from "./dist.ts";
 import {
   appendHistory,
   followPasses,
@@ -249,6 +250,7 @@ async function main(): Promise<void> {
   console.log(report);
   appendHistory(report);
   progress(`results appended to ${HISTORY_FILE}`);
+  if (Deno.env.get("BENCH_DIST") !== "0") await runDistBench(data, runs); // bench/dist.ts
   if (Deno.env.get("BENCH_SSH") !== "0") await runSshBench(data); // bench/ssh.ts; BENCH_SSH=0 skips
   if (Deno.env.get("BENCH_DMAP") !== "0") await runDmapBench(); // bench/dmap.ts; BENCH_DMAP=0 skips
 }

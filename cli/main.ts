@@ -32,11 +32,11 @@ function pickProgram(args: string[]): [Program, string[]] {
   const isProgram = (name: string | undefined): name is Program =>
     PROGRAMS.includes(name as Program);
   const exe = Deno.execPath().split("/").pop();
-  if (isProgram(exe)) return [exe, args];
   const fromEnv = Deno.env.get("DTAIL_PROGRAM");
-  if (isProgram(fromEnv)) return [fromEnv, args];
-  if (isProgram(args[0])) return [args[0], args.slice(1)];
-  return ["dtail", args];
+  const named = isProgram(exe) ? exe : isProgram(fromEnv) ? fromEnv : "dtail";
+  // `dtail dcat …`: the one file of a dist install, with the program as its first argument.
+  if (named === "dtail" && isProgram(args[0])) return [args[0], args.slice(1)];
+  return [named, args];
 }
 
 const encoder = new TextEncoder();

@@ -507,8 +507,7 @@ export async function preloadRe2js(): Promise<void> {
 
 function re2js(): Re2js {
   if (re2jsModule !== null) return re2jsModule;
-  // .../re2js/build/index.js (the ES module) → index.cjs beside it (no imports of its own).
-  const url = new URL("index.cjs", import.meta.resolve("re2js"));
+  const url = re2jsBuildUrl();
   let source: string;
   try {
     source = Deno.readTextFileSync(url);
@@ -526,6 +525,23 @@ function re2js(): Re2js {
     parse: typeof parse === "function" ? parse as (pattern: string) => void : null,
   };
   return re2jsModule;
+}
+
+/**
+ * re2js's CommonJS build (no imports of its own): beside the ES module the import map resolves
+ * (.../re2js/build/index.js → index.cjs); in a bundle (make dist), which has no import map,
+ * `re2js.cjs` beside the bundle.
+ */
+function re2jsBuildUrl(): URL {
+  let resolved: string | null = null;
+  try {
+    resolved = import.meta.resolve("re2js");
+  } catch {
+    // not resolvable: a bundle
+  }
+  return resolved !== null && resolved.startsWith("file:")
+    ? new URL("index.cjs", resolved)
+    : new URL("./re2js.cjs", import.meta.url);
 }
 
 /**

@@ -211,7 +211,8 @@ Deno.test("-- ends the flags, so a file may be named like a flag", async () => {
 Deno.test("--version prints one line and exits 0", async () => {
   const r = await run("dcat", ["--version"]);
   assert.equal(r.code, 0);
-  assert.match(r.text, /^DTail for Deno \S+ Protocol 4\.1 /);
+  assert.match(r.text, /^DTail for Deno \S+ Protocol 4\.1 .*\(launcher, Deno \d+\.\d+\.\d+/);
+  assert.equal(r.text.split("\n").length, 2);
 });
 
 Deno.test("SIGTERM stops a long dcat promptly, after whole lines", async () => {

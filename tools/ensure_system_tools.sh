@@ -3,10 +3,12 @@
 # Usage: ensure_system_tools.sh  (idempotent; needs root or sudo only when something is missing)
 set -euo pipefail
 declare -A pkg_of=([zstd]=zstd [gzip]=gzip [setfacl]=acl [getfacl]=acl [useradd]=passwd [ssh-keygen]=openssh-client
-  [/usr/bin/time]=time) # a path, because `command -v time` finds the bash keyword
+  [/usr/bin/time]=time [cc]=gcc [/usr/include/zlib.h]=zlib1g-dev [/usr/lib/x86_64-linux-gnu/libc.a]=libc6-dev)
+# (paths: `command -v time` finds the bash keyword; the last two build make dist's stub)
 missing=()
 for cmd in "${!pkg_of[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_of[$cmd]}")
+  if [[ $cmd == /* ]]; then [ -e "$cmd" ] && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi
+  missing+=("${pkg_of[$cmd]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -1,0 +1,208 @@
+/**
+ * `make dist`: the single files users install (docs/packaging.md).
+ *
+ * - dist/dtail: the client; dist/dcat, dgrep, dmap and dtailhealth are symlinks to it, and
+ *   `dtail dcat …` works too. dist/dserver: the same program under the server's name (a copy, so
+ *   each is one file to drop somewhere). dist/SHA256SUMS.
+ * - The program is bundled into one module (deno bundle, with the three workers as modules of
+ *   their own and re2js's CommonJS build beside them). With a real `denort` (DENORT_BIN) the files
+ *   are `deno compile` binaries; otherwise (these machines: Deno's download server is out of
+ *   reach) self-extracting executables (tools/sfx): the pinned Deno and the bundle in one file,
+ *   unpacked on first run into a per-user cache.
+ *
+ * Usage: deno run -A tools/dist.ts [--out dist]
+ */
+import { dirname, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { buildStub, packSfx } from "./sfx/pack.ts";
+
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
+const CLIENT_NAMES = ["dcat", "dgrep", "dmap", "dtailhealth"];
+/** Entry modules and their bundles: the program and the modules its Workers start. */
+const ENTRIES: readonly [string, string][] = [
+  ["cli/main.ts", "main.js"],
+  ["core/regex_worker.ts", "regex_worker.js"],
+  ["core/decompress_worker.ts", "decompress_worker.js"],
+  ["core/mapr/map_worker.ts", "map_worker.js"],
+];
+/** How the bundle runs: the launchers' V8 flags and permissions, and no config of the caller's. */
+export const RUN_FLAGS = [
+  "--v8-flags=--expose-gc,--max-semi-space-size=8,--enable-experimental-regexp-engine," +
+  "--enable-experimental-regexp-engine-on-excessive-backtracks",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-run",
+  "--allow-net",
+  "--allow-ffi",
+  "--no-prompt",
+  "--no-config",
+  "--no-lock",
+  "--no-remote",
+  "--no-npm",
+];
+const BUILD_MARK = "DTAIL_BUILD_INFO:kind=launcher";
+
+class DistError extends Error {}
+
+async function run(cmd: string, args: string[], cwd = ROOT): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
+    throw new DistError(`${cmd} ${args.join(" ")} failed:\n${err}`);
+  }
+  return text;
+}
+
+async function commit(): Promise<string> {
+  try {
+    return (await run("git", ["describe", "--always", "--dirty"])).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Bundles every entry into `dir` and points the bundles at each other. */
+async function bundle(dir: string, kind: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const [entry, name] of ENTRIES) {
+    const out = join(dir, name);
+    await run(Deno.execPath(), [
+      "bundle",
+      "--quiet",
+      "--frozen",
+      "--platform",
+      "deno",
+      // ssh2's optional native addons: it falls back to JavaScript when they are missing.
+      "--external",
+      "cpu-features",
+      "--external",
+      "*.node",
+      "-o",
+      out,
+      entry,
+    ]);
+    names.push(name);
+  }
+  const date = new Date().toISOString().slice(0, 10);
+  const mark = `DTAIL_BUILD_INFO:kind=${kind};commit=${await commit()};date=${date}`;
+  let marks = 0;
+  for (const name of names) {
+    const path = join(dir, name);
+    let text = await Deno.readTextFile(path);
+    // Workers are started by a URL relative to the module that starts them: in the bundle, the
+    // bundle's own directory, where the worker bundles are.
+    for (const [entry, worker] of ENTRIES.slice(1)) {
+      const source = `"./${entry.split("/").pop()}"`;
+      text = text.replaceAll(source, `"./${worker}"`);
+    }
+    marks += text.split(BUILD_MARK).length - 1;
+    text = text.replaceAll(BUILD_MARK, mark);
+    await Deno.writeTextFile(path, text);
+  }
+  if (marks !== 1) throw new DistError(`expected the build mark once in the bundles, saw ${marks}`);
+  const main = await Deno.readTextFile(join(dir, "main.js"));
+  for (const [, worker] of ENTRIES.slice(1)) {
+    if (!main.includes(`"./${worker}"`)) {
+      throw new DistError(`main.js does not start ${worker}: the worker URL was not rewritten`);
+    }
+  }
+  // matcher.ts loads re2js's CommonJS build from beside the bundle (re2jsBuildUrl).
+  const re2js = new URL("index.cjs", import.meta.resolve("re2js"));
+  await Deno.copyFile(re2js, join(dir, "re2js.cjs"));
+  names.push("re2js.cjs");
+  return names;
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash("sha256").update(await Deno.readFile(path)).digest("hex");
+}
+
+/** Writes the client links and SHA256SUMS beside `dtail` and `dserver`. */
+async function finish(out: string): Promise<void> {
+  for (const name of CLIENT_NAMES) {
+    await Deno.remove(join(out, name)).catch(() => {});
+    await Deno.symlink("dtail", join(out, name));
+  }
+  const sums = [];
+  for (const name of ["dtail", "dserver"]) sums.push(`${await sha256(join(out, name))}  ${name}`);
+  await Deno.writeTextFile(join(out, "SHA256SUMS"), sums.join("\n") + "\n");
+}
+
+/** `deno compile` with DENORT_BIN; null when there is no usable denort. */
+async function compiled(build: string, files: string[]): Promise<string | null> {
+  const exe = join(build, "dtail-compiled");
+  const includes = files.filter((f) => f !== "main.js").flatMap((f) => ["--include", f]);
+  try {
+    await run(Deno.execPath(), [
+      "compile",
+      ...RUN_FLAGS.filter((f) => !["--no-prompt", "--no-lock", "--no-remote"].includes(f)),
+      ...includes,
+      "-o",
+      exe,
+      "main.js",
+    ], build);
+    // DENORT_BIN=<a full deno> gives a binary that only prints Deno's help: not a denort.
+    const version = await run(exe, ["--version"]);
+    if (!version.startsWith("DTail for Deno")) return null;
+    return exe;
+  } catch (err) {
+    console.error(`dist: deno compile with DENORT_BIN failed, building self-extracting files`);
+    console.error(err instanceof Error ? err.message : String(err));
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const outIndex = Deno.args.indexOf("--out");
+  const out = resolve(ROOT, outIndex >= 0 ? Deno.args[outIndex + 1] ?? "dist" : "dist");
+  const build = join(out, ".build");
+  await Deno.remove(build, { recursive: true }).catch(() => {});
+  await Deno.mkdir(build, { recursive: true });
+  const started = performance.now();
+
+  const denort = Deno.env.get("DENORT_BIN") ?? "";
+  let exe = denort === "" ? null : await compiled(build, await bundle(build, "compiled"));
+  if (exe === null) {
+    const files = await bundle(build, "self-extracting");
+    await Deno.copyFile(Deno.execPath(), join(build, "deno"));
+    const stub = join(build, "stub");
+    await buildStub(stub);
+    exe = join(build, "dtail-sfx");
+    const { size, hash } = await packSfx({
+      stub,
+      out: exe,
+      files: [
+        { name: "deno", path: join(build, "deno"), mode: 0o755 },
+        ...files.map((name) => ({ name, path: join(build, name), mode: 0o644 })),
+      ],
+      exec: "deno",
+      argv: ["{dir}/deno", "run", ...RUN_FLAGS, "{dir}/main.js"],
+      env: ["DENO_DIR={dir}/deno-dir", "DENO_NO_UPDATE_CHECK=1", "DENO_NO_PROMPT=1"],
+    });
+    console.error(`dist: self-extracting, ${(size / 1e6).toFixed(1)} MB, payload ${hash}`);
+  }
+  for (const name of ["dtail", "dserver"]) {
+    const tmp = join(out, `.${name}.tmp`);
+    await Deno.copyFile(exe, tmp);
+    await Deno.chmod(tmp, 0o755);
+    await Deno.rename(tmp, join(out, name));
+  }
+  await finish(out);
+  await Deno.remove(build, { recursive: true });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.error(`dist: ${out}/{dtail,dserver} and links ${CLIENT_NAMES.join(", ")} (${seconds} s)`);
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (err) {
+    if (!(err instanceof DistError)) throw err;
+    console.error(`dist: ${err.message}`);
+    Deno.exit(1);
+  }
+}

@@ -244,7 +244,8 @@ function report(program: Program, err: unknown, out: BufferedOutput): number {
   return EXIT_FAILED;
 }
 
-if (import.meta.main) {
+/** Runs the program the process was started as, and exits with its status. */
+export async function start(): Promise<never> {
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
     const reason = e.reason instanceof Error ? e.reason.message : String(e.reason);
@@ -253,3 +254,5 @@ if (import.meta.main) {
   });
   Deno.exit(await main(Deno.args));
 }
+
+if (import.meta.main) await start();

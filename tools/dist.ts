@@ -18,12 +18,15 @@ import { buildStub, packSfx } from "./sfx/pack.ts";
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const CLIENT_NAMES = ["dcat", "dgrep", "dmap", "dtailhealth"];
-/** Entry modules and their bundles: the program and the modules its Workers start. */
+/**
+ * The bundle's entry modules, written at build time beside each other so that every output file
+ * lands in one flat directory: the program, and the modules its Workers start.
+ */
 const ENTRIES: readonly [string, string][] = [
-  ["cli/main.ts", "main.js"],
-  ["core/regex_worker.ts", "regex_worker.js"],
-  ["core/decompress_worker.ts", "decompress_worker.js"],
-  ["core/mapr/map_worker.ts", "map_worker.js"],
+  ["main", `import { start } from "${ROOT}/cli/main.ts";\nawait start();\n`],
+  ["regex_worker", `import "${ROOT}/core/regex_worker.ts";\n`],
+  ["decompress_worker", `import "${ROOT}/core/decompress_worker.ts";\n`],
+  ["map_worker", `import "${ROOT}/core/mapr/map_worker.ts";\n`],
 ];
 /** How the bundle runs: the launchers' V8 flags and permissions, and no config of the caller's. */
 export const RUN_FLAGS = [
@@ -43,6 +46,12 @@ export const RUN_FLAGS = [
   "--no-npm",
 ];
 const BUILD_MARK = "DTAIL_BUILD_INFO:kind=launcher";
+const EAGER_REQUIRE =
+  'import { createRequire as __deno_internal_createRequire } from "node:module";\n' +
+  "var __require = __deno_internal_createRequire(import.meta.url);";
+const LAZY_REQUIRE = "var __require_made;\n" +
+  "var __require = (id) => (__require_made ??= globalThis.process.getBuiltinModule(" +
+  '"node:module").createRequire(import.meta.url))(id);';
 
 class DistError extends Error {}
 
@@ -65,49 +74,74 @@ async function commit(): Promise<string> {
   }
 }
 
-/** Bundles every entry into `dir` and points the bundles at each other. */
+/**
+ * Bundles the entries into `dir` (code-split: what the program imports dynamically, such as the
+ * server and ssh2, stays out of a client's start-up) and points the files at each other.
+ */
 async function bundle(dir: string, kind: string): Promise<string[]> {
-  const names: string[] = [];
-  for (const [entry, name] of ENTRIES) {
-    const out = join(dir, name);
-    await run(Deno.execPath(), [
-      "bundle",
-      "--quiet",
-      "--frozen",
-      "--platform",
-      "deno",
-      // ssh2's optional native addons: it falls back to JavaScript when they are missing.
-      "--external",
-      "cpu-features",
-      "--external",
-      "*.node",
-      "-o",
-      out,
-      entry,
-    ]);
-    names.push(name);
+  const entries = join(dir, "..", "entries");
+  await Deno.mkdir(entries, { recursive: true });
+  for (const [name, source] of ENTRIES) {
+    await Deno.writeTextFile(join(entries, `${name}.ts`), source);
   }
+  await run(Deno.execPath(), [
+    "bundle",
+    "--quiet",
+    "--frozen",
+    "--platform",
+    "deno",
+    "--code-splitting",
+    // ssh2's optional native addons: it falls back to JavaScript when they are missing.
+    "--external",
+    "cpu-features",
+    "--external",
+    "*.node",
+    "--outdir",
+    dir,
+    ...ENTRIES.map(([name]) => join(entries, `${name}.ts`)),
+  ]);
+  await Deno.remove(entries, { recursive: true });
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.isFile || !e.name.endsWith(".js")) {
+      throw new DistError(`unexpected bundle output ${e.name}`);
+    }
+    names.push(e.name);
+  }
+  names.sort();
   const date = new Date().toISOString().slice(0, 10);
   const mark = `DTAIL_BUILD_INFO:kind=${kind};commit=${await commit()};date=${date}`;
   let marks = 0;
+  let lazyRequires = 0;
+  const started = new Set<string>();
   for (const name of names) {
     const path = join(dir, name);
     let text = await Deno.readTextFile(path);
-    // Workers are started by a URL relative to the module that starts them: in the bundle, the
-    // bundle's own directory, where the worker bundles are.
-    for (const [entry, worker] of ENTRIES.slice(1)) {
-      const source = `"./${entry.split("/").pop()}"`;
-      text = text.replaceAll(source, `"./${worker}"`);
+    // Workers start from a URL relative to the module that starts them: in the bundle, the
+    // directory of all output files, where the worker entries are.
+    for (const [worker] of ENTRIES.slice(1)) {
+      if (text.includes(`"./${worker}.ts"`)) started.add(worker);
+      text = text.replaceAll(`"./${worker}.ts"`, `"./${worker}.js"`);
+    }
+    // esbuild's helpers create a CommonJS `require` when loaded, importing node:module (~20 ms
+    // of start-up) even where no CommonJS package is used: create it at the first call instead.
+    if (text.includes(EAGER_REQUIRE)) {
+      text = text.replace(EAGER_REQUIRE, LAZY_REQUIRE);
+      lazyRequires++;
+    }
+    // ssh2 is CommonJS and uses __dirname, which an ES module bundle does not define.
+    if (/\b__(dirname|filename)\b/.test(text)) {
+      text = "var __filename = import.meta.filename, __dirname = import.meta.dirname;\n" + text;
     }
     marks += text.split(BUILD_MARK).length - 1;
     text = text.replaceAll(BUILD_MARK, mark);
     await Deno.writeTextFile(path, text);
   }
-  if (marks !== 1) throw new DistError(`expected the build mark once in the bundles, saw ${marks}`);
-  const main = await Deno.readTextFile(join(dir, "main.js"));
-  for (const [, worker] of ENTRIES.slice(1)) {
-    if (!main.includes(`"./${worker}"`)) {
-      throw new DistError(`main.js does not start ${worker}: the worker URL was not rewritten`);
+  if (marks !== 1) throw new DistError(`expected the build mark once in the bundle, saw ${marks}`);
+  if (lazyRequires === 0) throw new DistError("esbuild's eager require was not found to defer");
+  for (const [worker] of ENTRIES.slice(1)) {
+    if (!started.has(worker)) {
+      throw new DistError(`nothing starts ${worker}.js: the worker URL was not found to rewrite`);
     }
   }
   // matcher.ts loads re2js's CommonJS build from beside the bundle (re2jsBuildUrl).
@@ -134,7 +168,7 @@ async function finish(out: string): Promise<void> {
 
 /** `deno compile` with DENORT_BIN; null when there is no usable denort. */
 async function compiled(build: string, files: string[]): Promise<string | null> {
-  const exe = join(build, "dtail-compiled");
+  const exe = join(build, "..", "dtail-compiled");
   const includes = files.filter((f) => f !== "main.js").flatMap((f) => ["--include", f]);
   try {
     await run(Deno.execPath(), [
@@ -159,24 +193,27 @@ async function compiled(build: string, files: string[]): Promise<string | null> 
 async function main(): Promise<void> {
   const outIndex = Deno.args.indexOf("--out");
   const out = resolve(ROOT, outIndex >= 0 ? Deno.args[outIndex + 1] ?? "dist" : "dist");
-  const build = join(out, ".build");
-  await Deno.remove(build, { recursive: true }).catch(() => {});
+  const work = join(out, ".build");
+  const build = join(work, "program");
+  await Deno.remove(work, { recursive: true }).catch(() => {});
   await Deno.mkdir(build, { recursive: true });
   const started = performance.now();
 
   const denort = Deno.env.get("DENORT_BIN") ?? "";
   let exe = denort === "" ? null : await compiled(build, await bundle(build, "compiled"));
   if (exe === null) {
+    await Deno.remove(build, { recursive: true });
+    await Deno.mkdir(build);
     const files = await bundle(build, "self-extracting");
-    await Deno.copyFile(Deno.execPath(), join(build, "deno"));
-    const stub = join(build, "stub");
+    await Deno.copyFile(Deno.execPath(), join(work, "deno"));
+    const stub = join(work, "stub");
     await buildStub(stub);
-    exe = join(build, "dtail-sfx");
+    exe = join(work, "dtail-sfx");
     const { size, hash } = await packSfx({
       stub,
       out: exe,
       files: [
-        { name: "deno", path: join(build, "deno"), mode: 0o755 },
+        { name: "deno", path: join(work, "deno"), mode: 0o755 },
         ...files.map((name) => ({ name, path: join(build, name), mode: 0o644 })),
       ],
       exec: "deno",
@@ -192,7 +229,7 @@ async function main(): Promise<void> {
     await Deno.rename(tmp, join(out, name));
   }
   await finish(out);
-  await Deno.remove(build, { recursive: true });
+  await Deno.remove(work, { recursive: true });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.error(`dist: ${out}/{dtail,dserver} and links ${CLIENT_NAMES.join(", ")} (${seconds} s)`);
 }

@@ -157,9 +157,11 @@ async function sha256(path: string): Promise<string> {
 
 /** Writes the client links and SHA256SUMS beside `dtail` and `dserver`. */
 async function finish(out: string): Promise<void> {
+  // Hard links: a compiled binary knows only the path it was started by (/proc/self/exe), which
+  // a symlink would resolve to dtail; the self-extracting stub reads argv[0] and takes either.
   for (const name of CLIENT_NAMES) {
     await Deno.remove(join(out, name)).catch(() => {});
-    await Deno.symlink("dtail", join(out, name));
+    await Deno.link(join(out, "dtail"), join(out, name));
   }
   const sums = [];
   for (const name of ["dtail", "dserver"]) sums.push(`${await sha256(join(out, name))}  ${name}`);
@@ -181,11 +183,21 @@ async function compiled(build: string, files: string[]): Promise<string | null> 
     ], build);
     // DENORT_BIN=<a full deno> gives a binary that only prints Deno's help: not a denort.
     const version = await run(exe, ["--version"]);
-    if (!version.startsWith("DTail for Deno")) return null;
+    if (!version.startsWith("DTail for Deno")) {
+      console.error(
+        "dist: the compiled file does not run the program (DENORT_BIN is a full deno?)",
+      );
+      return null;
+    }
     return exe;
   } catch (err) {
-    console.error(`dist: deno compile with DENORT_BIN failed, building self-extracting files`);
-    console.error(err instanceof Error ? err.message : String(err));
+    // deno's own reason, without its colors: the first cause, or the error line.
+    const lines = (err instanceof Error ? err.message : String(err))
+      // deno-lint-ignore no-control-regex
+      .replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+    const why = (lines.find((l) => /^\s*1: /.test(l)) ?? lines.find((l) => /error/.test(l)) ?? "")
+      .replace(/^\s*(1: |error: )/, "").trim();
+    console.error(`dist: no denort for deno compile (${why}); building self-extracting files`);
     return null;
   }
 }
@@ -199,8 +211,10 @@ async function main(): Promise<void> {
   await Deno.mkdir(build, { recursive: true });
   const started = performance.now();
 
-  const denort = Deno.env.get("DENORT_BIN") ?? "";
-  let exe = denort === "" ? null : await compiled(build, await bundle(build, "compiled"));
+  // deno compile finds denort through DENORT_BIN, its cache or Deno's download server; it fails
+  // within seconds where none of them is there. DTAIL_DIST=sfx skips the attempt.
+  const trySfxOnly = Deno.env.get("DTAIL_DIST") === "sfx";
+  let exe = trySfxOnly ? null : await compiled(build, await bundle(build, "compiled"));
   if (exe === null) {
     await Deno.remove(build, { recursive: true });
     await Deno.mkdir(build);

@@ -7,13 +7,15 @@
 import type { Config } from "../core/config.ts";
 import { shortHostname } from "../core/hostname.ts";
 import type { Flags } from "../cli/flags.ts";
+import { resolve } from "node:path";
 import { versionLine } from "../cli/version.ts";
 import { AuthKeyStore } from "./auth_key_store.ts";
 import { AuthorizedKeys } from "./authorized_keys.ts";
 import { loadHostKey } from "./host_key.ts";
-import { ServerLog } from "./server_log.ts";
+import { expandHome, ServerLog } from "./server_log.ts";
 import { type SshServer, startSshServer } from "./ssh_server.ts";
 import type { ShellHandler } from "./ssh_connection.ts";
+import { checkServerDir } from "./startup_dirs.ts";
 import { StatsReporter } from "./stats.ts";
 
 export const ROOT_MESSAGE = "dserver: refusing to run as root; start it as an unprivileged user";
@@ -105,6 +107,11 @@ export async function runDserver(
   }
   stdout(versionLine() + "\n");
   const settings = dserverSettings(flags, config);
+  const dirProblem = await checkDirs(settings, config, env);
+  if (dirProblem !== null) {
+    stderr(`dserver: ${dirProblem}\n`);
+    return 1;
+  }
   const log = new ServerLog({
     logger: settings.logger,
     level: settings.logLevel,
@@ -131,6 +138,40 @@ export async function runDserver(
     deps.signal?.removeEventListener("abort", stopNow);
     log.close();
   }
+}
+
+/**
+ * The log directory (file loggers only) and CacheDir must be directories the server can write
+ * (server/startup_dirs.ts); the first problem found, or null. Integration mode reads no CacheDir.
+ */
+async function checkDirs(
+  settings: DserverSettings,
+  config: Config,
+  env: (name: string) => string | undefined,
+): Promise<string | null> {
+  const uid = Deno.uid();
+  const user = uid === null
+    ? "the server's user"
+    : (await import("./user_lookup.ts")).userName(uid);
+  const logger = settings.logger.toLowerCase();
+  if (logger === "file" || logger === "fout") {
+    const problem = checkServerDir("log directory", expandHome(settings.logDir), user);
+    if (problem !== null) return problem;
+  }
+  if (env("DTAIL_INTEGRATION_TEST_RUN_MODE") === "yes") return null;
+  // A CacheDir root owns and the server only reads (authorized_keys, an existing host key) is
+  // fine, as in Go; it must be writable when the host key is to be generated in it.
+  const cacheDir = resolve(expandHome(config.Common.CacheDir));
+  const hostKey = resolve(expandHome(config.Server.HostKeyFile));
+  let mustWrite = false;
+  if (hostKey.startsWith(cacheDir + "/")) {
+    try {
+      Deno.statSync(hostKey);
+    } catch {
+      mustWrite = true;
+    }
+  }
+  return checkServerDir("cache directory", config.Common.CacheDir, user, Deno.cwd(), mustWrite);
 }
 
 async function serve(

@@ -4,6 +4,7 @@
  * name switches when the local date changes) or `<LogDir>/dserver.log` for any other
  * `LogRotation`; `reopen()` (wired to SIGHUP) reopens them so external rotation works.
  */
+import { reason } from "../core/source_error.ts";
 
 /** Level names from the most to the least severe; "none" logs nothing. */
 export const LOG_LEVELS = [
@@ -86,7 +87,13 @@ export class ServerLog {
     this.#daily = opts.rotation.toLowerCase() === "daily";
     this.#now = opts.now ?? (() => new Date());
     this.#stdout = opts.stdout ?? writeStdout;
-    if (this.#usesFile()) Deno.mkdirSync(this.#dir, { recursive: true });
+    if (this.#usesFile()) {
+      try {
+        Deno.mkdirSync(this.#dir, { recursive: true });
+      } catch (err) {
+        throw new LogSetupError(`cannot create log directory ${this.#dir}: ${reason(err)}`);
+      }
+    }
   }
 
   /** Whether a line of this level would be written. */
@@ -164,7 +171,8 @@ function writeStdout(text: string): void {
   writeAll(Deno.stdout, encoder.encode(text));
 }
 
-function expandHome(dir: string): string {
+/** `~` and `~/…` with $HOME (as the Go server does for LogDir). */
+export function expandHome(dir: string): string {
   if (dir === "~" || dir.startsWith("~/")) {
     let home: string | undefined;
     try {

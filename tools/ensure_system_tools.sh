@@ -3,8 +3,10 @@
 # Usage: ensure_system_tools.sh  (idempotent; needs root or sudo only when something is missing)
 set -euo pipefail
 declare -A pkg_of=([zstd]=zstd [gzip]=gzip [setfacl]=acl [getfacl]=acl [useradd]=passwd [ssh-keygen]=openssh-client
-  [/usr/bin/time]=time [cc]=gcc [/usr/include/zlib.h]=zlib1g-dev [/usr/lib/x86_64-linux-gnu/libc.a]=libc6-dev)
-# (paths: `command -v time` finds the bash keyword; the last two build make dist's stub)
+  [/usr/bin/time]=time [cc]=gcc [/usr/include/zlib.h]=zlib1g-dev [/usr/lib/x86_64-linux-gnu/libc.a]=libc6-dev
+  [ansible-playbook]=ansible-core)
+# (paths: `command -v time` finds the bash keyword; gcc, zlib1g-dev and libc6-dev build make dist's
+# stub; ansible-core runs the packaging example's test)
 missing=()
 for cmd in "${!pkg_of[@]}"; do
   if [[ $cmd == /* ]]; then [ -e "$cmd" ] && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi

@@ -89,6 +89,9 @@ export async function main(rawArgs: string[]): Promise<number> {
 
 async function dserver(flags: Flags, print: (s: string) => void): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
+  const { permissionsProblem } = await import("../server/path_rules.ts");
+  const problem = permissionsProblem(config.Server.Permissions);
+  if (problem !== null) throw new ConfigError(`config ${config.source}: ${problem}`);
   const { runDserver } = await import("../server/dserver.ts");
   const { protocolShell } = await import("../server/protocol_shell.ts");
   const { lookupUser } = await import("../server/user_lookup.ts");

@@ -14,7 +14,7 @@ import {
   tableFilter,
 } from "../core/mapr/query.ts";
 import { knownVariables, variableWarning } from "../core/mapr/logformat.ts";
-import { checkOutfileWritable } from "../core/mapr/render.ts";
+import { checkOutfileWritable, clientLine } from "../core/mapr/render.ts";
 import { Mapper } from "../core/mapr/mapper.ts";
 import { mapFileInHalves, mapFilter } from "../core/mapr/parallel_map.ts";
 import { openRegular } from "../core/open_file.ts";
@@ -67,20 +67,28 @@ export async function runQuery(
 ): Promise<RunResult> {
   const query = planQuery(job.queryText, io.warn);
   const cumulative = job.verb === "cat" || query.outfile !== null;
+  const print = (text: string) => {
+    io.out.string(text);
+    io.out.flush();
+  };
+  const host = fullHostname();
   const reporter = new Reporter(query, {
     cumulative,
     color: job.color,
     colors: config.Client.TermColors,
-    print: (text) => {
-      io.out.string(text);
-      io.out.flush();
-    },
+    print,
+    // As the Go client: over SSH each outfile write logs `CLIENT|host|INFO|Writing to outfile|…`
+    // lines on stdout; serverless it prints nothing.
+    ...(flags === null ? {} : {
+      outfileNote: (text: string) =>
+        print(clientLine(host, "INFO", text, job.color ? config.Client.TermColors : null)),
+    }),
   });
   const filter = tableFilter(query);
   const mapper = flags === null
     ? new Mapper(query, {
       serverLogFormat: config.Server.MapreduceLogFormat,
-      hostname: fullHostname(),
+      hostname: host,
       warn: io.warn,
     })
     : null;

@@ -1,6 +1,7 @@
 /**
  * The `Permissions` rules of dtail.json: entries `[type:]regex`, `!` after the type marks a deny
- * rule. Deny wins; otherwise one matching allow rule allows; no match or a bad regex denies.
+ * rule, parsed as Go DTail parses them. Deny wins; otherwise one matching allow rule allows; no
+ * match or a bad regex denies.
  */
 import { compileRegex, type RegexMatcher } from "../core/matcher.ts";
 
@@ -33,15 +34,57 @@ export function checkRules(rules: string[], path: string, type = "readfiles"): R
 }
 
 /**
- * Splits `[type:]regex`. Go DTail splits at any first `:`, which turns a regex such as
- * `[[:alpha:]]` into a bogus type; here only a word before the colon is a type.
+ * Splits `[type:]regex` exactly as Go DTail does: a rule with a `:` has the text before the first
+ * `:` as its type and the rest as the regex (`readfiles:^/x/co:lon` reads `^/x/co:lon`); a rule
+ * without one is `readfiles`. So `^/x/co:lon` has type `^/x/co` and `[[:alpha:]]` type `[[`: rules
+ * no check uses. dserver refuses such rules at start-up (permissionRuleProblem).
  */
 export function parseRule(rule: string): { type: string; deny: boolean; regex: string } {
-  const m = /^([A-Za-z_]\w*):/.exec(rule);
-  const type = m?.[1] ?? "readfiles";
-  const body = m ? rule.slice(m[0].length) : rule;
+  const colon = rule.indexOf(":");
+  const type = colon < 0 ? "readfiles" : rule.slice(0, colon);
+  const body = colon < 0 ? rule : rule.slice(colon + 1);
   const deny = body.startsWith("!");
   return { type, deny, regex: deny ? body.slice(1) : body };
+}
+
+/** What a rule type looks like (`readfiles`, `journal`…); anything else is a mangled regex. */
+const RULE_TYPE = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Why dserver must not start with `rule`, or null. A rule whose text before the first `:` is not
+ * a word (`^/x/co:lon`, `[[:alpha:]]`, `!^/x:y`, `:^/x`) is a regex Go DTail reads as an unknown
+ * type and silently ignores: an allow that grants nothing, a deny that denies nothing.
+ */
+export function permissionRuleProblem(rule: string): string | null {
+  const { type } = parseRule(rule);
+  if (RULE_TYPE.test(type)) return null;
+  if (type === "") return "would be ignored: its type, the text before the first ':', is empty";
+  return `would be ignored: its type is ${JSON.stringify(type)}, the text before the first ':' ` +
+    `(as in Go DTail); to match paths write ${JSON.stringify(`readfiles:${rule}`)}`;
+}
+
+/**
+ * The first refused rule of `Permissions` as one line naming it (`Server.Permissions.Users.bob[1]
+ * rule "…" …`), or null when every rule is fine.
+ */
+export function permissionsProblem(
+  permissions: { Default: string[]; Users: Record<string, string[]> },
+): string | null {
+  const lists: [string, string[]][] = [
+    ["Server.Permissions.Default", permissions.Default],
+    ...Object.entries(permissions.Users).map(([user, rules]): [string, string[]] => {
+      // A plain user name as is; anything else quoted, so the message stays one line.
+      const key = /^[\w.@-]+$/.test(user) ? `.${user}` : `[${JSON.stringify(user)}]`;
+      return [`Server.Permissions.Users${key}`, rules];
+    }),
+  ];
+  for (const [where, rules] of lists) {
+    for (const [i, rule] of rules.entries()) {
+      const problem = permissionRuleProblem(rule);
+      if (problem !== null) return `${where}[${i}] rule ${JSON.stringify(rule)} ${problem}`;
+    }
+  }
+  return null;
 }
 
 const compiled = new Map<string, RegexMatcher | null>();

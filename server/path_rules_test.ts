@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
-import { checkRules, parseRule, rulesFor } from "./path_rules.ts";
+import {
+  checkRules,
+  parseRule,
+  permissionRuleProblem,
+  permissionsProblem,
+  rulesFor,
+} from "./path_rules.ts";
 
-Deno.test("parseRule defaults the type to readfiles and takes a word before a colon as the type", () => {
+Deno.test("parseRule splits at the first colon, as Go DTail does", () => {
   assert.deepEqual(parseRule("^/var/log/"), {
     type: "readfiles",
     deny: false,
@@ -13,11 +19,64 @@ Deno.test("parseRule defaults the type to readfiles and takes a word before a co
     regex: "\\.gz$",
   });
   assert.deepEqual(parseRule("other:a:b"), { type: "other", deny: false, regex: "a:b" });
-  assert.deepEqual(parseRule("![[:digit:]]"), {
+  assert.deepEqual(parseRule("readfiles:^/x/co:lon"), {
     type: "readfiles",
-    deny: true,
-    regex: "[[:digit:]]",
+    deny: false,
+    regex: "^/x/co:lon",
   });
+  // Go reads the text before the first ':' as the type, whatever it is.
+  assert.deepEqual(parseRule("![[:digit:]]"), { type: "![[", deny: false, regex: "digit:]]" });
+  assert.deepEqual(parseRule("^/x/co:lon"), { type: "^/x/co", deny: false, regex: "lon" });
+  assert.deepEqual(parseRule(":^/x"), { type: "", deny: false, regex: "^/x" });
+});
+
+Deno.test("a rule with ':' in its regex grants what it grants in Go DTail, never more", () => {
+  // Observed with the Go dserver (4.3.2-ng): these untyped rules grant nothing…
+  assert.equal(checkRules(["^/x/co:lon/"], "/x/co:lon/a.log").ok, false);
+  assert.equal(checkRules(["^/x/[[:alpha:]]+/"], "/x/abc/a.log").ok, false);
+  assert.equal(checkRules([":^/x/"], "/x/abc/a.log").ok, false);
+  // …an untyped deny rule with a ':' denies nothing…
+  assert.equal(checkRules(["^/x/", "!^/x/co:lon/"], "/x/co:lon/a.log").ok, true);
+  // …and with the type spelled out the whole rest is the regex.
+  assert.equal(checkRules(["readfiles:^/x/co:lon/"], "/x/co:lon/a.log").ok, true);
+  assert.equal(checkRules(["readfiles:^/x/[[:alpha:]]+/"], "/x/abc/a.log").ok, true);
+  assert.equal(checkRules(["readfiles:^/x/[[:alpha:]]+/"], "/x/x1/a.log").ok, false);
+  assert.equal(checkRules(["readfiles:^/x/", "readfiles:!^/x/co:lon/"], "/x/co:lon/a").ok, false);
+  assert.equal(checkRules(["readfiles:readfiles:^/x/"], "/x/abc/a.log").ok, false);
+});
+
+Deno.test("permissionRuleProblem refuses a rule whose text before the first ':' is no type", () => {
+  for (
+    const rule of ["^/var/log/", "readfiles:^/x/co:lon", "journal:.*", "other:!a:b", "x-y_1:z"]
+  ) {
+    assert.equal(permissionRuleProblem(rule), null, rule);
+  }
+  assert.equal(
+    permissionRuleProblem("^/x/co:lon"),
+    `would be ignored: its type is "^/x/co", the text before the first ':' (as in Go DTail); ` +
+      `to match paths write "readfiles:^/x/co:lon"`,
+  );
+  for (const rule of ["[[:alpha:]]", "!^/x:y", "/var/log/a:b", "(?i:abc)", " readfiles:x"]) {
+    assert.match(permissionRuleProblem(rule) ?? "", /^would be ignored: its type is /, rule);
+  }
+  assert.equal(
+    permissionRuleProblem(":^/x"),
+    "would be ignored: its type, the text before the first ':', is empty",
+  );
+});
+
+Deno.test("permissionsProblem names the first refused rule and where it is", () => {
+  const ok = { Default: ["^/var/log/"], Users: { alice: ["readfiles:^/a:b"] } };
+  assert.equal(permissionsProblem(ok), null);
+  assert.match(
+    permissionsProblem({ Default: ["^/var/log/"], Users: { alice: ["^/", "[[:alpha:]]"] } }) ??
+      "",
+    /^Server\.Permissions\.Users\.alice\[1\] rule "\[\[:alpha:\]\]" would be ignored: /,
+  );
+  assert.match(
+    permissionsProblem({ Default: ["^/a:b"], Users: {} }) ?? "",
+    /^Server\.Permissions\.Default\[0\] rule "\^\/a:b" would be ignored: /,
+  );
 });
 
 Deno.test("checkRules allows a path one allow rule matches, unanchored", () => {
@@ -58,8 +117,9 @@ Deno.test("checkRules denies on a bad regex instead of throwing", () => {
 
 Deno.test("checkRules understands RE2 syntax", () => {
   assert.equal(checkRules(["(?i)^/VAR/LOG/"], "/var/log/x").ok, true);
-  assert.equal(checkRules(["\\A/var/log/[[:alpha:]]+\\.log\\z"], "/var/log/app.log").ok, true);
-  assert.equal(checkRules(["\\A/var/log/[[:alpha:]]+\\.log\\z"], "/var/log/app1.log").ok, false);
+  const alpha = "readfiles:\\A/var/log/[[:alpha:]]+\\.log\\z";
+  assert.equal(checkRules([alpha], "/var/log/app.log").ok, true);
+  assert.equal(checkRules([alpha], "/var/log/app1.log").ok, false);
 });
 
 Deno.test("a rule regex runs in linear time, however it backtracks", () => {

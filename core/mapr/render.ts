@@ -2,6 +2,7 @@
  * Result output (§5.12, §5.14): the terminal table, the CSV text and the outfile writer.
  */
 import { DEFAULT_TERM_COLORS, Paint, type TermColors } from "../color.ts";
+import { fullHostname } from "../hostname.ts";
 import { parseGoFloat } from "./evaluate.ts";
 import type { Query, ResultRow, SelectItem } from "./types.ts";
 
@@ -10,6 +11,8 @@ export interface TableOptions {
   readonly colors?: TermColors;
   /** Row cap without a `limit` clause; default 10. */
   readonly defaultCap?: number;
+  /** The host in the cap warning's `CLIENT|host|WARN|…`; default fullHostname(). */
+  readonly hostname?: string;
 }
 
 /** Go's `%f`: six decimals, ties to even on the exact value, `+Inf`, `-Inf`, `NaN`. */
@@ -128,17 +131,40 @@ function rowLimit(query: Query, defaultCap: number): number {
   return query.limit === -1 ? defaultCap : query.limit;
 }
 
-/** The warning printed when the terminal output is capped. */
+/** The warning printed when the terminal output is capped (the text of a CLIENT WARN line). */
 export function capWarning(total: number, cap: number): string {
   return `Got ${total} results but limited terminal output to ${cap} rows! ` +
     "Use 'limit' clause to override!";
 }
 
+/**
+ * A line of the Go client's own log on stdout: `CLIENT|host|WARN|text` (or INFO), painted with
+ * the `Client` colors, the text with `Common.SeverityWarn` (WARN) or `Client.Text` (INFO).
+ */
+export function clientLine(
+  host: string,
+  severity: "INFO" | "WARN",
+  text: string,
+  colors: TermColors | null,
+): string {
+  if (colors === null) return `CLIENT|${host}|${severity}|${text}\n`;
+  const c = colors.Client;
+  const delimiter = new Paint(c.Delimiter).paint("|");
+  const textPaint = new Paint(severity === "WARN" ? colors.Common.SeverityWarn : c.Text);
+  return new Paint(c.Client).paint("CLIENT") + delimiter + new Paint(c.Hostname).paint(host) +
+    delimiter + textPaint.paint(`${severity}|${text}`) + "\n";
+}
+
 const RESET = "\x1b[0m\x1b[49m\x1b[39m";
+/** What the Go client puts around each raw piece it prints in color (its query line, its table). */
+const RAW_OPEN = "\x1b[39m\x1b[49m";
+const RAW_CLOSE = "\x1b[49m\x1b[39m";
 
 /**
- * The terminal output of one report (§5.12): the raw query line, the cap warning if rows were
- * cut, the table, and a blank line. The caller prints it only when there are rows.
+ * The terminal output of one report (§5.12) as the Go client prints it: the raw query line, the
+ * `CLIENT|host|WARN|…` line if the default cap (no `limit` clause) cut rows, the table, and a
+ * blank line. In color the query line and the table are each wrapped in the default-color
+ * resets Go prints around raw output. The caller prints it only when there are rows.
  */
 export function renderTable(query: Query, rows: ResultRow[], opts: TableOptions): string {
   const cells = formatRows(query, rows);
@@ -150,7 +176,17 @@ export function renderTable(query: Query, rows: ResultRow[], opts: TableOptions)
     ` ${text.padStart(widths[i]! + text.length - codePoints(text))} `;
   const cap = rowLimit(query, opts.defaultCap ?? 10);
   const shown = cap < 0 ? cells : cells.slice(0, cap);
-  const colors = (opts.colors ?? DEFAULT_TERM_COLORS).MaprTable;
+  const allColors = opts.colors ?? DEFAULT_TERM_COLORS;
+  // Only the default cap warns: a `limit` clause cuts silently (as in Go).
+  const warning = query.limit === -1 && cap > 0 && cells.length > cap
+    ? clientLine(
+      opts.hostname ?? fullHostname(),
+      "WARN",
+      capWarning(cells.length, cap),
+      opts.color ? allColors : null,
+    )
+    : "";
+  const colors = allColors.MaprTable;
   let out = "";
   if (opts.color) {
     const header = new Paint(colors.Header);
@@ -158,9 +194,8 @@ export function renderTable(query: Query, rows: ResultRow[], opts: TableOptions)
     const ruleDelim = new Paint(colors.HeaderDelimiter);
     const data = new Paint(colors.Data);
     const dataDelim = new Paint(colors.Delimiter).paint("|");
-    out += new Paint(colors.RawQuery).paint(query.raw) + "\n";
-    if (cap > 0 && cells.length > cap) out += capWarning(cells.length, cap) + "\n";
-    out += texts.map((t, i) => {
+    out += RAW_OPEN + new Paint(colors.RawQuery).paint(query.raw) + RAW_CLOSE + "\n" + warning;
+    out += RAW_OPEN + texts.map((t, i) => {
       let open = header.open;
       if (t === query.orderBy?.key) open += "\x1b[4m";
       if (query.groupBy.includes(t)) open += "\x1b[7m";
@@ -170,13 +205,12 @@ export function renderTable(query: Query, rows: ResultRow[], opts: TableOptions)
     for (const row of shown) {
       out += row.map((c, i) => data.paint(pad(c, i))).join(dataDelim) + "\n";
     }
-  } else {
-    out += query.raw + "\n";
-    if (cap > 0 && cells.length > cap) out += capWarning(cells.length, cap) + "\n";
-    out += texts.map(pad).join("|") + "\n";
-    out += widths.map((w) => "-".repeat(w + 2)).join("|") + "\n";
-    for (const row of shown) out += row.map(pad).join("|") + "\n";
+    return out + RAW_CLOSE + "\n";
   }
+  out += query.raw + "\n" + warning;
+  out += texts.map(pad).join("|") + "\n";
+  out += widths.map((w) => "-".repeat(w + 2)).join("|") + "\n";
+  for (const row of shown) out += row.map(pad).join("|") + "\n";
   return out + "\n";
 }
 
@@ -198,13 +232,20 @@ export function renderCsv(query: Query, rows: ResultRow[]): string {
 /**
  * Writes `<path>.query` (via `.tmp` + rename), then the CSV: replaced via `<path>.tmp` + rename,
  * or with `outfile append` appended, with the header only when the file is missing or empty.
+ * `note` gets the Go client's log texts of the write: `Writing to outfile|PATH` and, once renamed,
+ * `Successfully renamed outfile to|PATH`; or `Appending to outfile|PATH`.
  */
-export async function writeOutfile(query: Query, rows: ResultRow[]): Promise<void> {
+export async function writeOutfile(
+  query: Query,
+  rows: ResultRow[],
+  note: (text: string) => void = () => {},
+): Promise<void> {
   if (query.outfile === null) throw new Error("no outfile in the query");
   const path = query.outfile.path;
   await Deno.writeTextFile(`${path}.query.tmp`, query.raw);
   await Deno.rename(`${path}.query.tmp`, `${path}.query`);
   if (!query.outfile.append) {
+    note(`Writing to outfile|${path}`);
     await Deno.writeTextFile(`${path}.tmp`, renderCsv(query, rows));
     try {
       await Deno.rename(`${path}.tmp`, path);
@@ -212,6 +253,7 @@ export async function writeOutfile(query: Query, rows: ResultRow[]): Promise<voi
       await Deno.remove(`${path}.tmp`).catch(() => {});
       throw e;
     }
+    note(`Successfully renamed outfile to|${path}`);
     return;
   }
   let empty = true;
@@ -220,6 +262,7 @@ export async function writeOutfile(query: Query, rows: ResultRow[]): Promise<voi
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
+  note(`Appending to outfile|${path}`);
   const text = (empty ? csvHeader(query) : "") + csvBody(query, rows);
   await Deno.writeTextFile(path, text, { append: true });
 }

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { GroupSet } from "./aggregate.ts";
 import { applySet, passesWhere } from "./evaluate.ts";
+import { DEFAULT_TERM_COLORS } from "../color.ts";
 import {
   checkOutfileWritable,
+  clientLine,
   formatFixed,
   formatInt,
   renderCsv,
@@ -131,12 +133,15 @@ function numbered(n: number): ResultRow[] {
   return Array.from({ length: n }, (_, i) => row(String(i).padStart(2, "0"), { $k: String(i) }));
 }
 
-Deno.test("the terminal shows at most 10 rows and warns about the cut", () => {
-  const out = renderTable(query("q", "$k"), numbered(12), { color: false }).split("\n");
+Deno.test("the terminal shows at most 10 rows and warns about the cut as Go's client does", () => {
+  const out = renderTable(query("q", "$k"), numbered(12), { color: false, hostname: "vm" })
+    .split("\n");
   assert.equal(out[0], "q");
+  // Go DTail 4.3.2-ng, observed: a CLIENT WARN line of its own log, on stdout.
   assert.equal(
     out[1],
-    "Got 12 results but limited terminal output to 10 rows! Use 'limit' clause to override!",
+    "CLIENT|vm|WARN|Got 12 results but limited terminal output to 10 rows! " +
+      "Use 'limit' clause to override!",
   );
   assert.deepEqual(out.slice(4), [
     "  0 ",
@@ -158,14 +163,19 @@ Deno.test("a limit clause replaces the terminal cap", () => {
   const all = renderTable(query("q", "$k", { limit: 12 }), numbered(12), { color: false });
   assert.ok(!all.includes("Got "));
   assert.equal(all.split("\n").length, 1 + 2 + 12 + 2);
+  // Go DTail, observed: a limit clause cuts without the warning.
   const three = renderTable(query("q", "$k", { limit: 3 }), numbered(5), { color: false });
-  assert.ok(three.includes("Got 5 results but limited terminal output to 3 rows!"));
+  assert.ok(!three.includes("Got "));
+  assert.equal(three.split("\n").length, 1 + 2 + 3 + 2);
   assert.equal(
     renderTable(query("q", "$k"), numbered(3), { color: false, defaultCap: 2 })
       .split("\n").length,
     1 + 1 + 2 + 2 + 2,
   );
 });
+
+const E = "\x1b[";
+const RESET = `${E}0m${E}49m${E}39m`;
 
 Deno.test("the colored table paints header, sort and group columns, data and delimiters", () => {
   const q = query("select $hostname,count(x)", "$hostname,count(x)", {
@@ -174,19 +184,42 @@ Deno.test("the colored table paints header, sort and group columns, data and del
   const out = renderTable(q, [row("earth", { $hostname: "earth", "count(x)": 3 })], {
     color: true,
   });
-  const E = "\x1b[";
-  const reset = `${E}0m${E}49m${E}39m`;
-  const headerDelim = `${E}37m${E}44m${E}2m|${reset}`;
+  const headerDelim = `${E}37m${E}44m${E}2m|${RESET}`;
   const dataDelim = headerDelim;
-  const rule = (n: number) => `${E}37m${E}44m${E}2m${"-".repeat(n)}${reset}`;
+  const rule = (n: number) => `${E}37m${E}44m${E}2m${"-".repeat(n)}${RESET}`;
   const data = (t: string) => `${E}37m${E}44m${t}${E}49m${E}39m`;
+  // Go wraps its raw query line and its table each in `39m 49m` … `49m 39m`.
   assert.equal(
     out,
-    `${E}36m${E}40m${E}2mselect $hostname,count(x)${reset}\n` +
-      `${E}37m${E}44m${E}1m${E}7m $hostname ${reset}${headerDelim}` +
-      `${E}37m${E}44m${E}1m${E}4m count(x) ${reset}\n` +
+    `${E}39m${E}49m${E}36m${E}40m${E}2mselect $hostname,count(x)${RESET}${E}49m${E}39m\n` +
+      `${E}39m${E}49m${E}37m${E}44m${E}1m${E}7m $hostname ${RESET}${headerDelim}` +
+      `${E}37m${E}44m${E}1m${E}4m count(x) ${RESET}\n` +
       `${rule(11)}${headerDelim}${rule(10)}\n` +
-      `${data("     earth ")}${dataDelim}${data("        3 ")}\n\n`,
+      `${data("     earth ")}${dataDelim}${data("        3 ")}\n${E}49m${E}39m\n`,
+  );
+});
+
+Deno.test("the colored cap warning is painted as Go's CLIENT lines", () => {
+  const out = renderTable(query("q", "$k"), numbered(11), { color: true, hostname: "vm" });
+  const client = (t: string) => `${E}30m${E}43m${E}2m${t}${RESET}`;
+  assert.equal(
+    out.split("\n")[1],
+    client("CLIENT") + client("|") + client("vm") + client("|") +
+      `${E}37m${E}40m${E}1mWARN|Got 11 results but limited terminal output to 10 rows! ` +
+      `Use 'limit' clause to override!${RESET}`,
+  );
+});
+
+Deno.test("clientLine is Go's CLIENT|host|severity|text, INFO text in Client.Text", () => {
+  assert.equal(
+    clientLine("h", "INFO", "Writing to outfile|/x", null),
+    "CLIENT|h|INFO|Writing to outfile|/x\n",
+  );
+  const client = (t: string) => `${E}30m${E}43m${E}2m${t}${RESET}`;
+  assert.equal(
+    clientLine("h", "INFO", "Writing to outfile|/x", DEFAULT_TERM_COLORS),
+    client("CLIENT") + client("|") + client("h") + client("|") +
+      `${E}37m${E}40mINFO|Writing to outfile|/x${E}49m${E}39m\n`,
   );
 });
 
@@ -320,7 +353,12 @@ Deno.test("writeOutfile writes the query file and replaces the CSV", async () =>
     const path = `${dir}/out.csv`;
     const raw = "select $k outfile out.csv";
     const q = query(raw, "$k", { outfile: { path, append: false } });
-    await writeOutfile(q, numbered(2));
+    const notes: string[] = [];
+    await writeOutfile(q, numbered(2), (t) => notes.push(t));
+    assert.deepEqual(notes, [
+      `Writing to outfile|${path}`,
+      `Successfully renamed outfile to|${path}`,
+    ]);
     await writeOutfile(q, numbered(3));
     assert.equal(await Deno.readTextFile(path), "$k\n0\n1\n2\n");
     assert.equal(await Deno.readTextFile(`${path}.query`), raw);
@@ -339,7 +377,9 @@ Deno.test("writeOutfile in append mode writes the header only into a missing or 
   try {
     const path = `${dir}/out.csv`;
     const q = query("q", "$k", { outfile: { path, append: true } });
-    await writeOutfile(q, numbered(1));
+    const notes: string[] = [];
+    await writeOutfile(q, numbered(1), (t) => notes.push(t));
+    assert.deepEqual(notes, [`Appending to outfile|${path}`]);
     await writeOutfile(q, numbered(2));
     assert.equal(await Deno.readTextFile(path), "$k\n0\n0\n1\n");
     await Deno.writeTextFile(path, "");

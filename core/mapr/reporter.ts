@@ -15,6 +15,8 @@ export interface ReporterOptions {
   readonly colors?: TermColors;
   /** Prints one report (a table and its blank line). */
   readonly print: (text: string) => void;
+  /** Gets the log texts of each outfile write (render.ts writeOutfile); none by default. */
+  readonly outfileNote?: (text: string) => void;
 }
 
 export class Reporter {
@@ -34,11 +36,25 @@ export class Reporter {
     this.#groups.merge(groups);
   }
 
-  /** Prints (when changed) and writes the outfile; a non-cumulative report clears the set. */
+  /**
+   * Prints the table (when changed), or, with an outfile, writes it instead (as the Go client: no
+   * table then, only the malformed-line count when it changed); a non-cumulative report clears
+   * the set.
+   */
   async report(): Promise<void> {
     const groups = this.#groups;
     if (!this.options.cumulative) this.#groups = new GroupSet(this.query);
     const rows = groups.rows();
+    if (this.query.outfile !== null) {
+      await writeOutfile(this.query, rows, this.options.outfileNote);
+      // Ours only (no table to put it under): the malformed count, once per change.
+      const text = this.malformed > 0 ? `${this.malformed} malformed log line(s) skipped\n\n` : "";
+      if (text !== this.#lastPrinted) {
+        this.#lastPrinted = text;
+        this.options.print(text);
+      }
+      return;
+    }
     if (rows.length > 0) {
       let text = renderTable(this.query, rows, {
         color: this.options.color,
@@ -50,7 +66,6 @@ export class Reporter {
         this.options.print(text);
       }
     }
-    if (this.query.outfile !== null) await writeOutfile(this.query, rows);
   }
 }
 

@@ -1,0 +1,299 @@
+/**
+ * Permission rules with a ':' in their regex (issue 11, task 4). Go DTail takes the text before
+ * the first ':' of a rule as its type, so `^/x/co:lon` and `[[:alpha:]]` are rules of unknown
+ * types that it ignores, while `readfiles:^/x/co:lon` reads the whole rest as the regex. Our
+ * dserver parses rules the same way and refuses, at start-up, a rule whose type is not a word:
+ * whatever config it accepts grants what it grants on a Go dserver, never more.
+ */
+import assert from "node:assert/strict";
+import { DENO_DIR, ROOT, V8_FLAGS } from "./helpers.ts";
+import { canRunServers, SERVER_USER, TestClient, TestServer } from "./ssh_env.ts";
+
+const GO_BIN = `${ROOT}/../shared/go-dtail/bin`;
+const haveGo = (() => {
+  try {
+    return Deno.statSync(`${GO_BIN}/dserver`).isFile;
+  } catch {
+    return false;
+  }
+})();
+if (!haveGo) console.log("go_rules_test: Go peer tests skipped: ../shared/go-dtail/bin is absent");
+
+type Permissions = { Default: string[]; Users: Record<string, string[]> };
+const USERS = ["dtail-alice", "dtail-bob", "dtail-carol"] as const;
+const DIRS = ["co:lon", "abc", "x1"] as const;
+
+/** Rules both servers accept: the type spelled out, ':' inside the regex. */
+const typed = (d: string): Permissions => ({
+  Default: [],
+  Users: {
+    "dtail-alice": [`readfiles:^${d}/co:lon/`],
+    "dtail-bob": [`readfiles:^${d}/`, `readfiles:!^${d}/co:lon/`, "journal:.*", "other:!.*"],
+    "dtail-carol": [`readfiles:^${d}/[[:alpha:]]+/`, `readfiles:readfiles:^${d}/x1`],
+  },
+});
+const TYPED_GRANTS = {
+  "dtail-alice": ["co:lon"],
+  "dtail-bob": ["abc", "x1"],
+  "dtail-carol": ["abc"],
+};
+
+/** Untyped rules with a ':': Go ignores them (allow nothing, deny nothing); we refuse them. */
+const untyped = (d: string): Permissions => ({
+  Default: [],
+  Users: {
+    "dtail-alice": [`^${d}/co:lon/`],
+    "dtail-bob": [`^${d}/`, `!^${d}/co:lon/`],
+    "dtail-carol": [`^${d}/[[:alpha:]]+/`],
+  },
+});
+const GO_UNTYPED_GRANTS = {
+  "dtail-alice": [],
+  "dtail-bob": ["co:lon", "abc", "x1"],
+  "dtail-carol": [],
+};
+
+const esc = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+
+function sh(cmd: string, ...args: string[]): void {
+  const out = new Deno.Command(cmd, { args, stderr: "piped" }).outputSync();
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+/** A world-readable tree `<d>/{co:lon,abc,x1}/a.log`, each file saying which directory it is in. */
+async function logTree(): Promise<string> {
+  const d = await Deno.makeTempDir({ prefix: "dtail-gorules-" });
+  await Deno.chmod(d, 0o755);
+  for (const sub of DIRS) {
+    await Deno.mkdir(`${d}/${sub}`, { mode: 0o755 });
+    await Deno.writeTextFile(`${d}/${sub}/a.log`, `line in ${sub}\n`);
+    await Deno.chmod(`${d}/${sub}/a.log`, 0o644);
+  }
+  return d;
+}
+
+/** Which of the tree's directories each user is served by `server` (one dcat of all three). */
+async function grants(client: TestClient, server: { address: string }, d: string) {
+  const result: Record<string, string[]> = {};
+  for (const user of USERS) {
+    const r = await client.run("dcat", [server as TestServer], [
+      "--trustAllHosts",
+      "--plain",
+      "--files",
+      DIRS.map((sub) => `${d}/${sub}/a.log`).join(","),
+    ], { user });
+    result[user] = DIRS.filter((sub) => r.text.includes(`line in ${sub}\n`));
+  }
+  return result;
+}
+
+/** Our dserver with `permissions`, as dtail-srv: its exit code, or null when it started listening. */
+async function startOurs(permissions: Permissions): Promise<{ code: number | null; err: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "dtail-gorules-srv-" });
+  await Deno.chmod(dir, 0o755);
+  await Deno.mkdir(`${dir}/cache`);
+  await Deno.mkdir(`${dir}/log`);
+  sh("chown", "-R", SERVER_USER, `${dir}/cache`, `${dir}/log`);
+  const config = `${dir}/dtail.json`;
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      Common: { CacheDir: `${dir}/cache`, LogDir: `${dir}/log` },
+      Server: { HostKeyFile: `${dir}/cache/ssh_host_key`, Permissions: permissions },
+    }),
+  );
+  const child = new Deno.Command("setpriv", {
+    args: [
+      `--reuid=${SERVER_USER}`,
+      `--regid=${SERVER_USER}`,
+      "--init-groups",
+      "--",
+      Deno.execPath(),
+      "run",
+      V8_FLAGS,
+      "--allow-all",
+      "--frozen",
+      "--cached-only",
+      `${ROOT}/cli/main.ts`,
+      "--cfg",
+      config,
+      "--port",
+      "0",
+      "--bindAddress",
+      "127.0.0.1",
+    ],
+    env: { DTAIL_PROGRAM: "dserver", DENO_DIR, HOME: `/home/${SERVER_USER}` },
+    cwd: dir,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  let err = "";
+  const decoder = new TextDecoder();
+  const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+    for await (const chunk of s) add(decoder.decode(chunk, { stream: true }));
+  };
+  const pumped = Promise.all([
+    pump(child.stdout, (t) => out += t),
+    pump(child.stderr, (t) => err += t),
+  ]);
+  let code: number | null = null;
+  child.status.then((s) => code = s.code);
+  const deadline = Date.now() + 20_000;
+  while (code === null && !/listening on port/.test(out) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const exited = code;
+  if (exited === null) child.kill("SIGKILL");
+  await child.status;
+  await pumped;
+  await Deno.remove(dir, { recursive: true });
+  return { code: exited, err };
+}
+
+/** A Go dserver with `permissions`, as dtail-srv, its client keys those of `client`. */
+async function startGo(client: TestClient, permissions: Permissions) {
+  const dir = await Deno.makeTempDir({ prefix: "dtail-gorules-go-" });
+  await Deno.chmod(dir, 0o755);
+  for (const sub of ["cache", "log", "home"]) await Deno.mkdir(`${dir}/${sub}`);
+  sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", `${dir}/cache/ssh_host_key`);
+  for (const user of USERS) {
+    await Deno.copyFile(
+      `${client.home}/.ssh/id_ed25519.pub`,
+      `${dir}/cache/${user}.authorized_keys`,
+    );
+  }
+  sh("chown", "-R", SERVER_USER, `${dir}/cache`, `${dir}/log`, `${dir}/home`);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  await Deno.writeTextFile(
+    `${dir}/dtail.json`,
+    JSON.stringify({
+      Common: {
+        LogDir: `${dir}/log`,
+        Logger: "stdout",
+        LogLevel: "info",
+        CacheDir: `${dir}/cache`,
+      },
+      Server: {
+        SSHBindAddress: "127.0.0.1",
+        HostKeyFile: `${dir}/cache/ssh_host_key`,
+        MaxConnections: 50,
+        MaxConcurrentCats: 10,
+        AuthKeyEnabled: true,
+        Permissions: permissions,
+      },
+    }),
+  );
+  const child = new Deno.Command("setpriv", {
+    args: [
+      `--reuid=${SERVER_USER}`,
+      `--regid=${SERVER_USER}`,
+      "--init-groups",
+      "--",
+      `${GO_BIN}/dserver`,
+      "--cfg",
+      `${dir}/dtail.json`,
+      "--port",
+      String(port),
+    ],
+    env: { HOME: `${dir}/home`, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    cwd: dir,
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch (e) {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        await child.status;
+        throw new Error(`the Go dserver did not start: ${e}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    address: `127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test({
+  name: "dserver refuses at start-up a rule Go DTail would ignore, with one line naming it",
+  ignore: !canRunServers,
+  fn: async () => {
+    const d = "/var/log/x";
+    for (
+      const [permissions, where, rule] of [
+        [untyped(d), "Users.dtail-alice[0]", `^${d}/co:lon/`],
+        [{ Default: ["^/", "[[:alpha:]]"], Users: {} }, "Default[1]", "[[:alpha:]]"],
+        [{ Default: ["^/", "!^/x:y"], Users: {} }, "Default[1]", "!^/x:y"],
+      ] as [Permissions, string, string][]
+    ) {
+      const { code, err } = await startOurs(permissions);
+      assert.notEqual(code, null, `it started listening with ${rule}`);
+      assert.notEqual(code, 0);
+      const lines = err.trimEnd().split("\n");
+      assert.equal(lines.length, 1, err);
+      assert.match(
+        lines[0]!,
+        new RegExp(
+          `^dserver: config \\S+/dtail\\.json: Server\\.Permissions\\.${esc(where)} ` +
+            `rule ${esc(JSON.stringify(rule))} would be ignored: its type is "[^"]*", ` +
+            `the text before the first ':' \\(as in Go DTail\\); to match paths write ` +
+            `${esc(JSON.stringify(`readfiles:${rule}`))}$`,
+        ),
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "the same dtail.json grants the same on our dserver and on a Go dserver",
+  ignore: !canRunServers || !haveGo,
+  fn: async (t) => {
+    const d = await logTree();
+    const client = await TestClient.create();
+    try {
+      await t.step("typed rules with ':' in the regex: the same grants on both", async () => {
+        const ours = await TestServer.start(client, {
+          users: [...USERS],
+          server: { Permissions: typed(d) },
+        });
+        const go = await startGo(client, typed(d));
+        try {
+          assert.deepEqual(await grants(client, go, d), TYPED_GRANTS, "Go");
+          assert.deepEqual(await grants(client, ours, d), TYPED_GRANTS, "ours");
+        } finally {
+          await ours.stop();
+          await go.stop();
+        }
+      });
+      await t.step("untyped rules with ':': Go ignores them, ours refuses to start", async () => {
+        const go = await startGo(client, untyped(d));
+        try {
+          assert.deepEqual(await grants(client, go, d), GO_UNTYPED_GRANTS, "Go");
+        } finally {
+          await go.stop();
+        }
+        const { code } = await startOurs(untyped(d));
+        assert.notEqual(code, null, "ours started");
+        assert.notEqual(code, 0);
+      });
+    } finally {
+      await Deno.remove(d, { recursive: true });
+      await Deno.remove(client.home, { recursive: true });
+    }
+  },
+});

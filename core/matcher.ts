@@ -3,7 +3,10 @@
  * pattern (Go DTail uses RE2; a backtracking engine would let one pattern stall a server).
  *
  * Every regex is parsed by re2js (a port of Go's regexp), so RE2's syntax and error messages
- * apply. A pattern then runs on one of two engines (see `compileRegex`):
+ * apply, as Go 1.25 words them (re2jsPattern, goReason); tests/re2_conformance_test.ts holds us
+ * to what Go's dgrep selects (tests/testdata/re2/golden.json). Go's dgrep matches a line with
+ * its "\n" (MatcherOptions.withNewline). A pattern then runs on one of two engines (see
+ * `compileRegex`):
  * - irregexp (V8's RegExp), when an exact translation exists, V8 compiles it quickly (see
  *   `irregexpCompileMs`) and V8's linear engine can run it: a process started with
  *   `LINEAR_V8_FLAGS` falls back to that engine after excessive backtracking, and a guard moves
@@ -49,6 +52,24 @@ export interface Matcher {
    * the caller's to match with re2js (the regex pool), and no line before it matches.
    */
   findLineWithoutRe2js?(text: string, from: number): number;
+  /**
+   * Whether findLine matches each line with the "\n" that ends it (see MatcherOptions); `test`
+   * then takes a line with its "\n", if it has one. Absent: false.
+   */
+  readonly withNewline?: boolean;
+}
+
+export interface MatcherOptions {
+  /** Whether "", "." and ".*" may be a NoopMatcher (default true). */
+  readonly noopAllowed?: boolean;
+  /**
+   * Match each line as Go DTail's snapshot reader (dgrep, dcat, dmap on files) does: with the
+   * "\n" that ends it, if it has one. Then `$` and `\z` match only after that "\n" (`ERROR$`
+   * selects only a last line without one), and `\n`, `\s`, `[^x]` and `(?s).` match it
+   * (`(?m)^$` selects every line that has one). Without it (default), a line is matched without
+   * its "\n", as Go's follow reader (dtail) does, and as any string (a path) is matched.
+   */
+  readonly withNewline?: boolean;
 }
 
 const REGEX_META = /[.+*?^$[\]{}()|\\]/;
@@ -63,12 +84,13 @@ export function isLiteralPattern(pattern: string): boolean {
   return !REGEX_META.test(pattern);
 }
 
-export function compileMatcher(pattern: string, options: { noopAllowed?: boolean } = {}): Matcher {
+export function compileMatcher(pattern: string, options: MatcherOptions = {}): Matcher {
   if ((options.noopAllowed ?? true) && isNoopPattern(pattern)) return new NoopMatcher(pattern);
-  if (isLiteralPattern(pattern)) return new LiteralMatcher(pattern);
+  const withNewline = options.withNewline ?? false;
+  if (isLiteralPattern(pattern)) return new LiteralMatcher(pattern, withNewline);
   const literal = escapedLiteral(pattern);
-  if (literal !== null) return new LiteralMatcher(literal);
-  return compileRegex(pattern);
+  if (literal !== null) return new LiteralMatcher(literal, withNewline);
+  return compileRegex(pattern, { withNewline });
 }
 
 /**
@@ -96,10 +118,16 @@ class NoopMatcher implements Matcher {
 class LiteralMatcher implements Matcher {
   readonly kind = "literal";
   readonly engine = "indexOf";
-  constructor(readonly pattern: string) {}
+  /** Whether no line can hold the text: it has a "\n", and not only at its end withNewline. */
+  readonly #never: boolean;
+  constructor(readonly pattern: string, readonly withNewline = false) {
+    const nl = pattern.indexOf("\n");
+    this.#never = nl >= 0 && (!withNewline || nl !== pattern.length - 1);
+  }
   findLine(text: string, from: number): number {
     // `from` at the end is past the last line (an empty pattern would "match" there forever).
-    if (from >= text.length || this.pattern.includes("\n")) return -1;
+    // A text ending in "\n" found in the text ends with the "\n" of the line it starts in.
+    if (from >= text.length || this.#never) return -1;
     const i = text.indexOf(this.pattern, from);
     return i < 0 ? -1 : lineStartOf(text, i);
   }
@@ -143,21 +171,36 @@ export type RegexMatcher = Matcher & { readonly kind: "regex" };
  * Compiles a regex from a user, the wire or a config file: RE2 syntax, linear time. Throws a
  * PatternError with RE2's reason for a pattern Go would reject (lookarounds, backreferences…).
  */
-export function compileRegex(pattern: string): RegexMatcher {
+export function compileRegex(
+  pattern: string,
+  options: { readonly withNewline?: boolean } = {},
+): RegexMatcher {
   checkPattern(pattern);
+  const withNewline = options.withNewline ?? false;
   const translation = pattern.length <= MAX_IRREGEXP_PATTERN ? irregexpTranslation(pattern) : null;
   if (
     translation !== null && linearEngineAvailable() &&
-    irregexpCompileMs(translation.source, MAX_IRREGEXP_COMPILE_MS) <= MAX_IRREGEXP_COMPILE_MS &&
-    linearCapable(translation.source)
+    (!withNewline || !translation.newlineSensitive || translation.newlineExact)
   ) {
-    try {
-      return new IrregexpMatcher(pattern, translation);
-    } catch {
-      // V8 refuses it after all ("Regular expression too large"…)
+    // Where the "\n" changes nothing, the line-mode sources serve (see IrregexpMatcher).
+    const global = withNewline && translation.newlineSensitive
+      ? translation.newlineGlobalSource
+      : translation.globalSource;
+    const sources = global === translation.source ? [global] : [translation.source, global];
+    if (
+      sources.every((source) =>
+        irregexpCompileMs(source, MAX_IRREGEXP_COMPILE_MS) <= MAX_IRREGEXP_COMPILE_MS
+      ) &&
+      linearCapable(translation.source, global)
+    ) {
+      try {
+        return new IrregexpMatcher(pattern, translation, withNewline);
+      } catch {
+        // V8 refuses it after all ("Regular expression too large"…)
+      }
     }
   }
-  return new Re2jsMatcher(pattern);
+  return new Re2jsMatcher(pattern, null, withNewline);
 }
 
 /**
@@ -305,12 +348,17 @@ class SourceParser {
     const c = s[this.#i]!;
     if (c === "(") {
       if (++this.#depth > MAX_ESTIMATE_DEPTH) throw TOO_DEEP;
-      const named = s.startsWith("(?<", this.#i);
-      this.#i = named ? s.indexOf(">", this.#i) + 1 : this.#i + (s[this.#i + 1] === "?" ? 3 : 1);
+      const lookbehind = s.startsWith("(?<=", this.#i) || s.startsWith("(?<!", this.#i);
+      const named = !lookbehind && s.startsWith("(?<", this.#i);
+      this.#i = lookbehind
+        ? this.#i + 4
+        : named
+        ? s.indexOf(">", this.#i) + 1
+        : this.#i + (s[this.#i + 1] === "?" ? 3 : 1);
       const group = this.#alternation();
       this.#i++; // ")"
       this.#depth--;
-      return group;
+      return lookbehind ? this.#leaf("assertion") : group;
     }
     if (c === "[") {
       this.#i++;
@@ -552,34 +600,134 @@ function checkPattern(pattern: string): void {
   if (pattern.length <= MAX_PATTERN_LENGTH && isPlainRe2(pattern)) return;
   const { parse } = re2js();
   if (parse === null) compileRe2(pattern);
-  else rethrowAsPatternError(pattern, () => parse(pattern));
+  else rethrowAsPatternError(pattern, (p) => parse(p));
 }
 
 function compileRe2(pattern: string): RE2JS {
   const { RE2JS } = re2js();
-  return rethrowAsPatternError(pattern, () => RE2JS.compile(pattern));
+  return rethrowAsPatternError(pattern, (p) => RE2JS.compile(p));
 }
 
-function rethrowAsPatternError<T>(pattern: string, fn: () => T): T {
+/**
+ * Runs `fn` on the pattern as re2js takes it (see re2jsPattern); a PatternError with Go's
+ * reason for what it throws.
+ */
+function rethrowAsPatternError<T>(pattern: string, fn: (re2jsPattern: string) => T): T {
   if (pattern.length > MAX_PATTERN_LENGTH) {
     throw new PatternError(
       `invalid regular expression of ${pattern.length} characters: longer than ${MAX_PATTERN_LENGTH}`,
     );
   }
+  const renamed = re2jsPattern(pattern);
   try {
-    return fn();
+    return fn(renamed);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = goReason(err instanceof Error ? err.message : String(err), pattern, renamed);
     throw new PatternError(
       `invalid regular expression ${JSON.stringify(pattern)}: ${why.replace(/\n/g, "\\n")}`,
     );
   }
 }
 
-/** Whether V8's linear engine accepts the source, so it bounds any backtracking. */
-function linearCapable(source: string): boolean {
+/**
+ * Go's text for an error of re2js: Go quotes the whole pattern after "expression too large" and
+ * "expression nests too deeply", and an empty one after a trailing backslash; a part of a
+ * renamed pattern (see re2jsPattern) is quoted as it was.
+ */
+function goReason(why: string, pattern: string, renamed: string): string {
+  if (/: (?:expression too large|expression nests too deeply)$/.test(why)) {
+    return `${why}: \`${pattern}\``;
+  }
+  if (why.endsWith(": trailing backslash at end of expression")) return why + ": ``";
+  const quoted = /: `([^]*)`$/.exec(why);
+  if (renamed !== pattern && quoted !== null) {
+    const at = renamed.indexOf(quoted[1]!);
+    if (at >= 0) {
+      return why.slice(0, quoted.index) + `: \`${pattern.slice(at, at + quoted[1]!.length)}\``;
+    }
+  }
+  return why;
+}
+
+/**
+ * The pattern as re2js is given it: Go (since 1.22) accepts a group name used twice
+ * (`(?P<n>x)|(?P<n>y)`), re2js does not, so each repeated name is replaced by an unused one of
+ * the same length (names change nothing in what matches, and positions stay).
+ */
+export function re2jsPattern(pattern: string): string {
+  if (!pattern.includes("<")) return pattern;
+  const groups = namedGroups(pattern);
+  const used = new Set(groups.map((g) => g.name));
+  if (used.size === groups.length) return pattern;
+  const seen = new Set<string>();
+  let out = "";
+  let last = 0;
+  for (const { at, name } of groups) {
+    if (!seen.has(name)) {
+      seen.add(name);
+      continue;
+    }
+    const fresh = unusedName(name.length, used);
+    if (fresh === null) return pattern; // re2js says "duplicate capture group name"
+    used.add(fresh);
+    out += pattern.slice(last, at) + fresh;
+    last = at + name.length;
+  }
+  return out + pattern.slice(last);
+}
+
+/**
+ * The names of the named groups of a pattern, where each starts: RE2's lexical rules (`\Q…\E`,
+ * escapes, classes with `[:alpha:]` and a leading `]`) tell a group from text that looks like one.
+ */
+function namedGroups(p: string): { at: number; name: string }[] {
+  const groups: { at: number; name: string }[] = [];
+  for (let i = 0; i < p.length;) {
+    const c = p[i];
+    if (c === "\\") {
+      if (p[i + 1] === "Q") {
+        const end = p.indexOf("\\E", i + 2);
+        i = end < 0 ? p.length : end + 2;
+      } else i += 2;
+    } else if (c === "[") {
+      i++;
+      if (p[i] === "^") i++;
+      if (p[i] === "]") i++;
+      while (i < p.length && p[i] !== "]") {
+        if (p[i] === "\\") i += 2;
+        else if (p.startsWith("[:", i) && p.indexOf(":]", i + 2) >= 0) {
+          i = p.indexOf(":]", i + 2) + 2;
+        } else i++;
+      }
+      i++;
+    } else if (c === "(") {
+      const m = /^\(\?P?<([A-Za-z0-9_]+)>/.exec(p.slice(i, i + 260));
+      if (m !== null) groups.push({ at: i + m[0].length - 1 - m[1]!.length, name: m[1]! });
+      i++;
+    } else i++;
+  }
+  return groups;
+}
+
+const NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+
+/** A group name of `length` characters not in `used`, or null when all are. */
+function unusedName(length: number, used: Set<string>): string | null {
+  const limit = Math.min(NAME_CHARS.length ** Math.min(length, 4), 1e5);
+  for (let n = 0; n < limit; n++) {
+    let name = "";
+    for (let k = n, i = 0; i < length; i++, k = Math.floor(k / NAME_CHARS.length)) {
+      name += NAME_CHARS[k % NAME_CHARS.length];
+    }
+    if (!used.has(name)) return name;
+  }
+  return null;
+}
+
+/** Whether V8's linear engine accepts the sources, so it bounds any backtracking. */
+function linearCapable(source: string, global: string): boolean {
   try {
-    new RegExp(source, "gm" + LINEAR_FLAG);
+    new RegExp(global, "gm" + LINEAR_FLAG);
     new RegExp(source, LINEAR_FLAG);
     return true;
   } catch {
@@ -591,18 +739,24 @@ function linearCapable(source: string): boolean {
  * The re2js matcher of a regex, whatever engine `compileRegex` would pick: what a matcher with
  * `engine` "re2js" runs (the regex pool's workers match with it). Throws like compileRegex.
  */
-export function compileRe2jsMatcher(pattern: string): RegexMatcher {
-  return new Re2jsMatcher(pattern, compileRe2(pattern));
+export function compileRe2jsMatcher(
+  pattern: string,
+  options: { readonly withNewline?: boolean } = {},
+): RegexMatcher {
+  return new Re2jsMatcher(pattern, compileRe2(pattern), options.withNewline ?? false);
 }
 
-/** Runs on re2js, one line at a time (so ^, $, \A and \z anchor at the line). */
+/**
+ * Runs on re2js, one line at a time (so ^, $, \A and \z anchor at the line), with its "\n"
+ * `withNewline`.
+ */
 class Re2jsMatcher implements RegexMatcher {
   readonly kind = "regex";
   readonly engine = "re2js";
   #re: RE2JS | null;
 
   /** Without `re`, the (checked) pattern is compiled at the first match: maybe never here. */
-  constructor(readonly pattern: string, re: RE2JS | null = null) {
+  constructor(readonly pattern: string, re: RE2JS | null = null, readonly withNewline = false) {
     this.#re = re;
   }
 
@@ -611,10 +765,11 @@ class Re2jsMatcher implements RegexMatcher {
   }
 
   findLine(text: string, from: number): number {
+    const nl = this.withNewline ? 1 : 0;
     while (from < text.length) {
       let end = text.indexOf("\n", from);
-      if (end < 0) end = text.length;
-      if (this.#compiled.test(text.slice(from, end))) return from;
+      if (end < 0) end = text.length - nl;
+      if (this.#compiled.test(text.slice(from, end + nl))) return from;
       from = end + 1;
     }
     return -1;
@@ -685,6 +840,17 @@ class IrregexpMatcher implements RegexMatcher {
   readonly #required: string | null;
   /** Anchors in multiline mode also match at "\r", U+2028, U+2029: verify such hits per line. */
   readonly #anchored: boolean;
+  /**
+   * Lines are matched with their "\n" (withNewline), and that changes what matches (see
+   * IrregexpTranslation.newlineSensitive): `#global` runs `globalSource`, which finds a superset
+   * of the matches, and every hit is checked on its line with its "\n".
+   */
+  readonly #nl: boolean;
+  /**
+   * With `#nl`: whether the pattern matches the empty string after a line's "\n" (`\z`, `\B`,
+   * `(?m)^$`), found by the global search at the start of the next line.
+   */
+  readonly #emptyAfterNewline: boolean;
   /** For lines longer than `#maxLine`, and all lines once the guard gave up on irregexp. */
   readonly #re2js: Re2jsMatcher;
   #fallback: Re2jsMatcher | null = null;
@@ -703,18 +869,32 @@ class IrregexpMatcher implements RegexMatcher {
   #windowChars = 0;
   #strikes = 0;
 
-  constructor(readonly pattern: string, translation: IrregexpTranslation) {
+  constructor(
+    readonly pattern: string,
+    translation: IrregexpTranslation,
+    readonly withNewline = false,
+  ) {
     const { source, lineByLine } = translation;
     const required = requiredLiteral(source);
     this.#required = required !== null && required.length >= 3 ? required : null;
     this.#anchored = hasAnchor(source);
+    this.#nl = withNewline && translation.newlineSensitive;
     this.#stretches = lineByLine && !translation.loopsCrossLines;
     this.#lineByLine = lineByLine && !this.#stretches;
     this.#maxLine = lineByLine ? maxLoopLine(translation.loops) : Infinity;
     // "m": ^ and $ match at line boundaries, since the text holds many lines.
-    this.#global = new RegExp(source, "gm");
+    this.#global = new RegExp(
+      this.#nl ? translation.newlineGlobalSource : translation.globalSource,
+      "gm",
+    );
     this.#single = new RegExp(source);
-    this.#re2js = new Re2jsMatcher(pattern);
+    this.#emptyAfterNewline = false;
+    if (this.#nl) {
+      const sticky = new RegExp(source, "y");
+      sticky.lastIndex = 1;
+      this.#emptyAfterNewline = sticky.test("\n");
+    }
+    this.#re2js = new Re2jsMatcher(pattern, null, withNewline);
     // V8 compiles on the first run, and may only then find the source too large.
     this.#global.test("");
     this.#single.test("\u0100");
@@ -770,7 +950,7 @@ class IrregexpMatcher implements RegexMatcher {
         end = text.indexOf("\n", i);
         if (end < 0) end = text.length;
         if (here && end - start > this.#maxLine) return -2 - start;
-        if (this.#testLine(text.slice(start, end))) return start;
+        if (this.#testLine(text.slice(start, this.#subjectEnd(text, end)))) return start;
       } else {
         let hay = text;
         if (this.#stretches) {
@@ -790,7 +970,7 @@ class IrregexpMatcher implements RegexMatcher {
             if (here) return -2 - from;
             end = text.indexOf("\n", from);
             if (end < 0) end = text.length;
-            if (this.#re2js.test(text.slice(from, end))) return from;
+            if (this.#re2js.test(text.slice(from, this.#subjectEnd(text, end)))) return from;
             from = end + 1;
             continue;
           }
@@ -798,6 +978,25 @@ class IrregexpMatcher implements RegexMatcher {
         }
         re.lastIndex = from;
         const m = re.exec(hay);
+        if (this.#nl) {
+          // A hit at a line start may be the end of the line before (after its "\n").
+          const p = m === null ? -1 : m.index;
+          if (this.#emptyAfterNewline && p > from && text.charCodeAt(p - 1) === 10) {
+            const before = lineStartOf(text, p - 1);
+            if (this.#single.test(text.slice(before, p))) return before;
+          }
+          if (p < 0 || (p === hay.length && (hay !== text || text.endsWith("\n")))) {
+            if (hay === text) break;
+            from = hay.length;
+            continue;
+          }
+          start = lineStartOf(text, p);
+          end = text.indexOf("\n", p);
+          if (end < 0) end = text.length;
+          if (this.#single.test(text.slice(start, this.#subjectEnd(text, end)))) return start;
+          from = end + 1;
+          continue;
+        }
         if (m === null || (m.index === hay.length && (hay !== text || text.endsWith("\n")))) {
           // No match; or one after the text's last "\n" (`^$` there), where no line is; or at
           // the end of a stretch, which is the start of a line yet to search.
@@ -838,8 +1037,15 @@ class IrregexpMatcher implements RegexMatcher {
     return s;
   }
 
+  /** Tests a line (with its "\n" or not): on re2js when longer than `#maxLine`. */
   #testLine(line: string): boolean {
-    return line.length > this.#maxLine ? this.#re2js.test(line) : this.#single.test(line);
+    const length = line.charCodeAt(line.length - 1) === 10 ? line.length - 1 : line.length;
+    return length > this.#maxLine ? this.#re2js.test(line) : this.#single.test(line);
+  }
+
+  /** Where the subject of the line ending at `end` ends: after its "\n" if `#nl` and it has one. */
+  #subjectEnd(text: string, end: number): number {
+    return this.#nl && end < text.length ? end + 1 : end;
   }
 
   test(line: string): boolean {
@@ -972,16 +1178,18 @@ function hasAnchor(source: string): boolean {
 }
 
 /**
- * A JavaScript source (for `new RegExp(source)` without flags, one line as the input) that
- * matches exactly the lines the RE2 pattern matches, or null when no exact translation is known
- * (then re2js runs the pattern). The pattern must be valid RE2 (see compileRe2).
+ * A JavaScript source (for `new RegExp(source)` without flags) that matches exactly the strings
+ * the RE2 pattern matches (a line, or a line with its "\n": see `newlineExact`), or null when no
+ * exact translation is known (then re2js runs the pattern). The pattern must be valid RE2 (see
+ * compileRe2).
  *
- * Translated: a leading `(?i)`, `(?s)`, `(?m)` (the last two change nothing on one line; `(?i)`
- * becomes classes such as `[eE]`, with Go's k/K/U+212A and s/S/U+017F folds), `(?P<name>`,
- * `\A`, `\z`, `\Q…\E`, `\x{…}`, `\a`, RE2's ASCII `\s`, POSIX classes, a literal `{`. `.`,
- * negated classes, `\D`, `\S`, `\W` take a whole surrogate pair, as RE2 takes one code point.
- * Null for: other flags or flag groups, `\p`, octal escapes, a class with only some characters
- * beyond U+FFFF, and (with `(?i)`) any non-ASCII letter.
+ * Translated: flags `(?imsU)` and flag groups `(?i:…)`, `(?-i)` (`(?i)` becomes classes such as
+ * `[eE]`, with Go's k/K/U+212A and s/S/U+017F folds; `(?s)` a `.` that takes "\n"; `(?m)` a `^`
+ * that also matches after "\n"; `(?U)` changes nothing whether a line matches), `(?P<name>`,
+ * `\A`, `\z`, `\Q…\E`, `\x{…}`, octal escapes, `\a`, RE2's ASCII `\s`, POSIX classes, a
+ * literal `{`. `.`, negated classes, `\D`, `\S`, `\W` take a whole surrogate pair, as RE2 takes
+ * one code point. Null for: `\p`, a class with only some characters beyond U+FFFF, and (with
+ * `(?i)`) any non-ASCII letter.
  */
 export function irregexpSource(pattern: string): string | null {
   return irregexpTranslation(pattern)?.source ?? null;
@@ -1004,23 +1212,61 @@ export interface IrregexpTranslation {
   readonly lineByLine: boolean;
   readonly loops: number;
   readonly loopsCrossLines: boolean;
+  /**
+   * Whether a line may match differently with its "\n" (see MatcherOptions.withNewline): the
+   * pattern has an atom that may match "\n", or `$`, `\z`, `\B` or a `(?m)` anchor. When false,
+   * a line matches with its "\n" exactly when it does without.
+   */
+  readonly newlineSensitive: boolean;
+  /**
+   * Whether `source` is exact on a line with its "\n" too: not so for `(?m)$` (translated `$`,
+   * exact only on a line without one), which V8's linear engine cannot express there.
+   */
+  readonly newlineExact: boolean;
+  /**
+   * For a search of a whole text of lines with flags "gm": `source` with `(?m)^` as `^` (V8's
+   * linear engine takes no lookbehind with "gm"; "m" makes `^` match after "\r", U+2028 and
+   * U+2029 too, so a hit of an anchored source is checked on its line).
+   */
+  readonly globalSource: string;
+  /**
+   * `globalSource` when lines are matched with their "\n": `$` and `\z` (which match after a
+   * line's "\n", where the next line starts) as `(?:^|$)`, and `\B` (which matches there too) as
+   * `(?:\B|^)`. It finds every match of a line, and some where none is: hits are checked.
+   */
+  readonly newlineGlobalSource: string;
 }
 
 export function irregexpTranslation(pattern: string): IrregexpTranslation | null {
   try {
     const translator = new Translator(pattern);
-    const source = translator.translate();
+    const out = translator.translate();
+    const source = (end: string, notBoundary: string, multiLineStart: string) =>
+      out.replaceAll(END_MARK, end).replaceAll(NOT_BOUNDARY_MARK, notBoundary)
+        .replaceAll(MULTILINE_START_MARK, multiLineStart);
     return {
-      source,
+      source: source("$", "\\B", "(?:^|(?<=\\n))"),
       lineByLine: translator.loopBeforeMore(),
       loops: translator.loops,
       loopsCrossLines: translator.loopsCrossLines,
+      newlineSensitive: translator.newlineSensitive,
+      newlineExact: translator.newlineExact,
+      globalSource: source("$", "\\B", "^"),
+      newlineGlobalSource: source("(?:^|$)", "(?:\\B|^)", "^"),
     };
   } catch (err) {
     if (err === UNTRANSLATABLE) return null;
     throw err;
   }
 }
+
+/**
+ * What the Translator emits for `$`/`\z`, `\B` and `(?m)^`, replaced in each source (control
+ * characters: a literal one is always emitted as `\uXXXX`).
+ */
+const END_MARK = "\u0001";
+const NOT_BOUNDARY_MARK = "\u0002";
+const MULTILINE_START_MARK = "\u0003";
 
 const UNTRANSLATABLE = new Error("no exact irregexp translation");
 
@@ -1036,6 +1282,8 @@ const KELVIN = 0x212a;
 const LONG_S = 0x17f;
 const BMP: Ranges = [0, 0xd7ff, 0xe000, 0xffff];
 const ASTRAL: Ranges = [0x10000, MAX_RUNE];
+const ANY: Ranges = [0, MAX_RUNE];
+const ANY_BUT_NEWLINE: Ranges = [0, 9, 11, MAX_RUNE];
 /** One character beyond U+FFFF in JavaScript's UTF-16 text (the text never holds a lone half). */
 const SURROGATE_PAIR = "[\\ud800-\\udbff][\\udc00-\\udfff]";
 
@@ -1194,8 +1442,15 @@ const SET_SOURCES = new Map<string, { source: string; unit: string | null }>();
 
 class Translator {
   #i = 0;
+  /** Flags `i`, `s` and `m` where the cursor is, and as they were at each open group. */
   #fold = false;
+  #dotNewline = false;
+  #multiLine = false;
+  #savedFlags: [boolean, boolean, boolean][] = [];
   #out = "";
+  /** See IrregexpTranslation. */
+  #newlineSensitive = false;
+  #newlineExact = true;
   /** The last atom emitted, when it has a one-code-unit form (see unitClassOf). */
   #unitAtom: { start: number; source: string } | null = null;
   /** Unbounded repeats (`*`, `+`, `{n,}`) emitted, and where the last one ends in the output. */
@@ -1212,13 +1467,8 @@ class Translator {
 
   constructor(private readonly p: string) {}
 
+  /** The source, with END_MARK, NOT_BOUNDARY_MARK and MULTILINE_START_MARK in it. */
   translate(): string {
-    const flags = /^\(\?([imsU]+)\)/.exec(this.p);
-    if (flags) {
-      if (flags[1]!.includes("U")) untranslatable(); // ungreedy: JavaScript has no such mode
-      this.#fold = flags[1]!.includes("i");
-      this.#i = flags[0].length;
-    }
     const p = this.p;
     while (this.#i < p.length) {
       const c = p[this.#i]!;
@@ -1229,7 +1479,7 @@ class Translator {
       else if (c === "(") this.#group();
       else if (c === "{") this.#brace();
       else if (c === ".") {
-        this.#set(complement([10, 10])); // RE2: anything but "\n"
+        this.#set(this.#dotNewline ? ANY : ANY_BUT_NEWLINE); // RE2: "\n" only with (?s)
         this.#i++;
       } else if (c === "*" || c === "+") {
         this.#i++;
@@ -1246,15 +1496,29 @@ class Translator {
         }
         this.#out += c;
         this.#loop();
-      } else if ("|)?^$".includes(c)) {
+      } else if (c === "^") {
+        this.#i++;
+        if (this.#multiLine) {
+          // At the start, or after the "\n" a line is matched with (see MatcherOptions).
+          this.#out += MULTILINE_START_MARK;
+          this.#newlineSensitive = true;
+        } else this.#out += "^";
+        this.#atom(false);
+      } else if (c === "$") {
+        this.#i++;
+        // (?m)$ also matches before a "\n", which a lookahead would say: V8's linear engine has
+        // none, so `$` is exact only on a line without its "\n".
+        if (this.#multiLine) this.#newlineExact = false;
+        this.#end();
+      } else if ("|)?".includes(c)) {
         this.#out += c;
         this.#i++;
         if (c === ")") {
           // A group matches "\n" only through one of its atoms.
           if (this.#groupCrosses.length < 2) untranslatable();
+          [this.#fold, this.#dotNewline, this.#multiLine] = this.#savedFlags.pop()!;
           this.#atom(this.#groupCrosses.pop()!);
         } else if (c === "|") this.#lastCrosses = true;
-        else if (c !== "?") this.#atom(false); // ^ and $
       } else {
         this.#literal(this.#codePoint());
       }
@@ -1271,10 +1535,28 @@ class Translator {
     return this.#loopsCross;
   }
 
+  get newlineSensitive(): boolean {
+    return this.#newlineSensitive;
+  }
+
+  get newlineExact(): boolean {
+    return this.#newlineExact;
+  }
+
   /** Notes an atom (or a group just closed, or an assertion) emitted. */
   #atom(crosses: boolean): void {
     this.#lastCrosses = crosses;
-    if (crosses) this.#groupCrosses[this.#groupCrosses.length - 1] = true;
+    if (crosses) {
+      this.#groupCrosses[this.#groupCrosses.length - 1] = true;
+      this.#newlineSensitive = true;
+    }
+  }
+
+  /** Emits `$` (or `\z`): the end of the string. */
+  #end(): void {
+    this.#out += END_MARK;
+    this.#newlineSensitive = true;
+    this.#atom(false);
   }
 
   /** True unless every unbounded repeat ends the pattern (`ERROR.*`, `id=\d+`): see above. */
@@ -1338,19 +1620,38 @@ class Translator {
   /**
    * Every group becomes a non-capturing one: a matcher only tests lines, and V8 compiles
    * captures under choices slowly (`(a)?` 800 times: 130 ms; `(?:a)?`: see irregexpCompileMs).
+   * Flags (`(?i)`, `(?-s)`) hold until the group they are in ends (past a `|` too), those of a
+   * flag group (`(?i:…)`) inside it.
    */
   #group(): void {
     const p = this.p;
     const i = this.#i;
-    this.#out += "(?:";
-    this.#groupCrosses.push(false);
-    this.#lastCrosses = true;
-    if (p[i + 1] !== "?") this.#i++;
-    else if (p[i + 2] === ":") this.#i += 3;
-    else {
+    let length = 1;
+    let flags: RegExpExecArray | null = null;
+    if (p[i + 1] === "?") {
       const named = /^\(\?P?<[^>]*>/.exec(p.slice(i, i + 300));
-      if (named === null) untranslatable(); // flag groups
-      this.#i += named[0].length;
+      flags = named === null
+        ? /^\(\?([imsU]*)(?:-([imsU]*))?([:)])/.exec(p.slice(i, i + 16))
+        : null;
+      if (named === null && flags === null) untranslatable();
+      length = (named ?? flags)![0].length;
+    }
+    this.#i += length;
+    if (flags?.[3] !== ")") {
+      this.#out += "(?:";
+      this.#groupCrosses.push(false);
+      this.#savedFlags.push([this.#fold, this.#dotNewline, this.#multiLine]);
+      this.#lastCrosses = true;
+    }
+    if (flags !== null) {
+      // U (ungreedy) changes no line's match, so it needs nothing. A flag both set and cleared
+      // (`(?i-i)`) is cleared, as in Go.
+      const on = flags[1]!;
+      const off = flags[2] ?? "";
+      const flag = (f: string, now: boolean) => off.includes(f) ? false : on.includes(f) || now;
+      this.#fold = flag("i", this.#fold);
+      this.#dotNewline = flag("s", this.#dotNewline);
+      this.#multiLine = flag("m", this.#multiLine);
     }
   }
 
@@ -1393,10 +1694,17 @@ class Translator {
       }
       return;
     }
-    const simple: Record<string, string> = { A: "^", z: "$", b: "\\b", B: "\\B" };
+    if (e === "z") {
+      this.#i += 2;
+      this.#end();
+      return;
+    }
+    const simple: Record<string, string> = { A: "^", b: "\\b", B: NOT_BOUNDARY_MARK };
     if (simple[e] !== undefined) {
       this.#out += simple[e];
       this.#i += 2;
+      // \B matches after a line's "\n" (between two non-word characters), \b does not.
+      if (e === "B") this.#newlineSensitive = true;
       this.#atom(false);
       return;
     }
@@ -1419,12 +1727,17 @@ class Translator {
       const c = parseInt(m[1] ?? m[2]!, 16);
       return c > MAX_RUNE ? untranslatable() : c;
     }
+    const octal = /^\\(?:0[0-7]{0,2}|[1-7][0-7]{1,2})/.exec(p.slice(this.#i, this.#i + 4));
+    if (octal !== null) { // RE2: \0 and up to two more digits, or two or three (\1 alone: refused)
+      this.#i += octal[0].length;
+      return parseInt(octal[0].slice(1), 8);
+    }
     const c = e.charCodeAt(0);
     if (c < 0x80 && !/[0-9A-Za-z]/.test(e)) { // punctuation escapes itself
       this.#i += 2;
       return c;
     }
-    return untranslatable(); // octal, \p, \C and whatever RE2 refused
+    return untranslatable(); // \p and whatever RE2 refused
   }
 
   /** A bracketed class: Go's parseClass, folded as Go folds it, emitted by setSource. */

@@ -15,6 +15,7 @@ import {
   MAX_IRREGEXP_COMPILE_MS,
   MAX_PATTERN_LENGTH,
   PatternError,
+  re2jsPattern,
 } from "./matcher.ts";
 
 /** Starts of all matching lines, found the way the filter does: findLine from line to line. */
@@ -151,7 +152,7 @@ Deno.test("RE2 (?i) makes the whole pattern case-insensitive", () => {
   assert.equal(compileMatcher("(?s)x.y").test("xzy"), true);
 });
 
-Deno.test("RE2 flags JavaScript lacks work (on re2js)", () => {
+Deno.test("RE2 flags JavaScript lacks work: (?U), flag groups", () => {
   const ungreedy = compileMatcher("(?U)a+b");
   assert.equal(ungreedy.test("xaab"), true);
   assert.equal(ungreedy.test("b"), false);
@@ -207,7 +208,7 @@ Deno.test("RE2 \\Q...\\E quotes metacharacters literally", () => {
 });
 
 Deno.test("an invalid regex is a PatternError that quotes the pattern", () => {
-  for (const p of ["a(b", "[z-a]", "x{2,1}", "(?<n>a)(?<n>b)"]) {
+  for (const p of ["a(b", "[z-a]", "x{2,1}", "(?P<>a)", "a\\"]) {
     assert.throws(() => compileMatcher(p), (err: unknown) => {
       assert.ok(err instanceof PatternError, p);
       assert.ok(err.message.includes(JSON.stringify(p)), err.message);
@@ -277,13 +278,27 @@ Deno.test("a regex of plain and escaped metacharacters is matched as a literal",
 // ---- Linear time whatever the pattern (security item 3) ----
 
 /** Starts of the lines re2js (Go's regexp semantics) matches, one line at a time. */
-function reference(pattern: string, text: string): number[] {
+function reference(pattern: string, text: string, withNewline = false): number[] {
   const re = RE2JS.compile(pattern);
   const starts: number[] = [];
   let start = 0;
   for (const line of text.split("\n")) {
-    if (start < text.length && re.test(line)) starts.push(start);
-    start += line.length + 1;
+    const end = start + line.length;
+    const subject = withNewline && end < text.length ? line + "\n" : line;
+    if (start < text.length && re.test(subject)) starts.push(start);
+    start = end + 1;
+  }
+  return starts;
+}
+
+/** lineByLine, each line tested with its "\n" (MatcherOptions.withNewline). */
+function lineByLineWithNewline(m: Matcher, text: string): number[] {
+  const starts: number[] = [];
+  for (let start = 0; start < text.length;) {
+    const nl = text.indexOf("\n", start);
+    const end = nl < 0 ? text.length : nl + 1;
+    if (m.test(text.slice(start, end))) starts.push(start);
+    start = end;
   }
   return starts;
 }
@@ -426,6 +441,11 @@ Deno.test("the engine: irregexp when V8's linear engine can bound it, else re2js
     "\\d{4}-\\d{2}-\\d{2}",
     '[^"]*"x',
     "a.b",
+    "(?U)a+", // greediness changes no line's match
+    "a(?i:b)", // flag groups
+    "(?s)a.b",
+    "(?m)^a",
+    "\\101\\0", // octal
   ];
   for (const p of irregexp) assert.equal(compileMatcher(p).engine, "irregexp", p);
   const re2js = [
@@ -433,8 +453,6 @@ Deno.test("the engine: irregexp when V8's linear engine can bound it, else re2js
     "\\pL+", // needs the u flag, which V8's linear engine refuses
     "a{1,1000}", // counted repetition too large for the linear engine
     "x{30}",
-    "(?U)a+", // no such mode in JavaScript
-    "a(?i:b)", // flag groups
     "[😀-😂]", // part of the characters beyond U+FFFF
   ];
   for (const p of re2js) assert.equal(compileMatcher(p).engine, "re2js", p);
@@ -529,6 +547,16 @@ Deno.test("irregexp translations agree with re2js on random patterns and lines",
     "😀",
     "[^😀]",
     "a{01}",
+    "\\n",
+    "\\r",
+    "(?m:^)",
+    "(?m:$)",
+    "(?i:k)",
+    "(?-i)",
+    "(?i-i)",
+    "(?s:.)",
+    "\\101",
+    "\\0",
   ];
   const quantifiers = ["", "", "", "*", "+", "?", "*?", "{2}", "{1,2}"];
   const gen = (depth: number): string => {
@@ -541,10 +569,17 @@ Deno.test("irregexp translations agree with re2js on random patterns and lines",
     }
     return s;
   };
-  const chars = ["a", "k", "K", "s", "S", "x", "1", " ", "\t", ".", "é", "É", "ſ", "\u212a", "😀"];
+  const chars = [
+    ..."akKsSx1 \t.\ré",
+    "É",
+    "ſ",
+    "\u212a",
+    "😀",
+  ];
   let onIrregexp = 0;
+  let withNewlineOnIrregexp = 0;
   for (let round = 0; round < 1500; round++) {
-    const pattern = pick(["", "", "(?i)", "(?s)"]) + gen(2);
+    const pattern = pick(["", "", "(?i)", "(?s)", "(?m)", "(?U)", "(?ims)"]) + gen(2);
     try {
       RE2JS.compile(pattern);
     } catch {
@@ -557,12 +592,19 @@ Deno.test("irregexp translations agree with re2js on random patterns and lines",
       for (let n = Math.floor(next() * 8); n > 0; n--) line += pick(chars);
       return line;
     });
-    const text = lines.join("\n");
+    const text = lines.join("\n") + pick(["", "\n"]);
     const want = reference(pattern, text);
     assert.deepEqual(allLines(m, text), want, `${pattern} on ${JSON.stringify(text)}`);
     assert.deepEqual(lineByLine(m, text), want, `${pattern} per line`);
+    const nl = compileMatcher(pattern, { withNewline: true });
+    if (nl.engine === "irregexp") withNewlineOnIrregexp++;
+    const wantNl = reference(pattern, text, true);
+    const what = `${pattern} with newlines on ${JSON.stringify(text)}`;
+    assert.deepEqual(allLines(nl, text), wantNl, what);
+    assert.deepEqual(lineByLineWithNewline(nl, text), wantNl, `${what}, per line`);
   }
   assert.ok(onIrregexp > 500, `${onIrregexp} patterns ran on irregexp`);
+  assert.ok(withNewlineOnIrregexp > 500, `${withNewlineOnIrregexp} ran on irregexp with newlines`);
 });
 
 Deno.test("a process without the V8 flags runs every regex on re2js, still in linear time", async (t) => {
@@ -765,7 +807,7 @@ const engines = [compileMatcher("ERROR").engine, compileMatcher(".*").engine];
 let plain = "";
 try { compileMatcher("ERROR.*lock"); plain = "compiled"; } catch (err) { plain = String(err); }
 let first = "loaded";
-try { compileMatcher("(?i)ERROR.*lock"); } catch (err) { first = String(err); }
+try { compileMatcher("[[:alpha:]]ERROR.*lock"); } catch (err) { first = String(err); }
 await preloadRe2js();
 let invalid = "";
 try { compileMatcher("a(b"); } catch (err) { invalid = String(err); }
@@ -841,4 +883,83 @@ Deno.test("searching in stretches of lines finds the lines a line-by-line search
     const here = matcher.findLineWithoutRe2js!(text, 0);
     assert.ok(here === want[0] || here < -1, `${pattern}: ${here}`);
   }
+});
+
+Deno.test("withNewline: a line is matched with its newline, as Go's dgrep does", () => {
+  const text = "xa\nya \n\nza\r\nlost";
+  const lines = (p: string) => allLines(compileMatcher(p, { withNewline: true }), text);
+  assert.deepEqual(lines("a$"), []); // $ is after the "\n"…
+  assert.deepEqual(lines("st$"), [12]); // …or at the end of a last line without one
+  assert.deepEqual(lines("a\\n"), [0]);
+  assert.deepEqual(lines("\\s$"), [0, 3, 7, 8]);
+  assert.deepEqual(lines("(?m)^$"), [0, 3, 7, 8]); // after every "\n"
+  assert.deepEqual(lines("\\z"), [0, 3, 7, 8, 12]);
+  assert.deepEqual(lines("\\B$"), [0, 3, 7, 8]); // between the "\n" and the end
+  assert.deepEqual(lines("(?s)a."), [0, 3, 8]);
+  assert.deepEqual(lines("a."), [3, 8]);
+  assert.deepEqual(lines("[^\\n]$"), [12]);
+  // Without it (Go's follow reader): the line alone.
+  assert.deepEqual(allLines(compileMatcher("a$"), text), [0]);
+  assert.deepEqual(allLines(compileMatcher("(?m)^$"), text), [7]);
+  // A literal text with a "\n" at its end finds the lines that end with the rest.
+  const literal = compileMatcher("a\n", { withNewline: true });
+  assert.equal(literal.engine, "indexOf");
+  assert.deepEqual(allLines(literal, "xa\nab\nba"), [0]);
+  assert.deepEqual(allLines(compileMatcher("a\nb", { withNewline: true }), "a\nb\n"), []);
+  assert.deepEqual(allLines(compileMatcher("a\n"), "xa\n"), []);
+});
+
+Deno.test("withNewline: whole texts, stretches, long lines and re2js agree with RE2 per line", () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const kind = i % 89;
+    if (kind === 0) lines.push("7".repeat(3000) + (i % 2 ? "ms" : " id="));
+    else if (kind === 1) lines.push(`a${"-".repeat(1500)}b`);
+    else if (kind === 2) lines.push("");
+    else lines.push(`line ${i} took ${i % 13}ms id=${i % 7 ? i : ""} a${"=".repeat(i % 30)}b`);
+  }
+  for (const end of ["\n", "\nlast 5ms id="]) {
+    const text = lines.join("\n") + end;
+    for (
+      const pattern of [
+        "id=[^ ]+",
+        "id=[^ ]*\\s",
+        "a=*b$",
+        "ms\\s",
+        "^a.*b$",
+        "(?m)^$",
+        "\\B",
+        "[0-9]+ms\\z",
+        "(?s)b.",
+        "7+ id=\\n",
+      ]
+    ) {
+      const matcher = compileMatcher(pattern, { withNewline: true });
+      const want = reference(pattern, text, true);
+      assert.deepEqual(allLines(matcher, text), want, `${pattern} (${matcher.engine})`);
+      assert.deepEqual(allLinesInBatches(matcher, text), want, `${pattern} in batches`);
+      const re2js = compileRe2jsMatcher(pattern, { withNewline: true });
+      assert.deepEqual(allLines(re2js, text), want, `${pattern} on re2js`);
+      const here = matcher.findLineWithoutRe2js?.(text, 0);
+      assert.ok(here === undefined || here === want[0] || here < -1, `${pattern}: ${here}`);
+    }
+  }
+});
+
+Deno.test("Go's group names: a name may be used twice; RE2's lexical rules tell names apart", () => {
+  for (const p of ["(?P<n>x)(?P<n>y)", "(?<n>x)|(?P<n>y)", "(?P<ab>x)(?P<ab>y)(?P<ab>z)"]) {
+    const m = compileMatcher(p);
+    assert.equal(m.test("xy") || m.test("xyz") || m.test("y"), true, p);
+    assert.equal(compileRe2jsMatcher(p).test("q"), false, p);
+  }
+  // Inside a class or \Q…\E, "(?P<n>" is text: only the group is renamed.
+  assert.equal(re2jsPattern("(?P<n>a)[(?P<n>]"), "(?P<n>a)[(?P<n>]");
+  assert.equal(re2jsPattern("(?P<n>a)\\Q(?P<n>\\E(?P<n>b)"), "(?P<n>a)\\Q(?P<n>\\E(?P<a>b)");
+  assert.equal(re2jsPattern("(?P<n>a)[[:alpha:]](?<n>b)"), "(?P<n>a)[[:alpha:]](?<a>b)");
+  // An error elsewhere is reported as Go reports it, with the names as written.
+  assert.throws(() => compileMatcher("(?P<n>x)(?P<n>y"), (err: unknown) => {
+    assert.ok(err instanceof PatternError);
+    assert.match(err.message, /missing closing \): `\(\?P<n>x\)\(\?P<n>y`$/);
+    return true;
+  });
 });

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { RE2JS } from "re2js";
 import { isPlainRe2 } from "./re2_syntax.ts";
+import { re2jsPattern } from "./matcher.ts";
 
+/** Whether RE2 (Go) accepts the pattern: re2js, given repeated group names as Go takes them. */
 function re2Accepts(pattern: string): boolean {
   try {
-    RE2JS.compile(pattern);
+    RE2JS.compile(re2jsPattern(pattern));
     return true;
   } catch {
     return false;
@@ -26,6 +28,12 @@ Deno.test("common log patterns are plain RE2 and need no re2js to be checked", (
       "a*?b+?c??",
       "ünïcödé|日本",
       "x(y(z)?)*",
+      "(?i)error",
+      "(?i:warn)|(?-i)ERROR",
+      "(?sU)a.*b",
+      "(?)x",
+      "(?P<lvl>WARN|ERROR) (?<rest>.*)",
+      "(?P<n>a)|(?P<n>b)", // Go takes a name twice
     ]
   ) {
     assert.ok(isPlainRe2(p), p);
@@ -46,8 +54,15 @@ Deno.test("what RE2 refuses, or what this check cannot vouch for, is left to re2
       "[z-a]",
       "[]a]",
       "[[:alpha:]]",
-      "(?i)abc",
-      "(?P<name>x)",
+      "(?i-)a",
+      "(?-)a",
+      "(?--i)a",
+      "(?x)a",
+      "(?i)*",
+      "(?P<>x)",
+      "(?P<a-b>x)",
+      "(?P=n)",
+      "(?<=x)y",
       "(?=x)",
       "\\1",
       "\\pL",
@@ -80,6 +95,12 @@ Deno.test("every pattern said to be plain is accepted by RE2 (random patterns)",
     "é",
     "日",
     "\u{1F600}",
+    "(?i)",
+    "(?s:",
+    "(?-i)",
+    "(?P<n>",
+    "(?<m>",
+    "(?i-s:",
   ];
   let seed = 12345;
   const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);

@@ -7,7 +7,7 @@ import { streamInput, streamWrite } from "../core/stream_input.ts";
 import type { Client, ClientChannel } from "ssh2";
 import type { Config } from "../core/config.ts";
 import { BlockPrinter, MessagePrinter } from "../core/message_printer.ts";
-import type { PayloadRun } from "../core/protocol/messages.ts";
+import { ESCAPE_CAPABILITY, type PayloadRun } from "../core/protocol/messages.ts";
 import { shortHostname } from "../core/hostname.ts";
 import { type BufferedOutput, CoalescingFlush } from "../core/output.ts";
 import { wireRegexOf } from "../core/protocol/regex_wire.ts";
@@ -110,11 +110,22 @@ export async function runRemote(
       colors: config.Client.TermColors,
     }),
     counts: { connected: 0, total: 0 },
+    malformed: { count: 0, uncounted: new Set() },
   };
   const stats = run.quiet ? null : startStats(context, servers.length);
   try {
     const outcomes = await Promise.all(servers.map((server) => serve(server, context)));
     context.flush.close();
+    const { malformed } = context;
+    if (malformed.count > 0 && malformed.uncounted.size > 0) {
+      // The note under the table counts what our dservers reported; a Go dserver only logs them.
+      io.warn(
+        `the ${malformed.count} malformed log line(s) skipped are those of the servers that ` +
+          `count them: ${
+            servers.filter((s) => malformed.uncounted.has(s.label)).map((s) => s.label).join(", ")
+          } (Go DTail) do not report theirs`,
+      );
+    }
     // A partial server (some files unreadable) counts both ways: the exit status becomes 3.
     return {
       ok: outcomes.filter((o) => o !== "failed").length,
@@ -163,6 +174,11 @@ interface Context {
   readonly flush: CoalescingFlush;
   /** Connections now open, and opened in total. */
   readonly counts: { connected: number; total: number };
+  /**
+   * Query runs: malformed log lines the servers reported, and the servers that do not report
+   * them (Go dservers: they do not advertise our capabilities).
+   */
+  readonly malformed: { count: number; uncounted: Set<string> };
 }
 
 type Outcome = "ok" | "failed" | "partial";
@@ -174,6 +190,9 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
   let outcome: Outcome = "failed";
   for (;;) {
     const result = await once(server, c);
+    if (c.run.query && result !== null && !result.capabilities.includes(ESCAPE_CAPABILITY)) {
+      c.malformed.uncounted.add(server.label);
+    }
     if (result?.error) {
       c.io.warn(`${server.label}: ${result.error}`);
       outcome = result.lines > 0 ? "partial" : "failed";
@@ -183,9 +202,10 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
       c.io.warn(`${server.label}: the server closed the session before the run completed`);
       outcome = result.lines > 0 ? "partial" : "failed";
     } else if (result !== null) {
-      // A damaged compressed file counts like an unreadable one, though its good part came.
+      // A damaged compressed file fails like an unreadable one, but the whole lines before the
+      // damage came: with them the run is partial (exit 3), as in serverless mode.
       const failed = result.unreadable + result.damaged;
-      const someRead = result.lines > result.damagedLines || failed < c.job.targets.length;
+      const someRead = result.lines > 0 || failed < c.job.targets.length;
       outcome = failed === 0 ? "ok" : someRead ? "partial" : "failed";
     }
     if (c.run.verb !== "tail" || signal.aborted) return outcome;
@@ -236,7 +256,14 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
           block: (bytes: Uint8Array) => blocks.piece(bytes),
         }
         : {}),
-      ...(c.io.malformed ? { malformed: c.io.malformed } : {}),
+      ...(c.io.malformed
+        ? {
+          malformed: (count: number) => {
+            c.malformed.count += count;
+            c.io.malformed!(count);
+          },
+        }
+        : {}),
       notice: (text) => {
         c.io.out.flush();
         c.io.warn(text.startsWith("SERVER|") ? text : `${server.label}: ${text}`);

@@ -72,13 +72,8 @@ export interface SessionSink {
 export interface SessionResult {
   /** Notices saying a file could not be read. */
   unreadable: number;
-  /**
-   * Notices saying a compressed file is damaged (what decoded before the damage was sent), and
-   * the lines received since the previous failure notice up to each: a damaged file's own lines
-   * do not show that some file was read whole.
-   */
+  /** Notices saying a compressed file is damaged (what decoded before the damage was sent). */
   damaged: number;
-  damagedLines: number;
   /** Payload messages (lines) and block pieces received. */
   lines: number;
   /** The server's stream could not be parsed (the session was given up). */
@@ -92,8 +87,13 @@ const dec = new TextDecoder();
 const MALFORMED = /^\.mapr malformed (\d+)$/;
 // A Go server follows "Unable to read" with "Giving up to read" for the same file: count one.
 const UNREADABLE = /Unable to read file\(s\)/;
-/** That notice as a Go server sends it in plain mode: `LEVEL|MMDD-HHMMSS|user@ip:port|text`. */
+/**
+ * The Go dserver's notices of a file it cannot read, as it sends them in plain mode (no way to
+ * tell them from lines there): `WARN|MMDD-HHMMSS|user@ip:port|Unable to read file(s), …`, and
+ * `…|Giving up to read file(s)` after its retry. Printed as Go prints them, never counted as lines.
+ */
 const PLAIN_UNREADABLE = /^[A-Z]+\|\d{4}-\d{6}\|[^|]*\|Unable to read file\(s\)/;
+const PLAIN_GIVING_UP = /^[A-Z]+\|\d{4}-\d{6}\|[^|]*\|Giving up to read file\(s\)/;
 /** Our server's error notice for a damaged compressed file (CorruptInputError, core/). */
 const DAMAGED =
   /^(?:SERVER\|[^|]*\|)?ERROR\|.*: (?:corrupt (?:gzip|zstd) data\b|not in (?:gzip|zstd) format$)/;
@@ -107,7 +107,6 @@ export async function runRemoteSession(
   const result: SessionResult = {
     unreadable: 0,
     damaged: 0,
-    damagedLines: 0,
     lines: 0,
     completed: false,
     capabilities: [],
@@ -173,8 +172,6 @@ export async function runRemoteSession(
   await io.write(concatBytes(...frames));
   escaped = escape; // from here on the server escapes (it latched our options)
 
-  /** `result.lines` at the last failure notice (files are read one after the other). */
-  let linesAtFailure = 0;
   const handle = async (message: Uint8Array): Promise<boolean> => {
     const control = escape && isControl(message);
     if (escape && !control) {
@@ -198,20 +195,15 @@ export async function runRemoteSession(
     if (lastField === "AUTHKEY OK" || lastField.startsWith("AUTHKEY ERR")) return false;
     // A Go server's plain mode cannot tell notices from lines: print all as payload, as Go does.
     if (!escape && (job.plain || !text.startsWith("SERVER|"))) {
-      // Still count a notice that has the log shape, so a missing file is not a success.
+      // Still count a notice that has the log shape, so a missing file is not a success, and
+      // neither it nor its "Giving up" makes a failed run look partial.
       if (job.plain && PLAIN_UNREADABLE.test(text)) result.unreadable++;
-      result.lines++;
+      else if (!(job.plain && PLAIN_GIVING_UP.test(text))) result.lines++;
       sink.payload(message);
       return false;
     }
-    if (UNREADABLE.test(text)) {
-      result.unreadable++;
-      linesAtFailure = result.lines;
-    } else if (DAMAGED.test(text.trimEnd())) {
-      result.damaged++;
-      result.damagedLines += result.lines - linesAtFailure;
-      linesAtFailure = result.lines;
-    }
+    if (UNREADABLE.test(text)) result.unreadable++;
+    else if (DAMAGED.test(text.trimEnd())) result.damaged++;
     sink.notice(text.replace(/\n$/, ""));
     return false;
   };

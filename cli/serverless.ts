@@ -98,6 +98,7 @@ async function runWhole(job: ReadJob, io: RunIO, printer: SelectionSink): Promis
     for (const { path, id } of files) {
       if (io.signal.aborted) break;
       const long = () => io.warn(`${path}: long log line, splitting into multiple lines`);
+      let selected = false;
       try {
         if (path !== STDIN_ID && await printer.wholeFile?.(path, id, io.signal)) {
           result.ok++;
@@ -112,13 +113,19 @@ async function runWhole(job: ReadJob, io: RunIO, printer: SelectionSink): Promis
           signal: io.signal,
           offload: SERVES_NOBODY,
         };
-        for await (const sel of filterChunks(chunks, filter)) printer.print(sel, id);
+        for await (const sel of filterChunks(chunks, filter)) {
+          selected ||= sel.regions.length > 0;
+          printer.print(sel, id);
+        }
         result.ok++;
       } catch (err) {
         if (!(err instanceof SourceError || err instanceof CorruptInputError)) throw err;
         io.out.flush();
         io.warn(err.message);
         result.failed++;
+        // A damaged compressed file whose whole lines before the damage were printed was read
+        // in part: the run is partial (exit 3), also when it is the only file.
+        if (err instanceof CorruptInputError && selected) result.ok++;
       }
     }
   }

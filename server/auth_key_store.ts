@@ -92,8 +92,11 @@ export const AUTHKEY_NOT_REFRESHED =
 /**
  * The server's answer to `AUTHKEY <base64 key blob>` (§3.10); registers the key on success.
  * `store` is null when `AuthKeyEnabled` is false. `auth` is how the session logged in: only an
- * authorized_keys login registers or refreshes (valid for the TTL from that login); any other
- * session gets AUTHKEY_NOT_REFRESHED and the store is left as it is.
+ * authorized_keys login registers or refreshes (valid for the TTL from that login); in any other
+ * session the store is left as it is, and the answer is AUTHKEY_NOT_REFRESHED unless the key is
+ * registered already. That one is "AUTHKEY OK", as the Go dserver answers a login through its
+ * store: true (the key is registered, until its TTL), and a Go client prints a warning among
+ * its output on every login for anything else.
  */
 export function registerAuthKey(
   store: AuthKeyStore | null,
@@ -109,7 +112,9 @@ export function registerAuthKey(
   }
   const blob = new Uint8Array(Buffer.from(b64, "base64"));
   if (parsePublicKeyBlob(blob) === null) return "AUTHKEY ERR invalid public key";
-  if (auth.source !== "authorized_keys") return AUTHKEY_NOT_REFRESHED;
+  if (auth.source !== "authorized_keys") {
+    return store.has(user, blob) ? "AUTHKEY OK" : AUTHKEY_NOT_REFRESHED;
+  }
   store.add(user, blob, auth.at);
   return "AUTHKEY OK";
 }

@@ -31,8 +31,13 @@ import type { HandlerDeps, SessionInfo, SessionIO } from "./session_deps.ts";
 export { CAPABILITIES } from "./session_output.ts";
 export type { HandlerDeps, LogLevel, SessionInfo, SessionIO } from "./session_deps.ts";
 
-/** What the client is told about a file it may not or cannot read (§4.2): nothing more. */
+/**
+ * What the client is told about a file it may not or cannot read (§4.2): nothing more. A WARN
+ * notice, as the Go dserver sends it (a Go client colors notices by their level).
+ */
 export const UNREADABLE = "Unable to read file(s), check server logs";
+/** The Go dserver's notice for a line split at MaxLineLength; its context field is the file. */
+const LONG_LINE = "Long log line, splitting into multiple lines";
 /** How long a session of a Go client stays open for more commands once all have finished. */
 const CLOSE_GRACE_MS = 100;
 
@@ -147,7 +152,10 @@ class Session {
       text = decodeFrame(frame);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
-      this.#out.notice("error", err.message);
+      // As the Go dserver: a protocol version it cannot use is reported without the newline of
+      // other notices (the message of a protocol 3 client has one of its own); bad base64 with.
+      const newline = err.message.startsWith("unable to decode client message");
+      this.#out.notice("error", err.message, { newline });
       return;
     }
     let command;
@@ -160,7 +168,10 @@ class Session {
       ) {
         throw err;
       }
-      this.#out.notice("error", err.message);
+      const message = err instanceof RegexWireError
+        ? `Unable to parse command|${err.message}` // the Go dserver's words for a bad regex
+        : err.message;
+      this.#out.notice("error", message);
       return;
     }
     // Once closing, only the client's acknowledgement counts (§3.12: a health session shuts
@@ -199,13 +210,17 @@ class Session {
       case "session":
         this.#out.notice("error", `${command.kind} commands are not supported by this server yet`);
         return;
-      case "unknown":
+      case "unknown": {
+        // As the Go dserver: the command name before any ":", the number of words, and the
+        // words as Go prints a slice.
+        const words = [command.name, ...command.args];
         this.#out.notice(
           "error",
-          `Received unknown user command|${command.name}|${command.args.length}|${
-            command.args.join(" ")
-          }`,
+          `Received unknown user command|${command.name.split(":")[0]}|${words.length}|[${
+            words.join(" ")
+          }]`,
         );
+      }
     }
   }
 
@@ -215,7 +230,8 @@ class Session {
       query = parseQuery(text);
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;
-      this.#out.notice("error", err.message);
+      // The Go dserver sends the parser's error as it is, with no level: "Invalid query: …".
+      this.#out.rawNotice(`Invalid query: ${err.message}`);
       this.#mapRefused = true;
       return;
     }
@@ -277,7 +293,7 @@ class Session {
     const files = await this.#files(command, signal);
     if (files.length === 0) {
       this.deps.log("warn", this.#who(), `no file matches ${command.path}`);
-      this.#out.notice("error", UNREADABLE);
+      this.#out.notice("warn", UNREADABLE);
     }
     for (const { path, id } of files) {
       // Opening and refusing files is work too: thousands of them must not hold the loop.
@@ -296,7 +312,7 @@ class Session {
           continue;
         }
         const chunks = decodeChunks(path, (o) => readFileChunks(opened.file, o));
-        const long = () => this.#out.notice("warn", "Long log line, splitting into multiple lines");
+        const long = () => this.#out.notice("warn", LONG_LINE, { context: path });
         // filterChunks returns to the event loop now and then (other sessions, the map's interval
         // timer, aborts) and stops once the signal aborted.
         for await (const sel of filterChunks(chunks, { ...filter, onLongLine: long, signal })) {
@@ -348,7 +364,7 @@ class Session {
         await file.incarnations.return(undefined);
         return;
       }
-      const long = () => this.#out.notice("warn", "Long log line, splitting into multiple lines");
+      const long = () => this.#out.notice("warn", LONG_LINE, { context: file.path });
       const options = { ...filter, onLongLine: long, signal };
       const source = new SourceFilter(options); // one selection state across incarnations
       try {
@@ -391,16 +407,21 @@ class Session {
       err instanceof PermissionDeniedError || isOsError(err);
     if (!known) throw err;
     this.deps.log("warn", this.#who(), `cannot read ${path}: ${(err as Error).message}`);
+    // A damaged compressed file: the Go dserver sends its partial last line and says nothing;
+    // we send the whole lines that decoded and say where the damage is (docs/decisions.md).
     if (err instanceof CorruptInputError) this.#out.notice("error", err.message);
-    else this.#out.notice("error", UNREADABLE);
+    else this.#out.notice("warn", UNREADABLE);
   }
 
   #failed(err: unknown): void {
     if (err instanceof SessionClosedError) return; // the client is gone: nothing to tell
     const message = err instanceof Error ? err.message : String(err);
-    if (
-      err instanceof PatternError || err instanceof OptionsError || err instanceof GlobPatternError
-    ) {
+    if (err instanceof PatternError) {
+      // The Go dserver's words: "Unable to parse command|" and RE2's reason.
+      this.#out.notice("error", `Unable to parse command|${regexReason(message)}`);
+      return;
+    }
+    if (err instanceof OptionsError || err instanceof GlobPatternError) {
       this.#out.notice("error", message);
       return;
     }
@@ -452,6 +473,14 @@ class Session {
   #who(): string {
     return `${this.info.user}@${this.info.remote}`;
   }
+}
+
+/**
+ * RE2's reason in a PatternError's message (`invalid regular expression "(": error parsing
+ * regexp: missing closing ): \`(\``), which is what Go's regexp says; other messages as they are.
+ */
+function regexReason(message: string): string {
+  return /^invalid regular expression "(?:[^"\\]|\\.)*": (.*)$/s.exec(message)?.[1] ?? message;
 }
 
 /** An error of the operating system (a read failing with EPERM on a /proc file, EIO, …). */

@@ -119,7 +119,7 @@ Deno.test("a file the user may not read only says it could not be read", async (
   const notice = s.messages()[1]!;
   assert.match(
     notice,
-    /^SERVER\|box\|ERROR\|\d{4}-\d{6}\|u@r\|Unable to read file\(s\), check server logs\n$/,
+    /^SERVER\|box\|WARN\|\d{4}-\d{6}\|u@r\|Unable to read file\(s\), check server logs\n$/,
   );
   assert.ok(!notice.includes("permission"));
   assert.match(logged, /no read permission/);
@@ -141,7 +141,7 @@ Deno.test("bad frames and unknown commands get error notices and the session goe
   const m = s.messages();
   assert.match(m[1]!, /unable to determine protocol version/);
   assert.match(m[2]!, /please update DTail server/);
-  assert.match(m[3]!, /Received unknown user command\|frobnicate\|2\|1 2/);
+  assert.match(m[3]!, /Received unknown user command\|frobnicate\|3\|\[frobnicate 1 2\]\n$/);
   assert.equal(m[4], "REMOTE|box|100|1|app.log|x\n");
 });
 
@@ -198,7 +198,8 @@ Deno.test("a malformed map query is answered with an error notice naming the pro
   await new Promise((r) => setTimeout(r, 100));
   s.io.close();
   await session;
-  const notice = s.messages().find((m) => m.startsWith("SERVER|box|ERROR|"));
+  // As the Go dserver sends it: the parser's error, with no level.
+  const notice = s.messages().find((m) => m.startsWith("SERVER|box|Invalid query: "));
   assert.ok(notice, s.messages().join("\n"));
   assert.match(notice, /ten/);
 });
@@ -309,7 +310,7 @@ Deno.test("after a refused map query the session's reads send no lines", async (
   ]);
   await handleSession(s.io, { user: "u", remote: "r", health: false }, deps());
   const m = s.messages();
-  assert.ok(m.some((x) => /ERROR\|.*nosuchagg/i.test(x)), JSON.stringify(m));
+  assert.ok(m.some((x) => /Invalid query: .*nosuchagg/i.test(x)), JSON.stringify(m));
   assert.ok(!m.some((x) => x.startsWith("REMOTE|")), JSON.stringify(m));
   assert.equal(m.at(-1), ".syn close connection");
 });

@@ -95,15 +95,24 @@ export class SessionOutput {
     });
   }
 
-  /** A log-formatted server notice (§3.6): `SERVER|host|LEVEL|MMDD-HHMMSS|user@ip:port|msg`. */
-  notice(level: LogLevel, message: string): void {
-    const text = `${level.toUpperCase()}|${timestamp()}|${this.options.who}|${message}`;
-    this.rawNotice(text);
+  /**
+   * A log-formatted server notice (§3.6): `SERVER|host|LEVEL|MMDD-HHMMSS|context|msg`, the context
+   * being `user@ip:port` unless given (the Go dserver names the file in some). `newline: false`
+   * sends it without the "\n" that ends other notices, as the Go dserver does for some.
+   */
+  notice(
+    level: LogLevel,
+    message: string,
+    options: { context?: string; newline?: boolean } = {},
+  ): void {
+    const context = options.context ?? this.options.who;
+    this.rawNotice(`${level.toUpperCase()}|${timestamp()}|${context}|${message}`, options.newline);
   }
 
-  rawNotice(text: string): void {
-    const body = this.plain ? `${text}\n` : `SERVER|${this.options.hostname}|${text}\n`;
-    this.control(body);
+  /** A notice of this text, `SERVER|host|`-prefixed unless plain (the Go wire, §3.6). */
+  rawNotice(text: string, newline = true): void {
+    const body = this.plain ? text : `SERVER|${this.options.hostname}|${text}`;
+    this.control(newline ? `${body}\n` : body);
   }
 
   /** A payload message (a line, an AGGREGATE), escaped when the client asked for it. */

@@ -31,7 +31,10 @@ Deno.test({
           assert.match(notices[0]!, /unable to determine protocol version/);
           assert.match(notices[1]!, /please update DTail server/);
           assert.match(notices[2]!, /unable to decode client message/);
-          assert.match(notices[3]!, /Received unknown user command\|frobnicate\|1\|x/);
+          assert.match(
+            notices[3]!,
+            /Received unknown user command\|frobnicate\|2\|\[frobnicate x\]/,
+          );
           assert.equal(messages.filter((m) => m.startsWith("REMOTE|")).length, 10);
           assert.equal(messages[messages.length - 1], ".syn close connection");
         },

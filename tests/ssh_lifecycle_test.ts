@@ -69,9 +69,11 @@ Deno.test({
     try {
       await first.ready(a);
       second = follow(b);
+      // A tail starts where the file ends when its command arrives: wait for the command (the
+      // server queues it, the slot being taken), not only for the session, before writing.
       const deadline = Date.now() + 10_000;
-      while (count(server.log(), "shell started") < 2) {
-        assert.ok(Date.now() < deadline, `the second session never started:\n${server.log()}`);
+      while (!/Server limit hit, queueing file\|.*b\.log/.test(server.log())) {
+        assert.ok(Date.now() < deadline, `the second tail was never queued:\n${server.log()}`);
         await sleep(20);
       }
       // With a free slot these lines arrive within milliseconds (see the follow tests).
@@ -81,7 +83,6 @@ Deno.test({
         await sleep(50);
       }
       assert.deepEqual(second.lines, [], "nothing is delivered while the first holds the slot");
-      assert.match(server.log(), /Server limit hit, queueing file\|.*b\.log/);
 
       assert.equal(await first.stop(), 0);
       // The slot passes on. The tail's start was pinned when its command arrived (unlike Go,

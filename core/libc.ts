@@ -25,7 +25,6 @@ export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 export type FileLibc = Deno.DynamicLibrary<typeof FILE_SYMBOLS>["symbols"];
 
 export const ENOENT = 2;
-export const EACCES = 13;
 export const ERANGE = 34;
 export const ELOOP = 40;
 export const ENODATA = 61;

@@ -16,7 +16,6 @@ import ssh2 from "ssh2";
 import type { ParsedKey } from "ssh2";
 import { Buffer } from "node:buffer";
 import { isAbsolute, join, sep } from "node:path";
-import type { AuthKeyStore } from "./auth_key_store.ts";
 
 /** Key types an authorized_keys line can start its key with. */
 const KEY_TYPE = /^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-\S+)$/;
@@ -72,13 +71,18 @@ export async function passwdHome(user: string, passwd = "/etc/passwd"): Promise<
   return null;
 }
 
+/** What the lookup asks of the AUTHKEY store (auth_key_store.ts, which imports this module). */
+export interface RegisteredKeys {
+  has(user: string, blob: Uint8Array): boolean;
+}
+
 export interface AuthorizedKeysOptions {
   /** `Common.CacheDir` as configured. */
   cacheDir: string;
   /** The server's working directory (for a relative CacheDir); default `Deno.cwd()`. */
   cwd?: string;
   /** The AUTHKEY store, or null when `AuthKeyEnabled` is false. */
-  store?: AuthKeyStore | null;
+  store?: RegisteredKeys | null;
   /** Home directory of a user; default: /etc/passwd (see `passwdHome`). */
   homeOf?: (user: string) => Promise<string | null>;
   integrationMode?: boolean;
@@ -96,7 +100,7 @@ export interface FoundKey {
 export class AuthorizedKeys {
   readonly #cacheDir: string;
   readonly #cwd: string;
-  readonly #store: AuthKeyStore | null;
+  readonly #store: RegisteredKeys | null;
   readonly #homeOf: (user: string) => Promise<string | null>;
   readonly #integration: boolean;
 

@@ -21,7 +21,6 @@ const ESC = 0xab;
 export const ESCAPE_CAPABILITY = "escape-ac-v1";
 export const ESCAPE_OPTION = "escape";
 export const CLOSE_REQUEST = ".syn close connection";
-const encoder = new TextEncoder();
 
 /** The first bytes of a control (non-payload) message between two peers of ours. */
 export const CONTROL_MARKER = new Uint8Array([ESC, 3]);
@@ -143,10 +142,6 @@ export class MessageReader {
   rest(): Uint8Array | null {
     return this.#pending.length > 0 ? this.#pending : null;
   }
-}
-
-export function textMessage(text: string): Uint8Array {
-  return encoder.encode(text);
 }
 
 export function capabilitiesMessage(capabilities: readonly string[]): string {

@@ -8,16 +8,10 @@
 import assert from "node:assert/strict";
 import { DENO_DIR, ROOT, V8_FLAGS } from "./helpers.ts";
 import { canRunServers, SERVER_USER, TestClient, TestServer } from "./ssh_env.ts";
+import { goPeerSkipReason, GoServer } from "./go_peer_env.ts";
 
-const GO_BIN = `${ROOT}/../shared/go-dtail/bin`;
-const haveGo = (() => {
-  try {
-    return Deno.statSync(`${GO_BIN}/dserver`).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!haveGo) console.log("go_rules_test: Go peer tests skipped: ../shared/go-dtail/bin is absent");
+const haveGo = goPeerSkipReason === null;
+if (!haveGo) console.log(`go_rules_test: Go peer tests skipped: ${goPeerSkipReason}`);
 
 type Permissions = { Default: string[]; Users: Record<string, string[]> };
 const USERS = ["dtail-alice", "dtail-bob", "dtail-carol"] as const;
@@ -153,82 +147,6 @@ async function startOurs(permissions: Permissions): Promise<{ code: number | nul
   return { code: exited, err };
 }
 
-/** A Go dserver with `permissions`, as dtail-srv, its client keys those of `client`. */
-async function startGo(client: TestClient, permissions: Permissions) {
-  const dir = await Deno.makeTempDir({ prefix: "dtail-gorules-go-" });
-  await Deno.chmod(dir, 0o755);
-  for (const sub of ["cache", "log", "home"]) await Deno.mkdir(`${dir}/${sub}`);
-  sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", `${dir}/cache/ssh_host_key`);
-  for (const user of USERS) {
-    await Deno.copyFile(
-      `${client.home}/.ssh/id_ed25519.pub`,
-      `${dir}/cache/${user}.authorized_keys`,
-    );
-  }
-  sh("chown", "-R", SERVER_USER, `${dir}/cache`, `${dir}/log`, `${dir}/home`);
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  await Deno.writeTextFile(
-    `${dir}/dtail.json`,
-    JSON.stringify({
-      Common: {
-        LogDir: `${dir}/log`,
-        Logger: "stdout",
-        LogLevel: "info",
-        CacheDir: `${dir}/cache`,
-      },
-      Server: {
-        SSHBindAddress: "127.0.0.1",
-        HostKeyFile: `${dir}/cache/ssh_host_key`,
-        MaxConnections: 50,
-        MaxConcurrentCats: 10,
-        AuthKeyEnabled: true,
-        Permissions: permissions,
-      },
-    }),
-  );
-  const child = new Deno.Command("setpriv", {
-    args: [
-      `--reuid=${SERVER_USER}`,
-      `--regid=${SERVER_USER}`,
-      "--init-groups",
-      "--",
-      `${GO_BIN}/dserver`,
-      "--cfg",
-      `${dir}/dtail.json`,
-      "--port",
-      String(port),
-    ],
-    env: { HOME: `${dir}/home`, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-    cwd: dir,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch (e) {
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        await child.status;
-        throw new Error(`the Go dserver did not start: ${e}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    address: `127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
 Deno.test({
   name: "dserver refuses at start-up a rule Go DTail would ignore, with one line naming it",
   ignore: !canRunServers,
@@ -271,7 +189,10 @@ Deno.test({
           users: [...USERS],
           server: { Permissions: typed(d) },
         });
-        const go = await startGo(client, typed(d));
+        const go = await GoServer.start(client, {
+          users: [...USERS],
+          server: { Permissions: typed(d) },
+        });
         try {
           assert.deepEqual(await grants(client, go, d), TYPED_GRANTS, "Go");
           assert.deepEqual(await grants(client, ours, d), TYPED_GRANTS, "ours");
@@ -281,7 +202,10 @@ Deno.test({
         }
       });
       await t.step("untyped rules with ':': Go ignores them, ours refuses to start", async () => {
-        const go = await startGo(client, untyped(d));
+        const go = await GoServer.start(client, {
+          users: [...USERS],
+          server: { Permissions: untyped(d) },
+        });
         try {
           assert.deepEqual(await grants(client, go, d), GO_UNTYPED_GRANTS, "Go");
         } finally {

@@ -22,7 +22,7 @@ all: bin
 
 deps: deno.lock
 	@$(DENO) install --frozen --quiet
-	@$(DENO) cache --frozen --quiet cli/main.ts core/decompress_worker.ts core/mapr/map_worker.ts core/regex_worker.ts
+	@$(DENO) cache --frozen --quiet app/main.ts core/decompress_worker.ts core/mapr/map_worker.ts core/regex_worker.ts
 	@chmod -R a+rX .tools
 
 system-deps:
@@ -39,7 +39,7 @@ run: bin
 
 test: bin dist system-deps
 	@if [ "$$(id -u)" = 0 ]; then tools/setup_test_users.sh; else echo "not root: tests that need test users are skipped"; fi
-	@tools/run_tests.sh "$(DENO)" tests/ core/ cli/ server/ tools/
+	@tools/run_tests.sh "$(DENO)" tests/ core/ cli/ server/ app/ ssh/ tools/
 
 fmt:
 	$(DENO) fmt
@@ -48,7 +48,7 @@ lint:
 	$(DENO) lint
 
 typecheck: deps
-	$(DENO) check mod.ts cli/ core/ server/ tests/ tools/ $(wildcard bench/*.ts)
+	$(DENO) check mod.ts app/ cli/ core/ server/ ssh/ tests/ tools/ $(wildcard bench/*.ts)
 
 check: bin
 	$(DENO) fmt --check

@@ -21,7 +21,7 @@ import { openRegular } from "../core/open_file.ts";
 import { Reporter, startReports } from "../core/mapr/reporter.ts";
 import { parseAggregate } from "../core/mapr/aggregate_wire.ts";
 import type { Query } from "../core/mapr/types.ts";
-import type { Flags } from "./flags.ts";
+import type { Flags } from "../app/flags.ts";
 import { type RunResult, runServerless } from "./serverless.ts";
 
 export interface QueryJob {

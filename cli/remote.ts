@@ -12,7 +12,7 @@ import { shortHostname } from "../core/hostname.ts";
 import { type BufferedOutput, CoalescingFlush } from "../core/output.ts";
 import { wireRegexOf } from "../core/protocol/regex_wire.ts";
 import type { ReadVerb } from "../core/protocol/commands.ts";
-import { Semaphore } from "../server/semaphore.ts";
+import { Semaphore } from "../core/semaphore.ts";
 import { type ClientAuth, loadAuth, readAuthKeyPub } from "./ssh/auth.ts";
 import { connect, ConnectError, openShell } from "./ssh/connect.ts";
 import { defaultKnownHostsPath } from "./ssh/known_hosts_write.ts";
@@ -20,7 +20,7 @@ import { type ServerAddress, serverList } from "./ssh/server_list.ts";
 import { HostTrust } from "./ssh/trust_prompt.ts";
 import type { ClientIO, RemoteJob, SessionResult } from "./remote_session.ts";
 import { runRemoteSession } from "./remote_session.ts";
-import type { Flags } from "./flags.ts";
+import type { Flags } from "../app/flags.ts";
 import type { RunResult } from "./serverless.ts";
 
 export interface RemoteRun {

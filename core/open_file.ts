@@ -5,7 +5,7 @@
  * get exactly the inode that was opened first, or an error.
  *
  * Who may open what is decided by the caller's `FileOpener`: serverless mode opens as the user
- * running it (`openRegular`); dserver checks the SSH user's rights first (server/safe_open.ts).
+ * running it (`openRegular`); dserver checks the SSH user's rights first (server/access/safe_open.ts).
  */
 import { ENOENT, errno, fileLibc } from "./libc.ts";
 import { reason, SourceError } from "./source_error.ts";

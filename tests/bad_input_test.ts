@@ -181,7 +181,7 @@ Deno.test("output closed early by the reader ends the run quietly", async () => 
   const sh = new Deno.Command("bash", {
     args: [
       "-c",
-      `"$0" run -A --frozen --cached-only cli/main.ts --plain --cfg none "$1" | head -n 1`,
+      `"$0" run -A --frozen --cached-only app/main.ts --plain --cfg none "$1" | head -n 1`,
       Deno.execPath(),
       `${dir}/big.log`,
     ],

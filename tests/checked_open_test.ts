@@ -8,8 +8,8 @@ import { ROOT } from "./helpers.ts";
 
 /** Where a session's code starts: the protocol handler, its SSH glue, and the workers. */
 const ENTRIES = [
-  "server/handler.ts",
-  "server/protocol_shell.ts",
+  "server/session/handler.ts",
+  "server/process/protocol_shell.ts",
   "core/decompress_worker.ts",
   "core/mapr/map_worker.ts",
 ];
@@ -32,8 +32,11 @@ const ALLOWED: Record<string, { calls: string[]; why: string }> = {
     why: "re2js's own build in node_modules, evaluated at the first regex (not a user's file)",
   },
   "core/config.ts": { calls: ["Deno.readTextFileSync"], why: "dtail.json, not a user's file" },
-  "server/user_lookup.ts": { calls: ["Deno.readTextFileSync"], why: "/etc/passwd and /etc/group" },
-  "server/authorized_keys.ts": {
+  "server/access/user_lookup.ts": {
+    calls: ["Deno.readTextFileSync"],
+    why: "/etc/passwd and /etc/group",
+  },
+  "server/access/authorized_keys.ts": {
     calls: ["Deno.readTextFile", "Deno.realPath"],
     why: "authorized_keys at login, before any session",
   },
@@ -84,13 +87,13 @@ function violations(files: Map<string, string>): string[] {
 Deno.test("code a dserver session reaches opens files only through the checked open", () => {
   const files = reachable();
   assert.ok(
-    files.has("core/follow.ts") && files.has("server/safe_open.ts"),
+    files.has("core/follow.ts") && files.has("server/access/safe_open.ts"),
     [...files.keys()].join(),
   );
   assert.deepEqual(
     violations(files),
     [],
-    "open files through server/safe_open.ts (a FileOpener), never with Deno.open* directly",
+    "open files through server/access/safe_open.ts (a FileOpener), never with Deno.open* directly",
   );
 });
 

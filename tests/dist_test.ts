@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { assertNoStackTrace, bytesEqual, ROOT, type RunResult, UPSTREAM } from "./helpers.ts";
 import { canRunServers, SERVER_USER, TestClient } from "./ssh_env.ts";
 import { assertCaseOutput, type Case, CASES, outfileOf } from "./dmap_cases.ts";
-import { PROTOCOL_VERSION, VERSION } from "../cli/version.ts";
+import { PROTOCOL_VERSION, VERSION } from "../app/version.ts";
 
 /** dist/ of the checkout, or DTAIL_DIST_DIR: a `tools/dist.ts --out DIR` build elsewhere. */
 const DIST = Deno.env.get("DTAIL_DIST_DIR") ?? `${ROOT}/dist`;

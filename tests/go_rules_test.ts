@@ -110,7 +110,7 @@ async function startOurs(permissions: Permissions): Promise<{ code: number | nul
       "--allow-all",
       "--frozen",
       "--cached-only",
-      `${ROOT}/cli/main.ts`,
+      `${ROOT}/app/main.ts`,
       "--cfg",
       config,
       "--port",

@@ -3,7 +3,7 @@ import { LINEAR_V8_FLAGS } from "../core/matcher.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const UPSTREAM = `${ROOT}/tests/testdata/dtail-upstream`;
-const MAIN = `${ROOT}/cli/main.ts`;
+const MAIN = `${ROOT}/app/main.ts`;
 /** The V8 flags of the Makefile's launchers that matter to behaviour (linear-time regexes). */
 export const V8_FLAGS = `--v8-flags=${LINEAR_V8_FLAGS}`;
 /** The project's Deno cache (see Makefile): the same whatever HOME a test sets. */

@@ -26,7 +26,7 @@ Deno.test("a copied checkout's launcher runs the copy's sources, not the origina
     await Deno.mkdir(`${copy}/bin`);
     await Deno.copyFile(`${ROOT}/bin/dcat`, `${copy}/bin/dcat`);
     await Deno.chmod(`${copy}/bin/dcat`, 0o755);
-    const version = `${copy}/cli/version.ts`;
+    const version = `${copy}/app/version.ts`;
     const source = await Deno.readTextFile(version);
     await Deno.writeTextFile(
       version,

@@ -6,8 +6,8 @@ import { decodeFrame, FrameReader } from "../core/protocol/frames.ts";
 import type { PayloadRun } from "../core/protocol/messages.ts";
 import { BufferedOutput } from "../core/output.ts";
 import { type ClientIO, type RemoteJob, runRemoteSession } from "../cli/remote_session.ts";
-import { type HandlerDeps, handleSession, type SessionIO } from "../server/handler.ts";
-import { Semaphore } from "../server/semaphore.ts";
+import { type HandlerDeps, handleSession, type SessionIO } from "../server/session/handler.ts";
+import { Semaphore } from "../core/semaphore.ts";
 
 class Pipe {
   readonly #chunks: Uint8Array[] = [];

@@ -53,7 +53,7 @@ function serverPid(dir: string): number {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
       const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
-      if (cmdline.includes(`${dir}/dtail.json`) && cmdline.includes("cli/main.ts")) {
+      if (cmdline.includes(`${dir}/dtail.json`) && cmdline.includes("app/main.ts")) {
         return Number(entry.name);
       }
     } catch {

@@ -102,7 +102,7 @@ async function launch(
         "--allow-all",
         "--frozen",
         "--cached-only",
-        `${ROOT}/cli/main.ts`,
+        `${ROOT}/app/main.ts`,
         "--cfg",
         `${dir}/dtail.json`,
         "--port",

@@ -110,7 +110,7 @@ async function runOnTerminal(
   const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
   const command = [
     Deno.execPath(),
-    ...["run", "--allow-all", "--frozen", "--cached-only", `${ROOT}/cli/main.ts`],
+    ...["run", "--allow-all", "--frozen", "--cached-only", `${ROOT}/app/main.ts`],
     ...["--cfg", "none", "--plain", "--user", "dtail-alice", ...args],
   ].map(quote).join(" ");
   const child = new Deno.Command("script", {

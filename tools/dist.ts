@@ -23,7 +23,7 @@ const CLIENT_NAMES = ["dcat", "dgrep", "dmap", "dtailhealth"];
  * lands in one flat directory: the program, and the modules its Workers start.
  */
 const ENTRIES: readonly [string, string][] = [
-  ["main", `import { start } from "${ROOT}/cli/main.ts";\nawait start();\n`],
+  ["main", `import { start } from "${ROOT}/app/main.ts";\nawait start();\n`],
   ["regex_worker", `import "${ROOT}/core/regex_worker.ts";\n`],
   ["decompress_worker", `import "${ROOT}/core/decompress_worker.ts";\n`],
   ["map_worker", `import "${ROOT}/core/mapr/map_worker.ts";\n`],

@@ -1,4 +1,4 @@
 /** Writes docs/flags.md from the flag table (run by `make docs`; checked by a test). */
-import { flagsDoc } from "../cli/flags_doc.ts";
+import { flagsDoc } from "../app/flags_doc.ts";
 
 Deno.writeTextFileSync(new URL("../docs/flags.md", import.meta.url), flagsDoc());

@@ -16,7 +16,7 @@ self=\$(readlink -f "\$0") || exit 127
 root=\${self%/bin/*}
 deno="\$root/$local_deno"
 [ -x "\$deno" ] || deno="$deno"
-DENO_DIR="\$root/.tools/deno-dir" DTAIL_PROGRAM=$program exec "\$deno" run $flags "\$root/cli/main.ts" "\$@"
+DENO_DIR="\$root/.tools/deno-dir" DTAIL_PROGRAM=$program exec "\$deno" run $flags "\$root/app/main.ts" "\$@"
 LAUNCHER
   chmod +x "$root/bin/$program.tmp"
   mv "$root/bin/$program.tmp" "$root/bin/$program"

@@ -1,5 +1,5 @@
 /** Test helper: a tiny ssh2 server on 127.0.0.1 that accepts given public keys and shells. */
-import { generateEd25519Key } from "../../server/host_key.ts";
+import { generateEd25519Key } from "../../server/ssh/host_key.ts";
 import { Buffer } from "node:buffer";
 import type { AddressInfo } from "node:net";
 import ssh2 from "ssh2";

@@ -13,7 +13,7 @@ import { createConnection, type Socket } from "node:net";
 import ssh2 from "ssh2";
 import type { CipherAlgorithm, Client, ClientChannel, ServerHostKeyAlgorithm } from "ssh2";
 import type { ClientAuth } from "./auth.ts";
-import { DEFAULT_CIPHERS } from "../../server/ssh_algorithms.ts";
+import { DEFAULT_CIPHERS } from "../../ssh/algorithms.ts";
 import type { ServerAddress } from "./server_list.ts";
 import type { HostTrust } from "./trust_prompt.ts";
 

@@ -275,7 +275,7 @@ function dirname(path: string): string {
   return cut === 0 ? "/" : trimmed.slice(0, cut).replace(/\/+$/, "") || "/";
 }
 
-/** An outfile that cannot be written: a user error (one line, exit 2; see cli/main.ts). */
+/** An outfile that cannot be written: a user error (one line, exit 2; see app/main.ts). */
 export class OutfileError extends Error {
   override name = "OutfileError";
 }

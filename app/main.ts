@@ -1,0 +1,261 @@
+/**
+ * Entry point of every DTail program. The program is chosen by the executable's name (compiled
+ * binaries, symlinks), the DTAIL_PROGRAM variable (bin/ launchers), or a first argument naming
+ * one (`dtail dcat …`).
+ */
+import { ColorNameError } from "../core/color.ts";
+import { ConfigError, loadConfig } from "../core/config.ts";
+import { PatternError } from "../core/matcher.ts";
+import { BufferedOutput, fileSink, OutputClosedError } from "../core/output.ts";
+import { GlobPatternError } from "../core/glob.ts";
+import {
+  buildReadJob,
+  buildRemoteRun,
+  isServerless,
+  NotBuiltError,
+  targetsOf,
+} from "./client_settings.ts";
+import { colorTable } from "./color_table.ts";
+import { type Program, PROGRAMS } from "./flag_table.ts";
+import { Flags, parseFlags, UsageError } from "./flags.ts";
+import { bashCompletion, helpText } from "./help.ts";
+import { exitCodeOf, runServerless } from "../cli/serverless.ts";
+import { versionLine } from "./version.ts";
+import { growStdoutPipe } from "../cli/pipe_size.ts";
+import { queryDeadline } from "./deadline.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+function pickProgram(args: string[]): [Program, string[]] {
+  const isProgram = (name: string | undefined): name is Program =>
+    PROGRAMS.includes(name as Program);
+  const exe = Deno.execPath().split("/").pop();
+  const fromEnv = Deno.env.get("DTAIL_PROGRAM");
+  const named = isProgram(exe) ? exe : isProgram(fromEnv) ? fromEnv : "dtail";
+  // `dtail dcat …`: the one file of a dist install, with the program as its first argument.
+  if (named === "dtail" && isProgram(args[0])) return [args[0], args.slice(1)];
+  return [named, args];
+}
+
+const encoder = new TextEncoder();
+const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+
+export async function main(rawArgs: string[]): Promise<number> {
+  const [program, args] = pickProgram(rawArgs);
+  const out = new BufferedOutput(fileSink(Deno.stdout));
+  const print = (text: string) => {
+    out.string(text);
+    out.flush();
+  };
+  try {
+    const flags = new Flags(parseFlags(program, args));
+    if (flags.parsed.help) {
+      print(helpText(program));
+      return EXIT_OK;
+    }
+    if (flags.bool("version")) {
+      print(versionLine() + "\n");
+      return EXIT_OK;
+    }
+    const completion = flags.str("completion");
+    if (completion !== "") {
+      if (completion !== "bash") throw new UsageError(`no completion for shell ${completion}`);
+      print(bashCompletion(program));
+      return EXIT_OK;
+    }
+    if (program === "dtail" && (flags.bool("colorTable") || flags.bool("wideColorTable"))) {
+      if (!flags.bool("plain")) print(colorTable(flags.bool("wideColorTable")));
+      return EXIT_OK;
+    }
+    if (program === "dtail" && flags.bool("checkHealth")) {
+      stderr("dtail: --checkHealth moved to dtailhealth; run dtailhealth instead");
+      return EXIT_FAILED;
+    }
+    if (program === "dserver") return await dserver(flags, print);
+    if (program === "dmap" || program === "dtail") {
+      const { files, query: queryText } = targetsOf(flags);
+      if (program === "dmap" || queryText !== "") {
+        return await query(program, flags, queryText, files, out);
+      }
+    }
+    if (program === "dtailhealth") return await health(flags, print);
+    return await runClient(program, flags, out);
+  } catch (err) {
+    return report(program, err, out);
+  }
+}
+
+async function dserver(flags: Flags, print: (s: string) => void): Promise<number> {
+  const config = loadConfig(flags.str("cfg"));
+  const { permissionsProblem } = await import("../server/access/path_rules.ts");
+  const problem = permissionsProblem(config.Server.Permissions);
+  if (problem !== null) throw new ConfigError(`config ${config.source}: ${problem}`);
+  const { runDserver } = await import("../server/process/dserver.ts");
+  const { protocolShell } = await import("../server/process/protocol_shell.ts");
+  const { lookupUser } = await import("../server/access/user_lookup.ts");
+  return await runDserver(flags, config, {
+    shellHandler: protocolShell,
+    homeOf: (user) => Promise.resolve(lookupUser(user)?.home ?? null),
+    onListening: (port) => print(`dserver: listening on port ${port}\n`),
+  });
+}
+
+async function health(flags: Flags, print: (s: string) => void): Promise<number> {
+  const server = flags.str("server");
+  if (server !== "") {
+    const { checkHealth } = await import("../cli/health.ts");
+    const [code, line] = await checkHealth(server, 2222);
+    print(line + "\n");
+    return code;
+  }
+  print(
+    "WARNING: All seems fine but the check only run in serverless mode, please specify a remote server via --server hostname:port\n",
+  );
+  return EXIT_FAILED;
+}
+
+/** dmap, and dtail with a query: MapReduce, serverless or over SSH (cli/mapreduce.ts). */
+async function query(
+  program: Program,
+  flags: Flags,
+  queryText: string,
+  files: string[],
+  out: BufferedOutput,
+): Promise<number> {
+  const config = loadConfig(flags.str("cfg"));
+  if (flags.bool("interactive-query")) {
+    throw new NotBuiltError("--interactive-query is not built yet");
+  }
+  if (queryText === "") throw new UsageError("no query given (--query or a positional 'select …')");
+  const remote = !isServerless(flags);
+  if (remote && files.length === 0) {
+    throw new UsageError("no files given (standard input cannot be read on servers)");
+  }
+  growStdoutPipe();
+  const interrupt = new AbortController();
+  const ended = new AbortController();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const stopNow = () => interrupt.abort();
+  for (const s of signals) Deno.addSignalListener(s, stopNow);
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const seconds = queryDeadline(program, remote, flags.int("timeout"), flags.int("shutdownAfter"));
+  if (seconds > 0) timers.push(setTimeout(() => ended.abort(), seconds * 1000));
+  try {
+    const { runQuery } = await import("../cli/mapreduce.ts");
+    const plain = flags.bool("plain");
+    const color = !plain && !flags.bool("noColor") && (Deno.env.get("NO_COLOR") ?? "") === "" &&
+      config.Client.TermColorsEnable;
+    const result = await runQuery(
+      {
+        queryText,
+        targets: files,
+        verb: program === "dmap" ? "cat" : "tail",
+        color,
+        quiet: flags.bool("quiet") || plain,
+        timeout: flags.int("timeout"),
+      },
+      config,
+      {
+        out,
+        warn: (message) => {
+          out.flush();
+          stderr(message.startsWith("warning:") ? message : `${program}: ${message}`);
+        },
+        signal: AbortSignal.any([interrupt.signal, ended.signal]),
+        interrupted: interrupt.signal,
+      },
+      remote ? flags : null,
+    );
+    return exitCodeOf(result);
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    for (const s of signals) Deno.removeSignalListener(s, stopNow);
+  }
+}
+
+async function runClient(program: Program, flags: Flags, out: BufferedOutput): Promise<number> {
+  const config = loadConfig(flags.str("cfg"));
+  growStdoutPipe();
+  const env = { noColorEnv: (Deno.env.get("NO_COLOR") ?? "") !== "" };
+  const remote = !isServerless(flags);
+  const job = remote ? null : buildReadJob(program, flags, config, env);
+  const remoteRun = remote ? buildRemoteRun(program, flags, config, env) : null;
+  const stop = new AbortController();
+  const stopNow = () => stop.abort();
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  if (program === "dtail") {
+    for (const seconds of [flags.int("timeout"), flags.int("shutdownAfter")]) {
+      if (seconds > 0) timers.push(setTimeout(stopNow, seconds * 1000));
+    }
+  }
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+  for (const s of signals) Deno.addSignalListener(s, stopNow);
+  try {
+    const io = {
+      out,
+      warn: (message: string) => {
+        out.flush();
+        stderr(`${program}: ${message}`);
+      },
+      signal: stop.signal,
+    };
+    // The SSH stack (ssh2) is loaded only for remote runs: it costs serverless start-up time.
+    const result = remoteRun !== null
+      ? await (await import("../cli/remote.ts")).runRemote(remoteRun, flags, config, io)
+      : await runServerless(job!, io);
+    return exitCodeOf(result);
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    for (const s of signals) Deno.removeSignalListener(s, stopNow);
+  }
+}
+
+/** Errors of modules loaded on demand (matched by name, to keep them out of start-up). */
+const USER_ERRORS = new Set([
+  "ServerListError",
+  "AuthSetupError",
+  "KnownHostsWriteError",
+  "LogSetupError",
+  "HostKeyError",
+  "QueryError",
+  "OutfileError",
+]);
+
+function report(program: Program, err: unknown, out: BufferedOutput): number {
+  if (err instanceof OutputClosedError) return EXIT_OK;
+  try {
+    out.flush();
+  } catch {
+    // the output is gone; the message below still goes to stderr
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof UsageError) {
+    stderr(`${program}: ${message} (see ${program} --help)`);
+    return EXIT_USAGE;
+  }
+  if (
+    err instanceof NotBuiltError || err instanceof ConfigError || err instanceof PatternError ||
+    err instanceof ColorNameError || err instanceof GlobPatternError ||
+    (err instanceof Error && USER_ERRORS.has(err.name))
+  ) {
+    stderr(`${program}: ${message}`);
+    return EXIT_USAGE;
+  }
+  stderr(`${program}: internal error: ${message}`);
+  return EXIT_FAILED;
+}
+
+/** Runs the program the process was started as, and exits with its status. */
+export async function start(): Promise<never> {
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    const reason = e.reason instanceof Error ? e.reason.message : String(e.reason);
+    stderr(`dtail: internal error: ${reason}`);
+    Deno.exit(EXIT_FAILED);
+  });
+  Deno.exit(await main(Deno.args));
+}
+
+if (import.meta.main) await start();

@@ -1,0 +1,214 @@
+/**
+ * Would the kernel let a given user read a file? The POSIX access check (mode bits or access ACL,
+ * with the user's groups) on the file and search permission on every directory above it.
+ */
+import { type AclEntry, AclError, formatAcl, readAcl } from "./acl.ts";
+import { reason as osReason } from "../../core/source.ts";
+import { groupName, type UserInfo, userName } from "./user_lookup.ts";
+
+export type AccessResult = { ok: true } | { ok: false; reason: string };
+
+export const READ = 4;
+export const SEARCH = 1;
+
+/** The owner and mode of an inode, as far as the access check needs them. */
+export interface Inode {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** Checks an absolute (preferably symlink-free) path: parents need search, the file read. */
+export function canRead(user: UserInfo, path: string): AccessResult {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (err) {
+    return { ok: false, reason: `user ${user.name}: cannot stat ${path}: ${osReason(err)}` };
+  }
+  return canReadInfo(user, path, info);
+}
+
+/** Like canRead, with the file's stat already taken (so the caller can pin its dev and ino). */
+export function canReadInfo(user: UserInfo, path: string, info: Deno.FileInfo): AccessResult {
+  const abs = absolute(path);
+  for (const dir of parents(abs)) {
+    let dirInfo: Deno.FileInfo;
+    try {
+      dirInfo = Deno.statSync(dir);
+    } catch (err) {
+      return { ok: false, reason: `user ${user.name}: cannot stat ${dir}: ${osReason(err)}` };
+    }
+    const denied = check(user, dir, dirInfo, SEARCH, "search");
+    if (denied) return denied;
+  }
+  return check(user, abs, info, READ, "read") ?? { ok: true };
+}
+
+/** A path resolved as the kernel would for a user: every directory looked into was searchable. */
+export type Resolution =
+  | { ok: true; path: string }
+  | { ok: false; denied: boolean; reason: string };
+
+const MAX_SYMLINKS = 40; // the kernel's limit (ELOOP)
+
+/**
+ * Resolves `path` component by component as the kernel does for `user` (path_lookupat): each
+ * directory a name is looked up in must grant the user search permission, symlinks are expanded
+ * where they are met (also ones inside directories the user could not enter, which the kernel
+ * refuses and `realpath` as the server would not), `..` goes to the real parent. Returns the
+ * real path, or why the user could not get there (`denied` false: it does not exist).
+ */
+export function resolveAs(user: UserInfo, path: string): Resolution {
+  const pending = absolute(path).split("/").filter((p) => p !== "").reverse();
+  let dir = "/";
+  let links = 0;
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (name === ".") continue;
+    const searchable = searchOk(user, dir);
+    if (searchable !== null) return searchable;
+    if (name === "..") {
+      dir = dir === "/" ? "/" : dir.slice(0, dir.lastIndexOf("/")) || "/";
+      continue;
+    }
+    const next = dir === "/" ? `/${name}` : `${dir}/${name}`;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(next);
+    } catch (err) {
+      return { ok: false, denied: false, reason: `${next}: ${osReason(err)}` };
+    }
+    if (info.isSymlink) {
+      if (++links > MAX_SYMLINKS) {
+        return { ok: false, denied: false, reason: `${path}: too many levels of symbolic links` };
+      }
+      let target: string;
+      try {
+        target = Deno.readLinkSync(next);
+      } catch (err) {
+        return { ok: false, denied: false, reason: `${next}: ${osReason(err)}` };
+      }
+      if (target.startsWith("/")) dir = "/";
+      pending.push(...target.split("/").filter((p) => p !== "").reverse());
+      continue;
+    }
+    if (pending.length > 0 && !info.isDirectory) {
+      return { ok: false, denied: false, reason: `${next}: not a directory` };
+    }
+    dir = next;
+  }
+  return { ok: true, path: dir };
+}
+
+/** Null when `user` may search directory `dir`, else the refusal. */
+function searchOk(user: UserInfo, dir: string): Resolution | null {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(dir);
+  } catch (err) {
+    return { ok: false, denied: false, reason: `${dir}: ${osReason(err)}` };
+  }
+  const denied = check(user, dir, info, SEARCH, "search");
+  return denied === null || denied.ok ? null : { ok: false, denied: true, reason: denied.reason };
+}
+
+/**
+ * May `user` list directory `dir` (read and search it, and reach it)? Used by glob expansion on
+ * behalf of a user, so that it never reveals names the user could not see.
+ */
+export function canList(user: UserInfo, dir: string): boolean {
+  const resolved = resolveAs(user, dir);
+  if (!resolved.ok) return false;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(resolved.path);
+  } catch {
+    return false;
+  }
+  return info.isDirectory && check(user, resolved.path, info, READ | SEARCH, "list") === null;
+}
+
+/**
+ * The kernel's decision (fs/namei.c acl_permission_check, fs/posix_acl.c posix_acl_permission)
+ * for `want` (a mask of rwx bits). uid 0 passes like a process with CAP_DAC_READ_SEARCH.
+ */
+export function permits(
+  user: UserInfo,
+  inode: Inode,
+  acl: AclEntry[] | null,
+  want: number,
+): boolean {
+  if (user.uid === 0) return true;
+  if (acl === null) {
+    const bits = user.uid === inode.uid
+      ? inode.mode >> 6
+      : user.groups.includes(inode.gid)
+      ? inode.mode >> 3
+      : inode.mode;
+    return (bits & want) === want;
+  }
+  const mask = acl.find((e) => e.tag === "mask")?.perm ?? 7;
+  let inGroup = false;
+  for (const e of acl) {
+    switch (e.tag) {
+      case "user_obj":
+        if (user.uid === inode.uid) return (e.perm & want) === want;
+        break;
+      case "user":
+        if (user.uid === e.id) return (e.perm & mask & want) === want;
+        break;
+      case "group_obj":
+      case "group": {
+        const gid = e.tag === "group" ? e.id : inode.gid;
+        if (gid !== null && user.groups.includes(gid)) {
+          inGroup = true;
+          if ((e.perm & want) === want) return (e.perm & mask & want) === want;
+        }
+        break;
+      }
+      case "other":
+        return !inGroup && (e.perm & want) === want;
+    }
+  }
+  return false;
+}
+
+function check(
+  user: UserInfo,
+  path: string,
+  info: Deno.FileInfo,
+  want: number,
+  what: string,
+): AccessResult | null {
+  const inode = { mode: info.mode ?? 0, uid: info.uid ?? -1, gid: info.gid ?? -1 };
+  let acl: AclEntry[] | null;
+  try {
+    acl = readAcl(path);
+  } catch (err) {
+    const why = err instanceof AclError ? err.message : osReason(err);
+    return { ok: false, reason: `user ${user.name}: cannot read the ACL of ${path}: ${why}` };
+  }
+  if (permits(user, inode, acl, want)) return null;
+  const kind = info.isDirectory ? "directory " : "";
+  const mode = (inode.mode & 0o7777).toString(8).padStart(4, "0");
+  const owner = `${userName(inode.uid)}:${groupName(inode.gid)}`;
+  const aclText = acl === null ? "" : `, acl ${formatAcl(acl)}`;
+  return {
+    ok: false,
+    reason:
+      `user ${user.name}: no ${what} permission on ${kind}${path} (mode ${mode}, owner ${owner}${aclText})`,
+  };
+}
+
+function absolute(path: string): string {
+  return path.startsWith("/") ? path : `${Deno.cwd().replace(/\/$/, "")}/${path}`;
+}
+
+/** "/a/b/c" → ["/", "/a", "/a/b"]. */
+export function parents(path: string): string[] {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  const out = ["/"];
+  for (let i = 1; i < parts.length; i++) out.push("/" + parts.slice(0, i).join("/"));
+  return out;
+}

@@ -1,0 +1,92 @@
+/**
+ * The `map:` command of one session (§5.10): the session's read commands feed their selected
+ * lines into a Mapper instead of the output, and every interval the groups aggregated since the
+ * last send go out as `AGGREGATE` messages (deltas). The final send happens at end of input.
+ */
+import { Mapper } from "../../core/mapr/mapper.ts";
+import { serializeGroups } from "../../core/mapr/aggregate_wire.ts";
+import type { Query } from "../../core/mapr/types.ts";
+import type { OpenedFile } from "../../core/open_file.ts";
+import type { Selection } from "../../core/select.ts";
+import { type LineRegex, mapFileInHalves } from "../../core/mapr/parallel_map.ts";
+
+export interface MapOutput {
+  /** One AGGREGATE message (payload, without its delimiter). */
+  aggregate(message: string): void;
+  /** A hidden control message, e.g. `.mapr malformed 3`. */
+  control(text: string): void;
+  /** Sends what was written. */
+  flush(): Promise<void>;
+}
+
+export interface MapStageOptions {
+  readonly serverLogFormat: string;
+  readonly hostname: string;
+  readonly shortHostname: string;
+  readonly warn: (message: string) => void;
+  readonly maxLineLength: number;
+}
+
+export class MapStage {
+  readonly #mapper: Mapper;
+  readonly #timer: ReturnType<typeof setInterval>;
+  #malformedSent = 0;
+
+  constructor(
+    query: Query,
+    private readonly output: MapOutput,
+    private readonly options: MapStageOptions,
+  ) {
+    this.#mapper = new Mapper(query, {
+      serverLogFormat: options.serverLogFormat,
+      hostname: options.hostname,
+      warn: options.warn,
+    });
+    const seconds = query.interval > 0 ? query.interval : 1;
+    this.#timer = setInterval(() => {
+      this.send();
+      this.output.flush().catch(() => {}); // a closed channel ends the session elsewhere
+    }, seconds * 1000);
+  }
+
+  selection(sel: Selection, sourceId: string): void {
+    this.#mapper.selection(sel, sourceId);
+  }
+
+  /**
+   * Maps a whole file on two cores when that pays, filtered by the read command's regex; false
+   * when the caller should read it as usual. The worker opens exactly the inode `opened` pins.
+   */
+  wholeFile(
+    opened: OpenedFile,
+    sourceId: string,
+    regex: LineRegex,
+    signal: AbortSignal,
+  ) {
+    return mapFileInHalves(opened, sourceId, this.#mapper, {
+      regex,
+      serverLogFormat: this.options.serverLogFormat,
+      hostname: this.options.hostname,
+      maxLineLength: this.options.maxLineLength,
+      signal,
+    });
+  }
+
+  /** Writes the groups aggregated since the last send, and newly skipped malformed lines. */
+  send(): void {
+    const groups = this.#mapper.takeGroups();
+    for (const message of serializeGroups(groups, this.options.shortHostname)) {
+      this.output.aggregate(message);
+    }
+    const malformed = this.#mapper.malformed - this.#malformedSent;
+    if (malformed > 0) {
+      this.#malformedSent += malformed;
+      this.options.warn(`skipped ${malformed} malformed log line(s)`);
+      this.output.control(`.mapr malformed ${malformed}`);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}

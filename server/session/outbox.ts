@@ -1,0 +1,79 @@
+/**
+ * The session's output: messages are gathered in one large buffer and handed to the channel in
+ * order, one write at a time. Writers await `flush()`, which resolves when the channel accepted
+ * the bytes: a client that reads slowly slows its own stream and never grows server memory.
+ */
+import { BufferedOutput } from "../../core/output.ts";
+
+export interface ByteChannel {
+  /** Resolves when the channel can take more (ssh2: after "drain" when write returned false). */
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+/** The session ended (client gone, stalled or closed): nothing more is sent. */
+export class SessionClosedError extends Error {
+  override name = "SessionClosedError";
+}
+
+export class Outbox {
+  readonly out: BufferedOutput;
+  #chain: Promise<void> = Promise.resolve();
+  #failed: unknown = null;
+  #queued = 0;
+  /** When the channel last took bytes, or when output started waiting for it. */
+  #progressAt = Date.now();
+  readonly #closed: Promise<void>;
+
+  /** `signal`: the session's end; pending and later flushes then fail at once. */
+  constructor(
+    private readonly channel: ByteChannel,
+    private readonly signal: AbortSignal = new AbortController().signal,
+    bufferSize = 256 * 1024,
+  ) {
+    // The channel keeps written buffers until sent, so each write gets its own copy.
+    this.out = new BufferedOutput((bytes) => this.#enqueue(bytes.slice()), bufferSize);
+    this.#closed = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+  }
+
+  #enqueue(bytes: Uint8Array): void {
+    if (this.signal.aborted) return; // nobody will read it
+    if (this.#queued === 0) this.#progressAt = Date.now();
+    this.#queued += bytes.length;
+    this.#chain = this.#chain.then(() => this.#failed ? undefined : this.channel.write(bytes))
+      .catch((err) => {
+        this.#failed = err;
+      })
+      .finally(() => {
+        this.#queued -= bytes.length;
+        this.#progressAt = Date.now();
+      });
+  }
+
+  /** How long output has been waiting without the channel taking any (0 when none waits). */
+  stalledMs(now = Date.now()): number {
+    return this.#queued === 0 ? 0 : now - this.#progressAt;
+  }
+
+  /**
+   * Bytes not yet taken by the channel: buffered plus queued. Large pieces (a raw block's lines)
+   * skip the buffer, so writers must check this, not `out.pending`, to keep memory bounded.
+   */
+  get backlog(): number {
+    return this.out.pending + this.#queued;
+  }
+
+  /**
+   * Sends what is buffered and waits until the channel took everything written so far; fails
+   * with SessionClosedError as soon as the session ended, however stuck the channel is.
+   */
+  async flush(): Promise<void> {
+    if (this.signal.aborted) throw new SessionClosedError("the session ended");
+    this.out.flush();
+    await Promise.race([this.#chain, this.#closed]);
+    if (this.signal.aborted) throw new SessionClosedError("the session ended");
+    if (this.#failed) throw this.#failed;
+  }
+}

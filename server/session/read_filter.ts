@@ -1,0 +1,56 @@
+/**
+ * Pure helpers of the session's read commands (cat/grep/tail, §4.4–4.9): the line filter a
+ * command asks for, as the core pipeline and the map worker take it, and iterator plumbing.
+ */
+import { compileMatcher, type Matcher } from "../../core/matcher.ts";
+import type { ReadCommand } from "../../core/protocol/commands.ts";
+import { intOption } from "../../core/protocol/options.ts";
+import type { FilterOptions } from "../../core/pipeline.ts";
+import type { LineRegex } from "../../core/mapr/parallel_map.ts";
+
+/** The read command's line filter, for filterChunks / LineSelector; throws PatternError. */
+export function readFilter(
+  command: ReadCommand,
+  maxLineLength: number,
+  plain: boolean,
+): FilterOptions {
+  const context = command.verb === "cat" ? { before: 0, after: 0, max: 0 } : {
+    before: intOption(command.options, "before"),
+    after: intOption(command.options, "after"),
+    max: intOption(command.options, "max"),
+  };
+  return {
+    matcher: matcher(command),
+    invert: command.regex.flag === "invert",
+    ...context,
+    maxLineLength,
+    numbered: !plain,
+  };
+}
+
+function matcher(command: ReadCommand): Matcher {
+  const { regex } = command;
+  return compileMatcher(regex.flag === "noop" ? "" : regex.pattern, {
+    noopAllowed: regex.flag === "noop",
+  });
+}
+
+/** The read command's line filter, as the map worker takes it. */
+export function lineRegex(command: ReadCommand): LineRegex {
+  const { regex } = command;
+  return { pattern: regex.flag === "noop" ? "" : regex.pattern, invert: regex.flag === "invert" };
+}
+
+/** `first`, then the rest of the iterator, which is closed when the consumer stops early. */
+export async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  try {
+    yield first;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await rest.return?.();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * One authenticated-or-not SSH connection of dserver (§3.1): authentication (ssh_auth.ts),
+ * `session` channels only (ssh2 rejects other channel types itself, since no listener for them
+ * is registered), and a single `shell` request per session. Any other channel request — pty-req,
+ * env, exec, subsystem, window-change, signal or a type ssh2 does not know — is answered false
+ * and the whole connection is closed. The shell's channel goes to `onShell`; a handler that
+ * throws is logged and its channel closed, and the connection ends when the channel closes.
+ */
+import type { AuthContext, Connection, ServerChannel, Session } from "ssh2";
+import type { Socket } from "node:net";
+import { authenticate, HEALTH_USER, type SessionAuth } from "./ssh_auth.ts";
+import type { AuthorizedKeys } from "../access/authorized_keys.ts";
+import type { ServerLog } from "../process/server_log.ts";
+
+export interface ShellSession {
+  user: string;
+  remoteAddress: string;
+  remotePort: number;
+  channel: ServerChannel;
+  isHealth: boolean;
+  /** How the login was accepted: an AUTHKEY registers only after an authorized_keys login. */
+  auth: SessionAuth;
+  /** Aborted when the connection is gone (socket closed: the client died or hung up). */
+  closed: AbortSignal;
+  /**
+   * Closes the whole SSH connection. The server also does so when the channel emits "close",
+   * which ssh2 only does once the channel's input has been read to its end: a handler that
+   * stops reading must call end() itself.
+   */
+  end(): void;
+}
+
+export type ShellHandler = (session: ShellSession) => void | Promise<void>;
+
+export interface ConnectionDeps {
+  authorizedKeys: AuthorizedKeys;
+  onShell: ShellHandler;
+  log: ServerLog;
+  onAuthenticated(user: string): void;
+  /** Whether one more authenticated connection fits (MaxConnections); asked before accepting. */
+  admit?: () => boolean;
+}
+
+/** Session events ssh2 emits for requests other than `shell`. */
+const OTHER_REQUESTS = ["pty", "env", "exec", "subsystem", "sftp", "x11", "signal", "auth-agent"];
+
+export function handleConnection(conn: Connection, socket: Socket, deps: ConnectionDeps): void {
+  const { log } = deps;
+  const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+  let user = "";
+  let auth: SessionAuth = { source: "password", at: 0 }; // replaced by the accepted login
+  const who = () => user === "" ? remote : `${user}@${remote}`;
+  let closing = false;
+  const violation = (why: string) => {
+    if (closing) return;
+    closing = true;
+    log.warn(who(), `${why}, closing connection`);
+    conn.end();
+  };
+  conn.on("error", (err: Error) => log.debug(who(), "ssh error", err));
+  const gone = new AbortController();
+  const hangUp = () => gone.abort();
+  socket.once("close", hangUp);
+  conn.once("close", hangUp);
+  interceptChannelRequests(conn, violation, () => closing);
+
+  conn.on("authentication", (ctx: AuthContext) => {
+    authenticate(ctx, deps.authorizedKeys, deps.admit).then((outcome) => {
+      if (!outcome.ok) {
+        log.info(remote, `login as ${ctx.username} (${ctx.method}) failed`, outcome.why);
+      } else if (outcome.final) {
+        user = ctx.username;
+        auth = { source: outcome.source, at: Date.now() };
+        log.info(who(), `authenticated (${outcome.how})`);
+      }
+    }, (err) => {
+      log.error(remote, "authentication error", err);
+      try {
+        ctx.reject();
+      } catch {
+        // the connection is already gone
+      }
+    });
+  });
+  conn.on("ready", () => deps.onAuthenticated(user));
+  conn.on("session", (accept: () => Session, reject: () => void) => {
+    if (closing) return reject();
+    const session = accept();
+    for (const type of OTHER_REQUESTS) {
+      session.on(type, (_accept: unknown, reject?: () => void) => {
+        reject?.();
+        violation(`channel request ${type} not allowed`);
+      });
+    }
+    let started = false;
+    session.on("shell", (acceptShell: () => ServerChannel, reject: () => void) => {
+      if (closing) return reject();
+      if (started) {
+        reject();
+        violation("second shell request on one session");
+        return;
+      }
+      started = true;
+      const channel = acceptShell();
+      channel.on("error", (err: Error) => log.debug(who(), "channel error", err));
+      channel.once("close", () => conn.end());
+      log.info(who(), "shell started");
+      runShell(deps, {
+        user,
+        remoteAddress: socket.remoteAddress ?? "",
+        remotePort: socket.remotePort ?? 0,
+        channel,
+        isHealth: user === HEALTH_USER,
+        auth,
+        closed: AbortSignal.any([gone.signal, channelClosed(channel)]),
+        end: () => conn.end(),
+      });
+    });
+  });
+}
+
+function channelClosed(channel: ServerChannel): AbortSignal {
+  const closed = new AbortController();
+  channel.once("close", () => closed.abort());
+  return closed.signal;
+}
+
+function runShell(deps: ConnectionDeps, session: ShellSession): void {
+  const fail = (err: unknown) => {
+    deps.log.error(
+      `${session.user}@${session.remoteAddress}:${session.remotePort}`,
+      "handler failed",
+      err,
+    );
+    try {
+      session.channel.close();
+    } catch {
+      // already closed
+    }
+    session.end(); // one channel per connection: the channel's close would not come unread
+  };
+  try {
+    const done = deps.onShell(session);
+    if (done instanceof Promise) done.catch(fail);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+type RequestHandler = (
+  p: unknown,
+  recipient: number,
+  type: string,
+  wantReply: boolean,
+  data: unknown,
+) => void;
+
+/**
+ * ssh2 answers channel requests it has no event for (unknown types, requests on a closing
+ * session) by itself, without telling us. To close the connection on those too, this wraps the
+ * CHANNEL_REQUEST message handler of the connection's protocol object (ssh2 1.17 internals:
+ * `conn._protocol._handlers`). ssh2 answers first (false), then the connection is closed;
+ * requests arriving after that are dropped.
+ * Without those internals the per-event listeners above still cover every known request type.
+ */
+function interceptChannelRequests(
+  conn: Connection,
+  violation: (why: string) => void,
+  closing: () => boolean,
+): void {
+  const handlers = (conn as unknown as { _protocol?: { _handlers?: Record<string, unknown> } })
+    ._protocol?._handlers;
+  const original = handlers?.CHANNEL_REQUEST;
+  if (handlers === undefined || typeof original !== "function") return;
+  const wrapped: RequestHandler = (p, recipient, type, wantReply, data) => {
+    if (closing()) return; // dropped: the connection is going away
+    (original as RequestHandler)(p, recipient, type, wantReply, data);
+    if (type !== "shell") violation(`channel request ${type} not allowed`);
+  };
+  handlers.CHANNEL_REQUEST = wrapped;
+}

@@ -13,7 +13,7 @@ async function launch(path: string, args: string[]): Promise<{ code: number; tex
 Deno.test("a copied checkout's launcher runs the copy's sources, not the original's", async () => {
   const copy = await Deno.makeTempDir({ prefix: "dtail-moved-" });
   try {
-    for (const dir of ["cli", "core", "server"]) {
+    for (const dir of ["app", "cli", "core", "server", "ssh"]) {
       const cp = await new Deno.Command("cp", { args: ["-a", `${ROOT}/${dir}`, copy] }).output();
       assert.ok(cp.success);
     }

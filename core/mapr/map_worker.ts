@@ -6,7 +6,7 @@
 import { readFileChunks } from "../chunks.ts";
 import { openPinned } from "../open_file.ts";
 import { filterChunks } from "../pipeline.ts";
-import { mapFilter, type MapRange } from "./parallel_map.ts";
+import { mapFilter, type MapRange } from "./map_filter.ts";
 import { Mapper } from "./mapper.ts";
 import { parseQuery } from "./query.ts";
 

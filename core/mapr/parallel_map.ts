@@ -6,68 +6,23 @@
  */
 import { readFileChunks } from "../chunks.ts";
 import { detectCompression } from "../compression.ts";
-import { compileMatcher } from "../matcher.ts";
-import { filterChunks, type FilterOptions } from "../pipeline.ts";
-import type { OpenedFile, PinnedFile } from "../open_file.ts";
+import { filterChunks } from "../pipeline.ts";
+import type { OpenedFile } from "../open_file.ts";
 import { SourceError } from "../source_error.ts";
 import type { GroupColumns } from "./aggregate.ts";
 import type { Mapper } from "./mapper.ts";
-import { tableFilter } from "./query.ts";
-import type { Query } from "./types.ts";
+import { type LineRegex, mapFilter, type MapRange } from "./map_filter.ts";
+
+export { type LineRegex, mapFilter, type MapRange } from "./map_filter.ts";
 
 /** Below this a worker's start-up (~40 ms) costs more than it saves. */
 export const PARALLEL_MAP_MIN_BYTES = 32 * 1024 * 1024;
 const SPLIT_SEARCH_BYTES = 256 * 1024;
 const HEAD_START_BYTES = 6 * 1024 * 1024;
 
-export interface MapRange {
-  readonly query: string;
-  readonly serverLogFormat: string;
-  readonly hostname: string;
-  /** The file the caller opened; the worker opens exactly that inode again. */
-  readonly pin: PinnedFile;
-  readonly start: number;
-  readonly end: number;
-  readonly maxLineLength: number;
-  readonly sourceId: string;
-  readonly regex: LineRegex | null;
-}
-
 type WorkerReply =
   | { ok: true; columns: GroupColumns; malformed: number }
   | { ok: false; message: string };
-
-/**
- * The line filter a server was sent with the read command (§5.9: the client derives it from the
- * query's table; a Go client's `from *` filter differs from ours, Fix 5).
- */
-export interface LineRegex {
-  readonly pattern: string;
-  readonly invert: boolean;
-}
-
-/**
- * The lines a query maps, unnumbered, none cut short of a whole: those of its table (§5.9), or
- * those the given wire regex selects.
- */
-export function mapFilter(
-  query: Query,
-  maxLineLength: number,
-  regex: LineRegex | null = null,
-): FilterOptions {
-  const table = tableFilter(query);
-  const pattern = regex?.pattern ?? (table === "." ? "" : table);
-  return {
-    // As the dserver's read path does: only a `noop` wire regex (sent as "") matches everything.
-    matcher: compileMatcher(pattern, regex === null ? {} : { noopAllowed: pattern === "" }),
-    invert: regex?.invert ?? false,
-    before: 0,
-    after: 0,
-    max: 0,
-    maxLineLength,
-    numbered: false,
-  };
-}
 
 export interface HalvesOptions {
   readonly serverLogFormat: string;

@@ -1,0 +1,54 @@
+/**
+ * What a map stage reads: the line filter of a query (its table, or the read command's wire
+ * regex) and the byte range of a file a map worker maps (parallel_map.ts, map_worker.ts).
+ */
+import { compileMatcher } from "../matcher.ts";
+import type { FilterOptions } from "../pipeline.ts";
+import type { PinnedFile } from "../open_file.ts";
+import { tableFilter } from "./query.ts";
+import type { Query } from "./types.ts";
+
+export interface MapRange {
+  readonly query: string;
+  readonly serverLogFormat: string;
+  readonly hostname: string;
+  /** The file the caller opened; the worker opens exactly that inode again. */
+  readonly pin: PinnedFile;
+  readonly start: number;
+  readonly end: number;
+  readonly maxLineLength: number;
+  readonly sourceId: string;
+  readonly regex: LineRegex | null;
+}
+
+/**
+ * The line filter a server was sent with the read command (§5.9: the client derives it from the
+ * query's table; a Go client's `from *` filter differs from ours, Fix 5).
+ */
+export interface LineRegex {
+  readonly pattern: string;
+  readonly invert: boolean;
+}
+
+/**
+ * The lines a query maps, unnumbered, none cut short of a whole: those of its table (§5.9), or
+ * those the given wire regex selects.
+ */
+export function mapFilter(
+  query: Query,
+  maxLineLength: number,
+  regex: LineRegex | null = null,
+): FilterOptions {
+  const table = tableFilter(query);
+  const pattern = regex?.pattern ?? (table === "." ? "" : table);
+  return {
+    // As the dserver's read path does: only a `noop` wire regex (sent as "") matches everything.
+    matcher: compileMatcher(pattern, regex === null ? {} : { noopAllowed: pattern === "" }),
+    invert: regex?.invert ?? false,
+    before: 0,
+    after: 0,
+    max: 0,
+    maxLineLength,
+    numbered: false,
+  };
+}

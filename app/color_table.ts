@@ -1,4 +1,7 @@
-/** `dtail --colorTable`: every foreground/background/attribute combination, painted (§7.7). */
+/**
+ * `dtail --colorTable`: every foreground/background/attribute combination, painted
+ * (docs/compatibility.md#colors).
+ */
 import { Paint } from "../core/color.ts";
 
 const COLORS = ["Black", "Red", "Green", "Yellow", "Blue", "Magenta", "Cyan", "White", "Default"];

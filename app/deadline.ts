@@ -1,8 +1,9 @@
 /**
  * When a query run stops on its own, in seconds (0: never). dtail: the earliest of `--timeout`
  * and `--shutdownAfter`, on the client (the servers also get `timeout N`). dmap: `--timeout` is
- * only the servers' collection limit (§1.2), so a remote dmap waits for their final groups
- * instead of cutting them off; serverless, this process is the server and applies it itself.
+ * only the servers' collection limit (docs/compatibility.md#client-flags), so a remote dmap waits
+ * for their final groups instead of cutting them off; serverless, this process is the server and
+ * applies it itself.
  */
 export function queryDeadline(
   program: string,

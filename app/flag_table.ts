@@ -1,6 +1,8 @@
 /**
  * The one flag table: parsing, `--help`, shell completions and docs/flags.md all come from it.
- * Names, types and defaults are those of the Go DTail (§1.2–1.4).
+ * Names, types and defaults are those of the Go DTail (docs/compatibility.md#flags). Each name and
+ * type is declared here only: `FlagValues` is derived from the table, so a misspelt flag name is a
+ * type error.
  */
 
 export type Program = "dtail" | "dcat" | "dgrep" | "dmap" | "dtailhealth" | "dserver";
@@ -32,10 +34,10 @@ export interface FlagSpec {
   readonly hidden?: boolean;
 }
 
-const CLIENTS: Program[] = ["dtail", "dcat", "dgrep", "dmap"];
-const FILTERS: Program[] = ["dtail", "dgrep"];
+const CLIENTS = ["dtail", "dcat", "dgrep", "dmap"] as const satisfies readonly Program[];
+const FILTERS = ["dtail", "dgrep"] as const satisfies readonly Program[];
 
-export const FLAGS: readonly FlagSpec[] = [
+const TABLE = [
   // Where to read.
   {
     name: "files",
@@ -389,7 +391,24 @@ export const FLAGS: readonly FlagSpec[] = [
     hidden: true,
     help: "Go profiling (ignored)",
   },
-];
+] as const satisfies readonly FlagSpec[];
+
+/** Every flag, in the order of --help. */
+export const FLAGS: readonly FlagSpec[] = TABLE;
+
+type DeclaredFlag = typeof TABLE[number];
+export type FlagName = DeclaredFlag["name"];
+/** The names of the flags of one type. */
+export type FlagNameOf<T extends FlagType> = Extract<DeclaredFlag, { readonly type: T }>["name"];
+interface ValueOfType {
+  string: string;
+  int: number;
+  bool: boolean;
+}
+/** Every flag's value, by name, typed as the table declares it. */
+export type FlagValues = {
+  readonly [F in DeclaredFlag as F["name"]]: ValueOfType[F["type"]];
+};
 
 export function flagsOf(program: Program): FlagSpec[] {
   return FLAGS.filter((f) => f.programs.includes(program));
@@ -397,4 +416,10 @@ export function flagsOf(program: Program): FlagSpec[] {
 
 export function defaultOf(flag: FlagSpec, program: Program): FlagValue {
   return flag.defaultFor?.[program] ?? flag.default;
+}
+
+/** A flag's default for a program (also for one that does not take the flag), typed. */
+export function defaultValue<N extends FlagName>(name: N, program: Program): FlagValues[N] {
+  const flag = FLAGS.find((f) => f.name === name)!;
+  return defaultOf(flag, program) as FlagValues[N];
 }

@@ -1,19 +1,28 @@
 /**
- * Go `flag` package parsing (§1.6): `-name` and `--name` are the same; values as `-name v` or
- * `-name=v`; booleans only as `-name` or `-name=false`; parsing stops at the first positional
- * argument (or after `--`). node:util parseArgs cannot express these rules (single-dash long
- * names, `-flag=false`, stop-at-positional), so this small parser reads the flag table instead.
+ * Go `flag` package parsing (docs/compatibility.md#argument-parsing): `-name` and `--name` are the
+ * same; values as `-name v` or `-name=v`; booleans only as `-name` or `-name=false`; parsing stops
+ * at the first positional argument (or after `--`). node:util parseArgs cannot express these rules
+ * (single-dash long names, `-flag=false`, stop-at-positional), so this small parser reads the flag
+ * table instead.
  */
-import { defaultOf, flagsOf, type FlagSpec, type FlagValue, type Program } from "./flag_table.ts";
-
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+import { UsageError } from "../core/errors.ts";
+import {
+  defaultOf,
+  type FlagName,
+  type FlagNameOf,
+  flagsOf,
+  type FlagSpec,
+  type FlagValue,
+  type FlagValues,
+  type Program,
+} from "./flag_table.ts";
 
 export interface ParsedArgs {
-  readonly values: Map<string, FlagValue>;
+  readonly program: Program;
+  /** The program's flags (the others are absent): given values, else the program's defaults. */
+  readonly values: Partial<FlagValues>;
   /** Names of the flags given on the command line. */
-  readonly given: Set<string>;
+  readonly given: ReadonlySet<FlagName>;
   readonly positionals: string[];
   readonly help: boolean;
   /** True when `--` ended the flags: every positional is then a file name, whatever it looks like. */
@@ -22,9 +31,8 @@ export interface ParsedArgs {
 
 export function parseFlags(program: Program, args: readonly string[]): ParsedArgs {
   const specs = new Map(flagsOf(program).map((f) => [f.name, f]));
-  const values = new Map<string, FlagValue>(
-    [...specs.values()].map((f) => [f.name, defaultOf(f, program)]),
-  );
+  const values: Record<string, FlagValue> = {};
+  for (const f of specs.values()) values[f.name] = defaultOf(f, program);
   const given = new Set<string>();
   let help = false;
   let dashDash = false;
@@ -52,7 +60,7 @@ export function parseFlags(program: Program, args: readonly string[]): ParsedArg
     if (spec === undefined) throw new UsageError(`unknown flag -${name}`);
     given.add(name);
     if (spec.type === "bool") {
-      values.set(name, inline === undefined ? true : parseBool(spec, inline));
+      values[name] = inline === undefined ? true : parseBool(spec, inline);
       continue;
     }
     let raw = inline;
@@ -60,9 +68,17 @@ export function parseFlags(program: Program, args: readonly string[]): ParsedArg
       if (i + 1 >= args.length) throw new UsageError(`flag -${name} needs a value`);
       raw = args[++i]!;
     }
-    values.set(name, spec.type === "int" ? parseInt(spec, raw) : raw);
+    values[name] = spec.type === "int" ? parseInt(spec, raw) : raw;
   }
-  return { values, given, positionals: args.slice(i), help, dashDash };
+  // The table's names and types are what was parsed: the shape FlagValues describes.
+  return {
+    program,
+    values: values as Partial<FlagValues>,
+    given: given as Set<FlagName>,
+    positionals: args.slice(i),
+    help,
+    dashDash,
+  };
 }
 
 function parseBool(spec: FlagSpec, raw: string): boolean {
@@ -83,19 +99,25 @@ function parseInt(spec: FlagSpec, raw: string): number {
   return n;
 }
 
-/** Typed accessors over parsed values (the table guarantees the type). */
+/**
+ * Typed access to parsed values: a name that is not in the table, or not of that type, does not
+ * compile. A flag of another program reads as undefined.
+ */
 export class Flags {
   constructor(readonly parsed: ParsedArgs) {}
-  str(name: string): string {
-    return this.parsed.values.get(name) as string;
+  str(name: FlagNameOf<"string">): string {
+    return this.parsed.values[name]!;
   }
-  int(name: string): number {
-    return this.parsed.values.get(name) as number;
+  int(name: FlagNameOf<"int">): number {
+    return this.parsed.values[name]!;
   }
-  bool(name: string): boolean {
-    return this.parsed.values.get(name) as boolean;
+  bool(name: FlagNameOf<"bool">): boolean {
+    return this.parsed.values[name]!;
   }
-  given(name: string): boolean {
+  get<N extends FlagName>(name: N): FlagValues[N] {
+    return this.parsed.values[name]!;
+  }
+  given(name: FlagName): boolean {
     return this.parsed.given.has(name);
   }
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { defaultOf, FLAGS, flagsOf, PROGRAMS } from "./flag_table.ts";
-import { Flags, parseFlags, UsageError } from "./flags.ts";
+import { UsageError } from "../core/errors.ts";
+import { Flags, parseFlags } from "./flags.ts";
 
 function usage(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (err: unknown) => {
@@ -13,7 +14,7 @@ function usage(fn: () => unknown, pattern: RegExp): void {
 Deno.test("parseFlags treats -name and --name alike", () => {
   for (const form of ["-grep", "--grep"]) {
     const p = parseFlags("dgrep", [form, "ERR", "f.log"]);
-    assert.equal(p.values.get("grep"), "ERR", form);
+    assert.equal(p.values.grep, "ERR", form);
     assert.deepEqual(p.positionals, ["f.log"]);
     assert.ok(p.given.has("grep"));
   }
@@ -21,25 +22,25 @@ Deno.test("parseFlags treats -name and --name alike", () => {
 
 Deno.test("parseFlags takes values as -name v and -name=v", () => {
   const a = parseFlags("dgrep", ["-max", "3", "--before=2", "-grep=a=b", "--regex", "-x"]);
-  assert.equal(a.values.get("max"), 3);
-  assert.equal(a.values.get("before"), 2);
-  assert.equal(a.values.get("grep"), "a=b");
-  assert.equal(a.values.get("regex"), "-x", "a value may start with a dash");
-  assert.equal(parseFlags("dgrep", ["-grep="]).values.get("grep"), "");
+  assert.equal(a.values.max, 3);
+  assert.equal(a.values.before, 2);
+  assert.equal(a.values.grep, "a=b");
+  assert.equal(a.values.regex, "-x", "a value may start with a dash");
+  assert.equal(parseFlags("dgrep", ["-grep="]).values.grep, "");
 });
 
 Deno.test("parseFlags sets booleans only by -bool or -bool=value", () => {
-  assert.equal(parseFlags("dcat", ["-plain"]).values.get("plain"), true);
+  assert.equal(parseFlags("dcat", ["-plain"]).values.plain, true);
   for (const v of ["1", "t", "T", "true", "TRUE", "True"]) {
-    assert.equal(parseFlags("dcat", [`-plain=${v}`]).values.get("plain"), true, v);
+    assert.equal(parseFlags("dcat", [`-plain=${v}`]).values.plain, true, v);
   }
   for (const v of ["0", "f", "F", "false", "FALSE", "False"]) {
-    assert.equal(parseFlags("dcat", [`--plain=${v}`]).values.get("plain"), false, v);
+    assert.equal(parseFlags("dcat", [`--plain=${v}`]).values.plain, false, v);
   }
   // "-plain false": the bool is set and "false" is the first positional.
   const p = parseFlags("dcat", ["-plain", "false", "-quiet"]);
-  assert.equal(p.values.get("plain"), true);
-  assert.equal(p.values.get("quiet"), false);
+  assert.equal(p.values.plain, true);
+  assert.equal(p.values.quiet, false);
   assert.deepEqual(p.positionals, ["false", "-quiet"]);
   usage(
     () => parseFlags("dcat", ["-plain=maybe"]),
@@ -50,7 +51,7 @@ Deno.test("parseFlags sets booleans only by -bool or -bool=value", () => {
 Deno.test("parseFlags stops at the first positional argument", () => {
   const p = parseFlags("dgrep", ["-grep", "x", "a.log", "-max", "1", "b.log"]);
   assert.deepEqual(p.positionals, ["a.log", "-max", "1", "b.log"]);
-  assert.equal(p.values.get("max"), 0);
+  assert.equal(p.values.max, 0);
   assert.equal(p.dashDash, false);
   // A lone "-" (stdin) is a positional too.
   assert.deepEqual(parseFlags("dcat", ["-", "-plain"]).positionals, ["-", "-plain"]);
@@ -58,7 +59,7 @@ Deno.test("parseFlags stops at the first positional argument", () => {
 
 Deno.test("parseFlags ends the flags at --", () => {
   const p = parseFlags("dcat", ["-plain", "--", "-odd-name.log", "--", "x"]);
-  assert.equal(p.values.get("plain"), true);
+  assert.equal(p.values.plain, true);
   assert.deepEqual(p.positionals, ["-odd-name.log", "--", "x"]);
   assert.equal(p.dashDash, true);
 });
@@ -95,7 +96,7 @@ Deno.test("parseFlags reads integers like Go's strconv.ParseInt with base 0", ()
     ["0b101", 5],
   ];
   for (const [raw, want] of cases) {
-    assert.equal(parseFlags("dgrep", ["-max", raw]).values.get("max"), want, raw);
+    assert.equal(parseFlags("dgrep", ["-max", raw]).values.max, want, raw);
   }
   for (const raw of ["ten", "1.5", "", "0x", "12a", "99999999999999999999"]) {
     usage(
@@ -107,7 +108,7 @@ Deno.test("parseFlags reads integers like Go's strconv.ParseInt with base 0", ()
 
 Deno.test("parseFlags lets a later flag win over an earlier one", () => {
   const p = parseFlags("dgrep", ["-max", "1", "--max=5"]);
-  assert.equal(p.values.get("max"), 5);
+  assert.equal(p.values.max, 5);
 });
 
 Deno.test("parseFlags reports -h, -help and --help", () => {
@@ -120,20 +121,20 @@ Deno.test("parseFlags reports -h, -help and --help", () => {
 
 Deno.test("parseFlags fills in the program's defaults", () => {
   const dtail = parseFlags("dtail", []);
-  assert.equal(dtail.values.get("shutdownAfter"), 86400);
-  assert.equal(dtail.values.get("regex"), ".");
-  assert.equal(dtail.values.get("logger"), "fout");
-  assert.equal(dtail.values.get("port"), 2222);
-  assert.equal(dtail.values.get("agentKeyIndex"), -1);
+  assert.equal(dtail.values.shutdownAfter, 86400);
+  assert.equal(dtail.values.regex, ".");
+  assert.equal(dtail.values.logger, "fout");
+  assert.equal(dtail.values.port, 2222);
+  assert.equal(dtail.values.agentKeyIndex, -1);
   assert.equal(dtail.given.size, 0);
   const dserver = parseFlags("dserver", []);
-  assert.equal(dserver.values.get("shutdownAfter"), 0);
-  assert.equal(dserver.values.get("logger"), "file");
-  assert.equal(dserver.values.get("logDir"), "");
+  assert.equal(dserver.values.shutdownAfter, 0);
+  assert.equal(dserver.values.logger, "file");
+  assert.equal(dserver.values.logDir, "");
   const health = parseFlags("dtailhealth", []);
-  assert.equal(health.values.get("logger"), "none");
-  assert.equal(health.values.get("logLevel"), "none");
-  assert.equal(parseFlags("dcat", []).values.has("grep"), false);
+  assert.equal(health.values.logger, "none");
+  assert.equal(health.values.logLevel, "none");
+  assert.equal(Object.hasOwn(parseFlags("dcat", []).values, "grep"), false);
 });
 
 Deno.test("Flags gives typed access and tells which flags were given", () => {
@@ -163,7 +164,7 @@ Deno.test("the flag table is consistent", () => {
   for (const program of PROGRAMS) {
     assert.ok(flagsOf(program).some((f) => f.name === "version"), program);
   }
-  // Every client flag of §1.2 exists.
+  // Every client flag of docs/compatibility.md#client-flags exists.
   const dtail = new Set(flagsOf("dtail").map((f) => f.name));
   for (
     const name of ["files", "servers", "regex", "grep", "before", "after", "max", "plain", "cfg"]

@@ -3,26 +3,24 @@
  * binaries, symlinks), the DTAIL_PROGRAM variable (bin/ launchers), or a first argument naming
  * one (`dtail dcat …`).
  */
-import { ColorNameError } from "../core/color.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
-import { PatternError } from "../core/matcher.ts";
-import { BufferedOutput, fileSink, OutputClosedError } from "../core/output.ts";
-import { GlobPatternError } from "../core/glob.ts";
+import { errorKind, UsageError } from "../core/errors.ts";
+import { BufferedOutput, fileSink } from "../core/output.ts";
 import {
-  buildReadJob,
-  buildRemoteRun,
-  isServerless,
-  NotBuiltError,
+  clientSettings,
+  dserverSettings,
+  healthSettings,
+  processEnv,
+  querySettings,
   targetsOf,
-} from "./client_settings.ts";
+} from "./settings.ts";
 import { colorTable } from "./color_table.ts";
 import { type Program, PROGRAMS } from "./flag_table.ts";
-import { Flags, parseFlags, UsageError } from "./flags.ts";
+import { Flags, parseFlags } from "./flags.ts";
 import { bashCompletion, helpText } from "./help.ts";
 import { exitCodeOf, runServerless } from "../cli/serverless.ts";
 import { versionLine } from "./version.ts";
 import { growStdoutPipe } from "../cli/pipe_size.ts";
-import { queryDeadline } from "./deadline.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -75,9 +73,9 @@ export async function main(rawArgs: string[]): Promise<number> {
     }
     if (program === "dserver") return await dserver(flags, print);
     if (program === "dmap" || program === "dtail") {
-      const { files, query: queryText } = targetsOf(flags);
-      if (program === "dmap" || queryText !== "") {
-        return await query(program, flags, queryText, files, out);
+      const target = targetsOf(flags);
+      if (program === "dmap" || target.query !== "") {
+        return await query(program, flags, target, out);
       }
     }
     if (program === "dtailhealth") return await health(flags, print);
@@ -95,7 +93,8 @@ async function dserver(flags: Flags, print: (s: string) => void): Promise<number
   const { runDserver } = await import("../server/process/dserver.ts");
   const { protocolShell } = await import("../server/process/protocol_shell.ts");
   const { lookupUser } = await import("../server/access/user_lookup.ts");
-  return await runDserver(flags, config, {
+  return await runDserver(dserverSettings(flags, config), config, {
+    versionLine: versionLine(),
     shellHandler: protocolShell,
     homeOf: (user) => Promise.resolve(lookupUser(user)?.home ?? null),
     onListening: (port) => print(`dserver: listening on port ${port}\n`),
@@ -103,10 +102,10 @@ async function dserver(flags: Flags, print: (s: string) => void): Promise<number
 }
 
 async function health(flags: Flags, print: (s: string) => void): Promise<number> {
-  const server = flags.str("server");
+  const { server, defaultPort } = healthSettings(flags);
   if (server !== "") {
     const { checkHealth } = await import("../cli/health.ts");
-    const [code, line] = await checkHealth(server, 2222);
+    const [code, line] = await checkHealth(server, defaultPort);
     print(line + "\n");
     return code;
   }
@@ -120,19 +119,11 @@ async function health(flags: Flags, print: (s: string) => void): Promise<number>
 async function query(
   program: Program,
   flags: Flags,
-  queryText: string,
-  files: string[],
+  target: { files: string[]; query: string },
   out: BufferedOutput,
 ): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
-  if (flags.bool("interactive-query")) {
-    throw new NotBuiltError("--interactive-query is not built yet");
-  }
-  if (queryText === "") throw new UsageError("no query given (--query or a positional 'select …')");
-  const remote = !isServerless(flags);
-  if (remote && files.length === 0) {
-    throw new UsageError("no files given (standard input cannot be read on servers)");
-  }
+  const settings = querySettings(program, flags, config, processEnv(), target);
   growStdoutPipe();
   const interrupt = new AbortController();
   const ended = new AbortController();
@@ -140,22 +131,12 @@ async function query(
   const stopNow = () => interrupt.abort();
   for (const s of signals) Deno.addSignalListener(s, stopNow);
   const timers: ReturnType<typeof setTimeout>[] = [];
-  const seconds = queryDeadline(program, remote, flags.int("timeout"), flags.int("shutdownAfter"));
+  const seconds = settings.stopAfterSeconds;
   if (seconds > 0) timers.push(setTimeout(() => ended.abort(), seconds * 1000));
   try {
     const { runQuery } = await import("../cli/mapreduce.ts");
-    const plain = flags.bool("plain");
-    const color = !plain && !flags.bool("noColor") && (Deno.env.get("NO_COLOR") ?? "") === "" &&
-      config.Client.TermColorsEnable;
     const result = await runQuery(
-      {
-        queryText,
-        targets: files,
-        verb: program === "dmap" ? "cat" : "tail",
-        color,
-        quiet: flags.bool("quiet") || plain,
-        timeout: flags.int("timeout"),
-      },
+      settings.job,
       config,
       {
         out,
@@ -166,7 +147,7 @@ async function query(
         signal: AbortSignal.any([interrupt.signal, ended.signal]),
         interrupted: interrupt.signal,
       },
-      remote ? flags : null,
+      settings.connection,
     );
     return exitCodeOf(result);
   } finally {
@@ -178,17 +159,12 @@ async function query(
 async function runClient(program: Program, flags: Flags, out: BufferedOutput): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
   growStdoutPipe();
-  const env = { noColorEnv: (Deno.env.get("NO_COLOR") ?? "") !== "" };
-  const remote = !isServerless(flags);
-  const job = remote ? null : buildReadJob(program, flags, config, env);
-  const remoteRun = remote ? buildRemoteRun(program, flags, config, env) : null;
+  const settings = clientSettings(program, flags, config, processEnv());
   const stop = new AbortController();
   const stopNow = () => stop.abort();
   const timers: ReturnType<typeof setTimeout>[] = [];
-  if (program === "dtail") {
-    for (const seconds of [flags.int("timeout"), flags.int("shutdownAfter")]) {
-      if (seconds > 0) timers.push(setTimeout(stopNow, seconds * 1000));
-    }
+  for (const seconds of settings.stopAfterSeconds) {
+    if (seconds > 0) timers.push(setTimeout(stopNow, seconds * 1000));
   }
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
   for (const s of signals) Deno.addSignalListener(s, stopNow);
@@ -202,9 +178,14 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
       signal: stop.signal,
     };
     // The SSH stack (ssh2) is loaded only for remote runs: it costs serverless start-up time.
-    const result = remoteRun !== null
-      ? await (await import("../cli/remote.ts")).runRemote(remoteRun, flags, config, io)
-      : await runServerless(job!, io);
+    const result = settings.remote
+      ? await (await import("../cli/remote.ts")).runRemote(
+        settings.run,
+        settings.connection,
+        config,
+        io,
+      )
+      : await runServerless(settings.job, io);
     return exitCodeOf(result);
   } finally {
     for (const t of timers) clearTimeout(t);
@@ -212,39 +193,29 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
   }
 }
 
-/** Errors of modules loaded on demand (matched by name, to keep them out of start-up). */
-const USER_ERRORS = new Set([
-  "ServerListError",
-  "AuthSetupError",
-  "KnownHostsWriteError",
-  "LogSetupError",
-  "HostKeyError",
-  "QueryError",
-  "OutfileError",
-]);
-
+/** How a program ends on an error: by its kind (core/errors.ts), the exit code and the message. */
 function report(program: Program, err: unknown, out: BufferedOutput): number {
-  if (err instanceof OutputClosedError) return EXIT_OK;
+  const kind = errorKind(err);
+  if (kind === "closed") return EXIT_OK; // the reader went away: nothing to tell it
   try {
     out.flush();
   } catch {
     // the output is gone; the message below still goes to stderr
   }
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof UsageError) {
-    stderr(`${program}: ${message} (see ${program} --help)`);
-    return EXIT_USAGE;
+  switch (kind) {
+    case "usage":
+      stderr(`${program}: ${message} (see ${program} --help)`);
+      return EXIT_USAGE;
+    case "setup":
+      stderr(`${program}: ${message}`);
+      return EXIT_USAGE;
+    default:
+      // Errors of one source, server or session are handled where they happen: one that gets
+      // here is a fault.
+      stderr(`${program}: internal error: ${message}`);
+      return EXIT_FAILED;
   }
-  if (
-    err instanceof NotBuiltError || err instanceof ConfigError || err instanceof PatternError ||
-    err instanceof ColorNameError || err instanceof GlobPatternError ||
-    (err instanceof Error && USER_ERRORS.has(err.name))
-  ) {
-    stderr(`${program}: ${message}`);
-    return EXIT_USAGE;
-  }
-  stderr(`${program}: internal error: ${message}`);
-  return EXIT_FAILED;
 }
 
 /** Runs the program the process was started as, and exits with its status. */

@@ -1,7 +1,8 @@
 /**
- * `dtailhealth --server host:port` (§1.4, §1.11, §3.12): logs in as DTAIL-HEALTH with its fixed
- * password, without a host key check, sends `health` and expects `SERVER|host|OK`. Nagios-style
- * output and exit codes: 0 OK, 2 CRITICAL.
+ * `dtailhealth --server host:port` (docs/compatibility.md#dtailhealth,
+ * docs/compatibility.md#exit-status, docs/protocol.md#health-check): logs in as DTAIL-HEALTH with
+ * its fixed password, without a host key check, sends `health` and expects `SERVER|host|OK`.
+ * Nagios-style output and exit codes: 0 OK, 2 CRITICAL.
  */
 import type { AuthHandlerMiddleware } from "ssh2";
 import { encodeFrame } from "../core/protocol/frames.ts";
@@ -45,7 +46,7 @@ export async function checkHealth(server: string, defaultPort: number): Promise<
       const channel = await openShell(client);
       channel.write(encodeFrame("health"));
       const reader = new MessageReader();
-      // §3.6: the health client takes both 0xAC and "\n" as message ends.
+      // docs/protocol.md#messages: the health client takes both 0xAC and "\n" as message ends.
       for await (const chunk of channel as AsyncIterable<Uint8Array>) {
         for (const m of reader.push(chunk)) {
           for (const text of dec.decode(m).split("\n")) {

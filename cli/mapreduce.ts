@@ -1,8 +1,9 @@
 /**
- * MapReduce on the client (§1.8, §5.11–§5.14): `dmap` reads whole files (cumulative, one final
- * result) and `dtail --query` follows them (each report shows the last interval, unless the
- * query has an outfile). Serverless, the map stage runs here on the same selected lines a dcat
- * would print; over SSH it runs on the servers and their AGGREGATE messages are merged here.
+ * MapReduce on the client (docs/query-language.md#cumulative-or-per-interval,
+ * docs/query-language.md#reports): `dmap` reads whole files (cumulative, one final result) and
+ * `dtail --query` follows them (each report shows the last interval, unless the query has an
+ * outfile). Serverless, the map stage runs here on the same selected lines a dcat would print; over
+ * SSH it runs on the servers and their AGGREGATE messages are merged here.
  */
 import type { Config } from "../core/config.ts";
 import { fullHostname } from "../core/hostname.ts";
@@ -17,11 +18,10 @@ import { knownVariables, variableWarning } from "../core/mapr/logformat.ts";
 import { checkOutfileWritable, clientLine } from "../core/mapr/render.ts";
 import { Mapper } from "../core/mapr/mapper.ts";
 import { mapFileInHalves, mapFilter } from "../core/mapr/parallel_map.ts";
-import { openRegular } from "../core/open_file.ts";
 import { Reporter, startReports } from "../core/mapr/reporter.ts";
 import { parseAggregate } from "../core/mapr/aggregate_wire.ts";
 import type { Query } from "../core/mapr/types.ts";
-import type { Flags } from "../app/flags.ts";
+import type { RemoteConnection } from "./remote.ts";
 import { type RunResult, runServerless } from "./serverless.ts";
 
 export interface QueryJob {
@@ -58,12 +58,12 @@ export function planQuery(text: string, warn: (message: string) => void): Query 
   return query;
 }
 
-/** Runs the query serverless (`flags` null) or against the servers the flags name. */
+/** Runs the query serverless (`connection` null) or against the servers it names. */
 export async function runQuery(
   job: QueryJob,
   config: Config,
   io: QueryIO,
-  flags: Flags | null,
+  connection: RemoteConnection | null,
 ): Promise<RunResult> {
   const query = planQuery(job.queryText, io.warn);
   const cumulative = job.verb === "cat" || query.outfile !== null;
@@ -79,13 +79,13 @@ export async function runQuery(
     print,
     // As the Go client: over SSH each outfile write logs `CLIENT|host|INFO|Writing to outfile|…`
     // lines on stdout; serverless it prints nothing.
-    ...(flags === null ? {} : {
+    ...(connection === null ? {} : {
       outfileNote: (text: string) =>
         print(clientLine(host, "INFO", text, job.color ? config.Client.TermColors : null)),
     }),
   });
   const filter = tableFilter(query);
-  const mapper = flags === null
+  const mapper = connection === null
     ? new Mapper(query, {
       serverLogFormat: config.Server.MapreduceLogFormat,
       hostname: host,
@@ -108,17 +108,14 @@ export async function runQuery(
     if (mapper !== null) {
       const run = serverlessRun(job, query, config);
       result = await runServerless(run, io, {
-        print: (sel, id) => mapper.selection(sel, id),
-        wholeFile: async (path, id, signal) => {
-          const opened = openRegular(path);
-          using _file = opened.file;
-          return await mapFileInHalves(opened, id, mapper, {
+        selection: (sel, id) => mapper.selection(sel, id),
+        wholeFile: (opened, id, signal) =>
+          mapFileInHalves(opened, id, mapper, {
             serverLogFormat: config.Server.MapreduceLogFormat,
             hostname: fullHostname(),
             maxLineLength: config.Server.MaxLineLength,
             signal,
-          });
-        },
+          }),
       });
     } else {
       const { runRemote } = await import("./remote.ts");
@@ -137,7 +134,7 @@ export async function runQuery(
           query: job.queryText,
           timeout: job.timeout,
         },
-        flags!,
+        connection!,
         config,
         {
           ...io,

@@ -1,7 +1,8 @@
 /**
- * Client mode over SSH (§7): one connection per server, set up at most `cpc × CPUs` at a time,
- * each running a protocol session (remote_session.ts) whose lines are printed as they arrive.
- * `dtail` reconnects with jittered exponential backoff (§7.4); dcat and dgrep never retry.
+ * Client mode over SSH (docs/compatibility.md#ssh-clients): one connection per server, set up at
+ * most `cpc × CPUs` at a time, each running a protocol session (remote_session.ts) whose lines are
+ * printed as they arrive. `dtail` reconnects with jittered exponential backoff
+ * (docs/compatibility.md#reconnects); dcat and dgrep never retry.
  */
 import { streamInput, streamWrite } from "../core/stream_input.ts";
 import type { Client, ClientChannel } from "ssh2";
@@ -20,7 +21,6 @@ import { type ServerAddress, serverList } from "./ssh/server_list.ts";
 import { HostTrust } from "./ssh/trust_prompt.ts";
 import type { ClientIO, RemoteJob, SessionResult } from "./remote_session.ts";
 import { runRemoteSession } from "./remote_session.ts";
-import type { Flags } from "../app/flags.ts";
 import type { RunResult } from "./serverless.ts";
 
 export interface RemoteRun {
@@ -40,6 +40,29 @@ export interface RemoteRun {
   readonly timeout?: number;
 }
 
+/** Which servers, and how to log in to them (resolved from flags and dtail.json by app/). */
+export interface RemoteConnection {
+  /** A comma list or a file of servers, or a `/regex/` filter of the discovered ones. */
+  readonly servers: string;
+  /** `MODULE` or `MODULE:options`. */
+  readonly discovery: string;
+  /** For servers given without a port. */
+  readonly defaultPort: number;
+  /** The private key offered first and registered with AUTHKEY ("": see loadAuth). */
+  readonly authKeyPath: string;
+  /** The deprecated `--key`. */
+  readonly legacyKeyPath: string;
+  /** Only this ssh-agent key (-1: all). */
+  readonly agentKeyIndex: number;
+  /** Trust unknown host keys without asking. */
+  readonly trustAllHosts: boolean;
+  /** Do not register the key with AUTHKEY. */
+  readonly noAuthKey: boolean;
+  readonly user: string;
+  /** Concurrent connection set-ups per CPU. */
+  readonly connectionsPerCpu: number;
+}
+
 export interface RemoteIO {
   readonly out: BufferedOutput;
   readonly warn: (message: string) => void;
@@ -52,32 +75,31 @@ export interface RemoteIO {
 
 export async function runRemote(
   run: RemoteRun,
-  flags: Flags,
+  connection: RemoteConnection,
   config: Config,
   io: RemoteIO,
 ): Promise<RunResult> {
   const servers = serverList({
-    servers: flags.str("servers"),
-    discovery: flags.str("discovery"),
-    defaultPort: flags.given("port") ? flags.int("port") : config.Common.SSHPort,
+    servers: connection.servers,
+    discovery: connection.discovery,
+    defaultPort: connection.defaultPort,
   });
   if (servers.length === 0) {
     io.warn("no servers to connect to");
     return { ok: 0, failed: 1 };
   }
   const auth = await loadAuth({
-    authKeyPath: flags.str("auth-key-path"),
-    legacyKeyPath: flags.str("key"),
+    authKeyPath: connection.authKeyPath,
+    legacyKeyPath: connection.legacyKeyPath,
     configAuthKeyPath: config.Client.AuthKeyPath,
-    agentKeyIndex: flags.int("agentKeyIndex"),
+    agentKeyIndex: connection.agentKeyIndex,
     warn: io.warn,
   });
   const trust = new HostTrust({
     knownHostsPath: defaultKnownHostsPath(),
-    trustAll: flags.bool("trustAllHosts"),
+    trustAll: connection.trustAllHosts,
     warn: io.warn,
   });
-  const noAuthKey = flags.bool("no-auth-key") || config.Client.AuthKeyDisable;
   // A stdout write that fails on the flush timer (e.g. `| head` went away) ends the whole run,
   // also while every followed file is quiet; close() below then raises the error.
   const outputFailed = new AbortController();
@@ -99,10 +121,12 @@ export async function runRemote(
     io,
     auth,
     trust,
-    user: flags.str("user") || currentUser(),
-    authKey: noAuthKey ? null : readAuthKeyPub(auth.authKeyPath),
+    user: connection.user,
+    authKey: connection.noAuthKey ? null : readAuthKeyPub(auth.authKeyPath),
     timeoutMs: config.Common.SSHConnectTimeoutMs,
-    setup: new Semaphore(Math.max(1, flags.int("cpc")) * (navigator.hardwareConcurrency || 1)),
+    setup: new Semaphore(
+      Math.max(1, connection.connectionsPerCpu) * (navigator.hardwareConcurrency || 1),
+    ),
     flush: new CoalescingFlush(io.out, undefined, () => outputFailed.abort()),
     printer: new MessagePrinter(io.out, {
       plain: run.plain,
@@ -138,7 +162,10 @@ export async function runRemote(
   }
 }
 
-/** §7.5: every 3 s, when the number of connected servers changed, one stats line on stderr. */
+/**
+ * docs/compatibility.md#stats-lines: every 3 s, when the number of connected servers changed, one
+ * stats line on stderr.
+ */
 function startStats(c: Context, servers: number): ReturnType<typeof setInterval> {
   let last = 0;
   let lastTotal = 0;
@@ -233,7 +260,7 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
     channel = await openShell(client);
   } catch (err) {
     if (!(err instanceof ConnectError)) throw err;
-    if (err.kind !== "aborted") c.io.warn(err.message);
+    if (err.reason !== "aborted") c.io.warn(err.message);
     return null;
   } finally {
     c.setup.release();
@@ -287,10 +314,6 @@ function channelIO(channel: ClientChannel, client: Client): ClientIO {
       client.end();
     },
   };
-}
-
-function currentUser(): string {
-  return Deno.env.get("USER") ?? Deno.env.get("LOGNAME") ?? "root";
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,54 +1,25 @@
 /**
- * The client side of one DTail session (§3): waits for the server's capabilities, registers the
- * auth key, sends the read commands, prints what comes back and answers the close request. It
+ * The client side of one DTail session (docs/protocol.md): waits for the server's capabilities
+ * (session/handshake.ts), sends the commands for the job (session/command_frames.ts), then reads
+ * the replies in one loop, split by the decoder of the wire chosen at the handshake
+ * (session/message_decoder.ts): it prints what comes back and answers the close request. It
  * talks to a ClientIO, so it runs over SSH and, in tests, straight against the server handler.
  */
 import { concatBytes } from "../core/bytes.ts";
-import {
-  ACK_CLOSE,
-  buildMapCommand,
-  buildReadCommand,
-  type ReadVerb,
-} from "../core/protocol/commands.ts";
-import {
-  BLOCK_CAPABILITY,
-  BLOCK_OPTION,
-  BLOCK_OPTION_VALUE,
-  BlockPiece,
-  BlockStreamReader,
-} from "../core/protocol/blocks.ts";
+import { ACK_CLOSE } from "../core/protocol/commands.ts";
+import { BlockPiece } from "../core/protocol/blocks.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
-import {
-  CLOSE_REQUEST,
-  ESCAPE_CAPABILITY,
-  ESCAPE_OPTION,
-  isControl,
-  MessageReader,
-  parseCapabilities,
-  type PayloadRun,
-} from "../core/protocol/messages.ts";
-import type { Options } from "../core/protocol/options.ts";
-import type { WireRegex } from "../core/protocol/regex_wire.ts";
+import { CLOSE_REQUEST, isControl, type PayloadRun } from "../core/protocol/messages.ts";
+import { commandFrames, type RemoteJob, wireFor } from "./session/command_frames.ts";
+import { awaitCapabilities } from "./session/handshake.ts";
+import { type MessageDecoder, messageDecoder } from "./session/message_decoder.ts";
+
+export type { RemoteJob };
 
 export interface ClientIO {
   readonly input: AsyncIterable<Uint8Array>;
   write(bytes: Uint8Array): Promise<void>;
   close(): void;
-}
-
-export interface RemoteJob {
-  readonly verb: ReadVerb;
-  readonly targets: readonly string[];
-  readonly regex: WireRegex;
-  readonly before: number;
-  readonly after: number;
-  readonly max: number;
-  readonly plain: boolean;
-  readonly quiet: boolean;
-  /** A MapReduce query, sent as `map:<options> <query>` before the read commands. */
-  readonly query?: string | null;
-  /** Query mode: reads are sent as `timeout N <verb> …` when this is above 0. */
-  readonly timeout?: number;
 }
 
 export interface SessionSink {
@@ -112,161 +83,122 @@ export async function runRemoteSession(
     capabilities: [],
     error: null,
   };
-  let escaped = false;
-  const reader = new MessageReader(() => escaped);
   const input = io.input[Symbol.asyncIterator]();
-  const pending: Uint8Array[] = [];
   const onAbort = () => io.close();
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  // The first message of a current server is its capability list; old servers send nothing.
-  const firstRead = input.next();
-  let waited: ReturnType<typeof setTimeout> | undefined;
-  const first = await Promise.race([
-    firstRead,
-    new Promise<null>((r) => (waited = setTimeout(() => r(null), options.capabilityWaitMs ?? 250))),
-  ]);
-  clearTimeout(waited);
-  let nextRead: Promise<IteratorResult<Uint8Array>> | null = null;
-  // No advertisement in time: the read under way brings the first answer to our commands.
-  if (first === null) nextRead = firstRead;
-  else if (!first.done) pending.push(...reader.push(first.value));
-  const caps = pending.length > 0 ? parseCapabilities(dec.decode(pending[0])) : null;
-  if (caps !== null) {
-    result.capabilities = caps;
-    pending.shift();
-  }
-  const escape = result.capabilities.includes(ESCAPE_CAPABILITY);
-
-  const frames: Uint8Array[] = [];
-  const authKey = options.authKey ? encodeFrame(`AUTHKEY ${options.authKey}`) : null;
-  // A Go server gets AUTHKEY first, as Go clients send it. Ours gets it after the first read
-  // command, which latches escaping, so that the reply already carries the control marker.
-  if (authKey && !escape) frames.push(authKey);
-  const commandOptions: Options = {};
-  if (job.plain) commandOptions.plain = "true";
-  if (job.quiet || job.plain) commandOptions.quiet = "true";
-  if (job.verb !== "cat") {
-    if (job.before > 0) commandOptions.before = String(job.before);
-    if (job.after > 0) commandOptions.after = String(job.after);
-    if (job.max > 0) commandOptions.max = String(job.max);
-  }
-  if (escape) commandOptions[ESCAPE_OPTION] = "ac";
-  const blocks = escape && job.plain && !job.query && sink.block !== undefined &&
-    result.capabilities.includes(BLOCK_CAPABILITY);
-  if (blocks) commandOptions[BLOCK_OPTION] = BLOCK_OPTION_VALUE;
-  if (job.query) frames.push(encodeFrame(buildMapCommand(commandOptions, job.query)));
-  const timeout = job.query ? job.timeout ?? 0 : 0;
-  for (const path of job.targets) {
-    const command = buildReadCommand({
-      verb: job.verb,
-      options: commandOptions,
-      path,
-      regex: job.regex,
-      timeout,
-    });
-    frames.push(encodeFrame(command));
-  }
-  if (authKey && escape) frames.splice(Math.min(1, frames.length), 0, authKey);
+  const handshake = await awaitCapabilities(input, options.capabilityWaitMs ?? 250);
+  result.capabilities = handshake.capabilities;
+  const client = { authKey: options.authKey ?? null, acceptsBlocks: sink.block !== undefined };
+  const wire = wireFor(job, result.capabilities, client.acceptsBlocks);
   // One write, so the server sees every command before the first one can finish.
-  await io.write(concatBytes(...frames));
-  escaped = escape; // from here on the server escapes (it latched our options)
-
-  const handle = async (message: Uint8Array): Promise<boolean> => {
-    const control = escape && isControl(message);
-    if (escape && !control) {
-      result.lines++;
-      sink.payload(message);
-      return false;
-    }
-    const text = dec.decode(control ? message.subarray(2) : message);
-    if (text === CLOSE_REQUEST) {
-      result.completed = true;
-      await io.write(encodeFrame(ACK_CLOSE)).catch(() => {});
-      return true;
-    }
-    const malformed = MALFORMED.exec(text);
-    if (malformed !== null) {
-      sink.malformed?.(Number(malformed[1]));
-      return false;
-    }
-    if (text.startsWith(".")) return false; // other hidden messages: not for users
-    const lastField = text.trimEnd().split("|").pop() ?? "";
-    if (lastField === "AUTHKEY OK" || lastField.startsWith("AUTHKEY ERR")) return false;
-    // A Go server's plain mode cannot tell notices from lines: print all as payload, as Go does.
-    if (!escape && (job.plain || !text.startsWith("SERVER|"))) {
-      // Still count a notice that has the log shape, so a missing file is not a success, and
-      // neither it nor its "Giving up" makes a failed run look partial.
-      if (job.plain && PLAIN_UNREADABLE.test(text)) result.unreadable++;
-      else if (!(job.plain && PLAIN_GIVING_UP.test(text))) result.lines++;
-      sink.payload(message);
-      return false;
-    }
-    if (UNREADABLE.test(text)) result.unreadable++;
-    else if (DAMAGED.test(text.trimEnd())) result.damaged++;
-    sink.notice(text.replace(/\n$/, ""));
-    return false;
-  };
-
-  // Nothing the server sent before our commands can be a block: carry over a partial message.
-  const blockReader = blocks ? new BlockStreamReader() : null;
-  const carried = blockReader === null ? null : reader.rest();
-  if (carried !== null) {
-    for (const m of blockReader!.push(carried)) if (!(m instanceof BlockPiece)) pending.push(m);
+  await io.write(concatBytes(...commandFrames(job, result.capabilities, client)));
+  // From here on a server of ours escapes (it latched our options).
+  const decoder = messageDecoder(wire, sink.payloadRun !== undefined);
+  const early = handshake.early;
+  if (handshake.partial !== null) {
+    // Nothing the server sent before our commands can be a block: carry over a partial message.
+    for (const m of decoder.push(handshake.partial)) if (!(m instanceof BlockPiece)) early.push(m);
   }
-
+  const session: Session = { io, plain: job.plain, escape: wire !== "go", sink, result };
   try {
-    for (const m of pending) if (await handle(m)) return result;
-    for (;;) {
-      const next = nextRead ?? input.next();
-      nextRead = null;
-      const r = await next;
-      if (r.done) break;
-      if (blockReader !== null) {
-        for (const item of blockReader.push(r.value)) {
-          if (item instanceof BlockPiece) {
-            result.lines++;
-            sink.block!(item.bytes);
-          } else if (!isControl(item)) {
-            result.lines++;
-            sink.payload(item);
-          } else if (await handle(item)) {
-            sink.flush?.();
-            return result;
-          }
-        }
-        sink.flush?.();
-        if (blockReader.error !== null) {
-          result.error = `malformed data from the server: ${blockReader.error}`;
-          return result;
-        }
-        continue;
-      }
-      const run = escape && sink.payloadRun ? reader.splitPayload(r.value) : null;
-      if (run !== null) {
-        if (run.joined !== null) sink.payload(run.joined);
-        sink.payloadRun!(run);
-        result.lines += run.ends.length + (run.joined === null ? 0 : 1);
-        sink.flush?.();
-        continue;
-      }
-      for (const m of reader.push(r.value)) {
-        if (escape && !isControl(m)) {
-          // The hot path, one call per line: payload needs no await.
-          result.lines++;
-          sink.payload(m);
-        } else if (await handle(m)) {
-          sink.flush?.();
-          return result;
-        }
-      }
-      sink.flush?.();
-    }
-    // Every message ends with 0xAC: bytes after the last one are a message cut off by a dropped
-    // connection, and printing them would leave half a line.
-    return result;
+    for (const m of early) if (await handleMessage(session, m)) return result;
+    return await receive(session, decoder, input, handshake.pendingRead);
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     io.close();
   }
+}
+
+interface Session {
+  readonly io: ClientIO;
+  readonly plain: boolean;
+  /** The server escapes its messages and marks the control ones (a server of ours). */
+  readonly escape: boolean;
+  readonly sink: SessionSink;
+  readonly result: SessionResult;
+}
+
+/** The replies to our commands, up to the close request or the end of the stream. */
+async function receive(
+  session: Session,
+  decoder: MessageDecoder,
+  input: AsyncIterator<Uint8Array>,
+  /** The read the handshake left under way, if any. */
+  pendingRead: Promise<IteratorResult<Uint8Array>> | null,
+): Promise<SessionResult> {
+  const { escape, sink, result } = session;
+  for (;;) {
+    const r = await (pendingRead ?? input.next());
+    pendingRead = null;
+    // Every message ends with 0xAC: bytes after the last one are a message cut off by a dropped
+    // connection, and printing them would leave half a line.
+    if (r.done) return result;
+    const run = decoder.payloadRun(r.value);
+    if (run !== null) {
+      if (run.joined !== null) sink.payload(run.joined);
+      sink.payloadRun!(run);
+      result.lines += run.ends.length + (run.joined === null ? 0 : 1);
+    } else {
+      for (const item of decoder.push(r.value)) {
+        if (item instanceof BlockPiece) {
+          result.lines++;
+          sink.block!(item.bytes);
+        } else if (escape && !isControl(item)) {
+          // The hot path, one call per line: payload needs no await.
+          result.lines++;
+          sink.payload(item);
+        } else if (await handleMessage(session, item)) {
+          sink.flush?.();
+          return result;
+        }
+      }
+    }
+    sink.flush?.();
+    if (decoder.error !== null) {
+      result.error = `malformed data from the server: ${decoder.error}`;
+      return result;
+    }
+  }
+}
+
+/**
+ * A control message of a server of ours, or any message on the Go wire. True when it was the
+ * close request (answered).
+ */
+async function handleMessage(session: Session, message: Uint8Array): Promise<boolean> {
+  const { escape, plain, sink, result } = session;
+  const control = escape && isControl(message);
+  if (escape && !control) {
+    result.lines++;
+    sink.payload(message);
+    return false;
+  }
+  const text = dec.decode(control ? message.subarray(2) : message);
+  if (text === CLOSE_REQUEST) {
+    result.completed = true;
+    await session.io.write(encodeFrame(ACK_CLOSE)).catch(() => {});
+    return true;
+  }
+  const malformed = MALFORMED.exec(text);
+  if (malformed !== null) {
+    sink.malformed?.(Number(malformed[1]));
+    return false;
+  }
+  if (text.startsWith(".")) return false; // other hidden messages: not for users
+  const lastField = text.trimEnd().split("|").pop() ?? "";
+  if (lastField === "AUTHKEY OK" || lastField.startsWith("AUTHKEY ERR")) return false;
+  // A Go server's plain mode cannot tell notices from lines: print all as payload, as Go does.
+  if (!escape && (plain || !text.startsWith("SERVER|"))) {
+    // Still count a notice that has the log shape, so a missing file is not a success, and
+    // neither it nor its "Giving up" makes a failed run look partial.
+    if (plain && PLAIN_UNREADABLE.test(text)) result.unreadable++;
+    else if (!(plain && PLAIN_GIVING_UP.test(text))) result.lines++;
+    sink.payload(message);
+    return false;
+  }
+  if (UNREADABLE.test(text)) result.unreadable++;
+  else if (DAMAGED.test(text.trimEnd())) result.damaged++;
+  sink.notice(text.replace(/\n$/, ""));
+  return false;
 }

@@ -1,4 +1,8 @@
-/** ANSI colors: names → SGR codes (Fix 5: config color names work), and the §2.5 defaults. */
+/**
+ * ANSI colors: names → SGR codes (docs/compatibility.md#smaller-fixes: config color names work),
+ * and the docs/compatibility.md#term-colors defaults.
+ */
+import { SetupError } from "./errors.ts";
 
 const FG: Record<string, number> = {
   black: 30,
@@ -30,7 +34,7 @@ export interface Style {
   readonly attr: string;
 }
 
-export class ColorNameError extends Error {
+export class ColorNameError extends SetupError {
   override name = "ColorNameError";
 }
 
@@ -75,7 +79,10 @@ export class Paint {
 
 const s = (fg: string, bg: string, attr: string): Style => ({ fg, bg, attr });
 
-/** `Client.TermColors` defaults (§2.5); the config may override any entry by name. */
+/**
+ * `Client.TermColors` defaults (docs/compatibility.md#term-colors); the config may override any
+ * entry by name.
+ */
 export const DEFAULT_TERM_COLORS = {
   Remote: {
     Remote: s("White", "Blue", "Dim"),

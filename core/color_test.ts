@@ -29,7 +29,8 @@ Deno.test("Paint maps attribute names to SGR codes and resets them", () => {
   }
 });
 
-Deno.test("Paint without an attribute leaves out the attribute reset (§7.7)", () => {
+// See docs/compatibility.md#colors.
+Deno.test("Paint without an attribute leaves out the attribute reset", () => {
   const p = new Paint({ fg: "Black", bg: "Green", attr: "None" });
   assert.equal(p.paint("100"), "\x1b[30m\x1b[42m100\x1b[49m\x1b[39m");
 });

@@ -2,6 +2,7 @@
  * Compression detection, by extension and by magic bytes. The decoders live in decompress.ts,
  * which is imported only when a compressed input shows up (node:zlib costs start-up time).
  */
+import { InputError } from "./errors.ts";
 
 export type Compression = "none" | "gzip" | "zstd";
 
@@ -44,7 +45,7 @@ export function detectCompression(path: string, head: Uint8Array): Compression {
  * Damaged compressed input, or a compressed name on plain content. `message` is one line that
  * names the file; `offset` is where in the compressed bytes the damage was found, when known.
  */
-export class CorruptInputError extends Error {
+export class CorruptInputError extends InputError {
   override name = "CorruptInputError";
   constructor(message: string, readonly offset: number | null = null) {
     super(message);

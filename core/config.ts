@@ -1,6 +1,7 @@
 /**
- * `dtail.json` (§2): the same keys, defaults and search order as the Go DTail. Keys match
- * case-insensitively and unknown keys are ignored; a value of the wrong type is an error.
+ * `dtail.json` (docs/compatibility.md#configuration): the same keys, defaults and search order as
+ * the Go DTail. Keys match case-insensitively and unknown keys are ignored; a value of the wrong
+ * type is an error.
  */
 import {
   colorNames,
@@ -9,6 +10,7 @@ import {
   type Style,
   type TermColors,
 } from "./color.ts";
+import { SetupError } from "./errors.ts";
 
 export interface CommonConfig {
   SSHPort: number;
@@ -68,7 +70,7 @@ export interface Config {
   source: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends SetupError {
   override name = "ConfigError";
 }
 
@@ -129,7 +131,10 @@ function getEnv(name: string): string | undefined {
   }
 }
 
-/** The config file to load: `--cfg` value, or the first existing file of the §2.1 search. */
+/**
+ * The config file to load: `--cfg` value, or the first existing file of the
+ * docs/compatibility.md#config-file-search search.
+ */
 export function findConfigFile(cfgFlag: string, home: string | undefined): string | null {
   if (cfgFlag.toLowerCase() === "none") return null;
   if (cfgFlag !== "") return cfgFlag;

@@ -30,7 +30,7 @@ function assertConfigError(fn: () => unknown, ...parts: (string | RegExp)[]): vo
   });
 }
 
-Deno.test("defaultConfig has the §2 defaults", () => {
+Deno.test("defaultConfig has the docs/compatibility.md#configuration defaults", () => {
   const c = defaultConfig(envOf({}));
   assert.equal(c.Common.SSHPort, 2222);
   assert.equal(c.Common.SSHConnectTimeoutMs, 2000);

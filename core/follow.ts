@@ -1,6 +1,7 @@
 /**
  * The follow stage (`dtail`): yields the bytes appended to a file, losslessly, across rename
- * rotation, truncation, copy-truncate and delete + re-create (Fix 1).
+ * rotation, truncation, copy-truncate and delete + re-create
+ * (docs/compatibility.md#lossless-follow).
  *
  * A followed path goes through "incarnations" (inodes, or restarts after truncation). Each one is
  * yielded as its own chunk stream, so a partial last line never glues onto the next file.

@@ -1,6 +1,7 @@
 /**
- * Follows every file matching a glob, including files that start matching later (Fix 1).
- * Existing files are followed from their end; files that appear later from their start.
+ * Follows every file matching a glob, including files that start matching later
+ * (docs/compatibility.md#lossless-follow). Existing files are followed from their end; files that
+ * appear later from their start.
  */
 import { expandGlob, globLimitNotice, type GlobOptions, hasGlobMeta, sourceId } from "./glob.ts";
 import type { FileOpener } from "./open_file.ts";

@@ -1,6 +1,10 @@
-/** Glob expansion with Go `filepath.Glob` semantics and DTail source ids (§4.6). */
+/**
+ * Glob expansion with Go `filepath.Glob` semantics and DTail source ids
+ * (docs/compatibility.md#globs-and-source-ids).
+ */
 
 import { turnIsOver, yieldTurn } from "./turns.ts";
+import { SetupError } from "./errors.ts";
 
 export function hasGlobMeta(pattern: string): boolean {
   return /[*?[\\]/.test(pattern);
@@ -22,7 +26,7 @@ export function cleanPath(path: string): string {
   return rooted ? "/" + joined : joined === "" ? "." : joined;
 }
 
-export class GlobPatternError extends Error {
+export class GlobPatternError extends SetupError {
   override name = "GlobPatternError";
 }
 
@@ -232,8 +236,8 @@ function exists(p: string): boolean {
 }
 
 /**
- * The source id of `path` matched by `pattern` (§4.6): the matched parts of the segments that
- * contain `*`, joined by "/"; otherwise the basename.
+ * The source id of `path` matched by `pattern` (docs/compatibility.md#globs-and-source-ids): the
+ * matched parts of the segments that contain `*`, joined by "/"; otherwise the basename.
  */
 export function sourceId(pattern: string, path: string): string {
   const patternParts = cleanPath(pattern).split("/");

@@ -171,7 +171,8 @@ Deno.test("expandGlob works with relative patterns", async () => {
   });
 });
 
-Deno.test("sourceId takes the segments matched by a star (§4.6)", () => {
+// See docs/compatibility.md#globs-and-source-ids.
+Deno.test("sourceId takes the segments matched by a star", () => {
   assert.equal(sourceId("/var/log/*/app.log", "/var/log/web/app.log"), "web");
   assert.equal(sourceId("/var/log/*.log", "/var/log/app.log"), "app.log");
   assert.equal(sourceId("/var/*/x/*.log", "/var/a/x/b.log"), "a/b.log");

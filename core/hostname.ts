@@ -1,4 +1,7 @@
-/** The host name DTail shows in `REMOTE|host|…` (§2.6, §3.6). */
+/**
+ * The host name DTail shows in `REMOTE|host|…` (docs/compatibility.md#environment,
+ * docs/protocol.md#messages).
+ */
 
 export function fullHostname(env = (k: string) => Deno.env.get(k)): string {
   const override = env("DTAIL_HOSTNAME_OVERRIDE");

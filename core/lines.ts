@@ -1,4 +1,7 @@
-/** Splits a byte-chunk stream into batches of whole lines, cutting over-long lines (§4.7). */
+/**
+ * Splits a byte-chunk stream into batches of whole lines, cutting over-long lines
+ * (docs/compatibility.md#compression-and-long-lines).
+ */
 import { countNewlines, LineBatch } from "./line_batch.ts";
 
 export const DEFAULT_MAX_LINE_LENGTH = 1_048_576;

@@ -1,6 +1,7 @@
 /**
- * Line matchers (§3.5): a literal fast path, and regexes that run in linear time whatever the
- * pattern (Go DTail uses RE2; a backtracking engine would let one pattern stall a server).
+ * Line matchers (docs/protocol.md#regex): a literal fast path, and regexes that run in linear time
+ * whatever the pattern (Go DTail uses RE2; a backtracking engine would let one pattern stall a
+ * server).
  *
  * Every regex is parsed by re2js (a port of Go's regexp), so RE2's syntax and error messages
  * apply, as Go 1.25 words them (re2jsPattern, goReason); tests/re2_conformance_test.ts holds us
@@ -19,12 +20,13 @@
  */
 import type { RE2JS } from "re2js";
 import { isPlainRe2 } from "./re2_syntax.ts";
+import { SetupError } from "./errors.ts";
 
 /** The V8 flags every Deno process that runs our code needs (Makefile, tests, bench). */
 export const LINEAR_V8_FLAGS =
   "--enable-experimental-regexp-engine,--enable-experimental-regexp-engine-on-excessive-backtracks";
 
-export class PatternError extends Error {
+export class PatternError extends SetupError {
   override name = "PatternError";
 }
 
@@ -74,12 +76,12 @@ export interface MatcherOptions {
 
 const REGEX_META = /[.+*?^$[\]{}()|\\]/;
 
-/** The client rule of §3.5: "", "." and ".*" match everything. */
+/** The client rule of docs/protocol.md#regex: "", "." and ".*" match everything. */
 export function isNoopPattern(pattern: string): boolean {
   return pattern === "" || pattern === "." || pattern === ".*";
 }
 
-/** The §3.5 literal rule: no regex metacharacter at all. */
+/** The docs/protocol.md#regex literal rule: no regex metacharacter at all. */
 export function isLiteralPattern(pattern: string): boolean {
   return !REGEX_META.test(pattern);
 }

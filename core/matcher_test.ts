@@ -48,14 +48,14 @@ Deno.test("isNoopPattern accepts exactly the client's match-everything patterns"
   for (const p of [" ", "..", ".+", "a", "^.*$"]) assert.equal(isNoopPattern(p), false, p);
 });
 
-Deno.test("isLiteralPattern is false for any regex metacharacter of §3.5", () => {
+Deno.test("isLiteralPattern is false for any regex metacharacter of docs/protocol.md#regex", () => {
   for (const c of ".+*?^$[]{}()|\\") assert.equal(isLiteralPattern(`ab${c}cd`), false, c);
   for (const p of ["ERROR", "user=alice id:7", "a-b/c", "é €", "#@!%&"]) {
     assert.equal(isLiteralPattern(p), true, p);
   }
 });
 
-Deno.test("compileMatcher picks noop, literal or regex per §3.5", () => {
+Deno.test("compileMatcher picks noop, literal or regex per docs/protocol.md#regex", () => {
   assert.equal(compileMatcher("").kind, "noop");
   assert.equal(compileMatcher(".").kind, "noop");
   assert.equal(compileMatcher(".*").kind, "noop");

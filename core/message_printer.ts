@@ -3,7 +3,8 @@
  * BlockPrinter for raw blocks. Their output is byte for byte what serverless mode prints.
  */
 import type { BufferedOutput } from "./output.ts";
-import { type FrameOptions, RemotePaints, severityOf } from "./frame.ts";
+import { RemotePaints, severityOf } from "./remote_paints.ts";
+import type { TerminalOptions } from "./terminal_printer.ts";
 import type { PayloadRun } from "./protocol/messages.ts";
 
 const NL = 10;
@@ -13,8 +14,9 @@ const decoder = new TextDecoder();
 const REMOTE = encoder.encode("REMOTE|");
 
 /**
- * Prints what a server sent (§3.6, §7.7): payload lines `REMOTE|host|perc|n|id|text` painted
- * like serverless output, raw lines in plain mode, a "\n" added where missing.
+ * Prints what a server sent (docs/protocol.md#messages, docs/compatibility.md#colors): payload
+ * lines `REMOTE|host|perc|n|id|text` painted like serverless output, raw lines in plain mode, a
+ * "\n" added where missing.
  *
  * Painting works on bytes: the painted text around the line number is encoded once per
  * host/perc and per source id and cached, so a line costs a few copies, not string building.
@@ -28,7 +30,7 @@ export class MessagePrinter {
 
   constructor(
     private readonly out: BufferedOutput,
-    options: Pick<FrameOptions, "plain" | "color" | "colors">,
+    options: Pick<TerminalOptions, "plain" | "color" | "colors">,
   ) {
     this.#paints = options.plain || !options.color ? null : new RemotePaints(options.colors);
     this.#closes = this.#paints?.textPaints.map((t) => encoder.encode(t.close)) ?? [];

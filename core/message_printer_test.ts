@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RemotePaints } from "./frame.ts";
+import { RemotePaints } from "./remote_paints.ts";
 import { BlockPrinter, MessagePrinter } from "./message_printer.ts";
 import { BufferedOutput } from "./output.ts";
 import { MessageReader } from "./protocol/messages.ts";

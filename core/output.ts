@@ -1,9 +1,10 @@
 /** Batched output: lines are gathered into one large buffer and written with few syscalls. */
+import { ClosedError } from "./errors.ts";
 
 export type SyncSink = (bytes: Uint8Array) => void;
 
 /** Raised when the reader of our output went away (e.g. `dcat … | head`). */
-export class OutputClosedError extends Error {
+export class OutputClosedError extends ClosedError {
   override name = "OutputClosedError";
 }
 

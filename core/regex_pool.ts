@@ -21,6 +21,7 @@
  */
 import type { Matcher } from "./matcher.ts";
 import type { RegexReply, RegexTask } from "./regex_worker.ts";
+import { InternalError } from "./errors.ts";
 
 /** Characters of whole lines in one piece of a task (a line longer than this is one piece). */
 export const PIECE_CHARS = 256 * 1024;
@@ -29,7 +30,7 @@ export const IDLE_MS = 10_000;
 /** The same once the pool has no user (between two files of one run: well below). */
 export const LINGER_MS = 250;
 
-export class RegexPoolError extends Error {
+export class RegexPoolError extends InternalError {
   override name = "RegexPoolError";
 }
 

@@ -1,6 +1,7 @@
 /**
  * The filter stage: picks lines with a Matcher, honouring --invert, --before, --after and --max
- * with the semantics of §4.8 (no "--" separators; max counts matches per source).
+ * with the semantics of docs/compatibility.md#context-lines (no "--" separators; max counts matches
+ * per source).
  */
 import { LineBatch } from "./line_batch.ts";
 import type { Matcher } from "./matcher.ts";

@@ -55,8 +55,8 @@ async function runSelect(
 }
 
 /**
- * §4.8 written as sets: every kept match (the first `max`) with `before` lines above and `after`
- * lines below, cut off at the first match beyond `max`.
+ * docs/compatibility.md#context-lines written as sets: every kept match (the first `max`) with
+ * `before` lines above and `after` lines below, cut off at the first match beyond `max`.
  */
 function reference(input: Uint8Array, matcher: Matcher, options: SelectOptions): Picked[] {
   const { invert = false, before = 0, after = 0, max = 0 } = options;

@@ -3,7 +3,7 @@ import { concatBytes } from "./bytes.ts";
 import { type ChunkOptions, prepend, readFileChunks, readStreamChunks } from "./chunks.ts";
 import { CorruptInputError, detectCompression } from "./compression.ts";
 import { decompressInWorker, PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
-import { openRegular } from "./open_file.ts";
+import { type OpenedFile, openRegular } from "./open_file.ts";
 import { reason, SourceError } from "./source_error.ts";
 
 export { openRegular };
@@ -42,9 +42,26 @@ export async function* decodeChunks(
   yield* decompress(kind, prepend(headCopy, rest), name, useNativeZstd);
 }
 
-/** The decompressed content of a regular file. */
+/** The decompressed content of a regular file (opened here, closed when done). */
 export async function* fileChunks(path: string, useNativeZstd = true): AsyncGenerator<Uint8Array> {
-  const { file, pin } = openRegular(path);
+  const opened = openRegular(path);
+  try {
+    yield* openedFileChunks(path, opened, useNativeZstd);
+  } finally {
+    opened.file.close();
+  }
+}
+
+/**
+ * The decompressed content of a file the caller opened (and closes): big gzip and zstd files are
+ * decompressed on a worker (decompress_parallel.ts), which opens exactly the pinned inode again.
+ */
+export async function* openedFileChunks(
+  path: string,
+  opened: OpenedFile,
+  useNativeZstd = true,
+): AsyncGenerator<Uint8Array> {
+  const { file, pin } = opened;
   try {
     const parallel = useNativeZstd && file.statSync().size >= PARALLEL_MIN_BYTES &&
         typeof Worker === "function"
@@ -61,8 +78,6 @@ export async function* fileChunks(path: string, useNativeZstd = true): AsyncGene
   } catch (err) {
     if (err instanceof CorruptInputError || err instanceof SourceError) throw err;
     throw new SourceError(`${path}: ${reason(err)}`);
-  } finally {
-    file.close();
   }
 }
 

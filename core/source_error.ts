@@ -1,7 +1,8 @@
 /** The error of a source that could not be read, and the one-line reason of an OS error. */
+import { InputError } from "./errors.ts";
 
 /** A file that could not be read; `message` names it and says why, in one line. */
-export class SourceError extends Error {
+export class SourceError extends InputError {
   override name = "SourceError";
 }
 

@@ -1,4 +1,7 @@
-/** Bad input gets one clear line and the right exit status, never a stack trace (Fix 4). */
+/**
+ * Bad input gets one clear line and the right exit status, never a stack trace
+ * (docs/compatibility.md#exit-status).
+ */
 import assert from "node:assert/strict";
 import {
   assertNoStackTrace,

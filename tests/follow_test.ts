@@ -1,4 +1,7 @@
-/** dtail follows files losslessly: every appended line exactly once, in order per file (Fix 1). */
+/**
+ * dtail follows files losslessly: every appended line exactly once, in order per file
+ * (docs/compatibility.md#lossless-follow).
+ */
 import assert from "node:assert/strict";
 import { tempDir } from "./helpers.ts";
 import { append, assertExactlyOnceInOrder, Follower, numbered } from "./follower.ts";

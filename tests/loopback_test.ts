@@ -22,8 +22,8 @@ const job = (over: Partial<RemoteJob>): RemoteJob => ({
 });
 
 // Each case runs three ways: one message per line, raw blocks (our client's fast paths against
-// our server), and against a server that speaks only the Go wire of §3 (it advertises what a Go
-// dserver does, so the client must fall back to plain 0xAC-separated messages).
+// our server), and against a server that speaks only the Go wire of docs/protocol.md (it advertises
+// what a Go dserver does, so the client must fall back to plain 0xAC-separated messages).
 const GO_WIRE = { capabilities: ["query-update-v1"] };
 const MODES = [
   { fast: false, mode: "", deps: {} },

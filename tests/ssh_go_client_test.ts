@@ -1,6 +1,7 @@
 /**
- * A client that speaks only the Go wire (§3: AUTHKEY first, one command per write, no options of
- * ours) against a real dserver: it must get the Go formats, every line, and the close request.
+ * A client that speaks only the Go wire (docs/protocol.md: AUTHKEY first, one command per write, no
+ * options of ours) against a real dserver: it must get the Go formats, every line, and the close
+ * request.
  */
 import assert from "node:assert/strict";
 import { UPSTREAM } from "./helpers.ts";

@@ -1,6 +1,7 @@
 /**
  * The permission matrix over SSH: a real dserver (running as dtail-srv) serves a file to SSH
- * user U only when U's path rules allow it and the OS would let U read it (§4.2, Fix 2).
+ * user U only when U's path rules allow it and the OS would let U read it
+ * (docs/server.md#permissions, docs/compatibility.md#os-permission-check).
  */
 import assert from "node:assert/strict";
 import { assertNoStackTrace } from "./helpers.ts";

@@ -1,8 +1,8 @@
 /**
- * Client public-key authentication (§6.2, §7.1): the auth-key first, then the ssh-agent keys, then
- * `~/.ssh/id_rsa`, `id_ecdsa` and `id_ed25519`, deduplicated by public key. Encrypted key files are
- * used only when `DTAIL_KEY_PASSPHRASE` decrypts them (there is no interactive prompt).
- * (`id_dsa` of the Go client is left out: OpenSSH no longer supports DSA.)
+ * Client public-key authentication (docs/compatibility.md#client-keys): the auth-key first, then
+ * the ssh-agent keys, then `~/.ssh/id_rsa`, `id_ecdsa` and `id_ed25519`, deduplicated by public
+ * key. Encrypted key files are used only when `DTAIL_KEY_PASSPHRASE` decrypts them (there is no
+ * interactive prompt). (`id_dsa` of the Go client is left out: OpenSSH no longer supports DSA.)
  */
 import { Buffer } from "node:buffer";
 import ssh2 from "ssh2";
@@ -15,8 +15,9 @@ import type {
   SignCallback,
   SigningRequestOptions,
 } from "ssh2";
+import { SetupError } from "../../core/errors.ts";
 
-export class AuthSetupError extends Error {
+export class AuthSetupError extends SetupError {
   override name = "AuthSetupError";
 }
 
@@ -51,7 +52,10 @@ export interface ClientAuth {
 
 type Env = (name: string) => string | undefined;
 
-/** `--auth-key-path` > `--key` > env > `Client.AuthKeyPath` > `~/.ssh/id_rsa` (§2.2). */
+/**
+ * `--auth-key-path` > `--key` > env > `Client.AuthKeyPath` > `~/.ssh/id_rsa`
+ * (docs/compatibility.md#flags-over-config).
+ */
 export function resolveAuthKeyPath(opts: AuthOptions): string {
   const env: Env = opts.env ?? ((n) => Deno.env.get(n));
   const flag = opts.authKeyPath ?? "";
@@ -134,8 +138,8 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
 }
 
 /**
- * The base64 public key for AUTHKEY (§3.10): the second field of the first non-empty, non-`#`
- * line of `<path>.pub`; null when missing or not valid base64.
+ * The base64 public key for AUTHKEY (docs/protocol.md#authkey): the second field of the first
+ * non-empty, non-`#` line of `<path>.pub`; null when missing or not valid base64.
  */
 export function readAuthKeyPub(path: string): string | null {
   let text: string;

@@ -1,8 +1,9 @@
 /**
- * One SSH connection to a dserver (§3.1, §7.6): TCP with no Nagle delay and a 30 s keepalive,
- * chacha20-poly1305 first (the fastest cipher in Deno, see deno-notes §6.1), ed25519 host keys
- * preferred unless known_hosts already has another type for the host (like OpenSSH), host key
- * check through `HostTrust`, and failures as one-line `ConnectError`s.
+ * One SSH connection to a dserver (docs/protocol.md#transport,
+ * docs/protocol.md#keepalive-and-timeouts): TCP with no Nagle delay and a 30 s keepalive,
+ * chacha20-poly1305 first (the fastest cipher in Deno, see docs/performance.md#ssh-ciphers),
+ * ed25519 host keys preferred unless known_hosts already has another type for the host (like
+ * OpenSSH), host key check through `HostTrust`, and failures as one-line `ConnectError`s.
  *
  * `timeoutMs` bounds TCP connect + handshake + authentication, but not the time spent waiting for
  * the user at the trust prompt. After `connect` resolves, the caller owns the client and must
@@ -16,8 +17,10 @@ import type { ClientAuth } from "./auth.ts";
 import { DEFAULT_CIPHERS } from "../../ssh/algorithms.ts";
 import type { ServerAddress } from "./server_list.ts";
 import type { HostTrust } from "./trust_prompt.ts";
+import { ConnectionError } from "../../core/errors.ts";
 
-export type ConnectErrorKind =
+/** Why a connection failed (the error's kind is always `connection`). */
+export type ConnectFailure =
   | "refused"
   | "unreachable"
   | "timeout"
@@ -26,9 +29,9 @@ export type ConnectErrorKind =
   | "hostkey"
   | "aborted";
 
-export class ConnectError extends Error {
+export class ConnectError extends ConnectionError {
   override name = "ConnectError";
-  constructor(readonly kind: ConnectErrorKind, message: string) {
+  constructor(readonly reason: ConnectFailure, message: string) {
     super(message);
   }
 }
@@ -36,7 +39,10 @@ export class ConnectError extends Error {
 export interface ConnectOptions {
   user: string;
   auth: ClientAuth;
-  /** Host key policy; null skips the check (health and scheduled-job clients, §7.2). */
+  /**
+   * Host key policy; null skips the check (health and scheduled-job clients,
+   * docs/compatibility.md#known-hosts).
+   */
   trust: HostTrust | null;
   /** `Common.SSHConnectTimeoutMs` (default 2000). */
   timeoutMs?: number;
@@ -44,7 +50,9 @@ export interface ConnectOptions {
   debug?: (line: string) => void;
 }
 
-/** The same preference as the server's: chacha20-poly1305 first (deno-notes §6.1). */
+/**
+ * The same preference as the server's: chacha20-poly1305 first (docs/performance.md#ssh-ciphers).
+ */
 export const CIPHERS: CipherAlgorithm[] = [...DEFAULT_CIPHERS];
 
 const HOST_KEY_ALGOS: Record<string, ServerHostKeyAlgorithm[]> = {
@@ -94,7 +102,10 @@ export async function connect(address: ServerAddress, opts: ConnectOptions): Pro
   }
 }
 
-/** Opens the one `session` channel and starts a `shell` on it, without a pty (§3.1). */
+/**
+ * Opens the one `session` channel and starts a `shell` on it, without a pty
+ * (docs/protocol.md#transport).
+ */
 export function openShell(client: Client): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     client.shell(false, (err, channel) => err ? reject(err) : resolve(channel));

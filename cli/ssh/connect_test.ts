@@ -100,7 +100,7 @@ Deno.test("a changed host key is refused with the one-line message", async () =>
     await assert.rejects(
       async () => connect(address(server.port), { ...(await options()) }),
       (e: unknown) =>
-        e instanceof ConnectError && e.kind === "hostkey" &&
+        e instanceof ConnectError && e.reason === "hostkey" &&
         e.message === `127.0.0.1:${server.port}: host key verification failed`,
     );
     assert.deepEqual(warnings, [
@@ -137,7 +137,7 @@ Deno.test("a wrong client key fails with an authentication message", async () =>
     await assert.rejects(
       async () => connect(address(server.port), await options({ auth })),
       (e: unknown) =>
-        e instanceof ConnectError && e.kind === "auth" &&
+        e instanceof ConnectError && e.reason === "auth" &&
         e.message === `127.0.0.1:${server.port}: authentication failed for user alice`,
     );
   });
@@ -165,7 +165,7 @@ Deno.test("a server that never answers times out after timeoutMs", async () => {
     try {
       await assert.rejects(
         async () => connect(address(port), { ...(await options()), timeoutMs: 200 }),
-        (e: unknown) => e instanceof ConnectError && e.kind === "timeout",
+        (e: unknown) => e instanceof ConnectError && e.reason === "timeout",
       );
     } finally {
       listener.close();
@@ -181,7 +181,7 @@ Deno.test("an aborted signal stops the connection attempt", async () => {
     ac.abort();
     await assert.rejects(
       async () => connect(address(server.port), { ...(await options()), signal: ac.signal }),
-      (e: unknown) => e instanceof ConnectError && e.kind === "aborted",
+      (e: unknown) => e instanceof ConnectError && e.reason === "aborted",
     );
   });
 });

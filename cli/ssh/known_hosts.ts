@@ -1,5 +1,6 @@
 /**
- * Reading OpenSSH `known_hosts` files and checking a host key against them (§7.2, Fix 3).
+ * Reading OpenSSH `known_hosts` files and checking a host key against them
+ * (docs/compatibility.md#known-hosts, docs/compatibility.md#changed-host-keys).
  *
  * Supported: plain names, comma-separated name lists, `[host]:port` for ports other than 22,
  * `*`/`?` wildcards and `!negation`, hashed `|1|salt|hash` names and `@revoked` lines.

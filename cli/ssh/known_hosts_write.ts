@@ -1,24 +1,30 @@
 /**
- * Persisting trusted host keys to a known_hosts file (§7.2): new lines are appended (old lines
- * stay, like OpenSSH, so a host keeps its keys of other types), the file is rewritten through a
- * temporary file and a rename with mode 0600, and a missing directory is created with mode 0700.
- * A symlinked known_hosts is written through only when its target stays inside that directory.
+ * Persisting trusted host keys to a known_hosts file (docs/compatibility.md#known-hosts): new lines
+ * are appended (old lines stay, like OpenSSH, so a host keeps its keys of other types), the file is
+ * rewritten through a temporary file and a rename with mode 0600, and a missing directory is
+ * created with mode 0700. A symlinked known_hosts is written through only when its target stays
+ * inside that directory.
  */
 import { entryMatches, parseKnownHostsLine } from "./known_hosts.ts";
+import { SetupError } from "../../core/errors.ts";
 
-export class KnownHostsWriteError extends Error {
+export class KnownHostsWriteError extends SetupError {
   override name = "KnownHostsWriteError";
 }
 
 export interface PersistOptions {
   /**
    * Names (`knownHostsName` output) whose existing non-revoked lines are dropped first. Only an
-   * explicit user request may replace a changed key (Fix 3); trusting unknown hosts never does.
+   * explicit user request may replace a changed key (docs/compatibility.md#changed-host-keys);
+   * trusting unknown hosts never does.
    */
   replaceNames?: string[];
 }
 
-/** `$HOME/.ssh/known_hosts`, or `./known_hosts` in integration test mode (§2.6). */
+/**
+ * `$HOME/.ssh/known_hosts`, or `./known_hosts` in integration test mode
+ * (docs/compatibility.md#environment).
+ */
 export function defaultKnownHostsPath(
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): string {

@@ -1,5 +1,6 @@
 /**
- * Server discovery (§1.9): `--servers` and `--discovery` become a list of `host:port` addresses.
+ * Server discovery (docs/compatibility.md#server-discovery): `--servers` and `--discovery` become a
+ * list of `host:port` addresses.
  *
  * Differences from the Go DTail, on purpose:
  * - A server file may hold blank lines and `#` comments, and every entry is trimmed (Go takes each
@@ -12,6 +13,7 @@
  *   order (and any test of it) differ from run to run.
  */
 import { compileRegex, PatternError, type RegexMatcher } from "../../core/matcher.ts";
+import { SetupError } from "../../core/errors.ts";
 
 export interface ServerAddress {
   host: string;
@@ -20,7 +22,7 @@ export interface ServerAddress {
   label: string;
 }
 
-export class ServerListError extends Error {
+export class ServerListError extends SetupError {
   override name = "ServerListError";
 }
 

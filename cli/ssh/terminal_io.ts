@@ -1,5 +1,6 @@
 /**
- * The line-based terminal the trust prompt talks to (§7.2). Tests inject their own `TrustIO`.
+ * The line-based terminal the trust prompt talks to (docs/compatibility.md#known-hosts). Tests
+ * inject their own `TrustIO`.
  */
 
 export interface TrustIO {

@@ -1,7 +1,8 @@
 /**
- * Host key trust (§7.2 with Fix 3): known keys pass; a CHANGED or revoked key is refused with one
- * clear line and never prompted for; unknown keys are batched (50 pending, or 2 s without a new
- * one) into one prompt, or trusted at once with `--trustAllHosts`. Trusted keys are persisted.
+ * Host key trust (docs/compatibility.md#known-hosts with docs/compatibility.md#changed-host-keys):
+ * known keys pass; a CHANGED or revoked key is refused with one clear line and never prompted for;
+ * unknown keys are batched (50 pending, or 2 s without a new one) into one prompt, or trusted at
+ * once with `--trustAllHosts`. Trusted keys are persisted.
  *
  * A host refused at the prompt stays refused for the rest of the run, so `dtail` reconnects do not
  * ask again. When input ends (no terminal), unknown hosts are refused with a hint.

@@ -1,7 +1,8 @@
 /**
- * Group sets (§5.3, §5.10, §5.11): per group key, the running aggregation of every select item,
- * fed line by line on the server and by AGGREGATE messages on the client, and turned into final
- * result rows.
+ * Group sets (docs/query-language.md#aggregations, docs/protocol.md#aggregate,
+ * docs/protocol.md#merging-on-the-client): per group key, the running aggregation of every select
+ * item, fed line by line on the server and by AGGREGATE messages on the client, and turned into
+ * final result rows.
  */
 import { parseGoFloat } from "./evaluate.ts";
 import { SlotCache, SlotFields } from "./format_common.ts";
@@ -154,8 +155,9 @@ export class GroupSet {
   }
 
   /**
-   * Aggregates one line (server side, §5.3): a missing field or a non-numeric value skips that
-   * select item only; the group's samples grow when at least one item aggregated.
+   * Aggregates one line (server side, docs/query-language.md#aggregations): a missing field or a
+   * non-numeric value skips that select item only; the group's samples grow when at least one item
+   * aggregated.
    */
   add(fields: Fields): void {
     const slots = this.slots;
@@ -189,9 +191,9 @@ export class GroupSet {
   }
 
   /**
-   * Aggregates one received group (client side, §5.11): `values` maps select texts to the
-   * message's values; counts are added, `len` is recomputed from its string. Samples are added
-   * when anything was aggregated. Returns whether anything was.
+   * Aggregates one received group (client side, docs/protocol.md#merging-on-the-client): `values`
+   * maps select texts to the message's values; counts are added, `len` is recomputed from its
+   * string. Samples are added when anything was aggregated. Returns whether anything was.
    */
   addAggregated(key: string, samples: number, values: ReadonlyMap<string, string>): boolean {
     const slots = this.slots;

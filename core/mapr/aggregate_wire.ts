@@ -1,6 +1,7 @@
 /**
- * AGGREGATE messages (§5.10, §5.11): one message per group,
- * `AGGREGATE|<host>|<groupkey>∥<samples>∥<storage>≔<value>∥…∥`, numeric entries first.
+ * AGGREGATE messages (docs/protocol.md#aggregate, docs/protocol.md#merging-on-the-client): one
+ * message per group, `AGGREGATE|<host>|<groupkey>∥<samples>∥<storage>≔<value>∥…∥`, numeric entries
+ * first.
  */
 import { GroupSet } from "./aggregate.ts";
 import type { Query } from "./types.ts";
@@ -56,9 +57,10 @@ export function serializeGroups(set: GroupSet, shortHost: string): string[] {
 }
 
 /**
- * One received group as a set of its own (§5.11), from a whole `AGGREGATE|host|…` message or
- * just its payload after the host. Null when malformed: fewer than 4 `∥` parts or bad samples.
- * Entries that are no select item, or whose value does not parse, are skipped.
+ * One received group as a set of its own (docs/protocol.md#merging-on-the-client), from a whole
+ * `AGGREGATE|host|…` message or just its payload after the host. Null when malformed: fewer than 4
+ * `∥` parts or bad samples. Entries that are no select item, or whose value does not parse, are
+ * skipped.
  */
 export function parseAggregate(message: string, query: Query): GroupSet | null {
   let payload = message;

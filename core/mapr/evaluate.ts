@@ -1,6 +1,7 @@
 /**
- * Per-line query evaluation: the `where` filter (§5.4) and the `set` clause with its functions
- * (§5.5), plus the float parsing both they and the aggregations use.
+ * Per-line query evaluation: the `where` filter (docs/query-language.md#where-operators) and the
+ * `set` clause with its functions (docs/query-language.md#set-and-functions), plus the float
+ * parsing both they and the aggregations use.
  */
 import { md5Hex } from "./md5.ts";
 import type { Assignment, Condition, Expr, Fields, Operand } from "./types.ts";
@@ -66,7 +67,10 @@ function plainDecimal(text: string): number {
   return negative ? -value : value;
 }
 
-/** True when every condition holds for the line's fields (§5.4); a missing field fails. */
+/**
+ * True when every condition holds for the line's fields (docs/query-language.md#where-operators); a
+ * missing field fails.
+ */
 export function passesWhere(conds: readonly Condition[], fields: Fields): boolean {
   for (const cond of conds) {
     if (!holds(cond, fields)) return false;
@@ -146,7 +150,10 @@ function text(operand: Operand, fields: Fields): string | undefined {
   }
 }
 
-/** Runs the `set` assignments in order, each seeing the ones before it (§5.5). */
+/**
+ * Runs the `set` assignments in order, each seeing the ones before it
+ * (docs/query-language.md#set-and-functions).
+ */
 export function applySet(assignments: readonly Assignment[], fields: Fields): void {
   for (const assignment of assignments) {
     fields.set(assignment.target, evaluate(assignment.expr, fields));

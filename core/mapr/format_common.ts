@@ -1,6 +1,6 @@
 /**
- * The fields every log format produces (§5.6): `*`, `$line`, `$empty`, `$hostname`, `$server`,
- * `$timezone` and `$timeoffset`, plus the helpers the format parsers share.
+ * The fields every log format produces (docs/query-language.md#fields): `*`, `$line`, `$empty`,
+ * `$hostname`, `$server`, `$timezone` and `$timeoffset`, plus the helpers the format parsers share.
  */
 
 import type { Fields } from "./types.ts";

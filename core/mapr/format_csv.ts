@@ -1,7 +1,8 @@
 /**
- * The `csv` format (§5.7): comma-separated, no quoting or escaping. The first line of each source
- * is its header (and yields nothing); later lines map their columns by position to the header
- * names. More columns than the header make a line malformed; fewer yield only those present.
+ * The `csv` format (docs/query-language.md#log-formats): comma-separated, no quoting or escaping.
+ * The first line of each source is its header (and yields nothing); later lines map their columns
+ * by position to the header names. More columns than the header make a line malformed; fewer yield
+ * only those present.
  */
 
 import { COMMON_VARIABLES, CommonFields, trimLine, type Zone } from "./format_common.ts";

@@ -1,10 +1,10 @@
 /**
- * The `default` log format (§5.7): DTail's own MapReduce lines,
+ * The `default` log format (docs/query-language.md#log-formats): DTail's own MapReduce lines,
  * `INFO|time|pid|caller|cpus|goroutines|cgocalls|loadavg|uptime|MAPREDUCE:TABLE|k=v|k=v…`.
  *
  * A line needs at least 11 `|`-separated fields, field 0 starting with `INFO` (kept from Go DTail,
- * §10 item 5) and field 9 starting with `MAPREDUCE:`; other lines are skipped silently. Every
- * token after field 9 must be `k=v`, otherwise the line is malformed.
+ * docs/compatibility.md#go-quirks-we-keep) and field 9 starting with `MAPREDUCE:`; other lines are
+ * skipped silently. Every token after field 9 must be `k=v`, otherwise the line is malformed.
  */
 
 import {

@@ -1,6 +1,7 @@
 /**
- * The `generic` format (§5.7: any line, common fields only) and `generickv` (common fields plus
- * every `|`-separated token containing `=`, split at the first `=`; other tokens are ignored).
+ * The `generic` format (docs/query-language.md#log-formats: any line, common fields only) and
+ * `generickv` (common fields plus every `|`-separated token containing `=`, split at the first `=`;
+ * other tokens are ignored).
  */
 
 import { COMMON_VARIABLES, CommonFields, trimLine, type Zone } from "./format_common.ts";

@@ -1,7 +1,8 @@
 /**
- * Log-format parsers for MapReduce queries (§5.6–§5.8, §5.16): `default`, `generic`,
- * `generickv` and `csv`. Any other name (including Go DTail's `custom1`, `custom2`, `mimecast`
- * and `mimecastgeneric`) falls back to `generic` with one warning.
+ * Log-format parsers for MapReduce queries (docs/query-language.md#log-formats,
+ * docs/query-language.md#unknown-variables): `default`, `generic`, `generickv` and `csv`. Any other
+ * name (including Go DTail's `custom1`, `custom2`, `mimecast` and `mimecastgeneric`) falls back to
+ * `generic` with one warning.
  */
 
 import { CSV_VARIABLES, CsvParser } from "./format_csv.ts";
@@ -20,7 +21,10 @@ export interface ParserOptions {
   readonly warn?: (msg: string) => void;
 }
 
-/** The formats this port implements; §5.16 warnings are given for these only. */
+/**
+ * The formats this port implements; docs/query-language.md#unknown-variables warnings are given for
+ * these only.
+ */
 export const LOG_FORMATS: ReadonlySet<string> = new Set(["default", "generic", "generickv", "csv"]);
 
 /** A parser for the format `name`; unknown names give `generic` after one `warn`. */
@@ -45,7 +49,8 @@ export function createParser(name: string, options: ParserOptions): LogParser {
 
 /**
  * The `$` variables the parser for `format` produces. Names outside {@link LOG_FORMATS} give the
- * set of `generic`, the format they fall back to (§5.16 gives no warnings for them).
+ * set of `generic`, the format they fall back to (docs/query-language.md#unknown-variables gives no
+ * warnings for them).
  */
 export function knownVariables(format: string): ReadonlySet<string> {
   switch (format) {
@@ -58,7 +63,10 @@ export function knownVariables(format: string): ReadonlySet<string> {
   }
 }
 
-/** The §5.16 plan-time warning for a `$variable` the format cannot produce. */
+/**
+ * The docs/query-language.md#unknown-variables plan-time warning for a `$variable` the format
+ * cannot produce.
+ */
 export function variableWarning(variable: string, format: string): string {
   const bare = variable.startsWith("$") ? variable.slice(1) : variable;
   return `warning: ${variable} is not a known variable for log format "${format}"; ` +

@@ -22,8 +22,9 @@ export interface MapRange {
 }
 
 /**
- * The line filter a server was sent with the read command (§5.9: the client derives it from the
- * query's table; a Go client's `from *` filter differs from ours, Fix 5).
+ * The line filter a server was sent with the read command (docs/query-language.md#table-filter: the
+ * client derives it from the query's table; a Go client's `from *` filter differs from ours,
+ * docs/compatibility.md#smaller-fixes).
  */
 export interface LineRegex {
   readonly pattern: string;
@@ -31,8 +32,8 @@ export interface LineRegex {
 }
 
 /**
- * The lines a query maps, unnumbered, none cut short of a whole: those of its table (§5.9), or
- * those the given wire regex selects.
+ * The lines a query maps, unnumbered, none cut short of a whole: those of its table
+ * (docs/query-language.md#table-filter), or those the given wire regex selects.
  */
 export function mapFilter(
   query: Query,

@@ -1,7 +1,8 @@
 /**
- * The map stage (§5.10): selected lines in, aggregated groups out. Per line: parse with the log
- * format ⇒ where ⇒ set ⇒ group. The same stage runs in serverless dmap, in `dtail --query` and
- * on dserver behind the `map:` command, so the results cannot depend on the transport.
+ * The map stage (docs/protocol.md#aggregate): selected lines in, aggregated groups out. Per line:
+ * parse with the log format ⇒ where ⇒ set ⇒ group. The same stage runs in serverless dmap, in
+ * `dtail --query` and on dserver behind the `map:` command, so the results cannot depend on the
+ * transport.
  */
 import type { Selection } from "../select.ts";
 import { type GroupColumns, GroupSet } from "./aggregate.ts";

@@ -1,6 +1,7 @@
 /**
- * MD5 of a string's UTF-8 bytes, as lowercase hex (`md5sum` in `set`, §5.5). In plain
- * TypeScript because loading node:crypto adds ~20 ms to the start of every dmap run.
+ * MD5 of a string's UTF-8 bytes, as lowercase hex (`md5sum` in `set`,
+ * docs/query-language.md#set-and-functions). In plain TypeScript because loading node:crypto adds
+ * ~20 ms to the start of every dmap run.
  */
 
 const SHIFTS = [

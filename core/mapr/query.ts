@@ -1,6 +1,8 @@
 /**
- * The MapReduce query parser (§5.1–§5.5), the table line filter (§5.9), parser selection (§5.8)
- * and the variables a query reads (§5.16).
+ * The MapReduce query parser (docs/query-language.md), the table line filter
+ * (docs/query-language.md#table-filter), parser selection
+ * (docs/query-language.md#which-format-a-query-uses) and the variables a query reads
+ * (docs/query-language.md#unknown-variables).
  */
 import { isKeyword, isPlain, QueryError, type Token, tokenize } from "./tokens.ts";
 import type { AggName, Assignment, Condition, Expr, Operand, Query, SelectItem } from "./types.ts";
@@ -259,14 +261,17 @@ function parseBareExpr(text: string, token: Token): Expr {
   return { kind: "field", name: text };
 }
 
-/** The read regex for the query's table (§5.9; `from *` matches every table, Fix 5). */
+/**
+ * The read regex for the query's table (docs/query-language.md#table-filter; `from *` matches every
+ * table, docs/compatibility.md#smaller-fixes).
+ */
 export function tableFilter(query: Query): string {
   if (query.table === null || query.table === ".") return ".";
   if (query.table === "*") return "\\|MAPREDUCE:[^|]*\\|";
   return `\\|MAPREDUCE:${query.table}\\|`;
 }
 
-/** The log format the query is parsed with (§5.8). */
+/** The log format the query is parsed with (docs/query-language.md#which-format-a-query-uses). */
 export function effectiveLogFormat(query: Query, serverDefault = "default"): string {
   if (query.logFormat !== null) return query.logFormat;
   if (query.table === null) return "generic";
@@ -275,7 +280,7 @@ export function effectiveLogFormat(query: Query, serverDefault = "default"): str
 
 /**
  * The `$`-variables read by select, group by, where and set right-hand sides, sorted and without
- * duplicates; variables assigned by `set` are left out (§5.16).
+ * duplicates; variables assigned by `set` are left out (docs/query-language.md#unknown-variables).
  */
 export function referencedVariables(query: Query): string[] {
   const assigned = new Set(query.set.map((a) => a.target));

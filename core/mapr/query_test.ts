@@ -295,7 +295,8 @@ Deno.test("parseQuery rejects bad set clauses", () => {
   );
 });
 
-Deno.test("tableFilter maps no table and . to any line, * to every table (Fix 5)", () => {
+// See docs/compatibility.md#smaller-fixes.
+Deno.test("tableFilter maps no table and . to any line, * to every table", () => {
   assert.equal(tableFilter(parseQuery("select a")), ".");
   assert.equal(tableFilter(parseQuery("select a from .")), ".");
   assert.equal(tableFilter(parseQuery("select a logformat csv")), ".");

@@ -1,10 +1,12 @@
 /**
- * Result output (§5.12, §5.14): the terminal table, the CSV text and the outfile writer.
+ * Result output (docs/query-language.md#the-table, docs/query-language.md#outfile): the terminal
+ * table, the CSV text and the outfile writer.
  */
 import { DEFAULT_TERM_COLORS, Paint, type TermColors } from "../color.ts";
 import { fullHostname } from "../hostname.ts";
 import { parseGoFloat } from "./evaluate.ts";
 import type { Query, ResultRow, SelectItem } from "./types.ts";
+import { SetupError } from "../errors.ts";
 
 export interface TableOptions {
   readonly color: boolean;
@@ -161,10 +163,10 @@ const RAW_OPEN = "\x1b[39m\x1b[49m";
 const RAW_CLOSE = "\x1b[49m\x1b[39m";
 
 /**
- * The terminal output of one report (§5.12) as the Go client prints it: the raw query line, the
- * `CLIENT|host|WARN|…` line if the default cap (no `limit` clause) cut rows, the table, and a
- * blank line. In color the query line and the table are each wrapped in the default-color
- * resets Go prints around raw output. The caller prints it only when there are rows.
+ * The terminal output of one report (docs/query-language.md#the-table) as the Go client prints it:
+ * the raw query line, the `CLIENT|host|WARN|…` line if the default cap (no `limit` clause) cut
+ * rows, the table, and a blank line. In color the query line and the table are each wrapped in the
+ * default-color resets Go prints around raw output. The caller prints it only when there are rows.
  */
 export function renderTable(query: Query, rows: ResultRow[], opts: TableOptions): string {
   const cells = formatRows(query, rows);
@@ -224,7 +226,10 @@ function csvBody(query: Query, rows: readonly ResultRow[]): string {
   return shown.map((row) => row.join(",") + "\n").join("");
 }
 
-/** The outfile CSV (§5.14): header, rows as in the table, `limit` applied, no default cap. */
+/**
+ * The outfile CSV (docs/query-language.md#outfile): header, rows as in the table, `limit` applied,
+ * no default cap.
+ */
 export function renderCsv(query: Query, rows: ResultRow[]): string {
   return csvHeader(query) + csvBody(query, rows);
 }
@@ -276,7 +281,7 @@ function dirname(path: string): string {
 }
 
 /** An outfile that cannot be written: a user error (one line, exit 2; see app/main.ts). */
-export class OutfileError extends Error {
+export class OutfileError extends SetupError {
   override name = "OutfileError";
 }
 

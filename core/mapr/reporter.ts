@@ -1,7 +1,8 @@
 /**
- * Client-side reporting (§5.12–§5.14): the global group set that mapped or received groups are
- * merged into, the table print (only when it changed and has rows), the malformed-line count and
- * the CSV outfile. Cumulative reports keep growing; non-cumulative ones take and clear the set.
+ * Client-side reporting (docs/query-language.md#reports): the global group set that mapped or
+ * received groups are merged into, the table print (only when it changed and has rows), the
+ * malformed-line count and the CSV outfile. Cumulative reports keep growing; non-cumulative ones
+ * take and clear the set.
  */
 import type { TermColors } from "../color.ts";
 import { GroupSet } from "./aggregate.ts";
@@ -70,8 +71,9 @@ export class Reporter {
 }
 
 /**
- * The report cycle of §5.13: first after half an interval, then every interval. `stop` resolves
- * once a report under way has finished, so the final one never races it (outfile renames).
+ * The report cycle of docs/query-language.md#cumulative-or-per-interval: first after half an
+ * interval, then every interval. `stop` resolves once a report under way has finished, so the final
+ * one never races it (outfile renames).
  */
 export function startReports(
   query: Query,

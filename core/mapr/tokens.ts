@@ -1,10 +1,12 @@
 /**
- * The MapReduce query tokenizer (§5.2) and the error every query problem is reported with.
+ * The MapReduce query tokenizer (docs/query-language.md#tokens) and the error every query problem
+ * is reported with.
  *
  * The text is split on `"`: odd pieces are quoted tokens, kept verbatim. In the other pieces
  * commas become spaces and whitespace separates tokens; a token wrapped in backticks has them
  * stripped and is never a keyword.
  */
+import { SetupError } from "../errors.ts";
 
 /** The clause keywords, matched case-insensitively on plain tokens only. */
 export const KEYWORDS: ReadonlySet<string> = new Set([
@@ -33,7 +35,7 @@ export interface Token {
 }
 
 /** A query that cannot be parsed; the message names the offending token and its position. */
-export class QueryError extends Error {
+export class QueryError extends SetupError {
   override name = "QueryError";
   constructor(
     message: string,
@@ -65,7 +67,7 @@ export function isKeyword(token: Token): boolean {
   return isPlain(token) && KEYWORDS.has(token.text.toLowerCase());
 }
 
-/** Splits a query into tokens (§5.2). */
+/** Splits a query into tokens (docs/query-language.md#tokens). */
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let offset = 0;

@@ -1,6 +1,7 @@
 /**
- * The MapReduce data model (§5), shared by the query parser (query.ts), the log-format parsers
- * (logformat.ts), evaluation and aggregation (aggregate.ts) and output (render.ts).
+ * The MapReduce data model (docs/query-language.md), shared by the query parser (query.ts), the
+ * log-format parsers (logformat.ts), evaluation and aggregation (aggregate.ts) and output
+ * (render.ts).
  */
 
 export type AggName =

@@ -13,6 +13,7 @@
  * message. Go peers never ask for blocks and never see one.
  */
 import { DELIMITER, MessageReader } from "./messages.ts";
+import { ProtocolError } from "../errors.ts";
 
 export const BLOCK_CAPABILITY = "plain-blocks-v1";
 export const BLOCK_OPTION = "blocks";
@@ -41,7 +42,7 @@ export class BlockPiece {
   constructor(readonly bytes: Uint8Array) {}
 }
 
-export class BlockFormatError extends Error {
+export class BlockFormatError extends ProtocolError {
   override name = "BlockFormatError";
 }
 

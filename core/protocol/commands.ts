@@ -1,6 +1,7 @@
-/** The command grammar of §3.3 (the decoded text inside a frame). */
+/** The command grammar of docs/protocol.md#commands (the decoded text inside a frame). */
 import { decodeOptions, encodeOptions, type Options } from "./options.ts";
 import { parseRegex, serializeRegex, type WireRegex } from "./regex_wire.ts";
+import { ProtocolError } from "../errors.ts";
 
 export type ReadVerb = "cat" | "grep" | "tail";
 const READ_VERBS: readonly string[] = ["cat", "grep", "tail"];
@@ -25,7 +26,7 @@ export type Command =
   | { readonly kind: "session"; readonly args: string[] }
   | { readonly kind: "unknown"; readonly name: string; readonly args: string[] };
 
-export class CommandError extends Error {
+export class CommandError extends ProtocolError {
   override name = "CommandError";
 }
 
@@ -39,7 +40,7 @@ export function buildReadCommand(c: Omit<ReadCommand, "kind" | "timeout"> & { ti
   return `${c.verb}:${encodeOptions(c.options)} ${c.path} ${regex}`;
 }
 
-/** `map:<options> <query>` (§3.3): the query travels as it was written. */
+/** `map:<options> <query>` (docs/protocol.md#commands): the query travels as it was written. */
 export function buildMapCommand(options: Options, query: string): string {
   return `map:${encodeOptions(options)} ${query.trim()}`;
 }

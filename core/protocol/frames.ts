@@ -1,13 +1,14 @@
 /**
- * Client → server framing (§3.2): `protocol 4.1 base64 <BASE64(command)>;`. The server splits a
- * frame on single spaces and dispatches on every ";".
+ * Client → server framing (docs/protocol.md#frames): `protocol 4.1 base64 <BASE64(command)>;`. The
+ * server splits a frame on single spaces and dispatches on every ";".
  */
+import { ProtocolError } from "../errors.ts";
 
 export const PROTOCOL_VERSION = "4.1";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export class FrameError extends Error {
+export class FrameError extends ProtocolError {
   override name = "FrameError";
 }
 
@@ -41,7 +42,10 @@ export function decodeFrame(frame: string): string {
   }
 }
 
-/** The §3.2 version-mismatch text: "server" when the client is newer, else "client". */
+/**
+ * The docs/protocol.md#frames version-mismatch text: "server" when the client is newer, else
+ * "client".
+ */
 export function versionMismatch(clientVersion: string): string {
   const newer = compareVersions(clientVersion, PROTOCOL_VERSION) > 0;
   const text = `the DTail server protocol version '${PROTOCOL_VERSION}' does not match client ` +

@@ -6,7 +6,7 @@ const dec = new TextDecoder();
 const enc = new TextEncoder();
 
 Deno.test("a frame carries the command base64-encoded after the protocol version", () => {
-  // The example exchange of spec §3.15.
+  // The example exchange of docs/protocol.md#example-exchange.
   assert.equal(
     dec.decode(encodeFrame("cat: /var/log/x regex:noop ")),
     "protocol 4.1 base64 Y2F0OiAvdmFyL2xvZy94IHJlZ2V4Om5vb3Ag;",

@@ -1,10 +1,11 @@
 /**
- * Server → client messages (§3.6): separated by the single byte 0xAC. Kinds: `REMOTE|…` lines,
- * `SERVER|host|text` notices, hidden `.syn …` messages, `AGGREGATE|…`.
+ * Server → client messages (docs/protocol.md#messages): separated by the single byte 0xAC. Kinds:
+ * `REMOTE|…` lines, `SERVER|host|text` notices, hidden `.syn …` messages, `AGGREGATE|…`.
  *
- * Fix 7: 0xAC also occurs inside UTF-8 text ("€" is E2 82 AC). Between two peers of ours the
- * server advertises ESCAPE_CAPABILITY, the client asks for it with the `escape=ac` option, and
- * the server then escapes 0xAB → AB 01 and 0xAC → AB 02 inside messages. Go peers never see it.
+ * docs/protocol.md#escaping: 0xAC also occurs inside UTF-8 text ("€" is E2 82 AC). Between two
+ * peers of ours the server advertises ESCAPE_CAPABILITY, the client asks for it with the
+ * `escape=ac` option, and the server then escapes 0xAB → AB 01 and 0xAC → AB 02 inside messages. Go
+ * peers never see it.
  *
  * Escaping also frees a marker: once negotiated, every message that is not payload (notices,
  * hidden messages) starts with AB 03, which escaped content never does; its text after the marker

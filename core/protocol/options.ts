@@ -1,9 +1,11 @@
 /**
- * Command options (§3.4): `key=value` pairs joined by ":", keys sorted, only non-default keys.
- * A value containing ":", "=" or "|", or starting with "base64%", travels as `base64%<b64>`; so
- * does one with a space, which would split the command (the server decodes any such value).
+ * Command options (docs/protocol.md#options): `key=value` pairs joined by ":", keys sorted, only
+ * non-default keys. A value containing ":", "=" or "|", or starting with "base64%", travels as
+ * `base64%<b64>`; so does one with a space, which would split the command (the server decodes any
+ * such value).
  */
 import { fromBase64, toBase64 } from "./frames.ts";
+import { ProtocolError } from "../errors.ts";
 
 export type Options = Record<string, string>;
 
@@ -21,7 +23,7 @@ export function encodeOptions(options: Options): string {
   }).join(":");
 }
 
-export class OptionsError extends Error {
+export class OptionsError extends ProtocolError {
   override name = "OptionsError";
 }
 

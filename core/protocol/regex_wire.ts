@@ -1,8 +1,10 @@
 /**
- * The read filter on the wire (§3.5): `regex:<flag>[,literal] <pattern>`, flags `default`,
- * `invert` and `noop` (matches everything; serialized `regex:noop ` with an empty pattern).
+ * The read filter on the wire (docs/protocol.md#regex): `regex:<flag>[,literal] <pattern>`, flags
+ * `default`, `invert` and `noop` (matches everything; serialized `regex:noop ` with an empty
+ * pattern).
  */
 import { isLiteralPattern, isNoopPattern } from "../matcher.ts";
+import { ProtocolError } from "../errors.ts";
 
 export interface WireRegex {
   readonly flag: "default" | "invert" | "noop";
@@ -10,7 +12,7 @@ export interface WireRegex {
   readonly pattern: string;
 }
 
-export class RegexWireError extends Error {
+export class RegexWireError extends ProtocolError {
   override name = "RegexWireError";
 }
 

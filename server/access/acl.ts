@@ -3,6 +3,7 @@
  * `getfacl` when FFI is not available.
  */
 import { cString, ENODATA, ENOTSUP, ERANGE, errno, libc } from "./libc.ts";
+import { InputError } from "../../core/errors.ts";
 
 export type AclTag = "user_obj" | "user" | "group_obj" | "group" | "mask" | "other";
 
@@ -15,7 +16,7 @@ export interface AclEntry {
 }
 
 /** The ACL could not be read (neither FFI nor getfacl worked, or the file is gone). */
-export class AclError extends Error {
+export class AclError extends InputError {
   override name = "AclError";
 }
 

@@ -1,7 +1,7 @@
 /**
- * The in-memory AUTHKEY store (§3.10): public-key blobs registered per SSH user, each valid for
- * `AuthKeyTTLSeconds` after the authorized_keys login that last registered it, at most
- * `AuthKeyMaxPerUser` per user (the oldest registration is dropped). Expired keys are pruned
+ * The in-memory AUTHKEY store (docs/protocol.md#authkey): public-key blobs registered per SSH user,
+ * each valid for `AuthKeyTTLSeconds` after the authorized_keys login that last registered it, at
+ * most `AuthKeyMaxPerUser` per user (the oldest registration is dropped). Expired keys are pruned
  * lazily, on access. Lost on restart.
  *
  * Only a session whose login was checked against an authorized_keys file registers or refreshes
@@ -90,11 +90,11 @@ export const AUTHKEY_NOT_REFRESHED =
   "AUTHKEY ERR not registered: only a login checked against authorized_keys registers keys";
 
 /**
- * The server's answer to `AUTHKEY <base64 key blob>` (§3.10); registers the key on success.
- * `store` is null when `AuthKeyEnabled` is false. `auth` is how the session logged in: only an
- * authorized_keys login registers or refreshes (valid for the TTL from that login); in any other
- * session the store is left as it is, and the answer is AUTHKEY_NOT_REFRESHED unless the key is
- * registered already. That one is "AUTHKEY OK", as the Go dserver answers a login through its
+ * The server's answer to `AUTHKEY <base64 key blob>` (docs/protocol.md#authkey); registers the key
+ * on success. `store` is null when `AuthKeyEnabled` is false. `auth` is how the session logged in:
+ * only an authorized_keys login registers or refreshes (valid for the TTL from that login); in any
+ * other session the store is left as it is, and the answer is AUTHKEY_NOT_REFRESHED unless the key
+ * is registered already. That one is "AUTHKEY OK", as the Go dserver answers a login through its
  * store: true (the key is registered, until its TTL), and a Go client prints a warning among
  * its output on every login for anything else.
  */

@@ -1,5 +1,5 @@
 /**
- * Which public keys may log in as SSH user U (§4.1), in this order:
+ * Which public keys may log in as SSH user U (docs/compatibility.md#ssh-server), in this order:
  * 1. the in-memory AUTHKEY store (when enabled);
  * 2. `<CacheDir>/<U>.authorized_keys` if that file exists (CacheDir relative to the server's CWD
  *    unless absolute);

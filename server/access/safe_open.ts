@@ -15,11 +15,12 @@ import { reason as osReason, SourceError } from "../../core/source_error.ts";
 import { canReadInfo, resolveAs } from "./os_access.ts";
 import { checkRules } from "./path_rules.ts";
 import type { UserInfo } from "./user_lookup.ts";
+import { InputError } from "../../core/errors.ts";
 
 export { SourceError };
 
 /** A policy refusal; `message` is for the server log, never for the client. */
-export class PermissionDeniedError extends Error {
+export class PermissionDeniedError extends InputError {
   override name = "PermissionDeniedError";
 }
 

@@ -1,14 +1,13 @@
 /**
- * The `dserver` program (§1.3, §2.2, §4.12): refuses to run as root, prints the version line,
- * merges flags over `dtail.json`, then serves SSH until SIGTERM/SIGINT or `--shutdownAfter`
- * seconds; SIGHUP reopens the log files. What a shell session does is the `shellHandler`
- * given by the caller (the DTail protocol handler).
+ * The `dserver` program (docs/server.md#run, docs/compatibility.md#signals): refuses to run as
+ * root, prints the version line, then serves SSH until SIGTERM/SIGINT or `shutdownAfter` seconds;
+ * SIGHUP reopens the log files. The settings (flags over `dtail.json`,
+ * docs/compatibility.md#flags-over-config) and what a shell session does (the DTail protocol
+ * handler) are given by the caller (app/).
  */
 import type { Config } from "../../core/config.ts";
 import { shortHostname } from "../../core/hostname.ts";
-import type { Flags } from "../../app/flags.ts";
 import { resolve } from "node:path";
-import { versionLine } from "../../app/version.ts";
 import { AuthKeyStore } from "../access/auth_key_store.ts";
 import { AuthorizedKeys } from "../access/authorized_keys.ts";
 import { loadHostKey } from "../ssh/host_key.ts";
@@ -26,26 +25,14 @@ export function refuseRoot(uid: number | null, gid: number | null): string | nul
 }
 
 export interface DserverSettings {
-  port: number;
-  bindAddress: string;
-  logger: string;
-  logLevel: string;
-  logDir: string;
-  shutdownAfter: number;
-}
-
-/** Flag over config precedence of §2.2. */
-export function dserverSettings(flags: Flags, config: Config): DserverSettings {
-  const port = flags.int("port");
-  const level = flags.str("logLevel");
-  return {
-    port: port !== 2222 ? port : config.Common.SSHPort,
-    bindAddress: flags.str("bindAddress") || config.Server.SSHBindAddress,
-    logger: flags.str("logger"),
-    logLevel: level.toLowerCase() !== "info" ? level : config.Common.LogLevel,
-    logDir: flags.str("logDir") || config.Common.LogDir,
-    shutdownAfter: flags.int("shutdownAfter"),
-  };
+  readonly port: number;
+  readonly bindAddress: string;
+  /** none, stdout, file or fout. */
+  readonly logger: string;
+  readonly logLevel: string;
+  readonly logDir: string;
+  /** Seconds until the server stops on its own (0: never). */
+  readonly shutdownAfter: number;
 }
 
 /** What a shell handler factory gets from the server. */
@@ -59,8 +46,10 @@ export interface DserverContext {
 }
 
 export interface DserverDeps {
-  /** Builds the handler of shell sessions (default: one that says it is not wired). */
-  shellHandler?: (ctx: DserverContext) => ShellHandler;
+  /** Printed on stdout at start. */
+  versionLine: string;
+  /** Builds the handler of shell sessions. */
+  shellHandler: (ctx: DserverContext) => ShellHandler;
   /** Home directory of a user for `~/.ssh/authorized_keys` (default: /etc/passwd). */
   homeOf?: (user: string) => Promise<string | null>;
   uid?: number | null;
@@ -74,14 +63,6 @@ export interface DserverDeps {
   onListening?: (port: number) => void;
 }
 
-/** A handler for when no protocol handler is wired in: says so and closes. */
-export function notWiredHandler(hostname: string): ShellHandler {
-  return ({ channel }) => {
-    channel.resume(); // input must be consumed for the channel's "close" to come
-    channel.end(`SERVER|${hostname}|ERROR|handler not wired\n`);
-  };
-}
-
 const encoder = new TextEncoder();
 const writeTo = (file: { writeSync(p: Uint8Array): number }) => (text: string) => {
   const bytes = encoder.encode(text);
@@ -90,9 +71,9 @@ const writeTo = (file: { writeSync(p: Uint8Array): number }) => (text: string) =
 };
 
 export async function runDserver(
-  flags: Flags,
+  settings: DserverSettings,
   config: Config,
-  deps: DserverDeps = {},
+  deps: DserverDeps,
 ): Promise<number> {
   const stdout = deps.stdout ?? writeTo(Deno.stdout);
   const stderr = deps.stderr ?? writeTo(Deno.stderr);
@@ -105,8 +86,7 @@ export async function runDserver(
     stderr(root + "\n");
     return 1;
   }
-  stdout(versionLine() + "\n");
-  const settings = dserverSettings(flags, config);
+  stdout(deps.versionLine + "\n");
   const dirProblem = await checkDirs(settings, config, env);
   if (dirProblem !== null) {
     stderr(`dserver: ${dirProblem}\n`);
@@ -189,8 +169,7 @@ async function serve(
     ? new AuthKeyStore({ ttlSeconds: sc.AuthKeyTTLSeconds, maxPerUser: sc.AuthKeyMaxPerUser })
     : null;
   const hostname = shortHostname(env);
-  const makeHandler = deps.shellHandler ?? ((ctx: DserverContext) => notWiredHandler(ctx.hostname));
-  const onShell = makeHandler({ config, log, authKeys, hostname });
+  const onShell = deps.shellHandler({ config, log, authKeys, hostname });
   let server: SshServer | undefined;
   const stats = new StatsReporter(
     log,

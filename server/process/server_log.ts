@@ -1,10 +1,11 @@
 /**
- * The dserver logger (§4.10): lines `<LEVEL>|<MMDD-HHMMSS>|<field>|…`, filtered by level, written
- * to nothing, stdout, a file or both. Files are `<LogDir>/YYYYMMDD.log` with daily rotation (the
- * name switches when the local date changes) or `<LogDir>/dserver.log` for any other
- * `LogRotation`; `reopen()` (wired to SIGHUP) reopens them so external rotation works.
+ * The dserver logger (docs/compatibility.md#server-log): lines `<LEVEL>|<MMDD-HHMMSS>|<field>|…`,
+ * filtered by level, written to nothing, stdout, a file or both. Files are `<LogDir>/YYYYMMDD.log`
+ * with daily rotation (the name switches when the local date changes) or `<LogDir>/dserver.log` for
+ * any other `LogRotation`; `reopen()` (wired to SIGHUP) reopens them so external rotation works.
  */
 import { reason } from "../../core/source_error.ts";
+import { SetupError } from "../../core/errors.ts";
 
 /** Level names from the most to the least severe; "none" logs nothing. */
 export const LOG_LEVELS = [
@@ -22,7 +23,7 @@ export const LOG_LEVELS = [
 export type LogLevel = typeof LOG_LEVELS[number];
 export type LoggerKind = "none" | "stdout" | "file" | "fout";
 
-export class LogSetupError extends Error {
+export class LogSetupError extends SetupError {
   override name = "LogSetupError";
 }
 

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../../core/config.ts";
-import { Flags, parseFlags } from "../../app/flags.ts";
 import { runDserver } from "./dserver.ts";
+import { testDeps, testSettings } from "./_test_dserver.ts";
 import { checkServerDir } from "./startup_dirs.ts";
 import { canCreateUsers, setupTestUsers, withTempDir } from "../access/_test_permissions.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${ROOT}/.tools/deno-dir`;
 const SERVER_USER = "dtail-srv";
-const flags = (...args: string[]) => new Flags(parseFlags("dserver", args));
 const env = (name: string) => name === "DTAIL_HOSTNAME_OVERRIDE" ? "testhost" : undefined;
 
 /** runDserver with this LogDir and CacheDir, stopping after 1 s if it starts at all. */
@@ -20,9 +19,9 @@ async function start(dir: string, logDir: string, cacheDir: string) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runDserver(
-    flags("--port", "0", "--bindAddress", "127.0.0.1", "--logger", "file", "--shutdownAfter", "1"),
+    testSettings({ logger: "file", logDir, shutdownAfter: 1 }),
     config,
-    { uid: 1000, gid: 1000, env, stdout: (t) => out.push(t), stderr: (t) => err.push(t) },
+    testDeps({ uid: 1000, gid: 1000, env, stdout: (t) => out.push(t), stderr: (t) => err.push(t) }),
   );
   return { code, out: out.join(""), err: err.join("") };
 }

@@ -1,6 +1,6 @@
 /**
- * The server's self-monitoring line (§4.10), logged every 10 s and whenever the connection count
- * changes, so that `from STATS` queries over dserver logs work:
+ * The server's self-monitoring line (docs/compatibility.md#server-log), logged every 10 s and
+ * whenever the connection count changes, so that `from STATS` queries over dserver logs work:
  *
  *   INFO|MMDD-HHMMSS|<pid>|<file:line>|<numCPU>|<goroutines>|<cgocalls>|<loadavg 1m>|<uptime>|
  *   MAPREDUCE:STATS|currentConnections=N|lifetimeConnections=N|preAuthConnections=N

@@ -1,13 +1,13 @@
 /**
- * The `map:` command of one session (§5.10): the session's read commands feed their selected
- * lines into a Mapper instead of the output, and every interval the groups aggregated since the
- * last send go out as `AGGREGATE` messages (deltas). The final send happens at end of input.
+ * The `map:` command of one session (docs/protocol.md#aggregate): the session's read commands feed
+ * their selected lines into a Mapper instead of the output, and every interval the groups
+ * aggregated since the last send go out as `AGGREGATE` messages (deltas). The final send happens at
+ * end of input.
  */
 import { Mapper } from "../../core/mapr/mapper.ts";
 import { serializeGroups } from "../../core/mapr/aggregate_wire.ts";
 import type { Query } from "../../core/mapr/types.ts";
-import type { OpenedFile } from "../../core/open_file.ts";
-import type { Selection } from "../../core/select.ts";
+import type { Sink } from "../../core/sink.ts";
 import { type LineRegex, mapFileInHalves } from "../../core/mapr/parallel_map.ts";
 
 export interface MapOutput {
@@ -49,27 +49,25 @@ export class MapStage {
     }, seconds * 1000);
   }
 
-  selection(sel: Selection, sourceId: string): void {
-    this.#mapper.selection(sel, sourceId);
-  }
-
   /**
-   * Maps a whole file on two cores when that pays, filtered by the read command's regex; false
-   * when the caller should read it as usual. The worker opens exactly the inode `opened` pins.
+   * Where a read command's lines go: into the mapper. A big plain file is mapped whole on two
+   * cores (filtered by the command's `regex`); the worker opens exactly the inode `opened` pins.
+   * What was sent on the way goes out after each file.
    */
-  wholeFile(
-    opened: OpenedFile,
-    sourceId: string,
-    regex: LineRegex,
-    signal: AbortSignal,
-  ) {
-    return mapFileInHalves(opened, sourceId, this.#mapper, {
-      regex,
-      serverLogFormat: this.options.serverLogFormat,
-      hostname: this.options.hostname,
-      maxLineLength: this.options.maxLineLength,
-      signal,
-    });
+  sink(regex: LineRegex): Sink {
+    const mapper = this.#mapper;
+    return {
+      selection: (sel, sourceId) => mapper.selection(sel, sourceId),
+      fileDone: () => this.output.flush(),
+      wholeFile: (opened, sourceId, signal) =>
+        mapFileInHalves(opened, sourceId, mapper, {
+          regex,
+          serverLogFormat: this.options.serverLogFormat,
+          hostname: this.options.hostname,
+          maxLineLength: this.options.maxLineLength,
+          signal,
+        }),
+    };
   }
 
   /** Writes the groups aggregated since the last send, and newly skipped malformed lines. */

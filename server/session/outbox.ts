@@ -4,6 +4,7 @@
  * the bytes: a client that reads slowly slows its own stream and never grows server memory.
  */
 import { BufferedOutput } from "../../core/output.ts";
+import { ClosedError } from "../../core/errors.ts";
 
 export interface ByteChannel {
   /** Resolves when the channel can take more (ssh2: after "drain" when write returned false). */
@@ -11,7 +12,7 @@ export interface ByteChannel {
 }
 
 /** The session ended (client gone, stalled or closed): nothing more is sent. */
-export class SessionClosedError extends Error {
+export class SessionClosedError extends ClosedError {
   override name = "SessionClosedError";
 }
 

@@ -1,6 +1,6 @@
 /**
- * Pure helpers of the session's read commands (cat/grep/tail, §4.4–4.9): the line filter a
- * command asks for, as the core pipeline and the map worker take it, and iterator plumbing.
+ * Pure helpers of the session's read commands (cat/grep/tail, docs/compatibility.md#reading-files):
+ * the line filter a command asks for, as the core pipeline and the map worker take it.
  */
 import { compileMatcher, type Matcher } from "../../core/matcher.ts";
 import type { ReadCommand } from "../../core/protocol/commands.ts";
@@ -39,18 +39,4 @@ function matcher(command: ReadCommand): Matcher {
 export function lineRegex(command: ReadCommand): LineRegex {
   const { regex } = command;
   return { pattern: regex.flag === "noop" ? "" : regex.pattern, invert: regex.flag === "invert" };
-}
-
-/** `first`, then the rest of the iterator, which is closed when the consumer stops early. */
-export async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
-  try {
-    yield first;
-    for (;;) {
-      const next = await rest.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await rest.return?.();
-  }
 }

@@ -1,9 +1,10 @@
 /**
- * What one session writes to its client (§3): the Outbox, the options latched by the first
- * command that carries options and what they decide (escaping, raw blocks, plain output), and
+ * What one session writes to its client (docs/protocol.md): the Outbox, the options latched by the
+ * first command that carries options and what they decide (escaping, raw blocks, plain output), and
  * the writers of notices, payload and control messages.
  */
-import { SelectionPrinter } from "../../core/frame.ts";
+import { WirePrinter } from "../../core/protocol/wire_printer.ts";
+import type { Sink } from "../../core/sink.ts";
 import { BLOCK_CAPABILITY, BLOCK_OPTION, BLOCK_OPTION_VALUE } from "../../core/protocol/blocks.ts";
 import type { Options } from "../../core/protocol/options.ts";
 import {
@@ -29,6 +30,9 @@ export interface SessionOutputOptions {
   /** Aborted when the client is gone: pending flushes fail at once (Outbox). */
   readonly gone?: AbortSignal;
 }
+
+/** Output of a read waiting for the client beyond which the read waits too. */
+const FLUSH_BACKLOG = 64 * 1024;
 
 const encoder = new TextEncoder();
 
@@ -85,20 +89,31 @@ export class SessionOutput {
     this.control(capabilitiesMessage(this.#capabilities));
   }
 
-  /** Frames the selected lines of a read as wire messages, as the latched options say. */
-  printer(keepNewline: boolean): SelectionPrinter {
-    return new SelectionPrinter(this.#outbox.out, {
+  /**
+   * The selected lines of a read as wire messages, as the latched options say. A file read whole
+   * goes out when it is done, and on the way whenever FLUSH_BACKLOG bytes wait for the client
+   * (its reading paces ours).
+   */
+  printer(keepNewline: boolean): Sink {
+    const printer = new WirePrinter(this.#outbox.out, {
       plain: this.plain,
-      color: false,
       hostname: this.options.hostname,
-      wire: { keepNewline, escape: this.escape, blocks: this.blocks },
+      keepNewline,
+      escape: this.escape,
+      blocks: this.blocks,
     });
+    return {
+      selection: (sel, sourceId) => printer.selection(sel, sourceId),
+      batchDone: () => this.#outbox.backlog >= FLUSH_BACKLOG ? this.flush() : undefined,
+      fileDone: () => this.flush(),
+    };
   }
 
   /**
-   * A log-formatted server notice (§3.6): `SERVER|host|LEVEL|MMDD-HHMMSS|context|msg`, the context
-   * being `user@ip:port` unless given (the Go dserver names the file in some). `newline: false`
-   * sends it without the "\n" that ends other notices, as the Go dserver does for some.
+   * A log-formatted server notice (docs/protocol.md#messages):
+   * `SERVER|host|LEVEL|MMDD-HHMMSS|context|msg`, the context being `user@ip:port` unless given (the
+   * Go dserver names the file in some). `newline: false` sends it without the "\n" that ends other
+   * notices, as the Go dserver does for some.
    */
   notice(
     level: LogLevel,
@@ -109,7 +124,10 @@ export class SessionOutput {
     this.rawNotice(`${level.toUpperCase()}|${timestamp()}|${context}|${message}`, options.newline);
   }
 
-  /** A notice of this text, `SERVER|host|`-prefixed unless plain (the Go wire, §3.6). */
+  /**
+   * A notice of this text, `SERVER|host|`-prefixed unless plain (the Go wire,
+   * docs/protocol.md#messages).
+   */
   rawNotice(text: string, newline = true): void {
     const body = this.plain ? text : `SERVER|${this.options.hostname}|${text}`;
     this.control(newline ? `${body}\n` : body);

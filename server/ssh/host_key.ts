@@ -1,8 +1,9 @@
 /**
- * The server's SSH host key (§4.1): `Server.HostKeyFile` (integration mode: `./ssh_host_key`, set
- * by the config defaults). Any private key ssh2 can parse is loaded. A missing file is replaced
- * by a new key written with mode 0600 (its directory is created, mode 0700); if that write fails
- * the key is used from memory only, so clients see a new host key after each restart.
+ * The server's SSH host key (docs/compatibility.md#ssh-server): `Server.HostKeyFile` (integration
+ * mode: `./ssh_host_key`, set by the config defaults). Any private key ssh2 can parse is loaded. A
+ * missing file is replaced by a new key written with mode 0600 (its directory is created, mode
+ * 0700); if that write fails the key is used from memory only, so clients see a new host key after
+ * each restart.
  *
  * Deviation from Go: the generated key is ED25519 (OpenSSH format), not RSA `HostKeyBits`. An
  * RSA-4096 host key costs about 4 ms of server CPU per handshake in Deno, ED25519 well under
@@ -17,8 +18,9 @@ import ssh2 from "ssh2";
 import type { ParsedKey } from "ssh2";
 import { dirname } from "node:path";
 import { Buffer } from "node:buffer";
+import { SetupError } from "../../core/errors.ts";
 
-export class HostKeyError extends Error {
+export class HostKeyError extends SetupError {
   override name = "HostKeyError";
 }
 

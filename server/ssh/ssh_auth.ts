@@ -1,10 +1,11 @@
 /**
- * SSH user authentication for dserver (§4.1, §3.12). Public keys for every user: the key must
- * be authorized (authorized_keys.ts) and, when the client sends a signature, the signature must
- * verify; a signature-less query for an authorized key is accepted so the client goes on to
- * sign. Passwords only for `DTAIL-HEALTH` with password `DTAIL-HEALTH` (constant-time compare);
- * every other password login fails. (`DTAIL-SCHEDULE`/`DTAIL-CONTINUOUS` job logins are not
- * implemented yet and fail too.)
+ * SSH user authentication for dserver (docs/compatibility.md#ssh-server,
+ * docs/protocol.md#health-check). Public keys for every user: the key must be authorized
+ * (authorized_keys.ts) and, when the client sends a signature, the signature must verify; a
+ * signature-less query for an authorized key is accepted so the client goes on to sign. Passwords
+ * only for `DTAIL-HEALTH` with password `DTAIL-HEALTH` (constant-time compare); every other
+ * password login fails. (`DTAIL-SCHEDULE`/`DTAIL-CONTINUOUS` job logins are not implemented yet and
+ * fail too.)
  */
 import type { AuthContext } from "ssh2";
 import { createHash, timingSafeEqual } from "node:crypto";

@@ -1,10 +1,11 @@
 /**
- * One authenticated-or-not SSH connection of dserver (§3.1): authentication (ssh_auth.ts),
- * `session` channels only (ssh2 rejects other channel types itself, since no listener for them
- * is registered), and a single `shell` request per session. Any other channel request — pty-req,
- * env, exec, subsystem, window-change, signal or a type ssh2 does not know — is answered false
- * and the whole connection is closed. The shell's channel goes to `onShell`; a handler that
- * throws is logged and its channel closed, and the connection ends when the channel closes.
+ * One authenticated-or-not SSH connection of dserver (docs/protocol.md#transport): authentication
+ * (ssh_auth.ts), `session` channels only (ssh2 rejects other channel types itself, since no
+ * listener for them is registered), and a single `shell` request per session. Any other channel
+ * request — pty-req, env, exec, subsystem, window-change, signal or a type ssh2 does not know — is
+ * answered false and the whole connection is closed. The shell's channel goes to `onShell`; a
+ * handler that throws is logged and its channel closed, and the connection ends when the channel
+ * closes.
  */
 import type { AuthContext, Connection, ServerChannel, Session } from "ssh2";
 import type { Socket } from "node:net";
@@ -45,77 +46,107 @@ export interface ConnectionDeps {
 const OTHER_REQUESTS = ["pty", "env", "exec", "subsystem", "sftp", "x11", "signal", "auth-agent"];
 
 export function handleConnection(conn: Connection, socket: Socket, deps: ConnectionDeps): void {
-  const { log } = deps;
-  const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-  let user = "";
-  let auth: SessionAuth = { source: "password", at: 0 }; // replaced by the accepted login
-  const who = () => user === "" ? remote : `${user}@${remote}`;
-  let closing = false;
-  const violation = (why: string) => {
-    if (closing) return;
-    closing = true;
-    log.warn(who(), `${why}, closing connection`);
-    conn.end();
-  };
-  conn.on("error", (err: Error) => log.debug(who(), "ssh error", err));
-  const gone = new AbortController();
-  const hangUp = () => gone.abort();
+  const state = new ConnectionState(conn, socket, deps.log);
+  conn.on("error", (err: Error) => deps.log.debug(state.who(), "ssh error", err));
+  const hangUp = () => state.gone.abort();
   socket.once("close", hangUp);
   conn.once("close", hangUp);
-  interceptChannelRequests(conn, violation, () => closing);
-
-  conn.on("authentication", (ctx: AuthContext) => {
-    authenticate(ctx, deps.authorizedKeys, deps.admit).then((outcome) => {
-      if (!outcome.ok) {
-        log.info(remote, `login as ${ctx.username} (${ctx.method}) failed`, outcome.why);
-      } else if (outcome.final) {
-        user = ctx.username;
-        auth = { source: outcome.source, at: Date.now() };
-        log.info(who(), `authenticated (${outcome.how})`);
-      }
-    }, (err) => {
-      log.error(remote, "authentication error", err);
-      try {
-        ctx.reject();
-      } catch {
-        // the connection is already gone
-      }
-    });
-  });
-  conn.on("ready", () => deps.onAuthenticated(user));
+  interceptChannelRequests(conn, (why) => state.violation(why), () => state.closing);
+  conn.on("authentication", (ctx: AuthContext) => onAuthentication(state, ctx, deps));
+  conn.on("ready", () => deps.onAuthenticated(state.user));
   conn.on("session", (accept: () => Session, reject: () => void) => {
-    if (closing) return reject();
-    const session = accept();
-    for (const type of OTHER_REQUESTS) {
-      session.on(type, (_accept: unknown, reject?: () => void) => {
-        reject?.();
-        violation(`channel request ${type} not allowed`);
-      });
+    if (state.closing) return reject();
+    onSession(state, accept(), deps);
+  });
+}
+
+/** What the event handlers of one connection share. */
+class ConnectionState {
+  readonly remote: string;
+  /** The user of the accepted login ("" before). */
+  user = "";
+  auth: SessionAuth = { source: "password", at: 0 }; // replaced by the accepted login
+  /** A violation is closing the connection. */
+  closing = false;
+  /** Aborted when the socket or the connection closes. */
+  readonly gone = new AbortController();
+
+  constructor(
+    readonly conn: Connection,
+    readonly socket: Socket,
+    private readonly log: ServerLog,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+  }
+
+  who(): string {
+    return this.user === "" ? this.remote : `${this.user}@${this.remote}`;
+  }
+
+  /** Logs the first violation and closes the connection. */
+  violation(why: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.log.warn(this.who(), `${why}, closing connection`);
+    this.conn.end();
+  }
+}
+
+function onAuthentication(state: ConnectionState, ctx: AuthContext, deps: ConnectionDeps): void {
+  const { log } = deps;
+  authenticate(ctx, deps.authorizedKeys, deps.admit).then((outcome) => {
+    if (!outcome.ok) {
+      log.info(state.remote, `login as ${ctx.username} (${ctx.method}) failed`, outcome.why);
+    } else if (outcome.final) {
+      state.user = ctx.username;
+      state.auth = { source: outcome.source, at: Date.now() };
+      log.info(state.who(), `authenticated (${outcome.how})`);
     }
-    let started = false;
-    session.on("shell", (acceptShell: () => ServerChannel, reject: () => void) => {
-      if (closing) return reject();
-      if (started) {
-        reject();
-        violation("second shell request on one session");
-        return;
-      }
-      started = true;
-      const channel = acceptShell();
-      channel.on("error", (err: Error) => log.debug(who(), "channel error", err));
-      channel.once("close", () => conn.end());
-      log.info(who(), "shell started");
-      runShell(deps, {
-        user,
-        remoteAddress: socket.remoteAddress ?? "",
-        remotePort: socket.remotePort ?? 0,
-        channel,
-        isHealth: user === HEALTH_USER,
-        auth,
-        closed: AbortSignal.any([gone.signal, channelClosed(channel)]),
-        end: () => conn.end(),
-      });
+  }, (err) => {
+    log.error(state.remote, "authentication error", err);
+    try {
+      ctx.reject();
+    } catch {
+      // the connection is already gone
+    }
+  });
+}
+
+/** An accepted `session` channel: one shell request, nothing else. */
+function onSession(state: ConnectionState, session: Session, deps: ConnectionDeps): void {
+  for (const type of OTHER_REQUESTS) {
+    session.on(type, (_accept: unknown, reject?: () => void) => {
+      reject?.();
+      state.violation(`channel request ${type} not allowed`);
     });
+  }
+  let started = false;
+  session.on("shell", (acceptShell: () => ServerChannel, reject: () => void) => {
+    if (state.closing) return reject();
+    if (started) {
+      reject();
+      state.violation("second shell request on one session");
+      return;
+    }
+    started = true;
+    startShell(state, acceptShell(), deps);
+  });
+}
+
+function startShell(state: ConnectionState, channel: ServerChannel, deps: ConnectionDeps): void {
+  const { conn, socket, user } = state;
+  channel.on("error", (err: Error) => deps.log.debug(state.who(), "channel error", err));
+  channel.once("close", () => conn.end());
+  deps.log.info(state.who(), "shell started");
+  runShell(deps, {
+    user,
+    remoteAddress: socket.remoteAddress ?? "",
+    remotePort: socket.remotePort ?? 0,
+    channel,
+    isHealth: user === HEALTH_USER,
+    auth: state.auth,
+    closed: AbortSignal.any([state.gone.signal, channelClosed(channel)]),
+    end: () => conn.end(),
   });
 }
 

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { DEFAULT_TERM_COLORS } from "./color.ts";
-import { type FrameOptions, RemotePaints, SelectionPrinter } from "./frame.ts";
+import { type TerminalOptions, TerminalPrinter } from "./terminal_printer.ts";
 import { LineBatch } from "./line_batch.ts";
 import { splitLines } from "./lines.ts";
 import { compileMatcher } from "./matcher.ts";
 import { BufferedOutput } from "./output.ts";
-import { blockHeader } from "./protocol/blocks.ts";
 import { selectLines } from "./select.ts";
 
 const enc = new TextEncoder();
@@ -14,20 +13,20 @@ const UPSTREAM = new URL("../tests/testdata/dtail-upstream/", import.meta.url);
 
 /** Prints selections and returns everything written, flushed. */
 function render(
-  options: FrameOptions,
+  options: TerminalOptions,
   selections: { batch: LineBatch; regions: number[] }[],
   id = "app.log",
 ): string {
   const parts: Uint8Array[] = [];
   const out = new BufferedOutput((b) => parts.push(b.slice()), 64);
-  const printer = new SelectionPrinter(out, options);
-  for (const sel of selections) printer.print(sel, id);
+  const printer = new TerminalPrinter(out, options);
+  for (const sel of selections) printer.selection(sel, id);
   out.flush();
   return parts.map((p) => dec.decode(p)).join("");
 }
 
-const PLAIN: FrameOptions = { plain: true, color: false, hostname: "h" };
-const LABELLED: FrameOptions = { plain: false, color: false, hostname: "web1" };
+const PLAIN: TerminalOptions = { plain: true, color: false, hostname: "h" };
+const LABELLED: TerminalOptions = { plain: false, color: false, hostname: "web1" };
 
 Deno.test("plain output prints the selected bytes as they are", () => {
   const batch = new LineBatch(enc.encode("a\nb\r\nc\n"), 1);
@@ -46,7 +45,10 @@ Deno.test("plain output keeps invalid UTF-8 bytes untouched", () => {
   const bytes = new Uint8Array([0xff, 0xfe, 0x0a]);
   const parts: Uint8Array[] = [];
   const out = new BufferedOutput((b) => parts.push(b.slice()));
-  new SelectionPrinter(out, PLAIN).print({ batch: new LineBatch(bytes, 1), regions: [0, 3] }, "x");
+  new TerminalPrinter(out, PLAIN).selection(
+    { batch: new LineBatch(bytes, 1), regions: [0, 3] },
+    "x",
+  );
   out.flush();
   assert.deepEqual(parts, [bytes]);
 });
@@ -86,10 +88,10 @@ Deno.test("labelled line numbers stay right across batches and context", async (
   }
   const parts: Uint8Array[] = [];
   const out = new BufferedOutput((b) => parts.push(b.slice()), 100);
-  const printer = new SelectionPrinter(out, LABELLED);
+  const printer = new TerminalPrinter(out, LABELLED);
   const batches = splitLines(chunks(), { numbered: true });
   for await (const sel of selectLines(batches, compileMatcher("HIT"), { before: 1, after: 1 })) {
-    printer.print(sel, "f");
+    printer.selection(sel, "f");
   }
   out.flush();
   const got = parts.map((p) => dec.decode(p)).join("").trimEnd().split("\n");
@@ -106,7 +108,7 @@ Deno.test("colored output matches the upstream dcatcolors rendering", async () =
   const want = await Deno.readTextFile(new URL("dcatcolors.expected", UPSTREAM));
   const parts: Uint8Array[] = [];
   const out = new BufferedOutput((b) => parts.push(b.slice()), 4096);
-  const printer = new SelectionPrinter(out, {
+  const printer = new TerminalPrinter(out, {
     plain: false,
     color: true,
     hostname: "integrationtest",
@@ -116,7 +118,7 @@ Deno.test("colored output matches the upstream dcatcolors rendering", async () =
   }
   for await (
     const sel of selectLines(splitLines(chunks(), { numbered: true }), compileMatcher(""))
-  ) printer.print(sel, "dcatcolors.txt");
+  ) printer.selection(sel, "dcatcolors.txt");
   out.flush();
   const got = parts.map((p) => dec.decode(p)).join("");
   const wantLines = want.split("\n");
@@ -125,23 +127,6 @@ Deno.test("colored output matches the upstream dcatcolors rendering", async () =
     assert.equal(JSON.stringify(gotLines[i]), JSON.stringify(wantLines[i]), `line ${i + 1}`);
   }
   assert.equal(got, want);
-});
-
-Deno.test("RemotePaints colors perc 100 as ok and anything else as a warning", () => {
-  const p = new RemotePaints();
-  assert.ok(p.prefix("h", "100", "1", "x").includes("\x1b[30m\x1b[42m100\x1b[49m\x1b[39m"));
-  assert.ok(p.prefix("h", " 50", "1", "x").includes("\x1b[37m\x1b[41m 50\x1b[49m\x1b[39m"));
-});
-
-Deno.test("RemotePaints picks severity colors by the start of the line", () => {
-  const p = new RemotePaints();
-  assert.equal(p.textPaint(enc.encode("WARN|x")), p.warn);
-  assert.equal(p.textPaint(enc.encode("ERROR|x")), p.error);
-  assert.equal(p.textPaint(enc.encode("FATAL|x")), p.fatal);
-  assert.equal(p.textPaint(enc.encode("INFO|x")), p.text);
-  assert.equal(p.textPaint(enc.encode("WAR")), p.text);
-  assert.equal(p.textPaint(enc.encode(" ERROR")), p.text);
-  assert.equal(p.error.open, "\x1b[37m\x1b[41m\x1b[1m");
 });
 
 Deno.test("colored output uses the configured colors", () => {
@@ -155,49 +140,4 @@ Deno.test("colored output uses the configured colors", () => {
     got.endsWith("\x1b[32m\x1b[49m\x1b[4mhello\x1b[0m\x1b[49m\x1b[39m\n"),
     JSON.stringify(got),
   );
-});
-
-Deno.test("wire framing escapes 0xAB and 0xAC whether or not the batch decodes one-to-one", () => {
-  const wire: FrameOptions = { ...PLAIN, wire: { keepNewline: true, escape: true } };
-  const frame = (bytes: Uint8Array) => {
-    const parts: Uint8Array[] = [];
-    const out = new BufferedOutput((b) => parts.push(b.slice()));
-    new SelectionPrinter(out, wire).print({
-      batch: new LineBatch(bytes, 1),
-      regions: [0, bytes.length],
-    }, "x");
-    out.flush();
-    return parts.flatMap((p) => [...p]);
-  };
-  assert.deepEqual(frame(enc.encode("a\nb\n")), [
-    ...enc.encode("a\n"),
-    0xac,
-    ...enc.encode("b\n"),
-    0xac,
-  ]);
-  // A lone 0xAC decodes to one U+FFFD (aligned); "€" (E2 82 AC) does not (unaligned).
-  assert.deepEqual(frame(new Uint8Array([0x41, 0xac, 0x0a])), [0x41, 0xab, 2, 0x0a, 0xac]);
-  assert.deepEqual(frame(enc.encode("5 €\n")), [
-    ...enc.encode("5 "),
-    0xe2,
-    0x82,
-    0xab,
-    2,
-    0x0a,
-    0xac,
-  ]);
-  assert.deepEqual(frame(new Uint8Array([0xab, 0x0a])), [0xab, 1, 0x0a, 0xac]);
-});
-
-Deno.test("in block mode a batch's selected lines go out as one block, each ended by a newline", () => {
-  const wire: FrameOptions = { ...PLAIN, wire: { keepNewline: false, escape: true, blocks: true } };
-  const parts: Uint8Array[] = [];
-  const out = new BufferedOutput((b) => parts.push(b.slice()));
-  const printer = new SelectionPrinter(out, wire);
-  const batch = new LineBatch(enc.encode("a\nbb\nccc"), 1);
-  printer.print({ batch, regions: [0, 2, 2, 2, 5, 8] }, "x"); // "a\n", empty, "ccc" (no newline)
-  printer.print({ batch, regions: [] }, "x");
-  out.flush();
-  const got = new Uint8Array(parts.flatMap((p) => [...p]));
-  assert.deepEqual([...got], [...blockHeader(6), ...enc.encode("a\nccc\n"), 0xac]);
 });

@@ -1,0 +1,294 @@
+/**
+ * Settings: the parsed flags and dtail.json, resolved in this one place into the typed objects
+ * the runs take (docs/compatibility.md#flags, docs/compatibility.md#flags-over-config). Below app/
+ * no code sees a flag. How a flag and its dtail.json key combine is decided by `flagOverConfig`
+ * alone.
+ */
+import type { Config } from "../core/config.ts";
+import { SetupError, UsageError } from "../core/errors.ts";
+import { shortHostname } from "../core/hostname.ts";
+import { compileMatcher } from "../core/matcher.ts";
+import type { QueryJob } from "../cli/mapreduce.ts";
+import type { RemoteConnection, RemoteRun } from "../cli/remote.ts";
+import type { ReadJob, ReadMode } from "../cli/serverless.ts";
+import type { DserverSettings } from "../server/process/dserver.ts";
+import { queryDeadline } from "./deadline.ts";
+import { defaultValue, type FlagName, type FlagValues, type Program } from "./flag_table.ts";
+import type { Flags } from "./flags.ts";
+
+/** A mode that exists in the Go DTail but not here yet. */
+export class NotBuiltError extends SetupError {
+  override name = "NotBuiltError";
+}
+
+/**
+ * The precedence rule: a flag that is set wins over dtail.json, and dtail.json over the flag's
+ * default. As in the Go DTail, a flag is set when its value differs from the program's default
+ * (ignoring case: the string flags with a dtail.json key and a non-empty default are log levels),
+ * so `dserver --port 2222` keeps `Common.SSHPort` (docs/server.md). One exception: a client's
+ * `--port` is set whenever it is given.
+ */
+export function flagOverConfig<N extends FlagName>(
+  flags: Flags,
+  name: N,
+  fromConfig: FlagValues[N],
+): FlagValues[N] {
+  return isSet(flags, name) ? flags.get(name) : fromConfig;
+}
+
+function isSet(flags: Flags, name: FlagName): boolean {
+  const program = flags.parsed.program;
+  if (name === "port" && program !== "dserver") return flags.given(name);
+  const value = flags.get(name);
+  const fallback = defaultValue(name, program);
+  return typeof value === "string"
+    ? value.toLowerCase() !== String(fallback).toLowerCase()
+    : value !== fallback;
+}
+
+/** What the settings read from the environment. */
+export interface SettingsEnv {
+  /** NO_COLOR is set. */
+  readonly noColor: boolean;
+  readonly get: (name: string) => string | undefined;
+}
+
+export function processEnv(): SettingsEnv {
+  return {
+    noColor: (Deno.env.get("NO_COLOR") ?? "") !== "",
+    get: (name) => Deno.env.get(name),
+  };
+}
+
+/** Files from --files (comma list) or else the positional arguments; the query for dtail/dmap. */
+export function targetsOf(flags: Flags): { files: string[]; query: string } {
+  let query = flags.str("query") ?? "";
+  const fromFlag = flags.str("files");
+  if (fromFlag !== "") {
+    return { files: fromFlag.split(",").map((f) => f.trim()).filter((f) => f !== ""), query };
+  }
+  const files: string[] = [];
+  for (const arg of flags.parsed.positionals) {
+    if (!flags.parsed.dashDash && /^--?[a-zA-Z]/.test(arg)) {
+      // Go parsing stops at the first file name, so this would be read as a file: say so.
+      throw new UsageError(`${arg} comes after a file name; put flags before the files`);
+    }
+    if (arg.toLowerCase().includes("select ")) {
+      if (query === "") query = arg;
+    } else files.push(arg);
+  }
+  return { files, query };
+}
+
+export function isServerless(flags: Flags): boolean {
+  const servers = flags.str("servers");
+  return flags.str("discovery") === "" &&
+    (servers === "" || servers.toLowerCase() === "serverless");
+}
+
+/** Colored output: not --plain, not --noColor (else `Client.TermColorsEnable`), no NO_COLOR. */
+function colorOf(flags: Flags, config: Config, env: SettingsEnv): boolean {
+  const noColor = flagOverConfig(flags, "noColor", !config.Client.TermColorsEnable);
+  return !flags.bool("plain") && !noColor && !env.noColor;
+}
+
+/** Where and how a client connects to its servers. */
+export function connectionOf(flags: Flags, config: Config, env: SettingsEnv): RemoteConnection {
+  return {
+    servers: flags.str("servers"),
+    discovery: flags.str("discovery"),
+    defaultPort: flagOverConfig(flags, "port", config.Common.SSHPort),
+    authKeyPath: flags.str("auth-key-path"),
+    legacyKeyPath: flags.str("key"),
+    agentKeyIndex: flags.int("agentKeyIndex"),
+    trustAllHosts: flags.bool("trustAllHosts"),
+    noAuthKey: flagOverConfig(flags, "no-auth-key", config.Client.AuthKeyDisable),
+    user: flags.str("user") || (env.get("USER") ?? env.get("LOGNAME") ?? "root"),
+    connectionsPerCpu: flags.int("cpc"),
+  };
+}
+
+/** What serverless and remote dcat, dgrep and dtail runs have in common, checked once. */
+interface ReadSettings {
+  readonly mode: ReadMode;
+  readonly files: string[];
+  readonly pattern: string;
+  readonly invert: boolean;
+  readonly before: number;
+  readonly after: number;
+  readonly max: number;
+  readonly plain: boolean;
+  readonly color: boolean;
+}
+
+function readSettingsOf(
+  program: Program,
+  flags: Flags,
+  config: Config,
+  env: SettingsEnv,
+): ReadSettings {
+  const { files, query } = targetsOf(flags);
+  if (query !== "") throw new UsageError(`${program} takes no query; use dmap or dtail`);
+  if (flags.bool("interactive-query")) {
+    throw new NotBuiltError("--interactive-query is not built yet");
+  }
+  const mode: ReadMode = program === "dcat" ? "cat" : program === "dgrep" ? "grep" : "tail";
+  for (const name of ["before", "after", "max"] as const) {
+    if (mode !== "cat" && flags.int(name) < 0) {
+      throw new UsageError(`-${name} must not be negative`);
+    }
+  }
+  const context = (name: "before" | "after" | "max") => (mode === "cat" ? 0 : flags.int(name));
+  return {
+    mode,
+    files,
+    pattern: mode === "cat" ? "" : flags.str("grep") || flags.str("regex"),
+    invert: mode !== "cat" && flags.bool("invert"),
+    before: context("before"),
+    after: context("after"),
+    max: context("max"),
+    plain: flags.bool("plain"),
+    color: colorOf(flags, config, env),
+  };
+}
+
+function readJobOf(s: ReadSettings, config: Config): ReadJob {
+  return {
+    mode: s.mode,
+    targets: s.files.length > 0 ? s.files : ["-"],
+    filter: {
+      matcher: compileMatcher(s.pattern, { noopAllowed: !s.invert }),
+      invert: s.invert,
+      before: s.before,
+      after: s.after,
+      max: s.max,
+      maxLineLength: config.Server.MaxLineLength,
+      numbered: !s.plain,
+    },
+    frame: {
+      plain: s.plain,
+      color: s.color,
+      hostname: shortHostname(),
+      colors: config.Client.TermColors,
+    },
+    maxGlobTargets: config.Server.MaxGlobTargets,
+    maxGlobDirs: config.Server.MaxGlobDirs,
+  };
+}
+
+/** A run against servers: the same settings, the pattern checked here before connecting. */
+function remoteRunOf(s: ReadSettings, flags: Flags): RemoteRun {
+  if (s.files.length === 0) {
+    throw new UsageError("no files given (standard input cannot be read on servers)");
+  }
+  compileMatcher(s.pattern, { noopAllowed: !s.invert }); // an invalid pattern fails here, once
+  return {
+    verb: s.mode,
+    targets: s.files,
+    pattern: s.pattern,
+    invert: s.invert,
+    before: s.before,
+    after: s.after,
+    max: s.max,
+    plain: s.plain,
+    quiet: flags.bool("quiet") || s.plain,
+    color: s.color,
+  };
+}
+
+/** A dcat, dgrep or dtail run (without a query): serverless or against servers. */
+export type ClientSettings =
+  & {
+    /** dtail: --timeout and --shutdownAfter (each stops the run when positive). */
+    readonly stopAfterSeconds: readonly number[];
+  }
+  & (
+    | { readonly remote: false; readonly job: ReadJob }
+    | { readonly remote: true; readonly run: RemoteRun; readonly connection: RemoteConnection }
+  );
+
+export function clientSettings(
+  program: Program,
+  flags: Flags,
+  config: Config,
+  env: SettingsEnv,
+): ClientSettings {
+  const remote = !isServerless(flags);
+  const read = readSettingsOf(program, flags, config, env);
+  const stopAfterSeconds = program === "dtail"
+    ? [flags.int("timeout"), flags.int("shutdownAfter")]
+    : [];
+  return remote
+    ? {
+      remote,
+      run: remoteRunOf(read, flags),
+      connection: connectionOf(flags, config, env),
+      stopAfterSeconds,
+    }
+    : { remote, job: readJobOf(read, config), stopAfterSeconds };
+}
+
+/** dmap, and dtail with a query. */
+export interface QuerySettings {
+  readonly job: QueryJob;
+  /** Null: serverless. */
+  readonly connection: RemoteConnection | null;
+  /** When the run stops on its own (0: never); see deadline.ts. */
+  readonly stopAfterSeconds: number;
+}
+
+export function querySettings(
+  program: Program,
+  flags: Flags,
+  config: Config,
+  env: SettingsEnv,
+  target: { files: string[]; query: string },
+): QuerySettings {
+  if (flags.bool("interactive-query")) {
+    throw new NotBuiltError("--interactive-query is not built yet");
+  }
+  if (target.query === "") {
+    throw new UsageError("no query given (--query or a positional 'select …')");
+  }
+  const remote = !isServerless(flags);
+  if (remote && target.files.length === 0) {
+    throw new UsageError("no files given (standard input cannot be read on servers)");
+  }
+  return {
+    job: {
+      queryText: target.query,
+      targets: target.files,
+      verb: program === "dmap" ? "cat" : "tail",
+      color: colorOf(flags, config, env),
+      quiet: flags.bool("quiet") || flags.bool("plain"),
+      timeout: flags.int("timeout"),
+    },
+    connection: remote ? connectionOf(flags, config, env) : null,
+    stopAfterSeconds: queryDeadline(
+      program,
+      remote,
+      flags.int("timeout"),
+      flags.int("shutdownAfter"),
+    ),
+  };
+}
+
+/**
+ * dserver: its flags over dtail.json (docs/compatibility.md#flags-over-config); --logger and
+ * --shutdownAfter have no key there.
+ */
+export function dserverSettings(flags: Flags, config: Config): DserverSettings {
+  return {
+    port: flagOverConfig(flags, "port", config.Common.SSHPort),
+    bindAddress: flagOverConfig(flags, "bindAddress", config.Server.SSHBindAddress),
+    logger: flags.str("logger"),
+    logLevel: flagOverConfig(flags, "logLevel", config.Common.LogLevel),
+    logDir: flagOverConfig(flags, "logDir", config.Common.LogDir),
+    shutdownAfter: flags.int("shutdownAfter"),
+  };
+}
+
+/** dtailhealth reads no dtail.json and has no --port: servers without a port use its default. */
+export function healthSettings(flags: Flags): { server: string; defaultPort: number } {
+  return { server: flags.str("server"), defaultPort: defaultValue("port", "dtailhealth") };
+}

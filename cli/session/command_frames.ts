@@ -1,0 +1,84 @@
+/**
+ * What the client sends for a job (docs/protocol.md#commands), given what the server advertised: a
+ * Go dserver gets exactly the commands a Go client sends; a server of ours is also asked for
+ * escaping (`escape=ac`) and, for `--plain` output, raw blocks (`blocks=v1`). Pure: no I/O.
+ */
+import { buildMapCommand, buildReadCommand, type ReadVerb } from "../../core/protocol/commands.ts";
+import { BLOCK_CAPABILITY, BLOCK_OPTION, BLOCK_OPTION_VALUE } from "../../core/protocol/blocks.ts";
+import { encodeFrame } from "../../core/protocol/frames.ts";
+import { ESCAPE_CAPABILITY, ESCAPE_OPTION } from "../../core/protocol/messages.ts";
+import type { Options } from "../../core/protocol/options.ts";
+import type { WireRegex } from "../../core/protocol/regex_wire.ts";
+
+export interface RemoteJob {
+  readonly verb: ReadVerb;
+  readonly targets: readonly string[];
+  readonly regex: WireRegex;
+  readonly before: number;
+  readonly after: number;
+  readonly max: number;
+  readonly plain: boolean;
+  readonly quiet: boolean;
+  /** A MapReduce query, sent as `map:<options> <query>` before the read commands. */
+  readonly query?: string | null;
+  /** Query mode: reads are sent as `timeout N <verb> …` when this is above 0. */
+  readonly timeout?: number;
+}
+
+/**
+ * How the server's replies are framed: the Go wire (one message per line, nothing escaped),
+ * escaped messages, or escaped messages with raw blocks of `--plain` lines.
+ */
+export type Wire = "go" | "escaped" | "blocks";
+
+export interface ClientTraits {
+  /** Registered with `AUTHKEY` (null or empty: none). */
+  readonly authKey?: string | null;
+  /** The client can print raw blocks (pieces that may end mid-line). */
+  readonly acceptsBlocks?: boolean;
+}
+
+/** The framing of the replies to commandFrames(job, capabilities, client). */
+export function wireFor(
+  job: RemoteJob,
+  capabilities: readonly string[],
+  acceptsBlocks: boolean,
+): Wire {
+  if (!capabilities.includes(ESCAPE_CAPABILITY)) return "go";
+  const blocks = job.plain && !job.query && acceptsBlocks &&
+    capabilities.includes(BLOCK_CAPABILITY);
+  return blocks ? "blocks" : "escaped";
+}
+
+/** The frames to send, in order, for a job to a server with these capabilities. */
+export function commandFrames(
+  job: RemoteJob,
+  capabilities: readonly string[],
+  client: ClientTraits = {},
+): Uint8Array[] {
+  const wire = wireFor(job, capabilities, client.acceptsBlocks ?? false);
+  const escape = wire !== "go";
+  const frames: Uint8Array[] = [];
+  const authKey = client.authKey ? encodeFrame(`AUTHKEY ${client.authKey}`) : null;
+  // A Go server gets AUTHKEY first, as Go clients send it. Ours gets it after the first read
+  // command, which latches escaping, so that the reply already carries the control marker.
+  if (authKey && !escape) frames.push(authKey);
+  const options: Options = {};
+  if (job.plain) options.plain = "true";
+  if (job.quiet || job.plain) options.quiet = "true";
+  if (job.verb !== "cat") {
+    if (job.before > 0) options.before = String(job.before);
+    if (job.after > 0) options.after = String(job.after);
+    if (job.max > 0) options.max = String(job.max);
+  }
+  if (escape) options[ESCAPE_OPTION] = "ac";
+  if (wire === "blocks") options[BLOCK_OPTION] = BLOCK_OPTION_VALUE;
+  if (job.query) frames.push(encodeFrame(buildMapCommand(options, job.query)));
+  const timeout = job.query ? job.timeout ?? 0 : 0;
+  for (const path of job.targets) {
+    const command = buildReadCommand({ verb: job.verb, options, path, regex: job.regex, timeout });
+    frames.push(encodeFrame(command));
+  }
+  if (authKey && escape) frames.splice(Math.min(1, frames.length), 0, authKey);
+  return frames;
+}

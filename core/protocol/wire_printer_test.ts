@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { LineBatch } from "../line_batch.ts";
+import { BufferedOutput } from "../output.ts";
+import type { Selection } from "../select.ts";
+import { blockHeader } from "./blocks.ts";
+import { type WireOptions, WirePrinter } from "./wire_printer.ts";
+
+const enc = new TextEncoder();
+
+const PLAIN: WireOptions = {
+  plain: true,
+  hostname: "h",
+  keepNewline: true,
+  escape: true,
+  blocks: false,
+};
+
+/** Prints selections and returns every byte written. */
+function frame(options: WireOptions, selections: Selection[], id = "x"): number[] {
+  const parts: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => parts.push(b.slice()));
+  const printer = new WirePrinter(out, options);
+  for (const sel of selections) printer.selection(sel, id);
+  out.flush();
+  return parts.flatMap((p) => [...p]);
+}
+
+Deno.test("wire framing escapes 0xAB and 0xAC whether or not the batch decodes one-to-one", () => {
+  const whole = (bytes: Uint8Array) =>
+    frame(PLAIN, [{ batch: new LineBatch(bytes, 1), regions: [0, bytes.length] }]);
+  assert.deepEqual(whole(enc.encode("a\nb\n")), [
+    ...enc.encode("a\n"),
+    0xac,
+    ...enc.encode("b\n"),
+    0xac,
+  ]);
+  // A lone 0xAC decodes to one U+FFFD (aligned); "€" (E2 82 AC) does not (unaligned).
+  assert.deepEqual(whole(new Uint8Array([0x41, 0xac, 0x0a])), [0x41, 0xab, 2, 0x0a, 0xac]);
+  assert.deepEqual(whole(enc.encode("5 €\n")), [
+    ...enc.encode("5 "),
+    0xe2,
+    0x82,
+    0xab,
+    2,
+    0x0a,
+    0xac,
+  ]);
+  assert.deepEqual(whole(new Uint8Array([0xab, 0x0a])), [0xab, 1, 0x0a, 0xac]);
+});
+
+Deno.test("labelled wire lines carry host, line number and source id, tail's without newline", () => {
+  const batch = new LineBatch(enc.encode("l5\nl6\nl7\n"), 5);
+  const sel = { batch, regions: [3, 9] };
+  const labelled = { ...PLAIN, plain: false, hostname: "web1", escape: false };
+  assert.deepEqual(
+    frame(labelled, [sel], "app.log"),
+    [
+      ...enc.encode("REMOTE|web1|100|6|app.log|l6\n"),
+      0xac,
+      ...enc.encode("REMOTE|web1|100|7|app.log|l7\n"),
+      0xac,
+    ],
+  );
+  assert.deepEqual(frame({ ...labelled, keepNewline: false }, [sel], "app.log"), [
+    ...enc.encode("REMOTE|web1|100|6|app.log|l6"),
+    0xac,
+    ...enc.encode("REMOTE|web1|100|7|app.log|l7"),
+    0xac,
+  ]);
+});
+
+Deno.test("in block mode a batch's selected lines go out as one block, each ended by a newline", () => {
+  const batch = new LineBatch(enc.encode("a\nbb\nccc"), 1);
+  const got = frame({ ...PLAIN, keepNewline: false, blocks: true }, [
+    { batch, regions: [0, 2, 2, 2, 5, 8] }, // "a\n", empty, "ccc" (no newline)
+    { batch, regions: [] },
+  ]);
+  assert.deepEqual(got, [...blockHeader(6), ...enc.encode("a\nccc\n"), 0xac]);
+});

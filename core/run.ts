@@ -1,0 +1,254 @@
+/**
+ * The one composition of a read, for serverless mode and dserver alike: files (globs expanded)
+ * → open → decompress → lines → select (pipeline.ts) → a Sink. `readFiles` reads every file once
+ * (cat, grep, dmap); `followFiles` follows them (tail, dtail --query). What differs between the
+ * front ends comes in as options: how a file is opened and read, the glob bounds, a slot to
+ * take per file, and how notices and unreadable files are reported.
+ */
+import { CorruptInputError } from "./compression.ts";
+import { followGlob, type FollowGlobOptions } from "./follow_glob.ts";
+import { expandGlob, globLimitNotice, type GlobOptions, sourceId } from "./glob.ts";
+import type { FileOpener, OpenedFile } from "./open_file.ts";
+import { filterChunks, type FilterOptions, SourceFilter } from "./pipeline.ts";
+import type { Slot } from "./semaphore.ts";
+import type { Sink } from "./sink.ts";
+import { STDIN_ID } from "./source.ts";
+import { maybeYield } from "./turns.ts";
+import type { DirectoryWatchers } from "./waker.ts";
+
+/** Outcome counts that decide the exit status (docs/compatibility.md#exit-status). */
+export interface RunResult {
+  ok: number;
+  failed: number;
+}
+
+export interface ReadOptions {
+  /**
+   * The line filter of every file (onLongLine comes from `onLongLine`). With a `signal`, the
+   * selection stops once it aborts; without one, a follow still hands over what was written
+   * before the stop (follow.ts drains it).
+   */
+  readonly filter: Omit<FilterOptions, "onLongLine">;
+  /** Ends the read: no file is started, globs and follows stop. */
+  readonly signal: AbortSignal;
+  /** The glob bounds and who may list a directory (GlobOptions). */
+  readonly glob: Pick<GlobOptions, "canList"> & { maxTargets: number; maxDirs: number };
+  /** Opens a file the read names: openRegular serverless, the checked open on a dserver. */
+  readonly open: FileOpener;
+  /** The decompressed content of a file `open` opened (the caller closes the file). */
+  content(path: string, opened: OpenedFile): AsyncGenerator<Uint8Array>;
+  /** Standard input, read for the target "-"; without it, "-" is a file name. */
+  readonly stdin?: () => AsyncGenerator<Uint8Array>;
+  /**
+   * A slot to hold while a file is read (dserver's MaxConcurrentCats/Tails); null when the read
+   * ended while waiting for it. Without it, files are read at once.
+   */
+  slot?(path: string, signal: AbortSignal): Promise<Slot | null>;
+  /**
+   * A file could not be read, or not to its end (a damaged compressed file): reports it. Throws
+   * `err` again when it is not the file's fault (a bug, a closed session): that ends the read.
+   */
+  onUnreadable(path: string, err: unknown): void;
+  /** A line longer than the filter's maxLineLength was split. */
+  onLongLine(path: string): void;
+  /** A notice: a glob that hit its bounds; a followed file that is waited for. */
+  onNotice(message: string): void;
+}
+
+export interface ReadFilesOptions extends ReadOptions {
+  /** A target that matches no file (already told when `limited`, a glob that hit its bounds). */
+  onNoFiles(target: string, limited: boolean): void;
+  /** Returns to the event loop between files when the turn is over (other sessions go on). */
+  readonly yieldBetweenFiles?: boolean;
+}
+
+export interface FollowFilesOptions extends ReadOptions {
+  readonly watchers: DirectoryWatchers;
+  /** A later open of a followed file (rotation, a new glob match) was refused. */
+  readonly onRefused: NonNullable<FollowGlobOptions["onRefused"]>;
+  /** Opens each file once before following it, and reports at once that it cannot be read. */
+  readonly openFirst?: boolean;
+}
+
+/**
+ * cat and grep: every file of every target once, in the order given, globs in lexical order.
+ * The result counts read files (ok) and targets or files that failed (failed); a damaged
+ * compressed file some lines of which were handed over counts as both (a partial run).
+ */
+export async function readFiles(
+  targets: readonly string[],
+  sink: Sink,
+  options: ReadFilesOptions,
+): Promise<RunResult> {
+  const result: RunResult = { ok: 0, failed: 0 };
+  const { signal } = options;
+  for (const target of targets) {
+    if (signal.aborted) break;
+    const files = await filesOf(target, options);
+    if (files.length === 0) {
+      result.failed++;
+      continue;
+    }
+    for (const { path, id } of files) {
+      // Opening and refusing files is work too: thousands of them must not hold the loop.
+      if (options.yieldBetweenFiles) await maybeYield();
+      if (signal.aborted) return result;
+      using slot = options.slot === undefined ? undefined : await options.slot(path, signal);
+      if (slot === null) return result;
+      let opened: OpenedFile | null = null;
+      let selected = false;
+      try {
+        let chunks: AsyncGenerator<Uint8Array>;
+        if (path === STDIN_ID && options.stdin !== undefined) chunks = options.stdin();
+        else {
+          opened = options.open(path);
+          if (await sink.wholeFile?.(opened, id, signal)) {
+            result.ok++;
+            continue;
+          }
+          chunks = options.content(path, opened);
+        }
+        const filter = { ...options.filter, onLongLine: () => options.onLongLine(path) };
+        // filterChunks returns to the event loop now and then (signal listeners, other sessions,
+        // a map's interval timer), and stops after whole lines once its signal aborted.
+        for await (const sel of filterChunks(chunks, filter)) {
+          selected ||= sel.regions.length > 0;
+          sink.selection(sel, id);
+          const wait = sink.batchDone?.();
+          if (wait) await wait;
+        }
+        const wait = sink.fileDone?.();
+        if (wait) await wait;
+        result.ok++;
+      } catch (err) {
+        options.onUnreadable(path, err);
+        result.failed++;
+        // A damaged compressed file whose whole lines before the damage were handed over was
+        // read in part: the run is partial (exit 3), also when it is the only file.
+        if (err instanceof CorruptInputError && selected) result.ok++;
+      } finally {
+        opened?.file.close();
+      }
+    }
+  }
+  return result;
+}
+
+/** The files of one target with their source ids: stdin, a path, or a glob within its bounds. */
+async function filesOf(
+  target: string,
+  options: ReadFilesOptions,
+): Promise<{ path: string; id: string }[]> {
+  if (target === STDIN_ID && options.stdin !== undefined) {
+    return [{ path: STDIN_ID, id: STDIN_ID }];
+  }
+  const { glob, signal } = options;
+  const found = await expandGlob(target, { ...glob, signal });
+  if (found.limit !== null) options.onNotice(globLimitNotice(target, found.limit, glob));
+  if (found.paths.length === 0) options.onNoFiles(target, found.limit !== null);
+  return found.paths.map((path) => ({ path, id: sourceId(target, path) }));
+}
+
+/**
+ * tail: follows every target (a glob also picks up files that match later) until the signal
+ * aborts. The result counts the files followed and those that failed on the way.
+ */
+export async function followFiles(
+  targets: readonly string[],
+  sink: Sink,
+  options: FollowFilesOptions,
+): Promise<RunResult> {
+  const result: RunResult = { ok: 0, failed: 0 };
+  const followed = new Set<string>();
+  const { signal, glob } = options;
+  await Promise.all(targets.map(async (target) => {
+    if (target === STDIN_ID && options.stdin !== undefined) {
+      await followStdin(options.stdin(), sink, options);
+      result.ok++;
+      return;
+    }
+    await followGlob(target, {
+      signal,
+      // Every open of a followed file (rotation, truncation, re-creation, new glob matches)
+      // goes through `open`: on a dserver the checked open.
+      open: options.open,
+      onRefused: options.onRefused,
+      ...(glob.canList ? { canList: glob.canList } : {}),
+      maxDirs: glob.maxDirs,
+      maxTargets: glob.maxTargets,
+      watchers: options.watchers,
+      onNotice: options.onNotice,
+    }, async (file) => {
+      if (options.openFirst) {
+        try {
+          // Refused or missing at the start: say so at once (later refusals come via onRefused).
+          options.open(file.path).file.close();
+        } catch (err) {
+          options.onUnreadable(file.path, err);
+          result.failed++;
+          return;
+        }
+      }
+      // The first incarnation pins where following starts: lines written while this follow
+      // waits for a slot are delivered once it gets one.
+      const first = await file.incarnations.next();
+      if (first.done) return;
+      using slot = options.slot === undefined ? undefined : await options.slot(file.path, signal);
+      if (slot === null) {
+        await file.incarnations.return(undefined);
+        return;
+      }
+      const filter = { ...options.filter, onLongLine: () => options.onLongLine(file.path) };
+      const source = new SourceFilter(filter); // one selection state across incarnations
+      try {
+        for await (const incarnation of prepend(first.value, file.incarnations)) {
+          followed.add(file.path);
+          for await (const sel of filterChunks(incarnation, filter, source)) {
+            sink.selection(sel, file.sourceId);
+            const wait = sink.batchDone?.();
+            if (wait) await wait;
+          }
+          if (source.done) return; // --max reached for this file
+        }
+      } catch (err) {
+        options.onUnreadable(file.path, err); // this file ends; the others are still followed
+        result.failed++;
+      }
+    });
+  }));
+  result.ok += followed.size;
+  return result;
+}
+
+/** Standard input until it ends or the signal aborts (a pipe may stay open forever). */
+async function followStdin(
+  chunks: AsyncGenerator<Uint8Array>,
+  sink: Sink,
+  options: FollowFilesOptions,
+): Promise<void> {
+  const selections = filterChunks(chunks, { ...options.filter, max: 0 });
+  const stop = new Promise<void>((resolve) =>
+    options.signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+  for (;;) {
+    const next = await Promise.race([selections.next(), stop.then(() => null)]);
+    if (next === null || next.done) break;
+    sink.selection(next.value, STDIN_ID);
+    const wait = sink.batchDone?.();
+    if (wait) await wait;
+  }
+}
+
+/** `first`, then the rest of the iterator, which is closed when the consumer stops early. */
+async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  try {
+    yield first;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await rest.return?.();
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Where the selected lines of a read go (run.ts hands them over): a printer for a terminal or
+ * for the wire, or a map stage. The shape of ripgrep's Searcher → Sink.
+ */
+import type { OpenedFile } from "./open_file.ts";
+import type { Selection } from "./select.ts";
+
+export interface Sink {
+  /** Takes the selected lines of one batch of the source `sourceId`. */
+  selection(sel: Selection, sourceId: string): void;
+  /**
+   * Called after each selection was taken: the place to send output on or to wait for the
+   * reader (back-pressure). Awaited only when it returns a promise.
+   */
+  batchDone?(): void | Promise<void>;
+  /** Called after a file was read whole (cat/grep), not after a file that failed. */
+  fileDone?(): void | Promise<void>;
+  /**
+   * May take a whole opened file over instead of its selections (dmap maps big plain files on
+   * two cores); true when it did, false when it read nothing and the file is read as usual.
+   */
+  wholeFile?(opened: OpenedFile, sourceId: string, signal: AbortSignal): Promise<boolean>;
+}
+
+/**
+ * `sink` for a follow (which reads no file whole): `flush` after every batch, so that the lines of
+ * a followed file reach the reader as they come.
+ */
+export function flushedEachBatch(sink: Sink, flush: () => void | Promise<void>): Sink {
+  return {
+    selection: (sel, sourceId) => sink.selection(sel, sourceId),
+    batchDone: flush,
+  };
+}

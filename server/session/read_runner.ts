@@ -1,0 +1,261 @@
+/**
+ * The read commands of one session (docs/compatibility.md#reading-files,
+ * docs/protocol.md#aggregate): cat and grep one after the other, tails side by side, each through
+ * the core read (core/run.ts) into the client's output or into the session's map stage. Every file
+ * is opened with the checked open; a read holds a MaxConcurrentCats/Tails slot per file and ends at
+ * its `timeout`; a file the user may not or cannot read is told as little as the Go dserver tells.
+ */
+import { readFileChunks } from "../../core/chunks.ts";
+import { CorruptInputError } from "../../core/compression.ts";
+import { fullHostname } from "../../core/hostname.ts";
+import { PatternError } from "../../core/matcher.ts";
+import { parseQuery, QueryError } from "../../core/mapr/query.ts";
+import type { ReadCommand } from "../../core/protocol/commands.ts";
+import { errorKind } from "../../core/errors.ts";
+import { followFiles, readFiles, type ReadOptions } from "../../core/run.ts";
+import type { Semaphore, Slot } from "../../core/semaphore.ts";
+import { flushedEachBatch, type Sink } from "../../core/sink.ts";
+import { decodeChunks } from "../../core/source.ts";
+import { DirectoryWatchers } from "../../core/waker.ts";
+import { MapStage } from "./map_stage.ts";
+import { lineRegex, readFilter } from "./read_filter.ts";
+import type { HandlerDeps } from "./session_context.ts";
+import type { SessionOutput } from "./session_output.ts";
+
+/**
+ * What the client is told about a file it may not or cannot read (docs/server.md#permissions):
+ * nothing more. A WARN notice, as the Go dserver sends it (a Go client colors notices by their
+ * level).
+ */
+export const UNREADABLE = "Unable to read file(s), check server logs";
+/** The Go dserver's notice for a line split at MaxLineLength; its context field is the file. */
+const LONG_LINE = "Long log line, splitting into multiple lines";
+
+export interface ReadContext {
+  readonly deps: HandlerDeps;
+  /** The SSH user the files are opened for. */
+  readonly user: string;
+  /** `user@ip:port`, for the server log. */
+  readonly who: string;
+  readonly out: SessionOutput;
+  /** Stops the session's work: reads, follows, queued commands. */
+  readonly signal: AbortSignal;
+  /** A read ended (or was not run): the session may close once none is left. */
+  readonly readEnded: () => void;
+}
+
+export class ReadRunner {
+  readonly #ctx: ReadContext;
+  readonly #deps: HandlerDeps;
+  readonly #out: SessionOutput;
+  readonly #watchers: DirectoryWatchers;
+  /**
+   * The session's map stage once a `map:` command came; reads then feed it
+   * (docs/protocol.md#aggregate).
+   */
+  #map: MapStage | null = null;
+  /**
+   * The session's `map:` query was refused: its reads are not run
+   * (docs/query-language.md#errors-and-warnings).
+   */
+  #mapRefused = false;
+  #active = 0;
+  #tails = 0;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(ctx: ReadContext) {
+    this.#ctx = ctx;
+    this.#deps = ctx.deps;
+    this.#out = ctx.out;
+    this.#watchers = new DirectoryWatchers(ctx.signal);
+  }
+
+  /** Whether a read runs or waits. */
+  get busy(): boolean {
+    return this.#active !== 0 || this.#tails !== 0;
+  }
+
+  /** Starts a cat/grep (queued behind the earlier ones) or a tail (at once). */
+  start(command: ReadCommand): void {
+    if (this.#mapRefused) {
+      // Without it the lines would stream to a dmap client as raw log lines.
+      this.#log("warn", `not reading ${command.path}: map query refused`);
+      this.#ctx.readEnded();
+      return;
+    }
+    this.#active++;
+    const finish = () => {
+      this.#active--;
+      if (command.verb === "tail") this.#tails--;
+      this.#ctx.readEnded();
+    };
+    if (command.verb === "tail") {
+      this.#tails++;
+      this.#follow(command).catch((err) => this.#failed(err)).finally(finish);
+      return;
+    }
+    // cat and grep run one after the other, in the order sent: output order is deterministic
+    // and the same as in serverless mode.
+    this.#queue = this.#queue.then(() => this.#readWhole(command)).catch((err) => this.#failed(err))
+      .finally(finish);
+  }
+
+  /** The session's `map:` command: the reads that follow feed its map stage. */
+  startMap(text: string): void {
+    let query;
+    try {
+      query = parseQuery(text);
+    } catch (err) {
+      if (!(err instanceof QueryError)) throw err;
+      // The Go dserver sends the parser's error as it is, with no level: "Invalid query: …".
+      this.#out.rawNotice(`Invalid query: ${err.message}`);
+      this.#mapRefused = true;
+      return;
+    }
+    this.#map?.stop();
+    const { config } = this.#deps;
+    this.#map = new MapStage(query, {
+      aggregate: (message) => this.#out.payload(message),
+      control: (text) => this.#out.control(text),
+      flush: () => this.#out.flush(),
+    }, {
+      serverLogFormat: config.Server.MapreduceLogFormat,
+      hostname: fullHostname(),
+      shortHostname: this.#deps.hostname,
+      warn: (message) => this.#log("warn", message),
+      maxLineLength: config.Server.MaxLineLength,
+    });
+  }
+
+  /**
+   * All input was read: the map's last groups go out (before the close request,
+   * docs/protocol.md#close-request).
+   */
+  sendLastGroups(): void {
+    if (this.#map === null) return;
+    this.#map.stop();
+    this.#map.send();
+  }
+
+  /** The session ends (its signal aborted): stops the map and waits for the queued reads. */
+  async stop(): Promise<void> {
+    this.#map?.stop();
+    await this.#queue.catch(() => {});
+  }
+
+  async #readWhole(command: ReadCommand): Promise<void> {
+    const signal = this.#deadline(command);
+    const filter = readFilter(command, this.#deps.config.Server.MaxLineLength, this.#out.plain);
+    const sink = this.#map?.sink(lineRegex(command)) ?? this.#out.printer(true);
+    await readFiles([command.path], sink, {
+      ...this.#readOptions({ ...filter, signal }, signal),
+      slot: (path, signal) => this.#take(this.#deps.cats, signal, path),
+      onNotice: (message) => this.#out.notice("warn", message),
+      onNoFiles: () => {
+        this.#log("warn", `no file matches ${command.path}`);
+        this.#out.notice("warn", UNREADABLE);
+      },
+      yieldBetweenFiles: true,
+    });
+  }
+
+  async #follow(command: ReadCommand): Promise<void> {
+    const signal = this.#deadline(command);
+    const filter = readFilter(command, this.#deps.config.Server.MaxLineLength, this.#out.plain);
+    const sink: Sink = this.#map?.sink(lineRegex(command)) ?? this.#out.printer(false);
+    await followFiles([command.path], flushedEachBatch(sink, () => this.#out.flush()), {
+      ...this.#readOptions({ ...filter, signal }, signal),
+      slot: (path, signal) => this.#take(this.#deps.tails, signal, path),
+      onNotice: (message) => this.#log("info", message),
+      watchers: this.#watchers,
+      onRefused: (path, err) => this.#unreadable(path, err),
+      openFirst: true,
+    });
+  }
+
+  /** What a cat/grep and a tail of this session share. */
+  #readOptions(
+    filter: ReadOptions["filter"],
+    signal: AbortSignal,
+  ): Omit<ReadOptions, "slot" | "onNotice"> {
+    const { MaxGlobTargets, MaxGlobDirs } = this.#deps.config.Server;
+    return {
+      filter,
+      signal,
+      glob: { maxTargets: MaxGlobTargets, maxDirs: MaxGlobDirs, canList: this.#canList },
+      // The one checked open: a path swapped for a symlink or a FIFO is refused, never read.
+      open: this.#open,
+      content: (path, opened) => decodeChunks(path, (o) => readFileChunks(opened.file, o)),
+      onUnreadable: (path, err) => this.#unreadable(path, err),
+      onLongLine: (path) => this.#out.notice("warn", LONG_LINE, { context: path }),
+    };
+  }
+
+  readonly #canList = (dir: string): boolean => this.#deps.canList?.(this.#ctx.user, dir) ?? true;
+  readonly #open = (path: string) => this.#deps.open(this.#ctx.user, path);
+
+  /**
+   * A MaxConcurrentCats/Tails slot, null when the session ended first; a wait is logged
+   * (docs/server.md#limits) so a silent client is explained. The caller holds it with `using`: it
+   * goes back on every path out.
+   */
+  async #take(slots: Semaphore, signal: AbortSignal, path: string): Promise<Slot | null> {
+    if (slots.free > 0 || signal.aborted) return await slots.take(signal);
+    this.#log("info", `Server limit hit, queueing file|${path}`);
+    const slot = await slots.take(signal);
+    if (slot) this.#log("info", `Server limit OK now, processing file|${path}`);
+    return slot;
+  }
+
+  /** The session's signal, cut short by the command's `timeout` prefix. */
+  #deadline(command: ReadCommand): AbortSignal {
+    const { signal } = this.#ctx;
+    if (command.timeout <= 0) return signal;
+    return AbortSignal.any([signal, AbortSignal.timeout(command.timeout * 1000)]);
+  }
+
+  #unreadable(path: string, err: unknown): void {
+    const kind = errorKind(err);
+    if (kind === "closed") throw err; // not the file's fault
+    if (kind !== "input" && !isOsError(err)) throw err;
+    this.#log("warn", `cannot read ${path}: ${(err as Error).message}`);
+    // A damaged compressed file: the Go dserver sends its partial last line and says nothing;
+    // we send the whole lines that decoded and say where the damage is (docs/decisions.md).
+    if (err instanceof CorruptInputError) this.#out.notice("error", err.message);
+    else this.#out.notice("warn", UNREADABLE);
+  }
+
+  #failed(err: unknown): void {
+    const kind = errorKind(err);
+    if (kind === "closed") return; // the client is gone: nothing to tell
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof PatternError) {
+      // The Go dserver's words: "Unable to parse command|" and RE2's reason.
+      this.#out.notice("error", `Unable to parse command|${regexReason(message)}`);
+      return;
+    }
+    if (kind === "protocol" || kind === "setup") {
+      this.#out.notice("error", message);
+      return;
+    }
+    this.#log("error", `command failed: ${message}`);
+    this.#out.notice("error", "command failed, check server logs");
+  }
+
+  #log(level: "error" | "warn" | "info", message: string): void {
+    this.#deps.log(level, this.#ctx.who, message);
+  }
+}
+
+/**
+ * RE2's reason in a PatternError's message (`invalid regular expression "(": error parsing
+ * regexp: missing closing ): \`(\``), which is what Go's regexp says; other messages as they are.
+ */
+function regexReason(message: string): string {
+  return /^invalid regular expression "(?:[^"\\]|\\.)*": (.*)$/s.exec(message)?.[1] ?? message;
+}
+
+/** An error of the operating system (a read failing with EPERM on a /proc file, EIO, …). */
+function isOsError(err: unknown): boolean {
+  return Object.values(Deno.errors).some((kind) => err instanceof kind);
+}

@@ -1,8 +1,9 @@
-/** The read → decompress → lines → filter chain for one source, as one call. */
+/** The read → decompress → lines → filter chain for one source, and its loop into a Sink. */
 import { splitLines, type SplitOptions } from "./lines.ts";
 import type { MatchEngine, Matcher } from "./matcher.ts";
 import { matchingLinesOffThread, type RegexPool, sharedRegexPool } from "./regex_pool.ts";
 import { LineSelector, type Selection, type SelectOptions } from "./select.ts";
+import type { Sink } from "./sink.ts";
 import { turnIsOver, turnStarted, yieldTurn } from "./turns.ts";
 
 export interface FilterOptions extends SplitOptions, SelectOptions {
@@ -93,6 +94,29 @@ export async function* filterChunks(
   } finally {
     lookup?.forget();
     user?.[Symbol.dispose]();
+  }
+}
+
+/**
+ * The read → select → sink loop of every read: the selections of `chunks` into `sink` as
+ * `sourceId`. filterChunks returns to the event loop now and then (signal listeners, other
+ * sessions, a map's interval timer) and stops after whole lines once the filter's signal aborted.
+ * `progress.selected` turns true once a line was handed over, also when the read fails later (a
+ * damaged file read in part). `source` keeps a followed file's selection state across incarnations.
+ */
+export async function selectInto(
+  chunks: AsyncIterable<Uint8Array>,
+  filter: FilterOptions,
+  sink: Sink,
+  sourceId: string,
+  progress: { selected: boolean } = { selected: false },
+  source?: SourceFilter,
+): Promise<void> {
+  for await (const sel of filterChunks(chunks, filter, source)) {
+    progress.selected ||= sel.regions.length > 0;
+    sink.selection(sel, sourceId);
+    const wait = sink.batchDone?.();
+    if (wait) await wait;
   }
 }
 

@@ -9,7 +9,7 @@ import { CorruptInputError } from "./compression.ts";
 import { followGlob, type FollowGlobOptions } from "./follow_glob.ts";
 import { expandGlob, globLimitNotice, type GlobOptions, sourceId } from "./glob.ts";
 import type { FileOpener, OpenedFile } from "./open_file.ts";
-import { filterChunks, type FilterOptions, SourceFilter } from "./pipeline.ts";
+import { filterChunks, type FilterOptions, selectInto, SourceFilter } from "./pipeline.ts";
 import type { Slot } from "./semaphore.ts";
 import type { Sink } from "./sink.ts";
 import { STDIN_ID } from "./source.ts";
@@ -96,7 +96,7 @@ export async function readFiles(
       using slot = options.slot === undefined ? undefined : await options.slot(path, signal);
       if (slot === null) return result;
       let opened: OpenedFile | null = null;
-      let selected = false;
+      const progress = { selected: false };
       try {
         let chunks: AsyncGenerator<Uint8Array>;
         if (path === STDIN_ID && options.stdin !== undefined) chunks = options.stdin();
@@ -109,14 +109,7 @@ export async function readFiles(
           chunks = options.content(path, opened);
         }
         const filter = { ...options.filter, onLongLine: () => options.onLongLine(path) };
-        // filterChunks returns to the event loop now and then (signal listeners, other sessions,
-        // a map's interval timer), and stops after whole lines once its signal aborted.
-        for await (const sel of filterChunks(chunks, filter)) {
-          selected ||= sel.regions.length > 0;
-          sink.selection(sel, id);
-          const wait = sink.batchDone?.();
-          if (wait) await wait;
-        }
+        await selectInto(chunks, filter, sink, id, progress);
         const wait = sink.fileDone?.();
         if (wait) await wait;
         result.ok++;
@@ -125,7 +118,7 @@ export async function readFiles(
         result.failed++;
         // A damaged compressed file whose whole lines before the damage were handed over was
         // read in part: the run is partial (exit 3), also when it is the only file.
-        if (err instanceof CorruptInputError && selected) result.ok++;
+        if (err instanceof CorruptInputError && progress.selected) result.ok++;
       } finally {
         opened?.file.close();
       }
@@ -203,11 +196,7 @@ export async function followFiles(
       try {
         for await (const incarnation of prepend(first.value, file.incarnations)) {
           followed.add(file.path);
-          for await (const sel of filterChunks(incarnation, filter, source)) {
-            sink.selection(sel, file.sourceId);
-            const wait = sink.batchDone?.();
-            if (wait) await wait;
-          }
+          await selectInto(incarnation, filter, sink, file.sourceId, undefined, source);
           if (source.done) return; // --max reached for this file
         }
       } catch (err) {

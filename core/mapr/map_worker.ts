@@ -5,7 +5,7 @@
  */
 import { readFileChunks } from "../chunks.ts";
 import { openPinned } from "../open_file.ts";
-import { filterChunks } from "../pipeline.ts";
+import { selectInto } from "../pipeline.ts";
 import { mapFilter, type MapRange } from "./map_filter.ts";
 import { Mapper } from "./mapper.ts";
 import { parseQuery } from "./query.ts";
@@ -21,9 +21,7 @@ self.onmessage = async (e: MessageEvent<MapRange>) => {
     using file = openPinned(job.pin);
     file.seekSync(job.start, Deno.SeekMode.Start);
     const chunks = readFileChunks(file, { limit: job.end - job.start });
-    for await (const sel of filterChunks(chunks, mapFilter(query, job.maxLineLength, job.regex))) {
-      mapper.selection(sel, job.sourceId);
-    }
+    await selectInto(chunks, mapFilter(query, job.maxLineLength, job.regex), mapper, job.sourceId);
     const columns = mapper.takeGroups().exportColumns();
     self.postMessage({ ok: true, columns, malformed: mapper.malformed });
   } catch (err) {

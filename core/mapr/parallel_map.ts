@@ -6,7 +6,7 @@
  */
 import { readFileChunks } from "../chunks.ts";
 import { detectCompression } from "../compression.ts";
-import { filterChunks } from "../pipeline.ts";
+import { selectInto } from "../pipeline.ts";
 import type { OpenedFile } from "../open_file.ts";
 import { SourceError } from "../source_error.ts";
 import type { GroupColumns } from "./aggregate.ts";
@@ -77,13 +77,17 @@ export async function mapFileInHalves(
     worker.postMessage(range);
     const chunks = readFileChunks(file, { limit: split });
     let batches = 0;
-    const filter = mapFilter(mapper.query, options.maxLineLength, range.regex);
-    for await (const sel of filterChunks(chunks, filter)) {
-      mapper.selection(sel, sourceId);
+    const filter = {
+      ...mapFilter(mapper.query, options.maxLineLength, range.regex),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    };
+    await selectInto(chunks, filter, {
+      selection: (sel, id) => mapper.selection(sel, id),
       // Let timers (interval flushes) and aborts run between batches.
-      if (++batches % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
-      if (options.signal?.aborted) return true;
-    }
+      batchDone: () =>
+        ++batches % 16 === 0 ? new Promise((resolve) => setTimeout(resolve, 0)) : undefined,
+    }, sourceId);
+    if (options.signal?.aborted) return true;
     const done = await reply;
     if (!done.ok) {
       throw new SourceError(

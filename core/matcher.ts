@@ -19,6 +19,7 @@
  * `re2js()`).
  */
 import type { RE2JS } from "re2js";
+import { linePattern } from "./line_pattern.ts";
 import { isPlainRe2 } from "./re2_syntax.ts";
 import { SetupError } from "./errors.ts";
 
@@ -179,7 +180,10 @@ export function compileRegex(
 ): RegexMatcher {
   checkPattern(pattern);
   const withNewline = options.withNewline ?? false;
-  const translation = pattern.length <= MAX_IRREGEXP_PATTERN ? irregexpTranslation(pattern) : null;
+  // Which lines match is all that counts: a leading or trailing loop is cut (line_pattern.ts).
+  const translation = pattern.length <= MAX_IRREGEXP_PATTERN
+    ? irregexpTranslation(linePattern(pattern))
+    : null;
   if (
     translation !== null && linearEngineAvailable() &&
     (!withNewline || !translation.newlineSensitive || translation.newlineExact)

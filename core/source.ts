@@ -67,9 +67,9 @@ export async function* openedFileChunks(
         typeof Worker === "function"
       ? sniff(path, file)
       : "none";
-    if (
-      parallel === "gzip" || (parallel === "zstd" && (await import("./decompress.ts")).nativeZstd)
-    ) {
+    // The worker decodes zstd natively, or with fzstd where node:zlib cannot (decompress.ts):
+    // this thread need not load either.
+    if (parallel === "gzip" || parallel === "zstd") {
       yield* decompressInWorker(pin, parallel);
       return;
     }

@@ -27,7 +27,10 @@ Deno.test({
             encodeFrame(`cat: ${UPSTREAM}/dcat2.txt regex:noop `),
           ], 50);
           c.end();
-          assert.equal(messages[0], ".syn capabilities escape-ac-v1 plain-blocks-v1");
+          assert.equal(
+            messages[0],
+            ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1",
+          );
           assert.match(messages[1]!, /^SERVER\|[^|]+\|AUTHKEY OK\n$/);
           for (const name of ["dcat1c.txt", "dcat2.txt"]) {
             const prefix = new RegExp(

@@ -9,8 +9,10 @@ import { decodeFrame, FrameReader } from "../../core/protocol/frames.ts";
 import { parseCommand } from "../../core/protocol/commands.ts";
 import { CLOSE_REQUEST } from "../../core/protocol/messages.ts";
 import { RegexWireError } from "../../core/protocol/regex_wire.ts";
+import { QUERY_UPDATE_CAPABILITY } from "../../core/protocol/session_spec.ts";
 import { SessionOutput } from "./session_output.ts";
 import { ReadRunner } from "./read_runner.ts";
+import { QuerySession } from "./query_session.ts";
 import type { HandlerDeps, SessionInfo, SessionIO } from "./session_context.ts";
 
 export { CAPABILITIES } from "./session_output.ts";
@@ -34,7 +36,10 @@ class Session {
   readonly #abort = new AbortController();
   /** The client is gone or stalled: nothing more can be sent (pending flushes fail at once). */
   readonly #gone = new AbortController();
+  /** The legacy commands' reads (not of any SESSION generation). */
   readonly #reads: ReadRunner;
+  /** SESSION START / UPDATE (docs/protocol.md#session). */
+  readonly #querySession: QuerySession;
   #closing = false;
   #grace: ReturnType<typeof setTimeout> | undefined;
   /** The input ended and the session is being torn down: nothing may start closing again. */
@@ -59,6 +64,13 @@ class Session {
       out: this.#out,
       signal: this.#abort.signal,
       readEnded: () => this.#maybeShutdown(),
+    });
+    this.#querySession = new QuerySession({
+      deps,
+      user: info.user,
+      who: this.#who(),
+      out: this.#out,
+      signal: this.#abort.signal,
     });
     io.closed?.addEventListener("abort", () => this.#clientGone("the connection closed"), {
       once: true,
@@ -118,7 +130,7 @@ class Session {
       this.#ended = true;
       clearTimeout(this.#grace);
       this.#abort.abort();
-      await this.#reads.stop();
+      await Promise.all([this.#reads.stop(), this.#querySession.stop()]);
       await this.#out.flush().catch(() => {}); // a last notice, e.g. why we close
       this.io.close();
     }
@@ -174,9 +186,13 @@ class Session {
         this.#out.latch(command.options);
         this.#reads.startMap(command.query);
         return;
-      case "session":
-        this.#out.notice("error", `${command.kind} commands are not supported by this server yet`);
+      case "session": {
+        // A server that does not advertise the capability (a test's stand-in for an older one)
+        // does not take the commands either.
+        if (this.#out.honours(QUERY_UPDATE_CAPABILITY)) this.#querySession.handle(command.args);
+        else this.#out.notice("error", "session commands are not supported by this server yet");
         return;
+      }
       case "unknown": {
         // As the Go dserver: the command name before any ":", the number of words, and the
         // words as Go prints a slice.
@@ -192,7 +208,8 @@ class Session {
   }
 
   #maybeShutdown(): void {
-    if (this.#reads.busy || this.#ended) return;
+    // While a SESSION is active only the client ends the connection (docs/protocol.md#session).
+    if (this.#reads.busy || this.#ended || this.#querySession.active) return;
     // Our client sends all its commands in one write (cli/remote_session.ts). A Go client writes
     // them one at a time, so a quick first command can end before the next one is read: wait a
     // moment for more (like the Go server's 100 ms grace at the end of input,
@@ -201,7 +218,7 @@ class Session {
     if (this.#out.escape) this.#finish();
     else {
       this.#grace = setTimeout(() => {
-        if (!this.#reads.busy && !this.#ended) this.#finish();
+        if (!this.#reads.busy && !this.#ended && !this.#querySession.active) this.#finish();
       }, CLOSE_GRACE_MS);
     }
   }

@@ -2,6 +2,10 @@
  * The session's output: messages are gathered in one large buffer and handed to the channel in
  * order, one write at a time. Writers await `flush()`, which resolves when the channel accepted
  * the bytes: a client that reads slowly slows its own stream and never grows server memory.
+ *
+ * Every piece is tagged with the SESSION generation that wrote it (docs/protocol.md#session; 0:
+ * none, e.g. a legacy command or an ack). Once a newer generation started, the pieces of older ones
+ * still waiting for the channel are dropped: nothing of theirs follows the newer one's ack.
  */
 import { BufferedOutput } from "../../core/output.ts";
 import { ClosedError } from "../../core/errors.ts";
@@ -24,6 +28,10 @@ export class Outbox {
   /** When the channel last took bytes, or when output started waiting for it. */
   #progressAt = Date.now();
   readonly #closed: Promise<void>;
+  /** The generation of what the buffer holds (and of what is written next). */
+  #tag = 0;
+  /** The newest generation: pieces of older ones (tagged > 0) are not sent. */
+  #current = 0;
 
   /** `signal`: the session's end; pending and later flushes then fail at once. */
   constructor(
@@ -39,11 +47,33 @@ export class Outbox {
     });
   }
 
+  /** What is written from now on belongs to this generation (0: to none). */
+  tag(generation: number): void {
+    if (generation === this.#tag) return;
+    this.out.flush(); // the buffer holds one generation's bytes only
+    this.#tag = generation;
+  }
+
+  /** A newer generation starts: what older ones wrote and the channel did not take is dropped. */
+  startGeneration(generation: number): void {
+    this.out.flush();
+    this.#current = generation;
+  }
+
+  /** Whether output of this generation is dropped: an older one than the newest. */
+  isStale(generation: number): boolean {
+    return generation !== 0 && generation < this.#current;
+  }
+
   #enqueue(bytes: Uint8Array): void {
     if (this.signal.aborted) return; // nobody will read it
+    if (this.isStale(this.#tag)) return;
     if (this.#queued === 0) this.#progressAt = Date.now();
     this.#queued += bytes.length;
-    this.#chain = this.#chain.then(() => this.#failed ? undefined : this.channel.write(bytes))
+    const tag = this.#tag;
+    this.#chain = this.#chain.then(() =>
+      this.#failed || this.isStale(tag) ? undefined : this.channel.write(bytes)
+    )
       .catch((err) => {
         this.#failed = err;
       })

@@ -60,3 +60,39 @@ Deno.test("stalledMs is 0 while nothing waits and counts from when output starte
   await outbox.flush();
   assert.equal(outbox.stalledMs(), 0);
 });
+
+Deno.test("once a newer generation started, what older ones queued is dropped", async () => {
+  const sent: string[] = [];
+  const waiting: (() => void)[] = [];
+  const outbox = new Outbox({
+    write: (bytes) =>
+      new Promise<void>((resolve) =>
+        waiting.push(() => {
+          sent.push(new TextDecoder().decode(bytes));
+          resolve();
+        })
+      ),
+  });
+  const write = (generation: number, text: string) => {
+    outbox.tag(generation);
+    outbox.out.string(text);
+    outbox.out.flush();
+  };
+  write(1, "taken by the channel;");
+  await new Promise((r) => setTimeout(r, 0)); // the channel took it (its write has not ended)
+  write(1, "queued;");
+  write(0, "no generation;");
+  outbox.startGeneration(2);
+  assert.ok(outbox.isStale(1) && !outbox.isStale(0) && !outbox.isStale(2));
+  write(0, "ack;");
+  write(1, "late;");
+  write(2, "new;");
+  const flushed = outbox.flush();
+  while (waiting.length > 0 || sent.length === 0) {
+    waiting.shift()?.();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  await flushed;
+  assert.deepEqual(sent, ["taken by the channel;", "no generation;", "ack;", "new;"]);
+  assert.equal(outbox.backlog, 0);
+});

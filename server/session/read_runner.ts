@@ -137,6 +137,15 @@ export class ReadRunner {
     this.#map.send();
   }
 
+  /**
+   * The SESSION generation these reads belong to was replaced (their signal is aborted by the
+   * owner): the map stage stops without a last send (docs/protocol.md#session).
+   */
+  abandon(): void {
+    this.#map?.stop();
+    this.#map = null;
+  }
+
   /** The session ends (its signal aborted): stops the map and waits for the queued reads. */
   async stop(): Promise<void> {
     this.#map?.stop();

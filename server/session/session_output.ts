@@ -2,6 +2,11 @@
  * What one session writes to its client (docs/protocol.md): the Outbox, the options latched by the
  * first command that carries options and what they decide (escaping, raw blocks, plain output), and
  * the writers of notices, payload and control messages.
+ *
+ * A SessionOutput writes for one SESSION generation (docs/protocol.md#session): the session's own
+ * output writes for none (0), `forGeneration` gives the writer of a generation's commands. Once a
+ * newer generation started (`startGeneration`), an older one's writers write nothing, and what they
+ * wrote before and the channel did not take yet is dropped (Outbox).
  */
 import { WirePrinter } from "../../core/protocol/wire_printer.ts";
 import type { Sink } from "../../core/sink.ts";
@@ -17,8 +22,9 @@ import {
 } from "../../core/protocol/messages.ts";
 import { type ByteChannel, Outbox } from "./outbox.ts";
 import type { LogLevel } from "./session_context.ts";
+import { QUERY_UPDATE_CAPABILITY } from "../../core/protocol/session_spec.ts";
 
-export const CAPABILITIES = [ESCAPE_CAPABILITY, BLOCK_CAPABILITY];
+export const CAPABILITIES = [ESCAPE_CAPABILITY, BLOCK_CAPABILITY, QUERY_UPDATE_CAPABILITY];
 
 export interface SessionOutputOptions {
   /** Short host name for `REMOTE|host|…` and `SERVER|host|…`. */
@@ -36,12 +42,49 @@ const FLUSH_BACKLOG = 64 * 1024;
 
 const encoder = new TextEncoder();
 
-export class SessionOutput {
-  readonly #outbox: Outbox;
-  #latched: Options | null = null;
+/** What the writers of all generations of a session share. */
+class Shared {
+  readonly outbox: Outbox;
+  latched: Options | null = null;
 
-  constructor(channel: ByteChannel, private readonly options: SessionOutputOptions) {
-    this.#outbox = new Outbox(channel, options.gone);
+  constructor(channel: ByteChannel, gone: AbortSignal | undefined) {
+    this.outbox = new Outbox(channel, gone);
+  }
+}
+
+export class SessionOutput {
+  readonly #shared: Shared;
+  readonly #outbox: Outbox;
+  /** The generation this writer writes for; 0 for none (never dropped). */
+  readonly generation: number;
+
+  /** A session's output on `channel`; or (forGeneration) another writer of the same output. */
+  constructor(
+    channel: ByteChannel | Shared,
+    private readonly options: SessionOutputOptions,
+    generation = 0,
+  ) {
+    this.#shared = channel instanceof Shared ? channel : new Shared(channel, options.gone);
+    this.#outbox = this.#shared.outbox;
+    this.generation = generation;
+  }
+
+  /** The writer of a generation's commands (tagged, dropped once a newer one started). */
+  forGeneration(generation: number): SessionOutput {
+    return new SessionOutput(this.#shared, this.options, generation);
+  }
+
+  /**
+   * A newer generation starts: from now on older ones write nothing, and their output the channel
+   * did not take yet is dropped. Generations must grow.
+   */
+  startGeneration(generation: number): void {
+    this.#outbox.startGeneration(generation);
+  }
+
+  /** Whether this writer's generation was replaced by a newer one: what it writes is dropped. */
+  get stale(): boolean {
+    return this.#outbox.isStale(this.generation);
   }
 
   get #capabilities(): readonly string[] {
@@ -49,19 +92,24 @@ export class SessionOutput {
     return capabilities === undefined ? CAPABILITIES : capabilities ?? [];
   }
 
+  /** Whether the server honours this capability (advertised). */
+  honours(capability: string): boolean {
+    return this.#capabilities.includes(capability);
+  }
+
   get escape(): boolean {
-    return this.#latched?.[ESCAPE_OPTION] === "ac" &&
+    return this.#shared.latched?.[ESCAPE_OPTION] === "ac" &&
       this.#capabilities.includes(ESCAPE_CAPABILITY);
   }
 
   /** Raw blocks (protocol/blocks.ts): only with escaping and plain output. */
   get blocks(): boolean {
     return this.escape && this.plain && this.#capabilities.includes(BLOCK_CAPABILITY) &&
-      this.#latched?.[BLOCK_OPTION] === BLOCK_OPTION_VALUE;
+      this.#shared.latched?.[BLOCK_OPTION] === BLOCK_OPTION_VALUE;
   }
 
   get plain(): boolean {
-    return this.#latched?.plain === "true";
+    return this.#shared.latched?.plain === "true";
   }
 
   /** How long output has waited for the channel without progress (Outbox.stalledMs). */
@@ -76,11 +124,16 @@ export class SessionOutput {
 
   /** `plain`, `quiet` and `escape` are latched by the first command that carries options. */
   latch(options: Options): void {
-    if (this.#latched === null && Object.keys(options).length > 0) this.#latched = options;
+    const shared = this.#shared;
+    if (shared.latched === null && Object.keys(options).length > 0) shared.latched = options;
   }
 
-  /** Sends what is buffered and waits until the channel took it (Outbox.flush). */
+  /**
+   * Sends what is buffered and waits until the channel took it (Outbox.flush). A replaced
+   * generation has nothing to wait for.
+   */
   flush(): Promise<void> {
+    if (this.stale) return Promise.resolve();
     return this.#outbox.flush();
   }
 
@@ -103,7 +156,10 @@ export class SessionOutput {
       blocks: this.blocks,
     });
     return {
-      selection: (sel, sourceId) => printer.selection(sel, sourceId),
+      selection: (sel, sourceId) => {
+        if (!this.#claim()) return;
+        printer.selection(sel, sourceId);
+      },
       batchDone: () => this.#outbox.backlog >= FLUSH_BACKLOG ? this.flush() : undefined,
       fileDone: () => this.flush(),
     };
@@ -135,6 +191,7 @@ export class SessionOutput {
 
   /** A payload message (a line, an AGGREGATE), escaped when the client asked for it. */
   payload(text: string): void {
+    if (!this.#claim()) return;
     const bytes = encoder.encode(text);
     const out = this.#outbox.out;
     out.bytes(this.escape ? escapeMessage(bytes) : bytes);
@@ -143,6 +200,7 @@ export class SessionOutput {
 
   /** A non-payload message: marked for peers of ours that negotiated escaping (messages.ts). */
   control(text: string): void {
+    if (!this.#claim()) return;
     const out = this.#outbox.out;
     const bytes = encoder.encode(text);
     if (this.escape) {
@@ -150,6 +208,13 @@ export class SessionOutput {
       out.bytes(escapeMessage(bytes)); // a notice may quote a pattern with "€" in it
     } else out.bytes(bytes);
     out.byte(DELIMITER);
+  }
+
+  /** Tags what follows with this writer's generation; false when it was replaced. */
+  #claim(): boolean {
+    if (this.stale) return false;
+    this.#outbox.tag(this.generation);
+    return true;
   }
 }
 

@@ -29,10 +29,21 @@ export interface ParsedArgs {
   readonly dashDash: boolean;
 }
 
-export function parseFlags(program: Program, args: readonly string[]): ParsedArgs {
-  const specs = new Map(flagsOf(program).map((f) => [f.name, f]));
+/**
+ * `flags`: the flags to know (default: the program's); a `:reload` line (app/reload.ts) is parsed
+ * with all of them, defaults unset, so that it can say which one it does not take.
+ */
+export function parseFlags(
+  program: Program,
+  args: readonly string[],
+  flags: { readonly specs: readonly FlagSpec[]; readonly defaults: boolean } = {
+    specs: flagsOf(program),
+    defaults: true,
+  },
+): ParsedArgs {
+  const specs = new Map(flags.specs.map((f) => [f.name, f]));
   const values: Record<string, FlagValue> = {};
-  for (const f of specs.values()) values[f.name] = defaultOf(f, program);
+  if (flags.defaults) { for (const f of specs.values()) values[f.name] = defaultOf(f, program); }
   const given = new Set<string>();
   let help = false;
   let dashDash = false;

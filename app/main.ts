@@ -8,6 +8,7 @@ import { errorKind, UsageError } from "../core/errors.ts";
 import { BufferedOutput, fileSink } from "../core/output.ts";
 import {
   clientSettings,
+  controlTerminalOf,
   dserverSettings,
   healthSettings,
   processEnv,
@@ -124,6 +125,7 @@ async function query(
 ): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
   const settings = querySettings(program, flags, config, processEnv(), target);
+  const controlTty = controlTerminalOf(flags);
   growStdoutPipe();
   const interrupt = new AbortController();
   const ended = new AbortController();
@@ -134,21 +136,21 @@ async function query(
   const seconds = settings.stopAfterSeconds;
   if (seconds > 0) timers.push(setTimeout(() => ended.abort(), seconds * 1000));
   try {
-    const { runQuery } = await import("../cli/mapreduce.ts");
-    const result = await runQuery(
-      settings.job,
-      config,
-      {
-        out,
-        warn: (message) => {
-          out.flush();
-          stderr(message.startsWith("warning:") ? message : `${program}: ${message}`);
-        },
-        signal: AbortSignal.any([interrupt.signal, ended.signal]),
-        interrupted: interrupt.signal,
+    const io = {
+      out,
+      warn: (message: string) => {
+        out.flush();
+        stderr(message.startsWith("warning:") ? message : `${program}: ${message}`);
       },
-      settings.connection,
-    );
+      signal: AbortSignal.any([interrupt.signal, ended.signal]),
+      interrupted: interrupt.signal,
+    };
+    if (controlTty !== null) {
+      const { interactiveQuery } = await import("./interactive.ts");
+      return await interactiveQuery(program, flags, config, processEnv(), controlTty, io);
+    }
+    const { runQuery } = await import("../cli/mapreduce.ts");
+    const result = await runQuery(settings.job, config, io, settings.connection);
     return exitCodeOf(result);
   } finally {
     for (const t of timers) clearTimeout(t);
@@ -160,6 +162,7 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
   const config = loadConfig(flags.str("cfg"));
   growStdoutPipe();
   const settings = clientSettings(program, flags, config, processEnv());
+  const controlTty = controlTerminalOf(flags);
   const stop = new AbortController();
   const stopNow = () => stop.abort();
   const timers: ReturnType<typeof setTimeout>[] = [];
@@ -177,6 +180,10 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
       },
       signal: stop.signal,
     };
+    if (controlTty !== null) {
+      const { interactiveClient } = await import("./interactive.ts");
+      return await interactiveClient(program, flags, config, processEnv(), controlTty, io);
+    }
     // The SSH stack (ssh2) is loaded only for remote runs: it costs serverless start-up time.
     const result = settings.remote
       ? await (await import("../cli/remote.ts")).runRemote(

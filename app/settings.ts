@@ -5,7 +5,7 @@
  * alone.
  */
 import type { Config } from "../core/config.ts";
-import { SetupError, UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { shortHostname } from "../core/hostname.ts";
 import { compileMatcher } from "../core/matcher.ts";
 import type { QueryJob } from "../cli/mapreduce.ts";
@@ -15,11 +15,6 @@ import type { DserverSettings } from "../server/process/dserver.ts";
 import { queryDeadline } from "./deadline.ts";
 import { defaultValue, type FlagName, type FlagValues, type Program } from "./flag_table.ts";
 import type { Flags } from "./flags.ts";
-
-/** A mode that exists in the Go DTail but not here yet. */
-export class NotBuiltError extends SetupError {
-  override name = "NotBuiltError";
-}
 
 /**
  * The precedence rule: a flag that is set wins over dtail.json, and dtail.json over the flag's
@@ -129,9 +124,6 @@ function readSettingsOf(
 ): ReadSettings {
   const { files, query } = targetsOf(flags);
   if (query !== "") throw new UsageError(`${program} takes no query; use dmap or dtail`);
-  if (flags.bool("interactive-query")) {
-    throw new NotBuiltError("--interactive-query is not built yet");
-  }
   const mode: ReadMode = program === "dcat" ? "cat" : program === "dgrep" ? "grep" : "tail";
   for (const name of ["before", "after", "max"] as const) {
     if (mode !== "cat" && flags.int(name) < 0) {
@@ -196,6 +188,14 @@ function remoteRunOf(s: ReadSettings, flags: Flags): RemoteRun {
   };
 }
 
+/** --interactive-query: the control terminal's path; null without the flag. */
+export function controlTerminalOf(flags: Flags): string | null {
+  if (!flags.bool("interactive-query")) return null;
+  const path = flags.str("control-tty");
+  if (path === "") throw new UsageError("--control-tty must name a terminal");
+  return path;
+}
+
 /** A dcat, dgrep or dtail run (without a query): serverless or against servers. */
 export type ClientSettings =
   & {
@@ -244,9 +244,6 @@ export function querySettings(
   env: SettingsEnv,
   target: { files: string[]; query: string },
 ): QuerySettings {
-  if (flags.bool("interactive-query")) {
-    throw new NotBuiltError("--interactive-query is not built yet");
-  }
   if (target.query === "") {
     throw new UsageError("no query given (--query or a positional 'select …')");
   }

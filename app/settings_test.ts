@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config.ts";
-import { SetupError, UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import type { Program } from "./flag_table.ts";
 import { Flags, parseFlags } from "./flags.ts";
 import {
   clientSettings,
   connectionOf,
+  controlTerminalOf,
   dserverSettings,
   healthSettings,
-  NotBuiltError,
   querySettings,
   type SettingsEnv,
   targetsOf,
@@ -125,6 +125,15 @@ Deno.test("client settings are serverless without servers, remote with them", ()
   assert.deepEqual(remote.stopAfterSeconds, [5, 86400]);
 });
 
+Deno.test("--interactive-query names its control terminal, /dev/tty by default", () => {
+  assert.equal(controlTerminalOf(flags("dcat", "a.log")), null);
+  assert.equal(controlTerminalOf(flags("dgrep", "--interactive-query", "a.log")), "/dev/tty");
+  assert.equal(
+    controlTerminalOf(flags("dmap", "--interactive-query", "--control-tty", "/dev/pts/9")),
+    "/dev/pts/9",
+  );
+});
+
 Deno.test("settings reject what cannot run, with the kind of error that says why", () => {
   const config = defaultConfig(() => undefined);
   const client = (program: Program, ...args: string[]) => () =>
@@ -132,8 +141,10 @@ Deno.test("settings reject what cannot run, with the kind of error that says why
   assert.throws(client("dgrep", "--servers", "h"), UsageError);
   assert.throws(client("dgrep", "--max", "-1"), /-max must not be negative/);
   assert.throws(client("dcat", "select x"), /dcat takes no query/);
-  assert.throws(client("dcat", "--interactive-query"), NotBuiltError);
-  assert.ok(new NotBuiltError("x") instanceof SetupError);
+  assert.throws(
+    () => controlTerminalOf(flags("dcat", "--interactive-query", "--control-tty", "")),
+    UsageError,
+  );
   assert.throws(() => targetsOf(flags("dcat", "a.log", "--plain")), UsageError);
   const query = (...args: string[]) => () => {
     const f = flags("dmap", ...args);

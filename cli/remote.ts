@@ -22,6 +22,8 @@ import { HostTrust } from "./ssh/trust_prompt.ts";
 import type { ClientIO, RemoteJob, SessionResult } from "./remote_session.ts";
 import { runRemoteSession } from "./remote_session.ts";
 import type { RunResult } from "./serverless.ts";
+import type { Workload } from "./interactive/controller.ts";
+import { SessionFleet } from "./interactive/session_fleet.ts";
 
 export interface RemoteRun {
   readonly verb: ReadVerb;
@@ -67,10 +69,59 @@ export interface RemoteIO {
   readonly out: BufferedOutput;
   readonly warn: (message: string) => void;
   readonly signal: AbortSignal;
-  /** Query runs: receives every `AGGREGATE|…` message (as text, without newlines). */
-  readonly aggregate?: (message: string) => void;
+  /**
+   * Query runs: receives every `AGGREGATE|…` message (as text, without newlines) and the job its
+   * server ran when it sent it (interactive runs change jobs).
+   */
+  readonly aggregate?: (message: string, job: RemoteJob) => void;
   /** Query runs: malformed log lines a server skipped. */
-  readonly malformed?: (count: number) => void;
+  readonly malformed?: (count: number, job: RemoteJob) => void;
+  /** --interactive-query: the sessions, which start with the fleet's job and take reloads. */
+  readonly fleet?: SessionFleet;
+}
+
+/** The job a run sends: its read filter in wire form. */
+export function remoteJobOf(run: RemoteRun): RemoteJob {
+  return {
+    verb: run.verb,
+    targets: run.targets,
+    regex: wireRegexOf(run.pattern, run.invert),
+    before: run.before,
+    after: run.after,
+    max: run.max,
+    plain: run.plain,
+    quiet: run.quiet,
+    query: run.query ?? null,
+    timeout: run.timeout ?? 0,
+  };
+}
+
+/**
+ * An interactive run against servers (docs/usage.md#interactive-query-reload): each reload goes
+ * to every server as SESSION UPDATE (interactive/session_fleet.ts). `hooks` lets a query run
+ * follow which job output belongs to.
+ */
+export function interactiveRemote(
+  run: RemoteRun,
+  connection: RemoteConnection,
+  config: Config,
+  io: RemoteIO,
+  hooks: { reload(next: RemoteRun, fleet: SessionFleet): Promise<void> } = {
+    reload: (next, fleet) => fleet.reload(remoteJobOf(next)),
+  },
+): Workload<RemoteRun> {
+  const fleet = io.fleet ?? new SessionFleet(remoteJobOf(run));
+  const done = runRemote(run, connection, config, { ...io, fleet });
+  return {
+    async reload(next) {
+      await hooks.reload(next, fleet);
+      io.out.flush(); // what came before the acks is of the old job: out before the reply
+    },
+    capable: () => ({ capable: fleet.capable, total: fleet.servers.length }),
+    generation: () => fleet.generation,
+    details: () => fleet.serverLines(),
+    done,
+  };
 }
 
 export async function runRemote(
@@ -106,18 +157,7 @@ export async function runRemote(
   const context: Context = {
     signal: AbortSignal.any([io.signal, outputFailed.signal]),
     run,
-    job: {
-      verb: run.verb,
-      targets: run.targets,
-      regex: wireRegexOf(run.pattern, run.invert),
-      before: run.before,
-      after: run.after,
-      max: run.max,
-      plain: run.plain,
-      quiet: run.quiet,
-      query: run.query ?? null,
-      timeout: run.timeout ?? 0,
-    },
+    job: io.fleet?.job ?? remoteJobOf(run),
     io,
     auth,
     trust,
@@ -136,6 +176,7 @@ export async function runRemote(
     counts: { connected: 0, total: 0 },
     malformed: { count: 0, uncounted: new Set() },
   };
+  if (io.fleet) io.fleet.servers = servers.map((s) => s.label);
   const stats = run.quiet ? null : startStats(context, servers.length);
   try {
     const outcomes = await Promise.all(servers.map((server) => serve(server, context)));
@@ -232,7 +273,7 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
       // A damaged compressed file fails like an unreadable one, but the whole lines before the
       // damage came: with them the run is partial (exit 3), as in serverless mode.
       const failed = result.unreadable + result.damaged;
-      const someRead = result.lines > 0 || failed < c.job.targets.length;
+      const someRead = result.lines > 0 || failed < (c.io.fleet?.job ?? c.job).targets.length;
       outcome = failed === 0 ? "ok" : someRead ? "partial" : "failed";
     }
     if (c.run.verb !== "tail" || signal.aborted) return outcome;
@@ -267,27 +308,33 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
   }
   c.counts.connected++;
   c.counts.total++;
+  const fleet = c.io.fleet;
+  const link = fleet?.link(server.label) ?? null;
+  const job = fleet?.job ?? c.job;
+  // The job the server's output belongs to: the one it acknowledged last.
+  const jobNow = link === null ? () => job : () => link.job ?? job;
   try {
     const aggregate = c.io.aggregate;
     // Per session: block pieces may end mid-line, and lines of servers must not mix.
     const blocks = new BlockPrinter(c.io.out);
-    return await runRemoteSession(channelIO(channel, client), c.job, {
+    return await runRemoteSession(channelIO(channel, client), job, {
       payload: aggregate === undefined ? (m) => c.printer.payload(m) : (m) => {
         const text = decoder.decode(m).replaceAll("\n", "");
-        if (text.startsWith("AGGREGATE|")) aggregate(text);
+        if (text.startsWith("AGGREGATE|")) aggregate(text, jobNow());
         else if (text !== "") c.printer.payload(m);
       },
       ...(aggregate === undefined
         ? {
           payloadRun: (run: PayloadRun) => c.printer.payloadRun(run),
-          block: (bytes: Uint8Array) => blocks.piece(bytes),
+          // Interactive runs keep to escaped messages: a reload may change --plain.
+          ...(fleet ? {} : { block: (bytes: Uint8Array) => blocks.piece(bytes) }),
         }
         : {}),
       ...(c.io.malformed
         ? {
           malformed: (count: number) => {
             c.malformed.count += count;
-            c.io.malformed!(count);
+            c.io.malformed!(count, jobNow());
           },
         }
         : {}),
@@ -296,8 +343,15 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
         c.io.warn(text.startsWith("SERVER|") ? text : `${server.label}: ${text}`);
       },
       flush: () => c.flush.poke(),
-    }, { authKey: c.authKey, signal: c.signal });
+    }, {
+      authKey: c.authKey,
+      signal: c.signal,
+      ...(link === null ? {} : {
+        session: { link, warn: (message: string) => c.io.warn(`${server.label}: ${message}`) },
+      }),
+    });
   } finally {
+    if (link !== null) fleet!.drop(link);
     c.counts.connected--;
     client.end();
   }

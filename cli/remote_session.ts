@@ -10,9 +10,16 @@ import { ACK_CLOSE } from "../core/protocol/commands.ts";
 import { BlockPiece } from "../core/protocol/blocks.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
 import { CLOSE_REQUEST, isControl, type PayloadRun } from "../core/protocol/messages.ts";
-import { commandFrames, type RemoteJob, wireFor } from "./session/command_frames.ts";
+import { parseSessionAck, QUERY_UPDATE_CAPABILITY } from "../core/protocol/session_spec.ts";
+import {
+  commandFrames,
+  type RemoteJob,
+  sessionStartFrames,
+  wireFor,
+} from "./session/command_frames.ts";
 import { awaitCapabilities } from "./session/handshake.ts";
 import { type MessageDecoder, messageDecoder } from "./session/message_decoder.ts";
+import type { SessionLink } from "./session/session_link.ts";
 
 export type { RemoteJob };
 
@@ -39,6 +46,19 @@ export interface SessionSink {
   /** Called after each chunk read from the server: a good moment to write out. */
   flush?(): void;
 }
+
+/**
+ * --interactive-query: a server that advertises `query-update-v1` gets `SESSION START` for the
+ * job instead of its commands (docs/protocol.md#session) and must acknowledge it within 2 s; one
+ * that does not gets the commands, after `warn`.
+ */
+export interface SessionBootstrap {
+  readonly link: SessionLink;
+  readonly warn: (message: string) => void;
+}
+
+export const FALLBACK_WARNING =
+  "Interactive session bootstrap unsupported, falling back to legacy commands";
 
 export interface SessionResult {
   /** Notices saying a file could not be read. */
@@ -73,7 +93,12 @@ export async function runRemoteSession(
   io: ClientIO,
   job: RemoteJob,
   sink: SessionSink,
-  options: { authKey?: string | null; capabilityWaitMs?: number; signal?: AbortSignal } = {},
+  options: {
+    authKey?: string | null;
+    capabilityWaitMs?: number;
+    signal?: AbortSignal;
+    session?: SessionBootstrap;
+  } = {},
 ): Promise<SessionResult> {
   const result: SessionResult = {
     unreadable: 0,
@@ -91,8 +116,25 @@ export async function runRemoteSession(
   result.capabilities = handshake.capabilities;
   const client = { authKey: options.authKey ?? null, acceptsBlocks: sink.block !== undefined };
   const wire = wireFor(job, result.capabilities, client.acceptsBlocks);
-  // One write, so the server sees every command before the first one can finish.
-  await io.write(concatBytes(...commandFrames(job, result.capabilities, client)));
+  const bootstrap = options.session ?? null;
+  const link = bootstrap?.link ?? null;
+  const startSession = link !== null && result.capabilities.includes(QUERY_UPDATE_CAPABILITY);
+  let started: Promise<number> | null = null;
+  if (link !== null) link.job = job; // what its output is of, also before the ack
+  if (startSession) {
+    const frames = sessionStartFrames(job, result.capabilities, client);
+    link.attach((bytes) => io.write(bytes), wire);
+    if (frames.before.length > 0) await io.write(concatBytes(...frames.before));
+    started = link.request("start", frames.start, job, null, frames.after);
+    started.catch(() => {}); // judged below, once the replies are being read
+  } else {
+    if (link !== null) {
+      bootstrap!.warn(FALLBACK_WARNING);
+      link.settle("legacy");
+    }
+    // One write, so the server sees every command before the first one can finish.
+    await io.write(concatBytes(...commandFrames(job, result.capabilities, client)));
+  }
   // From here on a server of ours escapes (it latched our options).
   const decoder = messageDecoder(wire, sink.payloadRun !== undefined);
   const early = handshake.early;
@@ -100,11 +142,26 @@ export async function runRemoteSession(
     // Nothing the server sent before our commands can be a block: carry over a partial message.
     for (const m of decoder.push(handshake.partial)) if (!(m instanceof BlockPiece)) early.push(m);
   }
-  const session: Session = { io, plain: job.plain, escape: wire !== "go", sink, result };
-  try {
+  const session: Session = { io, plain: job.plain, escape: wire !== "go", sink, result, link };
+  const receiving = (async () => {
     for (const m of early) if (await handleMessage(session, m)) return result;
     return await receive(session, decoder, input, handshake.pendingRead);
+  })();
+  // A request under way fails as soon as the connection ends.
+  const detach = () => link?.detach();
+  receiving.then(detach, detach);
+  try {
+    if (started !== null) {
+      // The start is acknowledged while the replies are read (output may come first).
+      const failed = await started.then(() => null, (err: Error) => err.message);
+      if (failed !== null) {
+        result.error = `session start failed: ${failed}`;
+        io.close();
+      } else link!.settle("session");
+    }
+    return await receiving;
   } finally {
+    link?.detach();
     options.signal?.removeEventListener("abort", onAbort);
     io.close();
   }
@@ -117,6 +174,8 @@ interface Session {
   readonly escape: boolean;
   readonly sink: SessionSink;
   readonly result: SessionResult;
+  /** --interactive-query: SESSION acks go here. */
+  readonly link: SessionLink | null;
 }
 
 /** The replies to our commands, up to the close request or the end of the stream. */
@@ -183,6 +242,11 @@ async function handleMessage(session: Session, message: Uint8Array): Promise<boo
   const malformed = MALFORMED.exec(text);
   if (malformed !== null) {
     sink.malformed?.(Number(malformed[1]));
+    return false;
+  }
+  if (session.link !== null && text.startsWith(".syn session ")) {
+    const ack = parseSessionAck(text);
+    if (ack !== null) session.link.receive(ack);
     return false;
   }
   if (text.startsWith(".")) return false; // other hidden messages: not for users

@@ -11,6 +11,8 @@ import { errorKind } from "../core/errors.ts";
 import { DirectoryWatchers } from "../core/waker.ts";
 import { followFiles, readFiles, type ReadOptions, type RunResult } from "../core/run.ts";
 import { flushedEachBatch, type Sink } from "../core/sink.ts";
+import type { Workload } from "./interactive/controller.ts";
+import { restartableRun } from "./interactive/restartable_run.ts";
 
 export type { RunResult };
 
@@ -91,4 +93,17 @@ export async function runServerless(
     result.failed++;
   }
   return result;
+}
+
+/**
+ * --interactive-query serverless (docs/usage.md#interactive-query-reload): a reload stops the run
+ * and starts the new job's; the run ends with `io.signal`.
+ */
+export function serverlessWorkload(job: ReadJob, io: RunIO): Workload<ReadJob> {
+  return restartableRun(
+    job,
+    io.signal,
+    (next, signal) => runServerless(next, { ...io, signal }),
+    () => io.out.flush(),
+  );
 }

@@ -64,8 +64,17 @@ Deno.test("query misuse and unbuilt modes say so in one line and exit 2", async 
     ["dcat", ["--cfg", "none", "select count($line)", "x"], /takes no query/],
     [
       "dtail",
-      ["--cfg", "none", "--interactive-query", "--query", "select count($line)", "x"],
-      /--interactive-query is not built yet/,
+      [
+        "--cfg",
+        "none",
+        "--interactive-query",
+        "--control-tty",
+        "/nonexistent/tty",
+        "--query",
+        "select count($line)",
+        "x",
+      ],
+      /cannot open the control terminal \/nonexistent\/tty/,
     ],
   ];
   for (const [program, args, pattern] of cases) {

@@ -9,6 +9,7 @@ import { encodeFrame } from "../../core/protocol/frames.ts";
 import { ESCAPE_CAPABILITY, ESCAPE_OPTION } from "../../core/protocol/messages.ts";
 import type { Options } from "../../core/protocol/options.ts";
 import type { WireRegex } from "../../core/protocol/regex_wire.ts";
+import { buildSessionCommand, type SessionSpec } from "../../core/protocol/session_spec.ts";
 
 export interface RemoteJob {
   readonly verb: ReadVerb;
@@ -63,16 +64,7 @@ export function commandFrames(
   // A Go server gets AUTHKEY first, as Go clients send it. Ours gets it after the first read
   // command, which latches escaping, so that the reply already carries the control marker.
   if (authKey && !escape) frames.push(authKey);
-  const options: Options = {};
-  if (job.plain) options.plain = "true";
-  if (job.quiet || job.plain) options.quiet = "true";
-  if (job.verb !== "cat") {
-    if (job.before > 0) options.before = String(job.before);
-    if (job.after > 0) options.after = String(job.after);
-    if (job.max > 0) options.max = String(job.max);
-  }
-  if (escape) options[ESCAPE_OPTION] = "ac";
-  if (wire === "blocks") options[BLOCK_OPTION] = BLOCK_OPTION_VALUE;
+  const options = commandOptions(job, wire);
   if (job.query) frames.push(encodeFrame(buildMapCommand(options, job.query)));
   const timeout = job.query ? job.timeout ?? 0 : 0;
   for (const path of job.targets) {
@@ -81,4 +73,61 @@ export function commandFrames(
   }
   if (authKey && escape) frames.splice(Math.min(1, frames.length), 0, authKey);
   return frames;
+}
+
+/** The options of a job's commands (docs/protocol.md#options) on this wire. */
+export function commandOptions(job: ReadOptionsOf, wire: Wire): Options {
+  const options: Options = {};
+  if (job.plain) options.plain = "true";
+  if (job.quiet || job.plain) options.quiet = "true";
+  if (job.verb !== "cat") {
+    if (job.before > 0) options.before = String(job.before);
+    if (job.after > 0) options.after = String(job.after);
+    if (job.max > 0) options.max = String(job.max);
+  }
+  if (wire !== "go") options[ESCAPE_OPTION] = "ac";
+  if (wire === "blocks") options[BLOCK_OPTION] = BLOCK_OPTION_VALUE;
+  return options;
+}
+
+/** What the options of a job are made of. */
+export type ReadOptionsOf = Pick<
+  RemoteJob,
+  "verb" | "before" | "after" | "max" | "plain" | "quiet"
+>;
+
+/**
+ * The session spec of a job (docs/protocol.md#session), as the Go client builds it: the mode
+ * (`map` for a dmap query), the files, the options of its commands on this wire, the query, the
+ * pattern as written, and the timeout (sent for every mode, as Go does; only queries use it).
+ */
+export function sessionSpecFor(job: RemoteJob, wire: Wire): SessionSpec {
+  const query = job.query ?? "";
+  return {
+    mode: query === "" ? job.verb : job.verb === "cat" ? "map" : "tail",
+    files: job.targets,
+    options: commandOptions(job, wire),
+    query,
+    regex: job.regex.pattern,
+    invert: job.regex.flag === "invert",
+    timeout: job.timeout ?? 0,
+  };
+}
+
+/**
+ * The frames that start a session instead of commandFrames: `SESSION START`, and AUTHKEY where
+ * commandFrames puts it (first for a Go dserver, after the start for ours, which latches its
+ * options from the commands the start stands for).
+ */
+export function sessionStartFrames(
+  job: RemoteJob,
+  capabilities: readonly string[],
+  client: ClientTraits = {},
+): { start: string; before: Uint8Array[]; after: Uint8Array[] } {
+  const wire = wireFor(job, capabilities, client.acceptsBlocks ?? false);
+  const authKey = client.authKey ? [encodeFrame(`AUTHKEY ${client.authKey}`)] : [];
+  const start = buildSessionCommand("start", sessionSpecFor(job, wire));
+  return wire === "go"
+    ? { start, before: authKey, after: [] }
+    : { start, before: [], after: authKey };
 }

@@ -85,6 +85,12 @@ bench-ssh: bin system-deps
 bench-dmap: bin system-deps
 	$(DENO) run --allow-all --frozen bench/dmap.ts
 
+# `make bench-reload`: only the interactive reload part of `make bench` (bench/reload.ts; `:reload`
+# latency through a pty against 1 dserver and 200 connections).
+.PHONY: bench-reload
+bench-reload: bin system-deps
+	$(DENO) run --allow-all --frozen bench/reload.ts
+
 # `make demo`: dgrep and dtail over real SSH against a throwaway local dserver (tools/demo.sh).
 demo: bin
 	@tools/demo.sh

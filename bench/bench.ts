@@ -1,6 +1,7 @@
 /**
  * `make bench`: serverless dcat/dgrep against cat/grep/gzip/zstd, the dtail follow burst and peak
- * memory. Prints markdown tables and appends them to bench/results/history.md.
+ * memory, then the dist, SSH, MapReduce and interactive reload parts (BENCH_<PART>=0 skips one).
+ * Prints markdown tables and appends them to bench/results/history.md.
  * BENCH_RUNS sets the timed runs per side (default 9, at least 5 for a result worth keeping).
  */
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import { followBurst } from "./follow.ts";
 import { runSshBench } from "./ssh.ts";
 import { runDmapBench } from "./dmap.ts";
 import { runDistBench } from "./dist.ts";
+import { runReloadBench } from "./reload.ts";
 import {
   appendHistory,
   followPasses,
@@ -253,6 +255,7 @@ async function main(): Promise<void> {
   if (Deno.env.get("BENCH_DIST") !== "0") await runDistBench(data, runs); // bench/dist.ts
   if (Deno.env.get("BENCH_SSH") !== "0") await runSshBench(data); // bench/ssh.ts; BENCH_SSH=0 skips
   if (Deno.env.get("BENCH_DMAP") !== "0") await runDmapBench(); // bench/dmap.ts; BENCH_DMAP=0 skips
+  if (Deno.env.get("BENCH_RELOAD") !== "0") await runReloadBench(); // bench/reload.ts; =0 skips
 }
 
 if (import.meta.main) await main();

@@ -5,7 +5,10 @@
  *
  * Every piece is tagged with the SESSION generation that wrote it (docs/protocol.md#session; 0:
  * none, e.g. a legacy command or an ack). Once a newer generation started, the pieces of older ones
- * still waiting for the channel are dropped: nothing of theirs follows the newer one's ack.
+ * still waiting for the channel are dropped: nothing of theirs follows the newer one's ack. A piece
+ * may end inside a message (the buffer filled up, a raw block's bytes skip it): then the start of
+ * the next piece that finishes that message is sent even when the rest is dropped, so the client
+ * never sees a torn message (MessageBounds).
  */
 import { BufferedOutput } from "../../core/output.ts";
 import { ClosedError } from "../../core/errors.ts";
@@ -32,6 +35,10 @@ export class Outbox {
   #tag = 0;
   /** The newest generation: pieces of older ones (tagged > 0) are not sent. */
   #current = 0;
+  /** Message boundaries in the stream, tracked once a generation wrote (null before). */
+  #bounds: MessageBounds | null = null;
+  /** The channel took a piece that ends inside a message. */
+  #sentTorn = false;
 
   /** `signal`: the session's end; pending and later flushes then fail at once. */
   constructor(
@@ -67,13 +74,27 @@ export class Outbox {
 
   #enqueue(bytes: Uint8Array): void {
     if (this.signal.aborted) return; // nobody will read it
-    if (this.isStale(this.#tag)) return;
+    if (this.#tag !== 0) this.#bounds ??= new MessageBounds();
+    // Where the message a piece before this one started ends in it (-1: beyond it), and whether
+    // this piece ends inside a message.
+    const finish = this.#bounds?.feed(bytes) ?? 0;
+    const torn = this.#bounds?.inMessage ?? false;
+    // A stale piece that starts with a message of its own finishes nothing: it is not sent.
+    if (this.isStale(this.#tag) && finish === 0) return;
     if (this.#queued === 0) this.#progressAt = Date.now();
     this.#queued += bytes.length;
     const tag = this.#tag;
-    this.#chain = this.#chain.then(() =>
-      this.#failed || this.isStale(tag) ? undefined : this.channel.write(bytes)
-    )
+    this.#chain = this.#chain.then(() => {
+      if (this.#failed) return undefined;
+      if (!this.isStale(tag)) {
+        this.#sentTorn = torn;
+        return this.channel.write(bytes);
+      }
+      if (!this.#sentTorn) return undefined;
+      // Dropped, but for the end of a message the channel took the start of.
+      this.#sentTorn = finish < 0;
+      return this.channel.write(finish < 0 ? bytes : bytes.subarray(0, finish));
+    })
       .catch((err) => {
         this.#failed = err;
       })
@@ -106,5 +127,77 @@ export class Outbox {
     await Promise.race([this.#chain, this.#closed]);
     if (this.signal.aborted) throw new SessionClosedError("the session ended");
     if (this.#failed) throw this.#failed;
+  }
+}
+
+const DELIMITER = 0xac;
+const ESCAPE = 0xab;
+const BLOCK_MARK = 4;
+const BLOCK_HEADER = 10;
+
+/**
+ * Where messages end in the session's byte stream: a message ends with 0xAC (docs/protocol.md:
+ * messages), except a raw block (`AB 04`, 8 hex digits of size, the raw bytes, 0xAC), whose raw
+ * bytes may hold any byte. Fed every piece in order.
+ */
+export class MessageBounds {
+  /** Header bytes of the message in progress (while its first BLOCK_HEADER bytes come in). */
+  #head: number[] = [];
+  /** Raw bytes of a block still to come, then its delimiter. */
+  #raw = -1;
+  #text = false;
+
+  /** Whether the stream fed so far ends inside a message. */
+  get inMessage(): boolean {
+    return this.#head.length > 0 || this.#raw >= 0 || this.#text;
+  }
+
+  /**
+   * Feeds the next piece. Returns where the message in progress before it ends in it (the
+   * length of its prefix that finishes that message; 0 when none was in progress; -1 when it
+   * goes on beyond this piece).
+   */
+  feed(bytes: Uint8Array): number {
+    let finish = this.inMessage ? -1 : 0;
+    let i = 0;
+    while (i < bytes.length) {
+      if (this.#raw >= 0) {
+        const take = Math.min(this.#raw, bytes.length - i);
+        this.#raw -= take;
+        i += take;
+        if (i < bytes.length && this.#raw === 0) {
+          i++; // the block's delimiter
+          this.#raw = -1;
+          if (finish < 0) finish = i;
+        }
+        continue;
+      }
+      if (this.#text) {
+        const end = bytes.indexOf(DELIMITER, i);
+        if (end < 0) return finish;
+        i = end + 1;
+        this.#text = false;
+        if (finish < 0) finish = i;
+        continue;
+      }
+      // A message starts, or its first bytes decide what it is.
+      const head = this.#head;
+      if (head.length === 0 && bytes[i] !== ESCAPE) {
+        this.#text = true;
+        continue;
+      }
+      head.push(bytes[i++]!);
+      if (head.length === 2 && head[1] !== BLOCK_MARK) {
+        this.#head = [];
+        this.#text = true;
+        if (head[1] === DELIMITER) i--; // an escaped message cannot end here; rescan as text
+        continue;
+      }
+      if (head.length === BLOCK_HEADER) {
+        this.#raw = parseInt(String.fromCharCode(...head.slice(2)), 16);
+        this.#head = [];
+      }
+    }
+    return finish;
   }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Outbox, SessionClosedError } from "./outbox.ts";
+import { MessageBounds, Outbox, SessionClosedError } from "./outbox.ts";
+import { blockHeader } from "../../core/protocol/blocks.ts";
 
 Deno.test("the backlog counts bytes the channel has not taken yet, large pieces included", async () => {
   const accepted: number[] = [];
@@ -78,21 +79,97 @@ Deno.test("once a newer generation started, what older ones queued is dropped", 
     outbox.out.string(text);
     outbox.out.flush();
   };
-  write(1, "taken by the channel;");
+  write(1, "taken by the channel\u00ac");
   await new Promise((r) => setTimeout(r, 0)); // the channel took it (its write has not ended)
-  write(1, "queued;");
-  write(0, "no generation;");
+  write(1, "queued\u00ac");
+  write(0, "no generation\u00ac");
   outbox.startGeneration(2);
   assert.ok(outbox.isStale(1) && !outbox.isStale(0) && !outbox.isStale(2));
-  write(0, "ack;");
-  write(1, "late;");
-  write(2, "new;");
+  write(0, "ack\u00ac");
+  write(1, "late\u00ac");
+  write(2, "new\u00ac");
   const flushed = outbox.flush();
   while (waiting.length > 0 || sent.length === 0) {
     waiting.shift()?.();
     await new Promise((r) => setTimeout(r, 0));
   }
   await flushed;
-  assert.deepEqual(sent, ["taken by the channel;", "no generation;", "ack;", "new;"]);
+  assert.deepEqual(sent, [
+    "taken by the channel\u00ac",
+    "no generation\u00ac",
+    "ack\u00ac",
+    "new\u00ac",
+  ]);
   assert.equal(outbox.backlog, 0);
+});
+
+const enc = (text: string) => new TextEncoder().encode(text);
+const join = (...parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+
+Deno.test("message bounds are found across pieces, in text and in raw blocks holding 0xAC", () => {
+  const raw = join(enc("a line\n"), new Uint8Array([0xac, 0x41, 0x0a]));
+  const stream = join(
+    enc("REMOTE|h|1\u00ac"),
+    blockHeader(raw.length),
+    raw,
+    new Uint8Array([0xac]),
+    new Uint8Array([0xab, 0x03]),
+    enc("note\u00ac"),
+  ).map((b) => (b === 0xc2 ? 0x20 : b)); // "\u00ac" encodes as C2 AC: keep the AC
+  // Every split of the stream into two pieces: the first message ends where it ends.
+  const ends: number[] = [];
+  for (let i = 0; i < stream.length; i++) if (stream[i] === 0xac) ends.push(i + 1);
+  const messageEnds = [ends[0]!, ends[0]! + 10 + raw.length + 1, stream.length];
+  for (let cut = 1; cut < stream.length; cut++) {
+    const bounds = new MessageBounds();
+    assert.equal(bounds.feed(stream.subarray(0, cut)), 0);
+    const inMessage = !messageEnds.includes(cut);
+    assert.equal(bounds.inMessage, inMessage, `cut at ${cut}`);
+    const finish = bounds.feed(stream.subarray(cut));
+    const next = messageEnds.find((e) => e > cut)!;
+    assert.equal(finish, inMessage ? next - cut : 0, `cut at ${cut}`);
+    assert.equal(bounds.inMessage, false);
+  }
+});
+
+Deno.test("a newer generation drops what is queued, but finishes a message the channel began", async () => {
+  const taken: Uint8Array[] = [];
+  let release: () => void = () => {};
+  const outbox = new Outbox(
+    {
+      write: (bytes) =>
+        new Promise<void>((resolve) => {
+          taken.push(bytes.slice());
+          release = resolve;
+        }),
+    },
+    undefined,
+    16,
+  );
+  outbox.tag(1);
+  outbox.out.string("0123456789|old "); // fits the 16-byte buffer
+  outbox.out.string("message one\u00acold two\u00ac"); // does not: the buffer goes out, torn
+  outbox.out.flush();
+  await new Promise((r) => setTimeout(r, 0));
+  outbox.startGeneration(2);
+  outbox.tag(0);
+  outbox.out.string("ack\u00ac");
+  outbox.tag(2);
+  outbox.out.string("new\u00ac");
+  const flushed = outbox.flush();
+  for (let i = 0; i < 10; i++) {
+    release();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  await flushed;
+  const text = new TextDecoder().decode(join(...taken));
+  assert.equal(text, "0123456789|old message one\u00acack\u00acnew\u00ac");
 });

@@ -85,6 +85,12 @@ bench-ssh: bin system-deps
 bench-dmap: bin system-deps
 	$(DENO) run --allow-all --frozen bench/dmap.ts
 
+# `make bench-ssh-before BEFORE_DIR=<checkout with bin/>`: the SSH throughput cases, this checkout
+# against that one, in one run (bench/ssh_before.ts; each side its own dserver and client).
+.PHONY: bench-ssh-before
+bench-ssh-before: bin system-deps
+	BEFORE_DIR='$(BEFORE_DIR)' BENCH_RUNS='$(BENCH_RUNS)' $(DENO) run --allow-all --frozen bench/ssh_before.ts
+
 # `make bench-reload`: only the interactive reload part of `make bench` (bench/reload.ts; `:reload`
 # latency through a pty against 1 dserver and 200 connections).
 .PHONY: bench-reload

@@ -36,6 +36,8 @@ export interface ServerOptions {
   readonly hostname?: string;
   /** More dserver flags (`--logLevel debug`). */
   readonly args?: readonly string[];
+  /** The bin/ whose dserver runs (default: this checkout's; bench/ssh_before.ts: another's). */
+  readonly binDir?: string;
 }
 
 export class BenchServer {
@@ -74,7 +76,13 @@ export class BenchServer {
     };
     await Deno.writeTextFile(join(dir, "dtail.json"), JSON.stringify(config));
     if (ids.asRoot) await output("chown", ["-R", `${ids.serverUser}:`, dir]);
-    const dserver = [join(BIN_DIR, "dserver"), "--cfg", join(dir, "dtail.json"), "--port", "0"];
+    const dserver = [
+      join(options.binDir ?? BIN_DIR, "dserver"),
+      "--cfg",
+      join(dir, "dtail.json"),
+      "--port",
+      "0",
+    ];
     const args = [
       ...dserver,
       ...["--bindAddress", options.bindAddress ?? "127.0.0.1", "--logger", "file"],
@@ -156,7 +164,11 @@ export class BenchClient {
    * A script that runs bin/PROGRAM with this HOME against `servers`; it execs, so its pid is the
    * client's. Extra arguments are appended.
    */
-  async launcher(program: string, servers: readonly string[]): Promise<string> {
+  async launcher(
+    program: string,
+    servers: readonly string[],
+    binDir: string = BIN_DIR,
+  ): Promise<string> {
     const path = await Deno.makeTempFile({ dir: this.home, prefix: `${program}-` });
     const args = [
       ...["--cfg", "none", "--user", this.ids.sshUser, "--trustAllHosts"],
@@ -165,7 +177,7 @@ export class BenchClient {
     await Deno.writeTextFile(
       path,
       `#!/bin/sh\nHOME='${this.home}' SSH_AUTH_SOCK= exec '${
-        join(BIN_DIR, program)
+        join(binDir, program)
       }' ${args} "$@"\n`,
     );
     await Deno.chmod(path, 0o755);

@@ -49,6 +49,8 @@ export interface ServerConfig {
   ReadStallTimeoutSeconds: number;
   /** How long a user's groups are cached (a group removal applies after at most this). */
   UserCacheTTLSeconds: number;
+  /** The most a followed file is read back on resume (docs/protocol.md#resume); more is skipped. */
+  ResumeMaxGapBytes: number;
   KeyExchanges: string[];
   Ciphers: string[];
   MACs: string[];
@@ -108,6 +110,7 @@ export function defaultConfig(env: (name: string) => string | undefined = getEnv
       PreAuthTimeoutMs: 5000,
       ReadStallTimeoutSeconds: 60,
       UserCacheTTLSeconds: 5,
+      ResumeMaxGapBytes: 256 * 1024 * 1024,
       KeyExchanges: [],
       Ciphers: [],
       MACs: [],
@@ -240,6 +243,7 @@ const SERVER_MINIMUMS: readonly (readonly [keyof ServerConfig, number])[] = [
   ["MaxGlobDirs", 1],
   ["ReadStallTimeoutSeconds", 1],
   ["UserCacheTTLSeconds", 0],
+  ["ResumeMaxGapBytes", 1],
 ];
 
 /** Checks what the types alone do not: the ranges above and the `Client.TermColors` names. */

@@ -13,6 +13,8 @@
  */
 import { DEFAULT_CHUNK_SIZE } from "./chunks.ts";
 import type { FileOpener } from "./open_file.ts";
+import type { FilePosition } from "./protocol/resume.ts";
+import type { ResumePoints } from "./resume_points.ts";
 import { reason, SourceError } from "./source_error.ts";
 import type { DirectoryWatchers, Waker } from "./waker.ts";
 
@@ -34,9 +36,28 @@ export interface FollowOptions {
   readonly pollMs?: number;
   /** Told when the path is missing and being waited for. */
   readonly onNotice?: (message: string) => void;
+  /**
+   * Where the first file at the path starts, from a client's positions
+   * (docs/protocol.md#resume): instead of its end (or `fromStart`).
+   */
+  readonly resume?: ResumePoints;
+}
+
+/** The chunks of one incarnation, and where in which file they start. */
+export interface IncarnationStream extends AsyncGenerator<Uint8Array> {
+  readonly origin: {
+    readonly dev: number;
+    readonly ino: number;
+    /** The file offset of the first byte. */
+    readonly start: number;
+    /** The last bytes before `start` (up to 64). */
+    readonly before: Uint8Array;
+  };
 }
 
 const MARK_SIZE = 64;
+/** The read buffer of a followed file starts this small (ReadBuffer). */
+const FIRST_CHUNK_SIZE = 64 * 1024;
 /** A replaced file is finished once its successor has data and it was quiet this long… */
 const QUIET_AFTER_SUCCESSOR_MS = 50;
 /** …or, without a successor with data, once it was quiet this long. */
@@ -47,7 +68,7 @@ const DRAIN_POLL_MS = 25;
 export async function* followFile(
   path: string,
   options: FollowOptions,
-): AsyncGenerator<AsyncGenerator<Uint8Array>> {
+): AsyncGenerator<IncarnationStream> {
   const { signal } = options;
   const pollMs = options.pollMs ?? 250;
   const waker = options.watchers.waker(dirname(path));
@@ -55,13 +76,20 @@ export async function* followFile(
   let waitingNoticed = false;
   const opener = new PathOpener(path, options);
   const chain = new PathChain(path, opener);
+  /** The client's positions, until the file at the path was started from them. */
+  let resume = options.resume ?? null;
   try {
+    // A file rotated away from the path while the client was away is finished first.
+    let moved = resume === null ? null : await resume.moved(path, options.open, signal);
     while (!signal.aborted) {
-      const opened = chain.shift() ?? opener.open();
+      const rotated = moved;
+      moved = null;
+      const opened = rotated?.file ?? chain.shift() ?? opener.open();
       if (opened === null) {
         if (!waitingNoticed) options.onNotice?.(`${path}: waiting for the file to appear`);
         waitingNoticed = true;
         fromStart = true; // whatever appears later is new
+        resume = null;
         await waker.wait(pollMs);
         continue;
       }
@@ -72,10 +100,14 @@ export async function* followFile(
       if (known === "busy") {
         // Another follower still reads this inode (it was renamed to this path): let it finish.
         opened.close();
-        await waker.wait(pollMs);
+        if (rotated === null) await waker.wait(pollMs);
         continue;
       }
-      const start = known !== undefined && known <= info.size ? known : fromStart ? 0 : info.size;
+      let start: number;
+      if (known !== undefined && known <= info.size) start = known;
+      else if (resume !== null) start = resumeStart(path, opened, info, resume, rotated?.position);
+      else start = fromStart ? 0 : info.size;
+      if (rotated === null) resume = null; // the file at the path has started
       let incarnation: Incarnation;
       try {
         incarnation = new Incarnation(path, opened, start, chain);
@@ -86,7 +118,7 @@ export async function* followFile(
       fromStart = true;
       try {
         while (!signal.aborted && !incarnation.finished) {
-          yield incarnation.chunks(waker, pollMs, signal);
+          yield incarnation.stream(waker, pollMs, signal);
         }
       } finally {
         options.inodes?.release(key, incarnation.offset);
@@ -97,6 +129,20 @@ export async function* followFile(
     chain.close();
     waker.close();
   }
+}
+
+/** Where a file opened first on resume starts: from its position, or as a new file. */
+function resumeStart(
+  path: string,
+  file: Deno.FsFile,
+  info: Deno.FileInfo,
+  resume: ResumePoints,
+  rotatedFrom: FilePosition | undefined,
+): number {
+  const position = resume.take(info.dev, info.ino ?? -1) ?? rotatedFrom;
+  return position === undefined
+    ? resume.newFile(path, file, info.size)
+    : resume.startAt(path, file, info.size, position);
 }
 
 /**
@@ -157,6 +203,7 @@ class PathChain {
 class Incarnation {
   readonly #chain: PathChain;
   readonly #file: Deno.FsFile;
+  readonly #dev: number;
   readonly #ino: number;
   #offset: number;
   /** The last bytes read before #offset, to notice a truncation hidden by regrowth. */
@@ -175,7 +222,9 @@ class Incarnation {
   ) {
     this.#chain = chain;
     this.#file = file;
-    this.#ino = file.statSync().ino ?? -1;
+    const info = file.statSync();
+    this.#dev = info.dev;
+    this.#ino = info.ino ?? -1;
     chain.current = this.#ino;
     this.#offset = start;
     if (start > 0) this.#mark = this.#readAt(Math.max(0, start - MARK_SIZE), start);
@@ -183,6 +232,12 @@ class Incarnation {
 
   get offset(): number {
     return this.#offset;
+  }
+
+  /** `chunks`, with where they start (for positions, core/follow_position.ts). */
+  stream(waker: Waker, pollMs: number, signal: AbortSignal): IncarnationStream {
+    const origin = { dev: this.#dev, ino: this.#ino, start: this.#offset, before: this.#mark };
+    return Object.assign(this.chunks(waker, pollMs, signal), { origin });
   }
 
   /**
@@ -198,7 +253,7 @@ class Incarnation {
   }
 
   async *#chunks(waker: Waker, pollMs: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-    const buf = new Uint8Array(DEFAULT_CHUNK_SIZE);
+    const buf = new ReadBuffer();
     for (;;) {
       if (this.#truncated()) {
         this.#offset = 0;
@@ -226,16 +281,17 @@ class Incarnation {
     return quiet >= QUIET_AFTER_SUCCESSOR_MS && this.#chain.nextHasData();
   }
 
-  *#drain(buf: Uint8Array): Generator<Uint8Array> {
+  *#drain(buf: ReadBuffer): Generator<Uint8Array> {
     this.#file.seekSync(this.#offset, Deno.SeekMode.Start);
     for (;;) {
-      const n = this.#file.readSync(buf);
+      const n = this.#file.readSync(buf.bytes);
       if (n === null || n === 0) return;
       this.#offset += n;
       this.#lastDataAt = Date.now();
-      const chunk = buf.subarray(0, n);
+      const chunk = buf.bytes.subarray(0, n);
       this.#remember(chunk);
       yield chunk;
+      buf.filled(n);
     }
   }
 
@@ -277,6 +333,21 @@ class Incarnation {
       this.#file.close();
     } catch {
       // already closed
+    }
+  }
+}
+
+/**
+ * The read buffer of a followed file: small while the file grows by a few lines (a glob may
+ * follow thousands of files, each with its own), 1 MiB once a read filled it (a burst).
+ */
+class ReadBuffer {
+  bytes = new Uint8Array(FIRST_CHUNK_SIZE);
+
+  /** A read returned `n` bytes (the chunk handed out before is no longer in use). */
+  filled(n: number): void {
+    if (n === this.bytes.length && n < DEFAULT_CHUNK_SIZE) {
+      this.bytes = new Uint8Array(DEFAULT_CHUNK_SIZE);
     }
   }
 }

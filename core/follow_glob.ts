@@ -1,18 +1,26 @@
 /**
  * Follows every file matching a glob, including files that start matching later
  * (docs/compatibility.md#lossless-follow). Existing files are followed from their end; files that
- * appear later from their start.
+ * appear later from their start. With a client's positions (docs/protocol.md#resume), existing
+ * files start where the client was, or at their beginning when it did not know them.
  */
 import { expandGlob, globLimitNotice, type GlobOptions, hasGlobMeta, sourceId } from "./glob.ts";
 import type { FileOpener } from "./open_file.ts";
-import { dirname, followFile, type FollowOptions, InodeRegistry } from "./follow.ts";
+import {
+  dirname,
+  followFile,
+  type FollowOptions,
+  type IncarnationStream,
+  InodeRegistry,
+} from "./follow.ts";
+import type { ResumePoints } from "./resume_points.ts";
 import type { DirectoryWatchers } from "./waker.ts";
 
 export interface FollowedFile {
   readonly path: string;
   readonly sourceId: string;
   /** One chunk stream per incarnation of the file (see follow.ts). */
-  readonly incarnations: AsyncGenerator<AsyncGenerator<Uint8Array>>;
+  readonly incarnations: AsyncGenerator<IncarnationStream>;
 }
 
 export interface FollowGlobOptions {
@@ -30,6 +38,11 @@ export interface FollowGlobOptions {
   readonly onNotice?: (message: string) => void;
   /** Limit of files per glob (Server.MaxGlobTargets). */
   readonly maxTargets?: number;
+  /**
+   * A client's positions (docs/protocol.md#resume): the files found at the start resume from
+   * them, or start at their beginning when they have none (FollowOptions.resume).
+   */
+  readonly resume?: ResumePoints;
 }
 
 /**
@@ -57,6 +70,7 @@ export async function followGlob(
       inodes,
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
       ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
     };
     running.set(
       path,
@@ -75,6 +89,7 @@ export async function followGlob(
     if (failure !== null) throw failure.err;
   };
   if (!hasGlobMeta(pattern)) {
+    options.resume?.cover([pattern]);
     start(pattern, false);
     return await finish();
   }
@@ -86,6 +101,7 @@ export async function followGlob(
       ...(options.canList ? { canList: options.canList } : {}),
       ...(options.maxDirs !== undefined ? { maxDirs: options.maxDirs } : {}),
     });
+    if (!fromStart) options.resume?.cover(found.paths.slice(0, max));
     let over = found.limit !== null;
     for (const path of found.paths) {
       if (running.has(path)) continue;

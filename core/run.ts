@@ -7,9 +7,12 @@
  */
 import { CorruptInputError } from "./compression.ts";
 import { followGlob, type FollowGlobOptions } from "./follow_glob.ts";
+import { coalescedFlush, PositionTracker } from "./follow_position.ts";
 import { expandGlob, globLimitNotice, type GlobOptions, sourceId } from "./glob.ts";
 import type { FileOpener, OpenedFile } from "./open_file.ts";
 import { filterChunks, type FilterOptions, selectInto, SourceFilter } from "./pipeline.ts";
+import type { FilePosition } from "./protocol/resume.ts";
+import type { ResumePoints } from "./resume_points.ts";
 import type { Slot } from "./semaphore.ts";
 import type { Sink } from "./sink.ts";
 import { STDIN_ID } from "./source.ts";
@@ -68,6 +71,13 @@ export interface FollowFilesOptions extends ReadOptions {
   readonly onRefused: NonNullable<FollowGlobOptions["onRefused"]>;
   /** Opens each file once before following it, and reports at once that it cannot be read. */
   readonly openFirst?: boolean;
+  /** Where the files start, from a client's positions (docs/protocol.md#resume). */
+  readonly resume?: ResumePoints;
+  /**
+   * Takes the position of a followed file where it starts, and after each batch right after its
+   * lines were handed to the sink (docs/protocol.md#resume; core/follow_position.ts).
+   */
+  readonly onPosition?: (position: FilePosition) => void;
 }
 
 /**
@@ -154,6 +164,7 @@ export async function followFiles(
   const result: RunResult = { ok: 0, failed: 0 };
   const followed = new Set<string>();
   const { signal, glob } = options;
+  const flushPositions = coalescedFlush(() => sink.batchDone?.());
   await Promise.all(targets.map(async (target) => {
     if (target === STDIN_ID && options.stdin !== undefined) {
       await followStdin(options.stdin(), sink, options);
@@ -171,6 +182,7 @@ export async function followFiles(
       maxTargets: glob.maxTargets,
       watchers: options.watchers,
       onNotice: options.onNotice,
+      ...(options.resume ? { resume: options.resume } : {}),
     }, async (file) => {
       if (options.openFirst) {
         try {
@@ -186,17 +198,28 @@ export async function followFiles(
       // waits for a slot are delivered once it gets one.
       const first = await file.incarnations.next();
       if (first.done) return;
+      const onLongLine = () => options.onLongLine(file.path);
+      const tracker = options.onPosition === undefined ? null : new PositionTracker({
+        path: file.path,
+        maxLineLength: options.filter.maxLineLength,
+        onLongLine,
+        report: options.onPosition,
+        flush: flushPositions,
+      });
+      await tracker?.announce(first.value); // also while it waits for a slot
       using slot = options.slot === undefined ? undefined : await options.slot(file.path, signal);
       if (slot === null) {
         await file.incarnations.return(undefined);
         return;
       }
-      const filter = { ...options.filter, onLongLine: () => options.onLongLine(file.path) };
+      const filter = { ...options.filter, onLongLine };
       const source = new SourceFilter(filter); // one selection state across incarnations
+      const fileSink = tracker?.sink(sink) ?? sink;
       try {
         for await (const incarnation of prepend(first.value, file.incarnations)) {
           followed.add(file.path);
-          await selectInto(incarnation, filter, sink, file.sourceId, undefined, source);
+          const chunks = tracker?.chunks(incarnation) ?? incarnation;
+          await selectInto(chunks, filter, fileSink, file.sourceId, undefined, source);
           if (source.done) return; // --max reached for this file
         }
       } catch (err) {

@@ -29,7 +29,7 @@ Deno.test({
           c.end();
           assert.equal(
             messages[0],
-            ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1",
+            ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1 tail-resume-v1",
           );
           assert.match(messages[1]!, /^SERVER\|[^|]+\|AUTHKEY OK\n$/);
           for (const name of ["dcat1c.txt", "dcat2.txt"]) {

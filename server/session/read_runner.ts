@@ -11,6 +11,17 @@ import { fullHostname } from "../../core/hostname.ts";
 import { PatternError } from "../../core/matcher.ts";
 import { parseQuery, QueryError } from "../../core/mapr/query.ts";
 import type { ReadCommand } from "../../core/protocol/commands.ts";
+import {
+  decodeResumeRequest,
+  type FilePosition,
+  positionMessage,
+  POSITIONS_OPTION,
+  POSITIONS_VERSION,
+  RESUME_CAPABILITY,
+  RESUME_OPTION,
+  ResumeRequestError,
+} from "../../core/protocol/resume.ts";
+import { ResumePoints } from "../../core/resume_points.ts";
 import { errorKind } from "../../core/errors.ts";
 import { followFiles, readFiles, type ReadOptions } from "../../core/run.ts";
 import type { Semaphore, Slot } from "../../core/semaphore.ts";
@@ -172,6 +183,8 @@ export class ReadRunner {
     const signal = this.#deadline(command);
     const filter = readFilter(command, this.#deps.config.Server.MaxLineLength, this.#out.plain);
     const sink: Sink = this.#map?.sink(lineRegex(command)) ?? this.#out.printer(false);
+    const resume = this.#resumePoints(command);
+    const onPosition = this.#map === null ? this.#positions(command) : undefined;
     await followFiles([command.path], flushedEachBatch(sink, () => this.#out.flush()), {
       ...this.#readOptions({ ...filter, signal }, signal),
       slot: (path, signal) => this.#take(this.#deps.tails, signal, path),
@@ -179,7 +192,41 @@ export class ReadRunner {
       watchers: this.#watchers,
       onRefused: (path, err) => this.#unreadable(path, err),
       openFirst: true,
+      ...(resume ? { resume } : {}),
+      ...(onPosition ? { onPosition } : {}),
     });
+  }
+
+  /**
+   * The positions a tail resumes from (docs/protocol.md#resume); a request that cannot be read is
+   * refused with one notice, and the files are followed from their end as without one.
+   */
+  #resumePoints(command: ReadCommand): ResumePoints | undefined {
+    const text = command.options[RESUME_OPTION];
+    if (text === undefined || !this.#out.honours(RESUME_CAPABILITY)) return undefined;
+    let positions: FilePosition[];
+    try {
+      positions = decodeResumeRequest(text);
+    } catch (err) {
+      if (!(err instanceof ResumeRequestError)) throw err;
+      this.#log("warn", `resume request refused for ${command.path}: ${err.message}`);
+      this.#out.notice("warn", `resume request refused (${err.message}): following from the end`);
+      return undefined;
+    }
+    return new ResumePoints(command.path, positions, {
+      maxGapBytes: this.#deps.config.Server.ResumeMaxGapBytes,
+      canList: this.#canList,
+      notice: (message) => this.#out.notice("warn", `resume: ${message}`),
+      onRefused: (path, err) =>
+        this.#log("warn", `resume: not reading ${path}: ${(err as Error).message}`),
+    });
+  }
+
+  /** The writer of position messages, when the client asked for them (and escaping is on). */
+  #positions(command: ReadCommand): ((position: FilePosition) => void) | undefined {
+    const asked = command.options[POSITIONS_OPTION] === POSITIONS_VERSION;
+    if (!asked || !this.#out.escape || !this.#out.honours(RESUME_CAPABILITY)) return undefined;
+    return (position) => this.#out.control(positionMessage(command.path, position));
   }
 
   /** What a cat/grep and a tail of this session share. */

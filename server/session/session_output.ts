@@ -23,8 +23,14 @@ import {
 import { type ByteChannel, Outbox } from "./outbox.ts";
 import type { LogLevel } from "./session_context.ts";
 import { QUERY_UPDATE_CAPABILITY } from "../../core/protocol/session_spec.ts";
+import { RESUME_CAPABILITY } from "../../core/protocol/resume.ts";
 
-export const CAPABILITIES = [ESCAPE_CAPABILITY, BLOCK_CAPABILITY, QUERY_UPDATE_CAPABILITY];
+export const CAPABILITIES = [
+  ESCAPE_CAPABILITY,
+  BLOCK_CAPABILITY,
+  QUERY_UPDATE_CAPABILITY,
+  RESUME_CAPABILITY,
+];
 
 export interface SessionOutputOptions {
   /** Short host name for `REMOTE|host|…` and `SERVER|host|…`. */

@@ -21,7 +21,9 @@ Deno.test("the session advertises query-update-v1 next to our own capabilities",
   const { out, messages } = output();
   out.advertiseCapabilities();
   await out.flush();
-  assert.deepEqual(messages(), [".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1"]);
+  assert.deepEqual(messages(), [
+    ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1 tail-resume-v1",
+  ]);
 });
 
 Deno.test("a replaced generation's writer writes nothing and waits for nothing", async () => {

@@ -199,6 +199,7 @@ Deno.test("a limit below its minimum is a ConfigError naming the key (issue item
       [{ MaxConcurrentTails: -1 }, "Server.MaxConcurrentTails must be at least 1"],
       [{ MaxLineLength: 0 }, "Server.MaxLineLength must be at least 1"],
       [{ MaxCommandFrameSize: 0 }, "Server.MaxCommandFrameSize must be at least 1"],
+      [{ ResumeMaxGapBytes: 0 }, "Server.ResumeMaxGapBytes must be at least 1"],
     ];
     for (const [server, message] of cases) {
       await writeConfig(path, { Server: server });

@@ -19,7 +19,10 @@ import { connect, ConnectError, openShell } from "./ssh/connect.ts";
 import { defaultKnownHostsPath } from "./ssh/known_hosts_write.ts";
 import { type ServerAddress, serverList } from "./ssh/server_list.ts";
 import { HostTrust } from "./ssh/trust_prompt.ts";
-import type { ClientIO, RemoteJob, SessionResult } from "./remote_session.ts";
+import type { ClientIO, RemoteJob, SessionResult, SessionResume } from "./remote_session.ts";
+import { RESUME_CAPABILITY } from "../core/protocol/resume.ts";
+import { HeldOutput } from "./resume/held_output.ts";
+import { PositionTable } from "./resume/position_table.ts";
 import { runRemoteSession } from "./remote_session.ts";
 import type { RunResult } from "./serverless.ts";
 import type { Workload } from "./interactive/controller.ts";
@@ -154,6 +157,7 @@ export async function runRemote(
   // A stdout write that fails on the flush timer (e.g. `| head` went away) ends the whole run,
   // also while every followed file is quiet; close() below then raises the error.
   const outputFailed = new AbortController();
+  const printerOptions = { plain: run.plain, color: run.color, colors: config.Client.TermColors };
   const context: Context = {
     signal: AbortSignal.any([io.signal, outputFailed.signal]),
     run,
@@ -168,11 +172,8 @@ export async function runRemote(
       Math.max(1, connection.connectionsPerCpu) * (navigator.hardwareConcurrency || 1),
     ),
     flush: new CoalescingFlush(io.out, undefined, () => outputFailed.abort()),
-    printer: new MessagePrinter(io.out, {
-      plain: run.plain,
-      color: run.color,
-      colors: config.Client.TermColors,
-    }),
+    printer: new MessagePrinter(io.out, printerOptions),
+    printerOptions,
     counts: { connected: 0, total: 0 },
     malformed: { count: 0, uncounted: new Set() },
   };
@@ -238,6 +239,8 @@ interface Context {
   readonly timeoutMs: number;
   readonly setup: Semaphore;
   readonly printer: MessagePrinter;
+  /** How `printer` prints (a session that holds its output has a printer of its own). */
+  readonly printerOptions: ConstructorParameters<typeof MessagePrinter>[1];
   /** Writes what sessions printed in large pieces (see CoalescingFlush). */
   readonly flush: CoalescingFlush;
   /** Connections now open, and opened in total. */
@@ -256,8 +259,13 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
   const { signal } = c;
   let backoffMs = 2000;
   let outcome: Outcome = "failed";
+  // dtail (follow, no query, not interactive): resume from the last positions after a reconnect.
+  const positions = c.run.verb === "tail" && !c.run.query && !c.io.fleet
+    ? new PositionTable()
+    : null;
+  let warnedNoResume = false;
   for (;;) {
-    const result = await once(server, c);
+    const result = await once(server, c, positions);
     if (c.run.query && result !== null && !result.capabilities.includes(ESCAPE_CAPABILITY)) {
       c.malformed.uncounted.add(server.label);
     }
@@ -277,6 +285,16 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
       outcome = failed === 0 ? "ok" : someRead ? "partial" : "failed";
     }
     if (c.run.verb !== "tail" || signal.aborted) return outcome;
+    if (
+      positions !== null && result !== null && !warnedNoResume &&
+      !result.capabilities.includes(RESUME_CAPABILITY)
+    ) {
+      warnedNoResume = true;
+      c.io.warn(
+        `${server.label}: the server cannot resume a follow: ` +
+          "lines written while disconnected may be missing",
+      );
+    }
     const wait = backoffMs * (0.8 + Math.random() * 0.4);
     backoffMs = Math.min(backoffMs * 2, 60_000);
     c.io.warn(`${server.label}: connection ended, reconnecting in ${(wait / 1000).toFixed(1)} s`);
@@ -285,7 +303,11 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
   }
 }
 
-async function once(server: ServerAddress, c: Context): Promise<SessionResult | null> {
+async function once(
+  server: ServerAddress,
+  c: Context,
+  positions: PositionTable | null,
+): Promise<SessionResult | null> {
   let client: Client;
   let channel: ClientChannel;
   if (!(await c.setup.acquire(c.signal))) return null;
@@ -313,19 +335,30 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
   const job = fleet?.job ?? c.job;
   // The job the server's output belongs to: the one it acknowledged last.
   const jobNow = link === null ? () => job : () => link.job ?? job;
+  // Following with positions: what this session printed, until a position confirms it.
+  const held = positions === null ? null : new HeldOutput(c.io.out);
   try {
     const aggregate = c.io.aggregate;
     // Per session: block pieces may end mid-line, and lines of servers must not mix.
-    const blocks = new BlockPrinter(c.io.out);
+    let blocks = new BlockPrinter(c.io.out);
+    let printer = c.printer;
+    const resume: SessionResume | null = positions === null ? null : {
+      positions,
+      hold() {
+        printer = new MessagePrinter(held!.out, c.printerOptions);
+        blocks = new BlockPrinter(held!.out);
+      },
+      confirmed: () => held!.release(),
+    };
     return await runRemoteSession(channelIO(channel, client), job, {
-      payload: aggregate === undefined ? (m) => c.printer.payload(m) : (m) => {
+      payload: aggregate === undefined ? (m) => printer.payload(m) : (m) => {
         const text = decoder.decode(m).replaceAll("\n", "");
         if (text.startsWith("AGGREGATE|")) aggregate(text, jobNow());
         else if (text !== "") c.printer.payload(m);
       },
       ...(aggregate === undefined
         ? {
-          payloadRun: (run: PayloadRun) => c.printer.payloadRun(run),
+          payloadRun: (run: PayloadRun) => printer.payloadRun(run),
           // Interactive runs keep to escaped messages: a reload may change --plain.
           ...(fleet ? {} : { block: (bytes: Uint8Array) => blocks.piece(bytes) }),
         }
@@ -349,8 +382,11 @@ async function once(server: ServerAddress, c: Context): Promise<SessionResult | 
       ...(link === null ? {} : {
         session: { link, warn: (message: string) => c.io.warn(`${server.label}: ${message}`) },
       }),
+      ...(resume === null ? {} : { resume }),
     });
   } finally {
+    // Lines not confirmed by a position: the resume sends them again.
+    held?.discard();
     if (link !== null) fleet!.drop(link);
     c.counts.connected--;
     client.end();

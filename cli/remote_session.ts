@@ -11,8 +11,11 @@ import { BlockPiece } from "../core/protocol/blocks.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
 import { CLOSE_REQUEST, isControl, type PayloadRun } from "../core/protocol/messages.ts";
 import { parseSessionAck, QUERY_UPDATE_CAPABILITY } from "../core/protocol/session_spec.ts";
+import { parsePositionMessage, POSITION_PREFIX } from "../core/protocol/resume.ts";
+import type { PositionTable } from "./resume/position_table.ts";
 import {
   commandFrames,
+  followsWithPositions,
   type RemoteJob,
   sessionStartFrames,
   wireFor,
@@ -57,6 +60,19 @@ export interface SessionBootstrap {
   readonly warn: (message: string) => void;
 }
 
+/**
+ * `dtail` following over SSH (docs/protocol.md#resume): with a server that advertises
+ * `tail-resume-v1` the commands ask for position messages and resume from the positions known.
+ */
+export interface SessionResume {
+  /** The positions of this server, recorded as they arrive, kept across its connections. */
+  readonly positions: PositionTable;
+  /** The server will send positions: hold what is printed until `confirmed`. */
+  hold(): void;
+  /** A position arrived: what was printed before it is confirmed. */
+  confirmed(): void;
+}
+
 export const FALLBACK_WARNING =
   "Interactive session bootstrap unsupported, falling back to legacy commands";
 
@@ -98,6 +114,7 @@ export async function runRemoteSession(
     capabilityWaitMs?: number;
     signal?: AbortSignal;
     session?: SessionBootstrap;
+    resume?: SessionResume;
   } = {},
 ): Promise<SessionResult> {
   const result: SessionResult = {
@@ -119,6 +136,10 @@ export async function runRemoteSession(
   const bootstrap = options.session ?? null;
   const link = bootstrap?.link ?? null;
   const startSession = link !== null && result.capabilities.includes(QUERY_UPDATE_CAPABILITY);
+  const resume = options.resume !== undefined && link === null &&
+      followsWithPositions(job, result.capabilities, wire)
+    ? options.resume
+    : null;
   let started: Promise<number> | null = null;
   if (link !== null) link.job = job; // what its output is of, also before the ack
   if (startSession) {
@@ -132,8 +153,12 @@ export async function runRemoteSession(
       bootstrap!.warn(FALLBACK_WARNING);
       link.settle("legacy");
     }
+    const traits = resume === null
+      ? client
+      : { ...client, resume: (target: string) => resume.positions.request(target) };
+    resume?.hold();
     // One write, so the server sees every command before the first one can finish.
-    await io.write(concatBytes(...commandFrames(job, result.capabilities, client)));
+    await io.write(concatBytes(...commandFrames(job, result.capabilities, traits)));
   }
   // From here on a server of ours escapes (it latched our options).
   const decoder = messageDecoder(wire, sink.payloadRun !== undefined);
@@ -142,7 +167,15 @@ export async function runRemoteSession(
     // Nothing the server sent before our commands can be a block: carry over a partial message.
     for (const m of decoder.push(handshake.partial)) if (!(m instanceof BlockPiece)) early.push(m);
   }
-  const session: Session = { io, plain: job.plain, escape: wire !== "go", sink, result, link };
+  const session: Session = {
+    io,
+    plain: job.plain,
+    escape: wire !== "go",
+    sink,
+    result,
+    link,
+    resume,
+  };
   const receiving = (async () => {
     for (const m of early) if (await handleMessage(session, m)) return result;
     return await receive(session, decoder, input, handshake.pendingRead);
@@ -176,6 +209,8 @@ interface Session {
   readonly result: SessionResult;
   /** --interactive-query: SESSION acks go here. */
   readonly link: SessionLink | null;
+  /** Following with positions: they are recorded here. */
+  readonly resume: SessionResume | null;
 }
 
 /** The replies to our commands, up to the close request or the end of the stream. */
@@ -247,6 +282,14 @@ async function handleMessage(session: Session, message: Uint8Array): Promise<boo
   if (session.link !== null && text.startsWith(".syn session ")) {
     const ack = parseSessionAck(text);
     if (ack !== null) session.link.receive(ack);
+    return false;
+  }
+  if (session.resume !== null && control && text.startsWith(POSITION_PREFIX)) {
+    const parsed = parsePositionMessage(text);
+    if (parsed !== null) {
+      session.resume.positions.record(parsed.target, parsed.position);
+      session.resume.confirmed();
+    }
     return false;
   }
   if (text.startsWith(".")) return false; // other hidden messages: not for users

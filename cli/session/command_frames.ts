@@ -8,6 +8,12 @@ import { BLOCK_CAPABILITY, BLOCK_OPTION, BLOCK_OPTION_VALUE } from "../../core/p
 import { encodeFrame } from "../../core/protocol/frames.ts";
 import { ESCAPE_CAPABILITY, ESCAPE_OPTION } from "../../core/protocol/messages.ts";
 import type { Options } from "../../core/protocol/options.ts";
+import {
+  POSITIONS_OPTION,
+  POSITIONS_VERSION,
+  RESUME_CAPABILITY,
+  RESUME_OPTION,
+} from "../../core/protocol/resume.ts";
 import type { WireRegex } from "../../core/protocol/regex_wire.ts";
 import { buildSessionCommand, type SessionSpec } from "../../core/protocol/session_spec.ts";
 
@@ -37,6 +43,12 @@ export interface ClientTraits {
   readonly authKey?: string | null;
   /** The client can print raw blocks (pieces that may end mid-line). */
   readonly acceptsBlocks?: boolean;
+  /**
+   * The client follows with positions (docs/protocol.md#resume): the `resume` option of a
+   * target's command, undefined for none. Used only for a follow without a query, to a server of
+   * ours that advertised `tail-resume-v1`.
+   */
+  readonly resume?: (target: string) => string | undefined;
 }
 
 /** The framing of the replies to commandFrames(job, capabilities, client). */
@@ -49,6 +61,16 @@ export function wireFor(
   const blocks = job.plain && !job.query && acceptsBlocks &&
     capabilities.includes(BLOCK_CAPABILITY);
   return blocks ? "blocks" : "escaped";
+}
+
+/** Whether the commands of a job ask for position messages (see ClientTraits.resume). */
+export function followsWithPositions(
+  job: RemoteJob,
+  capabilities: readonly string[],
+  wire: Wire,
+): boolean {
+  return wire !== "go" && job.verb === "tail" && !job.query &&
+    capabilities.includes(RESUME_CAPABILITY);
 }
 
 /** The frames to send, in order, for a job to a server with these capabilities. */
@@ -67,8 +89,19 @@ export function commandFrames(
   const options = commandOptions(job, wire);
   if (job.query) frames.push(encodeFrame(buildMapCommand(options, job.query)));
   const timeout = job.query ? job.timeout ?? 0 : 0;
+  const resume = client.resume && followsWithPositions(job, capabilities, wire)
+    ? client.resume
+    : null;
+  if (resume !== null) options[POSITIONS_OPTION] = POSITIONS_VERSION;
   for (const path of job.targets) {
-    const command = buildReadCommand({ verb: job.verb, options, path, regex: job.regex, timeout });
+    const from = resume?.(path);
+    const command = buildReadCommand({
+      verb: job.verb,
+      options: from === undefined ? options : { ...options, [RESUME_OPTION]: from },
+      path,
+      regex: job.regex,
+      timeout,
+    });
     frames.push(encodeFrame(command));
   }
   if (authKey && escape) frames.splice(Math.min(1, frames.length), 0, authKey);

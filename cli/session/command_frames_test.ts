@@ -137,3 +137,18 @@ Deno.test("with no targets our server still gets AUTHKEY", () => {
 Deno.test("a file name with a space cannot be sent", () => {
   assert.throws(() => commandFrames(job({ targets: ["/a b"] }), OURS), /spaces cannot be sent/);
 });
+
+Deno.test("a follow asks a server that can resume for positions, with resume where known", () => {
+  const caps = [...OURS, "tail-resume-v1"];
+  const resume = (target: string) => target === "/var/log/a.log" ? '{"v":1,"files":[]}' : undefined;
+  const got = commands(
+    commandFrames(job({ verb: "tail", regex: wireRegexOf("", false) }), caps, { resume }),
+  );
+  assert.equal(got.length, 2);
+  assert.match(got[0]!, /^tail:escape=ac:positions=v1:resume=base64%\S+ \/var\/log\/a\.log /);
+  assert.match(got[1]!, /^tail:escape=ac:positions=v1 \/var\/log\/b\.log /);
+  for (const other of [OURS, GO, NONE]) {
+    const plainTail = commands(commandFrames(job({ verb: "tail" }), other, { resume }));
+    assert.ok(plainTail.every((c) => !c.includes("positions") && !c.includes("resume")));
+  }
+});

@@ -1,0 +1,31 @@
+/**
+ * Where a `dtail` follow is on one server (docs/protocol.md#resume): the last position message of
+ * each followed file, keyed by the command's target and the file's path. It outlives the
+ * connections to that server: a reconnect sends the positions back as the `resume` option.
+ */
+import { encodeResumeRequest, type FilePosition } from "../../core/protocol/resume.ts";
+
+export class PositionTable {
+  readonly #targets = new Map<string, Map<string, FilePosition>>();
+
+  /** A position message arrived (in stream order: after the lines it confirms). */
+  record(target: string, position: FilePosition): void {
+    let files = this.#targets.get(target);
+    if (files === undefined) this.#targets.set(target, files = new Map());
+    files.set(position.path, position);
+  }
+
+  /** The `resume` option of a target's command; undefined while no position of it is known. */
+  request(target: string): string | undefined {
+    const files = this.#targets.get(target);
+    return files === undefined || files.size === 0
+      ? undefined
+      : encodeResumeRequest([...files.values()]);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const files of this.#targets.values()) n += files.size;
+    return n;
+  }
+}

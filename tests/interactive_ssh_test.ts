@@ -245,3 +245,28 @@ sshTest("a server without query-update-v1 gets the commands and refuses reloads"
     await legacy.close();
   }
 });
+
+sshTest("dcat on a dserver: a reload of the files, and a filter flag is refused", async (c) => {
+  const { a, b } = await logs();
+  const server = await TestServer.start(c, { server: PERMISSIONS });
+  const p = start(c, "dcat", [server], ["--plain", "--files", a]);
+  try {
+    await p.ready();
+    await p.waitOut(/ERROR one\nWARN two\nINFO three\nERROR four\n/);
+    let at = p.stdout.length;
+    await p.say(":reload --grep WARN", /interactive query error: [^\n]*\n/);
+    at = p.stdout.length;
+    await p.say(`:reload --files ${b}`, "reload applied successfully");
+    await p.waitOut(/ERROR b1\nWARN b2\n/, at);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(count(p.stdout.slice(at), "one"), 0, "nothing of the old files after the reply");
+    const shown = await p.say(":show", new RegExp(`${server.address}: [^\\n]*\\n`));
+    assert.match(shown, new RegExp(`mode=cat files=${b} `));
+    assert.match(shown, /generation=2\n/);
+    assert.equal(await p.quit(), 0);
+    assertNoStackTrace(p.stderr);
+  } finally {
+    await p.close();
+    await server.stop();
+  }
+});

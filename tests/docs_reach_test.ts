@@ -18,22 +18,7 @@
  */
 import assert from "node:assert/strict";
 import { ROOT } from "./helpers.ts";
-
-const LAYERS = ["app", "cli", "server", "ssh", "core"];
-const isTestFile = (path: string) => /(_test\.ts|\/_test_[^/]*\.ts)$/.test(path);
-
-function sourceFiles(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of Deno.readDirSync(`${ROOT}/${dir}`)) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory) walk(path);
-      else if (path.endsWith(".ts") && !isTestFile(path)) out.push(path);
-    }
-  };
-  for (const layer of LAYERS) walk(layer);
-  return out.sort();
-}
+import { LAYERS, sourceFiles } from "./source_files.ts";
 
 const readDoc = (page: string) => Deno.readTextFileSync(`${ROOT}/docs/${page}`);
 

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { ROOT } from "./helpers.ts";
+import { LAYERS, sourceFiles } from "./source_files.ts";
 
-const LAYERS = ["app", "cli", "server", "ssh", "core"] as const;
 type Layer = typeof LAYERS[number];
 
 /** Which layers each layer may import. */
@@ -17,21 +17,6 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   ssh: ["ssh", "core"],
   core: ["core"],
 };
-
-const isTestFile = (path: string) => /(_test\.ts|\/_test_[^/]*\.ts)$/.test(path);
-
-function sources(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of Deno.readDirSync(`${ROOT}/${dir}`)) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory) walk(path);
-      else if (path.endsWith(".ts") && !isTestFile(path)) out.push(path);
-    }
-  };
-  for (const layer of LAYERS) walk(layer);
-  return out.sort();
-}
 
 function normalize(path: string): string {
   const parts: string[] = [];
@@ -62,7 +47,7 @@ const layerOf = (path: string) => path.split("/")[0] as Layer;
 
 function graph(): Map<string, string[]> {
   const edges = new Map<string, string[]>();
-  for (const path of sources()) {
+  for (const path of sourceFiles()) {
     edges.set(path, importsOf(path, Deno.readTextFileSync(`${ROOT}/${path}`)));
   }
   return edges;

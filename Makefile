@@ -56,6 +56,10 @@ check: bin
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory test
 
+# `make bench`: every part (bench/bench.ts, docs/performance.md), ours against cat/grep/gzip/zstd/awk
+# and, when ../shared/go-dtail/bin (or GO_DTAIL_BIN) exists, the Go DTail, on two data shapes; each
+# row with its target and PASS/MISS. BENCH_RUNS=N, BENCH_SHAPES=1 (app.log only), BENCH_<PART>=0
+# skips a part (SERVERLESS, DIST, SSH, DMAP, RELOAD).
 bench: bin dist system-deps
 	$(DENO) run --allow-all --frozen bench/bench.ts
 

@@ -162,6 +162,15 @@ const TABLE = [
     defaultFor: { dserver: 0 },
     help: "stop after s seconds (0: never)",
   },
+  {
+    name: "resume",
+    type: "string",
+    default: "",
+    programs: ["dtail"],
+    arg: "file",
+    help:
+      "start from the positions saved in file and save them there (every 5 s and on exit): follow from where the last run stopped",
+  },
   // Output.
   {
     name: "plain",

@@ -10,6 +10,7 @@ import { shortHostname } from "../core/hostname.ts";
 import { compileMatcher } from "../core/matcher.ts";
 import type { QueryJob } from "../cli/mapreduce.ts";
 import type { RemoteConnection, RemoteRun } from "../cli/remote.ts";
+import type { ResumeSettings } from "../cli/resume/resume_state.ts";
 import type { ReadJob, ReadMode } from "../cli/serverless.ts";
 import type { DserverSettings } from "../server/process/dserver.ts";
 import { queryDeadline } from "./deadline.ts";
@@ -144,8 +145,9 @@ function readSettingsOf(
   };
 }
 
-function readJobOf(s: ReadSettings, config: Config): ReadJob {
+function readJobOf(s: ReadSettings, config: Config, resume: ResumeSettings | null): ReadJob {
   return {
+    ...(resume === null ? {} : { resume }),
     mode: s.mode,
     targets: s.files.length > 0 ? s.files : ["-"],
     filter: {
@@ -169,12 +171,13 @@ function readJobOf(s: ReadSettings, config: Config): ReadJob {
 }
 
 /** A run against servers: the same settings, the pattern checked here before connecting. */
-function remoteRunOf(s: ReadSettings, flags: Flags): RemoteRun {
+function remoteRunOf(s: ReadSettings, flags: Flags, resume: ResumeSettings | null): RemoteRun {
   if (s.files.length === 0) {
     throw new UsageError("no files given (standard input cannot be read on servers)");
   }
   compileMatcher(s.pattern, { noopAllowed: !s.invert }); // an invalid pattern fails here, once
   return {
+    ...(resume === null ? {} : { resume }),
     verb: s.mode,
     targets: s.files,
     pattern: s.pattern,
@@ -186,6 +189,28 @@ function remoteRunOf(s: ReadSettings, flags: Flags): RemoteRun {
     quiet: flags.bool("quiet") || s.plain,
     color: s.color,
   };
+}
+
+/**
+ * dtail's `--resume FILE` (docs/usage.md#resume-across-runs); null without it. Only a follow of
+ * files has positions: not standard input, a query or an interactive run.
+ */
+export function resumeOf(
+  program: Program,
+  flags: Flags,
+  config: Config,
+  files: readonly string[],
+): ResumeSettings | null {
+  const file = program === "dtail" ? flags.str("resume") : "";
+  if (file === "") return null;
+  if (targetsOf(flags).query !== "") throw new UsageError("--resume cannot be used with a query");
+  if (flags.bool("interactive-query")) {
+    throw new UsageError("--resume cannot be used with --interactive-query");
+  }
+  if (files.length === 0 || files.includes("-")) {
+    throw new UsageError("--resume needs files to follow (standard input has no positions)");
+  }
+  return { file, maxGapBytes: config.Server.ResumeMaxGapBytes };
 }
 
 /** --interactive-query: the control terminal's path; null without the flag. */
@@ -215,17 +240,18 @@ export function clientSettings(
 ): ClientSettings {
   const remote = !isServerless(flags);
   const read = readSettingsOf(program, flags, config, env);
+  const resume = resumeOf(program, flags, config, read.files);
   const stopAfterSeconds = program === "dtail"
     ? [flags.int("timeout"), flags.int("shutdownAfter")]
     : [];
   return remote
     ? {
       remote,
-      run: remoteRunOf(read, flags),
+      run: remoteRunOf(read, flags, resume),
       connection: connectionOf(flags, config, env),
       stopAfterSeconds,
     }
-    : { remote, job: readJobOf(read, config), stopAfterSeconds };
+    : { remote, job: readJobOf(read, config, resume), stopAfterSeconds };
 }
 
 /** dmap, and dtail with a query. */
@@ -247,6 +273,7 @@ export function querySettings(
   if (target.query === "") {
     throw new UsageError("no query given (--query or a positional 'select …')");
   }
+  resumeOf(program, flags, config, target.files); // refused with a query
   const remote = !isServerless(flags);
   if (remote && target.files.length === 0) {
     throw new UsageError("no files given (standard input cannot be read on servers)");

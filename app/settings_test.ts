@@ -125,6 +125,46 @@ Deno.test("client settings are serverless without servers, remote with them", ()
   assert.deepEqual(remote.stopAfterSeconds, [5, 86400]);
 });
 
+Deno.test("dtail --resume FILE goes into the serverless job and the remote run", () => {
+  const config = defaultConfig(() => undefined);
+  config.Server.ResumeMaxGapBytes = 4096;
+  const local = clientSettings(
+    "dtail",
+    flags("dtail", "--resume", "s.json", "a.log"),
+    config,
+    env(),
+  );
+  assert.ok(!local.remote);
+  assert.deepEqual(local.job.resume, { file: "s.json", maxGapBytes: 4096 });
+  const remote = clientSettings(
+    "dtail",
+    flags("dtail", "--resume=s.json", "--servers", "h", "a.log"),
+    config,
+    env(),
+  );
+  assert.ok(remote.remote);
+  assert.deepEqual(remote.run.resume, { file: "s.json", maxGapBytes: 4096 });
+  const without = clientSettings("dtail", flags("dtail", "a.log"), config, env());
+  assert.ok(!without.remote);
+  assert.equal(without.job.resume, undefined);
+});
+
+Deno.test("--resume is refused where there are no positions: stdin, a query, interactive runs", () => {
+  const config = defaultConfig(() => undefined);
+  const client = (...args: string[]) => () =>
+    clientSettings("dtail", flags("dtail", "--resume", "s.json", ...args), config, env());
+  assert.throws(client(), /--resume needs files to follow/);
+  assert.throws(client("-"), /--resume needs files to follow/);
+  assert.throws(client("--interactive-query", "a.log"), /--resume cannot be used with --inter/);
+  const f = flags("dtail", "--resume", "s.json", "select count(*)", "a.log");
+  assert.throws(
+    () => querySettings("dtail", f, config, env(), targetsOf(f)),
+    /--resume cannot be used with a query/,
+  );
+  for (const err of [client(), client("-")]) assert.throws(err, UsageError);
+  assert.throws(() => flags("dcat", "--resume", "s.json"), UsageError); // dtail's flag only
+});
+
 Deno.test("--interactive-query names its control terminal, /dev/tty by default", () => {
   assert.equal(controlTerminalOf(flags("dcat", "a.log")), null);
   assert.equal(controlTerminalOf(flags("dgrep", "--interactive-query", "a.log")), "/dev/tty");

@@ -1,13 +1,26 @@
 /**
- * `make bench`: serverless dcat/dgrep against cat/grep/gzip/zstd, the dtail follow burst and peak
- * memory, then the dist, SSH, MapReduce and interactive reload parts (BENCH_<PART>=0 skips one).
- * Prints markdown tables and appends them to bench/results/history.md.
- * BENCH_RUNS sets the timed runs per side (default 9, at least 5 for a result worth keeping).
+ * `make bench`: serverless dcat/dgrep against cat/grep/gzip/zstd and the Go DTail on two data
+ * shapes (bench/shapes.ts), the dtail follow burst and peak memory, then the dist, SSH, MapReduce
+ * and interactive reload parts (BENCH_<PART>=0 skips one; BENCH_SERVERLESS=0 this first part).
+ * Prints markdown tables with each target's PASS/MISS and appends them to
+ * bench/results/history.md. BENCH_RUNS sets the timed runs per side (default 9, at least 5 for a
+ * result worth keeping); BENCH_SHAPES=1 runs app.log only.
  */
 import { join } from "node:path";
 import { BIG_COPIES, type DataSet, ensureData, LOG_BYTES, ONE_LINE_BYTES } from "./generate.ts";
-import { BIN_DIR, DATA_DIR, display, type PairCase, pairCases, runCount } from "./cases.ts";
 import {
+  BIN_DIR,
+  DATA_DIR,
+  display,
+  GO_TARGET,
+  type PairCase,
+  pairCases,
+  runCount,
+} from "./cases.ts";
+import { GO_DIR, GO_SKIPPED, goAvailable, goVersion } from "./go_peer.ts";
+import { benchShapes, type Shape } from "./shapes.ts";
+import {
+  alternate,
   CommandFailed,
   measureOnce,
   median,
@@ -57,34 +70,43 @@ async function orFailure<T>(measure: () => Promise<T>, failed: (message: string)
   }
 }
 
-/** Warm-up run that also compares outputs, then ours and the peer alternately, order swapped each round. */
-async function measurePair(pair: PairCase, runs: number): Promise<PairResult> {
-  const [ourDigest, peerDigest] = [await outputDigest(pair.ours), await outputDigest(pair.peer)];
-  const ours: Sample[] = [];
-  const peer: Sample[] = [];
-  for (let round = 0; round < runs; round++) {
-    if (round % 2 === 0) {
-      ours.push(await measureOnce(pair.ours));
-      peer.push(await measureOnce(pair.peer));
-    } else {
-      peer.push(await measureOnce(pair.peer));
-      ours.push(await measureOnce(pair.ours));
+const timing = (samples: readonly Sample[]) => ({
+  seconds: medianSeconds(samples),
+  rssMb: maxRss(samples),
+});
+
+/**
+ * A warm-up run of each command that also compares their outputs with ours, then ours, the Unix
+ * tool and the Go DTail alternately.
+ */
+async function measurePair(shape: Shape, pair: PairCase, runs: number): Promise<PairResult> {
+  const argvs = [pair.ours, pair.peer, ...(pair.go ? [pair.go] : [])];
+  const digests: string[] = [];
+  for (const argv of argvs) digests.push(await outputDigest(argv));
+  const [ours = [], peer = [], go] = await alternate(argvs, runs);
+  for (let i = 1; i < argvs.length; i++) {
+    if (digests[i] !== digests[0]) {
+      progress(`output differs: ${display(argvs[i]!)} ${digests[i]}, ours ${digests[0]}`);
     }
   }
-  if (ourDigest !== peerDigest) {
-    console.error(`bench: output differs for ${display(pair.ours)}: ${ourDigest} vs ${peerDigest}`);
-  }
+  const side = (
+    samples: readonly Sample[],
+    argv: readonly string[],
+    target: number,
+    i: number,
+  ) => ({
+    name: display(argv.slice(0, -1)),
+    target,
+    sameOutput: digests[i] === digests[0],
+    ...timing(samples),
+  });
   return {
+    shape: shape.name,
     name: display(pair.ours),
-    peerName: display(pair.peer),
-    ourSeconds: medianSeconds(ours),
-    peerSeconds: medianSeconds(peer),
-    ourMbPerS: mbPerS(LOG_BYTES, medianSeconds(ours)),
-    peerMbPerS: mbPerS(LOG_BYTES, medianSeconds(peer)),
-    ourRssMb: maxRss(ours),
-    peerRssMb: maxRss(peer),
-    target: pair.target,
-    sameOutput: ourDigest === peerDigest,
+    bytes: shape.bytes,
+    ours: timing(ours),
+    peer: side(peer, pair.peer, pair.target, 1),
+    ...(go && pair.go ? { go: side(go, pair.go, GO_TARGET, 2) } : {}),
   };
 }
 
@@ -135,18 +157,21 @@ async function measureFollow(runs: number): Promise<FollowSummary> {
   };
 }
 
-function failedPair(pair: PairCase, failure: string): PairResult {
-  return {
-    name: display(pair.ours),
-    peerName: display(pair.peer),
-    ourSeconds: NaN,
-    peerSeconds: NaN,
-    ourMbPerS: NaN,
-    peerMbPerS: NaN,
-    ourRssMb: NaN,
-    peerRssMb: NaN,
-    target: pair.target,
+function failedPair(shape: Shape, pair: PairCase, failure: string): PairResult {
+  const none = { seconds: NaN, rssMb: NaN };
+  const side = (argv: readonly string[], target: number) => ({
+    name: display(argv.slice(0, -1)),
+    target,
     sameOutput: true,
+    ...none,
+  });
+  return {
+    shape: shape.name,
+    name: display(pair.ours),
+    bytes: shape.bytes,
+    ours: none,
+    peer: side(pair.peer, pair.target),
+    ...(pair.go ? { go: side(pair.go, GO_TARGET) } : {}),
     failure,
   };
 }
@@ -174,12 +199,14 @@ function progress(message: string): void {
   console.error(`bench: ${message}`);
 }
 
-async function measurePairs(data: DataSet, runs: number): Promise<PairResult[]> {
+async function measurePairs(all: readonly Shape[], runs: number): Promise<PairResult[]> {
   const pairs: PairResult[] = [];
-  for (const pair of pairCases(data)) {
-    progress(`${display(pair.ours)} vs ${display(pair.peer)}`);
-    const failed = (failure: string) => failedPair(pair, failure);
-    pairs.push(await orFailure(() => measurePair(pair, runs), failed));
+  for (const shape of all) {
+    for (const pair of pairCases(shape.set, BIN_DIR, goAvailable ? GO_DIR : undefined)) {
+      progress(`${display(pair.ours)} vs ${display(pair.peer)}${pair.go ? " and Go" : ""}`);
+      const failed = (failure: string) => failedPair(shape, pair, failure);
+      pairs.push(await orFailure(() => measurePair(shape, pair, runs), failed));
+    }
   }
   return pairs;
 }
@@ -213,12 +240,15 @@ async function buildReport(
 ): Promise<string> {
   const misses = pairs.filter((r) => !pairPasses(r)).length +
     memory.filter((r) => !memoryPasses(r)).length + (followPasses(follow) ? 0 : 1);
-  const input = `${LOG_BYTES.toLocaleString("en")} B log`;
+  const inputs = [...new Set(pairs.map((r) => `${r.shape} ${r.bytes.toLocaleString("en")} B`))];
+  const go = goAvailable ? `Go: ${await goVersion()} in ${GO_DIR} (go/)` : GO_SKIPPED;
   return [
     `## Benchmark ${new Date().toISOString().slice(0, 10)}`,
     await machineInfo(summary.runs, summary.loadAtStart),
-    `- input: ${input} (MB/s = uncompressed input bytes / 10^6 / median s); ` +
+    `- input: ${inputs.join(", ")} (MB/s = uncompressed input bytes / 10^6 / median s); ` +
     `${misses} target(s) missed; bench took ${summary.minutes.toFixed(1)} min`,
+    `- ${go}; ratio = the other program's median s / ours (> 1: ours is faster), its target ` +
+    "in brackets; a row passes when every ratio reaches its target with the same output as ours",
     "",
     "### Throughput (whole process, output through a pipe)",
     "",
@@ -242,16 +272,20 @@ async function main(): Promise<void> {
     throw new Error(`${TIME_BIN} is missing (make system-deps)`);
   }
   const data = await ensureData(DATA_DIR);
-  const pairs = await measurePairs(data, runs);
-  const memory = await measureMemoryCases(data);
-  progress("follow burst");
-  const follow = await orFailure(() => measureFollow(runs), failedFollow);
-  const minutes = (performance.now() - started) / 60_000;
-  const summary = { runs, loadAtStart, minutes };
-  const report = await buildReport(summary, pairs, memory, follow);
-  console.log(report);
-  appendHistory(report);
-  progress(`results appended to ${HISTORY_FILE}`);
+  const all = await benchShapes(data, DATA_DIR);
+  if (!goAvailable) progress(GO_SKIPPED);
+  if (Deno.env.get("BENCH_SERVERLESS") !== "0") {
+    const pairs = await measurePairs(all, runs);
+    const memory = await measureMemoryCases(data);
+    progress("follow burst");
+    const follow = await orFailure(() => measureFollow(runs), failedFollow);
+    const minutes = (performance.now() - started) / 60_000;
+    const summary = { runs, loadAtStart, minutes };
+    const report = await buildReport(summary, pairs, memory, follow);
+    console.log(report);
+    appendHistory(report);
+    progress(`results appended to ${HISTORY_FILE}`);
+  }
   if (Deno.env.get("BENCH_DIST") !== "0") await runDistBench(data, runs); // bench/dist.ts
   if (Deno.env.get("BENCH_SSH") !== "0") await runSshBench(data); // bench/ssh.ts; BENCH_SSH=0 skips
   if (Deno.env.get("BENCH_DMAP") !== "0") await runDmapBench(); // bench/dmap.ts; BENCH_DMAP=0 skips

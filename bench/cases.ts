@@ -1,57 +1,65 @@
 /**
  * The serverless throughput cases shared by `make bench` (bench/bench.ts, ours against the Unix
- * peers) and `make bench-before` (bench/before.ts, ours against an earlier commit's bin/).
+ * peers and the Go DTail, issue 15's targets) and `make bench-before` (bench/before.ts, ours
+ * against an earlier commit's bin/).
  */
 import { join } from "node:path";
-import { type DataSet, RARE_TOKEN } from "./generate.ts";
+import { type LogSet, RARE_TOKEN } from "./generate.ts";
+import { GO_DIR } from "./go_peer.ts";
 
 const BENCH_DIR = import.meta.dirname ?? ".";
 export const BIN_DIR = join(BENCH_DIR, "..", "bin");
 export const DATA_DIR = join(BENCH_DIR, "data");
 const DEFAULT_RUNS = 9;
 
+/** The issue 15 target against the Go DTail for every serverless dcat/dgrep row (Go s / our s). */
+export const GO_TARGET = 1.5;
+
 export interface PairCase {
   readonly ours: readonly string[];
+  /** The Unix tool doing the same job. */
   readonly peer: readonly string[];
+  /** Minimum peer seconds / our seconds. */
   readonly target: number;
+  /** The Go DTail's same command; absent without the Go binaries. */
+  readonly go?: readonly string[];
 }
 
-/** The dcat/dgrep cases over app.log, .gz and .zst; `ours` runs the launchers in binDir. */
-export function pairCases(data: DataSet, binDir: string = BIN_DIR): PairCase[] {
+/**
+ * The dcat/dgrep cases over one log and its .gz and .zst copies; `ours` runs the launchers in
+ * binDir, `go` the Go programs in goDir when given.
+ */
+export function pairCases(data: LogSet, binDir: string = BIN_DIR, goDir?: string): PairCase[] {
   const bin = (program: string) => join(binDir, program);
-  const dcat = [bin("dcat"), "--plain"];
-  const dgrep = [bin("dgrep"), "--plain"];
+  const go = (program: string, args: readonly string[]) =>
+    goDir === undefined ? {} : { go: [join(goDir, program), "--plain", "--cfg", "none", ...args] };
+  const dcat = (file: string) => ({ ours: [bin("dcat"), "--plain", file], ...go("dcat", [file]) });
+  const dgrep = (args: readonly string[]) => ({
+    ours: [bin("dgrep"), "--plain", ...args, data.log],
+    ...go("dgrep", [...args, data.log]),
+  });
   return [
-    { ours: [...dcat, data.log], peer: ["cat", data.log], target: 0.6 },
-    { ours: [...dcat, data.gz], peer: ["gzip", "-dc", data.gz], target: 1.5 },
-    { ours: [...dcat, data.zst], peer: ["zstd", "-dc", data.zst], target: 0.8 },
+    { ...dcat(data.log), peer: ["cat", data.log], target: 0.6 },
+    { ...dcat(data.gz), peer: ["gzip", "-dc", data.gz], target: 1.5 },
+    { ...dcat(data.zst), peer: ["zstd", "-dc", data.zst], target: 0.8 },
+    { ...dgrep(["--grep", RARE_TOKEN]), peer: ["grep", "-F", RARE_TOKEN, data.log], target: 0.8 },
+    { ...dgrep(["--grep", "ERROR"]), peer: ["grep", "-F", "ERROR", data.log], target: 0.8 },
+    { ...dgrep(["--grep", "[0-9]+ms"]), peer: ["grep", "-E", "[0-9]+ms", data.log], target: 0.9 },
     {
-      ours: [...dgrep, "--grep", RARE_TOKEN, data.log],
-      peer: ["grep", "-F", RARE_TOKEN, data.log],
-      target: 0.7,
-    },
-    {
-      ours: [...dgrep, "--grep", "ERROR", data.log],
-      peer: ["grep", "-F", "ERROR", data.log],
-      target: 0.7,
-    },
-    {
-      ours: [...dgrep, "--grep", "[0-9]+ms", data.log],
-      peer: ["grep", "-E", "[0-9]+ms", data.log],
-      target: 0.5,
-    },
-    {
-      ours: [...dgrep, "--invert", "--grep", "ERROR", data.log],
+      ...dgrep(["--invert", "--grep", "ERROR"]),
       peer: ["grep", "-v", "-F", "ERROR", data.log],
-      target: 0.7,
+      target: 0.8,
     },
   ];
 }
 
 const shorten = (arg: string) =>
-  arg.replaceAll(`${BIN_DIR}/`, "bin/").replaceAll(`${DATA_DIR}/`, "");
+  arg.replaceAll(`${BIN_DIR}/`, "bin/").replaceAll(`${DATA_DIR}/`, "").replaceAll(
+    `${GO_DIR}/`,
+    "go/",
+  );
 
-/** Shows a command the way a reader would type it: bin/ relative, data files by base name. */
+/** Shows a command the way a reader would type it: bin/ relative, data files by base name, go/. */
 export function display(argv: readonly string[]): string {
   return argv.map(shorten).join(" ");
 }

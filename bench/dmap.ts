@@ -1,8 +1,10 @@
 /**
- * `make bench-dmap` (and the end of `make bench`): `dmap` on the generated MapReduce log
- * (bench/dmap_generate.ts), serverless against an `awk` program and over SSH against local
- * dservers (bench/ssh_server.ts), with result checks and peak memory. Prints a Markdown table and
- * appends it to bench/results/history.md. BENCH_RUNS sets the timed runs per case (default 5).
+ * `make bench-dmap` (and the end of `make bench`): `dmap` on the generated MapReduce logs
+ * (bench/dmap_generate.ts, and bench/dmap_generate_mixed.ts unless BENCH_SHAPES=1), serverless
+ * against an `awk` program and the Go dmap (when its binaries are there, bench/go_peer.ts), and
+ * over SSH against local dservers (bench/ssh_server.ts), with result checks and peak memory.
+ * Prints a Markdown table and appends it to bench/results/history.md. BENCH_RUNS sets the timed
+ * runs per case (default 5).
  * Every dmap run also writes its result with `outfile`; the checks read that CSV.
  */
 import { join } from "node:path";
@@ -13,11 +15,15 @@ import {
   MAPR_LOG_BYTES,
   type MaprData,
 } from "./dmap_generate.ts";
-import { measureOnce, median, type Sample, TIME_BIN } from "./measure.ts";
+import { alternate, measureOnce, median, type Sample, TIME_BIN } from "./measure.ts";
 import { appendHistory, HISTORY_FILE, machineInfo } from "./report.ts";
 import { withScratchDir } from "./scratch.ts";
 import { BenchClient, BenchServer, identities, memoryMb } from "./ssh_server.ts";
 import { fixed } from "./ssh_report.ts";
+import { failedRow, type Row, table } from "./dmap_report.ts";
+import { ensureMaprMixedData, MAPR_MIXED_BYTES } from "./dmap_generate_mixed.ts";
+import { GO_SKIPPED, goAvailable, goProgram, goVersion } from "./go_peer.ts";
+import { shapeCount } from "./shapes.ts";
 
 const BENCH_DIR = import.meta.dirname ?? ".";
 const DMAP = join(BENCH_DIR, "..", "bin", "dmap");
@@ -29,9 +35,13 @@ const AGG_TARGET_MBPS = 250;
 const WHERE_SET_TARGET_MBPS = 150;
 const SSH_TARGET_MBPS = 200;
 const RSS_TARGET_MB = 150;
+/** Issue 15: dmap at least 3× the Go dmap on every query, and at least as fast as awk. */
+const GO_TARGET = 3;
+const AWK_TARGET = 1;
 
 /** Cases 1, 3, 4b and 5. The group columns come first so the CSV says which group a row is. */
-const AGG_QUERY = "from STATS select host,$cpus,count($line),sum(latencyMs),avg($goroutines)," +
+export const AGG_QUERY =
+  "from STATS select host,$cpus,count($line),sum(latencyMs),avg($goroutines)," +
   "min(currentConnections),max(lifetimeConnections) group by host,$cpus";
 const WHERE_SET_QUERY = "from STATS select $route,count($line),avg(latencyMs),max(latencyMs) " +
   "where latencyMs >= 500 set $route = maskdigits(path) group by $route";
@@ -47,18 +57,6 @@ const AWK_AGG = `$1 ~ /^INFO/ && NF >= 11 && $10 == "MAPREDUCE:STATS" {
 }
 END { for (g in n) printf "%s,%d,%f,%f,%f,%f\\n", g, n[g], s[g], r[g] / n[g], lo[g], hi[g] }`;
 
-interface Row {
-  readonly name: string;
-  readonly seconds: number;
-  readonly mbPerS: number;
-  readonly peer?: { readonly name: string; readonly seconds: number; readonly mbPerS: number };
-  readonly target: string;
-  readonly pass: boolean;
-  readonly rssMb: number;
-  readonly checks: string;
-  readonly failure?: string;
-}
-
 /** Group (`host,cpus`) → count. */
 type Counts = Map<string, number>;
 
@@ -66,6 +64,8 @@ interface Setup {
   readonly base: string;
   readonly data: MaprData;
   readonly runs: number;
+  /** The Go dmap runs beside ours (bench/go_peer.ts). */
+  readonly go: boolean;
   /** Case 1's result, for the cases that must agree with it. */
   reference?: { readonly counts: Counts; readonly seconds: number };
   /** Case 5a's counts, which 5b must triple. */
@@ -97,18 +97,6 @@ async function check(argv: readonly string[]): Promise<string> {
   throw new Error(line);
 }
 
-/** Timed runs of each command, alternating, the order rotated every round like bench.ts pairs. */
-async function alternate(argvs: readonly (readonly string[])[], runs: number) {
-  const samples: Sample[][] = argvs.map(() => []);
-  for (let round = 0; round < runs; round++) {
-    for (let k = 0; k < argvs.length; k++) {
-      const i = (k + round) % argvs.length;
-      samples[i]!.push(await measureOnce(argvs[i]!));
-    }
-  }
-  return samples;
-}
-
 /** CSV lines without the header (no value here contains a comma). */
 function csvRows(text: string, header = true): string[][] {
   const lines = text.split("\n").filter((l) => l !== "");
@@ -127,38 +115,101 @@ function countDiffs(actual: Counts, expected: Counts, factor = 1): string[] {
     .map((k) => `${k}: ${actual.get(k) ?? "missing"} vs ${(expected.get(k) ?? NaN) * factor}`);
 }
 
-function failedRow(name: string, target: string, err: unknown): Row {
-  const failure = err instanceof Error ? err.message : String(err);
-  return { name, seconds: NaN, mbPerS: NaN, target, pass: false, rssMb: NaN, checks: "", failure };
-}
-
-async function attempt(name: string, target: string, measure: () => Promise<Row[]>) {
-  progress(name);
+async function attempt(
+  data: string,
+  name: string,
+  target: string,
+  measure: () => Promise<Row[]>,
+) {
+  progress(`${data}: ${name}`);
   try {
     return await measure();
   } catch (err) {
     progress(`${name} FAILED: ${err instanceof Error ? err.message : String(err)}`);
-    return [failedRow(name, target, err)];
+    return [failedRow(data, name, target, err)];
   }
 }
 
-/** Cases 1 and 3: AGG_QUERY against the same aggregation in awk, alternating. */
-async function aggregate(s: Setup): Promise<Row[]> {
-  const csv = join(s.base, "agg.csv");
-  const dmap = dmapArgv(AGG_QUERY, csv, [s.data.log]);
-  const awk = ["awk", "-F|", AWK_AGG, s.data.log];
+/** A log the query cases (1, 2, 3) run on: mapr.log, then mapr-mixed.log (BENCH_SHAPES). */
+interface MaprShape {
+  readonly name: string;
+  readonly log: string;
+  readonly bytes: number;
+  /** mapr.log: case 1's counts are what cases 4b and 5 must agree with. */
+  readonly reference: boolean;
+}
+
+/** The Go dmap's command: serverless, like ours, the result in `csv`. */
+function goDmapArgv(query: string, csv: string, file: string): string[] {
+  return [
+    goProgram("dmap"),
+    "--plain",
+    "--cfg",
+    "none",
+    "--query",
+    `${query} outfile ${csv}`,
+    file,
+  ];
+}
+
+/** The CSV's lines sorted, or "" when the file is missing (a failed Go run exits 0). */
+async function sortedCsv(path: string): Promise<string> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return text.split("\n").filter((l) => l !== "").sort().join("\n");
+}
+
+/** Case 1g/2g: the same query in the Go dmap; same CSV and at least GO_TARGET times as fast. */
+async function goRow(
+  shape: MaprShape,
+  name: string,
+  ours: readonly Sample[],
+  go: readonly Sample[],
+  csvs: readonly [string, string],
+): Promise<Row> {
+  const [ourCsv, goCsv] = [await sortedCsv(csvs[0]), await sortedCsv(csvs[1])];
+  const same = ourCsv !== "" && ourCsv === goCsv;
+  const ratio = seconds(go) / seconds(ours);
+  return {
+    data: shape.name,
+    name,
+    seconds: seconds(ours),
+    mbPerS: mbPerS(shape.bytes, seconds(ours)),
+    peer: { name: "Go dmap", seconds: seconds(go), mbPerS: mbPerS(shape.bytes, seconds(go)) },
+    target: `>= ${GO_TARGET}x Go, same CSV`,
+    pass: same && ratio >= GO_TARGET,
+    rssMb: maxRss(ours),
+    checks: (same ? "CSV identical to Go's" : "CSV DIFFERS from Go's") +
+      `; Go peak RSS ${fixed(maxRss(go), 1)} MB`,
+  };
+}
+
+/** Cases 1, 3 and 1g: AGG_QUERY against the same aggregation in awk and in the Go dmap. */
+async function aggregate(s: Setup, shape: MaprShape): Promise<Row[]> {
+  const csv = join(s.base, `agg-${shape.name}.csv`);
+  const goCsv = join(s.base, `agg-${shape.name}-go.csv`);
+  const dmap = dmapArgv(AGG_QUERY, csv, [shape.log]);
+  const awk = ["awk", "-F|", AWK_AGG, shape.log];
+  const go = goDmapArgv(AGG_QUERY, goCsv, shape.log);
   await check(dmap);
   const awkRows = csvRows(await check(awk), false);
-  const [ours = [], peer = []] = await alternate([dmap, awk], s.runs);
+  if (s.go) await check(go);
+  const [ours = [], peer = [], goSamples] = await alternate(
+    [dmap, awk, ...s.go ? [go] : []],
+    s.runs,
+  );
   const rows = csvRows(await Deno.readTextFile(csv));
   const counts = countsOf(rows);
-  s.reference = { counts, seconds: seconds(ours) };
+  if (shape.reference) s.reference = { counts, seconds: seconds(ours) };
   const diffs = countDiffs(counts, countsOf(awkRows));
   const same = new Set(awkRows.map((r) => r.join(",")));
   const identical = rows.filter((r) => same.has(r.join(","))).length;
-  const rate = mbPerS(MAPR_LOG_BYTES, seconds(ours));
-  const common = { seconds: seconds(ours), mbPerS: rate, rssMb: maxRss(ours) };
+  const rate = mbPerS(shape.bytes, seconds(ours));
+  const common = { data: shape.name, seconds: seconds(ours), mbPerS: rate, rssMb: maxRss(ours) };
   const awkSeconds = seconds(peer);
+  const awkRatio = awkSeconds / seconds(ours);
+  const goRows = goSamples
+    ? [await goRow(shape, "1g: case 1 against Go", ours, goSamples, [csv, goCsv])]
+    : [];
   return [{
     name: "1: count/sum/avg/min/max group by host,$cpus",
     ...common,
@@ -168,25 +219,32 @@ async function aggregate(s: Setup): Promise<Row[]> {
   }, {
     name: "3: case 1 against awk",
     ...common,
-    peer: { name: "awk -F'|'", seconds: awkSeconds, mbPerS: mbPerS(MAPR_LOG_BYTES, awkSeconds) },
-    target: "counts = awk's",
-    pass: diffs.length === 0,
+    peer: { name: "awk -F'|'", seconds: awkSeconds, mbPerS: mbPerS(shape.bytes, awkSeconds) },
+    target: `>= ${AWK_TARGET}x awk, counts = awk's`,
+    pass: diffs.length === 0 && awkRatio >= AWK_TARGET,
     checks: `counts equal in ${counts.size - diffs.length} of ${counts.size} groups; ` +
       `all 7 columns equal in ${identical}; awk peak RSS ${fixed(maxRss(peer), 1)} MB`,
     ...(diffs.length > 0 ? { failure: `counts differ from awk's: ${diffs.slice(0, 3)}` } : {}),
-  }];
+  }, ...goRows];
 }
 
-/** Case 2: where + set with maskdigits. */
-async function whereSet(s: Setup): Promise<Row[]> {
-  const csv = join(s.base, "where-set.csv");
-  const dmap = dmapArgv(WHERE_SET_QUERY, csv, [s.data.log]);
+/** Cases 2 and 2g: where + set with maskdigits, and the same in the Go dmap. */
+async function whereSet(s: Setup, shape: MaprShape): Promise<Row[]> {
+  const csv = join(s.base, `where-set-${shape.name}.csv`);
+  const goCsv = join(s.base, `where-set-${shape.name}-go.csv`);
+  const dmap = dmapArgv(WHERE_SET_QUERY, csv, [shape.log]);
+  const go = goDmapArgv(WHERE_SET_QUERY, goCsv, shape.log);
   await check(dmap);
-  const [samples = []] = await alternate([dmap], s.runs);
+  if (s.go) await check(go);
+  const [samples = [], goSamples] = await alternate([dmap, ...s.go ? [go] : []], s.runs);
   const rows = csvRows(await Deno.readTextFile(csv));
   const lines = rows.reduce((sum, r) => sum + Number(r[1]), 0);
-  const rate = mbPerS(MAPR_LOG_BYTES, seconds(samples));
+  const rate = mbPerS(shape.bytes, seconds(samples));
+  const goRows = goSamples
+    ? [await goRow(shape, "2g: case 2 against Go", samples, goSamples, [csv, goCsv])]
+    : [];
   return [{
+    data: shape.name,
     name: "2: where latencyMs >= 500, set $route = maskdigits(path)",
     seconds: seconds(samples),
     mbPerS: rate,
@@ -194,7 +252,7 @@ async function whereSet(s: Setup): Promise<Row[]> {
     pass: rate >= WHERE_SET_TARGET_MBPS && rows.length > 0,
     rssMb: maxRss(samples),
     checks: `${rows.length} routes, ${lines} lines counted`,
-  }];
+  }, ...goRows];
 }
 
 /** Case 4a: one group per line, 1,000,000 groups; one run (it takes a while). */
@@ -204,6 +262,7 @@ async function manyGroups(s: Setup): Promise<Row[]> {
   const rows = csvRows(await Deno.readTextFile(csv)).length;
   const bytes = (await Deno.stat(s.data.groups)).size;
   return [{
+    data: "mapr-groups.log",
     name: `4a: ${DISTINCT_GROUPS.toLocaleString("en")} groups (mapr-groups.log, ${
       fixed(bytes / 1e6, 0)
     } MB)`,
@@ -226,6 +285,7 @@ async function bigInput(s: Setup): Promise<Row[]> {
   const diffs = countDiffs(countsOf(csvRows(await Deno.readTextFile(csv))), reference(s), 10);
   const rss = maxRss(samples);
   return [{
+    data: "mapr.log",
     name: `4b: case 1 on ${BIG_COPIES} × mapr.log (1 GB, ${HOSTS} groups)`,
     seconds: seconds(samples),
     mbPerS: mbPerS(MAPR_LOG_BYTES * BIG_COPIES, seconds(samples)),
@@ -253,11 +313,13 @@ async function overSsh(s: Setup): Promise<Row[]> {
     }
     const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
     const one = await attempt(
+      "mapr.log",
       "5a: case 1 over SSH, 1 dserver",
       `>= ${SSH_TARGET_MBPS} MB/s`,
       () => sshRun(s, client, servers.slice(0, 1), addresses.slice(0, 1)),
     );
     const three = await attempt(
+      "mapr.log",
       `5b: case 1 over SSH, ${SERVERS} dservers`,
       `counts = ${SERVERS} × 1 dserver`,
       () => sshRun(s, client, servers, addresses),
@@ -282,7 +344,12 @@ async function sshRun(
   const hwm = Math.max(...servers.map((server) => memoryMb(server.pid).hwm));
   const time = seconds(samples);
   const bytes = MAPR_LOG_BYTES * servers.length;
-  const common = { seconds: time, mbPerS: mbPerS(bytes, time), rssMb: maxRss(samples) };
+  const common = {
+    data: "mapr.log",
+    seconds: time,
+    mbPerS: mbPerS(bytes, time),
+    rssMb: maxRss(samples),
+  };
   const serverRss = `; dserver peak RSS ${fixed(hwm, 1)} MB`;
   if (servers.length === 1) {
     s.oneServer = counts;
@@ -311,37 +378,6 @@ async function sshRun(
   }];
 }
 
-const escape = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
-
-function table(rows: readonly Row[]): string {
-  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
-  const header = ["Case", "dmap MB/s (s)", "Peer", "Peer MB/s (s)", "dmap/peer", "Target"];
-  header.push("Result", "dmap peak RSS MB", "Checks");
-  const verdict = (r: Row) =>
-    r.failure !== undefined
-      ? `**FAILED**: ${escape(r.failure).slice(0, 300)}`
-      : r.pass
-      ? "PASS"
-      : "**MISS**";
-  return [
-    line(header),
-    line(header.map(() => "---")),
-    ...[...rows].sort((a, b) => a.name.localeCompare(b.name)).map((r) =>
-      line([
-        escape(r.name),
-        `${fixed(r.mbPerS, 0)} (${fixed(r.seconds, 3)})`,
-        r.peer ? `\`${escape(r.peer.name)}\`` : "",
-        r.peer ? `${fixed(r.peer.mbPerS, 0)} (${fixed(r.peer.seconds, 3)})` : "",
-        r.peer ? `${fixed(r.mbPerS / r.peer.mbPerS, 2)}x` : "",
-        r.target,
-        verdict(r),
-        fixed(r.rssMb, 1),
-        escape(r.checks),
-      ])
-    ),
-  ].join("\n");
-}
-
 async function report(s: Setup, rows: readonly Row[], load: number[], started: number) {
   const minutes = (performance.now() - started) / 60_000;
   const awk = (await check(["awk", "-W", "version"]).catch(() => "awk")).split("\n")[0];
@@ -352,8 +388,11 @@ async function report(s: Setup, rows: readonly Row[], load: number[], started: n
     `- input: mapr.log, ${MAPR_LOG_BYTES.toLocaleString("en")} B (40% STATS lines, ${HOSTS} ` +
     `hosts); MB/s = input bytes / 10^6 / median s; awk is ${awk}; ${misses} target(s) missed; ` +
     `dmap bench took ${minutes.toFixed(1)} min`,
-    `- queries (each run adds \`outfile\`): 1, 3, 4b, 5: \`${AGG_QUERY}\`; ` +
-    `2: \`${WHERE_SET_QUERY}\`; 4a: \`${GROUPS_QUERY}\``,
+    `- ${s.go ? `Go: ${await goVersion()}, serverless like ours (1g, 2g)` : GO_SKIPPED}; ` +
+    "mapr-mixed.log (unless BENCH_SHAPES=1): the same hosts and fields, shuffled, extra fields, " +
+    "50% lines with UTF-8 text, 2% over 4 KB; dmap/peer = peer s / dmap s",
+    `- queries (each run adds \`outfile\`): 1, 1g, 3, 4b, 5: \`${AGG_QUERY}\`; ` +
+    `2, 2g: \`${WHERE_SET_QUERY}\`; 4a: \`${GROUPS_QUERY}\``,
     "",
     table(rows),
   ].join("\n");
@@ -361,13 +400,29 @@ async function report(s: Setup, rows: readonly Row[], load: number[], started: n
 
 async function allCases(s: Setup): Promise<Row[]> {
   const agg = `>= ${AGG_TARGET_MBPS} MB/s`;
-  return [
-    ...await attempt("1+3: group by host,$cpus, dmap vs awk", agg, () => aggregate(s)),
-    ...await attempt("2: where + set", `>= ${WHERE_SET_TARGET_MBPS} MB/s`, () => whereSet(s)),
-    ...await attempt("4a: 1,000,000 groups", "completes", () => manyGroups(s)),
-    ...await attempt("4b: 1 GB, 50 groups", `< ${RSS_TARGET_MB} MB`, () => bigInput(s)),
-    ...await attempt("5: over SSH", `>= ${SSH_TARGET_MBPS} MB/s`, () => overSsh(s)),
+  const whereTarget = `>= ${WHERE_SET_TARGET_MBPS} MB/s`;
+  const shapes: MaprShape[] = [
+    { name: "mapr.log", log: s.data.log, bytes: MAPR_LOG_BYTES, reference: true },
   ];
+  if (shapeCount() === 2) {
+    const log = ensureMaprMixedData(join(BENCH_DIR, "data"));
+    shapes.push({ name: "mapr-mixed.log", log, bytes: MAPR_MIXED_BYTES, reference: false });
+  }
+  const rows: Row[] = [];
+  for (const shape of shapes) {
+    const group = "1+3: group by host,$cpus, dmap vs awk" + (s.go ? " and Go" : "");
+    rows.push(...await attempt(shape.name, group, agg, () => aggregate(s, shape)));
+    rows.push(
+      ...await attempt(shape.name, "2: where + set", whereTarget, () => whereSet(s, shape)),
+    );
+  }
+  const groups = "mapr-groups.log";
+  rows.push(...await attempt(groups, "4a: 1,000,000 groups", "completes", () => manyGroups(s)));
+  const rss = `< ${RSS_TARGET_MB} MB`;
+  rows.push(...await attempt("mapr.log", "4b: 1 GB, 50 groups", rss, () => bigInput(s)));
+  const ssh = `>= ${SSH_TARGET_MBPS} MB/s`;
+  rows.push(...await attempt("mapr.log", "5: over SSH", ssh, () => overSsh(s)));
+  return rows;
 }
 
 /** Runs every dmap case; servers, clients and temp files go away on failure and interrupt. */
@@ -380,7 +435,8 @@ export async function runDmapBench(): Promise<void> {
   }
   const data = ensureMaprData(join(BENCH_DIR, "data"));
   await withScratchDir("dtail-bench-dmap-", async (base) => {
-    const setup: Setup = { base, data, runs };
+    if (!goAvailable) progress(GO_SKIPPED);
+    const setup: Setup = { base, data, runs, go: goAvailable };
     const text = await report(setup, await allCases(setup), load, started);
     console.log(text);
     appendHistory(text);

@@ -2,7 +2,8 @@
  * Deterministic MapReduce benchmark data in DTail's `default` format (core/mapr/format_default.ts):
  * `mapr.log`, exactly 100 MiB, 40% `MAPREDUCE:STATS` lines from 50 hosts, 5% `MAPREDUCE:EVENTS`
  * lines and 55% ordinary log lines; and `mapr-groups.log`, 1,000,000 STATS lines whose `id` field
- * has 1,000,000 distinct values. Files already present with the recorded size are kept.
+ * has 1,000,000 distinct values. Files already present with the recorded size are kept. The
+ * second shape, mapr-mixed.log, is bench/dmap_generate_mixed.ts.
  */
 import { join } from "node:path";
 import { Prng } from "./generate.ts";
@@ -24,8 +25,8 @@ export interface MaprData {
 
 const pad2 = (n: number) => String(n).padStart(2, "0");
 /** web01 … web50; each host has a fixed CPU count, so `group by host,$cpus` has 50 groups. */
-const HOST_NAMES = Array.from({ length: HOSTS }, (_, i) => `web${pad2(i + 1)}`);
-const HOST_CPUS = HOST_NAMES.map((_, i) => [2, 4, 8, 16, 32][i % 5]!);
+export const HOST_NAMES = Array.from({ length: HOSTS }, (_, i) => `web${pad2(i + 1)}`);
+export const HOST_CPUS = HOST_NAMES.map((_, i) => [2, 4, 8, 16, 32][i % 5]!);
 const PATHS = ["/api/v1/users/", "/api/v1/orders/", "/api/v2/search/", "/api/v1/invoices/"];
 const EVENTS = ["deploy", "restart", "config-reload", "failover"];
 const CALLERS = ["handler.go:88", "db.go:210", "cache.go:41", "server.go:120"];
@@ -37,14 +38,14 @@ const MESSAGES = [
 ];
 
 /** `MMDD-HHMMSS`, twelve lines per second from 2026-11-24 00:00:00 UTC. */
-function clock(lineNo: number): string {
+export function clock(lineNo: number): string {
   const d = new Date(Date.UTC(2026, 10, 24) + Math.floor(lineNo / 12) * 1000);
   return `${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}-` +
     `${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}${pad2(d.getUTCSeconds())}`;
 }
 
 /** The nine positional fields up to (without) the table: severity … uptime. */
-function head(rng: Prng, time: string, host: number, caller: string): string {
+export function head(rng: Prng, time: string, host: number, caller: string): string {
   const load = (rng.int(400) / 100).toFixed(2);
   return `INFO|${time}|${1000 + host}|${caller}|${HOST_CPUS[host]}|${10 + rng.int(190)}|` +
     `${rng.int(50)}|${load}|${100 + host}h${rng.int(60)}m${rng.int(60)}s`;

@@ -1,7 +1,8 @@
 /**
  * Deterministic benchmark data: a 100 MiB log (seeded PRNG, same bytes on every run), its .gz and
  * .zst copies, a 1000 MiB log made of ten copies of it, and a single 50 MB line.
- * Files already present with the recorded size are kept.
+ * Files already present with the recorded size are kept. The second data shape, mixed.log, is
+ * bench/generate_mixed.ts.
  */
 import { dirname, join } from "node:path";
 
@@ -14,10 +15,14 @@ const GENERATOR_VERSION = 1;
 const MAX_LINE_BYTES = 400;
 const BATCH_LINES = 8192;
 
-export interface DataSet {
+/** A log and its compressed copies: what the throughput cases read (bench/cases.ts). */
+export interface LogSet {
   readonly log: string;
   readonly gz: string;
   readonly zst: string;
+}
+
+export interface DataSet extends LogSet {
   readonly big: string;
   /** big.log compressed with zstd: the decompression worker's memory on a 1 GB stream. */
   readonly bigZst: string;
@@ -124,17 +129,17 @@ function logLine(rng: Prng, lineNo: number): string {
     `${message}${latency}${rare} status=${rng.pick([200, 200, 200, 201, 204, 404, 500])}`;
 }
 
-/** Writes exactly LOG_BYTES: regular lines, then one padded line that fills the rest. */
-function writeLog(path: string): void {
+/** Writes exactly `bytes` (app.log: LOG_BYTES): regular lines, then one padded line for the rest. */
+export function writeLog(path: string, bytes: number = LOG_BYTES): void {
   const rng = new Prng(SEED);
   const encoder = new TextEncoder();
   using file = Deno.openSync(path, { write: true, create: true, truncate: true });
   let written = 0;
   let lineNo = 0;
-  while (LOG_BYTES - written > MAX_LINE_BYTES) {
+  while (bytes - written > MAX_LINE_BYTES) {
     const batch: string[] = [];
     let batchBytes = 0;
-    while (batch.length < BATCH_LINES && LOG_BYTES - written - batchBytes > MAX_LINE_BYTES) {
+    while (batch.length < BATCH_LINES && bytes - written - batchBytes > MAX_LINE_BYTES) {
       const line = logLine(rng, lineNo++) + "\n";
       batch.push(line);
       batchBytes += line.length;
@@ -143,12 +148,12 @@ function writeLog(path: string): void {
     written += batchBytes;
   }
   const last = logLine(rng, lineNo) + " pad=";
-  const fill = LOG_BYTES - written - last.length - 1;
+  const fill = bytes - written - last.length - 1;
   if (fill < 0) throw new Error("MAX_LINE_BYTES is smaller than a generated line");
   writeAll(file, encoder.encode(last + "x".repeat(fill) + "\n"));
 }
 
-function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
+export function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   let offset = 0;
   while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
 }
@@ -173,7 +178,11 @@ function writeOneLine(path: string): void {
   }
 }
 
-async function compress(tool: "gzip" | "zstd", source: string, target: string): Promise<void> {
+export async function compress(
+  tool: "gzip" | "zstd",
+  source: string,
+  target: string,
+): Promise<void> {
   const args = tool === "gzip" ? ["-c", source] : ["-q", "-T0", "-c", source];
   const child = new Deno.Command(tool, { args, stdout: "piped", stderr: "inherit" }).spawn();
   const file = await Deno.open(target, { write: true, create: true, truncate: true });
@@ -182,7 +191,7 @@ async function compress(tool: "gzip" | "zstd", source: string, target: string): 
   if (!status.success) throw new Error(`${tool} -c ${source} failed with code ${status.code}`);
 }
 
-function sizeOf(path: string): number {
+export function sizeOf(path: string): number {
   try {
     return Deno.statSync(path).size;
   } catch (err) {
@@ -191,17 +200,18 @@ function sizeOf(path: string): number {
   }
 }
 
-function readManifest(path: string): Manifest {
+/** The sizes a manifest records, or none when it was written by another generator version. */
+export function readManifest(path: string, version: number = GENERATOR_VERSION): Manifest {
   try {
     const parsed = JSON.parse(Deno.readTextFileSync(path));
-    return parsed.version === GENERATOR_VERSION ? parsed.sizes : {};
+    return parsed.version === version ? parsed.sizes : {};
   } catch {
     return {};
   }
 }
 
 /** Makes one file unless it exists with the expected size; returns its size. */
-async function ensureFile(
+export async function ensureFile(
   path: string,
   expected: number | undefined,
   make: (tmp: string) => void | Promise<void>,

@@ -9,6 +9,8 @@ export const TIME_BIN = "/usr/bin/time";
 const PIPED_SCRIPT =
   `set -o pipefail; ${TIME_BIN} -f "%M %U %S" -o "$1" "\${@:2}" | cat > /dev/null`;
 const DIGEST_SCRIPT = `set -o pipefail; "$@" | cksum`;
+/** The Go framing's view of a text: every byte 0xAC ends a message, printed as a newline. */
+const AC_AS_NEWLINE_SCRIPT = `set -o pipefail; "$@" | LC_ALL=C tr '\\254' '\\n' | cksum`;
 
 export interface Sample {
   /** Wall time as seen from the bench process. */
@@ -50,6 +52,20 @@ export async function outputDigest(argv: readonly string[]): Promise<string> {
   return new TextDecoder().decode(result.stdout).trim();
 }
 
+/**
+ * `cksum` of argv's output with every byte 0xAC turned into a newline: what a Go client prints of
+ * that text over SSH, where 0xAC separates messages (docs/protocol.md).
+ */
+export async function acAsNewlineDigest(argv: readonly string[]): Promise<string> {
+  const result = await new Deno.Command("bash", {
+    args: ["-c", AC_AS_NEWLINE_SCRIPT, "bench", ...argv],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!result.success) throw failure(argv, result);
+  return new TextDecoder().decode(result.stdout).trim();
+}
+
 function failure(argv: readonly string[], result: Deno.CommandOutput): CommandFailed {
   const stderr = new TextDecoder().decode(result.stderr).trim().split("\n").slice(-3).join(" | ");
   return new CommandFailed(`${argv[0] ?? ""} exited with ${result.code}: ${stderr}`);
@@ -69,6 +85,21 @@ function parseTimeOutput(timeOutput: string): { rssMb: number; cpuSeconds: numbe
     throw new Error(`unexpected GNU time output: ${timeOutput}`);
   }
   return { rssMb: (kib * 1024) / 1e6, cpuSeconds: user + system };
+}
+
+/** Timed runs of each command, alternating, the order rotated every round; samples per command. */
+export async function alternate(
+  argvs: readonly (readonly string[])[],
+  runs: number,
+): Promise<Sample[][]> {
+  const samples: Sample[][] = argvs.map(() => []);
+  for (let round = 0; round < runs; round++) {
+    for (let k = 0; k < argvs.length; k++) {
+      const i = (k + round) % argvs.length;
+      samples[i]!.push(await measureOnce(argvs[i]!));
+    }
+  }
+  return samples;
 }
 
 export function median(values: readonly number[]): number {

@@ -1,6 +1,7 @@
 /**
  * `make bench-ssh` (and the end of `make bench`): the client tools over real SSH against local
- * dservers (bench/ssh_server.ts). Prints a PASS/MISS table and appends it to
+ * dservers (bench/ssh_server.ts), then ours against the Go DTail (bench/ssh_go.ts, skipped with
+ * one line without the Go binaries). Prints PASS/MISS tables and appends them to
  * bench/results/history.md. Servers and temp dirs are removed even when a case fails or the bench
  * is interrupted. BENCH_RUNS sets the timed runs per case (default 5 here).
  */
@@ -27,6 +28,12 @@ import {
 } from "./ssh_fanout.ts";
 import { failedRow, misses, type SshRow, sshTable } from "./ssh_report.ts";
 import { BenchClient, BenchServer, type Identities, identities } from "./ssh_server.ts";
+import { GO_SSH_TARGET, goSshRows } from "./ssh_go.ts";
+import { GoBenchServer } from "./ssh_go_server.ts";
+import { GO_SKIPPED, goAvailable, goVersion } from "./go_peer.ts";
+import { benchShapes } from "./shapes.ts";
+import { ensureMaprData } from "./dmap_generate.ts";
+import { AGG_QUERY } from "./dmap.ts";
 
 const BENCH_DIR = import.meta.dirname ?? ".";
 const DATA_DIR = join(BENCH_DIR, "data");
@@ -113,16 +120,64 @@ async function allCases(s: Setup): Promise<SshRow[]> {
   ];
 }
 
-async function report(s: Setup, rows: readonly SshRow[], load: number[], started: number) {
+/** Our client and dserver against the Go ones (bench/ssh_go.ts); a failed start is one FAIL row. */
+async function goCases(s: Setup): Promise<SshRow[]> {
+  try {
+    return await goCasesOnServers(s);
+  } catch (err) {
+    progress(`Go DTail over SSH failed: ${err instanceof Error ? err.message : String(err)}`);
+    return [failedRow("Go DTail over SSH", `>= ${GO_SSH_TARGET}x Go`, err)];
+  }
+}
+
+/** One dserver of ours and one Go dserver, each with its own client, for goSshRows. */
+async function goCasesOnServers(s: Setup): Promise<SshRow[]> {
+  const goClient = await BenchClient.create(s.base, s.ids);
+  const ours = await BenchServer.start(s.base, s.ids, s.client.publicKey);
+  try {
+    const go = await GoBenchServer.start(s.base, s.ids, goClient.publicKey);
+    try {
+      const setup = {
+        base: s.base,
+        shapes: await benchShapes(s.data, DATA_DIR),
+        mapr: { log: ensureMaprData(DATA_DIR).log, query: AGG_QUERY },
+        runs: s.runs,
+        ours: { client: s.client, server: ours },
+        go: { client: goClient, server: go },
+      };
+      return await goSshRows(setup, progress);
+    } finally {
+      await go.stop();
+    }
+  } finally {
+    await ours.stop();
+  }
+}
+
+async function report(
+  s: Setup,
+  rows: readonly SshRow[],
+  goRows: readonly SshRow[] | null,
+  load: number[],
+  started: number,
+) {
   const minutes = (performance.now() - started) / 60_000;
   const { ids, runs } = s;
+  const missed = misses(rows) + misses(goRows ?? []);
   return [
     `## SSH benchmark ${new Date().toISOString().slice(0, 10)}`,
     await machineInfo(runs, load),
     `- over SSH on loopback: dserver as ${ids.serverUser}, client as SSH user ${ids.sshUser}; ` +
-    `${misses(rows)} target(s) missed; SSH bench took ${minutes.toFixed(1)} min`,
+    `${missed} target(s) missed; SSH bench took ${minutes.toFixed(1)} min`,
     "",
     sshTable(rows),
+    "",
+    "### Against the Go DTail",
+    "",
+    goRows === null
+      ? `- ${GO_SKIPPED}`
+      : `- Go: ${await goVersion()}; the Go client against one Go dserver, ours against one of ` +
+        "ours, both on loopback, alternating; ratio = Go's median s / ours\n\n" + sshTable(goRows),
   ].join("\n");
 }
 
@@ -136,7 +191,9 @@ export async function runSshBench(data?: DataSet): Promise<void> {
     const client = await BenchClient.create(base, ids);
     const setup = { base, ids, client, data: data ?? await ensureData(DATA_DIR), runs };
     const rows = await allCases(setup);
-    const text = await report(setup, rows, load, started);
+    if (!goAvailable) progress(GO_SKIPPED);
+    const goRows = goAvailable ? await goCases(setup) : null;
+    const text = await report(setup, rows, goRows, load, started);
     console.log(text);
     appendHistory(text);
     progress(`results appended to ${HISTORY_FILE}`);

@@ -23,6 +23,7 @@ import type { ClientIO, RemoteJob, SessionResult, SessionResume } from "./remote
 import { RESUME_CAPABILITY } from "../core/protocol/resume.ts";
 import { HeldOutput } from "./resume/held_output.ts";
 import { PositionTable } from "./resume/position_table.ts";
+import { type ResumeSettings, ResumeState } from "./resume/resume_state.ts";
 import { runRemoteSession } from "./remote_session.ts";
 import type { RunResult } from "./serverless.ts";
 import type { Workload } from "./interactive/controller.ts";
@@ -43,6 +44,8 @@ export interface RemoteRun {
   readonly query?: string;
   /** Seconds for the `timeout` prefix of query reads; 0 = none. */
   readonly timeout?: number;
+  /** dtail: `--resume FILE`, positions saved across runs (docs/usage.md#resume-across-runs). */
+  readonly resume?: ResumeSettings;
 }
 
 /** Which servers, and how to log in to them (resolved from flags and dtail.json by app/). */
@@ -158,6 +161,9 @@ export async function runRemote(
   // also while every followed file is quiet; close() below then raises the error.
   const outputFailed = new AbortController();
   const printerOptions = { plain: run.plain, color: run.color, colors: config.Client.TermColors };
+  const resume = run.resume !== undefined && followsResumably(run, io)
+    ? new ResumeState(run.resume, { warn: io.warn, flushOutput: () => io.out.flush() })
+    : null;
   const context: Context = {
     signal: AbortSignal.any([io.signal, outputFailed.signal]),
     run,
@@ -176,9 +182,11 @@ export async function runRemote(
     printerOptions,
     counts: { connected: 0, total: 0 },
     malformed: { count: 0, uncounted: new Set() },
+    resume,
   };
   if (io.fleet) io.fleet.servers = servers.map((s) => s.label);
   const stats = run.quiet ? null : startStats(context, servers.length);
+  resume?.start();
   try {
     const outcomes = await Promise.all(servers.map((server) => serve(server, context)));
     context.flush.close();
@@ -201,7 +209,13 @@ export async function runRemote(
     context.flush.stop();
     clearInterval(stats ?? undefined);
     trust.close();
+    await resume?.close();
   }
+}
+
+/** dtail following (no query, not interactive): positions resume a follow after a reconnect. */
+function followsResumably(run: RemoteRun, io: RemoteIO): boolean {
+  return run.verb === "tail" && !run.query && !io.fleet;
 }
 
 /**
@@ -250,6 +264,8 @@ interface Context {
    * them (Go dservers: they do not advertise our capabilities).
    */
   readonly malformed: { count: number; uncounted: Set<string> };
+  /** `--resume FILE`: the saved positions, per server. */
+  readonly resume: ResumeState | null;
 }
 
 type Outcome = "ok" | "failed" | "partial";
@@ -260,12 +276,26 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
   let backoffMs = 2000;
   let outcome: Outcome = "failed";
   // dtail (follow, no query, not interactive): resume from the last positions after a reconnect.
-  const positions = c.run.verb === "tail" && !c.run.query && !c.io.fleet
-    ? new PositionTable()
+  const positions = followsResumably(c.run, c.io)
+    ? c.resume?.table(server.label) ?? new PositionTable()
     : null;
   let warnedNoResume = false;
+  const cannotResume = () => {
+    if (warnedNoResume) return;
+    warnedNoResume = true;
+    c.io.warn(
+      `${server.label}: the server cannot resume a follow: ` +
+        "lines written while disconnected may be missing",
+    );
+  };
+  // Positions saved by an earlier run (--resume) cannot be used: said at once, not at the break.
+  const capabilities = (capabilities: readonly string[]) => {
+    if (positions !== null && positions.size > 0 && !capabilities.includes(RESUME_CAPABILITY)) {
+      cannotResume();
+    }
+  };
   for (;;) {
-    const result = await once(server, c, positions);
+    const result = await once(server, c, positions, capabilities);
     if (c.run.query && result !== null && !result.capabilities.includes(ESCAPE_CAPABILITY)) {
       c.malformed.uncounted.add(server.label);
     }
@@ -286,15 +316,8 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
     }
     if (c.run.verb !== "tail" || signal.aborted) return outcome;
     if (
-      positions !== null && result !== null && !warnedNoResume &&
-      !result.capabilities.includes(RESUME_CAPABILITY)
-    ) {
-      warnedNoResume = true;
-      c.io.warn(
-        `${server.label}: the server cannot resume a follow: ` +
-          "lines written while disconnected may be missing",
-      );
-    }
+      positions !== null && result !== null && !result.capabilities.includes(RESUME_CAPABILITY)
+    ) cannotResume();
     const wait = backoffMs * (0.8 + Math.random() * 0.4);
     backoffMs = Math.min(backoffMs * 2, 60_000);
     c.io.warn(`${server.label}: connection ended, reconnecting in ${(wait / 1000).toFixed(1)} s`);
@@ -307,6 +330,7 @@ async function once(
   server: ServerAddress,
   c: Context,
   positions: PositionTable | null,
+  onCapabilities: (capabilities: readonly string[]) => void,
 ): Promise<SessionResult | null> {
   let client: Client;
   let channel: ClientChannel;
@@ -379,6 +403,7 @@ async function once(
     }, {
       authKey: c.authKey,
       signal: c.signal,
+      onCapabilities,
       ...(link === null ? {} : {
         session: { link, warn: (message: string) => c.io.warn(`${server.label}: ${message}`) },
       }),

@@ -115,6 +115,8 @@ export async function runRemoteSession(
     signal?: AbortSignal;
     session?: SessionBootstrap;
     resume?: SessionResume;
+    /** The server's capabilities, as soon as they are known. */
+    onCapabilities?: (capabilities: readonly string[]) => void;
   } = {},
 ): Promise<SessionResult> {
   const result: SessionResult = {
@@ -131,6 +133,7 @@ export async function runRemoteSession(
 
   const handshake = await awaitCapabilities(input, options.capabilityWaitMs ?? 250);
   result.capabilities = handshake.capabilities;
+  options.onCapabilities?.(result.capabilities);
   const client = { authKey: options.authKey ?? null, acceptsBlocks: sink.block !== undefined };
   const wire = wireFor(job, result.capabilities, client.acceptsBlocks);
   const bootstrap = options.session ?? null;

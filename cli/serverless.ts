@@ -13,6 +13,8 @@ import { followFiles, readFiles, type ReadOptions, type RunResult } from "../cor
 import { flushedEachBatch, type Sink } from "../core/sink.ts";
 import type { Workload } from "./interactive/controller.ts";
 import { restartableRun } from "./interactive/restartable_run.ts";
+import { followResumed } from "./resume/local_follow.ts";
+import type { ResumeSettings } from "./resume/resume_state.ts";
 
 export type { RunResult };
 
@@ -30,6 +32,8 @@ export interface ReadJob {
   readonly maxGlobTargets: number;
   /** Directories one glob may list (Server.MaxGlobDirs). */
   readonly maxGlobDirs: number;
+  /** tail: `--resume FILE`, start from and save positions (docs/usage.md#resume-across-runs). */
+  readonly resume?: ResumeSettings;
 }
 
 export interface RunIO {
@@ -81,12 +85,20 @@ export async function runServerless(
     return result;
   }
   // Output is flushed after every batch; lines written before the stop are still printed.
-  const result = await followFiles(job.targets, flushedEachBatch(sink, () => io.out.flush()), {
+  const followSink = flushedEachBatch(sink, () => io.out.flush());
+  const followOptions = {
     ...options,
     filter: { ...job.filter, offload: SERVES_NOBODY },
     watchers: new DirectoryWatchers(io.signal),
-    onRefused: (path, err) => io.warn(err instanceof Error ? err.message : `${path}: ${err}`),
-  });
+    onRefused: (path: string, err: unknown) =>
+      io.warn(err instanceof Error ? err.message : `${path}: ${err}`),
+  };
+  const result = job.resume === undefined
+    ? await followFiles(job.targets, followSink, followOptions)
+    : await followResumed(job.targets, followSink, followOptions, job.resume, {
+      warn: io.warn,
+      flushOutput: () => io.out.flush(),
+    });
   io.out.flush();
   if (result.ok === 0) {
     io.warn("no file could be followed");

@@ -6,7 +6,11 @@ import {
   CorruptInputError,
   detectCompression,
 } from "./compression.ts";
-import { decompress, nativeZstd } from "./decompress.ts";
+import { decompress, type ZstdEngine } from "./decompress.ts";
+import { libzstd } from "./libzstd.ts";
+import { nativeZstd } from "./zlib_handle.ts";
+
+const ENGINES: ZstdEngine[] = ["libzstd", "node", "fzstd"];
 
 const enc = new TextEncoder();
 
@@ -124,13 +128,80 @@ Deno.test("decompress reads concatenated gzip members", async () => {
   assert.equal(new TextDecoder().decode(out), "first\nsecond\n");
 });
 
-Deno.test("decompress round-trips several MB of zstd natively and with fzstd alike", async () => {
+Deno.test("decompress round-trips several MB of zstd with libzstd, node:zlib and fzstd alike", async () => {
   const data = bigLog(5_000_000);
   const zst = await cli("zstd", data);
-  const viaFzstd = await drain(decompress("zstd", chunked(zst, 100_000), "big.zst", false));
-  assert.ok(equalBytes(viaFzstd, data), `fzstd: got ${viaFzstd.length} bytes`);
+  for (const zstd of ENGINES) {
+    const out = await drain(decompress("zstd", chunked(zst, 100_000), "big.zst", { zstd }));
+    assert.ok(equalBytes(out, data), `${zstd}: got ${out.length} bytes`);
+  }
   const viaDefault = await drain(decompress("zstd", chunked(zst, 100_000), "big.zst"));
-  assert.ok(equalBytes(viaDefault, data), `native: got ${viaDefault.length} bytes`);
+  assert.ok(equalBytes(viaDefault, data), `default: got ${viaDefault.length} bytes`);
+});
+
+/** Like a file read into one reused buffer: each chunk is overwritten once the next is asked for. */
+async function* reusing(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  const buffer = new Uint8Array(size);
+  for (let off = 0; off < data.length; off += size) {
+    buffer.fill(0xee);
+    const n = Math.min(size, data.length - off);
+    buffer.set(data.subarray(off, off + n));
+    yield buffer.subarray(0, n);
+  }
+  buffer.fill(0xee);
+}
+
+Deno.test("decompress reads a source that reuses its buffer, with every decoder", async () => {
+  const data = bigLog(2_000_000);
+  const gz = await cli("gzip", data);
+  const zst = await cli("zstd", data);
+  // Chunk sizes that cut blocks, headers and trailers anywhere.
+  for (const size of [13, 4093, 65_536]) {
+    const viaGzip = await drain(decompress("gzip", reusing(gz, size), "r.gz"));
+    assert.ok(equalBytes(viaGzip, data), `gzip, chunks of ${size}: got ${viaGzip.length} bytes`);
+    for (const zstd of size === 13 ? ["libzstd" as const] : ENGINES) {
+      const out = await drain(decompress("zstd", reusing(zst, size), "r.zst", { zstd }));
+      assert.ok(equalBytes(out, data), `${zstd}, chunks of ${size}: got ${out.length} bytes`);
+    }
+  }
+});
+
+Deno.test("libzstd.so.1 is loaded through FFI here, so the default zstd decoder is libzstd", () => {
+  // If this fails, node:zlib (or fzstd) carries all the load, slower (docs/performance.md).
+  assert.notEqual(libzstd(), null);
+});
+
+Deno.test("decompress writes into the buffers it is given, a fresh one after each chunk", async () => {
+  const data = bigLog(3_000_000);
+  for (
+    const [kind, packed] of [["zstd", await cli("zstd", data)], [
+      "gzip",
+      await cli("gzip", data),
+    ]] as const
+  ) {
+    const given = new Set<ArrayBuffer>();
+    const buffers = () => {
+      const b = new Uint8Array(new ArrayBuffer(64 * 1024));
+      given.add(b.buffer);
+      return b;
+    };
+    const seen = new Set<ArrayBuffer>();
+    const parts: Uint8Array[] = [];
+    for await (const part of decompress(kind, chunked(packed, 50_000), "b", { buffers })) {
+      assert.ok(given.has(part.buffer as ArrayBuffer), `${kind}: a chunk in a buffer of its own`);
+      assert.ok(!seen.has(part.buffer as ArrayBuffer), `${kind}: a buffer handed out twice`);
+      assert.equal(part.byteOffset, 0);
+      seen.add(part.buffer as ArrayBuffer);
+      parts.push(part);
+    }
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    assert.ok(equalBytes(out, data), `${kind}: got ${out.length} bytes`);
+  }
 });
 
 Deno.test("node:zlib in this Deno decodes zstd natively", async () => {
@@ -144,19 +215,17 @@ Deno.test("node:zlib in this Deno decodes zstd natively", async () => {
   assert.equal(new TextDecoder().decode(out), "native\n");
 });
 
-async function concatenatedZstd(native: boolean): Promise<void> {
+// Deno 2.9's node:zlib zstd stops at the second frame ("Unknown frame descriptor"), so
+// decompress() resets it after each frame (zstd_frames.ts finds their ends).
+Deno.test("decompress reads concatenated zstd frames with every engine", async () => {
   const a = await cli("zstd", enc.encode("first\n"));
   const b = await cli("zstd", enc.encode("second\n"));
   const both = new Uint8Array([...a, ...b]);
-  const out = await drain(decompress("zstd", chunked(both, 5), "two.zst", native));
-  assert.equal(new TextDecoder().decode(out), "first\nsecond\n", `native ${native}`);
-}
-
-Deno.test("decompress reads concatenated zstd frames with fzstd", () => concatenatedZstd(false));
-
-// Deno 2.9's node:zlib zstd stops at the second frame ("Unknown frame descriptor"), so
-// decompress() feeds it one frame at a time (zstd_frames.ts).
-Deno.test("decompress reads concatenated zstd frames natively", () => concatenatedZstd(true));
+  for (const zstd of ENGINES) {
+    const out = await drain(decompress("zstd", chunked(both, 5), "two.zst", { zstd }));
+    assert.equal(new TextDecoder().decode(out), "first\nsecond\n", zstd);
+  }
+});
 
 Deno.test("decompress of an empty compressed stream yields no bytes", async () => {
   assert.equal(
@@ -164,9 +233,9 @@ Deno.test("decompress of an empty compressed stream yields no bytes", async () =
       .length,
     0,
   );
-  for (const native of [true, false]) {
+  for (const zstd of ENGINES) {
     const zst = await cli("zstd", new Uint8Array(0));
-    assert.equal((await drain(decompress("zstd", chunked(zst, 4), "e.zst", native))).length, 0);
+    assert.equal((await drain(decompress("zstd", chunked(zst, 4), "e.zst", { zstd }))).length, 0);
   }
 });
 
@@ -182,24 +251,24 @@ Deno.test("decompress reports corrupt gzip data as CorruptInputError", async () 
   await assertCorrupt(drain(decompress("gzip", chunked(gz, 4096), "bad.gz")), "bad.gz");
 });
 
-async function truncatedZstd(native: boolean): Promise<void> {
+// Deno 2.9's node:zlib zstd ends a truncated frame without an error; the frame walker notices.
+Deno.test("decompress reports truncated zstd as CorruptInputError with every engine", async () => {
   const zst = await cli("zstd", bigLog(300_000));
   const cut = zst.subarray(0, Math.floor(zst.length / 2));
-  await assertCorrupt(drain(decompress("zstd", chunked(cut, 4096), "cut.zst", native)), "cut.zst");
-}
+  for (const zstd of ENGINES) {
+    await assertCorrupt(
+      drain(decompress("zstd", chunked(cut, 4096), "cut.zst", { zstd })),
+      "cut.zst",
+    );
+  }
+});
 
-Deno.test("decompress reports truncated zstd as CorruptInputError with fzstd", () =>
-  truncatedZstd(false));
-
-// Deno 2.9's node:zlib zstd ends a truncated frame without an error; the frame walker notices.
-Deno.test("decompress reports truncated zstd natively", () => truncatedZstd(true));
-
-Deno.test("decompress reports corrupt zstd data as CorruptInputError on both paths", async () => {
+Deno.test("decompress reports corrupt zstd data as CorruptInputError with every engine", async () => {
   const zst = (await cli("zstd", bigLog(100_000))).slice();
   for (let i = 12; i < zst.length; i += 7) zst[i] = 0x55;
-  for (const native of [true, false]) {
+  for (const zstd of ENGINES) {
     await assertCorrupt(
-      drain(decompress("zstd", chunked(zst, 4096), "bad.zst", native)),
+      drain(decompress("zstd", chunked(zst, 4096), "bad.zst", { zstd })),
       "bad.zst",
     );
   }

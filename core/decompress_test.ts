@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import { CorruptInputError } from "./compression.ts";
-import { decompress } from "./decompress.ts";
+import { decompress, type ZstdEngine } from "./decompress.ts";
 import { PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
 import { fileChunks } from "./source.ts";
 import { ZstdFrameSplitter } from "./zstd_frames.ts";
@@ -81,12 +81,12 @@ async function run(
   kind: Kind,
   input: Uint8Array,
   chunk: number,
-  native = true,
+  zstd: ZstdEngine = "auto",
 ): Promise<{ out: Uint8Array; err: unknown }> {
   const parts: Uint8Array[] = [];
   let err: unknown = null;
   try {
-    for await (const part of decompress(kind, chunked(input, chunk), "f", native)) {
+    for await (const part of decompress(kind, chunked(input, chunk), "f", { zstd })) {
       parts.push(part.slice());
     }
   } catch (e) {
@@ -120,7 +120,7 @@ function assertDamage(err: unknown, kind: Kind, offset: number, why: string | Re
 }
 
 const CHUNKS = [1000, 64 * 1024, 1 << 20];
-const ZSTD_PATHS = [true, false]; // native, fzstd
+const ZSTD_PATHS: ZstdEngine[] = ["libzstd", "node", "fzstd"];
 
 /** Every path and chunk size yields `want` exactly, then the damage. */
 async function expectExactly(
@@ -130,11 +130,11 @@ async function expectExactly(
   offset: number,
   why: string | RegExp,
 ): Promise<void> {
-  for (const native of kind === "zstd" ? ZSTD_PATHS : [true]) {
+  for (const engine of kind === "zstd" ? ZSTD_PATHS : ["auto" as const]) {
     for (const chunk of CHUNKS) {
-      const { out, err } = await run(kind, input, chunk, native);
-      assert.equal(out.length, want.length, `native ${native}, chunks of ${chunk}`);
-      assert.ok(isPrefix(out, want), `native ${native}, chunks of ${chunk}: other bytes`);
+      const { out, err } = await run(kind, input, chunk, engine);
+      assert.equal(out.length, want.length, `${engine}, chunks of ${chunk}`);
+      assert.ok(isPrefix(out, want), `${engine}, chunks of ${chunk}: other bytes`);
       assertDamage(err, kind, offset, why);
     }
   }
@@ -166,10 +166,10 @@ for (const kind of ["gzip", "zstd"] as const) {
       const input = whole.subarray(0, cut);
       const ref = await toolDecompress(kind, input);
       assert.notEqual(ref.code, 0);
-      for (const native of kind === "zstd" ? ZSTD_PATHS : [true]) {
+      for (const engine of kind === "zstd" ? ZSTD_PATHS : ["auto" as const]) {
         for (const chunk of CHUNKS) {
-          const { out, err } = await run(kind, input, chunk, native);
-          const at = `cut ${cut}, native ${native}, chunks of ${chunk}`;
+          const { out, err } = await run(kind, input, chunk, engine);
+          const at = `cut ${cut}, ${engine}, chunks of ${chunk}`;
           // All the tool prints, and nothing that is not in the file.
           assert.ok(isPrefix(ref.stdout, out), `${at}: ${out.length} < ${ref.stdout.length}`);
           assert.ok(isPrefix(out, PLAIN), `${at}: bytes that are not in the file`);
@@ -239,10 +239,12 @@ Deno.test("zstd: a corrupted byte in the middle of the 2nd of 3 frames", async (
   const want = PLAIN.subarray(0, PARTS[0]!.length + index * 128 * 1024);
   assert.ok(isPrefix(ref.stdout, want), "zstd -dc prints a part of that");
   for (const chunk of CHUNKS) {
-    const { out, err } = await run("zstd", input, chunk);
-    assertSameBytes(out, want, `chunks of ${chunk}`);
-    assertDamage(err, "zstd", a!.length + block.block, /corruption/);
-    const viaFzstd = await run("zstd", input, chunk, false);
+    for (const engine of ["libzstd", "node"] as const) {
+      const { out, err } = await run("zstd", input, chunk, engine);
+      assertSameBytes(out, want, `${engine}, chunks of ${chunk}`);
+      assertDamage(err, "zstd", a!.length + block.block, /corruption/);
+    }
+    const viaFzstd = await run("zstd", input, chunk, "fzstd");
     assertSameBytes(viaFzstd.out, want, `fzstd, chunks of ${chunk}`);
     assertDamage(viaFzstd.err, "zstd", a!.length + block.block, "invalid zstd data");
   }
@@ -256,9 +258,11 @@ Deno.test("zstd: a wrong checksum is reported, after the frame's output, without
   input[at] = input[at]! ^ 1;
   const want = concat(PARTS[0]!, PARTS[1]!);
   for (const chunk of CHUNKS) {
-    const { out, err } = await run("zstd", input, chunk);
-    assertSameBytes(out, want, `chunks of ${chunk}`);
-    assertDamage(err, "zstd", a!.length + b!.length - 4, /checksum/);
+    for (const engine of ["libzstd", "node"] as const) {
+      const { out, err } = await run("zstd", input, chunk, engine);
+      assertSameBytes(out, want, `${engine}, chunks of ${chunk}`);
+      assertDamage(err, "zstd", a!.length + b!.length - 4, /checksum/);
+    }
   }
 });
 
@@ -324,7 +328,7 @@ Deno.test("an error of the input stream passes through unchanged, after the outp
   for (const kind of ["gzip", "zstd"] as const) {
     const [a, b] = await members(kind);
     const boom = new Error("disk on fire");
-    for (const native of kind === "zstd" ? ZSTD_PATHS : [true]) {
+    for (const zstd of kind === "zstd" ? ZSTD_PATHS : ["auto" as const]) {
       const failing = async function* (): AsyncGenerator<Uint8Array> {
         yield a!.slice();
         yield b!.slice(0, 1000);
@@ -332,14 +336,14 @@ Deno.test("an error of the input stream passes through unchanged, after the outp
       };
       const parts: Uint8Array[] = [];
       await assert.rejects(async () => {
-        for await (const p of decompress(kind, failing(), "f", native)) parts.push(p.slice());
+        for await (const p of decompress(kind, failing(), "f", { zstd })) parts.push(p.slice());
       }, (e) => e === boom);
-      assert.ok(isPrefix(PARTS[0]!, concat(...parts)), `${kind}, native ${native}`);
+      assert.ok(isPrefix(PARTS[0]!, concat(...parts)), `${kind}, ${zstd}`);
     }
   }
 });
 
-Deno.test("damaged files of 4 MiB and more (decompressed on a worker) yield the same", async () => {
+Deno.test("damaged files of 4 MiB and more (decompressFile, as for big files) yield the same", async () => {
   const dir = await Deno.makeTempDir();
   try {
     // Random hex compresses to about half: over 4 MiB compressed.

@@ -5,11 +5,11 @@
 /// <reference lib="deno.worker" />
 import { readFileChunks } from "./chunks.ts";
 import { CorruptInputError } from "./compression.ts";
-import { decompress } from "./decompress.ts";
+import { decompress, type ZstdEngine } from "./decompress.ts";
 import { openPinned, type PinnedFile } from "./open_file.ts";
 
 export type ToWorker =
-  | { type: "start"; pin: PinnedFile; kind: "gzip" | "zstd" }
+  | { type: "start"; pin: PinnedFile; kind: "gzip" | "zstd"; zstd: ZstdEngine }
   /** The consumer is done with a chunk and hands its buffer back for reuse. */
   | { type: "ack"; buffer: ArrayBuffer };
 export type FromWorker =
@@ -19,7 +19,7 @@ export type FromWorker =
   | { type: "error"; message: string; corrupt: boolean; offset?: number | null };
 
 const OUTPUT_CHUNK = 256 * 1024;
-const INPUT_CHUNK = 256 * 1024;
+const INPUT_CHUNK = 1 << 20;
 const MAX_UNREAD = 8;
 
 let unread = 0;
@@ -32,7 +32,7 @@ const pool: ArrayBuffer[] = [];
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
   if (msg.type === "start") {
-    run(msg.pin, msg.kind).catch((err: unknown) => {
+    run(msg.pin, msg.kind, msg.zstd).catch((err: unknown) => {
       const corrupt = err instanceof CorruptInputError;
       const message = err instanceof Error ? err.message : String(err);
       post({ type: "error", message, corrupt, offset: corrupt ? err.offset : null });
@@ -48,39 +48,54 @@ function post(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
 }
 
-async function run(pin: PinnedFile, kind: "gzip" | "zstd"): Promise<void> {
+async function run(pin: PinnedFile, kind: "gzip" | "zstd", zstd: ZstdEngine): Promise<void> {
   const path = pin.path;
   using file = openPinned(pin);
-  const input = readFileChunks(file, { chunkSize: INPUT_CHUNK, fresh: true });
-  // Decoders hand out pieces of any size (a zstd block each, 128 KiB): they are gathered into
-  // full buffers, so the consumer gets few, large messages.
-  let buffer: ArrayBuffer | null = null;
+  const input = readFileChunks(file, { chunkSize: INPUT_CHUNK });
+  // The decoders write into pool buffers, which travel to the consumer as they are; only fzstd's
+  // pieces (a zstd block each) are gathered into pool buffers first.
+  const ours = new WeakSet<ArrayBuffer>();
+  const take = () => {
+    const buffer = pool.pop() ?? new ArrayBuffer(OUTPUT_CHUNK);
+    ours.add(buffer);
+    return new Uint8Array(buffer);
+  };
+  let gathering: Uint8Array | null = null;
   let filled = 0;
-  const send = async () => {
-    if (buffer === null || filled === 0) return;
+  const send = async (chunk: Uint8Array) => {
     while (unread >= MAX_UNREAD) await new Promise<void>((resolve) => (wakeWriter = resolve));
     wakeWriter = null;
     unread++;
-    post({ type: "data", chunk: new Uint8Array(buffer, 0, filled) }, [buffer]);
-    buffer = null;
-    filled = 0;
-    // zlib's output buffers are garbage at once; V8 lets dead external memory pile up to
-    // tens of MB per isolate before it collects, so collect early when allowed to.
+    post({ type: "data", chunk }, [chunk.buffer as ArrayBuffer]);
+    // The input chunks are garbage at once; V8 lets dead external memory pile up to tens of MB
+    // per isolate before it collects, so collect early when allowed to.
     if (++posted % 64 === 0) collectGarbage?.();
   };
+  const flush = async () => {
+    if (gathering === null || filled === 0) return;
+    const chunk = gathering.subarray(0, filled);
+    gathering = null;
+    filled = 0;
+    await send(chunk);
+  };
   try {
-    for await (const out of decompress(kind, input, path)) {
+    for await (const out of decompress(kind, input, path, { zstd, buffers: take })) {
+      if (ours.has(out.buffer as ArrayBuffer) && out.byteOffset === 0) {
+        await flush();
+        await send(out);
+        continue;
+      }
       for (let at = 0; at < out.length;) {
-        buffer ??= pool.pop() ?? new ArrayBuffer(OUTPUT_CHUNK);
+        gathering ??= take();
         const n = Math.min(OUTPUT_CHUNK - filled, out.length - at);
-        new Uint8Array(buffer, filled, n).set(out.subarray(at, at + n));
+        gathering.set(out.subarray(at, at + n), filled);
         filled += n;
         at += n;
-        if (filled === OUTPUT_CHUNK) await send();
+        if (filled === OUTPUT_CHUNK) await flush();
       }
     }
   } finally {
-    await send(); // what decoded before damaged input goes out before the error
+    await flush(); // what decoded before damaged input goes out before the error
   }
   post({ type: "end" });
 }

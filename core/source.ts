@@ -2,7 +2,7 @@
 import { concatBytes } from "./bytes.ts";
 import { type ChunkOptions, prepend, readFileChunks, readStreamChunks } from "./chunks.ts";
 import { CorruptInputError, detectCompression } from "./compression.ts";
-import { decompressInWorker, PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
+import { decompressFile, PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
 import { type OpenedFile, openRegular } from "./open_file.ts";
 import { reason, SourceError } from "./source_error.ts";
 
@@ -34,10 +34,10 @@ export async function* decodeChunks(
     yield* prepend(head, plain);
     return;
   }
-  // zlib keeps input chunks for a while, so from here on every chunk gets its own buffer.
+  // The decoders keep no input chunk (decompress.ts), so the source reuses its buffer.
   const headCopy = head.slice();
   await plain.return(undefined);
-  const rest = open({ fresh: true });
+  const rest = open({});
   const { decompress } = await import("./decompress.ts");
   yield* decompress(kind, prepend(headCopy, rest), name, useNativeZstd);
 }
@@ -67,10 +67,9 @@ export async function* openedFileChunks(
         typeof Worker === "function"
       ? sniff(path, file)
       : "none";
-    // The worker decodes zstd natively, or with fzstd where node:zlib cannot (decompress.ts):
-    // this thread need not load either.
+    // decompressFile decodes on this thread with a native decoder, on a worker with fzstd.
     if (parallel === "gzip" || parallel === "zstd") {
-      yield* decompressInWorker(pin, parallel);
+      yield* decompressFile(pin, parallel);
       return;
     }
     file.seekSync(0, Deno.SeekMode.Start);

@@ -1,8 +1,9 @@
 /**
  * Damaged .gz and .zst files: every whole line that decodes before the damage is printed, then
  * one line names the file and the byte offset of the damage, and the exit status says the run was
- * partial (3: the file failed, its good part was printed): serverless, for small files (decoded in
- * the main thread) and large ones (on a worker), and over SSH in plain and labelled output.
+ * partial (3: the file failed, its good part was printed): serverless, for small files and large
+ * ones (4 MiB and more: streamed, and on a worker when only fzstd is at hand), and over SSH in plain
+ * and labelled output.
  * See docs/decisions.md, "Damaged compressed files".
  */
 import assert from "node:assert/strict";
@@ -143,7 +144,7 @@ function assertGood(stdout: string, f: Damaged): void {
 }
 
 for (const big of [false, true]) {
-  const size = big ? "4 MiB and more (worker)" : "small";
+  const size = big ? "4 MiB and more" : "small";
   Deno.test(`serverless dcat prints the good part of damaged ${size} files, then one line`, async () => {
     const dir = await tempDir();
     try {

@@ -11,6 +11,8 @@ import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { connect, type Socket } from "node:net";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const queuedCount = (server: TestServer) =>
+  server.log().match(/Server limit hit, queueing file/g)?.length ?? 0;
 
 /** A world-readable log of about `mb` MB in a fresh 0755 directory. */
 async function bigLog(mb: number): Promise<string> {
@@ -79,9 +81,12 @@ Deno.test({
       for (let round = 0; round < 2; round++) {
         const holders = [dcat(client, server, big), dcat(client, server, big)];
         await Promise.all(holders.map((h) => readSome(h, 1 << 20)));
+        const before = queuedCount(server);
         const queued = [0, 1, 2, 3].map(() => dcat(client, server, big));
-        await sleep(1500); // connected and queued behind the two holders
-        assert.match(server.log(), /Server limit hit, queueing file/);
+        // All four connected and queued behind the two holders (a loaded machine may take seconds).
+        const deadline = Date.now() + 20_000;
+        while (queuedCount(server) < before + 4 && Date.now() < deadline) await sleep(100);
+        assert.equal(queuedCount(server), before + 4, "every extra dcat queues for a slot");
         await kill([...holders, ...queued]);
         await assertServerAnswers(server, client, probe);
       }

@@ -4,7 +4,9 @@
  * Contract shared by every stage of `core/`: a yielded `Uint8Array` stays valid only until the
  * consumer asks for the next one. Sources reuse one big buffer (sync reads into a reused buffer
  * reach GB/s in Deno; see docs/performance.md), so a stage that keeps bytes for longer copies them.
+ * That buffer is one the byte search reads in place where it runs (byte_search.ts `readBuffer`).
  */
+import { readBuffer, releaseBuffer } from "./byte_search.ts";
 
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
 
@@ -23,14 +25,18 @@ export async function* readFileChunks(
   options: ChunkOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const size = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  let buf = new Uint8Array(size);
-  let left = options.limit ?? Infinity;
-  while (left > 0) {
-    const n = file.readSync(left < size ? buf.subarray(0, left) : buf);
-    if (n === null || n === 0) return;
-    left -= n;
-    yield buf.subarray(0, n);
-    if (options.fresh) buf = new Uint8Array(size);
+  let buf = options.fresh ? new Uint8Array(size) : readBuffer(size);
+  try {
+    let left = options.limit ?? Infinity;
+    while (left > 0) {
+      const n = file.readSync(left < size ? buf.subarray(0, left) : buf);
+      if (n === null || n === 0) return;
+      left -= n;
+      yield buf.subarray(0, n);
+      if (options.fresh) buf = new Uint8Array(size);
+    }
+  } finally {
+    if (!options.fresh) releaseBuffer(buf);
   }
 }
 
@@ -40,13 +46,17 @@ export async function* readStreamChunks(
   options: ChunkOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const size = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  let buf = new Uint8Array(size);
-  for (;;) {
-    const n = await reader.read(buf);
-    if (n === null) return;
-    if (n === 0) continue;
-    yield buf.subarray(0, n);
-    if (options.fresh) buf = new Uint8Array(size);
+  let buf = options.fresh ? new Uint8Array(size) : readBuffer(size);
+  try {
+    for (;;) {
+      const n = await reader.read(buf);
+      if (n === null) return;
+      if (n === 0) continue;
+      yield buf.subarray(0, n);
+      if (options.fresh) buf = new Uint8Array(size);
+    }
+  } finally {
+    if (!options.fresh) releaseBuffer(buf);
   }
 }
 

@@ -1,4 +1,5 @@
 /** A batch of whole lines: the unit that flows from the line splitter to filters and framers. */
+import { byteSearch } from "./byte_search.ts";
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
@@ -33,10 +34,14 @@ export class LineBatch {
 }
 
 /**
- * Counts "\n" in `bytes[from, to)`. Uses the decoded text when a stage already decoded it and it
- * maps one-to-one (String.indexOf is faster); never decodes just to count.
+ * Counts "\n" in `bytes[from, to)`: with the byte search's SIMD count (byte_search.ts); else on
+ * the decoded text when a stage already decoded it and it maps one-to-one (String.indexOf is
+ * faster than Uint8Array.indexOf); never decodes just to count.
  */
 export function countNewlines(batch: LineBatch, from: number, to: number): number {
+  if (to <= from) return 0;
+  const search = byteSearch();
+  if (search !== null) return search.countLines(batch.bytes.subarray(from, to));
   let n = 0;
   if (batch.decoded && batch.byteAligned) {
     const t = batch.text;

@@ -19,6 +19,7 @@
  * `re2js()`).
  */
 import type { RE2JS } from "re2js";
+import { byteNeedle, type Needle } from "./byte_search.ts";
 import { linePattern } from "./line_pattern.ts";
 import { isPlainRe2 } from "./re2_syntax.ts";
 import { SetupError } from "./errors.ts";
@@ -60,6 +61,24 @@ export interface Matcher {
    * then takes a line with its "\n", if it has one. Absent: false.
    */
   readonly withNewline?: boolean;
+  /**
+   * Bytes every matching line holds (see ByteLiteral), for finding lines in raw bytes without
+   * decoding them (byte_search.ts). Absent or null: none known.
+   */
+  readonly byteLiteral?: ByteLiteral | null;
+}
+
+/**
+ * A literal (UTF-8) that every matching line holds. `exact`: a line matches exactly when it holds
+ * it (a literal pattern); otherwise a line holding it is a candidate that `test` decides.
+ */
+export interface ByteLiteral {
+  readonly needle: Needle;
+  readonly exact: boolean;
+  /** More byte literals every matching line holds (not exact only), searched for as well. */
+  readonly also?: readonly Needle[];
+  /** Literals every matching line holds (not exact only), checked on a candidate's text. */
+  readonly others?: readonly string[];
 }
 
 export interface MatcherOptions {
@@ -123,9 +142,12 @@ class LiteralMatcher implements Matcher {
   readonly engine = "indexOf";
   /** Whether no line can hold the text: it has a "\n", and not only at its end withNewline. */
   readonly #never: boolean;
+  readonly byteLiteral: ByteLiteral | null;
   constructor(readonly pattern: string, readonly withNewline = false) {
     const nl = pattern.indexOf("\n");
     this.#never = nl >= 0 && (!withNewline || nl !== pattern.length - 1);
+    const needle = this.#never ? null : byteNeedle(pattern);
+    this.byteLiteral = needle === null ? null : { needle, exact: true };
   }
   findLine(text: string, from: number): number {
     // `from` at the end is past the last line (an empty pattern would "match" there forever).
@@ -824,6 +846,44 @@ function maxLoopLine(loops: number): number {
  * - a guard measures the matching rate and moves the matcher to re2js for good after three slow
  *   windows in a row, or one long one (below 16 MB/s; re2js runs 60–1000 MB/s on such patterns).
  */
+/**
+ * The byte literals of a regex whose matches all hold `literals`: the longest is searched for,
+ * the next longest (up to MAX_BYTE_LITERALS in all) too, and a candidate line must hold all of
+ * them; the rest are checked on its text. A literal with a "\n" is in no line (it may end one
+ * only withNewline), so it is left out.
+ */
+function byteCandidates(literals: string[]): ByteLiteral | null {
+  const usable = literals.filter((l) => !l.includes("\n")).sort((a, b) => b.length - a.length);
+  const searched: Needle[] = [];
+  const others: string[] = [];
+  for (const literal of usable) {
+    if (usable.some((l) => l.length > literal.length && l.includes(literal))) continue;
+    const needle = literal.length < MIN_BYTE_LITERAL || searched.length === MAX_BYTE_LITERALS
+      ? null
+      : byteNeedle(literal);
+    if (needle === null) others.push(literal);
+    else searched.push(needle);
+  }
+  const [needle, ...also] = searched;
+  if (needle === undefined) return null;
+  return {
+    needle,
+    exact: false,
+    ...(also.length > 0 ? { also } : {}),
+    ...(others.length > 0 ? { others } : {}),
+  };
+}
+
+/** Byte literals of one regex searched for at most (each costs a pass over the bytes). */
+const MAX_BYTE_LITERALS = 3;
+
+/**
+ * Shortest required literal a byte search looks for (see LineSelector): two bytes already leave
+ * few enough candidates (`ms` in `[0-9]+ms`: 45% of the lines of bench/ logs, yet faster than
+ * one global search, which hands every match back to JavaScript).
+ */
+const MIN_BYTE_LITERAL = 2;
+
 class IrregexpMatcher implements RegexMatcher {
   readonly kind = "regex";
   readonly #global: RegExp;
@@ -844,6 +904,7 @@ class IrregexpMatcher implements RegexMatcher {
   readonly #maxLine: number;
   /** A literal every match contains: candidate lines are found with indexOf first. */
   readonly #required: string | null;
+  readonly byteLiteral: ByteLiteral | null;
   /** Anchors in multiline mode also match at "\r", U+2028, U+2029: verify such hits per line. */
   readonly #anchored: boolean;
   /**
@@ -883,6 +944,7 @@ class IrregexpMatcher implements RegexMatcher {
     const { source, lineByLine } = translation;
     const required = requiredLiteral(source);
     this.#required = required !== null && required.length >= 3 ? required : null;
+    this.byteLiteral = byteCandidates(requiredLiterals(source));
     this.#anchored = hasAnchor(source);
     this.#nl = withNewline && translation.newlineSensitive;
     this.#stretches = lineByLine && !translation.loopsCrossLines;
@@ -1104,11 +1166,21 @@ class IrregexpMatcher implements RegexMatcher {
  * alternation gives up.
  */
 export function requiredLiteral(source: string): string | null {
-  if (/(^|[^\\])(\\\\)*\|/.test(source)) return null;
   let best = "";
+  for (const run of requiredLiterals(source)) if (run.length > best.length) best = run;
+  return best === "" ? null : best;
+}
+
+/**
+ * Every run of literal characters that every match of a JavaScript regex source must contain
+ * (see requiredLiteral), in order; none for a source with an alternation.
+ */
+export function requiredLiterals(source: string): string[] {
+  if (/(^|[^\\])(\\\\)*\|/.test(source)) return [];
+  const runs: string[] = [];
   let run = "";
   const endRun = () => {
-    if (run.length > best.length) best = run;
+    if (run !== "") runs.push(run);
     run = "";
   };
   for (let i = 0; i < source.length; i++) {
@@ -1118,7 +1190,7 @@ export function requiredLiteral(source: string): string | null {
     if (c === "\\") {
       i++;
       if (next !== undefined && /[.+*?^$[\]{}()|\\\/-]/.test(next)) literal = next;
-      else if (next === undefined) return null;
+      else if (next === undefined) return [];
       else if (next === "x") i += 2; // \xHH and \uHHHH are characters, but not spelled out here
       else if (next === "u") i += 4;
     } else if (c === "[") {
@@ -1142,7 +1214,7 @@ export function requiredLiteral(source: string): string | null {
     }
   }
   endRun();
-  return best === "" ? null : best;
+  return runs;
 }
 
 function skipClass(source: string, open: number): number {

@@ -1,6 +1,6 @@
 /** The read → decompress → lines → filter chain for one source, and its loop into a Sink. */
 import { splitLines, type SplitOptions } from "./lines.ts";
-import type { MatchEngine, Matcher } from "./matcher.ts";
+import type { ByteLiteral, MatchEngine, Matcher } from "./matcher.ts";
 import { matchingLinesOffThread, type RegexPool, sharedRegexPool } from "./regex_pool.ts";
 import { LineSelector, type Selection, type SelectOptions } from "./select.ts";
 import type { Sink } from "./sink.ts";
@@ -51,6 +51,7 @@ export async function* filterChunks(
   try {
     for await (const batch of splitLines(chunks, options)) {
       let offloaded = false;
+      let matchedAhead = false; // the lookup answers for this batch's text
       if (lookup !== null) {
         lookup.forget();
         // Also an irregexp matcher that may run re2js: for lines too long for irregexp, and the
@@ -72,11 +73,12 @@ export async function* filterChunks(
             throw err;
           }
           lookup.set(text, matched.starts);
+          matchedAhead = true;
           offloaded = matched.pooled;
         }
       }
       let selected = false;
-      for (const sel of selector.select(batch)) {
+      for (const sel of selector.select(batch, !matchedAhead)) {
         selected = true;
         yield sel;
       }
@@ -172,6 +174,15 @@ class BatchMatches implements Matcher {
 
   get engine(): MatchEngine {
     return this.#matcher.engine;
+  }
+
+  get withNewline(): boolean {
+    return this.#matcher.withNewline ?? false;
+  }
+
+  /** The matcher's: a selector uses it only for batches not matched ahead (see filterChunks). */
+  get byteLiteral(): ByteLiteral | null {
+    return this.#matcher.byteLiteral ?? null;
   }
 
   /** Answers for `text` from `starts` (ascending starts of its matching lines). */

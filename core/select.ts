@@ -3,6 +3,7 @@
  * with the semantics of docs/compatibility.md#context-lines (no "--" separators; max counts matches
  * per source).
  */
+import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { LineBatch } from "./line_batch.ts";
 import type { Matcher } from "./matcher.ts";
 
@@ -12,6 +13,12 @@ export interface SelectOptions {
   readonly after?: number;
   /** Stop after this many matching lines (0 = no limit). */
   readonly max?: number;
+  /**
+   * Find the lines of a matcher with a byte literal in the raw bytes (byte_search.ts), decoding
+   * only candidate lines a regex must confirm (default true). False: search the decoded text,
+   * as where WebAssembly is not available.
+   */
+  readonly byteSearch?: boolean;
 }
 
 /** Whole lines picked from a batch, as flat [start, end) byte-offset pairs in ascending order. */
@@ -32,11 +39,140 @@ export async function* selectLines(
   }
 }
 
+/** How a selector finds lines in raw bytes. */
+interface ByteLines {
+  readonly search: ByteSearch;
+  readonly needle: Needle;
+  /** A line holding the needle matches; otherwise it is a candidate for `Matcher.test`. */
+  readonly exact: boolean;
+  /** More needles a candidate must hold. */
+  readonly also: readonly Needle[];
+  /** Literals a candidate's text must hold before the matcher tests it. */
+  readonly others: readonly string[];
+}
+
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * How candidate lines are decoded for a regex to test: a stretch of lines at once where the lines
+ * between candidates average at most GAP_BYTES per candidate (decoding a line alone costs ~0.2 µs,
+ * as much as decoding a few hundred bytes more in a stretch), each alone otherwise. A stretch stays
+ * below STRETCH_BYTES: a string of 1 MiB is a fresh large object whose first touch costs page
+ * faults (up to 4 ms a batch measured: `ERROR.*lock` took 270 ms decoding whole batches, 100 ms
+ * decoding lines, in a fresh process).
+ */
+const GAP_BYTES = 256;
+const STRETCH_BYTES = 64 * 1024;
+
 interface Held {
   batch: LineBatch;
   start: number;
   end: number;
   lineNo: number;
+}
+
+/**
+ * The decoded text of a batch's candidate lines, asked for in ascending order: sliced from the
+ * batch's text when that is decoded anyway, from a decoded stretch of lines when candidates are
+ * dense (see GAP_BYTES), else decoded alone.
+ */
+class CandidateLines {
+  readonly #bytes: Uint8Array;
+  readonly #candidates: number[];
+  readonly #keepNewline: boolean;
+  readonly #whole: string | null;
+  /** The decoded stretch of lines [from, to) of the batch, and whether it maps byte for byte. */
+  #stretch: string | null = null;
+  #aligned = false;
+  #from = 0;
+  #to = 0;
+  /** A line start in the stretch, in bytes and in its text (for a stretch that does not map). */
+  #bytePos = 0;
+  #textPos = 0;
+
+  constructor(batch: LineBatch, candidates: number[], keepNewline: boolean) {
+    this.#bytes = batch.bytes;
+    this.#candidates = candidates;
+    this.#keepNewline = keepNewline;
+    this.#whole = batch.decoded && batch.byteAligned ? batch.text : null;
+  }
+
+  /** The text of the candidate whose pair starts at index `i` (with its "\n" if kept). */
+  text(i: number): string {
+    const bytes = this.#bytes;
+    const start = this.#candidates[i]!;
+    const end = this.#candidates[i + 1]!;
+    const stop = !this.#keepNewline && bytes[end - 1] === 10 ? end - 1 : end;
+    if (this.#whole !== null) return this.#whole.slice(start, stop);
+    if (start >= this.#to) {
+      this.#from = this.#bytePos = start;
+      this.#to = stretchEnd(this.#candidates, i);
+      this.#textPos = 0;
+      this.#stretch = this.#to > end ? decoder.decode(bytes.subarray(start, this.#to)) : null;
+      this.#aligned = this.#stretch?.length === this.#to - start;
+    }
+    const stretch = this.#stretch;
+    if (stretch === null) return decoder.decode(bytes.subarray(start, stop));
+    if (this.#aligned) return stretch.slice(start - this.#from, stop - this.#from);
+    // Its lines are the stretch's lines one to one (no "\n" is decoded from other bytes).
+    while (this.#bytePos < start) {
+      this.#bytePos = bytes.indexOf(10, this.#bytePos) + 1;
+      this.#textPos = stretch.indexOf("\n", this.#textPos) + 1;
+    }
+    const nl = stretch.indexOf("\n", this.#textPos);
+    const lineEnd = nl < 0 ? stretch.length : this.#keepNewline ? nl + 1 : nl;
+    return stretch.slice(this.#textPos, lineEnd);
+  }
+}
+
+/**
+ * The end of the stretch of candidate lines from the i-th (see GAP_BYTES): the end of the last
+ * one within STRETCH_BYTES of its start while the bytes between them stay few enough; the i-th
+ * line's own end when no other qualifies.
+ */
+function stretchEnd(candidates: number[], i: number): number {
+  const start = candidates[i]!;
+  let j = i;
+  let gaps = 0;
+  while (j + 3 < candidates.length && candidates[j + 3]! - start <= STRETCH_BYTES) {
+    const more = gaps + candidates[j + 2]! - candidates[j + 1]!;
+    if (more > ((j - i) / 2 + 1) * GAP_BYTES) break;
+    gaps = more;
+    j += 2;
+  }
+  return candidates[j + 1]!;
+}
+
+/** The lines in both `a` and `b` (ascending [start, end) pairs, one line each). */
+function commonLines(a: number[], b: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0, j = 0; i < a.length && j < b.length;) {
+    if (a[i]! < b[j]!) i += 2;
+    else if (a[i]! > b[j]!) j += 2;
+    else {
+      out.push(a[i]!, a[i + 1]!);
+      i += 2;
+      j += 2;
+    }
+  }
+  return out;
+}
+
+function holdsAll(line: string, literals: readonly string[]): boolean {
+  for (const literal of literals) if (!line.includes(literal)) return false;
+  return true;
+}
+
+/** The regions of [0, length) outside `regions` (ascending [start, end) pairs). */
+function complementOf(regions: number[], length: number): number[] {
+  const out: number[] = [];
+  let from = 0;
+  for (let i = 0; i < regions.length; i += 2) {
+    if (regions[i]! > from) out.push(from, regions[i]!);
+    from = regions[i + 1]!;
+  }
+  if (from < length) out.push(from, length);
+  return out;
 }
 
 /** Stateful per-source selector; `select` may be fed batch after batch. */
@@ -49,6 +185,7 @@ export class LineSelector {
   #matches = 0;
   #afterLeft = 0;
   #held: Held[] = [];
+  readonly #bytes: ByteLines | null;
   done = false;
 
   constructor(matcher: Matcher, options: SelectOptions) {
@@ -57,17 +194,87 @@ export class LineSelector {
     this.#before = Math.max(0, options.before ?? 0);
     this.#after = Math.max(0, options.after ?? 0);
     this.#max = Math.max(0, options.max ?? 0);
+    const literal = options.byteSearch === false ? null : matcher.byteLiteral;
+    const search = literal ? byteSearch() : null;
+    this.#bytes = literal && search
+      ? {
+        search,
+        needle: literal.needle,
+        exact: literal.exact,
+        also: literal.also ?? [],
+        others: literal.others ?? [],
+      }
+      : null;
   }
 
-  *select(batch: LineBatch): Generator<Selection> {
+  /**
+   * The selections of the next batch. `bytesAllowed` false: the matcher is to see the batch's
+   * text (the pipeline matched it ahead: see BatchMatches in pipeline.ts).
+   */
+  *select(batch: LineBatch, bytesAllowed = true): Generator<Selection> {
     if (this.done || batch.bytes.length === 0) return;
     const contextual = this.#before > 0 || this.#after > 0;
+    const whole = !contextual && (!this.#invert || this.#max === 0);
     if (this.#matcher.kind === "noop" && !this.#invert && this.#max === 0) {
       yield { batch, regions: [0, batch.bytes.length] };
-    } else if (!contextual && batch.byteAligned && (!this.#invert || this.#max === 0)) {
+    } else if (whole && this.#bytes !== null && bytesAllowed) {
+      const regions = this.#matchingBytes(batch, this.#bytes);
+      yield { batch, regions: this.#invert ? complementOf(regions, batch.bytes.length) : regions };
+    } else if (whole && batch.byteAligned) {
       yield this.#invert ? this.#complement(batch) : this.#matching(batch);
     } else {
       yield* this.#perLine(batch);
+    }
+  }
+
+  /** Fast path on bytes: the matching lines found by a byte search (see ByteLines). */
+  #matchingBytes(batch: LineBatch, by: ByteLines): number[] {
+    const regions: number[] = [];
+    const left = this.#max > 0 ? this.#max - this.#matches : 0;
+    if (by.exact) {
+      this.#matches += by.search.linesWith(batch.bytes, by.needle, regions, {
+        maxLines: left,
+        merge: true,
+      });
+    } else {
+      let candidates: number[] = [];
+      by.search.linesWith(batch.bytes, by.needle, candidates);
+      for (const needle of by.also) {
+        if (candidates.length === 0) break;
+        const holding: number[] = [];
+        by.search.linesWith(batch.bytes, needle, holding);
+        candidates = commonLines(candidates, holding);
+      }
+      this.#confirm(batch, candidates, by.others, regions, left);
+    }
+    if (this.#max > 0 && this.#matches >= this.#max) this.done = true;
+    return regions;
+  }
+
+  /**
+   * Appends the candidate lines (one [start, end) pair each) that hold `others` and that the
+   * matcher matches to `regions`, adjacent ones merged, up to `left` of them (0: all).
+   */
+  #confirm(
+    batch: LineBatch,
+    candidates: number[],
+    others: readonly string[],
+    regions: number[],
+    left: number,
+  ): void {
+    const matcher = this.#matcher;
+    const lines = new CandidateLines(batch, candidates, matcher.withNewline ?? false);
+    let found = 0;
+    for (let i = 0; i < candidates.length; i += 2) {
+      const start = candidates[i]!;
+      const end = candidates[i + 1]!;
+      const line = lines.text(i);
+      if (!holdsAll(line, others) || !matcher.test(line)) continue;
+      if (regions.length > 0 && regions[regions.length - 1] === start) {
+        regions[regions.length - 1] = end;
+      } else regions.push(start, end);
+      this.#matches++;
+      if (left > 0 && ++found >= left) return;
     }
   }
 

@@ -280,3 +280,103 @@ Deno.test("the fast paths and the per-line path agree on the same batch", () => 
     }
   }
 });
+
+Deno.test("the byte search selects what the decoded text search selects", async () => {
+  // Literals and regexes with a required literal (candidates the regex confirms) over ASCII,
+  // UTF-8, invalid bytes, CRLF and lines cut at maxLineLength, in random chunkings.
+  const next = rng(99);
+  const words = ["ERROR", "ERR", "lock", "é", "€", "😀", "\xff", "\xe2\x82", "\r", " ", "x", "ü"];
+  words.push(" ".repeat(300)); // sparse candidates: each decoded alone
+  const patterns = [
+    "ERROR",
+    "€",
+    "😀",
+    "x\r",
+    "ERROR.*lock",
+    "^ERROR",
+    "ERROR$",
+    "ERROR\\s+x",
+    "lock.ü",
+    "(?i)error",
+    "ER+OR", // a required literal of two bytes
+  ];
+  for (let round = 0; round < 400; round++) {
+    const parts: number[] = [];
+    const n = Math.floor(next() * 60);
+    for (let i = 0; i < n; i++) {
+      const w = words[Math.floor(next() * words.length)]!;
+      if (w.startsWith("\xff") || w.startsWith("\xe2")) {
+        parts.push(...Array.from(w, (c) => c.charCodeAt(0)));
+      } else parts.push(...enc.encode(w));
+      if (next() < 0.25) parts.push(10);
+    }
+    const input = new Uint8Array(parts);
+    const pattern = patterns[Math.floor(next() * patterns.length)]!;
+    const options: SelectOptions = {
+      invert: next() < 0.3,
+      max: next() < 0.6 ? 0 : 1 + Math.floor(next() * 3),
+    };
+    const sizes = randomSizes(next, input.length, 1 + Math.floor(next() * 40));
+    const maxLineLength = next() < 0.3 ? 4 + Math.floor(next() * 8) : undefined;
+    const select = async (byteSearch: boolean) => {
+      const out: Picked[] = [];
+      const split = maxLineLength === undefined ? {} : { maxLineLength };
+      const batches = splitLines(reusedChunks(input, sizes), { numbered: true, ...split });
+      const matcher = compileMatcher(pattern);
+      for await (const sel of selectLines(batches, matcher, { ...options, byteSearch })) {
+        out.push(...pickedOf(sel));
+      }
+      return out;
+    };
+    const where = `round ${round}: /${pattern}/ ${JSON.stringify(options)} ` +
+      `sizes ${sizes} max line ${maxLineLength} ${JSON.stringify(bytesToString(input))}`;
+    const want = await select(false);
+    assert.deepEqual(await select(true), want, where);
+    if (maxLineLength === undefined) {
+      assert.deepEqual(want, reference(input, compileMatcher(pattern), options), where);
+    }
+  }
+});
+
+Deno.test("literal and required-literal matchers carry byte literals", () => {
+  assert.deepEqual(compileMatcher("ERROR").byteLiteral?.exact, true);
+  assert.deepEqual(compileMatcher("a\\.b").byteLiteral?.needle.bytes, enc.encode("a.b"));
+  assert.deepEqual(compileMatcher("ERROR.*lock").byteLiteral?.exact, false);
+  assert.deepEqual(compileMatcher("[0-9]+ms").byteLiteral?.needle.bytes, enc.encode("ms"));
+  assert.equal(compileMatcher("[0-9]+m").byteLiteral ?? null, null, "a literal of one byte");
+  assert.equal(compileMatcher("a\uFFFDb").byteLiteral ?? null, null);
+});
+
+Deno.test("candidate lines decoded in stretches, alone or from the batch's text agree", () => {
+  // Dense candidates (stretches), sparse ones (each alone), non-ASCII stretches, CRLF; and the
+  // same batch once its text was decoded anyway.
+  const next = rng(5);
+  const kinds = [
+    (i: number) => `ERROR ${i} lock\r`,
+    (i: number) => `ERROR ${i} no`,
+    (i: number) => `ERROR ü ${i} lock`,
+    (i: number) => `${"pad ".repeat(700)}${i}`,
+    (i: number) => `x ${i}`,
+  ];
+  for (let round = 0; round < 30; round++) {
+    const lines = Array.from({ length: 3000 }, (_, i) => {
+      const kind = next() < 0.02 ? 3 : Math.floor(next() * (round % 3 === 0 ? 2 : 5));
+      return kinds[kind === 3 || round % 5 !== 4 ? kind : 0]!(i);
+    });
+    lines.push("ERROR ü last lock"); // ends a stretch, with or without its "\n"
+    const bytes = enc.encode(lines.join("\n") + (round % 2 ? "\n" : ""));
+    for (const pattern of ["ERROR.*lock", "^ERROR \\d+ lock\\r$", "ER+OR.*ü"]) {
+      const want = [...new LineSelector(compileMatcher(pattern), { byteSearch: false })
+        .select(new LineBatch(bytes, 1))].flatMap(pickedOf);
+      const raw = [...new LineSelector(compileMatcher(pattern), {})
+        .select(new LineBatch(bytes, 1))].flatMap(pickedOf);
+      const decoded = new LineBatch(bytes, 1);
+      assert.ok(decoded.text.length > 0);
+      const fromText = [...new LineSelector(compileMatcher(pattern), {}).select(decoded)]
+        .flatMap(pickedOf);
+      assert.deepEqual(raw, want, `round ${round} /${pattern}/`);
+      assert.deepEqual(fromText, want, `round ${round} /${pattern}/, decoded`);
+      assert.ok(want.length > 0 || pattern.includes("ü"), `round ${round} /${pattern}/`);
+    }
+  }
+});

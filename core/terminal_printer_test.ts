@@ -141,3 +141,30 @@ Deno.test("colored output uses the configured colors", () => {
     JSON.stringify(got),
   );
 });
+
+Deno.test("labelled output is the same whether the batch was decoded or cut in raw bytes", () => {
+  for (const accent of ["é", "e"]) {
+    const text = Array.from({ length: 200 }, (_, i) => `line ${i} ${i % 3 ? accent : "x"}\r`);
+    const bytes = enc.encode(text.join("\n") + "\nlast without newline");
+    const end = bytes.length;
+    labelledAgree(bytes, [[0, 9], [0, end], [40, 200, 300, 900], [end - 21, end]]);
+  }
+});
+
+function labelledAgree(bytes: Uint8Array, cases: number[][]): void {
+  for (const options of [LABELLED, { ...LABELLED, color: true }]) {
+    for (const regions of cases) {
+      const starts = regions.map((r) => r === 0 ? 0 : bytes.lastIndexOf(10, r - 1) + 1);
+      const lineRegions = starts.map((s, i) => i % 2 === 0 ? s : regions[i]!);
+      const raw = new LineBatch(bytes, 7);
+      const decoded = new LineBatch(bytes, 7);
+      assert.ok(decoded.text.length > 0);
+      assert.equal(raw.decoded, false);
+      assert.equal(
+        render(options, [{ batch: raw, regions: lineRegions }]),
+        render(options, [{ batch: decoded, regions: lineRegions }]),
+        JSON.stringify(lineRegions),
+      );
+    }
+  }
+}

@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { byteNeedle, byteSearch, Needle } from "./byte_search.ts";
+import { byteSearchWasmModule } from "./byte_search_wasm.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder("utf-8", { ignoreBOM: true });
+const search = byteSearch()!;
+
+/** The reference: [start, end) of each line whose decoded text holds `literal`. */
+function decodedLines(bytes: Uint8Array, literal: string): number[] {
+  const out: number[] = [];
+  for (let start = 0; start < bytes.length;) {
+    const nl = bytes.indexOf(10, start);
+    const end = nl < 0 ? bytes.length : nl + 1;
+    const withNewline = literal.endsWith("\n");
+    const line = dec.decode(bytes.subarray(start, withNewline ? end : nl < 0 ? end : nl));
+    if (line.includes(literal)) out.push(start, end);
+    start = end;
+  }
+  return out;
+}
+
+function merged(pairs: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < pairs.length; i += 2) {
+    if (out.length > 0 && out[out.length - 1] === pairs[i]) out[out.length - 1] = pairs[i + 1]!;
+    else out.push(pairs[i]!, pairs[i + 1]!);
+  }
+  return out;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+Deno.test("the embedded module is the one byte_search_wasm.ts assembles", async () => {
+  const file = await Deno.readTextFile(new URL("./byte_search_wasm_bytes.ts", import.meta.url));
+  assert.equal(file, byteSearchWasmModule(), "run: deno run core/byte_search_wasm.ts");
+});
+
+Deno.test("WebAssembly with SIMD is available to the byte search here", () => {
+  assert.ok(search !== null);
+});
+
+Deno.test("linesWith finds the lines whose decoded text holds the literal", () => {
+  const text = "hello\nfoo ERROR x\nbar\nERROR ERROR\n\nzzz ERROR";
+  const bytes = enc.encode(text);
+  const regions: number[] = [];
+  assert.equal(search.linesWith(bytes, byteNeedle("ERROR")!, regions), 3);
+  assert.deepEqual(regions, [6, 18, 22, 34, 35, 44]);
+  const joined: number[] = [];
+  search.linesWith(enc.encode("a\na\nb\na"), byteNeedle("a")!, joined, { merge: true });
+  assert.deepEqual(joined, [0, 4, 6, 7]);
+});
+
+Deno.test("linesWith agrees with a decoded search on random bytes and needles", () => {
+  const next = rng(7);
+  const words = ["ab", "a", "b", "é", "€", "😀", "\r", " ", "ERROR", "\xff", "\xe2\x82", "x"];
+  const needles = ["a", "ab", "ba", "é", "€b", "😀", "ERROR", "b\r", "aaaaaaaaaaaaaaaaaab", "x\n"];
+  for (let round = 0; round < 1500; round++) {
+    const parts: number[] = [];
+    const n = Math.floor(next() * (round % 10 === 0 ? 400 : 40));
+    for (let i = 0; i < n; i++) {
+      const w = words[Math.floor(next() * words.length)]!;
+      if (w.startsWith("\xff") || w.startsWith("\xe2")) {
+        parts.push(...Array.from(w, (c) => c.charCodeAt(0)));
+      } else parts.push(...enc.encode(w));
+      if (next() < 0.2) parts.push(10);
+    }
+    const bytes = new Uint8Array(parts);
+    const literal = needles[Math.floor(next() * needles.length)]!;
+    const want = decodedLines(bytes, literal);
+    const got: number[] = [];
+    const found = search.linesWith(bytes, byteNeedle(literal)!, got);
+    const where = `round ${round}: ${JSON.stringify(literal)} in ${
+      JSON.stringify(dec.decode(bytes))
+    }`;
+    assert.deepEqual(got, want, where);
+    assert.equal(found, want.length / 2, where);
+    const joined: number[] = [];
+    search.linesWith(bytes, byteNeedle(literal)!, joined, { merge: true });
+    assert.deepEqual(joined, merged(want), where);
+    const max = 1 + Math.floor(next() * 3);
+    const some: number[] = [];
+    assert.equal(
+      search.linesWith(bytes, byteNeedle(literal)!, some, { maxLines: max }),
+      Math.min(max, want.length / 2),
+    );
+    assert.deepEqual(some, want.slice(0, 2 * max), where);
+  }
+});
+
+Deno.test("linesWith finds a needle at every offset around the 32-byte blocks and the end", () => {
+  for (const literal of ["Q", "QZ", "QUARTZ", "QUARTZ-QUARTZ-QUARTZ-Q"]) {
+    for (let length = literal.length; length < 110; length++) {
+      for (let at = 0; at + literal.length <= length; at++) {
+        const line = ".".repeat(at) + literal + ".".repeat(length - at - literal.length);
+        const bytes = enc.encode(`first\n${line}\nlast`);
+        const regions: number[] = [];
+        search.linesWith(bytes, byteNeedle(literal)!, regions);
+        assert.deepEqual(regions, [6, 6 + length + 1], `${literal} at ${at} of ${length}`);
+        const alone: number[] = [];
+        search.linesWith(enc.encode(line), byteNeedle(literal)!, alone);
+        assert.deepEqual(alone, [0, length], `${literal} at ${at} of ${length}, no newline`);
+      }
+    }
+  }
+});
+
+Deno.test("linesWith goes on past a full output buffer and merges across it", () => {
+  // 20,000 pairs of adjacent lines: more pairs than one call's output buffer holds.
+  const bytes = enc.encode("hit\nhit\nmiss\n".repeat(20_000));
+  const each: number[] = [];
+  assert.equal(search.linesWith(bytes, byteNeedle("hit")!, each), 40_000);
+  assert.deepEqual(each, decodedLines(bytes, "hit"));
+  const joined: number[] = [];
+  search.linesWith(bytes, byteNeedle("hit")!, joined, { merge: true });
+  assert.deepEqual(joined, Array.from({ length: 20_000 }, (_, i) => [13 * i, 13 * i + 8]).flat());
+  const limited: number[] = [];
+  assert.equal(search.linesWith(bytes, byteNeedle("hit")!, limited, { maxLines: 30_001 }), 30_001);
+  assert.deepEqual(limited, each.slice(0, 60_002));
+});
+
+Deno.test("linesWith and countLines take batches larger than the memory they started with", () => {
+  const line = "x".repeat(99) + "\n";
+  const bytes = enc.encode(line.repeat(60_000) + "needle\n"); // 6 MB
+  const regions: number[] = [];
+  assert.equal(search.linesWith(bytes, byteNeedle("needle")!, regions), 1);
+  assert.deepEqual(regions, [6_000_000, 6_000_007]);
+  assert.equal(search.countLines(bytes), 60_001);
+});
+
+Deno.test("countLines counts every newline of random slices", () => {
+  const next = rng(11);
+  const bytes = Uint8Array.from({ length: 5000 }, () => next() < 0.1 ? 10 : 97);
+  for (let round = 0; round < 500; round++) {
+    const from = Math.floor(next() * bytes.length);
+    const to = from + Math.floor(next() * (bytes.length - from));
+    const slice = bytes.subarray(from, to);
+    assert.equal(search.countLines(slice), slice.filter((b) => b === 10).length);
+  }
+});
+
+Deno.test("byteNeedle refuses literals whose bytes could differ from the decoded text", () => {
+  assert.equal(byteNeedle(""), null);
+  assert.equal(byteNeedle("a\uFFFDb"), null, "invalid bytes decode to U+FFFD");
+  assert.equal(byteNeedle("a\uD800"), null, "a lone surrogate");
+  assert.equal(byteNeedle("a\nb"), null, "a newline inside");
+  assert.deepEqual(byteNeedle("ab\n")?.bytes, enc.encode("ab\n"));
+  assert.deepEqual(byteNeedle("😀ü")?.bytes, enc.encode("😀ü"));
+});
+
+Deno.test("a needle compares its rarest bytes first", () => {
+  const needle = new Needle(enc.encode("aaaaZaaaaQ"));
+  assert.deepEqual([needle.p1, needle.p2].sort(), [4, 9]);
+  const one = new Needle(enc.encode("x"));
+  assert.deepEqual([one.p1, one.p2], [0, 0]);
+  const same = new Needle(enc.encode("zzzz"));
+  assert.notEqual(same.p1, same.p2);
+});
+
+Deno.test("a read buffer is searched in place, and handed to the next reader once released", () => {
+  const buffer = search.readBuffer(4096)!;
+  assert.equal(buffer.length, 4096);
+  const text = enc.encode("first\nsecond needle\nthird\n");
+  buffer.set(text, 100);
+  const regions: number[] = [];
+  assert.equal(
+    search.linesWith(buffer.subarray(100, 100 + text.length), byteNeedle("needle")!, regions),
+    1,
+  );
+  assert.deepEqual(regions, [6, 20]);
+  assert.equal(search.countLines(buffer.subarray(100, 100 + text.length)), 3);
+  // A large copied batch grows the shared memory only: the read buffer stays usable.
+  search.linesWith(new Uint8Array(3 << 20), byteNeedle("needle")!, []);
+  assert.equal(buffer.length, 4096);
+  search.releaseBuffer(buffer);
+  const next = search.readBuffer(1000)!;
+  assert.equal(next.buffer, buffer.buffer, "the released memory is reused");
+  search.releaseBuffer(next);
+  search.releaseBuffer(new Uint8Array(10)); // not a read buffer: ignored
+});

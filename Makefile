@@ -59,7 +59,7 @@ check: bin
 # `make bench`: every part (bench/bench.ts, docs/performance.md), ours against cat/grep/gzip/zstd/awk
 # and, when ../shared/go-dtail/bin (or GO_DTAIL_BIN) exists, the Go DTail, on two data shapes; each
 # row with its target and PASS/MISS. BENCH_RUNS=N, BENCH_SHAPES=1 (app.log only), BENCH_<PART>=0
-# skips a part (SERVERLESS, DIST, SSH, DMAP, RELOAD).
+# skips a part (SERVERLESS, DIST, SSH, DMAP, RELOAD, RESUME).
 bench: bin dist system-deps
 	$(DENO) run --allow-all --frozen bench/bench.ts
 
@@ -100,6 +100,12 @@ bench-ssh-before: bin system-deps
 .PHONY: bench-reload
 bench-reload: bin system-deps
 	$(DENO) run --allow-all --frozen bench/reload.ts
+
+# `make bench-resume`: only the resume part of `make bench` (bench/resume.ts; dserver CPU time of
+# following and resuming 1,000 files on one dserver).
+.PHONY: bench-resume
+bench-resume: bin system-deps
+	$(DENO) run --allow-all --frozen bench/resume.ts
 
 # `make demo`: dgrep and dtail over real SSH against a throwaway local dserver (tools/demo.sh).
 demo: bin

@@ -47,7 +47,7 @@ export async function interactiveClient(
   const first = build(flags);
   // Loaded before the terminal is taken: the SSH stack costs start-up time.
   const remote = first.remote ? await import("../cli/remote.ts") : null;
-  const { serverlessWorkload } = await import("../cli/serverless.ts");
+  const { serverlessWorkload } = await import("../cli/interactive/serverless_workload.ts");
   return await withTerminal(controlTty, io, async (screen) => {
     if (first.remote) {
       const planner = reloadPlanner(flags, false, (f) => {
@@ -96,7 +96,7 @@ export async function interactiveQuery(
   const first = build(flags);
   const connection: RemoteConnection | null = first.connection;
   const remote = connection === null ? null : await import("../cli/remote.ts");
-  const { interactiveQuery: start } = await import("../cli/mapreduce.ts");
+  const { interactiveQuery: start } = await import("../cli/interactive/query_workload.ts");
   return await withTerminal(controlTty, io, async (screen) => {
     const planner = reloadPlanner(flags, true, (f) => build(f).job);
     return await runInteractive(screen.terminal, planner, (stop): Workload<typeof first.job> => {

@@ -3,29 +3,12 @@
  * binaries, symlinks), the DTAIL_PROGRAM variable (bin/ launchers), or a first argument naming
  * one (`dtail dcat …`).
  */
-import { ConfigError, loadConfig } from "../core/config.ts";
 import { errorKind, UsageError } from "../core/errors.ts";
 import { BufferedOutput, fileSink } from "../core/output.ts";
-import {
-  clientSettings,
-  controlTerminalOf,
-  dserverSettings,
-  healthSettings,
-  processEnv,
-  querySettings,
-  targetsOf,
-} from "./settings.ts";
-import { colorTable } from "./color_table.ts";
 import { type Program, PROGRAMS } from "./flag_table.ts";
 import { Flags, parseFlags } from "./flags.ts";
-import { bashCompletion, helpText } from "./help.ts";
-import { exitCodeOf, runServerless } from "../cli/serverless.ts";
 import { versionLine } from "./version.ts";
-import { growStdoutPipe } from "../cli/pipe_size.ts";
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./exit_codes.ts";
 
 function pickProgram(args: string[]): [Program, string[]] {
   const isProgram = (name: string | undefined): name is Program =>
@@ -50,8 +33,9 @@ export async function main(rawArgs: string[]): Promise<number> {
   };
   try {
     const flags = new Flags(parseFlags(program, args));
+    // What a run does not need is imported where it is needed (docs/performance.md#start-up).
     if (flags.parsed.help) {
-      print(helpText(program));
+      print((await import("./help.ts")).helpText(program));
       return EXIT_OK;
     }
     if (flags.bool("version")) {
@@ -61,142 +45,22 @@ export async function main(rawArgs: string[]): Promise<number> {
     const completion = flags.str("completion");
     if (completion !== "") {
       if (completion !== "bash") throw new UsageError(`no completion for shell ${completion}`);
-      print(bashCompletion(program));
+      print((await import("./help.ts")).bashCompletion(program));
       return EXIT_OK;
     }
     if (program === "dtail" && (flags.bool("colorTable") || flags.bool("wideColorTable"))) {
-      if (!flags.bool("plain")) print(colorTable(flags.bool("wideColorTable")));
+      if (!flags.bool("plain")) {
+        print((await import("./color_table.ts")).colorTable(flags.bool("wideColorTable")));
+      }
       return EXIT_OK;
     }
     if (program === "dtail" && flags.bool("checkHealth")) {
       stderr("dtail: --checkHealth moved to dtailhealth; run dtailhealth instead");
       return EXIT_FAILED;
     }
-    if (program === "dserver") return await dserver(flags, print);
-    if (program === "dmap" || program === "dtail") {
-      const target = targetsOf(flags);
-      if (program === "dmap" || target.query !== "") {
-        return await query(program, flags, target, out);
-      }
-    }
-    if (program === "dtailhealth") return await health(flags, print);
-    return await runClient(program, flags, out);
+    return await (await import("./run_program.ts")).runProgram(program, flags, out);
   } catch (err) {
     return report(program, err, out);
-  }
-}
-
-async function dserver(flags: Flags, print: (s: string) => void): Promise<number> {
-  const config = loadConfig(flags.str("cfg"));
-  const { permissionsProblem } = await import("../server/access/path_rules.ts");
-  const problem = permissionsProblem(config.Server.Permissions);
-  if (problem !== null) throw new ConfigError(`config ${config.source}: ${problem}`);
-  const { runDserver } = await import("../server/process/dserver.ts");
-  const { protocolShell } = await import("../server/process/protocol_shell.ts");
-  const { lookupUser } = await import("../server/access/user_lookup.ts");
-  return await runDserver(dserverSettings(flags, config), config, {
-    versionLine: versionLine(),
-    shellHandler: protocolShell,
-    homeOf: (user) => Promise.resolve(lookupUser(user)?.home ?? null),
-    onListening: (port) => print(`dserver: listening on port ${port}\n`),
-  });
-}
-
-async function health(flags: Flags, print: (s: string) => void): Promise<number> {
-  const { server, defaultPort } = healthSettings(flags);
-  if (server !== "") {
-    const { checkHealth } = await import("../cli/health.ts");
-    const [code, line] = await checkHealth(server, defaultPort);
-    print(line + "\n");
-    return code;
-  }
-  print(
-    "WARNING: All seems fine but the check only run in serverless mode, please specify a remote server via --server hostname:port\n",
-  );
-  return EXIT_FAILED;
-}
-
-/** dmap, and dtail with a query: MapReduce, serverless or over SSH (cli/mapreduce.ts). */
-async function query(
-  program: Program,
-  flags: Flags,
-  target: { files: string[]; query: string },
-  out: BufferedOutput,
-): Promise<number> {
-  const config = loadConfig(flags.str("cfg"));
-  const settings = querySettings(program, flags, config, processEnv(), target);
-  const controlTty = controlTerminalOf(flags);
-  growStdoutPipe();
-  const interrupt = new AbortController();
-  const ended = new AbortController();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  const stopNow = () => interrupt.abort();
-  for (const s of signals) Deno.addSignalListener(s, stopNow);
-  const timers: ReturnType<typeof setTimeout>[] = [];
-  const seconds = settings.stopAfterSeconds;
-  if (seconds > 0) timers.push(setTimeout(() => ended.abort(), seconds * 1000));
-  try {
-    const io = {
-      out,
-      warn: (message: string) => {
-        out.flush();
-        stderr(message.startsWith("warning:") ? message : `${program}: ${message}`);
-      },
-      signal: AbortSignal.any([interrupt.signal, ended.signal]),
-      interrupted: interrupt.signal,
-    };
-    if (controlTty !== null) {
-      const { interactiveQuery } = await import("./interactive.ts");
-      return await interactiveQuery(program, flags, config, processEnv(), controlTty, io);
-    }
-    const { runQuery } = await import("../cli/mapreduce.ts");
-    const result = await runQuery(settings.job, config, io, settings.connection);
-    return exitCodeOf(result);
-  } finally {
-    for (const t of timers) clearTimeout(t);
-    for (const s of signals) Deno.removeSignalListener(s, stopNow);
-  }
-}
-
-async function runClient(program: Program, flags: Flags, out: BufferedOutput): Promise<number> {
-  const config = loadConfig(flags.str("cfg"));
-  growStdoutPipe();
-  const settings = clientSettings(program, flags, config, processEnv());
-  const controlTty = controlTerminalOf(flags);
-  const stop = new AbortController();
-  const stopNow = () => stop.abort();
-  const timers: ReturnType<typeof setTimeout>[] = [];
-  for (const seconds of settings.stopAfterSeconds) {
-    if (seconds > 0) timers.push(setTimeout(stopNow, seconds * 1000));
-  }
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
-  for (const s of signals) Deno.addSignalListener(s, stopNow);
-  try {
-    const io = {
-      out,
-      warn: (message: string) => {
-        out.flush();
-        stderr(`${program}: ${message}`);
-      },
-      signal: stop.signal,
-    };
-    if (controlTty !== null) {
-      const { interactiveClient } = await import("./interactive.ts");
-      return await interactiveClient(program, flags, config, processEnv(), controlTty, io);
-    }
-    // The SSH stack (ssh2) is loaded only for remote runs: it costs serverless start-up time.
-    const result = settings.remote
-      ? await (await import("../cli/remote.ts")).runRemote(
-        settings.run,
-        settings.connection,
-        config,
-        io,
-      )
-      : await runServerless(settings.job, io);
-    return exitCodeOf(result);
-  } finally {
-    for (const t of timers) clearTimeout(t);
-    for (const s of signals) Deno.removeSignalListener(s, stopNow);
   }
 }
 

@@ -33,6 +33,7 @@ import { runSshBench } from "./ssh.ts";
 import { runDmapBench } from "./dmap.ts";
 import { runDistBench } from "./dist.ts";
 import { runReloadBench } from "./reload.ts";
+import { runResumeBench } from "./resume.ts";
 import {
   appendHistory,
   followPasses,
@@ -290,6 +291,7 @@ async function main(): Promise<void> {
   if (Deno.env.get("BENCH_SSH") !== "0") await runSshBench(data); // bench/ssh.ts; BENCH_SSH=0 skips
   if (Deno.env.get("BENCH_DMAP") !== "0") await runDmapBench(); // bench/dmap.ts; BENCH_DMAP=0 skips
   if (Deno.env.get("BENCH_RELOAD") !== "0") await runReloadBench(); // bench/reload.ts; =0 skips
+  if (Deno.env.get("BENCH_RESUME") !== "0") await runResumeBench(); // bench/resume.ts; =0 skips
 }
 
 if (import.meta.main) await main();

@@ -22,11 +22,7 @@ import { Reporter, startReports } from "../core/mapr/reporter.ts";
 import { parseAggregate } from "../core/mapr/aggregate_wire.ts";
 import type { Query } from "../core/mapr/types.ts";
 import type { RemoteConnection, RemoteRun } from "./remote.ts";
-import type { RemoteJob } from "./session/command_frames.ts";
 import { type RunResult, runServerless } from "./serverless.ts";
-import type { Workload } from "./interactive/controller.ts";
-import { restartableRun } from "./interactive/restartable_run.ts";
-import { SessionFleet } from "./interactive/session_fleet.ts";
 
 export interface QueryJob {
   readonly queryText: string;
@@ -63,11 +59,11 @@ export function planQuery(text: string, warn: (message: string) => void): Query 
 }
 
 /** Whether every report shows everything so far (dmap, an outfile) rather than the last interval. */
-function isCumulative(job: QueryJob, query: Query): boolean {
+export function isCumulative(job: QueryJob, query: Query): boolean {
   return job.verb === "cat" || query.outfile !== null;
 }
 
-function newReporter(
+export function newReporter(
   job: QueryJob,
   query: Query,
   config: Config,
@@ -94,7 +90,7 @@ function newReporter(
 }
 
 /** What the servers are sent for a query: its table as the read filter, the map stage first. */
-function remoteRunOf(job: QueryJob, query: Query): RemoteRun {
+export function remoteRunOf(job: QueryJob, query: Query): RemoteRun {
   const filter = tableFilter(query);
   return {
     verb: job.verb,
@@ -188,108 +184,6 @@ export async function runQuery(
   return result;
 }
 
-/**
- * dmap or dtail --query with --interactive-query (docs/usage.md#interactive-query-reload).
- * Serverless, a reload replaces the run. Over SSH the sessions take SESSION UPDATE, and each job
- * has its own MapReduce state (query, group set, report cycle): a server's AGGREGATE messages
- * go to the state of the job it acknowledged last, and the new state replaces the old once every
- * server took the new job; messages of any other job are dropped.
- */
-export function interactiveQuery(
-  job: QueryJob,
-  config: Config,
-  io: QueryIO,
-  connection: RemoteConnection | null,
-  remote: typeof import("./remote.ts") | null,
-): Workload<QueryJob> {
-  if (connection === null || remote === null) {
-    return restartableRun(
-      job,
-      io.signal,
-      (next, signal, superseded) => runQuery(next, config, { ...io, signal, superseded }, null),
-      () => io.out.flush(),
-    );
-  }
-  const stateOf = (next: QueryJob) => {
-    const query = planQuery(next.queryText, io.warn);
-    const run = remoteRunOf(next, query);
-    const reporter = newReporter(next, query, config, io, true);
-    return {
-      job: next,
-      query,
-      run,
-      remoteJob: remote.remoteJobOf(run),
-      reporter,
-      reports: null as Reports | null,
-    };
-  };
-  type State = ReturnType<typeof stateOf>;
-  const startCycle = (state: State) => {
-    state.reports = startReports(state.query, async () => {
-      await state.reporter.report().catch((err) =>
-        io.warn(err instanceof Error ? err.message : String(err))
-      );
-    });
-  };
-  let current = stateOf(job);
-  let pending: State | null = null;
-  const stateFor = (remoteJob: RemoteJob) =>
-    remoteJob === current.remoteJob ? current : remoteJob === pending?.remoteJob ? pending : null;
-  const fleet = new SessionFleet(current.remoteJob);
-  startCycle(current);
-  const workload = remote.interactiveRemote(current.run, connection, config, {
-    ...io,
-    fleet,
-    aggregate: (message, remoteJob) => {
-      const state = stateFor(remoteJob);
-      if (state === null) return; // of a job no longer wanted
-      const groups = parseAggregate(message, state.query);
-      if (groups === null) io.warn(`ignoring a malformed AGGREGATE message: ${clip(message)}`);
-      else state.reporter.merge(groups);
-    },
-    malformed: (count, remoteJob) => {
-      const state = stateFor(remoteJob);
-      if (state !== null) state.reporter.malformed += count;
-    },
-  }, {
-    // The run given is pending's (see reload below), whose state is made already.
-    reload: async (_run, fleet) => {
-      const next = pending!;
-      await fleet.reload(next.remoteJob, {
-        settle: async (committed) => {
-          pending = null;
-          if (committed !== next.remoteJob) return;
-          const old = current;
-          current = next;
-          await old.reports?.stop();
-          startCycle(current);
-        },
-      });
-    },
-  });
-  const done = workload.done.then(async (result) => {
-    await current.reports?.stop();
-    if (isCumulative(current.job, current.query) || !io.interrupted.aborted) {
-      await current.reporter.report();
-    }
-    return result;
-  });
-  return {
-    ...workload,
-    reload: async (next: QueryJob) => {
-      pending = stateOf(next);
-      try {
-        await workload.reload(pending.run);
-      } finally {
-        pending = null;
-      }
-    },
-    done,
-  };
-}
-
-type Reports = ReturnType<typeof startReports>;
-
 function serverlessRun(job: QueryJob, query: Query, config: Config) {
   return {
     mode: job.verb,
@@ -301,6 +195,6 @@ function serverlessRun(job: QueryJob, query: Query, config: Config) {
   } as const;
 }
 
-function clip(text: string): string {
+export function clip(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -8,12 +8,8 @@ import { type TerminalOptions, TerminalPrinter } from "../core/terminal_printer.
 import type { BufferedOutput } from "../core/output.ts";
 import { openedFileChunks, stdinChunks } from "../core/source.ts";
 import { errorKind } from "../core/errors.ts";
-import { DirectoryWatchers } from "../core/waker.ts";
 import { followFiles, readFiles, type ReadOptions, type RunResult } from "../core/run.ts";
 import { flushedEachBatch, type Sink } from "../core/sink.ts";
-import type { Workload } from "./interactive/controller.ts";
-import { restartableRun } from "./interactive/restartable_run.ts";
-import { followResumed } from "./resume/local_follow.ts";
 import type { ResumeSettings } from "./resume/resume_state.ts";
 
 export type { RunResult };
@@ -84,6 +80,8 @@ export async function runServerless(
     io.out.flush();
     return result;
   }
+  // Only a follow watches directories or resumes: dcat and dgrep do not load that code.
+  const { DirectoryWatchers } = await import("../core/waker.ts");
   // Output is flushed after every batch; lines written before the stop are still printed.
   const followSink = flushedEachBatch(sink, () => io.out.flush());
   const followOptions = {
@@ -93,29 +91,20 @@ export async function runServerless(
     onRefused: (path: string, err: unknown) =>
       io.warn(err instanceof Error ? err.message : `${path}: ${err}`),
   };
-  const result = job.resume === undefined
-    ? await followFiles(job.targets, followSink, followOptions)
-    : await followResumed(job.targets, followSink, followOptions, job.resume, {
+  let result: RunResult;
+  if (job.resume === undefined) {
+    result = await followFiles(job.targets, followSink, followOptions);
+  } else {
+    const { followResumed } = await import("./resume/local_follow.ts");
+    result = await followResumed(job.targets, followSink, followOptions, job.resume, {
       warn: io.warn,
       flushOutput: () => io.out.flush(),
     });
+  }
   io.out.flush();
   if (result.ok === 0) {
     io.warn("no file could be followed");
     result.failed++;
   }
   return result;
-}
-
-/**
- * --interactive-query serverless (docs/usage.md#interactive-query-reload): a reload stops the run
- * and starts the new job's; the run ends with `io.signal`.
- */
-export function serverlessWorkload(job: ReadJob, io: RunIO): Workload<ReadJob> {
-  return restartableRun(
-    job,
-    io.signal,
-    (next, signal) => runServerless(next, { ...io, signal }),
-    () => io.out.flush(),
-  );
 }

@@ -12,9 +12,9 @@
  * they reopen their log.
  */
 import { DEFAULT_CHUNK_SIZE } from "./chunks.ts";
-import type { FileOpener } from "./open_file.ts";
+import type { FileOpener, OpenedFile } from "./open_file.ts";
 import type { FilePosition } from "./protocol/resume.ts";
-import type { ResumePoints } from "./resume_points.ts";
+import { readAt, type ResumePoints } from "./resume_points.ts";
 import { reason, SourceError } from "./source_error.ts";
 import type { DirectoryWatchers, Waker } from "./waker.ts";
 
@@ -41,6 +41,20 @@ export interface FollowOptions {
    * (docs/protocol.md#resume): instead of its end (or `fromStart`).
    */
   readonly resume?: ResumePoints;
+  /**
+   * Opens the path before anything else and reads that very file: when the open fails, the first
+   * `next()` throws a FirstOpenError instead of waiting for the file (dserver reports a file it
+   * cannot read at once). One open, reused: the check is not paid twice.
+   */
+  readonly openFirst?: boolean;
+}
+
+/** The first open of an `openFirst` follow failed; `cause` is the opener's error. */
+export class FirstOpenError extends SourceError {
+  override name = "FirstOpenError";
+  constructor(path: string, override readonly cause: unknown) {
+    super(`${path}: ${reason(cause)}`);
+  }
 }
 
 /** The chunks of one incarnation, and where in which file they start. */
@@ -56,7 +70,7 @@ export interface IncarnationStream extends AsyncGenerator<Uint8Array> {
 }
 
 const MARK_SIZE = 64;
-/** The read buffer of a followed file starts this small (ReadBuffer). */
+/** A followed file's read buffer for a burst starts this large (ReadBuffer)… */
 const FIRST_CHUNK_SIZE = 64 * 1024;
 /** A replaced file is finished once its successor has data and it was quiet this long… */
 const QUIET_AFTER_SUCCESSOR_MS = 50;
@@ -78,13 +92,29 @@ export async function* followFile(
   const chain = new PathChain(path, opener);
   /** The client's positions, until the file at the path was started from them. */
   let resume = options.resume ?? null;
+  /** The file `openFirst` opened, until it is read. */
+  let held: OpenedFile | null = null;
   try {
+    if (options.openFirst) {
+      try {
+        held = options.open(path);
+      } catch (err) {
+        throw new FirstOpenError(path, err);
+      }
+    }
     // A file rotated away from the path while the client was away is finished first.
-    let moved = resume === null ? null : await resume.moved(path, options.open, signal);
+    let moved = resume === null ? null : await resume.moved(path, options.open, signal, held?.pin);
     while (!signal.aborted) {
       const rotated = moved;
       moved = null;
-      const opened = rotated?.file ?? chain.shift() ?? opener.open();
+      if (rotated !== null && held !== null) {
+        held.file.close(); // the path is opened again once the rotated file is finished
+        held = null;
+      }
+      const first = held?.file ?? null;
+      held = null;
+      const chained = rotated === null ? chain.shift() : null;
+      const opened = rotated?.file ?? chained ?? first ?? opener.open();
       if (opened === null) {
         if (!waitingNoticed) options.onNotice?.(`${path}: waiting for the file to appear`);
         waitingNoticed = true;
@@ -94,7 +124,13 @@ export async function* followFile(
         continue;
       }
       waitingNoticed = false;
-      const info = opened.statSync();
+      let info: Deno.FileInfo;
+      try {
+        info = opened.statSync();
+      } catch (err) {
+        opened.close();
+        throw asSourceError(path, err);
+      }
       const key = inodeKey(info);
       const known = options.inodes?.claim(key);
       if (known === "busy") {
@@ -104,13 +140,19 @@ export async function* followFile(
         continue;
       }
       let start: number;
+      /** The bytes before `start`, when they were read already (the file is then at `start`). */
+      let before: Uint8Array | undefined;
       if (known !== undefined && known <= info.size) start = known;
-      else if (resume !== null) start = resumeStart(path, opened, info, resume, rotated?.position);
-      else start = fromStart ? 0 : info.size;
+      else if (resume !== null) {
+        ({ start, before } = resumeStart(path, opened, info, resume, rotated?.position));
+      } else start = fromStart ? 0 : info.size;
       if (rotated === null) resume = null; // the file at the path has started
       let incarnation: Incarnation;
       try {
-        incarnation = new Incarnation(path, opened, start, chain);
+        // Opened from the path just now (not a rotated file, not one the chain held): the path led
+        // to it then, and a rotation since wakes the waker.
+        const fresh = rotated === null && chained === null;
+        incarnation = new Incarnation(path, opened, info, start, chain, fresh, before);
       } catch (err) {
         opened.close();
         throw asSourceError(path, err);
@@ -126,23 +168,33 @@ export async function* followFile(
       }
     }
   } finally {
+    held?.file.close();
     chain.close();
     waker.close();
   }
 }
 
-/** Where a file opened first on resume starts: from its position, or as a new file. */
+/**
+ * Where a file opened first on resume starts: from its position, or as a new file; with the bytes
+ * before that start when they were read to check the position's mark.
+ */
 function resumeStart(
   path: string,
   file: Deno.FsFile,
   info: Deno.FileInfo,
   resume: ResumePoints,
   rotatedFrom: FilePosition | undefined,
-): number {
+): { start: number; before?: Uint8Array } {
   const position = resume.take(info.dev, info.ino ?? -1) ?? rotatedFrom;
-  return position === undefined
-    ? resume.newFile(path, file, info.size)
-    : resume.startAt(path, file, info.size, position);
+  if (position === undefined) return { start: resume.newFile(path, file, info.size) };
+  const { offset } = position;
+  const before = offset <= info.size
+    ? readAt(file, Math.max(0, offset - MARK_SIZE), offset)
+    : undefined;
+  const start = resume.startAt(path, file, info.size, position, before);
+  // All of them read (the file is then at `offset`): the follower neither reads nor seeks again.
+  const whole = before !== undefined && before.length === offset - Math.max(0, offset - MARK_SIZE);
+  return start === offset && whole ? { start, before } : { start };
 }
 
 /**
@@ -206,8 +258,15 @@ class Incarnation {
   readonly #dev: number;
   readonly #ino: number;
   #offset: number;
+  /** Where the file's read position is (null: not known), to skip a seek that would not move. */
+  #at: number | null = null;
   /** The last bytes read before #offset, to notice a truncation hidden by regrowth. */
   #mark: Uint8Array = new Uint8Array(0);
+  /**
+   * The file's size when it was opened, taken for its size when the first stream starts: a
+   * change since then woke the follower's waker, which then looks again at once.
+   */
+  #openedSize: number | null;
   /** When the path stopped leading to this inode (0: it still does). */
   #replacedAt = 0;
   #lastDataAt = 0;
@@ -217,17 +276,28 @@ class Incarnation {
   constructor(
     private readonly path: string,
     file: Deno.FsFile,
+    info: Deno.FileInfo,
     start: number,
     chain: PathChain,
+    /** Opened from the path just now: the first look need not see whether the path moved on. */
+    private readonly fresh: boolean,
+    /** The bytes before `start` (up to MARK_SIZE), read just now: the file is at `start`. */
+    before?: Uint8Array,
   ) {
     this.#chain = chain;
     this.#file = file;
-    const info = file.statSync();
     this.#dev = info.dev;
     this.#ino = info.ino ?? -1;
     chain.current = this.#ino;
     this.#offset = start;
-    if (start > 0) this.#mark = this.#readAt(Math.max(0, start - MARK_SIZE), start);
+    this.#openedSize = info.size;
+    if (start > 0 && before !== undefined) {
+      this.#mark = before;
+      this.#at = start;
+    } else if (start > 0) {
+      const mark = new Uint8Array(Math.min(MARK_SIZE, start));
+      this.#mark = mark.subarray(0, this.#readAt(start - mark.length, mark));
+    }
   }
 
   get offset(): number {
@@ -255,13 +325,20 @@ class Incarnation {
   async *#chunks(waker: Waker, pollMs: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     const buf = new ReadBuffer();
     for (;;) {
-      if (this.#truncated()) {
+      // The first round has the size and mark taken as the file was opened: they cannot disagree
+      // yet. A truncation (or, for a fresh open, a rotation) since woke the waker: the next round
+      // looks.
+      const opened = this.#openedSize !== null;
+      const size = this.#openedSize ?? this.#file.statSync().size;
+      this.#openedSize = null;
+      if (opened ? size < this.#offset : this.#truncated(size)) {
         this.#offset = 0;
         this.#mark = new Uint8Array(0);
         return;
       }
-      yield* this.#drain(buf);
-      if (this.#chain.observe() && this.#replacedAt === 0) this.#replacedAt = Date.now();
+      yield* this.#drain(buf, size);
+      const moved = !(opened && this.fresh) && this.#chain.observe();
+      if (moved && this.#replacedAt === 0) this.#replacedAt = Date.now();
       if (this.#replacedAt !== 0 && this.#doneAfterReplacement()) {
         this.finished = true;
         return;
@@ -269,7 +346,7 @@ class Incarnation {
       if (signal.aborted) return;
       await waker.wait(this.#replacedAt !== 0 ? DRAIN_POLL_MS : pollMs);
       if (signal.aborted) {
-        yield* this.#drain(buf); // what was written before the stop was asked for
+        yield* this.#drain(buf, this.#file.statSync().size); // written before the stop was asked
         return;
       }
     }
@@ -281,17 +358,34 @@ class Incarnation {
     return quiet >= QUIET_AFTER_SUCCESSOR_MS && this.#chain.nextHasData();
   }
 
-  *#drain(buf: ReadBuffer): Generator<Uint8Array> {
-    this.#file.seekSync(this.#offset, Deno.SeekMode.Start);
+  /**
+   * The bytes after #offset: at least up to `size` (the file's size a moment ago), and on while
+   * reads fill the buffer (the file grows fast). A file that did not grow is not read at all.
+   */
+  *#drain(buf: ReadBuffer, size: number): Generator<Uint8Array> {
+    if (size <= this.#offset) return;
+    this.#seek(this.#offset);
     for (;;) {
-      const n = this.#file.readSync(buf.bytes);
-      if (n === null || n === 0) return;
+      let chunk: Uint8Array | null;
+      try {
+        chunk = buf.read(this.#file, size - this.#offset);
+      } catch (err) {
+        this.#at = null;
+        throw err;
+      }
+      if (chunk === null) {
+        this.#at = null;
+        return;
+      }
+      const n = chunk.length;
       this.#offset += n;
+      this.#at = this.#offset;
       this.#lastDataAt = Date.now();
-      const chunk = buf.bytes.subarray(0, n);
       this.#remember(chunk);
+      const full = buf.full(chunk);
       yield chunk;
-      buf.filled(n);
+      if (this.#offset >= size && !full) return;
+      buf.done(chunk);
     }
   }
 
@@ -307,25 +401,39 @@ class Incarnation {
     this.#mark = joined;
   }
 
-  #readAt(start: number, end: number): Uint8Array {
-    const out = new Uint8Array(end - start);
-    this.#file.seekSync(start, Deno.SeekMode.Start);
-    let got = 0;
-    while (got < out.length) {
-      const n = this.#file.readSync(out.subarray(got));
-      if (n === null || n === 0) break;
-      got += n;
-    }
-    return out.subarray(0, got);
+  #seek(offset: number): void {
+    if (this.#at === offset) return;
+    this.#at = null; // unknown until the seek is done
+    this.#file.seekSync(offset, Deno.SeekMode.Start);
+    this.#at = offset;
   }
 
-  /** Smaller than what we read, or the bytes before our offset changed (truncate + regrow). */
-  #truncated(): boolean {
-    const size = this.#file.statSync().size;
+  /** Reads into `out` from `start`; how many bytes were read (fewer at the file's end). */
+  #readAt(start: number, out: Uint8Array): number {
+    this.#seek(start);
+    let got = 0;
+    try {
+      while (got < out.length) {
+        const n = this.#file.readSync(out.subarray(got));
+        if (n === null || n === 0) break;
+        got += n;
+      }
+    } finally {
+      this.#at = got === out.length ? start + got : null;
+    }
+    return got;
+  }
+
+  /**
+   * Smaller than what we read (`size`: its size now), or the bytes before our offset changed
+   * (truncate + regrow).
+   */
+  #truncated(size: number): boolean {
     if (size < this.#offset) return true;
-    if (this.#mark.length === 0) return false;
-    const now = this.#readAt(this.#offset - this.#mark.length, this.#offset);
-    return !equal(now, this.#mark);
+    const mark = this.#mark;
+    if (mark.length === 0) return false;
+    const now = markScratch.subarray(0, mark.length);
+    return this.#readAt(this.#offset - mark.length, now) !== mark.length || !equal(now, mark);
   }
 
   close(): void {
@@ -338,19 +446,48 @@ class Incarnation {
 }
 
 /**
- * The read buffer of a followed file: small while the file grows by a few lines (a glob may
- * follow thousands of files, each with its own), 1 MiB once a read filled it (a burst).
+ * The read buffer of a followed file. A few lines (what a followed file mostly has) are read into
+ * one scratch buffer shared by all followers and copied out: a glob may follow thousands of files,
+ * and a buffer of their own would be allocated for each. A file with more to read gets its own
+ * buffer, 64 KiB, and 1 MiB once a read filled that (a burst).
  */
 class ReadBuffer {
-  bytes = new Uint8Array(FIRST_CHUNK_SIZE);
+  #own: Uint8Array | null = null;
 
-  /** A read returned `n` bytes (the chunk handed out before is no longer in use). */
-  filled(n: number): void {
-    if (n === this.bytes.length && n < DEFAULT_CHUNK_SIZE) {
-      this.bytes = new Uint8Array(DEFAULT_CHUNK_SIZE);
+  /** Reads from `file` when `waiting` bytes (at least one) are known to wait; null at its end. */
+  read(file: Deno.FsFile, waiting: number): Uint8Array | null {
+    if (this.#own === null && waiting < SMALL_READ) {
+      const n = file.readSync(scratch);
+      if (n === null || n === 0) return null;
+      // Filled: the file grew since its size was taken; the next read is a big one.
+      if (n === scratch.length) this.#own = new Uint8Array(FIRST_CHUNK_SIZE);
+      return scratch.slice(0, n);
+    }
+    this.#own ??= new Uint8Array(FIRST_CHUNK_SIZE);
+    const n = file.readSync(this.#own);
+    if (n === null || n === 0) return null;
+    return this.#own.subarray(0, n);
+  }
+
+  /** Whether the last read filled what it read into (more may follow at once). */
+  full(chunk: Uint8Array): boolean {
+    return chunk.length === (chunk.buffer === this.#own?.buffer ? this.#own.length : SMALL_READ);
+  }
+
+  /** A read returned `chunk`, which is no longer in use. */
+  done(chunk: Uint8Array): void {
+    const own = this.#own;
+    if (own !== null && chunk.buffer === own.buffer && chunk.length === own.length) {
+      if (own.length < DEFAULT_CHUNK_SIZE) this.#own = new Uint8Array(DEFAULT_CHUNK_SIZE);
     }
   }
 }
+
+/** Reads of fewer bytes than this go through the shared scratch buffer. */
+const SMALL_READ = 16 * 1024;
+const scratch = new Uint8Array(SMALL_READ);
+/** The bytes at a mark's place read again (a truncation check; used within one call). */
+const markScratch = new Uint8Array(MARK_SIZE);
 
 /**
  * Which inodes are being read and how far finished ones were read: with a glob such as

@@ -43,6 +43,8 @@ export interface FollowGlobOptions {
    * them, or start at their beginning when they have none (FollowOptions.resume).
    */
   readonly resume?: ResumePoints;
+  /** Each file is opened at once and a failed first open ends its follow (FollowOptions). */
+  readonly openFirst?: boolean;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function followGlob(
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
       ...(options.onNotice ? { onNotice: options.onNotice } : {}),
       ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.openFirst ? { openFirst: true } : {}),
     };
     running.set(
       path,

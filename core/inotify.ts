@@ -18,6 +18,7 @@ const IN_CREATE = 0x100;
 const IN_DELETE = 0x200;
 const IN_DELETE_SELF = 0x400;
 const IN_MOVE_SELF = 0x800;
+const IN_Q_OVERFLOW = 0x4000;
 const IN_ONLYDIR = 0x1000000;
 const IN_NONBLOCK = 0o4000;
 const IN_CLOEXEC = 0o2000000;
@@ -100,10 +101,14 @@ class Inotify {
       if (fd !== this.fd) continue;
       const view = new DataView(this.#buffer.buffer, 0, n);
       const woken = new Set<number>();
+      let overflow = false;
       for (let at = 0; at + 16 <= n; at += 16 + view.getUint32(at + 12, true)) {
-        woken.add(view.getInt32(at, true));
+        const wd = view.getInt32(at, true);
+        // The kernel's queue overflowed (wd -1): events were lost, so every watch may have one.
+        if (wd === -1 && (view.getUint32(at + 4, true) & IN_Q_OVERFLOW) !== 0) overflow = true;
+        else woken.add(wd);
       }
-      for (const wd of woken) onEvent(wd);
+      for (const wd of overflow ? this.#subscribers.keys() : woken) onEvent(wd);
     }
   }
 }

@@ -54,3 +54,25 @@ Deno.test("watching a directory that holds a FIFO, twice, after it changed, neve
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("when the kernel's event queue overflows, every watch is told something may have changed", async () => {
+  const busy = await Deno.makeTempDir();
+  const quiet = await Deno.makeTempDir();
+  let quietEvents = 0;
+  const unwatchBusy = watchDirectory(busy, () => {});
+  const unwatchQuiet = watchDirectory(quiet, () => quietEvents++);
+  assert.ok(unwatchBusy !== null && unwatchQuiet !== null, "inotify is available on Linux");
+  try {
+    const limit = Number(Deno.readTextFileSync("/proc/sys/fs/inotify/max_queued_events"));
+    // Synchronous writes: nothing reads the queue meanwhile. Each file makes at least two events
+    // (create, close-write).
+    for (let i = 0; i <= limit / 2; i++) Deno.writeTextFileSync(`${busy}/f${i}`, "x");
+    for (let i = 0; i < 200 && quietEvents === 0; i++) await sleep(5);
+    assert.ok(quietEvents > 0, "the quiet directory's watcher was woken by the overflow");
+  } finally {
+    unwatchBusy();
+    unwatchQuiet();
+    await Deno.remove(busy, { recursive: true });
+    await Deno.remove(quiet, { recursive: true });
+  }
+});

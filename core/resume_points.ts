@@ -37,6 +37,8 @@ export class ResumePoints {
   readonly #taken = new Set<string>();
   /** Inode → path of the glob's files when the follow started (each resumes as itself). */
   readonly #covered = new Map<string, string>();
+  /** Paths covered whose inodes were not looked up yet. */
+  readonly #uncovered: string[] = [];
   readonly #options: ResumeOptions;
 
   /** The positions of `pattern`'s files; a position of another file is ignored (one notice). */
@@ -52,7 +54,7 @@ export class ResumePoints {
       const key = keyOf(p);
       const known = this.#byInode.get(key);
       if (known === undefined || p.offset > known.offset) this.#byInode.set(key, p);
-      this.#byPath.set(cleanPath(p.path), p);
+      this.#byPath.set(clean(p.path), p);
     }
     if (outside > 0) {
       options.notice(`${outside} position(s) name files outside ${pattern}: ignored`);
@@ -63,16 +65,25 @@ export class ResumePoints {
     this.#options.notice(message);
   }
 
-  /** The glob's files as the follow starts: an inode found there is resumed under that name. */
+  /**
+   * The glob's files as the follow starts: an inode found there is resumed under that name. Their
+   * inodes are looked up only when a rotated file is looked for (most resumes never need them).
+   */
   cover(paths: readonly string[]): void {
-    for (const path of paths) {
+    this.#uncovered.push(...paths);
+  }
+
+  /** Inode → path of the covered files (stat'ed on first use). */
+  #coveredInodes(): Map<string, string> {
+    for (const path of this.#uncovered.splice(0)) {
       try {
         const info = Deno.statSync(path);
-        this.#covered.set(keyOf({ dev: info.dev, ino: info.ino ?? -1 }), cleanPath(path));
+        this.#covered.set(keyOf({ dev: info.dev, ino: info.ino ?? -1 }), clean(path));
       } catch {
         // gone already: its follower waits for it
       }
     }
+    return this.#covered;
   }
 
   /** The position of an inode, once: the follower that opened the file continues there. */
@@ -88,19 +99,23 @@ export class ResumePoints {
    * The file last followed at `path` when the path now leads elsewhere (or nowhere), opened with
    * `open` from among the names rotation gives it; null when there is none, or when the glob
    * follows that file under another name (its follower resumes it). Tells when it is lost.
+   * `current`: what the path leads to now, when the caller just opened it (else it is stat'ed).
    */
   async moved(
     path: string,
     open: FileOpener,
     signal: AbortSignal,
+    current?: { readonly dev: number; readonly ino: number },
   ): Promise<{ file: Deno.FsFile; position: FilePosition } | null> {
-    const position = this.#byPath.get(cleanPath(path));
+    const cleaned = clean(path);
+    const position = this.#byPath.get(cleaned);
     if (position === undefined) return null;
-    const key = keyOf(position);
-    const at = this.#covered.get(key);
-    if (this.#taken.has(key) || (at !== undefined && at !== cleanPath(path))) return null;
-    const now = statOrNull(path);
+    const now = current ?? statOrNull(path);
     if (now !== null && now.dev === position.dev && now.ino === position.ino) return null;
+    const key = keyOf(position);
+    if (this.#taken.has(key)) return null;
+    const at = this.#coveredInodes().get(key);
+    if (at !== undefined && at !== cleaned) return null;
     const best = this.#byInode.get(key) ?? position;
     const file = await this.#findSibling(path, best, open, signal);
     if (file === null) {
@@ -118,7 +133,14 @@ export class ResumePoints {
    * than that (truncated) or the bytes before the offset changed (truncated and grown again, or
    * another file with the inode number); at most `maxGapBytes` before its end.
    */
-  startAt(path: string, file: Deno.FsFile, size: number, position: FilePosition): number {
+  startAt(
+    path: string,
+    file: Deno.FsFile,
+    size: number,
+    position: FilePosition,
+    /** The bytes before the offset (up to MARK_BYTES), when the caller read them already. */
+    before?: Uint8Array,
+  ): number {
     const { offset, mark } = position;
     if (size < offset) {
       this.#notice(
@@ -128,7 +150,8 @@ export class ResumePoints {
       return this.#bounded(path, file, size, 0);
     }
     if (
-      mark !== undefined && markOf(readAt(file, Math.max(0, offset - MARK_BYTES), offset)) !== mark
+      mark !== undefined &&
+      markOf(before ?? readAt(file, Math.max(0, offset - MARK_BYTES), offset)) !== mark
     ) {
       this.#notice(
         `${path} changed before the position while disconnected (truncated or replaced): ` +
@@ -162,10 +185,10 @@ export class ResumePoints {
     open: FileOpener,
     signal: AbortSignal,
   ): Promise<Deno.FsFile | null> {
-    const clean = cleanPath(path);
-    const slash = clean.lastIndexOf("/");
-    const dir = slash < 0 ? "" : clean.slice(0, slash + 1);
-    const name = clean.slice(slash + 1);
+    const cleaned = clean(path);
+    const slash = cleaned.lastIndexOf("/");
+    const dir = slash < 0 ? "" : cleaned.slice(0, slash + 1);
+    const name = cleaned.slice(slash + 1);
     const found = await expandGlob(`${dir}${name.replace(/[*?[\\]/g, "\\$&")}*`, {
       signal,
       maxDirs: 1,
@@ -173,7 +196,7 @@ export class ResumePoints {
       ...(this.#options.canList ? { canList: this.#options.canList } : {}),
     });
     for (const candidate of found.paths) {
-      if (candidate === clean) continue;
+      if (candidate === cleaned) continue;
       let info: Deno.FileInfo;
       try {
         info = Deno.lstatSync(candidate);
@@ -195,10 +218,10 @@ export class ResumePoints {
 
 /** Whether a path is one of the pattern's (a glob, or the path itself). */
 export function globMatcher(pattern: string): (path: string) => boolean {
-  const parts = cleanPath(pattern).split("/");
+  const parts = clean(pattern).split("/");
   if (!hasGlobMeta(pattern)) {
-    const clean = parts.join("/");
-    return (path) => cleanPath(path) === clean;
+    const whole = parts.join("/");
+    return (path) => clean(path) === whole;
   }
   let segments: ((name: string) => boolean)[];
   try {
@@ -211,9 +234,17 @@ export function globMatcher(pattern: string): (path: string) => boolean {
     return () => false; // a bad pattern: its follow fails on its own
   }
   return (path) => {
-    const names = cleanPath(path).split("/");
+    const names = clean(path).split("/");
     return names.length === segments.length && segments.every((test, i) => test(names[i]!));
   };
+}
+
+/** Not what cleanPath returns unchanged: "//", a "." or ".." name, a trailing "/". */
+const NOT_CLEAN = /\/\/|(?:^|\/)\.\.?(?:\/|$)|.\/$/;
+
+/** cleanPath, without its work for a path that is clean already (as glob matches are). */
+function clean(path: string): string {
+  return path !== "" && !NOT_CLEAN.test(path) ? path : cleanPath(path);
 }
 
 function keyOf(p: { dev: number; ino: number }): string {

@@ -6,6 +6,7 @@
  * take per file, and how notices and unreadable files are reported.
  */
 import { CorruptInputError } from "./compression.ts";
+import { FirstOpenError, type IncarnationStream } from "./follow.ts";
 import { followGlob, type FollowGlobOptions } from "./follow_glob.ts";
 import { coalescedFlush, PositionTracker } from "./follow_position.ts";
 import { expandGlob, globLimitNotice, type GlobOptions, sourceId } from "./glob.ts";
@@ -183,20 +184,21 @@ export async function followFiles(
       watchers: options.watchers,
       onNotice: options.onNotice,
       ...(options.resume ? { resume: options.resume } : {}),
+      // The checked open of each file at the start is the open it is read from: paid once.
+      ...(options.openFirst ? { openFirst: true } : {}),
     }, async (file) => {
-      if (options.openFirst) {
-        try {
-          // Refused or missing at the start: say so at once (later refusals come via onRefused).
-          options.open(file.path).file.close();
-        } catch (err) {
-          options.onUnreadable(file.path, err);
-          result.failed++;
-          return;
-        }
-      }
       // The first incarnation pins where following starts: lines written while this follow
       // waits for a slot are delivered once it gets one.
-      const first = await file.incarnations.next();
+      let first: IteratorResult<IncarnationStream>;
+      try {
+        first = await file.incarnations.next();
+      } catch (err) {
+        if (!(err instanceof FirstOpenError)) throw err;
+        // Refused or missing at the start: say so at once (later refusals come via onRefused).
+        options.onUnreadable(file.path, err.cause);
+        result.failed++;
+        return;
+      }
       if (first.done) return;
       const onLongLine = () => options.onLongLine(file.path);
       const tracker = options.onPosition === undefined ? null : new PositionTracker({

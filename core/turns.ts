@@ -27,12 +27,18 @@ export function turnIsOver(): boolean {
  * Lets the event loop run: a timer, as the cheaper ways (microtasks, a resolved promise) starve
  * socket I/O. The next turn is short when others were waiting.
  */
-export async function yieldTurn(): Promise<void> {
-  const start = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  const now = performance.now();
-  due = now + (now - start >= TURN_BUSY_MS ? BUSY_TURN_MS : TURN_MS);
+export function yieldTurn(): Promise<void> {
+  // Everyone whose turn is over waits for the same timer: a thousand followers, one timer.
+  return pending ??= (async () => {
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    pending = null;
+    const now = performance.now();
+    due = now + (now - start >= TURN_BUSY_MS ? BUSY_TURN_MS : TURN_MS);
+  })();
 }
+
+let pending: Promise<void> | null = null;
 
 /** Yields when the turn is over; cheap otherwise. */
 export async function maybeYield(): Promise<void> {

@@ -25,12 +25,17 @@ export class DirectoryWatchers {
   }
 }
 
+/**
+ * The followers of one directory wait together: one promise and one poll timer per round (a
+ * glob of a thousand files: one timer, not a thousand). A round ends on an event, at the
+ * earliest poll asked for, or on abort; a poll can thus come early, never late.
+ */
 class SharedWatch {
-  readonly #waiters = new Set<() => void>();
   readonly #watcher: Unwatch | null;
   #users = 0;
   /** Bumped on every event, so a waiter that arrives just after one does not miss it. */
   #epoch = 0;
+  #round: Round | null = null;
 
   constructor(dir: string, signal: AbortSignal, private readonly onEmpty: () => void) {
     // Null without inotify for this dir: the poll alone keeps followers going.
@@ -40,8 +45,34 @@ class SharedWatch {
 
   #wakeAll(): void {
     this.#epoch++;
-    for (const wake of this.#waiters) wake();
-    this.#waiters.clear();
+    this.#endRound();
+  }
+
+  #endRound(): void {
+    const round = this.#round;
+    if (round === null) return;
+    this.#round = null;
+    clearTimeout(round.timer);
+    round.resolve(this.#epoch);
+  }
+
+  /** The round a waiter joins, ending `ms` from now at the latest. */
+  #join(ms: number): Promise<number> {
+    const due = performance.now() + ms;
+    const round = this.#round;
+    if (round === null) {
+      let resolve!: (epoch: number) => void;
+      const promise = new Promise<number>((r) => resolve = r);
+      const timer = setTimeout(() => this.#endRound(), ms);
+      this.#round = { promise, resolve, due, timer };
+      return promise;
+    }
+    if (due < round.due) {
+      clearTimeout(round.timer);
+      round.due = due;
+      round.timer = setTimeout(() => this.#endRound(), ms);
+    }
+    return round.promise;
   }
 
   subscribe(): Waker {
@@ -49,30 +80,29 @@ class SharedWatch {
     let seen = this.#epoch;
     let closed = false;
     return {
-      wait: (pollMs) => {
+      wait: async (pollMs) => {
         if (seen !== this.#epoch) {
           seen = this.#epoch;
-          return Promise.resolve();
+          return;
         }
-        return new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            this.#waiters.delete(done);
-            seen = this.#epoch;
-            resolve();
-          };
-          const timer = setTimeout(done, this.#watcher ? pollMs : Math.min(pollMs, 50));
-          this.#waiters.add(done);
-        });
+        seen = await this.#join(this.#watcher ? pollMs : Math.min(pollMs, 50));
       },
       close: () => {
         if (closed) return;
         closed = true;
         if (--this.#users === 0) {
+          this.#endRound();
           this.#watcher?.();
           this.onEmpty();
         }
       },
     };
   }
+}
+
+interface Round {
+  readonly promise: Promise<number>;
+  readonly resolve: (epoch: number) => void;
+  due: number;
+  timer: ReturnType<typeof setTimeout>;
 }

@@ -127,7 +127,11 @@ Deno.test("dtail waits for a file that does not exist yet and reads it from its 
   const dir = await tempDir("dtail-follow-");
   const path = `${dir}/later.log`;
   const f = new Follower([path]);
-  await new Promise((r) => setTimeout(r, 300));
+  // Created only once dtail runs and waits for it (start-up takes seconds on a loaded machine).
+  const deadline = Date.now() + 20_000;
+  while (!/waiting for the file to appear/.test(f.stderr) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const lines = numbered("later", 0, 50);
   await append(path, lines);
   await f.waitFor((l) => l.includes("later 49"), "the new file's lines");

@@ -37,6 +37,26 @@ async function ready(f: Follower, path: string, plain: boolean): Promise<void> {
   throw new Error(`dtail never became ready; stderr: ${f.stderr}`);
 }
 
+/**
+ * Appends marker lines until one was printed `servers` times, once by each server of a file
+ * both follow: every one of them is then following (one printed marker says only that one is).
+ */
+async function readyOnAll(f: Follower, path: string, servers: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    await append(path, [`ready-${i}`]);
+    const deadline = Date.now() + 25;
+    while (Date.now() < deadline) {
+      const counts = new Map<string, number>();
+      for (const l of f.lines) {
+        if (l.startsWith("ready-")) counts.set(l, (counts.get(l) ?? 0) + 1);
+      }
+      if ([...counts.values()].some((n) => n >= servers)) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  throw new Error(`dtail never followed on all ${servers} servers; stderr: ${f.stderr}`);
+}
+
 for (const plain of [true, false]) {
   Deno.test({
     name: `dtail${plain ? " --plain" : ""} prints every line once across a dserver crash, ` +
@@ -120,7 +140,7 @@ Deno.test({
       { HOME: client.home, SSH_AUTH_SOCK: "" },
     );
     try {
-      await f.ready(app);
+      await readyOnAll(f, app, 2);
       await append(app, ["one"]);
       await f.waitFor((l) => l.filter((x) => x === "one").length === 2, "a line from both");
       assert.doesNotMatch(f.stderr, NO_RESUME);

@@ -44,6 +44,8 @@ export const RUN_FLAGS = [
   "--no-lock",
   "--no-remote",
   "--no-npm",
+  // The bundle's dynamic chunks (ssh2, the server, dmap…) load when imported, not at start-up.
+  "--unstable-lazy-dynamic-imports",
 ];
 const BUILD_MARK = "DTAIL_BUILD_INFO:kind=launcher";
 const EAGER_REQUIRE =

@@ -5,6 +5,11 @@ set -euo pipefail
 deno="$1"
 flags="$2"
 shift 2
+# Deno loads the modules of statically analysable dynamic imports (SSH, the server, dmap, …) at
+# start-up unless told otherwise; a serverless run should load only what it runs
+# (docs/performance.md#start-up).
+lazy="--unstable-lazy-dynamic-imports"
+case " $flags " in *" $lazy "*) ;; *) flags="$flags $lazy" ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 local_deno=".tools/node_modules/@deno/linux-x64-glibc/deno"
 mkdir -p "$root/bin"

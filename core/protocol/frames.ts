@@ -122,8 +122,20 @@ const SEMICOLON = 0x3b;
 /** A frame buffer larger than this is dropped once its frame is complete. */
 const KEEP_BUFFER = 65536;
 
-/** Frames are ASCII (base64), so a byte-wise latin1 view never splits a character. */
+/**
+ * Frames are ASCII (base64), so a byte-wise latin1 view never splits a character. The decoder
+ * called "latin1" is windows-1252, which differs in 0x80–0x9F (27 of them become characters
+ * above U+00FF): its quick answer is kept only when it has none of those.
+ */
 function latin1(bytes: Uint8Array): string {
+  const quick = latin1Decoder.decode(bytes);
+  return NOT_LATIN1.test(quick) ? latin1Bytewise(bytes) : quick;
+}
+
+const latin1Decoder = new TextDecoder("latin1");
+const NOT_LATIN1 = /[\u0100-\uffff]/;
+
+function latin1Bytewise(bytes: Uint8Array): string {
   let text = "";
   for (let i = 0; i < bytes.length; i += 8192) {
     text += String.fromCharCode(...bytes.subarray(i, i + 8192));

@@ -80,10 +80,10 @@ function decodeEntry(file: unknown, i: number): FilePosition {
   if (typeof path !== "string" || path === "" || path.length > MAX_PATH || path.includes("\0")) {
     throw bad("invalid path");
   }
-  for (const [name, value] of [["dev", dev], ["ino", ino], ["offset", offset]] as const) {
-    if (!Number.isSafeInteger(value) || (value as number) < 0) throw bad(`invalid ${name}`);
-  }
-  if (mark !== undefined && (typeof mark !== "string" || !/^[0-9a-f]{8}$/.test(mark))) {
+  if (!isCount(dev)) throw bad("invalid dev");
+  if (!isCount(ino)) throw bad("invalid ino");
+  if (!isCount(offset)) throw bad("invalid offset");
+  if (mark !== undefined && (typeof mark !== "string" || !MARK.test(mark))) {
     throw bad("invalid mark");
   }
   const position = { path, dev: dev as number, ino: ino as number, offset: offset as number };
@@ -105,7 +105,7 @@ export function parsePositionMessage(
   const [target, dev, ino, offset, mark] = words as [string, string, string, string, string];
   const path = words.slice(5).join(" ");
   const numbers = [dev, ino, offset].map((w) => /^\d+$/.test(w) ? Number(w) : NaN);
-  if (numbers.some((n) => !Number.isSafeInteger(n)) || !/^[0-9a-f]{8}$/.test(mark)) return null;
+  if (numbers.some((n) => !Number.isSafeInteger(n)) || !MARK.test(mark)) return null;
   if (target === "" || path === "") return null;
   const [d, i, o] = numbers as [number, number, number];
   return { target, position: { path, dev: d, ino: i, offset: o, mark } };
@@ -116,6 +116,13 @@ export function markOf(bytes: Uint8Array): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+const MARK = /^[0-9a-f]{8}$/;
+
+/** A non-negative safe integer. */
+function isCount(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

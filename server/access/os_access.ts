@@ -45,9 +45,20 @@ export function canReadInfo(user: UserInfo, path: string, info: Deno.FileInfo): 
   return check(user, abs, info, READ, "read") ?? { ok: true };
 }
 
-/** A path resolved as the kernel would for a user: every directory looked into was searchable. */
+/**
+ * The read check of the file alone, for a path `resolveAs` just returned: it checked search
+ * permission on every directory of that path on the way (each name was looked up in one).
+ */
+export function canReadResolved(user: UserInfo, path: string, info: Deno.FileInfo): AccessResult {
+  return check(user, absolute(path), info, READ, "read") ?? { ok: true };
+}
+
+/**
+ * A path resolved as the kernel would for a user: every directory looked into was searchable.
+ * `info`: the lstat of the path's last name, when it was taken on the way (not a symlink).
+ */
 export type Resolution =
-  | { ok: true; path: string }
+  | { ok: true; path: string; info?: Deno.FileInfo }
   | { ok: false; denied: boolean; reason: string };
 
 const MAX_SYMLINKS = 40; // the kernel's limit (ELOOP)
@@ -60,6 +71,31 @@ const MAX_SYMLINKS = 40; // the kernel's limit (ELOOP)
  * real path, or why the user could not get there (`denied` false: it does not exist).
  */
 export function resolveAs(user: UserInfo, path: string): Resolution {
+  const abs = absolute(path);
+  const slash = abs.lastIndexOf("/");
+  const name = abs.slice(slash + 1);
+  if (slash > 0 && name !== "" && name !== "." && name !== "..") {
+    // The directory, once per synchronous stretch (the files of a glob: one walk), then the name
+    // in it as the walk would go on; a symlink or any refusal takes the whole walk again.
+    const dir = resolvedDirs.get(user, abs.slice(0, slash), (d) => resolveWalk(user, d, true));
+    if (dir.ok) {
+      const next = dir.path === "/" ? `/${name}` : `${dir.path}/${name}`;
+      try {
+        const info = Deno.lstatSync(next);
+        if (!info.isSymlink) return { ok: true, path: next, info };
+      } catch {
+        // the walk says why
+      }
+    }
+  }
+  return resolveWalk(user, path, false);
+}
+
+/**
+ * The walk of resolveAs; `dirOnly`: `path` is a directory a name is looked up in next, so it must
+ * be one and searchable (what the walk checks before that lookup).
+ */
+function resolveWalk(user: UserInfo, path: string, dirOnly: boolean): Resolution {
   const pending = absolute(path).split("/").filter((p) => p !== "").reverse();
   let dir = "/";
   let links = 0;
@@ -98,8 +134,52 @@ export function resolveAs(user: UserInfo, path: string): Resolution {
     }
     dir = next;
   }
+  if (dirOnly) {
+    const searchable = searchOk(user, dir);
+    if (searchable !== null) return searchable;
+  }
   return { ok: true, path: dir };
 }
+
+/**
+ * Directories resolved for a user in the current synchronous stretch of work, forgotten at its
+ * end (a microtask): the files of one glob expansion, opened one after the other without an
+ * await, share one walk of their directory, and no answer outlives the stretch it was taken in.
+ * Each use stats the resolved directory again: when the path's directories were swapped (for a
+ * symlink elsewhere, say) it is another inode, or another mode or ctime, and the walk is taken
+ * again; the window between check and open stays what it is for a single file.
+ */
+class StretchResolutions {
+  #entries = new Map<string, { path: string; stamp: string }>();
+
+  get(user: UserInfo, dir: string, resolve: (dir: string) => Resolution): Resolution {
+    const key = `${user.uid}:${user.name}:${user.groups.join(",")}\0${dir}`;
+    const known = this.#entries.get(key);
+    if (known !== undefined && stampOf(known.path) === known.stamp) {
+      return { ok: true, path: known.path };
+    }
+    const resolution = resolve(dir);
+    if (!resolution.ok) return resolution;
+    const stamp = stampOf(resolution.path);
+    if (stamp === null) return resolution;
+    if (this.#entries.size === 0) queueMicrotask(() => this.#entries.clear());
+    this.#entries.set(key, { path: resolution.path, stamp });
+    return resolution;
+  }
+}
+
+/** What a directory's search decision depends on, null when it cannot be stat'ed. */
+function stampOf(dir: string): string | null {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(dir);
+  } catch {
+    return null;
+  }
+  return `${info.dev}:${info.ino}:${info.mode}:${info.uid}:${info.gid}:${info.ctime?.getTime()}`;
+}
+
+const resolvedDirs = new StretchResolutions();
 
 /** Null when `user` may search directory `dir`, else the refusal. */
 function searchOk(user: UserInfo, dir: string): Resolution | null {
@@ -109,9 +189,51 @@ function searchOk(user: UserInfo, dir: string): Resolution | null {
   } catch (err) {
     return { ok: false, denied: false, reason: `${dir}: ${osReason(err)}` };
   }
-  const denied = check(user, dir, info, SEARCH, "search");
-  return denied === null || denied.ok ? null : { ok: false, denied: true, reason: denied.reason };
+  return searchDecisions.get(user, dir, info, () => {
+    const denied = check(user, dir, info, SEARCH, "search");
+    return denied === null || denied.ok ? null : { ok: false, denied: true, reason: denied.reason };
+  });
 }
+
+/**
+ * The search decisions of directories (mode bits and ACL: one ACL read over FFI each), by user and
+ * directory. An entry holds only while the directory's stat is the same: the inode (dev, ino),
+ * owner, mode and ctime, which every chmod, chown and setfacl sets. A ctime of the last
+ * CTIME_SETTLE_MS is never trusted (two changes within one millisecond of the clock would look
+ * alike), and the user key has the uid and every group, so a group removal applies as soon as
+ * the user is looked up again (Server.UserCacheTTLSeconds). Bounded: the oldest entry goes.
+ */
+export class SearchDecisions {
+  readonly #entries = new Map<string, { stamp: string; result: Resolution | null }>();
+  constructor(readonly max: number) {}
+
+  get(
+    user: UserInfo,
+    dir: string,
+    info: Deno.FileInfo,
+    decide: () => Resolution | null,
+  ): Resolution | null {
+    const ctime = info.ctime?.getTime();
+    if (ctime === undefined || Date.now() - ctime < CTIME_SETTLE_MS) return decide();
+    const key = `${user.uid}:${user.name}:${user.groups.join(",")}\0${dir}`;
+    const stamp = `${info.dev}:${info.ino}:${info.mode}:${info.uid}:${info.gid}:${ctime}`;
+    const known = this.#entries.get(key);
+    if (known !== undefined && known.stamp === stamp) return known.result;
+    const result = decide();
+    this.#entries.delete(key);
+    if (this.#entries.size >= this.max) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(key, { stamp, result });
+    return result;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
+
+/** A ctime this recent may still change within the same millisecond (the clock's resolution). */
+const CTIME_SETTLE_MS = 1000;
+const searchDecisions = new SearchDecisions(4096);
 
 /**
  * May `user` list directory `dir` (read and search it, and reach it)? Used by glob expansion on

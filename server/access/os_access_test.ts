@@ -7,7 +7,15 @@ import {
   testUser,
   withTempDir,
 } from "./_test_permissions.ts";
-import { canRead, type Inode, parents, permits, READ } from "./os_access.ts";
+import {
+  canRead,
+  type Inode,
+  parents,
+  permits,
+  READ,
+  resolveAs,
+  SearchDecisions,
+} from "./os_access.ts";
 import type { UserInfo } from "./user_lookup.ts";
 
 const alice: UserInfo = { name: "a", uid: 1000, gid: 1000, groups: [1000, 50], home: "/" };
@@ -290,4 +298,103 @@ Deno.test("canRead lets anyone read a root-owned 0644 file in /etc", () => {
   const nobody = { name: "nobody", uid: 65534, gid: 65534, groups: [65534], home: "/" };
   assert.deepEqual(canRead(nobody, "/etc/passwd"), { ok: true });
   assert.equal(canRead(nobody, "/etc/shadow").ok, false);
+});
+
+Deno.test("a directory's search decision is kept only while its inode, owner, mode and ctime stay", () => {
+  const decisions = new SearchDecisions(2);
+  let decided = 0;
+  const decide = () => (decided++, null);
+  const old = new Date(Date.now() - 60_000);
+  const info = (mode: number, ctime = old) =>
+    ({ dev: 1, ino: 2, mode, uid: 0, gid: 0, ctime }) as unknown as Deno.FileInfo;
+  decisions.get(alice, "/d", info(0o40755), decide);
+  decisions.get(alice, "/d", info(0o40755), decide);
+  assert.equal(decided, 1, "the same stat: the decision kept");
+  decisions.get(alice, "/d", info(0o40700), decide);
+  decisions.get(alice, "/d", info(0o40700, new Date(old.getTime() + 1)), decide);
+  assert.equal(decided, 3, "a chmod, a setfacl (ctime): decided again");
+  decisions.get(
+    { ...alice, groups: [1000] },
+    "/d",
+    info(0o40700, new Date(old.getTime() + 1)),
+    decide,
+  );
+  assert.equal(decided, 4, "other groups: another user");
+  const now = info(0o40755, new Date());
+  decisions.get(alice, "/e", now, decide);
+  decisions.get(alice, "/e", now, decide);
+  assert.equal(decided, 6, "a ctime of the last second is not trusted");
+  decisions.get(alice, "/f", info(0o40755), decide);
+  decisions.get(alice, "/g", info(0o40755), decide);
+  assert.equal(decisions.size, 2, "bounded");
+});
+
+Deno.test({
+  name: "resolveAs sees a parent made private after an await, though it walked it just before",
+  ignore: !canCreateUsers, // needs the test users
+  async fn() {
+    const carol = testUser("dtail-carol");
+    await withTempDir(async (dir) => {
+      Deno.mkdirSync(`${dir}/logs`);
+      Deno.chmodSync(`${dir}/logs`, 0o755);
+      const [a, b] = [makeFile(`${dir}/logs/a.log`, 0o644), makeFile(`${dir}/logs/b.log`, 0o644)];
+      assert.deepEqual(resolveAs(carol, a), { ok: true, path: a, info: Deno.lstatSync(a) });
+      await Deno.chmod(dir, 0o700);
+      const refused = resolveAs(carol, b);
+      assert.equal(refused.ok, false);
+      assert.match((refused as { reason: string }).reason, /no search permission on directory/);
+      assert.equal(kernelCanRead(carol, b), false);
+    });
+  },
+});
+
+Deno.test({
+  name: "resolveAs refuses a symlink into a private directory beside a file it just resolved",
+  ignore: !canCreateUsers, // needs the test users
+  async fn() {
+    const carol = testUser("dtail-carol");
+    await withTempDir((dir) => {
+      Deno.mkdirSync(`${dir}/logs`);
+      Deno.chmodSync(`${dir}/logs`, 0o755);
+      Deno.mkdirSync(`${dir}/private`);
+      Deno.chmodSync(`${dir}/private`, 0o700);
+      const open = makeFile(`${dir}/logs/a.log`, 0o644);
+      makeFile(`${dir}/private/secret.log`, 0o644);
+      Deno.symlinkSync(`${dir}/private/secret.log`, `${dir}/logs/link.log`);
+      assert.equal(resolveAs(carol, open).ok, true);
+      const refused = resolveAs(carol, `${dir}/logs/link.log`);
+      assert.equal(refused.ok, false);
+      assert.match(
+        (refused as { reason: string }).reason,
+        new RegExp(`no search permission on directory ${dir}/private `),
+      );
+      assert.equal(kernelCanRead(carol, `${dir}/logs/link.log`), false);
+    });
+  },
+});
+
+Deno.test({
+  name: "resolveAs refuses a directory swapped for a symlink into a private one between two files",
+  ignore: !canCreateUsers, // needs the test users
+  async fn() {
+    const carol = testUser("dtail-carol");
+    await withTempDir((dir) => {
+      for (const d of ["logs", "private"]) Deno.mkdirSync(`${dir}/${d}`);
+      Deno.chmodSync(`${dir}/logs`, 0o755);
+      Deno.chmodSync(`${dir}/private`, 0o700);
+      makeFile(`${dir}/logs/a.log`, 0o644);
+      makeFile(`${dir}/private/b.log`, 0o644);
+      // One synchronous stretch, as the opens of a glob's files are.
+      assert.equal(resolveAs(carol, `${dir}/logs/a.log`).ok, true);
+      Deno.renameSync(`${dir}/logs`, `${dir}/old-logs`);
+      Deno.symlinkSync(`${dir}/private`, `${dir}/logs`);
+      const refused = resolveAs(carol, `${dir}/logs/b.log`);
+      assert.equal(refused.ok, false, JSON.stringify(refused));
+      assert.match(
+        (refused as { reason: string }).reason,
+        new RegExp(`no search permission on directory ${dir}/private `),
+      );
+      assert.equal(kernelCanRead(carol, `${dir}/logs/b.log`), false);
+    });
+  },
 });

@@ -12,7 +12,7 @@ import {
   type PinnedFile,
 } from "../../core/open_file.ts";
 import { reason as osReason, SourceError } from "../../core/source_error.ts";
-import { canReadInfo, resolveAs } from "./os_access.ts";
+import { canReadResolved, resolveAs } from "./os_access.ts";
 import { checkRules } from "./path_rules.ts";
 import type { UserInfo } from "./user_lookup.ts";
 import { InputError } from "../../core/errors.ts";
@@ -48,11 +48,11 @@ export function checkPath(user: UserInfo, rules: string[], requested: string): P
   }
   let info: Deno.FileInfo;
   try {
-    info = Deno.lstatSync(path);
+    info = resolved.info ?? Deno.lstatSync(path);
   } catch (err) {
     throw new SourceError(`${path}: ${osReason(err)}`);
   }
-  const access = canReadInfo(user, path, info);
+  const access = canReadResolved(user, path, info);
   if (!access.ok) throw new PermissionDeniedError(access.reason);
   if (!info.isFile) {
     throw new SourceError(`${path}: ${info.isDirectory ? "is a directory" : "not a regular file"}`);

@@ -44,7 +44,14 @@ function memorySession(commands: string[], escaped = false) {
     return written.flatMap((w) => reader.push(w)).map((m) => dec.decode(m));
   };
   const raw = () => new Uint8Array(written.flatMap((w) => [...w]));
-  return { io, messages, raw, isClosed: () => closed, onAck: (f: () => void) => (ackHook = f) };
+  return {
+    io,
+    messages,
+    raw,
+    isClosed: () => closed,
+    onAck: (f: () => void) => (ackHook = f),
+    writes: () => written.length,
+  };
 }
 
 function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
@@ -354,4 +361,43 @@ Deno.test("a Go client that hangs up while a read runs gets nothing after the cl
   await handleSession(io, { user: "u", remote: "r", health: false }, deps());
   await new Promise((r) => setTimeout(r, 300)); // past the close grace
   assert.deepEqual(late, []);
+});
+
+Deno.test("the lines of many followed files that came at once go out in a few channel writes", async () => {
+  const dir = await Deno.makeTempDir();
+  const files = 100;
+  const paths = Array.from(
+    { length: files },
+    (_, i) => `${dir}/f${String(i).padStart(3, "0")}.log`,
+  );
+  for (const path of paths) await Deno.writeTextFile(path, "old\n");
+  const s = memorySession([`tail:escape=ac:positions=v1 ${dir}/*.log regex:noop `], true);
+  s.onAck(() => {});
+  const config = defaultConfig(() => undefined);
+  const session = handleSession(
+    s.io,
+    { user: "u", remote: "r", health: false },
+    deps({
+      config,
+      tails: new Semaphore(files),
+    }),
+  );
+  const positions = () => s.messages().filter((m) => m.includes(".syn position ")).length;
+  const lines = () => s.messages().filter((m) => m.startsWith("REMOTE|box|100|")).length;
+  const until = async (predicate: () => boolean, what: string) => {
+    for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(predicate(), `timed out waiting for ${what}`);
+  };
+  try {
+    await until(() => positions() === files, "the start positions");
+    const before = s.writes();
+    // All in one synchronous step: the followers are woken together.
+    for (const path of paths) Deno.writeTextFileSync(path, "new\n", { append: true });
+    await until(() => lines() === files && positions() === 2 * files, "a line of each file");
+    assert.ok(s.writes() - before <= 5, `${s.writes() - before} writes for ${files} files`);
+  } finally {
+    s.io.close();
+    await session;
+    await Deno.remove(dir, { recursive: true });
+  }
 });

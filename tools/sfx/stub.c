@@ -29,7 +29,7 @@
  *
  * MANIFEST (integers little-endian; strings are length-prefixed, no NUL bytes)
  *   8 bytes magic "DTSFXMF1"
- *   u32 file count (1..64), then per file:
+ *   u32 file count (1..256), then per file:
  *     u16 name length (1..255), name: one or two components joined by '/', each of
  *         [A-Za-z0-9._+-], not starting with '.', no "..", no empty components
  *     u32 mode: only the owner-execute bit (0100) counts; files are written 0700 or 0600
@@ -101,7 +101,7 @@
 
 #define TRAILER_SIZE 128
 #define FORMAT_VERSION 1
-#define MAX_FILES 64
+#define MAX_FILES 256
 #define MAX_NAME 255
 #define MAX_STR 4096
 #define MAX_ARGS 64

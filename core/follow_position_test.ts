@@ -159,10 +159,13 @@ Deno.test("context lines of an earlier batch travel with the batch of their matc
     matcher: compileMatcher("MATCH"),
     before: 1,
   });
-  assert.deepEqual(
-    events.map((e) => "lines" in e ? e.lines : e.position.offset),
-    [0, ["b2"], ["MATCH"], 12],
-  );
+  const shown = events.map((e) => "lines" in e ? e.lines : e.position.offset);
+  // A position may come between batches now and then (a loaded machine); never one past `b2`'s
+  // start before `b2` went out, and never one between `b2` and its match.
+  const b2 = shown.findIndex((e) => Array.isArray(e) && e[0] === "b2");
+  assert.deepEqual(shown.slice(b2), [["b2"], ["MATCH"], 12]);
+  assert.equal(shown[0], 0);
+  for (const offset of shown.slice(0, b2)) assert.ok(typeof offset === "number" && offset <= 3);
 });
 
 Deno.test("batches without selected lines still move the position, now and then", async () => {

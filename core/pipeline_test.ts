@@ -7,6 +7,11 @@ import { splitLines } from "./lines.ts";
 import { RegexPool } from "./regex_pool.ts";
 import { type Selection, selectLines, type SelectOptions } from "./select.ts";
 
+/**
+ * The longest gap the event loop may see while the pool matches. Matching the batches of these tests
+ * on this thread takes 300 ms or more, so the bound still tells the two apart on a loaded machine.
+ */
+const STALL_BOUND_MS = 200;
 const encoder = new TextEncoder();
 
 /**
@@ -218,7 +223,10 @@ Deno.test("a slow re2js pattern never stalls the event loop and selects the same
         ...variant,
         numbered: true,
       });
-      assert.ok(maxGap < 100, `${JSON.stringify(variant)}: the loop stalled ${maxGap} ms`);
+      assert.ok(
+        maxGap < STALL_BOUND_MS,
+        `${JSON.stringify(variant)}: the loop stalled ${maxGap} ms`,
+      );
       assert.ok(got.length > 0);
     }
   } finally {
@@ -275,7 +283,7 @@ Deno.test("an aborted run ends promptly while its batch is matched on the pool",
     const ms = performance.now() - t0;
     assert.ok(stop.signal.aborted);
     assert.ok(ms < 1000, `ended ${Math.round(ms)} ms after the start`);
-    assert.ok(maxGap < 100, `the loop stalled ${maxGap} ms`);
+    assert.ok(maxGap < STALL_BOUND_MS, `the loop stalled ${maxGap} ms`);
     // The worker stopped matching: it takes the next task at once.
     const t1 = performance.now();
     assert.deepEqual([...await pool.matchingLines("b", "a\nb\n")], [2]);
@@ -382,7 +390,10 @@ Deno.test("an irregexp matcher's long lines are matched on the pool, never stall
         ...variant,
         numbered: true,
       });
-      assert.ok(maxGap < 100, `${JSON.stringify(variant)}: the loop stalled ${maxGap} ms`);
+      assert.ok(
+        maxGap < STALL_BOUND_MS,
+        `${JSON.stringify(variant)}: the loop stalled ${maxGap} ms`,
+      );
       assert.ok(got.some((line) => line.startsWith("13:")), "the long match");
       assert.ok(got.some((line) => line.startsWith("15:")), "a short match after it");
     }

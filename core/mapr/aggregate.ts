@@ -5,7 +5,8 @@
  * final result rows.
  */
 import { parseGoFloat } from "./evaluate.ts";
-import { SlotCache, SlotFields } from "./format_common.ts";
+import { LineKeys } from "./key_cache.ts";
+import { ABSENT, type LineFields, SlotCache } from "./line_fields.ts";
 import type { AggName, Fields, Query, ResultRow } from "./types.ts";
 
 /** How a slot combines values. */
@@ -92,6 +93,11 @@ export class GroupSet {
   #store: Store;
   readonly #fieldSlots: SlotCache;
   readonly #groupSlots: SlotCache;
+  /** The group keys of addLine's lines. */
+  readonly #lineKeys: LineKeys;
+  readonly #groupOf = (key: string) => this.#group(key);
+  /** Per slot: the index of its field among the group-by fields, or -1. */
+  readonly #keyParts: Int32Array;
 
   constructor(query: Query) {
     this.query = query;
@@ -99,10 +105,17 @@ export class GroupSet {
     this.#store = this.#newStore();
     this.#fieldSlots = new SlotCache(this.slots.map((s) => s.field));
     this.#groupSlots = new SlotCache(query.groupBy);
+    this.#keyParts = Int32Array.from(this.slots, (s) => query.groupBy.indexOf(s.field));
+    this.#lineKeys = new LineKeys(query.groupBy);
   }
 
   #newStore(): Store {
     return new Store(this.slots.length, this.slots.some((s) => s.how === LAST || s.how === LEN));
+  }
+
+  /** Whether addLine finds groups by text now (see LineKeys): decoded batches pay then. */
+  get keysByText(): boolean {
+    return this.#lineKeys.byText;
   }
 
   /** Number of groups. */
@@ -128,13 +141,6 @@ export class GroupSet {
   /** The group-by values of a line joined with `,`, missing ones empty. */
   groupKey(fields: Fields): string {
     const groupBy = this.query.groupBy;
-    if (fields instanceof SlotFields) {
-      const slots = this.#groupSlots.of(fields);
-      if (slots.length === 1) return fields.at(slots[0]!) ?? "";
-      let key = fields.at(slots[0]!) ?? "";
-      for (let i = 1; i < slots.length; i++) key += "," + (fields.at(slots[i]!) ?? "");
-      return key;
-    }
     if (groupBy.length === 1) return fields.get(groupBy[0]!) ?? "";
     let key = "";
     for (let i = 0; i < groupBy.length; i++) {
@@ -157,18 +163,16 @@ export class GroupSet {
   /**
    * Aggregates one line (server side, docs/query-language.md#aggregations): a missing field or a
    * non-numeric value skips that select item only; the group's samples grow when at least one item
-   * aggregated.
+   * aggregated. The map stage uses addLine on its byte fields; this takes any Fields (a Map), and
+   * is what addLine is tested against.
    */
   add(fields: Fields): void {
     const slots = this.slots;
     const store = this.#store;
-    const fieldSlots = fields instanceof SlotFields ? this.#fieldSlots.of(fields) : null;
     let g = -1;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
-      const value = fieldSlots !== null
-        ? (fields as SlotFields).at(fieldSlots[i]!)
-        : fields.get(slot.field);
+      const value = fields.get(slot.field);
       if (value === undefined) continue;
       const how = slot.how;
       let number = 1;
@@ -186,6 +190,40 @@ export class GroupSet {
       if (g < 0) g = this.#group(this.groupKey(fields));
       if (how === LEN) store.strings[g * slots.length + i] = value;
       store.combine(g * slots.length + i, how, number);
+    }
+    if (g >= 0) store.samples[g]! += 1;
+  }
+
+  /**
+   * `add` for a parsed line's fields: numbers read from their bytes, the group found by the
+   * bytes of its key, strings made only for `last` and `len` values and for new keys.
+   */
+  addLine(fields: LineFields): void {
+    const slots = this.slots;
+    const width = slots.length;
+    const store = this.#store;
+    const fieldSlots = this.#fieldSlots.of(fields);
+    const kinds = fields.kinds;
+    let g = -1;
+    for (let i = 0; i < width; i++) {
+      const at = fieldSlots[i]!;
+      if (kinds[at] === ABSENT) continue;
+      const how = slots[i]!.how;
+      let number = 1;
+      if (how === ADD || how === MIN || how === MAX) {
+        const parsed = fields.numberAt(at);
+        if (parsed === null) continue;
+        number = parsed;
+      } else if (how === LAST || how === LEN) {
+        if (g < 0) g = this.#lineKeys.group(fields, this.#groupOf);
+        const part = this.#keyParts[i]!;
+        const value = part >= 0 ? this.#lineKeys.part(fields, part)! : fields.textAt(at)!;
+        store.strings[g * width + i] = value;
+        if (how === LAST) continue;
+        number = utf8Length(value);
+      }
+      if (g < 0) g = this.#lineKeys.group(fields, this.#groupOf);
+      store.combine(g * width + i, how, number);
     }
     if (g >= 0) store.samples[g]! += 1;
   }
@@ -228,6 +266,8 @@ export class GroupSet {
     if (this.#index.size === 0) {
       [this.#index, other.#index] = [other.#index, this.#index];
       [this.#store, other.#store] = [other.#store, this.#store];
+      this.#lineKeys.clear();
+      other.#lineKeys.clear();
       return;
     }
     const n = this.slots.length;
@@ -277,6 +317,7 @@ export class GroupSet {
     const taken = new GroupSet(this.query);
     [taken.#index, this.#index] = [this.#index, taken.#index];
     [taken.#store, this.#store] = [this.#store, taken.#store];
+    this.#lineKeys.clear();
     return taken;
   }
 

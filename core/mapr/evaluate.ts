@@ -69,7 +69,8 @@ function plainDecimal(text: string): number {
 
 /**
  * True when every condition holds for the line's fields (docs/query-language.md#where-operators); a
- * missing field fails.
+ * missing field fails. The map stage runs line_query.ts on its byte fields; this takes any Fields
+ * (a Map), and is what that is tested against.
  */
 export function passesWhere(conds: readonly Condition[], fields: Fields): boolean {
   for (const cond of conds) {
@@ -79,23 +80,24 @@ export function passesWhere(conds: readonly Condition[], fields: Fields): boolea
 }
 
 function holds(cond: Condition, fields: Fields): boolean {
-  switch (cond.op) {
-    case "==":
-    case "!=":
-    case "<":
-    case "<=":
-    case ">":
-    case ">=": {
-      const left = numeric(cond.left, fields);
-      const right = numeric(cond.right, fields);
-      if (left === null || right === null) return false;
-      return compare(cond.op, left, right);
-    }
+  if (NUMERIC_OPS.has(cond.op)) {
+    const left = numeric(cond.left, fields);
+    const right = numeric(cond.right, fields);
+    if (left === null || right === null) return false;
+    return numbersHold(cond.op, left, right);
   }
   const left = text(cond.left, fields);
   const right = text(cond.right, fields);
   if (left === undefined || right === undefined) return false;
-  switch (cond.op) {
+  return textsHold(cond.op, left, right);
+}
+
+/** The comparison operators (docs/query-language.md#where-operators); the others compare text. */
+export const NUMERIC_OPS: ReadonlySet<string> = new Set(["==", "!=", "<", "<=", ">", ">="]);
+
+/** Whether `left op right` holds for a text operator (`eq`, `contains`, …). */
+export function textsHold(op: string, left: string, right: string): boolean {
+  switch (op) {
     case "eq":
       return left === right;
     case "ne":
@@ -116,7 +118,8 @@ function holds(cond: Condition, fields: Fields): boolean {
   return false;
 }
 
-function compare(op: string, left: number, right: number): boolean {
+/** Whether `left op right` holds for a comparison operator (`==`, `<`, …). */
+export function numbersHold(op: string, left: number, right: number): boolean {
   switch (op) {
     case "==":
       return left === right;

@@ -3,7 +3,8 @@
  * `$hostname`, `$server`, `$timezone` and `$timeoffset`, plus the helpers the format parsers share.
  */
 
-import type { Fields } from "./types.ts";
+import { LineFields, trimRange } from "./line_fields.ts";
+import type { LogParser, ParseResult } from "./types.ts";
 
 /** The `$` variables every format produces (`*` is not a variable). */
 export const COMMON_VARIABLES: ReadonlySet<string> = new Set([
@@ -30,36 +31,30 @@ export function localZone(now: Date = new Date()): Zone {
   return { name: part?.value ?? "UTC", offset };
 }
 
-/** `line` without leading and trailing whitespace; returns `line` itself when there is none. */
-export function trimLine(line: string): string {
-  const n = line.length;
-  if (n === 0) return line;
-  const first = line.charCodeAt(0);
-  const last = line.charCodeAt(n - 1);
-  if (first > 32 && first < 127 && last > 32 && last < 127) return line;
-  return line.trim();
-}
-
 /** Whether a field is wanted: every field when `needed` is null. */
 export function wants(needed: ReadonlySet<string> | null, name: string): boolean {
   return needed === null || needed.has(name);
 }
 
-/**
- * Writes the common fields a parser was asked for into a fresh map per line, or, with `reuse`,
- * into one map cleared per line (for callers done with a line's fields before the next parse).
- */
-export class CommonFields {
-  readonly #fixed: [string, string][] = [];
-  readonly #line: boolean;
-  readonly #reused: SlotFields | null;
+/** What a parser makes of a line: fields in its LineFields, nothing, or a malformed line. */
+export const PARSED = 0;
+export const SKIP = 1;
+export const MALFORMED = 2;
+export type ParseCode = typeof PARSED | typeof SKIP | typeof MALFORMED;
 
-  constructor(
-    hostname: string,
-    needed: ReadonlySet<string> | null,
-    zone?: Zone,
-    reuse = false,
-  ) {
+const encoder = new TextEncoder();
+
+/**
+ * What every log-format parser shares: one LineFields reused for every line, holding the common
+ * fields the query wants, and the trimmed line as `$line`. A subclass reads the format's fields
+ * from the trimmed line's bytes (`parseLine`).
+ */
+export abstract class LineParser implements LogParser {
+  readonly fields = new LineFields();
+  readonly #line: number;
+  readonly #bounds = new Int32Array(2);
+
+  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
     const fixed: [string, string][] = [
       ["*", "*"],
       ["$empty", ""],
@@ -71,77 +66,44 @@ export class CommonFields {
       const z = zone ?? localZone();
       fixed.push(["$timezone", z.name], ["$timeoffset", String(z.offset)]);
     }
-    this.#fixed = fixed.filter(([name]) => wants(needed, name));
-    this.#line = wants(needed, "$line");
-    this.#reused = reuse ? new SlotFields() : null;
+    for (const [name, value] of fixed) if (wants(needed, name)) this.fields.fix(name, value);
+    this.#line = wants(needed, "$line") ? this.fields.slot("$line") : -1;
   }
 
-  /** The field map for a line, holding the common fields for the (trimmed) `line`. */
-  create(line: string): Fields {
-    let fields: Fields | null = this.#reused;
-    if (fields === null) fields = new Map();
-    else this.#reused!.clear();
-    const fixed = this.#fixed;
-    for (let i = 0; i < fixed.length; i++) fields.set(fixed[i]![0], fixed[i]![1]);
-    if (this.#line) fields.set("$line", line);
-    return fields;
-  }
-}
-
-/**
- * Fields kept in one array that is cleared per line: names get a slot the first time they are
- * set, so after the first lines nothing is allocated (a Map cleared per line regrows its table).
- */
-export class SlotFields implements Fields {
-  readonly #slots = new Map<string, number>();
-  readonly #values: (string | undefined)[] = [];
-
-  /** The slot of a name (given one when new): hot paths resolve names once, then use `at`. */
-  slot(name: string): number {
-    let i = this.#slots.get(name);
-    if (i === undefined) {
-      i = this.#values.length;
-      this.#slots.set(name, i);
-      this.#values.push(undefined);
-    }
-    return i;
+  /**
+   * Parses the line `bytes[start, end)` (without its line end) into `fields`. `text` is the
+   * decoded text of `bytes` when its indices are byte offsets, else null.
+   */
+  parseBytes(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    sourceId: string,
+    text: string | null,
+  ): ParseCode {
+    const bounds = this.#bounds;
+    trimRange(bytes, start, end, bounds);
+    start = bounds[0]!;
+    end = bounds[1]!;
+    const fields = this.fields;
+    fields.begin(bytes, text);
+    if (this.#line >= 0) fields.setBytes(this.#line, bytes, start, end);
+    return this.parseLine(bytes, start, end, sourceId);
   }
 
-  at(slot: number): string | undefined {
-    return this.#values[slot];
-  }
+  /** Reads the format's fields of the trimmed line `bytes[start, end)` into `fields`. */
+  protected abstract parseLine(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    sourceId: string,
+  ): ParseCode;
 
-  setAt(slot: number, value: string): void {
-    this.#values[slot] = value;
-  }
-
-  get(name: string): string | undefined {
-    const i = this.#slots.get(name);
-    return i === undefined ? undefined : this.#values[i];
-  }
-
-  set(name: string, value: string): void {
-    this.#values[this.slot(name)] = value;
-  }
-
-  clear(): void {
-    const values = this.#values;
-    for (let i = 0; i < values.length; i++) values[i] = undefined; // fill() is a slow runtime call
-  }
-}
-
-/** Names resolved to the slots of one SlotFields, re-resolved if another one comes along. */
-export class SlotCache {
-  #owner: SlotFields | null = null;
-  #slots = new Int32Array(0);
-
-  constructor(private readonly names: readonly string[]) {}
-
-  of(fields: SlotFields): Int32Array {
-    if (this.#owner !== fields) {
-      this.#owner = fields;
-      this.#slots = Int32Array.from(this.names, (name) => fields.slot(name));
-    }
-    return this.#slots;
+  /** One line as text: its fields as a new map (tests, and callers with text in hand). */
+  parse(line: string, sourceId: string): ParseResult {
+    const bytes = encoder.encode(line);
+    const code = this.parseBytes(bytes, 0, bytes.length, sourceId, null);
+    if (code === SKIP) return "skip";
+    return code === MALFORMED ? "malformed" : this.fields.toMap();
   }
 }

@@ -1,18 +1,17 @@
 import assert from "node:assert/strict";
-import { COMMON_VARIABLES, CommonFields, localZone, trimLine, wants } from "./format_common.ts";
+import { COMMON_VARIABLES, localZone, wants } from "./format_common.ts";
+import { GenericParser } from "./format_generic.ts";
 
 const UTC = { name: "UTC", offset: 0 };
 
-Deno.test("trimLine returns the line itself when it has no surrounding whitespace", () => {
-  const line = "INFO|x";
-  assert.equal(trimLine(line), line);
-  assert.equal(trimLine(""), "");
-});
-
-Deno.test("trimLine strips spaces, tabs, carriage returns and newlines at both ends", () => {
-  assert.equal(trimLine(" \tINFO|x \r\n"), "INFO|x");
-  assert.equal(trimLine("\u00a0a b\u2028"), "a b");
-  assert.equal(trimLine("   "), "");
+Deno.test("every parser trims the line as String.prototype.trim does, Unicode spaces included", () => {
+  const p = new GenericParser("h", new Set(["$line"]), UTC);
+  const lineOf = (text: string) => (p.parse(text, "s") as Map<string, string>).get("$line");
+  assert.equal(lineOf("INFO|x"), "INFO|x");
+  assert.equal(lineOf(""), "");
+  assert.equal(lineOf(" \tINFO|x \r\n"), "INFO|x");
+  assert.equal(lineOf("\u00a0a b\u2028"), "a b");
+  assert.equal(lineOf("   "), "");
 });
 
 Deno.test("localZone gives a zone name and the offset east of UTC in seconds", () => {
@@ -23,8 +22,9 @@ Deno.test("localZone gives a zone name and the offset east of UTC in seconds", (
   assert.ok(!Object.is(zone.offset, -0));
 });
 
-Deno.test("CommonFields yields every common field when nothing is selected", () => {
-  const fields = new CommonFields("host1.example", null, { name: "CET", offset: 3600 }).create("a");
+Deno.test("a parser yields every common field when nothing is selected", () => {
+  const fields = new GenericParser("host1.example", null, { name: "CET", offset: 3600 })
+    .parse("a", "s");
   assert.deepEqual(
     fields,
     new Map([
@@ -39,12 +39,12 @@ Deno.test("CommonFields yields every common field when nothing is selected", () 
   );
 });
 
-Deno.test("CommonFields yields only the needed common fields", () => {
+Deno.test("a parser yields only the needed common fields", () => {
   const needed = new Set(["$server", "$timeoffset", "x"]);
-  const fields = new CommonFields("h", needed, { name: "EST", offset: -18000 }).create("line");
+  const fields = new GenericParser("h", needed, { name: "EST", offset: -18000 }).parse("line", "s");
   assert.deepEqual(fields, new Map([["$server", "h"], ["$timeoffset", "-18000"]]));
   assert.equal(
-    (new CommonFields("h", new Set(), UTC).create("line") as Map<string, string>).size,
+    (new GenericParser("h", new Set(), UTC).parse("line", "s") as Map<string, string>).size,
     0,
   );
 });

@@ -5,53 +5,57 @@
  * only those present.
  */
 
-import { COMMON_VARIABLES, CommonFields, trimLine, type Zone } from "./format_common.ts";
-import type { LogParser, ParseResult } from "./types.ts";
+import {
+  COMMON_VARIABLES,
+  LineParser,
+  MALFORMED,
+  type ParseCode,
+  PARSED,
+  SKIP,
+  wants,
+  type Zone,
+} from "./format_common.ts";
+import { decodeRange } from "./line_fields.ts";
 
 /** The `$` variables of `csv` (columns are barewords). */
 export const CSV_VARIABLES: ReadonlySet<string> = COMMON_VARIABLES;
 
-/** A source's header: per column its name when wanted, else null. */
-interface Header {
-  readonly names: readonly (string | null)[];
-}
+const COMMA = 44;
 
 /** Parses CSV lines with one header per source id. */
-export class CsvParser implements LogParser {
-  readonly #common: CommonFields;
+export class CsvParser extends LineParser {
   readonly #needed: ReadonlySet<string> | null;
-  readonly #headers = new Map<string, Header>();
+  /** Per source: the slot of each column, -1 where the column is not wanted. */
+  readonly #headers = new Map<string, Int32Array>();
 
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone, reuse = false) {
-    this.#common = new CommonFields(hostname, needed, zone, reuse);
+  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
+    super(hostname, needed, zone);
     this.#needed = needed;
   }
 
-  parse(raw: string, sourceId: string): ParseResult {
-    const line = trimLine(raw);
-    const header = this.#headers.get(sourceId);
-    if (header === undefined) {
-      this.#headers.set(sourceId, this.#header(line));
-      return "skip";
+  protected parseLine(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    sourceId: string,
+  ): ParseCode {
+    const columns = this.#headers.get(sourceId);
+    if (columns === undefined) {
+      const names = decodeRange(bytes, start, end).split(",");
+      const slot = (n: string) => wants(this.#needed, n) ? this.fields.slot(n) : -1;
+      this.#headers.set(sourceId, Int32Array.from(names, slot));
+      return SKIP;
     }
-    const names = header.names;
-    const fields = this.#common.create(line);
-    let pos = 0;
+    const fields = this.fields;
+    let pos = start;
     for (let column = 0;; column++) {
-      if (column >= names.length) return "malformed";
-      let end = line.indexOf(",", pos);
-      const last = end < 0;
-      if (last) end = line.length;
-      const name = names[column];
-      if (name != null) fields.set(name, line.slice(pos, end));
-      if (last) return fields;
-      pos = end + 1;
+      if (column >= columns.length) return MALFORMED;
+      let comma = pos;
+      while (comma < end && bytes[comma] !== COMMA) comma++;
+      const slot = columns[column]!;
+      if (slot >= 0) fields.setBytes(slot, bytes, pos, comma);
+      if (comma === end) return PARSED;
+      pos = comma + 1;
     }
-  }
-
-  #header(line: string): Header {
-    const needed = this.#needed;
-    const names = line.split(",").map((n) => needed === null || needed.has(n) ? n : null);
-    return { names };
   }
 }

@@ -9,15 +9,16 @@
 
 import {
   COMMON_VARIABLES,
-  CommonFields,
-  SlotCache,
-  SlotFields,
-  trimLine,
+  LineParser,
+  MALFORMED,
+  type ParseCode,
+  PARSED,
+  SKIP,
   wants,
   type Zone,
 } from "./format_common.ts";
 import { KeyValues } from "./format_kv.ts";
-import type { Fields, LogParser, ParseResult } from "./types.ts";
+import { decodeRange } from "./line_fields.ts";
 
 /** Fields 2–8 of a default line, by position. */
 const POSITIONAL = [
@@ -43,79 +44,103 @@ export const DEFAULT_VARIABLES: ReadonlySet<string> = new Set([
   ...POSITIONAL,
 ]);
 
+const BAR = 124;
+/** "MAPREDUCE:" */
+const MAPREDUCE = [77, 65, 80, 82, 69, 68, 85, 67, 69, 58];
+/** The length of a `YYYYMMDD-HHMMSS` time. */
+const CLOCK_TIME = 15;
+
+/** Where `$date`, `$hour`, `$minute` and `$second` are in a 15-character time. */
+const CLOCK_PARTS = [[0, 8], [9, 11], [11, 13], [13, 15]] as const;
+
 /** Parses DTail's MapReduce log lines. */
-export class DefaultParser implements LogParser {
-  readonly #common: CommonFields;
+export class DefaultParser extends LineParser {
   readonly #kv: KeyValues;
   /** Start of fields 0..10 of the current line. */
   readonly #starts = new Int32Array(11);
-  readonly #severity: boolean;
-  readonly #loglevel: boolean;
-  readonly #time: boolean;
-  /** `[$date, $hour, $minute, $second]` wanted. */
-  readonly #clock: readonly boolean[];
+  /** Slots of $severity, $loglevel, $time (-1: not wanted). */
+  readonly #severity: number;
+  readonly #loglevel: number;
+  readonly #time: number;
+  /** Slots of `[$date, $hour, $minute, $second]` (-1: not wanted). */
+  readonly #clock: Int32Array;
   readonly #anyClock: boolean;
-  /** Wanted positional fields as `[field index, name]`. */
-  readonly #positional: readonly (readonly [number, string])[];
-  readonly #positionalSlots: SlotCache;
+  /** Wanted positional fields: field indices and their slots. */
+  readonly #positions: Int32Array;
+  readonly #positionSlots: Int32Array;
 
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone, reuse = false) {
-    this.#common = new CommonFields(hostname, needed, zone, reuse);
-    this.#kv = new KeyValues(needed);
-    this.#severity = wants(needed, "$severity");
-    this.#loglevel = wants(needed, "$loglevel");
-    this.#time = wants(needed, "$time");
-    this.#clock = ["$date", "$hour", "$minute", "$second"].map((n) => wants(needed, n));
-    this.#anyClock = this.#clock.includes(true);
-    this.#positional = POSITIONAL.map((name, i) => [i + 2, name] as const)
+  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
+    super(hostname, needed, zone);
+    const slot = (name: string) => wants(needed, name) ? this.fields.slot(name) : -1;
+    this.#severity = slot("$severity");
+    this.#loglevel = slot("$loglevel");
+    this.#time = slot("$time");
+    this.#clock = Int32Array.from(["$date", "$hour", "$minute", "$second"], slot);
+    this.#anyClock = this.#clock.some((s) => s >= 0);
+    const positional = POSITIONAL.map((name, i) => [i + 2, name] as const)
       .filter(([, name]) => wants(needed, name));
-    this.#positionalSlots = new SlotCache(this.#positional.map(([, name]) => name));
+    this.#positions = Int32Array.from(positional, ([i]) => i);
+    this.#positionSlots = Int32Array.from(positional, ([, name]) => this.fields.slot(name));
+    this.#kv = new KeyValues(needed);
   }
 
-  parse(raw: string, _sourceId: string): ParseResult {
-    const line = trimLine(raw);
-    if (!line.startsWith("INFO")) return "skip";
+  protected parseLine(bytes: Uint8Array, start: number, end: number): ParseCode {
+    // "INFO"
+    if (
+      end - start < 4 || bytes[start] !== 73 || bytes[start + 1] !== 78 ||
+      bytes[start + 2] !== 70 || bytes[start + 3] !== 79
+    ) return SKIP;
     const starts = this.#starts;
-    let pos = 0;
+    let pos = start;
     for (let i = 1; i <= 10; i++) {
-      const bar = line.indexOf("|", pos);
-      if (bar < 0) return "skip";
-      pos = bar + 1;
-      starts[i] = pos;
+      while (pos < end && bytes[pos] !== BAR) pos++;
+      if (pos === end) return SKIP;
+      starts[i] = ++pos;
     }
-    if (!line.startsWith("MAPREDUCE:", starts[9])) return "skip";
+    const table = starts[9]!;
+    if (end - table < MAPREDUCE.length) return SKIP;
+    for (let i = 0; i < MAPREDUCE.length; i++) {
+      if (bytes[table + i] !== MAPREDUCE[i]) return SKIP;
+    }
 
-    const fields = this.#common.create(line);
-    if (this.#severity || this.#loglevel) {
-      const severity = line.slice(0, starts[1]! - 1);
-      if (this.#severity) fields.set("$severity", severity);
-      if (this.#loglevel) fields.set("$loglevel", severity);
-    }
+    const fields = this.fields;
+    if (this.#severity >= 0) fields.setBytes(this.#severity, bytes, start, starts[1]! - 1);
+    if (this.#loglevel >= 0) fields.setBytes(this.#loglevel, bytes, start, starts[1]! - 1);
     const t0 = starts[1]!;
     const t1 = starts[2]! - 1;
-    if (this.#time) fields.set("$time", line.slice(t0, t1));
-    if (this.#anyClock && t1 - t0 === 15) this.#addClock(fields, line, t0);
-    const positional = this.#positional;
-    if (fields instanceof SlotFields) {
-      const slots = this.#positionalSlots.of(fields);
-      for (let p = 0; p < positional.length; p++) {
-        const i = positional[p]![0];
-        fields.setAt(slots[p]!, line.slice(starts[i]!, starts[i + 1]! - 1));
-      }
-    } else {
-      for (const [i, name] of positional) {
-        fields.set(name, line.slice(starts[i]!, starts[i + 1]! - 1));
-      }
+    if (this.#time >= 0) fields.setBytes(this.#time, bytes, t0, t1);
+    // The clock needs a time of 15 characters: of 15 ASCII bytes, or of more bytes that decode
+    // to 15 UTF-16 units.
+    if (this.#anyClock && t1 - t0 >= CLOCK_TIME) this.#addClock(bytes, t0, t1);
+    const positions = this.#positions;
+    const slots = this.#positionSlots;
+    for (let p = 0; p < positions.length; p++) {
+      const i = positions[p]!;
+      fields.setBytes(slots[p]!, bytes, starts[i]!, starts[i + 1]! - 1);
     }
-    return this.#kv.add(fields, line, starts[10]!, true) ? fields : "malformed";
+    return this.#kv.add(fields, bytes, starts[10]!, end, true) ? PARSED : MALFORMED;
   }
 
-  /** `$date $hour $minute $second` from a `YYYYMMDD-HHMMSS` time at `t0`. */
-  #addClock(fields: Fields, line: string, t0: number): void {
-    const [date, hour, minute, second] = this.#clock;
-    if (date) fields.set("$date", line.slice(t0, t0 + 8));
-    if (hour) fields.set("$hour", line.slice(t0 + 9, t0 + 11));
-    if (minute) fields.set("$minute", line.slice(t0 + 11, t0 + 13));
-    if (second) fields.set("$second", line.slice(t0 + 13, t0 + 15));
+  /** `$date $hour $minute $second` from a `YYYYMMDD-HHMMSS` time in `bytes[t0, t1)`. */
+  #addClock(bytes: Uint8Array, t0: number, t1: number): void {
+    const clock = this.#clock;
+    const fields = this.fields;
+    let ascii = t1 - t0 === CLOCK_TIME;
+    for (let i = t0; ascii && i < t1; i++) ascii = bytes[i]! < 0x80;
+    if (ascii) {
+      for (let i = 0; i < 4; i++) {
+        if (clock[i]! >= 0) {
+          fields.setBytes(clock[i]!, bytes, t0 + CLOCK_PARTS[i]![0]!, t0 + CLOCK_PARTS[i]![1]!);
+        }
+      }
+      return;
+    }
+    const time = decodeRange(bytes, t0, t1);
+    if (time.length !== CLOCK_TIME) return;
+    for (let i = 0; i < 4; i++) {
+      if (clock[i]! >= 0) {
+        fields.setText(clock[i]!, time.slice(CLOCK_PARTS[i]![0], CLOCK_PARTS[i]![1]));
+      }
+    }
   }
 }

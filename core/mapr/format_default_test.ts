@@ -141,3 +141,38 @@ Deno.test("DEFAULT_VARIABLES lists the common and the default-only dollar variab
   }
   assert.equal(DEFAULT_VARIABLES.has("*"), false);
 });
+
+Deno.test("a time of 15 characters with non-ASCII ones gives the clock by characters", () => {
+  const fields = fieldsOf(FIRST.replace("1002-071143", "20211002-0712é9"));
+  assert.equal(fields.get("$date"), "20211002");
+  assert.equal(fields.get("$minute"), "12");
+  assert.equal(fields.get("$second"), "é9");
+  const short = fieldsOf(FIRST.replace("1002-071143", "2021100é-07120"), new Set(["$date"]));
+  assert.equal(short.has("$date"), false, "15 bytes but 14 characters");
+});
+
+Deno.test("UTF-8 text and invalid bytes in values read as the decoded line has them", () => {
+  const fields = fieldsOf(`${FIRST}|user=Zoë|path=/api/上游/1|bad=a\udc00b|e=🔥`);
+  assert.equal(fields.get("user"), "Zoë");
+  assert.equal(fields.get("path"), "/api/上游/1");
+  assert.equal(fields.get("bad"), "a\ufffdb");
+  assert.equal(fields.get("e"), "🔥");
+  const p = parser(new Set(["user", "host"]));
+  const bytes = new TextEncoder().encode(`${FIRST}|user=\u00e9|host=x`);
+  // "é|host=x" with é's second byte replaced: C3 28 is an invalid sequence and "("
+  const invalid = Uint8Array.from([
+    ...bytes.subarray(0, bytes.length - 9),
+    0xc3,
+    0x28,
+    ...bytes.subarray(bytes.length - 7),
+  ]);
+  assert.equal(p.parseBytes(invalid, 0, invalid.length, "s", null), 0);
+  assert.equal(p.fields.get("user"), "\ufffd(");
+  assert.equal(p.fields.get("host"), "x");
+});
+
+Deno.test("a line with Unicode spaces around it is trimmed as its text would be", () => {
+  const fields = fieldsOf(`\u3000\u00a0${FIRST}|host=a\u00a0\u2028`, new Set(["host", "$line"]));
+  assert.equal(fields.get("host"), "a");
+  assert.equal(fields.get("$line"), `${FIRST}|host=a`);
+});

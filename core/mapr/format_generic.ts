@@ -4,40 +4,36 @@
  * other tokens are ignored).
  */
 
-import { COMMON_VARIABLES, CommonFields, trimLine, type Zone } from "./format_common.ts";
+import {
+  COMMON_VARIABLES,
+  LineParser,
+  type ParseCode,
+  PARSED,
+  type Zone,
+} from "./format_common.ts";
 import { KeyValues } from "./format_kv.ts";
-import type { LogParser, ParseResult } from "./types.ts";
 
 /** The `$` variables of `generic` and `generickv`. */
 export const GENERIC_VARIABLES: ReadonlySet<string> = COMMON_VARIABLES;
 
 /** Accepts every line; yields the common fields only. */
-export class GenericParser implements LogParser {
-  readonly #common: CommonFields;
-
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone, reuse = false) {
-    this.#common = new CommonFields(hostname, needed, zone, reuse);
-  }
-
-  parse(raw: string, _sourceId: string): ParseResult {
-    return this.#common.create(trimLine(raw));
+export class GenericParser extends LineParser {
+  protected parseLine(): ParseCode {
+    return PARSED;
   }
 }
 
 /** Accepts every line; yields the common fields and its `k=v` tokens. */
-export class GenericKvParser implements LogParser {
-  readonly #common: CommonFields;
+export class GenericKvParser extends LineParser {
   readonly #kv: KeyValues;
 
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone, reuse = false) {
-    this.#common = new CommonFields(hostname, needed, zone, reuse);
+  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
+    super(hostname, needed, zone);
     this.#kv = new KeyValues(needed);
   }
 
-  parse(raw: string, _sourceId: string): ParseResult {
-    const line = trimLine(raw);
-    const fields = this.#common.create(line);
-    if (!this.#kv.none) this.#kv.add(fields, line, 0, false);
-    return fields;
+  protected parseLine(bytes: Uint8Array, start: number, end: number): ParseCode {
+    if (!this.#kv.none) this.#kv.add(this.fields, bytes, start, end, false);
+    return PARSED;
   }
 }

@@ -1,27 +1,46 @@
 /**
  * `key=value` tokens (split at the first `=`) of `|`-separated lines, shared by the `default` and
- * `generickv` formats. Only the keys a query uses are materialized.
+ * `generickv` formats, read from the line's bytes. Only the keys a query uses are kept.
  */
 
-import type { Fields } from "./types.ts";
-import { SlotCache, SlotFields } from "./format_common.ts";
+import { decodeRange, type LineFields } from "./line_fields.ts";
 
-/** Up to this many wanted keys are compared in place; more are looked up in a set. */
-const INLINE_KEYS = 8;
+const BAR = 124;
+const EQUALS = 61;
+const encoder = new TextEncoder();
+/** Keys this long or longer share one list (see #byLength). */
+const MAX_INDEXED = 64;
 
-/** Adds the wanted `k=v` tokens of a line to a field map. */
+/** Adds the wanted `k=v` tokens of a line to its fields. */
 export class KeyValues {
   readonly #all: boolean;
-  readonly #keys: readonly string[];
-  readonly #set: ReadonlySet<string>;
-  readonly #slotCache: SlotCache;
+  /** The wanted keys as UTF-8, with their slots. */
+  readonly #keys: Uint8Array[];
+  readonly #names: string[];
+  #slots = new Int32Array(0);
+  #owner: LineFields | null = null;
+  /**
+   * A wanted key holding U+FFFD could equal the text of invalid bytes: such keys are compared as
+   * decoded text.
+   */
+  readonly #byText: boolean;
+  /** Per key length (up to MAX_INDEXED), the first wanted key of that length + 1, or 0. */
+  readonly #byLength = new Int32Array(MAX_INDEXED + 1);
+  /** Per wanted key, the next one of the same length + 1, or 0. */
+  readonly #sameLength: Int32Array;
 
   /** `needed` null: every key; otherwise only those names. */
   constructor(needed: ReadonlySet<string> | null) {
     this.#all = needed === null;
-    this.#set = needed ?? new Set();
-    this.#keys = [...this.#set];
-    this.#slotCache = new SlotCache(this.#keys);
+    this.#names = [...needed ?? []];
+    this.#keys = this.#names.map((k) => encoder.encode(k));
+    this.#byText = this.#names.some((k) => k.includes("\ufffd"));
+    this.#sameLength = new Int32Array(this.#keys.length);
+    for (let i = this.#keys.length - 1; i >= 0; i--) {
+      const length = Math.min(this.#keys[i]!.length, MAX_INDEXED);
+      this.#sameLength[i] = this.#byLength[length]!;
+      this.#byLength[length] = i + 1;
+    }
   }
 
   /** Whether no key can ever be wanted (then values need not be looked at). */
@@ -30,46 +49,54 @@ export class KeyValues {
   }
 
   /**
-   * Adds the tokens of `line[from..]`. A token without `=` makes the line malformed when `strict`
-   * (returns false; fields added so far stay) and is ignored otherwise.
+   * Adds the tokens of `bytes[from, end)` to `fields`. A token without `=` makes the line
+   * malformed when `strict` (returns false; fields added so far stay) and is ignored otherwise.
    */
-  add(fields: Fields, line: string, from: number, strict: boolean): boolean {
+  add(fields: LineFields, bytes: Uint8Array, from: number, end: number, strict: boolean): boolean {
+    if (this.#owner !== fields) {
+      this.#owner = fields;
+      this.#slots = Int32Array.from(this.#names, (name) => fields.slot(name));
+    }
     let pos = from;
     for (;;) {
-      let end = line.indexOf("|", pos);
-      const last = end < 0;
-      if (last) end = line.length;
-      const eq = line.indexOf("=", pos);
-      if (eq >= 0 && eq < end) {
-        this.#token(fields, line, pos, eq, end);
-      } else if (strict) {
-        return false;
+      let eq = pos;
+      while (eq < end) {
+        const c = bytes[eq]!;
+        if (c === EQUALS || c === BAR) break;
+        eq++;
       }
-      if (last) return true;
-      pos = end + 1;
+      if (eq === end || bytes[eq] === BAR) {
+        if (strict) return false;
+        if (eq === end) return true;
+        pos = eq + 1;
+        continue;
+      }
+      let bar = eq + 1;
+      while (bar < end && bytes[bar] !== BAR) bar++;
+      const slot = this.#slotOf(fields, bytes, pos, eq);
+      if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, bar);
+      if (bar === end) return true;
+      pos = bar + 1;
     }
   }
 
-  #token(fields: Fields, line: string, pos: number, eq: number, end: number): void {
-    if (this.#all) {
-      fields.set(line.slice(pos, eq), line.slice(eq + 1, end));
-      return;
-    }
+  /** The slot of the key `bytes[start, end)` when it is wanted, else -1. */
+  #slotOf(fields: LineFields, bytes: Uint8Array, start: number, end: number): number {
+    if (this.#all) return fields.slot(decodeRange(bytes, start, end));
     const keys = this.#keys;
-    const len = eq - pos;
-    if (keys.length <= INLINE_KEYS) {
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        if (key.length === len && line.startsWith(key, pos)) {
-          if (fields instanceof SlotFields) {
-            fields.setAt(this.#slotCache.of(fields)[i]!, line.slice(eq + 1, end));
-          } else fields.set(key, line.slice(eq + 1, end));
-          return;
-        }
-      }
-      return;
+    const len = end - start;
+    if (this.#byText) {
+      const key = decodeRange(bytes, start, end);
+      const i = this.#names.indexOf(key);
+      return i < 0 ? -1 : this.#slots[i]!;
     }
-    const key = line.slice(pos, eq);
-    if (this.#set.has(key)) fields.set(key, line.slice(eq + 1, end));
+    let i = this.#byLength[len < MAX_INDEXED ? len : MAX_INDEXED]! - 1;
+    next: for (; i >= 0; i = this.#sameLength[i]! - 1) {
+      const key = keys[i]!;
+      if (key.length !== len) continue;
+      for (let j = 0; j < len; j++) if (key[j] !== bytes[start + j]) continue next;
+      return this.#slots[i]!;
+    }
+    return -1;
   }
 }

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import { KeyValues } from "./format_kv.ts";
+import { LineFields } from "./line_fields.ts";
 
+/** Adds the tokens of `line` from the character `from` (ASCII before it). */
 const addAll = (kv: KeyValues, line: string, from: number, strict: boolean) => {
-  const fields = new Map<string, string>();
-  return { ok: kv.add(fields, line, from, strict), fields };
+  const fields = new LineFields();
+  const bytes = new TextEncoder().encode(line);
+  fields.begin(bytes, null);
+  const ok = kv.add(fields, bytes, from, bytes.length, strict);
+  return { ok, fields: fields.toMap() };
 };
 
 Deno.test("KeyValues adds every token from the start position, split at the first =", () => {
@@ -40,4 +45,25 @@ Deno.test("KeyValues with many needed keys looks them up by name", () => {
   const names = Array.from({ length: 12 }, (_, i) => `k${i}`);
   const { fields } = addAll(new KeyValues(new Set(names)), "k1=a|k11=b|z=c", 0, true);
   assert.deepEqual(fields, new Map([["k1", "a"], ["k11", "b"]]));
+});
+
+Deno.test("KeyValues reads keys and values with UTF-8 text and stops at the line's end", () => {
+  const { ok, fields } = addAll(
+    new KeyValues(new Set(["usér", "b"])),
+    "usér=Zoë|b=上游|c=x",
+    0,
+    true,
+  );
+  assert.equal(ok, true);
+  assert.deepEqual(fields, new Map([["usér", "Zoë"], ["b", "上游"]]));
+  const line = new TextEncoder().encode("a=1|b=2|c=3");
+  const fields2 = new LineFields();
+  fields2.begin(line, null);
+  assert.equal(new KeyValues(new Set(["b", "c"])).add(fields2, line, 0, 7, true), true);
+  assert.deepEqual(fields2.toMap(), new Map([["b", "2"]]));
+});
+
+Deno.test("KeyValues in strict mode finds a line ending in | malformed", () => {
+  assert.equal(addAll(new KeyValues(new Set(["a"])), "a=1|", 0, true).ok, false);
+  assert.equal(addAll(new KeyValues(new Set(["a"])), "a=1|", 0, false).ok, true);
 });

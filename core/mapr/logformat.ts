@@ -8,15 +8,13 @@
 import { CSV_VARIABLES, CsvParser } from "./format_csv.ts";
 import { DEFAULT_VARIABLES, DefaultParser } from "./format_default.ts";
 import { GENERIC_VARIABLES, GenericKvParser, GenericParser } from "./format_generic.ts";
-import type { LogParser } from "./types.ts";
+import type { LineParser } from "./format_common.ts";
 
 export interface ParserOptions {
   /** `$hostname` and `$server`. */
   readonly hostname: string;
   /** When given, only these fields need to be materialized (others may be absent). */
   readonly needed?: ReadonlySet<string> | null;
-  /** One field map reused for every line: for callers done with a line before the next. */
-  readonly reuseFields?: boolean;
   /** Receives the fallback warning for an unknown format name; silent when absent. */
   readonly warn?: (msg: string) => void;
 }
@@ -28,22 +26,21 @@ export interface ParserOptions {
 export const LOG_FORMATS: ReadonlySet<string> = new Set(["default", "generic", "generickv", "csv"]);
 
 /** A parser for the format `name`; unknown names give `generic` after one `warn`. */
-export function createParser(name: string, options: ParserOptions): LogParser {
+export function createParser(name: string, options: ParserOptions): LineParser {
   const needed = options.needed ?? null;
   const hostname = options.hostname;
-  const reuse = options.reuseFields ?? false;
   switch (name) {
     case "default":
-      return new DefaultParser(hostname, needed, undefined, reuse);
+      return new DefaultParser(hostname, needed);
     case "generic":
-      return new GenericParser(hostname, needed, undefined, reuse);
+      return new GenericParser(hostname, needed);
     case "generickv":
-      return new GenericKvParser(hostname, needed, undefined, reuse);
+      return new GenericKvParser(hostname, needed);
     case "csv":
-      return new CsvParser(hostname, needed, undefined, reuse);
+      return new CsvParser(hostname, needed);
     default:
       options.warn?.(`unknown log format "${name}", using generic`);
-      return new GenericParser(hostname, needed, undefined, reuse);
+      return new GenericParser(hostname, needed);
   }
 }
 

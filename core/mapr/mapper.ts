@@ -6,10 +6,12 @@
  */
 import type { Selection } from "../select.ts";
 import { type GroupColumns, GroupSet } from "./aggregate.ts";
-import { applySet, passesWhere } from "./evaluate.ts";
+import { type LineParser, MALFORMED, SKIP } from "./format_common.ts";
+import type { LineFields } from "./line_fields.ts";
+import { LineQuery } from "./line_query.ts";
 import { createParser } from "./logformat.ts";
 import { effectiveLogFormat } from "./query.ts";
-import type { Expr, LogParser, Query } from "./types.ts";
+import type { Expr, Query } from "./types.ts";
 
 export interface MapperOptions {
   /** The server's `MapreduceLogFormat`, used when the query names none and has a `from`. */
@@ -22,14 +24,19 @@ export interface MapperOptions {
 /** Collects garbage every this many bytes of mapped text: see `selection`. */
 const GC_EVERY_BYTES = 64 * 1024 * 1024;
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
+const NEWLINE = 10;
+const encoder = new TextEncoder();
 
 export class Mapper {
   readonly query: Query;
   #groups: GroupSet;
-  readonly #parser: LogParser;
+  readonly #parser: LineParser;
+  readonly #fields: LineFields;
+  /** The query's where and set, or null when it has neither. */
+  readonly #lineQuery: LineQuery | null;
+  readonly #where: boolean;
   /** Whether a file may be mapped in pieces (CSV keeps a header per source: it may not). */
   readonly splittable: boolean;
-  readonly #decoder = new TextDecoder();
   #sinceGc = 0;
   /** Lines of the query's format that could not be parsed (bad `k=v` token, CSV overflow). */
   malformed = 0;
@@ -42,9 +49,14 @@ export class Mapper {
     this.#parser = createParser(format, {
       hostname: options.hostname,
       needed: neededFields(query),
-      reuseFields: true, // each line's fields are aggregated before the next line is parsed
       ...(options.warn ? { warn: options.warn } : {}),
     });
+    this.#fields = this.#parser.fields;
+    const { where, set } = query;
+    this.#lineQuery = where.length + set.length > 0
+      ? new LineQuery(where, set, this.#fields)
+      : null;
+    this.#where = where.length > 0;
   }
 
   /** The groups aggregated so far. */
@@ -65,42 +77,66 @@ export class Mapper {
 
   /** Aggregates one line (without its line end). */
   line(line: string, sourceId: string): void {
-    const fields = this.#parser.parse(line, sourceId);
-    if (fields === "skip") return;
-    if (fields === "malformed") {
+    const bytes = encoder.encode(line);
+    this.#lineBytes(bytes, 0, bytes.length, sourceId, bytes.length === line.length ? line : null);
+  }
+
+  /**
+   * Aggregates the line `bytes[start, end)`; `text` is the decoded `bytes` when its indices are
+   * byte offsets (values are then sliced from it), else null.
+   */
+  #lineBytes(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    sourceId: string,
+    text: string | null,
+  ): void {
+    const code = this.#parser.parseBytes(bytes, start, end, sourceId, text);
+    if (code === SKIP) return;
+    if (code === MALFORMED) {
       this.malformed++;
       return;
     }
-    const query = this.query;
-    if (query.where.length > 0 && !passesWhere(query.where, fields)) return;
-    if (query.set.length > 0) applySet(query.set, fields);
-    this.#groups.add(fields);
+    const lineQuery = this.#lineQuery;
+    if (lineQuery !== null) {
+      if (this.#where && !lineQuery.passes()) return;
+      lineQuery.apply();
+    }
+    this.#groups.addLine(this.#fields);
   }
 
-  /** Aggregates every selected line of a batch. */
+  /** Aggregates every selected line of a batch, read from its bytes. */
   selection(sel: Selection, sourceId: string): void {
     const { batch, regions } = sel;
-    // Each batch is decoded into one large string, dead right after; V8 lets those pile up
-    // to hundreds of MB before a full collection. Collecting now and then keeps memory flat.
+    // Big groups sets and the strings of other stages pile up before V8 collects them fully;
+    // collecting now and then keeps memory flat.
     this.#sinceGc += batch.bytes.length;
     if (this.#sinceGc >= GC_EVERY_BYTES && collectGarbage !== undefined) {
       this.#sinceGc = 0;
       collectGarbage();
     }
-    const text = batch.text;
-    const aligned = batch.byteAligned;
+    const bytes = batch.bytes;
+    // Values are sliced from the batch's text when a stage decoded it already, or when group
+    // keys go by text (most are new): then one decoding of the batch beats one per key.
+    const decode = batch.decoded || this.#groups.keysByText;
+    const text = decode && batch.byteAligned ? batch.text : null;
     for (let i = 0; i < regions.length; i += 2) {
-      const region = aligned
-        ? text.slice(regions[i]!, regions[i + 1]!)
-        : this.#decoder.decode(batch.bytes.subarray(regions[i]!, regions[i + 1]!));
-      let start = 0;
-      while (start < region.length) {
-        let end = region.indexOf("\n", start);
-        if (end < 0) end = region.length;
-        const stop = end > start && region.charCodeAt(end - 1) === 13 ? end - 1 : end;
-        this.line(region.slice(start, stop), sourceId);
-        start = end + 1;
-      }
+      this.#region(bytes, regions[i]!, regions[i + 1]!, sourceId, text);
+    }
+  }
+
+  /**
+   * The lines of `bytes[start, end)`. (A method of its own, called per region: a loop in a
+   * method called once per batch runs as on-stack-replaced code that V8 drops at every exit.)
+   */
+  #region(bytes: Uint8Array, start: number, end: number, sourceId: string, text: string | null) {
+    while (start < end) {
+      let newline = start;
+      while (newline < end && bytes[newline] !== NEWLINE) newline++;
+      const stop = newline > start && bytes[newline - 1] === 13 ? newline - 1 : newline;
+      this.#lineBytes(bytes, start, stop, sourceId, text);
+      start = newline + 1;
     }
   }
 }

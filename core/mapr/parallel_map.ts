@@ -1,8 +1,11 @@
 /**
- * dmap over a big plain file on two cores: a worker maps the second half of the file while this
- * thread maps the first, then the worker's groups are merged after ours — in file order, so
- * `last` keeps the value of the last line. Compressed files, CSV (a header per source) and small
- * files are mapped in one piece by the caller.
+ * dmap over a big plain file on two cores. This thread maps the first PROBE_BYTES, timing the
+ * second half of them; when the rest would take long enough to pay for a worker (its start and its
+ * own JIT warm-up cost ~0.15 s of CPU), a worker maps the back half of the rest while this thread
+ * maps the front half, and the worker's groups are merged after ours — in file order, so `last`
+ * keeps the value of the last line. Compressed files, CSV (a header per source), small files, and
+ * every file on a single core are mapped in one piece by the caller (docs/performance.md,
+ * MapReduce).
  */
 import { readFileChunks } from "../chunks.ts";
 import { detectCompression } from "../compression.ts";
@@ -15,10 +18,17 @@ import { type LineRegex, mapFilter, type MapRange } from "./map_filter.ts";
 
 export { type LineRegex, mapFilter, type MapRange } from "./map_filter.ts";
 
-/** Below this a worker's start-up (~40 ms) costs more than it saves. */
+/** Smaller files are mapped by the caller: the rest after a probe could never pay for a worker. */
 export const PARALLEL_MAP_MIN_BYTES = 32 * 1024 * 1024;
+/** What this thread maps before it decides whether a worker pays (the second half timed). */
+const PROBE_BYTES = 16 * 1024 * 1024;
+/**
+ * A worker pays when the rest would take longer than this on one thread: 100 MB of 50 groups
+ * (~0.25 s) maps as fast on one core as on two, 400 MB 20% faster on two, and a million groups in
+ * 80 MB (~2 s) 35% faster (docs/performance.md, MapReduce).
+ */
+const SPLIT_MIN_MS = 400;
 const SPLIT_SEARCH_BYTES = 256 * 1024;
-const HEAD_START_BYTES = 6 * 1024 * 1024;
 
 type WorkerReply =
   | { ok: true; columns: GroupColumns; malformed: number }
@@ -31,13 +41,15 @@ export interface HalvesOptions {
   readonly signal?: AbortSignal;
   /** The read command's line filter (dserver); default: the query's table. */
   readonly regex?: LineRegex | null;
-  /** Smallest file worth splitting; default PARALLEL_MAP_MIN_BYTES. */
+  /** Smallest file taken over; default PARALLEL_MAP_MIN_BYTES. */
   readonly minBytes?: number;
+  /** Bytes mapped before deciding, default PROBE_BYTES; 0 splits at once (tests). */
+  readonly probeBytes?: number;
 }
 
 /**
- * Maps the whole opened file in two halves when that pays; returns false (having read nothing)
- * when it does not, and the caller reads the file as usual.
+ * Maps the whole opened file, on two cores when that pays; returns false (having read nothing)
+ * when the file is not one to take over, and the caller reads it as usual.
  */
 export async function mapFileInHalves(
   opened: OpenedFile,
@@ -45,15 +57,43 @@ export async function mapFileInHalves(
   mapper: Mapper,
   options: HalvesOptions,
 ): Promise<boolean> {
-  if (typeof Worker !== "function" || !mapper.splittable) return false;
-  const { file, pin } = opened;
-  const path = pin.path;
+  if (typeof Worker !== "function" || !mapper.splittable || cores() < 2) return false;
+  const { file } = opened;
   const info = file.statSync();
   if (!info.isFile || info.size < (options.minBytes ?? PARALLEL_MAP_MIN_BYTES)) return false;
-  const split = splitPoint(file, path, info.size);
-  file.seekSync(0, Deno.SeekMode.Start);
-  if (split === null) return false;
+  if (compressed(file, opened.pin.path)) return false;
+  const size = info.size;
+  const probeBytes = Math.min(options.probeBytes ?? PROBE_BYTES, size);
+  const warm = lineStartAfter(file, Math.floor(probeBytes / 2));
+  const probe = lineStartAfter(file, probeBytes);
+  if (warm === null || probe === null) return false;
+  // The first half of the probe warms the JIT up (it maps at half speed or less); the second
+  // half is timed.
+  await mapRange(file, 0, warm, sourceId, mapper, options);
+  const started = performance.now();
+  await mapRange(file, warm, probe, sourceId, mapper, options);
+  if (options.signal?.aborted) return true;
+  const rest = size - probe;
+  const restMs = probe === warm ? Infinity : (performance.now() - started) / (probe - warm) * rest;
+  const split = restMs < SPLIT_MIN_MS ? null : lineStartAfter(file, probe + Math.floor(rest / 2));
+  if (split === null || split >= size) {
+    await mapRange(file, probe, size, sourceId, mapper, options);
+    return true;
+  }
+  await mapWithWorker(opened, sourceId, mapper, options, { start: probe, split, end: size });
+  return true;
+}
 
+/** Maps [start, split) here and [split, end) on a worker, whose groups are merged after ours. */
+async function mapWithWorker(
+  opened: OpenedFile,
+  sourceId: string,
+  mapper: Mapper,
+  options: HalvesOptions,
+  at: { start: number; split: number; end: number },
+): Promise<void> {
+  const { file, pin } = opened;
+  const path = pin.path;
   const worker = new Worker(new URL("./map_worker.ts", import.meta.url).href, { type: "module" });
   const reply = new Promise<WorkerReply>((resolve) => {
     worker.onmessage = (e: MessageEvent<WorkerReply>) => resolve(e.data);
@@ -68,26 +108,15 @@ export async function mapFileInHalves(
       serverLogFormat: options.serverLogFormat,
       hostname: options.hostname,
       pin,
-      start: split,
-      end: info.size,
+      start: at.split,
+      end: at.end,
       maxLineLength: options.maxLineLength,
       sourceId,
       regex: options.regex ?? null,
     };
     worker.postMessage(range);
-    const chunks = readFileChunks(file, { limit: split });
-    let batches = 0;
-    const filter = {
-      ...mapFilter(mapper.query, options.maxLineLength, range.regex),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    };
-    await selectInto(chunks, filter, {
-      selection: (sel, id) => mapper.selection(sel, id),
-      // Let timers (interval flushes) and aborts run between batches.
-      batchDone: () =>
-        ++batches % 16 === 0 ? new Promise((resolve) => setTimeout(resolve, 0)) : undefined,
-    }, sourceId);
-    if (options.signal?.aborted) return true;
+    await mapRange(file, at.start, at.split, sourceId, mapper, options);
+    if (options.signal?.aborted) return;
     const done = await reply;
     if (!done.ok) {
       throw new SourceError(
@@ -95,23 +124,56 @@ export async function mapFileInHalves(
       );
     }
     mapper.absorb(done.columns, done.malformed);
-    return true;
   } finally {
     worker.terminate();
   }
 }
 
-/** The start of a line near the middle of a plain file; null when not splittable. */
-function splitPoint(file: Deno.FsFile, path: string, size: number): number | null {
+/** Maps the lines of `file[start, end)` here, letting timers and aborts run between batches. */
+async function mapRange(
+  file: Deno.FsFile,
+  start: number,
+  end: number,
+  sourceId: string,
+  mapper: Mapper,
+  options: HalvesOptions,
+): Promise<void> {
+  file.seekSync(start, Deno.SeekMode.Start);
+  const filter = {
+    ...mapFilter(mapper.query, options.maxLineLength, options.regex ?? null),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+  let batches = 0;
+  await selectInto(readFileChunks(file, { limit: end - start }), filter, {
+    selection: (sel, id) => mapper.selection(sel, id),
+    // Let timers (interval flushes) and aborts run between batches.
+    batchDone: () =>
+      ++batches % 16 === 0 ? new Promise((resolve) => setTimeout(resolve, 0)) : undefined,
+  }, sourceId);
+}
+
+/** Whether the open file is compressed, from its first bytes and name. */
+function compressed(file: Deno.FsFile, path: string): boolean {
   const head = new Uint8Array(4);
   file.seekSync(0, Deno.SeekMode.Start);
   const n = file.readSync(head) ?? 0;
-  if (detectCompression(path, head.subarray(0, n)) !== "none") return null;
-  // The worker starts ~50 ms late (its own module loading): this thread takes a bit more.
-  const middle = Math.floor(size / 2 + Math.min(size / 16, HEAD_START_BYTES));
+  return detectCompression(path, head.subarray(0, n)) !== "none";
+}
+
+/**
+ * The start of the first line at or after `at` (0 at 0, `size` at the end of the file); null
+ * when no line starts within SPLIT_SEARCH_BYTES.
+ */
+function lineStartAfter(file: Deno.FsFile, at: number): number | null {
+  if (at === 0) return 0;
   const window = new Uint8Array(SPLIT_SEARCH_BYTES);
-  file.seekSync(middle, Deno.SeekMode.Start);
+  file.seekSync(at - 1, Deno.SeekMode.Start);
   const got = file.readSync(window) ?? 0;
+  if (got === 0) return at;
   const newline = window.subarray(0, got).indexOf(10);
-  return newline < 0 ? null : middle + newline + 1;
+  return newline < 0 ? null : at + newline;
+}
+
+function cores(): number {
+  return navigator.hardwareConcurrency ?? 1;
 }

@@ -41,11 +41,30 @@ Deno.test("a file mapped in two halves gives what one pass gives, last values in
     ...OPTIONS,
     maxLineLength: 1 << 20,
     minBytes: 1,
+    probeBytes: 0,
   });
   assert.equal(split, true);
   const halves = JSON.stringify(mapper.groups.rows().map((r) => [r.groupKey, [...r.cells]]));
   assert.equal(halves, await sequential(query, path));
   assert.match(halves, /"last\(\$time\)","1124-129999"/, "the last line's time wins");
+});
+
+Deno.test("a file probed whole or in part is mapped as one pass maps it", async () => {
+  const path = await statsFile(30_000);
+  const query = "from STATS select host,count($line),sum(n),last($time) group by host";
+  const size = (await Deno.stat(path)).size;
+  for (const probeBytes of [size, Math.floor(size / 3), 1]) {
+    const mapper = new Mapper(parseQuery(query), OPTIONS);
+    const opened = openRegular(path);
+    using _file = opened.file;
+    const options = { ...OPTIONS, maxLineLength: 1 << 20, minBytes: 1, probeBytes };
+    assert.equal(
+      await mapFileInHalves(opened, "x", mapper, options),
+      true,
+    );
+    const rows = JSON.stringify(mapper.groups.rows().map((r) => [r.groupKey, [...r.cells]]));
+    assert.equal(rows, await sequential(query, path), `probe of ${probeBytes} bytes`);
+  }
 });
 
 Deno.test("small, compressed and CSV inputs are left to the caller", async () => {
@@ -54,7 +73,10 @@ Deno.test("small, compressed and CSV inputs are left to the caller", async () =>
   using _file = opened.file;
   const small = new Mapper(parseQuery("from STATS select count($line)"), OPTIONS);
   assert.equal(
-    await mapFileInHalves(opened, "x", small, { ...OPTIONS, maxLineLength: 99 }),
+    await mapFileInHalves(opened, "x", small, {
+      ...OPTIONS,
+      maxLineLength: 99,
+    }),
     false,
   );
   const csv = new Mapper(parseQuery("select count($line) logformat csv"), OPTIONS);
@@ -79,7 +101,13 @@ Deno.test("with a wire regex both halves filter by it, not by the query's table"
     const mapper = new Mapper(parseQuery(query), OPTIONS);
     const opened = openRegular(path);
     using _file = opened.file;
-    const options = { ...OPTIONS, maxLineLength: 1 << 20, minBytes: 1, regex };
+    const options = {
+      ...OPTIONS,
+      maxLineLength: 1 << 20,
+      minBytes: 1,
+      probeBytes: 0,
+      regex,
+    };
     assert.equal(await mapFileInHalves(opened, "x", mapper, options), true);
     const expected = new Mapper(parseQuery(query), OPTIONS);
     using again = Deno.openSync(path);

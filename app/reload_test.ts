@@ -4,7 +4,15 @@ import { SetupError, UsageError } from "../core/errors.ts";
 import type { Program } from "./flag_table.ts";
 import { Flags, parseFlags } from "./flags.ts";
 import { reloadFlags, reloadPlanner } from "./reload.ts";
-import { clientSettings, querySettings, type SettingsEnv, targetsOf } from "./settings.ts";
+import {
+  clientSettings,
+  loadMatcher,
+  querySettings,
+  type SettingsEnv,
+  targetsOf,
+} from "./settings.ts";
+
+await loadMatcher();
 
 const config = defaultConfig(() => undefined);
 const env: SettingsEnv = { noColor: false, get: () => undefined };

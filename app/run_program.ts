@@ -11,6 +11,7 @@ import {
   controlTerminalOf,
   dserverSettings,
   healthSettings,
+  loadMatcher,
   processEnv,
   querySettings,
   targetsOf,
@@ -54,12 +55,19 @@ async function dserver(flags: Flags, print: (s: string) => void): Promise<number
   const { runDserver } = await import("../server/process/dserver.ts");
   const { protocolShell } = await import("../server/process/protocol_shell.ts");
   const { lookupUser } = await import("../server/access/user_lookup.ts");
-  return await runDserver(dserverSettings(flags, config), config, {
+  const { wireJobs } = await import("./jobs/dserver_wiring.ts");
+  const settings = dserverSettings(flags, config);
+  const jobs = wireJobs(config, settings.bindAddress, {
     versionLine: versionLine(),
     shellHandler: protocolShell,
     homeOf: (user) => Promise.resolve(lookupUser(user)?.home ?? null),
     onListening: (port) => print(`dserver: listening on port ${port}\n`),
-  });
+  }, stderr);
+  try {
+    return await runDserver(settings, config, jobs.deps);
+  } finally {
+    await jobs.finish();
+  }
 }
 
 async function health(flags: Flags, print: (s: string) => void): Promise<number> {
@@ -121,6 +129,7 @@ async function query(
 async function runClient(program: Program, flags: Flags, out: BufferedOutput): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
   growStdoutPipe();
+  if (program !== "dcat") await loadMatcher(); // dcat has no pattern
   const settings = clientSettings(program, flags, config, processEnv());
   const controlTty = controlTerminalOf(flags);
   const stop = new AbortController();

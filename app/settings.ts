@@ -7,7 +7,8 @@
 import type { Config } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { shortHostname } from "../core/hostname.ts";
-import { compileMatcher } from "../core/matcher.ts";
+import type { compileMatcher, Matcher } from "../core/matcher.ts";
+import { isNoopPattern, NoopMatcher } from "../core/noop_matcher.ts";
 import type { QueryJob } from "../cli/mapreduce.ts";
 import type { RemoteConnection, RemoteRun } from "../cli/remote.ts";
 import type { ResumeSettings } from "../cli/resume/resume_state.ts";
@@ -104,6 +105,23 @@ export function connectionOf(flags: Flags, config: Config, env: SettingsEnv): Re
   };
 }
 
+let compile: typeof compileMatcher | null = null;
+
+/**
+ * Loads the regex engine (core/matcher.ts) before `clientSettings` takes a pattern: a run
+ * without one (dcat) never loads it (docs/performance.md#start-up).
+ */
+export async function loadMatcher(): Promise<void> {
+  compile ??= (await import("../core/matcher.ts")).compileMatcher;
+}
+
+/** The run's matcher; an invalid pattern fails here, before any file is read or server asked. */
+function matcherOf(s: ReadSettings): Matcher {
+  if (!s.invert && isNoopPattern(s.pattern)) return new NoopMatcher(s.pattern);
+  if (compile === null) throw new Error("a pattern needs loadMatcher() first");
+  return compile(s.pattern, { noopAllowed: !s.invert });
+}
+
 /** What serverless and remote dcat, dgrep and dtail runs have in common, checked once. */
 interface ReadSettings {
   readonly mode: ReadMode;
@@ -151,7 +169,7 @@ function readJobOf(s: ReadSettings, config: Config, resume: ResumeSettings | nul
     mode: s.mode,
     targets: s.files.length > 0 ? s.files : ["-"],
     filter: {
-      matcher: compileMatcher(s.pattern, { noopAllowed: !s.invert }),
+      matcher: matcherOf(s),
       invert: s.invert,
       before: s.before,
       after: s.after,
@@ -175,7 +193,7 @@ function remoteRunOf(s: ReadSettings, flags: Flags, resume: ResumeSettings | nul
   if (s.files.length === 0) {
     throw new UsageError("no files given (standard input cannot be read on servers)");
   }
-  compileMatcher(s.pattern, { noopAllowed: !s.invert }); // an invalid pattern fails here, once
+  matcherOf(s); // an invalid pattern fails here, once
   return {
     ...(resume === null ? {} : { resume }),
     verb: s.mode,

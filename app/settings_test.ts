@@ -9,10 +9,13 @@ import {
   controlTerminalOf,
   dserverSettings,
   healthSettings,
+  loadMatcher,
   querySettings,
   type SettingsEnv,
   targetsOf,
 } from "./settings.ts";
+
+await loadMatcher();
 
 const flags = (program: Program, ...args: string[]) => new Flags(parseFlags(program, args));
 const env = (vars: Record<string, string> = {}, noColor = false): SettingsEnv => ({

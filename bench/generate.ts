@@ -4,7 +4,7 @@
  * Files already present with the recorded size are kept. The second data shape, mixed.log, is
  * bench/generate_mixed.ts.
  */
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 export const LOG_BYTES = 100 * 1024 * 1024;
 export const BIG_COPIES = 10;
@@ -29,7 +29,8 @@ export interface DataSet extends LogSet {
   readonly oneLine: string;
 }
 
-type Manifest = Record<string, number>;
+/** File sizes by file name. */
+export type Manifest = Record<string, number>;
 
 /** mulberry32: tiny, fast, good enough for test data. */
 export class Prng {
@@ -210,6 +211,34 @@ export function readManifest(path: string, version: number = GENERATOR_VERSION):
   }
 }
 
+/** Records `sizes` as what generator `version` made. */
+export function writeManifest(path: string, version: number, sizes: Manifest): void {
+  Deno.writeTextFileSync(path, JSON.stringify({ version, sizes }) + "\n");
+}
+
+/**
+ * The size to keep a file made from `log` at: the recorded one while `log` is the `bytes` the
+ * manifest records; none (make it again) otherwise. Checked before `log` is made.
+ */
+export function derivedSizes(
+  recorded: Manifest,
+  log: string,
+  bytes: number,
+): (file: string) => number | undefined {
+  const current = recorded[basename(log)] === bytes && sizeOf(log) === bytes;
+  return (file) => (current ? recorded[basename(file)] : undefined);
+}
+
+/** The .gz and .zst copies of `set.log`, each kept at the size `expected` gives; sizes by name. */
+export async function ensureCompressed(
+  set: LogSet,
+  expected: (file: string) => number | undefined,
+): Promise<Manifest> {
+  const gz = await ensureFile(set.gz, expected(set.gz), (tmp) => compress("gzip", set.log, tmp));
+  const zst = await ensureFile(set.zst, expected(set.zst), (tmp) => compress("zstd", set.log, tmp));
+  return { [basename(set.gz)]: gz, [basename(set.zst)]: zst };
+}
+
 /** Makes one file unless it exists with the expected size; returns its size. */
 export async function ensureFile(
   path: string,
@@ -237,34 +266,21 @@ export async function ensureData(dir: string): Promise<DataSet> {
   };
   const manifestPath = join(dirname(data.log), "manifest.json");
   const recorded = readManifest(manifestPath);
-  const logIsCurrent = recorded["app.log"] === LOG_BYTES && sizeOf(data.log) === LOG_BYTES;
-  const derived = (name: string) => (logIsCurrent ? recorded[name] : undefined);
+  const derived = derivedSizes(recorded, data.log, LOG_BYTES);
   const sizes: Manifest = {};
-  sizes["app.log"] = await ensureFile(data.log, derived("app.log"), writeLog);
-  sizes["app.log.gz"] = await ensureFile(
-    data.gz,
-    derived("app.log.gz"),
-    (tmp) => compress("gzip", data.log, tmp),
-  );
-  sizes["app.log.zst"] = await ensureFile(
-    data.zst,
-    derived("app.log.zst"),
-    (tmp) => compress("zstd", data.log, tmp),
-  );
+  sizes["app.log"] = await ensureFile(data.log, derived(data.log), writeLog);
+  Object.assign(sizes, await ensureCompressed(data, derived));
   sizes["big.log"] = await ensureFile(
     data.big,
-    derived("big.log"),
+    derived(data.big),
     (tmp) => writeBigLog(data.log, tmp),
   );
   sizes["big.log.zst"] = await ensureFile(
     data.bigZst,
-    derived("big.log.zst"),
+    derived(data.bigZst),
     (tmp) => compress("zstd", data.big, tmp),
   );
   sizes["one-line.log"] = await ensureFile(data.oneLine, recorded["one-line.log"], writeOneLine);
-  Deno.writeTextFileSync(
-    manifestPath,
-    JSON.stringify({ version: GENERATOR_VERSION, sizes }) + "\n",
-  );
+  writeManifest(manifestPath, GENERATOR_VERSION, sizes);
   return data;
 }

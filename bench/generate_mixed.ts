@@ -7,14 +7,15 @@
  */
 import { join } from "node:path";
 import {
-  compress,
+  derivedSizes,
+  ensureCompressed,
   ensureFile,
   type LogSet,
   Prng,
   RARE_TOKEN,
   readManifest,
-  sizeOf,
   writeAll,
+  writeManifest,
 } from "./generate.ts";
 
 export const MIXED_LOG_BYTES = 100 * 1024 * 1024;
@@ -153,27 +154,11 @@ export async function ensureMixedData(dir: string): Promise<LogSet> {
   };
   const manifestPath = join(dir, "mixed-manifest.json");
   const recorded = readManifest(manifestPath, MIXED_GENERATOR_VERSION);
-  const current = recorded["mixed.log"] === MIXED_LOG_BYTES && sizeOf(set.log) === MIXED_LOG_BYTES;
-  const sizes: Record<string, number> = {};
-  sizes["mixed.log"] = await ensureFile(
-    set.log,
-    recorded["mixed.log"],
-    (tmp) => writeMixedLog(tmp),
-  );
-  const derived = (name: string) => (current ? recorded[name] : undefined);
-  sizes["mixed.log.gz"] = await ensureFile(
-    set.gz,
-    derived("mixed.log.gz"),
-    (tmp) => compress("gzip", set.log, tmp),
-  );
-  sizes["mixed.log.zst"] = await ensureFile(
-    set.zst,
-    derived("mixed.log.zst"),
-    (tmp) => compress("zstd", set.log, tmp),
-  );
-  Deno.writeTextFileSync(
-    manifestPath,
-    JSON.stringify({ version: MIXED_GENERATOR_VERSION, sizes }) + "\n",
-  );
+  const derived = derivedSizes(recorded, set.log, MIXED_LOG_BYTES);
+  const sizes = {
+    "mixed.log": await ensureFile(set.log, recorded["mixed.log"], (tmp) => writeMixedLog(tmp)),
+    ...await ensureCompressed(set, derived),
+  };
+  writeManifest(manifestPath, MIXED_GENERATOR_VERSION, sizes);
   return set;
 }

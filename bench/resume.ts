@@ -11,7 +11,8 @@
  * The CPU time is the dserver process's own (all its threads, /proc/<pid>/task/<tid>/schedstat)
  * from the open channel to the last line received; the median of RUNS runs is the figure. Every
  * missed line must arrive exactly once, in order. Prints a table and appends it to
- * bench/results/history.md. BENCH_RESUME=0 skips it; `deno run -A bench/resume.ts` runs it alone.
+ * bench/results/history.md (not with BENCH_RESUME_HISTORY=0). BENCH_RESUME=0 skips it; `deno run -A
+ * bench/resume.ts` runs it alone.
  */
 import { join } from "node:path";
 import { ResumeClient } from "../tests/ssh_resume_client.ts";
@@ -47,6 +48,24 @@ export function cpuMs(pid: number): number {
   return ns / 1e6;
 }
 
+/** CPU time of each thread of a process by thread name, in ms (BENCH_RESUME_THREADS=1). */
+function threadMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const dir = `/proc/${pid}/task/${task.name}`;
+      const name = Deno.readTextFileSync(`${dir}/comm`).trim();
+      const ns = Number(Deno.readTextFileSync(`${dir}/schedstat`).split(" ")[0]);
+      out.set(name, (out.get(name) ?? 0) + ns / 1e6);
+    } catch {
+      // a thread that ended
+    }
+  }
+  return out;
+}
+
+const THREADS = Deno.env.get("BENCH_RESUME_THREADS") === "1";
+
 /** What the raw client needs of the bench's client and server (tests/ssh_raw.ts). */
 const asTestClient = (client: BenchClient) => ({ home: client.home }) as unknown as TestClient;
 const asTestServer = (server: BenchServer) =>
@@ -78,12 +97,21 @@ async function measure(
 ): Promise<Measured> {
   let cpu = 0;
   let wall = 0;
+  let threads = new Map<string, number>();
   await f.connect(asTestServer(server), () => {
     cpu = cpuMs(server.pid);
     wall = performance.now();
+    if (THREADS) threads = threadMs(server.pid);
   });
   await f.until(done, what, WAIT_MS);
   const measured = { cpuMs: cpuMs(server.pid) - cpu, wallMs: performance.now() - wall };
+  if (THREADS) {
+    const parts = [...threadMs(server.pid)].map((
+      [name, ms],
+    ) => [name, ms - (threads.get(name) ?? 0)])
+      .filter(([, ms]) => Number(ms) >= 1).map(([name, ms]) => `${name} ${Number(ms).toFixed(0)}`);
+    progress(`${what}: threads ${parts.join(", ")}`);
+  }
   progress(
     `${what}: dserver CPU ${measured.cpuMs.toFixed(0)} ms, wall ${measured.wallMs.toFixed(0)} ms`,
   );
@@ -237,6 +265,7 @@ export async function runResumeBench(): Promise<void> {
     sshTable(rows!),
   ].join("\n");
   console.log(text);
+  if (Deno.env.get("BENCH_RESUME_HISTORY") === "0") return; // a comparison run, not a record
   appendHistory(text);
   progress(`results appended to ${HISTORY_FILE}`);
 }

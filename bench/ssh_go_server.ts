@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { goProgram } from "./go_peer.ts";
 import { type Identities, output } from "./ssh_server.ts";
+import { freePort, waitUntilAccepts } from "../tests/local_port.ts";
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -75,14 +76,9 @@ export class GoBenchServer {
       };
       pump(child.stdout).catch(() => {});
       pump(child.stderr).catch(() => {});
-      let exited = false;
-      child.status.then(() => (exited = true));
-      const deadline = Date.now() + START_TIMEOUT_MS;
-      while (!exited && Date.now() < deadline) {
-        if (await accepts(port)) return new GoBenchServer(port, child, () => text);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      if (!exited) child.kill("SIGKILL");
+      const started = await waitUntilAccepts(port, child, START_TIMEOUT_MS);
+      if (started === "accepts") return new GoBenchServer(port, child, () => text);
+      if (started === "timeout") child.kill("SIGKILL");
       await child.status;
       // The port was taken between our probe and the server's bind: try another one.
       if (attempt < 3 && /address already in use/.test(text)) continue;
@@ -105,22 +101,5 @@ export class GoBenchServer {
     const timer = setTimeout(() => signal("SIGKILL"), STOP_TIMEOUT_MS);
     await this.child.status;
     clearTimeout(timer);
-  }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-async function accepts(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -34,6 +34,8 @@ export interface QueryJob {
   readonly quiet: boolean;
   /** Seconds, sent as the `timeout` prefix of the read commands; 0 = none. */
   readonly timeout: number;
+  /** Overrides isCumulative (continuous jobs: an outfile, yet per interval). */
+  readonly cumulative?: boolean;
 }
 
 export interface QueryIO {
@@ -60,7 +62,7 @@ export function planQuery(text: string, warn: (message: string) => void): Query 
 
 /** Whether every report shows everything so far (dmap, an outfile) rather than the last interval. */
 export function isCumulative(job: QueryJob, query: Query): boolean {
-  return job.verb === "cat" || query.outfile !== null;
+  return job.cumulative ?? (job.verb === "cat" || query.outfile !== null);
 }
 
 export function newReporter(

@@ -69,6 +69,11 @@ export interface RemoteConnection {
   readonly user: string;
   /** Concurrent connection set-ups per CPU. */
   readonly connectionsPerCpu: number;
+  /**
+   * dserver's scheduled and continuous jobs (app/jobs): log in with these keys instead of
+   * loadAuth's, without a host key check (docs/server.md#scheduled-and-continuous-jobs).
+   */
+  readonly jobAuth?: ClientAuth;
 }
 
 export interface RemoteIO {
@@ -145,14 +150,14 @@ export async function runRemote(
     io.warn("no servers to connect to");
     return { ok: 0, failed: 1 };
   }
-  const auth = await loadAuth({
+  const auth = connection.jobAuth ?? await loadAuth({
     authKeyPath: connection.authKeyPath,
     legacyKeyPath: connection.legacyKeyPath,
     configAuthKeyPath: config.Client.AuthKeyPath,
     agentKeyIndex: connection.agentKeyIndex,
     warn: io.warn,
   });
-  const trust = new HostTrust({
+  const trust = connection.jobAuth ? null : new HostTrust({
     knownHostsPath: defaultKnownHostsPath(),
     trustAll: connection.trustAllHosts,
     warn: io.warn,
@@ -208,7 +213,7 @@ export async function runRemote(
   } finally {
     context.flush.stop();
     clearInterval(stats ?? undefined);
-    trust.close();
+    trust?.close();
     await resume?.close();
   }
 }
@@ -247,7 +252,7 @@ interface Context {
   readonly job: RemoteJob;
   readonly io: RemoteIO;
   readonly auth: ClientAuth;
-  readonly trust: HostTrust;
+  readonly trust: HostTrust | null;
   readonly user: string;
   readonly authKey: string | null;
   readonly timeoutMs: number;
@@ -296,6 +301,12 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
   };
   for (;;) {
     const result = await once(server, c, positions, capabilities);
+    if (result?.refused) {
+      // As the Go client: this server's run fails (exit 1), and is not tried again.
+      c.io.out.flush();
+      c.io.warn(`SERVER|${server.label}|ERROR|${result.refused}`);
+      return "failed";
+    }
     if (c.run.query && result !== null && !result.capabilities.includes(ESCAPE_CAPABILITY)) {
       c.malformed.uncounted.add(server.label);
     }

@@ -9,6 +9,7 @@ import { concatBytes } from "../core/bytes.ts";
 import { ACK_CLOSE } from "../core/protocol/commands.ts";
 import { BlockPiece } from "../core/protocol/blocks.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
+import { isJournalTarget, JOURNAL_CAPABILITY } from "../core/journal.ts";
 import { CLOSE_REQUEST, isControl, type PayloadRun } from "../core/protocol/messages.ts";
 import { parseSessionAck, QUERY_UPDATE_CAPABILITY } from "../core/protocol/session_spec.ts";
 import { parsePositionMessage, POSITION_PREFIX } from "../core/protocol/resume.ts";
@@ -88,6 +89,11 @@ export interface SessionResult {
   /** The server asked to close (the run completed) rather than the connection dropping. */
   completed: boolean;
   capabilities: string[];
+  /**
+   * The job was not sent: the server lacks a capability it needs (Go's words: `journal file
+   * targets require server capability journal-v1`).
+   */
+  refused: string | null;
 }
 
 const dec = new TextDecoder();
@@ -126,6 +132,7 @@ export async function runRemoteSession(
     completed: false,
     capabilities: [],
     error: null,
+    refused: null,
   };
   const input = io.input[Symbol.asyncIterator]();
   const onAbort = () => io.close();
@@ -134,6 +141,12 @@ export async function runRemoteSession(
   const handshake = await awaitCapabilities(input, options.capabilityWaitMs ?? 250);
   result.capabilities = handshake.capabilities;
   options.onCapabilities?.(result.capabilities);
+  if (job.targets.some(isJournalTarget) && !result.capabilities.includes(JOURNAL_CAPABILITY)) {
+    result.refused = `journal file targets require server capability ${JOURNAL_CAPABILITY}`;
+    options.signal?.removeEventListener("abort", onAbort);
+    io.close();
+    return result;
+  }
   const client = { authKey: options.authKey ?? null, acceptsBlocks: sink.block !== undefined };
   const wire = wireFor(job, result.capabilities, client.acceptsBlocks);
   const bootstrap = options.session ?? null;

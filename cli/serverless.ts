@@ -2,6 +2,7 @@
  * Serverless mode: the core read (core/run.ts) wired straight to stdout, for cat, grep and tail.
  */
 import { hasGlobMeta } from "../core/glob.ts";
+import { journalRuns } from "../core/journal.ts";
 import { openRegular } from "../core/open_file.ts";
 import type { FilterOptions } from "../core/pipeline.ts";
 import { type TerminalOptions, TerminalPrinter } from "../core/terminal_printer.ts";
@@ -57,6 +58,8 @@ export async function runServerless(
     open: openRegular,
     content: openedFileChunks,
     stdin: stdinChunks,
+    // Journals are read with the user's own rights, as files are.
+    journal: (spec, follow) => journalRuns(spec, { follow, signal: io.signal, onNotice: io.warn }),
     onUnreadable: (_path, err) => {
       if (errorKind(err) !== "input") throw err;
       io.out.flush();

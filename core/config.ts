@@ -54,6 +54,36 @@ export interface ServerConfig {
   KeyExchanges: string[];
   Ciphers: string[];
   MACs: string[];
+  /** Scheduled MapReduce jobs (docs/server.md#scheduled-and-continuous-jobs). */
+  Schedule: JobConfig[];
+  /** Continuous MapReduce jobs (docs/server.md#scheduled-and-continuous-jobs). */
+  Continuous: JobConfig[];
+}
+
+/**
+ * One `Server.Schedule` or `Server.Continuous` entry. A wrongly typed field does not fail the
+ * whole config: it becomes the entry's `problem`, and dserver reports and skips that job alone.
+ */
+export interface JobConfig {
+  Name: string;
+  Enable: boolean;
+  /** Comma list of files and globs, with date placeholders. */
+  Files: string;
+  /** The query, without an outfile clause. */
+  Query: string;
+  /** `PATH` or `append PATH`, with date placeholders. */
+  Outfile: string;
+  Discovery: string;
+  /** Empty: this server itself. */
+  Servers: string[];
+  /** Go DTail's password-login allow list; parsed, unused (docs/decisions.md). */
+  AllowFrom: string[];
+  /** Schedule only: `[startHour, endHour)`, local time. */
+  TimeRange: number[];
+  /** Continuous only: restart the job when the local day changes. */
+  RestartOnDayChange: boolean;
+  /** The first wrongly typed field ("" if none). */
+  problem: string;
 }
 
 export interface ClientConfig {
@@ -114,6 +144,8 @@ export function defaultConfig(env: (name: string) => string | undefined = getEnv
       KeyExchanges: [],
       Ciphers: [],
       MACs: [],
+      Schedule: [],
+      Continuous: [],
     },
     Client: {
       TermColorsEnable: true,
@@ -207,6 +239,9 @@ function merge(
         users[user] = rules;
       }
       into[key] = users;
+    } else if (path === "Server.Schedule" || path === "Server.Continuous") {
+      if (!Array.isArray(value)) throw bad("a list of job objects");
+      into[key] = value.map((entry) => parseJob(entry));
     } else if (typeof current === "number") {
       if (typeof value !== "number" || !Number.isInteger(value)) throw bad("an integer");
       into[key] = value;
@@ -267,6 +302,51 @@ function validate(config: Config, file: string): void {
       }
     }
   }
+}
+
+/** A job entry as far as its types allow (see JobConfig.problem). */
+export function parseJob(entry: unknown): JobConfig {
+  const job: JobConfig = {
+    Name: "",
+    Enable: false,
+    Files: "",
+    Query: "",
+    Outfile: "",
+    Discovery: "",
+    Servers: [],
+    AllowFrom: [],
+    TimeRange: [],
+    RestartOnDayChange: false,
+    problem: "",
+  };
+  if (!isObject(entry)) {
+    job.problem = `must be an object, got ${JSON.stringify(entry)}`;
+    return job;
+  }
+  const fields = job as unknown as Record<string, unknown>;
+  const keys = new Map(Object.keys(job).map((k) => [k.toLowerCase(), k]));
+  for (const [rawKey, value] of Object.entries(entry)) {
+    const key = keys.get(rawKey.toLowerCase());
+    if (key === undefined || key === "problem" || value === null) continue;
+    const current = fields[key];
+    const ok = key === "TimeRange"
+      ? Array.isArray(value) && value.every((n) => typeof n === "number")
+      : Array.isArray(current)
+      ? isStringArray(value)
+      : typeof value === typeof current;
+    if (ok) fields[key] = value;
+    else if (job.problem === "") {
+      const want = key === "TimeRange"
+        ? "a list of numbers"
+        : Array.isArray(current)
+        ? "a list of strings"
+        : typeof current === "boolean"
+        ? "true or false"
+        : "a string";
+      job.problem = `${key} must be ${want}, got ${JSON.stringify(value)}`;
+    }
+  }
+  return job;
 }
 
 function isStringArray(v: unknown): v is string[] {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, defaultConfig, findConfigFile, loadConfig } from "./config.ts";
+import { ConfigError, defaultConfig, findConfigFile, loadConfig, parseJob } from "./config.ts";
 import { DEFAULT_TERM_COLORS } from "./color.ts";
 
 type Env = Record<string, string>;
@@ -107,7 +107,6 @@ Deno.test("config keys match case-insensitively and unknown keys are ignored", a
       common: { sshport: 2223, LOGLEVEL: "debug", ExperimentalFeaturesEnable: true },
       SERVER: {
         maxlinelength: 100,
-        Schedule: [{ Name: "x" }],
         permissions: { users: { bob: ["^/tmp"] } },
       },
       Client: { termcolors: { remote: { text: { FG: "Red", bg: "Black", Attr: "Bold" } } } },
@@ -265,4 +264,53 @@ Deno.test("an unknown Client.TermColors name is a ConfigError naming the key and
       attr: "underline",
     });
   });
+});
+
+Deno.test("Schedule and Continuous entries are read with their keys matched case-insensitively", async () => {
+  await withHome(async (home) => {
+    const path = `${home}/c.json`;
+    await writeConfig(path, {
+      Server: {
+        schedule: [{
+          name: "daily",
+          ENABLE: true,
+          Files: "/a,/b",
+          Query: "select count($line)",
+          Outfile: "/o.csv",
+          Servers: ["h1:2222"],
+          TimeRange: [1, 5],
+          Unknown: 1,
+        }],
+        Continuous: [{ Name: "live", RestartOnDayChange: true, AllowFrom: ["localhost"] }],
+      },
+    });
+    const c = loadConfig(path, envOf({}));
+    assert.equal(c.Server.Schedule.length, 1);
+    const s = c.Server.Schedule[0]!;
+    assert.deepEqual(
+      [s.Name, s.Enable, s.Files, s.Servers, s.TimeRange, s.problem],
+      ["daily", true, "/a,/b", ["h1:2222"], [1, 5], ""],
+    );
+    const live = c.Server.Continuous[0]!;
+    assert.deepEqual([live.Name, live.Enable, live.RestartOnDayChange], ["live", false, true]);
+    assert.deepEqual(defaultConfig(envOf({})).Server.Schedule, []);
+  });
+});
+
+Deno.test("a job field of the wrong type is that job's problem, not a config error", () => {
+  assert.equal(
+    parseJob({ Name: "x", Enable: "yes" }).problem,
+    'Enable must be true or false, got "yes"',
+  );
+  assert.equal(
+    parseJob({ Name: "x", TimeRange: ["1", 2] }).problem,
+    'TimeRange must be a list of numbers, got ["1",2]',
+  );
+  assert.equal(
+    parseJob({ Name: "x", Servers: "h1" }).problem,
+    'Servers must be a list of strings, got "h1"',
+  );
+  assert.equal(parseJob({ Name: 5 }).problem, "Name must be a string, got 5");
+  assert.equal(parseJob("x").problem, 'must be an object, got "x"');
+  assert.equal(parseJob({ Name: "x", Files: null }).problem, "");
 });

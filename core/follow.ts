@@ -12,6 +12,7 @@
  * they reopen their log.
  */
 import { DEFAULT_CHUNK_SIZE } from "./chunks.ts";
+import { statLibc, statPath } from "./libc.ts";
 import type { FileOpener, OpenedFile } from "./open_file.ts";
 import type { FilePosition } from "./protocol/resume.ts";
 import { readAt, type ResumePoints } from "./resume_points.ts";
@@ -103,7 +104,8 @@ export async function* followFile(
       }
     }
     // A file rotated away from the path while the client was away is finished first.
-    let moved = resume === null ? null : await resume.moved(path, options.open, signal, held?.pin);
+    const looked = resume?.moved(path, options.open, signal, held?.pin) ?? null;
+    let moved = looked === null ? null : await looked;
     while (!signal.aborted) {
       const rotated = moved;
       moved = null;
@@ -111,10 +113,10 @@ export async function* followFile(
         held.file.close(); // the path is opened again once the rotated file is finished
         held = null;
       }
-      const first = held?.file ?? null;
+      const first = held;
       held = null;
       const chained = rotated === null ? chain.shift() : null;
-      const opened = rotated?.file ?? chained ?? first ?? opener.open();
+      const opened = rotated?.opened ?? chained ?? first ?? opener.open();
       if (opened === null) {
         if (!waitingNoticed) options.onNotice?.(`${path}: waiting for the file to appear`);
         waitingNoticed = true;
@@ -124,37 +126,36 @@ export async function* followFile(
         continue;
       }
       waitingNoticed = false;
-      let info: Deno.FileInfo;
+      let info: FileStat;
       try {
-        info = opened.statSync();
+        // A file the chain held may have changed since it was opened: its fstat now.
+        info = statOf(opened, chained !== null);
       } catch (err) {
-        opened.close();
+        opened.file.close();
         throw asSourceError(path, err);
       }
       const key = inodeKey(info);
       const known = options.inodes?.claim(key);
       if (known === "busy") {
         // Another follower still reads this inode (it was renamed to this path): let it finish.
-        opened.close();
+        opened.file.close();
         if (rotated === null) await waker.wait(pollMs);
         continue;
       }
-      let start: number;
-      /** The bytes before `start`, when they were read already (the file is then at `start`). */
-      let before: Uint8Array | undefined;
-      if (known !== undefined && known <= info.size) start = known;
+      let started: ResumeStart;
+      if (known !== undefined && known <= info.size) started = { start: known };
       else if (resume !== null) {
-        ({ start, before } = resumeStart(path, opened, info, resume, rotated?.position));
-      } else start = fromStart ? 0 : info.size;
+        started = resumeStart(path, opened.file, info, resume, rotated?.position);
+      } else started = { start: fromStart ? 0 : info.size };
       if (rotated === null) resume = null; // the file at the path has started
       let incarnation: Incarnation;
       try {
         // Opened from the path just now (not a rotated file, not one the chain held): the path led
         // to it then, and a rotation since wakes the waker.
         const fresh = rotated === null && chained === null;
-        incarnation = new Incarnation(path, opened, info, start, chain, fresh, before);
+        incarnation = new Incarnation(path, opened.file, info, started, chain, fresh);
       } catch (err) {
-        opened.close();
+        opened.file.close();
         throw asSourceError(path, err);
       }
       fromStart = true;
@@ -181,20 +182,34 @@ export async function* followFile(
 function resumeStart(
   path: string,
   file: Deno.FsFile,
-  info: Deno.FileInfo,
+  info: FileStat,
   resume: ResumePoints,
   rotatedFrom: FilePosition | undefined,
-): { start: number; before?: Uint8Array } {
-  const position = resume.take(info.dev, info.ino ?? -1) ?? rotatedFrom;
+): ResumeStart {
+  const position = resume.take(info.dev, info.ino) ?? rotatedFrom;
   if (position === undefined) return { start: resume.newFile(path, file, info.size) };
   const { offset } = position;
-  const before = offset <= info.size
-    ? readAt(file, Math.max(0, offset - MARK_SIZE), offset)
-    : undefined;
+  if (offset > info.size) return { start: resume.startAt(path, file, info.size, position) };
+  // The mark's bytes and, when they are few, the missed ones after them in one read.
+  const from = Math.max(0, offset - MARK_SIZE);
+  const missed = info.size - offset;
+  const bytes = readAt(file, from, missed < SMALL_READ ? info.size : offset);
+  const before = bytes.subarray(0, offset - from);
   const start = resume.startAt(path, file, info.size, position, before);
-  // All of them read (the file is then at `offset`): the follower neither reads nor seeks again.
-  const whole = before !== undefined && before.length === offset - Math.max(0, offset - MARK_SIZE);
-  return start === offset && whole ? { start, before } : { start };
+  // All of the mark read (the file is then past `bytes`): the follower neither reads nor seeks
+  // them again.
+  if (start !== offset || before.length !== offset - from) return { start };
+  const ahead = bytes.subarray(offset - from);
+  return ahead.length > 0 ? { start, before, ahead } : { start, before };
+}
+
+/** Where a resumed file starts, and what of it was read on the way. */
+interface ResumeStart {
+  readonly start: number;
+  /** The bytes before `start` (up to MARK_SIZE). */
+  readonly before?: Uint8Array;
+  /** The bytes from `start` on that were read with `before` (the file is after them). */
+  readonly ahead?: Uint8Array;
 }
 
 /**
@@ -204,7 +219,7 @@ function resumeStart(
 class PathChain {
   readonly #path: string;
   readonly #opener: PathOpener;
-  readonly #files: { file: Deno.FsFile; ino: number }[] = [];
+  readonly #files: OpenedFile[] = [];
   #currentIno: number | null = null;
 
   constructor(path: string, opener: PathOpener) {
@@ -219,20 +234,17 @@ class PathChain {
 
   /** Looks at the path: true when it no longer leads to the inode being read. */
   observe(): boolean {
-    let ino: number;
-    try {
-      ino = Deno.statSync(this.#path).ino ?? -1;
-    } catch {
-      return true;
-    }
+    const ino = inodeAt(this.#path);
+    if (ino === null) return true;
     if (ino === this.#currentIno) return false;
     const last = this.#files[this.#files.length - 1];
-    if (last?.ino !== ino) {
-      const file = this.#opener.open();
-      const opened = file?.statSync().ino ?? undefined;
-      if (file !== null && opened !== this.#currentIno && opened !== last?.ino) {
-        this.#files.push({ file, ino: opened! });
-      } else file?.close();
+    if (last?.pin.ino !== ino) {
+      const opened = this.#opener.open();
+      if (opened !== null) {
+        const at = statOf(opened).ino;
+        if (at !== this.#currentIno && at !== last?.pin.ino) this.#files.push(opened);
+        else opened.file.close();
+      }
     }
     return true;
   }
@@ -243,8 +255,8 @@ class PathChain {
     return next !== undefined && next.file.statSync().size > 0;
   }
 
-  shift(): Deno.FsFile | null {
-    return this.#files.shift()?.file ?? null;
+  shift(): OpenedFile | null {
+    return this.#files.shift() ?? null;
   }
 
   close(): void {
@@ -261,12 +273,14 @@ class Incarnation {
   /** Where the file's read position is (null: not known), to skip a seek that would not move. */
   #at: number | null = null;
   /** The last bytes read before #offset, to notice a truncation hidden by regrowth. */
-  #mark: Uint8Array = new Uint8Array(0);
+  #mark: Uint8Array = NO_BYTES;
   /**
    * The file's size when it was opened, taken for its size when the first stream starts: a
    * change since then woke the follower's waker, which then looks again at once.
    */
   #openedSize: number | null;
+  /** Bytes after #offset read already (with the mark, on resume): the first to hand out. */
+  #ahead: Uint8Array | null = null;
   /** When the path stopped leading to this inode (0: it still does). */
   #replacedAt = 0;
   #lastDataAt = 0;
@@ -276,24 +290,23 @@ class Incarnation {
   constructor(
     private readonly path: string,
     file: Deno.FsFile,
-    info: Deno.FileInfo,
-    start: number,
+    info: FileStat,
+    { start, before, ahead }: ResumeStart,
     chain: PathChain,
     /** Opened from the path just now: the first look need not see whether the path moved on. */
     private readonly fresh: boolean,
-    /** The bytes before `start` (up to MARK_SIZE), read just now: the file is at `start`. */
-    before?: Uint8Array,
   ) {
     this.#chain = chain;
     this.#file = file;
     this.#dev = info.dev;
-    this.#ino = info.ino ?? -1;
+    this.#ino = info.ino;
     chain.current = this.#ino;
     this.#offset = start;
     this.#openedSize = info.size;
-    if (start > 0 && before !== undefined) {
+    if (before !== undefined) {
       this.#mark = before;
-      this.#at = start;
+      this.#at = start + (ahead?.length ?? 0);
+      this.#ahead = ahead ?? null;
     } else if (start > 0) {
       const mark = new Uint8Array(Math.min(MARK_SIZE, start));
       this.#mark = mark.subarray(0, this.#readAt(start - mark.length, mark));
@@ -315,40 +328,37 @@ class Incarnation {
    * caller restarts line splitting at offset 0 (the next stream starts there).
    */
   async *chunks(waker: Waker, pollMs: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    // One generator (not one wrapping another): a glob's thousand followers each hold it.
     try {
-      yield* this.#chunks(waker, pollMs, signal);
+      const buf = new ReadBuffer();
+      for (;;) {
+        // The first round has the size and mark taken as the file was opened: they cannot disagree
+        // yet. A truncation (or, for a fresh open, a rotation) since woke the waker: the next round
+        // looks.
+        const opened = this.#openedSize !== null;
+        const size = this.#openedSize ?? this.#file.statSync().size;
+        this.#openedSize = null;
+        if (opened ? size < this.#offset : this.#truncated(size)) {
+          this.#offset = 0;
+          this.#mark = NO_BYTES;
+          return;
+        }
+        yield* this.#drain(buf, size);
+        const moved = !(opened && this.fresh) && this.#chain.observe();
+        if (moved && this.#replacedAt === 0) this.#replacedAt = Date.now();
+        if (this.#replacedAt !== 0 && this.#doneAfterReplacement()) {
+          this.finished = true;
+          return;
+        }
+        if (signal.aborted) return;
+        await waker.wait(this.#replacedAt !== 0 ? DRAIN_POLL_MS : pollMs);
+        if (signal.aborted) {
+          yield* this.#drain(buf, this.#file.statSync().size); // written before the stop was asked
+          return;
+        }
+      }
     } catch (err) {
       throw asSourceError(this.path, err); // e.g. EPERM reading a /proc file
-    }
-  }
-
-  async *#chunks(waker: Waker, pollMs: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-    const buf = new ReadBuffer();
-    for (;;) {
-      // The first round has the size and mark taken as the file was opened: they cannot disagree
-      // yet. A truncation (or, for a fresh open, a rotation) since woke the waker: the next round
-      // looks.
-      const opened = this.#openedSize !== null;
-      const size = this.#openedSize ?? this.#file.statSync().size;
-      this.#openedSize = null;
-      if (opened ? size < this.#offset : this.#truncated(size)) {
-        this.#offset = 0;
-        this.#mark = new Uint8Array(0);
-        return;
-      }
-      yield* this.#drain(buf, size);
-      const moved = !(opened && this.fresh) && this.#chain.observe();
-      if (moved && this.#replacedAt === 0) this.#replacedAt = Date.now();
-      if (this.#replacedAt !== 0 && this.#doneAfterReplacement()) {
-        this.finished = true;
-        return;
-      }
-      if (signal.aborted) return;
-      await waker.wait(this.#replacedAt !== 0 ? DRAIN_POLL_MS : pollMs);
-      if (signal.aborted) {
-        yield* this.#drain(buf, this.#file.statSync().size); // written before the stop was asked
-        return;
-      }
     }
   }
 
@@ -364,6 +374,15 @@ class Incarnation {
    */
   *#drain(buf: ReadBuffer, size: number): Generator<Uint8Array> {
     if (size <= this.#offset) return;
+    const ahead = this.#ahead;
+    if (ahead !== null) {
+      this.#ahead = null;
+      this.#offset += ahead.length; // the file is there already (#at)
+      this.#lastDataAt = Date.now();
+      this.#remember(ahead);
+      yield ahead;
+      if (this.#offset >= size) return;
+    }
     this.#seek(this.#offset);
     for (;;) {
       let chunk: Uint8Array | null;
@@ -483,6 +502,8 @@ class ReadBuffer {
   }
 }
 
+/** An empty mark, shared (each of a thousand followers would hold its own otherwise). */
+const NO_BYTES = new Uint8Array(0);
 /** Reads of fewer bytes than this go through the shared scratch buffer. */
 const SMALL_READ = 16 * 1024;
 const scratch = new Uint8Array(SMALL_READ);
@@ -511,7 +532,7 @@ export class InodeRegistry {
   }
 }
 
-export function inodeKey(info: Deno.FileInfo): string {
+export function inodeKey(info: { readonly dev: number; readonly ino: number | null }): string {
   return `${info.dev}:${info.ino}`;
 }
 
@@ -524,11 +545,11 @@ class PathOpener {
     private readonly options: Pick<FollowOptions, "open" | "onRefused">,
   ) {}
 
-  open(): Deno.FsFile | null {
+  open(): OpenedFile | null {
     try {
-      const { file } = this.options.open(this.path);
+      const opened = this.options.open(this.path);
       this.#refused = false;
-      return file;
+      return opened;
     } catch (err) {
       if (!this.#refused && exists(this.path)) {
         this.#refused = true;
@@ -537,6 +558,40 @@ class PathOpener {
       return null;
     }
   }
+}
+
+/**
+ * The inode a path leads to now, null when it leads nowhere: through FFI where it can (a thousand
+ * followers look at every poll; Deno's `stat` makes a FileInfo with four Dates each time).
+ */
+function inodeAt(path: string): number | null {
+  const c = statLibc();
+  if (c !== null) return statPath(c, path, true)?.ino ?? statFallback(path);
+  return statFallback(path);
+}
+
+function statFallback(path: string): number | null {
+  try {
+    return Deno.statSync(path).ino ?? -1;
+  } catch {
+    return null;
+  }
+}
+
+/** What a follower needs of a file's `stat`, as plain numbers. */
+interface FileStat {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+}
+
+/** The opened file's inode and size: what its open saw (unless `now`), else its `fstat`. */
+function statOf(opened: OpenedFile, now = false): FileStat {
+  if (opened.size !== undefined && !now) {
+    return { dev: opened.pin.dev, ino: opened.pin.ino, size: opened.size };
+  }
+  const info = opened.file.statSync();
+  return { dev: info.dev, ino: info.ino ?? -1, size: info.size };
 }
 
 function asSourceError(path: string, err: unknown): SourceError {

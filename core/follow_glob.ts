@@ -62,19 +62,22 @@ export async function followGlob(
   // A consumer that fails must not be an unhandled rejection while the others go on (that
   // would end the process): its error is kept and thrown once all consumers are done.
   let failure: { err: unknown } | null = null;
+  const optionsFor = (fromStart: boolean): FollowOptions => ({
+    signal,
+    open: options.open,
+    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+    watchers: options.watchers,
+    fromStart,
+    inodes,
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+    ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+    ...(options.resume ? { resume: options.resume } : {}),
+    ...(options.openFirst ? { openFirst: true } : {}),
+  });
+  // Shared by the followers (a glob's thousand files hold one object, not a thousand).
+  const shared = { atEnd: optionsFor(false), atStart: optionsFor(true) };
   const start = (path: string, fromStart: boolean) => {
-    const followOptions: FollowOptions = {
-      signal,
-      open: options.open,
-      ...(options.onRefused ? { onRefused: options.onRefused } : {}),
-      watchers: options.watchers,
-      fromStart,
-      inodes,
-      ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
-      ...(options.onNotice ? { onNotice: options.onNotice } : {}),
-      ...(options.resume ? { resume: options.resume } : {}),
-      ...(options.openFirst ? { openFirst: true } : {}),
-    };
+    const followOptions = fromStart ? shared.atStart : shared.atEnd;
     running.set(
       path,
       consume({

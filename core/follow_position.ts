@@ -96,7 +96,7 @@ export class PositionTracker {
 
   /** The stream's bytes as chunks of whole lines (and cut pieces), one batch each. */
   async *chunks(stream: IncarnationStream): AsyncGenerator<Uint8Array> {
-    await this.announce(stream);
+    if (this.#announced !== stream) await this.announce(stream); // followFiles announced the first
     const cutter = new LineCutter(this.#max, stream.origin, this.#options.onLongLine);
     try {
       for await (const chunk of stream) {
@@ -303,9 +303,11 @@ class LineCutter {
   }
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 /** A byte buffer that grows by doubling (a long line may arrive in many small writes). */
 class Pending {
-  #buf = new Uint8Array(0);
+  #buf = NO_BYTES; // most files never hold a partial line: no buffer of their own until one does
   length = 0;
 
   append(bytes: Uint8Array): void {

@@ -88,6 +88,34 @@ Deno.test("a followed file resumes at its position instead of its end", async ()
   assert.deepEqual(notices, []);
 });
 
+Deno.test("the bytes missed, few or many, come once and in order, then what is written later", async () => {
+  for (const missed of [1, 16 * 1024 - 1, 16 * 1024, 100 * 1024]) {
+    const dir = await logDir();
+    const path = `${dir}/app.log`;
+    await Deno.writeTextFile(path, "seen 1\nseen 2\n");
+    const position = positionOf(path);
+    const gap = "m".repeat(Math.max(0, missed - 1)) + "\n";
+    await Deno.writeTextFile(path, gap, { append: true });
+    const { resume, notices } = points(path, [position]);
+    let appended = false;
+    const reads = await collect(
+      (o) => followFile(path, { ...o, resume, openFirst: true }),
+      (r) => {
+        const text = textOf(r);
+        if (!appended && text.length >= gap.length) {
+          appended = true;
+          Deno.writeTextFileSync(path, "later\n", { append: true });
+        }
+        return text.endsWith("later\n");
+      },
+    );
+    assert.equal(textOf(reads), gap + "later\n", `${missed} bytes missed`);
+    assert.equal(reads.length, 1);
+    assert.deepEqual([reads[0]!.ino, reads[0]!.start], [position.ino, position.offset]);
+    assert.deepEqual(notices, []);
+  }
+});
+
 Deno.test("a file shorter than its position, or changed before it, is read from its start", async () => {
   const dir = await logDir();
   const path = `${dir}/app.log`;

@@ -21,8 +21,21 @@ const SYMBOLS = {
   getxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
 } as const;
 
+/**
+ * fstat(2) and statfs(2), which glibc exports only since 2.33 (before, `__fxstat`): bound on their
+ * own, so that an older libc still has the calls above. Their structs are read with x86_64's
+ * layout (`statLibc` is null on another architecture).
+ */
+const STAT_SYMBOLS = {
+  fstat: { parameters: ["i32", "buffer"], result: "i32" },
+  stat: { parameters: ["buffer", "buffer"], result: "i32" },
+  lstat: { parameters: ["buffer", "buffer"], result: "i32" },
+  statfs: { parameters: ["buffer", "buffer"], result: "i32" },
+} as const;
+
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 export type FileLibc = Deno.DynamicLibrary<typeof FILE_SYMBOLS>["symbols"];
+export type StatLibc = Deno.DynamicLibrary<typeof STAT_SYMBOLS>["symbols"];
 
 export const ENOENT = 2;
 export const ERANGE = 34;
@@ -32,6 +45,7 @@ export const ENOTSUP = 95;
 
 let lib: Libc | null | undefined;
 let fileLib: FileLibc | null | undefined;
+let statLib: StatLibc | null | undefined;
 
 export function libc(): Libc | null {
   if (lib === undefined) lib = bind(SYMBOLS);
@@ -42,6 +56,95 @@ export function libc(): Libc | null {
 export function fileLibc(): FileLibc | null {
   if (fileLib === undefined) fileLib = lib ?? bind(FILE_SYMBOLS);
   return fileLib;
+}
+
+/** fstat and statfs (x86_64 only), or null. */
+export function statLibc(): StatLibc | null {
+  if (statLib === undefined) statLib = Deno.build.arch === "x86_64" ? bind(STAT_SYMBOLS) : null;
+  return statLib;
+}
+
+/** What `fstat` tells of a file, as plain numbers (no `FileInfo` with its four `Date`s). */
+export interface FdStat {
+  readonly dev: number;
+  readonly ino: number;
+  readonly mode: number;
+  readonly size: number;
+}
+
+/** `struct stat` of x86_64 glibc: 144 bytes; one buffer, used within one call. */
+const statBuf = new Uint8Array(144);
+const statView = new DataView(statBuf.buffer);
+
+/** fstat(2) of a file descriptor; null when it fails (errno tells why). */
+export function fstatOf(c: StatLibc, fd: number): FdStat | null {
+  if (c.fstat(fd, statBuf) !== 0) return null;
+  return {
+    dev: Number(statView.getBigUint64(0, true)),
+    ino: Number(statView.getBigUint64(8, true)),
+    mode: statView.getUint32(24, true),
+    size: Number(statView.getBigInt64(48, true)),
+  };
+}
+
+/** What the access checks need of a path's `stat`, with the fields of Deno's `FileInfo`. */
+export interface PathStat {
+  readonly dev: number;
+  readonly ino: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly isFile: boolean;
+  readonly isDirectory: boolean;
+  readonly isSymlink: boolean;
+  /** The ctime as "seconds.nanoseconds". */
+  readonly ctime: string;
+}
+
+/** stat(2) (`follow` true) or lstat(2) of a path; null when it fails (errno tells why). */
+export function statPath(c: StatLibc, path: string, follow: boolean): PathStat | null {
+  if (path.includes("\0")) return null; // cut short at it, it would name another file
+  const name = cPath(path);
+  if ((follow ? c.stat(name, statBuf) : c.lstat(name, statBuf)) !== 0) return null;
+  const mode = statView.getUint32(24, true);
+  const type = mode & 0o170000;
+  return {
+    dev: Number(statView.getBigUint64(0, true)),
+    ino: Number(statView.getBigUint64(8, true)),
+    mode,
+    uid: statView.getUint32(28, true),
+    gid: statView.getUint32(32, true),
+    size: Number(statView.getBigInt64(48, true)),
+    isFile: type === 0o100000,
+    isDirectory: type === 0o040000,
+    isSymlink: type === 0o120000,
+    ctime: `${statView.getBigInt64(104, true)}.${statView.getBigInt64(112, true)}`,
+  };
+}
+
+const encoder = new TextEncoder();
+/** A NUL-terminated path, used within one call. */
+const pathBuf = new Uint8Array(4096);
+
+/**
+ * `path` as a C string in a buffer shared by all callers, valid until the next call; a longer one
+ * gets its own. A path with a NUL byte is cut there (callers refuse those first).
+ */
+export function cPath(path: string): Uint8Array<ArrayBuffer> {
+  if (path.length * 3 >= pathBuf.length) return cString(path);
+  const { written } = encoder.encodeInto(path, pathBuf);
+  pathBuf[written] = 0;
+  return pathBuf;
+}
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** Whether `path` is on a procfs (statfs(2)'s f_type, the struct's first field). */
+export function onProcfs(c: StatLibc, path: string): boolean {
+  const buf = new Uint8Array(120);
+  if (c.statfs(cString(path), buf) !== 0) return false;
+  return new DataView(buf.buffer).getBigInt64(0, true) === BigInt(PROC_SUPER_MAGIC);
 }
 
 function bind<S extends Deno.ForeignLibraryInterface>(symbols: S) {

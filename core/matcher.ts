@@ -21,6 +21,8 @@
 import type { RE2JS } from "re2js";
 import { byteNeedle, type Needle } from "./byte_search.ts";
 import { linePattern } from "./line_pattern.ts";
+import type { ByteLiteral, MatchEngine, Matcher } from "./matcher_types.ts";
+import { isNoopPattern, NoopMatcher } from "./noop_matcher.ts";
 import { isPlainRe2 } from "./re2_syntax.ts";
 import { SetupError } from "./errors.ts";
 
@@ -32,54 +34,7 @@ export class PatternError extends SetupError {
   override name = "PatternError";
 }
 
-/** Where a matcher's work happens: nothing, String#indexOf, V8's irregexp or re2js. */
-export type MatchEngine = "none" | "indexOf" | "irregexp" | "re2js";
-
-export interface Matcher {
-  /** "literal", "regex" or "noop" (matches every line). */
-  readonly kind: "literal" | "regex" | "noop";
-  readonly pattern: string;
-  /** The engine matching now (an irregexp matcher may move to re2js: see IrregexpMatcher). */
-  readonly engine: MatchEngine;
-  /**
-   * Finds the first line at or after `from` (a line start) in `text` that matches and returns its
-   * start, or -1. Lines are separated by "\n".
-   */
-  findLine(text: string, from: number): number;
-  /** Tests one line (no "\n" inside). */
-  test(line: string): boolean;
-  /**
-   * findLine for a thread that must not run re2js (a dserver's main thread: see pipeline.ts),
-   * on a matcher whose engine is not "re2js" yet may run it for some lines: the same answer, or
-   * `-2 - start` when the line at `start` is one for re2js (longer than irregexp may take, or
-   * the guard just moved the matcher to re2js). That line and the rest of the text are then
-   * the caller's to match with re2js (the regex pool), and no line before it matches.
-   */
-  findLineWithoutRe2js?(text: string, from: number): number;
-  /**
-   * Whether findLine matches each line with the "\n" that ends it (see MatcherOptions); `test`
-   * then takes a line with its "\n", if it has one. Absent: false.
-   */
-  readonly withNewline?: boolean;
-  /**
-   * Bytes every matching line holds (see ByteLiteral), for finding lines in raw bytes without
-   * decoding them (byte_search.ts). Absent or null: none known.
-   */
-  readonly byteLiteral?: ByteLiteral | null;
-}
-
-/**
- * A literal (UTF-8) that every matching line holds. `exact`: a line matches exactly when it holds
- * it (a literal pattern); otherwise a line holding it is a candidate that `test` decides.
- */
-export interface ByteLiteral {
-  readonly needle: Needle;
-  readonly exact: boolean;
-  /** More byte literals every matching line holds (not exact only), searched for as well. */
-  readonly also?: readonly Needle[];
-  /** Literals every matching line holds (not exact only), checked on a candidate's text. */
-  readonly others?: readonly string[];
-}
+export type { ByteLiteral, MatchEngine, Matcher };
 
 export interface MatcherOptions {
   /** Whether "", "." and ".*" may be a NoopMatcher (default true). */
@@ -96,10 +51,7 @@ export interface MatcherOptions {
 
 const REGEX_META = /[.+*?^$[\]{}()|\\]/;
 
-/** The client rule of docs/protocol.md#regex: "", "." and ".*" match everything. */
-export function isNoopPattern(pattern: string): boolean {
-  return pattern === "" || pattern === "." || pattern === ".*";
-}
+export { isNoopPattern };
 
 /** The docs/protocol.md#regex literal rule: no regex metacharacter at all. */
 export function isLiteralPattern(pattern: string): boolean {
@@ -123,18 +75,6 @@ export function compileMatcher(pattern: string, options: MatcherOptions = {}): M
 export function escapedLiteral(pattern: string): string | null {
   if (!/^(?:[^.+*?^$[\]{}()|\\]|\\[.+*?^$[\]{}()|\\/-])+$/.test(pattern)) return null;
   return pattern.replace(/\\(.)/g, "$1");
-}
-
-class NoopMatcher implements Matcher {
-  readonly kind = "noop";
-  readonly engine = "none";
-  constructor(readonly pattern: string) {}
-  findLine(text: string, from: number): number {
-    return from < text.length ? from : -1;
-  }
-  test(): boolean {
-    return true;
-  }
 }
 
 class LiteralMatcher implements Matcher {

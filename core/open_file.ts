@@ -7,7 +7,17 @@
  * Who may open what is decided by the caller's `FileOpener`: serverless mode opens as the user
  * running it (`openRegular`); dserver checks the SSH user's rights first (server/access/safe_open.ts).
  */
-import { ENOENT, errno, fileLibc } from "./libc.ts";
+import {
+  cPath,
+  ENOENT,
+  errno,
+  type FdStat,
+  fileLibc,
+  fstatOf,
+  onProcfs,
+  type StatLibc,
+  statLibc,
+} from "./libc.ts";
 import { reason, SourceError } from "./source_error.ts";
 
 /** The inode a path was found to lead to when it was opened (for a second open elsewhere). */
@@ -22,6 +32,8 @@ export interface PinnedFile {
 export interface OpenedFile {
   readonly file: Deno.FsFile;
   readonly pin: PinnedFile;
+  /** The file's size when it was opened (its `fstat` then), when the opener saw it. */
+  readonly size?: number;
 }
 
 /** Opens a path for reading on someone's behalf; throws SourceError (or a refusal). */
@@ -34,18 +46,25 @@ export class FileSwappedError extends SourceError {
 
 /** Opens a regular file as the running user (serverless mode), following symlinks. */
 export function openRegular(path: string): OpenedFile {
-  const file = openNonBlocking(path, false, null);
-  return { file, pin: pinOf(path, file, false) };
+  const { file, stat } = openNonBlocking(path, false, null);
+  return { file, pin: { path, dev: stat.dev, ino: stat.ino, noFollow: false }, size: stat.size };
 }
 
 /** Opens exactly the pinned inode again, or throws FileSwappedError. */
 export function openPinned(pin: PinnedFile): Deno.FsFile {
-  return openNonBlocking(pin.path, pin.noFollow, pin);
+  return openNonBlocking(pin.path, pin.noFollow, pin).file;
 }
 
-function pinOf(path: string, file: Deno.FsFile, noFollow: boolean): PinnedFile {
-  const info = file.statSync();
-  return { path, dev: info.dev, ino: info.ino ?? -1, noFollow };
+/** openPinned, with the file's size when it was opened. */
+export function openPinnedSized(pin: PinnedFile): { file: Deno.FsFile; size: number } {
+  const { file, stat } = openNonBlocking(pin.path, pin.noFollow, pin);
+  return { file, size: stat.size };
+}
+
+interface Opened {
+  readonly file: Deno.FsFile;
+  /** The opened inode's fstat, taken on the file descriptor that was checked. */
+  readonly stat: FdStat;
 }
 
 const O_NONBLOCK = 0o4000;
@@ -53,16 +72,26 @@ const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
 const O_NOCTTY = 0o400;
 const ELOOP = 40;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
 
 /**
  * open(2) with O_NONBLOCK through FFI, then Deno's FsFile through /proc/self/fd, which reopens
  * the same inode with normal (blocking) reads once it is known to be a regular file.
+ *
+ * The checks are on the FFI descriptor itself (`fstat`: plain numbers, no `FileInfo`). The reopen
+ * of `/proc/self/fd/N` is the kernel's magic link to that very open file: the same inode, always,
+ * as long as `/proc` is a procfs (checked once per process; only root can mount over it). Where it
+ * is not, or without `fstat` through FFI, the reopened file is `stat`ed again as well.
  */
-function openNonBlocking(path: string, noFollow: boolean, pin: PinnedFile | null): Deno.FsFile {
+function openNonBlocking(path: string, noFollow: boolean, pin: PinnedFile | null): Opened {
   const c = fileLibc();
   if (c === null) return openByStat(path, noFollow, pin);
+  if (path.includes("\0")) throw new SourceError(`${JSON.stringify(path)}: a NUL byte in the name`);
   const flags = O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (noFollow ? O_NOFOLLOW : 0);
-  const fd = c.open(new TextEncoder().encode(path + "\0"), flags, 0);
+  const fd = c.open(cPath(path), flags, 0);
   if (fd < 0) {
     const code = errno(c);
     if (code === ENOENT) throw new SourceError(`${path}: no such file or directory`);
@@ -70,35 +99,61 @@ function openNonBlocking(path: string, noFollow: boolean, pin: PinnedFile | null
     throw new SourceError(`${path}: ${errnoText(code)}`);
   }
   try {
-    const proc = `/proc/self/fd/${fd}`;
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.statSync(proc);
-    } catch {
-      return openByStat(path, noFollow, pin); // no /proc
-    }
-    verify(path, info, pin);
+    const s = statLibc();
+    if (s === null || !procfs(s)) return reopenByStat(path, fd, noFollow, pin);
+    const stat = fstatOf(s, fd);
+    if (stat === null) throw new SourceError(`${path}: ${errnoText(errno(c))}`);
+    verify(path, kindOfMode(stat.mode), stat, pin);
     let file: Deno.FsFile;
     try {
-      file = Deno.openSync(proc, { read: true });
+      file = Deno.openSync(`/proc/self/fd/${fd}`, { read: true });
     } catch (err) {
-      throw new SourceError(`${path}: ${reason(err)}`);
+      // Deno allows /proc/self/fd only to some runs (dist's bundle: "requires all access").
+      if (!(err instanceof Deno.errors.NotCapable)) {
+        throw new SourceError(`${path}: ${reason(err)}`);
+      }
+      procIsProcfs = false;
+      return openByStat(path, noFollow, pin);
     }
-    return verifyOpen(path, file, pin);
+    return { file, stat };
   } finally {
     c.close(fd);
   }
 }
 
+/** The reopen through /proc/self/fd with a `stat` before and after (see openNonBlocking). */
+function reopenByStat(
+  path: string,
+  fd: number,
+  noFollow: boolean,
+  pin: PinnedFile | null,
+): Opened {
+  const proc = `/proc/self/fd/${fd}`;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(proc);
+  } catch {
+    return openByStat(path, noFollow, pin); // no /proc
+  }
+  verify(path, kindOfInfo(info), statOfInfo(info), pin);
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(proc, { read: true });
+  } catch (err) {
+    throw new SourceError(`${path}: ${reason(err)}`);
+  }
+  return verifyOpen(path, file, pin);
+}
+
 /** Without FFI or /proc: stat, open, stat again (a FIFO swapped in between can still block). */
-function openByStat(path: string, noFollow: boolean, pin: PinnedFile | null): Deno.FsFile {
+function openByStat(path: string, noFollow: boolean, pin: PinnedFile | null): Opened {
   let info: Deno.FileInfo;
   try {
     info = noFollow ? Deno.lstatSync(path) : Deno.statSync(path);
   } catch (err) {
     throw new SourceError(`${path}: ${reason(err)}`);
   }
-  verify(path, info, pin);
+  verify(path, kindOfInfo(info), statOfInfo(info), pin);
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path, { read: true });
@@ -108,27 +163,63 @@ function openByStat(path: string, noFollow: boolean, pin: PinnedFile | null): De
   return verifyOpen(path, file, pin);
 }
 
-function verifyOpen(path: string, file: Deno.FsFile, pin: PinnedFile | null): Deno.FsFile {
+function verifyOpen(path: string, file: Deno.FsFile, pin: PinnedFile | null): Opened {
   try {
-    verify(path, file.statSync(), pin);
-    return file;
+    const info = file.statSync();
+    const stat = statOfInfo(info);
+    verify(path, kindOfInfo(info), stat, pin);
+    return { file, stat };
   } catch (err) {
     file.close();
     throw err;
   }
 }
 
-function verify(path: string, info: Deno.FileInfo, pin: PinnedFile | null): void {
+type Kind = "file" | "directory" | "symlink" | "other";
+
+function verify(
+  path: string,
+  kind: Kind,
+  at: { readonly dev: number; readonly ino: number },
+  pin: PinnedFile | null,
+): void {
   if (pin !== null) {
-    if (info.isSymlink) throw swapped(path, "became a symlink");
-    if (!info.isFile) throw swapped(path, "is no longer a regular file");
-    if (info.dev !== pin.dev || info.ino !== pin.ino) {
+    if (kind === "symlink") throw swapped(path, "became a symlink");
+    if (kind !== "file") throw swapped(path, "is no longer a regular file");
+    if (at.dev !== pin.dev || at.ino !== pin.ino) {
       throw swapped(path, "was replaced by another file");
     }
   }
-  if (!info.isFile) {
-    throw new SourceError(`${path}: ${info.isDirectory ? "is a directory" : "not a regular file"}`);
+  if (kind !== "file") {
+    throw new SourceError(
+      `${path}: ${kind === "directory" ? "is a directory" : "not a regular file"}`,
+    );
   }
+}
+
+function kindOfMode(mode: number): Kind {
+  const type = mode & S_IFMT;
+  if (type === S_IFREG) return "file";
+  if (type === S_IFDIR) return "directory";
+  return type === S_IFLNK ? "symlink" : "other";
+}
+
+function kindOfInfo(info: Deno.FileInfo): Kind {
+  if (info.isSymlink) return "symlink";
+  if (info.isFile) return "file";
+  return info.isDirectory ? "directory" : "other";
+}
+
+function statOfInfo(info: Deno.FileInfo): FdStat {
+  return { dev: info.dev, ino: info.ino ?? -1, mode: info.mode ?? 0, size: info.size };
+}
+
+/** Whether /proc/self/fd is a procfs (once per process). */
+let procIsProcfs: boolean | undefined;
+
+function procfs(c: StatLibc): boolean {
+  procIsProcfs ??= onProcfs(c, "/proc/self/fd");
+  return procIsProcfs;
 }
 
 function swapped(path: string, what: string): FileSwappedError {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FileSwappedError, openPinned, openRegular } from "./open_file.ts";
+import { FileSwappedError, openPinned, openPinnedSized, openRegular } from "./open_file.ts";
 import { SourceError } from "./source_error.ts";
 
 async function withDir(fn: (dir: string) => void | Promise<void>): Promise<void> {
@@ -64,5 +64,29 @@ Deno.test("openPinned with noFollow refuses a symlink put in the file's place", 
     Deno.symlinkSync(`${dir}/real.log`, `${dir}/a.log`);
     assert.throws(() => openPinned({ ...opened.pin, noFollow: true }), /became a symlink/);
     openPinned(opened.pin).close(); // following it reaches the same inode
+  });
+});
+
+Deno.test("the pin and size of an open are the inode, device and size Deno's stat tells", async () => {
+  await withDir((dir) => {
+    Deno.writeTextFileSync(`${dir}/a.log`, "twelve bytes");
+    const opened = openRegular(`${dir}/a.log`);
+    using _ = opened.file;
+    const info = Deno.statSync(`${dir}/a.log`);
+    assert.deepEqual(
+      { dev: opened.pin.dev, ino: opened.pin.ino, size: opened.size },
+      { dev: info.dev, ino: info.ino, size: 12 },
+    );
+    const again = openPinnedSized(opened.pin);
+    using __ = again.file;
+    assert.equal(again.size, 12);
+    assert.equal(again.file.statSync().ino, info.ino);
+  });
+});
+
+Deno.test("a path with a NUL byte is refused, not cut short at it", async () => {
+  await withDir((dir) => {
+    Deno.writeTextFileSync(`${dir}/a.log`, "x\n");
+    assert.throws(() => openRegular(`${dir}/a.log\0.secret`), SourceError);
   });
 });

@@ -11,7 +11,7 @@
  * client was away: it is read from its start. No file is read further back than `maxGapBytes`.
  */
 import { cleanPath, expandGlob, hasGlobMeta, segmentRegExp } from "./glob.ts";
-import type { FileOpener } from "./open_file.ts";
+import type { FileOpener, OpenedFile } from "./open_file.ts";
 import { type FilePosition, MARK_BYTES, markOf } from "./protocol/resume.ts";
 
 export interface ResumeOptions {
@@ -101,31 +101,43 @@ export class ResumePoints {
    * follows that file under another name (its follower resumes it). Tells when it is lost.
    * `current`: what the path leads to now, when the caller just opened it (else it is stat'ed).
    */
-  async moved(
+  moved(
     path: string,
     open: FileOpener,
     signal: AbortSignal,
     current?: { readonly dev: number; readonly ino: number },
-  ): Promise<{ file: Deno.FsFile; position: FilePosition } | null> {
+  ): Promise<{ opened: OpenedFile; position: FilePosition } | null> | null {
+    // Synchronous while the path still leads to the file of its position (the usual case): a
+    // thousand followers starting do not each wait a promise for nothing.
     const cleaned = clean(path);
     const position = this.#byPath.get(cleaned);
     if (position === undefined) return null;
     const now = current ?? statOrNull(path);
     if (now !== null && now.dev === position.dev && now.ino === position.ino) return null;
+    return this.#moved(path, cleaned, position, open, signal);
+  }
+
+  async #moved(
+    path: string,
+    cleaned: string,
+    position: FilePosition,
+    open: FileOpener,
+    signal: AbortSignal,
+  ): Promise<{ opened: OpenedFile; position: FilePosition } | null> {
     const key = keyOf(position);
     if (this.#taken.has(key)) return null;
     const at = this.#coveredInodes().get(key);
     if (at !== undefined && at !== cleaned) return null;
     const best = this.#byInode.get(key) ?? position;
-    const file = await this.#findSibling(path, best, open, signal);
-    if (file === null) {
+    const opened = await this.#findSibling(path, best, open, signal);
+    if (opened === null) {
       this.#notice(
         `${path} was rotated or removed while disconnected and the file read before was not ` +
           `found: lines written to it after offset ${best.offset} are missing`,
       );
       return null;
     }
-    return { file, position: best };
+    return { opened, position: best };
   }
 
   /**
@@ -184,7 +196,7 @@ export class ResumePoints {
     position: FilePosition,
     open: FileOpener,
     signal: AbortSignal,
-  ): Promise<Deno.FsFile | null> {
+  ): Promise<OpenedFile | null> {
     const cleaned = clean(path);
     const slash = cleaned.lastIndexOf("/");
     const dir = slash < 0 ? "" : cleaned.slice(0, slash + 1);
@@ -206,7 +218,7 @@ export class ResumePoints {
       if (!info.isFile || info.dev !== position.dev || info.ino !== position.ino) continue;
       try {
         const opened = open(candidate);
-        if (opened.pin.dev === position.dev && opened.pin.ino === position.ino) return opened.file;
+        if (opened.pin.dev === position.dev && opened.pin.ino === position.ino) return opened;
         opened.file.close();
       } catch (err) {
         this.#options.onRefused?.(candidate, err); // as if it were not there

@@ -6,10 +6,10 @@
  * take per file, and how notices and unreadable files are reported.
  */
 import { CorruptInputError } from "./compression.ts";
-import { FirstOpenError, type IncarnationStream } from "./follow.ts";
-import { followGlob, type FollowGlobOptions } from "./follow_glob.ts";
-import { coalescedFlush, PositionTracker } from "./follow_position.ts";
+import type { IncarnationStream } from "./follow.ts";
+import type { FollowGlobOptions } from "./follow_glob.ts";
 import { expandGlob, globLimitNotice, type GlobOptions, sourceId } from "./glob.ts";
+import { isJournalTarget, type JournalOpener } from "./journal.ts";
 import type { FileOpener, OpenedFile } from "./open_file.ts";
 import { filterChunks, type FilterOptions, selectInto, SourceFilter } from "./pipeline.ts";
 import type { FilePosition } from "./protocol/resume.ts";
@@ -43,6 +43,11 @@ export interface ReadOptions {
   content(path: string, opened: OpenedFile): AsyncGenerator<Uint8Array>;
   /** Standard input, read for the target "-"; without it, "-" is a file name. */
   readonly stdin?: () => AsyncGenerator<Uint8Array>;
+  /**
+   * Journal targets (`journal:<unit>`, core/journal.ts): journalctl's runs for one, after the
+   * front end's checks (a dserver's permission rules); without it, `journal:…` is a file name.
+   */
+  readonly journal?: JournalOpener;
   /**
    * A slot to hold while a file is read (dserver's MaxConcurrentCats/Tails); null when the read
    * ended while waiting for it. Without it, files are read at once.
@@ -95,6 +100,12 @@ export async function readFiles(
   const { signal } = options;
   for (const target of targets) {
     if (signal.aborted) break;
+    if (options.journal !== undefined && isJournalTarget(target)) {
+      const { readJournal } = await import("./journal_read.ts");
+      if (await readJournal(target, sink, { ...options, journal: options.journal })) result.ok++;
+      else result.failed++;
+      continue;
+    }
     const files = await filesOf(target, options);
     if (files.length === 0) {
       result.failed++;
@@ -162,6 +173,9 @@ export async function followFiles(
   sink: Sink,
   options: FollowFilesOptions,
 ): Promise<RunResult> {
+  // The follow code loads only for a follow: dcat and dgrep do not pay for it.
+  const [{ FirstOpenError }, { followGlob }, { coalescedFlush, PositionTracker }] = await Promise
+    .all([import("./follow.ts"), import("./follow_glob.ts"), import("./follow_position.ts")]);
   const result: RunResult = { ok: 0, failed: 0 };
   const followed = new Set<string>();
   const { signal, glob } = options;
@@ -170,6 +184,12 @@ export async function followFiles(
     if (target === STDIN_ID && options.stdin !== undefined) {
       await followStdin(options.stdin(), sink, options);
       result.ok++;
+      return;
+    }
+    if (options.journal !== undefined && isJournalTarget(target)) {
+      const { followJournal } = await import("./journal_read.ts");
+      if (await followJournal(target, sink, { ...options, journal: options.journal })) result.ok++;
+      else result.failed++;
       return;
     }
     await followGlob(target, {
@@ -218,15 +238,19 @@ export async function followFiles(
       const source = new SourceFilter(filter); // one selection state across incarnations
       const fileSink = tracker?.sink(sink) ?? sink;
       try {
-        for await (const incarnation of prepend(first.value, file.incarnations)) {
+        // The first incarnation, then the others (no generator around them: one fewer per file).
+        let next: IteratorResult<IncarnationStream> = first;
+        for (; !next.done; next = await file.incarnations.next()) {
           followed.add(file.path);
-          const chunks = tracker?.chunks(incarnation) ?? incarnation;
+          const chunks = tracker?.chunks(next.value) ?? next.value;
           await selectInto(chunks, filter, fileSink, file.sourceId, undefined, source);
           if (source.done) return; // --max reached for this file
         }
       } catch (err) {
         options.onUnreadable(file.path, err); // this file ends; the others are still followed
         result.failed++;
+      } finally {
+        await file.incarnations.return(undefined); // closes the file when it stopped early
       }
     });
   }));
@@ -250,19 +274,5 @@ async function followStdin(
     sink.selection(next.value, STDIN_ID);
     const wait = sink.batchDone?.();
     if (wait) await wait;
-  }
-}
-
-/** `first`, then the rest of the iterator, which is closed when the consumer stops early. */
-async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
-  try {
-    yield first;
-    for (;;) {
-      const next = await rest.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await rest.return?.();
   }
 }

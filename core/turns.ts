@@ -6,6 +6,8 @@
  * files must yield inside the glob as it does inside one large file.
  */
 
+import { delay } from "./delay.ts";
+
 /** How long work runs before it lets the event loop run (a yield costs 1–2 ms). */
 export const TURN_MS = 50;
 /**
@@ -25,13 +27,14 @@ export function turnIsOver(): boolean {
 
 /**
  * Lets the event loop run: a timer, as the cheaper ways (microtasks, a resolved promise) starve
- * socket I/O. The next turn is short when others were waiting.
+ * socket I/O; Deno's own (delay.ts), as Node's costs start-up time. The next turn is short when
+ * others were waiting.
  */
 export function yieldTurn(): Promise<void> {
   // Everyone whose turn is over waits for the same timer: a thousand followers, one timer.
   return pending ??= (async () => {
     const start = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await delay(0);
     pending = null;
     const now = performance.now();
     due = now + (now - start >= TURN_BUSY_MS ? BUSY_TURN_MS : TURN_MS);

@@ -5,6 +5,7 @@
  */
 import { ROOT, run as runOurs, type RunOptions, type RunResult } from "./helpers.ts";
 import { canRunServers, SERVER_USER } from "./ssh_env.ts";
+import { freePort, waitUntilAccepts } from "./local_port.ts";
 import { loadAuth } from "../cli/ssh/auth.ts";
 import { connect, openShell } from "../cli/ssh/connect.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
@@ -148,14 +149,9 @@ export class GoServer implements Peer {
       };
       pump(child.stdout);
       pump(child.stderr);
-      let exited = false;
-      child.status.then(() => (exited = true));
-      const deadline = Date.now() + 10_000;
-      while (!exited && Date.now() < deadline) {
-        if (await accepts(port)) return new GoServer(dir, port, child, () => text);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      if (!exited) child.kill("SIGKILL");
+      const started = await waitUntilAccepts(port, child, 10_000);
+      if (started === "accepts") return new GoServer(dir, port, child, () => text);
+      if (started === "timeout") child.kill("SIGKILL");
       await child.status;
       // The port was taken between our probe and the server's bind: try another one.
       if (attempt < 3 && /address already in use/.test(text)) continue;
@@ -271,23 +267,6 @@ export async function goRaw(
     stderr: new TextDecoder().decode(out.stderr),
     text: new TextDecoder().decode(out.stdout),
   };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-async function accepts(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function command(program: string, args: string[]): Promise<void> {

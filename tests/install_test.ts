@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { assertNoStackTrace, ROOT } from "./helpers.ts";
 import { SERVER_USER, TestClient } from "./ssh_env.ts";
+import { freePort } from "./local_port.ts";
 
 const SCRIPT = `${ROOT}/packaging/install-dserver.sh`;
 const UNIT = `${ROOT}/packaging/dserver.service`;
@@ -137,13 +138,6 @@ Deno.test("packaging/dserver.service and dtail.json are what install-dserver.sh 
     console.log("install_test: systemd-analyze is missing, the unit is not verified by systemd");
   }
 });
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /**
  * A temporary root with what every system has (/etc, /usr/local/bin, /var/lib, /var/log,

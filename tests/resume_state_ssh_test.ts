@@ -5,42 +5,23 @@
  * used nor lost.
  */
 import assert from "node:assert/strict";
-import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
-import { append, assertExactlyOnceInOrder, Follower, numbered } from "./follower.ts";
+import { canRunServers, TestClient } from "./ssh_env.ts";
+import { append, assertExactlyOnceInOrder, numbered } from "./follower.ts";
 import { assertNoStackTrace } from "./helpers.ts";
 import { goPeerSkipReason, GoServer } from "./go_peer_env.ts";
+import { dtailAs, logDir, startResumeFixture } from "./ssh_resume_fixture.ts";
 
-async function logDir(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "dtail-resume-state-ssh-" });
-  await Deno.chmod(dir, 0o755);
-  await Deno.writeTextFile(`${dir}/app.log`, "");
-  await Deno.chmod(`${dir}/app.log`, 0o644);
-  return dir;
-}
-
-function dtail(
-  client: TestClient,
-  server: { address: string },
-  ...args: string[]
-): Follower {
-  return new Follower(
-    ["--user", "dtail-alice", "--servers", server.address, "--trustAllHosts", ...args],
-    { HOME: client.home, SSH_AUTH_SOCK: "" },
-  );
-}
+const PREFIX = "dtail-resume-state-ssh-";
 
 Deno.test({
   name: "dtail --resume prints every line once when dserver and dtail were both down meanwhile",
   ignore: !canRunServers,
   fn: async () => {
-    const client = await TestClient.create();
-    const server = await TestServer.start(client);
-    const dir = await logDir();
-    const app = `${dir}/app.log`;
+    const { client, server, dir, app, stop } = await startResumeFixture(PREFIX);
     const state = `${dir}/state.json`;
     const args = ["--resume", state, `${dir}/*.log`];
     try {
-      const first = dtail(client, server, ...args);
+      const first = dtailAs(client, server.address, ...args);
       await first.ready(app);
       const before = numbered("before", 0, 1000);
       await append(app, before);
@@ -56,7 +37,7 @@ Deno.test({
       await append(`${dir}/new.log`, fresh);
       await Deno.chmod(`${dir}/new.log`, 0o644);
       await server.restart();
-      const second = dtail(client, server, ...args);
+      const second = dtailAs(client, server.address, ...args);
       const after = numbered("after", 0, 1000);
       await append(app, after);
       await second.waitFor(
@@ -71,8 +52,7 @@ Deno.test({
       assert.equal(got.length, 3100, `lines: ${got.length}`);
       assert.doesNotMatch(second.stderr, /resume|cannot/, second.stderr);
     } finally {
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
+      await stop();
     }
   },
 });
@@ -81,10 +61,7 @@ Deno.test({
   name: "positions of servers and targets not in the run are not used, and stay in the file",
   ignore: !canRunServers,
   fn: async () => {
-    const client = await TestClient.create();
-    const server = await TestServer.start(client);
-    const dir = await logDir();
-    const app = `${dir}/app.log`;
+    const { client, server, dir, app, stop } = await startResumeFixture(PREFIX);
     const state = `${dir}/state.json`;
     try {
       await append(app, numbered("old", 0, 10));
@@ -99,7 +76,7 @@ Deno.test({
         state,
         JSON.stringify({ kind: "dtail-resume-state", version: 1, servers: others }),
       );
-      const f = dtail(client, server, "--resume", state, `${dir}/*.log`);
+      const f = dtailAs(client, server.address, "--resume", state, `${dir}/*.log`);
       await f.ready(app);
       await append(app, numbered("line", 0, 10));
       await f.waitFor((l) => l.includes("line 9"), "lines after the start");
@@ -114,8 +91,7 @@ Deno.test({
       assert.equal(now[0].path, app);
       assert.equal(now[0].offset, (await Deno.stat(app)).size);
     } finally {
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
+      await stop();
     }
   },
 });
@@ -127,7 +103,7 @@ Deno.test({
   fn: async () => {
     const client = await TestClient.create();
     const go = await GoServer.start(client);
-    const dir = await logDir();
+    const dir = await logDir(PREFIX);
     const app = `${dir}/app.log`;
     const state = `${dir}/state.json`;
     try {
@@ -142,7 +118,7 @@ Deno.test({
           servers: { [go.address]: saved },
         }),
       );
-      const f = dtail(client, go, "--resume", state, app);
+      const f = dtailAs(client, go.address, "--resume", state, app);
       await f.waitFor(() => /cannot resume a follow/.test(f.stderr), "the warning");
       await f.ready(app);
       await f.stop("SIGTERM");

@@ -8,6 +8,7 @@ import { UPSTREAM } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { exchange, rawClient } from "./ssh_raw.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
+import { journalAvailable } from "../core/journal.ts";
 
 Deno.test({
   name: "a client speaking the Go wire gets the Go wire from a real dserver",
@@ -29,7 +30,8 @@ Deno.test({
           c.end();
           assert.equal(
             messages[0],
-            ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1 tail-resume-v1",
+            ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1 tail-resume-v1" +
+              (journalAvailable() ? " journal-v1" : ""),
           );
           assert.match(messages[1]!, /^SERVER\|[^|]+\|AUTHKEY OK\n$/);
           for (const name of ["dcat1c.txt", "dcat2.txt"]) {

@@ -6,18 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
-import { append, assertExactlyOnceInOrder, Follower, numbered } from "./follower.ts";
+import { append, assertExactlyOnceInOrder, type Follower, numbered } from "./follower.ts";
 import { goPeerSkipReason, GoServer } from "./go_peer_env.ts";
+import { dtailAs, logDir, startResumeFixture } from "./ssh_resume_fixture.ts";
 
+const PREFIX = "dtail-resume-dtail-";
 const NO_RESUME = /the server cannot resume a follow: lines written while disconnected may be/;
-
-async function logDir(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "dtail-resume-dtail-" });
-  await Deno.chmod(dir, 0o755);
-  await Deno.writeTextFile(`${dir}/app.log`, "");
-  await Deno.chmod(`${dir}/app.log`, 0o644);
-  return dir;
-}
 
 /** The text of the printed lines: plain as they are, REMOTE lines without their head. */
 function texts(lines: string[], plain: boolean): string[] {
@@ -63,22 +57,13 @@ for (const plain of [true, false]) {
       "also those written while the dserver was down",
     ignore: !canRunServers,
     fn: async () => {
-      const client = await TestClient.create();
-      const server = await TestServer.start(client);
-      const dir = await logDir();
-      const app = `${dir}/app.log`;
+      const { client, server, dir, app, stop } = await startResumeFixture(PREFIX);
       // Follower passes --plain first; a later --plain=false turns it off.
-      const f = new Follower(
-        [
-          "--user",
-          "dtail-alice",
-          "--servers",
-          server.address,
-          "--trustAllHosts",
-          ...(plain ? [] : ["--plain=false", "--noColor"]),
-          `${dir}/*.log`,
-        ],
-        { HOME: client.home, SSH_AUTH_SOCK: "" },
+      const f = dtailAs(
+        client,
+        server.address,
+        ...(plain ? [] : ["--plain=false", "--noColor"]),
+        `${dir}/*.log`,
       );
       const lines = () => texts(f.lines, plain);
       try {
@@ -112,8 +97,7 @@ for (const plain of [true, false]) {
         assert.doesNotMatch(f.stderr, NO_RESUME);
       } finally {
         await f.stop();
-        await server.stop();
-        await Deno.remove(dir, { recursive: true });
+        await stop();
       }
     },
   });
@@ -126,19 +110,9 @@ Deno.test({
     const client = await TestClient.create();
     const go = await GoServer.start(client);
     const ours = await TestServer.start(client);
-    const dir = await logDir();
+    const dir = await logDir(PREFIX);
     const app = `${dir}/app.log`;
-    const f = new Follower(
-      [
-        "--user",
-        "dtail-alice",
-        "--servers",
-        `${go.address},${ours.address}`,
-        "--trustAllHosts",
-        app,
-      ],
-      { HOME: client.home, SSH_AUTH_SOCK: "" },
-    );
+    const f = dtailAs(client, `${go.address},${ours.address}`, app);
     try {
       await readyOnAll(f, app, 2);
       await append(app, ["one"]);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { DENO_DIR, ROOT, tempDir, V8_FLAGS } from "./helpers.ts";
-import { RUN_FLAGS } from "../tools/dist.ts";
+import { launcherRunFlags, RUN_FLAGS } from "../tools/dist.ts";
 
 const LAZY = "--unstable-lazy-dynamic-imports";
 const SAMPLE = `${ROOT}/tests/data/sample.log`;
@@ -30,14 +30,29 @@ const NOT_SERVERLESS = [
   "app/color_table.ts",
 ];
 
+/** The regex engine: a run without a pattern (dcat) never loads it. */
+const REGEX_ENGINE = ["re2js", "core/matcher.ts", "core/line_pattern.ts", "core/re2_syntax.ts"];
+
 interface Outcome {
   code: number;
   stdout: string;
   stderr: string;
 }
 
+interface RunOptions {
+  /** Flags of `deno run` before the program's own. */
+  readonly denoFlags?: string[];
+  /** Reads the output only after this long, so that the run has to wait and yield its turns. */
+  readonly readAfterMs?: number;
+}
+
 /** Runs a program from the sources with every path in `missing` mapped to a missing file. */
-async function runWithout(missing: string[], program: string, args: string[]): Promise<Outcome> {
+async function runWithout(
+  missing: string[],
+  program: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<Outcome> {
   const dir = await tempDir("dtail-startup-");
   try {
     const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
@@ -48,9 +63,10 @@ async function runWithout(missing: string[], program: string, args: string[]): P
     }
     const map = `${dir}/import_map.json`;
     await Deno.writeTextFile(map, JSON.stringify({ imports }));
-    const out = await new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
+        ...(options.denoFlags ?? []),
         V8_FLAGS,
         "--allow-all",
         "--no-prompt",
@@ -67,7 +83,11 @@ async function runWithout(missing: string[], program: string, args: string[]): P
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    }).output();
+    }).spawn();
+    if (options.readAfterMs !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, options.readAfterMs));
+    }
+    const out = await child.output();
     const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
     return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
   } finally {
@@ -89,8 +109,8 @@ Deno.test("a run that needs code mapped away fails: the import map of these test
   assert.match(r.stderr, /missing\/cli\/remote\.ts/);
 });
 
-Deno.test("a serverless dcat loads no SSH, server, MapReduce, resume, interactive or help code", async () => {
-  const r = await runWithout(NOT_SERVERLESS, "dcat", ["--plain", SAMPLE]);
+Deno.test("a serverless dcat loads no SSH, server, MapReduce, resume, interactive, help or regex code", async () => {
+  const r = await runWithout([...NOT_SERVERLESS, ...REGEX_ENGINE], "dcat", ["--plain", SAMPLE]);
   assert.equal(r.stderr, "");
   assert.equal(r.code, 0);
   assert.deepEqual(r.stdout.trimEnd().split("\n"), await sampleLines());
@@ -120,6 +140,60 @@ Deno.test("a serverless dmap loads no SSH, server, resume or interactive code", 
   assert.match(r.stdout, new RegExp(`^\\s+${(await sampleLines()).length}\\s*$`, "m"));
 });
 
+/**
+ * Node's timers: Deno's global `setTimeout` loads `ext:deno_node/timers.ts` and ~20 modules more
+ * at its first call (core/delay.ts). The debug log names every module a run loads.
+ */
+const NODE_MODULE = /ES module: ext:deno_node\//;
+
+Deno.test("a serverless dcat, dgrep and dmap that yield their turns load none of Deno's Node modules", async () => {
+  const dir = await tempDir("dtail-startup-data-");
+  try {
+    // ~30 MB, read out only after 300 ms: the runs wait on the pipe and yield many turns.
+    const file = `${dir}/big.log`;
+    const sample = await Deno.readTextFile(SAMPLE);
+    const copies = Math.ceil(30e6 / sample.length);
+    await Deno.writeTextFile(file, sample.repeat(copies));
+    const lines = (await sampleLines()).length * copies;
+    const options = { denoFlags: ["-L", "debug"], readAfterMs: 300 };
+    const notCat = [...NOT_SERVERLESS, ...REGEX_ENGINE];
+    const cat = await runWithout(notCat, "dcat", ["--plain", file], options);
+    assert.equal(cat.code, 0);
+    assert.equal(cat.stdout.split("\n").length - 1, lines);
+    assert.match(cat.stderr, /ES module: file:\/\/\S+\/core\/turns\.ts/);
+    assert.doesNotMatch(cat.stderr, NODE_MODULE);
+    const grep = await runWithout(
+      NOT_SERVERLESS,
+      "dgrep",
+      ["--plain", "--grep", "2026", file],
+      options,
+    );
+    assert.equal(grep.code, 0);
+    assert.equal(grep.stdout.split("\n").length - 1, lines);
+    assert.doesNotMatch(grep.stderr, NODE_MODULE);
+    const map = await runWithout([], "dmap", [
+      "--plain",
+      "--query",
+      "select count($line) logformat generic",
+      "--files",
+      SAMPLE,
+    ], { denoFlags: ["-L", "debug"] });
+    assert.equal(map.code, 0);
+    assert.match(map.stdout, /count\(\$line\)/);
+    assert.doesNotMatch(map.stderr, NODE_MODULE);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the check for Node's modules sees them when a run loads them", async () => {
+  // The same check on a run that calls setTimeout: dtail stops after --shutdownAfter by a timer.
+  const r = await runWithout([], "dtail", ["--plain", "--shutdownAfter", "1", SAMPLE], {
+    denoFlags: ["-L", "debug"],
+  });
+  assert.match(r.stderr, NODE_MODULE);
+});
+
 Deno.test("--version and --help load neither the config, the settings nor any client code", async () => {
   const notVersion = [...NOT_SERVERLESS, "cli/", "app/run_program.ts", "app/settings.ts"];
   const version = await runWithout([...notVersion, "core/config.ts"], "dcat", ["--version"]);
@@ -137,14 +211,14 @@ Deno.test("the bin/ launchers and the dist build import dynamic imports lazily",
     // write_launchers.sh writes into the checkout its own file is in: a copy of it, here.
     await Deno.mkdir(`${dir}/tools`);
     await Deno.copyFile(`${ROOT}/tools/write_launchers.sh`, `${dir}/tools/write_launchers.sh`);
-    for (const flags of ["--allow-all", `--allow-all ${LAZY}`]) {
-      const out = await new Deno.Command("bash", {
-        args: [`${dir}/tools/write_launchers.sh`, Deno.execPath(), flags, "dcat"],
-      }).output();
-      assert.ok(out.success);
-      const launcher = await Deno.readTextFile(`${dir}/bin/dcat`);
-      assert.equal(launcher.split(LAZY).length - 1, 1, launcher);
-    }
+    // `make bin` passes the Makefile's DENO_RUN_FLAGS, which dist.ts reads too.
+    const flags = launcherRunFlags().join(" ");
+    const out = await new Deno.Command("bash", {
+      args: [`${dir}/tools/write_launchers.sh`, Deno.execPath(), flags, "dcat"],
+    }).output();
+    assert.ok(out.success);
+    const launcher = await Deno.readTextFile(`${dir}/bin/dcat`);
+    assert.equal(launcher.split(LAZY).length - 1, 1, launcher);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

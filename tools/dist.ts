@@ -28,24 +28,32 @@ const ENTRIES: readonly [string, string][] = [
   ["decompress_worker", `import "${ROOT}/core/decompress_worker.ts";\n`],
   ["map_worker", `import "${ROOT}/core/mapr/map_worker.ts";\n`],
 ];
-/** How the bundle runs: the launchers' V8 flags and permissions, and no config of the caller's. */
+/** The launchers' flags of a run from the checkout that a bundle, holding all its modules, omits. */
+const CHECKOUT_ONLY_FLAGS = ["--frozen", "--cached-only"];
+
+/**
+ * The Makefile's DENO_RUN_FLAGS, the bin/ launchers' flags (V8 flags, permissions, lazy dynamic
+ * imports): one list for both builds.
+ */
+export function launcherRunFlags(): string[] {
+  const makefile = Deno.readTextFileSync(join(ROOT, "Makefile"));
+  const flags = /^DENO_RUN_FLAGS\s*:=(.*)$/m.exec(makefile)?.[1]?.trim().split(/\s+/) ?? [];
+  if (flags.length === 0 || flags.some((f) => !f.startsWith("--") || f.includes("$"))) {
+    throw new Error("the Makefile's DENO_RUN_FLAGS line is missing or not a plain list of flags");
+  }
+  return flags;
+}
+
+/**
+ * How the bundle runs: the launchers' flags, and no config, lock file or downloads of the
+ * caller's. Its dynamic chunks (ssh2, the server, dmap…) load when imported, not at start-up.
+ */
 export const RUN_FLAGS = [
-  "--v8-flags=--expose-gc,--max-semi-space-size=8,--enable-experimental-regexp-engine," +
-  "--enable-experimental-regexp-engine-on-excessive-backtracks",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-run",
-  "--allow-net",
-  "--allow-ffi",
-  "--no-prompt",
+  ...launcherRunFlags().filter((f) => !CHECKOUT_ONLY_FLAGS.includes(f)),
   "--no-config",
   "--no-lock",
   "--no-remote",
   "--no-npm",
-  // The bundle's dynamic chunks (ssh2, the server, dmap…) load when imported, not at start-up.
-  "--unstable-lazy-dynamic-imports",
 ];
 const BUILD_MARK = "DTAIL_BUILD_INFO:kind=launcher";
 const EAGER_REQUIRE =

@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
 # Writes bin/<program> launchers: each finds its checkout from its own path (symlinks resolved),
 # so a moved or copied checkout keeps working. Usage: write_launchers.sh DENO "RUN FLAGS" PROGRAMS...
+# (`make bin` passes the Makefile's DENO_RUN_FLAGS).
 set -euo pipefail
 deno="$1"
 flags="$2"
 shift 2
-# Deno loads the modules of statically analysable dynamic imports (SSH, the server, dmap, …) at
-# start-up unless told otherwise; a serverless run should load only what it runs
-# (docs/performance.md#start-up).
-lazy="--unstable-lazy-dynamic-imports"
-case " $flags " in *" $lazy "*) ;; *) flags="$flags $lazy" ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 local_deno=".tools/node_modules/@deno/linux-x64-glibc/deno"
 mkdir -p "$root/bin"

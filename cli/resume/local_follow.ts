@@ -6,6 +6,7 @@
  * that: the same relative glob run from another directory is another target.
  */
 import { cleanPath } from "../../core/glob.ts";
+import { isJournalTarget } from "../../core/journal.ts";
 import { ResumePoints } from "../../core/resume_points.ts";
 import { followFiles, type FollowFilesOptions, type RunResult } from "../../core/run.ts";
 import type { Sink } from "../../core/sink.ts";
@@ -53,7 +54,8 @@ export async function followResumed(
   }
 }
 
-/** A target as the state file names it: its absolute, cleaned path. */
+/** A target as the state file names it: its absolute, cleaned path (a journal spec as it is). */
 export function absoluteTarget(target: string): string {
+  if (isJournalTarget(target)) return target;
   return cleanPath(target.startsWith("/") ? target : `${Deno.cwd()}/${target}`);
 }

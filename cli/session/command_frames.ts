@@ -6,6 +6,7 @@
 import { buildMapCommand, buildReadCommand, type ReadVerb } from "../../core/protocol/commands.ts";
 import { BLOCK_CAPABILITY, BLOCK_OPTION, BLOCK_OPTION_VALUE } from "../../core/protocol/blocks.ts";
 import { encodeFrame } from "../../core/protocol/frames.ts";
+import { isJournalTarget } from "../../core/journal.ts";
 import { ESCAPE_CAPABILITY, ESCAPE_OPTION } from "../../core/protocol/messages.ts";
 import type { Options } from "../../core/protocol/options.ts";
 import {
@@ -63,14 +64,17 @@ export function wireFor(
   return blocks ? "blocks" : "escaped";
 }
 
-/** Whether the commands of a job ask for position messages (see ClientTraits.resume). */
+/**
+ * Whether the commands of a job ask for position messages (see ClientTraits.resume). Not with a
+ * journal target: a journal has no positions, and its lines would wait for one.
+ */
 export function followsWithPositions(
   job: RemoteJob,
   capabilities: readonly string[],
   wire: Wire,
 ): boolean {
   return wire !== "go" && job.verb === "tail" && !job.query &&
-    capabilities.includes(RESUME_CAPABILITY);
+    capabilities.includes(RESUME_CAPABILITY) && !job.targets.some(isJournalTarget);
 }
 
 /** The frames to send, in order, for a job to a server with these capabilities. */

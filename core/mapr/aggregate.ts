@@ -7,7 +7,7 @@
 import { parseGoFloat } from "./evaluate.ts";
 import { LineKeys } from "./key_cache.ts";
 import { ABSENT, type LineFields, SlotCache } from "./line_fields.ts";
-import type { AggName, Fields, Query, ResultRow } from "./types.ts";
+import type { AggName, Fields, Query, ResultRow, RowValues } from "./types.ts";
 
 /** How a slot combines values. */
 const COUNT = 0;
@@ -321,43 +321,24 @@ export class GroupSet {
     return taken;
   }
 
-  /** Final values per group, in insertion order (render.ts sorts). */
+  /**
+   * Final values per group, in insertion order (render.ts sorts): one small view per group that
+   * computes its values when read, so that a report of a million groups does not copy them all
+   * (docs/performance.md, MapReduce). Read them before this set changes.
+   */
   rows(): ResultRow[] {
     const { totals, ranks } = this.#crossGroupStats();
-    const rows: ResultRow[] = [];
-    const n = this.slots.length;
-    const store = this.#store;
-    const columns = new Map(this.slots.map((slot, i) => [slot.text, i]));
-    for (const [groupKey, g] of this.#index) {
-      const cells = new RowCells(columns, n);
-      const samples = store.samples[g]!;
-      for (let i = 0; i < n; i++) {
-        const slot = this.slots[i]!;
-        const number = store.seen[g * n + i] === 1 ? store.numbers[g * n + i]! : 0;
-        switch (slot.agg) {
-          case "last":
-            cells.set(slot.text, store.strings[g * n + i] ?? "");
-            break;
-          case "count":
-            cells.set(slot.text, Math.trunc(number));
-            break;
-          case "avg":
-            cells.set(slot.text, samples === 0 ? 0 : number / samples);
-            break;
-          case "percentage": {
-            const total = totals[i]!;
-            cells.set(slot.text, total === 0 ? 0 : (number / total) * 100);
-            break;
-          }
-          case "percentile":
-            cells.set(slot.text, percentileRank(number, ranks[i]!));
-            break;
-          default:
-            cells.set(slot.text, number);
-        }
-      }
-      rows.push({ groupKey, cells });
-    }
+    const view: RowsView = {
+      slots: this.slots,
+      store: this.#store,
+      columns: new Map(this.slots.map((slot, i) => [slot.text, i])),
+      totals,
+      ranks,
+      index: this.#index,
+    };
+    const rows: GroupRow[] = new Array(this.#index.size);
+    let i = 0;
+    for (const [groupKey, g] of this.#index) rows[i++] = new GroupRow(groupKey, g, view);
     return rows;
   }
 
@@ -380,26 +361,74 @@ export class GroupSet {
   }
 }
 
-/** A row's values by select text: one shared text → column map, one small array per row. */
-class RowCells {
-  readonly #values: (number | string)[];
+/** What the rows of one `rows()` call share. */
+interface RowsView {
+  readonly slots: readonly Slot[];
+  readonly store: Store;
+  /** Select text → slot. */
+  readonly columns: ReadonlyMap<string, number>;
+  readonly totals: readonly number[];
+  readonly ranks: readonly (readonly number[])[];
+  /** Group key → group number; the rows are in group-number order. */
+  readonly index: ReadonlyMap<string, number>;
+}
 
-  constructor(private readonly columns: ReadonlyMap<string, number>, width: number) {
-    this.#values = new Array<number | string>(width);
+/** One group's final values, computed from the set's columns when read (a row is its cells). */
+class GroupRow implements ResultRow, RowValues {
+  constructor(readonly groupKey: string, readonly group: number, readonly view: RowsView) {}
+
+  get cells(): RowValues {
+    return this;
   }
 
   get(text: string): number | string | undefined {
-    const i = this.columns.get(text);
-    return i === undefined ? undefined : this.#values[i];
+    const i = this.view.columns.get(text);
+    return i === undefined ? undefined : this.#value(i);
   }
 
-  set(text: string, value: number | string): void {
-    this.#values[this.columns.get(text)!] = value;
+  #value(i: number): number | string {
+    const { slots, store, totals, ranks } = this.view;
+    const g = this.group;
+    const at = g * slots.length + i;
+    const number = store.seen[at] === 1 ? store.numbers[at]! : 0;
+    switch (slots[i]!.agg) {
+      case "last":
+        return store.strings[at] ?? "";
+      case "count":
+        return Math.trunc(number);
+      case "avg": {
+        const samples = store.samples[g]!;
+        return samples === 0 ? 0 : number / samples;
+      }
+      case "percentage": {
+        const total = totals[i]!;
+        return total === 0 ? 0 : (number / total) * 100;
+      }
+      case "percentile":
+        return percentileRank(number, ranks[i]!);
+      default:
+        return number;
+    }
   }
 
   *[Symbol.iterator](): IterableIterator<[string, number | string]> {
-    for (const [text, i] of this.columns) yield [text, this.#values[i]!];
+    for (const [text, i] of this.view.columns) yield [text, this.#value(i)];
   }
+}
+
+/**
+ * The row of each key for rows as one `GroupSet.rows` call made them (found through the set's own
+ * index: no map of a million keys more); null for any other rows.
+ */
+export function rowsByKey(rows: readonly ResultRow[]): ((key: string) => ResultRow) | null {
+  const first = rows[0];
+  if (!(first instanceof GroupRow) || first.view.index.size !== rows.length) return null;
+  const view = first.view;
+  for (let g = 0; g < rows.length; g++) {
+    const row = rows[g];
+    if (!(row instanceof GroupRow) || row.group !== g || row.view !== view) return null;
+  }
+  return (key) => rows[view.index.get(key)!]!;
 }
 
 /** A group set's groups as plain data (see exportColumns). */

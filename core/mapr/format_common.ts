@@ -43,6 +43,13 @@ export const MALFORMED = 2;
 export type ParseCode = typeof PARSED | typeof SKIP | typeof MALFORMED;
 
 const encoder = new TextEncoder();
+const NEWLINE = 10;
+
+/** The index of the first "\n" in `bytes[from, end)`, or `end`. */
+export function lineEndFrom(bytes: Uint8Array, from: number, end: number): number {
+  while (from < end && bytes[from] !== NEWLINE) from++;
+  return from;
+}
 
 /**
  * What every log-format parser shares: one LineFields reused for every line, holding the common
@@ -51,7 +58,10 @@ const encoder = new TextEncoder();
  */
 export abstract class LineParser implements LogParser {
   readonly fields = new LineFields();
-  readonly #line: number;
+  /** The slot of `$line`, or -1 when the query does not read it. */
+  protected readonly lineSlot: number;
+  /** Where the line `parseLineAt` parsed ends: its "\n", or the end of the region. */
+  lineEnd = 0;
   readonly #bounds = new Int32Array(2);
 
   constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
@@ -67,7 +77,7 @@ export abstract class LineParser implements LogParser {
       fixed.push(["$timezone", z.name], ["$timeoffset", String(z.offset)]);
     }
     for (const [name, value] of fixed) if (wants(needed, name)) this.fields.fix(name, value);
-    this.#line = wants(needed, "$line") ? this.fields.slot("$line") : -1;
+    this.lineSlot = wants(needed, "$line") ? this.fields.slot("$line") : -1;
   }
 
   /**
@@ -87,8 +97,26 @@ export abstract class LineParser implements LogParser {
     end = bounds[1]!;
     const fields = this.fields;
     fields.begin(bytes, text);
-    if (this.#line >= 0) fields.setBytes(this.#line, bytes, start, end);
+    if (this.lineSlot >= 0) fields.setBytes(this.lineSlot, bytes, start, end);
     return this.parseLine(bytes, start, end, sourceId);
+  }
+
+  /**
+   * Parses the line that starts at `start` in `bytes[start, end)` (whole lines, each ended by
+   * "\n" but maybe the last) and sets `lineEnd`. A format that reads a line to its end overrides
+   * this to find the end as it goes: one pass over the bytes rather than two.
+   */
+  parseLineAt(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    sourceId: string,
+    text: string | null,
+  ): ParseCode {
+    const newline = lineEndFrom(bytes, start, end);
+    this.lineEnd = newline;
+    const stop = newline > start && bytes[newline - 1] === 13 ? newline - 1 : newline;
+    return this.parseBytes(bytes, start, stop, sourceId, text);
   }
 
   /** Reads the format's fields of the trimmed line `bytes[start, end)` into `fields`. */

@@ -9,6 +9,7 @@
 
 import {
   COMMON_VARIABLES,
+  lineEndFrom,
   LineParser,
   MALFORMED,
   type ParseCode,
@@ -18,7 +19,7 @@ import {
   type Zone,
 } from "./format_common.ts";
 import { KeyValues } from "./format_kv.ts";
-import { decodeRange } from "./line_fields.ts";
+import { decodeRange, spaceAfter } from "./line_fields.ts";
 
 /** Fields 2–8 of a default line, by position. */
 const POSITIONAL = [
@@ -45,6 +46,7 @@ export const DEFAULT_VARIABLES: ReadonlySet<string> = new Set([
 ]);
 
 const BAR = 124;
+const NEWLINE = 10;
 /** "MAPREDUCE:" */
 const MAPREDUCE = [77, 65, 80, 82, 69, 68, 85, 67, 69, 58];
 /** The length of a `YYYYMMDD-HHMMSS` time. */
@@ -84,6 +86,61 @@ export class DefaultParser extends LineParser {
     this.#kv = new KeyValues(needed);
   }
 
+  /**
+   * One pass over a line of a region: its bars, tokens and end found together (the parse is the
+   * same as `parseBytes` of the trimmed line; mapper_test.ts checks that it is).
+   */
+  override parseLineAt(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    _sourceId: string,
+    text: string | null,
+  ): ParseCode {
+    // Leading white space, as String.prototype.trim (never the line end).
+    for (let n = 0; start < end && bytes[start] !== NEWLINE;) {
+      if ((n = spaceAfter(bytes, start, end)) === 0) break;
+      start += n;
+    }
+    // "INFO"
+    if (
+      end - start < 4 || bytes[start] !== 73 || bytes[start + 1] !== 78 ||
+      bytes[start + 2] !== 70 || bytes[start + 3] !== 79
+    ) return this.#skip(bytes, start, end);
+    const starts = this.#starts;
+    let pos = start;
+    for (let i = 1; i <= 10; i++) {
+      let c = 0;
+      while (pos < end && (c = bytes[pos]!) !== BAR && c !== NEWLINE) pos++;
+      if (pos === end || c === NEWLINE) {
+        this.lineEnd = pos;
+        return SKIP;
+      }
+      starts[i] = ++pos;
+    }
+    const table = starts[9]!;
+    // No byte of "MAPREDUCE:" is white space or "\n": matched, it is within the trimmed line.
+    if (end - table < MAPREDUCE.length) return this.#skip(bytes, table, end);
+    for (let i = 0; i < MAPREDUCE.length; i++) {
+      if (bytes[table + i] !== MAPREDUCE[i]) return this.#skip(bytes, table, end);
+    }
+    const fields = this.fields;
+    fields.begin(bytes, text);
+    this.#setPositional(bytes, start, starts);
+    const kv = this.#kv;
+    const parsed = kv.addToLineEnd(fields, bytes, starts[10]!, end, start);
+    this.lineEnd = kv.lineEnd;
+    if (!parsed) return MALFORMED;
+    if (this.lineSlot >= 0) fields.setBytes(this.lineSlot, bytes, start, kv.trimmedEnd);
+    return PARSED;
+  }
+
+  /** A skipped line: its end found from `from`. */
+  #skip(bytes: Uint8Array, from: number, end: number): ParseCode {
+    this.lineEnd = lineEndFrom(bytes, from, end);
+    return SKIP;
+  }
+
   protected parseLine(bytes: Uint8Array, start: number, end: number): ParseCode {
     // "INFO"
     if (
@@ -103,6 +160,12 @@ export class DefaultParser extends LineParser {
       if (bytes[table + i] !== MAPREDUCE[i]) return SKIP;
     }
 
+    this.#setPositional(bytes, start, starts);
+    return this.#kv.add(this.fields, bytes, starts[10]!, end, true) ? PARSED : MALFORMED;
+  }
+
+  /** Fields 0–9 of the line that starts at `start`, its fields 1–10 starting at `starts`. */
+  #setPositional(bytes: Uint8Array, start: number, starts: Int32Array): void {
     const fields = this.fields;
     if (this.#severity >= 0) fields.setBytes(this.#severity, bytes, start, starts[1]! - 1);
     if (this.#loglevel >= 0) fields.setBytes(this.#loglevel, bytes, start, starts[1]! - 1);
@@ -118,7 +181,6 @@ export class DefaultParser extends LineParser {
       const i = positions[p]!;
       fields.setBytes(slots[p]!, bytes, starts[i]!, starts[i + 1]! - 1);
     }
-    return this.#kv.add(fields, bytes, starts[10]!, end, true) ? PARSED : MALFORMED;
   }
 
   /** `$date $hour $minute $second` from a `YYYYMMDD-HHMMSS` time in `bytes[t0, t1)`. */

@@ -176,3 +176,35 @@ Deno.test("a line with Unicode spaces around it is trimmed as its text would be"
   assert.equal(fields.get("host"), "a");
   assert.equal(fields.get("$line"), `${FIRST}|host=a`);
 });
+
+Deno.test("parsing a region line by line finds each line's end and the fields parse gives", () => {
+  const stats = "INFO|1002-071143|1|s.go:1|8|12|7|0.5|1s|MAPREDUCE:STATS";
+  const lines = [
+    `${stats}|a=1|b=x`,
+    "",
+    "   ",
+    "WARN|ok",
+    "INFO|only|four|bars",
+    `  \u3000${stats}|a=2|b=y \r`,
+    `${stats}|a=3|b=\u00a0`,
+    `${stats}|a=4|`,
+    `${stats}|a=5|oops|b=z`,
+    `${stats}|`,
+    "INFO|1|2|3|4|5|6|7|8|MAPREDUCE|a=6",
+    `${stats}|a=7|b=last, no line end`,
+  ];
+  const text = lines.join("\n");
+  const bytes = new TextEncoder().encode(text);
+  const needed = new Set(["a", "b", "$line", "$time"]);
+  const byRegion = parser(needed);
+  const byLine = parser(needed);
+  let start = 0;
+  for (const line of lines) {
+    const code = byRegion.parseLineAt(bytes, start, bytes.length, "src", null);
+    const got = code === 0 ? byRegion.fields.toMap() : code;
+    const expected = byLine.parse(line.replace(/\r$/, ""), "src");
+    assert.deepEqual(got, expected === "skip" ? 1 : expected === "malformed" ? 2 : expected, line);
+    assert.equal(byRegion.lineEnd, start + new TextEncoder().encode(line).length, line);
+    start = byRegion.lineEnd + 1;
+  }
+});

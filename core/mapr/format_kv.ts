@@ -3,10 +3,12 @@
  * `generickv` formats, read from the line's bytes. Only the keys a query uses are kept.
  */
 
-import { decodeRange, type LineFields } from "./line_fields.ts";
+import { lineEndFrom } from "./format_common.ts";
+import { decodeRange, type LineFields, spaceBefore } from "./line_fields.ts";
 
 const BAR = 124;
 const EQUALS = 61;
+const NEWLINE = 10;
 const encoder = new TextEncoder();
 /** Keys this long or longer share one list (see #byLength). */
 const MAX_INDEXED = 64;
@@ -79,6 +81,65 @@ export class KeyValues {
       pos = bar + 1;
     }
   }
+
+  /**
+   * `add` (strict) of the tokens from `from` to the end of the line that starts at `lineStart`,
+   * which it finds on the way: the first "\n" at or after `from`, or `end` (`lineEnd`). The last
+   * value ends where the line's trailing white space starts (`trimmedEnd`, as
+   * String.prototype.trim). Returns whether every token is `k=v` (else the line is malformed;
+   * `lineEnd` is set all the same, `trimmedEnd` not).
+   */
+  addToLineEnd(
+    fields: LineFields,
+    bytes: Uint8Array,
+    from: number,
+    end: number,
+    lineStart: number,
+  ): boolean {
+    if (this.#owner !== fields) {
+      this.#owner = fields;
+      this.#slots = Int32Array.from(this.#names, (name) => fields.slot(name));
+    }
+    let pos = from;
+    for (;;) {
+      let eq = pos;
+      let c = 0;
+      while (eq < end) {
+        c = bytes[eq]!;
+        if (c === EQUALS || c === BAR || c === NEWLINE) break;
+        eq++;
+      }
+      if (eq === end || c !== EQUALS) {
+        this.lineEnd = c === NEWLINE && eq < end ? eq : lineEndFrom(bytes, eq, end);
+        return false;
+      }
+      let bar = eq + 1;
+      while (bar < end) {
+        c = bytes[bar]!;
+        if (c === BAR || c === NEWLINE) break;
+        bar++;
+      }
+      const last = bar === end || c === NEWLINE;
+      const slot = this.#slotOf(fields, bytes, pos, eq);
+      if (last) {
+        this.lineEnd = bar;
+        // White space at the end of the line is not part of its last value.
+        let stop = bar;
+        for (let n = 0; stop > lineStart && (n = spaceBefore(bytes, lineStart, stop)) > 0;) {
+          stop -= n;
+        }
+        this.trimmedEnd = stop;
+        if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, Math.max(eq + 1, stop));
+        return true;
+      }
+      if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, bar);
+      pos = bar + 1;
+    }
+  }
+
+  /** The end of the line `addToLineEnd` read, and of its text without trailing white space. */
+  lineEnd = 0;
+  trimmedEnd = 0;
 
   /** The slot of the key `bytes[start, end)` when it is wanted, else -1. */
   #slotOf(fields: LineFields, bytes: Uint8Array, start: number, end: number): number {

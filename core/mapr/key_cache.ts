@@ -136,8 +136,10 @@ export class LineKeys {
   group(fields: LineFields, groupOf: (key: string) => number): number {
     const lines = ++this.#lines;
     if (this.#byText) {
-      if (lines >= BY_TEXT_LINES) this.#reset(false);
-      return groupOf(this.#text(fields));
+      if (lines < BY_TEXT_LINES) return groupOf(this.#text(fields));
+      // Back to bytes with this line: `part` then reads its entry (not one of an earlier line).
+      this.#reset(false);
+      return this.#byBytes(fields, groupOf);
     }
     if (lines >= CHECK_EVERY) {
       const missing = this.#misses * 2 > lines;

@@ -72,7 +72,7 @@ export function plainDecimalAt(bytes: Uint8Array, start: number, end: number): n
 }
 
 /** The length of a character String.prototype.trim removes at the end of `bytes[start, end)`. */
-function spaceBefore(bytes: Uint8Array, start: number, end: number): number {
+export function spaceBefore(bytes: Uint8Array, start: number, end: number): number {
   const c = bytes[end - 1]!;
   if (c === 32 || (c >= 9 && c <= 13)) return 1;
   if (c < 0x80 || end - start < 2) return 0;
@@ -81,7 +81,7 @@ function spaceBefore(bytes: Uint8Array, start: number, end: number): number {
 }
 
 /** The length of a character String.prototype.trim removes at the start of `bytes[start, end)`. */
-function spaceAfter(bytes: Uint8Array, start: number, end: number): number {
+export function spaceAfter(bytes: Uint8Array, start: number, end: number): number {
   const c = bytes[start]!;
   if (c === 32 || (c >= 9 && c <= 13)) return 1;
   if (c < 0x80 || end - start < 2) return 0;

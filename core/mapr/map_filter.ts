@@ -1,6 +1,6 @@
 /**
  * What a map stage reads: the line filter of a query (its table, or the read command's wire
- * regex) and the byte range of a file a map worker maps (parallel_map.ts, map_worker.ts).
+ * regex) and the job of a map worker (parallel_map.ts, map_worker.ts).
  */
 import { compileMatcher } from "../matcher.ts";
 import type { FilterOptions } from "../pipeline.ts";
@@ -14,8 +14,10 @@ export interface MapRange {
   readonly hostname: string;
   /** The file the caller opened; the worker opens exactly that inode again. */
   readonly pin: PinnedFile;
-  readonly start: number;
-  readonly end: number;
+  /** The pieces of the file (piece_claims.ts), claimed from the back by the worker. */
+  readonly claims: SharedArrayBuffer;
+  readonly size: number;
+  readonly pieceBytes: number;
   readonly maxLineLength: number;
   readonly sourceId: string;
   readonly regex: LineRegex | null;

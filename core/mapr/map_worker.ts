@@ -1,13 +1,17 @@
 /// <reference lib="deno.worker" />
 /**
- * Maps one byte range of a plain file on its own thread (parallel_map.ts): the same stages as
- * the main thread (read → lines → table filter → map), the groups sent back as columns.
+ * Maps pieces of a plain file claimed from its back (parallel_map.ts, piece_claims.ts) on its own
+ * thread: the same stages as the main thread (read → lines → table filter → map), the groups sent
+ * back as columns. Pieces are claimed last first; a query whose results depend on the order of
+ * lines (`last`, `len`) keeps each piece's groups apart and merges them in file order.
  */
 import { readFileChunks } from "../chunks.ts";
 import { openPinned } from "../open_file.ts";
 import { selectInto } from "../pipeline.ts";
+import type { GroupSet } from "./aggregate.ts";
 import { mapFilter, type MapRange } from "./map_filter.ts";
 import { Mapper } from "./mapper.ts";
+import { lineStartAt, PieceClaims } from "./piece_claims.ts";
 import { parseQuery } from "./query.ts";
 
 self.onmessage = async (e: MessageEvent<MapRange>) => {
@@ -18,12 +22,32 @@ self.onmessage = async (e: MessageEvent<MapRange>) => {
       serverLogFormat: job.serverLogFormat,
       hostname: job.hostname,
     });
+    const ordered = mapper.groups.slots.some((s) => s.agg === "last" || s.agg === "len");
+    const claims = new PieceClaims(
+      job.claims,
+      Math.ceil(job.size / job.pieceBytes),
+      job.pieceBytes,
+    );
+    const filter = mapFilter(query, job.maxLineLength, job.regex);
+    const pieces: [number, GroupSet][] = [];
     using file = openPinned(job.pin);
-    file.seekSync(job.start, Deno.SeekMode.Start);
-    const chunks = readFileChunks(file, { limit: job.end - job.start });
-    await selectInto(chunks, mapFilter(query, job.maxLineLength, job.regex), mapper, job.sourceId);
-    const columns = mapper.takeGroups().exportColumns();
-    self.postMessage({ ok: true, columns, malformed: mapper.malformed });
+    let mapped = 0;
+    for (let piece = claims.back(); piece >= 0; piece = claims.back()) {
+      const start = lineStartAt(file, piece * job.pieceBytes, job.size);
+      const end = lineStartAt(file, (piece + 1) * job.pieceBytes, job.size);
+      file.seekSync(start, Deno.SeekMode.Start);
+      const chunks = readFileChunks(file, { limit: end - start });
+      await selectInto(chunks, filter, mapper, job.sourceId);
+      if (ordered) pieces.push([piece, mapper.takeGroups()]);
+      mapped++;
+    }
+    const groups = mapper.takeGroups();
+    if (ordered) {
+      pieces.sort((a, b) => a[0] - b[0]);
+      for (const [, set] of pieces) groups.merge(set);
+    }
+    const columns = groups.exportColumns();
+    self.postMessage({ ok: true, columns, malformed: mapper.malformed, pieces: mapped });
   } catch (err) {
     self.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) });
   }

@@ -24,7 +24,6 @@ export interface MapperOptions {
 /** Collects garbage every this many bytes of mapped text: see `selection`. */
 const GC_EVERY_BYTES = 64 * 1024 * 1024;
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
-const NEWLINE = 10;
 const encoder = new TextEncoder();
 
 export class Mapper {
@@ -92,7 +91,11 @@ export class Mapper {
     sourceId: string,
     text: string | null,
   ): void {
-    const code = this.#parser.parseBytes(bytes, start, end, sourceId, text);
+    this.#mapParsed(this.#parser.parseBytes(bytes, start, end, sourceId, text));
+  }
+
+  /** Where, set and group of a line the parser parsed with `code`. */
+  #mapParsed(code: number): void {
     if (code === SKIP) return;
     if (code === MALFORMED) {
       this.malformed++;
@@ -131,12 +134,10 @@ export class Mapper {
    * method called once per batch runs as on-stack-replaced code that V8 drops at every exit.)
    */
   #region(bytes: Uint8Array, start: number, end: number, sourceId: string, text: string | null) {
+    const parser = this.#parser;
     while (start < end) {
-      let newline = start;
-      while (newline < end && bytes[newline] !== NEWLINE) newline++;
-      const stop = newline > start && bytes[newline - 1] === 13 ? newline - 1 : newline;
-      this.#lineBytes(bytes, start, stop, sourceId, text);
-      start = newline + 1;
+      this.#mapParsed(parser.parseLineAt(bytes, start, end, sourceId, text));
+      start = parser.lineEnd + 1;
     }
   }
 }

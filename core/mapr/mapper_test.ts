@@ -196,6 +196,22 @@ Deno.test("more distinct groups than the key cache holds are all counted", () =>
   assert.deepEqual([row?.cells.get("count($line)"), row?.cells.get("sum(v)")], [2, 7 + 7 + count]);
 });
 
+Deno.test("every group's last group-by value is its own key, as keys go by text and back", () => {
+  // 200,000 new keys: the key cache gives up (keys by text), tries again every 65,536 lines, and
+  // the line on which it goes back to bytes must find its value as any other does.
+  const count = 200_000;
+  const mapper = new Mapper(parseQuery("select id,count($line) group by id logformat generickv"), {
+    ...OPTIONS,
+  });
+  const lines = Array.from({ length: count }, (_, i) => encoder.encode(`id=u${i}`));
+  for (let i = 0; i < count; i += 10_000) {
+    mapper.selection(selection(lines.slice(i, i + 10_000)), "s");
+  }
+  const wrong = mapper.groups.rows().filter((r) => r.cells.get("id") !== r.groupKey);
+  assert.equal(mapper.groups.size, count);
+  assert.deepEqual(wrong.slice(0, 3).map((r) => [r.groupKey, r.cells.get("id")]), []);
+});
+
 Deno.test("CSV lines map by the header of their own source", () => {
   const mapper = new Mapper(parseQuery("select a,sum(b) group by a logformat csv"), OPTIONS);
   const one = [encoder.encode("a,b"), encoder.encode("x,1"), encoder.encode("y,2,3")];

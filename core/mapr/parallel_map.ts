@@ -1,37 +1,44 @@
 /**
- * dmap over a big plain file on two cores. This thread maps the first PROBE_BYTES, timing the
- * second half of them; when the rest would take long enough to pay for a worker (its start and its
- * own JIT warm-up cost ~0.15 s of CPU), a worker maps the back half of the rest while this thread
- * maps the front half, and the worker's groups are merged after ours — in file order, so `last`
- * keeps the value of the last line. Compressed files, CSV (a header per source), small files, and
- * every file on a single core are mapped in one piece by the caller (docs/performance.md,
- * MapReduce).
+ * dmap over a big plain file on two cores when that pays. The file is cut into pieces at line
+ * starts (piece_claims.ts). This thread maps pieces from the front; once it has mapped
+ * PROBE_BYTES it estimates the rest from the CPU time of the last quarter of them (the rest
+ * warms the JIT up), and when the rest would take over SPLIT_MIN_MS it starts a worker that maps
+ * pieces from the back. Each side claims the next piece when done with one, so neither waits for
+ * the other for more than a piece, however slow the worker's start or busy the machine. The
+ * worker's groups are merged after ours, theirs in file order too, so `last` keeps the value of
+ * the last line. Compressed files, CSV (a header per source), small files, and every file on a
+ * single core are mapped in one piece by the caller (docs/performance.md, MapReduce).
  */
 import { readFileChunks } from "../chunks.ts";
 import { detectCompression } from "../compression.ts";
+import { delay } from "../delay.ts";
 import { selectInto } from "../pipeline.ts";
 import type { OpenedFile } from "../open_file.ts";
 import { SourceError } from "../source_error.ts";
 import type { GroupColumns } from "./aggregate.ts";
 import type { Mapper } from "./mapper.ts";
 import { type LineRegex, mapFilter, type MapRange } from "./map_filter.ts";
+import { lineStartAt, PieceClaims } from "./piece_claims.ts";
 
 export { type LineRegex, mapFilter, type MapRange } from "./map_filter.ts";
 
 /** Smaller files are mapped by the caller: the rest after a probe could never pay for a worker. */
 export const PARALLEL_MAP_MIN_BYTES = 32 * 1024 * 1024;
-/** What this thread maps before it decides whether a worker pays (the second half timed). */
+/** The size of a piece: a thread waits for the other's last piece at most (~10–20 ms). */
+const PIECE_BYTES = 4 * 1024 * 1024;
+/** What this thread maps before it decides whether a worker pays (the last quarter timed). */
 const PROBE_BYTES = 16 * 1024 * 1024;
 /**
- * A worker pays when the rest would take longer than this on one thread: 100 MB of 50 groups
- * (~0.25 s) maps as fast on one core as on two, 400 MB 20% faster on two, and a million groups in
- * 80 MB (~2 s) 35% faster (docs/performance.md, MapReduce).
+ * A worker pays when the rest would take longer than this on one thread, in CPU time (see
+ * threadClock): a worker costs ~0.2 s of CPU (its creation blocks this thread ~50 ms; it loads its
+ * modules and warms its own JIT up), so 100 MB of 50 groups (~0.25 s) maps faster on one core,
+ * while 400 MB or a million groups in 80 MB (~2 s) map faster on two (docs/performance.md,
+ * MapReduce).
  */
-const SPLIT_MIN_MS = 400;
-const SPLIT_SEARCH_BYTES = 256 * 1024;
+const SPLIT_MIN_MS = 500;
 
 type WorkerReply =
-  | { ok: true; columns: GroupColumns; malformed: number }
+  | { ok: true; columns: GroupColumns; malformed: number; pieces: number }
   | { ok: false; message: string };
 
 export interface HalvesOptions {
@@ -43,8 +50,14 @@ export interface HalvesOptions {
   readonly regex?: LineRegex | null;
   /** Smallest file taken over; default PARALLEL_MAP_MIN_BYTES. */
   readonly minBytes?: number;
-  /** Bytes mapped before deciding, default PROBE_BYTES; 0 splits at once (tests). */
+  /** The size of a piece; default PIECE_BYTES (tests). */
+  readonly pieceBytes?: number;
+  /** Bytes mapped before deciding, default PROBE_BYTES; 0: a worker at once (tests). */
   readonly probeBytes?: number;
+  /** This thread claims nothing more once it started the worker until it is done (tests). */
+  readonly workerFirst?: boolean;
+  /** Gets how many pieces each side mapped. */
+  readonly onPieces?: (here: number, worker: number) => void;
 }
 
 /**
@@ -62,38 +75,93 @@ export async function mapFileInHalves(
   const info = file.statSync();
   if (!info.isFile || info.size < (options.minBytes ?? PARALLEL_MAP_MIN_BYTES)) return false;
   if (compressed(file, opened.pin.path)) return false;
-  const size = info.size;
-  const probeBytes = Math.min(options.probeBytes ?? PROBE_BYTES, size);
-  const warm = lineStartAfter(file, Math.floor(probeBytes / 2));
-  const probe = lineStartAfter(file, probeBytes);
-  if (warm === null || probe === null) return false;
-  // The first half of the probe warms the JIT up (it maps at half speed or less); the second
-  // half is timed.
-  await mapRange(file, 0, warm, sourceId, mapper, options);
-  const started = performance.now();
-  await mapRange(file, warm, probe, sourceId, mapper, options);
-  if (options.signal?.aborted) return true;
-  const rest = size - probe;
-  const restMs = probe === warm ? Infinity : (performance.now() - started) / (probe - warm) * rest;
-  const split = restMs < SPLIT_MIN_MS ? null : lineStartAfter(file, probe + Math.floor(rest / 2));
-  if (split === null || split >= size) {
-    await mapRange(file, probe, size, sourceId, mapper, options);
-    return true;
-  }
-  await mapWithWorker(opened, sourceId, mapper, options, { start: probe, split, end: size });
+  await mapInPieces(opened, sourceId, mapper, options, info.size);
   return true;
 }
 
-/** Maps [start, split) here and [split, end) on a worker, whose groups are merged after ours. */
-async function mapWithWorker(
+/** A worker mapping pieces from the back, and its reply. */
+interface Helper {
+  readonly worker: Worker;
+  readonly reply: Promise<WorkerReply>;
+}
+
+/** Maps pieces from the front here, and from the back on a worker once it pays. */
+async function mapInPieces(
   opened: OpenedFile,
   sourceId: string,
   mapper: Mapper,
   options: HalvesOptions,
-  at: { start: number; split: number; end: number },
+  size: number,
 ): Promise<void> {
   const { file, pin } = opened;
-  const path = pin.path;
+  const claims = PieceClaims.create(size, options.pieceBytes ?? PIECE_BYTES);
+  const filter = {
+    ...mapFilter(mapper.query, options.maxLineLength, options.regex ?? null),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+  const probe = Math.min(options.probeBytes ?? PROBE_BYTES, size);
+  let helper: Helper | null = null;
+  let here = 0;
+  let timedFrom = -1;
+  let timedBytes = 0;
+  let oneThread = false;
+  const clock = threadClock();
+  try {
+    for (let piece = claims.front(); piece >= 0; piece = claims.front()) {
+      const start = lineStartAt(file, piece * claims.pieceBytes, size);
+      const end = lineStartAt(file, (piece + 1) * claims.pieceBytes, size);
+      const began = clock();
+      await mapRange(file, start, end, sourceId, mapper, filter);
+      here++;
+      if (options.signal?.aborted) {
+        claims.closeAll();
+        return;
+      }
+      if (helper !== null || oneThread) continue;
+      if (probe > 0) {
+        // The last quarter of the probe is timed; then the rest is estimated, once.
+        if (end <= probe * 0.75) continue;
+        if (timedFrom < 0) timedFrom = began;
+        timedBytes += end - start;
+        if (end < probe) continue;
+        const restMs = (clock() - timedFrom) / Math.max(1, timedBytes) * (size - end);
+        oneThread = restMs < SPLIT_MIN_MS;
+        if (oneThread) continue;
+      }
+      if (end >= size) continue;
+      helper = startWorker(mapper, options, pin, claims, sourceId, size);
+      if (options.workerFirst) await helper.reply;
+    }
+    if (helper === null || claims.backClaimed === 0) {
+      // The worker claimed nothing (it was not ready in time) and can claim nothing more.
+      options.onPieces?.(here, 0);
+      return;
+    }
+    const done = await helper.reply;
+    // Its heap goes before its groups are merged here (a million groups: ~100 MB less at peak).
+    helper.worker.terminate();
+    if (!done.ok) {
+      const path = pin.path;
+      throw new SourceError(
+        done.message.startsWith(path) ? done.message : `${path}: ${done.message}`,
+      );
+    }
+    mapper.absorb(done.columns, done.malformed);
+    options.onPieces?.(here, done.pieces);
+  } finally {
+    helper?.worker.terminate();
+  }
+}
+
+/** Starts a worker claiming pieces from the back. */
+function startWorker(
+  mapper: Mapper,
+  options: HalvesOptions,
+  pin: OpenedFile["pin"],
+  claims: PieceClaims,
+  sourceId: string,
+  size: number,
+): Helper {
   const worker = new Worker(new URL("./map_worker.ts", import.meta.url).href, { type: "module" });
   const reply = new Promise<WorkerReply>((resolve) => {
     worker.onmessage = (e: MessageEvent<WorkerReply>) => resolve(e.data);
@@ -102,31 +170,20 @@ async function mapWithWorker(
       resolve({ ok: false, message: e.message });
     };
   });
-  try {
-    const range: MapRange = {
-      query: mapper.query.raw,
-      serverLogFormat: options.serverLogFormat,
-      hostname: options.hostname,
-      pin,
-      start: at.split,
-      end: at.end,
-      maxLineLength: options.maxLineLength,
-      sourceId,
-      regex: options.regex ?? null,
-    };
-    worker.postMessage(range);
-    await mapRange(file, at.start, at.split, sourceId, mapper, options);
-    if (options.signal?.aborted) return;
-    const done = await reply;
-    if (!done.ok) {
-      throw new SourceError(
-        done.message.startsWith(path) ? done.message : `${path}: ${done.message}`,
-      );
-    }
-    mapper.absorb(done.columns, done.malformed);
-  } finally {
-    worker.terminate();
-  }
+  const range: MapRange = {
+    query: mapper.query.raw,
+    serverLogFormat: options.serverLogFormat,
+    hostname: options.hostname,
+    pin,
+    claims: claims.buffer,
+    size,
+    pieceBytes: claims.pieceBytes,
+    maxLineLength: options.maxLineLength,
+    sourceId,
+    regex: options.regex ?? null,
+  };
+  worker.postMessage(range);
+  return { worker, reply };
 }
 
 /** Maps the lines of `file[start, end)` here, letting timers and aborts run between batches. */
@@ -136,19 +193,15 @@ async function mapRange(
   end: number,
   sourceId: string,
   mapper: Mapper,
-  options: HalvesOptions,
+  filter: ReturnType<typeof mapFilter>,
 ): Promise<void> {
+  if (end <= start) return;
   file.seekSync(start, Deno.SeekMode.Start);
-  const filter = {
-    ...mapFilter(mapper.query, options.maxLineLength, options.regex ?? null),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  };
   let batches = 0;
   await selectInto(readFileChunks(file, { limit: end - start }), filter, {
     selection: (sel, id) => mapper.selection(sel, id),
     // Let timers (interval flushes) and aborts run between batches.
-    batchDone: () =>
-      ++batches % 16 === 0 ? new Promise((resolve) => setTimeout(resolve, 0)) : undefined,
+    batchDone: () => ++batches % 16 === 0 ? delay(0).then(() => {}) : undefined,
   }, sourceId);
 }
 
@@ -160,18 +213,20 @@ function compressed(file: Deno.FsFile, path: string): boolean {
   return detectCompression(path, head.subarray(0, n)) !== "none";
 }
 
+const SCHEDSTAT = "/proc/thread-self/schedstat";
+
 /**
- * The start of the first line at or after `at` (0 at 0, `size` at the end of the file); null
- * when no line starts within SPLIT_SEARCH_BYTES.
+ * Milliseconds of this thread's CPU time (Linux: its run time in /proc), else of the wall clock:
+ * on a busy machine the wall clock would make the probe look slow and start a worker that costs
+ * more than it saves (docs/performance.md, MapReduce).
  */
-function lineStartAfter(file: Deno.FsFile, at: number): number | null {
-  if (at === 0) return 0;
-  const window = new Uint8Array(SPLIT_SEARCH_BYTES);
-  file.seekSync(at - 1, Deno.SeekMode.Start);
-  const got = file.readSync(window) ?? 0;
-  if (got === 0) return at;
-  const newline = window.subarray(0, got).indexOf(10);
-  return newline < 0 ? null : at + newline;
+function threadClock(): () => number {
+  const cpu = () => Number(Deno.readTextFileSync(SCHEDSTAT).split(" ", 1)[0]) / 1e6;
+  try {
+    return Number.isFinite(cpu()) ? cpu : () => performance.now();
+  } catch {
+    return () => performance.now();
+  }
 }
 
 function cores(): number {

@@ -30,40 +30,47 @@ async function sequential(query: string, path: string): Promise<string> {
   return JSON.stringify(mapper.groups.rows().map((r) => [r.groupKey, [...r.cells]]));
 }
 
-Deno.test("a file mapped in two halves gives what one pass gives, last values included", async () => {
+Deno.test("a file mapped from both ends gives what one pass gives, last values included", async () => {
   const path = await statsFile(30_000);
   const query = "from STATS select host,count($line),sum(n),min($goroutines),max(n)," +
-    "last($time),avg(n) group by host";
+    "last($time),len($time),avg(n) group by host";
   const mapper = new Mapper(parseQuery(query), OPTIONS);
   const opened = openRegular(path);
   using _file = opened.file;
-  const split = await mapFileInHalves(opened, "x", mapper, {
+  let split = [0, 0];
+  const taken = await mapFileInHalves(opened, "x", mapper, {
     ...OPTIONS,
     maxLineLength: 1 << 20,
     minBytes: 1,
+    pieceBytes: 64 * 1024,
     probeBytes: 0,
+    workerFirst: true,
+    onPieces: (here, worker) => split = [here, worker],
   });
-  assert.equal(split, true);
+  assert.equal(taken, true);
+  const pieces = Math.ceil((await Deno.stat(path)).size / (64 * 1024));
+  assert.ok(pieces > 10);
+  assert.deepEqual(split, [1, pieces - 1], "the worker maps every piece after the first");
   const halves = JSON.stringify(mapper.groups.rows().map((r) => [r.groupKey, [...r.cells]]));
   assert.equal(halves, await sequential(query, path));
   assert.match(halves, /"last\(\$time\)","1124-129999"/, "the last line's time wins");
 });
 
-Deno.test("a file probed whole or in part is mapped as one pass maps it", async () => {
+Deno.test("a file in pieces of any size is mapped as one pass maps it", async () => {
   const path = await statsFile(30_000);
   const query = "from STATS select host,count($line),sum(n),last($time) group by host";
   const size = (await Deno.stat(path)).size;
-  for (const probeBytes of [size, Math.floor(size / 3), 1]) {
+  for (const pieceBytes of [size, Math.floor(size / 3), 1000]) {
     const mapper = new Mapper(parseQuery(query), OPTIONS);
     const opened = openRegular(path);
     using _file = opened.file;
-    const options = { ...OPTIONS, maxLineLength: 1 << 20, minBytes: 1, probeBytes };
+    const options = { ...OPTIONS, maxLineLength: 1 << 20, minBytes: 1, pieceBytes };
     assert.equal(
-      await mapFileInHalves(opened, "x", mapper, options),
+      await mapFileInHalves(opened, "x", mapper, { ...options, probeBytes: 0 }),
       true,
     );
     const rows = JSON.stringify(mapper.groups.rows().map((r) => [r.groupKey, [...r.cells]]));
-    assert.equal(rows, await sequential(query, path), `probe of ${probeBytes} bytes`);
+    assert.equal(rows, await sequential(query, path), `pieces of ${pieceBytes} bytes`);
   }
 });
 
@@ -105,7 +112,9 @@ Deno.test("with a wire regex both halves filter by it, not by the query's table"
       ...OPTIONS,
       maxLineLength: 1 << 20,
       minBytes: 1,
+      pieceBytes: 256 * 1024,
       probeBytes: 0,
+      workerFirst: true,
       regex,
     };
     assert.equal(await mapFileInHalves(opened, "x", mapper, options), true);

@@ -4,6 +4,7 @@
  */
 import { DEFAULT_TERM_COLORS, Paint, type TermColors } from "../color.ts";
 import { fullHostname } from "../hostname.ts";
+import { rowsByKey } from "./aggregate.ts";
 import { parseGoFloat } from "./evaluate.ts";
 import type { Query, ResultRow, SelectItem } from "./types.ts";
 import { SetupError } from "../errors.ts";
@@ -75,8 +76,16 @@ function plainOrder(rows: readonly ResultRow[]): boolean {
 
 /** Rows by their (unique) group keys in UTF-16 order: the built-in sort without a callback. */
 function sortByKeyNatively(rows: readonly ResultRow[]): ResultRow[] {
-  const byKey = new Map(rows.map((row) => [row.groupKey, row]));
-  return rows.map((row) => row.groupKey).sort().map((key) => byKey.get(key)!);
+  const keys = rows.map((row) => row.groupKey).sort();
+  let byKey = rowsByKey(rows);
+  if (byKey === null) {
+    const map = new Map(rows.map((row) => [row.groupKey, row]));
+    byKey = (key) => map.get(key)!;
+  }
+  // In place: the keys' array becomes the rows' one.
+  const sorted = keys as unknown as ResultRow[];
+  for (let i = 0; i < keys.length; i++) sorted[i] = byKey(keys[i]!);
+  return sorted;
 }
 
 /** Rows by group key, then stable by the order key (descending for `order by`). */
@@ -220,10 +229,37 @@ function csvHeader(query: Query): string {
   return query.select.map((s) => s.text).join(",") + "\n";
 }
 
+/** CSV text is written in pieces of about this many characters (memory stays flat). */
+const CSV_PIECE = 64 * 1024;
+
+/**
+ * The CSV rows (`limit` applied) in pieces of about CSV_PIECE characters, formatted row by row:
+ * a million rows make no array of cells or lines. The formatting is the table's (formatCell).
+ */
+function csvPieces(query: Query, rows: readonly ResultRow[], piece: (text: string) => void) {
+  const sorted = sortRows(query, rows);
+  const count = query.limit < 0 ? sorted.length : Math.min(query.limit, sorted.length);
+  const items = query.select;
+  let out = "";
+  for (let r = 0; r < count; r++) {
+    const cells = sorted[r]!.cells;
+    let line = formatCell(items[0]!, cells.get(items[0]!.text));
+    for (let i = 1; i < items.length; i++) {
+      line += "," + formatCell(items[i]!, cells.get(items[i]!.text));
+    }
+    out += line + "\n";
+    if (out.length >= CSV_PIECE) {
+      piece(out);
+      out = "";
+    }
+  }
+  if (out !== "") piece(out);
+}
+
 function csvBody(query: Query, rows: readonly ResultRow[]): string {
-  const cells = formatRows(query, rows);
-  const shown = query.limit < 0 ? cells : cells.slice(0, query.limit);
-  return shown.map((row) => row.join(",") + "\n").join("");
+  const pieces: string[] = [];
+  csvPieces(query, rows, (text) => pieces.push(text));
+  return pieces.join("");
 }
 
 /**
@@ -232,6 +268,18 @@ function csvBody(query: Query, rows: readonly ResultRow[]): string {
  */
 export function renderCsv(query: Query, rows: ResultRow[]): string {
   return csvHeader(query) + csvBody(query, rows);
+}
+
+const encoder = new TextEncoder();
+
+/** Writes the header (when asked) and the CSV rows to `file` piece by piece. */
+function writeCsv(file: Deno.FsFile, query: Query, rows: readonly ResultRow[], header: boolean) {
+  const write = (text: string) => {
+    const bytes = encoder.encode(text);
+    for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+  };
+  if (header) write(csvHeader(query));
+  csvPieces(query, rows, write);
 }
 
 /**
@@ -254,8 +302,11 @@ export async function writeOutfile(
   Deno.renameSync(`${path}.query.tmp`, `${path}.query`);
   if (!query.outfile.append) {
     note(`Writing to outfile|${path}`);
-    Deno.writeTextFileSync(`${path}.tmp`, renderCsv(query, rows));
     try {
+      {
+        using file = Deno.openSync(`${path}.tmp`, { write: true, create: true, truncate: true });
+        writeCsv(file, query, rows, true);
+      }
       Deno.renameSync(`${path}.tmp`, path);
     } catch (e) {
       try {
@@ -273,8 +324,8 @@ export async function writeOutfile(
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   note(`Appending to outfile|${path}`);
-  const text = (empty ? csvHeader(query) : "") + csvBody(query, rows);
-  Deno.writeTextFileSync(path, text, { append: true });
+  using file = Deno.openSync(path, { append: true, create: true });
+  writeCsv(file, query, rows, empty);
 }
 
 /** The directory part of a path, as node:path's dirname (not loaded: it costs start-up). */

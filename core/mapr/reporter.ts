@@ -5,6 +5,7 @@
  * take and clear the set.
  */
 import type { TermColors } from "../color.ts";
+import { delay } from "../delay.ts";
 import { GroupSet } from "./aggregate.ts";
 import { renderTable, writeOutfile } from "./render.ts";
 import type { Query } from "./types.ts";
@@ -73,28 +74,28 @@ export class Reporter {
 /**
  * The report cycle of docs/query-language.md#cumulative-or-per-interval: first after half an
  * interval, then every interval. `stop` resolves once a report under way has finished, so the final
- * one never races it (outfile renames).
+ * one never races it (outfile renames). Waits on Deno's timers (core/delay.ts): Node's
+ * `setTimeout` would cost every dmap start-up time.
  */
 export function startReports(
   query: Query,
   tick: () => Promise<void>,
 ): { stop(): Promise<void> } {
   const interval = (query.interval > 0 ? query.interval : 1) * 1000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stopped = false;
+  const stopped = new AbortController();
   let running: Promise<void> = Promise.resolve();
   const schedule = (ms: number) => {
-    timer = setTimeout(() => {
+    void delay(ms, stopped.signal).then((due) => {
+      if (!due || stopped.signal.aborted) return;
       running = tick().finally(() => {
-        if (!stopped) schedule(interval);
+        if (!stopped.signal.aborted) schedule(interval);
       });
-    }, ms);
+    });
   };
   schedule(interval / 2);
   return {
     stop() {
-      stopped = true;
-      clearTimeout(timer);
+      stopped.abort();
       return running.catch(() => {});
     },
   };

@@ -77,10 +77,15 @@ export class WirePrinter implements Sink {
     const out = this.#out;
     const label = this.#options.plain ? null : this.#labelParts(sourceId);
     const keepNewline = this.#options.keepNewline;
-    // Line ends are found in the decoded text: String.indexOf is several times faster than
-    // Uint8Array.indexOf (a byte-at-a-time loop in V8), and decoding ASCII costs little.
-    const text = batch.byteAligned ? batch.text : null;
-    const escape = this.#options.escape && needsEscape(bytes, text);
+    // Line ends are found in the decoded text when the selection is a good part of the batch
+    // (as in terminal_printer.ts): String.indexOf is several times faster than Uint8Array.indexOf
+    // (a byte-at-a-time loop in V8), and decoding ASCII costs little. A few lines (a rare match
+    // found in raw bytes, batch not decoded) are cut with Uint8Array.indexOf and each checked for
+    // bytes to escape on its own, so that the rest of the batch is never decoded nor scanned.
+    const text = (batch.decoded || selectedBytes(regions) * 4 > bytes.length) && batch.byteAligned
+      ? batch.text
+      : null;
+    const escape = this.#options.escape && (text === null || needsEscape(bytes, text));
     let lineNo = batch.firstLineNo;
     let counted = 0; // lines before `counted` bytes are numbered
     for (let i = 0; i < regions.length; i += 2) {
@@ -122,7 +127,14 @@ export class WirePrinter implements Sink {
  * True when the bytes hold 0xAB or 0xAC. In a byte-aligned text every non-ASCII byte decoded to a
  * U+FFFD of its own, so a text without one proves the bytes are ASCII without scanning them.
  */
-function needsEscape(bytes: Uint8Array, alignedText: string | null): boolean {
-  if (alignedText !== null && alignedText.indexOf("\uFFFD") < 0) return false;
+function needsEscape(bytes: Uint8Array, alignedText: string): boolean {
+  if (alignedText.indexOf("\uFFFD") < 0) return false;
   return bytes.indexOf(DELIMITER) >= 0 || bytes.indexOf(0xab) >= 0;
+}
+
+/** The number of bytes in `regions` ([start, end) pairs). */
+function selectedBytes(regions: number[]): number {
+  let n = 0;
+  for (let i = 0; i < regions.length; i += 2) n += regions[i + 1]! - regions[i]!;
+  return n;
 }

@@ -77,3 +77,35 @@ Deno.test("in block mode a batch's selected lines go out as one block, each ende
   ]);
   assert.deepEqual(got, [...blockHeader(6), ...enc.encode("a\nccc\n"), 0xac]);
 });
+
+Deno.test("a few selected lines are framed and escaped without decoding their batch", () => {
+  const lines = ["skip €\n", "keep 5 €\n", ...Array(30).fill("filler line\n"), "keep \xab\n"];
+  const bytes = new Uint8Array(
+    lines.flatMap((l) =>
+      l === "keep \xab\n" ? [...enc.encode("keep "), 0xab, 0x0a] : [...enc.encode(l)]
+    ),
+  );
+  const second = enc.encode(lines[0]!).length;
+  const last = bytes.length - 7;
+  const batch = new LineBatch(bytes, 10);
+  const sel = {
+    batch,
+    regions: [second, second + enc.encode(lines[1]!).length, last, bytes.length],
+  };
+  const labelled = { ...PLAIN, plain: false, hostname: "web1" };
+  assert.deepEqual(frame(labelled, [sel], "a"), [
+    ...enc.encode("REMOTE|web1|100|11|a|keep 5 "),
+    0xe2,
+    0x82,
+    0xab,
+    2,
+    0x0a,
+    0xac,
+    ...enc.encode("REMOTE|web1|100|42|a|keep "),
+    0xab,
+    1,
+    0x0a,
+    0xac,
+  ]);
+  assert.equal(batch.decoded, false);
+});

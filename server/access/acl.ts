@@ -2,7 +2,7 @@
  * POSIX access ACLs: read through FFI getxattr("system.posix_acl_access"), or through
  * `getfacl` when FFI is not available.
  */
-import { cString, ENODATA, ENOTSUP, ERANGE, errno, libc } from "./libc.ts";
+import { cPath, cString, ENODATA, ENOTSUP, ERANGE, errno, libc } from "./libc.ts";
 import { InputError } from "../../core/errors.ts";
 
 export type AclTag = "user_obj" | "user" | "group_obj" | "group" | "mask" | "other";
@@ -30,6 +30,8 @@ const TAGS: Record<number, AclTag> = {
 };
 const ORDER: AclTag[] = ["user_obj", "user", "group_obj", "group", "mask", "other"];
 const ATTR = cString("system.posix_acl_access");
+/** The xattr read buffer of readAclFfi, used within one call (decodeAcl copies what it needs). */
+const aclBuf = new Uint8Array(260);
 
 /**
  * The access ACL of `path` in kernel order, or null when it has none beyond the mode bits
@@ -44,8 +46,8 @@ export function readAcl(path: string): AclEntry[] | null {
 export function readAclFfi(path: string): AclEntry[] | null | undefined {
   const c = libc();
   if (c === null) return undefined;
-  const name = cString(path);
-  let buf = new Uint8Array(260); // room for 32 entries; retried when larger
+  const name = path.includes("\0") ? cString(path) : cPath(path);
+  let buf = aclBuf; // room for 32 entries; retried when larger
   for (;;) {
     const n = Number(c.getxattr(name, ATTR, buf, BigInt(buf.length)));
     if (n >= 0) return extended(decodeAcl(buf.subarray(0, n)));

@@ -5,6 +5,24 @@
 import { type AclEntry, AclError, formatAcl, readAcl } from "./acl.ts";
 import { reason as osReason } from "../../core/source.ts";
 import { groupName, type UserInfo, userName } from "./user_lookup.ts";
+import { statLibc, statPath } from "./libc.ts";
+
+/** What the checks read of a `stat`: Deno's FileInfo, or core/libc.ts's statPath. */
+export type StatLike = Pick<
+  Deno.FileInfo,
+  "dev" | "ino" | "mode" | "uid" | "gid" | "isFile" | "isDirectory" | "isSymlink"
+>;
+
+/** lstat of a path, null when it fails: through FFI where it can (see stampOf). */
+function lstatQuiet(path: string): StatLike | null {
+  const c = statLibc();
+  if (c !== null && !path.includes("\0")) return statPath(c, path, false);
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return null;
+  }
+}
 
 export type AccessResult = { ok: true } | { ok: false; reason: string };
 
@@ -49,7 +67,7 @@ export function canReadInfo(user: UserInfo, path: string, info: Deno.FileInfo): 
  * The read check of the file alone, for a path `resolveAs` just returned: it checked search
  * permission on every directory of that path on the way (each name was looked up in one).
  */
-export function canReadResolved(user: UserInfo, path: string, info: Deno.FileInfo): AccessResult {
+export function canReadResolved(user: UserInfo, path: string, info: StatLike): AccessResult {
   return check(user, absolute(path), info, READ, "read") ?? { ok: true };
 }
 
@@ -58,7 +76,7 @@ export function canReadResolved(user: UserInfo, path: string, info: Deno.FileInf
  * `info`: the lstat of the path's last name, when it was taken on the way (not a symlink).
  */
 export type Resolution =
-  | { ok: true; path: string; info?: Deno.FileInfo }
+  | { ok: true; path: string; info?: StatLike }
   | { ok: false; denied: boolean; reason: string };
 
 const MAX_SYMLINKS = 40; // the kernel's limit (ELOOP)
@@ -80,12 +98,8 @@ export function resolveAs(user: UserInfo, path: string): Resolution {
     const dir = resolvedDirs.get(user, abs.slice(0, slash), (d) => resolveWalk(user, d, true));
     if (dir.ok) {
       const next = dir.path === "/" ? `/${name}` : `${dir.path}/${name}`;
-      try {
-        const info = Deno.lstatSync(next);
-        if (!info.isSymlink) return { ok: true, path: next, info };
-      } catch {
-        // the walk says why
-      }
+      const info = lstatQuiet(next); // null: the walk says why
+      if (info !== null && !info.isSymlink) return { ok: true, path: next, info };
     }
   }
   return resolveWalk(user, path, false);
@@ -170,6 +184,12 @@ class StretchResolutions {
 
 /** What a directory's search decision depends on, null when it cannot be stat'ed. */
 function stampOf(dir: string): string | null {
+  const c = statLibc();
+  if (c !== null && !dir.includes("\0")) {
+    // Through FFI: plain numbers, no FileInfo with its Dates (once per file of a glob).
+    const s = statPath(c, dir, true);
+    return s === null ? null : `${s.dev}:${s.ino}:${s.mode}:${s.uid}:${s.gid}:${s.ctime}`;
+  }
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(dir);
@@ -299,7 +319,7 @@ export function permits(
 function check(
   user: UserInfo,
   path: string,
-  info: Deno.FileInfo,
+  info: StatLike,
   want: number,
   what: string,
 ): AccessResult | null {

@@ -8,11 +8,11 @@
 import {
   FileSwappedError,
   type OpenedFile,
-  openPinned,
+  openPinnedSized,
   type PinnedFile,
 } from "../../core/open_file.ts";
 import { reason as osReason, SourceError } from "../../core/source_error.ts";
-import { canReadResolved, resolveAs } from "./os_access.ts";
+import { canReadResolved, resolveAs, type StatLike } from "./os_access.ts";
 import { checkRules } from "./path_rules.ts";
 import type { UserInfo } from "./user_lookup.ts";
 import { InputError } from "../../core/errors.ts";
@@ -26,7 +26,8 @@ export class PermissionDeniedError extends InputError {
 
 export function openForUser(user: UserInfo, rules: string[], requested: string): OpenedFile {
   const pin = checkPath(user, rules, requested);
-  return { file: openChecked(pin), pin };
+  const { file, size } = openCheckedSized(pin);
+  return { file, pin, size };
 }
 
 /** The checks, without opening (the seam between check and open). */
@@ -46,7 +47,7 @@ export function checkPath(user: UserInfo, rules: string[], requested: string): P
         : `user ${user.name}: ${ruled.reason}`,
     );
   }
-  let info: Deno.FileInfo;
+  let info: StatLike;
   try {
     info = resolved.info ?? Deno.lstatSync(path);
   } catch (err) {
@@ -62,8 +63,13 @@ export function checkPath(user: UserInfo, rules: string[], requested: string): P
 
 /** Opens a checked path, refusing (PermissionDeniedError) when it is no longer that inode. */
 export function openChecked(pin: PinnedFile): Deno.FsFile {
+  return openCheckedSized(pin).file;
+}
+
+/** openChecked, with the file's size when it was opened. */
+function openCheckedSized(pin: PinnedFile): { file: Deno.FsFile; size: number } {
   try {
-    return openPinned(pin);
+    return openPinnedSized(pin);
   } catch (err) {
     if (err instanceof FileSwappedError) throw new PermissionDeniedError(err.message);
     throw err;

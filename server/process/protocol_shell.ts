@@ -6,8 +6,10 @@ import { streamInput, streamWrite } from "../../core/stream_input.ts";
 import type { ServerChannel } from "ssh2";
 import type { DserverContext } from "./dserver.ts";
 import { handleSession, type SessionIO } from "../session/handler.ts";
-import { rulesFor } from "../access/path_rules.ts";
-import { openForUser } from "../access/safe_open.ts";
+import { checkRules, rulesFor } from "../access/path_rules.ts";
+import { openForUser, PermissionDeniedError } from "../access/safe_open.ts";
+import { JOURNAL_CAPABILITY, journalAvailable } from "../../core/journal.ts";
+import { CAPABILITIES } from "../session/session_output.ts";
 import { canList } from "../access/os_access.ts";
 import { Semaphore } from "../../core/semaphore.ts";
 import type { ShellHandler, ShellSession } from "../ssh/ssh_connection.ts";
@@ -17,6 +19,8 @@ import { registerAuthKey } from "../access/auth_key_store.ts";
 export function protocolShell(ctx: DserverContext): ShellHandler {
   const cats = new Semaphore(ctx.config.Server.MaxConcurrentCats);
   const tails = new Semaphore(ctx.config.Server.MaxConcurrentTails);
+  // journal-v1 only where journalctl can be run (looked up once, at start-up).
+  const capabilities = journalAvailable() ? [...CAPABILITIES, JOURNAL_CAPABILITY] : CAPABILITIES;
   return async (session: ShellSession) => {
     const remote = `${session.remoteAddress}:${session.remotePort}`;
     const rules = rulesFor(ctx.config.Server.Permissions, session.user);
@@ -36,10 +40,16 @@ export function protocolShell(ctx: DserverContext): ShellHandler {
       hostname: ctx.hostname,
       open: (_name, path) => openForUser(user!, rules, path),
       canList: (_name, dir) => canList(user!, dir),
+      // The rules match the spec itself (`readfiles:^journal:…`); the default `^/.*` does not.
+      checkJournal: (_name, spec) => {
+        const ruled = checkRules(rules, spec);
+        if (!ruled.ok) throw new PermissionDeniedError(`user ${session.user}: ${ruled.reason}`);
+      },
       log: (level, ...fields) => ctx.log.log(level, fields),
       cats,
       tails,
       registerAuthKey: (name, key) => registerAuthKey(ctx.authKeys, name, key, session.auth),
+      capabilities,
     });
   };
 }

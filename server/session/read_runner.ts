@@ -24,10 +24,11 @@ import {
 import { ResumePoints } from "../../core/resume_points.ts";
 import { coalescedFlush } from "../../core/follow_position.ts";
 import { errorKind } from "../../core/errors.ts";
+import { type JournalRun, journalRuns, STDERR_NOTICE } from "../../core/journal.ts";
 import { followFiles, readFiles, type ReadOptions } from "../../core/run.ts";
 import type { Semaphore, Slot } from "../../core/semaphore.ts";
 import { flushedEachBatch, type Sink } from "../../core/sink.ts";
-import { decodeChunks } from "../../core/source.ts";
+import { decodeChunks, SourceError } from "../../core/source.ts";
 import { DirectoryWatchers } from "../../core/waker.ts";
 import { MapStage } from "./map_stage.ts";
 import { lineRegex, readFilter } from "./read_filter.ts";
@@ -249,9 +250,30 @@ export class ReadRunner {
       // The one checked open: a path swapped for a symlink or a FIFO is refused, never read.
       open: this.#open,
       content: (path, opened) => decodeChunks(path, (o) => readFileChunks(opened.file, o)),
+      journal: (spec, follow) => this.#journal(spec, follow, signal),
       onUnreadable: (path, err) => this.#unreadable(path, err),
       onLongLine: (path) => this.#out.notice("warn", LONG_LINE, { context: path }),
     };
+  }
+
+  /**
+   * journalctl's runs for a journal target (docs/server.md#journal-targets), once the user's rules
+   * allow its spec: nothing runs before. Its stderr lines go to the client as the Go dserver sends
+   * them; a follow's restarts go to the server log.
+   */
+  #journal(spec: string, follow: boolean, signal: AbortSignal): AsyncGenerator<JournalRun> {
+    const check = this.#deps.checkJournal;
+    if (check === undefined) throw new SourceError(`${spec}: journal targets are not enabled`);
+    check(this.#ctx.user, spec);
+    return journalRuns(spec, {
+      follow,
+      signal,
+      retryMs: this.#deps.config.Server.ReadRetryIntervalMs,
+      onNotice: (message) =>
+        message.startsWith(STDERR_NOTICE)
+          ? this.#out.rawNotice(message)
+          : this.#log("info", message),
+    });
   }
 
   readonly #canList = (dir: string): boolean => this.#deps.canList?.(this.#ctx.user, dir) ?? true;

@@ -35,6 +35,11 @@ export interface HandlerDeps {
   open(user: string, path: string): OpenedFile;
   /** May the SSH user list this directory (glob expansion)? Default: yes. */
   canList?(user: string, dir: string): boolean;
+  /**
+   * Throws (an InputError, for the server log) unless the SSH user's rules allow this journal
+   * spec (`journal:<unit>`, docs/server.md#journal-targets). Without it, no journal is read.
+   */
+  checkJournal?(user: string, spec: string): void;
   log(level: LogLevel, ...fields: string[]): void;
   readonly cats: Semaphore;
   readonly tails: Semaphore;

@@ -4,8 +4,8 @@
  * (authorized_keys.ts) and, when the client sends a signature, the signature must verify; a
  * signature-less query for an authorized key is accepted so the client goes on to sign. Passwords
  * only for `DTAIL-HEALTH` with password `DTAIL-HEALTH` (constant-time compare); every other
- * password login fails. (`DTAIL-SCHEDULE`/`DTAIL-CONTINUOUS` job logins are not implemented yet and
- * fail too.)
+ * password login fails, also the Go DTail's `DTAIL-SCHEDULE`/`DTAIL-CONTINUOUS` job logins (our jobs
+ * log in with a key instead: docs/decisions.md#scheduled-and-continuous-jobs).
  */
 import type { AuthContext } from "ssh2";
 import { createHash, timingSafeEqual } from "node:crypto";

@@ -17,6 +17,7 @@ import type { AuthorizedKeys } from "../access/authorized_keys.ts";
 import type { ServerLog } from "../process/server_log.ts";
 import type { ConnectionCounts } from "../process/stats.ts";
 import { serverAlgorithms } from "../../ssh/algorithms.ts";
+import { installChaChaPoly } from "../../ssh/ssh2_chacha_poly.ts";
 import { handleConnection, type ShellHandler } from "./ssh_connection.ts";
 import { LogLimiter } from "../process/log_limiter.ts";
 
@@ -63,6 +64,7 @@ interface Peer {
 
 export async function startSshServer(opts: SshServerOptions): Promise<SshServer> {
   const max = opts.maxConnections > 0 ? opts.maxConnections : 10;
+  installChaChaPoly();
   const server: ServerState = {
     opts,
     max,

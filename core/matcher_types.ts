@@ -1,0 +1,54 @@
+/**
+ * What a line matcher is, apart from the engines that implement it (core/matcher.ts): so that
+ * core/noop_matcher.ts, which a run without a pattern loads instead, shares it.
+ */
+import type { Needle } from "./byte_search.ts";
+
+/** Where a matcher's work happens: nothing, String#indexOf, V8's irregexp or re2js. */
+export type MatchEngine = "none" | "indexOf" | "irregexp" | "re2js";
+
+export interface Matcher {
+  /** "literal", "regex" or "noop" (matches every line). */
+  readonly kind: "literal" | "regex" | "noop";
+  readonly pattern: string;
+  /** The engine matching now (an irregexp matcher may move to re2js: see IrregexpMatcher). */
+  readonly engine: MatchEngine;
+  /**
+   * Finds the first line at or after `from` (a line start) in `text` that matches and returns its
+   * start, or -1. Lines are separated by "\n".
+   */
+  findLine(text: string, from: number): number;
+  /** Tests one line (no "\n" inside). */
+  test(line: string): boolean;
+  /**
+   * findLine for a thread that must not run re2js (a dserver's main thread: see pipeline.ts),
+   * on a matcher whose engine is not "re2js" yet may run it for some lines: the same answer, or
+   * `-2 - start` when the line at `start` is one for re2js (longer than irregexp may take, or
+   * the guard just moved the matcher to re2js). That line and the rest of the text are then
+   * the caller's to match with re2js (the regex pool), and no line before it matches.
+   */
+  findLineWithoutRe2js?(text: string, from: number): number;
+  /**
+   * Whether findLine matches each line with the "\n" that ends it (see MatcherOptions); `test`
+   * then takes a line with its "\n", if it has one. Absent: false.
+   */
+  readonly withNewline?: boolean;
+  /**
+   * Bytes every matching line holds (see ByteLiteral), for finding lines in raw bytes without
+   * decoding them (byte_search.ts). Absent or null: none known.
+   */
+  readonly byteLiteral?: ByteLiteral | null;
+}
+
+/**
+ * A literal (UTF-8) that every matching line holds. `exact`: a line matches exactly when it holds
+ * it (a literal pattern); otherwise a line holding it is a candidate that `test` decides.
+ */
+export interface ByteLiteral {
+  readonly needle: Needle;
+  readonly exact: boolean;
+  /** More byte literals every matching line holds (not exact only), searched for as well. */
+  readonly also?: readonly Needle[];
+  /** Literals every matching line holds (not exact only), checked on a candidate's text. */
+  readonly others?: readonly string[];
+}

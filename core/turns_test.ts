@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { maybeYield, TURN_MS, turnIsOver, turnStarted, yieldTurn } from "./turns.ts";
+
+/** Runs synchronous work in 20 ms stretches, each followed by `yieldTurn`, until `done()`. */
+async function busyUntil(done: () => boolean, limitMs = 3000): Promise<number> {
+  const start = performance.now();
+  let stretches = 0;
+  while (!done() && performance.now() - start < limitMs) {
+    const until = performance.now() + 20;
+    while (performance.now() < until) {
+      // synchronous work: the event loop does not run here
+    }
+    stretches++;
+    await yieldTurn();
+  }
+  return stretches;
+}
+
+Deno.test("the turn is over TURN_MS after it started, and maybeYield starts the next", async () => {
+  turnStarted();
+  assert.equal(turnIsOver(), false);
+  const until = performance.now() + TURN_MS + 5;
+  while (performance.now() < until) {
+    // synchronous work
+  }
+  assert.equal(turnIsOver(), true);
+  await maybeYield();
+  assert.equal(turnIsOver(), false);
+});
+
+Deno.test("everyone whose turn is over waits for the same timer", async () => {
+  const a = yieldTurn();
+  const b = yieldTurn();
+  assert.equal(a, b);
+  await a;
+  assert.notEqual(yieldTurn(), a);
+  await yieldTurn();
+});
+
+Deno.test("work that yields its turns lets a connection be accepted and read meanwhile", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let received = "";
+  const serve = (async () => {
+    const conn = await listener.accept();
+    const buf = new Uint8Array(16);
+    const n = await conn.read(buf);
+    received = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+    conn.close();
+  })();
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  await client.write(new TextEncoder().encode("hello"));
+  const stretches = await busyUntil(() => received !== "");
+  assert.equal(received, "hello");
+  assert.ok(stretches < 100, `the server waited ${stretches} stretches of work`);
+  await serve;
+  client.close();
+  listener.close();
+});
+
+Deno.test("work that yields its turns lets a signal listener run meanwhile", async () => {
+  let signalled = false;
+  const onSignal = () => (signalled = true);
+  Deno.addSignalListener("SIGUSR2", onSignal);
+  try {
+    Deno.kill(Deno.pid, "SIGUSR2");
+    const stretches = await busyUntil(() => signalled);
+    assert.equal(signalled, true);
+    assert.ok(stretches < 100, `the signal waited ${stretches} stretches of work`);
+  } finally {
+    Deno.removeSignalListener("SIGUSR2", onSignal);
+  }
+});
+
+Deno.test("a process whose only pending work awaits yieldTurn finishes that work", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dtail-turns-" });
+  try {
+    const script = `${dir}/script.ts`;
+    const turns = JSON.stringify(new URL("./turns.ts", import.meta.url).href);
+    // Not top-level await: nothing but the turn's timer may keep this process alive.
+    await Deno.writeTextFile(
+      script,
+      `import { yieldTurn } from ${turns};
+      void (async () => {
+        for (let i = 0; i < 3; i++) await yieldTurn();
+        console.log("after three turns");
+      })();`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", "--no-check", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(new TextDecoder().decode(out.stderr), "");
+    assert.equal(new TextDecoder().decode(out.stdout), "after three turns\n");
+    assert.equal(out.code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

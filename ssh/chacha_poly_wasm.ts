@@ -1,0 +1,274 @@
+// deno-fmt-ignore-file -- instructions are grouped by hand, a statement to a line
+/**
+ * The source of chacha_poly.ts's WebAssembly module, assembled with no toolchain like
+ * core/byte_search_wasm.ts: ChaCha20 four blocks at a time with 128-bit SIMD, and Poly1305's
+ * block loop on 64-bit integers. Programs load the bytes it made, kept in
+ * chacha_poly_wasm_bytes.ts (a test checks they are what this assembles). After a change here:
+ *
+ *     deno run ssh/chacha_poly_wasm.ts > ssh/chacha_poly_wasm_bytes.ts
+ *
+ * The module has its own memory (exported as `mem`); chacha_poly.ts lays it out.
+ */
+
+const I32 = 0x7f;
+const I64 = 0x7e;
+const V128 = 0x7b;
+const END = 0x0b;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+type Code = readonly (number | Code)[];
+const flat = (code: Code): number[] => code.flatMap((x) => typeof x === "number" ? [x] : flat(x));
+
+// Instructions (https://webassembly.github.io/spec/core/binary/instructions.html).
+const get = (i: number) => [0x20, ...uleb(i)]; // local.get
+const set = (i: number) => [0x21, ...uleb(i)]; // local.set
+const tee = (i: number) => [0x22, ...uleb(i)]; // local.tee
+const i32 = (n: number) => [0x41, ...sleb(n)]; // i32.const
+const brIf = (depth: number) => [0x0d, ...uleb(depth)];
+const br = (depth: number) => [0x0c, ...uleb(depth)];
+const block = (...body: Code) => [0x02, 0x40, ...flat(body), END];
+const loop = (...body: Code) => [0x03, 0x40, ...flat(body), END];
+const load32 = (offset: number) => [0x28, 0, ...uleb(offset)]; // i32.load
+const store32 = (offset: number) => [0x36, 0, ...uleb(offset)]; // i32.store
+const load64u32 = (offset: number) => [0x35, 0, ...uleb(offset)]; // i64.load32_u
+const store64as32 = (offset: number) => [0x3e, 0, ...uleb(offset)]; // i64.store32
+const GE = 0x4e, ADD = 0x6a, SUB = 0x6b, AND = 0x71, OR = 0x72, SHR_U = 0x76; // i32
+const ADD64 = 0x7c, MUL64 = 0x7e, AND64 = 0x83, SHR_U64 = 0x88, EXTEND_U = 0xad;
+const i64 = (n: number) => [0x42, ...sleb(n)]; // i64.const (small values only)
+const simd = (op: number) => [0xfd, ...uleb(op)];
+const vLoad = (offset: number) => [...simd(0x00), 0, ...uleb(offset)]; // v128.load
+const vStore = (offset: number) => [...simd(0x0b), 0, ...uleb(offset)]; // v128.store
+const shuffle = (lanes: readonly number[]) => [...simd(0x0d), ...lanes];
+const vConst32 = (words: readonly number[]) =>
+  [...simd(0x0c), ...words.flatMap((w) => [w & 255, (w >>> 8) & 255, (w >>> 16) & 255, w >>> 24])];
+const SPLAT32 = simd(0x11); // i32x4.splat
+const V_OR = simd(0x50);
+const V_XOR = simd(0x51);
+const SHL32 = simd(0xab); // i32x4.shl
+const SHR_U32 = simd(0xad); // i32x4.shr_u
+const ADD32 = simd(0xae); // i32x4.add
+
+/** Byte lanes rotating each 32-bit lane left by 16 and by 8 (little endian). */
+const ROT16 = [2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13];
+const ROT8 = [3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14];
+/** Interleave the low (high) two 32-bit lanes of two vectors; the low (high) 64 bits of two. */
+const LO32 = [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23];
+const HI32 = [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31];
+const LO64 = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+const HI64 = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+
+interface Fn {
+  readonly name: string;
+  readonly params: number;
+  /** Local types after the i32 parameters. */
+  readonly locals: readonly number[];
+  readonly body: () => Code;
+}
+
+// chacha locals: 0 state, 1 at, 2 end; x0..x15 the words of 4 blocks (one block per lane), a
+// temporary, the round counter, two transpose temporaries. The input words are loaded again at
+// the end rather than kept: 16 more live vectors would not fit in registers.
+const X = 3, T = 19, N = 20, TA = 21, TB = 22;
+
+function quarterRound(a: number, b: number, c: number, d: number): Code {
+  const [A, B, C, D] = [X + a, X + b, X + c, X + d];
+  return [
+    get(A), get(B), ADD32, set(A),
+    get(D), get(A), V_XOR, tee(T), get(T), shuffle(ROT16), set(D),
+    get(C), get(D), ADD32, set(C),
+    get(B), get(C), V_XOR, tee(T), i32(12), SHL32, get(T), i32(20), SHR_U32, V_OR, set(B),
+    get(A), get(B), ADD32, set(A),
+    get(D), get(A), V_XOR, tee(T), get(T), shuffle(ROT8), set(D),
+    get(C), get(D), ADD32, set(C),
+    get(B), get(C), V_XOR, tee(T), i32(7), SHL32, get(T), i32(25), SHR_U32, V_OR, set(B),
+  ];
+}
+
+/** Words 4g..4g+3 of the 4 blocks, transposed to each block's bytes and xored into memory. */
+function xorGroup(g: number): Code {
+  const [a, b, c, d] = [X + 4 * g, X + 4 * g + 1, X + 4 * g + 2, X + 4 * g + 3];
+  const out = (block: number, row: Code): Code => [
+    get(1), get(1), vLoad(64 * block + 16 * g), row, V_XOR, vStore(64 * block + 16 * g),
+  ];
+  return [
+    get(a), get(b), shuffle(LO32), get(c), get(d), shuffle(LO32), set(TB), set(TA),
+    out(0, [get(TA), get(TB), shuffle(LO64)]),
+    out(1, [get(TA), get(TB), shuffle(HI64)]),
+    get(a), get(b), shuffle(HI32), get(c), get(d), shuffle(HI32), set(TB), set(TA),
+    out(2, [get(TA), get(TB), shuffle(LO64)]),
+    out(3, [get(TA), get(TB), shuffle(HI64)]),
+  ];
+}
+
+/**
+ * chacha(state, at, end): xors [at, end) with the ChaCha20 key stream of the 16-word state at
+ * `state` (RFC 8439 layout, word 12 the block counter), 256 bytes (4 blocks) at a time; end - at
+ * is a multiple of 256. Word 12 is left at the next unused block.
+ */
+const chacha: Fn = {
+  name: "chacha",
+  params: 3,
+  locals: [...Array(17).fill(V128), I32, V128, V128],
+  body: () => [
+    block(loop(
+      get(1), get(2), GE, brIf(1),
+      Array.from({ length: 16 }, (_, i) => [
+        get(0), load32(4 * i), SPLAT32,
+        i === 12 ? [vConst32([0, 1, 2, 3]), ADD32] : [],
+        set(X + i),
+      ]),
+      i32(10), set(N),
+      loop(
+        quarterRound(0, 4, 8, 12), quarterRound(1, 5, 9, 13),
+        quarterRound(2, 6, 10, 14), quarterRound(3, 7, 11, 15),
+        quarterRound(0, 5, 10, 15), quarterRound(1, 6, 11, 12),
+        quarterRound(2, 7, 8, 13), quarterRound(3, 4, 9, 14),
+        get(N), i32(1), SUB, tee(N), brIf(0),
+      ),
+      Array.from({ length: 16 }, (_, i) => [
+        get(X + i), get(0), load32(4 * i), SPLAT32,
+        i === 12 ? [vConst32([0, 1, 2, 3]), ADD32] : [],
+        ADD32, set(X + i),
+      ]),
+      [0, 1, 2, 3].map(xorGroup),
+      get(0), get(0), load32(48), i32(4), ADD, store32(48),
+      get(1), i32(256), ADD, set(1),
+      br(0),
+    )),
+  ],
+};
+
+// poly locals: 0 context, 1 at, 2 end, 3 high bit; h0..h4, r0..r4, s1..s4, d0..d4, carry.
+const H = 4, R = 9, S = 13, D = 18, C = 23; // S + i is s_i (i = 1..4)
+const MASK26 = 0x3ffffff;
+
+/** d_k = sum of h_i * (r_{k-i}, or 5 r_{k-i+5} as s_{k-i+5} when k < i). */
+function product(k: number): Code {
+  const terms = [0, 1, 2, 3, 4].map((i) => {
+    const j = k - i;
+    return [get(H + i), j >= 0 ? get(R + j) : get(S + j + 5), MUL64];
+  });
+  return [terms[0]!, terms.slice(1).map((t) => [t, ADD64]), set(D + k)];
+}
+
+/** Adds 26 bits of the 16-byte block at `at` from byte `offset`, shifted right by `shift`. */
+function addLimb(i: number, offset: number, shift: number, last: boolean): Code {
+  return [
+    get(H + i),
+    get(1), load32(offset), i32(shift), SHR_U, last ? [get(3), OR] : [i32(MASK26), AND],
+    EXTEND_U, ADD64, set(H + i),
+  ];
+}
+
+/**
+ * poly(context, at, end, highBit): Poly1305's block loop (26-bit limbs, as poly1305-donna-32)
+ * over the 16-byte blocks of [at, end). The context holds h0..h4 (updated), r0..r4 and s1..s4
+ * as 32-bit words; highBit is 1 << 24 for whole blocks and 0 for a padded last one.
+ */
+const poly: Fn = {
+  name: "poly",
+  params: 4,
+  locals: Array(20).fill(I64),
+  body: () => [
+    [0, 1, 2, 3, 4].map((i) => [get(0), load64u32(4 * i), set(H + i)]),
+    [0, 1, 2, 3, 4].map((i) => [get(0), load64u32(20 + 4 * i), set(R + i)]),
+    [1, 2, 3, 4].map((i) => [get(0), load64u32(36 + 4 * i), set(S + i)]),
+    block(loop(
+      get(1), get(2), GE, brIf(1),
+      addLimb(0, 0, 0, false), addLimb(1, 3, 2, false), addLimb(2, 6, 4, false),
+      addLimb(3, 9, 6, false), addLimb(4, 12, 8, true),
+      [0, 1, 2, 3, 4].map(product),
+      get(D), i64(26), SHR_U64, set(C), get(D), i64(MASK26), AND64, set(H),
+      [1, 2, 3, 4].map((k) => [
+        get(D + k), get(C), ADD64, tee(D + k), i64(26), SHR_U64, set(C),
+        get(D + k), i64(MASK26), AND64, set(H + k),
+      ]),
+      get(H), get(C), i64(5), MUL64, ADD64, tee(H), i64(26), SHR_U64, set(C),
+      get(H), i64(MASK26), AND64, set(H),
+      get(H + 1), get(C), ADD64, set(H + 1),
+      get(1), i32(16), ADD, set(1),
+      br(0),
+    )),
+    [0, 1, 2, 3, 4].map((i) => [get(0), get(H + i), store64as32(4 * i)]),
+  ],
+};
+
+const FUNCTIONS: readonly Fn[] = [chacha, poly];
+
+const vector = (items: readonly number[][]) => [...uleb(items.length), ...items.flat()];
+const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
+const name = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
+
+function localGroups(types: readonly number[]): number[][] {
+  const groups: number[][] = [];
+  for (const t of types) {
+    const last = groups.at(-1);
+    if (last !== undefined && last[1] === t) last[0]!++;
+    else groups.push([1, t]);
+  }
+  return groups.map(([count, t]) => [...uleb(count!), t!]);
+}
+
+/** Pages of the module's memory (64 KiB each). */
+export const CHACHA_POLY_PAGES = 3;
+
+/** The module's bytes: its own memory exported as `mem`, and the functions above. */
+export function chachaPolyWasm(): Uint8Array<ArrayBuffer> {
+  const types = FUNCTIONS.map((f) => [0x60, ...uleb(f.params), ...Array(f.params).fill(I32), 0]);
+  const bodies = FUNCTIONS.map((f) => {
+    const code = [...vector(localGroups(f.locals)), ...flat(f.body()), END];
+    return [...uleb(code.length), ...code];
+  });
+  const exports = [
+    ...FUNCTIONS.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
+    [...name("mem"), 0x02, 0],
+  ];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector(types)),
+    ...section(3, vector(FUNCTIONS.map((_, i) => uleb(i)))),
+    ...section(5, vector([[0x00, ...uleb(CHACHA_POLY_PAGES)]])),
+    ...section(7, vector(exports)),
+    ...section(10, vector(bodies)),
+  ]);
+}
+
+/** The TypeScript file that keeps the module's bytes. */
+export function chachaPolyWasmModule(): string {
+  const hex = Array.from(chachaPolyWasm(), (b) => b.toString(16).padStart(2, "0")).join("");
+  const lines = hex.match(/.{1,96}/g) ?? [];
+  return [
+    "/** Generated from chacha_poly_wasm.ts by `deno run ssh/chacha_poly_wasm.ts`. */",
+    "/** Pages of the module's memory (64 KiB each). */",
+    `export const CHACHA_POLY_PAGES = ${CHACHA_POLY_PAGES};`,
+    "export const CHACHA_POLY_WASM_HEX = [",
+    ...lines.map((l) => `  "${l}",`),
+    '].join("");',
+    "",
+  ].join("\n");
+}
+
+if (import.meta.main) console.log(chachaPolyWasmModule().trimEnd());

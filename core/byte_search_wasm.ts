@@ -12,48 +12,31 @@
  * reads only within the ranges it is given. Comparisons are signed: memory stays below 2 GiB.
  */
 
-const I32 = 0x7f;
-const V128 = 0x7b;
-const FUNC = 0x60;
-const END = 0x0b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-type Code = readonly (number | Code)[];
-const flat = (code: Code): number[] => code.flatMap((x) => typeof x === "number" ? [x] : flat(x));
+import {
+  block,
+  br,
+  brIf,
+  type Code,
+  END,
+  flat,
+  FUNC,
+  get,
+  hexLines,
+  I32,
+  i32,
+  loop,
+  name,
+  section,
+  set,
+  simd,
+  tee,
+  uleb,
+  V128,
+  vector,
+} from "./wasm_encoding.ts";
 
 // Instructions (https://webassembly.github.io/spec/core/binary/instructions.html).
-const get = (i: number) => [0x20, ...uleb(i)]; // local.get
-const set = (i: number) => [0x21, ...uleb(i)]; // local.set
-const tee = (i: number) => [0x22, ...uleb(i)]; // local.tee
-const i32 = (n: number) => [0x41, ...sleb(n)]; // i32.const
 const call = (f: Fn) => [0x10, ...uleb(FUNCTIONS.indexOf(f))];
-const br = (depth: number) => [0x0c, ...uleb(depth)];
-const brIf = (depth: number) => [0x0d, ...uleb(depth)];
-const block = (...body: Code) => [0x02, 0x40, ...flat(body), END];
-const loop = (...body: Code) => [0x03, 0x40, ...flat(body), END];
 const ifThen = (...body: Code) => [0x04, 0x40, ...flat(body), END];
 const ifElse = (then: Code, otherwise: Code) =>
   [0x04, 0x40, ...flat(then), 0x05, ...flat(otherwise), END];
@@ -63,7 +46,6 @@ const RETURN = 0x0f;
 const EQZ = 0x45, EQ = 0x46, NE = 0x47, LT = 0x48, GT = 0x4a, LE = 0x4c, GE = 0x4e; // i32, signed
 const CLZ = 0x67, CTZ = 0x68, POPCNT = 0x69, ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, AND = 0x71;
 const OR = 0x72, SHL = 0x74;
-const simd = (op: number) => [0xfd, ...uleb(op)];
 const V_LOAD = [0xfd, 0, 0, 0]; // v128.load align=1 offset=0
 const V_LOAD16 = [0xfd, 0, 0, 16]; // v128.load align=1 offset=16
 const SPLAT8 = simd(0x0f); // i8x16.splat
@@ -284,14 +266,6 @@ export interface ByteSearchExports {
   countLines(at: number, end: number): number;
 }
 
-const encoder = new TextEncoder();
-const name = (s: string) => {
-  const b = [...encoder.encode(s)];
-  return [...uleb(b.length), ...b];
-};
-const vector = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-
 /** The module's bytes: imports its memory as `env.mem`, exports the functions above. */
 export function byteSearchWasm(): Uint8Array<ArrayBuffer> {
   const types = FUNCTIONS.map((f) => [FUNC, ...uleb(f.params), ...Array(f.params).fill(I32)]);
@@ -314,8 +288,7 @@ export function byteSearchWasm(): Uint8Array<ArrayBuffer> {
 
 /** byte_search_wasm_bytes.ts for the module assembled here (hex: atob is slow on first use). */
 export function byteSearchWasmModule(): string {
-  const hex = Array.from(byteSearchWasm(), (b) => b.toString(16).padStart(2, "0")).join("");
-  const lines = hex.match(/.{1,96}/g)!.map((line) => `  "${line}",`).join("\n");
+  const lines = hexLines(byteSearchWasm()).map((line) => `  "${line}",`).join("\n");
   return `/** Generated from byte_search_wasm.ts by \`deno run core/byte_search_wasm.ts\`. */
 export const BYTE_SEARCH_WASM_HEX = [
 ${lines}

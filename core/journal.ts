@@ -6,6 +6,7 @@
  */
 import { InputError } from "./errors.ts";
 import { reason, SourceError } from "./source_error.ts";
+import { delay as sleep } from "./delay.ts";
 
 export const JOURNAL_PREFIX = "journal:";
 export const JOURNAL_CAPABILITY = "journal-v1";
@@ -250,19 +251,6 @@ function kill(child: Deno.ChildProcess, signal: Deno.Signal): void {
   } catch {
     // already gone
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** A spec in a one-line message: control characters shown escaped. */

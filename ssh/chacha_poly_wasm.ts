@@ -10,47 +10,31 @@
  * The module has its own memory (exported as `mem`); chacha_poly.ts lays it out.
  */
 
-const I32 = 0x7f;
-const I64 = 0x7e;
-const V128 = 0x7b;
-const END = 0x0b;
+import {
+  block,
+  br,
+  brIf,
+  type Code,
+  END,
+  flat,
+  FUNC,
+  get,
+  hexLines,
+  I32,
+  i32,
+  I64,
+  loop,
+  name,
+  section,
+  set,
+  simd,
+  sleb,
+  tee,
+  uleb,
+  V128,
+  vector,
+} from "../core/wasm_encoding.ts";
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-type Code = readonly (number | Code)[];
-const flat = (code: Code): number[] => code.flatMap((x) => typeof x === "number" ? [x] : flat(x));
-
-// Instructions (https://webassembly.github.io/spec/core/binary/instructions.html).
-const get = (i: number) => [0x20, ...uleb(i)]; // local.get
-const set = (i: number) => [0x21, ...uleb(i)]; // local.set
-const tee = (i: number) => [0x22, ...uleb(i)]; // local.tee
-const i32 = (n: number) => [0x41, ...sleb(n)]; // i32.const
-const brIf = (depth: number) => [0x0d, ...uleb(depth)];
-const br = (depth: number) => [0x0c, ...uleb(depth)];
-const block = (...body: Code) => [0x02, 0x40, ...flat(body), END];
-const loop = (...body: Code) => [0x03, 0x40, ...flat(body), END];
 const load32 = (offset: number) => [0x28, 0, ...uleb(offset)]; // i32.load
 const store32 = (offset: number) => [0x36, 0, ...uleb(offset)]; // i32.store
 const load64u32 = (offset: number) => [0x35, 0, ...uleb(offset)]; // i64.load32_u
@@ -58,7 +42,6 @@ const store64as32 = (offset: number) => [0x3e, 0, ...uleb(offset)]; // i64.store
 const GE = 0x4e, ADD = 0x6a, SUB = 0x6b, AND = 0x71, OR = 0x72, SHR_U = 0x76; // i32
 const ADD64 = 0x7c, MUL64 = 0x7e, AND64 = 0x83, SHR_U64 = 0x88, EXTEND_U = 0xad;
 const i64 = (n: number) => [0x42, ...sleb(n)]; // i64.const (small values only)
-const simd = (op: number) => [0xfd, ...uleb(op)];
 const vLoad = (offset: number) => [...simd(0x00), 0, ...uleb(offset)]; // v128.load
 const vStore = (offset: number) => [...simd(0x0b), 0, ...uleb(offset)]; // v128.store
 const shuffle = (lanes: readonly number[]) => [...simd(0x0d), ...lanes];
@@ -218,10 +201,6 @@ const poly: Fn = {
 
 const FUNCTIONS: readonly Fn[] = [chacha, poly];
 
-const vector = (items: readonly number[][]) => [...uleb(items.length), ...items.flat()];
-const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
-const name = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
-
 function localGroups(types: readonly number[]): number[][] {
   const groups: number[][] = [];
   for (const t of types) {
@@ -237,7 +216,7 @@ export const CHACHA_POLY_PAGES = 3;
 
 /** The module's bytes: its own memory exported as `mem`, and the functions above. */
 export function chachaPolyWasm(): Uint8Array<ArrayBuffer> {
-  const types = FUNCTIONS.map((f) => [0x60, ...uleb(f.params), ...Array(f.params).fill(I32), 0]);
+  const types = FUNCTIONS.map((f) => [FUNC, ...uleb(f.params), ...Array(f.params).fill(I32), 0]);
   const bodies = FUNCTIONS.map((f) => {
     const code = [...vector(localGroups(f.locals)), ...flat(f.body()), END];
     return [...uleb(code.length), ...code];
@@ -258,8 +237,7 @@ export function chachaPolyWasm(): Uint8Array<ArrayBuffer> {
 
 /** The TypeScript file that keeps the module's bytes. */
 export function chachaPolyWasmModule(): string {
-  const hex = Array.from(chachaPolyWasm(), (b) => b.toString(16).padStart(2, "0")).join("");
-  const lines = hex.match(/.{1,96}/g) ?? [];
+  const lines = hexLines(chachaPolyWasm());
   return [
     "/** Generated from chacha_poly_wasm.ts by `deno run ssh/chacha_poly_wasm.ts`. */",
     "/** Pages of the module's memory (64 KiB each). */",

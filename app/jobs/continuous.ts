@@ -7,6 +7,7 @@
 import type { JobConfig } from "../../core/config.ts";
 import { localDay } from "./job_dates.ts";
 import type { JobLog, RunReport } from "./job_run.ts";
+import { delay as sleep } from "../../core/delay.ts";
 
 export interface ContinuousOptions {
   readonly now?: () => Date;
@@ -88,17 +89,4 @@ export class ContinuousJob {
       delay = Math.min(delay * 2, 10 * base);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

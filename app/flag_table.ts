@@ -45,7 +45,7 @@ const TABLE = [
     default: "",
     programs: CLIENTS,
     arg: "list",
-    help: "comma-separated files or globs (also accepted as positional arguments)",
+    help: "comma-separated files, globs or journal:<unit> (also accepted as positional arguments)",
   },
   {
     name: "servers",

@@ -7,6 +7,7 @@
  * That buffer is one the byte search reads in place where it runs (byte_search.ts `readBuffer`).
  */
 import { readBuffer, releaseBuffer } from "./byte_search.ts";
+import type { InputFile } from "./fd_file.ts";
 
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
 
@@ -21,7 +22,7 @@ export interface ChunkOptions {
 
 /** Reads an open file from its current position to EOF. Does not close it. */
 export async function* readFileChunks(
-  file: Deno.FsFile,
+  file: InputFile,
   options: ChunkOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const size = options.chunkSize ?? DEFAULT_CHUNK_SIZE;

@@ -13,7 +13,7 @@
  */
 import { DEFAULT_CHUNK_SIZE } from "./chunks.ts";
 import { statLibc, statPath } from "./libc.ts";
-import type { FileOpener, OpenedFile } from "./open_file.ts";
+import type { FileOpener, InputFile, OpenedFile } from "./open_file.ts";
 import type { FilePosition } from "./protocol/resume.ts";
 import { readAt, type ResumePoints } from "./resume_points.ts";
 import { reason, SourceError } from "./source_error.ts";
@@ -181,7 +181,7 @@ export async function* followFile(
  */
 function resumeStart(
   path: string,
-  file: Deno.FsFile,
+  file: InputFile,
   info: FileStat,
   resume: ResumePoints,
   rotatedFrom: FilePosition | undefined,
@@ -266,7 +266,7 @@ class PathChain {
 
 class Incarnation {
   readonly #chain: PathChain;
-  readonly #file: Deno.FsFile;
+  readonly #file: InputFile;
   readonly #dev: number;
   readonly #ino: number;
   #offset: number;
@@ -289,7 +289,7 @@ class Incarnation {
 
   constructor(
     private readonly path: string,
-    file: Deno.FsFile,
+    file: InputFile,
     info: FileStat,
     { start, before, ahead }: ResumeStart,
     chain: PathChain,
@@ -474,7 +474,7 @@ class ReadBuffer {
   #own: Uint8Array | null = null;
 
   /** Reads from `file` when `waiting` bytes (at least one) are known to wait; null at its end. */
-  read(file: Deno.FsFile, waiting: number): Uint8Array | null {
+  read(file: InputFile, waiting: number): Uint8Array | null {
     if (this.#own === null && waiting < SMALL_READ) {
       const n = file.readSync(scratch);
       if (n === null || n === 0) return null;

@@ -4,7 +4,7 @@
  * appear later from their start. With a client's positions (docs/protocol.md#resume), existing
  * files start where the client was, or at their beginning when it did not know them.
  */
-import { expandGlob, globLimitNotice, type GlobOptions, hasGlobMeta, sourceId } from "./glob.ts";
+import { expandGlob, globLimitNotice, type GlobOptions, hasGlobMeta, sourceIds } from "./glob.ts";
 import type { FileOpener } from "./open_file.ts";
 import {
   dirname,
@@ -76,13 +76,14 @@ export async function followGlob(
   });
   // Shared by the followers (a glob's thousand files hold one object, not a thousand).
   const shared = { atEnd: optionsFor(false), atStart: optionsFor(true) };
+  const idOf = sourceIds(pattern);
   const start = (path: string, fromStart: boolean) => {
     const followOptions = fromStart ? shared.atStart : shared.atEnd;
     running.set(
       path,
       consume({
         path,
-        sourceId: sourceId(pattern, path),
+        sourceId: idOf(path),
         incarnations: followFile(path, followOptions),
       }).catch((err) => {
         failure ??= { err };

@@ -3,13 +3,13 @@
  * handed to the sink, reported right after that line's batch, in the same synchronous step, so
  * that a client sees a batch's lines and then its position with nothing of another file between.
  *
- * The tracker hands the line splitter (core/lines.ts) chunks cut at line ends, each of which it
- * turns into exactly one batch, a view of that very chunk: then the sink can tell the batch it
+ * The tracker cuts a stream at line ends into chunks, each of which is exactly one batch
+ * (core/follow_select.ts makes it a view of that very chunk): then the sink can tell the batch it
  * gets (its bytes are the chunk) and knows the file offset after it. An unterminated last line
  * waits here (a copy) until its end arrives; a line longer than the filter's maxLineLength is cut
- * here into the same pieces the splitter would cut, so a position can fall between two pieces and
- * a resume continues with the next piece. The last line of a stream, when it has no "\n", is
- * handed over as the stream's last chunk; the splitter delivers it when the stream ends.
+ * here into the pieces core/lines.ts would cut, so a position can fall between two pieces and a
+ * resume continues with the next piece. The last line of a stream, when it has no "\n", is the
+ * stream's last chunk.
  */
 import { DEFAULT_MAX_LINE_LENGTH } from "./lines.ts";
 import type { IncarnationStream } from "./follow.ts";
@@ -20,7 +20,7 @@ import type { Sink } from "./sink.ts";
 export interface PositionTrackerOptions {
   /** The followed path positions name. */
   readonly path: string;
-  /** The filter's maxLineLength (lines are cut here, not in the splitter). */
+  /** The filter's maxLineLength (lines are cut here). */
   readonly maxLineLength?: number | undefined;
   /** A line longer than maxLineLength was cut (once per line). */
   readonly onLongLine: () => void;
@@ -34,7 +34,7 @@ export interface PositionTrackerOptions {
 const IDLE_REPORT_MS = 1000;
 const NL = 10;
 
-/** A chunk handed to the line splitter: the file offset after it and that offset's mark. */
+/** A chunk handed over as one batch: the file offset after it and that offset's mark. */
 interface Handed {
   readonly bytes: Uint8Array;
   readonly end: number;
@@ -48,10 +48,8 @@ export class PositionTracker {
   #dev = 0;
   #ino = 0;
   #announced: IncarnationStream | null = null;
-  /** The chunk the splitter has now; its batch is the one the sink gets next. */
+  /** The chunk being selected now; its batch is the one the sink gets next. */
   #current: Handed | null = null;
-  /** A stream's unterminated last line, delivered by the splitter once the stream ended. */
-  #final: Handed | null = null;
   /** Context lines of earlier batches, held until the batch of their match (which comes next). */
   readonly #context: [Selection, string][] = [];
   #lastReport = 0;
@@ -68,7 +66,6 @@ export class PositionTracker {
     const { dev, ino, start, before } = stream.origin;
     this.#dev = dev;
     this.#ino = ino;
-    this.#final = null;
     this.#send(start, markOf(before.subarray(Math.max(0, before.length - MARK_BYTES))));
     await this.#options.flush();
   }
@@ -94,22 +91,31 @@ export class PositionTracker {
     };
   }
 
-  /** The stream's bytes as chunks of whole lines (and cut pieces), one batch each. */
-  async *chunks(stream: IncarnationStream): AsyncGenerator<Uint8Array> {
-    if (this.#announced !== stream) await this.announce(stream); // followFiles announced the first
+  /**
+   * The stream's bytes as chunks of whole lines (and cut pieces) to `take`, each one batch
+   * (core/follow_select.ts); the stream ends early once `take` says false.
+   */
+  async pump(
+    stream: IncarnationStream,
+    take: (bytes: Uint8Array) => boolean | Promise<boolean>,
+  ): Promise<void> {
+    if (this.#announced !== stream) await this.announce(stream);
     const cutter = new LineCutter(this.#max, stream.origin, this.#options.onLongLine);
     try {
       for await (const chunk of stream) {
         for (const handed of cutter.push(chunk)) {
           this.#current = handed;
-          yield handed.bytes;
-          await this.#idle(handed);
+          const taken = take(handed.bytes);
+          if (!(taken === true || await taken)) return;
+          const idle = this.#idle(handed);
+          if (idle !== null) await idle;
         }
       }
       const last = cutter.rest();
       if (last !== null) {
-        this.#final = last;
-        yield last.bytes;
+        this.#current = last;
+        const taken = take(last.bytes);
+        if (taken !== true) await taken;
       }
     } finally {
       this.#current = null;
@@ -123,23 +129,14 @@ export class PositionTracker {
       c !== null && c.bytes.buffer === bytes.buffer && c.bytes.byteOffset === bytes.byteOffset &&
       c.bytes.length === bytes.length
     ) return c;
-    const f = this.#final;
-    // The splitter copies the last line into its carry: the same bytes, without a "\n".
-    if (
-      f !== null && bytes.length === f.bytes.length && bytes[bytes.length - 1] !== NL &&
-      equal(bytes, f.bytes)
-    ) {
-      this.#final = null;
-      return f;
-    }
     return null; // context lines of an earlier batch
   }
 
-  /** A batch that selected nothing moves the position too, sent now and then. */
-  async #idle(handed: Handed): Promise<void> {
-    if (handed.reported || Date.now() - this.#lastReport < IDLE_REPORT_MS) return;
+  /** A batch that selected nothing moves the position too, sent now and then: null if not now. */
+  #idle(handed: Handed): void | Promise<void> | null {
+    if (handed.reported || Date.now() - this.#lastReport < IDLE_REPORT_MS) return null;
     this.#report(handed);
-    await this.#options.flush();
+    return this.#options.flush();
   }
 
   #report(handed: Handed): void {
@@ -174,7 +171,7 @@ export function coalescedFlush(flush: () => void | Promise<void>): () => Promise
 }
 
 /**
- * Cuts a stream's bytes into chunks the line splitter takes as one batch each: whole lines no
+ * Cuts a stream's bytes into chunks that are one batch each: whole lines no
  * longer than `max`, or the pieces of a longer line (`max` bytes each, a "\n" added, as
  * core/lines.ts cuts them). Keeps the file offset and the mark after each.
  */
@@ -293,7 +290,7 @@ class LineCutter {
     this.#partial.dropFront(count * max);
   }
 
-  /** `bytes` for the splitter, standing for the file bytes `file` (which follow #pos). */
+  /** `bytes` for one batch, standing for the file bytes `file` (which follow #pos). */
   #hand(bytes: Uint8Array, file: Uint8Array): Handed {
     this.#pos += file.length;
     this.#tail = file.length >= MARK_BYTES
@@ -341,10 +338,4 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { IncarnationStream } from "./follow.ts";
 import { PositionTracker } from "./follow_position.ts";
 import { compileMatcher } from "./matcher.ts";
-import { type FilterOptions, selectInto, SourceFilter } from "./pipeline.ts";
+import { followSelectInto } from "./follow_select.ts";
+import { type FilterOptions, SourceFilter } from "./pipeline.ts";
 import { type FilePosition, markOf } from "./protocol/resume.ts";
 import type { Sink } from "./sink.ts";
 
@@ -62,12 +63,12 @@ async function run(
     onLongLine: () => splitterLongLines++,
     ...filter,
   };
-  await selectInto(
-    tracker.chunks(s),
+  await followSelectInto(
+    s,
+    tracker,
     options,
     tracker.sink(sink),
     "app.log",
-    undefined,
     new SourceFilter(options),
   );
   return { events, longLines, splitterLongLines };

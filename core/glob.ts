@@ -240,12 +240,43 @@ function exists(p: string): boolean {
  * matched parts of the segments that contain `*`, joined by "/"; otherwise the basename.
  */
 export function sourceId(pattern: string, path: string): string {
+  return sourceIds(pattern)(path);
+}
+
+/**
+ * sourceId for many paths of one pattern (a glob's thousand files): the pattern is taken apart
+ * once, and a clean path (what a glob expands to) is not cleaned again.
+ */
+export function sourceIds(pattern: string): (path: string) => string {
   const patternParts = cleanPath(pattern).split("/");
-  const pathParts = cleanPath(path).split("/");
-  const picked: string[] = [];
+  const starred: number[] = [];
   patternParts.forEach((part, i) => {
-    if (part.includes("*") && pathParts[i] !== undefined) picked.push(pathParts[i]!);
+    if (part.includes("*")) starred.push(i);
   });
-  if (picked.length > 0) return picked.join("/");
-  return pathParts[pathParts.length - 1] ?? path;
+  return (path) => {
+    const clean = isClean(path) ? path : cleanPath(path);
+    if (starred.length === 1 && starred[0] === patternParts.length - 1) {
+      // `dir/*.log`: the path's last part, when it has as many parts as the pattern.
+      const slash = clean.lastIndexOf("/");
+      if (partsOf(clean) === patternParts.length) return clean.slice(slash + 1);
+    }
+    const pathParts = clean.split("/");
+    const picked: string[] = [];
+    for (const i of starred) if (pathParts[i] !== undefined) picked.push(pathParts[i]!);
+    if (picked.length > 0) return picked.join("/");
+    return pathParts[pathParts.length - 1] ?? path;
+  };
+}
+
+/** Whether cleanPath would give `path` back unchanged. */
+function isClean(path: string): boolean {
+  if (path === "" || (path.length > 1 && path.endsWith("/"))) return false;
+  return !path.includes("//") && !/(^|\/)\.\.?(\/|$)/.test(path);
+}
+
+/** How many parts `split("/")` gives. */
+function partsOf(path: string): number {
+  let n = 1;
+  for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) n++;
+  return n;
 }

@@ -6,6 +6,7 @@ import {
   hasGlobMeta,
   segmentRegExp,
   sourceId,
+  sourceIds,
 } from "./glob.ts";
 
 const glob = async (pattern: string) => (await expandGlob(pattern)).paths;
@@ -256,4 +257,36 @@ Deno.test("segmentRegExp refuses segments no file name can match, with a GlobPat
   const started = performance.now();
   assert.ok(!stars.test("a".repeat(255)));
   assert.ok(performance.now() - started < 100);
+});
+
+Deno.test("sourceIds of one pattern give sourceId's answer for clean and unclean paths alike", () => {
+  const reference = (pattern: string, path: string) => {
+    const patternParts = cleanPath(pattern).split("/");
+    const pathParts = cleanPath(path).split("/");
+    const picked = patternParts.flatMap((part, i) =>
+      part.includes("*") && pathParts[i] !== undefined ? [pathParts[i]!] : []
+    );
+    return picked.length > 0 ? picked.join("/") : pathParts[pathParts.length - 1] ?? path;
+  };
+  const patterns = ["/var/log/*.log", "/var/*/x/*.log", "rel/*.log", "*.log", "/a/b?.log", "/*"];
+  const paths = [
+    "/var/log/app.log",
+    "/var/log//app.log",
+    "/var/log/./app.log",
+    "/var/log/x/../app.log",
+    "/var/a/x/b.log",
+    "rel/a.log",
+    "./rel/a.log",
+    "a.log",
+    "/a/b1.log",
+    "/var/log/deeper/app.log",
+    "/",
+    "/x",
+  ];
+  for (const pattern of patterns) {
+    const idOf = sourceIds(pattern);
+    for (const path of paths) {
+      assert.equal(idOf(path), reference(pattern, path), `${pattern} ${path}`);
+    }
+  }
 });

@@ -9,6 +9,8 @@ const FILE_SYMBOLS = {
   // open(2) is variadic; the mode argument is passed explicitly so the call is well defined.
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -22,7 +24,7 @@ const SYMBOLS = {
 } as const;
 
 /**
- * fstat(2) and statfs(2), which glibc exports only since 2.33 (before, `__fxstat`): bound on their
+ * fstat(2), stat(2) and lstat(2), which glibc exports only since 2.33 (before, `__fxstat`): bound on their
  * own, so that an older libc still has the calls above. Their structs are read with x86_64's
  * layout (`statLibc` is null on another architecture).
  */
@@ -30,7 +32,6 @@ const STAT_SYMBOLS = {
   fstat: { parameters: ["i32", "buffer"], result: "i32" },
   stat: { parameters: ["buffer", "buffer"], result: "i32" },
   lstat: { parameters: ["buffer", "buffer"], result: "i32" },
-  statfs: { parameters: ["buffer", "buffer"], result: "i32" },
 } as const;
 
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -38,6 +39,7 @@ export type FileLibc = Deno.DynamicLibrary<typeof FILE_SYMBOLS>["symbols"];
 export type StatLibc = Deno.DynamicLibrary<typeof STAT_SYMBOLS>["symbols"];
 
 export const ENOENT = 2;
+export const EINTR = 4;
 export const ERANGE = 34;
 export const ELOOP = 40;
 export const ENODATA = 61;
@@ -58,7 +60,7 @@ export function fileLibc(): FileLibc | null {
   return fileLib;
 }
 
-/** fstat and statfs (x86_64 only), or null. */
+/** fstat, stat and lstat (x86_64 only), or null. */
 export function statLibc(): StatLibc | null {
   if (statLib === undefined) statLib = Deno.build.arch === "x86_64" ? bind(STAT_SYMBOLS) : null;
   return statLib;
@@ -80,11 +82,19 @@ const statView = new DataView(statBuf.buffer);
 export function fstatOf(c: StatLibc, fd: number): FdStat | null {
   if (c.fstat(fd, statBuf) !== 0) return null;
   return {
-    dev: Number(statView.getBigUint64(0, true)),
-    ino: Number(statView.getBigUint64(8, true)),
+    dev: u64(0),
+    ino: u64(8),
     mode: statView.getUint32(24, true),
-    size: Number(statView.getBigInt64(48, true)),
+    size: u64(48),
   };
+}
+
+/**
+ * The 64-bit field of statBuf at `offset` as a number, without a BigInt (a thousand followed files
+ * are `stat`ed at every look): exact below 2^53, as Number(BigInt) is, for sizes, times and inodes.
+ */
+function u64(offset: number): number {
+  return statView.getUint32(offset + 4, true) * 2 ** 32 + statView.getUint32(offset, true);
 }
 
 /** What the access checks need of a path's `stat`, with the fields of Deno's `FileInfo`. */
@@ -110,16 +120,16 @@ export function statPath(c: StatLibc, path: string, follow: boolean): PathStat |
   const mode = statView.getUint32(24, true);
   const type = mode & 0o170000;
   return {
-    dev: Number(statView.getBigUint64(0, true)),
-    ino: Number(statView.getBigUint64(8, true)),
+    dev: u64(0),
+    ino: u64(8),
     mode,
     uid: statView.getUint32(28, true),
     gid: statView.getUint32(32, true),
-    size: Number(statView.getBigInt64(48, true)),
+    size: u64(48),
     isFile: type === 0o100000,
     isDirectory: type === 0o040000,
     isSymlink: type === 0o120000,
-    ctime: `${statView.getBigInt64(104, true)}.${statView.getBigInt64(112, true)}`,
+    ctime: `${u64(104)}.${u64(112)}`,
   };
 }
 
@@ -138,21 +148,27 @@ export function cPath(path: string): Uint8Array<ArrayBuffer> {
   return pathBuf;
 }
 
-const PROC_SUPER_MAGIC = 0x9fa0;
-
-/** Whether `path` is on a procfs (statfs(2)'s f_type, the struct's first field). */
-export function onProcfs(c: StatLibc, path: string): boolean {
-  const buf = new Uint8Array(120);
-  if (c.statfs(cString(path), buf) !== 0) return false;
-  return new DataView(buf.buffer).getBigInt64(0, true) === BigInt(PROC_SUPER_MAGIC);
-}
-
 function bind<S extends Deno.ForeignLibraryInterface>(symbols: S) {
   try {
     return Deno.build.os === "linux" ? Deno.dlopen("libc.so.6", symbols).symbols : null;
   } catch {
     return null;
   }
+}
+
+const ERRNO_TEXT: Record<number, string> = {
+  1: "operation not permitted",
+  5: "input/output error",
+  13: "permission denied",
+  20: "not a directory",
+  21: "is a directory",
+  36: "file name too long",
+  40: "too many levels of symbolic links",
+};
+
+/** What errno `code` means, for a message: its words, or "`call` failed (errno N)". */
+export function errnoText(code: number, call: string): string {
+  return ERRNO_TEXT[code] ?? `${call} failed (errno ${code})`;
 }
 
 /** errno of the last failed call; valid right after it, on the same thread. */

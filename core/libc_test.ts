@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { onProcfs, statLibc, statPath } from "./libc.ts";
+import { statLibc, statPath } from "./libc.ts";
 
 Deno.test("statPath tells what Deno's stat and lstat tell of a file, a directory and a symlink", async () => {
   const c = statLibc();
@@ -37,11 +37,4 @@ Deno.test("statPath tells what Deno's stat and lstat tell of a file, a directory
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test("onProcfs tells /proc/self/fd from an ordinary directory", () => {
-  const c = statLibc();
-  if (c === null || !Deno.statSync("/proc/self").isDirectory) return; // no FFI stat, or no /proc
-  assert.equal(onProcfs(c, "/proc/self/fd"), true);
-  assert.equal(onProcfs(c, Deno.cwd()), false);
 });

@@ -7,18 +7,20 @@
  * Who may open what is decided by the caller's `FileOpener`: serverless mode opens as the user
  * running it (`openRegular`); dserver checks the SSH user's rights first (server/access/safe_open.ts).
  */
+import { FdFile, type InputFile } from "./fd_file.ts";
 import {
   cPath,
   ENOENT,
   errno,
+  errnoText,
   type FdStat,
   fileLibc,
   fstatOf,
-  onProcfs,
-  type StatLibc,
   statLibc,
 } from "./libc.ts";
 import { reason, SourceError } from "./source_error.ts";
+
+export type { InputFile, InputStat } from "./fd_file.ts";
 
 /** The inode a path was found to lead to when it was opened (for a second open elsewhere). */
 export interface PinnedFile {
@@ -30,7 +32,7 @@ export interface PinnedFile {
 }
 
 export interface OpenedFile {
-  readonly file: Deno.FsFile;
+  readonly file: InputFile;
   readonly pin: PinnedFile;
   /** The file's size when it was opened (its `fstat` then), when the opener saw it. */
   readonly size?: number;
@@ -51,18 +53,18 @@ export function openRegular(path: string): OpenedFile {
 }
 
 /** Opens exactly the pinned inode again, or throws FileSwappedError. */
-export function openPinned(pin: PinnedFile): Deno.FsFile {
+export function openPinned(pin: PinnedFile): InputFile {
   return openNonBlocking(pin.path, pin.noFollow, pin).file;
 }
 
 /** openPinned, with the file's size when it was opened. */
-export function openPinnedSized(pin: PinnedFile): { file: Deno.FsFile; size: number } {
+export function openPinnedSized(pin: PinnedFile): { file: InputFile; size: number } {
   const { file, stat } = openNonBlocking(pin.path, pin.noFollow, pin);
   return { file, size: stat.size };
 }
 
 interface Opened {
-  readonly file: Deno.FsFile;
+  readonly file: InputFile;
   /** The opened inode's fstat, taken on the file descriptor that was checked. */
   readonly stat: FdStat;
 }
@@ -78,13 +80,9 @@ const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
 /**
- * open(2) with O_NONBLOCK through FFI, then Deno's FsFile through /proc/self/fd, which reopens
- * the same inode with normal (blocking) reads once it is known to be a regular file.
- *
- * The checks are on the FFI descriptor itself (`fstat`: plain numbers, no `FileInfo`). The reopen
- * of `/proc/self/fd/N` is the kernel's magic link to that very open file: the same inode, always,
- * as long as `/proc` is a procfs (checked once per process; only root can mount over it). Where it
- * is not, or without `fstat` through FFI, the reopened file is `stat`ed again as well.
+ * open(2) with O_NONBLOCK through FFI; the descriptor is read as it is (core/fd_file.ts) once its
+ * `fstat` says it is a regular file (for which O_NONBLOCK changes nothing). Without `fstat` through
+ * FFI, Deno's FsFile through /proc/self/fd, which reopens the same inode, `stat`ed again as well.
  */
 function openNonBlocking(path: string, noFollow: boolean, pin: PinnedFile | null): Opened {
   const c = fileLibc();
@@ -96,28 +94,19 @@ function openNonBlocking(path: string, noFollow: boolean, pin: PinnedFile | null
     const code = errno(c);
     if (code === ENOENT) throw new SourceError(`${path}: no such file or directory`);
     if (code === ELOOP && noFollow) throw swapped(path, "became a symlink");
-    throw new SourceError(`${path}: ${errnoText(code)}`);
+    throw new SourceError(`${path}: ${errnoText(code, "open")}`);
   }
+  const s = statLibc();
+  let kept = false;
   try {
-    const s = statLibc();
-    if (s === null || !procfs(s)) return reopenByStat(path, fd, noFollow, pin);
+    if (s === null) return reopenByStat(path, fd, noFollow, pin);
     const stat = fstatOf(s, fd);
-    if (stat === null) throw new SourceError(`${path}: ${errnoText(errno(c))}`);
+    if (stat === null) throw new SourceError(`${path}: ${errnoText(errno(c), "fstat")}`);
     verify(path, kindOfMode(stat.mode), stat, pin);
-    let file: Deno.FsFile;
-    try {
-      file = Deno.openSync(`/proc/self/fd/${fd}`, { read: true });
-    } catch (err) {
-      // Deno allows /proc/self/fd only to some runs (dist's bundle: "requires all access").
-      if (!(err instanceof Deno.errors.NotCapable)) {
-        throw new SourceError(`${path}: ${reason(err)}`);
-      }
-      procIsProcfs = false;
-      return openByStat(path, noFollow, pin);
-    }
-    return { file, stat };
+    kept = true;
+    return { file: new FdFile(c, s, fd, path), stat };
   } finally {
-    c.close(fd);
+    if (!kept) c.close(fd);
   }
 }
 
@@ -214,27 +203,6 @@ function statOfInfo(info: Deno.FileInfo): FdStat {
   return { dev: info.dev, ino: info.ino ?? -1, mode: info.mode ?? 0, size: info.size };
 }
 
-/** Whether /proc/self/fd is a procfs (once per process). */
-let procIsProcfs: boolean | undefined;
-
-function procfs(c: StatLibc): boolean {
-  procIsProcfs ??= onProcfs(c, "/proc/self/fd");
-  return procIsProcfs;
-}
-
 function swapped(path: string, what: string): FileSwappedError {
   return new FileSwappedError(`${path} ${what} between check and open`);
-}
-
-const ERRNO_TEXT: Record<number, string> = {
-  1: "operation not permitted",
-  13: "permission denied",
-  20: "not a directory",
-  21: "is a directory",
-  40: "too many levels of symbolic links",
-  36: "file name too long",
-};
-
-function errnoText(code: number): string {
-  return ERRNO_TEXT[code] ?? `open failed (errno ${code})`;
 }

@@ -2,6 +2,7 @@
 import { splitLines, type SplitOptions } from "./lines.ts";
 import type { ByteLiteral, MatchEngine, Matcher } from "./matcher.ts";
 import { matchingLinesOffThread, type RegexPool, sharedRegexPool } from "./regex_pool.ts";
+import type { LineBatch } from "./line_batch.ts";
 import { LineSelector, type Selection, type SelectOptions } from "./select.ts";
 import type { Sink } from "./sink.ts";
 import { turnIsOver, turnStarted, yieldTurn } from "./turns.ts";
@@ -46,57 +47,92 @@ export async function* filterChunks(
   options: FilterOptions,
   source: SourceFilter = new SourceFilter(options),
 ): AsyncGenerator<Selection> {
-  const { matcher, lookup, selector } = source;
-  let user = null as Disposable | null; // (assigned in a closure)
+  const { lookup, selector } = source;
+  const pool = new PoolUse(options);
   try {
     for await (const batch of splitLines(chunks, options)) {
-      let offloaded = false;
-      let matchedAhead = false; // the lookup answers for this batch's text
-      if (lookup !== null) {
-        lookup.forget();
-        // Also an irregexp matcher that may run re2js: for lines too long for irregexp, and the
-        // rest of the batch in which its guard gives up (matchingLinesOffThread).
-        const mayRunRe2js = matcher.engine === "re2js" ||
-          (source.offloadIrregexp && matcher.findLineWithoutRe2js !== undefined);
-        if (mayRunRe2js && batch.bytes.length > 0) {
-          const pool = () => {
-            const pool = options.pool ?? sharedRegexPool();
-            user ??= pool.use();
-            return pool;
-          };
-          const text = batch.text;
-          let matched: { starts: Int32Array; pooled: boolean };
-          try {
-            matched = await matchingLinesOffThread(matcher, text, pool, options.signal);
-          } catch (err) {
-            if (options.signal?.aborted) return;
-            throw err;
-          }
-          lookup.set(text, matched.starts);
-          matchedAhead = true;
-          offloaded = matched.pooled;
-        }
-      }
+      const ahead = matchAhead(batch, source, pool, options);
+      const matched = ahead === null ? null : await ahead;
+      if (matched === ABORTED) return;
       let selected = false;
-      for (const sel of selector.select(batch, !matchedAhead)) {
+      for (const sel of selector.select(batch, matched === null)) {
         selected = true;
         yield sel;
       }
       if (selector.done) return;
-      if (offloaded) {
-        // The loop ran while a worker matched: that was the yield.
-        turnStarted();
-      } else {
-        if (!turnIsOver()) continue;
-        await yieldTurn();
-      }
+      const turn = afterBatch(matched);
+      if (turn === null) continue;
+      await turn;
       if (options.signal?.aborted) return;
       if (!selected) yield { batch, regions: [] };
     }
   } finally {
     lookup?.forget();
-    user?.[Symbol.dispose]();
+    pool.release();
   }
+}
+
+/** The regex pool, taken by a source's first batch that is matched on it. */
+export class PoolUse {
+  #user: Disposable | null = null;
+  constructor(private readonly options: Pick<FilterOptions, "pool">) {}
+
+  get pool(): RegexPool {
+    const pool = this.options.pool ?? sharedRegexPool();
+    this.#user ??= pool.use();
+    return pool;
+  }
+
+  release(): void {
+    this.#user?.[Symbol.dispose]();
+    this.#user = null;
+  }
+}
+
+const ABORTED = "aborted";
+
+/**
+ * A batch's matching lines found ahead, on the regex pool where its matcher may run re2js (see
+ * filterChunks): whether that ran on the pool, or ABORTED. Null (no promise) when the selector
+ * matches the batch itself.
+ */
+export function matchAhead(
+  batch: LineBatch,
+  source: SourceFilter,
+  pool: PoolUse,
+  options: FilterOptions,
+): Promise<{ pooled: boolean } | typeof ABORTED> | null {
+  const { lookup, matcher } = source;
+  if (lookup === null) return null;
+  lookup.forget();
+  // Also an irregexp matcher that may run re2js: for lines too long for irregexp, and the rest of
+  // the batch in which its guard gives up (matchingLinesOffThread).
+  const mayRunRe2js = matcher.engine === "re2js" ||
+    (source.offloadIrregexp && matcher.findLineWithoutRe2js !== undefined);
+  if (!mayRunRe2js || batch.bytes.length === 0) return null;
+  const text = batch.text;
+  return matchingLinesOffThread(matcher, text, () => pool.pool, options.signal).then(
+    (matched) => {
+      lookup.set(text, matched.starts);
+      return { pooled: matched.pooled };
+    },
+    (err) => {
+      if (options.signal?.aborted) return ABORTED;
+      throw err;
+    },
+  );
+}
+
+/**
+ * After a batch: null while the event loop's turn goes on, else the wait for the next turn. A
+ * batch matched on the pool let the loop run already: that was the turn.
+ */
+export function afterBatch(matched: { pooled: boolean } | null): Promise<void> | null {
+  if (matched?.pooled) {
+    turnStarted();
+    return Promise.resolve();
+  }
+  return turnIsOver() ? yieldTurn() : null;
 }
 
 /**

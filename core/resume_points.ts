@@ -11,7 +11,7 @@
  * client was away: it is read from its start. No file is read further back than `maxGapBytes`.
  */
 import { cleanPath, expandGlob, hasGlobMeta, segmentRegExp } from "./glob.ts";
-import type { FileOpener, OpenedFile } from "./open_file.ts";
+import type { FileOpener, InputFile, OpenedFile } from "./open_file.ts";
 import { type FilePosition, MARK_BYTES, markOf } from "./protocol/resume.ts";
 
 export interface ResumeOptions {
@@ -147,7 +147,7 @@ export class ResumePoints {
    */
   startAt(
     path: string,
-    file: Deno.FsFile,
+    file: InputFile,
     size: number,
     position: FilePosition,
     /** The bytes before the offset (up to MARK_BYTES), when the caller read them already. */
@@ -175,12 +175,12 @@ export class ResumePoints {
   }
 
   /** A file without a position appeared while the client was away: from its start. */
-  newFile(path: string, file: Deno.FsFile, size: number): number {
+  newFile(path: string, file: InputFile, size: number): number {
     return this.#bounded(path, file, size, 0);
   }
 
   /** `from`, or, when more than maxGapBytes follow it, the first line start in the last ones. */
-  #bounded(path: string, file: Deno.FsFile, size: number, from: number): number {
+  #bounded(path: string, file: InputFile, size: number, from: number): number {
     const max = this.#options.maxGapBytes;
     if (size - from <= max) return from;
     const start = lineStartFrom(file, size - max, size);
@@ -273,7 +273,7 @@ function statOrNull(path: string): { dev: number; ino: number } | null {
 }
 
 /** The bytes of [start, end) of an open file. */
-export function readAt(file: Deno.FsFile, start: number, end: number): Uint8Array {
+export function readAt(file: InputFile, start: number, end: number): Uint8Array {
   const out = new Uint8Array(end - start);
   file.seekSync(start, Deno.SeekMode.Start);
   let got = 0;
@@ -286,7 +286,7 @@ export function readAt(file: Deno.FsFile, start: number, end: number): Uint8Arra
 }
 
 /** The first line start at or after `from` (looked for within LINE_SEARCH), else `from`. */
-function lineStartFrom(file: Deno.FsFile, from: number, size: number): number {
+function lineStartFrom(file: InputFile, from: number, size: number): number {
   const buf = new Uint8Array(64 * 1024);
   const first = Math.max(0, from - 1); // a "\n" just before `from` makes it a line start
   file.seekSync(first, Deno.SeekMode.Start);

@@ -8,7 +8,7 @@
 import { CorruptInputError } from "./compression.ts";
 import type { IncarnationStream } from "./follow.ts";
 import type { FollowGlobOptions } from "./follow_glob.ts";
-import { expandGlob, globLimitNotice, type GlobOptions, sourceId } from "./glob.ts";
+import { expandGlob, globLimitNotice, type GlobOptions, sourceIds } from "./glob.ts";
 import { isJournalTarget, type JournalOpener } from "./journal.ts";
 import type { FileOpener, OpenedFile } from "./open_file.ts";
 import { filterChunks, type FilterOptions, selectInto, SourceFilter } from "./pipeline.ts";
@@ -161,7 +161,8 @@ async function filesOf(
   const found = await expandGlob(target, { ...glob, signal });
   if (found.limit !== null) options.onNotice(globLimitNotice(target, found.limit, glob));
   if (found.paths.length === 0) options.onNoFiles(target, found.limit !== null);
-  return found.paths.map((path) => ({ path, id: sourceId(target, path) }));
+  const idOf = sourceIds(target);
+  return found.paths.map((path) => ({ path, id: idOf(path) }));
 }
 
 /**
@@ -174,8 +175,17 @@ export async function followFiles(
   options: FollowFilesOptions,
 ): Promise<RunResult> {
   // The follow code loads only for a follow: dcat and dgrep do not pay for it.
-  const [{ FirstOpenError }, { followGlob }, { coalescedFlush, PositionTracker }] = await Promise
-    .all([import("./follow.ts"), import("./follow_glob.ts"), import("./follow_position.ts")]);
+  const [
+    { FirstOpenError },
+    { followGlob },
+    { coalescedFlush, PositionTracker },
+    { followSelectInto },
+  ] = await Promise.all([
+    import("./follow.ts"),
+    import("./follow_glob.ts"),
+    import("./follow_position.ts"),
+    import("./follow_select.ts"),
+  ]);
   const result: RunResult = { ok: 0, failed: 0 };
   const followed = new Set<string>();
   const { signal, glob } = options;
@@ -242,8 +252,9 @@ export async function followFiles(
         let next: IteratorResult<IncarnationStream> = first;
         for (; !next.done; next = await file.incarnations.next()) {
           followed.add(file.path);
-          const chunks = tracker?.chunks(next.value) ?? next.value;
-          await selectInto(chunks, filter, fileSink, file.sourceId, undefined, source);
+          if (tracker !== null) {
+            await followSelectInto(next.value, tracker, filter, fileSink, file.sourceId, source);
+          } else await selectInto(next.value, filter, fileSink, file.sourceId, undefined, source);
           if (source.done) return; // --max reached for this file
         }
       } catch (err) {

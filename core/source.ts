@@ -3,7 +3,7 @@ import { concatBytes } from "./bytes.ts";
 import { type ChunkOptions, prepend, readFileChunks, readStreamChunks } from "./chunks.ts";
 import { CorruptInputError, detectCompression } from "./compression.ts";
 import { decompressFile, PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
-import { type OpenedFile, openRegular } from "./open_file.ts";
+import { type InputFile, type OpenedFile, openRegular } from "./open_file.ts";
 import { reason, SourceError } from "./source_error.ts";
 
 export { openRegular };
@@ -81,7 +81,7 @@ export async function* openedFileChunks(
 }
 
 /** The compression of an open file, from its first bytes and name. */
-function sniff(path: string, file: Deno.FsFile): ReturnType<typeof detectCompression> {
+function sniff(path: string, file: InputFile): ReturnType<typeof detectCompression> {
   const head = new Uint8Array(4);
   const n = file.readSync(head) ?? 0;
   return detectCompression(path, head.subarray(0, n));

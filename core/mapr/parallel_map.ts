@@ -13,7 +13,7 @@ import { readFileChunks } from "../chunks.ts";
 import { detectCompression } from "../compression.ts";
 import { delay } from "../delay.ts";
 import { selectInto } from "../pipeline.ts";
-import type { OpenedFile } from "../open_file.ts";
+import type { InputFile, OpenedFile } from "../open_file.ts";
 import { SourceError } from "../source_error.ts";
 import type { GroupColumns } from "./aggregate.ts";
 import type { Mapper } from "./mapper.ts";
@@ -73,7 +73,7 @@ export async function mapFileInHalves(
   if (typeof Worker !== "function" || !mapper.splittable || cores() < 2) return false;
   const { file } = opened;
   const info = file.statSync();
-  if (!info.isFile || info.size < (options.minBytes ?? PARALLEL_MAP_MIN_BYTES)) return false;
+  if (info.size < (options.minBytes ?? PARALLEL_MAP_MIN_BYTES)) return false;
   if (compressed(file, opened.pin.path)) return false;
   await mapInPieces(opened, sourceId, mapper, options, info.size);
   return true;
@@ -188,7 +188,7 @@ function startWorker(
 
 /** Maps the lines of `file[start, end)` here, letting timers and aborts run between batches. */
 async function mapRange(
-  file: Deno.FsFile,
+  file: InputFile,
   start: number,
   end: number,
   sourceId: string,
@@ -206,7 +206,7 @@ async function mapRange(
 }
 
 /** Whether the open file is compressed, from its first bytes and name. */
-function compressed(file: Deno.FsFile, path: string): boolean {
+function compressed(file: InputFile, path: string): boolean {
   const head = new Uint8Array(4);
   file.seekSync(0, Deno.SeekMode.Start);
   const n = file.readSync(head) ?? 0;

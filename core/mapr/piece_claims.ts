@@ -6,6 +6,8 @@
  * all come before the back thread's.
  */
 
+import type { InputFile } from "../fd_file.ts";
+
 /** At most this many pieces (16 bits a count): bigger files get bigger pieces. */
 const MAX_PIECES = 0xffff;
 const FIRST_WINDOW = 4096;
@@ -66,7 +68,7 @@ export class PieceClaims {
  * The start of the first line at or after `at`: 0 at 0, `size` at or past the end, and the end of
  * the file when no line starts after `at`.
  */
-export function lineStartAt(file: Deno.FsFile, at: number, size: number): number {
+export function lineStartAt(file: InputFile, at: number, size: number): number {
   if (at <= 0) return 0;
   if (at >= size) return size;
   // Most lines are short: a small read first.

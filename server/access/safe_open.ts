@@ -7,6 +7,7 @@
  */
 import {
   FileSwappedError,
+  type InputFile,
   type OpenedFile,
   openPinnedSized,
   type PinnedFile,
@@ -62,12 +63,12 @@ export function checkPath(user: UserInfo, rules: string[], requested: string): P
 }
 
 /** Opens a checked path, refusing (PermissionDeniedError) when it is no longer that inode. */
-export function openChecked(pin: PinnedFile): Deno.FsFile {
+export function openChecked(pin: PinnedFile): InputFile {
   return openCheckedSized(pin).file;
 }
 
 /** openChecked, with the file's size when it was opened. */
-function openCheckedSized(pin: PinnedFile): { file: Deno.FsFile; size: number } {
+function openCheckedSized(pin: PinnedFile): { file: InputFile; size: number } {
   try {
     return openPinnedSized(pin);
   } catch (err) {

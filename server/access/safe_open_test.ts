@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { InputFile } from "../../core/open_file.ts";
 import {
   canCreateUsers,
   currentUser,
@@ -15,7 +16,7 @@ import {
   SourceError,
 } from "./safe_open.ts";
 
-function readAll(file: Deno.FsFile): string {
+function readAll(file: InputFile): string {
   try {
     const buf = new Uint8Array(4096);
     const n = file.readSync(buf) ?? 0;

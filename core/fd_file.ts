@@ -1,0 +1,83 @@
+/**
+ * A file read straight through the descriptor open(2) gave (core/open_file.ts): read(2), lseek(2),
+ * fstat(2) and close(2) over FFI. No second open through /proc/self/fd, no Deno resource, no
+ * `FileInfo` with its four `Date`s per `stat`: a dserver that follows a thousand files opens and
+ * looks at each of them often.
+ */
+import { EINTR, errno, errnoText, type FileLibc, fstatOf, type StatLibc } from "./libc.ts";
+import { SourceError } from "./source_error.ts";
+
+/** What DTail does with a file it reads: `Deno.FsFile` has it, and so has {@link FdFile}. */
+export interface InputFile extends Disposable {
+  /** Reads into `p`; the number of bytes read, null at the end of the file. */
+  readSync(p: Uint8Array): number | null;
+  seekSync(offset: number, whence: Deno.SeekMode): number;
+  statSync(): InputStat;
+  close(): void;
+}
+
+/** What the readers need of a file's `stat`. */
+export interface InputStat {
+  readonly dev: number;
+  readonly ino: number | null;
+  readonly size: number;
+}
+
+export class FdFile implements InputFile {
+  #fd: number;
+
+  constructor(
+    private readonly libc: FileLibc,
+    private readonly stat: StatLibc,
+    fd: number,
+    /** For error messages. */
+    private readonly path: string,
+  ) {
+    this.#fd = fd;
+  }
+
+  readSync(p: Uint8Array): number | null {
+    if (p.length === 0) return 0;
+    for (;;) {
+      const n = Number(this.libc.read(this.#open(), p, BigInt(p.length)));
+      if (n > 0) return n;
+      if (n === 0) return null;
+      this.#fail("read", EINTR);
+    }
+  }
+
+  seekSync(offset: number, whence: Deno.SeekMode): number {
+    const at = Number(this.libc.lseek(this.#open(), BigInt(offset), whence));
+    if (at < 0) this.#fail("seek");
+    return at;
+  }
+
+  statSync(): InputStat {
+    const info = fstatOf(this.stat, this.#open());
+    if (info === null) this.#fail("stat");
+    return info!;
+  }
+
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) throw new Deno.errors.BadResource(`${this.path}: closed already`);
+    this.#fd = -1;
+    this.libc.close(fd);
+  }
+
+  [Symbol.dispose](): void {
+    if (this.#fd >= 0) this.close();
+  }
+
+  #open(): number {
+    if (this.#fd < 0) throw new Deno.errors.BadResource(`${this.path}: closed already`);
+    return this.#fd;
+  }
+
+  /** Throws the failure of the last call, unless its errno is `retry` (the caller tries again). */
+  #fail(what: string, retry = -1): void {
+    const code = errno(this.libc);
+    if (code === retry) return;
+    throw new SourceError(`${this.path}: ${errnoText(code, what)}`);
+  }
+}

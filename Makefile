@@ -62,7 +62,7 @@ check: bin
 # `make bench`: every part (bench/bench.ts, docs/performance.md), ours against cat/grep/gzip/zstd/awk
 # and, when ../shared/go-dtail/bin (or GO_DTAIL_BIN) exists, the Go DTail, on two data shapes; each
 # row with its target and PASS/MISS. BENCH_RUNS=N, BENCH_SHAPES=1 (app.log only), BENCH_<PART>=0
-# skips a part (SERVERLESS, DIST, SSH, DMAP, RELOAD, RESUME).
+# skips a part (SERVERLESS, DIST, SSH, DMAP, RELOAD, RESUME, QUERY).
 bench: bin dist system-deps
 	$(DENO) run --allow-all --frozen bench/bench.ts
 
@@ -91,6 +91,13 @@ bench-ssh: bin system-deps
 .PHONY: bench-dmap
 bench-dmap: bin system-deps
 	$(DENO) run --allow-all --frozen bench/dmap.ts
+
+# `make bench-query`: only the query part of `make bench` (bench/query_beyond.ts; dmap on json and
+# logfmt against jq, `dcat --since 10m` on a 1 GB log against awk). BENCH_QUERY_RUNS,
+# BENCH_QUERY_MB, BENCH_QUERY_SINCE_MB, BENCH_QUERY_KEEP=1 (logs to bench/data/).
+.PHONY: bench-query
+bench-query: bin system-deps
+	$(DENO) run --allow-all --frozen bench/query_beyond.ts
 
 # `make bench-ssh-before BEFORE_DIR=<checkout with bin/>`: the SSH throughput cases, this checkout
 # against that one, in one run (bench/ssh_before.ts; each side its own dserver and client).

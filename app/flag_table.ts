@@ -136,6 +136,24 @@ const TABLE = [
     arg: "n",
     help: "stop after n matches per file (0: no limit)",
   },
+  // Time range.
+  {
+    name: "since",
+    type: "string",
+    default: "",
+    programs: CLIENTS,
+    arg: "time",
+    help:
+      "only lines at or after this time: a duration back from now (15m, 2h, 1h30m, 1d) or a time (2026-12-03T10:00:00Z, '2026-12-03 10:00', 20261203-100000; local time without a zone); dtail prints that part of each file, then follows",
+  },
+  {
+    name: "until",
+    type: "string",
+    default: "",
+    programs: CLIENTS,
+    arg: "time",
+    help: "only lines at or before this time (as --since; not with dtail, which follows)",
+  },
   // MapReduce and time limits.
   {
     name: "query",
@@ -192,6 +210,14 @@ const TABLE = [
     default: false,
     programs: CLIENTS,
     help: "no ANSI colors (so does the NO_COLOR environment variable)",
+  },
+  {
+    name: "json",
+    type: "bool",
+    default: false,
+    programs: CLIENTS,
+    help:
+      "machine output: one JSON object per line, or per result row of a query (implies --noColor; not with --plain)",
   },
   {
     name: "colorTable",

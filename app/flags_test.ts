@@ -182,3 +182,12 @@ Deno.test("integer flags follow Go's base-0 syntax", () => {
     assert.throws(() => max(bad), UsageError, bad);
   }
 });
+
+Deno.test("--json is a boolean of the four clients only", () => {
+  for (const program of ["dtail", "dcat", "dgrep", "dmap"] as const) {
+    assert.equal(parseFlags(program, ["--json"]).values.json, true, program);
+    assert.equal(parseFlags(program, []).values.json, false, program);
+  }
+  usage(() => parseFlags("dserver", ["--json"]), /unknown flag -json/);
+  usage(() => parseFlags("dtailhealth", ["-json"]), /unknown flag -json/);
+});

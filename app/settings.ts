@@ -9,6 +9,7 @@ import { UsageError } from "../core/errors.ts";
 import { shortHostname } from "../core/hostname.ts";
 import type { compileMatcher, Matcher } from "../core/matcher.ts";
 import { isNoopPattern, NoopMatcher } from "../core/noop_matcher.ts";
+import { parseTimeRange, type TimeRange } from "../core/time_spec.ts";
 import type { QueryJob } from "../cli/mapreduce.ts";
 import type { RemoteConnection, RemoteRun } from "../cli/remote.ts";
 import type { ResumeSettings } from "../cli/resume/resume_state.ts";
@@ -83,10 +84,48 @@ export function isServerless(flags: Flags): boolean {
     (servers === "" || servers.toLowerCase() === "serverless");
 }
 
-/** Colored output: not --plain, not --noColor (else `Client.TermColorsEnable`), no NO_COLOR. */
+/**
+ * Colored output: not --plain, not --json, not --noColor (else `Client.TermColorsEnable`), no
+ * NO_COLOR.
+ */
 function colorOf(flags: Flags, config: Config, env: SettingsEnv): boolean {
   const noColor = flagOverConfig(flags, "noColor", !config.Client.TermColorsEnable);
-  return !flags.bool("plain") && !noColor && !env.noColor;
+  return !flags.bool("plain") && !flags.bool("json") && !noColor && !env.noColor;
+}
+
+/**
+ * --json (docs/usage.md#machine-output---json). Not with --plain (two output formats at once),
+ * nor with --interactive-query (a person at a terminal, whose reloads may change the format).
+ */
+export function jsonOf(flags: Flags): boolean {
+  if (!flags.bool("json")) return false;
+  if (flags.bool("plain")) throw new UsageError("--json cannot be used with --plain");
+  if (flags.bool("interactive-query")) {
+    throw new UsageError("--json cannot be used with --interactive-query");
+  }
+  return true;
+}
+
+/**
+ * `--since`/`--until` (docs/usage.md#time-ranges), resolved here once, with this client's clock
+ * and zone, into the instants every server cuts at; null without either. A bad value, `--since`
+ * after `--until`, and `--until` for dtail (a follow has no end) are usage errors.
+ */
+export function timeRangeOf(
+  program: Program,
+  flags: Flags,
+  now: number = Date.now(),
+): TimeRange | null {
+  const value = (name: "since" | "until") => flags.given(name) ? flags.str(name) : undefined;
+  const since = value("since");
+  const until = value("until");
+  if (since === undefined && until === undefined) return null;
+  if (until !== undefined && program === "dtail") {
+    throw new UsageError(
+      "--until cannot be used with dtail, which follows (use dcat, dgrep or dmap)",
+    );
+  }
+  return parseTimeRange(since, until, { now });
 }
 
 /** Where and how a client connects to its servers. */
@@ -133,6 +172,8 @@ interface ReadSettings {
   readonly max: number;
   readonly plain: boolean;
   readonly color: boolean;
+  readonly json: boolean;
+  readonly timeRange: TimeRange | null;
 }
 
 function readSettingsOf(
@@ -160,6 +201,8 @@ function readSettingsOf(
     max: context("max"),
     plain: flags.bool("plain"),
     color: colorOf(flags, config, env),
+    json: jsonOf(flags),
+    timeRange: timeRangeOf(program, flags),
   };
 }
 
@@ -176,6 +219,7 @@ function readJobOf(s: ReadSettings, config: Config, resume: ResumeSettings | nul
       max: s.max,
       maxLineLength: config.Server.MaxLineLength,
       numbered: !s.plain,
+      ...(s.timeRange === null ? {} : { timeRange: s.timeRange }),
     },
     frame: {
       plain: s.plain,
@@ -185,6 +229,7 @@ function readJobOf(s: ReadSettings, config: Config, resume: ResumeSettings | nul
     },
     maxGlobTargets: config.Server.MaxGlobTargets,
     maxGlobDirs: config.Server.MaxGlobDirs,
+    json: s.json,
   };
 }
 
@@ -206,6 +251,8 @@ function remoteRunOf(s: ReadSettings, flags: Flags, resume: ResumeSettings | nul
     plain: s.plain,
     quiet: flags.bool("quiet") || s.plain,
     color: s.color,
+    json: s.json,
+    ...(s.timeRange === null ? {} : { timeRange: s.timeRange }),
   };
 }
 
@@ -292,6 +339,7 @@ export function querySettings(
     throw new UsageError("no query given (--query or a positional 'select …')");
   }
   resumeOf(program, flags, config, target.files); // refused with a query
+  const timeRange = timeRangeOf(program, flags);
   const remote = !isServerless(flags);
   if (remote && target.files.length === 0) {
     throw new UsageError("no files given (standard input cannot be read on servers)");
@@ -304,6 +352,8 @@ export function querySettings(
       color: colorOf(flags, config, env),
       quiet: flags.bool("quiet") || flags.bool("plain"),
       timeout: flags.int("timeout"),
+      json: jsonOf(flags),
+      ...(timeRange === null ? {} : { timeRange }),
     },
     connection: remote ? connectionOf(flags, config, env) : null,
     stopAfterSeconds: queryDeadline(

@@ -13,7 +13,9 @@ import {
   querySettings,
   type SettingsEnv,
   targetsOf,
+  timeRangeOf,
 } from "./settings.ts";
+import { TimeSpecError } from "../core/time_spec.ts";
 
 await loadMatcher();
 
@@ -196,6 +198,106 @@ Deno.test("settings reject what cannot run, with the kind of error that says why
   assert.throws(query("a.log"), /no query given/);
   assert.throws(query("--servers", "h", "select count(*)"), /no files given/);
   assert.equal(query("select count(*)", "a.log")().connection, null);
+});
+
+Deno.test("--json goes into the serverless job, the remote run and the query job, without colors", () => {
+  const config = defaultConfig(() => undefined);
+  const local = clientSettings(
+    "dgrep",
+    flags("dgrep", "--json", "--grep", "x", "a.log"),
+    config,
+    env(),
+  );
+  assert.ok(!local.remote);
+  assert.equal(local.job.json, true);
+  assert.equal(local.job.frame.color, false, "--json implies --noColor");
+  assert.equal(local.job.filter.numbered, true, "line objects carry line numbers");
+  const plainJob = clientSettings("dcat", flags("dcat", "a.log"), config, env());
+  assert.ok(!plainJob.remote);
+  assert.equal(plainJob.job.json, false);
+  const remote = clientSettings(
+    "dcat",
+    flags("dcat", "--json", "--servers", "h", "a.log"),
+    config,
+    env(),
+  );
+  assert.ok(remote.remote);
+  assert.equal(remote.run.json, true);
+  assert.equal(remote.run.plain, false, "servers send labelled lines: host, source, lineno");
+  assert.equal(remote.run.color, false);
+  const f = flags("dmap", "--json", "select count(*)", "a.log");
+  const q = querySettings("dmap", f, config, env(), targetsOf(f));
+  assert.equal(q.job.json, true);
+  assert.equal(q.job.color, false);
+});
+
+Deno.test("--json is refused with --plain and with --interactive-query", () => {
+  const config = defaultConfig(() => undefined);
+  const client = (program: Program, ...args: string[]) => () =>
+    clientSettings(program, flags(program, ...args), config, env());
+  for (const program of ["dcat", "dgrep", "dtail"] as const) {
+    assert.throws(client(program, "--json", "--plain", "a.log"), UsageError);
+    assert.throws(
+      client(program, "--plain", "--json", "a.log"),
+      /--json cannot be used with --plain/,
+    );
+    assert.throws(
+      client(program, "--json", "--interactive-query", "a.log"),
+      /--json cannot be used with --interactive-query/,
+    );
+  }
+  assert.doesNotThrow(client("dcat", "--json", "--plain=false", "a.log"));
+  const f = flags("dtail", "--json", "--plain", "select count(*)", "a.log");
+  assert.throws(() => querySettings("dtail", f, config, env(), targetsOf(f)), /with --plain/);
+  assert.throws(() => flags("dserver", "--json"), UsageError); // a client flag only
+});
+
+Deno.test("--since and --until resolve once into instants carried by every kind of run", () => {
+  const config = defaultConfig(() => undefined);
+  const now = Date.UTC(2026, 11, 3, 12, 0, 0);
+  assert.deepEqual(timeRangeOf("dcat", flags("dcat", "--since", "15m", "a.log"), now), {
+    since: now - 15 * 60_000,
+    until: Infinity,
+  });
+  assert.deepEqual(
+    timeRangeOf("dgrep", flags("dgrep", "--until", "2026-12-03T10:00:00Z", "a.log"), now),
+    { since: -Infinity, until: Date.UTC(2026, 11, 3, 10) },
+  );
+  assert.equal(timeRangeOf("dcat", flags("dcat", "a.log"), now), null);
+  const local = clientSettings("dcat", flags("dcat", "--since", "1h", "a.log"), config, env());
+  assert.ok(!local.remote);
+  const since = local.job.filter.timeRange!.since;
+  assert.ok(Math.abs(since - (Date.now() - 3_600_000)) < 60_000);
+  assert.equal(local.job.filter.timeRange!.until, Infinity);
+  const remote = clientSettings(
+    "dgrep",
+    flags("dgrep", "--servers", "h", "--since", "1h", "--until", "now", "a.log"),
+    config,
+    env(),
+  );
+  assert.ok(remote.remote);
+  assert.ok(remote.run.timeRange!.since < remote.run.timeRange!.until);
+  const f = flags("dmap", "--since", "2026-12-03", "select count(*)", "a.log");
+  const q = querySettings("dmap", f, config, env(), targetsOf(f));
+  assert.equal(q.job.timeRange!.until, Infinity);
+  const none = clientSettings("dcat", flags("dcat", "a.log"), config, env());
+  assert.ok(!none.remote);
+  assert.equal(none.job.filter.timeRange, undefined, "no range: nothing to check per line");
+});
+
+Deno.test("bad --since/--until values, since after until and dtail --until are usage errors", () => {
+  const now = Date.UTC(2026, 11, 3, 12, 0, 0);
+  const range = (program: Program, ...args: string[]) => () =>
+    timeRangeOf(program, flags(program, ...args, "a.log"), now);
+  assert.throws(range("dcat", "--since", "15x"), /--since "15x": unknown unit "x"/);
+  assert.throws(range("dcat", "--since", ""), TimeSpecError);
+  assert.throws(range("dgrep", "--until", "yesterday"), UsageError);
+  assert.throws(
+    range("dmap", "--since", "1h", "--until", "2h"),
+    /--since "1h" is after --until "2h"/,
+  );
+  assert.throws(range("dtail", "--until", "1h"), /--until cannot be used with dtail/);
+  assert.doesNotThrow(range("dtail", "--since", "10m"));
 });
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

@@ -1,7 +1,8 @@
 /**
  * `make bench`: serverless dcat/dgrep against cat/grep/gzip/zstd and the Go DTail on two data
- * shapes (bench/shapes.ts), the dtail follow burst and peak memory, then the dist, SSH, MapReduce
- * and interactive reload parts (BENCH_<PART>=0 skips one; BENCH_SERVERLESS=0 this first part).
+ * shapes (bench/shapes.ts), the dtail follow burst and peak memory, then the dist, SSH, MapReduce,
+ * interactive reload, resume and query (json/logfmt dmap, --since) parts (BENCH_<PART>=0 skips
+ * one; BENCH_SERVERLESS=0 this first part).
  * Prints markdown tables with each target's PASS/MISS and appends them to
  * bench/results/history.md. BENCH_RUNS sets the timed runs per side (default 9, at least 5 for a
  * result worth keeping); BENCH_SHAPES=1 runs app.log only.
@@ -34,6 +35,7 @@ import { runDmapBench } from "./dmap.ts";
 import { runDistBench } from "./dist.ts";
 import { runReloadBench } from "./reload.ts";
 import { runResumeBench } from "./resume.ts";
+import { runQueryBeyondBench } from "./query_beyond.ts";
 import {
   appendHistory,
   followPasses,
@@ -292,6 +294,7 @@ async function main(): Promise<void> {
   if (Deno.env.get("BENCH_DMAP") !== "0") await runDmapBench(); // bench/dmap.ts; BENCH_DMAP=0 skips
   if (Deno.env.get("BENCH_RELOAD") !== "0") await runReloadBench(); // bench/reload.ts; =0 skips
   if (Deno.env.get("BENCH_RESUME") !== "0") await runResumeBench(); // bench/resume.ts; =0 skips
+  if (Deno.env.get("BENCH_QUERY") !== "0") await runQueryBeyondBench(); // bench/query_beyond.ts
 }
 
 if (import.meta.main) await main();

@@ -11,6 +11,7 @@ import type { BufferedOutput } from "../core/output.ts";
 import {
   effectiveLogFormat,
   parseQuery,
+  queryCapabilities,
   referencedVariables,
   tableFilter,
 } from "../core/mapr/query.ts";
@@ -19,8 +20,11 @@ import { checkOutfileWritable, clientLine } from "../core/mapr/render.ts";
 import { Mapper } from "../core/mapr/mapper.ts";
 import { mapFileInHalves, mapFilter } from "../core/mapr/parallel_map.ts";
 import { Reporter, startReports } from "../core/mapr/reporter.ts";
+import { JsonReporter } from "../core/mapr/render_json.ts";
+import type { GroupSet } from "../core/mapr/aggregate.ts";
 import { parseAggregate } from "../core/mapr/aggregate_wire.ts";
 import type { Query } from "../core/mapr/types.ts";
+import type { TimeRange } from "../core/time_spec.ts";
 import type { RemoteConnection, RemoteRun } from "./remote.ts";
 import { type RunResult, runServerless } from "./serverless.ts";
 
@@ -36,6 +40,18 @@ export interface QueryJob {
   readonly timeout: number;
   /** Overrides isCumulative (continuous jobs: an outfile, yet per interval). */
   readonly cumulative?: boolean;
+  /** --json: result rows as JSON lines (core/mapr/render_json.ts) instead of the table. */
+  readonly json?: boolean;
+  /** `--since`/`--until` (epoch ms): only the lines in the range are mapped. */
+  readonly timeRange?: TimeRange | null;
+}
+
+/** Reporter, or JsonReporter for --json. */
+export interface QueryReporter {
+  merge(groups: GroupSet): void;
+  malformed: number;
+  /** `final`: the run's last report (the only one a cumulative --json run prints). */
+  report(final?: boolean): Promise<void>;
 }
 
 export interface QueryIO {
@@ -71,11 +87,14 @@ export function newReporter(
   config: Config,
   io: QueryIO,
   remote: boolean,
-): Reporter {
+): QueryReporter {
   const print = (text: string) => {
     io.out.string(text);
     io.out.flush();
   };
+  if (job.json) {
+    return new JsonReporter(query, { cumulative: isCumulative(job, query), print, warn: io.warn });
+  }
   const host = fullHostname();
   return new Reporter(query, {
     cumulative: isCumulative(job, query),
@@ -107,6 +126,9 @@ export function remoteRunOf(job: QueryJob, query: Query): RemoteRun {
     color: job.color,
     query: job.queryText,
     timeout: job.timeout,
+    json: job.json ?? false,
+    needs: queryCapabilities(query),
+    ...(job.timeRange ? { timeRange: job.timeRange } : {}),
   };
 }
 
@@ -182,7 +204,7 @@ export async function runQuery(
   // report when it ends by itself (--timeout), not when it was interrupted. A run a reload
   // replaced says nothing more.
   if (io.superseded?.aborted) return result;
-  if (cumulative || !io.interrupted.aborted) await reporter.report();
+  if (cumulative || !io.interrupted.aborted) await reporter.report(true);
   return result;
 }
 
@@ -190,7 +212,10 @@ function serverlessRun(job: QueryJob, query: Query, config: Config) {
   return {
     mode: job.verb,
     targets: job.targets.length > 0 ? job.targets : ["-"],
-    filter: mapFilter(query, config.Server.MaxLineLength),
+    filter: {
+      ...mapFilter(query, config.Server.MaxLineLength),
+      ...(job.timeRange ? { timeRange: job.timeRange } : {}),
+    },
     frame: { plain: true, color: false, hostname: "" },
     maxGlobTargets: config.Server.MaxGlobTargets,
     maxGlobDirs: config.Server.MaxGlobDirs,

@@ -8,12 +8,16 @@ import { streamInput, streamWrite } from "../core/stream_input.ts";
 import type { Client, ClientChannel } from "ssh2";
 import type { Config } from "../core/config.ts";
 import { BlockPrinter, MessagePrinter } from "../core/message_printer.ts";
+import { JsonMessagePrinter, type PayloadPrinter } from "../core/json_printer.ts";
 import { ESCAPE_CAPABILITY, type PayloadRun } from "../core/protocol/messages.ts";
 import { shortHostname } from "../core/hostname.ts";
 import { type BufferedOutput, CoalescingFlush } from "../core/output.ts";
 import { wireRegexOf } from "../core/protocol/regex_wire.ts";
 import type { ReadVerb } from "../core/protocol/commands.ts";
 import { Semaphore } from "../core/semaphore.ts";
+import { TIME_RANGE_CAPABILITY } from "../core/protocol/query_capabilities.ts";
+import type { TimeRange } from "../core/time_spec.ts";
+import { activeRange } from "../core/time_window.ts";
 import { type ClientAuth, loadAuth, readAuthKeyPub } from "./ssh/auth.ts";
 import { connect, ConnectError, openShell } from "./ssh/connect.ts";
 import { defaultKnownHostsPath } from "./ssh/known_hosts_write.ts";
@@ -46,6 +50,12 @@ export interface RemoteRun {
   readonly timeout?: number;
   /** dtail: `--resume FILE`, positions saved across runs (docs/usage.md#resume-across-runs). */
   readonly resume?: ResumeSettings;
+  /** --json: labelled lines (never plain) printed as line objects (core/json_printer.ts). */
+  readonly json?: boolean;
+  /** Capabilities a server must have to be sent this run (core/protocol/query_capabilities.ts). */
+  readonly needs?: readonly string[];
+  /** `--since`/`--until` (epoch ms, resolved once on this client): only servers of ours get it. */
+  readonly timeRange?: TimeRange | null;
 }
 
 /** Which servers, and how to log in to them (resolved from flags and dtail.json by app/). */
@@ -93,6 +103,9 @@ export interface RemoteIO {
 
 /** The job a run sends: its read filter in wire form. */
 export function remoteJobOf(run: RemoteRun): RemoteJob {
+  // A time range goes only to servers that announced it (a Go dserver is refused, never sent it).
+  const range = activeRange(run.timeRange);
+  const needs = range === null ? run.needs ?? [] : [...run.needs ?? [], TIME_RANGE_CAPABILITY];
   return {
     verb: run.verb,
     targets: run.targets,
@@ -104,6 +117,8 @@ export function remoteJobOf(run: RemoteRun): RemoteJob {
     quiet: run.quiet,
     query: run.query ?? null,
     timeout: run.timeout ?? 0,
+    ...(needs.length > 0 ? { needs } : {}),
+    ...(range === null ? {} : { timeRange: range }),
   };
 }
 
@@ -166,6 +181,9 @@ export async function runRemote(
   // also while every followed file is quiet; close() below then raises the error.
   const outputFailed = new AbortController();
   const printerOptions = { plain: run.plain, color: run.color, colors: config.Client.TermColors };
+  const newPrinter = run.json
+    ? (out: BufferedOutput) => new JsonMessagePrinter(out)
+    : (out: BufferedOutput) => new MessagePrinter(out, printerOptions);
   const resume = run.resume !== undefined && followsResumably(run, io)
     ? new ResumeState(run.resume, { warn: io.warn, flushOutput: () => io.out.flush() })
     : null;
@@ -183,8 +201,8 @@ export async function runRemote(
       Math.max(1, connection.connectionsPerCpu) * (navigator.hardwareConcurrency || 1),
     ),
     flush: new CoalescingFlush(io.out, undefined, () => outputFailed.abort()),
-    printer: new MessagePrinter(io.out, printerOptions),
-    printerOptions,
+    printer: newPrinter(io.out),
+    newPrinter,
     counts: { connected: 0, total: 0 },
     malformed: { count: 0, uncounted: new Set() },
     resume,
@@ -257,9 +275,9 @@ interface Context {
   readonly authKey: string | null;
   readonly timeoutMs: number;
   readonly setup: Semaphore;
-  readonly printer: MessagePrinter;
-  /** How `printer` prints (a session that holds its output has a printer of its own). */
-  readonly printerOptions: ConstructorParameters<typeof MessagePrinter>[1];
+  readonly printer: PayloadPrinter;
+  /** A printer like `printer` (a session that holds its output has a printer of its own). */
+  readonly newPrinter: (out: BufferedOutput) => PayloadPrinter;
   /** Writes what sessions printed in large pieces (see CoalescingFlush). */
   readonly flush: CoalescingFlush;
   /** Connections now open, and opened in total. */
@@ -380,7 +398,7 @@ async function once(
     const resume: SessionResume | null = positions === null ? null : {
       positions,
       hold() {
-        printer = new MessagePrinter(held!.out, c.printerOptions);
+        printer = c.newPrinter(held!.out);
         blocks = new BlockPrinter(held!.out);
       },
       confirmed: () => held!.release(),

@@ -10,6 +10,7 @@ import { ACK_CLOSE } from "../core/protocol/commands.ts";
 import { BlockPiece } from "../core/protocol/blocks.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
 import { isJournalTarget, JOURNAL_CAPABILITY } from "../core/journal.ts";
+import { missingCapabilityReason } from "../core/protocol/query_capabilities.ts";
 import { CLOSE_REQUEST, isControl, type PayloadRun } from "../core/protocol/messages.ts";
 import { parseSessionAck, QUERY_UPDATE_CAPABILITY } from "../core/protocol/session_spec.ts";
 import { parsePositionMessage, POSITION_PREFIX } from "../core/protocol/resume.ts";
@@ -141,8 +142,11 @@ export async function runRemoteSession(
   const handshake = await awaitCapabilities(input, options.capabilityWaitMs ?? 250);
   result.capabilities = handshake.capabilities;
   options.onCapabilities?.(result.capabilities);
+  const missing = (job.needs ?? []).filter((c) => !result.capabilities.includes(c));
   if (job.targets.some(isJournalTarget) && !result.capabilities.includes(JOURNAL_CAPABILITY)) {
     result.refused = `journal file targets require server capability ${JOURNAL_CAPABILITY}`;
+  } else if (missing.length > 0) result.refused = missingCapabilityReason(missing);
+  if (result.refused !== null) {
     options.signal?.removeEventListener("abort", onAbort);
     io.close();
     return result;
@@ -160,7 +164,7 @@ export async function runRemoteSession(
   if (link !== null) link.job = job; // what its output is of, also before the ack
   if (startSession) {
     const frames = sessionStartFrames(job, result.capabilities, client);
-    link.attach((bytes) => io.write(bytes), wire);
+    link.attach((bytes) => io.write(bytes), wire, result.capabilities);
     if (frames.before.length > 0) await io.write(concatBytes(...frames.before));
     started = link.request("start", frames.start, job, null, frames.after);
     started.catch(() => {}); // judged below, once the replies are being read

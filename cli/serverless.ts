@@ -6,6 +6,7 @@ import { journalRuns } from "../core/journal.ts";
 import { openRegular } from "../core/open_file.ts";
 import type { FilterOptions } from "../core/pipeline.ts";
 import { type TerminalOptions, TerminalPrinter } from "../core/terminal_printer.ts";
+import { JsonLinePrinter } from "../core/json_printer.ts";
 import type { BufferedOutput } from "../core/output.ts";
 import { openedFileChunks, stdinChunks } from "../core/source.ts";
 import { errorKind } from "../core/errors.ts";
@@ -31,6 +32,8 @@ export interface ReadJob {
   readonly maxGlobDirs: number;
   /** tail: `--resume FILE`, start from and save positions (docs/usage.md#resume-across-runs). */
   readonly resume?: ResumeSettings;
+  /** --json: line objects (core/json_printer.ts) instead of the frame's terminal output. */
+  readonly json?: boolean;
 }
 
 export interface RunIO {
@@ -46,11 +49,16 @@ export function exitCodeOf(result: RunResult): number {
   return result.ok === 0 ? 1 : 3;
 }
 
-/** Reads the job's targets into `sink`: by default the printer of the job's frame on `io.out`. */
+/**
+ * Reads the job's targets into `sink`: by default the printer of the job's frame (or of --json)
+ * on `io.out`.
+ */
 export async function runServerless(
   job: ReadJob,
   io: RunIO,
-  sink: Sink = new TerminalPrinter(io.out, job.frame),
+  sink: Sink = job.json
+    ? new JsonLinePrinter(io.out, job.frame.hostname)
+    : new TerminalPrinter(io.out, job.frame),
 ): Promise<RunResult> {
   const options: Omit<ReadOptions, "filter"> = {
     signal: io.signal,

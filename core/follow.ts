@@ -33,7 +33,11 @@ export interface FollowOptions {
   readonly fromStart?: boolean;
   /** Shared by the followers of one glob so that a renamed file is never read twice. */
   readonly inodes?: InodeRegistry;
-  /** Safety-net poll interval when no event arrives. */
+  /**
+   * Safety-net poll interval when no event arrives (where inotify watches the directory; without
+   * it the waker polls every 50 ms). Default 1 s: a thousand followed files polled every 250 ms
+   * cost a dserver ~9% of a core doing nothing.
+   */
   readonly pollMs?: number;
   /** Told when the path is missing and being waited for. */
   readonly onNotice?: (message: string) => void;
@@ -48,6 +52,11 @@ export interface FollowOptions {
    * cannot read at once). One open, reused: the check is not paid twice.
    */
   readonly openFirst?: boolean;
+  /**
+   * Where the first file at the path starts instead of its end, given the file and its size
+   * (`--since`: at the range's first line); not for a file read from its start or resumed.
+   */
+  readonly startAt?: (path: string, file: InputFile, size: number) => number;
 }
 
 /** The first open of an `openFirst` follow failed; `cause` is the opener's error. */
@@ -85,7 +94,7 @@ export async function* followFile(
   options: FollowOptions,
 ): AsyncGenerator<IncarnationStream> {
   const { signal } = options;
-  const pollMs = options.pollMs ?? 250;
+  const pollMs = options.pollMs ?? 1000;
   const waker = options.watchers.waker(dirname(path));
   let fromStart = options.fromStart ?? false;
   let waitingNoticed = false;
@@ -146,7 +155,16 @@ export async function* followFile(
       if (known !== undefined && known <= info.size) started = { start: known };
       else if (resume !== null) {
         started = resumeStart(path, opened.file, info, resume, rotated?.position);
-      } else started = { start: fromStart ? 0 : info.size };
+      } else if (fromStart || options.startAt === undefined) {
+        started = { start: fromStart ? 0 : info.size };
+      } else {
+        try {
+          started = { start: options.startAt(path, opened.file, info.size) };
+        } catch (err) {
+          opened.file.close();
+          throw asSourceError(path, err);
+        }
+      }
       if (rotated === null) resume = null; // the file at the path has started
       let incarnation: Incarnation;
       try {

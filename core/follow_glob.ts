@@ -45,6 +45,8 @@ export interface FollowGlobOptions {
   readonly resume?: ResumePoints;
   /** Each file is opened at once and a failed first open ends its follow (FollowOptions). */
   readonly openFirst?: boolean;
+  /** Where the files found at the start begin instead of their end (FollowOptions.startAt). */
+  readonly startAt?: FollowOptions["startAt"];
 }
 
 /**
@@ -73,6 +75,7 @@ export async function followGlob(
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),
     ...(options.resume ? { resume: options.resume } : {}),
     ...(options.openFirst ? { openFirst: true } : {}),
+    ...(options.startAt && !fromStart ? { startAt: options.startAt } : {}),
   });
   // Shared by the followers (a glob's thousand files hold one object, not a thousand).
   const shared = { atEnd: optionsFor(false), atStart: optionsFor(true) };

@@ -5,6 +5,8 @@ import { matchingLinesOffThread, type RegexPool, sharedRegexPool } from "./regex
 import type { LineBatch } from "./line_batch.ts";
 import { LineSelector, type Selection, type SelectOptions } from "./select.ts";
 import type { Sink } from "./sink.ts";
+import { activeRange, TimeWindow } from "./time_window.ts";
+import type { TimeRange } from "./time_spec.ts";
 import { turnIsOver, turnStarted, yieldTurn } from "./turns.ts";
 
 export interface FilterOptions extends SplitOptions, SelectOptions {
@@ -22,6 +24,11 @@ export interface FilterOptions extends SplitOptions, SelectOptions {
   readonly offload?: boolean | "re2js";
   /** The pool for `offload` (default: the process's shared pool). */
   readonly pool?: RegexPool;
+  /**
+   * `--since`/`--until` (epoch ms): only the lines in the range go on (core/time_window.ts). The
+   * reads (core/run.ts) also seek plain files to it.
+   */
+  readonly timeRange?: TimeRange;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -49,8 +56,12 @@ export async function* filterChunks(
 ): AsyncGenerator<Selection> {
   const { lookup, selector } = source;
   const pool = new PoolUse(options);
+  const range = activeRange(options.timeRange);
+  // Composed once: without a range, batches pass untouched.
+  const window = range === null ? null : new TimeWindow(range);
   try {
-    for await (const batch of splitLines(chunks, options)) {
+    for await (const split of splitLines(chunks, options)) {
+      const batch = window === null ? split : window.cut(split);
       const ahead = matchAhead(batch, source, pool, options);
       const matched = ahead === null ? null : await ahead;
       if (matched === ABORTED) return;

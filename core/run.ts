@@ -5,11 +5,13 @@
  * front ends comes in as options: how a file is opened and read, the glob bounds, a slot to
  * take per file, and how notices and unreadable files are reported.
  */
+import { readFileChunks } from "./chunks.ts";
 import { CorruptInputError } from "./compression.ts";
 import type { IncarnationStream } from "./follow.ts";
 import type { FollowGlobOptions } from "./follow_glob.ts";
 import { expandGlob, globLimitNotice, type GlobOptions, sourceIds } from "./glob.ts";
 import { isJournalTarget, type JournalOpener } from "./journal.ts";
+import type { InputFile } from "./fd_file.ts";
 import type { FileOpener, OpenedFile } from "./open_file.ts";
 import { filterChunks, type FilterOptions, selectInto, SourceFilter } from "./pipeline.ts";
 import type { FilePosition } from "./protocol/resume.ts";
@@ -17,6 +19,9 @@ import type { ResumePoints } from "./resume_points.ts";
 import type { Slot } from "./semaphore.ts";
 import type { Sink } from "./sink.ts";
 import { STDIN_ID } from "./source.ts";
+import { seekTimeRange } from "./time_seek.ts";
+import type { TimeRange } from "./time_spec.ts";
+import { activeRange, windowSelections } from "./time_window.ts";
 import { maybeYield } from "./turns.ts";
 import type { DirectoryWatchers } from "./waker.ts";
 
@@ -98,6 +103,7 @@ export async function readFiles(
 ): Promise<RunResult> {
   const result: RunResult = { ok: 0, failed: 0 };
   const { signal } = options;
+  const range = activeRange(options.filter.timeRange);
   for (const target of targets) {
     if (signal.aborted) break;
     if (options.journal !== undefined && isJournalTarget(target)) {
@@ -124,11 +130,14 @@ export async function readFiles(
         if (path === STDIN_ID && options.stdin !== undefined) chunks = options.stdin();
         else {
           opened = options.open(path);
-          if (await sink.wholeFile?.(opened, id, signal)) {
+          // A time range reads the range's bytes only, through the filter that checks each line.
+          if (range === null && await sink.wholeFile?.(opened, id, signal)) {
             result.ok++;
             continue;
           }
-          chunks = options.content(path, opened);
+          chunks = range === null
+            ? options.content(path, opened)
+            : rangeContent(path, opened, range, options);
         }
         const filter = { ...options.filter, onLongLine: () => options.onLongLine(path) };
         await selectInto(chunks, filter, sink, id, progress);
@@ -147,6 +156,25 @@ export async function readFiles(
     }
   }
   return result;
+}
+
+/**
+ * The content of a file that holds a time range's lines: a plain file's bytes from the range's
+ * first line to after its last (core/time_seek.ts), a compressed file's whole decompressed
+ * content (it cannot be entered in the middle). The filter checks each line either way.
+ */
+function rangeContent(
+  path: string,
+  opened: OpenedFile,
+  range: TimeRange,
+  options: ReadFilesOptions,
+): AsyncGenerator<Uint8Array> {
+  const { file } = opened;
+  const known = opened.size === undefined ? {} : { size: opened.size };
+  const { start, end } = seekTimeRange(path, file, range, known);
+  file.seekSync(end === Infinity ? 0 : start, Deno.SeekMode.Start);
+  if (end === Infinity) return options.content(path, opened);
+  return readFileChunks(file, range.until === Infinity ? {} : { limit: end - start });
 }
 
 /** The files of one target with their source ids: stdin, a path, or a glob within its bounds. */
@@ -189,6 +217,8 @@ export async function followFiles(
   const result: RunResult = { ok: 0, failed: 0 };
   const followed = new Set<string>();
   const { signal, glob } = options;
+  const range = activeRange(options.filter.timeRange);
+  const since = range?.since ?? -Infinity;
   const flushPositions = coalescedFlush(() => sink.batchDone?.());
   await Promise.all(targets.map(async (target) => {
     if (target === STDIN_ID && options.stdin !== undefined) {
@@ -216,6 +246,9 @@ export async function followFiles(
       ...(options.resume ? { resume: options.resume } : {}),
       // The checked open of each file at the start is the open it is read from: paid once.
       ...(options.openFirst ? { openFirst: true } : {}),
+      ...(since === -Infinity
+        ? {}
+        : { startAt: (path, file, size) => sinceStart(path, file, size, since) }),
     }, async (file) => {
       // The first incarnation pins where following starts: lines written while this follow
       // waits for a slot are delivered once it gets one.
@@ -246,7 +279,8 @@ export async function followFiles(
       }
       const filter = { ...options.filter, onLongLine };
       const source = new SourceFilter(filter); // one selection state across incarnations
-      const fileSink = tracker?.sink(sink) ?? sink;
+      // A tracked batch cannot be cut (its bytes tell its position): its selections are.
+      const fileSink = tracker?.sink(range === null ? sink : windowSelections(sink, range)) ?? sink;
       try {
         // The first incarnation, then the others (no generator around them: one fewer per file).
         let next: IteratorResult<IncarnationStream> = first;
@@ -267,6 +301,15 @@ export async function followFiles(
   }));
   result.ok += followed.size;
   return result;
+}
+
+/**
+ * Where a followed file found at the start begins with `--since`: at its first line timed at or
+ * after since (its end when there is none); a compressed file, which is not sought, at its end.
+ */
+function sinceStart(path: string, file: InputFile, size: number, since: number): number {
+  const { start, end } = seekTimeRange(path, file, { since, until: Infinity }, { size });
+  return end === Infinity ? size : Math.min(start, size);
 }
 
 /** Standard input until it ends or the signal aborts (a pipe may stay open forever). */

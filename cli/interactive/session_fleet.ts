@@ -5,6 +5,7 @@
  * it, the connections that took it (or may have: no ack in time) are given the previous job back,
  * and the error names each server and why.
  */
+import { missingCapabilityReason } from "../../core/protocol/query_capabilities.ts";
 import type { RemoteJob } from "../session/command_frames.ts";
 import { SessionLink, SessionRequestError } from "../session/session_link.ts";
 
@@ -66,6 +67,17 @@ export class SessionFleet {
     const unsupported = this.servers.filter((label) => this.#last.get(label)?.state === "legacy");
     if (unsupported.length > 0) {
       throw new Error(`runtime query updates unsupported by server: ${unsupported.join(", ")}`);
+    }
+    const lacking = links.filter((l) =>
+      (next.needs ?? []).some((c) => !l.capabilities.includes(c))
+    );
+    if (lacking.length > 0) {
+      const missing = (next.needs ?? []).filter((c) =>
+        lacking.some((l) => !l.capabilities.includes(c))
+      );
+      throw new Error(
+        `${missingCapabilityReason(missing)}: not on ${lacking.map((l) => l.label).join(", ")}`,
+      );
     }
     if (links.length === 0) throw new Error("no active connections");
     const previous = this.job;

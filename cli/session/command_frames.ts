@@ -8,7 +8,7 @@ import { BLOCK_CAPABILITY, BLOCK_OPTION, BLOCK_OPTION_VALUE } from "../../core/p
 import { encodeFrame } from "../../core/protocol/frames.ts";
 import { isJournalTarget } from "../../core/journal.ts";
 import { ESCAPE_CAPABILITY, ESCAPE_OPTION } from "../../core/protocol/messages.ts";
-import type { Options } from "../../core/protocol/options.ts";
+import { type Options, timeRangeOptions } from "../../core/protocol/options.ts";
 import {
   POSITIONS_OPTION,
   POSITIONS_VERSION,
@@ -16,6 +16,7 @@ import {
   RESUME_OPTION,
 } from "../../core/protocol/resume.ts";
 import type { WireRegex } from "../../core/protocol/regex_wire.ts";
+import type { TimeRange } from "../../core/time_spec.ts";
 import { buildSessionCommand, type SessionSpec } from "../../core/protocol/session_spec.ts";
 
 export interface RemoteJob {
@@ -31,6 +32,13 @@ export interface RemoteJob {
   readonly query?: string | null;
   /** Query mode: reads are sent as `timeout N <verb> …` when this is above 0. */
   readonly timeout?: number;
+  /** Capabilities a server must announce to be sent this job (else it is refused, not sent). */
+  readonly needs?: readonly string[];
+  /**
+   * `--since`/`--until`, sent as the `since`/`until` options of every command (needs
+   * `time-range-v1`, which remoteJobOf puts in `needs`).
+   */
+  readonly timeRange?: TimeRange | null;
 }
 
 /**
@@ -124,14 +132,13 @@ export function commandOptions(job: ReadOptionsOf, wire: Wire): Options {
   }
   if (wire !== "go") options[ESCAPE_OPTION] = "ac";
   if (wire === "blocks") options[BLOCK_OPTION] = BLOCK_OPTION_VALUE;
-  return options;
+  return { ...options, ...timeRangeOptions(job.timeRange) };
 }
 
 /** What the options of a job are made of. */
-export type ReadOptionsOf = Pick<
-  RemoteJob,
-  "verb" | "before" | "after" | "max" | "plain" | "quiet"
->;
+export type ReadOptionsOf =
+  & Pick<RemoteJob, "verb" | "before" | "after" | "max" | "plain" | "quiet">
+  & Pick<RemoteJob, "timeRange">;
 
 /**
  * The session spec of a job (docs/protocol.md#session), as the Go client builds it: the mode

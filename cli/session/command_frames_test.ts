@@ -152,3 +152,39 @@ Deno.test("a follow asks a server that can resume for positions, with resume whe
     assert.ok(plainTail.every((c) => !c.includes("positions") && !c.includes("resume")));
   }
 });
+
+Deno.test("a time range goes as since and until options on every read and on map:", () => {
+  const range = { since: 1764756000000, until: 1764757800000 };
+  assert.deepEqual(commands(commandFrames(job({ targets: ["/a"], timeRange: range }), OURS)), [
+    "grep:escape=ac:since=1764756000000:until=1764757800000 /a regex:default,literal ERROR",
+  ]);
+  const since = job({
+    verb: "cat",
+    targets: ["/a"],
+    query: "from STATS select count($line)",
+    timeRange: { since: 1764756000000, until: Infinity },
+  });
+  assert.deepEqual(commands(commandFrames(since, OURS)), [
+    "map:escape=ac:since=1764756000000 from STATS select count($line)",
+    "cat:escape=ac:since=1764756000000 /a regex:default,literal ERROR",
+  ]);
+  assert.deepEqual(
+    commands(commandFrames(job({ targets: ["/a"], timeRange: null }), OURS)),
+    ["grep:escape=ac /a regex:default,literal ERROR"],
+    "no options without a range",
+  );
+});
+
+Deno.test("a query's timeout reads carry no options: the range rides on map:", () => {
+  const query = job({
+    verb: "tail",
+    targets: ["/a"],
+    query: "from STATS select count($line)",
+    timeout: 5,
+    timeRange: { since: 1764756000000, until: Infinity },
+  });
+  assert.deepEqual(commands(commandFrames(query, OURS)), [
+    "map:escape=ac:since=1764756000000 from STATS select count($line)",
+    "timeout 5 tail /a regex:default,literal ERROR",
+  ]);
+});

@@ -53,14 +53,21 @@ export class SessionLink {
   #waiter: Waiter | null = null;
   /** How the server frames its replies (its options are those of this wire). */
   wire: Wire = "go";
+  /** What the server announced (a reload needing more is refused, cli/interactive/session_fleet.ts). */
+  capabilities: readonly string[] = [];
   #settled: (() => void)[] = [];
 
   constructor(readonly label: string) {}
 
   /** The session writes through this from now on. */
-  attach(write: (bytes: Uint8Array) => Promise<void>, wire: Wire): void {
+  attach(
+    write: (bytes: Uint8Array) => Promise<void>,
+    wire: Wire,
+    capabilities: readonly string[] = [],
+  ): void {
     this.#write = write;
     this.wire = wire;
+    this.capabilities = capabilities;
   }
 
   /** Replaces the job the server runs: `SESSION UPDATE <generation>` with the job's spec. */

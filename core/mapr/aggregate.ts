@@ -6,7 +6,9 @@
  */
 import { parseGoFloat } from "./evaluate.ts";
 import { LineKeys } from "./key_cache.ts";
-import { ABSENT, type LineFields, SlotCache } from "./line_fields.ts";
+import { ABSENT, BYTES, type LineFields, SlotCache } from "./line_fields.ts";
+import { DistinctSketch } from "./sketch_distinct.ts";
+import { QuantileSketch } from "./sketch_quantile.ts";
 import type { AggName, Fields, Query, ResultRow, RowValues } from "./types.ts";
 
 /** How a slot combines values. */
@@ -16,14 +18,26 @@ const MIN = 2;
 const MAX = 3;
 const LAST = 4;
 const LEN = 5;
+/** Sketches (in the store's `sketches`, not its numbers): from here on. */
+const QUANTILE = 6;
+const DISTINCT = 7;
+/** A quantile of a field that an earlier quantile slot already sketches: it reads that one. */
+const SHARED = 8;
+
+/** The state of a `quantile` or `count_distinct` slot. */
+export type Sketch = QuantileSketch | DistinctSketch;
 
 /** One aggregated column: a distinct select text (duplicated select items share a slot). */
 export interface Slot {
   readonly text: string;
   readonly agg: AggName;
   readonly field: string;
-  /** COUNT, ADD, MIN, MAX, LAST or LEN. */
+  /** The q of a quantile. */
+  readonly quantile?: number;
+  /** COUNT, ADD, MIN, MAX, LAST, LEN, QUANTILE, DISTINCT or SHARED. */
   readonly how: number;
+  /** The slot whose sketch this one reads: its own, or for SHARED the field's first quantile. */
+  readonly sketch: number;
 }
 
 /** One group's running state (a view for serialization); numbers[i] counts where seen[i] is 1. */
@@ -33,6 +47,8 @@ export interface GroupState {
   readonly seen: Uint8Array;
   /** Latest string per slot (`last`, `len`); undefined where never seen. */
   readonly strings: readonly (string | undefined)[];
+  /** Sketch per slot (`quantile`, `count_distinct`); undefined where never fed. */
+  readonly sketches: readonly (Sketch | undefined)[];
 }
 
 const HOW: Record<AggName, number> = {
@@ -45,6 +61,8 @@ const HOW: Record<AggName, number> = {
   max: MAX,
   last: LAST,
   len: LEN,
+  quantile: QUANTILE,
+  count_distinct: DISTINCT,
 };
 
 const slotCache = new WeakMap<Query, readonly Slot[]>();
@@ -54,9 +72,17 @@ function slotsOf(query: Query): readonly Slot[] {
   if (slots === undefined) {
     const byText = new Map<string, Slot>();
     for (const item of query.select) {
-      if (!byText.has(item.text)) byText.set(item.text, { ...item, how: HOW[item.agg] });
+      if (!byText.has(item.text)) {
+        byText.set(item.text, { ...item, how: HOW[item.agg], sketch: -1 });
+      }
     }
-    slots = [...byText.values()];
+    // The quantiles of one field share one sketch (`p50(x)` and `p99(x)` feed it once).
+    const list = [...byText.values()];
+    slots = list.map((slot, i) => {
+      if (slot.how !== QUANTILE) return { ...slot, sketch: i };
+      const first = list.findIndex((s) => s.how === QUANTILE && s.field === slot.field);
+      return { ...slot, how: first === i ? QUANTILE : SHARED, sketch: first };
+    });
     slotCache.set(query, slots);
   }
   return slots;
@@ -110,7 +136,11 @@ export class GroupSet {
   }
 
   #newStore(): Store {
-    return new Store(this.slots.length, this.slots.some((s) => s.how === LAST || s.how === LEN));
+    return new Store(
+      this.slots.length,
+      this.slots.some((s) => s.how === LAST || s.how === LEN),
+      this.slots.some((s) => s.how >= QUANTILE),
+    );
   }
 
   /** Whether addLine finds groups by text now (see LineKeys): decoded batches pay then. */
@@ -134,6 +164,7 @@ export class GroupSet {
         numbers: store.numbers.subarray(at, at + n),
         seen: store.seen.subarray(at, at + n),
         strings: store.strings.slice(at, at + n),
+        sketches: store.sketches.slice(at, at + n),
       }];
     }
   }
@@ -175,6 +206,16 @@ export class GroupSet {
       const value = fields.get(slot.field);
       if (value === undefined) continue;
       const how = slot.how;
+      if (how >= QUANTILE) {
+        if (how === SHARED) continue;
+        const number = how === QUANTILE ? parseGoFloat(value) : 0;
+        if (number === null || !Number.isFinite(number)) continue;
+        if (g < 0) g = this.#group(this.groupKey(fields));
+        const at = g * slots.length + i;
+        if (how === QUANTILE) store.quantile(at).add(number);
+        else store.distinct(at).addString(value);
+        continue;
+      }
       let number = 1;
       if (how === ADD || how === MIN || how === MAX) {
         const parsed = parseGoFloat(value);
@@ -209,6 +250,23 @@ export class GroupSet {
       const at = fieldSlots[i]!;
       if (kinds[at] === ABSENT) continue;
       const how = slots[i]!.how;
+      if (how >= QUANTILE) {
+        if (how === SHARED) continue;
+        if (how === QUANTILE) {
+          const parsed = fields.numberAt(at);
+          if (parsed === null || !Number.isFinite(parsed)) continue;
+          if (g < 0) g = this.#lineKeys.group(fields, this.#groupOf);
+          store.quantile(g * width + i).add(parsed);
+        } else {
+          if (g < 0) g = this.#lineKeys.group(fields, this.#groupOf);
+          const sketch = store.distinct(g * width + i);
+          // The bytes hash as their text would (sketch_distinct.ts): no string made.
+          if ((kinds[at]! & BYTES) !== 0) {
+            sketch.addBytes(fields.sources[at]!, fields.starts[at]!, fields.ends[at]!);
+          } else sketch.addString(fields.textAt(at)!);
+        }
+        continue;
+      }
       let number = 1;
       if (how === ADD || how === MIN || how === MAX) {
         const parsed = fields.numberAt(at);
@@ -242,6 +300,16 @@ export class GroupSet {
       const value = values.get(slot.text);
       if (value === undefined) continue;
       const how = slot.how;
+      if (how >= QUANTILE) {
+        if (how === SHARED) continue;
+        const sketch = how === QUANTILE
+          ? QuantileSketch.fromBase64(value)
+          : DistinctSketch.fromBase64(value);
+        if (sketch === null) continue;
+        if (g < 0) g = this.#group(key);
+        store.mergeSketch(g * slots.length + i, sketch);
+        continue;
+      }
       let number: number;
       if (how === LAST || how === LEN) {
         if (g < 0) g = this.#group(key);
@@ -282,6 +350,8 @@ export class GroupSet {
         }
         const text = theirs.strings[h * n + i];
         if (text !== undefined) ours.strings[g * n + i] = text;
+        const sketch = theirs.sketches[h * n + i];
+        if (sketch !== undefined) ours.mergeSketch(g * n + i, sketch);
       }
     }
   }
@@ -296,6 +366,8 @@ export class GroupSet {
       numbers: store.numbers.slice(0, used),
       seen: store.seen.slice(0, used),
       strings: store.strings,
+      // Structured clone keeps no class: sketches travel serialized.
+      sketches: store.sketches.map((sketch) => sketch?.serialize()),
     };
   }
 
@@ -307,6 +379,14 @@ export class GroupSet {
     store.numbers = columns.numbers;
     store.seen = columns.seen;
     store.strings = columns.strings;
+    const n = this.slots.length;
+    store.sketches = columns.sketches.map((bytes, at) => {
+      if (bytes === undefined) return undefined;
+      const sketch = this.slots[at % n]!.how === QUANTILE
+        ? QuantileSketch.deserialize(bytes)
+        : DistinctSketch.deserialize(bytes);
+      return sketch ?? undefined;
+    });
     store.count = columns.keys.length;
     columns.keys.forEach((key, g) => set.#index.set(key, g));
     return set;
@@ -406,6 +486,15 @@ class GroupRow implements ResultRow, RowValues {
       }
       case "percentile":
         return percentileRank(number, ranks[i]!);
+      case "quantile": {
+        const sketch = store.sketches[g * slots.length + slots[i]!.sketch];
+        const value = sketch instanceof QuantileSketch ? sketch.quantile(slots[i]!.quantile!) : 0;
+        return Number.isNaN(value) ? 0 : value;
+      }
+      case "count_distinct": {
+        const sketch = store.sketches[at];
+        return sketch instanceof DistinctSketch ? Math.round(sketch.estimate()) : 0;
+      }
       default:
         return number;
     }
@@ -438,6 +527,8 @@ export interface GroupColumns {
   readonly numbers: Float64Array;
   readonly seen: Uint8Array;
   readonly strings: (string | undefined)[];
+  /** Per group and slot: a sketch serialized (see Sketch), or undefined. */
+  readonly sketches: (Uint8Array | undefined)[];
 }
 
 /** The columns of a group set: per group its samples, per group and slot a number and a flag. */
@@ -447,9 +538,15 @@ class Store {
   seen: Uint8Array = new Uint8Array(0);
   /** Latest string per group and slot (`last`, `len`). */
   strings: (string | undefined)[] = [];
+  /** Sketch per group and slot (`quantile`, `count_distinct`). */
+  sketches: (Sketch | undefined)[] = [];
   count = 0;
 
-  constructor(private readonly width: number, private readonly withStrings: boolean) {}
+  constructor(
+    private readonly width: number,
+    private readonly withStrings: boolean,
+    private readonly withSketches: boolean,
+  ) {}
 
   /** A new empty group; returns its number. */
   add(): number {
@@ -466,7 +563,30 @@ class Store {
     }
     this.samples.push(0);
     if (this.withStrings) { for (let i = 0; i < this.width; i++) this.strings.push(undefined); }
+    if (this.withSketches) { for (let i = 0; i < this.width; i++) this.sketches.push(undefined); }
     return g;
+  }
+
+  /** The quantile sketch at `at`, made when new. */
+  quantile(at: number): QuantileSketch {
+    const sketch = this.sketches[at];
+    if (sketch instanceof QuantileSketch) return sketch;
+    return (this.sketches[at] = new QuantileSketch());
+  }
+
+  /** The distinct-value sketch at `at`, made when new. */
+  distinct(at: number): DistinctSketch {
+    const sketch = this.sketches[at];
+    if (sketch instanceof DistinctSketch) return sketch;
+    return (this.sketches[at] = new DistinctSketch());
+  }
+
+  /** Merges a sketch in (taking it over when none is here: the caller lets it go). */
+  mergeSketch(at: number, sketch: Sketch): void {
+    const ours = this.sketches[at];
+    if (ours === undefined) this.sketches[at] = sketch;
+    else if (ours instanceof QuantileSketch && sketch instanceof QuantileSketch) ours.merge(sketch);
+    else if (ours instanceof DistinctSketch && sketch instanceof DistinctSketch) ours.merge(sketch);
   }
 
   combine(at: number, how: number, value: number): void {

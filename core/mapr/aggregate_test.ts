@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { GroupSet, utf8Length } from "./aggregate.ts";
 import { line, testQuery } from "./_test_query.ts";
+import { Mapper } from "./mapper.ts";
+import { parseQuery } from "./query.ts";
+import { QUANTILE_ALPHA } from "./sketch_quantile.ts";
 import type { ResultRow } from "./types.ts";
 
 const query = testQuery;
@@ -202,4 +205,164 @@ Deno.test("utf8Length counts UTF-8 bytes like Go's len", () => {
   assert.equal(utf8Length("€"), 3);
   assert.equal(utf8Length("😀"), 4);
   assert.equal(utf8Length("\ud800"), 3);
+});
+
+/** A seeded uniform in [0, 1) (xorshift): the same values every run. */
+function seeded(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/** The value of rank ⌊q·(n − 1)⌋ of the values: what a quantile sketch approximates. */
+function exactQuantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(q * (sorted.length - 1))]!;
+}
+
+function assertNear(got: unknown, want: number, what: string) {
+  assert.equal(typeof got, "number", what);
+  const bound = QUANTILE_ALPHA * Math.abs(want) * (1 + 1e-9);
+  assert.ok(Math.abs((got as number) - want) <= bound, `${what}: got ${got}, exact ${want}`);
+}
+
+const SKETCHES = "select g,p50(v),p99(v),quantile(v, 0.999),count_distinct(u) group by g";
+
+/** Lines of groups a and b: v lognormal-ish, u one of `users` names. */
+function sketchLines(n: number, seed: number, users: number): Record<string, string>[] {
+  const random = seeded(seed);
+  return Array.from({ length: n }, () => ({
+    g: random() < 0.5 ? "a" : "b",
+    v: String(Math.round(Math.exp(random() * 8) * 1000) / 1000),
+    u: `user${Math.floor(random() * users)}`,
+  }));
+}
+
+function assertSketchRows(rows: ResultRow[], lines: Record<string, string>[]) {
+  for (const row of rows) {
+    const mine = lines.filter((l) => l.g === row.groupKey);
+    const values = mine.map((l) => Number(l.v));
+    assertNear(row.cells.get("p50(v)"), exactQuantile(values, 0.5), `${row.groupKey} p50`);
+    assertNear(row.cells.get("p99(v)"), exactQuantile(values, 0.99), `${row.groupKey} p99`);
+    assertNear(
+      row.cells.get("quantile(v, 0.999)"),
+      exactQuantile(values, 0.999),
+      `${row.groupKey} p99.9`,
+    );
+    const distinct = new Set(mine.map((l) => l.u)).size;
+    const estimate = row.cells.get("count_distinct(u)") as number;
+    assert.ok(Number.isInteger(estimate));
+    assert.ok(Math.abs(estimate / distinct - 1) <= 0.02, `${estimate} for ${distinct}`);
+  }
+}
+
+Deno.test("quantiles are within α of the exact ones, count_distinct within 2%, per group", () => {
+  const lines = sketchLines(20_000, 3, 5000);
+  const set = feed(new GroupSet(parseQuery(SKETCHES)), lines);
+  assert.equal(set.size, 2);
+  assertSketchRows(set.rows(), lines);
+});
+
+Deno.test("merged sets give the quantiles of one set fed every line", () => {
+  const lines = sketchLines(9000, 5, 100_000);
+  const q = parseQuery(SKETCHES);
+  const whole = feed(new GroupSet(q), lines);
+  const merged = new GroupSet(q);
+  for (let part = 0; part < 3; part++) {
+    merged.merge(feed(new GroupSet(q), lines.filter((_, i) => i % 3 === part)));
+  }
+  assert.deepEqual(table(merged.rows()), table(whole.rows()));
+  assertSketchRows(merged.rows(), lines);
+});
+
+Deno.test("count_distinct counts small sets exactly, whatever the values", () => {
+  const set = feed(new GroupSet(parseQuery("select count_distinct(u) group by *")), [
+    { "*": "*", u: "alice" },
+    { "*": "*", u: "bob" },
+    { "*": "*", u: "alice" },
+    { "*": "*", u: "" },
+    { "*": "*", u: "ünïcode" },
+    { "*": "*", v: "no u" },
+  ]);
+  assert.deepEqual(table(set.rows()), { "*": { "count_distinct(u)": 4 } });
+});
+
+Deno.test("a value that is no finite number skips a quantile item only", () => {
+  const q = parseQuery("select count($line),p99(v),avg(v) group by *");
+  const set = feed(new GroupSet(q), [
+    { "*": "*", $line: "1", v: "10" },
+    { "*": "*", $line: "2", v: "NaN" },
+    { "*": "*", $line: "3", v: "+Inf" },
+    { "*": "*", $line: "4", v: "ten" },
+  ]);
+  const cells = table(set.rows())["*"]!;
+  assert.equal(cells["count($line)"], 4);
+  assert.equal(cells["p99(v)"], 10);
+});
+
+Deno.test("a group never fed a quantile or count_distinct value shows 0 for them", () => {
+  const q = parseQuery("select g,count($line),p99(v),count_distinct(u) group by g");
+  const set = feed(new GroupSet(q), [{ g: "a", $line: "x" }]);
+  assert.deepEqual(table(set.rows()), {
+    a: { g: "a", "count($line)": 1, "p99(v)": 0, "count_distinct(u)": 0 },
+  });
+});
+
+Deno.test("the quantiles of one field share one sketch, fed once", () => {
+  const q = parseQuery("select p50(v),p90(v),quantile(v, 0.25),p99(w) group by *");
+  const set = new GroupSet(q);
+  for (let i = 1; i <= 100; i++) set.add(line({ "*": "*", v: String(i), w: String(-i) }));
+  const [, group] = [...set.groups()][0]!;
+  assert.equal(group.sketches.filter((s) => s !== undefined).length, 2, "one for v, one for w");
+  const cells = table(set.rows())["*"]!;
+  assertNear(cells["p50(v)"], 50, "p50");
+  assertNear(cells["p90(v)"], 90, "p90");
+  assertNear(cells["quantile(v, 0.25)"], 25, "p25");
+  assertNear(cells["p99(w)"], -2, "p99 of negatives"); // rank 98 of -100 … -1
+});
+
+Deno.test("exported columns carry the sketches through a structured clone", () => {
+  const lines = sketchLines(3000, 9, 800);
+  const q = parseQuery(SKETCHES);
+  const set = feed(new GroupSet(q), lines);
+  const columns = structuredClone(set.exportColumns());
+  const imported = new GroupSet(q).importColumns(columns);
+  assert.deepEqual(table(imported.rows()), table(set.rows()));
+});
+
+Deno.test("addAggregated merges sketches and skips one that does not decode", () => {
+  const q = parseQuery("select p99(v),count_distinct(u) group by *");
+  const server = feed(new GroupSet(q), [{ "*": "*", v: "5", u: "x" }]);
+  const [, group] = [...server.groups()][0]!;
+  const p99 = group.sketches[0]!.toBase64();
+  const distinct = group.sketches[1]!.toBase64();
+  const client = new GroupSet(q);
+  client.addAggregated("*", 1, new Map([["p99(v)", p99], ["count_distinct(u)", distinct]]));
+  const junk = new Map([["p99(v)", "7"], ["count_distinct(u)", "garbage!"]]);
+  assert.equal(client.addAggregated("*", 1, junk), false);
+  assert.equal(client.addAggregated("*", 1, new Map([["p99(v)", distinct]])), false);
+  assert.deepEqual(table(client.rows()), { "*": { "p99(v)": 5, "count_distinct(u)": 1 } });
+  assert.equal([...client.groups()][0]![1].samples, 1);
+});
+
+Deno.test("the byte map stage (addLine) gives the sketches that add gives", () => {
+  const text = "select g,p50(v),p99(v),count_distinct(u),count_distinct(g) group by g " +
+    "logformat generickv";
+  const q = parseQuery(text);
+  const random = seeded(17);
+  const names = ["alice", "bob", "grüße", "日本", "🎉", "a b", ""];
+  const lines = Array.from({ length: 5000 }, (_, i) => ({
+    g: names[i % 3]!,
+    v: String(Math.floor(random() * 1e6) / 100),
+    u: `${names[Math.floor(random() * names.length)]}${Math.floor(random() * 300)}`,
+  }));
+  const mapper = new Mapper(q, { serverLogFormat: "default", hostname: "h" });
+  for (const l of lines) mapper.line(`g=${l.g}|v=${l.v}|u=${l.u}`, "src");
+  const reference = feed(new GroupSet(q), lines);
+  assert.deepEqual(table(mapper.groups.rows()), table(reference.rows()));
+  assert.equal(mapper.groups.rows()[0]!.cells.get("count_distinct(g)"), 1);
 });

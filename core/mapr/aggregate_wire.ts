@@ -1,7 +1,7 @@
 /**
  * AGGREGATE messages (docs/protocol.md#aggregate, docs/protocol.md#merging-on-the-client): one
  * message per group, `AGGREGATE|<host>|<groupkey>∥<samples>∥<storage>≔<value>∥…∥`, numeric entries
- * first.
+ * first, then strings, then sketches.
  */
 import { GroupSet } from "./aggregate.ts";
 import type { Query } from "./types.ts";
@@ -50,6 +50,12 @@ export function serializeGroups(set: GroupSet, shortHost: string): string[] {
       const text = group.strings[i];
       if (text === undefined) continue;
       message += slots[i]!.text + AGGREGATE_KV_DELIMITER + text + AGGREGATE_DELIMITER;
+    }
+    // Sketches (`quantile`, `count_distinct`) last, base64: only peers of ours ask for them.
+    for (let i = 0; i < slots.length; i++) {
+      const sketch = group.sketches[i];
+      if (sketch === undefined) continue;
+      message += slots[i]!.text + AGGREGATE_KV_DELIMITER + sketch.toBase64() + AGGREGATE_DELIMITER;
     }
     messages.push(message);
   }

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { GroupSet } from "./aggregate.ts";
 import { formatWireNumber, parseAggregate, serializeGroups } from "./aggregate_wire.ts";
 import { line, testQuery } from "./_test_query.ts";
+import { parseQuery } from "./query.ts";
+import { QUANTILE_ALPHA } from "./sketch_quantile.ts";
 import type { Query, ResultRow } from "./types.ts";
 
 const query = (select: string, groupBy: string[]): Query => testQuery(select, { groupBy });
@@ -103,4 +105,56 @@ Deno.test("parseAggregate ignores entries that are no select item or do not pars
   const set = parseAggregate("*∥2∥other≔1∥sum(y)≔nope∥junk∥", q);
   assert.ok(set !== null);
   assert.equal(set.size, 0);
+});
+
+Deno.test("sketches travel last, in base64, after the numeric and string entries", () => {
+  const q = parseQuery("select count(v),p99(v),p50(v),last(s),count_distinct(s) group by *");
+  const set = new GroupSet(q);
+  set.add(line({ "*": "*", v: "3", s: "x" }));
+  set.add(line({ "*": "*", v: "4", s: "y" }));
+  const [message] = serializeGroups(set, "web01");
+  const parts = message!.split("∥");
+  assert.deepEqual(parts.slice(0, 4), ["AGGREGATE|web01|*", "2", "count(v)≔2", "last(s)≔y"]);
+  // p50(v) reads p99(v)'s sketch: one entry per field.
+  assert.deepEqual(parts.slice(4).map((p) => p.split("≔")[0]), [
+    "p99(v)",
+    "count_distinct(s)",
+    "",
+  ]);
+  for (const part of parts.slice(4, 6)) assert.match(part.split("≔")[1]!, /^[A-Za-z0-9+/]+=*$/);
+  const back = parseAggregate(message!, q)!;
+  assert.deepEqual(table(back.rows()), table(set.rows()));
+});
+
+Deno.test("the p99 merged from three servers is the p99 of all their values within α", () => {
+  const q = parseQuery("select host,p99(latency),count_distinct(user) group by *");
+  const all: number[] = [];
+  const client = new GroupSet(q);
+  let users = 0;
+  for (let server = 0; server < 3; server++) {
+    const set = new GroupSet(q);
+    // Servers of different speeds: their latencies overlap only in part.
+    for (let i = 1; i <= 20_000; i++) {
+      const latency = ((i * 7919) % 20_000) / 100 * (server + 1) + server * 50;
+      all.push(latency);
+      set.add(line({ "*": "*", latency: String(latency), user: `u${users++ % 45_000}` }));
+    }
+    for (const message of serializeGroups(set, `s${server}`)) {
+      client.merge(parseAggregate(message, q)!);
+    }
+  }
+  all.sort((a, b) => a - b);
+  const exact = all[Math.floor(0.99 * (all.length - 1))]!;
+  const p99 = client.rows()[0]!.cells.get("p99(latency)") as number;
+  assert.ok(Math.abs(p99 - exact) <= QUANTILE_ALPHA * exact * (1 + 1e-9), `${p99} vs ${exact}`);
+  const distinct = client.rows()[0]!.cells.get("count_distinct(user)") as number;
+  assert.ok(Math.abs(distinct / 45_000 - 1) <= 0.02, `${distinct}`);
+});
+
+Deno.test("a sketch entry that does not decode is skipped like a number that does not parse", () => {
+  const q = parseQuery("select count(x),p99(y),count_distinct(z) group by *");
+  const set = parseAggregate("*∥2∥count(x)≔2∥p99(y)≔12∥count_distinct(z)≔@@∥", q)!;
+  assert.deepEqual(table(set.rows()), {
+    "*": { "count(x)": 2, "p99(y)": 0, "count_distinct(z)": 0 },
+  });
 });

@@ -1,13 +1,17 @@
 /**
  * Log-format parsers for MapReduce queries (docs/query-language.md#log-formats,
- * docs/query-language.md#unknown-variables): `default`, `generic`, `generickv` and `csv`. Any other
+ * docs/query-language.md#unknown-variables): `default`, `generic`, `generickv`, `csv`, `json`,
+ * `logfmt` and `auto`. Any other
  * name (including Go DTail's `custom1`, `custom2`, `mimecast` and `mimecastgeneric`) falls back to
  * `generic` with one warning.
  */
 
+import { AUTO_VARIABLES, AutoParser } from "./format_auto.ts";
 import { CSV_VARIABLES, CsvParser } from "./format_csv.ts";
 import { DEFAULT_VARIABLES, DefaultParser } from "./format_default.ts";
 import { GENERIC_VARIABLES, GenericKvParser, GenericParser } from "./format_generic.ts";
+import { JSON_VARIABLES, JsonParser } from "./format_json.ts";
+import { LOGFMT_VARIABLES, LogfmtParser } from "./format_logfmt.ts";
 import type { LineParser } from "./format_common.ts";
 
 export interface ParserOptions {
@@ -23,7 +27,18 @@ export interface ParserOptions {
  * The formats this port implements; docs/query-language.md#unknown-variables warnings are given for
  * these only.
  */
-export const LOG_FORMATS: ReadonlySet<string> = new Set(["default", "generic", "generickv", "csv"]);
+export const LOG_FORMATS: ReadonlySet<string> = new Set([
+  "default",
+  "generic",
+  "generickv",
+  "csv",
+  "json",
+  "logfmt",
+  "auto",
+]);
+
+/** Re-exported from types.ts, where query.ts reads it without loading every parser. */
+export { TABLELESS_FORMATS } from "./types.ts";
 
 /** A parser for the format `name`; unknown names give `generic` after one `warn`. */
 export function createParser(name: string, options: ParserOptions): LineParser {
@@ -38,6 +53,12 @@ export function createParser(name: string, options: ParserOptions): LineParser {
       return new GenericKvParser(hostname, needed);
     case "csv":
       return new CsvParser(hostname, needed);
+    case "json":
+      return new JsonParser(hostname, needed);
+    case "logfmt":
+      return new LogfmtParser(hostname, needed);
+    case "auto":
+      return new AutoParser(hostname, needed);
     default:
       options.warn?.(`unknown log format "${name}", using generic`);
       return new GenericParser(hostname, needed);
@@ -55,6 +76,12 @@ export function knownVariables(format: string): ReadonlySet<string> {
       return DEFAULT_VARIABLES;
     case "csv":
       return CSV_VARIABLES;
+    case "json":
+      return JSON_VARIABLES;
+    case "logfmt":
+      return LOGFMT_VARIABLES;
+    case "auto":
+      return AUTO_VARIABLES;
     default:
       return GENERIC_VARIABLES;
   }

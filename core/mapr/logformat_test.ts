@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { localZone } from "./format_common.ts";
-import { createParser, knownVariables, LOG_FORMATS, variableWarning } from "./logformat.ts";
+import {
+  createParser,
+  knownVariables,
+  LOG_FORMATS,
+  TABLELESS_FORMATS,
+  variableWarning,
+} from "./logformat.ts";
 
 const FIRST = "INFO|1002-071143|1|stats.go:56|8|13|7|0.21|471h0m21s|MAPREDUCE:STATS|" +
   "currentConnections=0|lifetimeConnections=1";
@@ -30,6 +36,27 @@ Deno.test("createParser builds generic, generickv and csv parsers by name", () =
   const csv = createParser("csv", { hostname: "h1" });
   assert.equal(csv.parse("a,b", "s"), "skip");
   assert.ok(csv.parse("1,2", "s") instanceof Map);
+});
+
+Deno.test("createParser builds json, logfmt and auto parsers by name", () => {
+  const needed = new Set(["a", "$time"]);
+  const json = createParser("json", { hostname: "h1", needed }).parse('{"a":1,"ts":"t"}', "s");
+  assert.deepEqual(json, new Map([["a", "1"], ["$time", "t"]]));
+  const logfmt = createParser("logfmt", { hostname: "h1", needed }).parse("a=2 time=t", "s");
+  assert.deepEqual(logfmt, new Map([["a", "2"], ["$time", "t"]]));
+  const auto = createParser("auto", { hostname: "h1", needed });
+  assert.deepEqual(auto.parse("a=3", "s"), new Map([["a", "3"]]));
+  assert.deepEqual(auto.parse('{"a":4}', "s"), new Map([["a", "4"]]));
+  assert.equal(auto.parse(FIRST, "s") instanceof Map, true);
+});
+
+Deno.test("json, logfmt and auto are known formats that read lines without a table", () => {
+  for (const name of ["json", "logfmt", "auto"]) {
+    assert.ok(LOG_FORMATS.has(name), name);
+    assert.ok(TABLELESS_FORMATS.has(name), name);
+  }
+  for (const name of TABLELESS_FORMATS) assert.ok(LOG_FORMATS.has(name), name);
+  assert.equal(TABLELESS_FORMATS.has("default"), false);
 });
 
 Deno.test("the common fields carry the hostname and the local time zone", () => {
@@ -79,6 +106,13 @@ Deno.test("createParser with needed fields materializes only those", () => {
 Deno.test("knownVariables lists the dollar variables each format produces", () => {
   assert.equal(knownVariables("default").size, 20);
   assert.ok(knownVariables("default").has("$goroutines"));
+  for (const name of ["json", "logfmt"]) {
+    assert.deepEqual(
+      [...knownVariables(name)].sort(),
+      ["$empty", "$hostname", "$line", "$server", "$time", "$timeoffset", "$timezone"],
+    );
+  }
+  assert.ok(knownVariables("auto").has("$goroutines") && knownVariables("auto").has("$time"));
   for (const name of ["generic", "generickv", "csv", "custom1"]) {
     assert.deepEqual(
       [...knownVariables(name)].sort(),

@@ -1,11 +1,12 @@
 /**
  * The map stage (docs/protocol.md#aggregate): selected lines in, aggregated groups out. Per line:
- * parse with the log format ⇒ where ⇒ set ⇒ group. The same stage runs in serverless dmap, in
- * `dtail --query` and on dserver behind the `map:` command, so the results cannot depend on the
- * transport.
+ * parse with the log format ⇒ where ⇒ set ⇒ time buckets ⇒ group. The same stage runs in
+ * serverless dmap, in `dtail --query` and on dserver behind the `map:` command, so the results
+ * cannot depend on the transport.
  */
 import type { Selection } from "../select.ts";
 import { type GroupColumns, GroupSet } from "./aggregate.ts";
+import { type BucketStage, bucketStage } from "./bucket.ts";
 import { type LineParser, MALFORMED, SKIP } from "./format_common.ts";
 import type { LineFields } from "./line_fields.ts";
 import { LineQuery } from "./line_query.ts";
@@ -34,10 +35,15 @@ export class Mapper {
   /** The query's where and set, or null when it has neither. */
   readonly #lineQuery: LineQuery | null;
   readonly #where: boolean;
+  /** The query's time buckets, or null when it has none. */
+  readonly #buckets: BucketStage | null;
   /** Whether a file may be mapped in pieces (CSV keeps a header per source: it may not). */
   readonly splittable: boolean;
   #sinceGc = 0;
-  /** Lines of the query's format that could not be parsed (bad `k=v` token, CSV overflow). */
+  /**
+   * Lines of the query's format that could not be parsed (bad `k=v` token, CSV overflow), and lines
+   * whose time a bucket could not read.
+   */
   malformed = 0;
 
   constructor(query: Query, options: MapperOptions) {
@@ -56,6 +62,7 @@ export class Mapper {
       ? new LineQuery(where, set, this.#fields)
       : null;
     this.#where = where.length > 0;
+    this.#buckets = bucketStage(query, this.#fields);
   }
 
   /** The groups aggregated so far. */
@@ -106,6 +113,10 @@ export class Mapper {
       if (this.#where && !lineQuery.passes()) return;
       lineQuery.apply();
     }
+    if (this.#buckets !== null && !this.#buckets.apply()) {
+      this.malformed++;
+      return;
+    }
     this.#groups.addLine(this.#fields);
   }
 
@@ -147,6 +158,7 @@ export function neededFields(query: Query): Set<string> {
   const names = new Set<string>();
   for (const s of query.select) names.add(s.field);
   for (const g of query.groupBy) names.add(g);
+  for (const b of query.buckets ?? []) names.add(b.field);
   for (const c of query.where) {
     for (const o of [c.left, c.right]) if (o.kind === "field") names.add(o.name);
   }

@@ -153,6 +153,38 @@ Deno.test("mapping a line's bytes gives what mapping its decoded text gives", ()
   }
 });
 
+Deno.test("bucketing a line's bytes gives what bucketing its decoded text gives", () => {
+  const batch = lines(3000, 13);
+  const text = "from STATS select bucket($time, 1h),count($line),sum(v) " +
+    "group by bucket($time, 1h),host";
+  const bytes = new Mapper(parseQuery(text), OPTIONS);
+  bytes.selection(selection(batch), "src");
+  const decoded = new Mapper(parseQuery(text), OPTIONS);
+  for (const line of batch) decoded.line(decoder.decode(line), "src");
+  assert.equal(rowsOf(bytes.groups), rowsOf(decoded.groups));
+  assert.equal(bytes.malformed, decoded.malformed);
+  // Half the lines have the time "20211002-0712é9", which no bucket reads.
+  const plain = new Mapper(parseQuery("from STATS select count($line) group by *"), OPTIONS);
+  plain.selection(selection(batch), "src");
+  const counted = bytes.groups.rows().reduce(
+    (n, r) => n + (r.cells.get("count($line)") as number),
+    0,
+  );
+  assert.equal(
+    counted + bytes.malformed - plain.malformed,
+    plain.groups.rows()[0]!.cells.get("count($line)"),
+  );
+  assert.ok(bytes.malformed - plain.malformed > 1000, `${bytes.malformed} lines without a time`);
+  assert.ok(bytes.groups.size > 0);
+});
+
+Deno.test("a query's needed fields include the fields its buckets read", () => {
+  assert.deepEqual(
+    [...neededFields(parseQuery("select count($line) group by bucket(ts, 1m) logformat json"))],
+    ["$line", "bucket(ts, 1m)", "ts"],
+  );
+});
+
 Deno.test("a value with a comma cannot make two group-by values one group of another", () => {
   const mapper = new Mapper(
     parseQuery("select a,b,count($line) group by a,b logformat generickv"),

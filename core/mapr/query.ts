@@ -1,11 +1,29 @@
 /**
  * The MapReduce query parser (docs/query-language.md), the table line filter
  * (docs/query-language.md#table-filter), parser selection
- * (docs/query-language.md#which-format-a-query-uses) and the variables a query reads
- * (docs/query-language.md#unknown-variables).
+ * (docs/query-language.md#which-format-a-query-uses), the variables a query reads
+ * (docs/query-language.md#unknown-variables) and the server capabilities it needs.
  */
+import {
+  MAPR_BUCKET_CAPABILITY,
+  MAPR_FORMATS_CAPABILITY,
+  MAPR_SKETCH_CAPABILITY,
+  OUR_LOG_FORMATS,
+} from "../protocol/query_capabilities.ts";
+import { BucketWidthError, parseBucketWidth } from "../time_spec.ts";
+import { compileTimeLayout, TimeLayoutError } from "../time_layout.ts";
 import { isKeyword, isPlain, QueryError, type Token, tokenize } from "./tokens.ts";
-import type { AggName, Assignment, Condition, Expr, Operand, Query, SelectItem } from "./types.ts";
+import {
+  type AggName,
+  type Assignment,
+  type BucketSpec,
+  type Condition,
+  type Expr,
+  type Operand,
+  type Query,
+  type SelectItem,
+  TABLELESS_FORMATS,
+} from "./types.ts";
 
 export { QueryError } from "./tokens.ts";
 
@@ -19,6 +37,15 @@ const AGGREGATIONS: ReadonlySet<string> = new Set<AggName>([
   "len",
   "percentage",
   "percentile",
+  "count_distinct",
+]);
+
+/** The quantile shorthands: `p99(x)` is `quantile(x, 0.99)`. */
+const QUANTILES: ReadonlyMap<string, number> = new Map([
+  ["p50", 0.5],
+  ["p90", 0.9],
+  ["p95", 0.95],
+  ["p99", 0.99],
 ]);
 
 const FLOAT_OPS: ReadonlyMap<string, string> = new Map([
@@ -53,6 +80,23 @@ const INTEGER = /^[+-]?\d+$/;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/**
+ * `timelayout "LAYOUT"`: a clause of ours, so not in tokens.ts's KEYWORDS (Go DTail's list); a
+ * keyword here all the same.
+ */
+const TIMELAYOUT = "timelayout";
+
+function isClause(token: Token): boolean {
+  return isKeyword(token) || (isPlain(token) && token.text.toLowerCase() === TIMELAYOUT);
+}
+
+/** A `bucket(field, width)` as written. */
+interface BucketCall {
+  readonly text: string;
+  readonly field: string;
+  readonly widthMs: number;
+}
+
 /** Parses a MapReduce query; throws {@link QueryError} naming the offending token and position. */
 export function parseQuery(text: string): Query {
   const q: Mutable<Query> = {
@@ -67,20 +111,29 @@ export function parseQuery(text: string): Query {
     limit: -1,
     outfile: null,
     logFormat: null,
+    buckets: [],
+    timeLayout: null,
   };
   let orderToken: Token | null = null;
+  /** Per select item / group-by field: its bucket call, if it is one. */
+  let selectBuckets: (BucketCall | null)[] = [];
+  let groupBuckets: (BucketCall | null)[] = [];
+  let orderBucket: BucketCall | null = null;
   const tokens = tokenize(text);
   let i = 0;
   while (i < tokens.length) {
     const keyword = tokens[i] as Token;
-    if (!isKeyword(keyword)) throw QueryError.at("unexpected keyword", keyword);
+    if (!isClause(keyword)) throw QueryError.at("unexpected keyword", keyword);
     const name = keyword.text.toLowerCase();
     let end = i + 1;
-    while (end < tokens.length && !isKeyword(tokens[end] as Token)) end++;
+    while (end < tokens.length && !isClause(tokens[end] as Token)) end++;
     let args = tokens.slice(i + 1, end);
     i = end;
     if ((name === "group" || name === "order" || name === "rorder") && isNoise(args[0], "by")) {
       args = args.slice(1);
+    }
+    if (name === "select" || name === "order" || name === "rorder" || name === "group") {
+      args = joinCalls(args, text);
     }
     const first = args[0];
     if (first === undefined && name !== "where") {
@@ -88,7 +141,8 @@ export function parseQuery(text: string): Query {
     }
     switch (name) {
       case "select":
-        q.select = args.map(parseSelectItem);
+        selectBuckets = args.map(bucketCall);
+        q.select = args.map((t, k) => selectBuckets[k] ? bucketItem(t) : parseSelectItem(t));
         break;
       case "from":
         if (args.length > 1) throw QueryError.at("from takes one table, got extra", args[1]!);
@@ -101,11 +155,13 @@ export function parseQuery(text: string): Query {
         q.set = parseSet(args);
         break;
       case "group":
+        groupBuckets = args.map(bucketCall);
         q.groupBy = args.map((t) => nonEmpty(t, "group by").text);
         break;
       case "order":
       case "rorder":
         orderToken = first!;
+        orderBucket = bucketCall(first!);
         q.orderBy = { key: first!.text, descending: name === "order" };
         break;
       case "interval":
@@ -120,6 +176,9 @@ export function parseQuery(text: string): Query {
       case "logformat":
         q.logFormat = first!.text;
         break;
+      case TIMELAYOUT:
+        q.timeLayout = timeLayout(args);
+        break;
     }
   }
   if (q.select.length === 0) {
@@ -127,6 +186,7 @@ export function parseQuery(text: string): Query {
   }
   // Without `group by`, Go groups by the first select item's *storage text*: `select count($line)`
   // is one group (no field has that name), as the upstream multi-file CSV golden shows.
+  resolveBuckets(q, selectBuckets, groupBuckets, orderBucket);
   if (q.groupBy.length === 0) q.groupBy = [(q.select[0] as SelectItem).text];
   if (q.orderBy !== null && !q.select.some((s) => s.text === q.orderBy?.key)) {
     throw QueryError.at("order key is not a select item", orderToken!);
@@ -173,7 +233,37 @@ function parseOutfile(args: Token[]): { path: string; append: boolean } {
   return { path: nonEmpty(second, "outfile").text, append: true };
 }
 
-/** `field`, `agg(field)` or a backticked literal field name (read as `last`). */
+/** The calls whose arguments the tokenizer splits at their comma. */
+const TWO_ARGUMENT_CALLS = /^(quantile|bucket)\(/;
+
+/**
+ * The tokenizer splits `quantile(x, q)` and `bucket(f, w)` at their comma (and spaces): their
+ * pieces become one token again, its text as written.
+ */
+function joinCalls(tokens: Token[], raw: string): Token[] {
+  const joined: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const first = tokens[i]!;
+    joined.push(first);
+    if (!isPlain(first) || !TWO_ARGUMENT_CALLS.test(first.text) || first.text.includes(")")) {
+      continue;
+    }
+    let j = i + 1;
+    while (j < tokens.length && isPlain(tokens[j]!) && !/[()]/.test(tokens[j]!.text)) j++;
+    const last = tokens[j];
+    if (last === undefined || !isPlain(last) || last.text.includes("(")) continue;
+    joined[joined.length - 1] = {
+      text: raw.slice(first.pos, last.pos + last.text.length),
+      pos: first.pos,
+      quoted: false,
+      backticked: false,
+    };
+    i = j;
+  }
+  return joined;
+}
+
+/** `field`, `agg(field)`, `quantile(field, q)` or a backticked literal field name (`last`). */
 function parseSelectItem(token: Token): SelectItem {
   const text = nonEmpty(token, "select").text;
   if (token.backticked || token.quoted || !/[()]/.test(text)) {
@@ -182,9 +272,106 @@ function parseSelectItem(token: Token): SelectItem {
   const m = /^([^()]*)\(([^()]*)\)$/.exec(text);
   if (m === null) throw QueryError.at("cannot parse select aggregation", token);
   const [, agg = "", field = ""] = m;
-  if (!AGGREGATIONS.has(agg)) throw QueryError.at(`unknown aggregation "${agg}" in`, token);
+  if (agg === "quantile") return parseQuantile(text, field, token);
+  const quantile = QUANTILES.get(agg);
+  if (quantile === undefined && !AGGREGATIONS.has(agg)) {
+    throw QueryError.at(`unknown aggregation "${agg}" in`, token);
+  }
   if (field === "") throw QueryError.at("empty field name in", token);
+  if (quantile !== undefined) return { text, agg: "quantile", field, quantile };
   return { text, agg: agg as AggName, field };
+}
+
+/** `quantile(field, q)` with q in (0, 1]. */
+function parseQuantile(text: string, inner: string, token: Token): SelectItem {
+  const args = inner.trim().split(/\s*,\s*|\s+/);
+  if (args.length !== 2) {
+    throw QueryError.at(
+      "quantile needs a field and a q in (0, 1], as quantile(latency, 0.999):",
+      token,
+    );
+  }
+  const [field = "", q = ""] = args;
+  if (field === "") throw QueryError.at("empty field name in", token);
+  const quantile = Number(q);
+  if (!NUMBER.test(q) || !(quantile > 0 && quantile <= 1)) {
+    throw QueryError.at(`quantile's q must be a number in (0, 1], got "${q}" in`, token);
+  }
+  return { text, agg: "quantile", field, quantile };
+}
+
+/** The bucket call a plain `bucket(…)` token is, else null; throws for a bad one. */
+function bucketCall(token: Token): BucketCall | null {
+  const text = token.text;
+  if (!isPlain(token) || !text.startsWith("bucket(")) return null;
+  const args = text.endsWith(")") ? text.slice(7, -1).trim().split(/\s*,\s*|\s+/) : [];
+  if (args.length !== 2 || args[0] === "" || /[()]/.test(args.join(""))) {
+    throw QueryError.at("bucket needs a time field and a width, as bucket($time, 1m), got", token);
+  }
+  const [field = "", width = ""] = args;
+  try {
+    return { text, field, widthMs: parseBucketWidth(width) };
+  } catch (err) {
+    if (err instanceof BucketWidthError) throw QueryError.at(`${err.message} in`, token);
+    throw err;
+  }
+}
+
+/** A bucket as a select item: the latest value of its field (one per group when grouped by it). */
+function bucketItem(token: Token): SelectItem {
+  return { text: token.text, agg: "last", field: token.text };
+}
+
+/**
+ * The query's buckets: one per field and width, named by the text of the first select item that
+ * is one (else of the first group-by field that is one), so that `bucket($time,1m)` in `group by`
+ * is `bucket($time, 1m)` of `select`; select items and group-by fields then read that name, and an
+ * `order by` bucket names its select item.
+ */
+function resolveBuckets(
+  q: Mutable<Query>,
+  selectBuckets: readonly (BucketCall | null)[],
+  groupBuckets: readonly (BucketCall | null)[],
+  orderBucket: BucketCall | null,
+): void {
+  const specs: BucketSpec[] = [];
+  const nameOf = (call: BucketCall): string => {
+    let spec = specs.find((s) => s.field === call.field && s.widthMs === call.widthMs);
+    if (spec === undefined) {
+      spec = { text: call.text, field: call.field, widthMs: call.widthMs };
+      specs.push(spec);
+    }
+    return spec.text;
+  };
+  q.select = q.select.map((item, k) => {
+    const call = selectBuckets[k];
+    return call ? { ...item, field: nameOf(call) } : item;
+  });
+  q.groupBy = q.groupBy.map((field, k) => {
+    const call = groupBuckets[k];
+    return call ? nameOf(call) : field;
+  });
+  if (orderBucket !== null && q.orderBy !== null) {
+    const name = nameOf(orderBucket);
+    const item = q.select.find((s, k) => selectBuckets[k] && s.field === name);
+    if (item !== undefined) q.orderBy = { ...q.orderBy, key: item.text };
+  }
+  q.buckets = specs;
+}
+
+/** `timelayout LAYOUT` (quoted when it has spaces): checked now, compiled by each map stage. */
+function timeLayout(args: Token[]): string {
+  const [layout, extra] = args as [Token, Token | undefined];
+  if (extra !== undefined) throw QueryError.at("timelayout takes one layout, got extra", extra);
+  try {
+    compileTimeLayout(layout.text);
+  } catch (err) {
+    if (err instanceof TimeLayoutError) {
+      throw new QueryError(`${err.message}, at position ${layout.pos}`, layout.text, layout.pos);
+    }
+    throw err;
+  }
+  return layout.text;
 }
 
 /** `arg OP arg` conditions, optionally separated by `and`. */
@@ -267,7 +454,11 @@ function parseBareExpr(text: string, token: Token): Expr {
  */
 export function tableFilter(query: Query): string {
   if (query.table === null || query.table === ".") return ".";
-  if (query.table === "*") return "\\|MAPREDUCE:[^|]*\\|";
+  if (query.table === "*") {
+    // json, logfmt and auto lines name no table: every line is one of `*`.
+    if (query.logFormat !== null && TABLELESS_FORMATS.has(query.logFormat)) return ".";
+    return "\\|MAPREDUCE:[^|]*\\|";
+  }
   return `\\|MAPREDUCE:${query.table}\\|`;
 }
 
@@ -290,6 +481,7 @@ export function referencedVariables(query: Query): string[] {
   };
   query.select.forEach((s) => add(s.field));
   query.groupBy.forEach(add);
+  query.buckets?.forEach((b) => add(b.field));
   for (const c of query.where) {
     for (const o of [c.left, c.right]) if (o.kind === "field") add(o.name);
   }
@@ -299,4 +491,31 @@ export function referencedVariables(query: Query): string[] {
   };
   query.set.forEach((a) => visit(a.expr));
   return [...names].sort();
+}
+
+/**
+ * Whether the query has a sketch aggregation (`p50` … `p99`, `quantile`, `count_distinct`): only
+ * servers that announce the `mapr-sketch-v1` capability run it.
+ */
+export function usesSketches(query: Query): boolean {
+  return query.select.some((s) => s.agg === "quantile" || s.agg === "count_distinct");
+}
+
+/** Whether the query has a time bucket or a `timelayout`: only our dservers run it. */
+export function usesBuckets(query: Query): boolean {
+  return (query.buckets?.length ?? 0) > 0 || (query.timeLayout ?? null) !== null;
+}
+
+/**
+ * The capabilities a dserver must announce to run the query (core/protocol/query_capabilities.ts):
+ * sketches, our log formats (`logformat json`, `logfmt`, `auto`), time buckets.
+ */
+export function queryCapabilities(query: Query): string[] {
+  const needs: string[] = [];
+  if (usesSketches(query)) needs.push(MAPR_SKETCH_CAPABILITY);
+  if (query.logFormat !== null && OUR_LOG_FORMATS.has(query.logFormat)) {
+    needs.push(MAPR_FORMATS_CAPABILITY);
+  }
+  if (usesBuckets(query)) needs.push(MAPR_BUCKET_CAPABILITY);
+  return needs;
 }

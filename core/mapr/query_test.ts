@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
+import { MAPR_BUCKET_CAPABILITY } from "../protocol/query_capabilities.ts";
 import {
   effectiveLogFormat,
   parseQuery,
+  queryCapabilities,
   QueryError,
   referencedVariables,
   tableFilter,
+  usesBuckets,
+  usesSketches,
 } from "./query.ts";
 
 const UPSTREAM = new URL("../../tests/testdata/dtail-upstream/", import.meta.url);
@@ -32,6 +36,8 @@ Deno.test("parseQuery reads a minimal query with defaults", () => {
     limit: -1,
     outfile: null,
     logFormat: null,
+    buckets: [],
+    timeLayout: null,
   });
 });
 
@@ -307,6 +313,17 @@ Deno.test("tableFilter maps no table and . to any line, * to every table", () =>
   assert.ok(!all.test("INFO|x|MAPREDUCE:STATS a=1"));
 });
 
+Deno.test("tableFilter reads every line for from * in formats without tables", () => {
+  for (const format of ["json", "logfmt", "auto"]) {
+    assert.equal(tableFilter(parseQuery(`select a from * logformat ${format}`)), ".", format);
+  }
+  assert.equal(
+    tableFilter(parseQuery("select a from * logformat generickv")),
+    "\\|MAPREDUCE:[^|]*\\|",
+  );
+  assert.equal(tableFilter(parseQuery("select a from x logformat json")), "\\|MAPREDUCE:X\\|");
+});
+
 Deno.test("effectiveLogFormat prefers logformat, then generic without from, then the server's", () => {
   assert.equal(effectiveLogFormat(parseQuery("select a from x logformat csv"), "generickv"), "csv");
   assert.equal(effectiveLogFormat(parseQuery("select a"), "generickv"), "generic");
@@ -391,4 +408,219 @@ Deno.test("parseQuery reads the remaining upstream queries", async () => {
   assert.equal(s2.interval, 1);
   assert.equal(s2.table, "INTEGRATIONTEST");
   assert.deepEqual(s2.outfile, { path: "./dserver2.csv.tmp", append: false });
+});
+
+Deno.test("parseQuery reads the quantile shorthands and count_distinct", () => {
+  const q = parseQuery("select p50(lat),p90(lat),p95(lat),p99(lat),count_distinct(user)");
+  assert.deepEqual(q.select.map((s) => [s.text, s.agg, s.field, s.quantile]), [
+    ["p50(lat)", "quantile", "lat", 0.5],
+    ["p90(lat)", "quantile", "lat", 0.9],
+    ["p95(lat)", "quantile", "lat", 0.95],
+    ["p99(lat)", "quantile", "lat", 0.99],
+    ["count_distinct(user)", "count_distinct", "user", undefined],
+  ]);
+});
+
+Deno.test("parseQuery reads quantile(field, q) as one select item, its text as written", () => {
+  const q = parseQuery(
+    "select host,quantile(latency, 0.999),quantile(latency,1) group by host " +
+      "order by quantile(latency, 0.999)",
+  );
+  assert.deepEqual(q.select.map((s) => [s.text, s.agg, s.field, s.quantile]), [
+    ["host", "last", "host", undefined],
+    ["quantile(latency, 0.999)", "quantile", "latency", 0.999],
+    ["quantile(latency,1)", "quantile", "latency", 1],
+  ]);
+  assert.deepEqual(q.orderBy, { key: "quantile(latency, 0.999)", descending: true });
+  assert.deepEqual(q.groupBy, ["host"]);
+});
+
+Deno.test("parseQuery rejects a quantile without a q in (0, 1] in one line at plan time", () => {
+  assertQueryError(
+    "select quantile(x, 1.5)",
+    'quantile\'s q must be a number in (0, 1], got "1.5" in "quantile(x, 1.5)" at position 7',
+  );
+  assertQueryError(
+    "select quantile(x, 0)",
+    'quantile\'s q must be a number in (0, 1], got "0" in "quantile(x, 0)" at position 7',
+  );
+  assertQueryError(
+    "select quantile(x, high)",
+    'quantile\'s q must be a number in (0, 1], got "high" in "quantile(x, high)" at position 7',
+  );
+  assertQueryError(
+    "select quantile(x)",
+    'quantile needs a field and a q in (0, 1], as quantile(latency, 0.999): "quantile(x)" at ' +
+      "position 7",
+  );
+  assertQueryError(
+    "select quantile(x, 0.5, 0.9)",
+    "quantile needs a field and a q in (0, 1], as quantile(latency, 0.999): " +
+      '"quantile(x, 0.5, 0.9)" at position 7',
+  );
+  assertQueryError("select quantile(, 0.5)", 'empty field name in "quantile(, 0.5)" at position 7');
+  assertQueryError("select p99()", 'empty field name in "p99()" at position 7');
+  assertQueryError(
+    "select count_distinct()",
+    'empty field name in "count_distinct()" at position 7',
+  );
+  assertQueryError("select p98(x)", 'unknown aggregation "p98" in "p98(x)" at position 7');
+});
+
+Deno.test("usesSketches tells queries with quantiles or count_distinct from the others", () => {
+  assert.equal(usesSketches(parseQuery("select p99(x) group by h")), true);
+  assert.equal(usesSketches(parseQuery("select quantile(x, 0.3)")), true);
+  assert.equal(usesSketches(parseQuery("select h,count_distinct(u) group by h")), true);
+  assert.equal(usesSketches(parseQuery("select count(x),percentile(x),avg(x)")), false);
+});
+
+Deno.test("parseQuery reads bucket() in select and group by as one computed field", () => {
+  const q = parseQuery("select bucket($time, 1m),count($line) group by bucket($time,1m)");
+  assert.deepEqual(q.buckets, [{ text: "bucket($time, 1m)", field: "$time", widthMs: 60_000 }]);
+  assert.deepEqual(q.select[0], {
+    text: "bucket($time, 1m)",
+    agg: "last",
+    field: "bucket($time, 1m)",
+  });
+  assert.deepEqual(q.groupBy, ["bucket($time, 1m)"]);
+  assert.equal(q.timeLayout, null);
+});
+
+Deno.test("parseQuery groups by a first select item that is a bucket without group by", () => {
+  const q = parseQuery("select bucket( $line , 1h30m ), count($line)");
+  assert.deepEqual(q.groupBy, ["bucket( $line , 1h30m )"]);
+  assert.deepEqual(q.buckets, [{
+    text: "bucket( $line , 1h30m )",
+    field: "$line",
+    widthMs: 5_400_000,
+  }]);
+});
+
+Deno.test("parseQuery keeps buckets of other fields or widths apart", () => {
+  const q = parseQuery(
+    "select bucket($time, 5s),bucket($time, 1m),bucket(ts, 1m) " +
+      "group by bucket($time, 60s),$hostname",
+  );
+  assert.deepEqual(q.buckets?.map((b) => [b.text, b.field, b.widthMs]), [
+    ["bucket($time, 5s)", "$time", 5000],
+    ["bucket($time, 1m)", "$time", 60_000],
+    ["bucket(ts, 1m)", "ts", 60_000],
+  ]);
+  // 60s is 1m: the same bucket, named as in select.
+  assert.deepEqual(q.groupBy, ["bucket($time, 1m)", "$hostname"]);
+});
+
+Deno.test("parseQuery names a bucket only in group by by its group-by text", () => {
+  const q = parseQuery("select count($line) group by bucket($time, 1d)");
+  assert.deepEqual(q.groupBy, ["bucket($time, 1d)"]);
+  assert.deepEqual(q.buckets?.map((b) => b.widthMs), [86_400_000]);
+  assert.deepEqual(q.select.map((s) => s.field), ["$line"]);
+});
+
+Deno.test("parseQuery orders by a bucket written with other spaces than in select", () => {
+  const q = parseQuery("select bucket($time, 1m),count($line) rorder by bucket($time,1m)");
+  assert.deepEqual(q.orderBy, { key: "bucket($time, 1m)", descending: false });
+  assertQueryError(
+    "select bucket($time, 1m),count($line) order by bucket($time, 5m)",
+    'order key is not a select item "bucket($time, 5m)" at position 47',
+  );
+});
+
+Deno.test("parseQuery takes a backticked bucket text for a field name", () => {
+  const q = parseQuery("select `bucket($time)` group by *");
+  assert.deepEqual(q.buckets, []);
+  assert.deepEqual(q.select[0], { text: "bucket($time)", agg: "last", field: "bucket($time)" });
+});
+
+Deno.test("parseQuery rejects a bucket without a width or of an unknown unit in one line", () => {
+  assertQueryError(
+    "select bucket($time) group by *",
+    'bucket needs a time field and a width, as bucket($time, 1m), got "bucket($time)" at ' +
+      "position 7",
+  );
+  assertQueryError(
+    "select count($line) group by bucket($time, 1m, 2m)",
+    "bucket needs a time field and a width, as bucket($time, 1m), got " +
+      '"bucket($time, 1m, 2m)" at position 29',
+  );
+  assertQueryError(
+    "select count($line) group by bucket($time, 1m",
+    'bucket needs a time field and a width, as bucket($time, 1m), got "bucket($time" at ' +
+      "position 29",
+  );
+  assertQueryError(
+    "select bucket($time, 1x),count($line)",
+    'bucket width "1x": unknown unit "x" (s, m, h, d) in "bucket($time, 1x)" at position 7',
+  );
+  assertQueryError(
+    "select bucket($time, 1),count($line)",
+    'bucket width "1": 1 has no unit (s, m, h, d) in "bucket($time, 1)" at position 7',
+  );
+  assertQueryError(
+    "select bucket($time, 0s),count($line)",
+    'bucket width "0s": must be more than 0 in "bucket($time, 0s)" at position 7',
+  );
+  assertQueryError(
+    "select bucket($time, 1.5s),count($line)",
+    'bucket width "1.5s": must be whole seconds in "bucket($time, 1.5s)" at position 7',
+  );
+  assertQueryError(
+    "select bucket(md5sum($x), 1m)",
+    "bucket needs a time field and a width, as bucket($time, 1m), got " +
+      '"bucket(md5sum($x)" at position 7',
+  );
+});
+
+Deno.test("parseQuery reads a timelayout clause and checks the layout", () => {
+  const q = parseQuery(
+    'select bucket($line, 1m),count($line) timelayout "%d/%m/%Y %H:%M:%S" ' +
+      "group by bucket($line, 1m)",
+  );
+  assert.equal(q.timeLayout, "%d/%m/%Y %H:%M:%S");
+  assert.deepEqual(q.groupBy, ["bucket($line, 1m)"]);
+  assert.equal(parseQuery("select a TIMELAYOUT %s").timeLayout, "%s");
+  assertQueryError(
+    'select bucket($line, 1m) timelayout "%Q"',
+    'time layout "%Q": unknown directive %Q ' +
+      "(known: %Y %y %m %d %e %b %H %M %S %f %z %s %T %F %%), at position 36",
+  );
+  assertQueryError(
+    "select bucket($line, 1m) timelayout %H:%M",
+    'time layout "%H:%M": needs a month (%m or %b) and a day (%d or %e), or %s, at position 36',
+  );
+  assertQueryError(
+    'select a timelayout "%s" x',
+    'timelayout takes one layout, got extra "x" at position 25',
+  );
+  assertQueryError("select a timelayout", 'missing value after "timelayout" at position 9');
+});
+
+Deno.test("referencedVariables lists the field a bucket reads", () => {
+  assert.deepEqual(
+    referencedVariables(parseQuery("select count($line) group by bucket($time, 1m)")),
+    ["$line", "$time"],
+  );
+});
+
+Deno.test("queryCapabilities names what only our dservers do", () => {
+  assert.deepEqual(queryCapabilities(parseQuery("from STATS select count($line)")), []);
+  assert.deepEqual(queryCapabilities(parseQuery("select p99(x) group by *")), ["mapr-sketch-v1"]);
+  assert.deepEqual(queryCapabilities(parseQuery("select x logformat logfmt")), [
+    "mapr-formats-v1",
+  ]);
+  assert.deepEqual(
+    queryCapabilities(parseQuery("select bucket($time, 1m),count_distinct(u) logformat json")),
+    ["mapr-sketch-v1", "mapr-formats-v1", MAPR_BUCKET_CAPABILITY],
+  );
+  assert.equal(MAPR_BUCKET_CAPABILITY, "mapr-bucket-v1");
+  assert.equal(usesBuckets(parseQuery("select count($line) group by bucket($time, 1m)")), true);
+  assert.equal(usesBuckets(parseQuery('select a timelayout "%s"')), true);
+  assert.equal(usesBuckets(parseQuery("select bucket group by *")), false);
+});
+
+// The Go dmap accepts it too (select items count($line), grup, by, $hostname): kept.
+Deno.test("parseQuery takes words after the select list for more select items, as Go", () => {
+  const q = parseQuery("select count($line) grup by $hostname");
+  assert.deepEqual(q.select.map((s) => s.text), ["count($line)", "grup", "by", "$hostname"]);
+  assert.deepEqual(q.groupBy, ["count($line)"]);
 });

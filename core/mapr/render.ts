@@ -44,12 +44,14 @@ export function formatInt(value: number): string {
   return BigInt(truncated).toString();
 }
 
-/** A cell as the table and CSV show it: count `%d`, `last` raw, other numbers `%f`. */
+/** A cell as the table and CSV show it: counts `%d`, `last` raw, other numbers `%f`. */
 export function formatCell(item: SelectItem, value: number | string | undefined): string {
   if (item.agg === "last") return value === undefined ? "" : String(value);
   if (typeof value === "string") return value;
   const number = value ?? 0;
-  return item.agg === "count" ? formatInt(number) : formatFixed(number);
+  return item.agg === "count" || item.agg === "count_distinct"
+    ? formatInt(number)
+    : formatFixed(number);
 }
 
 /** Byte order of the UTF-8 encodings (Go's string comparison). */
@@ -88,18 +90,38 @@ function sortByKeyNatively(rows: readonly ResultRow[]): ResultRow[] {
   return sorted;
 }
 
-/** Rows by group key, then stable by the order key (descending for `order by`). */
+/** Whether the select item of text `key` is a time bucket. */
+function isBucketItem(query: Query, key: string): boolean {
+  const item = query.select.find((s) => s.text === key);
+  return item !== undefined && (query.buckets ?? []).some((b) => b.text === item.field);
+}
+
+/** A bucket's order key: its start (a row without one first). */
+function bucketOrder(text: string): (row: ResultRow) => number {
+  return (row) => {
+    const value = row.cells.get(text);
+    const start = typeof value === "string" ? Date.parse(value) : NaN;
+    return start === start ? start : -Infinity;
+  };
+}
+
+/**
+ * Rows by group key, then stable by the order key (descending for `order by`): as numbers, but a
+ * time bucket by its start (docs/query-language.md#time-buckets).
+ */
 export function sortRows(query: Query, rows: readonly ResultRow[]): ResultRow[] {
   const sorted = plainOrder(rows)
     ? sortByKeyNatively(rows)
     : [...rows].sort((a, b) => compareKeys(a.groupKey, b.groupKey));
   const order = query.orderBy;
   if (order === null) return sorted;
-  const key = (row: ResultRow): number => {
-    const value = row.cells.get(order.key);
-    if (typeof value === "number") return value;
-    return value === undefined ? 0 : parseGoFloat(value) ?? 0;
-  };
+  const key = isBucketItem(query, order.key)
+    ? bucketOrder(order.key)
+    : (row: ResultRow): number => {
+      const value = row.cells.get(order.key);
+      if (typeof value === "number") return value;
+      return value === undefined ? 0 : parseGoFloat(value) ?? 0;
+    };
   const keyed = sorted.map((row) => ({ row, key: key(row) }));
   // Ties keep the group-key order: deterministic. (Go's unstable sort leaves ties in an
   // arbitrary order, so the upstream goldens only fix the order of the sort column.)
@@ -226,7 +248,16 @@ export function renderTable(query: Query, rows: ResultRow[], opts: TableOptions)
 }
 
 function csvHeader(query: Query): string {
-  return query.select.map((s) => s.text).join(",") + "\n";
+  return query.select.map(csvHeaderCell).join(",") + "\n";
+}
+
+/**
+ * A select text as a CSV header cell: as it is (as Go writes it), but quoted when it holds a comma
+ * or a quote (`quantile(x, q)`, `bucket($time, 1m)`), which Go's select items never do.
+ */
+function csvHeaderCell(item: SelectItem): string {
+  if (!/[",]/.test(item.text)) return item.text;
+  return `"${item.text.replaceAll('"', '""')}"`;
 }
 
 /** CSV text is written in pieces of about this many characters (memory stays flat). */

@@ -13,6 +13,7 @@ import {
   writeOutfile,
 } from "./render.ts";
 import { testQuery } from "./_test_query.ts";
+import { parseQuery } from "./query.ts";
 import type { Fields, Query, ResultRow } from "./types.ts";
 
 const UPSTREAM = new URL("../../tests/testdata/dtail-upstream/", import.meta.url);
@@ -127,6 +128,38 @@ Deno.test("without an order clause rows are in group key byte order", () => {
   const keys = ["b", "a", "", "\uffff", "😀", "B"];
   const rows = keys.map((k) => row(k, { "count(x)": 1 }));
   assert.deepEqual(sortRows(q, rows).map((r) => r.groupKey), ["", "B", "a", "b", "\uffff", "😀"]);
+});
+
+const BUCKETS = ["2026-12-03T10:02:00Z", "2026-12-03T09:59:00Z", "2026-12-03T10:00:00Z"];
+
+Deno.test("time bucket rows are in time order by default, grouped by host first if asked", () => {
+  const byTime = parseQuery("select bucket($time, 1m),count($line)");
+  const rows = BUCKETS.map((b) => row(b, { "bucket($time, 1m)": b, "count($line)": 1 }));
+  assert.deepEqual(sortRows(byTime, rows).map((r) => r.groupKey), [
+    "2026-12-03T09:59:00Z",
+    "2026-12-03T10:00:00Z",
+    "2026-12-03T10:02:00Z",
+  ]);
+  const byHost = parseQuery("select count($line) group by $hostname,bucket($time, 1m)");
+  const keys = ["b," + BUCKETS[0], "a," + BUCKETS[0], "b," + BUCKETS[1]];
+  assert.deepEqual(
+    sortRows(byHost, keys.map((k) => row(k, { "count($line)": 1 }))).map((r) => r.groupKey),
+    ["a,2026-12-03T10:02:00Z", "b,2026-12-03T09:59:00Z", "b,2026-12-03T10:02:00Z"],
+  );
+});
+
+Deno.test("order by a bucket puts the latest first, rorder by it the earliest", () => {
+  const rows = ["b", "a", "c"].map((h, i) =>
+    row(h, { "bucket($time, 1m)": BUCKETS[i]!, "count($line)": 1 })
+  );
+  rows.push(row("d", { "count($line)": 1 }));
+  const sorted = (clause: string) =>
+    sortRows(
+      parseQuery(`select bucket($time, 1m),count($line) group by $hostname ${clause}`),
+      rows,
+    ).map((r) => r.groupKey);
+  assert.deepEqual(sorted("order by bucket($time,1m)"), ["b", "c", "a", "d"]);
+  assert.deepEqual(sorted("rorder by bucket($time, 1m)"), ["d", "a", "c", "b"]);
 });
 
 function numbered(n: number): ResultRow[] {
@@ -444,4 +477,18 @@ Deno.test("checkOutfileWritable throws when the directory part is a file", async
   } finally {
     await Deno.remove(file);
   }
+});
+
+Deno.test("quantiles print as %f, count_distinct as an integer, quantile(x, q) quoted in the CSV", () => {
+  const q = parseQuery("select g,p99(lat),quantile(lat, 0.5),count_distinct(u) group by g");
+  const rows = [
+    row("a", { g: "a", "p99(lat)": 12.25, "quantile(lat, 0.5)": 3, "count_distinct(u)": 42 }),
+  ];
+  assert.equal(
+    renderCsv(q, rows),
+    'g,p99(lat),"quantile(lat, 0.5)",count_distinct(u)\na,12.250000,3.000000,42\n',
+  );
+  const table = renderTable(q, rows, { color: false, hostname: "h" });
+  assert.match(table, / quantile\(lat, 0\.5\) \| count_distinct\(u\) \n/);
+  assert.match(table, / 12\.250000 \| +3\.000000 \| +42 \n/);
 });

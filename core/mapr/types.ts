@@ -13,7 +13,11 @@ export type AggName =
   | "last"
   | "len"
   | "percentage"
-  | "percentile";
+  | "percentile"
+  /** `p50` `p90` `p95` `p99` and `quantile(x, q)`: a mergeable sketch (sketch_quantile.ts). */
+  | "quantile"
+  /** A mergeable HyperLogLog (sketch_distinct.ts). */
+  | "count_distinct";
 
 export interface SelectItem {
   /** The storage text, exactly as written in the query: `count($line)`, `$time`, `` `x` `` stripped. */
@@ -22,6 +26,8 @@ export interface SelectItem {
   readonly agg: AggName;
   /** The field the aggregation reads (`$line`, `goroutines`, …). */
   readonly field: string;
+  /** The q of `quantile` in (0, 1]: `p99(x)` is 0.99. */
+  readonly quantile?: number;
 }
 
 export type Operand =
@@ -49,6 +55,27 @@ export interface Assignment {
   readonly expr: Expr;
 }
 
+/**
+ * A time bucket, `bucket($time, 1m)` (docs/query-language.md#time-buckets): a field computed per
+ * line from the time in another field's text, valued with the RFC 3339 UTC label of the bucket's
+ * start.
+ */
+export interface BucketSpec {
+  /** The name the computed field goes by: the call's text where it first appears in `select`. */
+  readonly text: string;
+  /** The field whose text holds the time (`$time`, `$line`, a JSON or logfmt key). */
+  readonly field: string;
+  /** The width, whole seconds in ms. */
+  readonly widthMs: number;
+}
+
+/**
+ * The formats whose lines name no table (`json`, `logfmt`, and `auto`, which reads them too):
+ * `from *` reads every line of them (docs/query-language.md#table-filter). Here rather than in
+ * logformat.ts, which imports every parser, so that query.ts stays cheap to load.
+ */
+export const TABLELESS_FORMATS: ReadonlySet<string> = new Set(["json", "logfmt", "auto"]);
+
 export interface Query {
   readonly raw: string;
   readonly select: readonly SelectItem[];
@@ -66,6 +93,11 @@ export interface Query {
   readonly limit: number;
   readonly outfile: { readonly path: string; readonly append: boolean } | null;
   readonly logFormat: string | null;
+  /** The time buckets the query computes (absent or empty: none). */
+  readonly buckets?: readonly BucketSpec[];
+  /** `timelayout "LAYOUT"`: the strftime layout bucket times are read with (absent or null: any
+   * built-in layout, core/log_time.ts). */
+  readonly timeLayout?: string | null;
 }
 
 /** The fields of one log line: name → value (missing fields are absent). A Map is one. */

@@ -6,6 +6,7 @@
  */
 import { fromBase64, toBase64 } from "./frames.ts";
 import { ProtocolError } from "../errors.ts";
+import type { TimeRange } from "../time_spec.ts";
 
 export type Options = Record<string, string>;
 
@@ -52,5 +53,39 @@ export function intOption(options: Options, key: string): number {
   if (raw === undefined) return 0;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new OptionsError(`invalid ${key} value ${raw}`);
+  return n;
+}
+
+/** `--since`/`--until` as epoch ms (capability `time-range-v1`, docs/protocol.md#options). */
+export const SINCE_OPTION = "since";
+export const UNTIL_OPTION = "until";
+
+/** The options of a time range: only its bounds that are set. */
+export function timeRangeOptions(range: TimeRange | null | undefined): Options {
+  const options: Options = {};
+  if (range === null || range === undefined) return options;
+  if (range.since !== -Infinity) options[SINCE_OPTION] = String(Math.floor(range.since));
+  if (range.until !== Infinity) options[UNTIL_OPTION] = String(Math.floor(range.until));
+  return options;
+}
+
+/** The time range of a command's options, or null without `since` and `until`. */
+export function timeRangeOf(options: Options): TimeRange | null {
+  const since = options[SINCE_OPTION];
+  const until = options[UNTIL_OPTION];
+  if (since === undefined && until === undefined) return null;
+  const range = {
+    since: since === undefined ? -Infinity : epochMsOption(SINCE_OPTION, since),
+    until: until === undefined ? Infinity : epochMsOption(UNTIL_OPTION, until),
+  };
+  if (range.since > range.until) {
+    throw new OptionsError(`invalid time range: since ${since} is after until ${until}`);
+  }
+  return range;
+}
+
+function epochMsOption(key: string, raw: string): number {
+  const n = /^-?\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) throw new OptionsError(`invalid ${key} value ${raw}`);
   return n;
 }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { decodeOptions, encodeOptions, intOption, OptionsError } from "./options.ts";
+import {
+  decodeOptions,
+  encodeOptions,
+  intOption,
+  OptionsError,
+  timeRangeOf,
+  timeRangeOptions,
+} from "./options.ts";
 import { buildReadCommand, parseCommand } from "./commands.ts";
 
 Deno.test("options are sorted key=value pairs joined by colons", () => {
@@ -42,4 +49,26 @@ Deno.test("a value with a space is wrapped too, so it cannot split the command",
     options,
     "a b",
   ]);
+});
+
+Deno.test("a time range travels as since and until in epoch ms, only the bounds that are set", () => {
+  assert.deepEqual(timeRangeOptions({ since: 1764756000000, until: Infinity }), {
+    since: "1764756000000",
+  });
+  assert.deepEqual(timeRangeOptions({ since: -Infinity, until: 1764757800000 }), {
+    until: "1764757800000",
+  });
+  assert.deepEqual(timeRangeOptions(null), {});
+  const text = encodeOptions({ quiet: "true", ...timeRangeOptions({ since: 5, until: 9 }) });
+  assert.equal(text, "quiet=true:since=5:until=9");
+  assert.deepEqual(timeRangeOf(decodeOptions(text)), { since: 5, until: 9 });
+  assert.deepEqual(timeRangeOf({ until: "7" }), { since: -Infinity, until: 7 });
+  assert.equal(timeRangeOf({ quiet: "true" }), null);
+});
+
+Deno.test("a time range option that is not an integer, or since after until, is refused", () => {
+  assert.throws(() => timeRangeOf({ since: "10m" }), /invalid since value 10m/);
+  assert.throws(() => timeRangeOf({ until: "1e3" }), OptionsError);
+  assert.throws(() => timeRangeOf({ since: "" }), OptionsError);
+  assert.throws(() => timeRangeOf({ since: "9", until: "5" }), /since 9 is after until 5/);
 });

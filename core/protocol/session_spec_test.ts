@@ -108,6 +108,21 @@ Deno.test("query specs read with cat in map mode and tail in tail mode", () => {
   ]);
 });
 
+Deno.test("a spec's since and until travel with its options to every command it stands for", () => {
+  const options = { since: "1764756000000", until: "1764757800000" };
+  const spec: SessionSpec = { ...grep, options };
+  const decoded = decodeSessionPayload(encodeSessionPayload(spec));
+  assert.deepEqual(decoded.options, options);
+  assert.deepEqual(sessionCommands(decoded), [
+    "grep:since=1764756000000:until=1764757800000 /var/log/app.log regex:default,literal ERROR",
+  ]);
+  const query = "from STATS select count(*)";
+  assert.deepEqual(sessionCommands({ ...decoded, mode: "tail", query, timeout: 9 }), [
+    "map:since=1764756000000:until=1764757800000 from STATS select count(*)",
+    "timeout 9 tail /var/log/app.log regex:default,literal ERROR",
+  ]);
+});
+
 Deno.test("a timeout without a query is ignored, as the Go dserver ignores it", () => {
   assert.deepEqual(sessionCommands({ ...grep, mode: "tail", timeout: 5 }), [
     "tail: /var/log/app.log regex:default,literal ERROR",

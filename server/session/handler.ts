@@ -184,7 +184,7 @@ class Session {
         return;
       case "map":
         this.#out.latch(command.options);
-        this.#reads.startMap(command.query);
+        this.#reads.startMap(command.query, command.options);
         return;
       case "session": {
         // A server that does not advertise the capability (a test's stand-in for an older one)

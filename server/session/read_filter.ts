@@ -4,11 +4,15 @@
  */
 import { compileMatcher, type Matcher } from "../../core/matcher.ts";
 import type { ReadCommand } from "../../core/protocol/commands.ts";
-import { intOption } from "../../core/protocol/options.ts";
+import { intOption, timeRangeOf } from "../../core/protocol/options.ts";
 import type { FilterOptions } from "../../core/pipeline.ts";
 import type { LineRegex } from "../../core/mapr/parallel_map.ts";
 
-/** The read command's line filter, for filterChunks / LineSelector; throws PatternError. */
+/**
+ * The read command's line filter, for filterChunks / LineSelector, with its time range
+ * (`since`/`until`, docs/protocol.md#options); throws PatternError, or OptionsError for a bad
+ * time range.
+ */
 export function readFilter(
   command: ReadCommand,
   maxLineLength: number,
@@ -25,7 +29,16 @@ export function readFilter(
     ...context,
     maxLineLength,
     numbered: !plain,
+    ...timeRangeFilter(command),
   };
+}
+
+/** The filter option of the command's time range, when it has one. */
+export function timeRangeFilter(
+  command: Pick<ReadCommand, "options">,
+): Pick<FilterOptions, "timeRange"> {
+  const range = timeRangeOf(command.options);
+  return range === null ? {} : { timeRange: range };
 }
 
 function matcher(command: ReadCommand): Matcher {

@@ -31,7 +31,9 @@ import { flushedEachBatch, type Sink } from "../../core/sink.ts";
 import { decodeChunks, SourceError } from "../../core/source.ts";
 import { DirectoryWatchers } from "../../core/waker.ts";
 import { MapStage } from "./map_stage.ts";
-import { lineRegex, readFilter } from "./read_filter.ts";
+import { lineRegex, readFilter, timeRangeFilter } from "./read_filter.ts";
+import type { FilterOptions } from "../../core/pipeline.ts";
+import { type Options, OptionsError } from "../../core/protocol/options.ts";
 import type { HandlerDeps } from "./session_context.ts";
 import type { SessionOutput } from "./session_output.ts";
 
@@ -72,6 +74,11 @@ export class ReadRunner {
    * (docs/query-language.md#errors-and-warnings).
    */
   #mapRefused = false;
+  /**
+   * The `since`/`until` options of the `map:` command: the time range of the reads that follow it
+   * and carry none (the `timeout N <verb>` form a query's reads take has no options).
+   */
+  #mapRange: Pick<FilterOptions, "timeRange"> = {};
   #active = 0;
   #tails = 0;
   #queue: Promise<void> = Promise.resolve();
@@ -120,7 +127,16 @@ export class ReadRunner {
   }
 
   /** The session's `map:` command: the reads that follow feed its map stage. */
-  startMap(text: string): void {
+  startMap(text: string, options: Options = {}): void {
+    try {
+      this.#mapRange = timeRangeFilter({ options });
+    } catch (err) {
+      if (!(err instanceof OptionsError)) throw err;
+      // As a read with a bad range: one notice; the reads that follow are not run.
+      this.#out.notice("error", err.message);
+      this.#mapRefused = true;
+      return;
+    }
     let query;
     try {
       query = parseQuery(text);
@@ -171,9 +187,15 @@ export class ReadRunner {
     await this.#queue.catch(() => {});
   }
 
+  /** The command's line filter; a read after `map:` without a range has the map's (#mapRange). */
+  #filter(command: ReadCommand): FilterOptions {
+    const filter = readFilter(command, this.#deps.config.Server.MaxLineLength, this.#out.plain);
+    return this.#map === null || filter.timeRange ? filter : { ...filter, ...this.#mapRange };
+  }
+
   async #readWhole(command: ReadCommand): Promise<void> {
     const signal = this.#deadline(command);
-    const filter = readFilter(command, this.#deps.config.Server.MaxLineLength, this.#out.plain);
+    const filter = this.#filter(command);
     const sink = this.#map?.sink(lineRegex(command)) ?? this.#out.printer(true);
     await readFiles([command.path], sink, {
       ...this.#readOptions({ ...filter, signal }, signal),
@@ -189,7 +211,7 @@ export class ReadRunner {
 
   async #follow(command: ReadCommand): Promise<void> {
     const signal = this.#deadline(command);
-    const filter = readFilter(command, this.#deps.config.Server.MaxLineLength, this.#out.plain);
+    const filter = this.#filter(command);
     const sink: Sink = this.#map?.sink(lineRegex(command)) ?? this.#out.printer(false);
     const resume = this.#resumePoints(command);
     const onPosition = this.#map === null ? this.#positions(command) : undefined;

@@ -24,12 +24,22 @@ import { type ByteChannel, Outbox } from "./outbox.ts";
 import type { LogLevel } from "./session_context.ts";
 import { QUERY_UPDATE_CAPABILITY } from "../../core/protocol/session_spec.ts";
 import { RESUME_CAPABILITY } from "../../core/protocol/resume.ts";
+import {
+  MAPR_BUCKET_CAPABILITY,
+  MAPR_FORMATS_CAPABILITY,
+  MAPR_SKETCH_CAPABILITY,
+  TIME_RANGE_CAPABILITY,
+} from "../../core/protocol/query_capabilities.ts";
 
 export const CAPABILITIES = [
   ESCAPE_CAPABILITY,
   BLOCK_CAPABILITY,
   QUERY_UPDATE_CAPABILITY,
   RESUME_CAPABILITY,
+  MAPR_SKETCH_CAPABILITY,
+  MAPR_FORMATS_CAPABILITY,
+  MAPR_BUCKET_CAPABILITY,
+  TIME_RANGE_CAPABILITY,
 ];
 
 export interface SessionOutputOptions {

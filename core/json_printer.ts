@@ -1,0 +1,192 @@
+/**
+ * `--json` for lines (docs/usage.md#machine-output---json): one object per line,
+ * `{"host":…,"source":…,"lineno":…,"line":…}` in that order, the line without its "\n".
+ * JsonLinePrinter writes the selections of a serverless read, JsonMessagePrinter the labelled lines
+ * servers send (`REMOTE|host|perc|lineno|id|text`, docs/protocol.md#messages). A line that is not
+ * valid UTF-8 reads with U+FFFD in `line` and comes whole, base64, in an extra `line_b64`.
+ */
+import { countNewlines } from "./line_batch.ts";
+import type { BufferedOutput } from "./output.ts";
+import type { PayloadRun } from "./protocol/messages.ts";
+import type { Selection } from "./select.ts";
+import type { Sink } from "./sink.ts";
+
+/** What the client prints server messages with: MessagePrinter, or JsonMessagePrinter. */
+export interface PayloadPrinter {
+  payload(message: Uint8Array): void;
+  payloadRun(run: PayloadRun): void;
+}
+
+const NL = 10;
+const BAR = 124;
+const encoder = new TextEncoder();
+const lossy = new TextDecoder("utf-8", { ignoreBOM: true });
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const LINE_KEY = encoder.encode(',"line":');
+const NULL = encoder.encode("null");
+const CLOSE = encoder.encode("}\n");
+const REMOTE = encoder.encode("REMOTE|");
+/** The head of a payload that is not a labelled line (a server's stray text). */
+const UNLABELLED = encoder.encode('{"host":null,"source":null,"lineno":null');
+
+/** The encoded `{"host":…,"source":…,"lineno":` of one host and source. */
+export function lineHead(host: string, source: string): Uint8Array {
+  return encoder.encode(
+    `{"host":${JSON.stringify(host)},"source":${JSON.stringify(source)},"lineno":`,
+  );
+}
+
+/** Writes `,"line":…` (and `,"line_b64":…` for invalid UTF-8) and the closing `}\n`. */
+function writeLine(out: BufferedOutput, content: Uint8Array, text: string): void {
+  out.bytes(LINE_KEY);
+  out.string(JSON.stringify(text));
+  // U+FFFD is in the text of every invalid line; a valid one may hold it too, hence the check.
+  if (text.includes("\uFFFD") && !validUtf8(content)) {
+    out.string(`,"line_b64":"${content.toBase64()}"`);
+  }
+  out.bytes(CLOSE);
+}
+
+function validUtf8(bytes: Uint8Array): boolean {
+  try {
+    strict.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes the selections of a serverless read as line objects; `hostname` is this host's. */
+export class JsonLinePrinter implements Sink {
+  #headFor: string | null = null;
+  #head: Uint8Array = NULL;
+
+  constructor(private readonly out: BufferedOutput, private readonly hostname: string) {}
+
+  selection(sel: Selection, sourceId: string): void {
+    const { batch, regions } = sel;
+    const { bytes } = batch;
+    const out = this.out;
+    if (this.#headFor !== sourceId) {
+      this.#head = lineHead(this.hostname, sourceId);
+      this.#headFor = sourceId;
+    }
+    const head = this.#head;
+    // A batch's text is sliced when it is decoded anyway or mostly selected and maps byte for
+    // byte; otherwise each line is decoded alone (as terminal_printer.ts cuts lines).
+    const text = (batch.decoded || selectedBytes(regions) * 4 > bytes.length) && batch.byteAligned
+      ? batch.text
+      : null;
+    const numbered = batch.firstLineNo > 0;
+    let lineNo = batch.firstLineNo;
+    let counted = 0; // lines before `counted` bytes are numbered
+    for (let i = 0; i < regions.length; i += 2) {
+      const regionEnd = regions[i + 1]!;
+      let start = regions[i]!;
+      if (numbered) lineNo += countNewlines(batch, counted, start);
+      while (start < regionEnd) {
+        const nl = text === null ? bytes.indexOf(NL, start) : text.indexOf("\n", start);
+        const end = nl < 0 || nl >= regionEnd ? regionEnd : nl;
+        const content = bytes.subarray(start, end);
+        out.bytes(head);
+        if (numbered) out.decimal(lineNo);
+        else out.bytes(NULL);
+        writeLine(out, content, text === null ? lossy.decode(content) : text.slice(start, end));
+        lineNo++;
+        start = end === regionEnd ? regionEnd : end + 1;
+      }
+      counted = regionEnd;
+    }
+  }
+}
+
+/**
+ * Writes the payload messages of servers as line objects: host, line number and source id as the
+ * server labelled the line. A payload without the label gets null for all three.
+ */
+export class JsonMessagePrinter implements PayloadPrinter {
+  readonly #bars: number[] = [0, 0, 0, 0, 0];
+  #lastHost: Uint8Array | null = null;
+  #lastSource: Uint8Array | null = null;
+  #head: Uint8Array = NULL;
+
+  constructor(private readonly out: BufferedOutput) {}
+
+  payload(message: Uint8Array): void {
+    const out = this.out;
+    const end = message.length > 0 && message[message.length - 1] === NL
+      ? message.length - 1
+      : message.length;
+    if (!this.#findBars(message)) {
+      const content = message.subarray(0, end);
+      out.bytes(UNLABELLED);
+      writeLine(out, content, lossy.decode(content));
+      return;
+    }
+    const [b0, b1, b2, b3, b4] = this.#bars as [number, number, number, number, number];
+    out.bytes(this.#headOf(message.subarray(b0 + 1, b1), message.subarray(b3 + 1, b4)));
+    const lineNo = message.subarray(b2 + 1, b3);
+    out.bytes(isDecimal(lineNo) ? lineNo : NULL);
+    const content = message.subarray(b4 + 1, Math.max(b4 + 1, end));
+    writeLine(out, content, lossy.decode(content));
+  }
+
+  /** Prints consecutive payload messages of one chunk, as `payload` would one by one. */
+  payloadRun(run: PayloadRun): void {
+    const { bytes, ends } = run;
+    let start = run.start;
+    for (let k = 0; k < ends.length; k++) {
+      const end = ends[k]!;
+      this.payload(bytes.subarray(start, end));
+      start = end + 1;
+    }
+  }
+
+  /** The head of a host and source, remembered for the next line (mostly of the same file). */
+  #headOf(host: Uint8Array, source: Uint8Array): Uint8Array {
+    const lastHost = this.#lastHost;
+    const lastSource = this.#lastSource;
+    if (
+      lastHost !== null && lastSource !== null && sameBytes(lastHost, host) &&
+      sameBytes(lastSource, source)
+    ) return this.#head;
+    this.#head = lineHead(lossy.decode(host), lossy.decode(source));
+    this.#lastHost = host.slice();
+    this.#lastSource = source.slice();
+    return this.#head;
+  }
+
+  /** Finds the five bars after `REMOTE` of a `REMOTE|host|perc|n|id|content` message. */
+  #findBars(m: Uint8Array): boolean {
+    if (m.length < REMOTE.length) return false;
+    for (let i = 0; i < REMOTE.length; i++) if (m[i] !== REMOTE[i]) return false;
+    const bars = this.#bars;
+    let n = 0;
+    for (let i = REMOTE.length - 1; i < m.length && n < 5; i++) if (m[i] === BAR) bars[n++] = i;
+    return n === 5;
+  }
+}
+
+/** One or more ASCII digits, not starting with 0 unless alone: a JSON number as it is. */
+function isDecimal(bytes: Uint8Array): boolean {
+  if (bytes.length === 0 || bytes.length > 15) return false;
+  if (bytes[0] === 48 && bytes.length > 1) return false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The number of bytes in `regions` ([start, end) pairs). */
+function selectedBytes(regions: number[]): number {
+  let n = 0;
+  for (let i = 0; i < regions.length; i += 2) n += regions[i + 1]! - regions[i]!;
+  return n;
+}

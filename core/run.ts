@@ -277,7 +277,8 @@ export async function followFiles(
         await file.incarnations.return(undefined);
         return;
       }
-      const filter = { ...options.filter, onLongLine };
+      // With positions the tracker cuts long lines (and says so): the filter is the shared one.
+      const filter = tracker !== null ? options.filter : { ...options.filter, onLongLine };
       const source = new SourceFilter(filter); // one selection state across incarnations
       // A tracked batch cannot be cut (its bytes tell its position): its selections are.
       const fileSink = tracker?.sink(range === null ? sink : windowSelections(sink, range)) ?? sink;

@@ -208,7 +208,7 @@ export class SessionOutput {
   /** A payload message (a line, an AGGREGATE), escaped when the client asked for it. */
   payload(text: string): void {
     if (!this.#claim()) return;
-    const bytes = encoder.encode(text);
+    const bytes = encodeMessage(text);
     const out = this.#outbox.out;
     out.bytes(this.escape ? escapeMessage(bytes) : bytes);
     out.byte(DELIMITER);
@@ -218,7 +218,7 @@ export class SessionOutput {
   control(text: string): void {
     if (!this.#claim()) return;
     const out = this.#outbox.out;
-    const bytes = encoder.encode(text);
+    const bytes = encodeMessage(text);
     if (this.escape) {
       out.bytes(CONTROL_MARKER);
       out.bytes(escapeMessage(bytes)); // a notice may quote a pattern with "€" in it
@@ -232,6 +232,18 @@ export class SessionOutput {
     this.#outbox.tag(this.generation);
     return true;
   }
+}
+
+let messageScratch = new Uint8Array(4096);
+
+/**
+ * The UTF-8 of a message in a buffer every message reuses: the output copies what it is given at
+ * once (the Outbox copies even what skips its buffer), and a thousand followed files' position
+ * messages allocate no buffer each.
+ */
+function encodeMessage(text: string): Uint8Array {
+  if (text.length * 3 > messageScratch.length) messageScratch = new Uint8Array(text.length * 3);
+  return messageScratch.subarray(0, encoder.encodeInto(text, messageScratch).written);
 }
 
 function timestamp(d = new Date()): string {

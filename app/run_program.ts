@@ -12,6 +12,7 @@ import {
   dserverSettings,
   healthSettings,
   loadMatcher,
+  loadTimeSpec,
   processEnv,
   querySettings,
   targetsOf,
@@ -92,6 +93,7 @@ async function query(
   out: BufferedOutput,
 ): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
+  if (flags.given("since") || flags.given("until")) await loadTimeSpec();
   const settings = querySettings(program, flags, config, processEnv(), target);
   const controlTty = controlTerminalOf(flags);
   growStdoutPipe();
@@ -130,6 +132,7 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
   const config = loadConfig(flags.str("cfg"));
   growStdoutPipe();
   if (program !== "dcat") await loadMatcher(); // dcat has no pattern
+  if (flags.given("since") || flags.given("until")) await loadTimeSpec();
   const settings = clientSettings(program, flags, config, processEnv());
   const controlTty = controlTerminalOf(flags);
   const stop = new AbortController();

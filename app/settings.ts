@@ -9,7 +9,7 @@ import { UsageError } from "../core/errors.ts";
 import { shortHostname } from "../core/hostname.ts";
 import type { compileMatcher, Matcher } from "../core/matcher.ts";
 import { isNoopPattern, NoopMatcher } from "../core/noop_matcher.ts";
-import { parseTimeRange, type TimeRange } from "../core/time_spec.ts";
+import type { parseTimeRange, TimeRange } from "../core/time_spec.ts";
 import type { QueryJob } from "../cli/mapreduce.ts";
 import type { RemoteConnection, RemoteRun } from "../cli/remote.ts";
 import type { ResumeSettings } from "../cli/resume/resume_state.ts";
@@ -125,7 +125,15 @@ export function timeRangeOf(
       "--until cannot be used with dtail, which follows (use dcat, dgrep or dmap)",
     );
   }
-  return parseTimeRange(since, until, { now });
+  if (parseRange === null) throw new Error("--since/--until need loadTimeSpec() first");
+  return parseRange(since, until, { now });
+}
+
+let parseRange: typeof parseTimeRange | null = null;
+
+/** Loads the time parsers (a run without --since or --until does not: start-up). */
+export async function loadTimeSpec(): Promise<void> {
+  parseRange ??= (await import("../core/time_spec.ts")).parseTimeRange;
 }
 
 /** Where and how a client connects to its servers. */

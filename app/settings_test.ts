@@ -10,6 +10,7 @@ import {
   dserverSettings,
   healthSettings,
   loadMatcher,
+  loadTimeSpec,
   querySettings,
   type SettingsEnv,
   targetsOf,
@@ -18,6 +19,7 @@ import {
 import { TimeSpecError } from "../core/time_spec.ts";
 
 await loadMatcher();
+await loadTimeSpec();
 
 const flags = (program: Program, ...args: string[]) => new Flags(parseFlags(program, args));
 const env = (vars: Record<string, string> = {}, noColor = false): SettingsEnv => ({

@@ -5,7 +5,7 @@ import { matchingLinesOffThread, type RegexPool, sharedRegexPool } from "./regex
 import type { LineBatch } from "./line_batch.ts";
 import { LineSelector, type Selection, type SelectOptions } from "./select.ts";
 import type { Sink } from "./sink.ts";
-import { activeRange, TimeWindow } from "./time_window.ts";
+import { activeRange } from "./time_range.ts";
 import type { TimeRange } from "./time_spec.ts";
 import { turnIsOver, turnStarted, yieldTurn } from "./turns.ts";
 
@@ -57,8 +57,8 @@ export async function* filterChunks(
   const { lookup, selector } = source;
   const pool = new PoolUse(options);
   const range = activeRange(options.timeRange);
-  // Composed once: without a range, batches pass untouched.
-  const window = range === null ? null : new TimeWindow(range);
+  // Composed once: without a range, batches pass untouched (and the time code is not loaded).
+  const window = range === null ? null : new (await import("./time_window.ts")).TimeWindow(range);
   try {
     for await (const split of splitLines(chunks, options)) {
       const batch = window === null ? split : window.cut(split);

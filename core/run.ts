@@ -19,9 +19,9 @@ import type { ResumePoints } from "./resume_points.ts";
 import type { Slot } from "./semaphore.ts";
 import type { Sink } from "./sink.ts";
 import { STDIN_ID } from "./source.ts";
-import { seekTimeRange } from "./time_seek.ts";
+import type { seekTimeRange as SeekTimeRange } from "./time_seek.ts";
 import type { TimeRange } from "./time_spec.ts";
-import { activeRange, windowSelections } from "./time_window.ts";
+import { activeRange } from "./time_range.ts";
 import { maybeYield } from "./turns.ts";
 import type { DirectoryWatchers } from "./waker.ts";
 
@@ -104,6 +104,8 @@ export async function readFiles(
   const result: RunResult = { ok: 0, failed: 0 };
   const { signal } = options;
   const range = activeRange(options.filter.timeRange);
+  // The time code loads only for a run with a range.
+  const seek = range === null ? null : (await import("./time_seek.ts")).seekTimeRange;
   for (const target of targets) {
     if (signal.aborted) break;
     if (options.journal !== undefined && isJournalTarget(target)) {
@@ -137,7 +139,7 @@ export async function readFiles(
           }
           chunks = range === null
             ? options.content(path, opened)
-            : rangeContent(path, opened, range, options);
+            : rangeContent(path, opened, range, seek!, options);
         }
         const filter = { ...options.filter, onLongLine: () => options.onLongLine(path) };
         await selectInto(chunks, filter, sink, id, progress);
@@ -167,6 +169,7 @@ function rangeContent(
   path: string,
   opened: OpenedFile,
   range: TimeRange,
+  seekTimeRange: typeof SeekTimeRange,
   options: ReadFilesOptions,
 ): AsyncGenerator<Uint8Array> {
   const { file } = opened;
@@ -219,6 +222,9 @@ export async function followFiles(
   const { signal, glob } = options;
   const range = activeRange(options.filter.timeRange);
   const since = range?.since ?? -Infinity;
+  const time = range === null
+    ? null
+    : await Promise.all([import("./time_seek.ts"), import("./time_window.ts")]);
   const flushPositions = coalescedFlush(() => sink.batchDone?.());
   await Promise.all(targets.map(async (target) => {
     if (target === STDIN_ID && options.stdin !== undefined) {
@@ -246,9 +252,9 @@ export async function followFiles(
       ...(options.resume ? { resume: options.resume } : {}),
       // The checked open of each file at the start is the open it is read from: paid once.
       ...(options.openFirst ? { openFirst: true } : {}),
-      ...(since === -Infinity
-        ? {}
-        : { startAt: (path, file, size) => sinceStart(path, file, size, since) }),
+      ...(since === -Infinity ? {} : {
+        startAt: (path, file, size) => sinceStart(time![0].seekTimeRange, path, file, size, since),
+      }),
     }, async (file) => {
       // The first incarnation pins where following starts: lines written while this follow
       // waits for a slot are delivered once it gets one.
@@ -281,7 +287,8 @@ export async function followFiles(
       const filter = tracker !== null ? options.filter : { ...options.filter, onLongLine };
       const source = new SourceFilter(filter); // one selection state across incarnations
       // A tracked batch cannot be cut (its bytes tell its position): its selections are.
-      const fileSink = tracker?.sink(range === null ? sink : windowSelections(sink, range)) ?? sink;
+      const fileSink =
+        tracker?.sink(time === null ? sink : time[1].windowSelections(sink, range!)) ?? sink;
       try {
         // The first incarnation, then the others (no generator around them: one fewer per file).
         let next: IteratorResult<IncarnationStream> = first;
@@ -308,7 +315,13 @@ export async function followFiles(
  * Where a followed file found at the start begins with `--since`: at its first line timed at or
  * after since (its end when there is none); a compressed file, which is not sought, at its end.
  */
-function sinceStart(path: string, file: InputFile, size: number, since: number): number {
+function sinceStart(
+  seekTimeRange: typeof SeekTimeRange,
+  path: string,
+  file: InputFile,
+  size: number,
+  since: number,
+): number {
   const { start, end } = seekTimeRange(path, file, { since, until: Infinity }, { size });
   return end === Infinity ? size : Math.min(start, size);
 }

@@ -19,11 +19,7 @@ const NL = 10;
 const CR = 13;
 const EMPTY = new Uint8Array(0);
 
-/** A range with at least one bound, or null: no check at all. */
-export function activeRange(range: TimeRange | undefined | null): TimeRange | null {
-  if (range === undefined || range === null) return null;
-  return range.since === -Infinity && range.until === Infinity ? null : range;
-}
+export { activeRange } from "./time_range.ts";
 
 /** The time state of one source: the layout that last worked, the last timed line's time. */
 export class TimeWindow {

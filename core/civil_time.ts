@@ -130,3 +130,23 @@ export function monthAt(b: Uint8Array, i: number): number {
   const m = MONTHS.indexOf(key);
   return m < 0 ? -1 : m + 1;
 }
+
+/** The digit at i, or -1 (also past the array). */
+export function dig(b: Uint8Array, i: number): number {
+  const d = b[i]! - 48;
+  return d >= 0 && d <= 9 ? d : -1;
+}
+
+/** The two-digit number at i, or -1. */
+export function num2(b: Uint8Array, i: number): number {
+  const a = dig(b, i);
+  const c = dig(b, i + 1);
+  return a < 0 || c < 0 ? -1 : a * 10 + c;
+}
+
+/** The four-digit number at i, or -1. */
+export function num4(b: Uint8Array, i: number): number {
+  const a = num2(b, i);
+  const c = num2(b, i + 2);
+  return a < 0 || c < 0 ? -1 : a * 100 + c;
+}

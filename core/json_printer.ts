@@ -6,6 +6,7 @@
  * valid UTF-8 reads with U+FFFD in `line` and comes whole, base64, in an extra `line_b64`.
  */
 import { countNewlines } from "./line_batch.ts";
+import { findRemoteBars } from "./message_printer.ts";
 import type { BufferedOutput } from "./output.ts";
 import type { PayloadRun } from "./protocol/messages.ts";
 import type { Selection } from "./select.ts";
@@ -18,14 +19,12 @@ export interface PayloadPrinter {
 }
 
 const NL = 10;
-const BAR = 124;
 const encoder = new TextEncoder();
 const lossy = new TextDecoder("utf-8", { ignoreBOM: true });
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const LINE_KEY = encoder.encode(',"line":');
 const NULL = encoder.encode("null");
 const CLOSE = encoder.encode("}\n");
-const REMOTE = encoder.encode("REMOTE|");
 /** The head of a payload that is not a labelled line (a server's stray text). */
 const UNLABELLED = encoder.encode('{"host":null,"source":null,"lineno":null');
 
@@ -117,7 +116,7 @@ export class JsonMessagePrinter implements PayloadPrinter {
     const end = message.length > 0 && message[message.length - 1] === NL
       ? message.length - 1
       : message.length;
-    if (!this.#findBars(message)) {
+    if (!findRemoteBars(message, this.#bars)) {
       const content = message.subarray(0, end);
       out.bytes(UNLABELLED);
       writeLine(out, content, lossy.decode(content));
@@ -154,16 +153,6 @@ export class JsonMessagePrinter implements PayloadPrinter {
     this.#lastHost = host.slice();
     this.#lastSource = source.slice();
     return this.#head;
-  }
-
-  /** Finds the five bars after `REMOTE` of a `REMOTE|host|perc|n|id|content` message. */
-  #findBars(m: Uint8Array): boolean {
-    if (m.length < REMOTE.length) return false;
-    for (let i = 0; i < REMOTE.length; i++) if (m[i] !== REMOTE[i]) return false;
-    const bars = this.#bars;
-    let n = 0;
-    for (let i = REMOTE.length - 1; i < m.length && n < 5; i++) if (m[i] === BAR) bars[n++] = i;
-    return n === 5;
   }
 }
 

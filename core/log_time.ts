@@ -21,9 +21,12 @@
  * layout (time_layout.ts) replaces the built-in ones.
  */
 import {
+  dig,
   LOCAL,
   monthAt,
   MS_PER_SECOND,
+  num2,
+  num4,
   type TimeZone,
   wallMs,
   wallWithoutYear,
@@ -88,26 +91,6 @@ const GT = 62;
 const BRACKET = 91;
 const BAR = 124;
 const BRACE = 123;
-
-/** Month abbreviations as three lower-case bytes packed into one number. */
-
-/** The digit at i, or -1 (also past the array). */
-function dig(b: Uint8Array, i: number): number {
-  const d = b[i]! - 48;
-  return d >= 0 && d <= 9 ? d : -1;
-}
-
-function num2(b: Uint8Array, i: number): number {
-  const a = dig(b, i);
-  const c = dig(b, i + 1);
-  return a < 0 || c < 0 ? -1 : a * 10 + c;
-}
-
-function num4(b: Uint8Array, i: number): number {
-  const a = num2(b, i);
-  const c = num2(b, i + 2);
-  return a < 0 || c < 0 ? -1 : a * 100 + c;
-}
 
 function isLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);

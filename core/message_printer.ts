@@ -38,7 +38,7 @@ export class MessagePrinter {
 
   payload(message: Uint8Array): void {
     const p = this.#paints;
-    if (p === null || !this.#findBars(message)) {
+    if (p === null || !findRemoteBars(message, this.#bars)) {
       this.out.bytes(message);
       if (message[message.length - 1] !== NL) this.out.byte(NL);
       return;
@@ -86,16 +86,18 @@ export class MessagePrinter {
       start = end + 1;
     }
   }
+}
 
-  /** Finds the five bars after `REMOTE` of a `REMOTE|host|perc|n|id|content` message. */
-  #findBars(m: Uint8Array): boolean {
-    if (m.length < REMOTE.length) return false;
-    for (let i = 0; i < REMOTE.length; i++) if (m[i] !== REMOTE[i]) return false;
-    const bars = this.#bars;
-    let n = 0;
-    for (let i = REMOTE.length - 1; i < m.length && n < 5; i++) if (m[i] === BAR) bars[n++] = i;
-    return n === 5;
-  }
+/**
+ * Finds the five bars after `REMOTE` of a `REMOTE|host|perc|n|id|content` message, their indices
+ * into `bars`; false when `m` is not such a message.
+ */
+export function findRemoteBars(m: Uint8Array, bars: number[]): boolean {
+  if (m.length < REMOTE.length) return false;
+  for (let i = 0; i < REMOTE.length; i++) if (m[i] !== REMOTE[i]) return false;
+  let n = 0;
+  for (let i = REMOTE.length - 1; i < m.length && n < 5; i++) if (m[i] === BAR) bars[n++] = i;
+  return n === 5;
 }
 
 /** The painted `REMOTE|host|perc|` and the opening of the line number's paint. */

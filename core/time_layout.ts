@@ -2,7 +2,15 @@
  * A configured time layout for logs whose times no built-in layout reads (log_time.ts), in
  * strftime's notation: `%Y-%m-%d %H:%M:%S`, `%d.%m.%Y %T`, `%b %e %T %Y`, `%s`.
  */
-import { monthAt, MS_PER_SECOND, type TimeZone, wallMs, wallWithoutYear } from "./civil_time.ts";
+import {
+  dig,
+  monthAt,
+  MS_PER_SECOND,
+  num2,
+  type TimeZone,
+  wallMs,
+  wallWithoutYear,
+} from "./civil_time.ts";
 import { SetupError } from "./errors.ts";
 
 /** What a layout needs of the parsers that call it (core/log_time.ts's TimeParsers). */
@@ -87,17 +95,6 @@ export function compileTimeLayout(text: string): TimeLayout {
   const day = has("day") || ops.some((o) => o.kind === "spaceDay");
   if (!epoch && !(month && day)) throw fail("needs a month (%m or %b) and a day (%d or %e), or %s");
   return { text, parse: (b, p, limit, parsers) => parseOps(ops, b, p, limit, parsers) };
-}
-
-function dig(b: Uint8Array, i: number): number {
-  const d = b[i]! - 48;
-  return d >= 0 && d <= 9 ? d : -1;
-}
-
-function num2(b: Uint8Array, i: number): number {
-  const a = dig(b, i);
-  const c = dig(b, i + 1);
-  return a < 0 || c < 0 ? -1 : a * 10 + c;
 }
 
 function parseOps(

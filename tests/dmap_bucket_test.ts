@@ -3,7 +3,8 @@
  * the json, default and generic formats; counts per bucket checked against counts made here.
  */
 import assert from "node:assert/strict";
-import { assertNoStackTrace, run, tempDir } from "./helpers.ts";
+import { run } from "./helpers.ts";
+import { dmapOnFile } from "./dmap_file.ts";
 
 const START = Date.UTC(2026, 11, 3, 9, 57, 30);
 const MINUTE = 60_000;
@@ -30,32 +31,6 @@ function expectedRows(width: number, values: (i: number) => number): string[] {
     .map(([start, g]) => `${label(start)},${g.count},${g.sum.toFixed(6)}`);
 }
 
-/** Runs serverless dmap on `lines`; returns the outfile and standard output. */
-async function dmap(
-  lines: readonly string[],
-  query: string,
-  env: Record<string, string> = {},
-): Promise<{ csv: string; out: string }> {
-  const dir = await tempDir("dtail-dmap-bucket-");
-  try {
-    await Deno.writeTextFile(`${dir}/app.log`, lines.join("\n") + "\n");
-    const r = await run("dmap", [
-      "--cfg",
-      "none",
-      "--noColor",
-      "--query",
-      `${query} outfile ${dir}/out.csv`,
-      "--files",
-      `${dir}/app.log`,
-    ], { env });
-    assertNoStackTrace(r.stderr);
-    assert.equal(r.code, 0, r.stderr);
-    return { csv: await Deno.readTextFile(`${dir}/out.csv`), out: r.text };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 /** RFC 3339 in UTC, at +02:00, and epoch seconds and ms, by turns. */
 function jsonTime(t: number, i: number): string | number {
   switch (i % 4) {
@@ -73,7 +48,7 @@ function jsonTime(t: number, i: number): string | number {
 Deno.test("dmap counts json lines per minute, skipping and counting untimed ones", async () => {
   const lines = TIMES.map((t, i) => JSON.stringify({ time: jsonTime(t, i), bytes: i % 97 }));
   lines.splice(17, 0, '{"bytes":1}', '{"time":"yesterday","bytes":1}', '{"ts":12,"bytes":1}');
-  const { csv, out } = await dmap(
+  const { csv, out } = await dmapOnFile(
     lines,
     "select bucket($time, 1m),count($line),sum(bytes) group by bucket($time,1m) logformat json",
   );
@@ -85,7 +60,7 @@ Deno.test("dmap counts json lines per minute, skipping and counting untimed ones
 
 Deno.test("dmap buckets json lines by 5s and orders the latest bucket first", async () => {
   const lines = TIMES.map((t, i) => JSON.stringify({ ts: new Date(t).toISOString(), n: i }));
-  const { csv } = await dmap(
+  const { csv } = await dmapOnFile(
     lines,
     "select bucket($time, 5s),count($line),sum(n) logformat json order by bucket($time, 5s) " +
       "limit 3",
@@ -108,7 +83,7 @@ Deno.test("dmap buckets DTail's default format by its local time, labelled in UT
     defaultLine(t, i, offset),
     `INFO|20261203-000000|1|x.go:1|8|1|7|0.5|1s|MAPREDUCE:OTHER|n=1`,
   ]);
-  const minutes = await dmap(
+  const minutes = await dmapOnFile(
     lines,
     "from STATS select bucket($time, 1m),count($line),sum($goroutines) " +
       "group by bucket($time, 1m)",
@@ -119,7 +94,7 @@ Deno.test("dmap buckets DTail's default format by its local time, labelled in UT
     '"bucket($time, 1m)",count($line),sum($goroutines)\n' +
       expectedRows(MINUTE, (i) => i % 13).join("\n") + "\n",
   );
-  const hours = await dmap(
+  const hours = await dmapOnFile(
     lines,
     "from STATS select bucket($time, 1h),count($line),sum(n) rorder by bucket($time,1h)",
     { TZ: "Asia/Kolkata" },
@@ -138,7 +113,7 @@ Deno.test("dmap reads generic lines' times with a timelayout", async () => {
       `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} GET /${i}`;
   });
   lines.push("a line without a time");
-  const { csv, out } = await dmap(
+  const { csv, out } = await dmapOnFile(
     lines,
     'select bucket($line, 1m),count($line),sum($empty) timelayout "%d.%m.%Y %T"',
     { TZ: "UTC" },

@@ -3,7 +3,7 @@
  * against sums made in the test, malformed lines skipped and counted.
  */
 import assert from "node:assert/strict";
-import { assertNoStackTrace, run, tempDir } from "./helpers.ts";
+import { dmapOnFile } from "./dmap_file.ts";
 
 const STATUSES = [200, 404, 500] as const;
 const METHODS = ["GET", "POST"] as const;
@@ -60,31 +60,6 @@ function expectedCsv(keys: readonly (keyof Request)[], header: string): string {
   return `${header}\n${rows.join("\n")}\n`;
 }
 
-/** Runs serverless dmap on `lines` written to a file; returns the outfile and standard output. */
-async function dmap(
-  lines: readonly string[],
-  query: string,
-): Promise<{ csv: string; out: string }> {
-  const dir = await tempDir("dtail-dmap-formats-");
-  try {
-    await Deno.writeTextFile(`${dir}/app.log`, lines.join("\n") + "\n");
-    const r = await run("dmap", [
-      "--cfg",
-      "none",
-      "--noColor",
-      "--query",
-      `${query} outfile ${dir}/out.csv`,
-      "--files",
-      `${dir}/app.log`,
-    ]);
-    assertNoStackTrace(r.stderr);
-    assert.equal(r.code, 0, r.stderr);
-    return { csv: await Deno.readTextFile(`${dir}/out.csv`), out: r.text };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 const JSON_QUERY = "select req.status,count($line),sum(bytes),avg(latency) group by req.status " +
   "logformat json";
 const JSON_HEADER = "req.status,count($line),sum(bytes),avg(latency)";
@@ -92,20 +67,20 @@ const JSON_HEADER = "req.status,count($line),sum(bytes),avg(latency)";
 Deno.test("dmap json groups nested members and skips and counts malformed lines", async () => {
   const lines = REQUESTS.map(jsonLine);
   lines.splice(10, 0, '{"req":{"status":200},"latency":', "not json at all", "");
-  const { csv, out } = await dmap(lines, JSON_QUERY);
+  const { csv, out } = await dmapOnFile(lines, JSON_QUERY);
   assert.equal(csv, expectedCsv(["status"], JSON_HEADER));
   assert.match(out, /^2 malformed log line\(s\) skipped$/m);
 });
 
 Deno.test("dmap json with from * reads every line", async () => {
-  const { csv } = await dmap(REQUESTS.map(jsonLine), `from * ${JSON_QUERY}`);
+  const { csv } = await dmapOnFile(REQUESTS.map(jsonLine), `from * ${JSON_QUERY}`);
   assert.equal(csv, expectedCsv(["status"], JSON_HEADER));
 });
 
 Deno.test("dmap logfmt groups by two fields", async () => {
   const lines = REQUESTS.map(logfmtLine);
   lines.push('latency="unclosed');
-  const { csv, out } = await dmap(
+  const { csv, out } = await dmapOnFile(
     lines,
     "select req.method,req.status,count($line),sum(bytes),avg(latency) " +
       "group by req.method,req.status logformat logfmt",
@@ -125,9 +100,9 @@ Deno.test("dmap json and logfmt give $time, where and bare keys", async () => {
   const last = slow.at(-1)!;
   const max = Math.max(...slow.map((r) => r.latency)).toFixed(6);
   const header = "count($line),last($time),max(latency),count(cached)";
-  const json = await dmap(REQUESTS.map(jsonLine), query("json"));
+  const json = await dmapOnFile(REQUESTS.map(jsonLine), query("json"));
   assert.equal(json.csv, `${header}\n${slow.length},${last.time},${max},0\n`);
-  const logfmt = await dmap(REQUESTS.map(logfmtLine), query("logfmt"));
+  const logfmt = await dmapOnFile(REQUESTS.map(logfmtLine), query("logfmt"));
   assert.equal(logfmt.csv, `${header}\n${slow.length},${last.time},${max},${slow.length}\n`);
 });
 
@@ -141,7 +116,7 @@ Deno.test("dmap auto reads json, logfmt and DTail lines of one file", async () =
       : `${stats}|req.status=${r.status}|req.method=${r.method}|latency=${r.latency}|bytes=${r.bytes}`
   );
   lines.push("free text is skipped", '{"broken":', "");
-  const { csv, out } = await dmap(
+  const { csv, out } = await dmapOnFile(
     lines,
     "select req.status,count($line),sum(bytes),avg(latency) group by req.status logformat auto",
   );

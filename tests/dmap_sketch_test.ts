@@ -5,19 +5,9 @@
 import assert from "node:assert/strict";
 import { assertNoStackTrace, run, tempDir } from "./helpers.ts";
 import { QUANTILE_ALPHA } from "../core/mapr/sketch_quantile.ts";
+import { seeded } from "../core/mapr/_test_seeded.ts";
 
 const STATUSES = ["200", "404", "500"];
-
-/** A seeded uniform in [0, 1) (xorshift): the same log every run. */
-function seeded(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 interface Log {
   readonly text: string;

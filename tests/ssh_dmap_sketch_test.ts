@@ -7,17 +7,7 @@ import assert from "node:assert/strict";
 import { tempDir } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { QUANTILE_ALPHA } from "../core/mapr/sketch_quantile.ts";
-
-/** A seeded uniform in [0, 1) (xorshift): the same log every run. */
-function seeded(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { seeded } from "../core/mapr/_test_seeded.ts";
 
 const HOSTS = ["s1", "s2", "s3"];
 

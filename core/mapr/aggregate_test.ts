@@ -5,6 +5,7 @@ import { Mapper } from "./mapper.ts";
 import { parseQuery } from "./query.ts";
 import { QUANTILE_ALPHA } from "./sketch_quantile.ts";
 import type { ResultRow } from "./types.ts";
+import { seeded } from "./_test_seeded.ts";
 
 const query = testQuery;
 
@@ -206,17 +207,6 @@ Deno.test("utf8Length counts UTF-8 bytes like Go's len", () => {
   assert.equal(utf8Length("😀"), 4);
   assert.equal(utf8Length("\ud800"), 3);
 });
-
-/** A seeded uniform in [0, 1) (xorshift): the same values every run. */
-function seeded(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** The value of rank ⌊q·(n − 1)⌋ of the values: what a quantile sketch approximates. */
 function exactQuantile(values: readonly number[], q: number): number {

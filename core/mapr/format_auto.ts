@@ -43,8 +43,6 @@ export class AutoParser extends LineParser {
   /** Per copied name, its slot in the default parser's fields (-1: not known yet) and in ours. */
   readonly #from: Int32Array;
   readonly #to: Int32Array;
-  /** The current line's batch text (see LineParser.parseBytes). */
-  #text: string | null = null;
 
   constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
     super(hostname, needed, zone);
@@ -58,25 +56,20 @@ export class AutoParser extends LineParser {
     this.#to = Int32Array.from(copied, (name) => this.fields.slot(name));
   }
 
-  override parseBytes(
+  protected parseLine(
     bytes: Uint8Array,
     start: number,
     end: number,
     sourceId: string,
     text: string | null,
   ): ParseCode {
-    this.#text = text;
-    return super.parseBytes(bytes, start, end, sourceId, text);
-  }
-
-  protected parseLine(bytes: Uint8Array, start: number, end: number, sourceId: string): ParseCode {
     if (start < end && bytes[start] === OPEN_BRACE) {
       return this.#json.readLine(this.fields, bytes, start, end);
     }
     if (looksLikeLogfmt(bytes, start, end)) {
       return this.#logfmt.readLine(this.fields, bytes, start, end);
     }
-    const code = this.#default.parseBytes(bytes, start, end, sourceId, this.#text);
+    const code = this.#default.parseBytes(bytes, start, end, sourceId, text);
     if (code === PARSED) this.#copyDefault();
     return code;
   }

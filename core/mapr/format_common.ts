@@ -3,7 +3,8 @@
  * `$hostname`, `$server`, `$timezone` and `$timeoffset`, plus the helpers the format parsers share.
  */
 
-import { LineFields, trimRange } from "./line_fields.ts";
+import { unescapeString } from "./json_string.ts";
+import { LineFields, spaceAfter, trimRange } from "./line_fields.ts";
 import type { LogParser, ParseResult } from "./types.ts";
 
 /** The `$` variables every format produces (`*` is not a variable). */
@@ -51,6 +52,37 @@ export function lineEndFrom(bytes: Uint8Array, from: number, end: number): numbe
   return from;
 }
 
+/** The first byte of `bytes[start, end)` that String.prototype.trim keeps: the line end never goes. */
+export function skipLeadingSpace(bytes: Uint8Array, start: number, end: number): number {
+  for (let n = 0; start < end && bytes[start] !== NEWLINE; start += n) {
+    if ((n = spaceAfter(bytes, start, end)) === 0) break;
+  }
+  return start;
+}
+
+/**
+ * Sets the fields `slot` and `time` (-1: none) to the value `bytes[start, end)`, a string's
+ * content with JSON's escapes decoded when `escaped` (json and logfmt values).
+ */
+export function setValue(
+  fields: LineFields,
+  slot: number,
+  time: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  escaped: boolean,
+): void {
+  if (escaped) {
+    const text = unescapeString(bytes, start, end);
+    if (slot >= 0) fields.setText(slot, text);
+    if (time >= 0) fields.setText(time, text);
+    return;
+  }
+  if (slot >= 0) fields.setBytes(slot, bytes, start, end);
+  if (time >= 0) fields.setBytes(time, bytes, start, end);
+}
+
 /**
  * What every log-format parser shares: one LineFields reused for every line, holding the common
  * fields the query wants, and the trimmed line as `$line`. A subclass reads the format's fields
@@ -58,6 +90,8 @@ export function lineEndFrom(bytes: Uint8Array, from: number, end: number): numbe
  */
 export abstract class LineParser implements LogParser {
   readonly fields = new LineFields();
+  /** The fields the query reads (null: every field), for a subclass's own readers. */
+  protected readonly needed: ReadonlySet<string> | null;
   /** The slot of `$line`, or -1 when the query does not read it. */
   protected readonly lineSlot: number;
   /** Where the line `parseLineAt` parsed ends: its "\n", or the end of the region. */
@@ -65,6 +99,7 @@ export abstract class LineParser implements LogParser {
   readonly #bounds = new Int32Array(2);
 
   constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
+    this.needed = needed;
     const fixed: [string, string][] = [
       ["*", "*"],
       ["$empty", ""],
@@ -98,7 +133,26 @@ export abstract class LineParser implements LogParser {
     const fields = this.fields;
     fields.begin(bytes, text);
     if (this.lineSlot >= 0) fields.setBytes(this.lineSlot, bytes, start, end);
-    return this.parseLine(bytes, start, end, sourceId);
+    return this.parseLine(bytes, start, end, sourceId, text);
+  }
+
+  /**
+   * The start of a one-pass `parseLineAt`: skips the line's leading white space and begins its
+   * fields. -1 for a blank line, whose end is then `lineEnd`.
+   */
+  protected beginLineAt(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    text: string | null,
+  ): number {
+    start = skipLeadingSpace(bytes, start, end);
+    if (start === end || bytes[start] === NEWLINE) {
+      this.lineEnd = start;
+      return -1;
+    }
+    this.fields.begin(bytes, text);
+    return start;
   }
 
   /**
@@ -119,12 +173,16 @@ export abstract class LineParser implements LogParser {
     return this.parseBytes(bytes, start, stop, sourceId, text);
   }
 
-  /** Reads the format's fields of the trimmed line `bytes[start, end)` into `fields`. */
+  /**
+   * Reads the format's fields of the trimmed line `bytes[start, end)` into `fields` (`text` as
+   * in `parseBytes`).
+   */
   protected abstract parseLine(
     bytes: Uint8Array,
     start: number,
     end: number,
     sourceId: string,
+    text: string | null,
   ): ParseCode;
 
   /** One line as text: its fields as a new map (tests, and callers with text in hand). */

@@ -15,11 +15,12 @@ import {
   type ParseCode,
   PARSED,
   SKIP,
+  skipLeadingSpace,
   wants,
   type Zone,
 } from "./format_common.ts";
 import { KeyValues } from "./format_kv.ts";
-import { decodeRange, spaceAfter } from "./line_fields.ts";
+import { decodeRange } from "./line_fields.ts";
 
 /** Fields 2–8 of a default line, by position. */
 const POSITIONAL = [
@@ -97,11 +98,7 @@ export class DefaultParser extends LineParser {
     _sourceId: string,
     text: string | null,
   ): ParseCode {
-    // Leading white space, as String.prototype.trim (never the line end).
-    for (let n = 0; start < end && bytes[start] !== NEWLINE;) {
-      if ((n = spaceAfter(bytes, start, end)) === 0) break;
-      start += n;
-    }
+    start = skipLeadingSpace(bytes, start, end);
     // "INFO"
     if (
       end - start < 4 || bytes[start] !== 73 || bytes[start + 1] !== 78 ||

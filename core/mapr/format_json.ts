@@ -16,8 +16,8 @@ import {
   MALFORMED,
   type ParseCode,
   PARSED,
+  setValue,
   SKIP,
-  type Zone,
 } from "./format_common.ts";
 import { FieldTargets, LONG, NO_TIME, timeRank } from "./field_targets.ts";
 import { BAD_STRING, scanString, stringClose, unescapeString } from "./json_string.ts";
@@ -303,14 +303,7 @@ export class JsonReader {
     const fields = this.#fields;
     const time = rank > 0 && rank <= this.#timeRank ? this.#targets.timeSlot : -1;
     if (time >= 0) this.#timeRank = rank;
-    if (escaped) {
-      const text = unescapeString(this.#bytes, start, end);
-      if (slot >= 0) fields.setText(slot, text);
-      if (time >= 0) fields.setText(time, text);
-      return;
-    }
-    if (slot >= 0) fields.setBytes(slot, this.#bytes, start, end);
-    if (time >= 0) fields.setBytes(time, this.#bytes, start, end);
+    setValue(fields, slot, time, this.#bytes, start, end, escaped);
   }
 
   /** The candidate list of `depth`, made on first use. */
@@ -323,12 +316,7 @@ export class JsonReader {
 
 /** Parses one JSON object per line. */
 export class JsonParser extends LineParser {
-  readonly #reader: JsonReader;
-
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
-    super(hostname, needed, zone);
-    this.#reader = new JsonReader(needed);
-  }
+  readonly #reader = new JsonReader(this.needed);
 
   /** One pass over a line of a region: the object read and the line's end found together. */
   override parseLineAt(
@@ -338,17 +326,9 @@ export class JsonParser extends LineParser {
     _sourceId: string,
     text: string | null,
   ): ParseCode {
-    // Leading white space, as String.prototype.trim (never the line end).
-    for (let n = 0; start < end && bytes[start] !== NEWLINE;) {
-      if ((n = spaceAfter(bytes, start, end)) === 0) break;
-      start += n;
-    }
-    if (start === end || bytes[start] === NEWLINE) {
-      this.lineEnd = start;
-      return SKIP;
-    }
+    start = this.beginLineAt(bytes, start, end, text);
+    if (start < 0) return SKIP;
     const fields = this.fields;
-    fields.begin(bytes, text);
     const reader = this.#reader;
     if (bytes[start] !== OPEN_BRACE) {
       this.lineEnd = lineEndFrom(bytes, start, end);

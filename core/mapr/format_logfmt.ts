@@ -14,12 +14,12 @@ import {
   MALFORMED,
   type ParseCode,
   PARSED,
+  setValue,
   SKIP,
-  type Zone,
 } from "./format_common.ts";
 import { FieldTargets, NO_TIME, timeRank } from "./field_targets.ts";
-import { BAD_STRING, scanString, stringClose, unescapeString } from "./json_string.ts";
-import { decodeRange, type LineFields, spaceAfter } from "./line_fields.ts";
+import { BAD_STRING, scanString, stringClose } from "./json_string.ts";
+import { decodeRange, type LineFields } from "./line_fields.ts";
 
 /** The `$` variables of `logfmt` (keys are barewords). */
 export const LOGFMT_VARIABLES: ReadonlySet<string> = new Set([...COMMON_VARIABLES, "$time"]);
@@ -119,25 +119,13 @@ export class LogfmtReader {
     const fields = this.#fields!;
     const time = rank > 0 && rank <= this.#timeRank ? this.#targets.timeSlot : -1;
     if (time >= 0) this.#timeRank = rank;
-    if (escaped) {
-      const text = unescapeString(this.#bytes, start, end);
-      if (slot >= 0) fields.setText(slot, text);
-      if (time >= 0) fields.setText(time, text);
-      return;
-    }
-    if (slot >= 0) fields.setBytes(slot, this.#bytes, start, end);
-    if (time >= 0) fields.setBytes(time, this.#bytes, start, end);
+    setValue(fields, slot, time, this.#bytes, start, end, escaped);
   }
 }
 
 /** Parses logfmt lines. */
 export class LogfmtParser extends LineParser {
-  readonly #reader: LogfmtReader;
-
-  constructor(hostname: string, needed: ReadonlySet<string> | null, zone?: Zone) {
-    super(hostname, needed, zone);
-    this.#reader = new LogfmtReader(needed);
-  }
+  readonly #reader = new LogfmtReader(this.needed);
 
   /**
    * One pass over a line of a region: its pairs and its end found together. A malformed line, or
@@ -152,17 +140,9 @@ export class LogfmtParser extends LineParser {
     text: string | null,
   ): ParseCode {
     const lineStart = start;
-    // Leading white space, as String.prototype.trim (never the line end).
-    for (let n = 0; start < end && bytes[start] !== NEWLINE;) {
-      if ((n = spaceAfter(bytes, start, end)) === 0) break;
-      start += n;
-    }
-    if (start === end || bytes[start] === NEWLINE) {
-      this.lineEnd = start;
-      return SKIP;
-    }
+    start = this.beginLineAt(bytes, start, end, text);
+    if (start < 0) return SKIP;
     const fields = this.fields;
-    fields.begin(bytes, text);
     const reader = this.#reader;
     reader.lastEnd = start;
     const code = reader.readLine(fields, bytes, start, end);

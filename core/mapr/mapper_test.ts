@@ -6,21 +6,11 @@ import { KEY_CACHE_ENTRIES } from "./key_cache.ts";
 import { createParser } from "./logformat.ts";
 import { Mapper, neededFields } from "./mapper.ts";
 import { effectiveLogFormat, parseQuery } from "./query.ts";
+import { seeded } from "./_test_seeded.ts";
 
 const OPTIONS = { serverLogFormat: "default", hostname: "h" };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A small deterministic random source (xorshift). */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 const pick = <T>(r: () => number, items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
 
@@ -42,7 +32,7 @@ const PATHS = ["/a/1/22", "/a/café/9", "/b/3", "", "/a/x,y/7"];
 
 /** Lines of every kind the map stage meets, as bytes: invalid UTF-8 and odd spaces included. */
 function lines(count: number, seed: number): Uint8Array[] {
-  const r = random(seed);
+  const r = seeded(seed);
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const tokens = [`host=${pick(r, HOSTS)}`, `v=${pick(r, NUMBERS)}`, `path=${pick(r, PATHS)}`];

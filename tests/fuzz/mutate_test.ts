@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { caseSeed, mutate, Rng, show } from "./mutate.ts";
-import { caseInput, findingKey, makeTree, runCase } from "./parsers.ts";
+import { caseInput, findingKey, makeTree, removeTree, runCase } from "./parsers.ts";
 
 Deno.test("a fuzz case is replayed exactly from its seed", () => {
   const a = new Rng(42);
@@ -22,7 +22,7 @@ Deno.test("fuzz cases pass on valid input, and findings of a kind share one key"
       assert.equal(typeof await runCase(seed, { tree }), "string", `seed ${seed}`);
     }
   } finally {
-    await Deno.remove(tree, { recursive: true });
+    await removeTree(tree);
   }
   const finding = (problem: string) => ({ seed: 1, target: "query", problem, input: "" });
   assert.equal(

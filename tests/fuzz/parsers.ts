@@ -473,8 +473,13 @@ export async function runCase(
   }
 }
 
+/**
+ * The glob target's tree, two levels below a directory of its own: a pattern's `..` (the seed
+ * globs have one, mutations add more) then lists the fuzz's own directories, not the machine's
+ * /tmp, whose size would decide whether expandGlob is "slow". `removeTree` removes it all.
+ */
 export async function makeTree(): Promise<string> {
-  const tree = await Deno.makeTempDir({ prefix: "dtail-fuzz-" });
+  const tree = `${await Deno.makeTempDir({ prefix: "dtail-fuzz-" })}/up/tree`;
   for (const dir of ["a/b", "a/c", "a/d/e", "b", "[x]", "st*r"]) {
     await Deno.mkdir(`${tree}/${dir}`, { recursive: true });
   }
@@ -483,6 +488,10 @@ export async function makeTree(): Promise<string> {
   }
   await Deno.symlink("..", `${tree}/a/loop`);
   return tree;
+}
+
+export async function removeTree(tree: string): Promise<void> {
+  await Deno.remove(tree.slice(0, -"/up/tree".length), { recursive: true });
 }
 
 /** Findings that differ only in numbers (times, positions) are the same problem. */
@@ -524,7 +533,7 @@ async function work(start: WorkerStart, report: (r: WorkerReport) => void): Prom
       }
     }
   } finally {
-    await Deno.remove(tree, { recursive: true });
+    await removeTree(tree);
   }
   report({ kind: "done" });
 }

@@ -87,6 +87,12 @@ bench-dist: bin dist system-deps
 bench-ssh: bin system-deps
 	$(DENO) run --allow-all --frozen bench/ssh.ts
 
+# `make bench-jump`: only the fan-out through one jump host of `make bench-ssh` (bench/ssh_jump_fanout.ts;
+# 1,000 server entries behind one OpenSSH sshd, the client's peak RSS).
+.PHONY: bench-jump
+bench-jump: bin system-deps
+	$(DENO) run --allow-all --frozen bench/ssh_jump_fanout.ts
+
 # `make bench-dmap`: only the MapReduce part of `make bench` (bench/dmap.ts; dmap, awk, dservers).
 .PHONY: bench-dmap
 bench-dmap: bin system-deps

@@ -293,6 +293,23 @@ const TABLE = [
     help: "trust unknown host keys without asking (and remember them)",
   },
   {
+    name: "ssh-config",
+    type: "string",
+    default: "",
+    programs: CLIENTS,
+    arg: "file",
+    help:
+      'OpenSSH client config to read instead of ~/.ssh/config and /etc/ssh/ssh_config; "none" reads none',
+  },
+  {
+    name: "F",
+    type: "string",
+    default: "",
+    programs: CLIENTS,
+    arg: "file",
+    help: "alias of --ssh-config (as ssh -F)",
+  },
+  {
     name: "cpc",
     type: "int",
     default: 10,

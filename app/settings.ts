@@ -49,13 +49,35 @@ export interface SettingsEnv {
   /** NO_COLOR is set. */
   readonly noColor: boolean;
   readonly get: (name: string) => string | undefined;
+  /** Which of stdout and stderr are terminals (live query output); absent: neither. */
+  readonly terminals?: { readonly stdout: boolean; readonly stderr: boolean };
 }
 
 export function processEnv(): SettingsEnv {
   return {
     noColor: (Deno.env.get("NO_COLOR") ?? "") !== "",
     get: (name) => Deno.env.get(name),
+    terminals: { stdout: Deno.stdout.isTerminal(), stderr: Deno.stderr.isTerminal() },
   };
+}
+
+/**
+ * Live query output (docs/usage.md#live-output): reports in place when stdout is a terminal, and
+ * dmap's progress line when stderr is one (not with --quiet). Neither with NO_COLOR, --plain,
+ * --json, --interactive-query (its line editor shares the terminal) or TERM=dumb; undefined when
+ * neither is on.
+ */
+export function liveOf(
+  program: Program,
+  flags: Flags,
+  env: SettingsEnv,
+): { table: boolean; progress: boolean } | undefined {
+  const off = env.noColor || flags.bool("plain") || flags.bool("json") ||
+    flags.bool("interactive-query") || env.get("TERM") === "dumb";
+  const table = !off && (env.terminals?.stdout ?? false);
+  const progress = !off && program === "dmap" && !flags.bool("quiet") &&
+    (env.terminals?.stderr ?? false);
+  return table || progress ? { table, progress } : undefined;
 }
 
 /** Files from --files (comma list) or else the positional arguments; the query for dtail/dmap. */
@@ -136,6 +158,10 @@ export async function loadTimeSpec(): Promise<void> {
   parseRange ??= (await import("../core/time_spec.ts")).parseTimeRange;
 }
 
+function localUser(env: SettingsEnv): string {
+  return env.get("USER") ?? env.get("LOGNAME") ?? "root";
+}
+
 /** Where and how a client connects to its servers. */
 export function connectionOf(flags: Flags, config: Config, env: SettingsEnv): RemoteConnection {
   return {
@@ -147,8 +173,16 @@ export function connectionOf(flags: Flags, config: Config, env: SettingsEnv): Re
     agentKeyIndex: flags.int("agentKeyIndex"),
     trustAllHosts: flags.bool("trustAllHosts"),
     noAuthKey: flagOverConfig(flags, "no-auth-key", config.Client.AuthKeyDisable),
-    user: flags.str("user") || (env.get("USER") ?? env.get("LOGNAME") ?? "root"),
+    user: flags.str("user") || localUser(env),
     connectionsPerCpu: flags.int("cpc"),
+    sshConfig: flags.str("ssh-config") || flags.str("F"),
+    resolve: {
+      portFlag: flags.given("port") ? flags.int("port") : null,
+      configPort: config.Common.SSHPort,
+      userFlag: flags.str("user") || null,
+      localUser: localUser(env),
+      home: env.get("HOME") ?? "",
+    },
   };
 }
 
@@ -362,6 +396,7 @@ export function querySettings(
       timeout: flags.int("timeout"),
       json: jsonOf(flags),
       ...(timeRange === null ? {} : { timeRange }),
+      ...liveField(liveOf(program, flags, env)),
     },
     connection: remote ? connectionOf(flags, config, env) : null,
     stopAfterSeconds: queryDeadline(
@@ -371,6 +406,12 @@ export function querySettings(
       flags.int("shutdownAfter"),
     ),
   };
+}
+
+function liveField(
+  live: ReturnType<typeof liveOf>,
+): { live?: { table: boolean; progress: boolean } } {
+  return live === undefined ? {} : { live };
 }
 
 /**

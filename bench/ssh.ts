@@ -26,6 +26,7 @@ import {
   SERVER_MEMORY_TARGET_MB,
   stalledReader,
 } from "./ssh_fanout.ts";
+import { JUMP_FANOUT_RSS_TARGET_MB, jumpFanout } from "./ssh_jump_fanout.ts";
 import { failedRow, misses, type SshRow, sshTable } from "./ssh_report.ts";
 import { BenchClient, BenchServer, type Identities, identities } from "./ssh_server.ts";
 import { GO_SSH_TARGET, goSshRows } from "./ssh_go.ts";
@@ -111,6 +112,11 @@ async function allCases(s: Setup): Promise<SshRow[]> {
       "fan-out",
       `< ${FANOUT_RSS_TARGET_MB} MB`,
       () => fanout(s.base, s.ids, s.client, oneLine),
+    ),
+    await attempt(
+      "fan-out through one jump host",
+      `< ${JUMP_FANOUT_RSS_TARGET_MB} MB`,
+      () => jumpFanout(s.base, s.ids, s.client, oneLine),
     ),
     await attempt(
       "dserver memory, stalled reader",

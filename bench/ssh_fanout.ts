@@ -20,17 +20,19 @@ interface CountedRun {
   readonly seconds: number;
   readonly lines: number;
   readonly rssMb: number;
+  /** User + system CPU seconds of the client. */
+  readonly cpuS: number;
   readonly code: number;
   readonly stderr: string;
 }
 
 /** Runs argv under GNU time, counting stdout lines as they stream in. */
-async function runCounting(argv: readonly string[], timeoutMs: number): Promise<CountedRun> {
+export async function runCounting(argv: readonly string[], timeoutMs: number): Promise<CountedRun> {
   const rssFile = await Deno.makeTempFile({ prefix: "bench-rss-" });
   try {
     const start = performance.now();
     const child = new Deno.Command(TIME_BIN, {
-      args: ["-f", "%M", "-o", rssFile, ...argv],
+      args: ["-f", "%M %U %S", "-o", rssFile, ...argv],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -45,8 +47,16 @@ async function runCounting(argv: readonly string[], timeoutMs: number): Promise<
     await counting;
     const seconds = (performance.now() - start) / 1000;
     clearTimeout(timer);
-    const kib = Number((await Deno.readTextFile(rssFile)).trim().split("\n").at(-1));
-    return { seconds, lines, rssMb: (kib * 1024) / 1e6, code, stderr: await stderr };
+    const [kib, user, sys] = ((await Deno.readTextFile(rssFile)).trim().split("\n").at(-1) ?? "")
+      .split(" ").map(Number);
+    return {
+      seconds,
+      lines,
+      rssMb: (kib! * 1024) / 1e6,
+      cpuS: user! + sys!,
+      code,
+      stderr: await stderr,
+    };
   } finally {
     await Deno.remove(rssFile);
   }

@@ -26,6 +26,7 @@ import { parseAggregate } from "../core/mapr/aggregate_wire.ts";
 import type { Query } from "../core/mapr/types.ts";
 import type { TimeRange } from "../core/time_spec.ts";
 import type { RemoteConnection, RemoteRun } from "./remote.ts";
+import type { LiveQuery, LiveSettings } from "./live_query.ts";
 import { type RunResult, runServerless } from "./serverless.ts";
 
 export interface QueryJob {
@@ -44,6 +45,11 @@ export interface QueryJob {
   readonly json?: boolean;
   /** `--since`/`--until` (epoch ms): only the lines in the range are mapped. */
   readonly timeRange?: TimeRange | null;
+  /**
+   * Live output on a terminal (docs/usage.md#live-output): reports in place, dmap's progress
+   * line. Absent: printed as through a pipe.
+   */
+  readonly live?: LiveSettings;
 }
 
 /** Reporter, or JsonReporter for --json. */
@@ -87,8 +93,9 @@ export function newReporter(
   config: Config,
   io: QueryIO,
   remote: boolean,
+  live: LiveQuery | null = null,
 ): QueryReporter {
-  const print = (text: string) => {
+  const print = live !== null ? (text: string) => live.table.report(text) : (text: string) => {
     io.out.string(text);
     io.out.flush();
   };
@@ -143,8 +150,53 @@ export async function runQuery(
   connection: RemoteConnection | null,
 ): Promise<RunResult> {
   const query = planQuery(job.queryText, io.warn);
+  const live = job.live === undefined || job.json ? null : await startLive(job, query, config, {
+    io,
+    remote: connection !== null,
+  });
+  try {
+    return await runWith(job, config, live === null ? io : { ...io, warn: live.warn }, connection, {
+      query,
+      live,
+    });
+  } finally {
+    live?.end();
+  }
+}
+
+/** The live output of a run on a terminal (cli/live_query.ts), or null. */
+async function startLive(
+  job: QueryJob,
+  query: Query,
+  config: Config,
+  { io, remote }: { io: QueryIO; remote: boolean },
+): Promise<LiveQuery | null> {
+  const { startLiveQuery } = await import("./live_query.ts");
+  return await startLiveQuery(
+    {
+      live: job.live,
+      verb: job.verb,
+      targets: job.targets.length > 0 ? job.targets : ["-"],
+      serverless: remote
+        ? null
+        : { maxTargets: config.Server.MaxGlobTargets, maxDirs: config.Server.MaxGlobDirs },
+      ranged: (job.timeRange ?? null) !== null,
+    },
+    query,
+    io,
+  );
+}
+
+/** runQuery once its live output (if any) is set up. */
+async function runWith(
+  job: QueryJob,
+  config: Config,
+  io: QueryIO & { readonly superseded?: AbortSignal },
+  connection: RemoteConnection | null,
+  { query, live }: { query: Query; live: LiveQuery | null },
+): Promise<RunResult> {
   const cumulative = isCumulative(job, query);
-  const reporter = newReporter(job, query, config, io, connection !== null);
+  const reporter = newReporter(job, query, config, io, connection !== null, live);
   const host = fullHostname();
   const mapper = connection === null
     ? new Mapper(query, {
@@ -170,13 +222,16 @@ export async function runQuery(
       const run = serverlessRun(job, query, config);
       result = await runServerless(run, io, {
         selection: (sel, id) => mapper.selection(sel, id),
-        wholeFile: (opened, id, signal) =>
-          mapFileInHalves(opened, id, mapper, {
+        ...(live === null ? {} : { fileDone: () => live.fileDone() }),
+        wholeFile: (opened, id, signal) => {
+          live?.opened(opened);
+          return mapFileInHalves(opened, id, mapper, {
             serverLogFormat: config.Server.MapreduceLogFormat,
             hostname: fullHostname(),
             maxLineLength: config.Server.MaxLineLength,
             signal,
-          }),
+          });
+        },
       });
     } else {
       const { runRemote } = await import("./remote.ts");
@@ -193,6 +248,7 @@ export async function runQuery(
             } else reporter.merge(groups);
           },
           malformed: (count) => (reporter.malformed += count),
+          ...(live === null ? {} : { live: live.hooks }),
         },
       );
     }

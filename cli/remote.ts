@@ -19,9 +19,12 @@ import { TIME_RANGE_CAPABILITY } from "../core/protocol/query_capabilities.ts";
 import type { TimeRange } from "../core/time_spec.ts";
 import { activeRange } from "../core/time_window.ts";
 import { type ClientAuth, loadAuth, readAuthKeyPub } from "./ssh/auth.ts";
-import { connect, ConnectError, openShell } from "./ssh/connect.ts";
+import { ConnectError, openShell } from "./ssh/connect.ts";
+import { Dialer } from "./ssh/dialer.ts";
+import { type ResolvedServer, resolveServer, type ResolveSettings } from "./ssh/host_resolve.ts";
+import { loadSshConfig, NO_SSH_CONFIG } from "./ssh/ssh_config.ts";
 import { defaultKnownHostsPath } from "./ssh/known_hosts_write.ts";
-import { type ServerAddress, serverList } from "./ssh/server_list.ts";
+import { serverList } from "./ssh/server_list.ts";
 import { HostTrust } from "./ssh/trust_prompt.ts";
 import type { ClientIO, RemoteJob, SessionResult, SessionResume } from "./remote_session.ts";
 import { RESUME_CAPABILITY } from "../core/protocol/resume.ts";
@@ -32,6 +35,8 @@ import { runRemoteSession } from "./remote_session.ts";
 import type { RunResult } from "./serverless.ts";
 import type { Workload } from "./interactive/controller.ts";
 import { SessionFleet } from "./interactive/session_fleet.ts";
+import type { LiveRunHooks } from "./live_table.ts";
+import { causeOf, OutcomeBook, unreadableCause } from "./outcome_summary.ts";
 
 export interface RemoteRun {
   readonly verb: ReadVerb;
@@ -79,6 +84,10 @@ export interface RemoteConnection {
   readonly user: string;
   /** Concurrent connection set-ups per CPU. */
   readonly connectionsPerCpu: number;
+  /** `--ssh-config`/`-F`: "" reads ~/.ssh/config and /etc/ssh/ssh_config, "none" none. */
+  readonly sshConfig?: string;
+  /** What the ssh config may override (cli/ssh/host_resolve.ts); absent: no ssh config. */
+  readonly resolve?: ResolveSettings;
   /**
    * dserver's scheduled and continuous jobs (app/jobs): log in with these keys instead of
    * loadAuth's, without a host key check (docs/server.md#scheduled-and-continuous-jobs).
@@ -99,6 +108,10 @@ export interface RemoteIO {
   readonly malformed?: (count: number, job: RemoteJob) => void;
   /** --interactive-query: the sessions, which start with the fleet's job and take reloads. */
   readonly fleet?: SessionFleet;
+  /** Live output on a terminal (cli/live_table.ts): progress, stats lines and prompts go there. */
+  readonly live?: LiveRunHooks;
+  /** Each server's outcome (`:show` prints the summary of the book it is given). */
+  readonly outcomes?: OutcomeBook;
 }
 
 /** The job a run sends: its read filter in wire form. */
@@ -137,7 +150,8 @@ export function interactiveRemote(
   },
 ): Workload<RemoteRun> {
   const fleet = io.fleet ?? new SessionFleet(remoteJobOf(run));
-  const done = runRemote(run, connection, config, { ...io, fleet });
+  const outcomes = io.outcomes ?? new OutcomeBook();
+  const done = runRemote(run, connection, config, { ...io, fleet, outcomes });
   return {
     async reload(next) {
       await hooks.reload(next, fleet);
@@ -145,7 +159,7 @@ export function interactiveRemote(
     },
     capable: () => ({ capable: fleet.capable, total: fleet.servers.length }),
     generation: () => fleet.generation,
-    details: () => fleet.serverLines(),
+    details: () => [...fleet.serverLines(), ...outcomes.summaryLines()],
     done,
   };
 }
@@ -156,11 +170,34 @@ export async function runRemote(
   config: Config,
   io: RemoteIO,
 ): Promise<RunResult> {
-  const servers = serverList({
+  const listed = serverList({
     servers: connection.servers,
     discovery: connection.discovery,
     defaultPort: connection.defaultPort,
+    warn: io.warn,
   });
+  const resolveSettings = connection.resolve;
+  const sshConfig = resolveSettings === undefined || connection.jobAuth ||
+      connection.sshConfig === "none"
+    ? NO_SSH_CONFIG
+    : loadSshConfig({
+      path: connection.sshConfig || null,
+      home: resolveSettings.home,
+      warn: io.warn,
+    });
+  const servers = listed.map((s) =>
+    resolveServer(
+      s,
+      sshConfig,
+      resolveSettings ?? {
+        portFlag: null,
+        configPort: connection.defaultPort,
+        userFlag: connection.user,
+        localUser: connection.user,
+        home: "",
+      },
+    )
+  );
   if (servers.length === 0) {
     io.warn("no servers to connect to");
     return { ok: 0, failed: 1 };
@@ -171,12 +208,26 @@ export async function runRemote(
     configAuthKeyPath: config.Client.AuthKeyPath,
     agentKeyIndex: connection.agentKeyIndex,
     warn: io.warn,
+    identityFiles: servers.flatMap((s) => [s, ...s.jumps]).flatMap((h) => h.identityFiles),
   });
-  const trust = connection.jobAuth ? null : new HostTrust({
-    knownHostsPath: defaultKnownHostsPath(),
-    trustAll: connection.trustAllHosts,
-    warn: io.warn,
-  });
+  const trusts = new Map<string, HostTrust>();
+  const trustFor = (path: string | null, strict: string | null) => {
+    if (connection.jobAuth) return null;
+    const knownHostsPath = path ?? defaultKnownHostsPath();
+    const key = `${strict} ${knownHostsPath}`;
+    let trust = trusts.get(key);
+    if (trust === undefined) {
+      trust = new HostTrust({
+        knownHostsPath,
+        trustAll: connection.trustAllHosts || strict === "no" || strict === "accept-new",
+        refuseUnknown: strict === "yes",
+        warn: io.warn,
+        ...(io.live ? { onPrompt: (active: boolean) => io.live!.prompting(active) } : {}),
+      });
+      trusts.set(key, trust);
+    }
+    return trust;
+  };
   // A stdout write that fails on the flush timer (e.g. `| head` went away) ends the whole run,
   // also while every followed file is quiet; close() below then raises the error.
   const outputFailed = new AbortController();
@@ -187,16 +238,15 @@ export async function runRemote(
   const resume = run.resume !== undefined && followsResumably(run, io)
     ? new ResumeState(run.resume, { warn: io.warn, flushOutput: () => io.out.flush() })
     : null;
+  const signal = AbortSignal.any([io.signal, outputFailed.signal]);
   const context: Context = {
-    signal: AbortSignal.any([io.signal, outputFailed.signal]),
+    signal,
+    dialer: new Dialer({ auth, trustFor, timeoutMs: config.Common.SSHConnectTimeoutMs, signal }),
     run,
-    job: io.fleet?.job ?? remoteJobOf(run),
+    job: io.fleet?.job ??
+      { ...remoteJobOf(run), ...(io.live?.wantsBytes ? { progress: true } : {}) },
     io,
-    auth,
-    trust,
-    user: connection.user,
     authKey: connection.noAuthKey ? null : readAuthKeyPub(auth.authKeyPath),
-    timeoutMs: config.Common.SSHConnectTimeoutMs,
     setup: new Semaphore(
       Math.max(1, connection.connectionsPerCpu) * (navigator.hardwareConcurrency || 1),
     ),
@@ -206,12 +256,25 @@ export async function runRemote(
     counts: { connected: 0, total: 0 },
     malformed: { count: 0, uncounted: new Set() },
     resume,
+    outcomes: io.outcomes ?? new OutcomeBook(),
+    unreadable: new Map(),
   };
   if (io.fleet) io.fleet.servers = servers.map((s) => s.label);
+  io.live?.servers(servers.length);
+  context.outcomes.expect(servers.map((s) => s.label));
+  // dserver's jobs (jobAuth) are no run of a user's to report on.
+  const stopSummaries = connection.jobAuth ? () => {} : summaryOnSignal(context);
   const stats = run.quiet ? null : startStats(context, servers.length);
   resume?.start();
   try {
-    const outcomes = await Promise.all(servers.map((server) => serve(server, context)));
+    const outcomes = await Promise.all(
+      servers.map((server) =>
+        serve(server, context).then((outcome) => {
+          io.live?.done(server.label);
+          return outcome;
+        })
+      ),
+    );
     context.flush.close();
     const { malformed } = context;
     if (malformed.count > 0 && malformed.uncounted.size > 0) {
@@ -223,17 +286,33 @@ export async function runRemote(
           } (Go DTail) do not report theirs`,
       );
     }
+    if (!run.quiet) printSummary(context, "stopped before it answered");
     // A partial server (some files unreadable) counts both ways: the exit status becomes 3.
     return {
       ok: outcomes.filter((o) => o !== "failed").length,
       failed: outcomes.filter((o) => o !== "ok").length,
     };
   } finally {
+    stopSummaries();
     context.flush.stop();
     clearInterval(stats ?? undefined);
-    trust?.close();
+    context.dialer.close();
+    for (const trust of trusts.values()) trust.close();
     await resume?.close();
   }
+}
+
+/** SIGUSR1 prints the summary so far (also with --quiet: it was asked for). */
+function summaryOnSignal(c: Context): () => void {
+  const print = () => printSummary(c);
+  Deno.addSignalListener("SIGUSR1", print);
+  return () => Deno.removeSignalListener("SIGUSR1", print);
+}
+
+/** docs/usage.md#the-outcome-summary: on stderr, after what stdout has so far. */
+function printSummary(c: Context, pending?: string): void {
+  c.io.out.flush();
+  for (const line of c.outcomes.summaryLines(pending)) c.io.warn(line);
 }
 
 /** dtail following (no query, not interactive): positions resume a follow after a reconnect. */
@@ -259,7 +338,8 @@ function startStats(c: Context, servers: number): ReturnType<typeof setInterval>
     last = connected;
     lastTotal = c.counts.total;
     c.io.out.flush();
-    Deno.stderr.writeSync(encoder.encode(line));
+    if (c.io.live) c.io.live.stderr(line);
+    else Deno.stderr.writeSync(encoder.encode(line));
   }, 3000);
 }
 
@@ -269,11 +349,9 @@ interface Context {
   readonly run: RemoteRun;
   readonly job: RemoteJob;
   readonly io: RemoteIO;
-  readonly auth: ClientAuth;
-  readonly trust: HostTrust | null;
-  readonly user: string;
+  /** Connects to a server, through its jump hosts. */
+  readonly dialer: Dialer;
   readonly authKey: string | null;
-  readonly timeoutMs: number;
   readonly setup: Semaphore;
   readonly printer: PayloadPrinter;
   /** A printer like `printer` (a session that holds its output has a printer of its own). */
@@ -289,12 +367,16 @@ interface Context {
   readonly malformed: { count: number; uncounted: Set<string> };
   /** `--resume FILE`: the saved positions, per server. */
   readonly resume: ResumeState | null;
+  /** Each server's outcome, for the summary. */
+  readonly outcomes: OutcomeBook;
+  /** Per server, the cause of the first file it could not read in its session now. */
+  readonly unreadable: Map<string, string>;
 }
 
 type Outcome = "ok" | "failed" | "partial";
 
 /** One server: connect, run the session; for dtail, again after a dropped connection. */
-async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
+async function serve(server: ResolvedServer, c: Context): Promise<Outcome> {
   const { signal } = c;
   let backoffMs = 2000;
   let outcome: Outcome = "failed";
@@ -313,14 +395,18 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
   };
   // Positions saved by an earlier run (--resume) cannot be used: said at once, not at the break.
   const capabilities = (capabilities: readonly string[]) => {
+    // It answers (till its session's end says otherwise): what SIGUSR1 and `:show` report.
+    c.outcomes.answered(server.label);
     if (positions !== null && positions.size > 0 && !capabilities.includes(RESUME_CAPABILITY)) {
       cannotResume();
     }
   };
   for (;;) {
+    c.unreadable.delete(server.label);
     const result = await once(server, c, positions, capabilities);
     if (result?.refused) {
       // As the Go client: this server's run fails (exit 1), and is not tried again.
+      c.outcomes.failed(server.label, `refused: ${result.refused}`);
       c.io.out.flush();
       c.io.warn(`SERVER|${server.label}|ERROR|${result.refused}`);
       return "failed";
@@ -330,11 +416,13 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
     }
     if (result?.error) {
       c.io.warn(`${server.label}: ${result.error}`);
+      c.outcomes.failed(server.label, result.error);
       outcome = result.lines > 0 ? "partial" : "failed";
     } else if (
       result !== null && !result.completed && !signal.aborted && c.run.verb !== "tail"
     ) {
       c.io.warn(`${server.label}: the server closed the session before the run completed`);
+      c.outcomes.failed(server.label, "closed the session before the run completed");
       outcome = result.lines > 0 ? "partial" : "failed";
     } else if (result !== null) {
       // A damaged compressed file fails like an unreadable one, but the whole lines before the
@@ -342,8 +430,13 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
       const failed = result.unreadable + result.damaged;
       const someRead = result.lines > 0 || failed < (c.io.fleet?.job ?? c.job).targets.length;
       outcome = failed === 0 ? "ok" : someRead ? "partial" : "failed";
+      if (outcome === "ok") c.outcomes.answered(server.label);
+      else c.outcomes.failed(server.label, c.unreadable.get(server.label) ?? "file unreadable");
     }
     if (c.run.verb !== "tail" || signal.aborted) return outcome;
+    if (result !== null && c.outcomes.outcome(server.label)?.answered) {
+      c.outcomes.failed(server.label, "connection ended, reconnecting");
+    }
     if (
       positions !== null && result !== null && !result.capabilities.includes(RESUME_CAPABILITY)
     ) cannotResume();
@@ -356,7 +449,7 @@ async function serve(server: ServerAddress, c: Context): Promise<Outcome> {
 }
 
 async function once(
-  server: ServerAddress,
+  server: ResolvedServer,
   c: Context,
   positions: PositionTable | null,
   onCapabilities: (capabilities: readonly string[]) => void,
@@ -365,18 +458,15 @@ async function once(
   let channel: ClientChannel;
   if (!(await c.setup.acquire(c.signal))) return null;
   try {
-    client = await connect(server, {
-      user: c.user,
-      auth: c.auth,
-      trust: c.trust,
-      timeoutMs: c.timeoutMs,
-      signal: c.signal,
-    });
+    client = await c.dialer.connect(server, c.signal);
     client.on("error", () => {}); // reported through the session's end
     channel = await openShell(client);
   } catch (err) {
     if (!(err instanceof ConnectError)) throw err;
-    if (err.reason !== "aborted") c.io.warn(err.message);
+    if (err.reason !== "aborted") {
+      c.io.warn(err.message);
+      c.outcomes.failed(server.label, causeOf(err.message, server.label));
+    }
     return null;
   } finally {
     c.setup.release();
@@ -416,6 +506,11 @@ async function once(
           ...(fleet ? {} : { block: (bytes: Uint8Array) => blocks.piece(bytes) }),
         }
         : {}),
+      ...(c.io.live?.wantsBytes
+        ? {
+          progress: (read: number, total: number) => c.io.live!.bytes(server.label, read, total),
+        }
+        : {}),
       ...(c.io.malformed
         ? {
           malformed: (count: number) => {
@@ -427,6 +522,11 @@ async function once(
       notice: (text) => {
         c.io.out.flush();
         c.io.warn(text.startsWith("SERVER|") ? text : `${server.label}: ${text}`);
+        const cause = unreadableCause(text);
+        if (cause !== null && !c.unreadable.has(server.label)) {
+          c.unreadable.set(server.label, cause);
+          c.outcomes.failed(server.label, cause); // a follow goes on: said at once
+        }
       },
       flush: () => c.flush.poke(),
     }, {

@@ -14,6 +14,7 @@ import { missingCapabilityReason } from "../core/protocol/query_capabilities.ts"
 import { CLOSE_REQUEST, isControl, type PayloadRun } from "../core/protocol/messages.ts";
 import { parseSessionAck, QUERY_UPDATE_CAPABILITY } from "../core/protocol/session_spec.ts";
 import { parsePositionMessage, POSITION_PREFIX } from "../core/protocol/resume.ts";
+import { parseProgressMessage } from "../core/protocol/progress.ts";
 import type { PositionTable } from "./resume/position_table.ts";
 import {
   commandFrames,
@@ -41,6 +42,8 @@ export interface SessionSink {
   notice(text: string): void;
   /** Malformed log lines a server skipped for a query (hidden `.mapr malformed N`). */
   malformed?(count: number): void;
+  /** Bytes a dmap server read of its files' total (hidden `.progress READ TOTAL`). */
+  progress?(read: number, total: number): void;
   /** Consecutive payload messages of one chunk (the fast path; `payload` is used without it). */
   payloadRun?(run: PayloadRun): void;
   /**
@@ -298,6 +301,13 @@ async function handleMessage(session: Session, message: Uint8Array): Promise<boo
   if (malformed !== null) {
     sink.malformed?.(Number(malformed[1]));
     return false;
+  }
+  if (control && sink.progress !== undefined) {
+    const bytes = parseProgressMessage(text);
+    if (bytes !== null) {
+      sink.progress(bytes.read, bytes.total);
+      return false;
+    }
   }
   if (session.link !== null && text.startsWith(".syn session ")) {
     const ack = parseSessionAck(text);

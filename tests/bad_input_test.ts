@@ -12,6 +12,7 @@ import {
   tempDir,
   UPSTREAM,
 } from "./helpers.ts";
+import { summaryLines, withoutSummary } from "./summary_lines.ts";
 
 function assertOneLine(stderr: string, pattern: RegExp): void {
   assertNoStackTrace(stderr);
@@ -259,17 +260,21 @@ async function homeWithKey(): Promise<string> {
   return home;
 }
 
-Deno.test("unreachable servers get one line each and fail the run with exit 1", async () => {
+Deno.test("unreachable servers get one line each, then the summary, and exit 1", async () => {
   const home = await homeWithKey();
   const r = await run("dcat", ["--cfg", "none", "--servers", "127.0.0.1:1,127.0.0.1:2", "/x.log"], {
     env: { HOME: home },
   });
   assert.equal(r.code, 1);
   assertNoStackTrace(r.stderr);
-  const lines = r.stderr.trimEnd().split("\n").sort();
+  const lines = withoutSummary(r.stderr).trimEnd().split("\n").sort();
   assert.deepEqual(lines, [
     "dcat: 127.0.0.1:1: connection refused",
     "dcat: 127.0.0.1:2: connection refused",
+  ]);
+  assert.deepEqual(summaryLines(r.stderr), [
+    "dcat: 0 of 2 servers answered",
+    "dcat: 2 servers: connection refused: 127.0.0.1:[1-2]",
   ]);
 });
 

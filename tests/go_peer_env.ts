@@ -6,6 +6,7 @@
 import { ROOT, run as runOurs, type RunOptions, type RunResult } from "./helpers.ts";
 import { canRunServers, SERVER_USER } from "./ssh_env.ts";
 import { freePort, waitUntilAccepts } from "./local_port.ts";
+import { collectOutput } from "./child_output.ts";
 import { loadAuth } from "../cli/ssh/auth.ts";
 import { connect, openShell } from "../cli/ssh/connect.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
@@ -142,20 +143,14 @@ export class GoServer implements Peer {
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-      let text = "";
-      const decoder = new TextDecoder();
-      const pump = async (stream: ReadableStream<Uint8Array>) => {
-        for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-      };
-      pump(child.stdout);
-      pump(child.stderr);
+      const output = collectOutput(child);
       const started = await waitUntilAccepts(port, child, 10_000);
-      if (started === "accepts") return new GoServer(dir, port, child, () => text);
+      if (started === "accepts") return new GoServer(dir, port, child, output);
       if (started === "timeout") child.kill("SIGKILL");
       await child.status;
       // The port was taken between our probe and the server's bind: try another one.
-      if (attempt < 3 && /address already in use/.test(text)) continue;
-      throw new Error(`the Go dserver did not start:\n${text}`);
+      if (attempt < 3 && /address already in use/.test(output())) continue;
+      throw new Error(`the Go dserver did not start:\n${output()}`);
     }
   }
 
@@ -290,7 +285,12 @@ export async function rawSession(
 ): Promise<string[]> {
   const env = (name: string) => (name === "HOME" ? client.home : undefined);
   const auth = await loadAuth({ authKeyPath: `${client.home}/.ssh/id_ed25519`, env });
-  const c = await connect({ host: "127.0.0.1", port: peer.port, label: peer.address }, {
+  const c = await connect({
+    host: "127.0.0.1",
+    port: peer.port,
+    portGiven: true,
+    label: peer.address,
+  }, {
     user: options.user ?? "dtail-alice",
     auth,
     trust: null,

@@ -3,6 +3,7 @@
  * user dtail-srv (tools/setup_test_users.sh), each with its own config, cache dir and host key,
  * and clients with a real ed25519 key in a temporary HOME.
  */
+import { collectOutput, waitForOutput } from "./child_output.ts";
 import { DENO_DIR, ROOT, run, type RunOptions, type RunResult, V8_FLAGS } from "./helpers.ts";
 
 export const SERVER_USER = "dtail-srv";
@@ -117,23 +118,9 @@ async function launch(
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    let text = "";
-    const decoder = new TextDecoder();
-    const pump = async (stream: ReadableStream<Uint8Array>) => {
-      for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-    };
-    pump(child.stdout);
-    pump(child.stderr);
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const m = /listening on port (\d+)/.exec(text);
-      if (m) return [child, Number(m[1]), () => text];
-      if (Date.now() > deadline) {
-        child.kill("SIGKILL");
-        throw new Error(`dserver did not start:\n${text}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const output = collectOutput(child);
+    const m = await waitForOutput(child, output, /listening on port (\d+)/, 20_000, "dserver");
+    return [child, Number(m[1]), output];
   }
 }
 

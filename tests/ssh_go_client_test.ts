@@ -31,7 +31,7 @@ Deno.test({
           assert.equal(
             messages[0],
             ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1 tail-resume-v1 " +
-              "mapr-sketch-v1 mapr-formats-v1 mapr-bucket-v1 time-range-v1" +
+              "mapr-sketch-v1 mapr-formats-v1 mapr-bucket-v1 time-range-v1 progress-v1" +
               (journalAvailable() ? " journal-v1" : ""),
           );
           assert.match(messages[1]!, /^SERVER\|[^|]+\|AUTHKEY OK\n$/);

@@ -180,7 +180,7 @@ Deno.test({
         const lines = r.output.split("\n");
         const prompt = lines.findIndex((l) => l.startsWith("Do you want to trust these hosts"));
         assert.deepEqual(lines.slice(prompt + 1), [
-          `dcat: ${server.address}: host key verification failed`,
+          `dcat: ${server.address}: host key refused`,
           "",
         ]);
         assert.equal(await Deno.readTextFile(knownHosts), "# nothing trusted yet\n");

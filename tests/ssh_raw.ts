@@ -9,7 +9,12 @@ import type { TestClient, TestServer } from "./ssh_env.ts";
 export async function rawClient(client: TestClient, server: TestServer): Promise<Client> {
   const env = (name: string) => (name === "HOME" ? client.home : undefined);
   const auth = await loadAuth({ authKeyPath: `${client.home}/.ssh/id_ed25519`, env });
-  const c = await connect({ host: "127.0.0.1", port: server.port, label: server.address }, {
+  const c = await connect({
+    host: "127.0.0.1",
+    port: server.port,
+    portGiven: true,
+    label: server.address,
+  }, {
     user: "dtail-alice",
     auth,
     trust: null,

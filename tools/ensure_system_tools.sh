@@ -4,10 +4,10 @@
 set -euo pipefail
 declare -A pkg_of=([zstd]=zstd [gzip]=gzip [setfacl]=acl [getfacl]=acl [useradd]=passwd [ssh-keygen]=openssh-client
   [/usr/bin/time]=time [cc]=gcc [/usr/include/zlib.h]=zlib1g-dev [/usr/lib/x86_64-linux-gnu/libc.a]=libc6-dev
-  [ansible-playbook]=ansible-core [jq]=jq)
+  [ansible-playbook]=ansible-core [jq]=jq [/usr/sbin/sshd]=openssh-server)
 # (paths: `command -v time` finds the bash keyword; gcc, zlib1g-dev and libc6-dev build make dist's
 # stub; ansible-core runs the packaging example's test; jq is make bench-query's peer and its
-# program's test)
+# program's test; openssh-server's sshd is the jump host of the ProxyJump tests and bench)
 missing=()
 for cmd in "${!pkg_of[@]}"; do
   if [[ $cmd == /* ]]; then [ -e "$cmd" ] && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi

@@ -4,7 +4,7 @@
  */
 import type { Config, JobConfig } from "../../core/config.ts";
 import { parseQuery } from "../../core/mapr/query.ts";
-import { parseServerAddress, serverList } from "../../cli/ssh/server_list.ts";
+import { serverList } from "../../cli/ssh/server_list.ts";
 import { fillDates } from "./job_dates.ts";
 
 export type JobKind = "Schedule" | "Continuous";
@@ -71,10 +71,14 @@ export function problemOf(
   for (const server of job.Servers) {
     try {
       if (server.trim() === "" || /\s/.test(server)) throw new Error(`bad server "${server}"`);
-      if (server.includes("/") && !/^\/.*\/$/.test(server)) {
-        // A path: a server list file, which must exist (a host name has no slash).
-        if (!isFile(server)) throw new Error(`server list file ${server} not found`);
-      } else if (!server.startsWith("/")) parseServerAddress(server, defaultPort);
+      const regex = /^\/.*\/$/.test(server);
+      // A path: a server list file or inventory (`FILE:group`), which must exist.
+      const file = server.replace(/:[^:/]*$/, "");
+      if (server.includes("/") && !regex && !isFile(server) && !isFile(file)) {
+        throw new Error(`server list file ${server} not found`);
+      }
+      // One entry, host patterns and inventories included, as the run will read it.
+      if (!regex) serverList({ servers: server, defaultPort });
     } catch (err) {
       return `bad Servers entry: ${err instanceof Error ? err.message : String(err)}`;
     }

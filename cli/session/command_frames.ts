@@ -16,6 +16,11 @@ import {
   RESUME_OPTION,
 } from "../../core/protocol/resume.ts";
 import type { WireRegex } from "../../core/protocol/regex_wire.ts";
+import {
+  PROGRESS_CAPABILITY,
+  PROGRESS_OPTION,
+  PROGRESS_VERSION,
+} from "../../core/protocol/progress.ts";
 import type { TimeRange } from "../../core/time_spec.ts";
 import { buildSessionCommand, type SessionSpec } from "../../core/protocol/session_spec.ts";
 
@@ -39,6 +44,11 @@ export interface RemoteJob {
    * `time-range-v1`, which remoteJobOf puts in `needs`).
    */
   readonly timeRange?: TimeRange | null;
+  /**
+   * dmap showing a progress line: the `map:` command asks for progress messages
+   * (`progress=v1`, docs/protocol.md#progress) of a server that advertised `progress-v1`.
+   */
+  readonly progress?: boolean;
 }
 
 /**
@@ -99,7 +109,11 @@ export function commandFrames(
   // command, which latches escaping, so that the reply already carries the control marker.
   if (authKey && !escape) frames.push(authKey);
   const options = commandOptions(job, wire);
-  if (job.query) frames.push(encodeFrame(buildMapCommand(options, job.query)));
+  if (job.query) {
+    frames.push(
+      encodeFrame(buildMapCommand(mapOptions(job, options, capabilities, wire), job.query)),
+    );
+  }
   const timeout = job.query ? job.timeout ?? 0 : 0;
   const resume = client.resume && followsWithPositions(job, capabilities, wire)
     ? client.resume
@@ -118,6 +132,17 @@ export function commandFrames(
   }
   if (authKey && escape) frames.splice(Math.min(1, frames.length), 0, authKey);
   return frames;
+}
+
+/** The options of the `map:` command: the reads' own, and the progress request where it goes. */
+function mapOptions(
+  job: RemoteJob,
+  options: Options,
+  capabilities: readonly string[],
+  wire: Wire,
+): Options {
+  const asks = job.progress === true && wire !== "go" && capabilities.includes(PROGRESS_CAPABILITY);
+  return asks ? { ...options, [PROGRESS_OPTION]: PROGRESS_VERSION } : options;
 }
 
 /** The options of a job's commands (docs/protocol.md#options) on this wire. */

@@ -30,6 +30,11 @@ export interface AuthOptions {
   configAuthKeyPath?: string;
   /** `--agentKeyIndex`: only this agent key (-1 or absent: all). */
   agentKeyIndex?: number;
+  /**
+   * ssh config `IdentityFile`s of the servers of this run: read up front, offered to the servers
+   * whose config names them (`forHost`), and counted when no other key is found.
+   */
+  identityFiles?: readonly string[];
   env?: (name: string) => string | undefined;
   warn?: (line: string) => void;
   debug?: (line: string) => void;
@@ -48,6 +53,11 @@ export interface ClientAuth {
   keys: OfferedKey[];
   /** For ssh2 `connect({ authHandler })`: the key files and agent keys in order, then give up. */
   authHandler(user: string): AuthHandlerMiddleware;
+  /**
+   * The keys for one host of the ssh config: the auth-key, then its `IdentityFile`s, then (unless
+   * `IdentitiesOnly yes`) the agent's keys and the default files (docs/usage.md#openssh-client-config).
+   */
+  forHost?(identityFiles: readonly string[], identitiesOnly: boolean): ClientAuth;
 }
 
 type Env = (name: string) => string | undefined;
@@ -101,12 +111,20 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
   const agent = sock === "" ? null : await agentKeys(sock, opts.agentKeyIndex ?? -1, debug);
   const agentOffered = (agent?.keys ?? []).filter((k) => fresh(k.key));
   const trailing = files(defaults);
+  // IdentityFiles are keyed by path: each host offers its own, deduplicated within its list.
+  const identities = new Map<string, OfferedKey | null>();
+  for (const path of opts.identityFiles ?? []) {
+    if (identities.has(path)) continue;
+    const key = readPrivateKey(path, passphrase, debug, locked);
+    identities.set(path, key === null ? null : { source: path, key });
+  }
 
   const keys = [...leading, ...agentOffered, ...trailing];
-  if (keys.length === 0 && locked.length > 0) {
+  const anyIdentity = [...identities.values()].some((k) => k !== null);
+  if (keys.length === 0 && !anyIdentity && locked.length > 0) {
     throw new AuthSetupError(lockedMessage(locked, passphrase));
   }
-  if (keys.length === 0) {
+  if (keys.length === 0 && !anyIdentity) {
     const tried = [...new Set([...first, authKeyPath, ...defaults].filter((p) => p !== ""))];
     if (sock !== "") tried.push("ssh-agent");
     throw new AuthSetupError(
@@ -117,15 +135,19 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
   const chosen = agent === null || agentOffered.length === 0
     ? null
     : new ChosenKeysAgent(agent.agent, agentOffered.map((k) => k.key));
-  return {
+  const auth = (offered: OfferedKey[]): ClientAuth => ({
     authKeyPath,
-    keys,
+    keys: offered,
     authHandler: (username) => {
-      const methods: AnyAuthMethod[] = [
-        ...leading.map((k) => ({ type: "publickey" as const, username, key: k.key })),
-        ...(chosen === null ? [] : [{ type: "agent" as const, username, agent: chosen }]),
-        ...trailing.map((k) => ({ type: "publickey" as const, username, key: k.key })),
-      ];
+      const methods: AnyAuthMethod[] = [];
+      let agentAdded = false;
+      for (const k of offered) {
+        if (k.source.startsWith("agent #")) {
+          if (agentAdded || chosen === null) continue;
+          agentAdded = true;
+          methods.push({ type: "agent", username, agent: chosen });
+        } else methods.push({ type: "publickey", username, key: k.key });
+      }
       let i = 0;
       return (methodsLeft, _partialSuccess, next) => {
         const method = methods[i++];
@@ -134,7 +156,24 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
         next(method !== undefined && allowed ? method : false as unknown as AuthenticationType);
       };
     },
-  };
+    forHost(identityFiles, identitiesOnly) {
+      if (identityFiles.length === 0 && !identitiesOnly) return this;
+      const own = identityFiles.flatMap((p) => {
+        const k = identities.get(p);
+        return k ? [k] : [];
+      });
+      const rest = identitiesOnly ? [] : [...agentOffered, ...trailing];
+      const seenHere = new Set<string>();
+      const unique = [...leading, ...own, ...rest].filter((k) => {
+        const id = k.key.getPublicSSH().toString("base64");
+        if (seenHere.has(id)) return false;
+        seenHere.add(id);
+        return true;
+      });
+      return auth(unique);
+    },
+  });
+  return auth(keys);
 }
 
 /**

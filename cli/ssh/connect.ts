@@ -11,6 +11,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createConnection, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import ssh2 from "ssh2";
 import type { CipherAlgorithm, Client, ClientChannel, ServerHostKeyAlgorithm } from "ssh2";
 import type { ClientAuth } from "./auth.ts";
@@ -48,6 +49,11 @@ export interface ConnectOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   debug?: (line: string) => void;
+  /**
+   * A stream already open to the server (a jump host's `direct-tcpip` channel, cli/ssh/jump.ts):
+   * the SSH handshake runs over it instead of a new TCP connection.
+   */
+  tunnel?: Duplex;
 }
 
 /**
@@ -83,13 +89,17 @@ export async function connect(address: ServerAddress, opts: ConnectOptions): Pro
     fail(new ConnectError("timeout", `${label}: timed out after ${budget.totalMs} ms`));
   const onAbort = () => fail(aborted());
   opts.signal?.addEventListener("abort", onAbort, { once: true });
-  let sock: Socket | undefined;
+  let sock: Duplex | undefined;
   let client: Client | undefined;
   try {
     budget.start();
     const known = await opts.trust?.knownKeyTypes(address.host, address.port) ?? [];
-    sock = createConnection({ host: address.host, port: address.port });
-    await Promise.race([tcpConnected(sock, label), stopped]);
+    if (opts.tunnel !== undefined) sock = opts.tunnel;
+    else {
+      const tcp = createConnection({ host: address.host, port: address.port });
+      sock = tcp;
+      await Promise.race([tcpConnected(tcp, label), stopped]);
+    }
     client = new ssh2.Client();
     return await Promise.race([handshake(client, sock, known, budget, address, opts), stopped]);
   } catch (e) {
@@ -139,14 +149,14 @@ function tcpError(label: string, err: NodeJS.ErrnoException): ConnectError {
 
 function handshake(
   client: Client,
-  sock: Socket,
+  sock: Duplex,
   knownTypes: string[],
   budget: Budget,
   address: ServerAddress,
   opts: ConnectOptions,
 ): Promise<Client> {
   const label = address.label;
-  const ip = sock.remoteAddress;
+  const ip = (sock as Partial<Socket>).remoteAddress;
   return new Promise((resolve, reject) => {
     let hostKeyRefused = false;
     const done = (err?: ConnectError) => {
@@ -159,11 +169,16 @@ function handshake(
       // An unreachable ssh-agent only skips the agent keys; ssh2 goes on with the next method.
       if (err.level === "agent") return opts.debug?.(`${label}: ssh-agent: ${err.message}`);
       if (hostKeyRefused) {
-        return done(new ConnectError("hostkey", `${label}: host key verification failed`));
+        const why = opts.trust?.refusal(address.host, address.port) ?? "host key refused";
+        return done(new ConnectError("hostkey", `${label}: ${why}`));
       }
       if (err.level === "client-authentication") {
+        const keys = opts.auth.keys.map((k) => k.source).join(", ") || "none";
         return done(
-          new ConnectError("auth", `${label}: authentication failed for user ${opts.user}`),
+          new ConnectError(
+            "auth",
+            `${label}: authentication failed for user ${opts.user} (keys offered: ${keys})`,
+          ),
         );
       }
       done(new ConnectError("handshake", `${label}: SSH handshake failed: ${err.message}`));

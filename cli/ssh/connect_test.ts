@@ -101,7 +101,7 @@ Deno.test("a changed host key is refused with the one-line message", async () =>
       async () => connect(address(server.port), { ...(await options()) }),
       (e: unknown) =>
         e instanceof ConnectError && e.reason === "hostkey" &&
-        e.message === `127.0.0.1:${server.port}: host key verification failed`,
+        e.message === `127.0.0.1:${server.port}: host key changed (known_hosts ${knownHosts})`,
     );
     assert.deepEqual(warnings, [
       `host key for 127.0.0.1:${server.port} has CHANGED; refusing to connect ` +
@@ -138,7 +138,8 @@ Deno.test("a wrong client key fails with an authentication message", async () =>
       async () => connect(address(server.port), await options({ auth })),
       (e: unknown) =>
         e instanceof ConnectError && e.reason === "auth" &&
-        e.message === `127.0.0.1:${server.port}: authentication failed for user alice`,
+        e.message === `127.0.0.1:${server.port}: authentication failed for user alice ` +
+            `(keys offered: ${wrong.path})`,
     );
   });
 });

@@ -11,23 +11,22 @@
  *   or a `/regex/` (Go ignores the options): `COMMA:a,b` lists servers, `FILE:path` names a file.
  * - The list keeps its input order unless `shuffle` is set: Go shuffles it, which made the output
  *   order (and any test of it) differ from run to run.
+ * - An entry may be a host pattern (`web[01-40].example.com`, host_pattern.ts), and a server file
+ *   may be an Ansible INI inventory (inventory.ts); `FILE:group` takes one group of it.
  */
 import { compileRegex, PatternError, type RegexMatcher } from "../../core/matcher.ts";
-import { SetupError } from "../../core/errors.ts";
+import { NameBudget } from "./host_pattern.ts";
+import { looksLikeInventory, parseInventory } from "./inventory.ts";
+import { addressLabel, parseServerAddress, type ServerAddress } from "./server_address.ts";
+import { ServerListError } from "./server_list_error.ts";
 
-export interface ServerAddress {
-  host: string;
-  port: number;
-  /** `host:port`, or `[v6addr]:port`. */
-  label: string;
-}
-
-export class ServerListError extends SetupError {
-  override name = "ServerListError";
-}
+export { addressLabel, parseServerAddress, type ServerAddress, ServerListError };
 
 export interface ServerListOptions {
-  /** `--servers`: a comma list, a file with one server per line, or a `/regex/` filter. */
+  /**
+   * `--servers`: a comma list of servers or host patterns, a server file (one server per line, or
+   * an Ansible INI inventory), `FILE:group`, or a `/regex/` filter.
+   */
   servers?: string;
   /** `--discovery`: `MODULE` or `MODULE:options`; built-ins `COMMA` and `FILE`. */
   discovery?: string;
@@ -37,13 +36,32 @@ export interface ServerListOptions {
   shuffle?: boolean;
   /** For tests of `shuffle`: a `Math.random` replacement. */
   random?: () => number;
+  /** Gets one line `<file>:<line>: …` per bad inventory line (default: dropped). */
+  warn?: (line: string) => void;
+  /** The most servers the list may name (default 100,000). */
+  limit?: number;
 }
 
-type Module = (input: string) => string[];
+/**
+ * One server before the regex filter: `key` is what the filter matches and what duplicates share
+ * (the entry as written, or the inventory's host name); inventory hosts come with their address.
+ */
+interface Entry {
+  key: string;
+  address?: ServerAddress;
+}
+
+interface Context {
+  defaultPort: number;
+  warn: (line: string) => void;
+  budget: NameBudget;
+}
+
+type Module = (input: string, ctx: Context) => Entry[];
 
 const MODULES: Record<string, Module> = {
-  COMMA: (input) => input.split(","),
-  FILE: (path) => readServerFile(path),
+  COMMA: (input, ctx) => commaEntries(input, ctx),
+  FILE: (spec, ctx) => fileEntries(fileSpec(spec) ?? { path: spec, group: null }, ctx),
 };
 
 /** Evaluates `--servers` / `--discovery` into the list of addresses to connect to. */
@@ -51,7 +69,12 @@ export function serverList(opts: ServerListOptions): ServerAddress[] {
   const servers = opts.servers ?? "";
   const filter = regexFilter(servers);
   const discovery = opts.discovery ?? "";
-  let entries: string[];
+  const ctx: Context = {
+    defaultPort: opts.defaultPort,
+    warn: opts.warn ?? (() => {}),
+    budget: new NameBudget(opts.limit),
+  };
+  let entries: Entry[];
   if (discovery !== "") {
     const { module, options } = splitDiscovery(discovery);
     const input = servers !== "" && filter === null ? servers : options;
@@ -60,54 +83,82 @@ export function serverList(opts: ServerListOptions): ServerAddress[] {
         `--discovery ${module} needs servers: use ${module}:<list or file> or --servers`,
       );
     }
-    entries = module(input);
+    entries = module(input, ctx);
   } else if (filter !== null) {
     throw new ServerListError(
       `--servers ${servers} is a regex filter, which needs a --discovery list`,
     );
-  } else if (servers !== "" && isFile(servers)) {
-    entries = readServerFile(servers);
   } else {
-    entries = servers.split(",");
+    const file = servers === "" ? null : fileSpec(servers);
+    entries = file === null ? commaEntries(servers, ctx) : fileEntries(file, ctx);
   }
-  const unique = [...new Set(entries.map((e) => e.trim()).filter((e) => e !== ""))];
-  const kept = filter === null ? unique : unique.filter((e) => filter.test(e));
-  const list = kept.map((e) => parseServerAddress(e, opts.defaultPort));
+  const seen = new Set<string>();
+  const unique = entries.filter((e) => !seen.has(e.key) && seen.add(e.key));
+  const kept = filter === null ? unique : unique.filter((e) => filter.test(e.key));
+  const list = kept.map((e) => e.address ?? parseServerAddress(e.key, opts.defaultPort));
   if (opts.shuffle) shuffleInPlace(list, opts.random ?? Math.random);
   return list;
 }
 
-/** Parses `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 literal. */
-export function parseServerAddress(entry: string, defaultPort: number): ServerAddress {
-  let host: string;
-  let portText: string | undefined;
-  const bracket = /^\[([^\]]*)\](?::(.*))?$/.exec(entry);
-  if (bracket) {
-    host = bracket[1]!;
-    portText = bracket[2];
-  } else if (entry.indexOf(":") !== entry.lastIndexOf(":")) {
-    host = entry; // a bare IPv6 literal; it has no port
-  } else {
-    const colon = entry.indexOf(":");
-    host = colon < 0 ? entry : entry.slice(0, colon);
-    portText = colon < 0 ? undefined : entry.slice(colon + 1);
-  }
-  if (host === "") throw new ServerListError(`server "${entry}": empty host name`);
-  const port = portText === undefined ? defaultPort : parsePort(portText, entry);
-  return { host, port, label: addressLabel(host, port) };
+function commaEntries(input: string, ctx: Context): Entry[] {
+  return lineEntries(input.split(","), ctx);
 }
 
-/** `host:port`, with brackets around an IPv6 literal. */
-export function addressLabel(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+/** Entries as written, each host pattern expanded (blank ones dropped). */
+function lineEntries(lines: string[], ctx: Context): Entry[] {
+  return lines.map((l) => l.trim()).filter((l) => l !== "").flatMap((l) =>
+    ctx.budget.expand(l).map((key) => ({ key }))
+  );
 }
 
-function parsePort(text: string, entry: string): number {
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
-    throw new ServerListError(`server "${entry}": port must be a number from 1 to 65535`);
+interface FileSpec {
+  path: string;
+  /** `FILE:group`: the inventory group to take. */
+  group: string | null;
+}
+
+/** `FILE`, or `FILE:group` when FILE is a file and `FILE:group` is not; else null. */
+function fileSpec(spec: string): FileSpec | null {
+  if (isFile(spec)) return { path: spec, group: null };
+  const m = /^(.+):([A-Za-z_][\w-]*)$/.exec(spec);
+  return m !== null && isFile(m[1]!) ? { path: m[1]!, group: m[2]! } : null;
+}
+
+function fileEntries({ path, group }: FileSpec, ctx: Context): Entry[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    throw new ServerListError(`cannot read server list ${path}: ${(e as Error).message}`);
   }
-  return port;
+  if (!looksLikeInventory(text)) {
+    if (group !== null && group !== "all" && group !== "ungrouped") {
+      throw new ServerListError(
+        `${path}:${group}: ${path} is a plain server list, not an inventory with groups ` +
+          "(known: all, ungrouped)",
+      );
+    }
+    return lineEntries(text.split("\n").filter((l) => !l.trim().startsWith("#")), ctx);
+  }
+  const inventory = parseInventory(text, path, { warn: ctx.warn, budget: ctx.budget });
+  const hosts = inventory.hosts(group ?? "all");
+  if (hosts === null) {
+    const names = inventory.groupNames;
+    const known = names.slice(0, 10).join(", ") +
+      (names.length > 10 ? `, … (${names.length - 10} more)` : "");
+    throw new ServerListError(`${path}: no group "${group}" (known: ${known})`);
+  }
+  return hosts.map((h) => {
+    const port = h.port ?? ctx.defaultPort;
+    const address: ServerAddress = {
+      host: h.host,
+      port,
+      portGiven: h.port !== undefined,
+      label: addressLabel(h.host, port),
+    };
+    if (h.user !== undefined) address.user = h.user;
+    return { key: h.name, address };
+  });
 }
 
 function splitDiscovery(discovery: string): { module: Module; options: string } {
@@ -141,16 +192,6 @@ function isFile(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function readServerFile(path: string): string[] {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    throw new ServerListError(`cannot read server list ${path}: ${(e as Error).message}`);
-  }
-  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
 }
 
 function shuffleInPlace<T>(list: T[], random: () => number): void {

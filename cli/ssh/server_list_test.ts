@@ -3,11 +3,11 @@ import { parseServerAddress, serverList, ServerListError } from "./server_list.t
 
 const labels = (opts: Parameters<typeof serverList>[0]) => serverList(opts).map((s) => s.label);
 
-async function withFile(text: string, fn: (path: string) => void) {
+async function withFile(text: string, fn: (path: string) => void | Promise<void>) {
   const path = await Deno.makeTempFile({ prefix: "server_list_test_" });
   try {
     await Deno.writeTextFile(path, text);
-    fn(path);
+    await fn(path);
   } finally {
     await Deno.remove(path);
   }
@@ -29,15 +29,22 @@ Deno.test("an address has a host, a port and a host:port label", () => {
   assert.deepEqual(parseServerAddress("web1:2000", 2222), {
     host: "web1",
     port: 2000,
+    portGiven: true,
     label: "web1:2000",
   });
-  assert.deepEqual(parseServerAddress("web1", 22), { host: "web1", port: 22, label: "web1:22" });
+  assert.deepEqual(parseServerAddress("web1", 22), {
+    host: "web1",
+    port: 22,
+    portGiven: false,
+    label: "web1:22",
+  });
 });
 
 Deno.test("IPv6 literals are accepted in brackets or bare", () => {
   assert.deepEqual(parseServerAddress("[::1]:2000", 2222), {
     host: "::1",
     port: 2000,
+    portGiven: true,
     label: "[::1]:2000",
   });
   assert.equal(parseServerAddress("[fe80::1]", 2222).label, "[fe80::1]:2222");
@@ -140,4 +147,132 @@ Deno.test("shuffle is off by default and reorders when asked", () => {
   assert.deepEqual(labels({ servers, defaultPort: 1 }), ["a:1", "b:1", "c:1", "d:1"]);
   const shuffled = labels({ servers, defaultPort: 1, shuffle: true, random: () => 0 });
   assert.deepEqual(shuffled, ["b:1", "c:1", "d:1", "a:1"]);
+});
+
+Deno.test("host patterns in a comma list expand, each keeping the entry's port", () => {
+  assert.deepEqual(labels({ servers: "web[01-03]:2000,db1,web02:2000", defaultPort: 22 }), [
+    "web01:2000",
+    "web02:2000",
+    "web03:2000",
+    "db1:22",
+  ]);
+  assert.deepEqual(labels({ servers: "[::1]:2000,[fe80::1]", defaultPort: 22 }), [
+    "[::1]:2000",
+    "[fe80::1]:22",
+  ]);
+});
+
+Deno.test("a bad range or too many servers is a ServerListError", () => {
+  assert.throws(
+    () => serverList({ servers: "a,web[9-1]", defaultPort: 22 }),
+    (e: unknown) =>
+      e instanceof ServerListError &&
+      e.message === 'host pattern "web[9-1]": the range 9..1 runs backwards',
+  );
+  assert.throws(
+    () => serverList({ servers: "a[1-3],b[1-3]", defaultPort: 22, limit: 5 }),
+    (e: unknown) =>
+      e instanceof ServerListError &&
+      e.message === '"b[1-3]" takes the server list past the limit of 5 servers',
+  );
+  assert.throws(
+    () => serverList({ servers: "h[1-100001]", defaultPort: 22 }),
+    /past the limit of 100000 servers/,
+  );
+});
+
+Deno.test("a plain server file expands host patterns and keeps IPv6 lines", async () => {
+  await withFile("web[1-2]\n[::1]:2000\n# [web]\n", (path) => {
+    assert.deepEqual(labels({ servers: path, defaultPort: 22 }), [
+      "web1:22",
+      "web2:22",
+      "[::1]:2000",
+    ]);
+  });
+});
+
+const INVENTORY = `
+bastion
+[web]
+web[1:2] ansible_port=2000
+[db]
+db1 ansible_host=10.0.0.5 ansible_user=postgres
+[prod:children]
+web
+db
+`;
+
+Deno.test("a server file with sections is an inventory: addresses, ports and users", async () => {
+  await withFile(INVENTORY, (path) => {
+    assert.deepEqual(serverList({ servers: path, defaultPort: 22 }), [
+      { host: "bastion", port: 22, portGiven: false, label: "bastion:22" },
+      { host: "web1", port: 2000, portGiven: true, label: "web1:2000" },
+      { host: "web2", port: 2000, portGiven: true, label: "web2:2000" },
+      { host: "10.0.0.5", port: 22, portGiven: false, user: "postgres", label: "10.0.0.5:22" },
+    ]);
+  });
+});
+
+Deno.test("FILE:group takes one group of an inventory with its children", async () => {
+  await withFile(INVENTORY, (path) => {
+    assert.deepEqual(labels({ servers: `${path}:web`, defaultPort: 22 }), [
+      "web1:2000",
+      "web2:2000",
+    ]);
+    assert.deepEqual(labels({ servers: `${path}:prod`, defaultPort: 22 }), [
+      "web1:2000",
+      "web2:2000",
+      "10.0.0.5:22",
+    ]);
+    assert.deepEqual(labels({ discovery: `FILE:${path}:ungrouped`, defaultPort: 22 }), [
+      "bastion:22",
+    ]);
+    assert.deepEqual(labels({ discovery: `FILE:${path}`, servers: "/^web/", defaultPort: 22 }), [
+      "web1:2000",
+      "web2:2000",
+    ]);
+  });
+});
+
+Deno.test("an unknown group is a ServerListError listing the known groups", async () => {
+  await withFile(INVENTORY, (path) => {
+    assert.throws(
+      () => serverList({ servers: `${path}:nosuch`, defaultPort: 22 }),
+      (e: unknown) =>
+        e instanceof ServerListError &&
+        e.message === `${path}: no group "nosuch" (known: all, ungrouped, web, db, prod)`,
+    );
+  });
+  const many = Array.from({ length: 12 }, (_, i) => `[g${i}]\nh${i}`).join("\n");
+  await withFile(many, (path) => {
+    assert.throws(
+      () => serverList({ servers: `${path}:nosuch`, defaultPort: 22 }),
+      (e: unknown) =>
+        e instanceof ServerListError && e.message.endsWith(
+          "(known: all, ungrouped, g0, g1, g2, g3, g4, g5, g6, g7, … (4 more))",
+        ),
+    );
+  });
+  await withFile("a\nb\n", (path) => {
+    assert.deepEqual(labels({ servers: `${path}:all`, defaultPort: 1 }), ["a:1", "b:1"]);
+    assert.throws(
+      () => serverList({ servers: `${path}:web`, defaultPort: 1 }),
+      /is a plain server list, not an inventory with groups/,
+    );
+  });
+});
+
+Deno.test("inventory warnings reach the warn callback and the bad lines are skipped", async () => {
+  await withFile("[web]\nw1\nw2 ansible_port=x\n", (path) => {
+    const warnings: string[] = [];
+    const list = labels({ servers: path, defaultPort: 22, warn: (l) => warnings.push(l) });
+    assert.deepEqual(list, ["w1:22"]);
+    assert.deepEqual(warnings, [`${path}:3: ansible_port "x" is not a port from 1 to 65535`]);
+  });
+});
+
+Deno.test("an inventory without hosts gives an empty list", async () => {
+  await withFile("[web]\n[web:vars]\nansible_user=x\n", (path) => {
+    assert.deepEqual(serverList({ servers: path, defaultPort: 22 }), []);
+  });
 });

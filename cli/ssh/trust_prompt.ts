@@ -25,6 +25,8 @@ export interface HostTrustOptions {
   knownHostsPath: string;
   /** `--trustAllHosts`: no prompt, trust and persist. */
   trustAll?: boolean;
+  /** ssh config `StrictHostKeyChecking yes`: unknown hosts are refused without a prompt. */
+  refuseUnknown?: boolean;
   /** Where to prompt; by default the terminal is opened at the first prompt. */
   io?: TrustIO;
   /** One-line warnings (changed or revoked keys, refusals); default stderr. */
@@ -58,6 +60,7 @@ export class HostTrust {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #prompting = false;
   #writes: Promise<void> = Promise.resolve();
+  #refusals = new Map<string, string>();
 
   constructor(opts: HostTrustOptions) {
     this.#opts = opts;
@@ -71,6 +74,11 @@ export class HostTrust {
     const label = addressLabel(host, port);
     const status = lookup(file, host, port, keyBlob);
     if (status === "known") return true;
+    const path = this.#opts.knownHostsPath;
+    this.#refusals.set(
+      label,
+      status === "unknown" ? "host key refused" : `host key ${status} (known_hosts ${path})`,
+    );
     if (status === "changed") {
       this.#warnOnce(
         label,
@@ -85,6 +93,10 @@ export class HostTrust {
     }
     const id = `${label} ${Buffer.from(keyBlob).toString("base64")}`;
     if (this.#refused.has(id)) return false;
+    if (this.#opts.refuseUnknown && !this.#trustAll) {
+      this.#refusals.set(label, "host key unknown (StrictHostKeyChecking yes)");
+      return false;
+    }
     const names = [knownHostsName(host, port)];
     if (ip !== undefined && ip !== "" && ip !== host) names.push(knownHostsName(ip, port));
     const lines = names.map((n) => knownHostsLine(n, keyBlob));
@@ -93,6 +105,11 @@ export class HostTrust {
       return true;
     }
     return this.#enqueue(id, label, lines);
+  }
+
+  /** Why the last key of `host:port` was refused (for the connection's error), if it was. */
+  refusal(host: string, port: number): string | undefined {
+    return this.#refusals.get(addressLabel(host, port));
   }
 
   /** The key types on file for a host (to prefer them in the key exchange, like OpenSSH). */

@@ -80,7 +80,7 @@ Deno.test("a cat session sends capabilities, REMOTE lines with their newline, th
   await handleSession(s.io, { user: "u", remote: "127.0.0.1:5", health: false }, deps());
   assert.deepEqual(s.messages(), [
     ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1 tail-resume-v1 " +
-    "mapr-sketch-v1 mapr-formats-v1 mapr-bucket-v1 time-range-v1",
+    "mapr-sketch-v1 mapr-formats-v1 mapr-bucket-v1 time-range-v1 progress-v1",
     "REMOTE|box|100|1|app.log|one\n",
     "REMOTE|box|100|2|app.log|two\n",
     "REMOTE|box|100|3|app.log|three",
@@ -194,7 +194,7 @@ Deno.test("a map command turns the reads into AGGREGATE messages sent before the
   await handleSession(s.io, { user: "u", remote: "127.0.0.1:5", health: false }, deps());
   assert.deepEqual(s.messages(), [
     ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1 tail-resume-v1 " +
-    "mapr-sketch-v1 mapr-formats-v1 mapr-bucket-v1 time-range-v1",
+    "mapr-sketch-v1 mapr-formats-v1 mapr-bucket-v1 time-range-v1 progress-v1",
     "AGGREGATE|box|web01∥2∥count($line)≔2∥max($goroutines)≔6∥",
     ".syn close connection",
   ]);

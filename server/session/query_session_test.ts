@@ -137,7 +137,7 @@ Deno.test("SESSION START runs the spec as generation 1 and UPDATE replaces it", 
   await c.hangUp();
   assert.deepEqual(c.messages(), [
     ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1 tail-resume-v1 " +
-    "mapr-sketch-v1 mapr-formats-v1 mapr-bucket-v1 time-range-v1",
+    "mapr-sketch-v1 mapr-formats-v1 mapr-bucket-v1 time-range-v1 progress-v1",
     ".syn session start ok 1",
     "REMOTE|box|100|1|app.log|1 ERROR\n",
     "REMOTE|box|100|3|app.log|3 ERROR\n",

@@ -31,6 +31,7 @@ import { flushedEachBatch, type Sink } from "../../core/sink.ts";
 import { decodeChunks, SourceError } from "../../core/source.ts";
 import { DirectoryWatchers } from "../../core/waker.ts";
 import { MapStage } from "./map_stage.ts";
+import { ReadProgress } from "./read_progress.ts";
 import { lineRegex, readFilter, timeRangeFilter } from "./read_filter.ts";
 import type { FilterOptions } from "../../core/pipeline.ts";
 import { type Options, OptionsError } from "../../core/protocol/options.ts";
@@ -79,6 +80,8 @@ export class ReadRunner {
    * and carry none (the `timeout N <verb>` form a query's reads take has no options).
    */
   #mapRange: Pick<FilterOptions, "timeRange"> = {};
+  /** The `map:` command asked for progress messages (docs/protocol.md#progress). */
+  #progress: ReadProgress | null = null;
   #active = 0;
   #tails = 0;
   #queue: Promise<void> = Promise.resolve();
@@ -120,6 +123,10 @@ export class ReadRunner {
       this.#follow(command).catch((err) => this.#failed(err)).finally(finish);
       return;
     }
+    this.#progress?.size(command.path, {
+      glob: { ...this.#globOptions(), signal: this.#ctx.signal },
+      open: this.#open,
+    });
     // cat and grep run one after the other, in the order sent: output order is deterministic
     // and the same as in serverless mode.
     this.#queue = this.#queue.then(() => this.#readWhole(command)).catch((err) => this.#failed(err))
@@ -148,6 +155,8 @@ export class ReadRunner {
       return;
     }
     this.#map?.stop();
+    this.#progress?.stop();
+    this.#progress = ReadProgress.of(options, this.#out);
     const { config } = this.#deps;
     this.#map = new MapStage(query, {
       aggregate: (message) => this.#out.payload(message),
@@ -170,6 +179,7 @@ export class ReadRunner {
     if (this.#map === null) return;
     this.#map.stop();
     this.#map.send();
+    this.#progress?.finish();
   }
 
   /**
@@ -179,11 +189,14 @@ export class ReadRunner {
   abandon(): void {
     this.#map?.stop();
     this.#map = null;
+    this.#progress?.stop();
+    this.#progress = null;
   }
 
   /** The session ends (its signal aborted): stops the map and waits for the queued reads. */
   async stop(): Promise<void> {
     this.#map?.stop();
+    this.#progress?.stop();
     await this.#queue.catch(() => {});
   }
 
@@ -197,8 +210,11 @@ export class ReadRunner {
     const signal = this.#deadline(command);
     const filter = this.#filter(command);
     const sink = this.#map?.sink(lineRegex(command)) ?? this.#out.printer(true);
+    const progress = this.#progress;
+    if (progress !== null) await progress.sized();
     await readFiles([command.path], sink, {
       ...this.#readOptions({ ...filter, signal }, signal),
+      ...(progress === null ? {} : { open: progress.opener(this.#open) }),
       slot: (path, signal) => this.#take(this.#deps.cats, signal, path),
       onNotice: (message) => this.#out.notice("warn", message),
       onNoFiles: () => {
@@ -264,11 +280,10 @@ export class ReadRunner {
     filter: ReadOptions["filter"],
     signal: AbortSignal,
   ): Omit<ReadOptions, "slot" | "onNotice"> {
-    const { MaxGlobTargets, MaxGlobDirs } = this.#deps.config.Server;
     return {
       filter,
       signal,
-      glob: { maxTargets: MaxGlobTargets, maxDirs: MaxGlobDirs, canList: this.#canList },
+      glob: this.#globOptions(),
       // The one checked open: a path swapped for a symlink or a FIFO is refused, never read.
       open: this.#open,
       content: (path, opened) => decodeChunks(path, (o) => readFileChunks(opened.file, o)),
@@ -296,6 +311,11 @@ export class ReadRunner {
           ? this.#out.rawNotice(message)
           : this.#log("info", message),
     });
+  }
+
+  #globOptions(): { maxTargets: number; maxDirs: number; canList: (dir: string) => boolean } {
+    const { MaxGlobTargets, MaxGlobDirs } = this.#deps.config.Server;
+    return { maxTargets: MaxGlobTargets, maxDirs: MaxGlobDirs, canList: this.#canList };
   }
 
   readonly #canList = (dir: string): boolean => this.#deps.canList?.(this.#ctx.user, dir) ?? true;

@@ -30,6 +30,7 @@ import {
   MAPR_SKETCH_CAPABILITY,
   TIME_RANGE_CAPABILITY,
 } from "../../core/protocol/query_capabilities.ts";
+import { PROGRESS_CAPABILITY } from "../../core/protocol/progress.ts";
 
 export const CAPABILITIES = [
   ESCAPE_CAPABILITY,
@@ -40,6 +41,7 @@ export const CAPABILITIES = [
   MAPR_FORMATS_CAPABILITY,
   MAPR_BUCKET_CAPABILITY,
   TIME_RANGE_CAPABILITY,
+  PROGRESS_CAPABILITY,
 ];
 
 export interface SessionOutputOptions {

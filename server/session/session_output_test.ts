@@ -23,7 +23,7 @@ Deno.test("the session advertises query-update-v1 next to our own capabilities",
   await out.flush();
   assert.deepEqual(messages(), [
     ".syn capabilities escape-ac-v1 plain-blocks-v1 query-update-v1 tail-resume-v1 " +
-    "mapr-sketch-v1 mapr-formats-v1 mapr-bucket-v1 time-range-v1",
+    "mapr-sketch-v1 mapr-formats-v1 mapr-bucket-v1 time-range-v1 progress-v1",
   ]);
 });
 

@@ -1,0 +1,139 @@
+/**
+ * Connections of one run to its servers (docs/usage.md#jump-hosts): straight over TCP, or through
+ * jump hosts, each jump host logged in to once per run and shared by every server behind it (one
+ * `direct-tcpip` channel per server on the one jump connection). A jump connection that drops is
+ * opened again by the next server that needs it.
+ */
+import type { Client, ClientChannel } from "ssh2";
+import type { ClientAuth } from "./auth.ts";
+import { connect, ConnectError, type ConnectFailure } from "./connect.ts";
+import type { Hop, ResolvedServer, StrictHostKeys } from "./host_resolve.ts";
+import type { HostTrust } from "./trust_prompt.ts";
+import { tunnelStream } from "./tunnel_stream.ts";
+
+export interface DialerOptions {
+  readonly auth: ClientAuth;
+  /** The host key policy of a hop; null skips the check (scheduled jobs). */
+  readonly trustFor: (knownHostsPath: string | null, strict: StrictHostKeys | null) =>
+    | HostTrust
+    | null;
+  readonly timeoutMs: number;
+  /** The run's end: jump connections are closed then. */
+  readonly signal: AbortSignal;
+}
+
+export class Dialer {
+  #opts: DialerOptions;
+  /** Jump connections by the chain of hops leading to them. */
+  #jumps = new Map<string, Promise<Client>>();
+  #open = new Set<Client>();
+
+  constructor(opts: DialerOptions) {
+    this.#opts = opts;
+  }
+
+  /** Connects to `server`, through its jump hosts if it has any. */
+  async connect(server: ResolvedServer, signal: AbortSignal): Promise<Client> {
+    if (server.jumps.length === 0) return await this.#login(server, server.label, signal);
+    let jump: Client;
+    try {
+      jump = await this.#jump(server.jumps, server.jumps.length);
+    } catch (e) {
+      throw e instanceof ConnectError ? via(server.label, e) : e;
+    }
+    const last = server.jumps[server.jumps.length - 1]!;
+    const tunnel = await this.#tunnel(jump, server, last.label);
+    return await this.#login(server, server.label, signal, tunnel);
+  }
+
+  /** Ends every jump connection. */
+  close(): void {
+    for (const client of this.#open) client.end();
+    this.#open.clear();
+    this.#jumps.clear();
+  }
+
+  #login(hop: Hop, label: string, signal: AbortSignal, tunnel?: ClientChannel): Promise<Client> {
+    return connect({ host: hop.host, port: hop.port, portGiven: true, label }, {
+      user: hop.user,
+      auth: this.#opts.auth.forHost?.(hop.identityFiles, hop.identitiesOnly) ?? this.#opts.auth,
+      trust: this.#opts.trustFor(hop.knownHostsPath, hop.strictHostKeys),
+      timeoutMs: this.#opts.timeoutMs,
+      signal,
+      ...(tunnel === undefined ? {} : { tunnel: tunnelStream(tunnel) }),
+    });
+  }
+
+  /** The connection to `chain[n - 1]`, reached through `chain[0 .. n - 2]`. */
+  #jump(chain: readonly Hop[], n: number): Promise<Client> {
+    const key = chain.slice(0, n).map((h) => `${h.user}@${h.host}:${h.port}`).join(" ");
+    const have = this.#jumps.get(key);
+    if (have !== undefined) return have;
+    const hop = chain[n - 1]!;
+    const opening = (async () => {
+      const tunnel = n === 1
+        ? undefined
+        : await this.#tunnel(await this.#jump(chain, n - 1), hop, chain[n - 2]!.label);
+      const client = await this.#login(hop, hop.label, this.#opts.signal, tunnel);
+      this.#open.add(client);
+      const forget = () => {
+        this.#open.delete(client);
+        if (this.#jumps.get(key) === opening) this.#jumps.delete(key);
+      };
+      client.on("close", forget).on("error", forget);
+      return client;
+    })();
+    this.#jumps.set(key, opening);
+    opening.catch(() => {
+      if (this.#jumps.get(key) === opening) this.#jumps.delete(key);
+    });
+    return opening;
+  }
+
+  /** A `direct-tcpip` channel from the jump host `jumpLabel` to `to`. */
+  #tunnel(jump: Client, to: Hop, jumpLabel: string): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            tunnelError(to, jumpLabel, "timeout", `timed out after ${this.#opts.timeoutMs} ms`),
+          ),
+        this.#opts.timeoutMs,
+      );
+      try {
+        jump.forwardOut("127.0.0.1", 0, to.host, to.port, (err, channel) => {
+          clearTimeout(timer);
+          if (err) reject(tunnelError(to, jumpLabel, ...openFailure(err)));
+          else resolve(channel);
+        });
+      } catch (e) {
+        // ssh2 throws when the jump connection is no longer writable.
+        clearTimeout(timer);
+        reject(tunnelError(to, jumpLabel, "handshake", (e as Error).message));
+      }
+    });
+  }
+}
+
+/** A server's error for a failure of one of its jump hosts. */
+function via(label: string, e: ConnectError): ConnectError {
+  if (e.reason === "aborted") return new ConnectError("aborted", `${label}: connection aborted`);
+  return new ConnectError(e.reason, `${label}: via jump host ${e.message}`);
+}
+
+function tunnelError(
+  to: Hop,
+  jumpLabel: string,
+  reason: ConnectFailure,
+  why: string,
+): ConnectError {
+  return new ConnectError(reason, `${to.label}: via jump host ${jumpLabel}: ${why}`);
+}
+
+/** The jump host's answer to the channel open, as a failure reason and text. */
+function openFailure(err: Error & { reason?: number }): [ConnectFailure, string] {
+  const text = err.message.replace(/^\(SSH\) Channel open failure: /, "");
+  if (/refused/i.test(text)) return ["refused", "connection refused"];
+  if (err.reason === 1) return ["refused", `forwarding refused by the jump host (${text})`];
+  return ["unreachable", `cannot connect: ${text || "channel open failed"}`];
+}

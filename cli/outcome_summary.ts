@@ -79,21 +79,13 @@ export function causeOf(message: string, label: string): string {
 }
 
 /**
- * The notices of a file a server could not read (those remote_session.ts counts): Go's and ours,
- * and ours for a damaged compressed file.
+ * The cause for a server's notice of a file it could not read (cli/remote_session.ts tells which
+ * notices those are), without the `SERVER|host|LEVEL|…` frame: `file unreadable: Unable to read
+ * file(s), check server logs`.
  */
-const UNREADABLE_NOTICE =
-  /Unable to read file\(s\)|: (?:corrupt (?:gzip|zstd) data\b|not in (?:gzip|zstd) format$)/;
-
-/**
- * The cause for a server's notice of a file it could not read, without the `SERVER|host|LEVEL|…`
- * frame (`file unreadable: Unable to read file(s), check server logs`); null for other notices.
- */
-export function unreadableCause(notice: string): string | null {
-  const trimmed = notice.trimEnd();
-  if (!UNREADABLE_NOTICE.test(trimmed)) return null;
+export function unreadableCause(notice: string): string {
   // The message is the last field (Go's notice has its time and our connection before it).
-  return `file unreadable: ${trimmed.split("|").pop()!.trim()}`;
+  return `file unreadable: ${notice.trimEnd().split("|").pop()!.trim()}`;
 }
 
 function clip(text: string): string {

@@ -519,11 +519,11 @@ async function once(
           },
         }
         : {}),
-      notice: (text) => {
+      notice: (text, fileFailed) => {
         c.io.out.flush();
         c.io.warn(text.startsWith("SERVER|") ? text : `${server.label}: ${text}`);
-        const cause = unreadableCause(text);
-        if (cause !== null && !c.unreadable.has(server.label)) {
+        if (fileFailed && !c.unreadable.has(server.label)) {
+          const cause = unreadableCause(text);
           c.unreadable.set(server.label, cause);
           c.outcomes.failed(server.label, cause); // a follow goes on: said at once
         }

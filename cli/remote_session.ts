@@ -38,8 +38,11 @@ export interface ClientIO {
 export interface SessionSink {
   /** A payload message (a line), unescaped, without its delimiter. */
   payload(message: Uint8Array): void;
-  /** A server notice (`SERVER|host|…` text, or the bare text in plain mode). */
-  notice(text: string): void;
+  /**
+   * A server notice (`SERVER|host|…` text, or the bare text in plain mode); `fileFailed`: it says
+   * a file could not be read or is damaged.
+   */
+  notice(text: string, fileFailed?: boolean): void;
   /** Malformed log lines a server skipped for a query (hidden `.mapr malformed N`). */
   malformed?(count: number): void;
   /** Bytes a dmap server read of its files' total (hidden `.progress READ TOTAL`). */
@@ -334,8 +337,10 @@ async function handleMessage(session: Session, message: Uint8Array): Promise<boo
     sink.payload(message);
     return false;
   }
-  if (UNREADABLE.test(text)) result.unreadable++;
-  else if (DAMAGED.test(text.trimEnd())) result.damaged++;
-  sink.notice(text.replace(/\n$/, ""));
+  const unreadable = UNREADABLE.test(text);
+  const damaged = !unreadable && DAMAGED.test(text.trimEnd());
+  if (unreadable) result.unreadable++;
+  else if (damaged) result.damaged++;
+  sink.notice(text.replace(/\n$/, ""), unreadable || damaged);
   return false;
 }

@@ -1,5 +1,5 @@
 /**
- * Connections of one run to its servers (docs/usage.md#jump-hosts): straight over TCP, or through
+ * Connections of one run to its servers (docs/usage.md#jump-hosts-proxyjump): straight over TCP, or through
  * jump hosts, each jump host logged in to once per run and shared by every server behind it (one
  * `direct-tcpip` channel per server on the one jump connection). A jump connection that drops is
  * opened again by the next server that needs it.

@@ -2,8 +2,8 @@
  * Server labels compressed into range patterns for the outcome summary
  * (docs/usage.md#the-outcome-summary): `web001:2222` … `web412:2222` → `web[001-412]:2222`, gaps
  * as comma lists (`web[001-100,200-412]:2222`, the pdsh/ClusterShell form). Labels group when they
- * differ in one number only (a host number, an address's last byte, or the port); anything else is listed on its
- * own, and IPv6 labels (`[::1]:2222`) stay as they are.
+ * differ in one number only (a host number, an address's last byte, or the port); anything else
+ * is listed on its own, and IPv6 labels (`[::1]:2222`) stay as they are.
  */
 
 /** Groups listed before the rest is only counted. */

@@ -239,6 +239,8 @@ export async function runRemote(
     ? new ResumeState(run.resume, { warn: io.warn, flushOutput: () => io.out.flush() })
     : null;
   const signal = AbortSignal.any([io.signal, outputFailed.signal]);
+  const setupSlots = Math.max(1, connection.connectionsPerCpu) *
+    (navigator.hardwareConcurrency || 1);
   const context: Context = {
     signal,
     dialer: new Dialer({ auth, trustFor, timeoutMs: config.Common.SSHConnectTimeoutMs, signal }),
@@ -247,9 +249,11 @@ export async function runRemote(
       { ...remoteJobOf(run), ...(io.live?.wantsBytes ? { progress: true } : {}) },
     io,
     authKey: connection.noAuthKey ? null : readAuthKeyPub(auth.authKeyPath),
-    setup: new Semaphore(
-      Math.max(1, connection.connectionsPerCpu) * (navigator.hardwareConcurrency || 1),
-    ),
+    setup: new Semaphore(setupSlots),
+    // A set-up through a jump host mostly waits for round trips through it, not for this
+    // machine's CPU: four times as many run at once (docs/decisions.md, "A jump host's connection
+    // is shared").
+    tunneledSetup: new Semaphore(setupSlots * 4),
     flush: new CoalescingFlush(io.out, undefined, () => outputFailed.abort()),
     printer: newPrinter(io.out),
     newPrinter,
@@ -334,7 +338,8 @@ function startStats(c: Context, servers: number): ReturnType<typeof setInterval>
     if (connected === last) return;
     const percent = servers === 0 ? 100 : Math.floor((connected * 100) / servers);
     const line = `CLIENT|${host}|INFO|STATS:STATS|connected=${connected}|servers=${servers}|` +
-      `connected%=${percent}|new=${c.counts.total - lastTotal}|throttle=${c.setup.waiting}\n`;
+      `connected%=${percent}|new=${c.counts.total - lastTotal}|` +
+      `throttle=${c.setup.waiting + c.tunneledSetup.waiting}\n`;
     last = connected;
     lastTotal = c.counts.total;
     c.io.out.flush();
@@ -352,7 +357,9 @@ interface Context {
   /** Connects to a server, through its jump hosts. */
   readonly dialer: Dialer;
   readonly authKey: string | null;
+  /** Connection set-ups at once: `--cpc` × CPUs, and four times that through jump hosts. */
   readonly setup: Semaphore;
+  readonly tunneledSetup: Semaphore;
   readonly printer: PayloadPrinter;
   /** A printer like `printer` (a session that holds its output has a printer of its own). */
   readonly newPrinter: (out: BufferedOutput) => PayloadPrinter;
@@ -456,7 +463,8 @@ async function once(
 ): Promise<SessionResult | null> {
   let client: Client;
   let channel: ClientChannel;
-  if (!(await c.setup.acquire(c.signal))) return null;
+  const setup = server.jumps.length > 0 ? c.tunneledSetup : c.setup;
+  if (!(await setup.acquire(c.signal))) return null;
   try {
     client = await c.dialer.connect(server, c.signal);
     client.on("error", () => {}); // reported through the session's end
@@ -469,7 +477,7 @@ async function once(
     }
     return null;
   } finally {
-    c.setup.release();
+    setup.release();
   }
   c.counts.connected++;
   c.counts.total++;

@@ -12,27 +12,33 @@ import type { ClientChannel } from "ssh2";
 
 export function tunnelStream(channel: ClientChannel): Duplex {
   // What one turn wrote goes out as one channel packet: ssh2 writes a packet in pieces, and each
-  // small TCP segment the jump host sends on may wait for an ACK (Nagle against delayed ACKs).
+  // small TCP segment the jump host sends on may wait for an ACK (Nagle against delayed ACKs). So
+  // a write is taken at once, unless the channel said it is full: then its callback waits.
   let pending: Uint8Array[] = [];
-  let callbacks: ((error?: Error | null) => void)[] = [];
+  let full = false;
+  let held: (() => void)[] = [];
+  let closed = false;
   const flush = () => {
-    const chunks = pending;
-    const done = callbacks;
+    const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
     pending = [];
-    callbacks = [];
-    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    channel.write(bytes, (err?: Error | null) => {
-      for (const callback of done) callback(err);
+    if (channel.write(bytes)) return;
+    full = true;
+    channel.once("drain", () => {
+      full = false;
+      const waiting = held;
+      held = [];
+      for (const callback of waiting) callback();
     });
   };
   const stream = new Duplex({
     read() {
       channel.resume();
     },
-    write(chunk: Uint8Array, _encoding, callback) {
+    write(chunk: Uint8Array, _encoding, callback: () => void) {
       pending.push(chunk);
-      callbacks.push(callback);
       if (pending.length === 1) queueMicrotask(flush);
+      if (full) held.push(callback);
+      else callback();
     },
     final(callback) {
       queueMicrotask(() => {
@@ -41,7 +47,8 @@ export function tunnelStream(channel: ClientChannel): Duplex {
       });
     },
     destroy(err, callback) {
-      channel.destroy();
+      // ssh2's destroy ends the channel again: an error object (with its stack) per closed one.
+      if (!closed) channel.destroy();
       callback(err);
     },
   });
@@ -50,7 +57,10 @@ export function tunnelStream(channel: ClientChannel): Duplex {
       if (!stream.push(chunk)) channel.pause();
     }));
   channel.on("end", () => queueMicrotask(() => stream.push(null)));
-  channel.on("close", () => queueMicrotask(() => stream.destroy()));
+  channel.on("close", () => {
+    closed = true;
+    queueMicrotask(() => stream.destroy());
+  });
   channel.on("error", (err: Error) => queueMicrotask(() => stream.destroy(err)));
   return stream;
 }

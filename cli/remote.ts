@@ -38,6 +38,9 @@ import { SessionFleet } from "./interactive/session_fleet.ts";
 import type { LiveRunHooks } from "./live_table.ts";
 import { causeOf, OutcomeBook, unreadableCause } from "./outcome_summary.ts";
 
+/** From this many servers on, the client encrypts with ours (cli/ssh/dialer.ts). */
+const FAN_OUT_SERVERS = 100;
+
 export interface RemoteRun {
   readonly verb: ReadVerb;
   readonly targets: readonly string[];
@@ -243,7 +246,13 @@ export async function runRemote(
     (navigator.hardwareConcurrency || 1);
   const context: Context = {
     signal,
-    dialer: new Dialer({ auth, trustFor, timeoutMs: config.Common.SSHConnectTimeoutMs, signal }),
+    dialer: new Dialer({
+      auth,
+      trustFor,
+      timeoutMs: config.Common.SSHConnectTimeoutMs,
+      signal,
+      fanOut: servers.length >= FAN_OUT_SERVERS || servers.some((s) => s.jumps.length > 0),
+    }),
     run,
     job: io.fleet?.job ??
       { ...remoteJobOf(run), ...(io.live?.wantsBytes ? { progress: true } : {}) },

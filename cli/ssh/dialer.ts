@@ -21,6 +21,8 @@ export interface DialerOptions {
   readonly timeoutMs: number;
   /** The run's end: jump connections are closed then. */
   readonly signal: AbortSignal;
+  /** Many servers, or servers behind jump hosts: encrypt with ours (ssh/ssh2_chacha_poly.ts). */
+  readonly fanOut?: boolean;
 }
 
 export class Dialer {
@@ -31,13 +33,14 @@ export class Dialer {
 
   constructor(opts: DialerOptions) {
     this.#opts = opts;
+    // Ours writes each packet once (ssh2's own writes three pieces): a jump connection carries
+    // every packet of the servers behind it, and a fan-out's handshakes add up. Not for a few
+    // direct servers: nothing to gain there (docs/decisions.md, "SSH encryption of what we send").
+    if (opts.fanOut) installChaChaPoly();
   }
 
   /** Connects to `server`, through its jump hosts if it has any. */
   async connect(server: ResolvedServer, signal: AbortSignal): Promise<Client> {
-    // Ours writes each packet once (ssh2's own writes three pieces): a fan-out's handshakes, and
-    // a jump connection that carries every packet of the servers behind it, cost less CPU.
-    installChaChaPoly();
     if (server.jumps.length === 0) return await this.#login(server, server.label, signal);
     let jump: Client;
     try {

@@ -62,6 +62,27 @@ export async function runCounting(argv: readonly string[], timeoutMs: number): P
   }
 }
 
+/**
+ * The fan-out's dservers, bound to 0.0.0.0 so that every 127.0.0.x reaches them, pushed onto
+ * `servers` as they start (the caller stops them, also after a failed start).
+ */
+export async function startFanoutServers(
+  base: string,
+  ids: Identities,
+  client: BenchClient,
+  servers: BenchServer[],
+): Promise<void> {
+  const total = FANOUT_SERVERS * FANOUT_ADDRESSES;
+  for (let i = 0; i < FANOUT_SERVERS; i++) {
+    servers.push(
+      await BenchServer.start(base, ids, client.publicKey, {
+        bindAddress: "0.0.0.0",
+        server: { MaxConnections: total + 100, MaxConcurrentCats: 100 },
+      }),
+    );
+  }
+}
+
 export function fanoutEntries(ports: readonly number[]): string[] {
   const entries: string[] = [];
   for (const port of ports) {
@@ -93,14 +114,7 @@ export async function fanout(
   const total = FANOUT_SERVERS * FANOUT_ADDRESSES;
   const servers: BenchServer[] = [];
   try {
-    for (let i = 0; i < FANOUT_SERVERS; i++) {
-      servers.push(
-        await BenchServer.start(base, ids, client.publicKey, {
-          bindAddress: "0.0.0.0",
-          server: { MaxConnections: total + 100, MaxConcurrentCats: 100 },
-        }),
-      );
-    }
+    await startFanoutServers(base, ids, client, servers);
     const entries = fanoutEntries(servers.map((s) => s.port));
     const dcat = await client.launcher("dcat", entries);
     const runs: CountedRun[] = [];

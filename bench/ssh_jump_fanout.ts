@@ -8,7 +8,13 @@ import { join } from "node:path";
 import { median } from "./measure.ts";
 import { type BenchClient, BenchServer, type Identities } from "./ssh_server.ts";
 import { fixed, type SshRow } from "./ssh_report.ts";
-import { FANOUT_ADDRESSES, FANOUT_SERVERS, fanoutEntries, runCounting } from "./ssh_fanout.ts";
+import {
+  FANOUT_ADDRESSES,
+  FANOUT_SERVERS,
+  fanoutEntries,
+  runCounting,
+  startFanoutServers,
+} from "./ssh_fanout.ts";
 import { Bastion, bastionMissing } from "../tests/sshd_bastion.ts";
 
 export const JUMP_FANOUT_RSS_TARGET_MB = 400;
@@ -28,14 +34,7 @@ export async function jumpFanout(
   const bastion = await Bastion.start(client, { logLevel: "VERBOSE" });
   const sshConfig = join(client.home, ".ssh", "config");
   try {
-    for (let i = 0; i < FANOUT_SERVERS; i++) {
-      servers.push(
-        await BenchServer.start(base, ids, client.publicKey, {
-          bindAddress: "0.0.0.0",
-          server: { MaxConnections: total + 100, MaxConcurrentCats: 100 },
-        }),
-      );
-    }
+    await startFanoutServers(base, ids, client, servers);
     await Deno.writeTextFile(
       sshConfig,
       `Host bastion\n  HostName 127.0.0.1\n  Port ${bastion.port}\n  User ${bastion.user}\n\n` +

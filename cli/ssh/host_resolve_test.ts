@@ -1,23 +1,13 @@
 import assert from "node:assert/strict";
 import { JumpLoopError, resolveServer, type ResolveSettings } from "./host_resolve.ts";
-import type { SshConfig, SshHostConfig } from "./ssh_config.ts";
+import { NO_SSH_CONFIG, type SshConfig, type SshHostConfig } from "./ssh_config.ts";
 import type { ServerAddress } from "./server_list.ts";
 
 /** An ssh config of whole-alias entries (the parser has its own tests). */
 function config(hosts: Record<string, Partial<SshHostConfig>>): SshConfig {
   return {
     files: [],
-    resolve: (alias) => ({
-      hostName: alias,
-      port: null,
-      user: null,
-      identityFiles: [],
-      identitiesOnly: null,
-      userKnownHostsFiles: [],
-      strictHostKeyChecking: null,
-      proxyJump: null,
-      ...hosts[alias],
-    }),
+    resolve: (alias, ctx) => ({ ...NO_SSH_CONFIG.resolve(alias, ctx), ...hosts[alias] }),
   };
 }
 

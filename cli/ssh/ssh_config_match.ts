@@ -19,16 +19,28 @@ export interface MatchState {
 
 /** Whether `text` matches `pattern`, where `*` is any run of characters and `?` one character. */
 export function wildcardMatch(pattern: string, text: string): boolean {
+  return starMatch(pattern, text, (c, ch) => c === "?" || c === ch);
+}
+
+/**
+ * The two-pointer walk of `*` patterns: linear in practice, never the exponential backtracking of
+ * a regex built from the pattern. `one` says whether a non-`*` item matches one character.
+ */
+function starMatch<T>(
+  items: ArrayLike<T | "*">,
+  text: string,
+  one: (item: T, ch: string) => boolean,
+): boolean {
   let p = 0;
   let t = 0;
   let star = -1;
   let resume = 0;
   while (t < text.length) {
-    const c = pattern[p];
-    if (c === "*") {
+    const item = p < items.length ? items[p]! : undefined;
+    if (item === "*") {
       star = p++;
       resume = t;
-    } else if (c !== undefined && (c === "?" || c === text[t])) {
+    } else if (item !== undefined && one(item as T, text[t]!)) {
       p++;
       t++;
     } else if (star >= 0) {
@@ -36,8 +48,8 @@ export function wildcardMatch(pattern: string, text: string): boolean {
       t = ++resume;
     } else return false;
   }
-  while (pattern[p] === "*") p++;
-  return p === pattern.length;
+  while (p < items.length && items[p] === "*") p++;
+  return p === items.length;
 }
 
 interface Pattern {
@@ -168,29 +180,7 @@ function criterionHolds(c: Criterion, state: MatchState): boolean {
 export function globSegmentMatcher(pattern: string): (name: string) => boolean {
   const items = compileGlobSegment(pattern);
   const dotOk = pattern.startsWith(".");
-  return (name) => (dotOk || !name.startsWith(".")) && globItemsMatch(items, name);
-}
-
-function globItemsMatch(items: readonly GlobItem[], name: string): boolean {
-  let p = 0;
-  let t = 0;
-  let star = -1;
-  let resume = 0;
-  while (t < name.length) {
-    const item = items[p];
-    if (item === "*") {
-      star = p++;
-      resume = t;
-    } else if (item !== undefined && itemMatches(item, name[t]!)) {
-      p++;
-      t++;
-    } else if (star >= 0) {
-      p = star + 1;
-      t = ++resume;
-    } else return false;
-  }
-  while (items[p] === "*") p++;
-  return p === items.length;
+  return (name) => (dotOk || !name.startsWith(".")) && starMatch(items, name, itemMatches);
 }
 
 type GlobItem = "*" | "?" | { char: string } | {

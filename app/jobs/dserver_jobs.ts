@@ -15,6 +15,7 @@ import { checkJobs } from "./job_check.ts";
 import { type JobLog, runJob } from "./job_run.ts";
 import { Scheduler } from "./scheduler.ts";
 import { ContinuousJob } from "./continuous.ts";
+import { generateEd25519Key } from "../../server/ssh/host_key.ts";
 
 export interface DserverJobsOptions {
   readonly config: Config;
@@ -103,8 +104,9 @@ export function selfAddress(opts: { bindAddress: string; port: number }): string
   return `${host}:${opts.port}`;
 }
 
+/** A fresh login key (ssh2 generates an unparsable ed25519 key about once in 300). */
 function jobKey(): ParsedKey {
-  const pair = ssh2.utils.generateKeyPairSync("ed25519");
+  const pair = generateEd25519Key();
   const parsed = ssh2.utils.parseKey(pair.private);
   if (parsed instanceof Error) throw parsed;
   return Array.isArray(parsed) ? parsed[0]! : parsed;

@@ -6,7 +6,7 @@
  * whatever config it accepts grants what it grants on a Go dserver, never more.
  */
 import assert from "node:assert/strict";
-import { DENO_DIR, ROOT, V8_FLAGS } from "./helpers.ts";
+import { DENO_DIR, RUN_MAIN } from "./helpers.ts";
 import { canRunServers, SERVER_USER, TestClient, TestServer } from "./ssh_env.ts";
 import { goPeerSkipReason, GoServer } from "./go_peer_env.ts";
 
@@ -120,12 +120,7 @@ async function startOurs(permissions: Permissions): Promise<{ code: number | nul
       "--init-groups",
       "--",
       Deno.execPath(),
-      "run",
-      V8_FLAGS,
-      "--allow-all",
-      "--frozen",
-      "--cached-only",
-      `${ROOT}/app/main.ts`,
+      ...RUN_MAIN,
       "--cfg",
       config,
       "--port",

@@ -46,13 +46,23 @@ export async function run(
   };
 }
 
+/** The Deno arguments that run app/main.ts from the cache (after the deno executable). */
+export const RUN_MAIN: readonly string[] = [
+  "run",
+  V8_FLAGS,
+  "--allow-all",
+  "--frozen",
+  "--cached-only",
+  MAIN,
+];
+
 export function spawn(
   program: string,
   args: string[],
   options: { stdin?: boolean; env?: Record<string, string>; cwd?: string } = {},
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", V8_FLAGS, "--allow-all", "--frozen", "--cached-only", MAIN, ...args],
+    args: [...RUN_MAIN, ...args],
     env: { DTAIL_PROGRAM: program, NO_COLOR: "", DENO_DIR, ...options.env },
     cwd: options.cwd ?? ROOT,
     stdin: options.stdin ? "piped" : "null",

@@ -3,7 +3,7 @@
  * given size, and returns everything it wrote there: for tests of live output (tests/_screen.ts
  * replays it).
  */
-import { DENO_DIR, ROOT, V8_FLAGS } from "./helpers.ts";
+import { DENO_DIR, ROOT, RUN_MAIN } from "./helpers.ts";
 import { Pty } from "./pty.ts";
 
 export interface PtyRun {
@@ -34,12 +34,7 @@ export async function runOnPty(
         script,
         "sh",
         Deno.execPath(),
-        "run",
-        V8_FLAGS,
-        "--allow-all",
-        "--frozen",
-        "--cached-only",
-        `${ROOT}/app/main.ts`,
+        ...RUN_MAIN,
         ...args,
       ],
       env: {

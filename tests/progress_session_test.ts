@@ -5,14 +5,12 @@
  * of a server that does not advertise `progress-v1`.
  */
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config.ts";
 import { decodeFrame, encodeFrame } from "../core/protocol/frames.ts";
 import { ACK_CLOSE } from "../core/protocol/commands.ts";
 import { isControl, MessageReader } from "../core/protocol/messages.ts";
-import { openRegular } from "../core/open_file.ts";
 import { wireRegexOf } from "../core/protocol/regex_wire.ts";
-import { Semaphore } from "../core/semaphore.ts";
 import { type HandlerDeps, handleSession } from "../server/session/handler.ts";
+import { testDeps } from "../server/session/_test_deps.ts";
 import { CAPABILITIES } from "../server/session/session_output.ts";
 import { type RemoteJob, runRemoteSession } from "../cli/remote_session.ts";
 import { commandFrames } from "../cli/session/command_frames.ts";
@@ -57,17 +55,10 @@ class Pipe implements AsyncIterable<Uint8Array> {
 }
 
 function deps(capabilities?: readonly string[]): HandlerDeps {
-  return {
-    config: defaultConfig(() => undefined),
-    hostname: "box",
-    open: (_user, path) => openRegular(path),
-    log: () => {},
-    cats: new Semaphore(2),
-    tails: new Semaphore(2),
-    registerAuthKey: () => "AUTHKEY OK",
+  return testDeps({
     closeAckTimeoutMs: 200,
     ...(capabilities === undefined ? {} : { capabilities }),
-  };
+  });
 }
 
 async function statsLog(lines: number): Promise<{ path: string; size: number }> {

@@ -4,7 +4,7 @@
  * and clients with a real ed25519 key in a temporary HOME.
  */
 import { collectOutput, waitForOutput } from "./child_output.ts";
-import { DENO_DIR, ROOT, run, type RunOptions, type RunResult, V8_FLAGS } from "./helpers.ts";
+import { DENO_DIR, run, RUN_MAIN, type RunOptions, type RunResult } from "./helpers.ts";
 
 export const SERVER_USER = "dtail-srv";
 export const canRunServers = Deno.uid() === 0;
@@ -98,12 +98,7 @@ async function launch(
         "--init-groups",
         "--",
         Deno.execPath(),
-        "run",
-        V8_FLAGS,
-        "--allow-all",
-        "--frozen",
-        "--cached-only",
-        `${ROOT}/app/main.ts`,
+        ...RUN_MAIN,
         "--cfg",
         `${dir}/dtail.json`,
         "--port",

@@ -3,7 +3,8 @@ import { defaultConfig } from "../../core/config.ts";
 import { encodeFrame } from "../../core/protocol/frames.ts";
 import { blockHeader } from "../../core/protocol/blocks.ts";
 import { MessageReader } from "../../core/protocol/messages.ts";
-import { type HandlerDeps, handleSession, type SessionIO, UNREADABLE } from "./handler.ts";
+import { testDeps } from "./_test_deps.ts";
+import { handleSession, type SessionIO, UNREADABLE } from "./handler.ts";
 import { Semaphore } from "../../core/semaphore.ts";
 import { PermissionDeniedError } from "../access/safe_open.ts";
 import { openRegular } from "../../core/open_file.ts";
@@ -54,19 +55,7 @@ function memorySession(commands: string[], escaped = false) {
   };
 }
 
-function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
-  return {
-    config: defaultConfig(() => undefined),
-    hostname: "box",
-    open: (_user, path) => openRegular(path),
-    log: () => {},
-    cats: new Semaphore(2),
-    tails: new Semaphore(2),
-    registerAuthKey: () => "AUTHKEY OK",
-    closeAckTimeoutMs: 50,
-    ...overrides,
-  };
-}
+const deps = testDeps;
 
 async function withFile(content: string): Promise<string> {
   const dir = await Deno.makeTempDir();

@@ -1,28 +1,15 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../../core/config.ts";
 import { encodeFrame } from "../../core/protocol/frames.ts";
 import { MessageReader } from "../../core/protocol/messages.ts";
 import { buildSessionCommand, type SessionSpec } from "../../core/protocol/session_spec.ts";
 import { openRegular } from "../../core/open_file.ts";
-import { Semaphore } from "../../core/semaphore.ts";
+import { testDeps } from "./_test_deps.ts";
 import { type HandlerDeps, handleSession, type SessionIO } from "./handler.ts";
 
 const dec = new TextDecoder();
 const INFO = { user: "u", remote: "127.0.0.1:5", health: false };
 
-function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
-  return {
-    config: defaultConfig(() => undefined),
-    hostname: "box",
-    open: (_user, path) => openRegular(path),
-    log: () => {},
-    cats: new Semaphore(2),
-    tails: new Semaphore(2),
-    registerAuthKey: () => "AUTHKEY OK",
-    closeAckTimeoutMs: 50,
-    ...overrides,
-  };
-}
+const deps = testDeps;
 
 /**
  * An in-memory client: `send` writes frames, `messages` are what the channel took so far, split at

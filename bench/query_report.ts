@@ -34,6 +34,8 @@ export interface SinceRow {
   readonly peer?: { readonly name: string; readonly firstLine: number; readonly whole: number };
   /** The first line must come within this; null: a figure for comparison. */
   readonly targetSeconds: number | null;
+  /** Why a row without a target has none (default: "for comparison"). */
+  readonly noTarget?: string;
   /** The output was checked and right. */
   readonly ok: boolean;
   readonly checks: string;
@@ -123,7 +125,9 @@ export function sinceTable(rows: readonly SinceRow[]): string {
         r.peer ? fixed(r.peer.firstLine, 3) : "-",
         r.peer ? fixed(r.peer.whole, 3) : "-",
         r.peer ? `${fixed(r.peer.firstLine / first, 1)}x` : "-",
-        r.targetSeconds === null ? "none (for comparison)" : `first line < ${r.targetSeconds} s`,
+        r.targetSeconds === null
+          ? `none (${escape(r.noTarget ?? "for comparison")})`
+          : `first line < ${r.targetSeconds} s`,
         verdict(r),
         escape(r.checks),
       ];

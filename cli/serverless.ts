@@ -11,7 +11,7 @@ import type { BufferedOutput } from "../core/output.ts";
 import { openedFileChunks, stdinChunks } from "../core/source.ts";
 import { errorKind } from "../core/errors.ts";
 import { followFiles, readFiles, type ReadOptions, type RunResult } from "../core/run.ts";
-import { flushedEachBatch, type Sink } from "../core/sink.ts";
+import { firstOutputFlushed, flushedEachBatch, type Sink } from "../core/sink.ts";
 import type { ResumeSettings } from "./resume/resume_state.ts";
 
 export type { RunResult };
@@ -77,7 +77,7 @@ export async function runServerless(
     onNotice: io.warn,
   };
   if (job.mode !== "tail") {
-    const result = await readFiles(job.targets, sink, {
+    const result = await readFiles(job.targets, firstOutputFlushed(sink, io.out), {
       ...options,
       // filterChunks stops after whole lines once Ctrl-C or SIGTERM aborted the signal.
       filter: { ...job.filter, signal: io.signal, offload: SERVES_NOBODY },

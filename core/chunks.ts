@@ -10,6 +10,8 @@ import { readBuffer, releaseBuffer } from "./byte_search.ts";
 import type { InputFile } from "./fd_file.ts";
 
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
+/** A file's first read: its first lines are printed once this much is read and filtered. */
+export const FIRST_CHUNK_SIZE = 64 * 1024;
 
 export interface ChunkOptions {
   /** Size of the (reused) read buffer. */
@@ -18,6 +20,11 @@ export interface ChunkOptions {
   readonly fresh?: boolean;
   /** Stop after this many bytes (a byte range of a file); default: to EOF. */
   readonly limit?: number;
+  /**
+   * The first read's size when smaller than chunkSize: the first lines reach the printer before
+   * a whole chunk is read and filtered (the time to the first line of a `--since` run).
+   */
+  readonly firstChunkSize?: number;
 }
 
 /** Reads an open file from its current position to EOF. Does not close it. */
@@ -29,8 +36,10 @@ export async function* readFileChunks(
   let buf = options.fresh ? new Uint8Array(size) : readBuffer(size);
   try {
     let left = options.limit ?? Infinity;
+    let want = Math.min(size, options.firstChunkSize ?? size);
     while (left > 0) {
-      const n = file.readSync(left < size ? buf.subarray(0, left) : buf);
+      const n = file.readSync(left < want ? buf.subarray(0, left) : buf.subarray(0, want));
+      want = size;
       if (n === null || n === 0) return;
       left -= n;
       yield buf.subarray(0, n);

@@ -42,3 +42,30 @@ Deno.test("readFileChunks with fresh buffers keeps every chunk", async () => {
     await Deno.remove(path);
   }
 });
+
+Deno.test("readFileChunks makes only the first read small when asked to", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    const data = Uint8Array.from({ length: 10_000 }, (_, i) => i % 253);
+    await Deno.writeFile(path, data);
+    using file = await Deno.open(path);
+    const lengths: number[] = [];
+    const got: number[] = [];
+    for await (const chunk of readFileChunks(file, { chunkSize: 4096, firstChunkSize: 1000 })) {
+      lengths.push(chunk.length);
+      got.push(...chunk);
+    }
+    assert.deepEqual(lengths, [1000, 4096, 4096, 808]);
+    assert.deepEqual(got, [...data]);
+    await file.seek(0, Deno.SeekMode.Start);
+    const limited: number[] = [];
+    for await (
+      const c of readFileChunks(file, { chunkSize: 4096, firstChunkSize: 1000, limit: 2500 })
+    ) {
+      limited.push(c.length);
+    }
+    assert.deepEqual(limited, [1000, 1500]);
+  } finally {
+    await Deno.remove(path);
+  }
+});

@@ -29,6 +29,10 @@ export function daysInMonth(year: number, month: number): number {
   return month === 2 && isLeapYear(year) ? 29 : MONTH_DAYS[month - 1] ?? 0;
 }
 
+/** The last day wallMs computed (lines in a row share their day): its key and days. */
+let lastDayKey = NaN;
+let lastDays = 0;
+
 /**
  * Wall ms of a date and time, or NaN when a part is out of range (a second of 60, a leap second,
  * is allowed and counts as the next minute's first).
@@ -43,11 +47,18 @@ export function wallMs(
   ms: number,
 ): number {
   if (
-    month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 ||
-    minute > 59 || second > 60
+    month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60
   ) return NaN;
-  return daysFromCivil(year, month, day) * MS_PER_DAY + hour * MS_PER_HOUR +
-    minute * MS_PER_MINUTE + second * MS_PER_SECOND + ms;
+  // One key per date, given the bounds above.
+  const key = (year * 16 + month) * 32 + day;
+  let days = lastDays;
+  if (key !== lastDayKey) {
+    if (day > daysInMonth(year, month)) return NaN;
+    days = lastDays = daysFromCivil(year, month, day);
+    lastDayKey = key;
+  }
+  return days * MS_PER_DAY + hour * MS_PER_HOUR + minute * MS_PER_MINUTE + second * MS_PER_SECOND +
+    ms;
 }
 
 /** The year of a wall ms. */
@@ -137,16 +148,20 @@ export function dig(b: Uint8Array, i: number): number {
   return d >= 0 && d <= 9 ? d : -1;
 }
 
-/** The two-digit number at i, or -1. */
+/** The two-digit number at i, or -1. (No calls: cold code, a --since seek, runs it too.) */
 export function num2(b: Uint8Array, i: number): number {
-  const a = dig(b, i);
-  const c = dig(b, i + 1);
-  return a < 0 || c < 0 ? -1 : a * 10 + c;
+  const a = b[i]! - 48;
+  const c = b[i + 1]! - 48;
+  return a >= 0 && a <= 9 && c >= 0 && c <= 9 ? a * 10 + c : -1;
 }
 
 /** The four-digit number at i, or -1. */
 export function num4(b: Uint8Array, i: number): number {
-  const a = num2(b, i);
-  const c = num2(b, i + 2);
-  return a < 0 || c < 0 ? -1 : a * 100 + c;
+  const a = b[i]! - 48;
+  const c = b[i + 1]! - 48;
+  const d = b[i + 2]! - 48;
+  const e = b[i + 3]! - 48;
+  return a >= 0 && a <= 9 && c >= 0 && c <= 9 && d >= 0 && d <= 9 && e >= 0 && e <= 9
+    ? a * 1000 + c * 100 + d * 10 + e
+    : -1;
 }

@@ -39,6 +39,26 @@ Deno.test("wallMs refuses parts out of range and takes a leap second", () => {
   assert.equal(wallMs(2026, 12, 31, 23, 59, 60, 0), Date.UTC(2027, 0, 1));
 });
 
+Deno.test("wallMs gives every date its own day, whatever date came before", () => {
+  // Lines in a row share their date, so wallMs keeps the last one's day: any other must not get it.
+  const dates: [number, number, number][] = [];
+  for (const year of [1999, 2000, 2024, 2026]) {
+    for (let month = 1; month <= 12; month++) {
+      for (let day = 1; day <= 31; day++) dates.push([year, month, day]);
+    }
+  }
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  for (let i = 0; i < 5000; i++) {
+    const [year, month, day] = dates[next() % dates.length]!;
+    const want = day > daysInMonth(year, month) ? NaN : Date.UTC(year, month - 1, day, 1, 2, 3, 4);
+    assert.equal(wallMs(year, month, day, 1, 2, 3, 4), want, `${year}-${month}-${day}`);
+  }
+  assert.equal(wallMs(2026, 2, 28, 0, 0, 0, 0), Date.UTC(2026, 1, 28));
+  assert.ok(Number.isNaN(wallMs(2026, 2, 28, 24, 0, 0, 0)), "the day is known, the hour is not");
+  assert.ok(Number.isNaN(wallMs(2025, 28, 28, 0, 0, 0, 0)), "a month past 12, never another date");
+});
+
 Deno.test("a fixed zone maps wall times both ways", () => {
   const plus90 = fixedZone(90);
   const wall = Date.UTC(2026, 11, 3, 11, 30);

@@ -257,9 +257,13 @@ export class TimeParsers {
   #fraction(b: Uint8Array, p: number, limit: number): number {
     let ms = 0;
     let q = p;
-    for (; q < limit && dig(b, q) >= 0; q++) if (q - p < 3) ms = ms * 10 + dig(b, q);
-    for (let n = q - p; n < 3; n++) ms *= 10;
-    this.#ms = ms;
+    for (; q < limit; q++) {
+      const d = b[q]! - 48;
+      if (d < 0 || d > 9) break;
+      if (q - p < 3) ms = ms * 10 + d;
+    }
+    const digits = q - p;
+    this.#ms = digits >= 3 ? ms : digits === 2 ? ms * 10 : ms * 100;
     return q;
   }
 

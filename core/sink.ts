@@ -32,3 +32,29 @@ export function flushedEachBatch(sink: Sink, flush: () => void | Promise<void>):
     batchDone: flush,
   };
 }
+
+/**
+ * `sink` that writes `out` at the end of the first batch that printed something: the first lines
+ * show without waiting for a whole output buffer (1 MiB) to fill; the rest goes out in big pieces.
+ */
+export function firstOutputFlushed(
+  sink: Sink,
+  out: { readonly pending: number; flush(): void },
+): Sink {
+  let flushed = false;
+  const wrapped: Sink = {
+    selection: (sel, sourceId) => sink.selection(sel, sourceId),
+    batchDone: () => {
+      if (!flushed && out.pending > 0) {
+        flushed = true;
+        out.flush();
+      }
+      return sink.batchDone?.();
+    },
+  };
+  if (sink.fileDone) wrapped.fileDone = () => sink.fileDone!();
+  if (sink.wholeFile) {
+    wrapped.wholeFile = (opened, sourceId, signal) => sink.wholeFile!(opened, sourceId, signal);
+  }
+  return wrapped;
+}

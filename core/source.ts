@@ -1,6 +1,12 @@
 /** Opening a source (file or stdin) as a stream of decompressed byte chunks. */
 import { concatBytes } from "./bytes.ts";
-import { type ChunkOptions, prepend, readFileChunks, readStreamChunks } from "./chunks.ts";
+import {
+  type ChunkOptions,
+  FIRST_CHUNK_SIZE,
+  prepend,
+  readFileChunks,
+  readStreamChunks,
+} from "./chunks.ts";
 import { CorruptInputError, detectCompression } from "./compression.ts";
 import { decompressFile, PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
 import { type InputFile, type OpenedFile, openRegular } from "./open_file.ts";
@@ -18,7 +24,7 @@ export async function* decodeChunks(
   open: (options: ChunkOptions) => AsyncGenerator<Uint8Array>,
   useNativeZstd = true,
 ): AsyncGenerator<Uint8Array> {
-  const plain = open({});
+  const plain = open({ firstChunkSize: FIRST_CHUNK_SIZE });
   const first = await plain.next();
   let head: Uint8Array = first.done ? new Uint8Array(0) : first.value;
   // A pipe may deliver fewer bytes than a magic number in its first read. (Copy before reading

@@ -11,7 +11,7 @@ import type { InputFile } from "./fd_file.ts";
 
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
 /** A file's first read: its first lines are printed once this much is read and filtered. */
-export const FIRST_CHUNK_SIZE = 64 * 1024;
+export const FIRST_READ_SIZE = 64 * 1024;
 
 export interface ChunkOptions {
   /** Size of the (reused) read buffer. */

@@ -5,7 +5,7 @@
  * front ends comes in as options: how a file is opened and read, the glob bounds, a slot to
  * take per file, and how notices and unreadable files are reported.
  */
-import { FIRST_CHUNK_SIZE, readFileChunks } from "./chunks.ts";
+import { FIRST_READ_SIZE, readFileChunks } from "./chunks.ts";
 import { CorruptInputError } from "./compression.ts";
 import type { IncarnationStream } from "./follow.ts";
 import type { FollowGlobOptions } from "./follow_glob.ts";
@@ -177,7 +177,7 @@ function rangeContent(
   const { start, end } = seekTimeRange(path, file, range, known);
   file.seekSync(end === Infinity ? 0 : start, Deno.SeekMode.Start);
   if (end === Infinity) return options.content(path, opened);
-  const first = { firstChunkSize: FIRST_CHUNK_SIZE };
+  const first = { firstChunkSize: FIRST_READ_SIZE };
   return readFileChunks(file, range.until === Infinity ? first : { ...first, limit: end - start });
 }
 

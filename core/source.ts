@@ -2,7 +2,7 @@
 import { concatBytes } from "./bytes.ts";
 import {
   type ChunkOptions,
-  FIRST_CHUNK_SIZE,
+  FIRST_READ_SIZE,
   prepend,
   readFileChunks,
   readStreamChunks,
@@ -24,7 +24,7 @@ export async function* decodeChunks(
   open: (options: ChunkOptions) => AsyncGenerator<Uint8Array>,
   useNativeZstd = true,
 ): AsyncGenerator<Uint8Array> {
-  const plain = open({ firstChunkSize: FIRST_CHUNK_SIZE });
+  const plain = open({ firstChunkSize: FIRST_READ_SIZE });
   const first = await plain.next();
   let head: Uint8Array = first.done ? new Uint8Array(0) : first.value;
   // A pipe may deliver fewer bytes than a magic number in its first read. (Copy before reading

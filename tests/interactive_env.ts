@@ -6,10 +6,10 @@
  */
 import { decodeFrame, encodeFrame, FrameReader } from "../core/protocol/frames.ts";
 import { defaultConfig } from "../core/config.ts";
-import { openRegular } from "../core/open_file.ts";
 import { Semaphore } from "../core/semaphore.ts";
 import { streamInput, streamWrite } from "../core/stream_input.ts";
 import { AuthorizedKeys } from "../server/access/authorized_keys.ts";
+import { testDeps } from "../server/session/_test_deps.ts";
 import { handleSession } from "../server/session/handler.ts";
 import { generateEd25519Key } from "../server/ssh/host_key.ts";
 import { memoryLog } from "../server/ssh/_test_ssh.ts";
@@ -229,16 +229,14 @@ export async function sessionServer(
           },
         },
         { user: session.user, remote: "127.0.0.1:1", health: session.isHealth },
-        {
+        testDeps({
           config,
           hostname: "sessiontest",
-          open: (_user, path) => openRegular(path),
-          log: () => {},
           cats: new Semaphore(10),
           tails: new Semaphore(50),
-          registerAuthKey: () => "AUTHKEY OK",
+          closeAckTimeoutMs: 5000, // the handler's default
           ...(options.capabilities === undefined ? {} : { capabilities: options.capabilities }),
-        },
+        }),
       );
     },
   });

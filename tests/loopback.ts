@@ -1,6 +1,4 @@
 /** Test helper: a client session wired to a server handler through in-memory pipes (no SSH). */
-import { openRegular } from "../core/open_file.ts";
-import { defaultConfig } from "../core/config.ts";
 import { BlockPrinter, MessagePrinter } from "../core/message_printer.ts";
 import { decodeFrame, FrameReader } from "../core/protocol/frames.ts";
 import type { PayloadRun } from "../core/protocol/messages.ts";
@@ -8,6 +6,7 @@ import { BufferedOutput } from "../core/output.ts";
 import { type ClientIO, type RemoteJob, runRemoteSession } from "../cli/remote_session.ts";
 import { type HandlerDeps, handleSession, type SessionIO } from "../server/session/handler.ts";
 import { Semaphore } from "../core/semaphore.ts";
+import { testDeps } from "../server/session/_test_deps.ts";
 
 class Pipe {
   readonly #chunks: Uint8Array[] = [];
@@ -77,18 +76,12 @@ export async function loopback(
     },
     close: () => toServer.close(),
   };
-  const config = defaultConfig(() => undefined);
-  const deps: HandlerDeps = {
-    config,
+  const deps: HandlerDeps = testDeps({
     hostname: options.hostname ?? "integrationtest",
-    open: (_user, path) => openRegular(path),
-    log: () => {},
-    cats: new Semaphore(2),
     tails: new Semaphore(50),
-    registerAuthKey: () => "AUTHKEY OK",
     closeAckTimeoutMs: 1000,
     ...options.deps,
-  };
+  });
   const chunks: Uint8Array[] = [];
   const out = new BufferedOutput((b) => chunks.push(b.slice()));
   const printer = new MessagePrinter(out, { plain: job.plain, color: options.color ?? false });

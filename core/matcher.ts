@@ -23,7 +23,7 @@ import { byteNeedle, type Needle } from "./byte_search.ts";
 import { linePattern } from "./line_pattern.ts";
 import type { ByteLiteral, MatchEngine, Matcher } from "./matcher_types.ts";
 import { isNoopPattern, NoopMatcher } from "./noop_matcher.ts";
-import { isPlainRe2 } from "./re2_syntax.ts";
+import { plainVerdict } from "./re2_syntax.ts";
 import { SetupError } from "./errors.ts";
 
 /** The V8 flags every Deno process that runs our code needs (Makefile, tests, bench). */
@@ -565,7 +565,15 @@ function re2jsBuildUrl(): URL {
  * subset needs no re2js for that (re2_syntax.ts).
  */
 function checkPattern(pattern: string): void {
-  if (pattern.length <= MAX_PATTERN_LENGTH && isPlainRe2(pattern)) return;
+  if (pattern.length <= MAX_PATTERN_LENGTH) {
+    const verdict = plainVerdict(pattern);
+    if (verdict === "plain") return;
+    if (verdict === "too deep") {
+      // What re2js would say, after a time quadratic in the depth (re2_syntax.ts, TOO_DEEP).
+      const why = goReason("error parsing regexp: expression nests too deeply", pattern, pattern);
+      throw new PatternError(`invalid regular expression ${JSON.stringify(pattern)}: ${why}`);
+    }
+  }
   const { parse } = re2js();
   if (parse === null) compileRe2(pattern);
   else rethrowAsPatternError(pattern, (p) => parse(p));
@@ -597,12 +605,18 @@ function rethrowAsPatternError<T>(pattern: string, fn: (re2jsPattern: string) =>
   }
 }
 
+/** V8's message for a RangeError of a full stack. */
+const STACK_OVERFLOW = "Maximum call stack size exceeded";
+
 /**
  * Go's text for an error of re2js: Go quotes the whole pattern after "expression too large" and
  * "expression nests too deeply", and an empty one after a trailing backslash; a part of a
  * renamed pattern (see re2jsPattern) is quoted as it was.
  */
 function goReason(why: string, pattern: string, renamed: string): string {
+  // re2js's parser recurses as deep as the pattern nests, and can run out of stack before its
+  // own limit of 1,000 levels says so.
+  if (why === STACK_OVERFLOW) why = "error parsing regexp: expression nests too deeply";
   if (/: (?:expression too large|expression nests too deeply)$/.test(why)) {
     return `${why}: \`${pattern}\``;
   }

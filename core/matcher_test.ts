@@ -405,6 +405,24 @@ Deno.test("the guard moves a matcher that backtracks on every line to re2js", ()
   assert.equal(m.engine, "re2js");
 });
 
+Deno.test("an alternation that RE2 would nest too deeply is refused with Go's reason, however deep", () => {
+  // Go: `error parsing regexp: expression nests too deeply` for both; the deeper one runs re2js's
+  // parser out of stack before its own limit speaks (a fuzz finding: 5,000 dots, `X|`, 5,000).
+  for (const n of [1001, 5000]) {
+    const pattern = ".".repeat(n) + "X|" + ".".repeat(n);
+    assert.throws(() => compileMatcher(pattern), (err: unknown) => {
+      assert.ok(err instanceof PatternError);
+      assert.equal(
+        err.message,
+        `invalid regular expression ${JSON.stringify(pattern)}: ` +
+          `error parsing regexp: expression nests too deeply: \`${pattern}\``,
+      );
+      return true;
+    }, `${n}`);
+  }
+  assert.equal(compileMatcher(".".repeat(100) + "X|" + ".".repeat(100)).kind, "regex");
+});
+
 Deno.test("RE2-rejected syntax is a PatternError with RE2's reason", () => {
   const cases: [string, string][] = [
     ["(?<=a)b", "error parsing regexp: invalid named capture: `(?<=a)b`"],

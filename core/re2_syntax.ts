@@ -12,6 +12,16 @@ const CLASS_ESCAPES = new Set([..."dDsSwWntrf"]);
 /** Zero-width escapes (outside classes only). */
 const ASSERTION_ESCAPES = new Set([..."bB"]);
 const MAX_DEPTH = 100;
+/**
+ * RE2 factors the common start of adjacent alternation branches a level at a time: a run of
+ * literal characters is one level, a character class (`.`, `[a-z]`, `\d`, a single character) or
+ * a fixed repeat of one (`x{3}`) another, and it stops at anything else. `.{5000}X|.{5000}` is
+ * 5,000 levels, and RE2 refuses more than 1,000 ("expression nests too deeply"). re2js's parser
+ * takes time quadratic in those levels (1 s for 8,000): a pattern past TOO_DEEP is refused here,
+ * one up to PLAIN_DEPTH is certainly accepted, and re2js decides the rest (at most ~0.1 s).
+ */
+const PLAIN_DEPTH = 500;
+const TOO_DEEP = 1100;
 /** Counted repeats: each count and their sum (RE2's limit per repeat is 1000). */
 const MAX_COUNT = 100;
 const MAX_COUNTS = 1000;
@@ -27,7 +37,39 @@ const NAMED = /^\(\?P?<[0-9A-Za-z_]+>/;
 
 /** True only when RE2 (Go's regexp/syntax) certainly accepts `pattern`. */
 export function isPlainRe2(pattern: string): boolean {
-  return new PlainParser(pattern).ok();
+  return plainVerdict(pattern) === "plain";
+}
+
+/**
+ * "plain": RE2 certainly accepts the pattern; "too deep": it certainly refuses it, nesting the
+ * factored alternation too deeply (see TOO_DEEP); "unknown": re2js decides.
+ */
+export function plainVerdict(pattern: string): "plain" | "too deep" | "unknown" {
+  const parser = new PlainParser(pattern);
+  if (!parser.ok()) return "unknown";
+  if (parser.factorDepth > TOO_DEEP) return "too deep";
+  return parser.factorDepth <= PLAIN_DEPTH ? "plain" : "unknown";
+}
+
+/** How RE2's factoring treats a piece of a branch (see TOO_DEEP); `text` is its source. */
+interface Piece {
+  readonly kind: "literal" | "class" | "other";
+  readonly text: string;
+}
+
+/** The levels RE2's factoring nests for two adjacent branches. */
+function factoredLevels(a: readonly Piece[], b: readonly Piece[]): number {
+  let levels = 0;
+  let i = 0;
+  const same = (j: number) => j < a.length && j < b.length && a[j]!.text === b[j]!.text;
+  while (same(i)) {
+    const kind = a[i]!.kind;
+    if (kind === "other") break;
+    levels++;
+    i++;
+    if (kind === "literal") { while (same(i) && a[i]!.kind === "literal") i++; }
+  }
+  return levels;
 }
 
 class PlainParser {
@@ -37,6 +79,8 @@ class PlainParser {
   constructor(private readonly p: string) {}
 
   #maxCount = 1;
+  /** The deepest factoring of adjacent branches, with the groups around them. */
+  factorDepth = 0;
 
   ok(): boolean {
     try {
@@ -49,20 +93,48 @@ class PlainParser {
 
   #alternation(depth: number): void {
     if (depth > MAX_DEPTH) fail();
-    this.#sequence(depth);
+    let last = this.#sequence(depth);
     while (this.p[this.#i] === "|") {
       this.#i++;
-      this.#sequence(depth);
+      const next = this.#sequence(depth);
+      this.factorDepth = Math.max(this.factorDepth, depth + factoredLevels(last, next));
+      last = next;
     }
   }
 
-  #sequence(depth: number): void {
+  /** A branch, as the pieces RE2's factoring looks at. */
+  #sequence(depth: number): Piece[] {
+    const pieces: Piece[] = [];
     for (;;) {
-      const c = this.p[this.#i];
-      if (c === undefined || c === "|" || c === ")") return;
+      const start = this.#i;
+      const c = this.p[start];
+      if (c === undefined || c === "|" || c === ")") return pieces;
+      const kind = this.#atomKind(c);
       const repeatable = this.#atom(depth);
-      if (this.#quantifier() && !repeatable) fail();
+      const atomEnd = this.#i;
+      const quantified = this.#quantifier();
+      if (quantified && !repeatable) fail();
+      const text = this.p.slice(start, this.#i);
+      const fixed = /^\{(\d+)\}\??$/.test(this.p.slice(atomEnd, this.#i));
+      pieces.push({
+        kind: kind === "other" || (quantified && !fixed)
+          ? "other"
+          : quantified || kind === "class"
+          ? "class"
+          : "literal",
+        text,
+      });
     }
+  }
+
+  /** What an atom starting with `c` is to RE2's factoring, unquantified. */
+  #atomKind(c: string): Piece["kind"] {
+    if (c === "." || c === "[") return "class";
+    if (c === "\\") {
+      const e = this.p[this.#i + 1]!;
+      return ASSERTION_ESCAPES.has(e) ? "other" : CLASS_ESCAPES.has(e) ? "class" : "literal";
+    }
+    return c === "(" || c === "^" || c === "$" ? "other" : "literal";
   }
 
   /** Parses one atom; false for an assertion (`^`, `$`, `\b`), which takes no repeat here. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RE2JS } from "re2js";
-import { isPlainRe2 } from "./re2_syntax.ts";
+import { isPlainRe2, plainVerdict } from "./re2_syntax.ts";
 import { re2jsPattern } from "./matcher.ts";
 
 /** Whether RE2 (Go) accepts the pattern: re2js, given repeated group names as Go takes them. */
@@ -72,9 +72,11 @@ Deno.test("what RE2 refuses, or what this check cannot vouch for, is left to re2
       "^*",
       "\\",
       "\ud800",
+      // RE2 factors the branches' common prefix a level per piece: 1,001 levels are too deep.
+      ".".repeat(1001) + "X|" + ".".repeat(1001),
     ]
   ) {
-    assert.equal(isPlainRe2(p), false, p);
+    assert.equal(isPlainRe2(p), false, p.slice(0, 40));
   }
 });
 
@@ -115,4 +117,19 @@ Deno.test("every pattern said to be plain is accepted by RE2 (random patterns)",
     }
   }
   assert.ok(plain > 1000, `only ${plain} plain patterns: the generator tests too little`);
+});
+
+Deno.test("an alternation factored too deeply is refused without re2js, a shallow one accepted", () => {
+  const twice = (piece: string, n: number) => piece.repeat(n) + "X|" + piece.repeat(n);
+  // Each `.`, `\d`, `[ab]` level is one of RE2's factoring, a run of literals one in all.
+  for (const p of [twice(".", 5000), twice("a.", 1000), twice("\\d", 1200), twice("[ab]", 1500)]) {
+    assert.equal(plainVerdict(p), "too deep", p.slice(0, 20));
+    assert.equal(re2Accepts(p), false, p.slice(0, 20));
+  }
+  for (const p of [twice("a", 5000), twice("a*", 2000), twice("(a)", 1500), twice(".", 300)]) {
+    assert.equal(plainVerdict(p), "plain", p.slice(0, 20));
+    assert.equal(re2Accepts(p), true, p.slice(0, 20));
+  }
+  // Near RE2's limit of 1,000 levels, re2js decides.
+  assert.equal(plainVerdict(twice(".", 999)), "unknown");
 });

@@ -4,6 +4,8 @@
  * resume client (tests/ssh_resume_client.ts) that follows `<dir>/*.log` with `positions=v1`:
  *
  * - fresh: a follow of the 1,000 files without positions, until the start position of each came;
+ * - fresh, new dserver: the same as the first session of a just-started dserver (for the cold case:
+ *   what V8's warm-up of the follow path costs without a resume);
  * - warm: the client goes away, a line is appended to each file, the client comes back with the
  *   positions of all files, until each file's missed line came (the dserver kept running);
  * - cold: the same after a SIGKILL of the dserver and the start of a new one.
@@ -12,7 +14,7 @@
  * from the open channel to the last line received; the median of RUNS runs is the figure. Every
  * missed line must arrive exactly once, in order. Prints a table and appends it to
  * bench/results/history.md (not with BENCH_RESUME_HISTORY=0; BENCH_RESUME_COLD_RUNS=0 skips the cold
- * case). BENCH_RESUME=0 skips it; `deno run -A
+ * cases). BENCH_RESUME=0 skips it; `deno run -A
  * bench/resume.ts` runs it alone.
  */
 import { join } from "node:path";
@@ -136,6 +138,7 @@ function checkLines(f: ResumeClient, dir: string, words: readonly string[]): voi
 
 interface Results {
   fresh: Measured[];
+  freshCold: Measured[];
   warm: Measured[];
   cold: Measured[];
 }
@@ -160,7 +163,20 @@ async function measureAll(base: string, ids: Identities): Promise<Results> {
     await Deno.chmod(fileOf(dir, i), 0o644);
   }
   const target = join(dir, "*.log");
-  const results: Results = { fresh: [], warm: [], cold: [] };
+  const results: Results = { fresh: [], freshCold: [], warm: [], cold: [] };
+  // What a just-started dserver's first session costs without positions: V8 compiles and warms up
+  // the follow path then, with or without a resume.
+  for (let run = 0; run < COLD_RUNS; run++) {
+    const started = await startServer(base, ids, client, dir);
+    const fresh = new ResumeClient(asTestClient(client), [target]);
+    try {
+      const all = () => (fresh.positions.get(target)?.size ?? 0) === FILES;
+      results.freshCold.push(await measure(fresh, started, all, "start positions, new dserver"));
+    } finally {
+      await fresh.close();
+      await started.stop();
+    }
+  }
   let server = await startServer(base, ids, client, dir);
   const words: string[] = [];
   try {
@@ -233,6 +249,9 @@ export async function runResumeBench(): Promise<void> {
     fresh: `follow of ${
       FILES.toLocaleString("en")
     } files, no positions (until each start position)`,
+    freshCold: `follow of ${
+      FILES.toLocaleString("en")
+    } files, no positions, as a just-started dserver's first session`,
     warm: `resume of ${
       FILES.toLocaleString("en")
     } files after a reconnect (until each missed line)`,
@@ -245,6 +264,7 @@ export async function runResumeBench(): Promise<void> {
       const r = await measureAll(base, ids);
       rows = [
         row(names.fresh, r.fresh, null),
+        ...(r.freshCold.length > 0 ? [row(names.freshCold, r.freshCold, null)] : []),
         row(names.warm, r.warm, TARGET_MS),
         ...(r.cold.length > 0 ? [row(names.cold, r.cold, TARGET_MS)] : []),
       ];

@@ -12,6 +12,11 @@ export interface InputFile extends Disposable {
   /** Reads into `p`; the number of bytes read, null at the end of the file. */
   readSync(p: Uint8Array): number | null;
   seekSync(offset: number, whence: Deno.SeekMode): number;
+  /**
+   * Reads into `p` from `offset` without moving the read position (pread(2)); the number of bytes
+   * read, null at the end of the file. Only where one call does it (FdFile).
+   */
+  preadSync?(p: Uint8Array, offset: number): number | null;
   statSync(): InputStat;
   close(): void;
 }
@@ -21,6 +26,29 @@ export interface InputStat {
   readonly dev: number;
   readonly ino: number | null;
   readonly size: number;
+}
+
+/**
+ * Reads `out.length` bytes from `start` (fewer at the file's end); how many were read. One pread
+ * where the file has it, else a seek and reads (the read position is then after them).
+ */
+export function readFully(file: InputFile, out: Uint8Array, start: number): number {
+  let got = 0;
+  if (file.preadSync !== undefined) {
+    while (got < out.length) {
+      const n = file.preadSync(out.subarray(got), start + got);
+      if (n === null || n === 0) break;
+      got += n;
+    }
+    return got;
+  }
+  file.seekSync(start, Deno.SeekMode.Start);
+  while (got < out.length) {
+    const n = file.readSync(out.subarray(got));
+    if (n === null || n === 0) break;
+    got += n;
+  }
+  return got;
 }
 
 export class FdFile implements InputFile {
@@ -40,6 +68,16 @@ export class FdFile implements InputFile {
     if (p.length === 0) return 0;
     for (;;) {
       const n = Number(this.libc.read(this.#open(), p, BigInt(p.length)));
+      if (n > 0) return n;
+      if (n === 0) return null;
+      this.#fail("read", EINTR);
+    }
+  }
+
+  preadSync(p: Uint8Array, offset: number): number | null {
+    if (p.length === 0) return 0;
+    for (;;) {
+      const n = Number(this.libc.pread(this.#open(), p, BigInt(p.length), BigInt(offset)));
       if (n > 0) return n;
       if (n === 0) return null;
       this.#fail("read", EINTR);

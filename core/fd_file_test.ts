@@ -39,6 +39,24 @@ Deno.test("an opened regular file is read through the descriptor its open checke
   });
 });
 
+Deno.test("a positional read reads from its offset and leaves the read position where it was", async () => {
+  if (!ffi) return;
+  await withFile("one\ntwo\n", (path) => {
+    const { file } = openRegular(path);
+    try {
+      const buf = new Uint8Array(16);
+      const n = file.preadSync!(buf, 4)!;
+      assert.equal(new TextDecoder().decode(buf.subarray(0, n)), "two\n");
+      assert.equal(file.preadSync!(buf, 8), null, "null at the end of the file");
+      assert.equal(file.preadSync!(buf, 100), null, "null past the end of the file");
+      assert.equal(file.readSync(buf.subarray(0, 3)), 3, "the read position is still at 0");
+      assert.equal(new TextDecoder().decode(buf.subarray(0, 3)), "one");
+    } finally {
+      file.close();
+    }
+  });
+});
+
 Deno.test("the descriptor's stat is the file's device, inode and size, also after it grew", async () => {
   if (!ffi) return;
   await withFile("abc", async (path) => {

@@ -12,6 +12,7 @@
  * they reopen their log.
  */
 import { DEFAULT_CHUNK_SIZE } from "./chunks.ts";
+import { readFully } from "./fd_file.ts";
 import { statLibc, statPath } from "./libc.ts";
 import type { FileOpener, InputFile, OpenedFile } from "./open_file.ts";
 import type { FilePosition } from "./protocol/resume.ts";
@@ -401,11 +402,12 @@ class Incarnation {
       yield ahead;
       if (this.#offset >= size) return;
     }
-    this.#seek(this.#offset);
+    const positional = this.#file.preadSync !== undefined;
+    if (!positional) this.#seek(this.#offset);
     for (;;) {
       let chunk: Uint8Array | null;
       try {
-        chunk = buf.read(this.#file, size - this.#offset);
+        chunk = buf.read(this.#file, size - this.#offset, positional ? this.#offset : -1);
       } catch (err) {
         this.#at = null;
         throw err;
@@ -447,6 +449,7 @@ class Incarnation {
 
   /** Reads into `out` from `start`; how many bytes were read (fewer at the file's end). */
   #readAt(start: number, out: Uint8Array): number {
+    if (this.#file.preadSync !== undefined) return readFully(this.#file, out, start);
     this.#seek(start);
     let got = 0;
     try {
@@ -491,17 +494,20 @@ class Incarnation {
 class ReadBuffer {
   #own: Uint8Array | null = null;
 
-  /** Reads from `file` when `waiting` bytes (at least one) are known to wait; null at its end. */
-  read(file: InputFile, waiting: number): Uint8Array | null {
+  /**
+   * Reads from `file` when `waiting` bytes (at least one) are known to wait; null at its end. From
+   * `offset` with a positional read, or from the read position when `offset` is -1.
+   */
+  read(file: InputFile, waiting: number, offset: number): Uint8Array | null {
     if (this.#own === null && waiting < SMALL_READ) {
-      const n = file.readSync(scratch);
+      const n = readOnce(file, scratch, offset);
       if (n === null || n === 0) return null;
       // Filled: the file grew since its size was taken; the next read is a big one.
       if (n === scratch.length) this.#own = new Uint8Array(FIRST_CHUNK_SIZE);
       return scratch.slice(0, n);
     }
     this.#own ??= new Uint8Array(FIRST_CHUNK_SIZE);
-    const n = file.readSync(this.#own);
+    const n = readOnce(file, this.#own, offset);
     if (n === null || n === 0) return null;
     return this.#own.subarray(0, n);
   }
@@ -518,6 +524,10 @@ class ReadBuffer {
       if (own.length < DEFAULT_CHUNK_SIZE) this.#own = new Uint8Array(DEFAULT_CHUNK_SIZE);
     }
   }
+}
+
+function readOnce(file: InputFile, into: Uint8Array, offset: number): number | null {
+  return offset < 0 ? file.readSync(into) : file.preadSync!(into, offset);
 }
 
 /** An empty mark, shared (each of a thousand followers would hold its own otherwise). */

@@ -11,6 +11,7 @@ const FILE_SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 

@@ -10,6 +10,7 @@
  * the new file at the path is read from its start. A file without a position appeared while the
  * client was away: it is read from its start. No file is read further back than `maxGapBytes`.
  */
+import { readFully } from "./fd_file.ts";
 import { cleanPath, expandGlob, hasGlobMeta, segmentRegExp } from "./glob.ts";
 import type { FileOpener, InputFile, OpenedFile } from "./open_file.ts";
 import { type FilePosition, MARK_BYTES, markOf } from "./protocol/resume.ts";
@@ -275,14 +276,7 @@ function statOrNull(path: string): { dev: number; ino: number } | null {
 /** The bytes of [start, end) of an open file. */
 export function readAt(file: InputFile, start: number, end: number): Uint8Array {
   const out = new Uint8Array(end - start);
-  file.seekSync(start, Deno.SeekMode.Start);
-  let got = 0;
-  while (got < out.length) {
-    const n = file.readSync(out.subarray(got));
-    if (n === null || n === 0) break;
-    got += n;
-  }
-  return out.subarray(0, got);
+  return out.subarray(0, readFully(file, out, start));
 }
 
 /** The first line start at or after `from` (looked for within LINE_SEARCH), else `from`. */

@@ -12,6 +12,8 @@ const CLASS_ESCAPES = new Set([..."dDsSwWntrf"]);
 /** Zero-width escapes (outside classes only). */
 const ASSERTION_ESCAPES = new Set([..."bB"]);
 const MAX_DEPTH = 100;
+/** Loose mode's nesting: RE2 refuses more (and re2js finds that at once). */
+const LOOSE_MAX_DEPTH = 1000;
 /**
  * RE2 factors the common start of adjacent alternation branches a level at a time: a run of
  * literal characters is one level, a character class (`.`, `[a-z]`, `\d`, a single character) or
@@ -32,6 +34,8 @@ const MAX_COUNTS = 1000;
 const MAX_SIZE = 200_000;
 /** `(?flags)` or `(?flags:` as RE2 takes them: letters, and after one `-` at least one more. */
 const FLAGS = /^\(\?[imsU]*(?:-[imsU]+)?[:)]/;
+/** `(?flags)`: flags for the rest of the group. */
+const FLAGS_ONLY = /^\(\?[imsU]*(?:-[imsU]+)?\)/;
 /** `(?P<name>` or `(?<name>` with a valid name (Go since 1.22 takes a name used twice). */
 const NAMED = /^\(\?P?<[0-9A-Za-z_]+>/;
 
@@ -45,8 +49,13 @@ export function isPlainRe2(pattern: string): boolean {
  * factored alternation too deeply (see TOO_DEEP); "unknown": re2js decides.
  */
 export function plainVerdict(pattern: string): "plain" | "too deep" | "unknown" {
-  const parser = new PlainParser(pattern);
-  if (!parser.ok()) return "unknown";
+  const parser = new PlainParser(pattern, false);
+  if (!parser.ok()) {
+    // Outside the plain subset (`\pL`, `\x{…}`, `[[:alpha:]]`…) the depth still counts: re2js
+    // would take up to a second to find it too deep.
+    const loose = new PlainParser(pattern, true);
+    return loose.ok() && loose.factorDepth > TOO_DEEP ? "too deep" : "unknown";
+  }
   if (parser.factorDepth > TOO_DEEP) return "too deep";
   return parser.factorDepth <= PLAIN_DEPTH ? "plain" : "unknown";
 }
@@ -72,11 +81,18 @@ function factoredLevels(a: readonly Piece[], b: readonly Piece[]): number {
   return levels;
 }
 
+/**
+ * The plain subset's parser. `loose`: any pattern whose groups and classes are balanced, to count
+ * the factoring depth only; what it does not know is a piece that stops the factoring (`other`),
+ * so that the depth it finds is never more than RE2's.
+ */
 class PlainParser {
   #i = 0;
   #counts = 0;
+  /** The flags in effect (`withFlags`): set by `(?i)` to the end of the group. */
+  #flags = "";
 
-  constructor(private readonly p: string) {}
+  constructor(private readonly p: string, private readonly loose: boolean) {}
 
   #maxCount = 1;
   /** The deepest factoring of adjacent branches, with the groups around them. */
@@ -85,6 +101,7 @@ class PlainParser {
   ok(): boolean {
     try {
       this.#alternation(0);
+      if (this.loose) return this.#i === this.p.length;
       return this.#i === this.p.length && this.p.length * this.#maxCount <= MAX_SIZE;
     } catch {
       return false;
@@ -92,29 +109,47 @@ class PlainParser {
   }
 
   #alternation(depth: number): void {
-    if (depth > MAX_DEPTH) fail();
-    let last = this.#sequence(depth);
+    if (depth > (this.loose ? LOOSE_MAX_DEPTH : MAX_DEPTH)) fail();
+    let last = this.#sequence(depth, true);
     while (this.p[this.#i] === "|") {
       this.#i++;
-      const next = this.#sequence(depth);
+      const next = this.#sequence(depth, false);
       this.factorDepth = Math.max(this.factorDepth, depth + factoredLevels(last, next));
       last = next;
     }
   }
 
-  /** A branch, as the pieces RE2's factoring looks at. */
-  #sequence(depth: number): Piece[] {
+  /**
+   * A branch, as the pieces RE2's factoring looks at. Flags (`(?i)`) are no piece of RE2's, but
+   * they change what the pieces after them are, up to the end of the group, in the next branches
+   * too: taken only at the start of a group's first branch (where they hold for all of its
+   * branches alike); elsewhere the plain subset refuses them and loose mode counts them as a piece
+   * that stops the factoring.
+   */
+  #sequence(depth: number, first: boolean): Piece[] {
     const pieces: Piece[] = [];
     for (;;) {
       const start = this.#i;
       const c = this.p[start];
       if (c === undefined || c === "|" || c === ")") return pieces;
+      const flags = c === "(" ? FLAGS_ONLY.exec(this.p.slice(start, start + 20)) : null;
+      if (flags !== null) {
+        const now = withFlags(this.#flags, flags[0]);
+        if ((first && pieces.length === 0) || now === this.#flags) {
+          this.#flags = now;
+          this.#i += flags[0].length;
+          continue;
+        }
+        if (!this.loose) fail();
+        this.#flags = now;
+      }
       const kind = this.#atomKind(c);
       const repeatable = this.#atom(depth);
       const atomEnd = this.#i;
       const quantified = this.#quantifier();
       if (quantified && !repeatable) fail();
-      const text = this.p.slice(start, this.#i);
+      // The flags in effect are part of what a piece is (`a` and `(?i)a` are not the same).
+      const text = this.#flags + "\0" + this.p.slice(start, this.#i);
       const fixed = /^\{(\d+)\}\??$/.test(this.p.slice(atomEnd, this.#i));
       pieces.push({
         kind: kind === "other" || (quantified && !fixed)
@@ -132,6 +167,7 @@ class PlainParser {
     if (c === "." || c === "[") return "class";
     if (c === "\\") {
       const e = this.p[this.#i + 1]!;
+      if (this.loose && !isPunctuation(e) && !CLASS_ESCAPES.has(e)) return looseEscapeKind(e);
       return ASSERTION_ESCAPES.has(e) ? "other" : CLASS_ESCAPES.has(e) ? "class" : "literal";
     }
     return c === "(" || c === "^" || c === "$" ? "other" : "literal";
@@ -157,7 +193,12 @@ class PlainParser {
       this.#i += 2;
       if (ASSERTION_ESCAPES.has(e)) return false;
       if (CLASS_ESCAPES.has(e) || isPunctuation(e)) return true;
-      fail();
+      if (!this.loose) fail();
+      return this.#looseEscape(e);
+    }
+    if (this.loose && (c === "{" || c === "}" || c === "]")) {
+      this.#i++; // a literal in RE2 where no count follows; an error otherwise, said by re2js
+      return true;
     }
     if (META.has(c)) fail(); // a repeat with nothing to repeat, a stray "]", "{" or "}"
     this.#char();
@@ -166,23 +207,70 @@ class PlainParser {
 
   /** A group, or flags (`(?i)`: not repeatable). */
   #group(depth: number): boolean {
+    const outer = this.#flags;
+    let inner = outer;
     if (this.p[this.#i + 1] === "?") {
       const head = this.p.slice(this.#i, this.#i + 300);
-      const m = FLAGS.exec(head) ?? NAMED.exec(head);
+      const flags = FLAGS.exec(head);
+      const m = flags ?? NAMED.exec(head) ?? (this.loose ? LOOSE_GROUP.exec(head) : null);
       if (m === null) fail(); // lookarounds, bad flags or names…: re2js decides
       this.#i += m[0].length;
       if (m[0].endsWith(")")) return false;
+      if (flags !== null) inner = withFlags(outer, flags[0].slice(0, -1) + ")"); // `(?i:…)`
     } else this.#i++;
     const before = this.#counts;
+    this.#flags = inner;
     this.#alternation(depth + 1);
+    this.#flags = outer;
     if (this.p[this.#i] !== ")") fail();
     this.#i++;
     // A counted repeat of a group holding counted repeats multiplies them: re2js decides.
-    if (this.p[this.#i] === "{" && this.#counts !== before) fail();
+    if (this.p[this.#i] === "{" && this.#counts !== before && !this.loose) fail();
+    return true;
+  }
+
+  /** After `\e` in loose mode: what RE2 takes it for, consumed whole. */
+  #looseEscape(e: string): boolean {
+    const p = this.p;
+    if (e === "A" || e === "z") return false;
+    if ((e === "p" || e === "P" || e === "x") && p[this.#i] === "{") {
+      const close = p.indexOf("}", this.#i);
+      if (close < 0) fail();
+      this.#i = close + 1;
+    } else if (e === "p" || e === "P") this.#i++;
+    else if (e === "x") this.#i += 2;
+    else if (e === "Q") {
+      const close = p.indexOf("\\E", this.#i);
+      this.#i = close < 0 ? p.length : close + 2;
+    }
+    return true;
+  }
+
+  /** A class in loose mode: to its closing `]`, over escapes and `[:name:]`. */
+  #looseClass(): boolean {
+    const p = this.p;
+    this.#i++;
+    if (p[this.#i] === "^") this.#i++;
+    if (p[this.#i] === "]") this.#i++;
+    for (;;) {
+      const c = p[this.#i];
+      if (c === undefined) fail();
+      if (c === "]") break;
+      if (c === "\\") {
+        const e = p[this.#i + 1];
+        this.#i += 2;
+        if (e !== undefined && !isPunctuation(e) && !CLASS_ESCAPES.has(e)) this.#looseEscape(e);
+      } else if (c === "[" && p[this.#i + 1] === ":") {
+        const close = p.indexOf(":]", this.#i + 2);
+        this.#i = close < 0 ? this.#i + 1 : close + 2;
+      } else this.#i++;
+    }
+    this.#i++;
     return true;
   }
 
   #class(): boolean {
+    if (this.loose) return this.#looseClass();
     const p = this.p;
     this.#i++;
     if (p[this.#i] === "^") this.#i++;
@@ -218,18 +306,22 @@ class PlainParser {
     if (c === "*" || c === "+" || c === "?") this.#i++;
     else if (c === "{") {
       const m = /^\{(0|[1-9]\d{0,2})(,(0|[1-9]\d{0,2})?)?\}/.exec(p.slice(this.#i, this.#i + 12));
+      if (m === null && this.loose) return false; // a literal "{" in RE2 (the next atom)
       if (m === null) fail(); // a literal "{" in RE2: re2js decides
       const min = Number(m[1]);
       const max = m[3] === undefined ? min : Number(m[3]);
-      if (min > MAX_COUNT || max > MAX_COUNT || max < min) fail();
+      if (!this.loose && (min > MAX_COUNT || max > MAX_COUNT || max < min)) fail();
       this.#counts += Math.max(min, max);
       this.#maxCount = Math.max(this.#maxCount, min, max);
-      if (this.#counts > MAX_COUNTS) fail();
+      if (this.#counts > MAX_COUNTS && !this.loose) fail();
       this.#i += m[0].length;
     } else return false;
     if (p[this.#i] === "?") this.#i++;
     const next = p[this.#i];
-    if (next === "*" || next === "+" || next === "?" || next === "{") fail(); // `a**`
+    if (next === "*" || next === "+" || next === "?" || next === "{") {
+      if (!this.loose) fail(); // `a**`
+      this.#quantifier();
+    }
     return true;
   }
 
@@ -241,6 +333,24 @@ class PlainParser {
     return c;
   }
 }
+
+/** The flags in effect after `(?spec)` (`spec` as FLAGS_ONLY takes it), as sorted letters. */
+function withFlags(flags: string, spec: string): string {
+  const [on = "", off = ""] = spec.slice(2, -1).split("-");
+  const set = new Set([...flags, ...on]);
+  for (const f of off) set.delete(f);
+  return [...set].sort().join("");
+}
+
+/** What RE2 makes of an escape the plain subset does not take (loose mode). */
+function looseEscapeKind(e: string): Piece["kind"] {
+  if (e === "p" || e === "P") return "class";
+  if (e === "x" || e === "Q" || (e >= "0" && e <= "7")) return "literal";
+  return "other";
+}
+
+/** A group head the plain subset does not take (loose mode): `(?` and what precedes `:` or `)`. */
+const LOOSE_GROUP = /^\(\?[^:)(]*[:)]?/;
 
 function isPunctuation(c: string): boolean {
   const code = c.charCodeAt(0);

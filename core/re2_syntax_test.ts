@@ -133,3 +133,51 @@ Deno.test("an alternation factored too deeply is refused without re2js, a shallo
   // Near RE2's limit of 1,000 levels, re2js decides.
   assert.equal(plainVerdict(twice(".", 999)), "unknown");
 });
+
+Deno.test("a deep alternation outside the plain subset is refused without re2js too", () => {
+  const twice = (head: string, piece: string, n: number) =>
+    `${head}${piece.repeat(n)}X|${head}${piece.repeat(n)}`;
+  // re2js's parser would take up to a second on each (quadratic in the depth).
+  for (
+    const p of [
+      twice("\\pL", ".", 1200),
+      twice("\\p{Greek}", ".", 1200),
+      twice("\\x{41}", "\\d", 1200),
+      twice("", "[[:alpha:]]", 1200),
+      twice("", "[\\pL]", 1200),
+      twice("\\Qa\\E", ".", 1200),
+      twice("\\pL", "\\pN", 1200),
+      "(".repeat(150) + twice("\\pL", ".", 1200) + ")".repeat(150),
+    ]
+  ) {
+    const started = performance.now();
+    assert.equal(plainVerdict(p), "too deep", p.slice(0, 20));
+    assert.ok(performance.now() - started < 200, `${p.slice(0, 20)}: the verdict took too long`);
+    assert.equal(re2Accepts(p), false, p.slice(0, 20));
+  }
+  // What stops RE2's factoring stops the count: re2js decides, and accepts.
+  for (const p of [twice("\\pLa{2,}", ".", 1200), twice("\\pL", ".", 400)]) {
+    assert.equal(plainVerdict(p), "unknown", p.slice(0, 20));
+    assert.equal(re2Accepts(p), true, p.slice(0, 20));
+  }
+});
+
+Deno.test("flags count as RE2 factors with them: at a group's start for all its branches", () => {
+  const twice = (head: string, piece: string, n: number, head2 = head) =>
+    `${head}${piece.repeat(n)}X|${head2}${piece.repeat(n)}`;
+  // Flags are no piece of RE2's tree: these branches factor as deep as without them.
+  for (
+    const p of [twice("(?i)", "a.", 600), twice("(?s)", ".", 1200, ""), twice("(?i)", ".", 1200)]
+  ) {
+    assert.equal(plainVerdict(p), "too deep", p.slice(0, 20));
+    assert.equal(re2Accepts(p), false, p.slice(0, 20));
+  }
+  // Flags changed inside a branch hold in the next branches too: not plain, re2js decides.
+  for (const p of [twice("", ".", 1200, "(?i)"), "ab(?i)cd", "a|(?s)b"]) {
+    assert.notEqual(plainVerdict(p), "plain", p.slice(0, 20));
+  }
+  for (const p of ["(?i)abc|abd", "((?s)a.|b.)", "(?i:a.)|(?i:a.)", "(?i)a(?i)b"]) {
+    assert.equal(plainVerdict(p), "plain", p);
+    assert.equal(re2Accepts(p), true, p);
+  }
+});

@@ -122,9 +122,8 @@ class PlainParser {
   /**
    * A branch, as the pieces RE2's factoring looks at. Flags (`(?i)`) are no piece of RE2's, but
    * they change what the pieces after them are, up to the end of the group, in the next branches
-   * too: taken only at the start of a group's first branch (where they hold for all of its
-   * branches alike); elsewhere the plain subset refuses them and loose mode counts them as a piece
-   * that stops the factoring.
+   * too (relevantFlags). The plain subset takes them where they hold for all branches alike: at
+   * the start of a group's first branch, or where they change nothing.
    */
   #sequence(depth: number, first: boolean): Piece[] {
     const pieces: Piece[] = [];
@@ -135,13 +134,10 @@ class PlainParser {
       const flags = c === "(" ? FLAGS_ONLY.exec(this.p.slice(start, start + 20)) : null;
       if (flags !== null) {
         const now = withFlags(this.#flags, flags[0]);
-        if ((first && pieces.length === 0) || now === this.#flags) {
-          this.#flags = now;
-          this.#i += flags[0].length;
-          continue;
-        }
-        if (!this.loose) fail();
+        if (!this.loose && !(first && pieces.length === 0) && now !== this.#flags) fail();
         this.#flags = now;
+        this.#i += flags[0].length;
+        continue;
       }
       const kind = this.#atomKind(c);
       const repeatable = this.#atom(depth);
@@ -149,7 +145,8 @@ class PlainParser {
       const quantified = this.#quantifier();
       if (quantified && !repeatable) fail();
       // The flags in effect are part of what a piece is (`a` and `(?i)a` are not the same).
-      const text = this.#flags + "\0" + this.p.slice(start, this.#i);
+      const source = this.p.slice(start, this.#i);
+      const text = relevantFlags(this.#flags, source, atomEnd - start) + "\0" + source;
       const fixed = /^\{(\d+)\}\??$/.test(this.p.slice(atomEnd, this.#i));
       pieces.push({
         kind: kind === "other" || (quantified && !fixed)
@@ -340,6 +337,22 @@ function withFlags(flags: string, spec: string): string {
   const set = new Set([...flags, ...on]);
   for (const f of off) set.delete(f);
   return [...set].sort().join("");
+}
+
+/**
+ * The flags that make a difference to a piece: all of them, except for `.` (only `s`) and `\d`
+ * (none), and `U` where either is repeated. A flag dropped here must change nothing of the piece
+ * in RE2's tree (`(?i)\w` does: it takes `ſ` and the Kelvin sign).
+ */
+function relevantFlags(flags: string, source: string, atomLength: number): string {
+  const atom = source.slice(0, atomLength);
+  if (atom !== "." && atom !== "\\d" && atom !== "\\D") return flags;
+  const repeated = source.length > atomLength;
+  let kept = "";
+  for (const f of flags) {
+    if ((f === "s" && atom === ".") || (f === "U" && repeated)) kept += f;
+  }
+  return kept;
 }
 
 /** What RE2 makes of an escape the plain subset does not take (loose mode). */

@@ -5,7 +5,7 @@
  * interactive prompt). (`id_dsa` of the Go client is left out: OpenSSH no longer supports DSA.)
  */
 import { Buffer } from "node:buffer";
-import ssh2 from "ssh2";
+import { BaseAgent, OpenSSHAgent as Ssh2OpenSSHAgent, parseKey } from "./ssh2_client.ts";
 import type {
   AnyAuthMethod,
   AuthenticationType,
@@ -222,14 +222,14 @@ function readPrivateKey(
     if (!(e instanceof Deno.errors.NotFound)) debug(`cannot read ${path}: ${(e as Error).message}`);
     return null;
   }
-  let parsed = ssh2.utils.parseKey(Buffer.from(data));
+  let parsed = parseKey(Buffer.from(data));
   if (parsed instanceof Error && /encrypt|passphrase/i.test(parsed.message)) {
     if (passphrase === undefined) {
       debug(`skipping encrypted key ${path}: DTAIL_KEY_PASSPHRASE is not set`);
       locked.push(path);
       return null;
     }
-    parsed = ssh2.utils.parseKey(Buffer.from(data), passphrase);
+    parsed = parseKey(Buffer.from(data), passphrase);
     if (parsed instanceof Error) locked.push(path);
   }
   if (parsed instanceof Error) {
@@ -249,7 +249,7 @@ async function agentKeys(
   index: number,
   debug: (line: string) => void,
 ): Promise<{ agent: OpenSSHAgent; keys: OfferedKey[] } | null> {
-  const agent = new ssh2.OpenSSHAgent(sock);
+  const agent = new Ssh2OpenSSHAgent(sock);
   const all = await new Promise<ParsedKey[] | null>((resolve) => {
     agent.getIdentities((err, keys) => {
       if (err) debug(`ssh-agent at ${sock}: ${err.message}`);
@@ -268,7 +268,7 @@ async function agentKeys(
 }
 
 /** An agent that offers only the chosen keys (no re-query per connection) and signs via ssh-agent. */
-class ChosenKeysAgent extends ssh2.BaseAgent<ParsedKey> {
+class ChosenKeysAgent extends BaseAgent<ParsedKey> {
   #inner: OpenSSHAgent;
   #keys: ParsedKey[];
   constructor(inner: OpenSSHAgent, keys: ParsedKey[]) {

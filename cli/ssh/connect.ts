@@ -12,7 +12,7 @@
 import { Buffer } from "node:buffer";
 import { createConnection, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import ssh2 from "ssh2";
+import { Client as Ssh2Client } from "./ssh2_client.ts";
 import type { CipherAlgorithm, Client, ClientChannel, ServerHostKeyAlgorithm } from "ssh2";
 import type { ClientAuth } from "./auth.ts";
 import { DEFAULT_CIPHERS } from "../../ssh/algorithms.ts";
@@ -100,7 +100,7 @@ export async function connect(address: ServerAddress, opts: ConnectOptions): Pro
       sock = tcp;
       await Promise.race([tcpConnected(tcp, label), stopped]);
     }
-    client = new ssh2.Client();
+    client = new Ssh2Client();
     return await Promise.race([handshake(client, sock, known, budget, address, opts), stopped]);
   } catch (e) {
     client?.end();

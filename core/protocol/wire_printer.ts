@@ -32,12 +32,15 @@ interface LabelParts {
   readonly after: Uint8Array;
 }
 
+/** Sources whose label parts a printer keeps (a glob's files take turns batch by batch). */
+const MAX_LABELS = 4096;
+
 /** Writes the selections of a read to a BufferedOutput as wire messages. */
 export class WirePrinter implements Sink {
   readonly #out: BufferedOutput;
   readonly #options: WireOptions;
-  #labelFor: string | null = null;
-  #label: LabelParts | null = null;
+  readonly #labels = new Map<string, LabelParts>();
+  #before: Uint8Array | null = null;
 
   constructor(out: BufferedOutput, options: WireOptions) {
     this.#out = out;
@@ -113,13 +116,13 @@ export class WirePrinter implements Sink {
 
   /** The label around the line number, cached per source. */
   #labelParts(sourceId: string): LabelParts {
-    if (this.#label !== null && this.#labelFor === sourceId) return this.#label;
-    this.#label = {
-      before: encoder.encode(`REMOTE|${this.#options.hostname}|100|`),
-      after: encoder.encode(`|${sourceId}|`),
-    };
-    this.#labelFor = sourceId;
-    return this.#label;
+    const known = this.#labels.get(sourceId);
+    if (known !== undefined) return known;
+    if (this.#labels.size >= MAX_LABELS) this.#labels.clear();
+    this.#before ??= encoder.encode(`REMOTE|${this.#options.hostname}|100|`);
+    const parts = { before: this.#before, after: encoder.encode(`|${sourceId}|`) };
+    this.#labels.set(sourceId, parts);
+    return parts;
   }
 }
 

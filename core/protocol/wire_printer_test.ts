@@ -69,6 +69,33 @@ Deno.test("labelled wire lines carry host, line number and source id, tail's wit
   ]);
 });
 
+Deno.test("each source's lines carry its own id when the sources take turns", () => {
+  const parts: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => parts.push(b.slice()));
+  const printer = new WirePrinter(out, { ...PLAIN, plain: false, hostname: "h", escape: false });
+  const line = (text: string) => {
+    const bytes = enc.encode(text);
+    return { batch: new LineBatch(bytes, 1), regions: [0, bytes.length] };
+  };
+  for (const id of ["a.log", "b.log", "a.log", "c.log", "b.log"]) {
+    printer.selection(line("x\n"), id);
+  }
+  out.flush();
+  const all = parts.flatMap((p) => [...p]);
+  const messages: string[] = []; // each ended by 0xAC
+  for (let start = 0, end = all.indexOf(0xac); end >= 0; end = all.indexOf(0xac, start)) {
+    messages.push(new TextDecoder().decode(new Uint8Array(all.slice(start, end))));
+    start = end + 1;
+  }
+  assert.deepEqual(messages, [
+    "REMOTE|h|100|1|a.log|x\n",
+    "REMOTE|h|100|1|b.log|x\n",
+    "REMOTE|h|100|1|a.log|x\n",
+    "REMOTE|h|100|1|c.log|x\n",
+    "REMOTE|h|100|1|b.log|x\n",
+  ]);
+});
+
 Deno.test("in block mode a batch's selected lines go out as one block, each ended by a newline", () => {
   const batch = new LineBatch(enc.encode("a\nbb\nccc"), 1);
   const got = frame({ ...PLAIN, keepNewline: false, blocks: true }, [

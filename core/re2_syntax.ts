@@ -34,8 +34,6 @@ const MAX_COUNTS = 1000;
 const MAX_SIZE = 200_000;
 /** `(?flags)` or `(?flags:` as RE2 takes them: letters, and after one `-` at least one more. */
 const FLAGS = /^\(\?[imsU]*(?:-[imsU]+)?[:)]/;
-/** `(?flags)`: flags for the rest of the group. */
-const FLAGS_ONLY = /^\(\?[imsU]*(?:-[imsU]+)?\)/;
 /** `(?P<name>` or `(?<name>` with a valid name (Go since 1.22 takes a name used twice). */
 const NAMED = /^\(\?P?<[0-9A-Za-z_]+>/;
 
@@ -131,8 +129,9 @@ class PlainParser {
       const start = this.#i;
       const c = this.p[start];
       if (c === undefined || c === "|" || c === ")") return pieces;
-      const flags = c === "(" ? FLAGS_ONLY.exec(this.p.slice(start, start + 20)) : null;
-      if (flags !== null) {
+      // `(?flags)`: flags for the rest of the group.
+      const flags = c === "(" ? FLAGS.exec(this.p.slice(start, start + 20)) : null;
+      if (flags !== null && flags[0].endsWith(")")) {
         const now = withFlags(this.#flags, flags[0]);
         if (!this.loose && !(first && pieces.length === 0) && now !== this.#flags) fail();
         this.#flags = now;
@@ -213,7 +212,7 @@ class PlainParser {
       if (m === null) fail(); // lookarounds, bad flags or names…: re2js decides
       this.#i += m[0].length;
       if (m[0].endsWith(")")) return false;
-      if (flags !== null) inner = withFlags(outer, flags[0].slice(0, -1) + ")"); // `(?i:…)`
+      if (flags !== null) inner = withFlags(outer, flags[0]); // `(?i:…)`
     } else this.#i++;
     const before = this.#counts;
     this.#flags = inner;
@@ -331,7 +330,7 @@ class PlainParser {
   }
 }
 
-/** The flags in effect after `(?spec)` (`spec` as FLAGS_ONLY takes it), as sorted letters. */
+/** The flags in effect after `(?spec)` or `(?spec:` (as FLAGS takes them), as sorted letters. */
 function withFlags(flags: string, spec: string): string {
   const [on = "", off = ""] = spec.slice(2, -1).split("-");
   const set = new Set([...flags, ...on]);

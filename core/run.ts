@@ -197,6 +197,28 @@ async function filesOf(
   return found.paths.map((path) => ({ path, id: idOf(path) }));
 }
 
+let followStage: ReturnType<typeof importFollowStage> | undefined;
+
+/**
+ * The follow stage's modules, loaded once: on the first follow (dcat and dgrep do not pay for
+ * them), or earlier by a dserver that expects follows (server/process/warm_up.ts).
+ */
+export function loadFollowStage(): ReturnType<typeof importFollowStage> {
+  return followStage ??= importFollowStage().catch((err) => {
+    followStage = undefined; // tried again by the next follow
+    throw err;
+  });
+}
+
+function importFollowStage() {
+  return Promise.all([
+    import("./follow.ts"),
+    import("./follow_glob.ts"),
+    import("./follow_position.ts"),
+    import("./follow_select.ts"),
+  ]);
+}
+
 /**
  * tail: follows every target (a glob also picks up files that match later) until the signal
  * aborts. The result counts the files followed and those that failed on the way.
@@ -206,18 +228,12 @@ export async function followFiles(
   sink: Sink,
   options: FollowFilesOptions,
 ): Promise<RunResult> {
-  // The follow code loads only for a follow: dcat and dgrep do not pay for it.
   const [
     { FirstOpenError },
     { followGlob },
     { coalescedFlush, PositionTracker },
     { followSelectInto },
-  ] = await Promise.all([
-    import("./follow.ts"),
-    import("./follow_glob.ts"),
-    import("./follow_position.ts"),
-    import("./follow_select.ts"),
-  ]);
+  ] = await loadFollowStage();
   const result: RunResult = { ok: 0, failed: 0 };
   const followed = new Set<string>();
   const { signal, glob } = options;

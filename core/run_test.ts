@@ -8,7 +8,7 @@ import { compileMatcher } from "./matcher.ts";
 import { type OpenedFile, openRegular } from "./open_file.ts";
 import type { FilePosition } from "./protocol/resume.ts";
 import { ResumePoints } from "./resume_points.ts";
-import { followFiles, type FollowFilesOptions, type RunResult } from "./run.ts";
+import { followFiles, type FollowFilesOptions, loadFollowStage, type RunResult } from "./run.ts";
 import type { Sink } from "./sink.ts";
 import { SourceError } from "./source_error.ts";
 import { DirectoryWatchers } from "./waker.ts";
@@ -156,4 +156,14 @@ Deno.test("a missing file named without a glob is reported at once", async () =>
     assert.deepEqual(await f.stop(), { ok: 0, failed: 1 });
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the follow stage's modules load once, whoever asks first", async () => {
+  const first = loadFollowStage();
+  assert.equal(loadFollowStage(), first);
+  const [follow, glob, position, select] = await first;
+  assert.equal(typeof follow.followFile, "function");
+  assert.equal(typeof glob.followGlob, "function");
+  assert.equal(typeof position.PositionTracker, "function");
+  assert.equal(typeof select.followSelectInto, "function");
 });

@@ -70,21 +70,48 @@ export function permissionRuleProblem(rule: string): string | null {
 export function permissionsProblem(
   permissions: { Default: string[]; Users: Record<string, string[]> },
 ): string | null {
-  const lists: [string, string[]][] = [
-    ["Server.Permissions.Default", permissions.Default],
-    ...Object.entries(permissions.Users).map(([user, rules]): [string, string[]] => {
-      // A plain user name as is; anything else quoted, so the message stays one line.
-      const key = /^[\w.@-]+$/.test(user) ? `.${user}` : `[${JSON.stringify(user)}]`;
-      return [`Server.Permissions.Users${key}`, rules];
-    }),
-  ];
-  for (const [where, rules] of lists) {
+  for (const [where, rules] of ruleLists(permissions)) {
     for (const [i, rule] of rules.entries()) {
       const problem = permissionRuleProblem(rule);
       if (problem !== null) return `${where}[${i}] rule ${JSON.stringify(rule)} ${problem}`;
     }
   }
   return null;
+}
+
+/** Each list of `Permissions` with where it is in dtail.json (`Server.Permissions.Users.bob`). */
+function ruleLists(
+  permissions: { Default: string[]; Users: Record<string, string[]> },
+): [string, string[]][] {
+  return [
+    ["Server.Permissions.Default", permissions.Default],
+    ...Object.entries(permissions.Users).map(([user, rules]): [string, string[]] => {
+      // A plain user name as is; anything else quoted, so the message stays one line.
+      const key = /^[\w.@-]+$/.test(user) ? `.${user}` : `[${JSON.stringify(user)}]`;
+      return [`Server.Permissions.Users${key}`, Array.isArray(rules) ? rules : []];
+    }),
+  ];
+}
+
+/**
+ * Compiles the regex of every rule ahead of the first check (a dserver at start-up, so that its
+ * first session finds them compiled). Returns one line per rule whose regex does not compile: such
+ * a rule denies every path of its type to the users it applies to (checkRules).
+ */
+export function precompileRules(
+  permissions: { Default: string[]; Users: Record<string, string[]> },
+): string[] {
+  const bad: string[] = [];
+  for (const [where, rules] of ruleLists(permissions)) {
+    for (const [i, rule] of rules.entries()) {
+      if (compile(parseRule(rule).regex) !== null) continue;
+      bad.push(
+        `${where}[${i}] rule ${JSON.stringify(rule)} has a bad regex: ` +
+          "it denies every path of its type",
+      );
+    }
+  }
+  return bad;
 }
 
 const compiled = new Map<string, RegexMatcher | null>();

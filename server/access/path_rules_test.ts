@@ -4,6 +4,7 @@ import {
   parseRule,
   permissionRuleProblem,
   permissionsProblem,
+  precompileRules,
   rulesFor,
 } from "./path_rules.ts";
 
@@ -138,6 +139,21 @@ Deno.test("a rule with syntax RE2 refuses (lookaround, backreference) denies", (
       reason: `bad regex in permission rule ${rule}`,
     }, rule);
   }
+});
+
+Deno.test("precompileRules names each rule whose regex does not compile, with its place", () => {
+  assert.deepEqual(precompileRules({ Default: ["^/var/", "journal:!.*"], Users: {} }), []);
+  assert.deepEqual(
+    precompileRules({
+      Default: ["^/var/", "!([unclosed"],
+      Users: { bob: ["readfiles:^/srv/", "^/(var)/\\1"], "a b": ["x{1001}"] },
+    }),
+    [
+      'Server.Permissions.Default[1] rule "!([unclosed" has a bad regex: it denies every path of its type',
+      'Server.Permissions.Users.bob[1] rule "^/(var)/\\\\1" has a bad regex: it denies every path of its type',
+      'Server.Permissions.Users["a b"][0] rule "x{1001}" has a bad regex: it denies every path of its type',
+    ],
+  );
 });
 
 Deno.test("rulesFor gives a configured user their own rules, replacing Default", () => {

@@ -16,6 +16,7 @@ import { type SshServer, startSshServer } from "../ssh/ssh_server.ts";
 import type { ShellHandler } from "../ssh/ssh_connection.ts";
 import { checkServerDir } from "./startup_dirs.ts";
 import { StatsReporter } from "./stats.ts";
+import { warmUp } from "./warm_up.ts";
 
 export const ROOT_MESSAGE = "dserver: refusing to run as root; start it as an unprivileged user";
 
@@ -207,9 +208,11 @@ async function serve(
   stats.start();
   log.info(`listening on ${settings.bindAddress}:${server.port}`);
   deps.onListening?.(server.port);
+  const warm = setTimeout(() => warmUp(config, log), 0);
   if (!stopped.aborted) {
     await new Promise<void>((resolve) => stopped.addEventListener("abort", () => resolve()));
   }
+  clearTimeout(warm);
   log.info("stopping");
   stats.stop();
   await server.close();

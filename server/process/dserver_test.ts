@@ -73,6 +73,35 @@ Deno.test("dserver serves until stopped, answering with the handler it was given
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("dserver logs each permission rule whose regex does not compile once it listens", async () => {
+  const { dir, config } = await serverConfig();
+  config.Server.Permissions = {
+    Default: ["^/var/log/", "readfiles:x("],
+    Users: { bob: ["(?<=a)b"] },
+  };
+  const stop = new AbortController();
+  const out: string[] = [];
+  const run = runDserver(
+    testSettings({ logger: "stdout" }),
+    config,
+    testDeps({ uid: 1000, gid: 1000, env, stdout: (t) => out.push(t), signal: stop.signal }),
+  );
+  const warned = () => out.filter((line) => line.includes("has a bad regex"));
+  for (let waited = 0; warned().length < 2 && waited < 5000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  stop.abort();
+  assert.equal(await run, 0);
+  const lines = warned();
+  assert.equal(lines.length, 2, out.join(""));
+  assert.match(
+    lines[0]!,
+    /WARN.*Server\.Permissions\.Default\[1\] rule "readfiles:x\(" has a bad regex/,
+  );
+  assert.match(lines[1]!, /WARN.*Server\.Permissions\.Users\.bob\[0\] rule "\(\?<=a\)b" has a bad/);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("--shutdownAfter stops the server after that many seconds", async () => {
   const { dir, config } = await serverConfig();
   const started = Date.now();

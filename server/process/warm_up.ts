@@ -1,0 +1,28 @@
+/**
+ * What a dserver prepares once it listens, so that the first session after a start (often a
+ * fleet's clients reconnecting and resuming at once) does not pay for it: the follow stage's
+ * modules, the regexes of the Permissions rules (and the regex engine's probe), and the libc
+ * bindings of the checked open. A rule whose regex does not compile is logged then, at start-up,
+ * instead of being found by the first user it locks out. Nothing here fails the server: what
+ * could not be prepared is paid for by the session that needs it, as without a warm-up.
+ */
+import type { Config } from "../../core/config.ts";
+import { libc, statLibc } from "../../core/libc.ts";
+import { loadFollowStage } from "../../core/run.ts";
+import { precompileRules } from "../access/path_rules.ts";
+
+export interface WarmUpLog {
+  readonly warn: (message: string) => void;
+  readonly debug: (message: string) => void;
+}
+
+export async function warmUp(config: Config, log: WarmUpLog): Promise<void> {
+  try {
+    libc();
+    statLibc();
+    for (const problem of precompileRules(config.Server.Permissions)) log.warn(problem);
+    await loadFollowStage();
+  } catch (err) {
+    log.debug(`warm-up stopped: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

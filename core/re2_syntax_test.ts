@@ -123,38 +123,47 @@ Deno.test("every pattern said to be plain is accepted by RE2 (random patterns)",
 const twice = (head: string, piece: string, n: number, head2 = head) =>
   `${head}${piece.repeat(n)}X|${head2}${piece.repeat(n)}`;
 
+/**
+ * Each pattern gets `verdict` from the check (which never runs re2js), and re2js accepts it exactly
+ * when `accepted`.
+ */
+function expectVerdicts(patterns: readonly string[], verdict: string, accepted: boolean): void {
+  for (const p of patterns) {
+    assert.equal(plainVerdict(p), verdict, p.slice(0, 20));
+    assert.equal(re2Accepts(p), accepted, p.slice(0, 20));
+  }
+}
+
 Deno.test("an alternation factored too deeply is refused without re2js, a shallow one accepted", () => {
   // Each `.`, `\d`, `[ab]` level is one of RE2's factoring, a run of literals one in all.
-  for (
-    const p of [
+  expectVerdicts(
+    [
       twice("", ".", 5000),
       twice("", "a.", 1000),
       twice("", "\\d", 1200),
       twice("", "[ab]", 1500),
-    ]
-  ) {
-    assert.equal(plainVerdict(p), "too deep", p.slice(0, 20));
-    assert.equal(re2Accepts(p), false, p.slice(0, 20));
-  }
-  for (
-    const p of [
+    ],
+    "too deep",
+    false,
+  );
+  expectVerdicts(
+    [
       twice("", "a", 5000),
       twice("", "a*", 2000),
       twice("", "(a)", 1500),
       twice("", ".", 300),
-    ]
-  ) {
-    assert.equal(plainVerdict(p), "plain", p.slice(0, 20));
-    assert.equal(re2Accepts(p), true, p.slice(0, 20));
-  }
+    ],
+    "plain",
+    true,
+  );
   // Near RE2's limit of 1,000 levels, re2js decides.
   assert.equal(plainVerdict(twice("", ".", 999)), "unknown");
 });
 
 Deno.test("a deep alternation outside the plain subset is refused without re2js too", () => {
   // re2js's parser would take up to a second on each (quadratic in the depth).
-  for (
-    const p of [
+  expectVerdicts(
+    [
       twice("\\pL", ".", 1200),
       twice("\\p{Greek}", ".", 1200),
       twice("\\x{41}", "\\d", 1200),
@@ -163,26 +172,21 @@ Deno.test("a deep alternation outside the plain subset is refused without re2js 
       twice("\\Qa\\E", ".", 1200),
       twice("\\pL", "\\pN", 1200),
       "(".repeat(150) + twice("\\pL", ".", 1200) + ")".repeat(150),
-    ]
-  ) {
-    assert.equal(plainVerdict(p), "too deep", p.slice(0, 20)); // plainVerdict never runs re2js
-    assert.equal(re2Accepts(p), false, p.slice(0, 20));
-  }
+    ],
+    "too deep",
+    false,
+  );
   // What stops RE2's factoring stops the count: re2js decides, and accepts.
-  for (const p of [twice("\\pLa{2,}", ".", 1200), twice("\\pL", ".", 400)]) {
-    assert.equal(plainVerdict(p), "unknown", p.slice(0, 20));
-    assert.equal(re2Accepts(p), true, p.slice(0, 20));
-  }
+  expectVerdicts([twice("\\pLa{2,}", ".", 1200), twice("\\pL", ".", 400)], "unknown", true);
 });
 
 Deno.test("flags count as RE2 factors with them: at a group's start for all its branches", () => {
   // Flags are no piece of RE2's tree: these branches factor as deep as without them.
-  for (
-    const p of [twice("(?i)", "a.", 600), twice("(?s)", ".", 1200, ""), twice("(?i)", ".", 1200)]
-  ) {
-    assert.equal(plainVerdict(p), "too deep", p.slice(0, 20));
-    assert.equal(re2Accepts(p), false, p.slice(0, 20));
-  }
+  expectVerdicts(
+    [twice("(?i)", "a.", 600), twice("(?s)", ".", 1200, ""), twice("(?i)", ".", 1200)],
+    "too deep",
+    false,
+  );
   // Flags changed inside a branch hold in the next branches too: not plain, re2js decides…
   for (const p of ["ab(?i)cd", "a|(?s)b", twice("", "a", 1200, "(?i)")]) {
     assert.notEqual(plainVerdict(p), "plain", p.slice(0, 20));
@@ -197,8 +201,5 @@ Deno.test("flags count as RE2 factors with them: at a group's start for all its 
   const sFlag = twice("", ".", 1200, "(?s)");
   assert.equal(plainVerdict(sFlag), "unknown");
   assert.equal(re2Accepts(sFlag), true);
-  for (const p of ["(?i)abc|abd", "((?s)a.|b.)", "(?i:a.)|(?i:a.)", "(?i)a(?i)b"]) {
-    assert.equal(plainVerdict(p), "plain", p);
-    assert.equal(re2Accepts(p), true, p);
-  }
+  expectVerdicts(["(?i)abc|abd", "((?s)a.|b.)", "(?i:a.)|(?i:a.)", "(?i)a(?i)b"], "plain", true);
 });

@@ -88,7 +88,7 @@ function ruleLists(
     ...Object.entries(permissions.Users).map(([user, rules]): [string, string[]] => {
       // A plain user name as is; anything else quoted, so the message stays one line.
       const key = /^[\w.@-]+$/.test(user) ? `.${user}` : `[${JSON.stringify(user)}]`;
-      return [`Server.Permissions.Users${key}`, Array.isArray(rules) ? rules : []];
+      return [`Server.Permissions.Users${key}`, rules];
     }),
   ];
 }

@@ -9,7 +9,7 @@ PROGRAMS := dtail dcat dgrep dmap dtailhealth dserver
 # unprivileged users the tests start dserver as.
 export DENO_DIR := $(CURDIR)/.tools/deno-dir
 # The regexp V8 flags let a regex that backtracks too much finish on V8's linear engine
-# (core/matcher.ts, LINEAR_V8_FLAGS); without them every regex runs on re2js. Deno loads the modules
+# (core/linear_engine.ts, LINEAR_V8_FLAGS); without them every regex runs on re2js. Deno loads the modules
 # of statically analysable dynamic imports (SSH, the server, dmap, …) at start-up unless told
 # otherwise; a serverless run should load only what it runs (docs/performance.md#start-up). The
 # bin/ launchers run with these flags, and tools/dist.ts reads them from this line for dist/.

@@ -4,19 +4,15 @@ import {
   compileMatcher,
   compileRe2jsMatcher,
   compileRegex,
-  escapeRegex,
-  irregexpCompileMs,
-  irregexpSource,
-  irregexpTranslation,
   isLiteralPattern,
   isNoopPattern,
   linearEngineAvailable,
   type Matcher,
-  MAX_IRREGEXP_COMPILE_MS,
   MAX_PATTERN_LENGTH,
   PatternError,
-  re2jsPattern,
 } from "./matcher.ts";
+import { irregexpSource } from "./re2_translate.ts";
+import { irregexpCompileMs, MAX_IRREGEXP_COMPILE_MS } from "./regex_cost.ts";
 
 /** Starts of all matching lines, found the way the filter does: findLine from line to line. */
 function allLines(m: Matcher, text: string): number[] {
@@ -215,14 +211,6 @@ Deno.test("an invalid regex is a PatternError that quotes the pattern", () => {
       assert.ok(!err.message.includes("\n"), "one line");
       return true;
     });
-  }
-});
-
-Deno.test("escapeRegex makes any text match itself literally", () => {
-  for (const s of ["a.b*c", "[x]", "(a|b)", "^$", "a\\b", "{1}", "/-/", "?+"]) {
-    const re = new RegExp(`^${escapeRegex(s)}$`);
-    assert.equal(re.test(s), true, s);
-    assert.equal(re.test(s + "x"), false, s);
   }
 });
 
@@ -856,16 +844,6 @@ console.log(JSON.stringify({ engines, plain, first, after: compileMatcher("ERROR
   }
 });
 
-Deno.test("the translation tells whether a loop of the pattern may match a newline", () => {
-  const crosses = (p: string) => irregexpTranslation(p)!.loopsCrossLines;
-  for (const p of ["[0-9]+ms", "a.*b", "\\d+x\\w*y", "(?:ab)+c", "[a-z]{2,}q"]) {
-    assert.equal(crosses(p), false, p);
-  }
-  for (const p of ["a[^~]*~", "x\\s+y", "(?:a|\\n)*b", "a\\D*b", "(?:a[\\s\\S])+z"]) {
-    assert.equal(crosses(p), true, p);
-  }
-});
-
 Deno.test("searching in stretches of lines finds the lines a line-by-line search finds", () => {
   // Short lines, lines longer than irregexp takes (re2js answers for them), matches at the
   // edges of a 64 KB stretch, and a last line without a newline.
@@ -965,22 +943,4 @@ Deno.test("withNewline: whole texts, stretches, long lines and re2js agree with 
       );
     }
   }
-});
-
-Deno.test("Go's group names: a name may be used twice; RE2's lexical rules tell names apart", () => {
-  for (const p of ["(?P<n>x)(?P<n>y)", "(?<n>x)|(?P<n>y)", "(?P<ab>x)(?P<ab>y)(?P<ab>z)"]) {
-    const m = compileMatcher(p);
-    assert.equal(m.test("xy") || m.test("xyz") || m.test("y"), true, p);
-    assert.equal(compileRe2jsMatcher(p).test("q"), false, p);
-  }
-  // Inside a class or \Q…\E, "(?P<n>" is text: only the group is renamed.
-  assert.equal(re2jsPattern("(?P<n>a)[(?P<n>]"), "(?P<n>a)[(?P<n>]");
-  assert.equal(re2jsPattern("(?P<n>a)\\Q(?P<n>\\E(?P<n>b)"), "(?P<n>a)\\Q(?P<n>\\E(?P<a>b)");
-  assert.equal(re2jsPattern("(?P<n>a)[[:alpha:]](?<n>b)"), "(?P<n>a)[[:alpha:]](?<a>b)");
-  // An error elsewhere is reported as Go reports it, with the names as written.
-  assert.throws(() => compileMatcher("(?P<n>x)(?P<n>y"), (err: unknown) => {
-    assert.ok(err instanceof PatternError);
-    assert.match(err.message, /missing closing \): `\(\?P<n>x\)\(\?P<n>y`$/);
-    return true;
-  });
 });

@@ -52,3 +52,11 @@ export interface ByteLiteral {
   /** Literals every matching line holds (not exact only), checked on a candidate's text. */
   readonly others?: readonly string[];
 }
+
+/** A compiled regex: a Matcher over lines, also usable on any one string with `test`. */
+export type RegexMatcher = Matcher & { readonly kind: "regex" };
+
+/** Where the line holding `text[i]` starts (lines are separated by "\n"). */
+export function lineStartOf(text: string, i: number): number {
+  return i === 0 ? 0 : text.lastIndexOf("\n", i - 1) + 1;
+}

@@ -8,7 +8,8 @@
  * take minutes (10,000 dots on a 1 MB line), so the check runs inside re2js too (see below).
  */
 import { RE2JS } from "re2js";
-import { compileRe2jsMatcher, installRe2js, type Matcher } from "./matcher.ts";
+import type { Matcher } from "./matcher_types.ts";
+import { compileRe2jsMatcher, installRe2js } from "./re2js_matcher.ts";
 
 // The matchers run on this copy of re2js, the one hookRe2js hooks (matcher.ts would otherwise
 // load one of its own).

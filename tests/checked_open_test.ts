@@ -27,7 +27,7 @@ const ALLOWED: Record<string, { calls: string[]; why: string }> = {
     calls: ["Deno.readDirSync"],
     why: "glob listing, gated by the session's canList (the SSH user's rights)",
   },
-  "core/matcher.ts": {
+  "core/re2js_matcher.ts": {
     calls: ["Deno.readTextFileSync"],
     why: "re2js's own build in node_modules, evaluated at the first regex (not a user's file)",
   },

@@ -11,14 +11,13 @@ import { RE2JS } from "re2js";
 import {
   compileMatcher,
   compileRe2jsMatcher,
-  irregexpCompileMs,
-  irregexpTranslation,
   linearEngineAvailable,
   type Matcher,
-  MAX_IRREGEXP_COMPILE_MS,
   PatternError,
-  re2jsPattern,
 } from "../core/matcher.ts";
+import { irregexpTranslation } from "../core/re2_translate.ts";
+import { re2jsPattern } from "../core/re2js_matcher.ts";
+import { irregexpCompileMs, MAX_IRREGEXP_COMPILE_MS } from "../core/regex_cost.ts";
 import { ROOT, run } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import type { Golden, GoldenCase } from "../tools/record_re2_golden.ts";

@@ -31,7 +31,17 @@ const NOT_SERVERLESS = [
 ];
 
 /** The regex engine: a run without a pattern (dcat) never loads it. */
-const REGEX_ENGINE = ["re2js", "core/matcher.ts", "core/line_pattern.ts", "core/re2_syntax.ts"];
+const REGEX_ENGINE = [
+  "re2js",
+  "core/matcher.ts",
+  "core/irregexp_matcher.ts",
+  "core/re2js_matcher.ts",
+  "core/re2_translate.ts",
+  "core/regex_cost.ts",
+  "core/required_literals.ts",
+  "core/line_pattern.ts",
+  "core/re2_syntax.ts",
+];
 
 interface Outcome {
   code: number;

@@ -154,7 +154,7 @@ async function bundle(dir: string, kind: string): Promise<string[]> {
       throw new DistError(`nothing starts ${worker}.js: the worker URL was not found to rewrite`);
     }
   }
-  // matcher.ts loads re2js's CommonJS build from beside the bundle (re2jsBuildUrl).
+  // re2js_matcher.ts loads re2js's CommonJS build from beside the bundle (re2jsBuildUrl).
   const re2js = new URL("index.cjs", import.meta.resolve("re2js"));
   await Deno.copyFile(re2js, join(dir, "re2js.cjs"));
   names.push("re2js.cjs");

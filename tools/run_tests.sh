@@ -5,7 +5,7 @@ deno_bin="$1"
 shift
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-# The V8 flags of every Deno process that runs our code (Makefile, LINEAR_V8_FLAGS in core/matcher.ts).
+# The V8 flags of every Deno process that runs our code (Makefile, LINEAR_V8_FLAGS in core/linear_engine.ts).
 v8_flags=--enable-experimental-regexp-engine,--enable-experimental-regexp-engine-on-excessive-backtracks
 NO_COLOR=1 "$deno_bin" test --v8-flags="$v8_flags" --allow-all --frozen --no-check "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -8,7 +8,7 @@
 import { readFileChunks } from "../../core/chunks.ts";
 import { CorruptInputError } from "../../core/compression.ts";
 import { fullHostname } from "../../core/hostname.ts";
-import { PatternError } from "../../core/matcher.ts";
+import { PatternError } from "../../core/pattern_error.ts";
 import { parseQuery, QueryError } from "../../core/mapr/query.ts";
 import type { ReadCommand } from "../../core/protocol/commands.ts";
 import {

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { irregexpSource, irregexpTranslation } from "./re2_translate.ts";
+
+Deno.test("the translation tells whether a loop of the pattern may match a newline", () => {
+  const crosses = (p: string) => irregexpTranslation(p)!.loopsCrossLines;
+  for (const p of ["[0-9]+ms", "a.*b", "\\d+x\\w*y", "(?:ab)+c", "[a-z]{2,}q"]) {
+    assert.equal(crosses(p), false, p);
+  }
+  for (const p of ["a[^~]*~", "x\\s+y", "(?:a|\\n)*b", "a\\D*b", "(?:a[\\s\\S])+z"]) {
+    assert.equal(crosses(p), true, p);
+  }
+});
+
+Deno.test("RE2 syntax becomes the JavaScript source that matches the same lines", () => {
+  const matches = (pattern: string, line: string) =>
+    new RegExp(irregexpSource(pattern)!).test(line);
+  assert.equal(matches("\\x{20AC}", "costs 5€"), true);
+  assert.equal(matches("[[:digit:]]+ms", "took 12ms"), true);
+  assert.equal(matches("[[:digit:]]+ms", "took ms"), false);
+  assert.equal(matches("\\Qa.b\\E", "a.b"), true);
+  assert.equal(matches("\\Qa.b\\E", "axb"), false);
+  assert.equal(matches("(?i)error", "ERROR"), true);
+  assert.equal(matches("(?i)k", "\u212a"), true); // Go folds k with the Kelvin sign
+  assert.equal(matches("\\Aab\\z", "ab"), true);
+  assert.equal(matches("\\Aab\\z", "xab"), false);
+  assert.equal(matches("\\s", "\v"), false); // RE2's \s is ASCII without \v
+});
+
+Deno.test("patterns with no exact translation are left to re2js", () => {
+  for (const p of ["\\p{Greek}", "\\pL", "(?i)é"]) assert.equal(irregexpSource(p), null, p);
+});

@@ -1,0 +1,277 @@
+/**
+ * re2js (a port of Go's regexp): RE2's syntax check with Go's error texts for every regex, and
+ * the matcher of the regexes irregexp cannot run exactly (linear, 20–1000 MB/s, one line at a
+ * time). re2js itself is loaded at the first regex (see `re2js()`).
+ */
+import type { RE2JS } from "re2js";
+import type { RegexMatcher } from "./matcher_types.ts";
+import { PatternError } from "./pattern_error.ts";
+import { plainVerdict } from "./re2_syntax.ts";
+
+/**
+ * Longest pattern compiled. re2js takes 1–2 s per MB of pattern (30 ms per KB with `(?i)` and
+ * large classes), and a dserver compiles on its one thread: a 1 MB pattern on the wire (the frame
+ * limit) would stall every session. Go has no such limit below ~3 million instructions; real
+ * patterns are far below this one.
+ */
+export const MAX_PATTERN_LENGTH = 16 * 1024;
+
+/**
+ * re2js, loaded at the first regex rather than at start-up: evaluating it costs ~8 ms, which a
+ * run that never compiles a regex (a literal `dgrep ERROR`, `dcat`) need not pay.
+ * `compileRegex` must stay synchronous, so the first use evaluates the package's CommonJS build,
+ * read synchronously from where the import map resolves it (`--allow-read`, as every program
+ * has). A thread that imports re2js anyway hands its copy over with `installRe2js` (the regex
+ * worker, whose hooks must see the copy its matchers run on); `preloadRe2js` imports it ahead.
+ */
+interface Re2js {
+  readonly RE2JS: typeof RE2JS;
+  /**
+   * RE2's parser alone (re2js's internal `Parser.parse` with Go's Perl flags), when the build
+   * has it: it finds every error `RE2JS.compile` reports in a fifth of the time (~1.5 ms for
+   * the first pattern rather than ~10), and a matcher on irregexp needs no re2js program.
+   */
+  readonly parse: ((pattern: string) => void) | null;
+}
+
+let re2jsModule: Re2js | null = null;
+
+/** Makes `RE2JS` the copy this thread uses (no-op when one is already in use). */
+export function installRe2js(module: { RE2JS: typeof RE2JS }): void {
+  re2jsModule ??= { RE2JS: module.RE2JS, parse: null };
+}
+
+/** Loads re2js ahead of the first regex, by a regular (code-cached) import. */
+export async function preloadRe2js(): Promise<void> {
+  if (re2jsModule === null) installRe2js(await import("re2js"));
+}
+
+function re2js(): Re2js {
+  if (re2jsModule !== null) return re2jsModule;
+  const url = re2jsBuildUrl();
+  let source: string;
+  try {
+    source = Deno.readTextFileSync(url);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot load re2js from ${url.href} (${why}): see preloadRe2js`);
+  }
+  const exports: Record<string, unknown> = {};
+  const internals = "\n;exports.dtailParse = typeof Parser === 'function' && " +
+    "typeof RE2Flags === 'function' ? (p) => { Parser.parse(p, RE2Flags.PERL); } : null;";
+  new Function("exports", `${source}${internals}\n//# sourceURL=${url.href}`)(exports);
+  const parse = exports.dtailParse;
+  re2jsModule = {
+    RE2JS: exports.RE2JS as typeof RE2JS,
+    parse: typeof parse === "function" ? parse as (pattern: string) => void : null,
+  };
+  return re2jsModule;
+}
+
+/**
+ * re2js's CommonJS build (no imports of its own): beside the ES module the import map resolves
+ * (.../re2js/build/index.js → index.cjs); in a bundle (make dist), which has no import map,
+ * `re2js.cjs` beside the bundle.
+ */
+function re2jsBuildUrl(): URL {
+  let resolved: string | null = null;
+  try {
+    resolved = import.meta.resolve("re2js");
+  } catch {
+    // not resolvable: a bundle
+  }
+  return resolved !== null && resolved.startsWith("file:")
+    ? new URL("index.cjs", resolved)
+    : new URL("./re2js.cjs", import.meta.url);
+}
+
+/**
+ * Throws a PatternError unless RE2 accepts the pattern (see compileRe2). A pattern of the plain
+ * subset needs no re2js for that (re2_syntax.ts).
+ */
+export function checkPattern(pattern: string): void {
+  if (pattern.length <= MAX_PATTERN_LENGTH) {
+    const verdict = plainVerdict(pattern);
+    if (verdict === "plain") return;
+    if (verdict === "too deep") {
+      // What re2js would say, after a time quadratic in the depth (re2_syntax.ts, TOO_DEEP).
+      const why = goReason("error parsing regexp: expression nests too deeply", pattern, pattern);
+      throw new PatternError(`invalid regular expression ${JSON.stringify(pattern)}: ${why}`);
+    }
+  }
+  const { parse } = re2js();
+  if (parse === null) compileRe2(pattern);
+  else rethrowAsPatternError(pattern, (p) => parse(p));
+}
+
+export function compileRe2(pattern: string): RE2JS {
+  const { RE2JS } = re2js();
+  return rethrowAsPatternError(pattern, (p) => RE2JS.compile(p));
+}
+
+/**
+ * Runs `fn` on the pattern as re2js takes it (see re2jsPattern); a PatternError with Go's
+ * reason for what it throws.
+ */
+function rethrowAsPatternError<T>(pattern: string, fn: (re2jsPattern: string) => T): T {
+  if (pattern.length > MAX_PATTERN_LENGTH) {
+    throw new PatternError(
+      `invalid regular expression of ${pattern.length} characters: longer than ${MAX_PATTERN_LENGTH}`,
+    );
+  }
+  const renamed = re2jsPattern(pattern);
+  try {
+    return fn(renamed);
+  } catch (err) {
+    const why = goReason(err instanceof Error ? err.message : String(err), pattern, renamed);
+    throw new PatternError(
+      `invalid regular expression ${JSON.stringify(pattern)}: ${why.replace(/\n/g, "\\n")}`,
+    );
+  }
+}
+
+/** V8's message for a RangeError of a full stack. */
+const STACK_OVERFLOW = "Maximum call stack size exceeded";
+
+/**
+ * Go's text for an error of re2js: Go quotes the whole pattern after "expression too large" and
+ * "expression nests too deeply", and an empty one after a trailing backslash; a part of a
+ * renamed pattern (see re2jsPattern) is quoted as it was.
+ */
+function goReason(why: string, pattern: string, renamed: string): string {
+  // re2js's parser recurses as deep as the pattern nests, and can run out of stack before its
+  // own limit of 1,000 levels says so.
+  if (why === STACK_OVERFLOW) why = "error parsing regexp: expression nests too deeply";
+  if (/: (?:expression too large|expression nests too deeply)$/.test(why)) {
+    return `${why}: \`${pattern}\``;
+  }
+  if (why.endsWith(": trailing backslash at end of expression")) return why + ": ``";
+  const quoted = /: `([^]*)`$/.exec(why);
+  if (renamed !== pattern && quoted !== null) {
+    const at = renamed.indexOf(quoted[1]!);
+    if (at >= 0) {
+      return why.slice(0, quoted.index) + `: \`${pattern.slice(at, at + quoted[1]!.length)}\``;
+    }
+  }
+  return why;
+}
+
+/**
+ * The pattern as re2js is given it: Go (since 1.22) accepts a group name used twice
+ * (`(?P<n>x)|(?P<n>y)`), re2js does not, so each repeated name is replaced by an unused one of
+ * the same length (names change nothing in what matches, and positions stay).
+ */
+export function re2jsPattern(pattern: string): string {
+  if (!pattern.includes("<")) return pattern;
+  const groups = namedGroups(pattern);
+  const used = new Set(groups.map((g) => g.name));
+  if (used.size === groups.length) return pattern;
+  const seen = new Set<string>();
+  let out = "";
+  let last = 0;
+  for (const { at, name } of groups) {
+    if (!seen.has(name)) {
+      seen.add(name);
+      continue;
+    }
+    const fresh = unusedName(name.length, used);
+    if (fresh === null) return pattern; // re2js says "duplicate capture group name"
+    used.add(fresh);
+    out += pattern.slice(last, at) + fresh;
+    last = at + name.length;
+  }
+  return out + pattern.slice(last);
+}
+
+/**
+ * The names of the named groups of a pattern, where each starts: RE2's lexical rules (`\Q…\E`,
+ * escapes, classes with `[:alpha:]` and a leading `]`) tell a group from text that looks like one.
+ */
+function namedGroups(p: string): { at: number; name: string }[] {
+  const groups: { at: number; name: string }[] = [];
+  for (let i = 0; i < p.length;) {
+    const c = p[i];
+    if (c === "\\") {
+      if (p[i + 1] === "Q") {
+        const end = p.indexOf("\\E", i + 2);
+        i = end < 0 ? p.length : end + 2;
+      } else i += 2;
+    } else if (c === "[") {
+      i++;
+      if (p[i] === "^") i++;
+      if (p[i] === "]") i++;
+      while (i < p.length && p[i] !== "]") {
+        if (p[i] === "\\") i += 2;
+        else if (p.startsWith("[:", i) && p.indexOf(":]", i + 2) >= 0) {
+          i = p.indexOf(":]", i + 2) + 2;
+        } else i++;
+      }
+      i++;
+    } else if (c === "(") {
+      const m = /^\(\?P?<([A-Za-z0-9_]+)>/.exec(p.slice(i, i + 260));
+      if (m !== null) groups.push({ at: i + m[0].length - 1 - m[1]!.length, name: m[1]! });
+      i++;
+    } else i++;
+  }
+  return groups;
+}
+
+const NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+
+/** A group name of `length` characters not in `used`, or null when all are. */
+function unusedName(length: number, used: Set<string>): string | null {
+  const limit = Math.min(NAME_CHARS.length ** Math.min(length, 4), 1e5);
+  for (let n = 0; n < limit; n++) {
+    let name = "";
+    for (let k = n, i = 0; i < length; i++, k = Math.floor(k / NAME_CHARS.length)) {
+      name += NAME_CHARS[k % NAME_CHARS.length];
+    }
+    if (!used.has(name)) return name;
+  }
+  return null;
+}
+
+/**
+ * The re2js matcher of a regex, whatever engine `compileRegex` would pick: what a matcher with
+ * `engine` "re2js" runs (the regex pool's workers match with it). Throws like compileRegex.
+ */
+export function compileRe2jsMatcher(
+  pattern: string,
+  options: { readonly withNewline?: boolean } = {},
+): RegexMatcher {
+  return new Re2jsMatcher(pattern, compileRe2(pattern), options.withNewline ?? false);
+}
+
+/**
+ * Runs on re2js, one line at a time (so ^, $, \A and \z anchor at the line), with its "\n"
+ * `withNewline`.
+ */
+export class Re2jsMatcher implements RegexMatcher {
+  readonly kind = "regex";
+  readonly engine = "re2js";
+  #re: RE2JS | null;
+
+  /** Without `re`, the (checked) pattern is compiled at the first match: maybe never here. */
+  constructor(readonly pattern: string, re: RE2JS | null = null, readonly withNewline = false) {
+    this.#re = re;
+  }
+
+  get #compiled(): RE2JS {
+    return this.#re ??= compileRe2(this.pattern);
+  }
+
+  findLine(text: string, from: number): number {
+    const nl = this.withNewline ? 1 : 0;
+    while (from < text.length) {
+      let end = text.indexOf("\n", from);
+      if (end < 0) end = text.length - nl;
+      if (this.#compiled.test(text.slice(from, end + nl))) return from;
+      from = end + 1;
+    }
+    return -1;
+  }
+
+  test(line: string): boolean {
+    return this.#compiled.test(line);
+  }
+}

@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { irregexpCompileMs, MAX_IRREGEXP_COMPILE_MS } from "./regex_cost.ts";
+
+Deno.test("ordinary sources are estimated far below the limit", () => {
+  for (const source of ["ERROR.*lock", "\\d{4}-\\d{2}", "error|warn|fatal|panic", "a?b?c?d?e?f?"]) {
+    assert.ok(irregexpCompileMs(source) < MAX_IRREGEXP_COMPILE_MS / 5, source);
+  }
+});
+
+Deno.test("a chain of optional atoms grows the estimate; a loop multiplies nothing", () => {
+  const optional = (n: number) => irregexpCompileMs("z?".repeat(n) + "ABCDEFGH");
+  assert.ok(optional(12) < optional(20) && optional(20) < optional(40));
+  assert.ok(optional(40) > MAX_IRREGEXP_COMPILE_MS);
+  assert.ok(irregexpCompileMs("z*".repeat(100) + "ABCDEFGH") < MAX_IRREGEXP_COMPILE_MS);
+});
+
+Deno.test("over the limit a lower bound above it is enough; deep nesting is Infinity", () => {
+  const source = "(?:a|b)?".repeat(2000);
+  const bound = irregexpCompileMs(source, MAX_IRREGEXP_COMPILE_MS);
+  assert.ok(bound > MAX_IRREGEXP_COMPILE_MS);
+  assert.ok(bound <= irregexpCompileMs(source));
+  assert.equal(irregexpCompileMs("(".repeat(300) + "a" + ")".repeat(300)), Infinity);
+});

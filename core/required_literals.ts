@@ -1,0 +1,96 @@
+/**
+ * What a JavaScript regex source requires of every match, read from the source: the runs of
+ * literal characters it must hold (searched for in the raw bytes before the regex runs: see
+ * core/byte_search.ts), and whether it anchors at line boundaries.
+ */
+
+/**
+ * The longest run of literal characters that every match of a JavaScript regex source must
+ * contain, or null. Conservative: only characters outside groups and classes count, and any
+ * alternation gives up.
+ */
+export function requiredLiteral(source: string): string | null {
+  let best = "";
+  for (const run of requiredLiterals(source)) if (run.length > best.length) best = run;
+  return best === "" ? null : best;
+}
+
+/**
+ * Every run of literal characters that every match of a JavaScript regex source must contain
+ * (see requiredLiteral), in order; none for a source with an alternation.
+ */
+export function requiredLiterals(source: string): string[] {
+  if (/(^|[^\\])(\\\\)*\|/.test(source)) return [];
+  const runs: string[] = [];
+  let run = "";
+  const endRun = () => {
+    if (run !== "") runs.push(run);
+    run = "";
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    const next = source[i + 1];
+    let literal: string | null = null;
+    if (c === "\\") {
+      i++;
+      if (next !== undefined && /[.+*?^$[\]{}()|\\\/-]/.test(next)) literal = next;
+      else if (next === undefined) return [];
+      else if (next === "x") i += 2; // \xHH and \uHHHH are characters, but not spelled out here
+      else if (next === "u") i += 4;
+    } else if (c === "[") {
+      i = skipClass(source, i);
+    } else if (c === "(") {
+      i = skipGroup(source, i);
+    } else if (c === "{") {
+      const close = source.indexOf("}", i);
+      i = close < 0 ? source.length : close; // a {n,m} quantifier: its digits are no literal
+    } else if (!/[.^$*+?]/.test(c)) {
+      literal = c;
+    }
+    const quantifier = source[i + 1];
+    if (literal !== null && quantifier !== undefined && /[*?{]/.test(quantifier)) {
+      literal = null; // optional atom
+    }
+    if (literal === null) endRun();
+    else {
+      run += literal;
+      if (quantifier === "+") endRun(); // repeated: what follows is not adjacent
+    }
+  }
+  endRun();
+  return runs;
+}
+
+export function skipClass(source: string, open: number): number {
+  let i = open + 1;
+  if (source[i] === "^") i++;
+  if (source[i] === "]") i++;
+  for (; i < source.length; i++) {
+    if (source[i] === "\\") i++;
+    else if (source[i] === "]") return i;
+  }
+  return source.length;
+}
+
+function skipGroup(source: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") i++;
+    else if (c === "[") i = skipClass(source, i);
+    else if (c === "(") depth++;
+    else if (c === ")" && --depth === 0) return i;
+  }
+  return source.length;
+}
+
+/** True when the source uses `^` or `$` outside a class (JS also anchors them at "\r"). */
+export function hasAnchor(source: string): boolean {
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\\") i++;
+    else if (c === "[") i = skipClass(source, i);
+    else if (c === "^" || c === "$") return true;
+  }
+  return false;
+}

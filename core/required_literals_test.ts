@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { hasAnchor, requiredLiteral, requiredLiterals } from "./required_literals.ts";
+
+Deno.test("the runs of literal characters every match holds are found in order", () => {
+  assert.deepEqual(requiredLiterals("ERROR.*lock"), ["ERROR", "lock"]);
+  assert.deepEqual(requiredLiterals("[0-9]+ms user=u9"), ["ms user=u9"]);
+  assert.deepEqual(requiredLiterals("a\\.b"), ["a.b"]);
+});
+
+Deno.test("optional and repeated atoms end a run; groups and classes hold no literal", () => {
+  assert.deepEqual(requiredLiterals("abc?d"), ["ab", "d"]);
+  assert.deepEqual(requiredLiterals("ab+c"), ["ab", "c"]);
+  assert.deepEqual(requiredLiterals("x(yz)w[qr]v"), ["x", "w", "v"]);
+  assert.deepEqual(requiredLiterals("ab{2,3}c"), ["a", "c"]);
+});
+
+Deno.test("an alternation anywhere gives no required literal", () => {
+  assert.deepEqual(requiredLiterals("ERROR|WARN"), []);
+  assert.equal(requiredLiteral("(?:a|b)cde"), null);
+  assert.equal(requiredLiteral("a\\|bc"), "a|bc");
+});
+
+Deno.test("the required literal is the longest run", () => {
+  assert.equal(requiredLiteral("ab.*cdef.*g"), "cdef");
+  assert.equal(requiredLiteral("\\d+"), null);
+});
+
+Deno.test("anchors count outside classes only, and not when escaped", () => {
+  assert.equal(hasAnchor("^ERROR"), true);
+  assert.equal(hasAnchor("lock$"), true);
+  assert.equal(hasAnchor("[^a]b"), false);
+  assert.equal(hasAnchor("a\\$b"), false);
+});

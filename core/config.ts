@@ -11,6 +11,7 @@ import {
   type TermColors,
 } from "./color.ts";
 import { SetupError } from "./errors.ts";
+import { readSmallTextFileSync } from "./small_file.ts";
 
 export interface CommonConfig {
   SSHPort: number;
@@ -194,7 +195,7 @@ export function loadConfig(cfgFlag: string, env = getEnv): Config {
   if (path === null) return config;
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = readSmallTextFileSync(path);
   } catch (err) {
     throw new ConfigError(`cannot read config ${path}: ${(err as Error).message}`);
   }

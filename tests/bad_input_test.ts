@@ -93,6 +93,21 @@ Deno.test("a config file that is not JSON is a usage error naming the file", asy
   assertOneLine(r.stderr, /config .*bad\.json is not valid JSON/);
 });
 
+Deno.test("an endless file named as config or ssh config is one line, not a full memory", async () => {
+  // /dev/zero read whole would grow until the kernel kills the process (exit 137).
+  const cfg = await run("dcat", ["--cfg", "/dev/zero", `${UPSTREAM}/dcat1c.txt`]);
+  assert.equal(cfg.code, 2);
+  assertOneLine(cfg.stderr, /^dcat: cannot read config \/dev\/zero: larger than 16 MiB$/);
+  const home = await homeWithKey();
+  const ssh = await run(
+    "dcat",
+    ["--cfg", "none", "--servers", "127.0.0.1:1", "--ssh-config", "/dev/zero", "x.log"],
+    { env: { HOME: home } },
+  );
+  assert.equal(ssh.code, 2);
+  assertOneLine(ssh.stderr, /^dcat: cannot read ssh config \/dev\/zero: larger than 16 MiB$/);
+});
+
 Deno.test("a config value of the wrong type names the key", async () => {
   const dir = await tempDir();
   await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ Server: { MaxLineLength: "big" } }));

@@ -3,7 +3,7 @@
  * serverless from a file and from standard input.
  */
 import assert from "node:assert/strict";
-import { run, tempDir, UPSTREAM } from "./helpers.ts";
+import { ROOT, run, tempDir, UPSTREAM } from "./helpers.ts";
 import {
   assertCaseOutput,
   assertIntervalReports,
@@ -86,4 +86,27 @@ Deno.test("dtail --query reports each interval's new lines while the file grows"
   const log = `${dir}/app.log`;
   await Deno.writeTextFile(log, "");
   await assertIntervalReports(log, (args) => run("dtail", ["--cfg", "none", ...args]));
+});
+
+Deno.test("outfile /dev/stdout writes the CSV into stdout, after what is there, and keeps the name", async () => {
+  const dir = await tempDir("dtail-devout-");
+  const out = `${dir}/out.txt`;
+  const dmap = `${ROOT}/bin/dmap`;
+  const query = "from STATS select count($line),$hostname group by $hostname outfile /dev/stdout";
+  // stdout is a regular file opened without O_APPEND: a second open of /dev/stdout would write
+  // from offset 0 over "before", and a rename over it would take the file from the shell.
+  const script =
+    `echo before; '${dmap}' --cfg none --plain --query '${query}' '${mapr}'; echo after`;
+  const r = await new Deno.Command("sh", {
+    args: ["-c", `(${script}) > '${out}'`],
+    env: { DTAIL_PROGRAM: "" },
+  }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  const lines = (await Deno.readTextFile(out)).split("\n");
+  assert.equal(lines[0], "before");
+  assert.equal(lines[1], "count($line),$hostname");
+  assert.match(lines[2]!, /^597,/);
+  assert.equal(lines.at(-2), "after");
+  assert.ok(Deno.lstatSync("/dev/stdout").isSymlink);
+  assert.deepEqual([...Deno.readDirSync("/dev")].filter((e) => /stdout\./.test(e.name)), []);
 });

@@ -9,14 +9,20 @@
  * ```
  *
  * Written whole to a temporary file beside it (mode 0600) and renamed over it, so a reader or a
- * killed dtail never sees half a file. A file that is not one of ours, or of another version, is
- * never overwritten: it may be a log file named by mistake, or a newer dtail's.
+ * killed dtail never sees half a file; a symlink is written through (core/replace_file.ts). A file
+ * that is not one of ours, or of another version, is never overwritten: it may be a log file named
+ * by mistake, or a newer dtail's. Nor is anything that is not a regular file (`/dev/null`, a FIFO):
+ * it is neither read (a FIFO would block) nor replaced.
  */
 import { decodeResumeRequest, type FilePosition } from "../../core/protocol/resume.ts";
+import { replaceTarget } from "../../core/replace_file.ts";
 import { globMatcher } from "../../core/resume_points.ts";
+import { readSmallTextFileSync } from "../../core/small_file.ts";
 
 export const STATE_KIND = "dtail-resume-state";
 export const STATE_VERSION = 1;
+/** Read at most (a position is ~150 bytes): a larger file is not one of ours. */
+const STATE_LIMIT = 64 * 1024 * 1024;
 
 /** Server → target → the positions of its files. */
 export type SavedPositions = Map<string, Map<string, FilePosition[]>>;
@@ -33,7 +39,15 @@ export interface LoadedState {
 export function loadStateFile(path: string): LoadedState {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    if (replaceTarget(path).kind === "stream") {
+      return {
+        positions: new Map(),
+        problem: "is not a regular file: following without saved positions, and positions of " +
+          "this run are not saved",
+        writable: false,
+      };
+    }
+    text = readSmallTextFileSync(path, STATE_LIMIT);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       return { positions: new Map(), problem: null, writable: true };
@@ -141,8 +155,14 @@ export function formatState(positions: SavedPositions, saved: Date): string {
     : `{\n${head} "servers": {\n${servers.join(",\n")}\n }\n}\n`;
 }
 
-/** Writes `text` to `path` atomically: a temporary file beside it (0600), renamed over it. */
-export async function writeStateFile(path: string, text: string): Promise<void> {
+/**
+ * Writes `text` to `path` atomically: a temporary file beside it (0600), renamed over it; through a
+ * symlink to where it points. Refuses what is not a regular file.
+ */
+export async function writeStateFile(statePath: string, text: string): Promise<void> {
+  const target = replaceTarget(statePath);
+  if (target.kind === "stream") throw new Error(`${statePath}: not a regular file`);
+  const path = target.path;
   const temp = `${path}.tmp-${Deno.pid}`;
   await Deno.remove(temp).catch(() => {}); // left by a dtail of this pid that was killed
   const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });

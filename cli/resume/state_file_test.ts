@@ -126,12 +126,35 @@ Deno.test("the state file is replaced whole, readable by its owner only", async 
   }
 });
 
-Deno.test("a state file that cannot be read is told and not written", async () => {
+Deno.test("what is not a regular file is neither read nor written, and told in one line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dtail-state-" });
   try {
-    const loaded = loadStateFile(dir); // a directory
-    assert.equal(loaded.writable, false);
-    assert.match(loaded.problem!, /^cannot be read \(.*\): following without saved positions/);
+    const fifo = `${dir}/state.fifo`;
+    assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    await Deno.symlink("/dev/null", `${dir}/null-link`);
+    for (const path of [dir, fifo, "/dev/null", `${dir}/null-link`]) {
+      const loaded = loadStateFile(path); // a read of the FIFO would block: never returns
+      assert.equal(loaded.writable, false, path);
+      assert.match(loaded.problem!, /^is not a regular file: following without saved positions/);
+      await assert.rejects(writeStateFile(path, "{}"), /not a regular file/);
+    }
+    assert.ok(Deno.statSync(fifo).isFifo);
+    assert.ok(Deno.lstatSync(`${dir}/null-link`).isSymlink);
+    assert.ok(Deno.statSync("/dev/null").isCharDevice);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a symlinked state file is written where it points, and stays a link", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dtail-state-" });
+  try {
+    await Deno.mkdir(`${dir}/real`);
+    await Deno.symlink("real/state.json", `${dir}/state.json`);
+    await writeStateFile(`${dir}/state.json`, formatState(state(), new Date()));
+    assert.ok(Deno.lstatSync(`${dir}/state.json`).isSymlink);
+    assert.deepEqual(loadStateFile(`${dir}/real/state.json`).positions, state());
+    assert.deepEqual([...Deno.readDirSync(`${dir}/real`)].map((e) => e.name), ["state.json"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

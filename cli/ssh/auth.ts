@@ -16,6 +16,7 @@ import type {
   SigningRequestOptions,
 } from "ssh2";
 import { SetupError } from "../../core/errors.ts";
+import { readSmallFileSync, readSmallTextFileSync } from "../../core/small_file.ts";
 
 export class AuthSetupError extends SetupError {
   override name = "AuthSetupError";
@@ -183,7 +184,7 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
 export function readAuthKeyPub(path: string): string | null {
   let text: string;
   try {
-    text = Deno.readTextFileSync(`${path}.pub`);
+    text = readSmallTextFileSync(`${path}.pub`);
   } catch {
     return null;
   }
@@ -217,7 +218,7 @@ function readPrivateKey(
 ): ParsedKey | null {
   let data: Uint8Array;
   try {
-    data = Deno.readFileSync(path);
+    data = readSmallFileSync(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) debug(`cannot read ${path}: ${(e as Error).message}`);
     return null;

@@ -13,6 +13,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
+import { readSmallTextFileSync } from "../../core/small_file.ts";
 
 export type HostKeyStatus = "known" | "unknown" | "changed" | "revoked";
 
@@ -59,10 +60,14 @@ export function parseKnownHosts(text: string): KnownHostsFile {
   return { entries };
 }
 
-/** Loads a known_hosts file; a missing file is an empty one. */
+/** Read at most: a line per host and address, for fleets of hundreds of thousands of them. */
+export const KNOWN_HOSTS_LIMIT = 64 * 1024 * 1024;
+
+/** Loads a known_hosts file; a missing file is an empty one. (A bounded synchronous read.) */
+// deno-lint-ignore require-await
 export async function loadKnownHosts(path: string): Promise<KnownHostsFile> {
   try {
-    return parseKnownHosts(await Deno.readTextFile(path));
+    return parseKnownHosts(readSmallTextFileSync(path, KNOWN_HOSTS_LIMIT));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return { entries: [] };
     throw e;

@@ -3,9 +3,12 @@
  * are appended (old lines stay, like OpenSSH, so a host keeps its keys of other types), the file is
  * rewritten through a temporary file and a rename with mode 0600, and a missing directory is
  * created with mode 0700. A symlinked known_hosts is written through only when its target stays
- * inside that directory.
+ * inside that directory. A known_hosts that is a device (`UserKnownHostsFile /dev/null` or `none`,
+ * or a link to it) keeps nothing, as the user asked; any other file that is not a regular one is
+ * refused. A rename over either would replace it (for root, the system's /dev/null).
  */
-import { entryMatches, parseKnownHostsLine } from "./known_hosts.ts";
+import { entryMatches, KNOWN_HOSTS_LIMIT, parseKnownHostsLine } from "./known_hosts.ts";
+import { readSmallTextFileSync } from "../../core/small_file.ts";
 import { SetupError } from "../../core/errors.ts";
 
 export class KnownHostsWriteError extends SetupError {
@@ -38,12 +41,17 @@ export async function persistKnownHosts(
   lines: string[],
   opts: PersistOptions = {},
 ): Promise<void> {
+  const info = await Deno.stat(path).catch(() => null); // through symlinks
+  if (info !== null && !info.isFile) {
+    if (info.isCharDevice) return;
+    throw new KnownHostsWriteError(`cannot update ${path}: not a regular file`);
+  }
   const dir = dirname(path);
   await ensureDir(dir);
   const target = await writeTarget(path, dir);
   let old: string[] = [];
   try {
-    old = (await Deno.readTextFile(target)).split("\n").filter((l) => l !== "");
+    old = readSmallTextFileSync(target, KNOWN_HOSTS_LIMIT).split("\n").filter((l) => l !== "");
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }

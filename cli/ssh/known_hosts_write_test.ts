@@ -65,6 +65,34 @@ Deno.test("a symlink inside the directory is written through, keeping the link",
   });
 });
 
+Deno.test("a device keeps nothing and stays a device; a FIFO is refused", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.symlink("/dev/null", `${dir}/known_hosts`);
+    await persistKnownHosts(`${dir}/known_hosts`, ["h ssh-ed25519 AAAA"]);
+    assert.ok(Deno.lstatSync(`${dir}/known_hosts`).isSymlink);
+    assert.ok(Deno.statSync("/dev/null").isCharDevice);
+    const fifo = `${dir}/fifo`;
+    assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    await assert.rejects(
+      () => persistKnownHosts(fifo, ["h ssh-ed25519 AAAA"]),
+      /not a regular file/,
+    );
+    assert.ok(Deno.statSync(fifo).isFifo);
+    if (Deno.uid() === 0) {
+      // What `UserKnownHostsFile /dev/null` is, as a device node of the test's own.
+      const dev = `${dir}/null`;
+      assert.ok((await new Deno.Command("mknod", { args: [dev, "c", "1", "3"] }).output()).success);
+      await persistKnownHosts(dev, ["h ssh-ed25519 AAAA"]);
+      assert.ok(Deno.statSync(dev).isCharDevice);
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+        "fifo",
+        "known_hosts",
+        "null",
+      ]);
+    }
+  });
+});
+
 Deno.test("a symlink that leaves the directory is refused", async () => {
   await withTempDir(async (dir) => {
     await Deno.mkdir(`${dir}/ssh`);

@@ -19,6 +19,7 @@ import { NameBudget } from "./host_pattern.ts";
 import { looksLikeInventory, parseInventory } from "./inventory.ts";
 import { addressLabel, parseServerAddress, type ServerAddress } from "./server_address.ts";
 import { ServerListError } from "./server_list_error.ts";
+import { readSmallTextFileSync } from "../../core/small_file.ts";
 
 export { addressLabel, parseServerAddress, type ServerAddress, ServerListError };
 
@@ -127,7 +128,7 @@ function fileSpec(spec: string): FileSpec | null {
 function fileEntries({ path, group }: FileSpec, ctx: Context): Entry[] {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = readSmallTextFileSync(path);
   } catch (e) {
     throw new ServerListError(`cannot read server list ${path}: ${(e as Error).message}`);
   }

@@ -10,6 +10,7 @@
  * and is skipped; nothing here throws except a missing or unreadable `-F` file.
  */
 import { SetupError } from "../../core/errors.ts";
+import { readSmallTextFileSync } from "../../core/small_file.ts";
 import {
   compileMatch,
   type Condition,
@@ -675,7 +676,7 @@ function expandGlob(path: string, listDir: ListDir): string[] {
 
 function readFileOrNull(path: string): string | null {
   try {
-    return Deno.readTextFileSync(path);
+    return readSmallTextFileSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;

@@ -8,6 +8,7 @@ import { rowsByKey } from "./aggregate.ts";
 import { parseGoFloat } from "./evaluate.ts";
 import type { Query, ResultRow, SelectItem } from "./types.ts";
 import { SetupError } from "../errors.ts";
+import { replaceTarget } from "../replace_file.ts";
 
 export interface TableOptions {
   readonly color: boolean;
@@ -304,7 +305,12 @@ export function renderCsv(query: Query, rows: ResultRow[]): string {
 const encoder = new TextEncoder();
 
 /** Writes the header (when asked) and the CSV rows to `file` piece by piece. */
-function writeCsv(file: Deno.FsFile, query: Query, rows: readonly ResultRow[], header: boolean) {
+function writeCsv(
+  file: { writeSync(p: Uint8Array): number },
+  query: Query,
+  rows: readonly ResultRow[],
+  header: boolean,
+) {
   const write = (text: string) => {
     const bytes = encoder.encode(text);
     for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
@@ -315,7 +321,9 @@ function writeCsv(file: Deno.FsFile, query: Query, rows: readonly ResultRow[], h
 
 /**
  * Writes `<path>.query` (via `.tmp` + rename), then the CSV: replaced via `<path>.tmp` + rename,
- * or with `outfile append` appended, with the header only when the file is missing or empty.
+ * or with `outfile append` appended, with the header only when the file is missing or empty. A
+ * symlink is written through; what is not a regular file (`/dev/stdout`, a FIFO) is written into,
+ * without a `.query` file beside it (core/replace_file.ts).
  * `note` gets the Go client's log texts of the write: `Writing to outfile|PATH` and, once renamed,
  * `Successfully renamed outfile to|PATH`; or `Appending to outfile|PATH`. The writes are
  * synchronous: Deno's asynchronous file API loads ~15 ms of code on first use, more than a
@@ -328,11 +336,26 @@ export async function writeOutfile(
   note: (text: string) => void = () => {},
 ): Promise<void> {
   if (query.outfile === null) throw new Error("no outfile in the query");
-  const path = query.outfile.path;
-  Deno.writeTextFileSync(`${path}.query.tmp`, query.raw);
-  Deno.renameSync(`${path}.query.tmp`, `${path}.query`);
+  const shown = query.outfile.path;
+  const target = replaceTarget(shown);
+  if (target.kind === "stream") {
+    if (target.isDirectory) {
+      throw new OutfileError(`cannot write outfile "${shown}": it is a directory`);
+    }
+    note(`Writing to outfile|${shown}`);
+    if (target.descriptor === 1 || target.descriptor === 2) {
+      writeCsv(target.descriptor === 1 ? Deno.stdout : Deno.stderr, query, rows, true);
+      return;
+    }
+    using file = Deno.openSync(target.path, { append: true });
+    writeCsv(file, query, rows, true);
+    return;
+  }
+  const path = target.path; // a symlink's target
+  Deno.writeTextFileSync(`${shown}.query.tmp`, query.raw);
+  Deno.renameSync(`${shown}.query.tmp`, `${shown}.query`);
   if (!query.outfile.append) {
-    note(`Writing to outfile|${path}`);
+    note(`Writing to outfile|${shown}`);
     try {
       {
         using file = Deno.openSync(`${path}.tmp`, { write: true, create: true, truncate: true });
@@ -345,7 +368,7 @@ export async function writeOutfile(
       } catch { /* the rename's error is the one to report */ }
       throw e;
     }
-    note(`Successfully renamed outfile to|${path}`);
+    note(`Successfully renamed outfile to|${shown}`);
     return;
   }
   let empty = true;
@@ -354,7 +377,7 @@ export async function writeOutfile(
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  note(`Appending to outfile|${path}`);
+  note(`Appending to outfile|${shown}`);
   using file = Deno.openSync(path, { append: true, create: true });
   writeCsv(file, query, rows, empty);
 }
@@ -373,7 +396,15 @@ export class OutfileError extends SetupError {
 }
 
 /** Throws a one-line OutfileError when the outfile cannot be written (checked before any work). */
-export function checkOutfileWritable(path: string, append = false): void {
+export function checkOutfileWritable(outfile: string, append = false): void {
+  const target = replaceTarget(outfile);
+  if (target.kind === "stream") {
+    if (target.isDirectory) {
+      throw new OutfileError(`cannot write outfile "${outfile}": it is a directory`);
+    }
+    return; // a device or a FIFO: opened once, to write (a FIFO's reader would see an early end)
+  }
+  const path = target.path;
   const dir = dirname(path);
   const fail = (why: string): never => {
     throw new OutfileError(`cannot write outfile "${path}": ${why}`);

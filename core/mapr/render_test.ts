@@ -405,6 +405,49 @@ Deno.test("writeOutfile writes the query file and replaces the CSV", async () =>
   }
 });
 
+Deno.test("writeOutfile writes through a symlink, and into a FIFO or device without replacing it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/real`);
+    await Deno.symlink("real/out.csv", `${dir}/out.csv`);
+    const linked = query("q", "$k", { outfile: { path: `${dir}/out.csv`, append: false } });
+    checkOutfileWritable(`${dir}/out.csv`);
+    await writeOutfile(linked, numbered(2));
+    assert.ok(Deno.lstatSync(`${dir}/out.csv`).isSymlink);
+    assert.equal(await Deno.readTextFile(`${dir}/real/out.csv`), "$k\n0\n1\n");
+
+    const fifo = `${dir}/out.fifo`;
+    assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    checkOutfileWritable(fifo); // does not open it: a reader would see an end early
+    const reader = Deno.open(fifo, { read: true }).then(async (f) => {
+      const decoder = new TextDecoder();
+      let text = "";
+      for await (const chunk of f.readable) text += decoder.decode(chunk, { stream: true });
+      return text + decoder.decode();
+    });
+    const notes: string[] = [];
+    await writeOutfile(
+      query("q", "$k", { outfile: { path: fifo, append: false } }),
+      numbered(3),
+      (t) => notes.push(t),
+    );
+    assert.equal(await reader, "$k\n0\n1\n2\n");
+    assert.deepEqual(notes, [`Writing to outfile|${fifo}`]);
+    assert.ok(Deno.statSync(fifo).isFifo);
+    await writeOutfile(query("q", "$k", { outfile: { path: "/dev/null", append: false } }), []);
+    assert.ok(Deno.statSync("/dev/null").isCharDevice);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "out.csv",
+      "out.csv.query",
+      "out.fifo",
+      "real",
+    ]);
+    assert.throws(() => checkOutfileWritable(`${dir}/real`), /it is a directory/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("writeOutfile in append mode writes the header only into a missing or empty file", async () => {
   const dir = await Deno.makeTempDir();
   try {

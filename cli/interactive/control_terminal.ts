@@ -8,6 +8,7 @@
 import { SetupError } from "../../core/errors.ts";
 import type { SyncSink } from "../../core/output.ts";
 import { type EditorEvent, LineEditor } from "./line_editor.ts";
+import { LineSplitter, MAX_CONTROL_LINE } from "./line_splitter.ts";
 
 export class ControlTerminal {
   readonly #file: Deno.FsFile;
@@ -54,7 +55,7 @@ export class ControlTerminal {
   async *input(): AsyncGenerator<EditorEvent> {
     const buffer = new Uint8Array(4096);
     const decoder = new TextDecoder();
-    let partial = "";
+    const splitter = new LineSplitter();
     for (;;) {
       let n: number | null;
       try {
@@ -63,17 +64,18 @@ export class ControlTerminal {
         n = null; // EIO: the terminal went away
       }
       if (n === null || this.#closed) {
-        if (!this.#closed && this.#editor === null && partial.trim() !== "") {
-          yield { kind: "line", text: partial };
+        const last = splitter.end();
+        if (!this.#closed && this.#editor === null && last !== null && last.trim() !== "") {
+          yield { kind: "line", text: last };
         }
         yield { kind: "eof" };
         return;
       }
       const text = decoder.decode(buffer.subarray(0, n), { stream: true });
       if (this.#editor === null) {
-        const parts = (partial + text).split("\n");
-        partial = parts.pop()!;
-        for (const line of parts) yield { kind: "line", text: line.replace(/\r$/, "") };
+        const { lines, dropped } = splitter.push(text);
+        if (dropped > 0) this.say(`a line longer than ${MAX_CONTROL_LINE} characters is ignored`);
+        for (const line of lines) yield { kind: "line", text: line };
         continue;
       }
       const { events, draw } = this.#editor.feed(text);

@@ -5,6 +5,8 @@
  * and the lines entered; control_terminal.ts does the I/O.
  */
 
+import { MAX_CONTROL_LINE } from "./line_splitter.ts";
+
 export type EditorEvent =
   | { readonly kind: "line"; readonly text: string }
   /** Ctrl-D on an empty line: the end of input. */
@@ -221,6 +223,7 @@ export class LineEditor {
         return null;
     }
     if (key.startsWith(ESC) || key < " ") return null; // keys without a meaning here
+    if (line.length >= MAX_CONTROL_LINE) return null; // full: a paste stops there
     line.splice(this.#cursor++, 0, key);
     return null;
   }

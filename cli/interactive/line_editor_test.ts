@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type EditorEvent, LineEditor } from "./line_editor.ts";
+import { MAX_CONTROL_LINE } from "./line_splitter.ts";
 
 const ESC = "\x1b";
 const LEFT = `${ESC}[D`;
@@ -113,4 +114,12 @@ Deno.test("characters beyond the BMP are one cursor step", () => {
   const e = new LineEditor();
   type(e, `a😀b${LEFT}\x7f`);
   assert.equal(e.text, "ab");
+});
+
+Deno.test("a paste stops at the longest command line, and Enter still gives the line", () => {
+  const e = new LineEditor();
+  e.feed("x".repeat(MAX_CONTROL_LINE + 100));
+  assert.equal(e.text.length, MAX_CONTROL_LINE);
+  const [entered] = lines(type(e, "y\r"));
+  assert.equal(entered, "x".repeat(MAX_CONTROL_LINE));
 });

@@ -73,11 +73,24 @@ async function logTree(): Promise<string> {
 const CONNECTION_FAILED =
   /: (?:timed out after|connection refused|SSH handshake failed|authentication failed|cannot connect)/;
 
+/**
+ * A fact of the Go peer (seen once in CI): its dserver reads a session's files concurrently and may
+ * end the session on the refusal of one before another readable file's line was sent. A Go run that
+ * misses a line `expected` grants is run again (twice at most); a line that should not come fails
+ * at once, and ours gets no second run.
+ */
+const GO_RETRIES = 2;
+
 /** What the runs of the last `grants` said on stderr (for the message of a failed comparison). */
 let stderrs: string[] = [];
 const said = () => stderrs.join("\n");
 
-async function grants(client: TestClient, server: { address: string }, d: string) {
+async function grants(
+  client: TestClient,
+  server: { address: string },
+  d: string,
+  goExpected?: Record<string, string[]>,
+) {
   const result: Record<string, string[]> = {};
   stderrs = [];
   for (const user of USERS) {
@@ -95,6 +108,14 @@ async function grants(client: TestClient, server: { address: string }, d: string
     for (let retry = 0; retry < 2 && !answered(); retry++) r = await dcat();
     assert.doesNotMatch(r.stderr, CONNECTION_FAILED, `${user}: ${r.stderr}`);
     result[user] = DIRS.filter((sub) => r.text.includes(`line in ${sub}\n`));
+    const missing = () => (goExpected?.[user] ?? []).some((sub) => !result[user]!.includes(sub));
+    for (let retry = 0; retry < GO_RETRIES && missing(); retry++) {
+      stderrs.push(
+        `${user} (exit ${r.code}, run again): ${r.stderr.trim()} | stdout: ${r.text.trim()}`,
+      );
+      r = await dcat();
+      result[user] = DIRS.filter((sub) => r.text.includes(`line in ${sub}\n`));
+    }
     stderrs.push(`${user} (exit ${r.code}): ${r.stderr.trim()} | stdout: ${r.text.trim()}`);
   }
   return result;
@@ -206,7 +227,11 @@ Deno.test({
           server: { Permissions: typed(d) },
         });
         try {
-          assert.deepEqual(await grants(client, go, d), TYPED_GRANTS, `Go:\n${said()}`);
+          assert.deepEqual(
+            await grants(client, go, d, TYPED_GRANTS),
+            TYPED_GRANTS,
+            `Go:\n${said()}`,
+          );
           assert.deepEqual(await grants(client, ours, d), TYPED_GRANTS, `ours:\n${said()}`);
         } finally {
           await ours.stop();
@@ -219,7 +244,11 @@ Deno.test({
           server: { Permissions: untyped(d) },
         });
         try {
-          assert.deepEqual(await grants(client, go, d), GO_UNTYPED_GRANTS, `Go:\n${said()}`);
+          assert.deepEqual(
+            await grants(client, go, d, GO_UNTYPED_GRANTS),
+            GO_UNTYPED_GRANTS,
+            `Go:\n${said()}`,
+          );
         } finally {
           await go.stop();
         }

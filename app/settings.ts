@@ -4,7 +4,7 @@
  * no code sees a flag. How a flag and its dtail.json key combine is decided by `flagOverConfig`
  * alone.
  */
-import type { Config } from "../core/config.ts";
+import { type Config, MAX_PORT } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { shortHostname } from "../core/hostname.ts";
 import type { compileMatcher, Matcher } from "../core/matcher.ts";
@@ -26,6 +26,18 @@ import type { Flags } from "./flags.ts";
  * so `dserver --port 2222` keeps `Common.SSHPort` (docs/server.md). One exception: a client's
  * `--port` is set whenever it is given.
  */
+/**
+ * `--port` over `Common.SSHPort` (checked with the config), from `min` (dserver: 0, any free port)
+ * to 65535: a usage error otherwise, before anything listens or connects.
+ */
+function portOf(flags: Flags, config: Config, min: 0 | 1): number {
+  const port = flagOverConfig(flags, "port", config.Common.SSHPort);
+  if (port < min || port > MAX_PORT) {
+    throw new UsageError(`-port must be a port from ${min} to ${MAX_PORT}, got ${port}`);
+  }
+  return port;
+}
+
 export function flagOverConfig<N extends FlagName>(
   flags: Flags,
   name: N,
@@ -167,7 +179,7 @@ export function connectionOf(flags: Flags, config: Config, env: SettingsEnv): Re
   return {
     servers: flags.str("servers"),
     discovery: flags.str("discovery"),
-    defaultPort: flagOverConfig(flags, "port", config.Common.SSHPort),
+    defaultPort: portOf(flags, config, 1),
     authKeyPath: flags.str("auth-key-path"),
     legacyKeyPath: flags.str("key"),
     agentKeyIndex: flags.int("agentKeyIndex"),
@@ -420,7 +432,7 @@ function liveField(
  */
 export function dserverSettings(flags: Flags, config: Config): DserverSettings {
   return {
-    port: flagOverConfig(flags, "port", config.Common.SSHPort),
+    port: portOf(flags, config, 0),
     bindAddress: flagOverConfig(flags, "bindAddress", config.Server.SSHBindAddress),
     logger: flags.str("logger"),
     logLevel: flagOverConfig(flags, "logLevel", config.Common.LogLevel),

@@ -339,3 +339,14 @@ Deno.test("a misspelt flag name does not type-check", async () => {
   const wrongType = await typeCheck(probe("max", "max"));
   assert.ok(!wrongType.ok, "an int flag read as a string type-checked");
 });
+
+Deno.test("--port out of range is a usage error; dserver alone takes 0 (any free port)", () => {
+  const config = defaultConfig(() => undefined);
+  const client = (port: string) => () => connectionOf(flags("dcat", "--port", port), config, env());
+  assert.throws(client("70000"), /^UsageError: -port must be a port from 1 to 65535, got 70000$/);
+  assert.throws(client("0"), /-port must be a port from 1 to 65535, got 0/);
+  assert.throws(client("-5"), UsageError);
+  assert.equal(connectionOf(flags("dcat", "--port", "65535"), config, env()).defaultPort, 65535);
+  assert.throws(() => dserverSettings(flags("dserver", "--port", "65536"), config), UsageError);
+  assert.equal(dserverSettings(flags("dserver", "--port", "0"), config).port, 0);
+});

@@ -267,6 +267,9 @@ function merge(
  * positive (only the user cache TTL may be 0, which turns that cache off). Anything smaller is a
  * ConfigError naming the key, so no negative limit reaches the code that uses it.
  */
+/** The highest TCP port. */
+export const MAX_PORT = 65535;
+
 const SERVER_MINIMUMS: readonly (readonly [keyof ServerConfig, number])[] = [
   ["MaxConnections", 1],
   ["MaxPreAuthConnections", 1],
@@ -284,6 +287,12 @@ const SERVER_MINIMUMS: readonly (readonly [keyof ServerConfig, number])[] = [
 
 /** Checks what the types alone do not: the ranges above and the `Client.TermColors` names. */
 function validate(config: Config, file: string): void {
+  const port = config.Common.SSHPort;
+  if (!Number.isInteger(port) || port < 1 || port > MAX_PORT) {
+    throw new ConfigError(
+      `config ${file}: Common.SSHPort must be a port from 1 to ${MAX_PORT}, got ${port}`,
+    );
+  }
   for (const [key, min] of SERVER_MINIMUMS) {
     const value = config.Server[key] as number;
     if (value < min) {

@@ -207,6 +207,19 @@ Deno.test("a limit below its minimum is a ConfigError naming the key (issue item
   });
 });
 
+Deno.test("Common.SSHPort out of range is a ConfigError, not a failure to listen later", async () => {
+  await withHome(async (home) => {
+    const path = `${home}/c.json`;
+    for (const port of [0, 65536, 99999, -1]) {
+      await writeConfig(path, { Common: { SSHPort: port } });
+      const message = `Common.SSHPort must be a port from 1 to 65535, got ${port}`;
+      assertConfigError(() => loadConfig(path, envOf({})), message, path);
+    }
+    await writeConfig(path, { Common: { SSHPort: 65535 } });
+    assert.equal(loadConfig(path, envOf({})).Common.SSHPort, 65535);
+  });
+});
+
 Deno.test("the smallest allowed limits load, and a user cache TTL of 0 turns it off", async () => {
   await withHome(async (home) => {
     const path = `${home}/c.json`;

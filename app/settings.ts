@@ -26,18 +26,6 @@ import type { Flags } from "./flags.ts";
  * so `dserver --port 2222` keeps `Common.SSHPort` (docs/server.md). One exception: a client's
  * `--port` is set whenever it is given.
  */
-/**
- * `--port` over `Common.SSHPort` (checked with the config), from `min` (dserver: 0, any free port)
- * to 65535: a usage error otherwise, before anything listens or connects.
- */
-function portOf(flags: Flags, config: Config, min: 0 | 1): number {
-  const port = flagOverConfig(flags, "port", config.Common.SSHPort);
-  if (port < min || port > MAX_PORT) {
-    throw new UsageError(`-port must be a port from ${min} to ${MAX_PORT}, got ${port}`);
-  }
-  return port;
-}
-
 export function flagOverConfig<N extends FlagName>(
   flags: Flags,
   name: N,
@@ -54,6 +42,18 @@ function isSet(flags: Flags, name: FlagName): boolean {
   return typeof value === "string"
     ? value.toLowerCase() !== String(fallback).toLowerCase()
     : value !== fallback;
+}
+
+/**
+ * `--port` over `Common.SSHPort` (checked with the config), from `min` (dserver: 0, any free port)
+ * to 65535: a usage error otherwise, before anything listens or connects.
+ */
+function portOf(flags: Flags, config: Config, min: 0 | 1): number {
+  const port = flagOverConfig(flags, "port", config.Common.SSHPort);
+  if (port < min || port > MAX_PORT) {
+    throw new UsageError(`-port must be a port from ${min} to ${MAX_PORT}, got ${port}`);
+  }
+  return port;
 }
 
 /** What the settings read from the environment. */

@@ -262,14 +262,14 @@ function merge(
   }
 }
 
+/** The highest TCP port. */
+export const MAX_PORT = 65535;
+
 /**
  * Server integer keys and their smallest allowed value: a count, size or time that must be
  * positive (only the user cache TTL may be 0, which turns that cache off). Anything smaller is a
  * ConfigError naming the key, so no negative limit reaches the code that uses it.
  */
-/** The highest TCP port. */
-export const MAX_PORT = 65535;
-
 const SERVER_MINIMUMS: readonly (readonly [keyof ServerConfig, number])[] = [
   ["MaxConnections", 1],
   ["MaxPreAuthConnections", 1],

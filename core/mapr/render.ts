@@ -8,7 +8,7 @@ import { rowsByKey } from "./aggregate.ts";
 import { parseGoFloat } from "./evaluate.ts";
 import type { Query, ResultRow, SelectItem } from "./types.ts";
 import { SetupError } from "../errors.ts";
-import { replaceTarget } from "../replace_file.ts";
+import { type ReplaceTarget, replaceTarget } from "../replace_file.ts";
 
 export interface TableOptions {
   readonly color: boolean;
@@ -337,11 +337,8 @@ export async function writeOutfile(
 ): Promise<void> {
   if (query.outfile === null) throw new Error("no outfile in the query");
   const shown = query.outfile.path;
-  const target = replaceTarget(shown);
+  const target = outfileTarget(shown);
   if (target.kind === "stream") {
-    if (target.isDirectory) {
-      throw new OutfileError(`cannot write outfile "${shown}": it is a directory`);
-    }
     note(`Writing to outfile|${shown}`);
     if (target.descriptor === 1 || target.descriptor === 2) {
       writeCsv(target.descriptor === 1 ? Deno.stdout : Deno.stderr, query, rows, true);
@@ -390,6 +387,15 @@ function dirname(path: string): string {
   return cut === 0 ? "/" : trimmed.slice(0, cut).replace(/\/+$/, "") || "/";
 }
 
+/** Where an outfile goes (core/replace_file.ts); a directory is refused. */
+function outfileTarget(outfile: string): ReplaceTarget {
+  const target = replaceTarget(outfile);
+  if (target.kind === "stream" && target.isDirectory) {
+    throw new OutfileError(`cannot write outfile "${outfile}": it is a directory`);
+  }
+  return target;
+}
+
 /** An outfile that cannot be written: a user error (one line, exit 2; see app/main.ts). */
 export class OutfileError extends SetupError {
   override name = "OutfileError";
@@ -397,13 +403,9 @@ export class OutfileError extends SetupError {
 
 /** Throws a one-line OutfileError when the outfile cannot be written (checked before any work). */
 export function checkOutfileWritable(outfile: string, append = false): void {
-  const target = replaceTarget(outfile);
-  if (target.kind === "stream") {
-    if (target.isDirectory) {
-      throw new OutfileError(`cannot write outfile "${outfile}": it is a directory`);
-    }
-    return; // a device or a FIFO: opened once, to write (a FIFO's reader would see an early end)
-  }
+  const target = outfileTarget(outfile);
+  // A device or a FIFO is opened once, to write (a FIFO's reader would see an early end).
+  if (target.kind === "stream") return;
   const path = target.path;
   const dir = dirname(path);
   const fail = (why: string): never => {

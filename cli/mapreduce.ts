@@ -209,6 +209,7 @@ async function runWith(
     if (mapper === null) return;
     reporter.merge(mapper.takeGroups());
     reporter.malformed = mapper.malformed;
+    for (const note of mapper.takeSkippedNotes()) io.warn(note);
   };
   const reports = startReports(query, async () => {
     collect();

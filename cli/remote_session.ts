@@ -11,7 +11,7 @@ import { BlockPiece } from "../core/protocol/blocks.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
 import { isJournalTarget, JOURNAL_CAPABILITY } from "../core/journal.ts";
 import { missingCapabilityReason } from "../core/protocol/query_capabilities.ts";
-import { CLOSE_REQUEST, isControl, type PayloadRun } from "../core/protocol/messages.ts";
+import { CLOSE_REQUEST, isControl, MAPR_NOTE, type PayloadRun } from "../core/protocol/messages.ts";
 import { parseSessionAck, QUERY_UPDATE_CAPABILITY } from "../core/protocol/session_spec.ts";
 import { parsePositionMessage, POSITION_PREFIX } from "../core/protocol/resume.ts";
 import { parseProgressMessage } from "../core/protocol/progress.ts";
@@ -303,6 +303,10 @@ async function handleMessage(session: Session, message: Uint8Array): Promise<boo
   const malformed = MALFORMED.exec(text);
   if (malformed !== null) {
     sink.malformed?.(Number(malformed[1]));
+    return false;
+  }
+  if (control && text.startsWith(MAPR_NOTE)) {
+    sink.notice(text.slice(MAPR_NOTE.length));
     return false;
   }
   if (control && sink.progress !== undefined) {

@@ -4,7 +4,7 @@
  * and the bad-input paths (malformed lines counted, a bad query refused before connecting).
  */
 import assert from "node:assert/strict";
-import { tempDir } from "./helpers.ts";
+import { run, tempDir } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { assertCaseOutput, assertIntervalReports, CASES, mapr, statsLine } from "./dmap_cases.ts";
 
@@ -125,6 +125,41 @@ Deno.test({
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.text, /\n +2 \n/);
       assert.match(r.text, /2 malformed log line\(s\) skipped/);
+    } finally {
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "serverless and over SSH, values a numeric item cannot use are named in one note each",
+  ignore: !canRunServers,
+  fn: async () => {
+    const client = await TestClient.create();
+    const server = await TestServer.start(client);
+    const dir = await tempDir("dtail-dmap-ssh-");
+    await Deno.chmod(dir, 0o755);
+    const log = `${dir}/stats.log`;
+    await Deno.writeTextFile(log, ["a", "b", "a"].map((h, i) => statsLine(h, i)).join("\n"));
+    await Deno.chmod(log, 0o644);
+    const query = "from STATS select sum(host),count($line) group by host";
+    const note = 'sum(host): skipped 3 value(s) that are not numbers (the first: "a")';
+    try {
+      const local = await run("dmap", ["--cfg", "none", "--noColor", "--query", query, log]);
+      const remote = await client.run("dmap", [server], [
+        "--trustAllHosts",
+        "--quiet",
+        "--noColor",
+        "--query",
+        query,
+        log,
+      ]);
+      assert.equal(local.code, 0, local.stderr);
+      assert.equal(remote.code, 0, remote.stderr);
+      assert.equal(local.text, remote.text);
+      assert.match(local.text, /\n +0\.000000 \| +2 \n/);
+      assert.equal(local.stderr, `dmap: ${note}\n`);
+      assert.equal(remote.stderr, `dmap: ${server.address}: ${note}\n`);
     } finally {
       await server.stop();
     }

@@ -9,6 +9,7 @@ import { LineKeys } from "./key_cache.ts";
 import { ABSENT, BYTES, type LineFields, SlotCache } from "./line_fields.ts";
 import { DistinctSketch } from "./sketch_distinct.ts";
 import { QuantileSketch } from "./sketch_quantile.ts";
+import { SkippedValues } from "./skipped_values.ts";
 import type { AggName, Fields, Query, ResultRow, RowValues } from "./types.ts";
 
 /** How a slot combines values. */
@@ -124,10 +125,13 @@ export class GroupSet {
   readonly #groupOf = (key: string) => this.#group(key);
   /** Per slot: the index of its field among the group-by fields, or -1. */
   readonly #keyParts: Int32Array;
+  /** Values of numeric slots that were not numbers (kept by the sets `takeAll` makes). */
+  readonly skipped: SkippedValues;
 
-  constructor(query: Query) {
+  constructor(query: Query, skipped?: SkippedValues) {
     this.query = query;
     this.slots = slotsOf(query);
+    this.skipped = skipped ?? new SkippedValues(this.slots.map((s) => s.text));
     this.#store = this.#newStore();
     this.#fieldSlots = new SlotCache(this.slots.map((s) => s.field));
     this.#groupSlots = new SlotCache(query.groupBy);
@@ -209,6 +213,7 @@ export class GroupSet {
       if (how >= QUANTILE) {
         if (how === SHARED) continue;
         const number = how === QUANTILE ? parseGoFloat(value) : 0;
+        if (number === null) this.skipped.add(i, value);
         if (number === null || !Number.isFinite(number)) continue;
         if (g < 0) g = this.#group(this.groupKey(fields));
         const at = g * slots.length + i;
@@ -219,7 +224,10 @@ export class GroupSet {
       let number = 1;
       if (how === ADD || how === MIN || how === MAX) {
         const parsed = parseGoFloat(value);
-        if (parsed === null) continue;
+        if (parsed === null) {
+          this.skipped.add(i, value);
+          continue;
+        }
         number = parsed;
       } else if (how === LAST) {
         if (g < 0) g = this.#group(this.groupKey(fields));
@@ -254,6 +262,7 @@ export class GroupSet {
         if (how === SHARED) continue;
         if (how === QUANTILE) {
           const parsed = fields.numberAt(at);
+          if (parsed === null) this.skipped.add(i, fields.textAt(at)!);
           if (parsed === null || !Number.isFinite(parsed)) continue;
           if (g < 0) g = this.#lineKeys.group(fields, this.#groupOf);
           store.quantile(g * width + i).add(parsed);
@@ -270,7 +279,10 @@ export class GroupSet {
       let number = 1;
       if (how === ADD || how === MIN || how === MAX) {
         const parsed = fields.numberAt(at);
-        if (parsed === null) continue;
+        if (parsed === null) {
+          this.skipped.add(i, fields.textAt(at)!);
+          continue;
+        }
         number = parsed;
       } else if (how === LAST || how === LEN) {
         if (g < 0) g = this.#lineKeys.group(fields, this.#groupOf);
@@ -394,7 +406,7 @@ export class GroupSet {
 
   /** Moves every group into a new set and leaves this one empty (delta flushes). */
   takeAll(): GroupSet {
-    const taken = new GroupSet(this.query);
+    const taken = new GroupSet(this.query, this.skipped);
     [taken.#index, this.#index] = [this.#index, taken.#index];
     [taken.#store, this.#store] = [this.#store, taken.#store];
     this.#lineKeys.clear();

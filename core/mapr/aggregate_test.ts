@@ -55,6 +55,39 @@ Deno.test("a non-numeric value skips only that select item of the line", () => {
   });
 });
 
+Deno.test("values that are not numbers are counted per select item, across takeAll", () => {
+  const q = parseQuery("select count(v),sum(v),max(v),p50(v),last(v) group by g");
+  const set = feed(new GroupSet(q), [
+    { g: "a", v: "3" },
+    { g: "a", v: "three" },
+    { g: "a" },
+  ]);
+  set.takeAll().add(line({ g: "a", v: "four" }));
+  set.add(line({ g: "a", v: "five" }));
+  assert.deepEqual(set.skipped.takeNotes(), [
+    'sum(v): skipped 3 value(s) that are not numbers (the first: "three")',
+    'max(v): skipped 3 value(s) that are not numbers (the first: "three")',
+    'p50(v): skipped 3 value(s) that are not numbers (the first: "three")',
+  ]);
+});
+
+Deno.test("the byte map stage (addLine) counts the values add counts as not numbers", () => {
+  const q = parseQuery("select g,sum(v),min(v) group by g logformat generickv");
+  const lines = ["g=a|v=1", "g=a|v=x1", "g=b|v=2.5e3", "g=b|v=", "g=b|v=NaN", "g=b|v=12ms"];
+  const mapper = new Mapper(q, { serverLogFormat: "default", hostname: "h" });
+  for (const l of lines) mapper.line(l, "src");
+  const reference = new GroupSet(q);
+  for (const l of lines) {
+    reference.add(line(Object.fromEntries(l.split("|").map((kv) => kv.split("=", 2)))));
+  }
+  const notes = mapper.takeSkippedNotes();
+  assert.deepEqual(notes, reference.skipped.takeNotes());
+  assert.deepEqual(notes, [
+    'sum(v): skipped 3 value(s) that are not numbers (the first: "x1")',
+    'min(v): skipped 3 value(s) that are not numbers (the first: "x1")',
+  ]);
+});
+
 Deno.test("avg divides by the group's samples, lines where any select item aggregated", () => {
   const q = query("count($line),avg(v)", { groupBy: ["*"] });
   const set = feed(new GroupSet(q), [

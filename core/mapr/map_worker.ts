@@ -47,7 +47,8 @@ self.onmessage = async (e: MessageEvent<MapRange>) => {
       for (const [, set] of pieces) groups.merge(set);
     }
     const columns = groups.exportColumns();
-    self.postMessage({ ok: true, columns, malformed: mapper.malformed, pieces: mapped });
+    const skipped = mapper.groups.skipped.plain();
+    self.postMessage({ ok: true, columns, malformed: mapper.malformed, skipped, pieces: mapped });
   } catch (err) {
     self.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) });
   }

@@ -9,6 +9,7 @@ import { type GroupColumns, GroupSet } from "./aggregate.ts";
 import { type BucketStage, bucketStage } from "./bucket.ts";
 import { type LineParser, MALFORMED, SKIP } from "./format_common.ts";
 import type { LineFields } from "./line_fields.ts";
+import type { SkippedCounts } from "./skipped_values.ts";
 import { LineQuery } from "./line_query.ts";
 import { createParser } from "./logformat.ts";
 import { effectiveLogFormat } from "./query.ts";
@@ -76,9 +77,15 @@ export class Mapper {
   }
 
   /** Merges groups mapped elsewhere (a later piece of the same input) into ours. */
-  absorb(columns: GroupColumns, malformed: number): void {
+  absorb(columns: GroupColumns, malformed: number, skipped: SkippedCounts): void {
     this.#groups.merge(this.#groups.importColumns(columns));
     this.malformed += malformed;
+    this.#groups.skipped.absorb(skipped);
+  }
+
+  /** One note per select item that skipped values that are not numbers since the last call. */
+  takeSkippedNotes(): string[] {
+    return this.#groups.skipped.takeNotes();
   }
 
   /** Aggregates one line (without its line end). */

@@ -17,6 +17,7 @@ import type { InputFile, OpenedFile } from "../open_file.ts";
 import { SourceError } from "../source_error.ts";
 import type { GroupColumns } from "./aggregate.ts";
 import type { Mapper } from "./mapper.ts";
+import type { SkippedCounts } from "./skipped_values.ts";
 import { type LineRegex, mapFilter, type MapRange } from "./map_filter.ts";
 import { lineStartAt, PieceClaims } from "./piece_claims.ts";
 
@@ -38,7 +39,7 @@ const PROBE_BYTES = 16 * 1024 * 1024;
 const SPLIT_MIN_MS = 500;
 
 type WorkerReply =
-  | { ok: true; columns: GroupColumns; malformed: number; pieces: number }
+  | { ok: true; columns: GroupColumns; malformed: number; skipped: SkippedCounts; pieces: number }
   | { ok: false; message: string };
 
 export interface HalvesOptions {
@@ -146,7 +147,7 @@ async function mapInPieces(
         done.message.startsWith(path) ? done.message : `${path}: ${done.message}`,
       );
     }
-    mapper.absorb(done.columns, done.malformed);
+    mapper.absorb(done.columns, done.malformed, done.skipped);
     options.onPieces?.(here, done.pieces);
   } finally {
     helper?.worker.terminate();

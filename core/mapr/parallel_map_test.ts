@@ -56,6 +56,27 @@ Deno.test("a file mapped from both ends gives what one pass gives, last values i
   assert.match(halves, /"last\(\$time\)","1124-129999"/, "the last line's time wins");
 });
 
+Deno.test("values that are not numbers are counted on both threads", async () => {
+  const path = await statsFile(30_000);
+  const mapper = new Mapper(parseQuery("from STATS select sum(host) group by host"), OPTIONS);
+  const opened = openRegular(path);
+  using _file = opened.file;
+  let split = [0, 0];
+  await mapFileInHalves(opened, "x", mapper, {
+    ...OPTIONS,
+    maxLineLength: 1 << 20,
+    minBytes: 1,
+    pieceBytes: 64 * 1024,
+    probeBytes: 0,
+    workerFirst: true,
+    onPieces: (here, worker) => split = [here, worker],
+  });
+  assert.ok(split[0]! > 0 && split[1]! > 0, `pieces here and on the worker: ${split}`);
+  assert.deepEqual(mapper.takeSkippedNotes(), [
+    'sum(host): skipped 20000 value(s) that are not numbers (the first: "web1")',
+  ]);
+});
+
 Deno.test("a file in pieces of any size is mapped as one pass maps it", async () => {
   const path = await statsFile(30_000);
   const query = "from STATS select host,count($line),sum(n),last($time) group by host";

@@ -22,6 +22,8 @@ const ESC = 0xab;
 export const ESCAPE_CAPABILITY = "escape-ac-v1";
 export const ESCAPE_OPTION = "escape";
 export const CLOSE_REQUEST = ".syn close connection";
+/** Ours: a note about a query that the client shows as the server's (`.mapr note <text>`). */
+export const MAPR_NOTE = ".mapr note ";
 
 /** The first bytes of a control (non-payload) message between two peers of ours. */
 export const CONTROL_MARKER = new Uint8Array([ESC, 3]);

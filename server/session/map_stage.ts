@@ -8,6 +8,7 @@ import { Mapper } from "../../core/mapr/mapper.ts";
 import { serializeGroups } from "../../core/mapr/aggregate_wire.ts";
 import type { Query } from "../../core/mapr/types.ts";
 import type { Sink } from "../../core/sink.ts";
+import { MAPR_NOTE } from "../../core/protocol/messages.ts";
 import { type LineRegex, mapFileInHalves } from "../../core/mapr/parallel_map.ts";
 
 export interface MapOutput {
@@ -81,6 +82,10 @@ export class MapStage {
       this.#malformedSent += malformed;
       this.options.warn(`skipped ${malformed} malformed log line(s)`);
       this.output.control(`.mapr malformed ${malformed}`);
+    }
+    for (const note of this.#mapper.takeSkippedNotes()) {
+      this.options.warn(note);
+      this.output.control(`${MAPR_NOTE}${note}`);
     }
   }
 

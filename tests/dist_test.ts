@@ -74,9 +74,9 @@ async function must(cmd: string, ...args: string[]): Promise<string> {
   return r.text;
 }
 
-/** A fresh directory under /tmp (outside the checkout) holding a `cp -a` copy of dist/. */
+/** A fresh temporary directory (outside the checkout) holding a `cp -a` copy of dist/. */
 async function copyDist(): Promise<string> {
-  const base = await Deno.makeTempDir({ dir: "/tmp", prefix: "dtail-dist-" });
+  const base = await Deno.makeTempDir({ prefix: "dtail-dist-" });
   await Deno.chmod(base, 0o755);
   await must("cp", "-a", DIST, `${base}/dist`);
   return base;

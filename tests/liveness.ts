@@ -10,6 +10,11 @@ import type { TestClient, TestServer } from "./ssh_env.ts";
 export const HEALTH_DEADLINE_MS = 3000;
 export const DCAT_DEADLINE_MS = 5000;
 
+/** Where Deno makes temporary files: $TMPDIR (tools/run_tests.sh sets one per run), or /tmp. */
+const TMP = (Deno.env.get("TMPDIR") || "/tmp").replace(/(.)\/+$/, "$1");
+/** The permission rule that lets a test dserver's users read the files of `probeFile`. */
+export const PROBE_RULE = `readfiles:^${TMP.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/dtail-probe-`;
+
 /** A world-readable small file for the probing dcat; returns its path and content. */
 export async function probeFile(): Promise<{ path: string; text: string }> {
   const dir = await Deno.makeTempDir({ prefix: "dtail-probe-" });

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { Follower } from "./follower.ts";
-import { assertServerAnswers, probeFile } from "./liveness.ts";
+import { assertServerAnswers, PROBE_RULE, probeFile } from "./liveness.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -123,7 +123,7 @@ Deno.test({
     const root = await logDir("dtail-follow-attack-");
     const server = await TestServer.start(client, {
       server: {
-        Permissions: { Default: [`readfiles:^${root}/`, `readfiles:^/tmp/dtail-probe-`] },
+        Permissions: { Default: [`readfiles:^${root}/`, PROBE_RULE] },
       },
     });
     const probe = await probeFile();

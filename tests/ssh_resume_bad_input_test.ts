@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { encodeResumeRequest, type FilePosition } from "../core/protocol/resume.ts";
-import { assertServerAnswers, probeFile } from "./liveness.ts";
+import { assertServerAnswers, PROBE_RULE, probeFile } from "./liveness.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { append, numbered, ResumeClient } from "./ssh_resume_client.ts";
 
@@ -36,7 +36,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "dtail-resume-bad-" });
     await Deno.chmod(dir, 0o755);
     const server = await TestServer.start(client, {
-      server: { Permissions: { Default: [`readfiles:^${dir}/`, `readfiles:^/tmp/dtail-probe-`] } },
+      server: { Permissions: { Default: [`readfiles:^${dir}/`, PROBE_RULE] } },
     });
     const probe = await probeFile();
     const app = `${dir}/app.log`;

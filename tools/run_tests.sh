@@ -4,7 +4,12 @@ set -uo pipefail
 deno_bin="$1"
 shift
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Every temporary file of the run (the tests', their dservers' and clients') goes under one
+# directory that is removed when the run ends, however a test ended: some write hundreds of MB.
+scratch=$(mktemp -d /tmp/dtail-tests.XXXXXX)
+chmod 1777 "$scratch"
+trap 'rm -f "$log"; rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
 # The V8 flags of every Deno process that runs our code (Makefile, LINEAR_V8_FLAGS in core/linear_engine.ts).
 v8_flags=--enable-experimental-regexp-engine,--enable-experimental-regexp-engine-on-excessive-backtracks
 NO_COLOR=1 "$deno_bin" test --v8-flags="$v8_flags" --allow-all --frozen --no-check "$@" 2>&1 | tee "$log"

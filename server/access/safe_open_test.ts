@@ -225,7 +225,7 @@ Deno.test("without --allow-ffi openForUser still opens files and refuses swapped
       import { lookupUser } from "${new URL("./user_lookup.ts", import.meta.url).href}";
       const me = lookupUser(${JSON.stringify(currentUser().name)})!;
       const [file, other] = Deno.args as [string, string];
-      const first = new Uint8Array(64);
+      const first = new Uint8Array(4096);
       const n = openForUser(me, [".*"], file).file.readSync(first);
       const checked = checkPath(me, [".*"], file);
       Deno.renameSync(other, file);

@@ -37,7 +37,7 @@ export interface ReadOptions {
    * selection stops once it aborts; without one, a follow still hands over what was written
    * before the stop (follow.ts drains it).
    */
-  readonly filter: Omit<FilterOptions, "onLongLine">;
+  readonly filter: Omit<FilterOptions, "onLongLine" | "onContextLimit">;
   /** Ends the read: no file is started, globs and follows stop. */
   readonly signal: AbortSignal;
   /** The glob bounds and who may list a directory (GlobOptions). */
@@ -65,6 +65,8 @@ export interface ReadOptions {
   onUnreadable(path: string, err: unknown): void;
   /** A line longer than the filter's maxLineLength was split. */
   onLongLine(path: string): void;
+  /** A match of a file came with fewer `--before` lines than asked for (core/before_context.ts). */
+  onContextLimit?(path: string): void;
   /** A notice: a glob that hit its bounds; a followed file that is waited for. */
   onNotice(message: string): void;
 }
@@ -141,7 +143,11 @@ export async function readFiles(
             ? options.content(path, opened)
             : rangeContent(path, opened, range, seek!, options);
         }
-        const filter = { ...options.filter, onLongLine: () => options.onLongLine(path) };
+        const filter = {
+          ...options.filter,
+          onLongLine: () => options.onLongLine(path),
+          onContextLimit: () => options.onContextLimit?.(path),
+        };
         await selectInto(chunks, filter, sink, id, progress);
         const wait = sink.fileDone?.();
         if (wait) await wait;
@@ -301,7 +307,11 @@ export async function followFiles(
         return;
       }
       // With positions the tracker cuts long lines (and says so): the filter is the shared one.
-      const filter = tracker !== null ? options.filter : { ...options.filter, onLongLine };
+      const filter = {
+        ...options.filter,
+        ...(tracker !== null ? {} : { onLongLine }),
+        onContextLimit: () => options.onContextLimit?.(file.path),
+      };
       const source = new SourceFilter(filter); // one selection state across incarnations
       // A tracked batch cannot be cut (its bytes tell its position): its selections are.
       const fileSink =

@@ -4,7 +4,8 @@
  * per source).
  */
 import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
-import { LineBatch } from "./line_batch.ts";
+import { BeforeContext } from "./before_context.ts";
+import type { LineBatch } from "./line_batch.ts";
 import type { Matcher } from "./matcher.ts";
 
 export interface SelectOptions {
@@ -13,6 +14,8 @@ export interface SelectOptions {
   readonly after?: number;
   /** Stop after this many matching lines (0 = no limit). */
   readonly max?: number;
+  /** Called once when a match comes with fewer `before` lines than asked for (before_context.ts). */
+  readonly onContextLimit?: () => void;
   /**
    * Find the lines of a matcher with a byte literal in the raw bytes (byte_search.ts), decoding
    * only candidate lines a regex must confirm (default true). False: search the decoded text,
@@ -63,13 +66,6 @@ const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
  */
 const GAP_BYTES = 256;
 const STRETCH_BYTES = 64 * 1024;
-
-interface Held {
-  batch: LineBatch;
-  start: number;
-  end: number;
-  lineNo: number;
-}
 
 /**
  * The decoded text of a batch's candidate lines, asked for in ascending order: sliced from the
@@ -184,7 +180,7 @@ export class LineSelector {
   readonly #max: number;
   #matches = 0;
   #afterLeft = 0;
-  #held: Held[] = [];
+  readonly #held: BeforeContext;
   readonly #bytes: ByteLines | null;
   done = false;
 
@@ -194,6 +190,7 @@ export class LineSelector {
     this.#before = Math.max(0, options.before ?? 0);
     this.#after = Math.max(0, options.after ?? 0);
     this.#max = Math.max(0, options.max ?? 0);
+    this.#held = new BeforeContext(this.#before, options.onContextLimit);
     const literal = options.byteSearch === false ? null : matcher.byteLiteral;
     const search = literal ? byteSearch() : null;
     this.#bytes = literal && search
@@ -328,11 +325,17 @@ export class LineSelector {
       } else regions.push(start, end);
     };
     const emitHeld = () => {
-      for (const h of this.#held) {
+      if (this.#held.size === 0) return;
+      for (const h of this.#held.take()) {
         if (h.batch === batch) emit(h.start, h.end);
-        else earlier.push({ batch: h.batch, regions: [h.start, h.end] });
+        else {
+          const last = earlier[earlier.length - 1];
+          if (last?.batch !== h.batch) earlier.push({ batch: h.batch, regions: [h.start, h.end] });
+          else if (last.regions[last.regions.length - 1] === h.start) {
+            last.regions[last.regions.length - 1] = h.end;
+          } else last.regions.push(h.start, h.end);
+        }
       }
-      this.#held = [];
     };
 
     let lineNo = batch.firstLineNo;
@@ -365,23 +368,13 @@ export class LineSelector {
         if (this.#afterLeft === 0 && this.#max > 0 && this.#matches >= this.#max) this.done = true;
       } else if (this.#before > 0) {
         this.#held.push({ batch, start: b, end: next, lineNo });
-        if (this.#held.length > this.#before) this.#held.shift();
       }
       b = next;
       t = tEnd + 1;
       lineNo++;
     }
     // Held lines outlive this batch, whose bytes may be reused: keep copies.
-    this.#held = this.#held.map((h) =>
-      h.batch === batch
-        ? {
-          batch: new LineBatch(bytes.slice(h.start, h.end), h.lineNo),
-          start: 0,
-          end: h.end - h.start,
-          lineNo: h.lineNo,
-        }
-        : h
-    );
+    this.#held.keepCopies(batch);
     yield* earlier;
     if (regions.length > 0) yield { batch, regions };
   }

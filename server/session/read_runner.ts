@@ -34,6 +34,7 @@ import { MapStage } from "./map_stage.ts";
 import { ReadProgress } from "./read_progress.ts";
 import { lineRegex, readFilter, timeRangeFilter } from "./read_filter.ts";
 import type { FilterOptions } from "../../core/pipeline.ts";
+import { contextLimitNotice } from "../../core/before_context.ts";
 import { type Options, OptionsError } from "../../core/protocol/options.ts";
 import type { HandlerDeps } from "./session_context.ts";
 import type { SessionOutput } from "./session_output.ts";
@@ -290,6 +291,7 @@ export class ReadRunner {
       journal: (spec, follow) => this.#journal(spec, follow, signal),
       onUnreadable: (path, err) => this.#unreadable(path, err),
       onLongLine: (path) => this.#out.notice("warn", LONG_LINE, { context: path }),
+      onContextLimit: (path) => this.#out.notice("warn", contextLimitNotice(), { context: path }),
     };
   }
 

@@ -128,7 +128,10 @@ export async function* followFile(
       const chained = rotated === null ? chain.shift() : null;
       const opened = rotated?.opened ?? chained ?? first ?? opener.open();
       if (opened === null) {
-        if (!waitingNoticed) options.onNotice?.(`${path}: waiting for the file to appear`);
+        // A file that is there but was refused was told so (onRefused): it is tried again.
+        if (!waitingNoticed && !opener.refused) {
+          options.onNotice?.(`${path}: waiting for the file to appear`);
+        }
         waitingNoticed = true;
         fromStart = true; // whatever appears later is new
         resume = null;
@@ -567,6 +570,11 @@ export function inodeKey(info: { readonly dev: number; readonly ino: number | nu
 /** Opens the followed path with the caller's opener; null while it is missing or refused. */
 class PathOpener {
   #refused = false;
+
+  /** Whether the last open failed for a file that is there (told through onRefused). */
+  get refused(): boolean {
+    return this.#refused;
+  }
 
   constructor(
     private readonly path: string,

@@ -265,3 +265,52 @@ Deno.test("without positions a follow starts at the end, as always", async () =>
   const reads = await collect((o) => followFile(path, o), (r) => r.length > 0);
   assert.equal(reads[0]!.start, encoder.encode("existing\n").length);
 });
+
+Deno.test("a file that is there but refused is told once as refused, not waited for to appear", async () => {
+  const dir = await logDir();
+  const path = `${dir}/app.log`;
+  await Deno.writeTextFile(path, "old\n");
+  const ac = new AbortController();
+  const notices: string[] = [];
+  const refusals: string[] = [];
+  let opens = 0;
+  const follow = followFile(path, {
+    signal: ac.signal,
+    // Refused twice (as with too many open files), then opened.
+    open: (p) => {
+      if (++opens <= 2) throw new Error(`${p}: too many open files`);
+      return openRegular(p);
+    },
+    onRefused: (_p, err) => refusals.push((err as Error).message),
+    onNotice: (m) => notices.push(m),
+    watchers: new DirectoryWatchers(ac.signal),
+    pollMs: 20,
+  });
+  const first = await follow.next();
+  ac.abort();
+  await follow.return(undefined);
+  assert.equal(first.done, false);
+  assert.equal(opens, 3);
+  assert.deepEqual(refusals, [`${path}: too many open files`]);
+  assert.deepEqual(notices, []);
+});
+
+Deno.test("a file that is not there yet is waited for, with one notice", async () => {
+  const dir = await logDir();
+  const path = `${dir}/later.log`;
+  const ac = new AbortController();
+  const notices: string[] = [];
+  const follow = followFile(path, {
+    signal: ac.signal,
+    open: openRegular,
+    onNotice: (m) => notices.push(m),
+    watchers: new DirectoryWatchers(ac.signal),
+    pollMs: 20,
+  });
+  setTimeout(() => Deno.writeTextFileSync(path, "new\n"), 100);
+  const first = await follow.next();
+  ac.abort();
+  await follow.return(undefined);
+  assert.equal(first.done, false);
+  assert.deepEqual(notices, [`${path}: waiting for the file to appear`]);
+});

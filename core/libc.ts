@@ -163,6 +163,8 @@ const ERRNO_TEXT: Record<number, string> = {
   13: "permission denied",
   20: "not a directory",
   21: "is a directory",
+  23: "too many open files in the system",
+  24: "too many open files",
   36: "file name too long",
   40: "too many levels of symbolic links",
 };

@@ -21,6 +21,8 @@ export interface MapRange {
   readonly maxLineLength: number;
   readonly sourceId: string;
   readonly regex: LineRegex | null;
+  /** Stop claiming pieces once this many groups are held (HalvesOptions.maxGroups); null: never. */
+  readonly maxGroups: number | null;
 }
 
 /**

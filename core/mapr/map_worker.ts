@@ -32,13 +32,20 @@ self.onmessage = async (e: MessageEvent<MapRange>) => {
     const pieces: [number, GroupSet][] = [];
     using file = openPinned(job.pin);
     let mapped = 0;
-    for (let piece = claims.back(); piece >= 0; piece = claims.back()) {
+    let held = 0; // groups in `pieces`
+    const full = () => job.maxGroups !== null && held + mapper.groups.size >= job.maxGroups;
+    // Checked before a piece is claimed: a claimed piece is mapped, here or nowhere.
+    for (let piece = full() ? -1 : claims.back(); piece >= 0; piece = full() ? -1 : claims.back()) {
       const start = lineStartAt(file, piece * job.pieceBytes, job.size);
       const end = lineStartAt(file, (piece + 1) * job.pieceBytes, job.size);
       file.seekSync(start, Deno.SeekMode.Start);
       const chunks = readFileChunks(file, { limit: end - start });
       await selectInto(chunks, filter, mapper, job.sourceId);
-      if (ordered) pieces.push([piece, mapper.takeGroups()]);
+      if (ordered) {
+        const groups = mapper.takeGroups();
+        held += groups.size;
+        pieces.push([piece, groups]);
+      }
       mapped++;
     }
     const groups = mapper.takeGroups();

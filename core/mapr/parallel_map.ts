@@ -59,6 +59,13 @@ export interface HalvesOptions {
   readonly workerFirst?: boolean;
   /** Gets how many pieces each side mapped. */
   readonly onPieces?: (here: number, worker: number) => void;
+  /**
+   * The most groups either thread holds (a dserver, whose groups go to a client): this thread
+   * calls `onManyGroups` between batches once it has that many (it sends them), and the worker
+   * stops claiming pieces once it has that many (this thread maps the rest).
+   */
+  readonly maxGroups?: number;
+  readonly onManyGroups?: () => void | Promise<void>;
 }
 
 /**
@@ -112,7 +119,7 @@ async function mapInPieces(
       const start = lineStartAt(file, piece * claims.pieceBytes, size);
       const end = lineStartAt(file, (piece + 1) * claims.pieceBytes, size);
       const began = clock();
-      await mapRange(file, start, end, sourceId, mapper, filter);
+      await mapRange(file, start, end, sourceId, mapper, filter, options);
       here++;
       if (options.signal?.aborted) {
         claims.closeAll();
@@ -182,6 +189,7 @@ function startWorker(
     maxLineLength: options.maxLineLength,
     sourceId,
     regex: options.regex ?? null,
+    maxGroups: options.maxGroups ?? null,
   };
   worker.postMessage(range);
   return { worker, reply };
@@ -195,14 +203,19 @@ async function mapRange(
   sourceId: string,
   mapper: Mapper,
   filter: ReturnType<typeof mapFilter>,
+  options: HalvesOptions,
 ): Promise<void> {
   if (end <= start) return;
   file.seekSync(start, Deno.SeekMode.Start);
   let batches = 0;
+  const { maxGroups, onManyGroups } = options;
   await selectInto(readFileChunks(file, { limit: end - start }), filter, {
     selection: (sel, id) => mapper.selection(sel, id),
-    // Let timers (interval flushes) and aborts run between batches.
-    batchDone: () => ++batches % 16 === 0 ? delay(0).then(() => {}) : undefined,
+    batchDone: () => {
+      if (maxGroups !== undefined && mapper.groups.size >= maxGroups) return onManyGroups?.();
+      // Let timers (interval flushes) and aborts run between batches.
+      return ++batches % 16 === 0 ? delay(0).then(() => {}) : undefined;
+    },
   }, sourceId);
 }
 

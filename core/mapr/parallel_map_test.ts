@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileChunks } from "../chunks.ts";
 import { filterChunks } from "../pipeline.ts";
+import { GroupSet } from "./aggregate.ts";
 import { Mapper } from "./mapper.ts";
 import { mapFileInHalves, mapFilter } from "./parallel_map.ts";
 import { parseQuery } from "./query.ts";
@@ -75,6 +76,39 @@ Deno.test("values that are not numbers are counted on both threads", async () =>
   assert.deepEqual(mapper.takeSkippedNotes(), [
     'sum(host): skipped 20000 value(s) that are not numbers (the first: "web1")',
   ]);
+});
+
+Deno.test("with maxGroups the worker stops early and this thread hands its groups on", async () => {
+  const path = await statsFile(30_000);
+  const query = "from STATS select n,count($line),last($time) group by n";
+  const mapper = new Mapper(parseQuery(query), OPTIONS);
+  const opened = openRegular(path);
+  using _file = opened.file;
+  let split = [0, 0];
+  const sent = new GroupSet(mapper.query);
+  let sends = 0;
+  await mapFileInHalves(opened, "x", mapper, {
+    ...OPTIONS,
+    maxLineLength: 1 << 20,
+    minBytes: 1,
+    pieceBytes: 64 * 1024,
+    probeBytes: 0,
+    workerFirst: true,
+    maxGroups: 2000,
+    onManyGroups: () => {
+      assert.ok(mapper.groups.size >= 2000);
+      sent.merge(mapper.takeGroups());
+      sends++;
+    },
+    onPieces: (here, worker) => split = [here, worker],
+  });
+  const pieces = Math.ceil((await Deno.stat(path)).size / (64 * 1024));
+  assert.ok(split[1]! > 0 && split[1]! < pieces - 1, `the worker stopped early: ${split}`);
+  assert.equal(split[0]! + split[1]!, pieces, "every piece mapped once");
+  assert.ok(sends > 2, `${sends} sends`);
+  sent.merge(mapper.takeGroups());
+  const halves = JSON.stringify(sent.rows().map((r) => [r.groupKey, [...r.cells]]));
+  assert.equal(halves, await sequential(query, path));
 });
 
 Deno.test("a file in pieces of any size is mapped as one pass maps it", async () => {

@@ -28,8 +28,13 @@ export interface MapStageOptions {
   readonly maxLineLength: number;
 }
 
+/** The most groups a session holds between sends (~1 KB each): see `#sendWhenMany`. */
+export const MAX_SERVER_GROUPS = 50_000;
+
 export class MapStage {
   readonly #mapper: Mapper;
+  /** MAX_SERVER_GROUPS; smaller in tests. */
+  maxGroups = MAX_SERVER_GROUPS;
   readonly #timer: ReturnType<typeof setInterval>;
   #malformedSent = 0;
 
@@ -59,6 +64,7 @@ export class MapStage {
     const mapper = this.#mapper;
     return {
       selection: (sel, sourceId) => mapper.selection(sel, sourceId),
+      batchDone: () => this.#sendWhenMany(),
       fileDone: () => this.output.flush(),
       wholeFile: (opened, sourceId, signal) =>
         mapFileInHalves(opened, sourceId, mapper, {
@@ -67,8 +73,21 @@ export class MapStage {
           hostname: this.options.hostname,
           maxLineLength: this.options.maxLineLength,
           signal,
+          maxGroups: this.maxGroups,
+          onManyGroups: () => this.#sendWhenMany(),
         }),
     };
+  }
+
+  /**
+   * The groups go out before the interval is over when there are maxGroups of them (a query with
+   * a key per line would hold its whole input here): the client merges deltas whenever they come.
+   * Waits until the client took them.
+   */
+  #sendWhenMany(): Promise<void> | undefined {
+    if (this.#mapper.groups.size < this.maxGroups) return undefined;
+    this.send();
+    return this.output.flush();
   }
 
   /** Writes the groups aggregated since the last send, and newly skipped malformed lines. */

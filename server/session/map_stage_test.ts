@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { readFileChunks } from "../../core/chunks.ts";
+import { GroupSet } from "../../core/mapr/aggregate.ts";
+import { parseAggregate } from "../../core/mapr/aggregate_wire.ts";
+import { mapFilter } from "../../core/mapr/parallel_map.ts";
+import { parseQuery } from "../../core/mapr/query.ts";
+import { selectInto } from "../../core/pipeline.ts";
+import { MapStage } from "./map_stage.ts";
+
+const QUERY = parseQuery("from STATS select id,count($line),sum(v) group by id");
+const KEYS = 200_000;
+
+/** A log of KEYS lines of distinct ids (v = the line's number), the worst case for a server. */
+async function distinctKeys(): Promise<string> {
+  const path = await Deno.makeTempFile({ prefix: "dtail-map-stage-", suffix: ".log" });
+  const lines = Array.from(
+    { length: KEYS },
+    (_, i) => `INFO|1124-000000|1|stats.go:56|8|13|7|0.21|1h|MAPREDUCE:STATS|id=u${i}|v=${i}`,
+  );
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  return path;
+}
+
+Deno.test("a session's groups go out before the interval once there are maxGroups of them", async () => {
+  const path = await distinctKeys();
+  const sends: number[] = [];
+  let pending = 0;
+  const merged = new GroupSet(QUERY);
+  const stage = new MapStage(QUERY, {
+    aggregate: (message) => {
+      merged.merge(parseAggregate(message, QUERY)!);
+      pending++;
+    },
+    control: () => {},
+    flush: () => {
+      if (pending > 0) sends.push(pending);
+      pending = 0;
+      return Promise.resolve();
+    },
+  }, {
+    serverLogFormat: "default",
+    hostname: "h",
+    shortHostname: "h",
+    warn: () => {},
+    maxLineLength: 1 << 20,
+  });
+  stage.maxGroups = 1000;
+  try {
+    using file = Deno.openSync(path);
+    const sink = stage.sink({ pattern: "", invert: false });
+    await selectInto(readFileChunks(file), mapFilter(QUERY, 1 << 20), sink, "src");
+    stage.send(); // the last groups, at the end of input
+  } finally {
+    stage.stop();
+  }
+  assert.ok(sends.length > 5, `sent ${sends.length} times before the end`);
+  // A send holds what one batch added past the bound, never the whole input.
+  assert.ok(Math.max(...sends) < KEYS / 4, `the largest send had ${Math.max(...sends)} groups`);
+  assert.equal(merged.size, KEYS);
+  const rows = new Map(merged.rows().map((r) => [r.groupKey, r.cells]));
+  for (const i of [0, 1, 777, KEYS - 1]) {
+    const cells = rows.get(`u${i}`)!;
+    assert.deepEqual([cells.get("count($line)"), cells.get("sum(v)")], [1, i]);
+  }
+});

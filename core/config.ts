@@ -227,11 +227,15 @@ function merge(
   const keys = new Map(Object.keys(into).map((k) => [k.toLowerCase(), k]));
   for (const [rawKey, value] of Object.entries(from)) {
     const key = keys.get(rawKey.toLowerCase());
+    if (key === undefined && value !== null && at.startsWith("Client.TermColors.")) {
+      mergeFlatColor(into, rawKey, value, file, at);
+      continue;
+    }
     if (key === undefined || key === "source" || value === null) continue; // Go ignores null
     const path = at ? `${at}.${key}` : key;
     const current = into[key];
     const bad = (want: string) =>
-      new ConfigError(`config ${file}: ${path} must be ${want}, got ${JSON.stringify(value)}`);
+      new ConfigError(`config ${file}: ${path} must be ${want}, got ${shown(value)}`);
     if (path === "Server.Permissions.Users") {
       if (!isObject(value)) throw bad("an object of user → rule list");
       const users: Record<string, string[]> = {};
@@ -260,6 +264,36 @@ function merge(
       merge(current, value, file, path);
     }
   }
+}
+
+/**
+ * A color in the Go config's form, one key per part of an item (`"DelimiterFg": "Red"` in
+ * `Client.TermColors.Remote`), beside ours (`"Delimiter": {"Fg": "Red"}`). Other keys are ignored,
+ * as Go ignores them.
+ */
+function mergeFlatColor(
+  styles: Record<string, unknown>,
+  rawKey: string,
+  value: unknown,
+  file: string,
+  at: string,
+): void {
+  const m = /^(.+?)(fg|bg|attr)$/i.exec(rawKey);
+  if (m === null) return;
+  const item = Object.keys(styles).find((k) => k.toLowerCase() === m[1]!.toLowerCase());
+  if (item === undefined) return;
+  const field = m[2]!.toLowerCase();
+  if (typeof value !== "string") {
+    throw new ConfigError(`config ${file}: ${at}.${rawKey} must be a string, got ${shown(value)}`);
+  }
+  (styles[item] as Record<string, string>)[field] = value;
+}
+
+/** A config value as a message quotes it (JSON, but Infinity and NaN as themselves). */
+function shown(value: unknown): string {
+  return typeof value === "number" && !Number.isFinite(value)
+    ? String(value)
+    : JSON.stringify(value);
 }
 
 /** The highest TCP port. */

@@ -124,6 +124,55 @@ Deno.test("config keys match case-insensitively and unknown keys are ignored", a
   });
 });
 
+Deno.test("term colors are read in the Go config's flat form too (DelimiterFg)", async () => {
+  await withHome(async (home) => {
+    await writeConfig(`${home}/.dtail.conf`, {
+      Client: {
+        TermColors: {
+          Remote: {
+            DelimiterFg: "Red",
+            delimiterbg: "Green",
+            DelimiterAttr: "Bold",
+            NoSuchFg: "Red",
+          },
+          MaprTable: { HeaderSortKeyAttr: "Underline" },
+        },
+      },
+    });
+    const c = loadConfig("", envOf({ HOME: home }));
+    assert.deepEqual(c.Client.TermColors.Remote.Delimiter, {
+      fg: "Red",
+      bg: "Green",
+      attr: "Bold",
+    });
+    assert.deepEqual(c.Client.TermColors.Remote.Text, DEFAULT_TERM_COLORS.Remote.Text);
+    assert.deepEqual(c.Client.TermColors.MaprTable, DEFAULT_TERM_COLORS.MaprTable);
+    await writeConfig(`${home}/.dtail.conf`, {
+      Client: { TermColors: { Remote: { TextFg: "Purple" } } },
+    });
+    assertConfigError(
+      () => loadConfig("", envOf({ HOME: home })),
+      "Client.TermColors.Remote.Text.fg must be one of",
+      '"Purple"',
+    );
+    await writeConfig(`${home}/.dtail.conf`, { Client: { TermColors: { Remote: { TextFg: 3 } } } });
+    assertConfigError(
+      () => loadConfig("", envOf({ HOME: home })),
+      "Client.TermColors.Remote.TextFg must be a string, got 3",
+    );
+  });
+});
+
+Deno.test("a number too big for JSON's doubles is quoted as Infinity, not null", async () => {
+  await withHome(async (home) => {
+    await writeConfig(`${home}/.dtail.conf`, '{"Server": {"MaxLineLength": 1e309}}');
+    assertConfigError(
+      () => loadConfig("", envOf({ HOME: home })),
+      "Server.MaxLineLength must be an integer, got Infinity",
+    );
+  });
+});
+
 Deno.test("integration-test mode forces MaxLineLength 1024 over the config", async () => {
   await withHome(async (home) => {
     await writeConfig(`${home}/.dtail.conf`, { Server: { MaxLineLength: 5000 } });

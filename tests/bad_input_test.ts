@@ -293,6 +293,33 @@ Deno.test("unreachable servers get one line each, then the summary, and exit 1",
   ]);
 });
 
+Deno.test("a port that answers but is no SSH server is named so, with what it sent", async () => {
+  const home = await homeWithKey();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) {
+      held.push(conn);
+      await conn.write(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n\r\n"));
+    }
+  })();
+  try {
+    const server = `127.0.0.1:${listener.addr.port}`;
+    const r = await run("dcat", ["--cfg", "none", "--servers", server, "/x.log"], {
+      env: { HOME: home },
+    });
+    assert.equal(r.code, 1);
+    assertNoStackTrace(r.stderr);
+    assert.deepEqual(withoutSummary(r.stderr).trimEnd().split("\n"), [
+      `dcat: ${server}: not an SSH server: it sent "HTTP/1.1 400 Bad Request"`,
+    ]);
+  } finally {
+    listener.close();
+    for (const conn of held) conn.close();
+    await serving.catch(() => {});
+  }
+});
+
 Deno.test("without any SSH key a remote run says so in one line and exits 2", async () => {
   const home = await tempDir("dtail-home-");
   const r = await run("dgrep", ["--cfg", "none", "--servers", "127.0.0.1:1", "--grep", "x", "/x"], {

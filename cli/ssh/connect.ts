@@ -19,6 +19,7 @@ import { DEFAULT_CIPHERS } from "../../ssh/algorithms.ts";
 import type { ServerAddress } from "./server_list.ts";
 import type { HostTrust } from "./trust_prompt.ts";
 import { ConnectionError } from "../../core/errors.ts";
+import { ServerGreeting } from "./server_greeting.ts";
 
 /** Why a connection failed (the error's kind is always `connection`). */
 export type ConnectFailure =
@@ -85,8 +86,15 @@ export async function connect(address: ServerAddress, opts: ConnectOptions): Pro
   let fail!: (e: ConnectError) => void;
   const stopped = new Promise<never>((_, reject) => fail = reject);
   stopped.catch(() => {});
-  budget.onExpire = () =>
-    fail(new ConnectError("timeout", `${label}: timed out after ${budget.totalMs} ms`));
+  const greeting = new ServerGreeting();
+  budget.onExpire = () => {
+    const other = greeting.notSsh();
+    fail(
+      other === null
+        ? new ConnectError("timeout", `${label}: timed out after ${budget.totalMs} ms`)
+        : new ConnectError("handshake", `${label}: not an SSH server: it sent ${other}`),
+    );
+  };
   const onAbort = () => fail(aborted());
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   let sock: Duplex | undefined;
@@ -101,7 +109,9 @@ export async function connect(address: ServerAddress, opts: ConnectOptions): Pro
       await Promise.race([tcpConnected(tcp, label), stopped]);
     }
     client = new Ssh2Client();
-    return await Promise.race([handshake(client, sock, known, budget, address, opts), stopped]);
+    const shaking = handshake(client, sock, known, budget, address, opts);
+    greeting.watch(sock); // after ssh2's own listener: both get every byte
+    return await Promise.race([shaking, stopped]);
   } catch (e) {
     client?.end();
     sock?.destroy();

@@ -23,6 +23,7 @@ import { exitCodeOf, runServerless } from "../cli/serverless.ts";
 import { versionLine } from "./version.ts";
 import { growStdoutPipe } from "../cli/pipe_size.ts";
 import { EXIT_FAILED } from "./exit_codes.ts";
+import { armDeadline } from "./deadline.ts";
 
 const encoder = new TextEncoder();
 const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
@@ -102,9 +103,9 @@ async function query(
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const stopNow = () => interrupt.abort();
   for (const s of signals) Deno.addSignalListener(s, stopNow);
-  const timers: ReturnType<typeof setTimeout>[] = [];
+  const timers: (() => void)[] = [];
   const seconds = settings.stopAfterSeconds;
-  if (seconds > 0) timers.push(setTimeout(() => ended.abort(), seconds * 1000));
+  if (seconds > 0) timers.push(armDeadline(seconds, () => ended.abort()));
   try {
     const io = {
       out,
@@ -123,7 +124,7 @@ async function query(
     const result = await runQuery(settings.job, config, io, settings.connection);
     return exitCodeOf(result);
   } finally {
-    for (const t of timers) clearTimeout(t);
+    for (const cancel of timers) cancel();
     for (const s of signals) Deno.removeSignalListener(s, stopNow);
   }
 }
@@ -137,9 +138,9 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
   const controlTty = controlTerminalOf(flags);
   const stop = new AbortController();
   const stopNow = () => stop.abort();
-  const timers: ReturnType<typeof setTimeout>[] = [];
+  const timers: (() => void)[] = [];
   for (const seconds of settings.stopAfterSeconds) {
-    if (seconds > 0) timers.push(setTimeout(stopNow, seconds * 1000));
+    if (seconds > 0) timers.push(armDeadline(seconds, stopNow));
   }
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
   for (const s of signals) Deno.addSignalListener(s, stopNow);
@@ -167,7 +168,7 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
       : await runServerless(settings.job, io);
     return exitCodeOf(result);
   } finally {
-    for (const t of timers) clearTimeout(t);
+    for (const cancel of timers) cancel();
     for (const s of signals) Deno.removeSignalListener(s, stopNow);
   }
 }

@@ -296,6 +296,9 @@ function shown(value: unknown): string {
     : JSON.stringify(value);
 }
 
+/** The longest a timer can wait in milliseconds (a signed 32-bit count). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The highest TCP port. */
 export const MAX_PORT = 65535;
 
@@ -333,6 +336,17 @@ function validate(config: Config, file: string): void {
       const want = min === 0 ? "0 or more" : `at least ${min}`;
       throw new ConfigError(`config ${file}: Server.${key} must be ${want}, got ${value}`);
     }
+  }
+  // A timer of more milliseconds than 32 bits hold fires after 1 ms: every login would be cut.
+  const timers = [
+    ["Server.PreAuthTimeoutMs", config.Server.PreAuthTimeoutMs],
+    ["Common.SSHConnectTimeoutMs", config.Common.SSHConnectTimeoutMs],
+  ] as const;
+  for (const [key, ms] of timers) {
+    if (ms >= 1 && ms <= MAX_TIMER_MS) continue;
+    throw new ConfigError(
+      `config ${file}: ${key} must be from 1 to ${MAX_TIMER_MS} (~24.8 days), got ${ms}`,
+    );
   }
   const colors = config.Client.TermColors as unknown as Record<string, Record<string, Style>>;
   for (const [group, styles] of Object.entries(colors)) {

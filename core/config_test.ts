@@ -163,6 +163,24 @@ Deno.test("term colors are read in the Go config's flat form too (DelimiterFg)",
   });
 });
 
+Deno.test("a timeout a timer cannot wait for (0, negative, over 32 bits) is a config error", async () => {
+  await withHome(async (home) => {
+    const cases = [
+      [{ Server: { PreAuthTimeoutMs: 3_000_000_000 } }, "Server.PreAuthTimeoutMs", 3_000_000_000],
+      [{ Common: { SSHConnectTimeoutMs: 3_000_000_000 } }, "Common.SSHConnectTimeoutMs", 3e9],
+      [{ Common: { SSHConnectTimeoutMs: 0 } }, "Common.SSHConnectTimeoutMs", 0],
+      [{ Common: { SSHConnectTimeoutMs: -5 } }, "Common.SSHConnectTimeoutMs", -5],
+    ] as const;
+    for (const [config, key, got] of cases) {
+      await writeConfig(`${home}/.dtail.conf`, config);
+      assertConfigError(
+        () => loadConfig("", envOf({ HOME: home })),
+        `${key} must be from 1 to 2147483647 (~24.8 days), got ${got}`,
+      );
+    }
+  });
+});
+
 Deno.test("a number too big for JSON's doubles is quoted as Infinity, not null", async () => {
   await withHome(async (home) => {
     await writeConfig(`${home}/.dtail.conf`, '{"Server": {"MaxLineLength": 1e309}}');

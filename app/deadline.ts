@@ -15,23 +15,3 @@ export function queryDeadline(
   const set = [timeout, shutdownAfter].filter((s) => s > 0);
   return set.length === 0 ? 0 : Math.min(...set);
 }
-
-/** The longest a timer waits in one go (a signed 32-bit count of ms: Node's setTimeout fires a
- * longer one after 1 ms, with a warning). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * Calls `fire` after `seconds` (any length: a deadline past ~24.8 days is waited for in steps);
- * returns what cancels it.
- */
-export function armDeadline(seconds: number, fire: () => void): () => void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const wait = (ms: number) => {
-    timer = setTimeout(
-      () => ms > MAX_TIMER_MS ? wait(ms - MAX_TIMER_MS) : fire(),
-      Math.min(ms, MAX_TIMER_MS),
-    );
-  };
-  wait(seconds * 1000);
-  return () => clearTimeout(timer);
-}

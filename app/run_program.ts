@@ -23,7 +23,7 @@ import { exitCodeOf, runServerless } from "../cli/serverless.ts";
 import { versionLine } from "./version.ts";
 import { growStdoutPipe } from "../cli/pipe_size.ts";
 import { EXIT_FAILED } from "./exit_codes.ts";
-import { armDeadline } from "./deadline.ts";
+import { armDeadline } from "../core/delay.ts";
 
 const encoder = new TextEncoder();
 const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { delay } from "./delay.ts";
+import { armDeadline, delay } from "./delay.ts";
 
 const DELAY_URL = new URL("./delay.ts", import.meta.url).href;
 
@@ -67,4 +67,20 @@ Deno.test("delay loads none of Deno's Node modules, which setTimeout does", asyn
   assert.doesNotMatch(ours.log, /ext:deno_node/);
   const node = await runScript("await new Promise((resolve) => setTimeout(resolve, 0));");
   assert.match(node.log, /ext:deno_node\/timers/);
+});
+
+Deno.test("a deadline fires after its seconds, and one past a 32-bit timer does not fire at once", async () => {
+  let fired = 0;
+  armDeadline(0.02, () => fired++);
+  const cancel = armDeadline(99_999_999_999, () => fired += 100);
+  await new Promise((r) => setTimeout(r, 100));
+  cancel();
+  assert.equal(fired, 1);
+});
+
+Deno.test("a cancelled deadline never fires", async () => {
+  let fired = false;
+  armDeadline(0.02, () => fired = true)();
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(fired, false);
 });

@@ -17,6 +17,7 @@ import type { ShellHandler } from "../ssh/ssh_connection.ts";
 import { checkServerDir } from "./startup_dirs.ts";
 import { StatsReporter } from "./stats.ts";
 import { warmUp } from "./warm_up.ts";
+import { armDeadline } from "../../core/delay.ts";
 
 export const ROOT_MESSAGE = "dserver: refusing to run as root; start it as an unprivileged user";
 
@@ -107,13 +108,13 @@ export async function runDserver(
   for (const s of signals) Deno.addSignalListener(s, stopNow);
   Deno.addSignalListener("SIGHUP", reopen);
   deps.signal?.addEventListener("abort", stopNow);
-  const timer = settings.shutdownAfter > 0
-    ? setTimeout(stopNow, settings.shutdownAfter * 1000)
-    : undefined;
+  const cancelTimer = settings.shutdownAfter > 0
+    ? armDeadline(settings.shutdownAfter, stopNow)
+    : null;
   try {
     return await serve(config, settings, log, deps, env, stop.signal, stderr);
   } finally {
-    clearTimeout(timer);
+    cancelTimer?.();
     for (const s of signals) Deno.removeSignalListener(s, stopNow);
     Deno.removeSignalListener("SIGHUP", reopen);
     deps.signal?.removeEventListener("abort", stopNow);

@@ -56,6 +56,12 @@ export function handleConnection(conn: Connection, socket: Socket, deps: Connect
   conn.on("ready", () => deps.onAuthenticated(state.user));
   conn.on("session", (accept: () => Session, reject: () => void) => {
     if (state.closing) return reject();
+    // A DTail client opens one session; each more would cost ~150 KB held until the connection
+    // closes (2,000 on one connection took a dserver from 120 to 440 MB).
+    if (++state.sessions > 1) {
+      reject();
+      return state.violation("second session channel on one connection");
+    }
     onSession(state, accept(), deps);
   });
 }
@@ -68,6 +74,8 @@ class ConnectionState {
   auth: SessionAuth = { source: "password", at: 0 }; // replaced by the accepted login
   /** A violation is closing the connection. */
   closing = false;
+  /** Session channels the client opened. */
+  sessions = 0;
   /** Aborted when the socket or the connection closes. */
   readonly gone = new AbortController();
 

@@ -63,6 +63,29 @@ Deno.test("a non-session channel is rejected", async () => {
   await c.closed;
 });
 
+Deno.test("a second session channel on one connection is refused and ends the connection", async () => {
+  await using t = await testServer();
+  const c = connect(t.server.port, { username: t.user, privateKey: t.key.private });
+  await c.ready;
+  const open = () =>
+    new Promise<Error | undefined>((resolve) =>
+      c.client.shell(false, (err: Error | undefined, ch?: ClientChannel) => {
+        ch?.on("error", () => {});
+        ch?.on("data", () => {});
+        resolve(err);
+      })
+    );
+  assert.equal(await open(), undefined, "the first session");
+  const second = await open();
+  assert.ok(second instanceof Error, "the second session is refused");
+  await c.closed;
+  assert.equal(t.shells.length, 1);
+  assert.ok(
+    t.lines.some((l) => l.includes("second session channel on one connection, closing connection")),
+    t.lines.join("\n"),
+  );
+});
+
 Deno.test("an unknown key fails authentication", async () => {
   await using t = await testServer();
   const c = connect(t.server.port, { username: t.user, privateKey: genKey().private });

@@ -35,6 +35,11 @@ export class TestServer {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** The dserver's process id (setpriv execs it). */
+  get pid(): number {
+    return this.child.pid;
+  }
+
   /** What the server printed (version, log lines). */
   log(): string {
     return this.output();

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { assertNoStackTrace, DENO_DIR, ROOT, UPSTREAM } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { append, assertExactlyOnceInOrder, Follower, numbered } from "./follower.ts";
+import { MAX_QUEUED_TAILS } from "../server/session/read_runner.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const count = (text: string, what: string) => text.split(what).length - 1;
@@ -95,6 +96,87 @@ Deno.test({
     } finally {
       await first.stop();
       if (second) assert.equal(await second.stop(), 0);
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a session's tails that wait for a slot are bounded: past 1,000 a file is not followed, told",
+  ignore: !canRunServers,
+  fn: async () => {
+    const client = await TestClient.create();
+    const server = await TestServer.start(client, { server: { MaxConcurrentTails: 1 } });
+    const dir = await Deno.makeTempDir({ prefix: "dtail-tails-" });
+    await Deno.chmod(dir, 0o755);
+    const paths = Array.from({ length: MAX_QUEUED_TAILS + 4 }, (_, i) => `${dir}/f${i}.log`);
+    for (const path of paths) {
+      await Deno.writeTextFile(path, "");
+      await Deno.chmod(path, 0o644);
+    }
+    const follower = new Follower(
+      [
+        "--user",
+        "dtail-alice",
+        "--servers",
+        server.address,
+        "--trustAllHosts",
+        "--files",
+        paths.join(","),
+      ],
+      { HOME: client.home, SSH_AUTH_SOCK: "" },
+    );
+    try {
+      // One file follows, 1,000 wait for the slot (each held open), the other 3 are refused.
+      const deadline = Date.now() + 20_000;
+      while (count(server.log(), "not following ") < 3) {
+        assert.ok(Date.now() < deadline, `no refusals:\n${server.log().slice(-2000)}`);
+        await sleep(50);
+      }
+      await sleep(300);
+      assert.equal(count(server.log(), "not following "), 3);
+      assert.equal(count(server.log(), "Server limit hit, queueing file"), MAX_QUEUED_TAILS);
+      const fds = [...Deno.readDirSync(`/proc/${server.pid}/fd`)].length;
+      assert.ok(fds < MAX_QUEUED_TAILS + 200, `${fds} descriptors open`);
+      while (count(follower.stderr, "wait for a tail slot already") < 3) {
+        assert.ok(Date.now() < deadline, `the client was not told:\n${follower.stderr}`);
+        await sleep(50);
+      }
+    } finally {
+      await follower.stop();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "a followed file swapped for one the rules refuse is told at once, with no lines to come",
+  ignore: !canRunServers,
+  fn: async () => {
+    const client = await TestClient.create();
+    const server = await TestServer.start(client);
+    const dir = await Deno.makeTempDir({ prefix: "dtail-tails-" });
+    await Deno.chmod(dir, 0o755);
+    const path = `${dir}/app.log`;
+    await Deno.writeTextFile(path, "");
+    await Deno.chmod(path, 0o644);
+    const follower = new Follower(
+      ["--user", "dtail-alice", "--servers", server.address, "--trustAllHosts", path],
+      { HOME: client.home, SSH_AUTH_SOCK: "" },
+    );
+    try {
+      await follower.ready(path);
+      await Deno.remove(path);
+      await Deno.symlink(`${server.dir}/cache/ssh_host_key`, path); // outside every rule
+      const deadline = Date.now() + 5000;
+      while (!/Unable to read file/.test(follower.stderr)) {
+        assert.ok(Date.now() < deadline, `not told within 5 s: ${follower.stderr}`);
+        await sleep(50);
+      }
+      assert.deepEqual(follower.payload(), []);
+    } finally {
+      await follower.stop();
       await server.stop();
     }
   },

@@ -47,6 +47,8 @@ import type { SessionOutput } from "./session_output.ts";
 export const UNREADABLE = "Unable to read file(s), check server logs";
 /** The Go dserver's notice for a line split at MaxLineLength; its context field is the file. */
 const LONG_LINE = "Long log line, splitting into multiple lines";
+/** The most tails of one session that wait for a slot, each with its file open (#takeTail). */
+export const MAX_QUEUED_TAILS = 1000;
 
 export interface ReadContext {
   readonly deps: HandlerDeps;
@@ -234,7 +236,7 @@ export class ReadRunner {
     const onPosition = this.#map === null ? this.#positions(command) : undefined;
     await followFiles([command.path], flushedEachBatch(sink, this.#followFlush), {
       ...this.#readOptions({ ...filter, signal }, signal),
-      slot: (path, signal) => this.#take(this.#deps.tails, signal, path),
+      slot: (path, signal) => this.#takeTail(signal, path),
       onNotice: (message) => this.#log("info", message),
       watchers: this.#watchers,
       onRefused: (path, err) => this.#unreadable(path, err),
@@ -320,6 +322,9 @@ export class ReadRunner {
     return { maxTargets: MaxGlobTargets, maxDirs: MaxGlobDirs, canList: this.#canList };
   }
 
+  /** Tails of this session waiting for a slot (see #takeTail). */
+  #queuedTails = 0;
+
   readonly #canList = (dir: string): boolean => this.#deps.canList?.(this.#ctx.user, dir) ?? true;
   readonly #open = (path: string) => this.#deps.open(this.#ctx.user, path);
 
@@ -334,6 +339,31 @@ export class ReadRunner {
     const slot = await slots.take(signal);
     if (slot) this.#log("info", `Server limit OK now, processing file|${path}`);
     return slot;
+  }
+
+  /**
+   * A tail slot. A tail that waits for one holds its file open (where it starts is pinned), and
+   * the slots free only as other tails end: a session may have MAX_QUEUED_TAILS waiting, and a
+   * file past that is not followed, with a notice, so that one request cannot take all of the
+   * process's descriptors.
+   */
+  async #takeTail(signal: AbortSignal, path: string): Promise<Slot | null> {
+    const slots = this.#deps.tails;
+    if (slots.free > 0 || signal.aborted) return await slots.take(signal);
+    if (this.#queuedTails >= MAX_QUEUED_TAILS) {
+      const why = `${MAX_QUEUED_TAILS} files of this session wait for a tail slot already ` +
+        `(Server.MaxConcurrentTails: ${this.#deps.config.Server.MaxConcurrentTails})`;
+      this.#log("warn", `not following ${path}: ${why}`);
+      this.#out.notice("warn", `not following ${path}: ${why}`);
+      this.#out.flush().catch(() => {}); // a closed channel ends the session elsewhere
+      return null;
+    }
+    this.#queuedTails++;
+    try {
+      return await this.#take(slots, signal, path);
+    } finally {
+      this.#queuedTails--;
+    }
   }
 
   /** The session's signal, cut short by the command's `timeout` prefix. */
@@ -352,6 +382,8 @@ export class ReadRunner {
     // we send the whole lines that decoded and say where the damage is (docs/decisions.md).
     if (err instanceof CorruptInputError) this.#out.notice("error", err.message);
     else this.#out.notice("warn", UNREADABLE);
+    // A follow sends on after batches of lines: a refused file may have none to come.
+    this.#out.flush().catch(() => {}); // a closed channel ends the session elsewhere
   }
 
   #failed(err: unknown): void {

@@ -29,7 +29,11 @@ export interface Sink {
 export function flushedEachBatch(sink: Sink, flush: () => void | Promise<void>): Sink {
   return {
     selection: (sel, sourceId) => sink.selection(sel, sourceId),
-    batchDone: flush,
+    // The sink's own first (a map stage may send its groups then).
+    batchDone: () => {
+      const own = sink.batchDone?.();
+      return own instanceof Promise ? own.then(flush) : flush();
+    },
   };
 }
 

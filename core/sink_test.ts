@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { LineBatch } from "./line_batch.ts";
 import { BufferedOutput } from "./output.ts";
-import { firstOutputFlushed, type Sink } from "./sink.ts";
+import { firstOutputFlushed, flushedEachBatch, type Sink } from "./sink.ts";
 
 const encoder = new TextEncoder();
 
@@ -43,4 +43,28 @@ Deno.test("firstOutputFlushed writes the first batch that printed at once, later
   assert.equal(wrapped.wholeFile, undefined, "no hook the sink does not have");
   out.flush();
   assert.deepEqual(writes, ["one\n", "two\nthree\n"]);
+});
+
+Deno.test("flushedEachBatch runs the sink's own batchDone, then flushes, after every batch", async () => {
+  const calls: string[] = [];
+  let release!: () => void;
+  const inner: Sink = {
+    selection: () => calls.push("selection"),
+    batchDone: () => {
+      calls.push("own");
+      return calls.length > 4 ? new Promise<void>((r) => release = r) : undefined;
+    },
+  };
+  const wrapped = flushedEachBatch(inner, () => {
+    calls.push("flush");
+  });
+  wrapped.selection(batch("a\n"), "a");
+  assert.equal(wrapped.batchDone?.(), undefined);
+  wrapped.selection(batch("b\n"), "a");
+  const waiting = wrapped.batchDone?.();
+  assert.ok(waiting instanceof Promise);
+  assert.deepEqual(calls, ["selection", "own", "flush", "selection", "own"]);
+  release();
+  await waiting;
+  assert.deepEqual(calls.slice(-1), ["flush"], "the flush waits for the sink's own");
 });

@@ -9,6 +9,7 @@
  *     1 server: authentication failed for user bob (keys offered: /root/.ssh/id_ed25519): db1:2222
  */
 import { groupHostNames, naturalCompare } from "./host_groups.ts";
+import { isGlobLimitNotice } from "../core/glob.ts";
 
 /** Causes longer than this are cut (a server's notice can be long). */
 const MAX_CAUSE = 200;
@@ -85,7 +86,10 @@ export function causeOf(message: string, label: string): string {
  */
 export function unreadableCause(notice: string): string {
   // The message is the last field (Go's notice has its time and our connection before it).
-  return `file unreadable: ${notice.trimEnd().split("|").pop()!.trim()}`;
+  const message = notice.trimEnd().split("|").pop()!.trim();
+  return isGlobLimitNotice(message)
+    ? `not every file read: ${message}`
+    : `file unreadable: ${message}`;
 }
 
 function clip(text: string): string {

@@ -93,3 +93,17 @@ Deno.test("an unreadable file's cause is the server's notice without its frame",
     "file unreadable: /var/log/a.gz: corrupt gzip data",
   );
 });
+
+Deno.test("a glob a server read in part is told as not every file read", () => {
+  assert.equal(
+    unreadableCause(
+      "SERVER|web1|WARN|1204-120000|dtail-alice@127.0.0.1:5|/var/log/*.log: more than 1000 files " +
+        "match, reading the first 1000",
+    ),
+    "not every file read: /var/log/*.log: more than 1000 files match, reading the first 1000",
+  );
+  assert.equal(
+    unreadableCause("SERVER|web1|WARN|/a/**/x: glob stopped after listing 10000 directories"),
+    "not every file read: /a/**/x: glob stopped after listing 10000 directories",
+  );
+});

@@ -443,7 +443,7 @@ async function serve(server: ResolvedServer, c: Context): Promise<Outcome> {
     } else if (result !== null) {
       // A damaged compressed file fails like an unreadable one, but the whole lines before the
       // damage came: with them the run is partial (exit 3), as in serverless mode.
-      const failed = result.unreadable + result.damaged;
+      const failed = result.unreadable + result.damaged + result.limited;
       const someRead = result.lines > 0 || failed < (c.io.fleet?.job ?? c.job).targets.length;
       outcome = failed === 0 ? "ok" : someRead ? "partial" : "failed";
       if (outcome === "ok") c.outcomes.answered(server.label);

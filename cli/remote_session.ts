@@ -6,6 +6,7 @@
  * talks to a ClientIO, so it runs over SSH and, in tests, straight against the server handler.
  */
 import { concatBytes } from "../core/bytes.ts";
+import { isGlobLimitNotice } from "../core/glob.ts";
 import { ACK_CLOSE } from "../core/protocol/commands.ts";
 import { BlockPiece } from "../core/protocol/blocks.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
@@ -89,6 +90,8 @@ export interface SessionResult {
   unreadable: number;
   /** Notices saying a compressed file is damaged (what decoded before the damage was sent). */
   damaged: number;
+  /** Notices saying a glob matched more files than the server reads (ours: it read the first). */
+  limited: number;
   /** Payload messages (lines) and block pieces received. */
   lines: number;
   /** The server's stream could not be parsed (the session was given up). */
@@ -134,6 +137,7 @@ export async function runRemoteSession(
 ): Promise<SessionResult> {
   const result: SessionResult = {
     unreadable: 0,
+    limited: 0,
     damaged: 0,
     lines: 0,
     completed: false,
@@ -343,8 +347,10 @@ async function handleMessage(session: Session, message: Uint8Array): Promise<boo
   }
   const unreadable = UNREADABLE.test(text);
   const damaged = !unreadable && DAMAGED.test(text.trimEnd());
+  const limited = !unreadable && !damaged && isGlobLimitNotice(text.trimEnd());
   if (unreadable) result.unreadable++;
   else if (damaged) result.damaged++;
-  sink.notice(text.replace(/\n$/, ""), unreadable || damaged);
+  else if (limited) result.limited++;
+  sink.notice(text.replace(/\n$/, ""), unreadable || damaged || limited);
   return false;
 }

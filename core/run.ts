@@ -116,11 +116,10 @@ export async function readFiles(
       else result.failed++;
       continue;
     }
-    const files = await filesOf(target, options);
-    if (files.length === 0) {
-      result.failed++;
-      continue;
-    }
+    const { files, limited } = await filesOf(target, options);
+    // A glob that hit its bounds was read in part: with what it read, the run is partial.
+    if (limited || files.length === 0) result.failed++;
+    if (files.length === 0) continue;
     for (const { path, id } of files) {
       // Opening and refusing files is work too: thousands of them must not hold the loop.
       if (options.yieldBetweenFiles) await maybeYield();
@@ -191,16 +190,17 @@ function rangeContent(
 async function filesOf(
   target: string,
   options: ReadFilesOptions,
-): Promise<{ path: string; id: string }[]> {
+): Promise<{ files: { path: string; id: string }[]; limited: boolean }> {
   if (target === STDIN_ID && options.stdin !== undefined) {
-    return [{ path: STDIN_ID, id: STDIN_ID }];
+    return { files: [{ path: STDIN_ID, id: STDIN_ID }], limited: false };
   }
   const { glob, signal } = options;
   const found = await expandGlob(target, { ...glob, signal });
+  const limited = found.limit !== null;
   if (found.limit !== null) options.onNotice(globLimitNotice(target, found.limit, glob));
-  if (found.paths.length === 0) options.onNoFiles(target, found.limit !== null);
+  if (found.paths.length === 0) options.onNoFiles(target, limited);
   const idOf = sourceIds(target);
-  return found.paths.map((path) => ({ path, id: idOf(path) }));
+  return { files: found.paths.map((path) => ({ path, id: idOf(path) })), limited };
 }
 
 let followStage: ReturnType<typeof importFollowStage> | undefined;

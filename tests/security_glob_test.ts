@@ -71,6 +71,17 @@ Deno.test({
       assert.equal(alice.text, "secret 0\nsecret 1\n");
       assert.match(alice.stderr, /more than 2 files match, reading the first 2/);
       assert.doesNotMatch(alice.stderr, /\b5\b/);
+      assert.equal(alice.code, 3, "read in part: a partial run");
+      // The same bound serverless: the same lines, the same notice, the same status.
+      const config = `${dir}/dtail.json`;
+      await Deno.writeTextFile(config, JSON.stringify({ Server: { MaxGlobTargets: 2 } }));
+      const local = await run("dcat", ["--cfg", config, "--plain", `${dir}/private/*.log`]);
+      assert.equal(local.text, alice.text);
+      assert.equal(
+        local.stderr,
+        `dcat: ${dir}/private/*.log: more than 2 files match, reading the first 2\n`,
+      );
+      assert.equal(local.code, 3);
     } finally {
       await server.stop();
       await Deno.remove(dir, { recursive: true });

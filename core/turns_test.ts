@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { maybeYield, TURN_MS, turnIsOver, turnStarted, yieldTurn } from "./turns.ts";
+import {
+  arriving,
+  BUSY_TURN_MS,
+  maybeYield,
+  TURN_MS,
+  turnIsOver,
+  turnStarted,
+  yieldTurn,
+} from "./turns.ts";
 
 /** Runs synchronous work in 20 ms stretches, each followed by `yieldTurn`, until `done()`. */
 async function busyUntil(done: () => boolean, limitMs = 3000): Promise<number> {
@@ -96,4 +104,26 @@ Deno.test("a process whose only pending work awaits yieldTurn finishes that work
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Busy-waits `ms` (the event loop does not run). */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // synchronous work
+  }
+}
+
+Deno.test("while a connection arrives turns are short; once it settled they are whole again", async () => {
+  turnStarted();
+  const settled = arriving();
+  spin(BUSY_TURN_MS + 2);
+  assert.equal(turnIsOver(), true, "the turn under way is cut short");
+  await yieldTurn();
+  spin(BUSY_TURN_MS + 2);
+  assert.equal(turnIsOver(), true, "the next one is short too");
+  settled();
+  turnStarted(); // a turn that started after it settled
+  spin(BUSY_TURN_MS + 2);
+  assert.equal(turnIsOver(), false);
 });

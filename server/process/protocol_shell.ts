@@ -60,6 +60,7 @@ function channelIO(session: ShellSession): SessionIO {
     input: streamInput(channel),
     write: (bytes) => streamWrite(channel, bytes),
     closed: session.closed,
+    ...(session.settled ? { settled: () => session.settled!() } : {}),
     // End the channel first so its last messages go out before the connection closes.
     close: () => {
       channel.end();

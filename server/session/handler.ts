@@ -120,6 +120,7 @@ class Session {
         // Dispatch every frame of this read before anything can finish, so a quick first
         // command does not close the session before the next one was seen.
         for (const text of texts) this.#dispatch(text);
+        if (texts.length > 0) this.io.settled?.();
         await this.#out.flush();
         if (this.#closing) break;
       }

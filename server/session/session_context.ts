@@ -13,6 +13,8 @@ export interface SessionIO {
   close(): void;
   /** Aborted when the connection is gone (the client died, the socket closed). */
   readonly closed?: AbortSignal;
+  /** Called once the first commands were taken: the connection has arrived (core/turns.ts). */
+  readonly settled?: () => void;
 }
 
 export interface SessionInfo {

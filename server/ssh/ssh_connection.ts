@@ -29,6 +29,8 @@ export interface ShellSession {
    * stops reading must call end() itself.
    */
   end(): void;
+  /** The session took its first command: its connection has arrived (core/turns.ts). */
+  settled?(): void;
 }
 
 export type ShellHandler = (session: ShellSession) => void | Promise<void>;
@@ -40,6 +42,8 @@ export interface ConnectionDeps {
   onAuthenticated(user: string): void;
   /** Whether one more authenticated connection fits (MaxConnections); asked before accepting. */
   admit?: () => boolean;
+  /** The connection's session took its first command (ShellSession.settled). */
+  settled?: () => void;
 }
 
 /** Session events ssh2 emits for requests other than `shell`. */
@@ -155,6 +159,7 @@ function startShell(state: ConnectionState, channel: ServerChannel, deps: Connec
     auth: state.auth,
     closed: AbortSignal.any([state.gone.signal, channelClosed(channel)]),
     end: () => conn.end(),
+    ...(deps.settled ? { settled: deps.settled } : {}),
   });
 }
 

@@ -20,6 +20,7 @@ import { serverAlgorithms } from "../../ssh/algorithms.ts";
 import { installChaChaPoly } from "../../ssh/ssh2_chacha_poly.ts";
 import { handleConnection, type ShellHandler } from "./ssh_connection.ts";
 import { LogLimiter } from "../process/log_limiter.ts";
+import { arriving } from "../../core/turns.ts";
 
 export type { ShellHandler, ShellSession } from "./ssh_connection.ts";
 
@@ -60,6 +61,8 @@ interface Peer {
   conn?: Connection;
   authed: boolean;
   deadline?: ReturnType<typeof setTimeout>;
+  /** Ends its arrival (core/turns.ts): at its first command, or when it closes. */
+  settled?: () => void;
 }
 
 export async function startSshServer(opts: SshServerOptions): Promise<SshServer> {
@@ -174,6 +177,7 @@ function acceptSocket(server: ServerState, socket: Socket): void {
     if (oldest !== undefined) peers.delete(oldest.socket);
   }
   const peer = peers.add(socket);
+  peer.settled = arriving();
   peer.deadline = setTimeout(() => {
     limiter.log(
       "deadline",
@@ -184,6 +188,7 @@ function acceptSocket(server: ServerState, socket: Socket): void {
   }, server.opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
   socket.once("close", () => {
     clearTimeout(peer.deadline);
+    peer.settled?.();
     peers.delete(socket);
     peers.changed();
   });
@@ -211,6 +216,7 @@ function setUpConnection(
     authorizedKeys: opts.authorizedKeys,
     onShell: opts.onShell,
     log,
+    settled: () => peer.settled?.(),
     admit: () => {
       if (peers.authedCount() < max) return true;
       limiter.log(

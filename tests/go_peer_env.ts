@@ -330,3 +330,34 @@ export async function rawSession(
     c.end();
   }
 }
+
+/**
+ * Go's dmap client can end before the last aggregates came: on a loaded machine it printed an
+ * empty table, or wrote a CSV of its header alone, against its own dserver as against ours (seen in
+ * a CI simulation while other jobs ran). A fact of the peer: a Go dmap run whose result has no rows
+ * runs again, twice at most; a wrong row still fails at once.
+ */
+export async function goDmapRetried(
+  once: () => Promise<RunResult>,
+  hasRows: (r: RunResult) => Promise<boolean> | boolean,
+): Promise<RunResult> {
+  let r = await once();
+  for (let retry = 0; retry < 2 && !(await hasRows(r)); retry++) r = await once();
+  return r;
+}
+
+/** Whether a dmap table printed on stdout has a row under its dashes. */
+export function tableHasRows(r: RunResult): boolean {
+  const lines = r.text.split("\n");
+  const dashes = lines.findIndex((l) => /^-+(\|-+)*$/.test(l));
+  return dashes >= 0 && (lines[dashes + 1] ?? "") !== "";
+}
+
+/** Whether a CSV file has a row under its header. */
+export async function csvHasRows(path: string): Promise<boolean> {
+  try {
+    return (await Deno.readTextFile(path)).trimEnd().split("\n").length > 1;
+  } catch {
+    return false;
+  }
+}

@@ -22,7 +22,9 @@ import {
 import { append, assertExactlyOnceInOrder, numbered } from "./follower.ts";
 import {
   copyHome,
+  csvHasRows,
   go,
+  goDmapRetried,
   goPeerSkipReason,
   goRaw,
   GoServer,
@@ -31,6 +33,7 @@ import {
   type Peer,
   rawSession,
   spawnGo,
+  tableHasRows,
 } from "./go_peer_env.ts";
 
 const SKIP = goPeerSkipReason;
@@ -314,15 +317,15 @@ peerTest("the golden dcat, dgrep and dmap cases, both directions", async (t) => 
       for (const c of CASES) {
         steps.step(`${d.name}: dmap ${c.name}`, async () => {
           const cwd = await Deno.makeTempDir({ dir: w.f.dir, prefix: "dmap-" });
-          const r = await d.run("dmap", [
-            "--quiet",
-            "--query",
-            c.query.trim(),
-            "--files",
-            c.inputs.join(","),
-          ], { cwd });
-          assertSucceeded(r);
           const out = outfileOf(c.query);
+          const once = () =>
+            d.run("dmap", ["--quiet", "--query", c.query.trim(), "--files", c.inputs.join(",")], {
+              cwd,
+            });
+          const r = d.ourClient
+            ? await once()
+            : await goDmapRetried(once, () => csvHasRows(`${cwd}/${out}`));
+          assertSucceeded(r);
           const got = await Deno.readTextFile(`${cwd}/${out}`);
           if (c.tiesUnordered) assertSameRowsInSortOrder(got, c.expected);
           else assert.equal(got, c.expected);
@@ -441,7 +444,10 @@ peerTest("dmap queries: tables, CSV outfiles and .query files, both directions",
         const args = ["--quiet", "--noColor", "--query", q, "--files", files];
         const r = d === null
           ? await run("dmap", ["--cfg", "none", ...args], { cwd })
-          : await d.run("dmap", args, { cwd });
+          : d.ourClient
+          ? await d.run("dmap", args, { cwd })
+          : await goDmapRetried(() => d.run("dmap", args, { cwd }), () =>
+            csvHasRows(`${cwd}/${name}.csv`));
         assert.equal(r.code, 0, r.stderr);
         assert.equal(await Deno.readTextFile(`${cwd}/${name}.csv.query`), q);
         return await Deno.readTextFile(`${cwd}/${name}.csv`);
@@ -457,7 +463,9 @@ peerTest("dmap queries: tables, CSV outfiles and .query files, both directions",
       // References: our serverless dmap, and for tables the Go client against the Go dserver.
       const reference = csvRun(null, "serverless");
       const ourTable = tableRun(run("dmap", ["--cfg", "none", ...tableArgs], { env }));
-      const goTable = tableRun(go(w.goHome, "dmap", [w.goServer], tableArgs, { env }));
+      const goTable = tableRun(
+        goDmapRetried(() => go(w.goHome, "dmap", [w.goServer], tableArgs, { env }), tableHasRows),
+      );
       // Awaited by the steps; a failure is theirs to report, not an unhandled rejection.
       for (const p of [reference, ourTable, goTable]) p.catch(() => {});
       for (const d of [toGo, toOurs]) {
@@ -479,7 +487,12 @@ peerTest("dmap queries: tables, CSV outfiles and .query files, both directions",
       });
       steps.step(`${toOurs.name}: query ${i + 1} as a table, as from a Go dserver`, async () => {
         const [got, want] = await Promise.all([
-          tableRun(go(w.goHome, "dmap", [w.ourServer], tableArgs, { env })),
+          tableRun(
+            goDmapRetried(
+              () => go(w.goHome, "dmap", [w.ourServer], tableArgs, { env }),
+              tableHasRows,
+            ),
+          ),
           fromGoDserver === undefined ? goTable : ourTable,
         ]);
         assertSameResult(got, want, query, false);

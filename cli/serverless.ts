@@ -10,7 +10,7 @@ import { JsonLinePrinter } from "../core/json_printer.ts";
 import type { BufferedOutput } from "../core/output.ts";
 import { openedFileChunks, stdinChunks } from "../core/source.ts";
 import { errorKind } from "../core/errors.ts";
-import { contextLimitNotice } from "../core/before_context.ts";
+import { CONTEXT_LIMIT_NOTICE } from "../core/before_context.ts";
 import { followFiles, readFiles, type ReadOptions, type RunResult } from "../core/run.ts";
 import { firstOutputFlushed, flushedEachBatch, type Sink } from "../core/sink.ts";
 import type { ResumeSettings } from "./resume/resume_state.ts";
@@ -75,7 +75,7 @@ export async function runServerless(
       io.warn((err as Error).message);
     },
     onLongLine: (path) => io.warn(`${path}: long log line, splitting into multiple lines`),
-    onContextLimit: (path) => io.warn(`${path}: ${contextLimitNotice()}`),
+    onContextLimit: (path) => io.warn(`${path}: ${CONTEXT_LIMIT_NOTICE}`),
     onNotice: io.warn,
   };
   if (job.mode !== "tail") {

@@ -19,10 +19,9 @@ export interface HeldLine {
 /** The most held for one source's before-context: its lines' bytes and LINE_COST per line. */
 export const MAX_BEFORE_BYTES = 16 * 1024 * 1024;
 /** What a reader tells (once per file) when it dropped lines for MAX_BEFORE_BYTES. */
-export function contextLimitNotice(): string {
-  return `--before context cut (a reader holds at most ${MAX_BEFORE_BYTES >> 20} MiB of it): ` +
-    "lines further back are not shown";
-}
+export const CONTEXT_LIMIT_NOTICE =
+  `--before context cut (a reader holds at most ${MAX_BEFORE_BYTES >> 20} MiB of it): ` +
+  "lines further back are not shown";
 
 /** What a held line costs beside its bytes (its object and its batch), counted against the bound. */
 const LINE_COST = 96;

@@ -12,6 +12,7 @@ import {
 } from "./color.ts";
 import { SetupError } from "./errors.ts";
 import { readSmallTextFileSync } from "./small_file.ts";
+import { MAX_TIMER_MS } from "./delay.ts";
 
 export interface CommonConfig {
   SSHPort: number;
@@ -295,9 +296,6 @@ function shown(value: unknown): string {
     ? String(value)
     : JSON.stringify(value);
 }
-
-/** The longest a timer can wait in milliseconds (a signed 32-bit count). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The highest TCP port. */
 export const MAX_PORT = 65535;

@@ -26,9 +26,11 @@ export function delay(ms: number, cancel?: AbortSignal): Promise<boolean> {
   });
 }
 
-/** The longest a timer waits in one go (a signed 32-bit count of ms: Node's setTimeout fires a
- * longer one after 1 ms, with a warning). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * The longest a timer waits in one go (a signed 32-bit count of ms: Node's setTimeout fires a
+ * longer one after 1 ms, with a warning).
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Calls `fire` after `seconds` (any length: a deadline past ~24.8 days is waited for in steps);

@@ -187,13 +187,13 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
   return { paths, limit: null };
 }
 
-/** The one-line notice of a glob that hit a bound (it never says how many files there are). */
 /** Whether a notice's text ends as `globLimitNotice`'s (a server's, after its log fields). */
 export function isGlobLimitNotice(text: string): boolean {
   return /: (?:more than \d+ files match, reading the first \d+|glob stopped after listing \d+ directories)$/
     .test(text);
 }
 
+/** The one-line notice of a glob that hit a bound (it never says how many files there are). */
 export function globLimitNotice(
   pattern: string,
   limit: "targets" | "dirs",

@@ -159,6 +159,13 @@ function holdsAll(line: string, literals: readonly string[]): boolean {
   return true;
 }
 
+/** Appends the region [start, end) to `regions`, merged with the last one when they touch. */
+function addRegion(regions: number[], start: number, end: number): void {
+  if (regions.length > 0 && regions[regions.length - 1] === start) {
+    regions[regions.length - 1] = end;
+  } else regions.push(start, end);
+}
+
 /** The regions of [0, length) outside `regions` (ascending [start, end) pairs). */
 function complementOf(regions: number[], length: number): number[] {
   const out: number[] = [];
@@ -319,21 +326,15 @@ export class LineSelector {
     const aligned = batch.byteAligned;
     const regions: number[] = [];
     const earlier: Selection[] = [];
-    const emit = (start: number, end: number) => {
-      if (regions.length > 0 && regions[regions.length - 1] === start) {
-        regions[regions.length - 1] = end;
-      } else regions.push(start, end);
-    };
+    const emit = (start: number, end: number) => addRegion(regions, start, end);
     const emitHeld = () => {
       if (this.#held.size === 0) return;
       for (const h of this.#held.take()) {
         if (h.batch === batch) emit(h.start, h.end);
         else {
           const last = earlier[earlier.length - 1];
-          if (last?.batch !== h.batch) earlier.push({ batch: h.batch, regions: [h.start, h.end] });
-          else if (last.regions[last.regions.length - 1] === h.start) {
-            last.regions[last.regions.length - 1] = h.end;
-          } else last.regions.push(h.start, h.end);
+          if (last?.batch === h.batch) addRegion(last.regions, h.start, h.end);
+          else earlier.push({ batch: h.batch, regions: [h.start, h.end] });
         }
       }
     };

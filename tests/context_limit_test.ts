@@ -9,6 +9,8 @@ import { run, tempDir } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 
 const LINE_COUNT = 220_000; // ~22 MB of 100-byte lines: more than the bound
+/** The match at the end, with more lines before it than the bound holds. */
+const GREP = ["--plain", "--before", "10000000", "--grep", "MATCH"];
 
 async function bigLog(): Promise<{ path: string; lines: string[] }> {
   const dir = await tempDir("dtail-context-");
@@ -35,16 +37,7 @@ function assertCutContext(text: string, lines: string[]): void {
 
 Deno.test("serverless, a --before context over 16 MiB prints the last lines that fit and says so", async () => {
   const { path, lines } = await bigLog();
-  const r = await run("dgrep", [
-    "--cfg",
-    "none",
-    "--plain",
-    "--before",
-    "10000000",
-    "--grep",
-    "MATCH",
-    path,
-  ]);
+  const r = await run("dgrep", ["--cfg", "none", ...GREP, path]);
   assert.equal(r.code, 0, r.stderr);
   assertCutContext(r.text, lines);
   assert.equal(
@@ -62,15 +55,7 @@ Deno.test({
     const client = await TestClient.create();
     const server = await TestServer.start(client);
     try {
-      const r = await client.run("dgrep", [server], [
-        "--trustAllHosts",
-        "--plain",
-        "--before",
-        "10000000",
-        "--grep",
-        "MATCH",
-        path,
-      ]);
+      const r = await client.run("dgrep", [server], ["--trustAllHosts", ...GREP, path]);
       assert.equal(r.code, 0, r.stderr);
       assertCutContext(r.text, lines);
       assert.match(

@@ -35,7 +35,8 @@ self.onmessage = async (e: MessageEvent<MapRange>) => {
     let held = 0; // groups in `pieces`
     const full = () => job.maxGroups !== null && held + mapper.groups.size >= job.maxGroups;
     // Checked before a piece is claimed: a claimed piece is mapped, here or nowhere.
-    for (let piece = full() ? -1 : claims.back(); piece >= 0; piece = full() ? -1 : claims.back()) {
+    const next = () => full() ? -1 : claims.back();
+    for (let piece = next(); piece >= 0; piece = next()) {
       const start = lineStartAt(file, piece * job.pieceBytes, job.size);
       const end = lineStartAt(file, (piece + 1) * job.pieceBytes, job.size);
       file.seekSync(start, Deno.SeekMode.Start);

@@ -8,6 +8,15 @@ import { parseQuery } from "./query.ts";
 import { openRegular } from "../open_file.ts";
 
 const OPTIONS = { serverLogFormat: "default", hostname: "h" };
+/** Any file taken over, in pieces of 64 KiB, the worker started at once and claiming first. */
+const WORKER_AT_ONCE = {
+  ...OPTIONS,
+  maxLineLength: 1 << 20,
+  minBytes: 1,
+  pieceBytes: 64 * 1024,
+  probeBytes: 0,
+  workerFirst: true,
+};
 
 async function statsFile(lines: number): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: ".log" });
@@ -40,12 +49,7 @@ Deno.test("a file mapped from both ends gives what one pass gives, last values i
   using _file = opened.file;
   let split = [0, 0];
   const taken = await mapFileInHalves(opened, "x", mapper, {
-    ...OPTIONS,
-    maxLineLength: 1 << 20,
-    minBytes: 1,
-    pieceBytes: 64 * 1024,
-    probeBytes: 0,
-    workerFirst: true,
+    ...WORKER_AT_ONCE,
     onPieces: (here, worker) => split = [here, worker],
   });
   assert.equal(taken, true);
@@ -64,12 +68,7 @@ Deno.test("values that are not numbers are counted on both threads", async () =>
   using _file = opened.file;
   let split = [0, 0];
   await mapFileInHalves(opened, "x", mapper, {
-    ...OPTIONS,
-    maxLineLength: 1 << 20,
-    minBytes: 1,
-    pieceBytes: 64 * 1024,
-    probeBytes: 0,
-    workerFirst: true,
+    ...WORKER_AT_ONCE,
     onPieces: (here, worker) => split = [here, worker],
   });
   assert.ok(split[0]! > 0 && split[1]! > 0, `pieces here and on the worker: ${split}`);
@@ -88,12 +87,7 @@ Deno.test("with maxGroups the worker stops early and this thread hands its group
   const sent = new GroupSet(mapper.query);
   let sends = 0;
   await mapFileInHalves(opened, "x", mapper, {
-    ...OPTIONS,
-    maxLineLength: 1 << 20,
-    minBytes: 1,
-    pieceBytes: 64 * 1024,
-    probeBytes: 0,
-    workerFirst: true,
+    ...WORKER_AT_ONCE,
     maxGroups: 2000,
     onManyGroups: () => {
       assert.ok(mapper.groups.size >= 2000);

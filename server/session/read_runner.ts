@@ -34,7 +34,7 @@ import { MapStage } from "./map_stage.ts";
 import { ReadProgress } from "./read_progress.ts";
 import { lineRegex, readFilter, timeRangeFilter } from "./read_filter.ts";
 import type { FilterOptions } from "../../core/pipeline.ts";
-import { contextLimitNotice } from "../../core/before_context.ts";
+import { CONTEXT_LIMIT_NOTICE } from "../../core/before_context.ts";
 import { type Options, OptionsError } from "../../core/protocol/options.ts";
 import type { HandlerDeps } from "./session_context.ts";
 import type { SessionOutput } from "./session_output.ts";
@@ -293,7 +293,7 @@ export class ReadRunner {
       journal: (spec, follow) => this.#journal(spec, follow, signal),
       onUnreadable: (path, err) => this.#unreadable(path, err),
       onLongLine: (path) => this.#out.notice("warn", LONG_LINE, { context: path }),
-      onContextLimit: (path) => this.#out.notice("warn", contextLimitNotice(), { context: path }),
+      onContextLimit: (path) => this.#out.notice("warn", CONTEXT_LIMIT_NOTICE, { context: path }),
     };
   }
 
@@ -349,6 +349,7 @@ export class ReadRunner {
    */
   async #takeTail(signal: AbortSignal, path: string): Promise<Slot | null> {
     const slots = this.#deps.tails;
+    // Only a tail that will wait counts (one that gets a slot at once is never queued).
     if (slots.free > 0 || signal.aborted) return await slots.take(signal);
     if (this.#queuedTails >= MAX_QUEUED_TAILS) {
       const why = `${MAX_QUEUED_TAILS} files of this session wait for a tail slot already ` +

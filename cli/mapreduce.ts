@@ -28,6 +28,7 @@ import type { TimeRange } from "../core/time_spec.ts";
 import type { RemoteConnection, RemoteRun } from "./remote.ts";
 import type { LiveQuery, LiveSettings } from "./live_query.ts";
 import { type RunResult, runServerless } from "./serverless.ts";
+import { WrittenFiles } from "./output_guard.ts";
 
 export interface QueryJob {
   readonly queryText: string;
@@ -211,6 +212,14 @@ async function runWith(
     reporter.malformed = mapper.malformed;
     for (const note of mapper.takeSkippedNotes()) io.warn(note);
   };
+  const run = mapper === null ? null : serverlessRun(job, query, config);
+  const written = new WrittenFiles(query.outfile?.path ?? null);
+  if (run !== null) {
+    await written.checkTargets(run.targets, {
+      maxTargets: run.maxGlobTargets,
+      maxDirs: run.maxGlobDirs,
+    });
+  }
   const reports = startReports(query, async () => {
     collect();
     await reporter.report().catch((err) =>
@@ -219,8 +228,7 @@ async function runWith(
   });
   let result: RunResult;
   try {
-    if (mapper !== null) {
-      const run = serverlessRun(job, query, config);
+    if (mapper !== null && run !== null) {
       result = await runServerless(run, io, {
         selection: (sel, id) => mapper.selection(sel, id),
         ...(live === null ? {} : { fileDone: () => live.fileDone() }),
@@ -233,7 +241,7 @@ async function runWith(
             signal,
           });
         },
-      });
+      }, written);
     } else {
       const { runRemote } = await import("./remote.ts");
       result = await runRemote(

@@ -4,6 +4,7 @@
 import { hasGlobMeta } from "../core/glob.ts";
 import { journalRuns } from "../core/journal.ts";
 import { openRegular } from "../core/open_file.ts";
+import { WrittenFiles } from "./output_guard.ts";
 import type { FilterOptions } from "../core/pipeline.ts";
 import { type TerminalOptions, TerminalPrinter } from "../core/terminal_printer.ts";
 import { JsonLinePrinter } from "../core/json_printer.ts";
@@ -52,7 +53,7 @@ export function exitCodeOf(result: RunResult): number {
 
 /**
  * Reads the job's targets into `sink`: by default the printer of the job's frame (or of --json)
- * on `io.out`.
+ * on `io.out`. Never what the run writes (`written`: standard output, a dmap outfile).
  */
 export async function runServerless(
   job: ReadJob,
@@ -60,11 +61,12 @@ export async function runServerless(
   sink: Sink = job.json
     ? new JsonLinePrinter(io.out, job.frame.hostname)
     : new TerminalPrinter(io.out, job.frame),
+  written: WrittenFiles = new WrittenFiles(),
 ): Promise<RunResult> {
   const options: Omit<ReadOptions, "filter"> = {
     signal: io.signal,
     glob: { maxTargets: job.maxGlobTargets, maxDirs: job.maxGlobDirs },
-    open: openRegular,
+    open: written.opener(openRegular),
     content: openedFileChunks,
     stdin: stdinChunks,
     // Journals are read with the user's own rights, as files are.

@@ -344,3 +344,55 @@ Deno.test({
     assertOneLine(r.stderr, /^dserver: refusing to run as root; start it as an unprivileged user$/);
   },
 });
+
+Deno.test("a file that is also standard output is refused, and the other files are read", async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/a.log`, "1\n2\n");
+  await Deno.writeTextFile(`${dir}/b.log`, "3\n");
+  for (const [program, extra] of [["dcat", []], ["dgrep", ["--grep", "."]]] as const) {
+    const sh = new Deno.Command("bash", {
+      args: [
+        "-c",
+        `"$0" run -A --frozen --cached-only app/main.ts --plain --cfg none "$@" >> "$OUT"`,
+        Deno.execPath(),
+        ...extra,
+        `${dir}/a.log`,
+        `${dir}/b.log`,
+      ],
+      env: { DTAIL_PROGRAM: program, DENO_DIR, OUT: `${dir}/a.log` },
+      stdout: "piped",
+      stderr: "piped",
+    });
+    const out = await sh.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 3, stderr);
+    assertOneLine(stderr, /a\.log: input file is also the output$/);
+    assertNoStackTrace(stderr);
+  }
+  // a.log grew by b.log's line from each run, not by its own lines over and over.
+  assert.equal(await Deno.readTextFile(`${dir}/a.log`), "1\n2\n3\n3\n");
+});
+
+Deno.test("a dmap outfile that is one of its logs stops the run before the log is replaced", async () => {
+  const dir = await tempDir();
+  const log = "1\n2\n3\n";
+  await Deno.writeTextFile(`${dir}/a.log`, log);
+  await Deno.writeTextFile(`${dir}/b.log`, log);
+  for (const targets of [[`${dir}/b.log`, `${dir}/a.log`], [`${dir}/*.log`]]) {
+    for (const outfile of [`${dir}/a.log`, `append ${dir}/a.log`]) {
+      const r = await run("dmap", [
+        "--cfg",
+        "none",
+        "--query",
+        `select count($line) logformat generic outfile ${outfile}`,
+        ...targets,
+      ]);
+      assert.equal(r.code, 2, r.stderr);
+      assertOneLine(
+        r.stderr,
+        /cannot write outfile ".*a\.log": it is .*a\.log, a file the query reads/,
+      );
+      assert.equal(await Deno.readTextFile(`${dir}/a.log`), log);
+    }
+  }
+});

@@ -1,0 +1,105 @@
+/**
+ * `dcat a.log >> a.log` would read its own output for ever (until the disk is full), as would a
+ * follow of the file its output goes to; and a `dmap` whose outfile is one of its logs would
+ * replace that log with a CSV. Like `cat` and `grep`, a serverless run refuses to read what it
+ * writes (docs/decisions.md, "A run never reads what it writes").
+ */
+import { expandGlob, type GlobOptions, hasGlobMeta } from "../core/glob.ts";
+import { type FileOpener, type OpenedFile } from "../core/open_file.ts";
+import { SetupError } from "../core/errors.ts";
+import { fstatOf, statLibc } from "../core/libc.ts";
+import { SourceError } from "../core/source_error.ts";
+
+/** The device and inode of a regular file. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+/**
+ * The regular file that file descriptor `fd` writes to, or null (a terminal, a pipe, /dev/null, a
+ * closed descriptor, or no way to tell).
+ */
+export function regularFileOf(fd: number): FileIdentity | null {
+  const c = statLibc();
+  if (c !== null) {
+    const stat = fstatOf(c, fd);
+    if (stat === null || (stat.mode & S_IFMT) !== S_IFREG) return null;
+    return { dev: stat.dev, ino: stat.ino };
+  }
+  return regularFileAt(`/proc/self/fd/${fd}`);
+}
+
+/** The regular file a path leads to now, or null. */
+export function regularFileAt(path: string): FileIdentity | null {
+  try {
+    const info = Deno.statSync(path);
+    return info.isFile && info.ino !== null ? { dev: info.dev, ino: info.ino } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A dmap outfile that is one of the files the query reads: exit 2, nothing written. */
+export class OutfileIsInputError extends SetupError {
+  override name = "OutfileIsInputError";
+  constructor(outfile: string, input: string) {
+    super(`cannot write outfile "${outfile}": it is ${input}, a file the query reads`);
+  }
+}
+
+function same(a: FileIdentity, b: FileIdentity | null): boolean {
+  return b !== null && a.dev === b.dev && a.ino === b.ino;
+}
+
+/** What a run writes besides its reads: standard output, and a dmap outfile (or none). */
+export class WrittenFiles {
+  #stdout: FileIdentity | null | undefined;
+
+  constructor(
+    readonly outfile: string | null = null,
+    private readonly stdout: () => FileIdentity | null = () => regularFileOf(1),
+  ) {}
+
+  /**
+   * `open`, refusing the file standard output writes to (one source's error: the run goes on with
+   * the others) and the outfile (the run stops). Standard output is looked at on the first open (a
+   * run that opens nothing makes no call); the outfile on every open, as the reports create and
+   * replace it while the run reads.
+   */
+  opener(open: FileOpener): FileOpener {
+    return (path: string): OpenedFile => {
+      const opened = open(path);
+      if (this.#stdout === undefined) this.#stdout = this.stdout();
+      if (same(opened.pin, this.#stdout)) {
+        opened.file.close();
+        throw new SourceError(`${path}: input file is also the output`);
+      }
+      if (this.outfile !== null && same(opened.pin, regularFileAt(this.outfile))) {
+        opened.file.close();
+        throw new OutfileIsInputError(this.outfile, path);
+      }
+      return opened;
+    };
+  }
+
+  /**
+   * Before any read (the first report may write the outfile before a later file is opened):
+   * throws OutfileIsInputError when a file the targets name now is the outfile.
+   */
+  async checkTargets(targets: readonly string[], glob: GlobOptions): Promise<void> {
+    if (this.outfile === null) return;
+    const out = regularFileAt(this.outfile);
+    if (out === null) return;
+    for (const target of targets) {
+      if (target === "-") continue;
+      const paths = hasGlobMeta(target) ? (await expandGlob(target, glob)).paths : [target];
+      for (const path of paths) {
+        if (same(out, regularFileAt(path))) throw new OutfileIsInputError(this.outfile, path);
+      }
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { errorKind } from "../core/errors.ts";
+import { openRegular } from "../core/open_file.ts";
+import { SourceError } from "../core/source_error.ts";
+import { OutfileIsInputError, regularFileOf, WrittenFiles } from "./output_guard.ts";
+
+async function twoFiles(): Promise<{ dir: string; a: string; b: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "output-guard-" });
+  await Deno.writeTextFile(`${dir}/a.log`, "a\n");
+  await Deno.writeTextFile(`${dir}/b.log`, "b\n");
+  return { dir, a: `${dir}/a.log`, b: `${dir}/b.log` };
+}
+
+function identity(path: string) {
+  const info = Deno.statSync(path);
+  return { dev: info.dev, ino: info.ino! };
+}
+
+Deno.test("the file standard output writes to is refused as one source's error", async () => {
+  const { a, b } = await twoFiles();
+  let looks = 0;
+  const open = new WrittenFiles(null, () => {
+    looks++;
+    return identity(a);
+  }).opener(openRegular);
+  assert.throws(
+    () => open(a),
+    (err: unknown) =>
+      err instanceof SourceError && err.message === `${a}: input file is also the output`,
+  );
+  const other = open(b);
+  other.file.close();
+  assert.equal(other.pin.ino, Deno.statSync(b).ino);
+  assert.equal(looks, 1, "standard output is looked at once");
+});
+
+Deno.test("without a regular file as output every file opens", async () => {
+  const { a } = await twoFiles();
+  let looks = 0;
+  const open = new WrittenFiles(null, () => {
+    looks++;
+    return null;
+  }).opener(openRegular);
+  for (let i = 0; i < 3; i++) open(a).file.close();
+  assert.equal(looks, 1, "a null answer is kept, not asked again");
+});
+
+Deno.test("an outfile that came to be one of the files opened stops the run", async () => {
+  const { dir, a, b } = await twoFiles();
+  const written = new WrittenFiles(`${dir}/out.csv`, () => null);
+  const open = written.opener(openRegular);
+  open(a).file.close(); // no outfile yet
+  await Deno.link(b, `${dir}/out.csv`); // the outfile is b.log now
+  open(a).file.close();
+  assert.throws(
+    () => open(b),
+    (err: unknown) =>
+      err instanceof OutfileIsInputError && errorKind(err) === "setup" &&
+      err.message === `cannot write outfile "${dir}/out.csv": it is ${b}, a file the query reads`,
+  );
+});
+
+Deno.test("an outfile named by a path or matched by a glob of the targets is refused before any read", async () => {
+  const { dir, a, b } = await twoFiles();
+  const glob = { maxTargets: 100, maxDirs: 100 };
+  await new WrittenFiles(`${dir}/new.csv`).checkTargets([a, `${dir}/*.log`], glob); // not there yet
+  await new WrittenFiles(a).checkTargets([b, "-"], glob);
+  await assert.rejects(
+    new WrittenFiles(a).checkTargets([b, a], glob),
+    (err: unknown) => err instanceof OutfileIsInputError && err.message.includes(`it is ${a},`),
+  );
+  await assert.rejects(
+    new WrittenFiles(`${dir}/./b.log`).checkTargets([`${dir}/*.log`], glob),
+    (err: unknown) => err instanceof OutfileIsInputError && err.message.includes(`it is ${b},`),
+  );
+});
+
+Deno.test("a terminal, a pipe or /dev/null on a descriptor is not a regular file", () => {
+  // The test runner's standard input is /dev/null, a pipe or a terminal: never a regular file.
+  if (!Deno.statSync("/proc/self/fd/0").isFile) assert.equal(regularFileOf(0), null);
+  assert.equal(regularFileOf(987654), null, "a closed descriptor");
+});

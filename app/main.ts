@@ -81,6 +81,9 @@ function report(program: Program, err: unknown, out: BufferedOutput): number {
     case "setup":
       stderr(`${program}: ${message}`);
       return EXIT_USAGE;
+    case "output":
+      stderr(`${program}: ${message}`);
+      return EXIT_FAILED;
     default:
       // Errors of one source, server or session are handled where they happen: one that gets
       // here is a fault.

@@ -13,6 +13,8 @@
  * - `protocol`: a peer sent what the protocol does not allow: reported to it, its session goes on;
  * - `closed`: the other end went away (the reader of stdout, the session's client): nothing
  *   more is written and nothing is reported;
+ * - `output`: what the run writes could not be written (standard output on a full disk, an
+ *   outfile): one line, exit 1;
  * - `internal`: a fault of DTail itself (also any error that is not one of these classes).
  */
 export type ErrorKind =
@@ -22,6 +24,7 @@ export type ErrorKind =
   | "connection"
   | "protocol"
   | "closed"
+  | "output"
   | "internal";
 
 /** An error whose kind is known. */
@@ -63,6 +66,12 @@ export class ProtocolError extends DtailError {
 export class ClosedError extends DtailError {
   override name = "ClosedError";
   readonly kind = "closed";
+}
+
+/** What the run writes could not be written; `message` says what and why. */
+export class OutputError extends DtailError {
+  override name = "OutputError";
+  readonly kind = "output";
 }
 
 /** A fault of DTail itself. */

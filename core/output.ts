@@ -1,5 +1,6 @@
 /** Batched output: lines are gathered into one large buffer and written with few syscalls. */
-import { ClosedError } from "./errors.ts";
+import { ClosedError, OutputError } from "./errors.ts";
+import { reason } from "./source_error.ts";
 
 export type SyncSink = (bytes: Uint8Array) => void;
 
@@ -78,7 +79,7 @@ export function fileSink(file: { writeSync(p: Uint8Array): number }): SyncSink {
       while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
     } catch (err) {
       if (err instanceof Deno.errors.BrokenPipe) throw new OutputClosedError("output closed");
-      throw err;
+      throw new OutputError(`write error: ${reason(err)}`);
     }
   };
 }

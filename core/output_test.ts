@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { errorKind } from "./errors.ts";
 import { BufferedOutput, CoalescingFlush, fileSink, OutputClosedError } from "./output.ts";
 
 const enc = new TextEncoder();
@@ -101,20 +102,23 @@ Deno.test("fileSink loops until a partial writer took every byte", () => {
   assert.equal(dec.decode(new Uint8Array(got)), "hello world");
 });
 
-Deno.test("fileSink turns a broken pipe into OutputClosedError and passes others on", () => {
+Deno.test("fileSink turns a broken pipe into OutputClosedError and other failures into an output error saying why", () => {
   const broken = fileSink({
     writeSync(): number {
       throw new Deno.errors.BrokenPipe("gone");
     },
   });
   assert.throws(() => broken(enc.encode("x")), OutputClosedError);
-  const other = new Error("disk full");
   const failing = fileSink({
     writeSync(): number {
-      throw other;
+      throw new Error("No space left on device (os error 28)");
     },
   });
-  assert.throws(() => failing(enc.encode("x")), (e) => e === other);
+  assert.throws(
+    () => failing(enc.encode("x")),
+    (e: unknown) =>
+      errorKind(e) === "output" && (e as Error).message === "write error: no space left on device",
+  );
 });
 
 Deno.test("CoalescingFlush writes big batches at once and small ones on the next tick", async () => {

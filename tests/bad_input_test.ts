@@ -396,3 +396,40 @@ Deno.test("a dmap outfile that is one of its logs stops the run before the log i
     }
   }
 });
+
+Deno.test(
+  "output that cannot be written (a full disk) is one line and exit 1, not an internal error",
+  {
+    ignore: !isCharDevice("/dev/full"),
+  },
+  async () => {
+    const dir = await tempDir();
+    await Deno.writeTextFile(`${dir}/a.log`, "1\n2\n".repeat(50_000));
+    for (const [program, extra] of [["dcat", []], ["dgrep", ["--grep", "."]]] as const) {
+      const sh = new Deno.Command("bash", {
+        args: [
+          "-c",
+          `"$0" run -A --frozen --cached-only app/main.ts --plain --cfg none "$@" > /dev/full`,
+          Deno.execPath(),
+          ...extra,
+          `${dir}/a.log`,
+        ],
+        env: { DTAIL_PROGRAM: program, DENO_DIR },
+        stdout: "piped",
+        stderr: "piped",
+      });
+      const out = await sh.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 1, stderr);
+      assert.equal(stderr, `${program}: write error: no space left on device\n`);
+    }
+  },
+);
+
+function isCharDevice(path: string): boolean {
+  try {
+    return Deno.statSync(path).isCharDevice === true;
+  } catch {
+    return false;
+  }
+}

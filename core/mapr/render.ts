@@ -7,7 +7,8 @@ import { fullHostname } from "../hostname.ts";
 import { rowsByKey } from "./aggregate.ts";
 import { parseGoFloat } from "./evaluate.ts";
 import type { Query, ResultRow, SelectItem } from "./types.ts";
-import { SetupError } from "../errors.ts";
+import { OutputError, SetupError } from "../errors.ts";
+import { reason } from "../source_error.ts";
 import { type ReplaceTarget, replaceTarget } from "../replace_file.ts";
 
 export interface TableOptions {
@@ -312,8 +313,7 @@ function writeCsv(
   header: boolean,
 ) {
   const write = (text: string) => {
-    const bytes = encoder.encode(text);
-    for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+    writeAll(file, encoder.encode(text));
   };
   if (header) write(csvHeader(query));
   csvPieces(query, rows, write);
@@ -335,9 +335,26 @@ export async function writeOutfile(
   rows: ResultRow[],
   note: (text: string) => void = () => {},
 ): Promise<void> {
-  if (query.outfile === null) throw new Error("no outfile in the query");
-  const shown = query.outfile.path;
+  const outfile = query.outfile;
+  if (outfile === null) throw new Error("no outfile in the query");
+  const shown = outfile.path;
   const target = outfileTarget(shown);
+  try {
+    writeTo(target, outfile, query, rows, note);
+  } catch (e) {
+    if (e instanceof OutfileError) throw e;
+    throw new OutputError(`cannot write outfile "${shown}": ${reason(e)}`);
+  }
+}
+
+function writeTo(
+  target: ReplaceTarget,
+  outfile: { readonly path: string; readonly append: boolean },
+  query: Query,
+  rows: ResultRow[],
+  note: (text: string) => void,
+): void {
+  const shown = outfile.path;
   if (target.kind === "stream") {
     note(`Writing to outfile|${shown}`);
     if (target.descriptor === 1 || target.descriptor === 2) {
@@ -349,22 +366,10 @@ export async function writeOutfile(
     return;
   }
   const path = target.path; // a symlink's target
-  Deno.writeTextFileSync(`${shown}.query.tmp`, query.raw);
-  Deno.renameSync(`${shown}.query.tmp`, `${shown}.query`);
-  if (!query.outfile.append) {
+  replaceWith(`${shown}.query`, (file) => writeAll(file, encoder.encode(query.raw)));
+  if (!outfile.append) {
     note(`Writing to outfile|${shown}`);
-    try {
-      {
-        using file = Deno.openSync(`${path}.tmp`, { write: true, create: true, truncate: true });
-        writeCsv(file, query, rows, true);
-      }
-      Deno.renameSync(`${path}.tmp`, path);
-    } catch (e) {
-      try {
-        Deno.removeSync(`${path}.tmp`);
-      } catch { /* the rename's error is the one to report */ }
-      throw e;
-    }
+    replaceWith(path, (file) => writeCsv(file, query, rows, true));
     note(`Successfully renamed outfile to|${shown}`);
     return;
   }
@@ -377,6 +382,27 @@ export async function writeOutfile(
   note(`Appending to outfile|${shown}`);
   using file = Deno.openSync(path, { append: true, create: true });
   writeCsv(file, query, rows, empty);
+}
+
+function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+}
+
+/** Writes `<path>.tmp` and renames it over `path`; on an error no `.tmp` is left behind. */
+function replaceWith(path: string, write: (file: Deno.FsFile) => void): void {
+  const tmp = `${path}.tmp`;
+  try {
+    {
+      using file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+      write(file);
+    }
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* the write's error is the one to report */ }
+    throw e;
+  }
 }
 
 /** The directory part of a path, as node:path's dirname (not loaded: it costs start-up). */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { GroupSet } from "./aggregate.ts";
+import { errorKind } from "../errors.ts";
 import { applySet, passesWhere } from "./evaluate.ts";
 import { DEFAULT_TERM_COLORS } from "../color.ts";
 import {
@@ -443,6 +444,36 @@ Deno.test("writeOutfile writes through a symlink, and into a FIFO or device with
       "real",
     ]);
     assert.throws(() => checkOutfileWritable(`${dir}/real`), /it is a directory/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeOutfile that cannot write says so in one line, as an output error, and leaves no temporary file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/out.csv`;
+    // The rename of out.csv.query.tmp over a non-empty directory fails.
+    await Deno.mkdir(`${path}.query/x`, { recursive: true });
+    const q = query("select $k outfile out.csv", "$k", { outfile: { path, append: false } });
+    await assert.rejects(
+      writeOutfile(q, numbered(2)),
+      (err: unknown) =>
+        errorKind(err) === "output" && err instanceof Error &&
+        /^cannot write outfile ".*out\.csv": [a-z ]+$/.test(err.message),
+    );
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    assert.deepEqual(names, ["out.csv.query"]);
+    if (Deno.statSync("/dev/full").isCharDevice) {
+      const full = query("select $k outfile /dev/full", "$k", {
+        outfile: { path: "/dev/full", append: false },
+      });
+      await assert.rejects(
+        writeOutfile(full, numbered(2)),
+        { message: 'cannot write outfile "/dev/full": no space left on device' },
+      );
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

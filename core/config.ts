@@ -12,6 +12,7 @@ import {
 } from "./color.ts";
 import { SetupError } from "./errors.ts";
 import { readSmallTextFileSync } from "./small_file.ts";
+import { osReason } from "./source_error.ts";
 import { MAX_TIMER_MS } from "./delay.ts";
 
 export interface CommonConfig {
@@ -182,7 +183,7 @@ export function findConfigFile(cfgFlag: string, home: string | undefined): strin
       return candidate;
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) {
-        throw new ConfigError(`${candidate}: ${(err as Error).message}`);
+        throw new ConfigError(`${candidate}: ${osReason(err)}`);
       }
     }
   }
@@ -198,7 +199,7 @@ export function loadConfig(cfgFlag: string, env = getEnv): Config {
   try {
     text = readSmallTextFileSync(path);
   } catch (err) {
-    throw new ConfigError(`cannot read config ${path}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot read config ${path}: ${osReason(err)}`);
   }
   let json: unknown;
   try {

@@ -15,3 +15,9 @@ export function reason(err: unknown): string {
   }
   return String(err);
 }
+
+/** `reason` of an OS error (its text ends in "(os error N)"); any other error's message as it is. */
+export function osReason(err: unknown): string {
+  if (err instanceof Error && !/\(os error \d+\)/.test(err.message)) return err.message;
+  return reason(err);
+}

@@ -18,6 +18,7 @@ import { decodeResumeRequest, type FilePosition } from "../../core/protocol/resu
 import { replaceTarget } from "../../core/replace_file.ts";
 import { globMatcher } from "../../core/resume_points.ts";
 import { readSmallTextFileSync } from "../../core/small_file.ts";
+import { osReason } from "../../core/source_error.ts";
 
 export const STATE_KIND = "dtail-resume-state";
 export const STATE_VERSION = 1;
@@ -54,7 +55,7 @@ export function loadStateFile(path: string): LoadedState {
     }
     return {
       positions: new Map(),
-      problem: `cannot be read (${(err as Error).message}): following without saved positions, ` +
+      problem: `cannot be read (${osReason(err)}): following without saved positions, ` +
         "and positions of this run are not saved",
       writable: false,
     };

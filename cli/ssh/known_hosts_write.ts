@@ -10,6 +10,7 @@
 import { entryMatches, KNOWN_HOSTS_LIMIT, parseKnownHostsLine } from "./known_hosts.ts";
 import { readSmallTextFileSync } from "../../core/small_file.ts";
 import { SetupError } from "../../core/errors.ts";
+import { osReason } from "../../core/source_error.ts";
 
 export class KnownHostsWriteError extends SetupError {
   override name = "KnownHostsWriteError";
@@ -70,7 +71,7 @@ export async function persistKnownHosts(
     await Deno.rename(tmp, target);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
-    throw new KnownHostsWriteError(`cannot update ${path}: ${(e as Error).message}`);
+    throw new KnownHostsWriteError(`cannot update ${path}: ${osReason(e)}`);
   }
 }
 

@@ -20,6 +20,7 @@ import { looksLikeInventory, parseInventory } from "./inventory.ts";
 import { addressLabel, parseServerAddress, type ServerAddress } from "./server_address.ts";
 import { ServerListError } from "./server_list_error.ts";
 import { readSmallTextFileSync } from "../../core/small_file.ts";
+import { osReason } from "../../core/source_error.ts";
 
 export { addressLabel, parseServerAddress, type ServerAddress, ServerListError };
 
@@ -130,7 +131,7 @@ function fileEntries({ path, group }: FileSpec, ctx: Context): Entry[] {
   try {
     text = readSmallTextFileSync(path);
   } catch (e) {
-    throw new ServerListError(`cannot read server list ${path}: ${(e as Error).message}`);
+    throw new ServerListError(`cannot read server list ${path}: ${osReason(e)}`);
   }
   if (!looksLikeInventory(text)) {
     if (group !== null && group !== "all" && group !== "ungrouped") {

@@ -20,6 +20,7 @@ import {
 import { persistKnownHosts } from "./known_hosts_write.ts";
 import { addressLabel } from "./server_list.ts";
 import { openTerminal, type TrustIO } from "./terminal_io.ts";
+import { osReason } from "../../core/source_error.ts";
 
 export interface HostTrustOptions {
   knownHostsPath: string;
@@ -230,7 +231,7 @@ export class HostTrust {
         await persistKnownHosts(this.#opts.knownHostsPath, lines);
       } catch (e) {
         (this.#opts.warn ?? console.error)(
-          `cannot remember trusted hosts: ${(e as Error).message}`,
+          `cannot remember trusted hosts: ${osReason(e)}`,
         );
       }
     };

@@ -19,6 +19,7 @@ import type { ParsedKey } from "ssh2";
 import { dirname } from "node:path";
 import { Buffer } from "node:buffer";
 import { SetupError } from "../../core/errors.ts";
+import { osReason } from "../../core/source_error.ts";
 
 export class HostKeyError extends SetupError {
   override name = "HostKeyError";
@@ -79,7 +80,7 @@ export async function loadHostKey(path: string, warn: (msg: string) => void): Pr
     text = await Deno.readTextFile(path);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory)) {
-      throw new HostKeyError(`cannot read host key ${path}: ${(err as Error).message}`);
+      throw new HostKeyError(`cannot read host key ${path}: ${osReason(err)}`);
     }
   }
   if (text !== null) {
@@ -94,7 +95,7 @@ export async function loadHostKey(path: string, warn: (msg: string) => void): Pr
     await Deno.chmod(path, 0o600); // the mode above is filtered by the umask
   } catch (err) {
     persisted = false;
-    warn(`cannot store new host key ${path}: ${(err as Error).message}; using it from memory`);
+    warn(`cannot store new host key ${path}: ${osReason(err)}; using it from memory`);
   }
   return { pem, parsed, generated: true, persisted };
 }

@@ -5,6 +5,7 @@
  * (single-dash long names, `-flag=false`, stop-at-positional), so this small parser reads the flag
  * table instead.
  */
+import { clip } from "../core/clip.ts";
 import { UsageError } from "../core/errors.ts";
 import {
   defaultOf,
@@ -68,7 +69,7 @@ export function parseFlags(
       continue;
     }
     const spec = specs.get(name);
-    if (spec === undefined) throw new UsageError(`unknown flag -${name}`);
+    if (spec === undefined) throw new UsageError(`unknown flag -${clip(name)}`);
     given.add(name);
     if (spec.type === "bool") {
       values[name] = inline === undefined ? true : parseBool(spec, inline);

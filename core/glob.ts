@@ -3,6 +3,7 @@
  * (docs/compatibility.md#globs-and-source-ids).
  */
 
+import { clip } from "./clip.ts";
 import { turnIsOver, yieldTurn } from "./turns.ts";
 import { SetupError } from "./errors.ts";
 
@@ -57,7 +58,9 @@ export function segmentRegExp(segment: string): RegExp {
   try {
     return new RegExp(`^${re}$`, "s");
   } catch (err) {
-    throw new GlobPatternError(`bad glob pattern ${segment}: ${(err as Error).message}`);
+    throw new GlobPatternError(
+      `bad glob pattern ${clip(segment)}: ${clip((err as Error).message)}`,
+    );
   }
 }
 

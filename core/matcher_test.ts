@@ -400,11 +400,13 @@ Deno.test("an alternation that RE2 would nest too deeply is refused with Go's re
     const pattern = ".".repeat(n) + "X|" + ".".repeat(n);
     assert.throws(() => compileMatcher(pattern), (err: unknown) => {
       assert.ok(err instanceof PatternError);
+      // The pattern is quoted by its start (core/clip.ts), in our text and in RE2's reason.
       assert.equal(
         err.message,
-        `invalid regular expression ${JSON.stringify(pattern)}: ` +
-          `error parsing regexp: expression nests too deeply: \`${pattern}\``,
+        `invalid regular expression ${JSON.stringify(".".repeat(117) + "...")}: ` +
+          `error parsing regexp: expression nests too deeply: \`${".".repeat(185)}...`,
       );
+      assert.ok(err.message.length < 400);
       return true;
     }, `${n}`);
   }

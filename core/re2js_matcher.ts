@@ -3,6 +3,7 @@
  * the matcher of the regexes irregexp cannot run exactly (linear, 20–1000 MB/s, one line at a
  * time). re2js itself is loaded at the first regex (see `re2js()`).
  */
+import { clip } from "./clip.ts";
 import type { RE2JS } from "re2js";
 import type { RegexMatcher } from "./matcher_types.ts";
 import { PatternError } from "./pattern_error.ts";
@@ -96,7 +97,7 @@ export function checkPattern(pattern: string): void {
     if (verdict === "too deep") {
       // What re2js would say, after a time quadratic in the depth (re2_syntax.ts, TOO_DEEP).
       const why = goReason("error parsing regexp: expression nests too deeply", pattern, pattern);
-      throw new PatternError(`invalid regular expression ${JSON.stringify(pattern)}: ${why}`);
+      throw new PatternError(patternRefusal(pattern, why));
     }
   }
   const { parse } = re2js();
@@ -124,9 +125,7 @@ function rethrowAsPatternError<T>(pattern: string, fn: (re2jsPattern: string) =>
     return fn(renamed);
   } catch (err) {
     const why = goReason(err instanceof Error ? err.message : String(err), pattern, renamed);
-    throw new PatternError(
-      `invalid regular expression ${JSON.stringify(pattern)}: ${why.replace(/\n/g, "\\n")}`,
-    );
+    throw new PatternError(patternRefusal(pattern, why.replace(/\n/g, "\\n")));
   }
 }
 
@@ -274,4 +273,15 @@ export class Re2jsMatcher implements RegexMatcher {
   test(line: string): boolean {
     return this.#compiled.test(line);
   }
+}
+
+/** Patterns and reasons are quoted up to these lengths (a reason of RE2 quotes the pattern too). */
+const QUOTED_PATTERN = 120;
+const QUOTED_REASON = 240;
+
+/** The one-line refusal of `pattern` for RE2's reason `why`. */
+export function patternRefusal(pattern: string, why: string): string {
+  return `invalid regular expression ${JSON.stringify(clip(pattern, QUOTED_PATTERN))}: ${
+    clip(why, QUOTED_REASON)
+  }`;
 }

@@ -433,3 +433,26 @@ function isCharDevice(path: string): boolean {
     return false;
   }
 }
+
+Deno.test("a huge flag, pattern or query in an error is quoted by its start: one short line", async () => {
+  const nested = "maskdigits(".repeat(5000) + "$line" + ")".repeat(5000);
+  const cases: [string, string[], RegExp][] = [
+    ["dgrep", ["--" + "x".repeat(20_000)], /^dgrep: unknown flag -x+\.\.\. \(see dgrep --help\)$/],
+    [
+      "dgrep",
+      ["--grep", "a(".repeat(5_000), "x.log"],
+      /^dgrep: invalid regular expression "(a\()+a?\.\.\.": error parsing regexp: missing closing \): `(a\()+a?\.\.\.$/,
+    ],
+    [
+      "dmap",
+      ["--query", `select count(${nested}) logformat generic`, "x.log"],
+      /^dmap: cannot parse select aggregation "count\((maskdigits\()+m?a?s?k?d?i?g?\.\.\." at position 7$/,
+    ],
+  ];
+  for (const [program, args, pattern] of cases) {
+    const r = await run(program, ["--cfg", "none", ...args]);
+    assert.equal(r.code, 2, r.stderr);
+    assertOneLine(r.stderr, pattern);
+    assert.ok(r.stderr.length < 500, `${program}: ${r.stderr.length} characters`);
+  }
+});

@@ -16,7 +16,7 @@ import {
   PatternError,
 } from "../core/matcher.ts";
 import { irregexpTranslation } from "../core/re2_translate.ts";
-import { re2jsPattern } from "../core/re2js_matcher.ts";
+import { patternRefusal, re2jsPattern } from "../core/re2js_matcher.ts";
 import { irregexpCompileMs, MAX_IRREGEXP_COMPILE_MS } from "../core/regex_cost.ts";
 import { ROOT, run } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
@@ -126,10 +126,7 @@ function selectedByTest(m: Matcher, text: string): number[] {
 
 function refusal(k: GoldenCase): string {
   assert.ok(!k.go.accepted);
-  return `invalid regular expression ${JSON.stringify(k.pattern)}: ${k.go.error}`.replace(
-    /\n/g,
-    "\\n",
-  );
+  return patternRefusal(k.pattern, k.go.error.replace(/\n/g, "\\n"));
 }
 
 Deno.test(`the golden file: ${CASES.length} cases recorded from ${GOLDEN.goVersion}`, () => {

@@ -6,6 +6,7 @@
  * commas become spaces and whitespace separates tokens; a token wrapped in backticks has them
  * stripped and is never a keyword.
  */
+import { clip } from "../clip.ts";
 import { SetupError } from "../errors.ts";
 
 /** The clause keywords, matched case-insensitively on plain tokens only. */
@@ -50,7 +51,7 @@ export class QueryError extends SetupError {
   /** `<what> "<token>" at position <pos>`. */
   static at(what: string, token: Token): QueryError {
     return new QueryError(
-      `${what} "${token.text}" at position ${token.pos}`,
+      `${what} "${clip(token.text)}" at position ${token.pos}`,
       token.text,
       token.pos,
     );

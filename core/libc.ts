@@ -22,6 +22,7 @@ const SYMBOLS = {
   getgrgid_r: { parameters: ["u32", "buffer", "buffer", "usize", "buffer"], result: "i32" },
   getgrouplist: { parameters: ["buffer", "u32", "buffer", "buffer"], result: "i32" },
   getxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
+  dup2: { parameters: ["i32", "i32"], result: "i32" },
 } as const;
 
 /**

@@ -1,8 +1,8 @@
 /**
  * What a dserver prepares once it listens, so that the first session after a start (often a
  * fleet's clients reconnecting and resuming at once) does not pay for it: the follow stage's
- * modules, the regexes of the Permissions rules (and the regex engine's probe), and the libc
- * bindings of the checked open. A rule whose regex does not compile is logged then, at start-up,
+ * modules, the regexes of the Permissions rules (and the regex engine's probe), the libc
+ * bindings of the checked open, and a descriptor table that holds a session's followed files. A rule whose regex does not compile is logged then, at start-up,
  * instead of being found by the first user it locks out. Nothing here fails the server: what
  * could not be prepared is paid for by the session that needs it, as without a warm-up.
  */
@@ -10,6 +10,8 @@ import type { Config } from "../../core/config.ts";
 import { libc, statLibc } from "../../core/libc.ts";
 import { loadFollowStage } from "../../core/run.ts";
 import { precompileRules } from "../access/path_rules.ts";
+import { MAX_QUEUED_TAILS } from "../session/read_runner.ts";
+import { reserveDescriptors } from "./fd_table.ts";
 
 export interface WarmUpLog {
   readonly warn: (message: string) => void;
@@ -18,8 +20,13 @@ export interface WarmUpLog {
 
 export async function warmUp(config: Config, log: WarmUpLog): Promise<void> {
   try {
-    libc();
+    const c = libc();
     statLibc();
+    // A session's followed files, waiting or read, and the files being read by others.
+    const sc = config.Server;
+    if (c !== null) {
+      reserveDescriptors(c, MAX_QUEUED_TAILS + sc.MaxConcurrentTails + sc.MaxConcurrentCats + 256);
+    }
     for (const problem of precompileRules(config.Server.Permissions)) log.warn(problem);
     await loadFollowStage();
   } catch (err) {

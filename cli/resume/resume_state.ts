@@ -5,8 +5,10 @@
  *
  * A save first writes out the output (`flushOutput`): every position in the tables was recorded
  * after the lines it follows were handed to that output, so a saved position is never ahead of
- * what was printed. When the write-out fails (stdout went away) nothing is saved. Entries of
- * servers and targets this run does not follow are written back as they were read.
+ * what was printed. When the write-out fails (stdout went away) nothing is saved. A save reads the
+ * file again and replaces only the targets this run's servers confirmed files of: entries of other
+ * servers and targets are written back as they are then, so two dtails sharing a file keep each
+ * other's positions (for a target both follow, the later save wins).
  */
 import type { FilePosition } from "../../core/protocol/resume.ts";
 import { SavedPositionTable } from "./saved_table.ts";
@@ -44,6 +46,8 @@ export class ResumeState {
   #timer: ReturnType<typeof setInterval> | undefined;
   #saving: Promise<void> = Promise.resolve();
   #saveFailed = false;
+  /** The file turned into one that is not ours during the run (told once). */
+  #foreign = false;
 
   /** Loads the state file; what is wrong with it is told in one line, and the run goes on. */
   constructor(settings: ResumeSettings, io: ResumeStateIO) {
@@ -89,10 +93,12 @@ export class ResumeState {
     let text: string;
     try {
       this.#io.flushOutput();
-      text = formatState(this.#snapshot(), new Date());
     } catch {
       return this.#saving; // the output failed: the run ends on that error
     }
+    const base = this.#current();
+    if (base === null) return this.#saving;
+    text = formatState(this.#snapshot(base), new Date());
     this.#changed = false;
     this.#saving = this.#saving.then(() => writeStateFile(this.#file, text)).then(
       () => {
@@ -108,14 +114,34 @@ export class ResumeState {
     return this.#saving;
   }
 
-  /** The file's entries, this run's servers replaced by what their tables keep. */
-  #snapshot(): SavedPositions {
+  /**
+   * What the file holds now (another dtail may have saved since this one loaded it); null, told
+   * once, when it is no longer a state file of ours (it is then left as it is).
+   */
+  #current(): SavedPositions | null {
+    const now = loadStateFile(this.#file);
+    if (now.writable) {
+      this.#foreign = false;
+      return now.positions;
+    }
+    if (!this.#foreign) {
+      this.#foreign = true;
+      this.#io.warn(`--resume ${this.#file} ${now.problem ?? "cannot be read"}`);
+    }
+    return null;
+  }
+
+  /**
+   * `base` with the targets this run's servers confirmed replaced by what their tables keep; a
+   * target not confirmed yet (its server has not answered) keeps what the file has.
+   */
+  #snapshot(base: SavedPositions): SavedPositions {
     const out: SavedPositions = new Map();
-    for (const [server, targets] of this.#loaded) out.set(server, new Map(targets));
+    for (const [server, targets] of base) out.set(server, new Map(targets));
     for (const [server, table] of this.#tables) {
       const targets: Map<string, FilePosition[]> = out.get(server) ?? new Map();
-      for (const [target, files] of table.toSave()) targets.set(target, files);
-      out.set(server, targets);
+      for (const [target, files] of table.toSave(true)) targets.set(target, files);
+      if (targets.size > 0) out.set(server, targets);
     }
     return out;
   }

@@ -123,3 +123,41 @@ Deno.test("a state file that cannot be saved is told once, and saving is tried a
     assert.equal(loadStateFile(file).positions.get("s")!.get("/a.log")![0]!.offset, 2);
   });
 });
+
+Deno.test("two dtails sharing a state file keep each other's positions", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/s.json`;
+    const a = new ResumeState({ file, maxGapBytes: 1 }, io());
+    const b = new ResumeState({ file, maxGapBytes: 1 }, io());
+    a.table("serverless").record("/a/*.log", p("/a/x.log", 10));
+    await a.save();
+    b.table("serverless").record("/b/*.log", p("/b/y.log", 20));
+    await b.save(); // b loaded the file before a's first save
+    a.table("serverless").record("/a/*.log", p("/a/x.log", 11));
+    await a.save();
+    b.table("serverless").record("/b/*.log", p("/b/y.log", 21));
+    await b.close(); // b's seed has no /a/*.log: a's latest position stays
+    assert.deepEqual(
+      loadStateFile(file).positions.get("serverless"),
+      new Map([["/a/*.log", [p("/a/x.log", 11)]], ["/b/*.log", [p("/b/y.log", 21)]]]),
+    );
+  });
+});
+
+Deno.test("a state file that another program replaced during the run is told once and left as it is", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/s.json`;
+    const calls: string[] = [];
+    const state = new ResumeState({ file, maxGapBytes: 1 }, io(calls));
+    state.table("s").record("/a.log", p("/a.log", 1));
+    await state.save();
+    await Deno.writeTextFile(file, "a log line, not a state\n");
+    state.table("s").record("/a.log", p("/a.log", 2));
+    await state.save();
+    state.table("s").record("/a.log", p("/a.log", 3));
+    await state.close();
+    assert.equal(await Deno.readTextFile(file), "a log line, not a state\n");
+    assert.equal(calls.filter((c) => c.startsWith("warn:")).length, 1, calls.join("\n"));
+    assert.match(calls.find((c) => c.startsWith("warn:"))!, /is not a dtail resume state file/);
+  });
+});

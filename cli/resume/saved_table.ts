@@ -64,11 +64,17 @@ export class SavedPositionTable extends PositionTable {
     return [...merged.values()];
   }
 
-  /** Target → positions, as the state file keeps them now (see the rule above). */
-  toSave(): Map<string, FilePosition[]> {
+  /**
+   * Target → positions, as the state file keeps them now (see the rule above); with
+   * `onlyConfirmed`, only the targets this run's server confirmed a file of.
+   */
+  toSave(onlyConfirmed = false): Map<string, FilePosition[]> {
     const out = new Map<string, FilePosition[]>();
     const now = this.#now();
-    for (const target of new Set([...this.#saved.keys(), ...this.#confirmed.keys()])) {
+    const targets = onlyConfirmed
+      ? this.#confirmed.keys()
+      : [...this.#saved.keys(), ...this.#confirmed.keys()];
+    for (const target of new Set(targets)) {
       const confirmed = this.#confirmed.get(target);
       const settled = confirmed !== undefined && now - confirmed.since >= this.#settleMs;
       const files = new Map(settled ? [] : this.#saved.get(target));

@@ -320,7 +320,8 @@ function writeCsv(
 }
 
 /**
- * Writes `<path>.query` (via `.tmp` + rename), then the CSV: replaced via `<path>.tmp` + rename,
+ * Writes `<path>.query` (via `.tmp-<pid>` + rename), then the CSV: replaced via `<path>.tmp-<pid>` +
+ * rename,
  * or with `outfile append` appended, with the header only when the file is missing or empty. A
  * symlink is written through; what is not a regular file (`/dev/stdout`, a FIFO) is written into,
  * without a `.query` file beside it (core/replace_file.ts).
@@ -388,9 +389,13 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array)
   for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
 }
 
-/** Writes `<path>.tmp` and renames it over `path`; on an error no `.tmp` is left behind. */
+/**
+ * Writes `<path>.tmp-<pid>` and renames it over `path`; on an error nothing is left behind. The pid
+ * keeps two dmaps with the same outfile (a cron job that overlaps its last run) from writing into
+ * one temporary file, which mixed their CSVs.
+ */
 function replaceWith(path: string, write: (file: Deno.FsFile) => void): void {
-  const tmp = `${path}.tmp`;
+  const tmp = `${path}.tmp-${Deno.pid}`;
   try {
     {
       using file = Deno.openSync(tmp, { write: true, create: true, truncate: true });

@@ -449,6 +449,33 @@ Deno.test("writeOutfile writes through a symlink, and into a FIFO or device with
   }
 });
 
+Deno.test("writeOutfile leaves another dmap's temporary file of the same outfile alone", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/out.csv`;
+    // What a second dmap with this outfile (Go's name) is writing right now.
+    await Deno.writeTextFile(`${path}.tmp`, "another run's rows\n");
+    await Deno.writeTextFile(`${path}.query.tmp`, "another run's query");
+    await writeOutfile(
+      query("select $k outfile out.csv", "$k", { outfile: { path, append: false } }),
+      numbered(2),
+    );
+    assert.equal(await Deno.readTextFile(path), "$k\n0\n1\n");
+    assert.equal(await Deno.readTextFile(`${path}.tmp`), "another run's rows\n");
+    assert.equal(await Deno.readTextFile(`${path}.query.tmp`), "another run's query");
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    assert.deepEqual(names.sort(), [
+      "out.csv",
+      "out.csv.query",
+      "out.csv.query.tmp",
+      "out.csv.tmp",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("writeOutfile that cannot write says so in one line, as an output error, and leaves no temporary file", async () => {
   const dir = await Deno.makeTempDir();
   try {

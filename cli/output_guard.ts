@@ -73,8 +73,7 @@ export class WrittenFiles {
   opener(open: FileOpener): FileOpener {
     return (path: string): OpenedFile => {
       const opened = open(path);
-      if (this.#stdout === undefined) this.#stdout = this.stdout();
-      if (same(opened.pin, this.#stdout)) {
+      if (same(opened.pin, this.#stdoutIdentity())) {
         opened.file.close();
         throw new SourceError(`${path}: input file is also the output`);
       }
@@ -84,6 +83,29 @@ export class WrittenFiles {
       }
       return opened;
     };
+  }
+
+  /**
+   * `read` (standard input's content), refused as one source's error when standard input is the
+   * file standard output writes to (`dcat - < a.log >> a.log`).
+   */
+  stdin(
+    read: () => AsyncGenerator<Uint8Array>,
+    input: () => FileIdentity | null = () => regularFileOf(0),
+  ): () => AsyncGenerator<Uint8Array> {
+    const written = this;
+    return async function* () {
+      const inFile = input();
+      if (inFile !== null && same(inFile, written.#stdoutIdentity())) {
+        throw new SourceError("stdin: input file is also the output");
+      }
+      yield* read();
+    };
+  }
+
+  #stdoutIdentity(): FileIdentity | null {
+    if (this.#stdout === undefined) this.#stdout = this.stdout();
+    return this.#stdout;
   }
 
   /**

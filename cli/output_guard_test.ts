@@ -80,3 +80,23 @@ Deno.test("a terminal, a pipe or /dev/null on a descriptor is not a regular file
   if (!Deno.statSync("/proc/self/fd/0").isFile) assert.equal(regularFileOf(0), null);
   assert.equal(regularFileOf(987654), null, "a closed descriptor");
 });
+
+Deno.test("standard input that is the file standard output writes to is refused before it is read", async () => {
+  const { a, b } = await twoFiles();
+  const written = new WrittenFiles(null, () => identity(a));
+  let reads = 0;
+  async function* content() {
+    reads++;
+    yield new Uint8Array([0x61, 0x0a]);
+  }
+  await assert.rejects(
+    written.stdin(content, () => identity(a))().next(),
+    (err: unknown) =>
+      err instanceof SourceError && err.message === "stdin: input file is also the output",
+  );
+  assert.equal(reads, 0);
+  const other = written.stdin(content, () => identity(b))();
+  assert.deepEqual((await other.next()).value, new Uint8Array([0x61, 0x0a]));
+  const piped = written.stdin(content, () => null)(); // a pipe or a terminal
+  assert.equal((await piped.next()).done, false);
+});

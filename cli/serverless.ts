@@ -68,7 +68,7 @@ export async function runServerless(
     glob: { maxTargets: job.maxGlobTargets, maxDirs: job.maxGlobDirs },
     open: written.opener(openRegular),
     content: openedFileChunks,
-    stdin: stdinChunks,
+    stdin: written.stdin(stdinChunks),
     // Journals are read with the user's own rights, as files are.
     journal: (spec, follow) => journalRuns(spec, { follow, signal: io.signal, onNotice: io.warn }),
     onUnreadable: (_path, err) => {

@@ -251,8 +251,13 @@ export async function followFiles(
   const flushPositions = coalescedFlush(() => sink.batchDone?.());
   await Promise.all(targets.map(async (target) => {
     if (target === STDIN_ID && options.stdin !== undefined) {
-      await followStdin(options.stdin(), sink, options);
-      result.ok++;
+      try {
+        await followStdin(options.stdin(), sink, options);
+        result.ok++;
+      } catch (err) {
+        options.onUnreadable(target, err); // rethrows what is not one source's error
+        result.failed++;
+      }
       return;
     }
     if (options.journal !== undefined && isJournalTarget(target)) {

@@ -353,7 +353,8 @@ Deno.test("a file that is also standard output is refused, and the other files a
     const sh = new Deno.Command("bash", {
       args: [
         "-c",
-        `"$0" run -A --frozen --cached-only app/main.ts --plain --cfg none "$@" >> "$OUT"`,
+        `ulimit -f 10240; timeout 30 "$0" run -A --frozen --cached-only app/main.ts --plain ` +
+        `--cfg none "$@" >> "$OUT"`,
         Deno.execPath(),
         ...extra,
         `${dir}/a.log`,
@@ -454,5 +455,32 @@ Deno.test("a huge flag, pattern or query in an error is quoted by its start: one
     assert.equal(r.code, 2, r.stderr);
     assertOneLine(r.stderr, pattern);
     assert.ok(r.stderr.length < 500, `${program}: ${r.stderr.length} characters`);
+  }
+});
+
+Deno.test("standard input that is the output file is refused, read or followed", async () => {
+  const dir = await tempDir();
+  const log = "1\n2\n".repeat(1000);
+  await Deno.writeTextFile(`${dir}/a.log`, log);
+  for (const program of ["dcat", "dtail"]) {
+    const sh = new Deno.Command("bash", {
+      args: [
+        "-c",
+        // Without the guard the run feeds itself: at most 10 MB and 30 s of that.
+        `ulimit -f 10240; timeout 30 "$0" run -A --frozen --cached-only app/main.ts --plain ` +
+        `--cfg none - < "$OUT" >> "$OUT"`,
+        Deno.execPath(),
+      ],
+      env: { DTAIL_PROGRAM: program, DENO_DIR, OUT: `${dir}/a.log` },
+      stdout: "piped",
+      stderr: "piped",
+    });
+    const out = await sh.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    assert.match(stderr, new RegExp(`^${program}: stdin: input file is also the output$`, "m"));
+    assertNoStackTrace(stderr);
+    assert.doesNotMatch(stderr, /internal error/);
+    assert.equal(await Deno.readTextFile(`${dir}/a.log`), log);
   }
 });

@@ -55,20 +55,25 @@ function same(a: FileIdentity, b: FileIdentity | null): boolean {
   return b !== null && a.dev === b.dev && a.ino === b.ino;
 }
 
-/** What a run writes besides its reads: standard output, and a dmap outfile (or none). */
+/**
+ * What a run writes besides its reads: standard output, a dmap outfile and a `--resume` state file
+ * (each or none).
+ */
 export class WrittenFiles {
   #stdout: FileIdentity | null | undefined;
 
   constructor(
     readonly outfile: string | null = null,
     private readonly stdout: () => FileIdentity | null = () => regularFileOf(1),
+    readonly stateFile: string | null = null,
   ) {}
 
   /**
-   * `open`, refusing the file standard output writes to (one source's error: the run goes on with
-   * the others) and the outfile (the run stops). Standard output is looked at on the first open (a
-   * run that opens nothing makes no call); the outfile on every open, as the reports create and
-   * replace it while the run reads.
+   * `open`, refusing the file standard output writes to and the state file (one source's error:
+   * the run goes on with the others; a follow of a glob that matches its own state file would print
+   * each save and save again) and the outfile (the run stops). Standard output is looked at on the
+   * first open (a run that opens nothing makes no call); the outfile and the state file on every
+   * open, as they are created and replaced while the run reads.
    */
   opener(open: FileOpener): FileOpener {
     return (path: string): OpenedFile => {
@@ -76,6 +81,10 @@ export class WrittenFiles {
       if (same(opened.pin, this.#stdoutIdentity())) {
         opened.file.close();
         throw new SourceError(`${path}: input file is also the output`);
+      }
+      if (this.stateFile !== null && same(opened.pin, regularFileAt(this.stateFile))) {
+        opened.file.close();
+        throw new SourceError(`${path}: is the --resume state file of this run`);
       }
       if (this.outfile !== null && same(opened.pin, regularFileAt(this.outfile))) {
         opened.file.close();

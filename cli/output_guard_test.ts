@@ -100,3 +100,17 @@ Deno.test("standard input that is the file standard output writes to is refused 
   const piped = written.stdin(content, () => null)(); // a pipe or a terminal
   assert.equal((await piped.next()).done, false);
 });
+
+Deno.test("the run's --resume state file is refused as one source's error", async () => {
+  const { dir, a, b } = await twoFiles();
+  const open = new WrittenFiles(null, () => null, `${dir}/state.json`).opener(openRegular);
+  open(a).file.close(); // no state file yet
+  await Deno.rename(b, `${dir}/state.json`);
+  assert.throws(
+    () => open(`${dir}/state.json`),
+    (err: unknown) =>
+      err instanceof SourceError &&
+      err.message === `${dir}/state.json: is the --resume state file of this run`,
+  );
+  open(a).file.close();
+});

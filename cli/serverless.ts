@@ -53,7 +53,8 @@ export function exitCodeOf(result: RunResult): number {
 
 /**
  * Reads the job's targets into `sink`: by default the printer of the job's frame (or of --json)
- * on `io.out`. Never what the run writes (`written`: standard output, a dmap outfile).
+ * on `io.out`. Never what the run writes (`written`: standard output, a dmap outfile, the state
+ * file).
  */
 export async function runServerless(
   job: ReadJob,
@@ -61,7 +62,7 @@ export async function runServerless(
   sink: Sink = job.json
     ? new JsonLinePrinter(io.out, job.frame.hostname)
     : new TerminalPrinter(io.out, job.frame),
-  written: WrittenFiles = new WrittenFiles(),
+  written: WrittenFiles = new WrittenFiles(null, undefined, job.resume?.file ?? null),
 ): Promise<RunResult> {
   const options: Omit<ReadOptions, "filter"> = {
     signal: io.signal,

@@ -98,3 +98,27 @@ Deno.test("dtail --resume without files is a usage error, in one line", async ()
   assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   assert.match(r.stderr, /--resume needs files to follow/);
 });
+
+Deno.test("dtail --resume never follows its own state file, though the glob matches it", async () => {
+  const dir = await tempDir("dtail-resume-own-state-");
+  const state = `${dir}/state.log`;
+  const a = `${dir}/a.log`;
+  await append(a, ["a old"]);
+  await Deno.writeTextFile(state, ""); // an empty state: no positions yet
+  const follower = new Follower(["--resume", state, `${dir}/*.log`]);
+  try {
+    await follower.ready(a);
+    await append(a, numbered("a", 0, 3));
+    await follower.waitFor(has(follower, "a 2"), "the appended lines");
+    await follower.waitFor(
+      () => follower.stderr.includes("is the --resume state file of this run"),
+      "the refusal of the state file",
+    );
+    assert.equal(await follower.stop("SIGTERM"), 0);
+    assert.deepEqual(lines(follower), numbered("a", 0, 3));
+    assert.equal(follower.stderr.match(/is the --resume state file of this run/g)?.length, 1);
+    assertNoStackTrace(follower.stderr);
+  } finally {
+    await follower.stop("SIGKILL").catch(() => {});
+  }
+});

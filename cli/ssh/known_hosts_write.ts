@@ -27,13 +27,16 @@ export interface PersistOptions {
 
 /**
  * `$HOME/.ssh/known_hosts`, or `./known_hosts` in integration test mode
- * (docs/compatibility.md#environment).
+ * (docs/compatibility.md#environment). Without HOME, `/dev/null`: no host is known and none is
+ * kept (it was `./.ssh/known_hosts`, so the directory a run started in decided which host keys
+ * were trusted).
  */
 export function defaultKnownHostsPath(
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): string {
   if (env("DTAIL_INTEGRATION_TEST_RUN_MODE") === "yes") return "./known_hosts";
-  return `${env("HOME") ?? "."}/.ssh/known_hosts`;
+  const home = env("HOME");
+  return home ? `${home}/.ssh/known_hosts` : "/dev/null";
 }
 
 /** Adds `lines` (`name keytype base64`) that the file does not hold yet. */
@@ -48,7 +51,7 @@ export async function persistKnownHosts(
     throw new KnownHostsWriteError(`cannot update ${path}: not a regular file`);
   }
   const dir = dirname(path);
-  await ensureDir(dir);
+  await ensureDir(path, dir);
   const target = await writeTarget(path, dir);
   let old: string[] = [];
   try {
@@ -80,13 +83,23 @@ function namesLine(line: string, names: string[]): boolean {
   return entry !== null && !entry.revoked && names.some((n) => entryMatches(entry, n));
 }
 
-async function ensureDir(dir: string): Promise<void> {
+/**
+ * Creates the known_hosts directory (`~/.ssh`) when it is missing, as OpenSSH does; never the
+ * directories above it: a HOME that does not exist (`/nonexistent` of a system account) is not
+ * made, as root would, and the trust is then kept for this run only (told once).
+ */
+async function ensureDir(path: string, dir: string): Promise<void> {
   try {
     await Deno.stat(dir);
+    return;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   }
+  const parent = dirname(dir);
+  if (!(await Deno.stat(parent).then((i) => i.isDirectory, () => false))) {
+    throw new KnownHostsWriteError(`cannot update ${path}: ${parent} does not exist`);
+  }
+  await Deno.mkdir(dir, { mode: 0o700 });
 }
 
 /** The file to replace: `path` itself, or its symlink target when that stays under `dir`. */

@@ -113,4 +113,24 @@ Deno.test("the default known_hosts path is under HOME, or ./known_hosts in test 
     defaultKnownHostsPath(env({ HOME: "/h", DTAIL_INTEGRATION_TEST_RUN_MODE: "yes" })),
     "./known_hosts",
   );
+  assert.equal(
+    defaultKnownHostsPath(env({})),
+    "/dev/null",
+    "no HOME: the working directory decides nothing",
+  );
+  assert.equal(defaultKnownHostsPath(env({ HOME: "" })), "/dev/null");
+});
+
+Deno.test("persisting creates ~/.ssh but never a missing home above it", async () => {
+  await withTempDir(async (dir) => {
+    const k = await generateKey(dir, "k");
+    const path = `${dir}/nonexistent/.ssh/known_hosts`;
+    await assert.rejects(
+      persistKnownHosts(path, [knownHostsLine("[h]:2222", k.blob)]),
+      (err: unknown) =>
+        err instanceof KnownHostsWriteError &&
+        err.message === `cannot update ${path}: ${dir}/nonexistent does not exist`,
+    );
+    assert.equal(await Deno.stat(`${dir}/nonexistent`).catch(() => null), null);
+  });
 });

@@ -102,10 +102,10 @@ export class WrittenFiles {
     read: () => AsyncGenerator<Uint8Array>,
     input: () => FileIdentity | null = () => regularFileOf(0),
   ): () => AsyncGenerator<Uint8Array> {
-    const written = this;
+    const output = () => this.#stdoutIdentity();
     return async function* () {
       const inFile = input();
-      if (inFile !== null && same(inFile, written.#stdoutIdentity())) {
+      if (inFile !== null && same(inFile, output())) {
         throw new SourceError("stdin: input file is also the output");
       }
       yield* read();

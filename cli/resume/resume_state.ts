@@ -90,7 +90,6 @@ export class ResumeState {
   /** Writes the state file now (after the output); one at a time, in order. */
   save(): Promise<void> {
     if (!this.#writable) return Promise.resolve();
-    let text: string;
     try {
       this.#io.flushOutput();
     } catch {
@@ -98,7 +97,7 @@ export class ResumeState {
     }
     const base = this.#current();
     if (base === null) return this.#saving;
-    text = formatState(this.#snapshot(base), new Date());
+    const text = formatState(this.#snapshot(base), new Date());
     this.#changed = false;
     this.#saving = this.#saving.then(() => writeStateFile(this.#file, text)).then(
       () => {

@@ -213,7 +213,7 @@ async function runWith(
     for (const note of mapper.takeSkippedNotes()) io.warn(note);
   };
   const run = mapper === null ? null : serverlessRun(job, query, config);
-  const written = new WrittenFiles(query.outfile?.path ?? null);
+  const written = new WrittenFiles({ outfile: query.outfile?.path ?? null });
   if (run !== null) {
     await written.checkTargets(run.targets, {
       maxTargets: run.maxGlobTargets,

@@ -55,18 +55,28 @@ function same(a: FileIdentity, b: FileIdentity | null): boolean {
   return b !== null && a.dev === b.dev && a.ino === b.ino;
 }
 
-/**
- * What a run writes besides its reads: standard output, a dmap outfile and a `--resume` state file
- * (each or none).
- */
+/** What a run writes besides standard output. */
+export interface WrittenFilesOptions {
+  /** A dmap outfile. */
+  readonly outfile?: string | null;
+  /** A `--resume` state file. */
+  readonly stateFile?: string | null;
+  /** The regular file standard output writes to (default: an `fstat` of descriptor 1). */
+  readonly stdout?: () => FileIdentity | null;
+}
+
+/** What a run writes besides its reads: standard output, a dmap outfile, a `--resume` state file. */
 export class WrittenFiles {
+  readonly outfile: string | null;
+  readonly stateFile: string | null;
+  readonly #lookAtStdout: () => FileIdentity | null;
   #stdout: FileIdentity | null | undefined;
 
-  constructor(
-    readonly outfile: string | null = null,
-    private readonly stdout: () => FileIdentity | null = () => regularFileOf(1),
-    readonly stateFile: string | null = null,
-  ) {}
+  constructor(options: WrittenFilesOptions = {}) {
+    this.outfile = options.outfile ?? null;
+    this.stateFile = options.stateFile ?? null;
+    this.#lookAtStdout = options.stdout ?? (() => regularFileOf(1));
+  }
 
   /**
    * `open`, refusing the file standard output writes to and the state file (one source's error:
@@ -113,7 +123,7 @@ export class WrittenFiles {
   }
 
   #stdoutIdentity(): FileIdentity | null {
-    if (this.#stdout === undefined) this.#stdout = this.stdout();
+    if (this.#stdout === undefined) this.#stdout = this.#lookAtStdout();
     return this.#stdout;
   }
 

@@ -19,9 +19,11 @@ function identity(path: string) {
 Deno.test("the file standard output writes to is refused as one source's error", async () => {
   const { a, b } = await twoFiles();
   let looks = 0;
-  const open = new WrittenFiles(null, () => {
-    looks++;
-    return identity(a);
+  const open = new WrittenFiles({
+    stdout: () => {
+      looks++;
+      return identity(a);
+    },
   }).opener(openRegular);
   assert.throws(
     () => open(a),
@@ -37,9 +39,11 @@ Deno.test("the file standard output writes to is refused as one source's error",
 Deno.test("without a regular file as output every file opens", async () => {
   const { a } = await twoFiles();
   let looks = 0;
-  const open = new WrittenFiles(null, () => {
-    looks++;
-    return null;
+  const open = new WrittenFiles({
+    stdout: () => {
+      looks++;
+      return null;
+    },
   }).opener(openRegular);
   for (let i = 0; i < 3; i++) open(a).file.close();
   assert.equal(looks, 1, "a null answer is kept, not asked again");
@@ -47,7 +51,7 @@ Deno.test("without a regular file as output every file opens", async () => {
 
 Deno.test("an outfile that came to be one of the files opened stops the run", async () => {
   const { dir, a, b } = await twoFiles();
-  const written = new WrittenFiles(`${dir}/out.csv`, () => null);
+  const written = new WrittenFiles({ outfile: `${dir}/out.csv`, stdout: () => null });
   const open = written.opener(openRegular);
   open(a).file.close(); // no outfile yet
   await Deno.link(b, `${dir}/out.csv`); // the outfile is b.log now
@@ -63,14 +67,14 @@ Deno.test("an outfile that came to be one of the files opened stops the run", as
 Deno.test("an outfile named by a path or matched by a glob of the targets is refused before any read", async () => {
   const { dir, a, b } = await twoFiles();
   const glob = { maxTargets: 100, maxDirs: 100 };
-  await new WrittenFiles(`${dir}/new.csv`).checkTargets([a, `${dir}/*.log`], glob); // not there yet
-  await new WrittenFiles(a).checkTargets([b, "-"], glob);
+  await new WrittenFiles({ outfile: `${dir}/new.csv` }).checkTargets([a, `${dir}/*.log`], glob); // not there yet
+  await new WrittenFiles({ outfile: a }).checkTargets([b, "-"], glob);
   await assert.rejects(
-    new WrittenFiles(a).checkTargets([b, a], glob),
+    new WrittenFiles({ outfile: a }).checkTargets([b, a], glob),
     (err: unknown) => err instanceof OutfileIsInputError && err.message.includes(`it is ${a},`),
   );
   await assert.rejects(
-    new WrittenFiles(`${dir}/./b.log`).checkTargets([`${dir}/*.log`], glob),
+    new WrittenFiles({ outfile: `${dir}/./b.log` }).checkTargets([`${dir}/*.log`], glob),
     (err: unknown) => err instanceof OutfileIsInputError && err.message.includes(`it is ${b},`),
   );
 });
@@ -83,7 +87,7 @@ Deno.test("a terminal, a pipe or /dev/null on a descriptor is not a regular file
 
 Deno.test("standard input that is the file standard output writes to is refused before it is read", async () => {
   const { a, b } = await twoFiles();
-  const written = new WrittenFiles(null, () => identity(a));
+  const written = new WrittenFiles({ stdout: () => identity(a) });
   let reads = 0;
   async function* content() {
     reads++;
@@ -103,7 +107,9 @@ Deno.test("standard input that is the file standard output writes to is refused 
 
 Deno.test("the run's --resume state file is refused as one source's error", async () => {
   const { dir, a, b } = await twoFiles();
-  const open = new WrittenFiles(null, () => null, `${dir}/state.json`).opener(openRegular);
+  const open = new WrittenFiles({ stateFile: `${dir}/state.json`, stdout: () => null }).opener(
+    openRegular,
+  );
   open(a).file.close(); // no state file yet
   await Deno.rename(b, `${dir}/state.json`);
   assert.throws(

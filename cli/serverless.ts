@@ -62,7 +62,7 @@ export async function runServerless(
   sink: Sink = job.json
     ? new JsonLinePrinter(io.out, job.frame.hostname)
     : new TerminalPrinter(io.out, job.frame),
-  written: WrittenFiles = new WrittenFiles(null, undefined, job.resume?.file ?? null),
+  written: WrittenFiles = new WrittenFiles({ stateFile: job.resume?.file ?? null }),
 ): Promise<RunResult> {
   const options: Omit<ReadOptions, "filter"> = {
     signal: io.signal,

@@ -206,20 +206,9 @@ Deno.test("help is printed with -h and --help and exits 0", async () => {
 Deno.test("output closed early by the reader ends the run quietly", async () => {
   const dir = await tempDir();
   await Deno.writeTextFile(`${dir}/big.log`, "a line of text\n".repeat(500_000));
-  const sh = new Deno.Command("bash", {
-    args: [
-      "-c",
-      `"$0" run -A --frozen --cached-only app/main.ts --plain --cfg none "$1" | head -n 1`,
-      Deno.execPath(),
-      `${dir}/big.log`,
-    ],
-    env: { DTAIL_PROGRAM: "dcat", DENO_DIR },
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const out = await sh.output();
-  assert.equal(new TextDecoder().decode(out.stdout), "a line of text\n");
-  assert.equal(new TextDecoder().decode(out.stderr), "");
+  const out = await inShell("dcat", [`${dir}/big.log`], "| head -n 1");
+  assert.equal(out.stdout, "a line of text\n");
+  assert.equal(out.stderr, "");
 });
 
 Deno.test("a flag after a file name is a usage error instead of a file name", async () => {
@@ -350,22 +339,10 @@ Deno.test("a file that is also standard output is refused, and the other files a
   await Deno.writeTextFile(`${dir}/a.log`, "1\n2\n");
   await Deno.writeTextFile(`${dir}/b.log`, "3\n");
   for (const [program, extra] of [["dcat", []], ["dgrep", ["--grep", "."]]] as const) {
-    const sh = new Deno.Command("bash", {
-      args: [
-        "-c",
-        `ulimit -f 10240; timeout 30 "$0" run -A --frozen --cached-only app/main.ts --plain ` +
-        `--cfg none "$@" >> "$OUT"`,
-        Deno.execPath(),
-        ...extra,
-        `${dir}/a.log`,
-        `${dir}/b.log`,
-      ],
-      env: { DTAIL_PROGRAM: program, DENO_DIR, OUT: `${dir}/a.log` },
-      stdout: "piped",
-      stderr: "piped",
+    const out = await inShell(program, [...extra, `${dir}/a.log`, `${dir}/b.log`], '>> "$OUT"', {
+      OUT: `${dir}/a.log`,
     });
-    const out = await sh.output();
-    const stderr = new TextDecoder().decode(out.stderr);
+    const stderr = out.stderr;
     assert.equal(out.code, 3, stderr);
     assertOneLine(stderr, /a\.log: input file is also the output$/);
     assertNoStackTrace(stderr);
@@ -407,20 +384,8 @@ Deno.test(
     const dir = await tempDir();
     await Deno.writeTextFile(`${dir}/a.log`, "1\n2\n".repeat(50_000));
     for (const [program, extra] of [["dcat", []], ["dgrep", ["--grep", "."]]] as const) {
-      const sh = new Deno.Command("bash", {
-        args: [
-          "-c",
-          `"$0" run -A --frozen --cached-only app/main.ts --plain --cfg none "$@" > /dev/full`,
-          Deno.execPath(),
-          ...extra,
-          `${dir}/a.log`,
-        ],
-        env: { DTAIL_PROGRAM: program, DENO_DIR },
-        stdout: "piped",
-        stderr: "piped",
-      });
-      const out = await sh.output();
-      const stderr = new TextDecoder().decode(out.stderr);
+      const out = await inShell(program, [...extra, `${dir}/a.log`], "> /dev/full");
+      const stderr = out.stderr;
       assert.equal(out.code, 1, stderr);
       assert.equal(stderr, `${program}: write error: no space left on device\n`);
     }
@@ -463,20 +428,8 @@ Deno.test("standard input that is the output file is refused, read or followed",
   const log = "1\n2\n".repeat(1000);
   await Deno.writeTextFile(`${dir}/a.log`, log);
   for (const program of ["dcat", "dtail"]) {
-    const sh = new Deno.Command("bash", {
-      args: [
-        "-c",
-        // Without the guard the run feeds itself: at most 10 MB and 30 s of that.
-        `ulimit -f 10240; timeout 30 "$0" run -A --frozen --cached-only app/main.ts --plain ` +
-        `--cfg none - < "$OUT" >> "$OUT"`,
-        Deno.execPath(),
-      ],
-      env: { DTAIL_PROGRAM: program, DENO_DIR, OUT: `${dir}/a.log` },
-      stdout: "piped",
-      stderr: "piped",
-    });
-    const out = await sh.output();
-    const stderr = new TextDecoder().decode(out.stderr);
+    const out = await inShell(program, ["-"], '< "$OUT" >> "$OUT"', { OUT: `${dir}/a.log` });
+    const stderr = out.stderr;
     assert.equal(out.code, 1, stderr);
     assert.match(stderr, new RegExp(`^${program}: stdin: input file is also the output$`, "m"));
     assertNoStackTrace(stderr);
@@ -484,3 +437,30 @@ Deno.test("standard input that is the output file is refused, read or followed",
     assert.equal(await Deno.readTextFile(`${dir}/a.log`), log);
   }
 });
+
+/**
+ * Runs `program --plain --cfg none ARGS` from source in bash with `redirect` after it (`$OUT` and
+ * the other `env` names may be used there). A run that writes its own input feeds itself: it gets
+ * at most 10 MB and 30 s of that.
+ */
+async function inShell(
+  program: string,
+  args: readonly string[],
+  redirect: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `ulimit -f 10240; timeout 30 "$0" run -A --frozen --cached-only app/main.ts --plain ` +
+      `--cfg none "$@" ${redirect}`,
+      Deno.execPath(),
+      ...args,
+    ],
+    env: { DTAIL_PROGRAM: program, DENO_DIR, ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}

@@ -13,7 +13,7 @@
 import type { FilePosition } from "../../core/protocol/resume.ts";
 import { SavedPositionTable } from "./saved_table.ts";
 import { formatState, loadStateFile, type SavedPositions, writeStateFile } from "./state_file.ts";
-import { reason } from "../../core/source_error.ts";
+import { osReason } from "../../core/source_error.ts";
 
 /** `--resume FILE`, resolved by app/settings.ts. */
 export interface ResumeSettings {
@@ -107,7 +107,7 @@ export class ResumeState {
         this.#changed = true; // try again at the next tick
         if (this.#saveFailed) return;
         this.#saveFailed = true;
-        this.#io.warn(`--resume ${this.#file}: cannot save positions: ${reason(err)}`);
+        this.#io.warn(`--resume ${this.#file}: cannot save positions: ${osReason(err)}`);
       },
     );
     return this.#saving;

@@ -8,7 +8,7 @@ import { rowsByKey } from "./aggregate.ts";
 import { parseGoFloat } from "./evaluate.ts";
 import type { Query, ResultRow, SelectItem } from "./types.ts";
 import { OutputError, SetupError } from "../errors.ts";
-import { reason } from "../source_error.ts";
+import { osReason } from "../source_error.ts";
 import { type ReplaceTarget, replaceTarget } from "../replace_file.ts";
 
 export interface TableOptions {
@@ -344,7 +344,7 @@ export async function writeOutfile(
     writeTo(target, outfile, query, rows, note);
   } catch (e) {
     if (e instanceof OutfileError) throw e;
-    throw new OutputError(`cannot write outfile "${shown}": ${reason(e)}`);
+    throw new OutputError(`cannot write outfile "${shown}": ${osReason(e)}`);
   }
 }
 

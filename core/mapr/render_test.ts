@@ -398,8 +398,7 @@ Deno.test("writeOutfile writes the query file and replaces the CSV", async () =>
     assert.equal(await Deno.readTextFile(`${path}.query`), raw);
     await writeOutfile(q, []);
     assert.equal(await Deno.readTextFile(path), "$k\n");
-    const names = [];
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    const names = await namesIn(dir);
     assert.deepEqual(names.sort(), ["out.csv", "out.csv.query"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -463,8 +462,7 @@ Deno.test("writeOutfile leaves another dmap's temporary file of the same outfile
     assert.equal(await Deno.readTextFile(path), "$k\n0\n1\n");
     assert.equal(await Deno.readTextFile(`${path}.tmp`), "another run's rows\n");
     assert.equal(await Deno.readTextFile(`${path}.query.tmp`), "another run's query");
-    const names = [];
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    const names = await namesIn(dir);
     assert.deepEqual(names.sort(), [
       "out.csv",
       "out.csv.query",
@@ -489,8 +487,7 @@ Deno.test("writeOutfile that cannot write says so in one line, as an output erro
         errorKind(err) === "output" && err instanceof Error &&
         /^cannot write outfile ".*out\.csv": [a-z ]+$/.test(err.message),
     );
-    const names = [];
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    const names = await namesIn(dir);
     assert.deepEqual(names, ["out.csv.query"]);
     if (Deno.statSync("/dev/full").isCharDevice) {
       const full = query("select $k outfile /dev/full", "$k", {
@@ -593,3 +590,10 @@ Deno.test("quantiles print as %f, count_distinct as an integer, quantile(x, q) q
   assert.match(table, / quantile\(lat, 0\.5\) \| count_distinct\(u\) \n/);
   assert.match(table, / 12\.250000 \| +3\.000000 \| +42 \n/);
 });
+
+/** The names of a directory's entries. */
+async function namesIn(dir: string): Promise<string[]> {
+  const names = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  return names;
+}

@@ -6,6 +6,7 @@
  */
 import { type Config, MAX_PORT } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
+import { clip } from "../core/clip.ts";
 import { shortHostname } from "../core/hostname.ts";
 import type { compileMatcher, Matcher } from "../core/matcher.ts";
 import { isNoopPattern, NoopMatcher } from "../core/noop_matcher.ts";
@@ -287,11 +288,26 @@ function readJobOf(s: ReadSettings, config: Config, resume: ResumeSettings | nul
   };
 }
 
+/**
+ * The command sent to a server separates its fields with spaces (docs/protocol.md#commands), so a
+ * file name holding white space cannot be sent; a glob reaches it.
+ */
+function refuseUnsendable(files: readonly string[]): void {
+  const bad = files.find((f) => /\s/.test(f));
+  if (bad === undefined) return;
+  const glob = bad.replace(/\s/g, "?");
+  throw new UsageError(
+    `${JSON.stringify(clip(bad))}: a file name sent to a server cannot hold white space; ` +
+      `a glob reaches it: ${JSON.stringify(clip(glob))}`,
+  );
+}
+
 /** A run against servers: the same settings, the pattern checked here before connecting. */
 function remoteRunOf(s: ReadSettings, flags: Flags, resume: ResumeSettings | null): RemoteRun {
   if (s.files.length === 0) {
     throw new UsageError("no files given (standard input cannot be read on servers)");
   }
+  refuseUnsendable(s.files);
   matcherOf(s); // an invalid pattern fails here, once
   return {
     ...(resume === null ? {} : { resume }),
@@ -398,6 +414,7 @@ export function querySettings(
   if (remote && target.files.length === 0) {
     throw new UsageError("no files given (standard input cannot be read on servers)");
   }
+  if (remote) refuseUnsendable(target.files);
   return {
     job: {
       queryText: target.query,

@@ -267,14 +267,29 @@ export function sourceIds(pattern: string): (path: string) => string {
     if (starred.length === 1 && starred[0] === patternParts.length - 1) {
       // `dir/*.log`: the path's last part, when it has as many parts as the pattern.
       const slash = clean.lastIndexOf("/");
-      if (partsOf(clean) === patternParts.length) return clean.slice(slash + 1);
+      if (partsOf(clean) === patternParts.length) return shown(clean.slice(slash + 1));
     }
     const pathParts = clean.split("/");
     const picked: string[] = [];
     for (const i of starred) if (pathParts[i] !== undefined) picked.push(pathParts[i]!);
-    if (picked.length > 0) return picked.join("/");
-    return pathParts[pathParts.length - 1] ?? path;
+    if (picked.length > 0) return shown(picked.join("/"));
+    return shown(pathParts[pathParts.length - 1] ?? path);
   };
+}
+
+/**
+ * A source id is a field of `REMOTE|host|…|<sourceid>|line`: a `|` in a file name would move the
+ * line's start for every reader of that layout, a newline would split the printed line. Such
+ * characters are shown as `?`, as `ls` shows what it cannot print.
+ */
+function shown(id: string): string {
+  let out: string | null = null;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c >= 0x20 && c !== 0x7c && c !== 0x7f) continue;
+    out = (out ?? id).slice(0, i) + "?" + id.slice(i + 1);
+  }
+  return out ?? id;
 }
 
 /** Whether cleanPath would give `path` back unchanged. */

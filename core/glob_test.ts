@@ -187,6 +187,13 @@ Deno.test("sourceId is the basename when no segment has a star", () => {
   assert.equal(sourceId("plain.txt", "plain.txt"), "plain.txt");
 });
 
+Deno.test("a source id shows a | or a control character of a file name as ?", () => {
+  assert.equal(sourceId("/l/a|b.log", "/l/a|b.log"), "a?b.log");
+  assert.equal(sourceId("/l/*.log", "/l/c\nd.log"), "c?d.log");
+  assert.equal(sourceId("/*/x.log", "/a\tb|c/x.log"), "a?b?c");
+  assert.equal(sourceId("/l/ok €.log", "/l/ok €.log"), "ok €.log", "other text stays");
+});
+
 Deno.test("a glob class starting with ! is a literal ! as in Go, not a negation", () => {
   const re = segmentRegExp("[!a]");
   assert.ok(re.test("!"));

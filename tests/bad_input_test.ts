@@ -324,6 +324,16 @@ Deno.test("a remote run needs files: standard input cannot be read on servers", 
   assertOneLine(r.stderr, /no files given/);
 });
 
+Deno.test("a file name with white space cannot be sent to servers: one line naming a glob", async () => {
+  const runs: [string, string[]][] = [["dcat", []], ["dmap", ["--query", "select count($line)"]]];
+  for (const [program, extra] of runs) {
+    const files = ["--files", "/l/ok.log,/l/x y\n.log"];
+    const r = await run(program, ["--cfg", "none", "--servers", "127.0.0.1:1", ...extra, ...files]);
+    assert.equal(r.code, 2, program);
+    assertOneLine(r.stderr, /"\/l\/x y\\n\.log": .*cannot hold white space.*"\/l\/x\?y\?\.log"/);
+  }
+});
+
 Deno.test({
   name: "dserver refuses to run as root in one line",
   ignore: Deno.uid() !== 0,

@@ -297,6 +297,23 @@ Deno.test({
         assert.equal(r.code, 0, r.stderr);
         assertTrickyLines(objects(r), "jsonsrv", "tricky.log");
       });
+      await t.step("a | in a file name is shown as ?, the line stays whole", async () => {
+        const dir = await workDir("ssh-bar");
+        await Deno.writeTextFile(`${dir}/a|b.log`, "one|1\n");
+        await Deno.chmod(`${dir}/a|b.log`, 0o644);
+        const r = await client.run("dcat", [server], [
+          "--trustAllHosts",
+          "--json",
+          `${dir}/a|b.log`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        const local = await run("dcat", ["--cfg", "none", "--json", `${dir}/a|b.log`], {
+          env: { DTAIL_HOSTNAME_OVERRIDE: "jsonsrv" },
+        });
+        const want = [{ host: "jsonsrv", source: "a?b.log", lineno: 1, line: "one|1" }];
+        assert.deepEqual(objects(r), want);
+        assert.deepEqual(objects(local), want);
+      });
       await t.step("dgrep: line numbers and context as serverless", async () => {
         const args = ["--json", "--grep", "1002-07194[78]", "--after", "2", MAPR];
         const local = await run("dgrep", ["--cfg", "none", ...args], { env: HOST_ENV });

@@ -3,6 +3,7 @@
  * binaries, symlinks), the DTAIL_PROGRAM variable (bin/ launchers), or a first argument naming
  * one (`dtail dcat …`).
  */
+import { escapeControls } from "../core/clip.ts";
 import { errorKind, UsageError } from "../core/errors.ts";
 import { BufferedOutput, fileSink } from "../core/output.ts";
 import { type Program, PROGRAMS } from "./flag_table.ts";
@@ -22,7 +23,8 @@ function pickProgram(args: string[]): [Program, string[]] {
 }
 
 const encoder = new TextEncoder();
-const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+/** One line to stderr: control characters of file names or of a server's text are escaped. */
+const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(escapeControls(line) + "\n"));
 
 export async function main(rawArgs: string[]): Promise<number> {
   const [program, args] = pickProgram(rawArgs);

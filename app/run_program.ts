@@ -4,6 +4,7 @@
  * query, the health check or the server. app/main.ts imports this module only then, so that
  * those answers load none of it (docs/performance.md#start-up).
  */
+import { escapeControls } from "../core/clip.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import type { BufferedOutput } from "../core/output.ts";
 import {
@@ -26,7 +27,8 @@ import { EXIT_FAILED } from "./exit_codes.ts";
 import { armDeadline } from "../core/delay.ts";
 
 const encoder = new TextEncoder();
-const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+/** One line to stderr: control characters of file names or of a server's text are escaped. */
+const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(escapeControls(line) + "\n"));
 
 /** Runs `program`; what it throws, app/main.ts reports. */
 export async function runProgram(

@@ -1,6 +1,6 @@
 /**
- * What a user typed, shortened for quoting in a one-line message: a 60 KB query or pattern is
- * named by its start, not printed whole.
+ * Outside text quoted in a one-line message: what a user typed, shortened (a 60 KB query or
+ * pattern is named by its start, not printed whole), and names with control characters escaped.
  */
 
 /** `text` cut to at most `max` characters (UTF-16 units), ending in "..." when it was cut. */
@@ -10,4 +10,22 @@ export function clip(text: string, max = 80): string {
   const code = text.charCodeAt(cut - 1);
   if (code >= 0xd800 && code <= 0xdbff) cut--; // keep a surrogate pair whole
   return `${text.slice(0, cut)}...`;
+}
+
+const NAMED: Record<number, string> = { 0x0a: "\\n", 0x0d: "\\r" };
+
+/**
+ * `text` with C0 controls (but tab) and DEL as `\n`, `\r` or `\xNN`: a file name or a server's
+ * text kept on one line of a log or a terminal, and no escape sequence reaching the terminal.
+ */
+export function escapeControls(text: string): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x20 && c !== 0x7f) || c === 0x09) continue;
+    out += text.slice(from, i) + (NAMED[c] ?? `\\x${c.toString(16).padStart(2, "0")}`);
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }

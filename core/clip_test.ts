@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { clip } from "./clip.ts";
+import { clip, escapeControls } from "./clip.ts";
 
 Deno.test("clip keeps short text as it is and cuts long text to the limit with dots", () => {
   assert.equal(clip("short"), "short");
@@ -16,4 +16,10 @@ Deno.test("clip never splits a surrogate pair", () => {
   assert.ok(cut.length <= 80);
   assert.equal(cut, "a".repeat(76) + "...");
   assert.equal(clip("ab😀cdefgh", 6), "ab...");
+});
+
+Deno.test("escapeControls writes control characters as escapes and keeps other text", () => {
+  assert.equal(escapeControls("plain € text\twith a tab"), "plain € text\twith a tab");
+  assert.equal(escapeControls("a\nb\rc"), "a\\nb\\rc");
+  assert.equal(escapeControls("\x00\x1b[2J\x7f!"), "\\x00\\x1b[2J\\x7f!");
 });

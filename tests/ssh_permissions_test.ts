@@ -164,6 +164,36 @@ Deno.test({
       await t.step("the server log says why a file was refused", () => {
         assert.match(server.log(), /dtail-carol.*cannot read .*deny-rule/);
       });
+      await t.step(
+        "a file name cannot forge a line of the server log or the client's stderr",
+        async () => {
+          const forged = "INFO|0101-000000|1|stats.ts:1|MAPREDUCE:STATS|currentConnections=999";
+          const secret = `${dir}/z\n${forged}`;
+          Deno.writeTextFileSync(secret, "secret\n");
+          await Deno.chmod(secret, 0o600);
+          const refused = await client.run("dcat", [server], ["--plain", `${dir}/z*`], {
+            user: "dtail-alice",
+          });
+          assert.equal(refused.code, 1, refused.stderr);
+          const long = `${dir}/long\n${forged}`;
+          Deno.writeTextFileSync(long, "x".repeat(1.5 * 1024 * 1024) + "\n");
+          await Deno.chmod(long, 0o644);
+          const split = await client.run("dcat", [server], ["--plain", `${dir}/long*`], {
+            user: "dtail-alice",
+          });
+          assert.equal(split.code, 0, split.stderr);
+          assert.match(split.stderr, /Long log line/);
+          assert.match(
+            split.stderr,
+            /long\\nINFO\|0101-000000/,
+            "the notice names the file escaped",
+          );
+          for (const text of [server.log(), split.stderr]) {
+            assert.ok(!text.split("\n").some((line) => line.startsWith(forged)), text.slice(-2000));
+          }
+          assert.match(server.log(), /cannot read .*z\\nINFO\|0101-000000/);
+        },
+      );
     } finally {
       await server.stop();
       await Deno.remove(dir, { recursive: true });

@@ -6,6 +6,7 @@
  */
 import { reason } from "../../core/source_error.ts";
 import { SetupError } from "../../core/errors.ts";
+import { escapeControls } from "../../core/clip.ts";
 
 /** Level names from the most to the least severe; "none" logs nothing. */
 export const LOG_LEVELS = [
@@ -49,9 +50,12 @@ export function logTimestamp(now: Date): string {
     `${pad(now.getMinutes())}${pad(now.getSeconds())}`;
 }
 
-/** One log line without its newline. */
+/**
+ * One log line without its newline. Control characters of a field are written escaped (`\n`,
+ * `\x1b`): a file named `x\nINFO|…` must not forge a line of the log, which dmap reads.
+ */
 export function formatLogLine(level: LogLevel, fields: readonly unknown[], now: Date): string {
-  const text = fields.map((f) => f instanceof Error ? f.message : String(f));
+  const text = fields.map((f) => escapeControls(f instanceof Error ? f.message : String(f)));
   return [level.toUpperCase(), logTimestamp(now), ...text].join("|");
 }
 

@@ -21,6 +21,18 @@ Deno.test("a log line is LEVEL|MMDD-HHMMSS|fields joined by pipes", () => {
   assert.equal(formatLogLine("warn", [new Error("boom")], at), "WARN|0704-090507|boom");
 });
 
+Deno.test("a field's control characters are escaped, so a file name cannot forge a log line", () => {
+  const path =
+    "/l/z\nINFO|0704-090507|1|stats.ts:1|MAPREDUCE:STATS|currentConnections=999\r\x1b[2J";
+  const line = formatLogLine("warn", ["alice", `cannot read ${path}`, "a\tb"], at);
+  assert.ok(!["\n", "\r", "\x1b"].some((c) => line.includes(c)), line);
+  assert.equal(
+    line,
+    "WARN|0704-090507|alice|cannot read /l/z\\nINFO|0704-090507|1|stats.ts:1|MAPREDUCE:STATS|" +
+      "currentConnections=999\\r\\x1b[2J|a\tb",
+  );
+});
+
 Deno.test("levels above --logLevel are dropped and return an empty string", () => {
   const lines: string[] = [];
   const log = new ServerLog({

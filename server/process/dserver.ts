@@ -201,7 +201,7 @@ async function serve(
       onCountsChanged: () => stats.changed(),
     });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = listenProblem(err, settings.bindAddress, settings.port);
     log.fatal("cannot start server", message);
     stderr(`dserver: cannot start: ${message}\n`);
     return 1;
@@ -219,4 +219,23 @@ async function serve(
   await server.close();
   log.info("stopped");
   return 0;
+}
+
+/** Why the listen failed, in words for the usual causes (Node's codes otherwise). */
+export function listenProblem(err: unknown, address: string, port: number): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const at = `${address}:${port}`;
+  switch (code) {
+    case "EADDRINUSE":
+      return `${at}: the port is in use (by another dserver?)`;
+    case "EADDRNOTAVAIL":
+    case "EINVAL":
+      return `${at}: ${address} is not an address of this machine`;
+    case "EACCES":
+      return `${at}: not allowed to listen on port ${port} (ports below 1024 need privileges)`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `${at}: cannot resolve ${address}`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../../core/config.ts";
-import { refuseRoot, ROOT_MESSAGE, runDserver } from "./dserver.ts";
+import { listenProblem, refuseRoot, ROOT_MESSAGE, runDserver } from "./dserver.ts";
 import { connect, genKey, shellOutput } from "../ssh/_test_ssh.ts";
 import { TEST_VERSION_LINE, testDeps, testSettings } from "./_test_dserver.ts";
 
@@ -127,6 +127,29 @@ Deno.test("a port that cannot be bound makes dserver exit 1", async () => {
   );
   busy.close();
   assert.equal(code, 1);
-  assert.match(err[0] ?? "", /^dserver: cannot start: /);
+  assert.match(err[0] ?? "", /^dserver: cannot start: 127\.0\.0\.1:\d+: the port is in use/);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("an address that is not this machine's is named so", async () => {
+  const { dir, config } = await serverConfig();
+  const err: string[] = [];
+  const code = await runDserver(
+    testSettings({ bindAddress: "192.0.2.1", port: 0 }), // TEST-NET-1: on no interface
+    config,
+    testDeps({ uid: 1000, gid: 1000, env, stdout: () => {}, stderr: (t) => err.push(t) }),
+  );
+  assert.equal(code, 1);
+  assert.match(
+    err[0] ?? "",
+    /^dserver: cannot start: 192\.0\.2\.1:0: 192\.0\.2\.1 is not an address/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("listenProblem says why in words, and keeps other errors as they are", () => {
+  const coded = (code: string) => Object.assign(new Error("x"), { code });
+  assert.match(listenProblem(coded("EACCES"), "0.0.0.0", 22), /ports below 1024/);
+  assert.match(listenProblem(coded("ENOTFOUND"), "no.example", 1), /cannot resolve no\.example/);
+  assert.equal(listenProblem(new Error("odd"), "a", 1), "odd");
 });

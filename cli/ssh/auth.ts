@@ -37,6 +37,8 @@ export interface AuthOptions {
    */
   identityFiles?: readonly string[];
   env?: (name: string) => string | undefined;
+  /** How long the ssh-agent may take to list its keys or to sign (default 5 s). */
+  agentTimeoutMs?: number;
   warn?: (line: string) => void;
   debug?: (line: string) => void;
 }
@@ -109,7 +111,10 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
 
   const leading = files([...first, authKeyPath].filter((p) => p !== ""));
   const sock = env("SSH_AUTH_SOCK") ?? "";
-  const agent = sock === "" ? null : await agentKeys(sock, opts.agentKeyIndex ?? -1, debug);
+  const warn = opts.warn ?? console.error;
+  const agent = sock === ""
+    ? null
+    : await agentKeys(sock, opts.agentKeyIndex ?? -1, debug, warn, opts.agentTimeoutMs);
   const agentOffered = (agent?.keys ?? []).filter((k) => fresh(k.key));
   const trailing = files(defaults);
   // IdentityFiles are keyed by path: each host offers its own, deduplicated within its list.
@@ -245,15 +250,25 @@ function readPrivateKey(
   return key;
 }
 
+const AGENT_TIMEOUT_MS = 5000;
+
+/**
+ * The agent's keys, or null without a usable agent. An agent that does not answer (a stale
+ * forwarded socket whose far end hangs) is given up after `timeoutMs`, with one warning: the run
+ * goes on with the key files instead of waiting forever.
+ */
 async function agentKeys(
   sock: string,
   index: number,
   debug: (line: string) => void,
-): Promise<{ agent: OpenSSHAgent; keys: OfferedKey[] } | null> {
-  const agent = new Ssh2OpenSSHAgent(sock);
+  warn: (line: string) => void,
+  timeoutMs = AGENT_TIMEOUT_MS,
+): Promise<{ agent: AgentWithTimeout; keys: OfferedKey[] } | null> {
+  const agent = new AgentWithTimeout(new Ssh2OpenSSHAgent(sock), sock, timeoutMs);
   const all = await new Promise<ParsedKey[] | null>((resolve) => {
     agent.getIdentities((err, keys) => {
-      if (err) debug(`ssh-agent at ${sock}: ${err.message}`);
+      if (err instanceof AgentTimeout) warn(`${err.message}: not using it`);
+      else if (err) debug(`ssh-agent at ${sock}: ${err.message}`);
       resolve(err ? null : (keys ?? []) as ParsedKey[]);
     });
   });
@@ -268,11 +283,50 @@ async function agentKeys(
   return { agent, keys: [one] };
 }
 
+class AgentTimeout extends Error {}
+
+/** ssh2's agent with a deadline on every request; a late answer is dropped. */
+class AgentWithTimeout {
+  readonly #inner: OpenSSHAgent;
+  readonly #sock: string;
+  readonly #ms: number;
+  constructor(inner: OpenSSHAgent, sock: string, ms: number) {
+    this.#inner = inner;
+    this.#sock = sock;
+    this.#ms = ms;
+  }
+
+  getIdentities(cb: (err?: Error | null, keys?: ParsedKey[]) => void): void {
+    const done = this.#deadline("list its keys", cb);
+    this.#inner.getIdentities((err, keys) => done(err, keys as ParsedKey[] | undefined));
+  }
+
+  sign(pubKey: ParsedKey, data: Buffer, options: SigningRequestOptions, cb: SignCallback): void {
+    const done = this.#deadline("sign", cb);
+    this.#inner.sign(pubKey, data, options, (err, signature) => done(err, signature));
+  }
+
+  /** `cb` once: with the answer, or with an AgentTimeout when none came in time. */
+  #deadline<T>(what: string, cb: (err?: Error | null, value?: T) => void) {
+    let called = false;
+    const timer = setTimeout(() => {
+      called = true;
+      cb(new AgentTimeout(`ssh-agent at ${this.#sock} did not ${what} in ${this.#ms / 1000} s`));
+    }, this.#ms);
+    return (err?: Error | null, value?: T) => {
+      if (called) return;
+      called = true;
+      clearTimeout(timer);
+      cb(err, value);
+    };
+  }
+}
+
 /** An agent that offers only the chosen keys (no re-query per connection) and signs via ssh-agent. */
 class ChosenKeysAgent extends BaseAgent<ParsedKey> {
-  #inner: OpenSSHAgent;
+  #inner: AgentWithTimeout;
   #keys: ParsedKey[];
-  constructor(inner: OpenSSHAgent, keys: ParsedKey[]) {
+  constructor(inner: AgentWithTimeout, keys: ParsedKey[]) {
     super();
     this.#inner = inner;
     this.#keys = keys;
@@ -286,7 +340,7 @@ class ChosenKeysAgent extends BaseAgent<ParsedKey> {
     options: SigningRequestOptions | SignCallback,
     cb?: SignCallback,
   ): void {
-    if (typeof options === "function") this.#inner.sign(pubKey, data, options);
-    else this.#inner.sign(pubKey, data, options, cb);
+    if (typeof options === "function") this.#inner.sign(pubKey, data, {}, options);
+    else this.#inner.sign(pubKey, data, options, cb!);
   }
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import type { AnyAuthMethod, AuthenticationType } from "ssh2";
 import {
   type AuthOptions,
@@ -201,6 +202,93 @@ Deno.test("an unreachable agent socket is skipped like no agent", async () => {
     assert.match(notes.join("\n"), /ssh-agent at/);
   });
 });
+
+/**
+ * A fake ssh-agent on `path`: it lists `blob` as its one key when `lists`, and never answers
+ * anything else (a stale forwarded agent whose far end hangs). Returns its stopper.
+ */
+function hangingAgent(path: string, blob: Uint8Array | null): () => void {
+  const listener = Deno.listen({ transport: "unix", path });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      if (blob === null) continue;
+      (async () => {
+        const buf = new Uint8Array(1024);
+        while ((await conn.read(buf).catch(() => null)) !== null) {
+          if (buf[4] !== 11) continue; // only SSH2_AGENTC_REQUEST_IDENTITIES is answered
+          const body = [12, 0, 0, 0, 1, ...u32(blob.length), ...blob, ...u32(1), 0x6b];
+          await conn.write(new Uint8Array([...u32(body.length), ...body]));
+        }
+      })();
+    }
+  })().catch(() => {});
+  return () => {
+    listener.close();
+    for (const c of conns) c.close();
+  };
+}
+
+const u32 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+
+Deno.test("an agent that does not answer is given up after the timeout, with one warning", async () => {
+  await withTempDir(async (home) => {
+    const key = await generateKey(home, "k");
+    const stop = hangingAgent(`${home}/agent.sock`, null);
+    try {
+      const warnings: string[] = [];
+      const started = performance.now();
+      const auth = await loadAuth({
+        authKeyPath: key.path,
+        env: envOf({ SSH_AUTH_SOCK: `${home}/agent.sock` }),
+        agentTimeoutMs: 300,
+        warn: (l) => warnings.push(l),
+      });
+      assert.ok(performance.now() - started < 3000);
+      assert.deepEqual(auth.keys.map((k) => k.source), [key.path]);
+      assert.deepEqual(warnings, [
+        `ssh-agent at ${home}/agent.sock did not list its keys in 0.3 s: not using it`,
+      ]);
+    } finally {
+      stop();
+    }
+  });
+});
+
+Deno.test("an agent that lists keys but does not sign fails that method after the timeout", async () => {
+  await withTempDir(async (home) => {
+    const key = await generateKey(home, "k");
+    const listed = await generateKey(home, "in-agent");
+    const stop = hangingAgent(`${home}/agent.sock`, listed.blob);
+    try {
+      const auth = await loadAuth({
+        authKeyPath: key.path,
+        env: envOf({ SSH_AUTH_SOCK: `${home}/agent.sock` }),
+        agentTimeoutMs: 300,
+      });
+      assert.deepEqual(auth.keys.map((k) => k.source), [key.path, "agent #0"]);
+      const methods: AnyAuthMethod[] = [];
+      const handler = auth.authHandler("u");
+      for (let i = 0; i < 2; i++) {
+        handler(["publickey"], false, (m) => methods.push(m as AnyAuthMethod));
+      }
+      const agentMethod = methods[1] as AnyAuthMethod & { agent: AgentLike };
+      assert.equal(agentMethod.type, "agent");
+      const agentKey = auth.keys[1]!.key;
+      const err = await new Promise<Error | undefined>((resolve) =>
+        agentMethod.agent.sign(agentKey, Buffer.from("data"), {}, (e) => resolve(e ?? undefined))
+      );
+      assert.match(String(err), /did not sign in 0\.3 s/);
+    } finally {
+      stop();
+    }
+  });
+});
+
+interface AgentLike {
+  sign(key: unknown, data: Buffer, options: object, cb: (err?: Error | null) => void): void;
+}
 
 Deno.test("readAuthKeyPub takes the base64 field of the first real line of <path>.pub", async () => {
   await withTempDir(async (dir) => {

@@ -19,7 +19,7 @@ import { TIME_RANGE_CAPABILITY } from "../core/protocol/query_capabilities.ts";
 import type { TimeRange } from "../core/time_spec.ts";
 import { activeRange } from "../core/time_window.ts";
 import { type ClientAuth, loadAuth, readAuthKeyPub } from "./ssh/auth.ts";
-import { ConnectError, openShell } from "./ssh/connect.ts";
+import { ConnectError, KEEPALIVE_COUNT, openShell } from "./ssh/connect.ts";
 import { Dialer } from "./ssh/dialer.ts";
 import { type ResolvedServer, resolveServer, type ResolveSettings } from "./ssh/host_resolve.ts";
 import { loadSshConfig, NO_SSH_CONFIG } from "./ssh/ssh_config.ts";
@@ -246,10 +246,12 @@ export async function runRemote(
     (navigator.hardwareConcurrency || 1);
   const context: Context = {
     signal,
+    keepaliveMs: config.Client.SSHKeepaliveIntervalMs,
     dialer: new Dialer({
       auth,
       trustFor,
       timeoutMs: config.Common.SSHConnectTimeoutMs,
+      keepaliveMs: config.Client.SSHKeepaliveIntervalMs,
       signal,
       fanOut: servers.length >= FAN_OUT_SERVERS || servers.some((s) => s.jumps.length > 0),
     }),
@@ -360,6 +362,8 @@ function startStats(c: Context, servers: number): ReturnType<typeof setInterval>
 interface Context {
   /** The run's end: the caller's signal, or a failed write to stdout. */
   readonly signal: AbortSignal;
+  /** `Client.SSHKeepaliveIntervalMs`. */
+  readonly keepaliveMs: number;
   readonly run: RemoteRun;
   readonly job: RemoteJob;
   readonly io: RemoteIO;
@@ -472,11 +476,15 @@ async function once(
 ): Promise<SessionResult | null> {
   let client: Client;
   let channel: ClientChannel;
+  let silent = false;
   const setup = server.jumps.length > 0 ? c.tunneledSetup : c.setup;
   if (!(await setup.acquire(c.signal))) return null;
   try {
     client = await c.dialer.connect(server, c.signal);
-    client.on("error", () => {}); // reported through the session's end
+    // Reported through the session's end; a hung server's silence is named there.
+    client.on("error", (err: Error & { level?: string }) => {
+      if (err.level === "client-timeout") silent = true;
+    });
     channel = await openShell(client);
   } catch (err) {
     if (!(err instanceof ConnectError)) throw err;
@@ -510,7 +518,7 @@ async function once(
       },
       confirmed: () => held!.release(),
     };
-    return await runRemoteSession(channelIO(channel, client), job, {
+    const result = await runRemoteSession(channelIO(channel, client), job, {
       payload: aggregate === undefined ? (m) => printer.payload(m) : (m) => {
         const text = decoder.decode(m).replaceAll("\n", "");
         if (text.startsWith("AGGREGATE|")) aggregate(text, jobNow());
@@ -555,6 +563,13 @@ async function once(
       }),
       ...(resume === null ? {} : { resume }),
     });
+    if (silent && !result.completed && result.error === null) {
+      const seconds = (KEEPALIVE_COUNT * c.keepaliveMs) / 1000;
+      result.error =
+        `the server did not answer for ${seconds} s (${KEEPALIVE_COUNT} keepalives): ` +
+        "connection given up";
+    }
+    return result;
   } finally {
     // Lines not confirmed by a position: the resume sends them again.
     held?.discard();

@@ -95,6 +95,8 @@ export interface ClientConfig {
   AuthKeyPath: string;
   AuthKeyDisable: boolean;
   LogPayload: boolean;
+  /** SSH keepalive requests to each server this often; 3 unanswered end the connection; 0 = none. */
+  SSHKeepaliveIntervalMs: number;
 }
 
 export interface Config {
@@ -156,6 +158,7 @@ export function defaultConfig(env: (name: string) => string | undefined = getEnv
       AuthKeyPath: "",
       AuthKeyDisable: false,
       LogPayload: false,
+      SSHKeepaliveIntervalMs: 15_000,
     },
     source: "",
   };
@@ -345,6 +348,13 @@ function validate(config: Config, file: string): void {
     if (ms >= 1 && ms <= MAX_TIMER_MS) continue;
     throw new ConfigError(
       `config ${file}: ${key} must be from 1 to ${MAX_TIMER_MS} (~24.8 days), got ${ms}`,
+    );
+  }
+  const keepalive = config.Client.SSHKeepaliveIntervalMs;
+  if (!(keepalive >= 0 && keepalive <= MAX_TIMER_MS)) {
+    throw new ConfigError(
+      `config ${file}: Client.SSHKeepaliveIntervalMs must be from 0 (none) to ${MAX_TIMER_MS}, ` +
+        `got ${keepalive}`,
     );
   }
   const colors = config.Client.TermColors as unknown as Record<string, Record<string, Style>>;

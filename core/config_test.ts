@@ -181,6 +181,19 @@ Deno.test("a timeout a timer cannot wait for (0, negative, over 32 bits) is a co
   });
 });
 
+Deno.test("Client.SSHKeepaliveIntervalMs is 15 s by default, 0 turns it off, negative is an error", async () => {
+  await withHome(async (home) => {
+    assert.equal(loadConfig("", envOf({ HOME: home })).Client.SSHKeepaliveIntervalMs, 15_000);
+    await writeConfig(`${home}/.dtail.conf`, { Client: { SSHKeepaliveIntervalMs: 0 } });
+    assert.equal(loadConfig("", envOf({ HOME: home })).Client.SSHKeepaliveIntervalMs, 0);
+    await writeConfig(`${home}/.dtail.conf`, { Client: { SSHKeepaliveIntervalMs: -1 } });
+    assertConfigError(
+      () => loadConfig("", envOf({ HOME: home })),
+      "Client.SSHKeepaliveIntervalMs must be from 0 (none) to 2147483647, got -1",
+    );
+  });
+});
+
 Deno.test("a number too big for JSON's doubles is quoted as Infinity, not null", async () => {
   await withHome(async (home) => {
     await writeConfig(`${home}/.dtail.conf`, '{"Server": {"MaxLineLength": 1e309}}');

@@ -530,6 +530,10 @@ class Lines {
     if (partial !== "") this.lines.push(partial);
   }
 
+  get stderr(): string {
+    return this.#stderr;
+  }
+
   async #collectStderr(): Promise<void> {
     const decoder = new TextDecoder();
     for await (const chunk of this.child.stderr) this.#stderr += decoder.decode(chunk);
@@ -584,11 +588,14 @@ peerTest("dtail follows appends and a rename rotation, both directions", async (
     for (const d of directions(w)) {
       steps.step(d.name, async () => {
         const path = await emptyLog(w, `follow-${d.ourClient ? "go" : "ours"}.log`);
+        // Keepalives every 0.2 s: a Go dserver answers them (its connection is never given up).
+        const keepalive = `${w.client.home}/keepalive.json`;
+        await Deno.writeTextFile(keepalive, '{"Client": {"SSHKeepaliveIntervalMs": 200}}');
         const f = new Lines(
           d.ourClient
             ? spawn("dtail", [
               "--cfg",
-              "none",
+              keepalive,
               "--user",
               "dtail-alice",
               "--servers",
@@ -629,6 +636,7 @@ peerTest("dtail follows appends and a rename rotation, both directions", async (
             const seen = got.filter((l) => newFile.includes(l));
             assert.ok(!seen.includes("after 0"), "the first line after the rotation came");
             assert.ok(seen.length < newFile.length, `all ${newFile.length} lines came`);
+            assert.doesNotMatch(f.stderr, /did not answer|reconnecting/);
           } else {
             assertExactlyOnceInOrder(got, after);
             assertExactlyOnceInOrder(got, later);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { concatBytes } from "../core/bytes.ts";
 import { spawn, UPSTREAM } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
+import { Follower } from "./follower.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
 import { exchange, rawClient } from "./ssh_raw.ts";
 
@@ -178,7 +179,74 @@ const BIG_LINE = "a line of a big file\n";
 const BIG_LINES = 2_000_000;
 
 /** A fresh dserver and a running `dcat` of a 42 MB file on it (the caller stops both). */
-async function dcatOfBigFile(client: TestClient, flags: string[]) {
+Deno.test({
+  name: "a dserver that stops answering (SIGSTOP) is given up after 3 keepalives",
+  ignore: !canRunServers,
+  fn: async (t) => {
+    const client = await TestClient.create();
+    const cfg = `${client.home}/keepalive.json`;
+    await Deno.writeTextFile(cfg, '{"Client": {"SSHKeepaliveIntervalMs": 300}}');
+    await t.step("dcat ends with the reason instead of waiting forever", async () => {
+      const { big, dying, child } = await dcatOfBigFile(client, ["--plain"], cfg);
+      try {
+        const reader = child.stdout.getReader();
+        await reader.read(); // the stream is flowing
+        dying.signal("SIGSTOP");
+        while (!(await reader.read()).done) { /* what was sent before the stop */ }
+        const status = await child.status;
+        const stderr = new TextDecoder().decode(
+          (await new Response(child.stderr).arrayBuffer()) as ArrayBuffer,
+        );
+        assert.notEqual(status.code, 0);
+        assert.match(stderr, /did not answer for 0\.9 s \(3 keepalives\): connection given up/);
+      } finally {
+        dying.signal("SIGCONT");
+        await dying.stop();
+        await Deno.remove(big, { recursive: true });
+      }
+    });
+    await t.step("dtail reconnects when it answers again, and every line comes once", async () => {
+      const dir = await Deno.makeTempDir({ prefix: "dtail-stop-" });
+      await Deno.chmod(dir, 0o755);
+      const path = `${dir}/f.log`;
+      await Deno.writeTextFile(path, "");
+      await Deno.chmod(path, 0o644);
+      const server = await TestServer.start(client);
+      const f = new Follower([
+        "--cfg",
+        cfg,
+        "--user",
+        "dtail-alice",
+        "--trustAllHosts",
+        "--servers",
+        server.address,
+        path,
+      ], { HOME: client.home, SSH_AUTH_SOCK: "" });
+      try {
+        await f.ready(path);
+        server.signal("SIGSTOP");
+        const during = Array.from({ length: 50 }, (_, i) => `during ${i}`);
+        await Deno.writeTextFile(path, during.join("\n") + "\n", { append: true });
+        const started = Date.now();
+        while (!/did not answer/.test(f.stderr) && Date.now() - started < 10_000) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.match(f.stderr, /did not answer for 0\.9 s/);
+        server.signal("SIGCONT");
+        await f.waitFor((l) => l.includes("during 49"), "the lines written while stopped", 20_000);
+        const got = f.lines.filter((l) => l.startsWith("during "));
+        assert.deepEqual(got, during);
+      } finally {
+        server.signal("SIGCONT");
+        await f.stop();
+        await server.stop();
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  },
+});
+
+async function dcatOfBigFile(client: TestClient, flags: string[], cfg = "none") {
   const big = await Deno.makeTempDir({ prefix: "dtail-big-" });
   await Deno.chmod(big, 0o755);
   await Deno.writeTextFile(`${big}/big.log`, BIG_LINE.repeat(BIG_LINES));
@@ -186,7 +254,7 @@ async function dcatOfBigFile(client: TestClient, flags: string[]) {
   const dying = await TestServer.start(client);
   const child = spawn("dcat", [
     "--cfg",
-    "none",
+    cfg,
     ...flags,
     "--user",
     "dtail-alice",

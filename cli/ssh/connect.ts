@@ -48,6 +48,11 @@ export interface ConnectOptions {
   trust: HostTrust | null;
   /** `Common.SSHConnectTimeoutMs` (default 2000). */
   timeoutMs?: number;
+  /**
+   * `Client.SSHKeepaliveIntervalMs`: a keepalive request this often once logged in, and the
+   * connection ends when 3 in a row go unanswered (a hung or stopped server); 0 or absent = none.
+   */
+  keepaliveMs?: number;
   signal?: AbortSignal;
   debug?: (line: string) => void;
   /**
@@ -56,6 +61,9 @@ export interface ConnectOptions {
    */
   tunnel?: Duplex;
 }
+
+/** Unanswered keepalive requests in a row that end a connection. */
+export const KEEPALIVE_COUNT = 3;
 
 /**
  * The same preference as the server's: chacha20-poly1305 first (docs/performance.md#ssh-ciphers).
@@ -221,6 +229,9 @@ function handshake(
       authHandler: opts.auth.authHandler(opts.user),
       hostVerifier,
       readyTimeout: 0, // our Budget instead: it stops while the user is being asked
+      ...(opts.keepaliveMs
+        ? { keepaliveInterval: opts.keepaliveMs, keepaliveCountMax: KEEPALIVE_COUNT }
+        : {}),
       algorithms: { cipher: CIPHERS, serverHostKey: hostKeyAlgorithms(knownTypes) },
       ...(opts.debug ? { debug: opts.debug } : {}),
     });

@@ -19,6 +19,8 @@ export interface DialerOptions {
     | HostTrust
     | null;
   readonly timeoutMs: number;
+  /** `Client.SSHKeepaliveIntervalMs` (cli/ssh/connect.ts); 0 or absent = none. */
+  readonly keepaliveMs?: number;
   /** The run's end: jump connections are closed then. */
   readonly signal: AbortSignal;
   /** Many servers, or servers behind jump hosts: encrypt with ours (ssh/ssh2_chacha_poly.ts). */
@@ -66,6 +68,7 @@ export class Dialer {
       auth: this.#opts.auth.forHost?.(hop.identityFiles, hop.identitiesOnly) ?? this.#opts.auth,
       trust: this.#opts.trustFor(hop.knownHostsPath, hop.strictHostKeys),
       timeoutMs: this.#opts.timeoutMs,
+      keepaliveMs: this.#opts.keepaliveMs ?? 0,
       signal,
       ...(tunnel === undefined ? {} : { tunnel: tunnelStream(tunnel) }),
     });

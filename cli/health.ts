@@ -12,9 +12,15 @@ import { parseServerAddress } from "./ssh/server_list.ts";
 import type { ClientAuth } from "./ssh/auth.ts";
 
 const HEALTH_USER = "DTAIL-HEALTH";
+/** From login to the server's OK. */
+const ANSWER_MS = 5000;
 const dec = new TextDecoder();
 
-export async function checkHealth(server: string, defaultPort: number): Promise<[number, string]> {
+export async function checkHealth(
+  server: string,
+  defaultPort: number,
+  answerMs = ANSWER_MS,
+): Promise<[number, string]> {
   const critical = `CRITICAL: DTail server not operating properly at ${server}!`;
   let address;
   try {
@@ -42,8 +48,12 @@ export async function checkHealth(server: string, defaultPort: number): Promise<
       timeoutMs: 2000,
     });
     client.on("error", () => {});
+    // A server that logs in and then says nothing (hung, stopped) is critical, not a wait forever.
+    const deadline = setTimeout(() => client.destroy(), answerMs);
     try {
-      const channel = await openShell(client);
+      // Refused, or cut at the deadline: no answer is a critical one.
+      const channel = await openShell(client).catch(() => null);
+      if (channel === null) return [2, critical];
       channel.write(encodeFrame("health"));
       const reader = new MessageReader();
       // docs/protocol.md#messages: the health client takes both 0xAC and "\n" as message ends.
@@ -57,6 +67,7 @@ export async function checkHealth(server: string, defaultPort: number): Promise<
       }
       return [2, critical];
     } finally {
+      clearTimeout(deadline);
       client.end();
     }
   } catch (err) {

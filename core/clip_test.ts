@@ -22,4 +22,5 @@ Deno.test("escapeControls writes control characters as escapes and keeps other t
   assert.equal(escapeControls("plain € text\twith a tab"), "plain € text\twith a tab");
   assert.equal(escapeControls("a\nb\rc"), "a\\nb\\rc");
   assert.equal(escapeControls("\x00\x1b[2J\x7f!"), "\\x00\\x1b[2J\\x7f!");
+  assert.equal(escapeControls("\u009b2J\u00a0"), "\\x9b2J\u00a0", "C1 escaped, U+00A0 kept");
 });

@@ -297,45 +297,46 @@ export async function followFiles(
         return;
       }
       if (first.done) return;
-      const onLongLine = () => options.onLongLine(file.path);
-      const tracker = options.onPosition === undefined ? null : new PositionTracker({
-        path: file.path,
-        maxLineLength: options.filter.maxLineLength,
-        onLongLine,
-        report: options.onPosition,
-        flush: flushPositions,
-      });
-      await tracker?.announce(first.value); // also while it waits for a slot
-      using slot = options.slot === undefined ? undefined : await options.slot(file.path, signal);
-      if (slot === null) {
-        await file.incarnations.return(undefined);
-        return;
-      }
-      // With positions the tracker cuts long lines (and says so): the filter is the shared one.
-      const filter = {
-        ...options.filter,
-        ...(tracker !== null ? {} : { onLongLine }),
-        onContextLimit: () => options.onContextLimit?.(file.path),
-      };
-      const source = new SourceFilter(filter); // one selection state across incarnations
-      // A tracked batch cannot be cut (its bytes tell its position): its selections are.
-      const fileSink =
-        tracker?.sink(time === null ? sink : time[1].windowSelections(sink, range!)) ?? sink;
       try {
-        // The first incarnation, then the others (no generator around them: one fewer per file).
-        let next: IteratorResult<IncarnationStream> = first;
-        for (; !next.done; next = await file.incarnations.next()) {
-          followed.add(file.path);
-          if (tracker !== null) {
-            await followSelectInto(next.value, tracker, filter, fileSink, file.sourceId, source);
-          } else await selectInto(next.value, filter, fileSink, file.sourceId, undefined, source);
-          if (source.done) return; // --max reached for this file
+        const onLongLine = () => options.onLongLine(file.path);
+        const tracker = options.onPosition === undefined ? null : new PositionTracker({
+          path: file.path,
+          maxLineLength: options.filter.maxLineLength,
+          onLongLine,
+          report: options.onPosition,
+          flush: flushPositions,
+        });
+        await tracker?.announce(first.value); // also while it waits for a slot
+        using slot = options.slot === undefined ? undefined : await options.slot(file.path, signal);
+        if (slot === null) return;
+        // With positions the tracker cuts long lines (and says so): the filter is the shared one.
+        const filter = {
+          ...options.filter,
+          ...(tracker !== null ? {} : { onLongLine }),
+          onContextLimit: () => options.onContextLimit?.(file.path),
+        };
+        const source = new SourceFilter(filter); // one selection state across incarnations
+        // A tracked batch cannot be cut (its bytes tell its position): its selections are.
+        const fileSink =
+          tracker?.sink(time === null ? sink : time[1].windowSelections(sink, range!)) ?? sink;
+        try {
+          // The first incarnation, then the others (no generator around them: one fewer per file).
+          let next: IteratorResult<IncarnationStream> = first;
+          for (; !next.done; next = await file.incarnations.next()) {
+            followed.add(file.path);
+            if (tracker !== null) {
+              await followSelectInto(next.value, tracker, filter, fileSink, file.sourceId, source);
+            } else await selectInto(next.value, filter, fileSink, file.sourceId, undefined, source);
+            if (source.done) return; // --max reached for this file
+          }
+        } catch (err) {
+          options.onUnreadable(file.path, err); // this file ends; the others are still followed
+          result.failed++;
         }
-      } catch (err) {
-        options.onUnreadable(file.path, err); // this file ends; the others are still followed
-        result.failed++;
       } finally {
-        await file.incarnations.return(undefined); // closes the file when it stopped early
+        // However this ends (stopped early, no slot, the session gone while the start position
+        // was being sent), the file is closed.
+        await file.incarnations.return(undefined);
       }
     });
   }));

@@ -392,3 +392,49 @@ Deno.test("the lines of many followed files that came at once go out in a few ch
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The files under `dir` this process holds open. */
+function openUnder(dir: string): string[] {
+  return [...Deno.readDirSync("/proc/self/fd")].flatMap((e) => {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
+      return target.startsWith(`${dir}/`) ? [target] : [];
+    } catch {
+      return []; // closed meanwhile (the directory's own descriptor)
+    }
+  });
+}
+
+Deno.test("a session that ends while start positions go out closes every file it opened", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (let i = 0; i < 200; i++) await Deno.writeTextFile(`${dir}/${i}.log`, "old\n");
+    const gone = new AbortController();
+    const io: SessionIO = {
+      input: (async function* () {
+        yield encodeFrame(`tail:escape=ac:positions=v1 ${dir}/*.log regex:noop `);
+        await new Promise((r) => gone.signal.addEventListener("abort", r, { once: true }));
+      })(),
+      write: (bytes) => {
+        // The client goes away as the first start position arrives: the others are being sent.
+        if (dec.decode(bytes).includes(".syn position ")) gone.abort();
+        return Promise.resolve();
+      },
+      close: () => gone.abort(),
+      closed: gone.signal,
+    };
+    await handleSession(
+      io,
+      { user: "u", remote: "r", health: false },
+      deps({
+        tails: new Semaphore(5), // most files wait for a slot, holding their descriptors
+      }),
+    );
+    for (let i = 0; i < 100 && openUnder(dir).length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual(openUnder(dir), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

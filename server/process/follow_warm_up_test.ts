@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { defaultConfig } from "../../core/config.ts";
+import { PREFIX, rehearseFollow, removeLeftovers } from "./follow_warm_up.ts";
+
+const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+
+Deno.test("the rehearsal follows and resumes its files, then leaves nothing behind", async () => {
+  const parent = await Deno.makeTempDir();
+  try {
+    assert.equal(await rehearseFollow(defaultConfig(() => undefined), 20, [parent]), true);
+    assert.deepEqual(names(parent), []);
+    const held = [...Deno.readDirSync("/proc/self/fd")].filter((e) => {
+      try {
+        return Deno.readLinkSync(`/proc/self/fd/${e.name}`).startsWith(parent);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(held, [], "no descriptor of its files stays open");
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("without a scratch directory there is no rehearsal, and no error", async () => {
+  const parent = await Deno.makeTempDir();
+  try {
+    const missing = `${parent}/missing`;
+    assert.equal(await rehearseFollow(defaultConfig(() => undefined), 5, [missing]), false);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("leftovers of a dserver that died are removed, those of a live one are kept", async () => {
+  const parent = await Deno.makeTempDir();
+  try {
+    const dead = `${PREFIX}999999999-abc`; // above the kernel's pid_max: no such process
+    const live = `${PREFIX}${Deno.pid}-def`;
+    for (const name of [dead, live, "other-dir"]) {
+      await Deno.mkdir(`${parent}/${name}`);
+      await Deno.writeTextFile(`${parent}/${name}/0.log`, "x\n");
+    }
+    await Deno.writeTextFile(`${parent}/${PREFIX}1-file`, "a file, not a scratch directory");
+    removeLeftovers(parent);
+    assert.deepEqual(names(parent), [`${PREFIX}1-file`, live, "other-dir"].sort());
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});

@@ -66,7 +66,9 @@ export async function rehearseFollow(
     const deps: HandlerDeps = {
       config,
       hostname: "warm-up",
-      open: (_name, path) => openForUser(user, [`^${dir}/`], path),
+      // The directory's name taken literally (a $TMPDIR may hold "." or "+").
+      open: (_name, path) =>
+        openForUser(user, [`^${dir.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}/`], path),
       canList: (_name, d) => canList(user, d),
       log: () => {},
       cats: new Semaphore(1),
@@ -125,6 +127,7 @@ function tempParent(): string {
 /** A new private directory under the first parent that takes one; leftovers of dead dservers go. */
 function scratchDir(parents: readonly string[]): string | null {
   for (const parent of parents) {
+    if (/[*?[\\]/.test(parent)) continue; // the rehearsal follows `<dir>/*.log`: no glob in dir
     try {
       removeLeftovers(parent);
       return Deno.makeTempDirSync({ dir: parent, prefix: `${PREFIX}${Deno.pid}-` });

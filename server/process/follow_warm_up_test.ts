@@ -22,6 +22,21 @@ Deno.test("the rehearsal follows and resumes its files, then leaves nothing behi
   }
 });
 
+Deno.test("a scratch directory whose name holds regex characters is ruled literally", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "a(b+c.{d}-" });
+  const globbed = await Deno.makeTempDir({ prefix: "a[b]-" });
+  try {
+    assert.equal(await rehearseFollow(defaultConfig(() => undefined), 5, [parent]), true);
+    // One that a glob would read as a pattern is passed over (no rehearsal, not a 10 s wait).
+    const started = performance.now();
+    assert.equal(await rehearseFollow(defaultConfig(() => undefined), 5, [globbed]), false);
+    assert.ok(performance.now() - started < 2000);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+    await Deno.remove(globbed, { recursive: true });
+  }
+});
+
 Deno.test("without a scratch directory there is no rehearsal, and no error", async () => {
   const parent = await Deno.makeTempDir();
   try {

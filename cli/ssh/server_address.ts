@@ -30,6 +30,13 @@ export function parseServerAddress(entry: string, defaultPort: number): ServerAd
     portText = colon < 0 ? undefined : entry.slice(colon + 1);
   }
   if (host === "") throw new ServerListError(`server "${entry}": empty host name`);
+  if (host.includes("@")) {
+    throw new ServerListError(
+      `server "${entry}": a server is host[:port]; give the user with --user ` +
+        "(or User in ~/.ssh/config)",
+    );
+  }
+  if (/\s/.test(host)) throw new ServerListError(`server "${entry}": a host name has no spaces`);
   const portGiven = portText !== undefined;
   const port = portGiven ? parsePort(portText!, `server "${entry}"`) : defaultPort;
   return { host, port, portGiven, label: addressLabel(host, port) };

@@ -57,6 +57,14 @@ Deno.test("a non-numeric, zero or too large port is a ServerListError", () => {
   }
 });
 
+Deno.test("a user in a server name, or a space, is a ServerListError saying what to write", () => {
+  assert.throws(
+    () => parseServerAddress("alice@web1:2222", 2222),
+    /server "alice@web1:2222": a server is host\[:port\]; give the user with --user/,
+  );
+  assert.throws(() => parseServerAddress("web 1", 2222), /"web 1": a host name has no spaces/);
+});
+
 Deno.test("an existing file lists one server per line, skipping blanks and comments", async () => {
   await withFile("# fleet\nweb1\n\n  web2:2000  \n#web3\nweb1\n", (path) => {
     assert.deepEqual(labels({ servers: path, defaultPort: 2222 }), ["web1:2222", "web2:2000"]);

@@ -442,13 +442,12 @@ export function checkOutfileWritable(outfile: string, append = false): void {
   const fail = (why: string): never => {
     throw new OutfileError(`cannot write outfile "${path}": ${why}`);
   };
-  const reason = (e: unknown) => e instanceof Error ? e.message : String(e);
   try {
     if (!Deno.statSync(dir).isDirectory) fail(`"${dir}" is not a directory`);
   } catch (e) {
     if (e instanceof OutfileError) throw e;
     if (e instanceof Deno.errors.NotFound) fail(`directory "${dir}" does not exist`);
-    fail(`directory "${dir}": ${reason(e)}`);
+    fail(`directory "${dir}": ${osReason(e)}`);
   }
   try {
     if (Deno.statSync(path).isDirectory) fail("it is a directory");
@@ -456,12 +455,12 @@ export function checkOutfileWritable(outfile: string, append = false): void {
   } catch (e) {
     if (e instanceof OutfileError) throw e;
     if (e instanceof Deno.errors.PermissionDenied) fail("permission denied");
-    if (!(e instanceof Deno.errors.NotFound)) fail(reason(e));
+    if (!(e instanceof Deno.errors.NotFound)) fail(osReason(e));
   }
   try {
     Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".dtail-outfile-check-" }));
   } catch (e) {
     if (e instanceof Deno.errors.PermissionDenied) fail(`directory "${dir}" is not writable`);
-    fail(`directory "${dir}" is not writable: ${reason(e)}`);
+    fail(`directory "${dir}" is not writable: ${osReason(e)}`);
   }
 }

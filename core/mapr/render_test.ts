@@ -597,3 +597,10 @@ async function namesIn(dir: string): Promise<string[]> {
   for await (const entry of Deno.readDir(dir)) names.push(entry.name);
   return names;
 }
+
+Deno.test("an outfile directory the OS will not take says why in words", () => {
+  assert.throws(() => checkOutfileWritable("/proc/self/x.csv"), {
+    message:
+      'cannot write outfile "/proc/self/x.csv": directory "/proc/self" is not writable: no such file or directory',
+  });
+});

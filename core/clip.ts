@@ -16,8 +16,8 @@ const NAMED: Record<number, string> = { 0x0a: "\\n", 0x0d: "\\r" };
 
 /**
  * `text` with C0 controls (but tab), DEL and C1 controls (U+0080–U+009F; U+009B is a CSI to some
- * terminals) as `\n`, `\r` or `\xNN`: a file name or a server's
- * text kept on one line of a log or a terminal, and no escape sequence reaching the terminal.
+ * terminals) as `\n`, `\r` or `\xNN`: a file name or a server's text kept on one line of a log or
+ * a terminal, and no escape sequence reaching the terminal.
  */
 export function escapeControls(text: string): string {
   let out = "";

@@ -68,19 +68,6 @@ export function statLibc(): StatLibc | null {
   return statLib;
 }
 
-/**
- * Gives the free memory at the top and in the middle of glibc's heap back to the system (after
- * work whose many small buffers are freed at once); false when there is no glibc to ask.
- */
-export function trimMalloc(): boolean {
-  if (trimLib === undefined) {
-    trimLib = bind({ malloc_trim: { parameters: ["usize"], result: "i32" } });
-  }
-  return trimLib === null ? false : (trimLib.malloc_trim(0n), true);
-}
-
-let trimLib: { malloc_trim(pad: bigint): number } | null | undefined;
-
 /** What `fstat` tells of a file, as plain numbers (no `FileInfo` with its four `Date`s). */
 export interface FdStat {
   readonly dev: number;

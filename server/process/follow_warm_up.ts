@@ -21,7 +21,6 @@ import {
   RESUME_OPTION,
 } from "../../core/protocol/resume.ts";
 import { Semaphore } from "../../core/semaphore.ts";
-import { trimMalloc } from "../../core/libc.ts";
 import { openForUser } from "../access/safe_open.ts";
 import { canList } from "../access/os_access.ts";
 import { lookupUser, userName } from "../access/user_lookup.ts";
@@ -95,10 +94,6 @@ export async function rehearseFollow(
   } finally {
     globalThis.removeEventListener("unload", removeNow);
     removeQuietly(dir);
-    // The rehearsal's followers are garbage now: their buffers (64 KiB each, from glibc's heap)
-    // go back to the system instead of staying in every idle dserver.
-    (globalThis as { gc?: () => void }).gc?.();
-    trimMalloc();
   }
 }
 

@@ -4,8 +4,9 @@
  * modules, the regexes of the Permissions rules (and the regex engine's probe), the libc
  * bindings of the checked open, a descriptor table that holds a session's followed files, and a
  * rehearsal of a follow and its resume (follow_warm_up.ts). A rule whose regex does not compile is
- * logged then, at start-up, instead of being found by the first user it locks out. Nothing here fails the server: what
- * could not be prepared is paid for by the session that needs it, as without a warm-up.
+ * logged then, at start-up, instead of being found by the first user it locks out. Nothing here
+ * fails the server: what could not be prepared is paid for by the session that needs it, as
+ * without a warm-up.
  */
 import type { Config } from "../../core/config.ts";
 import { libc, statLibc } from "../../core/libc.ts";

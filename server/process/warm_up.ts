@@ -27,14 +27,16 @@ export async function warmUp(config: Config, log: WarmUpLog): Promise<void> {
     statLibc();
     // A session's followed files, waiting or read, and the files being read by others.
     const sc = config.Server;
-    const needed = MAX_QUEUED_TAILS + sc.MaxConcurrentTails + sc.MaxConcurrentCats + 256;
+    // A rehearsal only where sessions may follow that many files at once (a dserver set up for
+    // big follows reaches the rehearsal's memory with its first one); its descriptors come on top
+    // of what sessions may need meanwhile.
+    const rehearse = sc.MaxConcurrentTails >= FILES;
+    const needed = MAX_QUEUED_TAILS + sc.MaxConcurrentTails + sc.MaxConcurrentCats + 256 +
+      (rehearse ? FILES : 0);
     const reserved = c === null ? 0 : reserveDescriptors(c, needed);
     for (const problem of precompileRules(config.Server.Permissions)) log.warn(problem);
     await loadFollowStage();
-    // Only where sessions may follow that many files at once (a dserver set up for big follows
-    // reaches the rehearsal's memory with its first one); its descriptors come on top of what
-    // sessions may need meanwhile.
-    if (sc.MaxConcurrentTails >= FILES && reserved >= needed + FILES) {
+    if (rehearse && reserved >= needed) {
       const started = performance.now();
       const done = await rehearseFollow(config);
       const ms = Math.round(performance.now() - started);

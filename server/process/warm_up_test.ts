@@ -28,7 +28,7 @@ Deno.test("warmUp never throws: what it could not prepare goes to the debug log"
 });
 
 Deno.test("a dserver set up for big follows rehearses one at start-up, the default does not", async () => {
-  for (const [tails, rehearsed] of [[50, false], [1000, true]] as const) {
+  for (const [tails, rehearsed] of [[50, false], [500, true], [1000, true]] as const) {
     const config = defaultConfig(() => undefined);
     config.Server.MaxConcurrentTails = tails;
     const debugged: string[] = [];

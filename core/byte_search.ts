@@ -18,9 +18,53 @@ const OUT_AT = NEEDLE_AT + NEEDLE_MAX;
 /** Pairs per `lines` call: [start, end) as two i32 after an 8-byte header. */
 const OUT_PAIRS = 16 * 1024 - 1;
 const HAY_AT = OUT_AT + 8 + OUT_PAIRS * 8;
+/** Entries per `separators` call: the output pairs' room. */
+const SEPARATORS_MAX = OUT_PAIRS * 2;
 /** Read buffers in WebAssembly memories at most (others are plain), and spares kept. */
 const MAX_READ_BUFFERS = 32;
 const SPARE_READ_BUFFERS = 4;
+
+/**
+ * Lists where the bytes `b1`, `b2` and "\n" are in ranges of one batch: `list(at, end)`, then the
+ * positions (indices into the batch, in order) are `entries[first, first + count)`, until the
+ * next call.
+ */
+export class SeparatorLister {
+  readonly entries: Int32Array;
+  readonly first = (OUT_AT >> 2) + 2;
+  count = 0;
+  readonly #wasm: ByteSearchExports;
+  readonly #base: number;
+  readonly #b1: number;
+  readonly #b2: number;
+
+  constructor(area: Area, base: number, b1: number, b2: number) {
+    this.entries = area.i32;
+    this.#wasm = area.wasm;
+    this.#base = base;
+    this.#b1 = b1;
+    this.#b2 = b2;
+  }
+
+  /**
+   * Lists the positions of `[at, end)` (at a line start): whole lines' worth, as many as fit.
+   * Returns where the listed lines end: `end` when all were, `at` when not even one line's fit.
+   */
+  list(at: number, end: number): number {
+    const base = this.#base;
+    const listed = this.#wasm.separators(
+      base,
+      base + at,
+      base + end,
+      OUT_AT,
+      SEPARATORS_MAX,
+      this.#b1,
+      this.#b2,
+    );
+    this.count = this.entries[OUT_AT >> 2]!;
+    return listed - base;
+  }
+}
 
 /** A literal's UTF-8 bytes, with the two positions the SIMD filter compares (its rarest bytes). */
 export class Needle {
@@ -193,6 +237,15 @@ export class ByteSearch {
     if (bytes.length === 0) return 0;
     const [area, hay] = this.#place(bytes);
     return area.wasm.countLines(hay, hay + bytes.length);
+  }
+
+  /**
+   * What lists where the bytes `b1`, `b2` and "\n" are in ranges of `bytes`, which must not
+   * change while it is used (nor this thread search other bytes in between).
+   */
+  separatorLister(bytes: Uint8Array, b1: number, b2: number): SeparatorLister {
+    const [area, base] = this.#place(bytes);
+    return new SeparatorLister(area, base, b1, b2);
   }
 
   /** Where `bytes` are searched: their read buffer's area, or a copy in the shared one. */

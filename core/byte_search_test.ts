@@ -184,3 +184,82 @@ Deno.test("a read buffer is searched in place, and handed to the next reader onc
   search.releaseBuffer(next);
   search.releaseBuffer(new Uint8Array(10)); // not a read buffer: ignored
 });
+
+/** The reference: the indices of the bytes `|`, `=` and "\n" in `bytes[at, end)`. */
+function separatorsOf(bytes: Uint8Array, at: number, end: number): number[] {
+  const out: number[] = [];
+  for (let i = at; i < end; i++) {
+    if (bytes[i] === 124 || bytes[i] === 61 || bytes[i] === 10) out.push(i);
+  }
+  return out;
+}
+
+/** Every entry a separator lister lists from `at` to `end`, call after call, and the calls' ends. */
+function listAll(
+  bytes: Uint8Array,
+  at: number,
+  end: number,
+): { entries: number[]; ends: number[] } {
+  const entries: number[] = [];
+  const ends: number[] = [];
+  const lister = search.separatorLister(bytes, 124, 61);
+  while (at < end) {
+    const listed = lister.list(at, end);
+    assert.ok(listed > at, `no progress at ${at}`);
+    entries.push(...lister.entries.subarray(lister.first, lister.first + lister.count));
+    ends.push(listed);
+    at = listed;
+  }
+  return { entries, ends };
+}
+
+Deno.test("a separator lister lists every bar, equals sign and newline, in a read buffer and copied", () => {
+  const next = rng(7);
+  const alphabet = [..."ab|=\n é"].map((c) => enc.encode(c));
+  for (let round = 0; round < 40; round++) {
+    const parts: number[] = [];
+    const length = Math.floor(next() * 600);
+    while (parts.length < length) parts.push(...alphabet[Math.floor(next() * alphabet.length)]!);
+    const text = Uint8Array.from(parts);
+    const at = Math.floor(next() * 20);
+    const plain = new Uint8Array(at + text.length + 7);
+    plain.set(text, at);
+    const buffer = search.readBuffer(4096)!;
+    buffer.set(text, at + 3);
+    const inPlace = buffer.subarray(3, 3 + at + text.length);
+    for (const bytes of [plain, inPlace]) {
+      const end = at + text.length;
+      const { entries, ends } = listAll(bytes, at, end);
+      assert.deepEqual(entries, separatorsOf(bytes, at, end));
+      assert.deepEqual(ends, end > at ? [end] : []);
+    }
+    search.releaseBuffer(buffer);
+  }
+});
+
+Deno.test("a separator lister lists whole lines only when they do not all fit, and not one line too long", () => {
+  const line = "k=v|".repeat(1000) + "\n"; // 2,001 entries a line
+  const bytes = enc.encode(line.repeat(40));
+  const { entries, ends } = listAll(bytes, 0, bytes.length);
+  assert.deepEqual(entries, separatorsOf(bytes, 0, bytes.length));
+  assert.ok(ends.length > 1, "more than one call");
+  for (const end of ends) assert.equal(bytes[end - 1], 10, `call ended at a line end: ${end}`);
+  const next = rng(3);
+  const random = Uint8Array.from(
+    { length: 300_000 },
+    () => "ab|=\n"[Math.floor(next() * 5)]!.charCodeAt(0),
+  );
+  for (const at of [0, 1, 17]) {
+    const listing = listAll(random, at, random.length - at);
+    assert.deepEqual(listing.entries, separatorsOf(random, at, random.length - at));
+    assert.ok(listing.ends.length > 5, "many calls");
+    for (const end of listing.ends.slice(0, -1)) assert.equal(random[end - 1], 10);
+  }
+  const long = enc.encode("a=b|".repeat(20_000) + "\nx|y\n");
+  const lister = search.separatorLister(long, 124, 61);
+  assert.equal(lister.list(0, long.length), 0, "a line over the room: none");
+  const after = long.indexOf(10) + 1;
+  assert.equal(lister.list(after, long.length), long.length);
+  const { first, count, entries: list } = lister;
+  assert.deepEqual([...list.subarray(first, first + count)], [after + 1, after + 3]);
+});

@@ -252,7 +252,102 @@ const countLines: Fn = {
   ],
 };
 
-const FUNCTIONS: readonly Fn[] = [memeq, find, lineEnd, lineStart, lines, countLines];
+/**
+ * separators(base, at, end, out, cap, b1, b2): the addresses of the bytes b1, b2 and "\n" in
+ * [at, end) (at a line start), relative to base, as i32 at out + 8, in order, at most cap. When
+ * they do not all fit, only those of whole lines are kept: the count at out is then the entries
+ * up to the last "\n" that fit, and the result the address after it (at when not one line fits);
+ * otherwise every entry is kept and the result is end. While 16 more entries fit, a block's
+ * entries are written without a check each, and its "\n" found from a mask of their own (the
+ * first four are written whatever the block holds: past the count, but within cap).
+ * Locals: 7 mask, 8 count, 9 count up to the last "\n", 10 after it, 11 address, 12 b1 ×16,
+ * 13 b2 ×16, 14 "\n" ×16, 15 16 bytes, 16 "\n" mask, 17 where the next entry goes.
+ */
+const separators: Fn = {
+  name: "separators",
+  params: 7,
+  locals: [I32, I32, I32, I32, I32, V128, V128, V128, V128, I32, I32, V128],
+  body: () => {
+    const record = [ // the entry at local 11, its count checked
+      get(3), get(8), i32(4), MUL, ADD, get(11), get(0), SUB, store(8),
+      get(8), i32(1), ADD, set(8),
+      get(11), load8, i32(NL), EQ, ifThen(get(8), set(9), get(11), i32(1), ADD, set(10)),
+    ];
+    const wanted = (v: number) => [get(v), get(12), EQ8, get(v), get(13), EQ8, V_OR, BITMASK8];
+    return [
+      get(5), SPLAT8, set(12), get(6), SPLAT8, set(13), i32(NL), SPLAT8, set(14),
+      get(1), set(10),
+      block( // $full
+        block( // $tail
+          loop( // 32 bytes at a time
+            get(1), i32(32), ADD, get(2), GT, brIf(1),
+            get(1), V_LOAD, tee(15), get(14), EQ8, BITMASK8,
+            get(1), V_LOAD16, tee(18), get(14), EQ8, BITMASK8, i32(16), SHL, OR, tee(16),
+            ...wanted(15), OR, ...wanted(18), i32(16), SHL, OR, tee(7),
+            ifThen(
+              get(8), i32(32), ADD, get(4), LE,
+              ifElse(
+                [ // room for the block: the first entries written whatever the mask holds (a
+                  // branch each mispredicts too often), the rest in a loop
+                  get(16), ifThen( // its last "\n" is bit 31 - clz: the entries up to it count
+                    get(8), get(7), i32(2), i32(31), get(16), CLZ, SUB, SHL, i32(1), SUB, AND,
+                    POPCNT, ADD, set(9),
+                    get(1), i32(32), ADD, get(16), CLZ, SUB, set(10),
+                  ),
+                  get(3), get(8), i32(4), MUL, ADD, set(17),
+                  get(8), get(7), POPCNT, ADD, set(8),
+                  get(1), get(0), SUB, set(11),
+                  ...Array.from({ length: UNROLL }, (_, i) => [
+                    get(17), get(11), get(7), CTZ, ADD, store(8 + 4 * i),
+                    get(7), get(7), i32(1), SUB, AND, set(7),
+                  ]),
+                  block(loop(
+                    get(7), EQZ, brIf(1),
+                    get(17), get(11), get(7), CTZ, ADD, store(8 + 4 * UNROLL),
+                    get(17), i32(4), ADD, set(17),
+                    get(7), get(7), i32(1), SUB, AND, set(7),
+                    br(0),
+                  )),
+                ],
+                [
+                  block(loop( // near the room's end: each entry checked
+                    get(7), EQZ, brIf(1),
+                    get(8), get(4), GE, brIf(6),
+                    get(1), get(7), CTZ, ADD, set(11),
+                    ...record,
+                    get(7), get(7), i32(1), SUB, AND, set(7),
+                    br(0),
+                  )),
+                ],
+              ),
+            ),
+            get(1), i32(32), ADD, set(1),
+            br(0),
+          ),
+        ),
+        block(loop( // the last bytes, one at a time
+          get(1), get(2), GE, brIf(1),
+          get(1), load8, tee(7), get(5), EQ, get(7), get(6), EQ, OR, get(7), i32(NL), EQ, OR,
+          ifThen(
+            get(8), get(4), GE, brIf(3),
+            get(1), set(11),
+            ...record,
+          ),
+          get(1), i32(1), ADD, set(1),
+          br(0),
+        )),
+        get(3), get(8), store(0),
+        get(2), RETURN,
+      ),
+      get(3), get(9), store(0),
+      get(10),
+    ];
+  },
+};
+/** Entries `separators` writes for a block before it looks whether the block has more. */
+const UNROLL = 6;
+
+const FUNCTIONS: readonly Fn[] = [memeq, find, lineEnd, lineStart, lines, countLines, separators];
 
 /** The exports of an instance (every function takes and returns i32). */
 export interface ByteSearchExports {
@@ -264,6 +359,9 @@ export interface ByteSearchExports {
     out: number, cap: number, maxLines: number, merge: number,
   ): number;
   countLines(at: number, end: number): number;
+  separators(
+    base: number, at: number, end: number, out: number, cap: number, b1: number, b2: number,
+  ): number;
 }
 
 /** The module's bytes: imports its memory as `env.mem`, exports the functions above. */

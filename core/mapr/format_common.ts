@@ -44,7 +44,7 @@ export const MALFORMED = 2;
 export type ParseCode = typeof PARSED | typeof SKIP | typeof MALFORMED;
 
 const encoder = new TextEncoder();
-const NEWLINE = 10;
+export const NEWLINE = 10;
 
 /** The index of the first "\n" in `bytes[from, end)`, or `end`. */
 export function lineEndFrom(bytes: Uint8Array, from: number, end: number): number {
@@ -126,14 +126,26 @@ export abstract class LineParser implements LogParser {
     sourceId: string,
     text: string | null,
   ): ParseCode {
+    const bounds = this.trimmed(bytes, start, end, text);
+    return this.parseLine(bytes, bounds[0]!, bounds[1]!, sourceId, text);
+  }
+
+  /**
+   * The line `bytes[start, end)` without the white space around it, as [start, end) (reused),
+   * its fields begun and `$line` set.
+   */
+  protected trimmed(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    text: string | null,
+  ): Int32Array {
     const bounds = this.#bounds;
     trimRange(bytes, start, end, bounds);
-    start = bounds[0]!;
-    end = bounds[1]!;
     const fields = this.fields;
     fields.begin(bytes, text);
-    if (this.lineSlot >= 0) fields.setBytes(this.lineSlot, bytes, start, end);
-    return this.parseLine(bytes, start, end, sourceId, text);
+    if (this.lineSlot >= 0) fields.setBytes(this.lineSlot, bytes, bounds[0]!, bounds[1]!);
+    return bounds;
   }
 
   /**
@@ -171,6 +183,49 @@ export abstract class LineParser implements LogParser {
     this.lineEnd = newline;
     const stop = newline > start && bytes[newline - 1] === 13 ? newline - 1 : newline;
     return this.parseBytes(bytes, start, stop, sourceId, text);
+  }
+
+  /**
+   * Whether the format parses from where a line's `|`, `=` and "\n" are (`parseLineIndexed`),
+   * listed by the byte search, rather than from every byte.
+   */
+  get indexed(): boolean {
+    return false;
+  }
+
+  /**
+   * `parseLineAt` of the line at `start` given where the `|`, `=` and "\n" of `bytes[start, end)`
+   * are: `seps[k, n)`, positions in order (the first at or after `start`; `end` is the end of
+   * the region or right after a "\n"). Sets `lineEnd`, and `nextSep` to the entry after the
+   * line's "\n". Only for a format whose `indexed` is true.
+   */
+  parseLineIndexed(
+    _bytes: Uint8Array,
+    _start: number,
+    _end: number,
+    _text: string | null,
+    _seps: Int32Array,
+    _k: number,
+    _n: number,
+  ): ParseCode {
+    throw new Error("this log format does not parse from separators");
+  }
+
+  /** The entry of the separators after the line `parseLineIndexed` parsed. */
+  nextSep = 0;
+
+  /** A line skipped by `parseLineIndexed`: its end is the next "\n" of `seps[k, n)`, or `end`. */
+  protected skipIndexed(
+    bytes: Uint8Array,
+    end: number,
+    seps: Int32Array,
+    k: number,
+    n: number,
+  ): ParseCode {
+    while (k < n && bytes[seps[k]!] !== NEWLINE) k++;
+    this.lineEnd = k < n ? seps[k++]! : end;
+    this.nextSep = k;
+    return SKIP;
   }
 
   /**

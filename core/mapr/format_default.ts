@@ -132,6 +132,67 @@ export class DefaultParser extends LineParser {
     return PARSED;
   }
 
+  override get indexed(): boolean {
+    return true;
+  }
+
+  /**
+   * `parseLineAt`, reading where the line's `|`, `=` and "\n" are from `seps[k, n)` (positions in
+   * `bytes`, in order, the first at or after `start`) rather than every byte; sets `nextSep` to the
+   * entry after the line's "\n" too. The same parse (mapper_test.ts checks it).
+   */
+  override parseLineIndexed(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    text: string | null,
+    seps: Int32Array,
+    k: number,
+    n: number,
+  ): ParseCode {
+    start = skipLeadingSpace(bytes, start, end);
+    if (
+      end - start < 4 || bytes[start] !== 73 || bytes[start + 1] !== 78 ||
+      bytes[start + 2] !== 70 || bytes[start + 3] !== 79
+    ) return this.skipIndexed(bytes, end, seps, k, n);
+    const starts = this.#starts;
+    for (let i = 1; i <= 10; i++) {
+      for (;;) {
+        if (k === n) {
+          this.lineEnd = end;
+          this.nextSep = k;
+          return SKIP;
+        }
+        const p = seps[k++]!;
+        const c = bytes[p]!;
+        if (c === BAR) {
+          starts[i] = p + 1;
+          break;
+        }
+        if (c === NEWLINE) {
+          this.lineEnd = p;
+          this.nextSep = k;
+          return SKIP;
+        }
+      }
+    }
+    const table = starts[9]!;
+    if (end - table < MAPREDUCE.length) return this.skipIndexed(bytes, end, seps, k, n);
+    for (let i = 0; i < MAPREDUCE.length; i++) {
+      if (bytes[table + i] !== MAPREDUCE[i]) return this.skipIndexed(bytes, end, seps, k, n);
+    }
+    const fields = this.fields;
+    fields.begin(bytes, text);
+    this.#setPositional(bytes, start, starts);
+    const kv = this.#kv;
+    const parsed = kv.addIndexed(fields, bytes, starts[10]!, end, start, seps, k, n);
+    this.lineEnd = kv.lineEnd;
+    this.nextSep = kv.nextSep;
+    if (!parsed) return MALFORMED;
+    if (this.lineSlot >= 0) fields.setBytes(this.lineSlot, bytes, start, kv.trimmedEnd);
+    return PARSED;
+  }
+
   /** A skipped line: its end found from `from`. */
   #skip(bytes: Uint8Array, from: number, end: number): ParseCode {
     this.lineEnd = lineEndFrom(bytes, from, end);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_VARIABLES, DefaultParser } from "./format_default.ts";
-import { COMMON_FIELDS, STATS_LINE, UTC } from "./_test_fields.ts";
+import { assertIndexedParseAgrees, COMMON_FIELDS, STATS_LINE, UTC } from "./_test_fields.ts";
 
 const DATA = new URL("../../tests/testdata/dtail-upstream/mapr_testdata.log", import.meta.url);
 const LINES = Deno.readTextFileSync(DATA).split("\n").filter((l) => l !== "");
@@ -207,4 +207,33 @@ Deno.test("parsing a region line by line finds each line's end and the fields pa
     assert.equal(byRegion.lineEnd, start + new TextEncoder().encode(line).length, line);
     start = byRegion.lineEnd + 1;
   }
+});
+
+Deno.test("parsing from the separators' positions gives what parsing every byte gives", () => {
+  const stats = "INFO|1002-071143|1|s.go:1|8|12|7|0.5|1s|MAPREDUCE:STATS";
+  const lines = [
+    `${stats}|a=1|b=x`,
+    "",
+    "   ",
+    "WARN|ok=1|",
+    "INFO|only|four|bars",
+    "INFO=1|2|3|4|5|6|7|8|9|MAPREDUCE:STATS|a==8|b=c=d",
+    `  \u3000${stats}|a=2|b=y \r`,
+    `${stats}|a=3|b=\u00a0`,
+    `${stats}|a=4|`,
+    `${stats}|a=5|oops|b=z`,
+    `${stats}|a=9|oops`,
+    `${stats}|a=10|b`,
+    `${stats}|`,
+    `${stats}`,
+    `${stats}|=|b=`,
+    "INFO|1|2|3|4|5|6|7|8|MAPREDUCE|a=6",
+    "INFO|1|2|3|4|5|6|7|8|MAPREDUCE:",
+    `${stats}|a=7|b=last, no line end`,
+  ];
+  const needed = new Set(["a", "b", "$line", "$time", "$pid"]);
+  for (const last of [lines.length, lines.length - 1, 6, 3]) {
+    assertIndexedParseAgrees(() => parser(needed), lines.slice(0, last));
+  }
+  assertIndexedParseAgrees(() => parser(null), lines);
 });

@@ -7,6 +7,7 @@
 import {
   COMMON_VARIABLES,
   LineParser,
+  NEWLINE,
   type ParseCode,
   PARSED,
   type Zone,
@@ -34,6 +35,31 @@ export class GenericKvParser extends LineParser {
 
   protected parseLine(bytes: Uint8Array, start: number, end: number): ParseCode {
     if (!this.#kv.none) this.#kv.add(this.fields, bytes, start, end, false);
+    return PARSED;
+  }
+
+  override get indexed(): boolean {
+    return !this.#kv.none;
+  }
+
+  override parseLineIndexed(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    text: string | null,
+    seps: Int32Array,
+    k: number,
+    n: number,
+  ): ParseCode {
+    let newlineAt = k;
+    while (newlineAt < n && bytes[seps[newlineAt]!] !== NEWLINE) newlineAt++;
+    const newline = newlineAt < n ? seps[newlineAt]! : end;
+    this.lineEnd = newline;
+    this.nextSep = newlineAt < n ? newlineAt + 1 : n;
+    const stop = newline > start && bytes[newline - 1] === 13 ? newline - 1 : newline;
+    const bounds = this.trimmed(bytes, start, stop, text);
+    // Trimmed white space holds no separator: every entry up to the "\n" is within the line.
+    this.#kv.addListed(this.fields, bytes, bounds[0]!, bounds[1]!, seps, k, newlineAt);
     return PARSED;
   }
 }

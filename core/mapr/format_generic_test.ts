@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { GENERIC_VARIABLES, GenericKvParser, GenericParser } from "./format_generic.ts";
-import { COMMON_FIELDS, STATS_LINE, UTC } from "./_test_fields.ts";
+import { assertIndexedParseAgrees, COMMON_FIELDS, STATS_LINE, UTC } from "./_test_fields.ts";
 
 const FIRST = STATS_LINE;
 const COMMON = COMMON_FIELDS;
@@ -53,4 +53,27 @@ Deno.test("GENERIC_VARIABLES are exactly the common dollar variables", () => {
   assert.equal(GENERIC_VARIABLES.size, 6);
   assert.ok(GENERIC_VARIABLES.has("$line"));
   assert.equal(GENERIC_VARIABLES.has("$time"), false);
+});
+
+Deno.test("the generickv parser gives from the separators' positions what it gives from the bytes", () => {
+  const lines = [
+    FIRST,
+    "",
+    "  \u3000 ",
+    "WARN|x|a=1=2||b=|=c|noise",
+    " a=1 | b = 2 |c=\u00e9\u00a0\r",
+    "a=|=|||x",
+    "|||",
+    "k=v\r",
+    "plain text",
+    "last=one, no line end",
+  ];
+  for (
+    const needed of [null, new Set(["a", "b", "c", "", "k", " b ", "$line"]), new Set(["last"])]
+  ) {
+    for (const last of [lines.length, 5, 4]) {
+      assertIndexedParseAgrees(() => new GenericKvParser("h1", needed, UTC), lines.slice(0, last));
+    }
+  }
+  assert.equal(new GenericKvParser("h1", new Set(), UTC).indexed, false, "no key wanted");
 });

@@ -83,6 +83,44 @@ export class KeyValues {
   }
 
   /**
+   * `add` (not strict) of the tokens of `bytes[from, end)`, reading where their `|` and `=` are
+   * from `seps[k, n)` (positions in order, all within the range) rather than every byte.
+   */
+  addListed(
+    fields: LineFields,
+    bytes: Uint8Array,
+    from: number,
+    end: number,
+    seps: Int32Array,
+    k: number,
+    n: number,
+  ): void {
+    if (this.#owner !== fields) {
+      this.#owner = fields;
+      this.#slots = Int32Array.from(this.#names, (name) => fields.slot(name));
+    }
+    let pos = from;
+    while (k < n) {
+      const eq = seps[k++]!;
+      if (bytes[eq] === BAR) {
+        pos = eq + 1;
+        continue;
+      }
+      let bar = end;
+      while (k < n) {
+        const p = seps[k++]!;
+        if (bytes[p] === BAR) {
+          bar = p;
+          break;
+        }
+      }
+      const slot = this.#slotOf(fields, bytes, pos, eq);
+      if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, bar);
+      pos = bar + 1;
+    }
+  }
+
+  /**
    * `add` (strict) of the tokens from `from` to the end of the line that starts at `lineStart`,
    * which it finds on the way: the first "\n" at or after `from`, or `end` (`lineEnd`). The last
    * value ends where the line's trailing white space starts (`trimmedEnd`, as
@@ -137,9 +175,70 @@ export class KeyValues {
     }
   }
 
+  /**
+   * `addToLineEnd`, reading where the line's `|`, `=` and "\n" are from `seps[k, n)` (positions
+   * in `bytes`, in order, the first at or after `from`) rather than every byte; sets `nextSep` to
+   * the entry after the line's "\n" too. The same parse (mapper_test.ts checks it).
+   */
+  addIndexed(
+    fields: LineFields,
+    bytes: Uint8Array,
+    from: number,
+    end: number,
+    lineStart: number,
+    seps: Int32Array,
+    k: number,
+    n: number,
+  ): boolean {
+    if (this.#owner !== fields) {
+      this.#owner = fields;
+      this.#slots = Int32Array.from(this.#names, (name) => fields.slot(name));
+    }
+    let pos = from;
+    for (;;) {
+      if (k === n) {
+        this.lineEnd = end;
+        this.nextSep = k;
+        return false;
+      }
+      const eq = seps[k++]!;
+      if (bytes[eq] !== EQUALS) {
+        if (bytes[eq] !== NEWLINE) {
+          while (k < n && bytes[seps[k]!] !== NEWLINE) k++;
+          this.lineEnd = k < n ? seps[k++]! : end;
+        } else this.lineEnd = eq;
+        this.nextSep = k;
+        return false;
+      }
+      let bar = end;
+      let c = 0;
+      while (k < n) {
+        bar = seps[k++]!;
+        if ((c = bytes[bar]!) !== EQUALS) break;
+        bar = end;
+      }
+      const slot = this.#slotOf(fields, bytes, pos, eq);
+      if (bar === end || c === NEWLINE) {
+        this.lineEnd = bar;
+        this.nextSep = k;
+        let stop = bar;
+        for (let s = 0; stop > lineStart && (s = spaceBefore(bytes, lineStart, stop)) > 0;) {
+          stop -= s;
+        }
+        this.trimmedEnd = stop;
+        if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, Math.max(eq + 1, stop));
+        return true;
+      }
+      if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, bar);
+      pos = bar + 1;
+    }
+  }
+
   /** The end of the line `addToLineEnd` read, and of its text without trailing white space. */
   lineEnd = 0;
   trimmedEnd = 0;
+  /** The entry after the line's "\n" (`addIndexed`). */
+  nextSep = 0;
 
   /** The slot of the key `bytes[start, end)` when it is wanted, else -1. */
   #slotOf(fields: LineFields, bytes: Uint8Array, start: number, end: number): number {

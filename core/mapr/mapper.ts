@@ -4,6 +4,7 @@
  * serverless dmap, in `dtail --query` and on dserver behind the `map:` command, so the results
  * cannot depend on the transport.
  */
+import { type ByteSearch, byteSearch, type SeparatorLister } from "../byte_search.ts";
 import type { Selection } from "../select.ts";
 import { type GroupColumns, GroupSet } from "./aggregate.ts";
 import { type BucketStage, bucketStage } from "./bucket.ts";
@@ -23,10 +24,14 @@ export interface MapperOptions {
   readonly warn?: (message: string) => void;
 }
 
-/** Collects garbage every this many bytes of mapped text: see `selection`. */
+/** Looks whether to collect garbage every this many bytes of mapped text: see `selection`. */
 const GC_EVERY_BYTES = 64 * 1024 * 1024;
+/** Collects when the heap holds this much more than after the last collection. */
+const GC_GROWTH_BYTES = 16 * 1024 * 1024;
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 const encoder = new TextEncoder();
+const BAR = 124;
+const EQUALS = 61;
 
 export class Mapper {
   readonly query: Query;
@@ -40,7 +45,10 @@ export class Mapper {
   readonly #buckets: BucketStage | null;
   /** Whether a file may be mapped in pieces (CSV keeps a header per source: it may not). */
   readonly splittable: boolean;
+  /** Lists where a region's separators are, for a format that parses from them; else null. */
+  readonly #separators: ByteSearch | null;
   #sinceGc = 0;
+  #heapAfterGc = 0;
   /**
    * Lines of the query's format that could not be parsed (bad `k=v` token, CSV overflow), and lines
    * whose time a bucket could not read.
@@ -64,6 +72,7 @@ export class Mapper {
       : null;
     this.#where = where.length > 0;
     this.#buckets = bucketStage(query, this.#fields);
+    this.#separators = this.#parser.indexed ? byteSearch() : null;
   }
 
   /** The groups aggregated so far. */
@@ -130,20 +139,61 @@ export class Mapper {
   /** Aggregates every selected line of a batch, read from its bytes. */
   selection(sel: Selection, sourceId: string): void {
     const { batch, regions } = sel;
-    // Big groups sets and the strings of other stages pile up before V8 collects them fully;
-    // collecting now and then keeps memory flat.
+    // Big groups sets and decoded batches pile up before V8 collects them fully; collecting
+    // now and then keeps memory flat. A full collection costs 5–10 ms: not when the heap is
+    // small, as it is when nothing is decoded and the groups are few.
     this.#sinceGc += batch.bytes.length;
     if (this.#sinceGc >= GC_EVERY_BYTES && collectGarbage !== undefined) {
       this.#sinceGc = 0;
-      collectGarbage();
+      if (Deno.memoryUsage().heapUsed > this.#heapAfterGc + GC_GROWTH_BYTES) {
+        collectGarbage();
+        this.#heapAfterGc = Deno.memoryUsage().heapUsed;
+      }
     }
     const bytes = batch.bytes;
     // Values are sliced from the batch's text when a stage decoded it already, or when group
     // keys go by text (most are new): then one decoding of the batch beats one per key.
     const decode = batch.decoded || this.#groups.keysByText;
     const text = decode && batch.byteAligned ? batch.text : null;
+    if (this.#separators !== null && regions.length > 0) {
+      const lister = this.#separators.separatorLister(bytes, BAR, EQUALS);
+      for (let i = 0; i < regions.length; i += 2) {
+        this.#indexedRegion(lister, bytes, regions[i]!, regions[i + 1]!, sourceId, text);
+      }
+      return;
+    }
     for (let i = 0; i < regions.length; i += 2) {
       this.#region(bytes, regions[i]!, regions[i + 1]!, sourceId, text);
+    }
+  }
+
+  /**
+   * `#region` for a format that parses from where the separators are: the byte search lists
+   * them for as many whole lines as its room takes at a time (a line with more is parsed from
+   * its bytes).
+   */
+  #indexedRegion(
+    lister: SeparatorLister,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    sourceId: string,
+    text: string | null,
+  ) {
+    const parser = this.#parser;
+    const seps = lister.entries;
+    while (start < end) {
+      const listed = lister.list(start, end);
+      if (listed === start) {
+        this.#mapParsed(parser.parseLineAt(bytes, start, end, sourceId, text));
+        start = parser.lineEnd + 1;
+        continue;
+      }
+      const n = lister.first + lister.count;
+      for (let k = lister.first; start < listed; k = parser.nextSep) {
+        this.#mapParsed(parser.parseLineIndexed(bytes, start, listed, text, seps, k, n));
+        start = parser.lineEnd + 1;
+      }
     }
   }
 

@@ -246,3 +246,19 @@ Deno.test("CSV lines map by the header of their own source", () => {
     [["x", 6], ["y", 7]],
   );
 });
+
+Deno.test("a line with more separators than one listing holds maps as the others do", () => {
+  const batch = lines(300, 5);
+  const long = encoder.encode(
+    "INFO|1124-000000|1|s.go:1|8|3|7|0.5|1s|MAPREDUCE:STATS|" + "x=1|".repeat(40_000) +
+      "host=long|v=5",
+  );
+  batch.splice(150, 0, long, long);
+  for (const text of [QUERIES[0]!, QUERIES[6]!]) {
+    const mapper = new Mapper(parseQuery(text), OPTIONS);
+    mapper.selection(selection(batch), "src");
+    const expected = reference(text, batch);
+    assert.equal(rowsOf(mapper.groups), expected.rows, text);
+    assert.ok(rowsOf(mapper.groups).includes('"long"'), `the long lines are counted by ${text}`);
+  }
+});

@@ -1,10 +1,10 @@
 /**
- * Decompression of a large file, on this thread or on a Worker. A native decoder (libzstd
- * through FFI, node:zlib's inflate and zstd) decodes on this thread: a worker's hop costs more
- * than it saves then (docs/performance.md, "zstd and gzip decoding": 0.1 to 0.2 s of CPU per
- * 100 MB and 15 MB of memory for the messages, and no faster on two cores). fzstd, pure
- * JavaScript and 15 times slower, runs on a worker so that line splitting, filtering and output
- * use the other core.
+ * Decompression of a large file, on a Worker or on this thread. On a machine with two cores or
+ * more the worker decodes while this thread splits, filters and prints: the decoded bytes come
+ * back through a ring in shared memory (chunk_ring.ts), not as messages, which cost more than the
+ * decoding (docs/performance.md, "zstd and gzip decoding"). With one core, a native decoder
+ * (libzstd through FFI, node:zlib's inflate and zstd) decodes on this thread; fzstd, pure
+ * JavaScript, always on a worker. A dserver decodes on the session's thread (it serves many).
  */
 import { readFileChunks } from "./chunks.ts";
 import { CorruptInputError } from "./compression.ts";
@@ -12,12 +12,19 @@ import type { ZstdEngine } from "./decompress.ts";
 import { openPinned, type PinnedFile } from "./open_file.ts";
 import { SourceError } from "./source_error.ts";
 import type { FromWorker, ToWorker } from "./decompress_worker.ts";
+import { readBuffer, releaseBuffer } from "./byte_search.ts";
+import { END_DONE, END_FAILED, newRingMemory, RingReader, SLOT_BYTES } from "./chunk_ring.ts";
 
 /** Compressed files at least this large are worth a worker's start-up (about 20 ms). */
 export const PARALLEL_MIN_BYTES = 4 << 20;
 
-/** Where the decoding runs: "auto" is this thread for a native decoder, else a worker. */
+/** Where the decoding runs: "auto" is a worker, but this thread for a native decoder on one core. */
 export type DecodeThread = "auto" | "this" | "worker";
+
+/** Whether a worker can decode beside this thread: with two cores or more. */
+export function workerPays(cores: number = navigator.hardwareConcurrency): boolean {
+  return cores >= 2;
+}
 
 /** The content of a compressed file, opened again by its pin (the exact inode the caller has). */
 export async function* decompressFile(
@@ -26,8 +33,11 @@ export async function* decompressFile(
   where: DecodeThread = "auto",
   zstd: ZstdEngine = "auto",
 ): AsyncGenerator<Uint8Array> {
-  const { decompress, nativeDecoder } = await import("./decompress.ts");
-  if (where === "this" || (where === "auto" && await nativeDecoder(kind, zstd))) {
+  // The worker loads the decoders; this thread only when it decodes.
+  const here = where === "this" || (where === "auto" && !workerPays() &&
+    await (await import("./decompress.ts")).nativeDecoder(kind, zstd));
+  if (here) {
+    const { decompress } = await import("./decompress.ts");
     using file = openPinned(pin);
     yield* decompress(kind, readFileChunks(file), pin.path, { zstd });
     return;
@@ -41,35 +51,42 @@ async function* onWorker(
   zstd: ZstdEngine,
 ): AsyncGenerator<Uint8Array> {
   const worker = new Worker(new URL("./decompress_worker.ts", import.meta.url), { type: "module" });
-  const queue: FromWorker[] = [];
-  let wake: (() => void) | null = null;
-  worker.onmessage = (e: MessageEvent<FromWorker>) => {
-    queue.push(e.data);
-    wake?.();
+  let failure: FromWorker | null = null;
+  let onFailure: (() => void) | null = null;
+  const fail = (message: FromWorker) => {
+    failure ??= message;
+    onFailure?.();
   };
+  worker.onmessage = (e: MessageEvent<FromWorker>) => fail(e.data);
   worker.onerror = (e) => {
     e.preventDefault();
-    queue.push({ type: "error", message: e.message, corrupt: false });
-    wake?.();
+    fail({ type: "error", message: e.message, corrupt: false });
   };
-  const send = (msg: ToWorker) => worker.postMessage(msg);
-  send({ type: "start", pin, kind, zstd });
+  const memory = newRingMemory();
+  const ring = new RingReader(memory);
+  worker.postMessage({ type: "start", pin, kind, zstd, ring: memory } satisfies ToWorker);
+  // A worker that dies of an uncaught error ends nothing in the ring: its error ends the wait.
+  const failed = new Promise<number>((resolve) => (onFailure = () => resolve(-END_FAILED)));
+  if (failure !== null) onFailure!();
+  const buffer = readBuffer(SLOT_BYTES);
   try {
     for (;;) {
-      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
-      const msg = queue.shift()!;
-      if (msg.type === "end") return;
-      if (msg.type === "error") {
-        if (msg.corrupt) throw new CorruptInputError(msg.message, msg.offset ?? null);
-        const named = msg.message.startsWith(`${pin.path}`);
-        throw new SourceError(named ? msg.message : `${pin.path}: ${msg.message}`);
+      const length = await Promise.race([ring.take(buffer), failed]);
+      if (length === -END_DONE) return;
+      if (length >= 0) {
+        yield buffer.subarray(0, length);
+        continue;
       }
-      yield msg.chunk;
-      const buffer = msg.chunk.buffer as ArrayBuffer;
-      worker.postMessage({ type: "ack", buffer } satisfies ToWorker, [buffer]);
+      await failed;
+      const msg = failure as FromWorker | null;
+      if (msg === null) throw new SourceError(`${pin.path}: the decompression worker failed`);
+      if (msg.corrupt) throw new CorruptInputError(msg.message, msg.offset ?? null);
+      const named = msg.message.startsWith(`${pin.path}`);
+      throw new SourceError(named ? msg.message : `${pin.path}: ${msg.message}`);
     }
   } finally {
+    ring.cancel();
     worker.terminate();
+    releaseBuffer(buffer);
   }
 }

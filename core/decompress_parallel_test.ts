@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CorruptInputError } from "./compression.ts";
 import type { ZstdEngine } from "./decompress.ts";
-import { type DecodeThread, decompressFile } from "./decompress_parallel.ts";
+import { type DecodeThread, decompressFile, workerPays } from "./decompress_parallel.ts";
 import { openRegular } from "./open_file.ts";
 
 const enc = new TextEncoder();
@@ -48,13 +48,17 @@ async function read(
   } finally {
     file.close();
   }
+  return { out: concat(parts), err };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
   }
-  return { out, err };
+  return out;
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
@@ -66,8 +70,8 @@ Deno.test("a file decodes alike on this thread and on a worker, damaged or whole
   try {
     const cases: ["gzip" | "zstd", ZstdEngine][] = [
       ["gzip", "auto"],
-      ["zstd", "libzstd"], // straight into the buffers the worker posts
-      ["zstd", "fzstd"], // its pieces gathered into those buffers
+      ["zstd", "libzstd"], // straight into the buffer the worker puts into the ring
+      ["zstd", "fzstd"], // its pieces gathered into that buffer
     ];
     for (const [kind, zstd] of cases) {
       const packed = await pack(kind, PLAIN);
@@ -94,7 +98,62 @@ Deno.test("a file decodes alike on this thread and on a worker, damaged or whole
   }
 });
 
-Deno.test("a native decoder decodes on this thread: no worker is started", async () => {
+Deno.test("a worker decodes when there are two cores, not with one", () => {
+  assert.equal(workerPays(2), true);
+  assert.equal(workerPays(16), true);
+  assert.equal(workerPays(1), false);
+});
+
+Deno.test("a file larger than the ring decodes whole for a slow reader", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const plain = lines(300_000); // ~18 MB: the ring fills and waits for the reader
+    await Deno.writeFile(`${dir}/f.zst`, await pack("zstd", plain));
+    const { file, pin } = openRegular(`${dir}/f.zst`);
+    const parts: Uint8Array[] = [];
+    try {
+      for await (const chunk of decompressFile(pin, "zstd", "worker")) {
+        parts.push(chunk.slice());
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      file.close();
+    }
+    assert.ok(parts.length >= 4 * 4, `${parts.length} chunks`);
+    assert.ok(same(concat(parts), plain));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a reader that stops early ends the worker, however full the ring", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const plain = lines(300_000);
+    await Deno.writeFile(`${dir}/f.gz`, await pack("gzip", plain));
+    for (const taken of [1, 6]) {
+      const { file, pin } = openRegular(`${dir}/f.gz`);
+      const parts: Uint8Array[] = [];
+      try {
+        for await (const chunk of decompressFile(pin, "gzip", "worker")) {
+          parts.push(chunk.slice());
+          // The worker fills the ring meanwhile and waits for room.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          if (parts.length === taken) break;
+        }
+      } finally {
+        file.close();
+      }
+      assert.equal(parts.length, taken);
+      assert.ok(same(concat(parts), plain.subarray(0, concat(parts).length)));
+    }
+    // The test's sanitizers fail it if a worker or a wait were left behind.
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a native decoder decodes on this thread when asked: no worker is started", async () => {
   const dir = await Deno.makeTempDir();
   const realWorker = globalThis.Worker;
   try {
@@ -106,7 +165,7 @@ Deno.test("a native decoder decodes on this thread: no worker is started", async
       }
     } as unknown as typeof Worker;
     for (const kind of ["zstd", "gzip"] as const) {
-      const { out, err } = await read(`${dir}/f.${kind === "zstd" ? "zst" : "gz"}`, kind, "auto");
+      const { out, err } = await read(`${dir}/f.${kind === "zstd" ? "zst" : "gz"}`, kind, "this");
       assert.equal(err, null, kind);
       assert.ok(same(out, PLAIN), kind);
     }

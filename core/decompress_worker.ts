@@ -1,101 +1,91 @@
 /**
  * Worker side of parallel decompression (see decompress_parallel.ts): runs the same
- * `decompress()` stage over a file and posts the output, pausing while too much is unread.
+ * `decompress()` stage over a file and puts the output into the ring it shares with the
+ * consumer (chunk_ring.ts), waiting while the ring is full.
  */
 /// <reference lib="deno.worker" />
 import { readFileChunks } from "./chunks.ts";
+import { END_DONE, END_FAILED, type RingMemory, RingWriter, SLOT_BYTES } from "./chunk_ring.ts";
 import { CorruptInputError } from "./compression.ts";
 import { decompress, type ZstdEngine } from "./decompress.ts";
 import { openPinned, type PinnedFile } from "./open_file.ts";
 
-export type ToWorker =
-  | { type: "start"; pin: PinnedFile; kind: "gzip" | "zstd"; zstd: ZstdEngine }
-  /** The consumer is done with a chunk and hands its buffer back for reuse. */
-  | { type: "ack"; buffer: ArrayBuffer };
+export type ToWorker = {
+  type: "start";
+  pin: PinnedFile;
+  kind: "gzip" | "zstd";
+  zstd: ZstdEngine;
+  ring: RingMemory;
+};
+/** Only a failure is a message; chunks go through the ring. */
 export type FromWorker =
-  | { type: "data"; chunk: Uint8Array }
-  | { type: "end" }
   /** `offset`: where a CorruptInputError found the damage in the compressed file. */
-  | { type: "error"; message: string; corrupt: boolean; offset?: number | null };
+  { type: "error"; message: string; corrupt: boolean; offset?: number | null };
 
-const OUTPUT_CHUNK = 256 * 1024;
 const INPUT_CHUNK = 1 << 20;
-const MAX_UNREAD = 8;
-
-let unread = 0;
-let posted = 0;
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
-let wakeWriter: (() => void) | null = null;
-/** Output buffers travel to the consumer and back, so steady state allocates little. */
-const pool: ArrayBuffer[] = [];
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {
-  const msg = e.data;
-  if (msg.type === "start") {
-    run(msg.pin, msg.kind, msg.zstd).catch((err: unknown) => {
+  const { pin, kind, zstd, ring } = e.data;
+  const writer = new RingWriter(ring);
+  run(pin, kind, zstd, writer).then(
+    () => writer.end(END_DONE),
+    (err: unknown) => {
       const corrupt = err instanceof CorruptInputError;
       const message = err instanceof Error ? err.message : String(err);
-      post({ type: "error", message, corrupt, offset: corrupt ? err.offset : null });
-    });
-    return;
-  }
-  pool.push(msg.buffer);
-  unread--;
-  wakeWriter?.();
+      self.postMessage(
+        {
+          type: "error",
+          message,
+          corrupt,
+          offset: corrupt ? err.offset : null,
+        } satisfies FromWorker,
+      );
+      writer.end(END_FAILED);
+    },
+  );
 };
 
-function post(msg: FromWorker, transfer: Transferable[] = []): void {
-  self.postMessage(msg, transfer);
-}
+/** The consumer gave up: the decoding stops. */
+class Cancelled extends Error {}
 
-async function run(pin: PinnedFile, kind: "gzip" | "zstd", zstd: ZstdEngine): Promise<void> {
+async function run(
+  pin: PinnedFile,
+  kind: "gzip" | "zstd",
+  zstd: ZstdEngine,
+  writer: RingWriter,
+): Promise<void> {
   const path = pin.path;
   using file = openPinned(pin);
   const input = readFileChunks(file, { chunkSize: INPUT_CHUNK });
-  // The decoders write into pool buffers, which travel to the consumer as they are; only fzstd's
-  // pieces (a zstd block each) are gathered into pool buffers first.
-  const ours = new WeakSet<ArrayBuffer>();
-  const take = () => {
-    const buffer = pool.pop() ?? new ArrayBuffer(OUTPUT_CHUNK);
-    ours.add(buffer);
-    return new Uint8Array(buffer);
-  };
-  let gathering: Uint8Array | null = null;
+  // The native decoders write into one buffer, put into the ring as it fills; fzstd's pieces (a
+  // zstd block each) are gathered into it first.
+  const buffer = new Uint8Array(SLOT_BYTES);
   let filled = 0;
-  const send = async (chunk: Uint8Array) => {
-    while (unread >= MAX_UNREAD) await new Promise<void>((resolve) => (wakeWriter = resolve));
-    wakeWriter = null;
-    unread++;
-    post({ type: "data", chunk }, [chunk.buffer as ArrayBuffer]);
-    // The input chunks are garbage at once; V8 lets dead external memory pile up to tens of MB
-    // per isolate before it collects, so collect early when allowed to.
-    if (++posted % 64 === 0) collectGarbage?.();
+  const put = (bytes: Uint8Array) => {
+    if (!writer.put(bytes)) throw new Cancelled();
   };
-  const flush = async () => {
-    if (gathering === null || filled === 0) return;
-    const chunk = gathering.subarray(0, filled);
-    gathering = null;
+  const flush = () => {
+    if (filled > 0) put(buffer.subarray(0, filled));
     filled = 0;
-    await send(chunk);
   };
   try {
-    for await (const out of decompress(kind, input, path, { zstd, buffers: take })) {
-      if (ours.has(out.buffer as ArrayBuffer) && out.byteOffset === 0) {
-        await flush();
-        await send(out);
+    for await (const out of decompress(kind, input, path, { zstd, buffers: () => buffer })) {
+      if (out.buffer === buffer.buffer) {
+        put(out); // a decoder's own output: nothing is gathered then
         continue;
       }
       for (let at = 0; at < out.length;) {
-        gathering ??= take();
-        const n = Math.min(OUTPUT_CHUNK - filled, out.length - at);
-        gathering.set(out.subarray(at, at + n), filled);
+        const n = Math.min(SLOT_BYTES - filled, out.length - at);
+        buffer.set(out.subarray(at, at + n), filled);
         filled += n;
         at += n;
-        if (filled === OUTPUT_CHUNK) await flush();
+        if (filled === SLOT_BYTES) flush();
       }
     }
-  } finally {
-    await flush(); // what decoded before damaged input goes out before the error
+  } catch (err) {
+    if (err instanceof Cancelled) return;
+    flush(); // what decoded before damaged input goes out before the error
+    throw err;
   }
-  post({ type: "end" });
+  flush();
 }

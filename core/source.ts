@@ -73,7 +73,7 @@ export async function* openedFileChunks(
         typeof Worker === "function"
       ? sniff(path, file)
       : "none";
-    // decompressFile decodes on this thread with a native decoder, on a worker with fzstd.
+    // decompressFile decodes on a worker (with one core, a native decoder on this thread).
     if (parallel === "gzip" || parallel === "zstd") {
       yield* decompressFile(pin, parallel);
       return;

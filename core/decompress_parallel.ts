@@ -1,10 +1,11 @@
 /**
  * Decompression of a large file, on a Worker or on this thread. On a machine with two cores or
- * more the worker decodes while this thread splits, filters and prints: the decoded bytes come
- * back through a ring in shared memory (chunk_ring.ts), not as messages, which cost more than the
- * decoding (docs/performance.md, "zstd and gzip decoding"). With one core, a native decoder
- * (libzstd through FFI, node:zlib's inflate and zstd) decodes on this thread; fzstd, pure
- * JavaScript, always on a worker. A dserver decodes on the session's thread (it serves many).
+ * more a worker decodes a big file while this thread splits, filters and prints: the decoded
+ * bytes come back through a ring in shared memory (chunk_ring.ts), not as messages, which cost
+ * more than the decoding (docs/performance.md, "zstd and gzip decoding"). A native decoder
+ * (libzstd through FFI, node:zlib's inflate and zstd) decodes smaller files, and every file on
+ * one core, on this thread; fzstd, pure JavaScript, always on a worker. A dserver decodes on the
+ * session's thread (it serves many).
  */
 import { readFileChunks } from "./chunks.ts";
 import { CorruptInputError } from "./compression.ts";
@@ -15,26 +16,42 @@ import type { FromWorker, ToWorker } from "./decompress_worker.ts";
 import { readBuffer, releaseBuffer } from "./byte_search.ts";
 import { END_DONE, END_FAILED, newRingMemory, RingReader, SLOT_BYTES } from "./chunk_ring.ts";
 
-/** Compressed files at least this large are worth a worker's start-up (about 20 ms). */
+/** Compressed files at least this large are worth a worker's start-up (about 20 ms) for fzstd. */
 export const PARALLEL_MIN_BYTES = 4 << 20;
+/**
+ * For a native decoder, which is fast: smaller files decode on this thread sooner than a worker
+ * starts (docs/performance.md, "A worker with a shared ring").
+ */
+const NATIVE_WORKER_MIN_BYTES = 16 << 20;
 
-/** Where the decoding runs: "auto" is a worker, but this thread for a native decoder on one core. */
+/** Where the decoding runs: "auto" is a worker, but this thread for a native decoder that a
+ * worker would not pay for (`workerPays`). */
 export type DecodeThread = "auto" | "this" | "worker";
 
-/** Whether a worker can decode beside this thread: with two cores or more. */
-export function workerPays(cores: number = navigator.hardwareConcurrency): boolean {
-  return cores >= 2;
+/**
+ * Whether a native decoder pays for a worker beside this thread: with two cores or more, for a
+ * file of `bytes` (compressed) large enough.
+ */
+export function workerPays(
+  bytes: number,
+  cores: number = navigator.hardwareConcurrency,
+): boolean {
+  return cores >= 2 && bytes >= NATIVE_WORKER_MIN_BYTES;
 }
 
-/** The content of a compressed file, opened again by its pin (the exact inode the caller has). */
+/**
+ * The content of a compressed file of `bytes`, opened again by its pin (the exact inode the
+ * caller has).
+ */
 export async function* decompressFile(
   pin: PinnedFile,
   kind: "gzip" | "zstd",
+  bytes: number,
   where: DecodeThread = "auto",
   zstd: ZstdEngine = "auto",
 ): AsyncGenerator<Uint8Array> {
   // The worker loads the decoders; this thread only when it decodes.
-  const here = where === "this" || (where === "auto" && !workerPays() &&
+  const here = where === "this" || (where === "auto" && !workerPays(bytes) &&
     await (await import("./decompress.ts")).nativeDecoder(kind, zstd));
   if (here) {
     const { decompress } = await import("./decompress.ts");
@@ -67,7 +84,6 @@ async function* onWorker(
   worker.postMessage({ type: "start", pin, kind, zstd, ring: memory } satisfies ToWorker);
   // A worker that dies of an uncaught error ends nothing in the ring: its error ends the wait.
   const failed = new Promise<number>((resolve) => (onFailure = () => resolve(-END_FAILED)));
-  if (failure !== null) onFailure!();
   const buffer = readBuffer(SLOT_BYTES);
   try {
     for (;;) {
@@ -77,7 +93,7 @@ async function* onWorker(
         yield buffer.subarray(0, length);
         continue;
       }
-      await failed;
+      await failed; // the ring ended as failed: its message is on the way
       const msg = failure as FromWorker | null;
       if (msg === null) throw new SourceError(`${pin.path}: the decompression worker failed`);
       if (msg.corrupt) throw new CorruptInputError(msg.message, msg.offset ?? null);

@@ -39,10 +39,13 @@ async function read(
   zstd: ZstdEngine = "auto",
 ): Promise<{ out: Uint8Array; err: unknown }> {
   const { file, pin } = openRegular(path);
+  const size = file.statSync().size;
   const parts: Uint8Array[] = [];
   let err: unknown = null;
   try {
-    for await (const chunk of decompressFile(pin, kind, where, zstd)) parts.push(chunk.slice());
+    for await (const chunk of decompressFile(pin, kind, size, where, zstd)) {
+      parts.push(chunk.slice());
+    }
   } catch (e) {
     err = e;
   } finally {
@@ -98,10 +101,12 @@ Deno.test("a file decodes alike on this thread and on a worker, damaged or whole
   }
 });
 
-Deno.test("a worker decodes when there are two cores, not with one", () => {
-  assert.equal(workerPays(2), true);
-  assert.equal(workerPays(16), true);
-  assert.equal(workerPays(1), false);
+Deno.test("a native decoder takes a worker for a big file with two cores, not otherwise", () => {
+  const MiB = 1 << 20;
+  assert.equal(workerPays(100 * MiB, 2), true);
+  assert.equal(workerPays(16 * MiB, 16), true);
+  assert.equal(workerPays(100 * MiB, 1), false, "one core");
+  assert.equal(workerPays(11 * MiB, 2), false, "decodes sooner than a worker starts");
 });
 
 Deno.test("a file larger than the ring decodes whole for a slow reader", async () => {
@@ -112,7 +117,7 @@ Deno.test("a file larger than the ring decodes whole for a slow reader", async (
     const { file, pin } = openRegular(`${dir}/f.zst`);
     const parts: Uint8Array[] = [];
     try {
-      for await (const chunk of decompressFile(pin, "zstd", "worker")) {
+      for await (const chunk of decompressFile(pin, "zstd", 0, "worker")) {
         parts.push(chunk.slice());
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -135,7 +140,7 @@ Deno.test("a reader that stops early ends the worker, however full the ring", as
       const { file, pin } = openRegular(`${dir}/f.gz`);
       const parts: Uint8Array[] = [];
       try {
-        for await (const chunk of decompressFile(pin, "gzip", "worker")) {
+        for await (const chunk of decompressFile(pin, "gzip", 0, "worker")) {
           parts.push(chunk.slice());
           // The worker fills the ring meanwhile and waits for room.
           await new Promise((resolve) => setTimeout(resolve, 50));
@@ -153,7 +158,7 @@ Deno.test("a reader that stops early ends the worker, however full the ring", as
   }
 });
 
-Deno.test("a native decoder decodes on this thread when asked: no worker is started", async () => {
+Deno.test("a native decoder decodes a file under 16 MiB on this thread: no worker starts", async () => {
   const dir = await Deno.makeTempDir();
   const realWorker = globalThis.Worker;
   try {
@@ -165,7 +170,7 @@ Deno.test("a native decoder decodes on this thread when asked: no worker is star
       }
     } as unknown as typeof Worker;
     for (const kind of ["zstd", "gzip"] as const) {
-      const { out, err } = await read(`${dir}/f.${kind === "zstd" ? "zst" : "gz"}`, kind, "this");
+      const { out, err } = await read(`${dir}/f.${kind === "zstd" ? "zst" : "gz"}`, kind, "auto");
       assert.equal(err, null, kind);
       assert.ok(same(out, PLAIN), kind);
     }

@@ -69,13 +69,13 @@ export async function* openedFileChunks(
 ): AsyncGenerator<Uint8Array> {
   const { file, pin } = opened;
   try {
-    const parallel = useNativeZstd && file.statSync().size >= PARALLEL_MIN_BYTES &&
-        typeof Worker === "function"
+    const size = file.statSync().size;
+    const parallel = useNativeZstd && size >= PARALLEL_MIN_BYTES && typeof Worker === "function"
       ? sniff(path, file)
       : "none";
-    // decompressFile decodes on a worker (with one core, a native decoder on this thread).
+    // decompressFile decodes on a worker, or on this thread when that is sooner.
     if (parallel === "gzip" || parallel === "zstd") {
-      yield* decompressFile(pin, parallel);
+      yield* decompressFile(pin, parallel, size);
       return;
     }
     file.seekSync(0, Deno.SeekMode.Start);

@@ -4,6 +4,7 @@
  * appear later from their start. With a client's positions (docs/protocol.md#resume), existing
  * files start where the client was, or at their beginning when it did not know them.
  */
+import { compressionOfName } from "./compression.ts";
 import { expandGlob, globLimitNotice, type GlobOptions, hasGlobMeta, sourceIds } from "./glob.ts";
 import type { FileOpener } from "./open_file.ts";
 import {
@@ -49,9 +50,15 @@ export interface FollowGlobOptions {
   readonly startAt?: FollowOptions["startAt"];
 }
 
+/** What a compressed file is told instead of being followed: its bytes are no lines to append. */
+export function compressedNotFollowed(path: string): string {
+  return `${path}: compressed, not followed (dcat and dgrep read it)`;
+}
+
 /**
  * Calls `consume` once per followed file and resolves when all consumers are done (after the
- * signal aborts). A pattern without glob characters is followed even while it does not exist.
+ * signal aborts). A pattern without glob characters is followed even while it does not exist. A
+ * match named as compressed (logrotate's `app.log.1.gz`) is not followed: `onNotice` tells it once.
  */
 export async function followGlob(
   pattern: string,
@@ -105,6 +112,7 @@ export async function followGlob(
   }
   const max = options.maxTargets ?? Infinity;
   let told = false;
+  const compressed = new Set<string>();
   const rescan = async (fromStart: boolean) => {
     const found = await expandGlob(pattern, {
       signal,
@@ -114,7 +122,12 @@ export async function followGlob(
     if (!fromStart) options.resume?.cover(found.paths.slice(0, max));
     let over = found.limit !== null;
     for (const path of found.paths) {
-      if (running.has(path)) continue;
+      if (running.has(path) || compressed.has(path)) continue;
+      if (compressionOfName(path) !== "none") {
+        compressed.add(path);
+        options.onNotice?.(compressedNotFollowed(path));
+        continue;
+      }
       if (running.size >= max) {
         over = true;
         break;

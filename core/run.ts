@@ -6,10 +6,11 @@
  * take per file, and how notices and unreadable files are reported.
  */
 import { FIRST_READ_SIZE, readFileChunks } from "./chunks.ts";
-import { CorruptInputError } from "./compression.ts";
+import { compressionOfName, CorruptInputError } from "./compression.ts";
+import { SourceError } from "./source_error.ts";
 import type { IncarnationStream } from "./follow.ts";
 import type { FollowGlobOptions } from "./follow_glob.ts";
-import { expandGlob, globLimitNotice, type GlobOptions, sourceIds } from "./glob.ts";
+import { expandGlob, globLimitNotice, type GlobOptions, hasGlobMeta, sourceIds } from "./glob.ts";
 import { isJournalTarget, type JournalOpener } from "./journal.ts";
 import type { InputFile } from "./fd_file.ts";
 import type { FileOpener, OpenedFile } from "./open_file.ts";
@@ -236,7 +237,7 @@ export async function followFiles(
 ): Promise<RunResult> {
   const [
     { FirstOpenError },
-    { followGlob },
+    { compressedNotFollowed, followGlob },
     { coalescedFlush, PositionTracker },
     { followSelectInto },
   ] = await loadFollowStage();
@@ -264,6 +265,11 @@ export async function followFiles(
       const { followJournal } = await import("./journal_read.ts");
       if (await followJournal(target, sink, { ...options, journal: options.journal })) result.ok++;
       else result.failed++;
+      return;
+    }
+    if (!hasGlobMeta(target) && compressionOfName(target) !== "none") {
+      options.onUnreadable(target, new SourceError(compressedNotFollowed(target)));
+      result.failed++;
       return;
     }
     await followGlob(target, {

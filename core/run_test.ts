@@ -16,6 +16,7 @@ import { DirectoryWatchers } from "./waker.ts";
 const decoder = new TextDecoder();
 
 interface Follow {
+  readonly notices: string[];
   readonly lines: Map<string, string[]>;
   readonly positions: Map<string, FilePosition>;
   readonly opens: Map<string, number>;
@@ -33,6 +34,7 @@ function follow(
   const positions = new Map<string, FilePosition>();
   const opens = new Map<string, number>();
   const unreadable: [string, unknown][] = [];
+  const notices: string[] = [];
   const sink: Sink = {
     selection: (sel, sourceId) => {
       const r = sel.regions;
@@ -56,7 +58,7 @@ function follow(
     },
     onUnreadable: (path, err) => unreadable.push([path, err]),
     onLongLine: () => {},
-    onNotice: () => {},
+    onNotice: (message) => notices.push(message),
     watchers: new DirectoryWatchers(ac.signal),
     onRefused: () => {},
     openFirst: true,
@@ -65,6 +67,7 @@ function follow(
   };
   const done = followFiles([target], sink, opts);
   return {
+    notices,
     lines,
     positions,
     opens,
@@ -166,4 +169,36 @@ Deno.test("the follow stage's modules load once, whoever asks first", async () =
   assert.equal(typeof glob.followGlob, "function");
   assert.equal(typeof position.PositionTracker, "function");
   assert.equal(typeof select.followSelectInto, "function");
+});
+
+Deno.test("a compressed file is not followed: named, it fails; matched by a glob, it is told once", async () => {
+  const { dir, paths } = await logFiles(["app.log", "app.log.1.gz", "app.log.2.zst"]);
+  const named = follow(paths[1]!);
+  const globbed = follow(`${dir}/app.log*`);
+  try {
+    await until(() => named.unreadable.length === 1, "the named file's report");
+    assert.equal(
+      (named.unreadable[0]![1] as Error).message,
+      `${paths[1]}: compressed, not followed (dcat and dgrep read it)`,
+    );
+    assert.deepEqual([...named.opens.keys()], [], "never opened");
+    await until(() => globbed.positions.size === 1, "the plain file's start position");
+    // logrotate's compress: a new .gz appears, whole, beside the plain file.
+    await Deno.writeFile(`${dir}/app.log.3.gz`, new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]));
+    await append(paths[0]!, "new\n");
+    await until(() => globbed.lines.size === 1, "the plain file's line");
+    await until(() => globbed.notices.length === 3, "a notice for each compressed file");
+    await new Promise((r) => setTimeout(r, 1200)); // a rescan finds them again: no new notice
+    assert.deepEqual(globbed.notices.sort(), [
+      `${dir}/app.log.1.gz: compressed, not followed (dcat and dgrep read it)`,
+      `${dir}/app.log.2.zst: compressed, not followed (dcat and dgrep read it)`,
+      `${dir}/app.log.3.gz: compressed, not followed (dcat and dgrep read it)`,
+    ]);
+    assert.deepEqual([...globbed.lines.values()], [["new"]]);
+    assert.deepEqual([...globbed.opens.keys()], [paths[0]], "only the plain file is opened");
+  } finally {
+    assert.deepEqual(await named.stop(), { ok: 0, failed: 1 });
+    assert.deepEqual(await globbed.stop(), { ok: 1, failed: 0 });
+    await Deno.remove(dir, { recursive: true });
+  }
 });

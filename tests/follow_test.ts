@@ -169,6 +169,26 @@ Deno.test("dtail with a glob that matches rotated names reads no line twice", as
   assertExactlyOnceInOrder(f.payload(), after);
 });
 
+Deno.test("dtail skips a compressed file logrotate makes beside the log, and says so", async () => {
+  const { dir, path } = await setup();
+  const f = new Follower([`${dir}/app.log*`]);
+  await f.ready(path);
+  await append(path, ["before the rotation"]);
+  // logrotate with compress: the old content, gzipped, appears whole next to the log.
+  const gzip = new Deno.Command("gzip", { args: ["-c", path], stdout: "piped" }).outputSync();
+  await Deno.writeFile(`${path}.1.gz`, gzip.stdout);
+  await Deno.writeTextFile(path, "");
+  await append(path, ["after the rotation"]);
+  await f.waitFor((l) => l.includes("after the rotation"), "the line after the rotation");
+  await new Promise((r) => setTimeout(r, 1200)); // a re-scan finds the .gz again
+  await f.stop();
+  assert.deepEqual(f.payload(), ["before the rotation", "after the rotation"]);
+  const told = f.stderr.split("\n").filter((l) => l.includes("compressed, not followed"));
+  assert.deepEqual(told, [
+    `dtail: ${path}.1.gz: compressed, not followed (dcat and dgrep read it)`,
+  ]);
+});
+
 Deno.test("dtail follows several files and labels each line with its source", async () => {
   const { dir } = await setup();
   for (const name of ["a", "b"]) await Deno.writeTextFile(`${dir}/${name}.log`, "");

@@ -221,6 +221,8 @@ interface ReadSettings {
   readonly mode: ReadMode;
   readonly files: string[];
   readonly pattern: string;
+  /** dgrep: whether --grep or --regex was given (else the first file may be a mistyped pattern). */
+  readonly patternGiven: boolean;
   readonly invert: boolean;
   readonly before: number;
   readonly after: number;
@@ -250,6 +252,7 @@ function readSettingsOf(
     mode,
     files,
     pattern: mode === "cat" ? "" : flags.str("grep") || flags.str("regex"),
+    patternGiven: isSet(flags, "grep") || isSet(flags, "regex"),
     invert: mode !== "cat" && flags.bool("invert"),
     before: context("before"),
     after: context("after"),
@@ -261,11 +264,27 @@ function readSettingsOf(
   };
 }
 
+/**
+ * `dgrep ERROR app.log` (grep's order) reads ERROR as a file and prints every line of app.log:
+ * when that first file is missing, its line says how a pattern is given.
+ */
+function patternHint(first: string): (target: string) => string {
+  return (target) =>
+    target === first
+      ? `; without --grep every line matches (to search for it: dgrep --grep ${
+        /^[\w.:=@%+,/-]+$/.test(first) ? first : `'${first.replaceAll("'", "'\\''")}'`
+      } FILE...)`
+      : "";
+}
+
 function readJobOf(s: ReadSettings, config: Config, resume: ResumeSettings | null): ReadJob {
   return {
     ...(resume === null ? {} : { resume }),
     mode: s.mode,
     targets: s.files.length > 0 ? s.files : ["-"],
+    ...(s.mode === "grep" && !s.patternGiven && s.files.length > 0
+      ? { missingHint: patternHint(s.files[0]!) }
+      : {}),
     filter: {
       matcher: matcherOf(s),
       invert: s.invert,

@@ -36,6 +36,8 @@ export interface ReadJob {
   readonly resume?: ResumeSettings;
   /** --json: line objects (core/json_printer.ts) instead of the frame's terminal output. */
   readonly json?: boolean;
+  /** Added to the line that says a target is missing (a pattern typed as a file name). */
+  readonly missingHint?: (target: string) => string;
 }
 
 export interface RunIO {
@@ -88,9 +90,8 @@ export async function runServerless(
       filter: { ...job.filter, signal: io.signal, offload: SERVES_NOBODY },
       onNoFiles: (target, limited) => {
         if (limited) return; // said already
-        io.warn(
-          `${target}: ${hasGlobMeta(target) ? "no file matches" : "no such file or directory"}`,
-        );
+        const missing = hasGlobMeta(target) ? "no file matches" : "no such file or directory";
+        io.warn(`${target}: ${missing}${job.missingHint?.(target) ?? ""}`);
       },
     });
     io.out.flush();

@@ -122,6 +122,25 @@ Deno.test("a missing file fails the run with exit 1", async () => {
   assertOneLine(r.stderr, /^dcat: \/nonexistent\/file\.log: no such file or directory$/);
 });
 
+Deno.test("dgrep with a pattern typed as its first file says how a pattern is given", async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/app.log`, "one ERROR\ntwo\n");
+  const r = await run("dgrep", ["--plain", "--cfg", "none", "ERROR", `${dir}/app.log`]);
+  assert.equal(r.code, 3, "a file failed, another was read");
+  assert.equal(new TextDecoder().decode(r.stdout), "one ERROR\ntwo\n", "every line matches");
+  assertOneLine(
+    r.stderr,
+    /^dgrep: ERROR: no such file or directory; without --grep every line matches \(to search for it: dgrep --grep ERROR FILE\.\.\.\)$/,
+  );
+  const quoted = await run("dgrep", ["--plain", "--cfg", "none", "disk full", `${dir}/app.log`]);
+  assertOneLine(quoted.stderr, /dgrep --grep 'disk full' FILE/);
+  // With a pattern, or for a later file, a missing file is just missing.
+  const given = await run("dgrep", ["--plain", "--cfg", "none", "--grep", "x", "ERROR"]);
+  assertOneLine(given.stderr, /^dgrep: ERROR: no such file or directory$/);
+  const later = await run("dgrep", ["--plain", "--cfg", "none", `${dir}/app.log`, "ERROR"]);
+  assertOneLine(later.stderr, /^dgrep: ERROR: no such file or directory$/);
+});
+
 Deno.test("a glob matching nothing fails the run with exit 1", async () => {
   const dir = await tempDir();
   const r = await run("dcat", ["--plain", "--cfg", "none", `${dir}/*.log`]);

@@ -270,6 +270,10 @@ async function runWith(
   // replaced says nothing more.
   if (io.superseded?.aborted) return result;
   if (cumulative || !io.interrupted.aborted) await reporter.report(true);
+  // Why the result is empty or a column 0, once a whole input was read.
+  if (cumulative && mapper !== null && result.ok > 0) {
+    for (const note of mapper.endNotes()) io.warn(note);
+  }
   return result;
 }
 

@@ -80,6 +80,31 @@ Deno.test("serverless dmap with an outfile prints nothing, as Go's", async () =>
   }
 });
 
+Deno.test("serverless dmap says which table or field no line had, once its input was read", async () => {
+  const query = (q: string) =>
+    run("dmap", ["--plain", "--cfg", "none", "--query", q, mapr], { env });
+  const field = await query(
+    "from STATS select count($line),avg(curentConnections) group by $hostname",
+  );
+  assert.equal(field.code, 0, "the query ran as written");
+  assert.match(field.text, /^ +597 \| +0\.000000 $/m, "the table, its column at 0");
+  assert.equal(
+    field.stderr,
+    'dmap: avg(curentConnections): no line had the field "curentConnections" (597 line(s) aggregated)\n',
+  );
+  const table = await query("from STAT select count($line) group by $hostname");
+  assert.equal(table.code, 0);
+  assert.equal(table.text, "", "no row: no table");
+  assert.equal(table.stderr, "dmap: no line of table STAT was read\n");
+  const where = await query("from STATS select count($line) where currentConnections > 1000000");
+  assert.equal(
+    where.stderr,
+    "dmap: none of the 597 line(s) read was aggregated (see the where clause)\n",
+  );
+  const right = await query("from STATS select count($line),avg(currentConnections)");
+  assert.equal(right.stderr, "", "nothing to say of a query whose fields are there");
+});
+
 Deno.test("the row-cap warning is a CLIENT|host|WARN line on stdout, before the table", async () => {
   const dir = await tempDir("dtail-dmap-pres-");
   try {

@@ -204,11 +204,15 @@ export class GroupSet {
   add(fields: Fields): void {
     const slots = this.slots;
     const store = this.#store;
+    this.skipped.line();
     let g = -1;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const value = fields.get(slot.field);
-      if (value === undefined) continue;
+      if (value === undefined) {
+        this.skipped.absentIn(i);
+        continue;
+      }
       const how = slot.how;
       if (how >= QUANTILE) {
         if (how === SHARED) continue;
@@ -253,10 +257,15 @@ export class GroupSet {
     const store = this.#store;
     const fieldSlots = this.#fieldSlots.of(fields);
     const kinds = fields.kinds;
+    const skipped = this.skipped;
+    skipped.line();
     let g = -1;
     for (let i = 0; i < width; i++) {
       const at = fieldSlots[i]!;
-      if (kinds[at] === ABSENT) continue;
+      if (kinds[at] === ABSENT) {
+        skipped.absentIn(i);
+        continue;
+      }
       const how = slots[i]!.how;
       if (how >= QUANTILE) {
         if (how === SHARED) continue;

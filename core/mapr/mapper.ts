@@ -92,6 +92,12 @@ export class Mapper {
     this.#groups.skipped.absorb(skipped);
   }
 
+  /** For the end of a run: why its result is empty or a column stays 0 (SkippedValues). */
+  endNotes(): string[] {
+    const groups = this.#groups;
+    return groups.skipped.endNotes(this.query.table, groups.slots.map((s) => s.field));
+  }
+
   /** One note per select item that skipped values that are not numbers since the last call. */
   takeSkippedNotes(): string[] {
     return this.#groups.skipped.takeNotes();
@@ -124,6 +130,7 @@ export class Mapper {
       this.malformed++;
       return;
     }
+    this.#groups.skipped.read();
     const lineQuery = this.#lineQuery;
     if (lineQuery !== null) {
       if (this.#where && !lineQuery.passes()) return;

@@ -262,3 +262,26 @@ Deno.test("a line with more separators than one listing holds maps as the others
     assert.ok(rowsOf(mapper.groups).includes('"long"'), `the long lines are counted by ${text}`);
   }
 });
+
+Deno.test("a mapper's end notes name a misspelt field, table or a where that passed nothing", () => {
+  const batch = lines(500, 3);
+  const mapped = (text: string) => {
+    const mapper = new Mapper(parseQuery(text), OPTIONS);
+    mapper.selection(selection(batch), "src");
+    return mapper;
+  };
+  assert.deepEqual(mapped(QUERIES[0]!).endNotes(), [], "every field is in some line");
+  const misspelt = mapped("from STATS select count($line),sum(vv)");
+  const counted = misspelt.groups.rows()[0]!.cells.get("count($line)"); // every line aggregated
+  assert.ok(Number(counted) > 100, `${counted} lines`);
+  assert.deepEqual(misspelt.endNotes(), [
+    `sum(vv): no line had the field "vv" (${Number(counted)} line(s) aggregated)`,
+  ]);
+  // (A misspelt table is the read filter's: tests/dmap_serverless_test.ts.)
+  const where = mapped('from STATS select count($line) where host eq "nowhere"').endNotes();
+  assert.equal(where.length, 1);
+  assert.match(
+    where[0]!,
+    /^none of the \d+ line\(s\) read was aggregated \(see the where clause\)$/,
+  );
+});

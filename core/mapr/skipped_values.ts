@@ -5,10 +5,16 @@
  * says why its column stays 0 or its table is empty.
  */
 
-/** Per select item: values skipped and the first of them (the data a map worker sends back). */
+/**
+ * Per select item: values skipped and the first of them, and the lines it had no value in, of
+ * `lines` aggregated; and the lines of the table `read` (the data a map worker sends back).
+ */
 export interface SkippedCounts {
   readonly counts: readonly number[];
   readonly firsts: readonly (string | null)[];
+  readonly absent: readonly number[];
+  readonly lines: number;
+  readonly read: number;
 }
 
 /** The longest example quoted in a note. */
@@ -20,6 +26,10 @@ export class SkippedValues {
   readonly #firsts: (string | null)[];
   /** Counts already told by `takeNotes`. */
   readonly #told: number[];
+  /** Per slot, the lines aggregated without its field; the lines aggregated; the lines read. */
+  readonly #absent: number[];
+  #lines = 0;
+  #read = 0;
 
   /** `texts`: the select text of each slot, as the notes name them. */
   constructor(texts: readonly string[]) {
@@ -27,6 +37,48 @@ export class SkippedValues {
     this.#counts = texts.map(() => 0);
     this.#firsts = texts.map(() => null);
     this.#told = texts.map(() => 0);
+    this.#absent = texts.map(() => 0);
+  }
+
+  /** A line of the query's table read (before its where clause). */
+  read(): void {
+    this.#read++;
+  }
+
+  /** A line aggregated (whether or not its fields are there). */
+  line(): void {
+    this.#lines++;
+  }
+
+  /** A line aggregated without a value for slot `slot`. */
+  absentIn(slot: number): void {
+    this.#absent[slot]!++;
+  }
+
+  /**
+   * For the end of a run: why a result is empty or a column stays 0, which nothing else says (a
+   * misspelt table or field name). `table`: the query's `from`, or null.
+   */
+  endNotes(table: string | null, fields: readonly string[]): string[] {
+    if (this.#read === 0) {
+      return [
+        table === null
+          ? "no line of the input could be read"
+          : `no line of table ${table} was read`,
+      ];
+    }
+    if (this.#lines === 0) {
+      return [`none of the ${this.#read} line(s) read was aggregated (see the where clause)`];
+    }
+    const notes: string[] = [];
+    for (let i = 0; i < this.#absent.length; i++) {
+      if (this.#absent[i] !== this.#lines) continue;
+      notes.push(
+        `${this.#texts[i]}: no line had the field ${JSON.stringify(clip(fields[i] ?? ""))} ` +
+          `(${this.#lines} line(s) aggregated)`,
+      );
+    }
+    return notes;
   }
 
   /** One value of slot `slot` that is not a number. */
@@ -36,6 +88,9 @@ export class SkippedValues {
 
   /** Values skipped elsewhere (a map worker's), added to ours. */
   absorb(other: SkippedCounts): void {
+    this.#lines += other.lines;
+    this.#read += other.read;
+    for (let i = 0; i < this.#absent.length; i++) this.#absent[i]! += other.absent[i] ?? 0;
     for (let i = 0; i < this.#counts.length; i++) {
       const count = other.counts[i] ?? 0;
       if (count === 0) continue;
@@ -46,7 +101,13 @@ export class SkippedValues {
 
   /** What `absorb` takes. */
   plain(): SkippedCounts {
-    return { counts: [...this.#counts], firsts: [...this.#firsts] };
+    return {
+      counts: [...this.#counts],
+      firsts: [...this.#firsts],
+      absent: [...this.#absent],
+      lines: this.#lines,
+      read: this.#read,
+    };
   }
 
   /** One note per select item that skipped values since the last call. */

@@ -47,3 +47,32 @@ Deno.test("a skipped value is quoted escaped and clipped, so a note stays one sh
   assert.match(note, /\(the first: "\\u001b\[31mv+…"\)$/);
   assert.ok(note.length < 120, note);
 });
+
+Deno.test("the end notes say which field no line had, or that no line was read or aggregated", () => {
+  const fields = ["host", "latncy", "$line"];
+  const texts = ["host", "avg(latncy)", "count($line)"];
+  const none = new SkippedValues(texts);
+  assert.deepEqual(none.endNotes("STAT", fields), ["no line of table STAT was read"]);
+  assert.deepEqual(none.endNotes(null, fields), ["no line of the input could be read"]);
+  const filtered = new SkippedValues(texts);
+  filtered.read();
+  filtered.read();
+  assert.deepEqual(filtered.endNotes("STATS", fields), [
+    "none of the 2 line(s) read was aggregated (see the where clause)",
+  ]);
+  const ours = new SkippedValues(texts);
+  const worker = new SkippedValues(texts);
+  for (const set of [ours, worker]) {
+    set.read();
+    set.line();
+    set.absentIn(1);
+  }
+  ours.read();
+  ours.line();
+  ours.absentIn(1);
+  worker.absentIn(0); // one line without host: host is not absent from all
+  ours.absorb(worker.plain());
+  assert.deepEqual(ours.endNotes("STATS", fields), [
+    'avg(latncy): no line had the field "latncy" (3 line(s) aggregated)',
+  ]);
+});

@@ -167,6 +167,42 @@ Deno.test({
 });
 
 Deno.test({
+  name: "over SSH, a field no line of a server had is named by that server, as serverless",
+  ignore: !canRunServers,
+  fn: async () => {
+    const client = await TestClient.create();
+    const server = await TestServer.start(client);
+    const dir = await tempDir("dtail-dmap-ssh-");
+    await Deno.chmod(dir, 0o755);
+    const log = `${dir}/stats.log`;
+    await Deno.writeTextFile(log, ["a", "b", "a"].map((h, i) => statsLine(h, i)).join("\n"));
+    await Deno.chmod(log, 0o644);
+    const query = "from STATS select count($line),avg(hots) group by host";
+    const note = 'avg(hots): no line had the field "hots" (3 line(s) aggregated)';
+    try {
+      const args = ["--noColor", "--query", query, log];
+      const local = await run("dmap", ["--cfg", "none", ...args]);
+      const remote = await client.run("dmap", [server], ["--trustAllHosts", "--quiet", ...args]);
+      assert.equal(local.code, 0, local.stderr);
+      assert.equal(remote.code, 0, remote.stderr);
+      assert.equal(local.text, remote.text);
+      assert.equal(local.stderr, `dmap: ${note}\n`);
+      assert.equal(remote.stderr, `dmap: ${server.address}: ${note}\n`);
+      const table = await client.run("dmap", [server], [
+        "--trustAllHosts",
+        "--quiet",
+        "--query",
+        "from STAT select count($line)",
+        log,
+      ]);
+      assert.equal(table.stderr, `dmap: ${server.address}: no line of table STAT was read\n`);
+    } finally {
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
   name: "over SSH, a malformed query fails before connecting, with the reason and exit 2",
   ignore: !canRunServers,
   fn: async () => {

@@ -111,4 +111,18 @@ export class MapStage {
   stop(): void {
     clearInterval(this.#timer);
   }
+
+  /**
+   * End of input: the last groups, then, when a file was read (`readAny`), why the result is empty
+   * or a column 0 (a misspelt table or field: `Mapper.endNotes`), as notes.
+   */
+  finish(readAny: boolean): void {
+    this.stop();
+    this.send();
+    if (!readAny) return;
+    for (const note of this.#mapper.endNotes()) {
+      this.options.warn(note);
+      this.output.control(`${MAPR_NOTE}${note}`);
+    }
+  }
 }

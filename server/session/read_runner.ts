@@ -78,6 +78,8 @@ export class ReadRunner {
    * (docs/query-language.md#errors-and-warnings).
    */
   #mapRefused = false;
+  /** Files the cat and grep reads read whole (a map's end notes need its input read). */
+  #filesRead = 0;
   /**
    * The `since`/`until` options of the `map:` command: the time range of the reads that follow it
    * and carry none (the `timeout N <verb>` form a query's reads take has no options).
@@ -158,6 +160,7 @@ export class ReadRunner {
       return;
     }
     this.#map?.stop();
+    this.#filesRead = 0;
     this.#progress?.stop();
     this.#progress = ReadProgress.of(options, this.#out);
     const { config } = this.#deps;
@@ -180,8 +183,7 @@ export class ReadRunner {
    */
   sendLastGroups(): void {
     if (this.#map === null) return;
-    this.#map.stop();
-    this.#map.send();
+    this.#map.finish(this.#filesRead > 0);
     this.#progress?.finish();
   }
 
@@ -215,7 +217,7 @@ export class ReadRunner {
     const sink = this.#map?.sink(lineRegex(command)) ?? this.#out.printer(true);
     const progress = this.#progress;
     if (progress !== null) await progress.sized();
-    await readFiles([command.path], sink, {
+    const result = await readFiles([command.path], sink, {
       ...this.#readOptions({ ...filter, signal }, signal),
       ...(progress === null ? {} : { open: progress.opener(this.#open) }),
       slot: (path, signal) => this.#take(this.#deps.cats, signal, path),
@@ -226,6 +228,7 @@ export class ReadRunner {
       },
       yieldBetweenFiles: true,
     });
+    this.#filesRead += result.ok;
   }
 
   async #follow(command: ReadCommand): Promise<void> {

@@ -140,7 +140,8 @@ function fileEntries({ path, group }: FileSpec, ctx: Context): Entry[] {
           "(known: all, ungrouped)",
       );
     }
-    return lineEntries(text.split("\n").filter((l) => !l.trim().startsWith("#")), ctx);
+    // A comment runs from "#" to the end of its line (no host name holds a "#").
+    return lineEntries(text.split("\n").map((l) => l.replace(/#.*$/, "")), ctx);
   }
   const inventory = parseInventory(text, path, { warn: ctx.warn, budget: ctx.budget });
   const hosts = inventory.hosts(group ?? "all");

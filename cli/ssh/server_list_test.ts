@@ -65,8 +65,11 @@ Deno.test("a user in a server name, or a space, is a ServerListError saying what
   assert.throws(() => parseServerAddress("web 1", 2222), /"web 1": a host name has no spaces/);
 });
 
-Deno.test("an existing file lists one server per line, skipping blanks and comments", async () => {
+Deno.test("an existing file lists one server per line, skipping blanks and comments to the line end", async () => {
   await withFile("# fleet\nweb1\n\n  web2:2000  \n#web3\nweb1\n", (path) => {
+    assert.deepEqual(labels({ servers: path, defaultPort: 2222 }), ["web1:2222", "web2:2000"]);
+  });
+  await withFile("web1   # the first\nweb2:2000# second\n   # indented\n", (path) => {
     assert.deepEqual(labels({ servers: path, defaultPort: 2222 }), ["web1:2222", "web2:2000"]);
   });
 });

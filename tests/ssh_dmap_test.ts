@@ -8,6 +8,22 @@ import { run, tempDir } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { assertCaseOutput, assertIntervalReports, CASES, mapr, statsLine } from "./dmap_cases.ts";
 
+/** A dserver and a log it may read: three STATS lines of hosts a, b, a. */
+async function serverWithHostsLog(): Promise<{
+  client: TestClient;
+  server: TestServer;
+  log: string;
+}> {
+  const client = await TestClient.create();
+  const server = await TestServer.start(client);
+  const dir = await tempDir("dtail-dmap-ssh-");
+  await Deno.chmod(dir, 0o755);
+  const log = `${dir}/stats.log`;
+  await Deno.writeTextFile(log, ["a", "b", "a"].map((h, i) => statsLine(h, i)).join("\n"));
+  await Deno.chmod(log, 0o644);
+  return { client, server, log };
+}
+
 Deno.test({
   name: "over SSH, dmap writes the golden CSV files of every dmap case",
   ignore: !canRunServers,
@@ -135,13 +151,7 @@ Deno.test({
   name: "serverless and over SSH, values a numeric item cannot use are named in one note each",
   ignore: !canRunServers,
   fn: async () => {
-    const client = await TestClient.create();
-    const server = await TestServer.start(client);
-    const dir = await tempDir("dtail-dmap-ssh-");
-    await Deno.chmod(dir, 0o755);
-    const log = `${dir}/stats.log`;
-    await Deno.writeTextFile(log, ["a", "b", "a"].map((h, i) => statsLine(h, i)).join("\n"));
-    await Deno.chmod(log, 0o644);
+    const { client, server, log } = await serverWithHostsLog();
     const query = "from STATS select sum(host),count($line) group by host";
     const note = 'sum(host): skipped 3 value(s) that are not numbers (the first: "a")';
     try {
@@ -170,13 +180,7 @@ Deno.test({
   name: "over SSH, a field no line of a server had is named by that server, as serverless",
   ignore: !canRunServers,
   fn: async () => {
-    const client = await TestClient.create();
-    const server = await TestServer.start(client);
-    const dir = await tempDir("dtail-dmap-ssh-");
-    await Deno.chmod(dir, 0o755);
-    const log = `${dir}/stats.log`;
-    await Deno.writeTextFile(log, ["a", "b", "a"].map((h, i) => statsLine(h, i)).join("\n"));
-    await Deno.chmod(log, 0o644);
+    const { client, server, log } = await serverWithHostsLog();
     const query = "from STATS select count($line),avg(hots) group by host";
     const note = 'avg(hots): no line had the field "hots" (3 line(s) aggregated)';
     try {

@@ -55,10 +55,7 @@ export class KeyValues {
    * malformed when `strict` (returns false; fields added so far stay) and is ignored otherwise.
    */
   add(fields: LineFields, bytes: Uint8Array, from: number, end: number, strict: boolean): boolean {
-    if (this.#owner !== fields) {
-      this.#owner = fields;
-      this.#slots = Int32Array.from(this.#names, (name) => fields.slot(name));
-    }
+    this.#own(fields);
     let pos = from;
     for (;;) {
       let eq = pos;
@@ -95,10 +92,7 @@ export class KeyValues {
     k: number,
     n: number,
   ): void {
-    if (this.#owner !== fields) {
-      this.#owner = fields;
-      this.#slots = Int32Array.from(this.#names, (name) => fields.slot(name));
-    }
+    this.#own(fields);
     let pos = from;
     while (k < n) {
       const eq = seps[k++]!;
@@ -134,10 +128,7 @@ export class KeyValues {
     end: number,
     lineStart: number,
   ): boolean {
-    if (this.#owner !== fields) {
-      this.#owner = fields;
-      this.#slots = Int32Array.from(this.#names, (name) => fields.slot(name));
-    }
+    this.#own(fields);
     let pos = from;
     for (;;) {
       let eq = pos;
@@ -160,14 +151,7 @@ export class KeyValues {
       const last = bar === end || c === NEWLINE;
       const slot = this.#slotOf(fields, bytes, pos, eq);
       if (last) {
-        this.lineEnd = bar;
-        // White space at the end of the line is not part of its last value.
-        let stop = bar;
-        for (let n = 0; stop > lineStart && (n = spaceBefore(bytes, lineStart, stop)) > 0;) {
-          stop -= n;
-        }
-        this.trimmedEnd = stop;
-        if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, Math.max(eq + 1, stop));
+        this.#lastValue(fields, bytes, slot, eq, bar, lineStart);
         return true;
       }
       if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, bar);
@@ -190,10 +174,7 @@ export class KeyValues {
     k: number,
     n: number,
   ): boolean {
-    if (this.#owner !== fields) {
-      this.#owner = fields;
-      this.#slots = Int32Array.from(this.#names, (name) => fields.slot(name));
-    }
+    this.#own(fields);
     let pos = from;
     for (;;) {
       if (k === n) {
@@ -219,19 +200,39 @@ export class KeyValues {
       }
       const slot = this.#slotOf(fields, bytes, pos, eq);
       if (bar === end || c === NEWLINE) {
-        this.lineEnd = bar;
         this.nextSep = k;
-        let stop = bar;
-        for (let s = 0; stop > lineStart && (s = spaceBefore(bytes, lineStart, stop)) > 0;) {
-          stop -= s;
-        }
-        this.trimmedEnd = stop;
-        if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, Math.max(eq + 1, stop));
+        this.#lastValue(fields, bytes, slot, eq, bar, lineStart);
         return true;
       }
       if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, bar);
       pos = bar + 1;
     }
+  }
+
+  /** Resolves the wanted keys' slots in `fields` when they are not the last ones'. */
+  #own(fields: LineFields): void {
+    if (this.#owner === fields) return;
+    this.#owner = fields;
+    this.#slots = Int32Array.from(this.#names, (name) => fields.slot(name));
+  }
+
+  /**
+   * The line's last value, from `eq + 1` to the line end at `bar`: white space at the end of the
+   * line is not part of it. Sets `lineEnd` and `trimmedEnd`.
+   */
+  #lastValue(
+    fields: LineFields,
+    bytes: Uint8Array,
+    slot: number,
+    eq: number,
+    bar: number,
+    lineStart: number,
+  ): void {
+    this.lineEnd = bar;
+    let stop = bar;
+    for (let n = 0; stop > lineStart && (n = spaceBefore(bytes, lineStart, stop)) > 0;) stop -= n;
+    this.trimmedEnd = stop;
+    if (slot >= 0) fields.setBytes(slot, bytes, eq + 1, Math.max(eq + 1, stop));
   }
 
   /** The end of the line `addToLineEnd` read, and of its text without trailing white space. */

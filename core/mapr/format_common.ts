@@ -44,7 +44,13 @@ export const MALFORMED = 2;
 export type ParseCode = typeof PARSED | typeof SKIP | typeof MALFORMED;
 
 const encoder = new TextEncoder();
-export const NEWLINE = 10;
+const NEWLINE = 10;
+
+/** The first entry of `seps[k, n)` (positions in `bytes`) that is a "\n", or `n`. */
+export function newlineEntry(bytes: Uint8Array, seps: Int32Array, k: number, n: number): number {
+  while (k < n && bytes[seps[k]!] !== NEWLINE) k++;
+  return k;
+}
 
 /** The index of the first "\n" in `bytes[from, end)`, or `end`. */
 export function lineEndFrom(bytes: Uint8Array, from: number, end: number): number {
@@ -222,7 +228,7 @@ export abstract class LineParser implements LogParser {
     k: number,
     n: number,
   ): ParseCode {
-    while (k < n && bytes[seps[k]!] !== NEWLINE) k++;
+    k = newlineEntry(bytes, seps, k, n);
     this.lineEnd = k < n ? seps[k++]! : end;
     this.nextSep = k;
     return SKIP;

@@ -7,7 +7,7 @@
 import {
   COMMON_VARIABLES,
   LineParser,
-  NEWLINE,
+  newlineEntry,
   type ParseCode,
   PARSED,
   type Zone,
@@ -51,8 +51,7 @@ export class GenericKvParser extends LineParser {
     k: number,
     n: number,
   ): ParseCode {
-    let newlineAt = k;
-    while (newlineAt < n && bytes[seps[newlineAt]!] !== NEWLINE) newlineAt++;
+    const newlineAt = newlineEntry(bytes, seps, k, n);
     const newline = newlineAt < n ? seps[newlineAt]! : end;
     this.lineEnd = newline;
     this.nextSep = newlineAt < n ? newlineAt + 1 : n;

@@ -3,7 +3,7 @@
  * `generickv` formats, read from the line's bytes. Only the keys a query uses are kept.
  */
 
-import { lineEndFrom } from "./format_common.ts";
+import { lineEndFrom, newlineEntry } from "./format_common.ts";
 import { decodeRange, type LineFields, spaceBefore } from "./line_fields.ts";
 
 const BAR = 124;
@@ -185,7 +185,7 @@ export class KeyValues {
       const eq = seps[k++]!;
       if (bytes[eq] !== EQUALS) {
         if (bytes[eq] !== NEWLINE) {
-          while (k < n && bytes[seps[k]!] !== NEWLINE) k++;
+          k = newlineEntry(bytes, seps, k, n);
           this.lineEnd = k < n ? seps[k++]! : end;
         } else this.lineEnd = eq;
         this.nextSep = k;

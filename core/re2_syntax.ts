@@ -93,6 +93,8 @@ class PlainParser {
   constructor(private readonly p: string, private readonly loose: boolean) {}
 
   #maxCount = 1;
+  /** Where the pattern's last `:]` is: a `[:` after it opens no named class. */
+  #lastColonClose: number | null = null;
   /** The deepest factoring of adjacent branches, with the groups around them. */
   factorDepth = 0;
 
@@ -257,7 +259,8 @@ class PlainParser {
         this.#i += 2;
         if (e !== undefined && !isPunctuation(e) && !CLASS_ESCAPES.has(e)) this.#looseEscape(e);
       } else if (c === "[" && p[this.#i + 1] === ":") {
-        const close = p.indexOf(":]", this.#i + 2);
+        this.#lastColonClose ??= p.lastIndexOf(":]");
+        const close = this.#lastColonClose < this.#i + 2 ? -1 : p.indexOf(":]", this.#i + 2);
         this.#i = close < 0 ? this.#i + 1 : close + 2;
       } else this.#i++;
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { RE2JS } from "re2js";
 import { isPlainRe2, plainVerdict } from "./re2_syntax.ts";
-import { re2jsPattern } from "./re2js_matcher.ts";
+import { re2jsPattern } from "./re2js_pattern.ts";
 
 /** Whether RE2 (Go) accepts the pattern: re2js, given repeated group names as Go takes them. */
 function re2Accepts(pattern: string): boolean {

@@ -8,6 +8,7 @@ import type { RE2JS } from "re2js";
 import type { RegexMatcher } from "./matcher_types.ts";
 import { PatternError } from "./pattern_error.ts";
 import { plainVerdict } from "./re2_syntax.ts";
+import { type Re2jsPattern, re2jsRewrite } from "./re2js_pattern.ts";
 
 /**
  * Longest pattern compiled. re2js takes 1–2 s per MB of pattern (30 ms per KB with `(?i)` and
@@ -96,7 +97,7 @@ export function checkPattern(pattern: string): void {
     if (verdict === "plain") return;
     if (verdict === "too deep") {
       // What re2js would say, after a time quadratic in the depth (re2_syntax.ts, TOO_DEEP).
-      const why = goReason("error parsing regexp: expression nests too deeply", pattern, pattern);
+      const why = goReason("error parsing regexp: expression nests too deeply", pattern);
       throw new PatternError(patternRefusal(pattern, why));
     }
   }
@@ -111,7 +112,7 @@ export function compileRe2(pattern: string): RE2JS {
 }
 
 /**
- * Runs `fn` on the pattern as re2js takes it (see re2jsPattern); a PatternError with Go's
+ * Runs `fn` on the pattern as re2js takes it (see re2jsRewrite); a PatternError with Go's
  * reason for what it throws.
  */
 function rethrowAsPatternError<T>(pattern: string, fn: (re2jsPattern: string) => T): T {
@@ -120,11 +121,11 @@ function rethrowAsPatternError<T>(pattern: string, fn: (re2jsPattern: string) =>
       `invalid regular expression of ${pattern.length} characters: longer than ${MAX_PATTERN_LENGTH}`,
     );
   }
-  const renamed = re2jsPattern(pattern);
+  const rewritten = re2jsRewrite(pattern);
   try {
-    return fn(renamed);
+    return fn(rewritten.text);
   } catch (err) {
-    const why = goReason(err instanceof Error ? err.message : String(err), pattern, renamed);
+    const why = goReason(err instanceof Error ? err.message : String(err), pattern, rewritten);
     throw new PatternError(patternRefusal(pattern, why.replace(/\n/g, "\\n")));
   }
 }
@@ -135,9 +136,9 @@ const STACK_OVERFLOW = "Maximum call stack size exceeded";
 /**
  * Go's text for an error of re2js: Go quotes the whole pattern after "expression too large" and
  * "expression nests too deeply", and an empty one after a trailing backslash; a part of a
- * renamed pattern (see re2jsPattern) is quoted as it was.
+ * rewritten pattern (see re2jsRewrite) is quoted as it was written.
  */
-function goReason(why: string, pattern: string, renamed: string): string {
+function goReason(why: string, pattern: string, rewritten?: Re2jsPattern): string {
   // re2js's parser recurses as deep as the pattern nests, and can run out of stack before its
   // own limit of 1,000 levels says so.
   if (why === STACK_OVERFLOW) why = "error parsing regexp: expression nests too deeply";
@@ -146,88 +147,17 @@ function goReason(why: string, pattern: string, renamed: string): string {
   }
   if (why.endsWith(": trailing backslash at end of expression")) return why + ": ``";
   const quoted = /: `([^]*)`$/.exec(why);
-  if (renamed !== pattern && quoted !== null) {
-    const at = renamed.indexOf(quoted[1]!);
+  if (rewritten !== undefined && rewritten.text !== pattern && quoted !== null) {
+    const at = rewritten.text.indexOf(quoted[1]!);
     if (at >= 0) {
-      return why.slice(0, quoted.index) + `: \`${pattern.slice(at, at + quoted[1]!.length)}\``;
+      const quote = pattern.slice(
+        rewritten.original(at),
+        rewritten.original(at + quoted[1]!.length),
+      );
+      return why.slice(0, quoted.index) + `: \`${quote}\``;
     }
   }
   return why;
-}
-
-/**
- * The pattern as re2js is given it: Go (since 1.22) accepts a group name used twice
- * (`(?P<n>x)|(?P<n>y)`), re2js does not, so each repeated name is replaced by an unused one of
- * the same length (names change nothing in what matches, and positions stay).
- */
-export function re2jsPattern(pattern: string): string {
-  if (!pattern.includes("<")) return pattern;
-  const groups = namedGroups(pattern);
-  const used = new Set(groups.map((g) => g.name));
-  if (used.size === groups.length) return pattern;
-  const seen = new Set<string>();
-  let out = "";
-  let last = 0;
-  for (const { at, name } of groups) {
-    if (!seen.has(name)) {
-      seen.add(name);
-      continue;
-    }
-    const fresh = unusedName(name.length, used);
-    if (fresh === null) return pattern; // re2js says "duplicate capture group name"
-    used.add(fresh);
-    out += pattern.slice(last, at) + fresh;
-    last = at + name.length;
-  }
-  return out + pattern.slice(last);
-}
-
-/**
- * The names of the named groups of a pattern, where each starts: RE2's lexical rules (`\Q…\E`,
- * escapes, classes with `[:alpha:]` and a leading `]`) tell a group from text that looks like one.
- */
-function namedGroups(p: string): { at: number; name: string }[] {
-  const groups: { at: number; name: string }[] = [];
-  for (let i = 0; i < p.length;) {
-    const c = p[i];
-    if (c === "\\") {
-      if (p[i + 1] === "Q") {
-        const end = p.indexOf("\\E", i + 2);
-        i = end < 0 ? p.length : end + 2;
-      } else i += 2;
-    } else if (c === "[") {
-      i++;
-      if (p[i] === "^") i++;
-      if (p[i] === "]") i++;
-      while (i < p.length && p[i] !== "]") {
-        if (p[i] === "\\") i += 2;
-        else if (p.startsWith("[:", i) && p.indexOf(":]", i + 2) >= 0) {
-          i = p.indexOf(":]", i + 2) + 2;
-        } else i++;
-      }
-      i++;
-    } else if (c === "(") {
-      const m = /^\(\?P?<([A-Za-z0-9_]+)>/.exec(p.slice(i, i + 260));
-      if (m !== null) groups.push({ at: i + m[0].length - 1 - m[1]!.length, name: m[1]! });
-      i++;
-    } else i++;
-  }
-  return groups;
-}
-
-const NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
-
-/** A group name of `length` characters not in `used`, or null when all are. */
-function unusedName(length: number, used: Set<string>): string | null {
-  const limit = Math.min(NAME_CHARS.length ** Math.min(length, 4), 1e5);
-  for (let n = 0; n < limit; n++) {
-    let name = "";
-    for (let k = n, i = 0; i < length; i++, k = Math.floor(k / NAME_CHARS.length)) {
-      name += NAME_CHARS[k % NAME_CHARS.length];
-    }
-    if (!used.has(name)) return name;
-  }
-  return null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { compileMatcher, PatternError } from "./matcher.ts";
-import { compileRe2jsMatcher, re2jsPattern } from "./re2js_matcher.ts";
+import { compileRe2jsMatcher } from "./re2js_matcher.ts";
 
 Deno.test("Go's group names: a name may be used twice; RE2's lexical rules tell names apart", () => {
   for (const p of ["(?P<n>x)(?P<n>y)", "(?<n>x)|(?P<n>y)", "(?P<ab>x)(?P<ab>y)(?P<ab>z)"]) {
@@ -8,10 +8,6 @@ Deno.test("Go's group names: a name may be used twice; RE2's lexical rules tell 
     assert.equal(m.test("xy") || m.test("xyz") || m.test("y"), true, p);
     assert.equal(compileRe2jsMatcher(p).test("q"), false, p);
   }
-  // Inside a class or \Q…\E, "(?P<n>" is text: only the group is renamed.
-  assert.equal(re2jsPattern("(?P<n>a)[(?P<n>]"), "(?P<n>a)[(?P<n>]");
-  assert.equal(re2jsPattern("(?P<n>a)\\Q(?P<n>\\E(?P<n>b)"), "(?P<n>a)\\Q(?P<n>\\E(?P<a>b)");
-  assert.equal(re2jsPattern("(?P<n>a)[[:alpha:]](?<n>b)"), "(?P<n>a)[[:alpha:]](?<a>b)");
   // An error elsewhere is reported as Go reports it, with the names as written.
   assert.throws(() => compileMatcher("(?P<n>x)(?P<n>y"), (err: unknown) => {
     assert.ok(err instanceof PatternError);

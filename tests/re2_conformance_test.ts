@@ -16,7 +16,8 @@ import {
   PatternError,
 } from "../core/matcher.ts";
 import { irregexpTranslation } from "../core/re2_translate.ts";
-import { patternRefusal, re2jsPattern } from "../core/re2js_matcher.ts";
+import { patternRefusal } from "../core/re2js_matcher.ts";
+import { re2jsPattern } from "../core/re2js_pattern.ts";
 import { irregexpCompileMs, MAX_IRREGEXP_COMPILE_MS } from "../core/regex_cost.ts";
 import { ROOT, run } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";

@@ -6,7 +6,7 @@
 import { md5Hex } from "./md5.ts";
 import type { Assignment, Condition, Expr, Fields, Operand } from "./types.ts";
 
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/;
 const INFINITY = /^([+-]?)inf(?:inity)?$/i;
 

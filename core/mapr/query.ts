@@ -74,7 +74,7 @@ const STRING_OPS: ReadonlyMap<string, string> = new Map([
 const FUNCTIONS: ReadonlySet<string> = new Set(["md5sum", "maskdigits"]);
 
 /** A decimal float literal as Go's `strconv.ParseFloat` reads it (no hex, inf or nan). */
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const NUMBER = /^[+-]?(\d+(?:\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 /** An integer as Go's `strconv.Atoi` reads it. */
 const INTEGER = /^[+-]?\d+$/;
 

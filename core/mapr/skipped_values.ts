@@ -64,7 +64,7 @@ export class SkippedValues {
       return [
         table === null
           ? "no line of the input could be read"
-          : `no line of table ${table} was read`,
+          : `no line of table ${table} was read${looksLikeFile(table) ? FILE_HINT : ""}`,
       ];
     }
     if (this.#lines === 0) {
@@ -128,4 +128,11 @@ export class SkippedValues {
 
 function clip(text: string): string {
   return text.length <= MAX_EXAMPLE ? text : `${text.slice(0, MAX_EXAMPLE)}…`;
+}
+
+/** `from app.log`: a table is read from lines `TABLE|…` of the files named after the query. */
+const FILE_HINT = " (from names a table, not a file: give the files after the query)";
+
+function looksLikeFile(table: string): boolean {
+  return table !== "." && /[./]/.test(table);
 }

@@ -53,6 +53,9 @@ Deno.test("the end notes say which field no line had, or that no line was read o
   const texts = ["host", "avg(latncy)", "count($line)"];
   const none = new SkippedValues(texts);
   assert.deepEqual(none.endNotes("STAT", fields), ["no line of table STAT was read"]);
+  assert.deepEqual(none.endNotes("APP.LOG", fields), [
+    "no line of table APP.LOG was read (from names a table, not a file: give the files after the query)",
+  ]);
   assert.deepEqual(none.endNotes(null, fields), ["no line of the input could be read"]);
   const filtered = new SkippedValues(texts);
   filtered.read();

@@ -134,11 +134,13 @@ export function compileRegex(
     const global = withNewline && translation.newlineSensitive
       ? translation.newlineGlobalSource
       : translation.globalSource;
-    const sources = global === translation.source ? [global] : [translation.source, global];
+    // The global source is compiled with the `m` flag, the single-line one without.
+    const costs = [
+      irregexpCompileMs(global, MAX_IRREGEXP_COMPILE_MS, { multiline: true }),
+      irregexpCompileMs(translation.source, MAX_IRREGEXP_COMPILE_MS),
+    ];
     if (
-      sources.every((source) =>
-        irregexpCompileMs(source, MAX_IRREGEXP_COMPILE_MS) <= MAX_IRREGEXP_COMPILE_MS
-      ) &&
+      costs.every((ms) => ms <= MAX_IRREGEXP_COMPILE_MS) &&
       linearCapable(translation.source, global)
     ) {
       try {

@@ -946,3 +946,13 @@ Deno.test("withNewline: whole texts, stretches, long lines and re2js agree with 
     }
   }
 });
+
+Deno.test("a pattern whose $ chain V8 would compile in exponential time runs on re2js", () => {
+  // A fuzz run's pattern: V8 never finished compiling it with the m flag.
+  const pattern = "(a+)+$" + "()+$".repeat(100) + "(a+)";
+  const m = compileMatcher(pattern);
+  assert.equal(m.engine, "re2js");
+  assert.equal(m.test("aaa"), false);
+  assert.equal(compileMatcher("(^|$)".repeat(30)).engine, "re2js");
+  assert.equal(compileMatcher("^ERROR.*timeout$").engine, "irregexp");
+});

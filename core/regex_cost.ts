@@ -23,12 +23,19 @@ export const MAX_IRREGEXP_COMPILE_MS = 10;
  * ms per atom (measured on 40 families of patterns up to 16 KB, both text widths, bytecode and
  * native code: it exceeded the worst measured time by 1–10^6, and fell short of it by at most
  * 2.2×, on chains of optional strings). An assertion (`^`, `\b`) costs as much as an
- * alternative. Ordinary patterns estimate at 0.05–1 ms. Infinity for groups nested more than
+ * alternative. In a `multiline` source (compiled with the `m` flag) V8 compiles `$` as a choice
+ * of a line terminator ahead or the end of input: a chain of `$` after what may be empty doubles
+ * the paths at each (`(?:)$` 20 times took 19 ms, `(?:^|$)` 20 times 57 s, a fuzz run's `()+$`
+ * 100 times forever). Ordinary patterns estimate at 0.05–1 ms. Infinity for groups nested more than
  * MAX_ESTIMATE_DEPTH deep. Once the estimate is known to exceed `limit`, a lower bound of it
  * above `limit` is returned (faster: a 300 KB source takes ~100 ms to estimate in full).
  */
-export function irregexpCompileMs(source: string, limit = Infinity): number {
-  const parser = new SourceParser(source);
+export function irregexpCompileMs(
+  source: string,
+  limit = Infinity,
+  options: { readonly multiline?: boolean } = {},
+): number {
+  const parser = new SourceParser(source, options.multiline ?? false);
   const root = parser.parse();
   if (root === null) return Infinity;
   // Without the paths, a lower bound: enough when it is over the limit already.
@@ -82,7 +89,7 @@ class SourceParser {
   atoms = 0;
   #i = 0;
   #depth = 0;
-  constructor(private readonly s: string) {}
+  constructor(private readonly s: string, private readonly multiline: boolean) {}
 
   /** The tree (without counts), or null when nested too deep. */
   parse(): CostNode | null {
@@ -165,6 +172,11 @@ class SourceParser {
       return this.#leaf(e === "b" || e === "B" ? "assertion" : "atom");
     }
     this.#i++;
+    if (c === "$" && this.multiline) {
+      // V8 compiles a multiline `$` as a choice: a line terminator ahead, or the end of input.
+      this.choices += 2;
+      return costNode("alt", [costNode("assertion"), costNode("assertion")]);
+    }
     return this.#leaf(c === "^" || c === "$" ? "assertion" : "atom");
   }
 

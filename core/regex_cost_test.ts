@@ -21,3 +21,16 @@ Deno.test("over the limit a lower bound above it is enough; deep nesting is Infi
   assert.ok(bound <= irregexpCompileMs(source));
   assert.equal(irregexpCompileMs("(".repeat(300) + "a" + ")".repeat(300)), Infinity);
 });
+
+Deno.test("in a multiline source each $ after what may be empty doubles the estimate", () => {
+  const multiline = { multiline: true };
+  const chain = (piece: string, n: number) =>
+    irregexpCompileMs(piece.repeat(n) + "(?:a+)", Infinity, multiline);
+  assert.ok(chain("(?:)$", 20) > 10 * chain("(?:)$", 15));
+  assert.ok(chain("(?:)$", 20) > MAX_IRREGEXP_COMPILE_MS);
+  assert.ok(chain("(?:^|$)", 15) > MAX_IRREGEXP_COMPILE_MS);
+  // Without the m flag a $ is one assertion; after a character it starts no chain.
+  assert.ok(irregexpCompileMs("(?:)$".repeat(20) + "(?:a+)") < MAX_IRREGEXP_COMPILE_MS);
+  assert.ok(chain("x$", 20) < MAX_IRREGEXP_COMPILE_MS);
+  assert.ok(irregexpCompileMs("^ERROR.*timeout$", Infinity, multiline) < 1);
+});

@@ -34,3 +34,10 @@ Deno.test("in a multiline source each $ after what may be empty doubles the esti
   assert.ok(chain("x$", 20) < MAX_IRREGEXP_COMPILE_MS);
   assert.ok(irregexpCompileMs("^ERROR.*timeout$", Infinity, multiline) < 1);
 });
+
+Deno.test("a word boundary is a choice: a chain of them after what may be empty grows the estimate", () => {
+  const chain = (piece: string, n: number) => irregexpCompileMs(piece.repeat(n) + "(?:a+)");
+  assert.ok(chain("(?:^|\\b)", 16) > MAX_IRREGEXP_COMPILE_MS);
+  assert.ok(chain("(?:\\b|\\B)", 16) > MAX_IRREGEXP_COMPILE_MS);
+  assert.ok(irregexpCompileMs("\\b(?:GET|POST)\\b \\S+ \\b[45]\\d\\d\\b") < 1);
+});

@@ -9,7 +9,7 @@ import type { Selection } from "../select.ts";
 import { type GroupColumns, GroupSet } from "./aggregate.ts";
 import { type BucketStage, bucketStage } from "./bucket.ts";
 import { type LineParser, MALFORMED, SKIP } from "./format_common.ts";
-import type { LineFields } from "./line_fields.ts";
+import { ABSENT, type LineFields } from "./line_fields.ts";
 import type { SkippedCounts } from "./skipped_values.ts";
 import { LineQuery } from "./line_query.ts";
 import { createParser } from "./logformat.ts";
@@ -41,6 +41,9 @@ export class Mapper {
   /** The query's where and set, or null when it has neither. */
   readonly #lineQuery: LineQuery | null;
   readonly #where: boolean;
+  /** The where clause's fields, and those no line read has had yet (for the end notes). */
+  readonly #whereFields: string[];
+  #whereUnseen: { readonly name: string; readonly slot: number }[];
   /** The query's time buckets, or null when it has none. */
   readonly #buckets: BucketStage | null;
   /** Whether a file may be mapped in pieces (CSV keeps a header per source: it may not). */
@@ -71,6 +74,12 @@ export class Mapper {
       ? new LineQuery(where, set, this.#fields)
       : null;
     this.#where = where.length > 0;
+    this.#whereFields = [
+      ...new Set(
+        where.flatMap((c) => [c.left, c.right]).flatMap((o) => o.kind === "field" ? [o.name] : []),
+      ),
+    ];
+    this.#whereUnseen = this.#whereFields.map((name) => ({ name, slot: this.#fields.slot(name) }));
     this.#buckets = bucketStage(query, this.#fields);
     this.#separators = this.#parser.indexed ? byteSearch() : null;
   }
@@ -95,7 +104,22 @@ export class Mapper {
   /** For the end of a run: why its result is empty or a column stays 0 (SkippedValues). */
   endNotes(): string[] {
     const groups = this.#groups;
-    return groups.skipped.endNotes(this.query.table, groups.slots.map((s) => s.field));
+    return groups.skipped.endNotes(
+      this.query.table,
+      groups.slots.map((s) => s.field),
+      this.#whereFields,
+    );
+  }
+
+  /** Marks the where clause's fields this line has as seen (a line that passes has them all). */
+  #seeWhereFields(): void {
+    const kinds = this.#fields.kinds;
+    const skipped = this.#groups.skipped;
+    this.#whereUnseen = this.#whereUnseen.filter(({ name, slot }) => {
+      if (kinds[slot] === ABSENT) return true;
+      skipped.whereFieldSeen(name);
+      return false;
+    });
   }
 
   /** One note per select item that skipped values that are not numbers since the last call. */
@@ -133,7 +157,10 @@ export class Mapper {
     this.#groups.skipped.read();
     const lineQuery = this.#lineQuery;
     if (lineQuery !== null) {
-      if (this.#where && !lineQuery.passes()) return;
+      if (this.#where && !lineQuery.passes()) {
+        if (this.#whereUnseen.length > 0) this.#seeWhereFields();
+        return;
+      }
       lineQuery.apply();
     }
     if (this.#buckets !== null && !this.#buckets.apply()) {

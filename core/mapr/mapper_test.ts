@@ -284,4 +284,9 @@ Deno.test("a mapper's end notes name a misspelt field, table or a where that pas
     where[0]!,
     /^none of the \d+ line\(s\) read was aggregated \(see the where clause\)$/,
   );
+  const misspeltWhere = mapped("from STATS select count($line) where hots eq nowhere and vv > 1");
+  assert.match(
+    misspeltWhere.endNotes()[0]!,
+    /^none of the \d+ line\(s\) read was aggregated \(see the where clause: no line had the fields "hots", "nowhere", "vv"\)$/,
+  );
 });

@@ -15,6 +15,8 @@ export interface SkippedCounts {
   readonly absent: readonly number[];
   readonly lines: number;
   readonly read: number;
+  /** The where clause's fields some line read had. */
+  readonly whereSeen: readonly string[];
 }
 
 /** The longest example quoted in a note. */
@@ -30,6 +32,7 @@ export class SkippedValues {
   readonly #absent: number[];
   #lines = 0;
   #read = 0;
+  readonly #whereSeen = new Set<string>();
 
   /** `texts`: the select text of each slot, as the notes name them. */
   constructor(texts: readonly string[]) {
@@ -50,6 +53,11 @@ export class SkippedValues {
     this.#lines++;
   }
 
+  /** A line read had the where clause's field `name`. */
+  whereFieldSeen(name: string): void {
+    this.#whereSeen.add(name);
+  }
+
   /** A line aggregated without a value for slot `slot`. */
   absentIn(slot: number): void {
     this.#absent[slot]!++;
@@ -57,9 +65,14 @@ export class SkippedValues {
 
   /**
    * For the end of a run: why a result is empty or a column stays 0, which nothing else says (a
-   * misspelt table or field name). `table`: the query's `from`, or null.
+   * misspelt table or field name). `table`: the query's `from`, or null; `whereFields`: the
+   * fields its where clause names.
    */
-  endNotes(table: string | null, fields: readonly string[]): string[] {
+  endNotes(
+    table: string | null,
+    fields: readonly string[],
+    whereFields: readonly string[] = [],
+  ): string[] {
     if (this.#read === 0) {
       return [
         table === null
@@ -68,7 +81,13 @@ export class SkippedValues {
       ];
     }
     if (this.#lines === 0) {
-      return [`none of the ${this.#read} line(s) read was aggregated (see the where clause)`];
+      const absent = whereFields.filter((name) => !this.#whereSeen.has(name));
+      const why = absent.length === 0
+        ? ""
+        : `: no line had the field${absent.length > 1 ? "s" : ""} ${
+          absent.map((name) => JSON.stringify(clip(name))).join(", ")
+        }`;
+      return [`none of the ${this.#read} line(s) read was aggregated (see the where clause${why})`];
     }
     const notes: string[] = [];
     for (let i = 0; i < this.#absent.length; i++) {
@@ -90,6 +109,7 @@ export class SkippedValues {
   absorb(other: SkippedCounts): void {
     this.#lines += other.lines;
     this.#read += other.read;
+    for (const name of other.whereSeen) this.#whereSeen.add(name);
     for (let i = 0; i < this.#absent.length; i++) this.#absent[i]! += other.absent[i] ?? 0;
     for (let i = 0; i < this.#counts.length; i++) {
       const count = other.counts[i] ?? 0;
@@ -107,6 +127,7 @@ export class SkippedValues {
       absent: [...this.#absent],
       lines: this.#lines,
       read: this.#read,
+      whereSeen: [...this.#whereSeen],
     };
   }
 

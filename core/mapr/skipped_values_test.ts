@@ -63,6 +63,13 @@ Deno.test("the end notes say which field no line had, or that no line was read o
   assert.deepEqual(filtered.endNotes("STATS", fields), [
     "none of the 2 line(s) read was aggregated (see the where clause)",
   ]);
+  // Fields of the where clause no line had are named; those a worker saw are not.
+  const helper = new SkippedValues(texts);
+  helper.whereFieldSeen("host");
+  filtered.absorb(helper.plain());
+  assert.deepEqual(filtered.endNotes("STATS", fields, ["host", "latncy"]), [
+    'none of the 2 line(s) read was aggregated (see the where clause: no line had the field "latncy")',
+  ]);
   const ours = new SkippedValues(texts);
   const worker = new SkippedValues(texts);
   for (const set of [ours, worker]) {

@@ -135,12 +135,10 @@ export function compileRegex(
       ? translation.newlineGlobalSource
       : translation.globalSource;
     // The global source is compiled with the `m` flag, the single-line one without.
-    const costs = [
-      irregexpCompileMs(global, MAX_IRREGEXP_COMPILE_MS, { multiline: true }),
-      irregexpCompileMs(translation.source, MAX_IRREGEXP_COMPILE_MS),
-    ];
+    const quickToCompile = (source: string, multiline: boolean) =>
+      irregexpCompileMs(source, MAX_IRREGEXP_COMPILE_MS, { multiline }) <= MAX_IRREGEXP_COMPILE_MS;
     if (
-      costs.every((ms) => ms <= MAX_IRREGEXP_COMPILE_MS) &&
+      quickToCompile(global, true) && quickToCompile(translation.source, false) &&
       linearCapable(translation.source, global)
     ) {
       try {

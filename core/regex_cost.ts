@@ -24,11 +24,11 @@ export const MAX_IRREGEXP_COMPILE_MS = 10;
  * native code: it exceeded the worst measured time by 1–10^6, and fell short of it by at most
  * 2.2×, on chains of optional strings). An assertion (`^`) costs as much as an alternative;
  * `\b` and `\B` count as a choice of two empty alternatives (V8 looks at both sides of them:
- * `(?:^|\b)` 16 times took 29 ms where one assertion each estimated 9). In a `multiline` source (compiled with the `m` flag) V8 compiles `$` as a choice
- * of a line terminator ahead or the end of input: a chain of `$` after what may be empty doubles
- * the paths at each (`(?:)$` 20 times took 19 ms, `(?:^|$)` 20 times 57 s, a fuzz run's `()+$`
- * 100 times forever). Ordinary patterns estimate at 0.05–1 ms. Infinity for groups nested more than
- * MAX_ESTIMATE_DEPTH deep. Once the estimate is known to exceed `limit`, a lower bound of it
+ * `(?:^|\b)` 16 times took 29 ms where one assertion each estimated 9). In a `multiline` source
+ * (compiled with the `m` flag) V8 compiles `$` as a choice of a line terminator ahead or the end
+ * of input: a chain of `$` after what may be empty doubles the paths at each (`(?:)$` 20 times
+ * took 19 ms, `(?:^|$)` 20 times 57 s, a fuzz run's `()+$` 100 times forever). Ordinary patterns
+ * estimate at 0.05–1 ms. Infinity for groups nested more than MAX_ESTIMATE_DEPTH deep. Once the estimate is known to exceed `limit`, a lower bound of it
  * above `limit` is returned (faster: a 300 KB source takes ~100 ms to estimate in full).
  */
 export function irregexpCompileMs(

@@ -27,6 +27,7 @@ import { EXIT_FAILED } from "./exit_codes.ts";
 import { armDeadline } from "../core/delay.ts";
 
 const encoder = new TextEncoder();
+const STDOUT_FD = 1;
 /** One line to stderr: control characters of file names or of a server's text are escaped. */
 const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(escapeControls(line) + "\n"));
 
@@ -154,6 +155,8 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
         stderr(`${program}: ${message}`);
       },
       signal: stop.signal,
+      // `out` writes to standard output (app/main.ts): plain files may be sent there directly.
+      sendTo: Deno.stdout.isTerminal() ? undefined : STDOUT_FD,
     };
     if (controlTty !== null) {
       const { interactiveClient } = await import("./interactive.ts");

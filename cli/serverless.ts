@@ -15,6 +15,9 @@ import { CONTEXT_LIMIT_NOTICE } from "../core/before_context.ts";
 import { followFiles, readFiles, type ReadOptions, type RunResult } from "../core/run.ts";
 import { firstOutputFlushed, flushedEachBatch, type Sink } from "../core/sink.ts";
 import type { ResumeSettings } from "./resume/resume_state.ts";
+import { withSentLines } from "./sent_lines.ts";
+import { DEFAULT_MAX_LINE_LENGTH } from "../core/lines.ts";
+import { activeRange } from "../core/time_range.ts";
 
 export type { RunResult };
 
@@ -46,6 +49,24 @@ export interface RunIO {
   readonly warn: (message: string) => void;
   /** Aborts a follow (timeout, shutdownAfter, signals). */
   readonly signal: AbortSignal;
+  /**
+   * The descriptor `out` writes to, when plain files may be sent there directly, bypassing `out`
+   * (cli/sent_lines.ts): standard output that is not a terminal.
+   */
+  readonly sendTo?: number | undefined;
+}
+
+/** The printer of the job's frame (or of --json) on `io.out`. */
+export function printerOf(job: ReadJob, io: RunIO): Sink {
+  if (job.json) return new JsonLinePrinter(io.out, job.frame.hostname);
+  const printer = new TerminalPrinter(io.out, job.frame);
+  const { filter } = job;
+  // Every line printed as it is: plain, no pattern, no --invert or --max (see sent_lines.ts).
+  const asIs = job.frame.plain && filter.matcher.kind === "noop" && !filter.invert &&
+    !(filter.max! > 0) && activeRange(filter.timeRange) === null;
+  if (!asIs || job.mode === "tail" || io.sendTo === undefined) return printer;
+  const maxLineLength = filter.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+  return withSentLines(printer, io.out, { maxLineLength, fd: io.sendTo });
 }
 
 export function exitCodeOf(result: RunResult): number {
@@ -61,9 +82,7 @@ export function exitCodeOf(result: RunResult): number {
 export async function runServerless(
   job: ReadJob,
   io: RunIO,
-  sink: Sink = job.json
-    ? new JsonLinePrinter(io.out, job.frame.hostname)
-    : new TerminalPrinter(io.out, job.frame),
+  sink: Sink = printerOf(job, io),
   written: WrittenFiles = new WrittenFiles({ stateFile: job.resume?.file ?? null }),
 ): Promise<RunResult> {
   const options: Omit<ReadOptions, "filter"> = {

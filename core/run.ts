@@ -139,9 +139,16 @@ export async function readFiles(
             result.ok++;
             continue;
           }
-          chunks = range === null
-            ? options.content(path, opened)
-            : rangeContent(path, opened, range, seek!, options);
+          const from = range === null ? await sink.leadingLines?.(opened, signal) ?? 0 : 0;
+          if (from > 0) {
+            // leadingLines takes plain files only: the rest is read as it is.
+            opened.file.seekSync(from, Deno.SeekMode.Start);
+            chunks = readFileChunks(opened.file, { firstChunkSize: FIRST_READ_SIZE });
+          } else {
+            chunks = range === null
+              ? options.content(path, opened)
+              : rangeContent(path, opened, range, seek!, options);
+          }
         }
         const filter = {
           ...options.filter,

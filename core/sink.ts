@@ -20,6 +20,12 @@ export interface Sink {
    * two cores); true when it did, false when it read nothing and the file is read as usual.
    */
   wholeFile?(opened: OpenedFile, sourceId: string, signal: AbortSignal): Promise<boolean>;
+  /**
+   * May write a plain file's leading lines itself, as they are (a serverless `dcat --plain` into a
+   * pipe: cli/sent_lines.ts); returns the offset from which the file is read as usual (0: it
+   * wrote nothing).
+   */
+  leadingLines?(opened: OpenedFile, signal: AbortSignal): Promise<number>;
 }
 
 /**
@@ -59,6 +65,9 @@ export function firstOutputFlushed(
   if (sink.fileDone) wrapped.fileDone = () => sink.fileDone!();
   if (sink.wholeFile) {
     wrapped.wholeFile = (opened, sourceId, signal) => sink.wholeFile!(opened, sourceId, signal);
+  }
+  if (sink.leadingLines) {
+    wrapped.leadingLines = (opened, signal) => sink.leadingLines!(opened, signal);
   }
   return wrapped;
 }

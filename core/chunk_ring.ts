@@ -44,6 +44,8 @@ export class RingWriter {
   readonly #slots: Uint8Array;
   readonly #control: Int32Array;
   #put = 0;
+  /** Chunks whose slots were claimed. */
+  #claimed = 0;
 
   constructor(memory: RingMemory) {
     this.#slots = new Uint8Array(memory.slots);
@@ -51,23 +53,47 @@ export class RingWriter {
   }
 
   /**
-   * Copies `chunk` (at most SLOT_BYTES) into the next slot, waiting while every slot is full;
-   * false when the consumer gave up (then nothing more should be put).
+   * Copies `chunk` (at most SLOT_BYTES) into the next slot, waiting while every slot is full, or
+   * takes it as it is when it is that slot (`claim`); false when the consumer gave up (then
+   * nothing more should be put).
    */
   put(chunk: Uint8Array): boolean {
-    const c = this.#control;
-    for (;;) {
-      if (Atomics.load(c, CANCELLED) !== 0) return false;
-      const taken = Atomics.load(c, TAKEN);
-      if (this.#put - taken < SLOTS) break;
-      Atomics.wait(c, TAKEN, taken, WAIT_MS);
-    }
     const slot = this.#put % SLOTS;
-    this.#slots.set(chunk, slot * SLOT_BYTES);
+    const inSlot = chunk.buffer === this.#slots.buffer && chunk.byteOffset === slot * SLOT_BYTES;
+    // A chunk decoded into the slot claimed for it (claim) is there already.
+    if (!inSlot) {
+      if (!this.#room(this.#put)) return false;
+      this.#slots.set(chunk, slot * SLOT_BYTES);
+    }
+    const c = this.#control;
     c[LENGTHS + slot] = chunk.length;
     Atomics.store(c, PUT, ++this.#put);
     this.#signal();
     return true;
+  }
+
+  /**
+   * The slot of the next chunk not yet claimed, to decode into and then `put` without a copy: a
+   * decoder claims the next slot before it puts the one it filled. Waits while the consumer still
+   * holds that slot; null when the consumer gave up. Claimed slots are put in the order claimed.
+   */
+  claim(): Uint8Array | null {
+    const n = Math.max(this.#claimed, this.#put);
+    if (!this.#room(n)) return null;
+    this.#claimed = n + 1;
+    const slot = n % SLOTS;
+    return this.#slots.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES);
+  }
+
+  /** Waits until the chunk numbered `n` has a free slot; false when the consumer gave up. */
+  #room(n: number): boolean {
+    const c = this.#control;
+    for (;;) {
+      if (Atomics.load(c, CANCELLED) !== 0) return false;
+      const taken = Atomics.load(c, TAKEN);
+      if (n - taken < SLOTS) return true;
+      Atomics.wait(c, TAKEN, taken, WAIT_MS);
+    }
   }
 
   /** Ends the ring: `END_DONE` after the last chunk, or `END_FAILED`. */

@@ -64,3 +64,40 @@ Deno.test("a reader that gives up stops the writer and its own wait", async () =
   // The ring is full: without the cancel, this put would wait for room forever.
   assert.equal(writer.put(new Uint8Array(1)), false);
 });
+
+Deno.test("a chunk decoded into its claimed slot is put without a copy, in claim order", async () => {
+  const memory = newRingMemory();
+  const writer = new RingWriter(memory);
+  const reader = new RingReader(memory);
+  const buffer = into();
+  // A decoder claims the next slot before it puts the one it filled.
+  let filling = writer.claim()!;
+  for (let i = 0; i < 3 * SLOTS; i++) {
+    filling.fill(i + 1, 0, 1000 + i);
+    const full = filling.subarray(0, 1000 + i);
+    filling = writer.claim()!;
+    assert.notEqual(filling.byteOffset, full.byteOffset, "the next claim is another slot");
+    assert.equal(full.buffer, memory.slots);
+    assert.equal(writer.put(full), true);
+    assert.equal(await reader.take(buffer), 1000 + i);
+    assert.ok(buffer.subarray(0, 1000 + i).every((b) => b === i + 1), `chunk ${i}`);
+  }
+});
+
+Deno.test("a claim gets the slot a take freed, and nothing once the consumer gave up", async () => {
+  const memory = newRingMemory();
+  const writer = new RingWriter(memory);
+  const reader = new RingReader(memory);
+  let filling = writer.claim()!;
+  for (let i = 0; i < SLOTS - 1; i++) {
+    const full = filling.subarray(0, 1);
+    filling = writer.claim()!;
+    writer.put(full);
+  }
+  // Three chunks put, the fourth slot claimed: a fifth claim needs the first slot back.
+  assert.equal(await reader.take(into()), 1);
+  const again = writer.claim()!;
+  assert.equal(again.byteOffset, 0, "the slot the take freed");
+  reader.cancel();
+  assert.equal(writer.claim(), null);
+});

@@ -27,7 +27,7 @@ const INPUT_CHUNK = 1 << 20;
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const { pin, kind, zstd, ring } = e.data;
   const writer = new RingWriter(ring);
-  run(pin, kind, zstd, writer).then(
+  run(pin, kind, zstd, writer, ring.slots).then(
     () => writer.end(END_DONE),
     (err: unknown) => {
       const corrupt = err instanceof CorruptInputError;
@@ -53,12 +53,18 @@ async function run(
   kind: "gzip" | "zstd",
   zstd: ZstdEngine,
   writer: RingWriter,
+  slots: SharedArrayBuffer,
 ): Promise<void> {
   const path = pin.path;
   using file = openPinned(pin);
   const input = readFileChunks(file, { chunkSize: INPUT_CHUNK });
-  // The native decoders write into one buffer, put into the ring as it fills; fzstd's pieces (a
-  // zstd block each) are gathered into it first.
+  // The native decoders write into the ring's slots (claimed one after another), put as each
+  // fills; fzstd's pieces (a zstd block each) are gathered into a buffer first.
+  const claim = () => {
+    const slot = writer.claim();
+    if (slot === null) throw new Cancelled();
+    return slot;
+  };
   const buffer = new Uint8Array(SLOT_BYTES);
   let filled = 0;
   const put = (bytes: Uint8Array) => {
@@ -69,8 +75,8 @@ async function run(
     filled = 0;
   };
   try {
-    for await (const out of decompress(kind, input, path, { zstd, buffers: () => buffer })) {
-      if (out.buffer === buffer.buffer) {
+    for await (const out of decompress(kind, input, path, { zstd, buffers: claim })) {
+      if (out.buffer === slots) {
         put(out); // a decoder's own output: nothing is gathered then
         continue;
       }

@@ -13,7 +13,7 @@ export DENO_DIR := $(CURDIR)/.tools/deno-dir
 # of statically analysable dynamic imports (SSH, the server, dmap, …) at start-up unless told
 # otherwise; a serverless run should load only what it runs (docs/performance.md#start-up). The
 # bin/ launchers run with these flags, and tools/dist.ts reads them from this line for dist/.
-DENO_RUN_FLAGS := --v8-flags=--expose-gc,--max-semi-space-size=8,--enable-experimental-regexp-engine,--enable-experimental-regexp-engine-on-excessive-backtracks --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --no-prompt --frozen --cached-only --unstable-lazy-dynamic-imports
+DENO_RUN_FLAGS := --v8-flags=--expose-gc,--max-semi-space-size=8,--enable-experimental-regexp-engine,--enable-experimental-regexp-engine-on-excessive-backtracks --allow-read --allow-write --allow-env --allow-sys --allow-run --allow-net --allow-ffi --allow-import --no-prompt --frozen --cached-only --unstable-lazy-dynamic-imports
 
 .PHONY: all bin deps system-deps run test check fmt lint typecheck bench docs clean
 

@@ -293,6 +293,32 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "the installed dcat reads files under /proc and /dev/shm (Deno opens them only with every permission)",
+  ignore: !hasDist,
+  fn: async () => {
+    const base = await copyDist();
+    const shm = await Deno.makeTempDir({ dir: "/dev/shm", prefix: "dtail-dist-" }).catch(() =>
+      null
+    );
+    try {
+      const args = ["--plain", "/proc/self/status"];
+      if (shm !== null) {
+        await Deno.writeTextFile(`${shm}/app.log`, "a log line in tmpfs\n");
+        args.push(`${shm}/app.log`);
+      }
+      const r = await runWithCache(`${base}/dist/dcat`, `${base}/cache`, args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.text, /^Name:\t\S+\n/);
+      if (shm !== null) assert.ok(r.text.endsWith("\na log line in tmpfs\n"), r.text);
+    } finally {
+      if (shm !== null) await Deno.remove(shm, { recursive: true });
+      await Deno.remove(base, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "two processes started at the same moment on an empty cache both work",
   ignore: !hasDist,
   fn: async () => {

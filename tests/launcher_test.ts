@@ -55,3 +55,9 @@ Deno.test("a symlink to a launcher runs the checkout the launcher is in", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a launcher reads files under /proc, which Deno opens only with every permission", async () => {
+  const r = await launch(`${ROOT}/bin/dcat`, ["--plain", "/proc/self/status"]);
+  assert.equal(r.code, 0);
+  assert.match(r.text, /^Name:\t\S+\n/);
+});

@@ -235,12 +235,17 @@ function listDir(dir: string): string[] {
   }
 }
 
+/**
+ * Whether `p` names something. Only "no such file" and "not a directory" say no: a path that cannot
+ * be looked at (a directory on the way that may not be searched) is left to the open, which says
+ * why ("permission denied", not "no such file or directory").
+ */
 function exists(p: string): boolean {
   try {
     Deno.lstatSync(p);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    return !(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory);
   }
 }
 

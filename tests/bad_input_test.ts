@@ -7,6 +7,7 @@ import {
   assertNoStackTrace,
   bytesEqual,
   DENO_DIR,
+  ROOT,
   run,
   spawn,
   tempDir,
@@ -120,6 +121,43 @@ Deno.test("a missing file fails the run with exit 1", async () => {
   const r = await run("dcat", ["--plain", "--cfg", "none", "/nonexistent/file.log"]);
   assert.equal(r.code, 1);
   assertOneLine(r.stderr, /^dcat: \/nonexistent\/file\.log: no such file or directory$/);
+});
+
+Deno.test("a file name too long for the system says so, not that the file is missing", async () => {
+  const long = `/tmp/${"x".repeat(300)}.log`;
+  const r = await run("dcat", ["--plain", "--cfg", "none", long]);
+  assert.equal(r.code, 1);
+  assertOneLine(r.stderr, /: file name too long$/);
+});
+
+Deno.test({
+  name: "a file in a directory the user may not search is refused, not called missing",
+  ignore: Deno.uid() !== 0, // runs the launcher as the test user dtail-alice
+  fn: async () => {
+    const dir = await tempDir();
+    try {
+      await Deno.chmod(dir, 0o700);
+      await Deno.writeTextFile(`${dir}/app.log`, "a line\n");
+      const r = await new Deno.Command("runuser", {
+        args: [
+          "-u",
+          "dtail-alice",
+          "--",
+          `${ROOT}/bin/dcat`,
+          "--plain",
+          "--cfg",
+          "none",
+          `${dir}/app.log`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(r.code, 1);
+      assertOneLine(new TextDecoder().decode(r.stderr), /app\.log: permission denied$/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("dgrep with a pattern typed as its first file says how a pattern is given", async () => {

@@ -12,7 +12,7 @@ import { type LineParser, MALFORMED, SKIP } from "./format_common.ts";
 import { ABSENT, type LineFields } from "./line_fields.ts";
 import type { SkippedCounts } from "./skipped_values.ts";
 import { LineQuery } from "./line_query.ts";
-import { createParser } from "./logformat.ts";
+import { createParser, knownVariables } from "./logformat.ts";
 import { effectiveLogFormat } from "./query.ts";
 import type { Expr, Query } from "./types.ts";
 
@@ -37,6 +37,8 @@ export class Mapper {
   readonly query: Query;
   #groups: GroupSet;
   readonly #parser: LineParser;
+  /** The `$` variables of the query's log format (for the end notes' hints). */
+  readonly #variables: ReadonlySet<string>;
   readonly #fields: LineFields;
   /** The query's where and set, or null when it has neither. */
   readonly #lineQuery: LineQuery | null;
@@ -62,6 +64,7 @@ export class Mapper {
     this.query = query;
     this.#groups = new GroupSet(query);
     const format = effectiveLogFormat(query, options.serverLogFormat);
+    this.#variables = knownVariables(format);
     this.splittable = format !== "csv";
     this.#parser = createParser(format, {
       hostname: options.hostname,
@@ -108,6 +111,7 @@ export class Mapper {
       this.query.table,
       groups.slots.map((s) => s.field),
       this.#whereFields,
+      this.#variables,
     );
   }
 

@@ -290,3 +290,27 @@ Deno.test("a mapper's end notes name a misspelt field, table or a where that pas
     /^none of the \d+ line\(s\) read was aggregated \(see the where clause: no line had the fields "hots", "nowhere", "vv"\)$/,
   );
 });
+
+Deno.test("a field named without the $ of the log format's variable gets the variable as a hint", () => {
+  const batch = lines(500, 3);
+  const mapped = (text: string) => {
+    const mapper = new Mapper(parseQuery(text), OPTIONS);
+    mapper.selection(selection(batch), "src");
+    return mapper;
+  };
+  // goroutines is the default format's $goroutines; host is a field, so no hint for it.
+  const bare = mapped("from STATS select count($line),avg(goroutines) group by host");
+  const counted = bare.groups.rows().reduce(
+    (n, row) => n + Number(row.cells.get("count($line)")),
+    0,
+  );
+  assert.deepEqual(bare.endNotes(), [
+    `avg(goroutines): no line had the field "goroutines" (${counted} line(s) aggregated; ` +
+    "did you mean $goroutines?)",
+  ]);
+  assert.match(
+    mapped(`from STATS select count($line) where cpus > 1 and hots eq "web01"`).endNotes()[0]!,
+    /\(see the where clause: no line had the fields "cpus", "hots"; did you mean \$cpus\?\)$/,
+  );
+  assert.deepEqual(mapped("from STATS select avg($goroutines) group by host").endNotes(), []);
+});

@@ -66,13 +66,22 @@ export class SkippedValues {
   /**
    * For the end of a run: why a result is empty or a column stays 0, which nothing else says (a
    * misspelt table or field name). `table`: the query's `from`, or null; `whereFields`: the
-   * fields its where clause names.
+   * fields its where clause names; `variables`: the `$` variables of the log format, for a bare
+   * field name that is one of them without its `$` (`goroutines` for `$goroutines`).
    */
   endNotes(
     table: string | null,
     fields: readonly string[],
     whereFields: readonly string[] = [],
+    variables: ReadonlySet<string> = new Set(),
   ): string[] {
+    // "goroutines" for "$goroutines": the variable meant, as the plan-time warning says the reverse.
+    const meant = (names: readonly string[]) => {
+      const vars = names.filter((name) => variables.has(`$${name}`)).map((name) =>
+        `$${clip(name)}`
+      );
+      return vars.length === 0 ? "" : `; did you mean ${vars.join(", ")}?`;
+    };
     if (this.#read === 0) {
       return [
         table === null
@@ -86,7 +95,7 @@ export class SkippedValues {
         ? ""
         : `: no line had the field${absent.length > 1 ? "s" : ""} ${
           absent.map((name) => JSON.stringify(clip(name))).join(", ")
-        }`;
+        }${meant(absent)}`;
       return [`none of the ${this.#read} line(s) read was aggregated (see the where clause${why})`];
     }
     const notes: string[] = [];
@@ -94,7 +103,7 @@ export class SkippedValues {
       if (this.#absent[i] !== this.#lines) continue;
       notes.push(
         `${this.#texts[i]}: no line had the field ${JSON.stringify(clip(fields[i] ?? ""))} ` +
-          `(${this.#lines} line(s) aggregated)`,
+          `(${this.#lines} line(s) aggregated${meant([fields[i] ?? ""])})`,
       );
     }
     return notes;

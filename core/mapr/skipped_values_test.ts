@@ -85,4 +85,8 @@ Deno.test("the end notes say which field no line had, or that no line was read o
   assert.deepEqual(ours.endNotes("STATS", fields), [
     'avg(latncy): no line had the field "latncy" (3 line(s) aggregated)',
   ]);
+  // A field that is one of the log format's variables without its $ gets it as a hint.
+  assert.deepEqual(ours.endNotes("STATS", fields, [], new Set(["$latncy"])), [
+    'avg(latncy): no line had the field "latncy" (3 line(s) aggregated; did you mean $latncy?)',
+  ]);
 });

@@ -110,7 +110,8 @@ export async function runServerless(
       onNoFiles: (target, limited) => {
         if (limited) return; // said already
         const missing = hasGlobMeta(target) ? "no file matches" : "no such file or directory";
-        io.warn(`${target}: ${missing}${job.missingHint?.(target) ?? ""}`);
+        const name = target === "" ? '""' : target;
+        io.warn(`${name}: ${missing}${job.missingHint?.(target) ?? ""}`);
       },
     });
     io.out.flush();

@@ -203,7 +203,11 @@ async function filesOf(
     return { files: [{ path: STDIN_ID, id: STDIN_ID }], limited: false };
   }
   const { glob, signal } = options;
-  const found = await expandGlob(target, { ...glob, signal });
+  // An empty name is no file (cleaned, it would be ".", the directory).
+  const found = target === "" ? { paths: [], limit: null } : await expandGlob(target, {
+    ...glob,
+    signal,
+  });
   const limited = found.limit !== null;
   if (found.limit !== null) options.onNotice(globLimitNotice(target, found.limit, glob));
   if (found.paths.length === 0) options.onNoFiles(target, limited);

@@ -123,6 +123,12 @@ Deno.test("a missing file fails the run with exit 1", async () => {
   assertOneLine(r.stderr, /^dcat: \/nonexistent\/file\.log: no such file or directory$/);
 });
 
+Deno.test("an empty file name is no such file, not the current directory", async () => {
+  const r = await run("dcat", ["--plain", "--cfg", "none", ""]);
+  assert.equal(r.code, 1);
+  assertOneLine(r.stderr, /^dcat: "": no such file or directory$/);
+});
+
 Deno.test("a file name too long for the system says so, not that the file is missing", async () => {
   const long = `/tmp/${"x".repeat(300)}.log`;
   const r = await run("dcat", ["--plain", "--cfg", "none", long]);

@@ -174,6 +174,11 @@ export class ByteSearch {
     return area.u8.subarray(HAY_AT, HAY_AT + size);
   }
 
+  /** Whether `buffer` is one of this search's read buffers. */
+  owns(buffer: Uint8Array): boolean {
+    return this.#homes.has(buffer.buffer);
+  }
+
   /** Takes back a buffer from `readBuffer` (or any other: then nothing) for the next reader. */
   releaseBuffer(buffer: Uint8Array): void {
     const area = this.#homes.get(buffer.buffer);
@@ -282,13 +287,26 @@ export function byteSearch(): ByteSearch | null {
  * decompresses or copies need not compile the module).
  */
 export function readBuffer(size: number): Uint8Array {
-  return shared?.readBuffer(size) ?? new Uint8Array(size);
+  const searched = shared?.readBuffer(size);
+  if (searched) return searched;
+  const spare = plainSpares.findIndex((b) => b.byteLength >= size);
+  if (spare < 0) return new Uint8Array(size);
+  return new Uint8Array(plainSpares.splice(spare, 1)[0]!, 0, size);
 }
 
 /** Hands a buffer from `readBuffer` back once its reader is done with it. */
 export function releaseBuffer(buffer: Uint8Array): void {
-  shared?.releaseBuffer(buffer);
+  if (shared?.owns(buffer)) shared.releaseBuffer(buffer);
+  else if (plainSpares.length < SPARE_READ_BUFFERS && buffer.buffer instanceof ArrayBuffer) {
+    if (!plainSpares.includes(buffer.buffer)) plainSpares.push(buffer.buffer);
+  }
 }
+
+/**
+ * Plain read buffers handed back, for the next reader: a fresh 1 MiB buffer per file is zeroed
+ * memory, which made a `dcat` of a thousand small files spend half its time allocating.
+ */
+const plainSpares: ArrayBuffer[] = [];
 
 /**
  * How common a byte is in log text, 0 (rare) to 255: spaces, digits, lower-case letters (by

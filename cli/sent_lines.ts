@@ -14,7 +14,6 @@ import { type BufferedOutput, OutputClosedError } from "../core/output.ts";
 import type { Sink } from "../core/sink.ts";
 import { maybeYield } from "../core/turns.ts";
 
-const STDOUT = 1;
 const EPIPE = 32;
 const NL = 10;
 /** Smaller files are read as usual: one read and write cost less than the checks. */
@@ -26,8 +25,8 @@ const LOOK_BACK_MAX = 64 * 1024;
 export interface SentLinesOptions {
   /** The filter's maxLineLength: a longer line is split by the ordinary read. */
   readonly maxLineLength: number;
-  /** Where the lines go: standard output unless a test says otherwise. */
-  readonly fd?: number;
+  /** Where the lines go: the descriptor `out` writes to. */
+  readonly fd: number;
   /** Files smaller than this are read as usual (default MIN_SENT_BYTES). */
   readonly minBytes?: number;
 }
@@ -39,7 +38,7 @@ export interface SentLinesOptions {
  * usual.
  */
 export function withSentLines(sink: Sink, out: BufferedOutput, options: SentLinesOptions): Sink {
-  const fd = options.fd ?? STDOUT;
+  const { fd } = options;
   const minBytes = options.minBytes ?? MIN_SENT_BYTES;
   let refused = false;
   const wrapped: Sink = {
@@ -78,7 +77,7 @@ async function sendLeadingLines(
   const { file } = opened;
   const none = { offset: 0, refused: false };
   if (file.sendSync === undefined || file.preadSync === undefined) return none;
-  const size = file.statSync().size;
+  const size = opened.size ?? file.statSync().size;
   if (size < options.minBytes || compressionOfName(opened.pin.path) !== "none") return none;
   const head = new Uint8Array(4);
   if (compressionOfBytes(head.subarray(0, file.preadSync(head, 0) ?? 0)) !== "none") return none;

@@ -63,7 +63,7 @@ export function printerOf(job: ReadJob, io: RunIO): Sink {
   const { filter } = job;
   // Every line printed as it is: plain, no pattern, no --invert or --max (see sent_lines.ts).
   const asIs = job.frame.plain && filter.matcher.kind === "noop" && !filter.invert &&
-    !(filter.max! > 0) && activeRange(filter.timeRange) === null;
+    !filter.max && activeRange(filter.timeRange) === null;
   if (!asIs || job.mode === "tail" || io.sendTo === undefined) return printer;
   const maxLineLength = filter.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   return withSentLines(printer, io.out, { maxLineLength, fd: io.sendTo });

@@ -28,8 +28,9 @@ export const MAX_IRREGEXP_COMPILE_MS = 10;
  * (compiled with the `m` flag) V8 compiles `$` as a choice of a line terminator ahead or the end
  * of input: a chain of `$` after what may be empty doubles the paths at each (`(?:)$` 20 times
  * took 19 ms, `(?:^|$)` 20 times 57 s, a fuzz run's `()+$` 100 times forever). Ordinary patterns
- * estimate at 0.05–1 ms. Infinity for groups nested more than MAX_ESTIMATE_DEPTH deep. Once the estimate is known to exceed `limit`, a lower bound of it
- * above `limit` is returned (faster: a 300 KB source takes ~100 ms to estimate in full).
+ * estimate at 0.05–1 ms. Infinity for groups nested more than MAX_ESTIMATE_DEPTH deep. Once the
+ * estimate is known to exceed `limit`, a lower bound of it above `limit` is returned (faster: a
+ * 300 KB source takes ~100 ms to estimate in full).
  */
 export function irregexpCompileMs(
   source: string,

@@ -263,13 +263,14 @@ Deno.test("a line with more separators than one listing holds maps as the others
   }
 });
 
+/** A mapper that has mapped 500 seeded lines with the query `text`. */
+function mapped(text: string): Mapper {
+  const mapper = new Mapper(parseQuery(text), OPTIONS);
+  mapper.selection(selection(lines(500, 3)), "src");
+  return mapper;
+}
+
 Deno.test("a mapper's end notes name a misspelt field, table or a where that passed nothing", () => {
-  const batch = lines(500, 3);
-  const mapped = (text: string) => {
-    const mapper = new Mapper(parseQuery(text), OPTIONS);
-    mapper.selection(selection(batch), "src");
-    return mapper;
-  };
   assert.deepEqual(mapped(QUERIES[0]!).endNotes(), [], "every field is in some line");
   const misspelt = mapped("from STATS select count($line),sum(vv)");
   const counted = misspelt.groups.rows()[0]!.cells.get("count($line)"); // every line aggregated
@@ -292,12 +293,6 @@ Deno.test("a mapper's end notes name a misspelt field, table or a where that pas
 });
 
 Deno.test("a field named without the $ of the log format's variable gets the variable as a hint", () => {
-  const batch = lines(500, 3);
-  const mapped = (text: string) => {
-    const mapper = new Mapper(parseQuery(text), OPTIONS);
-    mapper.selection(selection(batch), "src");
-    return mapper;
-  };
   // goroutines is the default format's $goroutines; host is a field, so no hint for it.
   const bare = mapped("from STATS select count($line),avg(goroutines) group by host");
   const counted = bare.groups.rows().reduce(

@@ -1,12 +1,14 @@
 /**
  * Journal targets (docs/server.md#journal-targets): `journal:<unit>` names the systemd journal of a
  * unit, read by running `journalctl -u <unit>` (argv, never a shell), with `-f -n 0` to follow it.
- * Its stdout is a source like a file's content (chunks.ts contract); each stderr line becomes a
- * notice; a follow runs journalctl again after it exits.
+ * Its stdout, without journalctl's own `-- … --` lines (journal_markers.ts), is a source like a
+ * file's content (chunks.ts contract); each stderr line becomes a notice; a follow runs journalctl
+ * again after it exits.
  */
 import { InputError } from "./errors.ts";
 import { reason, SourceError } from "./source_error.ts";
 import { delay as sleep } from "./delay.ts";
+import { MarkerFilter } from "./journal_markers.ts";
 
 export const JOURNAL_PREFIX = "journal:";
 export const JOURNAL_CAPABILITY = "journal-v1";
@@ -170,11 +172,15 @@ class JournalProcess {
     this.#options.signal.addEventListener("abort", onAbort, { once: true });
     if (this.#options.signal.aborted) onAbort(); // stopped before its output was asked for
     try {
+      const markers = new MarkerFilter();
       for (;;) {
         const r = await reader.read().catch(() => ({ done: true as const, value: undefined }));
-        if (r.done) return;
-        yield r.value;
+        if (r.done) break;
+        const entries = markers.push(r.value);
+        if (entries.length > 0) yield entries;
       }
+      const rest = markers.end();
+      if (rest.length > 0) yield rest;
     } finally {
       this.#options.signal.removeEventListener("abort", onAbort);
       this.#stopRead.signal.removeEventListener("abort", cancel);

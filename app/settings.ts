@@ -229,6 +229,8 @@ interface ReadSettings {
   readonly max: number;
   readonly plain: boolean;
   readonly color: boolean;
+  /** Labelled lines for a terminal: their control characters written visibly. */
+  readonly visibleControls: boolean;
   readonly json: boolean;
   readonly timeRange: TimeRange | null;
 }
@@ -259,6 +261,7 @@ function readSettingsOf(
     max: context("max"),
     plain: flags.bool("plain"),
     color: colorOf(flags, config, env),
+    visibleControls: !flags.bool("plain") && !jsonOf(flags) && (env.terminals?.stdout ?? false),
     json: jsonOf(flags),
     timeRange: timeRangeOf(program, flags),
   };
@@ -298,6 +301,7 @@ function readJobOf(s: ReadSettings, config: Config, resume: ResumeSettings | nul
     frame: {
       plain: s.plain,
       color: s.color,
+      visibleControls: s.visibleControls,
       hostname: shortHostname(),
       colors: config.Client.TermColors,
     },
@@ -340,6 +344,7 @@ function remoteRunOf(s: ReadSettings, flags: Flags, resume: ResumeSettings | nul
     plain: s.plain,
     quiet: flags.bool("quiet") || s.plain,
     color: s.color,
+    visibleControls: s.visibleControls,
     json: s.json,
     ...(s.timeRange === null ? {} : { timeRange: s.timeRange }),
   };
@@ -440,6 +445,7 @@ export function querySettings(
       targets: target.files,
       verb: program === "dmap" ? "cat" : "tail",
       color: colorOf(flags, config, env),
+      visibleControls: !jsonOf(flags) && (env.terminals?.stdout ?? false),
       quiet: flags.bool("quiet") || flags.bool("plain"),
       timeout: flags.int("timeout"),
       json: jsonOf(flags),

@@ -37,6 +37,8 @@ export interface QueryJob {
   /** `cat` for dmap, `tail` for dtail --query. */
   readonly verb: "cat" | "tail";
   readonly color: boolean;
+  /** The table goes to a terminal: control characters in its cells are written visibly. */
+  readonly visibleControls?: boolean;
   readonly quiet: boolean;
   /** Seconds, sent as the `timeout` prefix of the read commands; 0 = none. */
   readonly timeout: number;
@@ -107,6 +109,7 @@ export function newReporter(
   return new Reporter(query, {
     cumulative: isCumulative(job, query),
     color: job.color,
+    visibleControls: job.visibleControls ?? false,
     colors: config.Client.TermColors,
     print,
     // As the Go client: over SSH each outfile write logs `CLIENT|host|INFO|Writing to outfile|…`

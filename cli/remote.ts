@@ -52,6 +52,8 @@ export interface RemoteRun {
   readonly plain: boolean;
   readonly quiet: boolean;
   readonly color: boolean;
+  /** Labelled lines for a terminal: their control characters written visibly. */
+  readonly visibleControls?: boolean;
   /** A MapReduce query: sent as `map:` before the reads, whose lines the servers aggregate. */
   readonly query?: string;
   /** Seconds for the `timeout` prefix of query reads; 0 = none. */
@@ -234,7 +236,12 @@ export async function runRemote(
   // A stdout write that fails on the flush timer (e.g. `| head` went away) ends the whole run,
   // also while every followed file is quiet; close() below then raises the error.
   const outputFailed = new AbortController();
-  const printerOptions = { plain: run.plain, color: run.color, colors: config.Client.TermColors };
+  const printerOptions = {
+    plain: run.plain,
+    color: run.color,
+    visibleControls: run.visibleControls ?? false,
+    colors: config.Client.TermColors,
+  };
   const newPrinter = run.json
     ? (out: BufferedOutput) => new JsonMessagePrinter(out)
     : (out: BufferedOutput) => new MessagePrinter(out, printerOptions);

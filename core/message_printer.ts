@@ -6,6 +6,7 @@ import type { BufferedOutput } from "./output.ts";
 import { RemotePaints, severityOf } from "./remote_paints.ts";
 import type { TerminalOptions } from "./terminal_printer.ts";
 import type { PayloadRun } from "./protocol/messages.ts";
+import { writeVisible } from "./visible_controls.ts";
 
 const NL = 10;
 const BAR = 124;
@@ -27,18 +28,27 @@ export class MessagePrinter {
   readonly #tails = new EncodedCache<Uint8Array[]>();
   readonly #closes: Uint8Array[];
   readonly #bars: number[] = [0, 0, 0, 0, 0];
+  readonly #visible: boolean;
 
   constructor(
     private readonly out: BufferedOutput,
-    options: Pick<TerminalOptions, "plain" | "color" | "colors">,
+    options: Pick<TerminalOptions, "plain" | "color" | "colors" | "visibleControls">,
   ) {
     this.#paints = options.plain || !options.color ? null : new RemotePaints(options.colors);
     this.#closes = this.#paints?.textPaints.map((t) => encoder.encode(t.close)) ?? [];
+    this.#visible = !options.plain && options.visibleControls === true;
   }
 
   payload(message: Uint8Array): void {
     const p = this.#paints;
     if (p === null || !findRemoteBars(message, this.#bars)) {
+      if (this.#visible && findRemoteBars(message, this.#bars)) {
+        const textAt = this.#bars[4]! + 1;
+        this.out.bytes(message.subarray(0, textAt));
+        writeVisible(this.out, withoutNewline(message.subarray(textAt)));
+        this.out.byte(NL);
+        return;
+      }
       this.out.bytes(message);
       if (message[message.length - 1] !== NL) this.out.byte(NL);
       return;
@@ -60,9 +70,8 @@ export class MessagePrinter {
         return p.textPaints.map((t) => encoder.encode(after + t.open));
       })[severity]!,
     );
-    out.bytes(
-      content[content.length - 1] === NL ? content.subarray(0, content.length - 1) : content,
-    );
+    if (this.#visible) writeVisible(out, withoutNewline(content));
+    else out.bytes(withoutNewline(content));
     out.bytes(this.#closes[severity]!);
     out.byte(NL);
   }
@@ -71,7 +80,7 @@ export class MessagePrinter {
   payloadRun(run: PayloadRun): void {
     const { bytes, ends } = run;
     let start = run.start;
-    if (this.#paints !== null) {
+    if (this.#paints !== null || this.#visible) {
       for (const end of ends) {
         this.payload(bytes.subarray(start, end));
         start = end + 1;
@@ -86,6 +95,10 @@ export class MessagePrinter {
       start = end + 1;
     }
   }
+}
+
+function withoutNewline(text: Uint8Array): Uint8Array {
+  return text[text.length - 1] === NL ? text.subarray(0, text.length - 1) : text;
 }
 
 /**

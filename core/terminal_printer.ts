@@ -10,12 +10,18 @@ import type { BufferedOutput } from "./output.ts";
 import { RemotePaints, severityOf } from "./remote_paints.ts";
 import type { Selection } from "./select.ts";
 import type { Sink } from "./sink.ts";
+import { writeVisible } from "./visible_controls.ts";
 
 export interface TerminalOptions {
   /** Raw lines only (docs/compatibility.md#output). */
   readonly plain: boolean;
   /** ANSI colors for the labelled format. */
   readonly color: boolean;
+  /**
+   * The labelled lines go to a terminal: control characters in their text are written visibly
+   * (visible_controls.ts). Never for `plain`.
+   */
+  readonly visibleControls?: boolean;
   /** Short host name shown in `REMOTE|host|…`. */
   readonly hostname: string;
   readonly colors?: TermColors;
@@ -63,6 +69,7 @@ export class TerminalPrinter implements Sink {
     const { bytes } = batch;
     const out = this.#out;
     const label = this.#labelParts(sourceId);
+    const visible = this.#options.visibleControls === true;
     // Line ends are found in the decoded text when the selection is a good part of the batch:
     // String.indexOf is several times faster than Uint8Array.indexOf (a byte-at-a-time loop in
     // V8), and decoding ASCII costs ~0.1 ns a byte. A few lines (a rare match found in raw bytes,
@@ -84,7 +91,8 @@ export class TerminalPrinter implements Sink {
         out.bytes(label.before);
         out.decimal(lineNo);
         out.bytes(label.after[severity]!);
-        out.bytes(content);
+        if (visible) writeVisible(out, content);
+        else out.bytes(content);
         if (label.close !== null) out.bytes(label.close[severity]!);
         out.byte(NL);
         lineNo++;

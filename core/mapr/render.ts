@@ -4,6 +4,7 @@
  */
 import { DEFAULT_TERM_COLORS, Paint, type TermColors } from "../color.ts";
 import { fullHostname } from "../hostname.ts";
+import { escapeControls } from "../clip.ts";
 import { rowsByKey } from "./aggregate.ts";
 import { parseGoFloat } from "./evaluate.ts";
 import type { Query, ResultRow, SelectItem } from "./types.ts";
@@ -13,6 +14,11 @@ import { type ReplaceTarget, replaceTarget } from "../replace_file.ts";
 
 export interface TableOptions {
   readonly color: boolean;
+  /**
+   * The table goes to a terminal: control characters in its cells (values from log lines) are
+   * written visibly, as escapeControls writes them (core/visible_controls.ts says why).
+   */
+  readonly visibleControls?: boolean;
   readonly colors?: TermColors;
   /** Row cap without a `limit` clause; default 10. */
   readonly defaultCap?: number;
@@ -202,7 +208,8 @@ const RAW_CLOSE = "\x1b[49m\x1b[39m";
  * default-color resets Go prints around raw output. The caller prints it only when there are rows.
  */
 export function renderTable(query: Query, rows: ResultRow[], opts: TableOptions): string {
-  const cells = formatRows(query, rows);
+  const formatted = formatRows(query, rows);
+  const cells = opts.visibleControls ? formatted.map((row) => row.map(escapeControls)) : formatted;
   const texts = query.select.map((s) => s.text);
   const widths = texts.map((t, i) =>
     cells.reduce((w, row) => Math.max(w, codePoints(row[i]!)), codePoints(t))

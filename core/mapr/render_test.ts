@@ -92,6 +92,19 @@ Deno.test("columns widen to their longest value", () => {
   );
 });
 
+Deno.test("a table for a terminal shows control characters of its values, and is as wide", () => {
+  const q = query("q", "last(x)");
+  const rows = [row("a", { "last(x)": "t\x1b]0;x\x07\r" })];
+  assert.equal(
+    renderTable(q, rows, { color: false, visibleControls: true }),
+    "q\n" +
+      "         last(x) \n" +
+      "-----------------\n" +
+      " t\\x1b]0;x\\x07\\r \n\n",
+  );
+  assert.ok(renderTable(q, rows, { color: false }).includes(" t\x1b]0;x\x07\r \n"));
+});
+
 Deno.test("rows sort by group key, then descending by the order by column", () => {
   const q = query("q", "count(x)", { orderBy: { key: "count(x)", descending: true } });
   const rows = [

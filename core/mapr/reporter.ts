@@ -14,6 +14,8 @@ export interface ReporterOptions {
   /** dmap and queries with an outfile: every report shows everything so far. */
   readonly cumulative: boolean;
   readonly color: boolean;
+  /** The table goes to a terminal (TableOptions.visibleControls). */
+  readonly visibleControls?: boolean;
   readonly colors?: TermColors;
   /** Prints one report (a table and its blank line). */
   readonly print: (text: string) => void;
@@ -60,6 +62,7 @@ export class Reporter {
     if (rows.length > 0) {
       let text = renderTable(this.query, rows, {
         color: this.options.color,
+        visibleControls: this.options.visibleControls ?? false,
         ...(this.options.colors ? { colors: this.options.colors } : {}),
       });
       if (this.malformed > 0) text += `${this.malformed} malformed log line(s) skipped\n\n`;

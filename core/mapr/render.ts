@@ -265,8 +265,24 @@ function csvHeader(query: Query): string {
  * or a quote (`quantile(x, q)`, `bucket($time, 1m)`), which Go's select items never do.
  */
 function csvHeaderCell(item: SelectItem): string {
-  if (!/[",]/.test(item.text)) return item.text;
-  return `"${item.text.replaceAll('"', '""')}"`;
+  return /[",]/.test(item.text) ? csvQuoted(item.text) : item.text;
+}
+
+/**
+ * A value as a CSV cell: as the table shows it, quoted (RFC 4180) when it holds a comma, a quote
+ * or a line break. Go writes such a value as it is, which splits it into more columns than the
+ * header names; every other cell is the same as Go's.
+ */
+function csvCell(item: SelectItem, value: number | string | undefined): string {
+  const text = formatCell(item, value);
+  if (typeof value !== "string") return text;
+  return text.includes(",") || text.includes('"') || text.includes("\n") || text.includes("\r")
+    ? csvQuoted(text)
+    : text;
+}
+
+function csvQuoted(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
 }
 
 /** CSV text is written in pieces of about this many characters (memory stays flat). */
@@ -283,9 +299,9 @@ function csvPieces(query: Query, rows: readonly ResultRow[], piece: (text: strin
   let out = "";
   for (let r = 0; r < count; r++) {
     const cells = sorted[r]!.cells;
-    let line = formatCell(items[0]!, cells.get(items[0]!.text));
+    let line = csvCell(items[0]!, cells.get(items[0]!.text));
     for (let i = 1; i < items.length; i++) {
-      line += "," + formatCell(items[i]!, cells.get(items[i]!.text));
+      line += "," + csvCell(items[i]!, cells.get(items[i]!.text));
     }
     out += line + "\n";
     if (out.length >= CSV_PIECE) {

@@ -310,6 +310,18 @@ Deno.test("the CSV has the select texts as header, formatted cells and \\n line 
   );
 });
 
+Deno.test("CSV values with a comma, a quote or a line break are quoted, others are not", () => {
+  const q = query("q", "$k,last(v),sum(n)");
+  const rows = [
+    row("a", { $k: "a,b", "last(v)": 'say "hi"', "sum(n)": 1 }),
+    row("b", { $k: "plain", "last(v)": "cr\rhere", "sum(n)": 2 }),
+  ];
+  assert.equal(
+    renderCsv(q, rows),
+    '$k,last(v),sum(n)\n"a,b","say ""hi""",1.000000\nplain,"cr\rhere",2.000000\n',
+  );
+});
+
 Deno.test("the CSV applies limit but no default cap", () => {
   assert.equal(renderCsv(query("q", "$k"), numbered(12)).split("\n").length, 1 + 12 + 1);
   assert.equal(renderCsv(query("q", "$k", { limit: 2 }), numbered(12)), "$k\n0\n1\n");

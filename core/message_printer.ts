@@ -7,6 +7,7 @@ import { RemotePaints, severityOf } from "./remote_paints.ts";
 import type { TerminalOptions } from "./terminal_printer.ts";
 import type { PayloadRun } from "./protocol/messages.ts";
 import { writeVisible } from "./visible_controls.ts";
+import { escapeControls } from "./clip.ts";
 
 const NL = 10;
 const BAR = 124;
@@ -44,7 +45,7 @@ export class MessagePrinter {
     if (p === null || !findRemoteBars(message, this.#bars)) {
       if (this.#visible && findRemoteBars(message, this.#bars)) {
         const textAt = this.#bars[4]! + 1;
-        this.out.bytes(message.subarray(0, textAt));
+        this.out.string(escapeControls(decoder.decode(message.subarray(0, textAt))));
         writeVisible(this.out, withoutNewline(message.subarray(textAt)));
         this.out.byte(NL);
         return;
@@ -56,17 +57,21 @@ export class MessagePrinter {
     const [b0, , b2, b3, b4] = this.#bars as [number, number, number, number, number];
     const out = this.out;
     // `REMOTE|host|perc|` + the line number's paint, then `|id|` + the text's paint.
+    const shown = this.#visible ? escapeControls : (text: string) => text;
     out.bytes(this.#heads.get(message.subarray(b0 + 1, b2), (hostPerc) => {
       const cut = hostPerc.indexOf("|");
-      return encoder.encode(headText(p, hostPerc.slice(0, cut), hostPerc.slice(cut + 1)));
+      return encoder.encode(
+        headText(p, shown(hostPerc.slice(0, cut)), shown(hostPerc.slice(cut + 1))),
+      );
     }));
-    out.bytes(message.subarray(b2 + 1, b3));
+    if (this.#visible) out.string(escapeControls(decoder.decode(message.subarray(b2 + 1, b3))));
+    else out.bytes(message.subarray(b2 + 1, b3));
     const content = message.subarray(b4 + 1);
     const severity = severityOf(content);
     out.bytes(
       this.#tails.get(message.subarray(b3 + 1, b4), (id) => {
         const d = p.delimiter.paint("|");
-        const after = p.count.close + d + p.id.paint(id) + d;
+        const after = p.count.close + d + p.id.paint(shown(id)) + d;
         return p.textPaints.map((t) => encoder.encode(after + t.open));
       })[severity]!,
     );

@@ -81,3 +81,30 @@ Deno.test("BlockPrinter prints whole lines only and never a line cut off", () =>
   printer.piece(enc.encode("cut off"));
   assert.equal(printed(), "one\ntwo-two\nthree\nfour\n");
 });
+
+Deno.test("for a terminal, every field a server sent shows its controls, colored or not", () => {
+  // A Go dserver sends a file name as it is; ours makes ids printable before they leave it.
+  const message =
+    "REMOTE|h\x1b[2J|100|7\r|a\x1b]0;t\x07.log|x \x1b]52;c;eA==\x07 \x1b[31my\x1b[0m\n";
+  for (const color of [false, true]) {
+    const parts: Uint8Array[] = [];
+    const out = new BufferedOutput((b) => parts.push(b.slice()));
+    const printer = new MessagePrinter(out, { plain: false, color, visibleControls: true });
+    printer.payload(enc.encode(message));
+    out.flush();
+    const text = dec.decode(parts.length === 1 ? parts[0]! : new Uint8Array(0));
+    for (const shown of ["h\\x1b[2J", "7\\r", "a\\x1b]0;t\\x07.log", "x \\x1b]52;c;eA==\\x07 "]) {
+      assert.ok(text.includes(shown), `${color}: ${JSON.stringify(text)}`);
+    }
+    assert.ok(text.includes("\x1b[31my\x1b[0m"), JSON.stringify(text)); // SGR kept
+    const raw = text.replaceAll(/\x1b\[[0-9;]*m/g, "");
+    assert.ok(!raw.includes("\x1b") && !raw.includes("\x07") && !raw.includes("\r"), raw);
+  }
+  const parts: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => parts.push(b.slice()));
+  new MessagePrinter(out, { plain: true, color: false, visibleControls: true }).payload(
+    enc.encode(message),
+  );
+  out.flush();
+  assert.equal(dec.decode(parts[0]!), message); // --plain: as sent
+});

@@ -11,6 +11,7 @@ import { RemotePaints, severityOf } from "./remote_paints.ts";
 import type { Selection } from "./select.ts";
 import type { Sink } from "./sink.ts";
 import { writeVisible } from "./visible_controls.ts";
+import { escapeControls } from "./clip.ts";
 
 export interface TerminalOptions {
   /** Raw lines only (docs/compatibility.md#output). */
@@ -106,17 +107,18 @@ export class TerminalPrinter implements Sink {
   #labelParts(sourceId: string): LabelParts {
     if (this.#label !== null && this.#labelFor === sourceId) return this.#label;
     const host = this.#options.hostname;
+    const id = this.#options.visibleControls === true ? escapeControls(sourceId) : sourceId;
     const p = this.#paints;
     let parts: LabelParts;
     if (p === null) {
       parts = {
         before: encoder.encode(`REMOTE|${host}|100|`),
-        after: [encoder.encode(`|${sourceId}|`)],
+        after: [encoder.encode(`|${id}|`)],
         close: null,
       };
     } else {
       // The painted prefix around a placeholder line number, cut in two at the placeholder.
-      const [before, after] = p.prefix(host, "100", "\0", sourceId).split("\0") as [string, string];
+      const [before, after] = p.prefix(host, "100", "\0", id).split("\0") as [string, string];
       const texts = p.textPaints;
       parts = {
         before: encoder.encode(before),

@@ -92,7 +92,8 @@ export async function runServerless(
     content: openedFileChunks,
     stdin: written.stdin(stdinChunks),
     // Journals are read with the user's own rights, as files are.
-    journal: (spec, follow) => journalRuns(spec, { follow, signal: io.signal, onNotice: io.warn }),
+    journal: (spec, follow, range) =>
+      journalRuns(spec, { follow, range, signal: io.signal, onNotice: io.warn }),
     onUnreadable: (_path, err) => {
       if (errorKind(err) !== "input") throw err;
       io.out.flush();

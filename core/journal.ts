@@ -9,6 +9,7 @@ import { InputError } from "./errors.ts";
 import { reason, SourceError } from "./source_error.ts";
 import { delay as sleep } from "./delay.ts";
 import { MarkerFilter } from "./journal_markers.ts";
+import type { TimeRange } from "./time_spec.ts";
 
 export const JOURNAL_PREFIX = "journal:";
 export const JOURNAL_CAPABILITY = "journal-v1";
@@ -48,9 +49,27 @@ export function journalUnit(spec: string): string {
   return unit;
 }
 
-/** journalctl's arguments for `unit`: the whole journal of it, or (follow) what comes from now. */
-export function journalArgs(unit: string, follow: boolean): string[] {
-  return follow ? ["-u", unit, "-f", "-n", "0"] : ["-u", unit];
+/**
+ * journalctl's arguments for `unit`: the whole journal of it, or (follow) what comes from now. With
+ * a `--since`/`--until` range, journalctl is asked for the whole seconds around it (`@<epoch s>`),
+ * which its index finds without printing the rest of the journal; the line filter still cuts the
+ * range exactly. A follow with a start prints from there (`-n all`), then follows.
+ */
+export function journalArgs(
+  unit: string,
+  follow: boolean,
+  range: TimeRange | null = null,
+): string[] {
+  const since = range !== null && range.since > -Infinity
+    ? ["--since", `@${Math.floor(range.since / 1000)}`]
+    : [];
+  if (follow) {
+    return ["-u", unit, "-f", ...(since.length > 0 ? ["-n", "all", ...since] : ["-n", "0"])];
+  }
+  const until = range !== null && range.until < Infinity
+    ? ["--until", `@${Math.ceil(range.until / 1000)}`]
+    : [];
+  return ["-u", unit, ...since, ...until];
 }
 
 /**
@@ -76,6 +95,8 @@ export function journalAvailable(
 export interface JournalOptions {
   /** Follow (`-f -n 0`, run again after journalctl exits) or read the whole journal once. */
   readonly follow: boolean;
+  /** `--since`/`--until` (journalArgs): asked of journalctl, to the whole second. */
+  readonly range?: TimeRange | null;
   /** Stops the read: journalctl gets SIGTERM, and SIGKILL `killAfterMs` later. */
   readonly signal: AbortSignal;
   /** A stderr line (`journalctl stderr: …`), or a follow's journalctl exited and runs again. */
@@ -96,7 +117,11 @@ export type JournalRun = AsyncGenerator<Uint8Array>;
  * How a front end opens a journal target (core/run.ts `ReadOptions.journal`): journalRuns after
  * its own checks (a dserver's permission rules), which throw before anything is spawned.
  */
-export type JournalOpener = (spec: string, follow: boolean) => AsyncGenerator<JournalRun>;
+export type JournalOpener = (
+  spec: string,
+  follow: boolean,
+  range: TimeRange | null,
+) => AsyncGenerator<JournalRun>;
 
 /**
  * The runs of journalctl for `spec`: one without `follow`, which throws a SourceError once its
@@ -111,8 +136,12 @@ export async function* journalRuns(
   const unit = journalUnit(spec);
   const { signal, follow } = options;
   const retryMs = options.retryMs ?? DEFAULT_RETRY_MS;
+  // A follow runs again from its end: what the first run printed since the range's start is not
+  // printed twice.
+  let range = options.range ?? null;
   while (!signal.aborted) {
-    const proc = new JournalProcess(spec, journalArgs(unit, follow), options);
+    const proc = new JournalProcess(spec, journalArgs(unit, follow, range), options);
+    if (follow) range = null;
     try {
       yield proc.stdout();
       const code = await proc.exited();

@@ -8,6 +8,7 @@ import type { JournalOpener, JournalRun } from "./journal.ts";
 import { type FilterOptions, selectInto, SourceFilter } from "./pipeline.ts";
 import type { Slot } from "./semaphore.ts";
 import type { Sink } from "./sink.ts";
+import { activeRange } from "./time_range.ts";
 
 /** What a journal read takes of run.ts's ReadOptions (the same meanings). */
 export interface JournalReadOptions {
@@ -33,7 +34,7 @@ export async function readJournal(
   if (slot === null) return true; // the read ended while it waited
   let runs: AsyncGenerator<JournalRun> | null = null;
   try {
-    runs = options.journal(spec, false);
+    runs = options.journal(spec, false, activeRange(options.filter.timeRange));
     await selectInto(oneRun(runs), filterOf(spec, options), sink, spec);
     const wait = sink.fileDone?.();
     if (wait) await wait;
@@ -58,7 +59,7 @@ export async function followJournal(
   const { signal } = options;
   let runs: AsyncGenerator<JournalRun> | null = null;
   try {
-    runs = options.journal(spec, true);
+    runs = options.journal(spec, true, activeRange(options.filter.timeRange));
     using slot = options.slot === undefined ? undefined : await options.slot(spec, signal);
     if (slot === null) return true;
     const filter = filterOf(spec, options);

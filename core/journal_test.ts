@@ -111,6 +111,23 @@ Deno.test("journalctl is run with -u, and -f -n 0 when following", () => {
   assert.deepEqual(journalArgs("ssh.service", true), ["-u", "ssh.service", "-f", "-n", "0"]);
 });
 
+Deno.test("a time range asks journalctl for the whole seconds around it", () => {
+  const range = { since: 1_733_395_200_500, until: 1_733_398_800_001 };
+  assert.deepEqual(journalArgs("a.service", false, range), [
+    ...["-u", "a.service", "--since", "@1733395200", "--until", "@1733398801"],
+  ]);
+  assert.deepEqual(journalArgs("a.service", false, { since: -Infinity, until: 2_000 }), [
+    ...["-u", "a.service", "--until", "@2"],
+  ]);
+  // A follow prints from the start, then follows; --until does not bound a follow.
+  assert.deepEqual(journalArgs("a.service", true, range), [
+    ...["-u", "a.service", "-f", "-n", "all", "--since", "@1733395200"],
+  ]);
+  assert.deepEqual(journalArgs("a.service", true, { since: -Infinity, until: 5_000 }), [
+    ...["-u", "a.service", "-f", "-n", "0"],
+  ]);
+});
+
 Deno.test("journals are available on Linux with an executable journalctl on PATH only", async () => {
   const dir = await Deno.makeTempDir();
   const empty = await Deno.makeTempDir();
@@ -309,4 +326,29 @@ Deno.test("a follow stopped before its output is read still ends journalctl", as
   assert.equal(await readAll(first.value), "");
   assert.ok((await runs.next()).done);
   assert.ok(!alive((await f.runs())[0]!.pid));
+});
+
+Deno.test("a follow with a start asks for it in its first run only, then follows from the end", async () => {
+  const f = await fake();
+  const stop = new AbortController();
+  const runs = journalRuns(
+    "journal:app.service",
+    options(f, { FAKE_JOURNALCTL_STDOUT: "entry\\n", FAKE_JOURNALCTL_EXIT: "1" }, {
+      follow: true,
+      range: { since: 1_733_395_200_000, until: Infinity },
+      signal: stop.signal,
+      retryMs: 20,
+    }),
+  );
+  let printed = "";
+  for await (const run of runs) {
+    printed += await readAll(run);
+    if ((await f.runs()).length === 3) stop.abort();
+  }
+  assert.deepEqual((await f.runs()).map((r) => r.args), [
+    "-u app.service -f -n all --since @1733395200",
+    "-u app.service -f -n 0",
+    "-u app.service -f -n 0",
+  ]);
+  assert.equal(printed, "entry\nentry\nentry\n");
 });

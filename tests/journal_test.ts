@@ -160,6 +160,44 @@ Deno.test("serverless dcat prints a journal's lines with the spec as source id a
   assert.deepEqual((await runsOf(f.log)).map((x) => x.args), ["-u app.service"]);
 });
 
+/** Syslog-style entries an hour and a minute old, as journalctl prints them, and --since 30m. */
+function timedJournal(): { stdout: string; recent: string; sinceArg: RegExp; since: number } {
+  const stamp = (ms: number) => {
+    const d = new Date(ms);
+    const month = d.toLocaleString("en-US", { month: "short" });
+    const two = (n: number) => String(n).padStart(2, "0");
+    return `${month} ${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${
+      two(d.getSeconds())
+    }`;
+  };
+  const now = Date.now();
+  const recent = `${stamp(now - 60_000)} host app[1]: a recent entry`;
+  return {
+    stdout: `${stamp(now - 3_600_000)} host app[1]: an old entry\\n${recent}\\n`,
+    recent,
+    sinceArg: /^-u app\.service --since @(\d+)$/,
+    since: Math.floor((now - 30 * 60_000) / 1000),
+  };
+}
+
+/** The `--since @N` journalctl got is the range's start (to the second, a few seconds' run). */
+function assertSinceArg(args: string | undefined, j: ReturnType<typeof timedJournal>): void {
+  const m = j.sinceArg.exec(args ?? "");
+  assert.ok(m !== null, args);
+  assert.ok(Math.abs(Number(m[1]) - j.since) <= 30, `${m[1]} is not about ${j.since}`);
+}
+
+Deno.test("serverless --since asks journalctl for the range and still cuts the lines to it", async () => {
+  const f = await fakeSetup();
+  const j = timedJournal();
+  const r = await run("dcat", ["--cfg", "none", "--plain", "--since", "30m", "--files", SPEC], {
+    env: fakeEnv(f, { FAKE_JOURNALCTL_STDOUT: j.stdout }),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.text, `${j.recent}\n`); // the fake printed the old entry too
+  assertSinceArg((await runsOf(f.log)).at(-1)?.args, j);
+});
+
 Deno.test("serverless dgrep with context or --max and dmap give for a journal what they give for a file", async () => {
   const f = await fakeSetup();
   const file = await linesFile();
@@ -278,6 +316,14 @@ Deno.test({
     // journal at all); neither is a log line.
     assert.match(new TextDecoder().decode(direct.stdout), /^(-- No entries --\n)?$/);
     assert.equal(r.text, "");
+    // The real journalctl takes the range as asked (`--since @<epoch s>`, `--until @…`).
+    const ranged = await run("dcat", [
+      ...["--cfg", "none", "--plain", "--since", "2h", "--until", "1h"],
+      ...["--files", `journal:${unit}`],
+    ]);
+    assert.equal(ranged.code, r.code, ranged.stderr);
+    assert.equal(ranged.stderr, r.stderr);
+    assert.equal(ranged.text, "");
   },
 });
 if (!journalAvailable()) console.log("skipped the real journalctl test: no journalctl on PATH");
@@ -479,6 +525,30 @@ Deno.test({
     } finally {
       await with_.stop();
       await without.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "over SSH, --since reaches the dserver's journalctl, and the lines are cut to it",
+  ignore: !canRunServers,
+  fn: async () => {
+    const client = await TestClient.create();
+    const f = await fakeSetup();
+    const j = timedJournal();
+    const server = await TestServer.start(client, {
+      server: { Permissions: PERMISSIONS },
+      env: fakeEnv(f, { FAKE_JOURNALCTL_STDOUT: j.stdout }),
+    });
+    try {
+      const r = await client.run("dcat", [server], [
+        ...["--trustAllHosts", "--plain", "--since", "30m", "--files", SPEC],
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.text, `${j.recent}\n`);
+      assertSinceArg((await runsOf(f.log)).at(-1)?.args, j);
+    } finally {
+      await server.stop();
     }
   },
 });

@@ -5,6 +5,7 @@
  * is opened with the checked open; a read holds a MaxConcurrentCats/Tails slot per file and ends at
  * its `timeout`; a file the user may not or cannot read is told as little as the Go dserver tells.
  */
+import type { TimeRange } from "../../core/time_spec.ts";
 import { readFileChunks } from "../../core/chunks.ts";
 import { CorruptInputError } from "../../core/compression.ts";
 import { fullHostname } from "../../core/hostname.ts";
@@ -293,7 +294,7 @@ export class ReadRunner {
       // The one checked open: a path swapped for a symlink or a FIFO is refused, never read.
       open: this.#open,
       content: (path, opened) => decodeChunks(path, (o) => readFileChunks(opened.file, o)),
-      journal: (spec, follow) => this.#journal(spec, follow, signal),
+      journal: (spec, follow, range) => this.#journal(spec, follow, range, signal),
       onUnreadable: (path, err) => this.#unreadable(path, err),
       onLongLine: (path) => this.#out.notice("warn", LONG_LINE, { context: path }),
       onContextLimit: (path) => this.#out.notice("warn", CONTEXT_LIMIT_NOTICE, { context: path }),
@@ -305,12 +306,18 @@ export class ReadRunner {
    * allow its spec: nothing runs before. Its stderr lines go to the client as the Go dserver sends
    * them; a follow's restarts go to the server log.
    */
-  #journal(spec: string, follow: boolean, signal: AbortSignal): AsyncGenerator<JournalRun> {
+  #journal(
+    spec: string,
+    follow: boolean,
+    range: TimeRange | null,
+    signal: AbortSignal,
+  ): AsyncGenerator<JournalRun> {
     const check = this.#deps.checkJournal;
     if (check === undefined) throw new SourceError(`${spec}: journal targets are not enabled`);
     check(this.#ctx.user, spec);
     return journalRuns(spec, {
       follow,
+      range,
       signal,
       retryMs: this.#deps.config.Server.ReadRetryIntervalMs,
       onNotice: (message) =>

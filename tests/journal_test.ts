@@ -257,6 +257,28 @@ Deno.test("serverless dtail follows a journal and runs journalctl again after it
   assert.ok(!alive(runs[1]!.pid), "journalctl ended with dtail");
 });
 
+Deno.test("serverless dtail --since prints a journal from the start, then follows it", async () => {
+  const f = await fakeSetup();
+  const j = timedJournal();
+  const follower = new Follower(
+    ["--since", "30m", "--files", SPEC],
+    fakeEnv(f, { FAKE_JOURNALCTL_STDOUT: j.stdout, FAKE_JOURNALCTL_FOLLOW: f.follow }),
+  );
+  try {
+    await follower.waitFor((l) => l.includes(j.recent), "the recent entry");
+    const later = j.recent.replace("a recent entry", "a new entry");
+    await Deno.writeTextFile(f.follow, `${later}\n`, { append: true });
+    await follower.waitFor((l) => l.includes(later), "the new entry");
+  } finally {
+    assert.equal(await follower.stop(), 0);
+  }
+  assert.equal(follower.lines.length, 2, follower.lines.join("\n"));
+  const runs = await runsOf(f.log);
+  assert.equal(runs.length, 1);
+  const m = /^-u app\.service -f -n all --since @(\d+)$/.exec(runs[0]!.args);
+  assert.ok(m !== null && Math.abs(Number(m[1]) - j.since) <= 30, runs[0]!.args);
+});
+
 Deno.test("serverless dtail follows a file and a journal side by side", async () => {
   const f = await fakeSetup();
   const log = `${await tempDir("dtail-journal-mixed-")}/app.log`;

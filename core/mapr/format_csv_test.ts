@@ -72,13 +72,30 @@ Deno.test("a csv line with fewer columns than the header yields only those prese
   assert.equal(empty.get("a"), "");
 });
 
-Deno.test("csv lines are trimmed and columns are taken verbatim without quoting", () => {
+Deno.test("csv lines are trimmed, and a field in quotes is one value without them", () => {
   const p = new CsvParser("h1", null, UTC);
-  assert.equal(p.parse(" a,b\r\n", "s"), "skip");
-  const fields = p.parse(' "x, y" ', "s");
+  assert.equal(p.parse(' a,"b, the second",c\r\n', "s"), "skip");
+  const fields = p.parse(' "x, y",,"say ""hi""" ', "s");
   assert.ok(fields instanceof Map);
-  assert.equal(fields.get("a"), '"x');
-  assert.equal(fields.get("b"), ' y"');
+  assert.equal(fields.get("a"), "x, y");
+  assert.equal(fields.get("b, the second"), "");
+  assert.equal(fields.get("c"), 'say "hi"');
+  const empty = p.parse('"",""""', "s");
+  assert.ok(empty instanceof Map);
+  assert.equal(empty.get("a"), "");
+  assert.equal(empty.get("b, the second"), '"');
+});
+
+Deno.test("a quote that does not open a whole field is taken as it is, as Go takes every field", () => {
+  const p = new CsvParser("h1", null, UTC);
+  p.parse("a,b,c", "s");
+  const fields = p.parse('x"y,"a"b,"open', "s");
+  assert.ok(fields instanceof Map);
+  assert.equal(fields.get("a"), 'x"y');
+  assert.equal(fields.get("b"), '"a"b');
+  assert.equal(fields.get("c"), '"open');
+  // `"x,y"z` is no quoted field: split at its comma, the line has four columns for three names.
+  assert.ok(p.parse('"x,y"z,1,2', "s") === "malformed");
 });
 
 Deno.test("the csv parser with needed fields gives the same values for them", () => {

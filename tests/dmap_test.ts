@@ -112,7 +112,7 @@ Deno.test("outfile /dev/stdout writes the CSV into stdout, after what is there, 
   assert.deepEqual([...Deno.readDirSync("/dev")].filter((e) => /stdout\./.test(e.name)), []);
 });
 
-Deno.test("an outfile quotes values with a comma or a quote; the Go dmap writes them unquoted", async () => {
+Deno.test("an outfile quotes values with a comma or a quote, which logformat csv reads back; Go writes them unquoted", async () => {
   const dir = await tempDir("dtail-dmap-csv-");
   const log = `${dir}/paths.log`;
   await Deno.writeTextFile(log, 'GET /a,b\nGET "q"\nGET /plain\n');
@@ -122,6 +122,18 @@ Deno.test("an outfile quotes values with a comma or a quote; the Go dmap writes 
   assert.equal(r.code, 0, r.stderr);
   assert.equal(
     await Deno.readTextFile(`${dir}/ours.csv`),
+    'count($line),last($line)\n1,"GET ""q"""\n1,"GET /a,b"\n1,GET /plain\n',
+  );
+  // Read back with `logformat csv`: the quoted values are the groups again, quoted again.
+  const again = await run("dmap", [
+    ...["--cfg", "none", "--query"],
+    "select count($line),`last($line)` group by `last($line)` logformat csv " +
+    `outfile ${dir}/again.csv`,
+    `${dir}/ours.csv`,
+  ]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(
+    await Deno.readTextFile(`${dir}/again.csv`),
     'count($line),last($line)\n1,"GET ""q"""\n1,"GET /a,b"\n1,GET /plain\n',
   );
   if (goPeerSkipReason !== null) {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { CSV_VARIABLES, CsvParser } from "./format_csv.ts";
 import { COMMON_FIELDS, UTC } from "./_test_fields.ts";
+import { renderCsv } from "./render.ts";
+import { testQuery } from "./_test_query.ts";
 
 const UPSTREAM = new URL("../../tests/testdata/dtail-upstream/", import.meta.url);
 const read = (name: string) =>
@@ -118,4 +120,42 @@ Deno.test("the csv parser with needed fields gives the same values for them", ()
 Deno.test("CSV_VARIABLES are the common dollar variables only", () => {
   assert.equal(CSV_VARIABLES.size, 6);
   assert.equal(CSV_VARIABLES.has("$time"), false);
+});
+
+Deno.test("what renderCsv writes, the csv format reads back value for value", () => {
+  let seed = 4_417;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const alphabet = ["a", "b", ",", '"', " ", "\r", "é", "|", "x"];
+  const value = () => {
+    let text = "";
+    for (let n = Math.floor(random() * 8); n > 0; n--) {
+      text += alphabet[Math.floor(random() * alphabet.length)];
+    }
+    return text;
+  };
+  for (let round = 0; round < 200; round++) {
+    const rows = Array.from({ length: 5 }, (_, i) => ({
+      groupKey: String(i),
+      cells: new Map<string, string | number>([["k", `${i}${value()}`], ["v", value()]]),
+    }));
+    const csv = renderCsv(testQuery("k,v"), rows);
+    const p = new CsvParser("h1", null, UTC);
+    const lines = csv.split("\n").filter((l) => l !== "");
+    assert.equal(p.parse(lines[0]!, "s"), "skip");
+    const read = lines.slice(1).map((line) => {
+      const fields = p.parse(line, "s");
+      assert.ok(fields instanceof Map, `${JSON.stringify(line)} did not parse`);
+      return [fields.get("k"), fields.get("v")];
+    });
+    // Lines are trimmed as the csv format reads them (the values' own spaces at the ends go).
+    const written = rows.map((r) => [r.cells.get("k"), r.cells.get("v")])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    read.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    assert.equal(read.length, written.length);
+    for (let i = 0; i < read.length; i++) {
+      assert.equal(read[i]![0], written[i]![0], csv);
+      const v = String(written[i]![1]);
+      assert.ok(read[i]![1] === v || read[i]![1] === v.trimEnd(), `${JSON.stringify(v)} ${csv}`);
+    }
+  }
 });

@@ -28,6 +28,7 @@ import { LineSelector, type Selection, type SelectOptions } from "../../core/sel
 import { expandGlob, GlobPatternError, segmentRegExp } from "../../core/glob.ts";
 import { parseQuery, QueryError, referencedVariables, tableFilter } from "../../core/mapr/query.ts";
 import { parseAggregate, serializeGroups } from "../../core/mapr/aggregate_wire.ts";
+import { createParser, LOG_FORMATS } from "../../core/mapr/logformat.ts";
 import type { GroupSet } from "../../core/mapr/aggregate.ts";
 import {
   AGGREGATES,
@@ -140,6 +141,21 @@ const COMMANDS = [
   "AUTHKEY ssh-ed25519 AAAA",
 ];
 
+/** Lines of each log format (and a CSV header) that the logformat target mutates. */
+const FORMAT_LINES = [
+  "INFO|1203-101010|1|stats.go:56|8|13|7|0.21|471h0m21s|MAPREDUCE:STATS|currentConnections=1|host=a",
+  "WARN|20261203-101010|web01|x.go:1|message with = and | bars",
+  'time,host,"a,b",n',
+  '2026-12-03T10:00:00Z,web01,"x, ""y""",1.5',
+  '{"time":"2026-12-03T10:00:00Z","a":"x\\u00e9","n":1.5,"o":{"k":[1,{"z":null}]},"b":true}',
+  'time=2026-12-03T10:00:00Z level=info msg="a \\"b\\" c" n=3 empty= x',
+  "Dec  3 10:00:00 host app[12]: k=v other=x",
+  "",
+];
+
+/** Fields a query may need (the parsers fill only those when given a set). */
+const FORMAT_FIELDS = ["a", "n", "host", "msg", "$time", "$line", "$hostname", "time", "o", "k"];
+
 const TARGETS: Target[] = [
   {
     // Bytes as a client sends them, in random reads, through every server-side frame stage.
@@ -241,6 +257,35 @@ const TARGETS: Target[] = [
       if (q === null) return;
       call("referencedVariables", [], () => referencedVariables(q));
       call("compileMatcher(tableFilter)", [PatternError], () => compileMatcher(tableFilter(q)));
+    },
+  },
+  {
+    // Every log format's parser on mutated lines of its kind: a line is parsed, skipped or
+    // malformed, never an exception (a dserver's map stage runs them on anything a file holds).
+    name: "logformat",
+    input: (rng) => {
+      const format = rng.pick([...LOG_FORMATS]);
+      const needed = rng.chance(0.5) ? null : FORMAT_FIELDS.filter(() => rng.chance(0.3));
+      const lines = Array.from(
+        { length: 1 + rng.int(6) },
+        () =>
+          rng.chance(0.85)
+            ? mutate(rng, rng.pick(FORMAT_LINES), FORMAT_LINES)
+            : randomText(rng, rng.size(200)),
+      );
+      return { format, needed, lines };
+    },
+    run({ format, needed, lines }: { format: string; needed: string[] | null; lines: string[] }) {
+      const parser = createParser(format, {
+        hostname: "h",
+        needed: needed === null ? null : new Set(needed),
+      });
+      lines.forEach((line, i) => {
+        const result = call(`${format} parse`, [], () => parser.parse(line, `s${i % 2}`));
+        if (result !== "skip" && result !== "malformed" && !(result instanceof Map)) {
+          throw new Failure(`${format} parse returned ${String(result)}`);
+        }
+      });
     },
   },
   {

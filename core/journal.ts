@@ -49,6 +49,9 @@ export function journalUnit(spec: string): string {
   return unit;
 }
 
+/** 9999-12-31T23:59:59Z: the last second journalctl takes as `@<epoch s>`. */
+const LAST_JOURNAL_SECOND = 253_402_300_799;
+
 /**
  * journalctl's arguments for `unit`: the whole journal of it, or (follow) what comes from now. With
  * a `--since`/`--until` range, journalctl is asked for the whole seconds around it (`@<epoch s>`),
@@ -60,14 +63,15 @@ export function journalArgs(
   follow: boolean,
   range: TimeRange | null = null,
 ): string[] {
-  const since = range !== null && range.since > -Infinity
+  // journalctl refuses a time before 1970 or after 9999 (and has nothing there).
+  const since = range !== null && range.since > 0
     ? ["--since", `@${Math.floor(range.since / 1000)}`]
     : [];
   if (follow) {
     return ["-u", unit, "-f", ...(since.length > 0 ? ["-n", "all", ...since] : ["-n", "0"])];
   }
-  const until = range !== null && range.until < Infinity
-    ? ["--until", `@${Math.ceil(range.until / 1000)}`]
+  const until = range !== null && range.until < LAST_JOURNAL_SECOND * 1000
+    ? ["--until", `@${Math.max(0, Math.ceil(range.until / 1000))}`]
     : [];
   return ["-u", unit, ...since, ...until];
 }

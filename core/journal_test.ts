@@ -126,6 +126,13 @@ Deno.test("a time range asks journalctl for the whole seconds around it", () => 
   assert.deepEqual(journalArgs("a.service", true, { since: -Infinity, until: 5_000 }), [
     ...["-u", "a.service", "-f", "-n", "0"],
   ]);
+  // journalctl refuses times before 1970 or after 9999: such a bound is no bound for it.
+  assert.deepEqual(journalArgs("a.service", false, { since: -3.6e17, until: 8e15 }), [
+    ...["-u", "a.service"],
+  ]);
+  assert.deepEqual(journalArgs("a.service", false, { since: -Infinity, until: -5_000 }), [
+    ...["-u", "a.service", "--until", "@0"],
+  ]);
 });
 
 Deno.test("journals are available on Linux with an executable journalctl on PATH only", async () => {

@@ -46,6 +46,9 @@ function durationMs(text: string): number | string {
   return Math.round(ms);
 }
 
+/** The largest epoch ms a JavaScript Date holds. */
+const MAX_DATE_MS = 8.64e15;
+
 /**
  * The instant a `--since`/`--until` value means: `now` minus a duration, `now`, or a time
  * (RFC 3339 with or without a zone, `2026-12-03 10:00:00`, `2026-12-03`, DTail's
@@ -61,7 +64,8 @@ export function parseTimeSpec(flag: string, value: string, options: LineTimeOpti
   if (DURATION_SHAPE.test(text)) {
     const ms = durationMs(text);
     if (typeof ms === "string") throw fail(ms);
-    return now - ms;
+    // Further back than a date can be (±8.64e15 ms): no lower bound at all.
+    return now - ms < -MAX_DATE_MS ? -Infinity : now - ms;
   }
   const bytes = new TextEncoder().encode(text);
   const parsers = new TimeParsers({ ...options, now });
@@ -100,6 +104,7 @@ export function parseBucketWidth(value: string): number {
   if (!DURATION_SHAPE.test(text)) throw fail(`not a duration such as 5s, 1m, 1h or 1d`);
   const ms = durationMs(text);
   if (typeof ms === "string") throw fail(ms);
+  if (!Number.isFinite(ms)) throw fail("too long");
   if (ms <= 0) throw fail("must be more than 0");
   if (ms % MS_PER_SECOND !== 0) throw fail("must be whole seconds");
   return ms;

@@ -124,3 +124,18 @@ for (const [value, want] of BAD_WIDTHS) {
     });
   });
 }
+
+Deno.test("a duration further back than a date can be is no lower bound", () => {
+  const opts = { now: NOW };
+  assert.equal(parseTimeSpec("--since", "100000000000h", opts), -Infinity);
+  assert.equal(parseTimeSpec("--since", `${"1".repeat(400)}h`, opts), -Infinity);
+  assert.equal(parseTimeSpec("--since", "99999999d", opts), NOW - 99_999_999 * 24 * 60 * MIN);
+});
+
+Deno.test("a bucket width of more days than a number holds is too long", () => {
+  const value = `${"9".repeat(400)}d`;
+  assert.throws(
+    () => parseBucketWidth(value),
+    new BucketWidthError(`bucket width "${value}": too long`),
+  );
+});

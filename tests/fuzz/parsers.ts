@@ -29,6 +29,14 @@ import { expandGlob, GlobPatternError, segmentRegExp } from "../../core/glob.ts"
 import { parseQuery, QueryError, referencedVariables, tableFilter } from "../../core/mapr/query.ts";
 import { parseAggregate, serializeGroups } from "../../core/mapr/aggregate_wire.ts";
 import { createParser, LOG_FORMATS } from "../../core/mapr/logformat.ts";
+import {
+  BucketWidthError,
+  parseBucketWidth,
+  parseTimeSpec,
+  TimeSpecError,
+} from "../../core/time_spec.ts";
+import { LineTimes } from "../../core/log_time.ts";
+import { compileTimeLayout, TimeLayoutError } from "../../core/time_layout.ts";
 import type { GroupSet } from "../../core/mapr/aggregate.ts";
 import {
   AGGREGATES,
@@ -151,6 +159,38 @@ const FORMAT_LINES = [
   'time=2026-12-03T10:00:00Z level=info msg="a \\"b\\" c" n=3 empty= x',
   "Dec  3 10:00:00 host app[12]: k=v other=x",
   "",
+];
+
+/** `--since` values, bucket widths and time layouts the times target mutates. */
+const TIME_SPECS = [
+  "15m",
+  "1h30m",
+  "1d",
+  "now",
+  "2026-12-03T10:00:00Z",
+  "2026-12-03T10:00:00.123+05:30",
+  "2026-12-03 10:00",
+  "2026-12-03",
+  "20261203-100000",
+  "1203-100000",
+  "%Y-%m-%dT%H:%M:%S%z",
+  "%d/%b/%Y:%H:%M:%S %z",
+  "%b %e %H:%M:%S.%f",
+];
+
+/** Log lines with a time in each layout log_time.ts reads. */
+const TIMED_LINES = [
+  "2026-12-03T10:00:00.123Z web01 ERROR x",
+  "2026/12/03 10:00:00,123 INFO y",
+  "INFO|20261203-101010|1|x.go:1|m",
+  "WARN|1203-101010|web|m",
+  "Dec  3 10:00:00 host app[1]: m",
+  "<34>Dec 03 10:00:00 host m",
+  '127.0.0.1 - - [03/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200',
+  '{"ts":1733220000123,"a":1}',
+  '{"time":"2026-12-03T10:00:00Z","level":"info"}',
+  "level=info time=2026-12-03T10:00:00+01:00 msg=x",
+  "no time here",
 ];
 
 /** Fields a query may need (the parsers fill only those when given a set). */
@@ -286,6 +326,45 @@ const TARGETS: Target[] = [
           throw new Failure(`${format} parse returned ${String(result)}`);
         }
       });
+    },
+  },
+  {
+    // `--since`/`--until` values and bucket widths a user types, and the times of log lines (read
+    // for every line of a ranged read): a value or an error of their kind, never an exception.
+    name: "times",
+    input: (rng) => ({
+      spec: rng.chance(0.8) ? mutate(rng, rng.pick(TIME_SPECS), TIME_SPECS) : randomText(rng, 20),
+      lines: Array.from(
+        { length: 1 + rng.int(5) },
+        () =>
+          rng.chance(0.85)
+            ? mutate(rng, rng.pick(TIMED_LINES), TIMED_LINES)
+            : randomText(rng, rng.size(120)),
+      ),
+    }),
+    run({ spec, lines }: { spec: string; lines: string[] }) {
+      const now = 1_764_758_400_000;
+      const t = call(
+        "parseTimeSpec",
+        [TimeSpecError],
+        () => parseTimeSpec("--since", spec, { now }),
+      );
+      // A time a Date can hold, or no bound at all (±Infinity: a duration further back than that).
+      if (t !== null && (Number.isNaN(t) || (Number.isFinite(t) && Math.abs(t) > 8.64e15))) {
+        throw new Failure(`parseTimeSpec gave ${t}`);
+      }
+      call("parseBucketWidth", [BucketWidthError], () => parseBucketWidth(spec));
+      // A configured layout (`timelayout "…"`) reads the same lines, when it compiles.
+      const layout = call("compileTimeLayout", [TimeLayoutError], () => compileTimeLayout(spec));
+      const readers = [new LineTimes({ now }), ...(layout ? [new LineTimes({ now, layout })] : [])];
+      const encoder = new TextEncoder();
+      for (const times of readers) {
+        for (const line of lines) {
+          const bytes = encoder.encode(line);
+          const ms = call("LineTimes.timeOf", [], () => times.timeOf(bytes, 0, bytes.length));
+          if (typeof ms !== "number") throw new Failure(`timeOf gave ${String(ms)}`);
+        }
+      }
     },
   },
   {

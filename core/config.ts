@@ -195,15 +195,20 @@ export function findConfigFile(cfgFlag: string, home: string | undefined): strin
 
 /** Loads the configuration for a run (`cfgFlag` is the value of `--cfg`). */
 export function loadConfig(cfgFlag: string, env = getEnv): Config {
-  const config = defaultConfig(env);
   const path = findConfigFile(cfgFlag, env("HOME"));
-  if (path === null) return config;
+  if (path === null) return defaultConfig(env);
   let text: string;
   try {
     text = readSmallTextFileSync(path);
   } catch (err) {
     throw new ConfigError(`cannot read config ${path}: ${osReason(err)}`);
   }
+  return configFromText(text, path, env);
+}
+
+/** The config a file's text makes (`path` names it in errors); throws ConfigError. */
+export function configFromText(text: string, path: string, env = getEnv): Config {
+  const config = defaultConfig(env);
   let json: unknown;
   try {
     json = JSON.parse(text);

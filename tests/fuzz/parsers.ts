@@ -36,6 +36,9 @@ import {
   TimeSpecError,
 } from "../../core/time_spec.ts";
 import { LineTimes } from "../../core/log_time.ts";
+import { ConfigError, configFromText } from "../../core/config.ts";
+import { parseSshConfig, SshConfigError } from "../../cli/ssh/ssh_config.ts";
+import { parseState } from "../../cli/resume/state_file.ts";
 import { compileTimeLayout, TimeLayoutError } from "../../core/time_layout.ts";
 import type { GroupSet } from "../../core/mapr/aggregate.ts";
 import {
@@ -191,6 +194,24 @@ const TIMED_LINES = [
   '{"time":"2026-12-03T10:00:00Z","level":"info"}',
   "level=info time=2026-12-03T10:00:00+01:00 msg=x",
   "no time here",
+];
+
+const CONFIG_TEXTS = [
+  '{"Common":{"SSHPort":2222,"LogLevel":"info","CacheDir":"cache"},"Client":{"TermColorsEnable":true}}',
+  '{"Server":{"Permissions":{"Default":["^/var/log/.*"],"Users":{"alice":["readfiles:^/x","!^/x/s"]}},"MaxLineLength":1048576}}',
+  '{"Server":{"Schedule":[{"Name":"n","Enable":true,"TimeRange":[1,6],"Files":"/x-$yesterday*","Query":"select count($line) group by $hostname","Outfile":"/r/x.csv"}]}}',
+  '{"Client":{"TermColors":{"Remote":{"Text":{"Fg":"White","Bg":"Black","Attr":"Bold"}}}}}',
+];
+
+const SSH_TEXTS = [
+  "Host web*\n  HostName %h.example.com\n  Port 2223\n  User alice\n  IdentityFile ~/.ssh/id_%r\n",
+  "Host *\n  ProxyJump bastion:22,alice@jump2\n  StrictHostKeyChecking accept-new\nInclude conf.d/*\n",
+  'Match host web1 user alice\n  Port=2222\nHost "a b" !c\n  UserKnownHostsFile "/x y" /z\n',
+];
+
+const STATE_TEXTS = [
+  '{"kind":"dtail-resume-state","version":1,"saved":"2026-12-05T11:34:40.394Z","servers":{"serverless":{"/a.log":[{"path":"/a.log","dev":65024,"ino":2171771,"offset":14,"mark":"c643a020"}]}}}',
+  "",
 ];
 
 /** Fields a query may need (the parsers fill only those when given a set). */
@@ -364,6 +385,44 @@ const TARGETS: Target[] = [
           const ms = call("LineTimes.timeOf", [], () => times.timeOf(bytes, 0, bytes.length));
           if (typeof ms !== "number") throw new Failure(`timeOf gave ${String(ms)}`);
         }
+      }
+    },
+  },
+  {
+    // The files a user or an admin writes: dtail.json, an OpenSSH client config, a resume state
+    // file. A config or its error (one line), never an exception.
+    name: "files",
+    input: (rng) => {
+      const kind = rng.pick(["config", "ssh", "state"] as const);
+      const seeds = kind === "config" ? CONFIG_TEXTS : kind === "ssh" ? SSH_TEXTS : STATE_TEXTS;
+      return {
+        kind,
+        text: rng.chance(0.9) ? mutate(rng, rng.pick(seeds), seeds) : randomText(rng, 80),
+      };
+    },
+    run({ kind, text }: { kind: "config" | "ssh" | "state"; text: string }) {
+      if (kind === "config") {
+        call(
+          "configFromText",
+          [ConfigError],
+          () => configFromText(text, "dtail.json", () => undefined),
+        );
+      } else if (kind === "ssh") {
+        const opts = {
+          warn: () => {},
+          home: "/nonexistent",
+          readFile: () => null,
+          listDir: () => null,
+        };
+        const config = call(
+          "parseSshConfig",
+          [SshConfigError],
+          () => parseSshConfig(text, "config", opts),
+        );
+        const ctx = { home: "/nonexistent", localUser: "alice" };
+        call("SshConfig.resolve", [SshConfigError], () => config?.resolve("web1", ctx));
+      } else {
+        call("parseState", [], () => parseState(text));
       }
     },
   },

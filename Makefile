@@ -127,9 +127,10 @@ bench-resume: bin system-deps
 demo: bin
 	@tools/demo.sh
 
-# `make fuzz`: random and mutated frames, patterns, globs, queries, log lines of every format, times
-# and AGGREGATE messages against the parsers and a live dserver for FUZZ_SECONDS (tests/fuzz/main.ts). A failure prints its seed
-# and input; `make fuzz SEED=<seed>` replays it (FUZZ_ONLY=parsers or server: one part only).
+# `make fuzz`: random and mutated frames, patterns, globs, queries, log lines of every format, times,
+# config files and AGGREGATE messages against the parsers and a live dserver for FUZZ_SECONDS
+# (tests/fuzz/main.ts). A failure prints its seed and input; `make fuzz SEED=<seed>` replays it
+# (FUZZ_ONLY=parsers or server: one part only).
 .PHONY: fuzz
 FUZZ_SECONDS ?= 60
 fuzz: bin system-deps

@@ -291,12 +291,15 @@ function mergeFlatColor(
   const m = /^(.+?)(fg|bg|attr)$/i.exec(rawKey);
   if (m === null) return;
   const item = Object.keys(styles).find((k) => k.toLowerCase() === m[1]!.toLowerCase());
-  if (item === undefined) return;
+  // Only an item's style takes the flat form: inside a style (`"Text": {"BgBg": …}`) the key
+  // names no item, and is ignored as any unknown key.
+  const style = item === undefined ? undefined : styles[item];
+  if (!isObject(style)) return;
   const field = m[2]!.toLowerCase();
   if (typeof value !== "string") {
     throw new ConfigError(`config ${file}: ${at}.${rawKey} must be a string, got ${shown(value)}`);
   }
-  (styles[item] as Record<string, string>)[field] = value;
+  style[field] = value;
 }
 
 /** A config value as a message quotes it (JSON, but Infinity and NaN as themselves). */

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { ConfigError, defaultConfig, findConfigFile, loadConfig, parseJob } from "./config.ts";
+import {
+  ConfigError,
+  configFromText,
+  defaultConfig,
+  findConfigFile,
+  loadConfig,
+  parseJob,
+} from "./config.ts";
 import { DEFAULT_TERM_COLORS } from "./color.ts";
 
 type Env = Record<string, string>;
@@ -409,4 +416,15 @@ Deno.test("a job field of the wrong type is that job's problem, not a config err
   assert.equal(parseJob({ Name: 5 }).problem, "Name must be a string, got 5");
   assert.equal(parseJob("x").problem, 'must be an object, got "x"');
   assert.equal(parseJob({ Name: "x", Files: null }).problem, "");
+});
+
+Deno.test("a flat color key inside a style names no item and is ignored, as unknown keys are", () => {
+  const text = JSON.stringify({
+    Client: { TermColors: { Remote: { Text: { Fg: "White", BgBg: "Black", attrFG: "x" } } } },
+  });
+  const c = configFromText(text, "dtail.json", () => undefined);
+  assert.deepEqual(c.Client.TermColors.Remote.Text, {
+    ...DEFAULT_TERM_COLORS.Remote.Text,
+    fg: "White",
+  });
 });

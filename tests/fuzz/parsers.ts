@@ -36,6 +36,16 @@ import {
   TimeSpecError,
 } from "../../core/time_spec.ts";
 import { LineTimes } from "../../core/log_time.ts";
+import { UsageError } from "../../core/errors.ts";
+import { Flags, parseFlags } from "../../app/flags.ts";
+import { type Program, PROGRAMS } from "../../app/flag_table.ts";
+import {
+  controlTerminalOf,
+  isServerless,
+  loadTimeSpec,
+  targetsOf,
+  timeRangeOf,
+} from "../../app/settings.ts";
 import { ConfigError, configFromText } from "../../core/config.ts";
 import { parseSshConfig, SshConfigError } from "../../cli/ssh/ssh_config.ts";
 import { parseState } from "../../cli/resume/state_file.ts";
@@ -57,6 +67,8 @@ import {
 } from "./mutate.ts";
 
 export const CALL_LIMIT_MS = 200;
+
+await loadTimeSpec(); // what app/ loads before it resolves a --since
 
 // deno-lint-ignore no-explicit-any
 type ErrorClass = new (...args: any[]) => Error;
@@ -211,6 +223,37 @@ const SSH_TEXTS = [
 
 const STATE_TEXTS = [
   '{"kind":"dtail-resume-state","version":1,"saved":"2026-12-05T11:34:40.394Z","servers":{"serverless":{"/a.log":[{"path":"/a.log","dev":65024,"ino":2171771,"offset":14,"mark":"c643a020"}]}}}',
+  "",
+];
+
+const ARGV_FLAGS = [
+  "--grep",
+  "-regex",
+  "--since",
+  "--until",
+  "--before",
+  "--max",
+  "--servers",
+  "--files",
+  "--query",
+  "--plain",
+  "--json",
+  "--interactive-query",
+  "--control-tty",
+  "--port",
+  "--timeout",
+  "--",
+  "-h",
+  "--noColor=false",
+];
+const ARGV_VALUES = [
+  "ERROR",
+  "15m",
+  "2026-12-03T10:00:00Z",
+  "3",
+  "-1",
+  "web1:2222,web2",
+  "true",
   "",
 ];
 
@@ -424,6 +467,33 @@ const TARGETS: Target[] = [
       } else {
         call("parseState", [], () => parseState(text));
       }
+    },
+  },
+  {
+    // A command line as a user types it: each program's flags and their values, resolved as
+    // app/ resolves them before a run. A usage error (exit 2), never an exception.
+    name: "argv",
+    input: (rng) => {
+      const args: string[] = [];
+      for (let n = rng.int(6); n > 0; n--) {
+        const flag = rng.pick(ARGV_FLAGS);
+        args.push(rng.chance(0.9) ? flag : mutate(rng, flag, ARGV_FLAGS));
+        if (rng.chance(0.7)) {
+          args.push(rng.chance(0.7) ? mutate(rng, rng.pick(ARGV_VALUES), ARGV_VALUES) : "");
+        }
+      }
+      if (rng.chance(0.5)) args.push("a.log");
+      return { program: rng.pick(PROGRAMS), args };
+    },
+    run({ program, args }: { program: Program; args: string[] }) {
+      const parsed = call("parseFlags", [UsageError], () => parseFlags(program, args));
+      if (parsed === null || parsed.help) return;
+      const flags = new Flags(parsed);
+      if (program === "dserver" || program === "dtailhealth") return; // no files, no range
+      call("targetsOf", [UsageError], () => targetsOf(flags));
+      call("timeRangeOf", [UsageError], () => timeRangeOf(program, flags, 1_764_758_400_000));
+      call("controlTerminalOf", [UsageError], () => controlTerminalOf(flags));
+      call("isServerless", [], () => isServerless(flags));
     },
   },
   {

@@ -37,6 +37,7 @@ import {
 } from "../../core/time_spec.ts";
 import { LineTimes } from "../../core/log_time.ts";
 import { UsageError } from "../../core/errors.ts";
+import { ControlInputError, parseControlLine } from "../../cli/interactive/control_command.ts";
 import { Flags, parseFlags } from "../../app/flags.ts";
 import { type Program, PROGRAMS } from "../../app/flag_table.ts";
 import {
@@ -245,6 +246,14 @@ const ARGV_FLAGS = [
   "--",
   "-h",
   "--noColor=false",
+];
+const CONTROL_LINES = [
+  ":reload --grep ERROR",
+  ':reload --query "select count(status) from stats" --plain',
+  ":reload --grep 'a b' --before 2 \\\"x",
+  ":show",
+  ":quit",
+  ":help",
 ];
 const ARGV_VALUES = [
   "ERROR",
@@ -483,9 +492,19 @@ const TARGETS: Target[] = [
         }
       }
       if (rng.chance(0.5)) args.push("a.log");
-      return { program: rng.pick(PROGRAMS), args };
+      const control = mutate(rng, rng.pick(CONTROL_LINES), CONTROL_LINES);
+      return { program: rng.pick(PROGRAMS), args, control };
     },
-    run({ program, args }: { program: Program; args: string[] }) {
+    run({ program, args, control }: { program: Program; args: string[]; control: string }) {
+      // What is typed on an --interactive-query terminal, split as a :reload's flags are.
+      const command = call(
+        "parseControlLine",
+        [ControlInputError],
+        () => parseControlLine(control),
+      );
+      if (command?.kind === "reload") {
+        call("parseFlags(:reload)", [UsageError], () => parseFlags(program, [...command.args]));
+      }
       const parsed = call("parseFlags", [UsageError], () => parseFlags(program, args));
       if (parsed === null || parsed.help) return;
       const flags = new Flags(parsed);

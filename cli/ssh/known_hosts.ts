@@ -14,6 +14,7 @@
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { readSmallTextFileSync } from "../../core/small_file.ts";
+import { wildcardMatch } from "./ssh_config_match.ts";
 
 export type HostKeyStatus = "known" | "unknown" | "changed" | "revoked";
 
@@ -151,13 +152,12 @@ export function knownKeyTypes(file: KnownHostsFile, host: string, port: number):
   return [...new Set(types)];
 }
 
+/**
+ * `*`/`?` patterns walked as ssh_config's are: a RegExp built from a pattern of many `*` was too
+ * large to compile (an exception at every connection) and could backtrack for long.
+ */
 function globMatch(pattern: string, name: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === name;
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(
-    /\?/g,
-    ".",
-  );
-  return new RegExp(`^${source}$`).test(name);
+  return /[*?]/.test(pattern) ? wildcardMatch(pattern, name) : pattern === name;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -48,8 +48,13 @@ import {
   timeRangeOf,
 } from "../../app/settings.ts";
 import { ConfigError, configFromText } from "../../core/config.ts";
-import { parseSshConfig, SshConfigError } from "../../cli/ssh/ssh_config.ts";
+import { parseProxyJump, parseSshConfig, SshConfigError } from "../../cli/ssh/ssh_config.ts";
 import { parseState } from "../../cli/resume/state_file.ts";
+import { lookup, parseKnownHosts } from "../../cli/ssh/known_hosts.ts";
+import { parseInventory } from "../../cli/ssh/inventory.ts";
+import { expandHostPattern, NameBudget } from "../../cli/ssh/host_pattern.ts";
+import { parseServerAddress } from "../../cli/ssh/server_address.ts";
+import { ServerListError } from "../../cli/ssh/server_list_error.ts";
 import { compileTimeLayout, TimeLayoutError } from "../../core/time_layout.ts";
 import type { GroupSet } from "../../core/mapr/aggregate.ts";
 import {
@@ -222,6 +227,18 @@ const SSH_TEXTS = [
   'Match host web1 user alice\n  Port=2222\nHost "a b" !c\n  UserKnownHostsFile "/x y" /z\n',
 ];
 
+const KNOWN_HOSTS_TEXTS = [
+  "[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC80HaZNvNSVpOTp92ttIZNz+7c1t2pHgklO6WkSTXYw\n",
+  "|1|F1E1KeoE/eEWhi10WpGv4OdiO6Y=|3988QV0VE8wmZL7suNrYQLITLCg= ssh-rsa AAAAB3NzaC1yc2E=\n",
+  "@revoked web*,!web2 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==\n@cert-authority *.example ssh-ed25519 AAAA\n",
+];
+
+const SERVER_TEXTS = [
+  "web[01-12].example.com:2223\ndb1\n# comment\nbastion:22,alice@jump2:2200",
+  "[web]\nweb1 ansible_host=10.0.0.1 ansible_port=2222\nweb[2:9]\n[prod:children]\nweb\n[prod:vars]\nansible_user=ops",
+  "[::1]:2222\nuser@host\nweb{a,b}",
+];
+
 const STATE_TEXTS = [
   '{"kind":"dtail-resume-state","version":1,"saved":"2026-12-05T11:34:40.394Z","servers":{"serverless":{"/a.log":[{"path":"/a.log","dev":65024,"ino":2171771,"offset":14,"mark":"c643a020"}]}}}',
   "",
@@ -265,6 +282,15 @@ const ARGV_VALUES = [
   "true",
   "",
 ];
+
+/** The seeds of each kind of file the files target mutates. */
+const FILE_TEXTS = {
+  config: CONFIG_TEXTS,
+  ssh: SSH_TEXTS,
+  state: STATE_TEXTS,
+  known_hosts: KNOWN_HOSTS_TEXTS,
+  servers: SERVER_TEXTS,
+};
 
 /** Fields a query may need (the parsers fill only those when given a set). */
 const FORMAT_FIELDS = ["a", "n", "host", "msg", "$time", "$line", "$hostname", "time", "o", "k"];
@@ -445,14 +471,14 @@ const TARGETS: Target[] = [
     // file. A config or its error (one line), never an exception.
     name: "files",
     input: (rng) => {
-      const kind = rng.pick(["config", "ssh", "state"] as const);
-      const seeds = kind === "config" ? CONFIG_TEXTS : kind === "ssh" ? SSH_TEXTS : STATE_TEXTS;
+      const kind = rng.pick(["config", "ssh", "state", "known_hosts", "servers"] as const);
+      const seeds = FILE_TEXTS[kind];
       return {
         kind,
         text: rng.chance(0.9) ? mutate(rng, rng.pick(seeds), seeds) : randomText(rng, 80),
       };
     },
-    run({ kind, text }: { kind: "config" | "ssh" | "state"; text: string }) {
+    run({ kind, text }: { kind: keyof typeof FILE_TEXTS; text: string }) {
       if (kind === "config") {
         call(
           "configFromText",
@@ -473,8 +499,26 @@ const TARGETS: Target[] = [
         );
         const ctx = { home: "/nonexistent", localUser: "alice" };
         call("SshConfig.resolve", [SshConfigError], () => config?.resolve("web1", ctx));
-      } else {
+      } else if (kind === "state") {
         call("parseState", [], () => parseState(text));
+      } else if (kind === "known_hosts") {
+        const file = call("parseKnownHosts", [], () => parseKnownHosts(text));
+        const blob = new Uint8Array([0, 0, 0, 11, ...new TextEncoder().encode("ssh-ed25519"), 1]);
+        if (file !== null) call("known_hosts lookup", [], () => lookup(file, "web1", 2222, blob));
+      } else {
+        // A --servers file: an inventory, or one server (or host pattern) a line.
+        const opts = { warn: () => {}, budget: new NameBudget(10_000) };
+        const inventory = call(
+          "parseInventory",
+          [ServerListError],
+          () => parseInventory(text, "f", opts),
+        );
+        call("Inventory.hosts", [ServerListError], () => inventory?.hosts());
+        for (const line of text.split("\n")) {
+          call("expandHostPattern", [ServerListError], () => expandHostPattern(line, 10_000));
+          call("parseServerAddress", [ServerListError], () => parseServerAddress(line, 2222));
+          call("parseProxyJump", [], () => parseProxyJump(line));
+        }
       }
     },
   },

@@ -14,6 +14,11 @@ export function clip(text: string, max = 80): string {
 
 const NAMED: Record<number, string> = { 0x0a: "\\n", 0x0d: "\\r" };
 
+/** How escapeControls writes the control character `c`: `\\n`, `\\r` or `\\xNN`. */
+export function controlName(c: number): string {
+  return NAMED[c] ?? `\\x${c.toString(16).padStart(2, "0")}`;
+}
+
 /**
  * `text` with C0 controls (but tab), DEL and C1 controls (U+0080–U+009F; U+009B is a CSI to some
  * terminals) as `\n`, `\r` or `\xNN`: a file name or a server's text kept on one line of a log or
@@ -25,7 +30,7 @@ export function escapeControls(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if ((c >= 0x20 && c < 0x7f) || c > 0x9f || c === 0x09) continue;
-    out += text.slice(from, i) + (NAMED[c] ?? `\\x${c.toString(16).padStart(2, "0")}`);
+    out += text.slice(from, i) + controlName(c);
     from = i + 1;
   }
   return from === 0 ? text : out + text.slice(from);

@@ -42,16 +42,17 @@ export class MessagePrinter {
 
   payload(message: Uint8Array): void {
     const p = this.#paints;
-    if (p === null || !findRemoteBars(message, this.#bars)) {
-      if (this.#visible && findRemoteBars(message, this.#bars)) {
-        const textAt = this.#bars[4]! + 1;
-        this.out.string(escapeControls(decoder.decode(message.subarray(0, textAt))));
-        writeVisible(this.out, withoutNewline(message.subarray(textAt)));
-        this.out.byte(NL);
-        return;
-      }
+    // Only colors or a terminal look inside a `REMOTE|…` message; the rest prints as it came.
+    if ((p === null && !this.#visible) || !findRemoteBars(message, this.#bars)) {
       this.out.bytes(message);
       if (message[message.length - 1] !== NL) this.out.byte(NL);
+      return;
+    }
+    if (p === null) {
+      const textAt = this.#bars[4]! + 1;
+      this.out.string(escapeControls(decoder.decode(message.subarray(0, textAt))));
+      writeVisible(this.out, withoutNewline(message.subarray(textAt)));
+      this.out.byte(NL);
       return;
     }
     const [b0, , b2, b3, b4] = this.#bars as [number, number, number, number, number];

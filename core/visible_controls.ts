@@ -6,6 +6,7 @@
  * SGR sequences (`ESC [ 1;31 m`), so that an application's colored log keeps its colors; a CR
  * that ends the line (a CRLF file). `--plain` output is not changed (docs/decisions.md).
  */
+import { controlName } from "./clip.ts";
 import type { BufferedOutput } from "./output.ts";
 
 const TAB = 0x09;
@@ -59,11 +60,11 @@ function suspect(c: number): boolean {
 }
 
 const encoder = new TextEncoder();
-const VISIBLE: Uint8Array[] = [];
-for (let c = 0; c < 0xa0; c++) {
-  const name = c === 0x0a ? "\\n" : c === CR ? "\\r" : `\\x${c.toString(16).padStart(2, "0")}`;
-  VISIBLE.push(encoder.encode(name));
-}
+/** Each control character as escapeControls writes it, encoded once. */
+const VISIBLE: Uint8Array[] = Array.from(
+  { length: 0xa0 },
+  (_, c) => encoder.encode(controlName(c)),
+);
 
 /** Writes `content` (a line without its newline) to `out` with its controls made visible. */
 export function writeVisible(out: BufferedOutput, content: Uint8Array): void {

@@ -37,6 +37,8 @@ export function messageDecoder(wire: Wire, payloadRuns: boolean): MessageDecoder
   return {
     payloadRun: wire === "escaped" && payloadRuns ? (chunk) => messages.splitPayload(chunk) : noRun,
     push: (chunk) => messages.push(chunk),
-    error: null,
+    get error() {
+      return messages.error;
+    },
   };
 }

@@ -48,3 +48,15 @@ Deno.test("the blocks wire gives block pieces between messages, and its format e
   d.push(of([0xab, 4], enc.encode("zzzzzzzz")));
   assert.match(d.error ?? "", /bad block size/);
 });
+
+Deno.test("a message longer than the bound is the decoder's error, on every wire", () => {
+  for (const wire of ["go", "escaped", "blocks"] as const) {
+    const d = messageDecoder(wire, true);
+    const piece = new Uint8Array(1 << 20).fill(0x78);
+    for (let i = 0; i < 65 && d.error === null; i++) {
+      if (d.payloadRun(piece) === null) d.push(piece);
+    }
+    assert.equal(d.error, "a message of more than 64 MiB without its end (0xAC)", wire);
+    assert.deepEqual(d.push(of(enc.encode("a"), [AC])), [], wire);
+  }
+});

@@ -101,7 +101,8 @@ export class BlockStreamReader {
       const d = bytes.indexOf(DELIMITER, i);
       const end = d < 0 ? bytes.length : d + 1;
       out.push(...this.#messages.push(bytes.subarray(i, end)));
-      this.#inMessage = this.#messages.rest() !== null;
+      if (this.#messages.error !== null) throw new BlockFormatError(this.#messages.error);
+      this.#inMessage = this.#messages.inMessage;
       i = end;
     }
   }
@@ -109,7 +110,7 @@ export class BlockStreamReader {
   /** True when the stream stopped inside a block or a message. */
   get truncated(): boolean {
     return this.#left > 0 || this.#closing || this.#header.length > 0 ||
-      this.#messages.rest() !== null;
+      this.#messages.inMessage;
   }
 
   /** What is left at the end of the stream (a last message without a delimiter). */
@@ -126,7 +127,7 @@ export class BlockStreamReader {
         // An ordinary message (a control message): hand over what was gathered.
         this.#header = [];
         out.push(...this.#messages.push(new Uint8Array(h)));
-        this.#inMessage = this.#messages.rest() !== null;
+        this.#inMessage = this.#messages.inMessage;
         return i;
       }
     }

@@ -14,7 +14,6 @@
  * hidden message); with the marker our client always can.
  */
 
-import { concatBytes } from "../bytes.ts";
 import { scanDelimiters } from "./delimiter_scan.ts";
 
 export const DELIMITER = 0xac;
@@ -24,6 +23,13 @@ export const ESCAPE_OPTION = "escape";
 export const CLOSE_REQUEST = ".syn close connection";
 /** Ours: a note about a query that the client shows as the server's (`.mapr note <text>`). */
 export const MAPR_NOTE = ".mapr note ";
+
+/**
+ * The longest a client lets one message grow before its delimiter arrives: 64 times the default
+ * MaxLineLength. A server that sends more (a hostile one, or a MaxLineLength set far above the
+ * default) ends its session with an error instead of taking the client's memory.
+ */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** The first bytes of a control (non-payload) message between two peers of ours. */
 export const CONTROL_MARKER = new Uint8Array([ESC, 3]);
@@ -82,21 +88,34 @@ export interface PayloadRun {
 }
 
 export class MessageReader {
-  #pending: Uint8Array = new Uint8Array(0);
+  /** The start of a message still without its delimiter: `#pendingLength` bytes of `#pending`. */
+  #pending = new Uint8Array(0);
+  #pendingLength = 0;
+  /** Whether the pending bytes hold an 0xAB (an escape or a control marker). */
+  #pendingEscape = false;
   #ends = new Int32Array(0);
 
-  constructor(private readonly escaped: () => boolean = () => false) {}
+  /**
+   * Why the stream cannot be read on (a message longer than `maxMessage` without its end); from
+   * then on `push` returns nothing and `splitPayload` null.
+   */
+  error: string | null = null;
+
+  constructor(
+    private readonly escaped: () => boolean = () => false,
+    private readonly maxMessage = MAX_MESSAGE_BYTES,
+  ) {}
 
   push(bytes: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
+    if (this.error !== null) return out;
     const unescape = this.escaped() && bytes.indexOf(ESC) >= 0;
     const take = (m: Uint8Array) => out.push(unescape ? unescapeMessage(m) : m);
     let start = 0;
     let i = bytes.indexOf(DELIMITER);
-    if (i >= 0 && this.#pending.length > 0) {
-      const joined = concatBytes(this.#pending, bytes.subarray(0, i));
+    if (i >= 0 && this.#pendingLength > 0) {
+      const joined = this.#joinPending(bytes.subarray(0, i));
       out.push(this.escaped() ? unescapeMessage(joined) : joined);
-      this.#pending = new Uint8Array(0);
       start = i + 1;
       i = bytes.indexOf(DELIMITER, start);
     }
@@ -104,11 +123,7 @@ export class MessageReader {
       take(bytes.subarray(start, i));
       start = i + 1;
     }
-    if (start < bytes.length) {
-      this.#pending = this.#pending.length === 0
-        ? bytes.slice(start)
-        : concatBytes(this.#pending, bytes.subarray(start));
-    }
+    if (start < bytes.length) this.#keep(bytes.subarray(start));
     return out;
   }
 
@@ -119,32 +134,73 @@ export class MessageReader {
    * an 0xAB (then `push` it). The run is valid until the next call.
    */
   splitPayload(bytes: Uint8Array): PayloadRun | null {
-    const pending = this.#pending;
-    if (pending.length > 0 && pending.indexOf(ESC) >= 0) return null;
+    if (this.error !== null || this.#pendingEscape) return null;
     if (this.#ends.length < bytes.length) this.#ends = new Int32Array(bytes.length * 2);
     const count = scanDelimiters(bytes, this.#ends);
     if (count < 0) return null;
     let joined: Uint8Array | null = null;
     let first = 0;
-    if (count > 0 && pending.length > 0) {
-      joined = concatBytes(pending, bytes.subarray(0, this.#ends[0]));
-      this.#pending = new Uint8Array(0);
+    if (count > 0 && this.#pendingLength > 0) {
+      joined = this.#joinPending(bytes.subarray(0, this.#ends[0]));
       first = 1;
     }
     const tail = count > 0 ? this.#ends[count - 1]! + 1 : 0;
-    if (tail < bytes.length) {
-      this.#pending = this.#pending.length === 0
-        ? bytes.slice(tail)
-        : concatBytes(this.#pending, bytes.subarray(tail));
-    }
+    if (tail < bytes.length) this.#keep(bytes.subarray(tail));
     const start = first === 1 ? this.#ends[0]! + 1 : 0;
     return { joined, bytes, start, ends: this.#ends.subarray(first, count) };
   }
 
-  /** What is left at the end of the stream (a last message without a delimiter). */
-  rest(): Uint8Array | null {
-    return this.#pending.length > 0 ? this.#pending : null;
+  /** Whether a message has begun and not ended yet. */
+  get inMessage(): boolean {
+    return this.#pendingLength > 0;
   }
+
+  /** What is left at the end of the stream (a last message without a delimiter), as a copy. */
+  rest(): Uint8Array | null {
+    return this.#pendingLength > 0 ? this.#pending.slice(0, this.#pendingLength) : null;
+  }
+
+  /**
+   * Copies the start of an unfinished message (the chunk may be reused) into a buffer that
+   * doubles as it fills, so a long message costs its length, not its length squared.
+   */
+  #keep(piece: Uint8Array): void {
+    const length = this.#pendingLength + piece.length;
+    if (length > this.maxMessage) {
+      this.error = `a message of more than ${sizeText(this.maxMessage)} without its end (0xAC)`;
+      this.#pending = new Uint8Array(0);
+      this.#pendingLength = 0;
+      this.#pendingEscape = false;
+      return;
+    }
+    if (length > this.#pending.length) {
+      const grown = new Uint8Array(Math.min(this.maxMessage, Math.max(length, 2 * length)));
+      grown.set(this.#pending.subarray(0, this.#pendingLength));
+      this.#pending = grown;
+    }
+    this.#pending.set(piece, this.#pendingLength);
+    this.#pendingLength = length;
+    if (!this.#pendingEscape && piece.indexOf(ESC) >= 0) this.#pendingEscape = true;
+  }
+
+  /** The pending start of a message and its end `head`, as one new message. */
+  #joinPending(head: Uint8Array): Uint8Array {
+    const joined = new Uint8Array(this.#pendingLength + head.length);
+    joined.set(this.#pending.subarray(0, this.#pendingLength));
+    joined.set(head, this.#pendingLength);
+    // A small buffer is kept for the next message cut at a chunk's end; a big one is let go.
+    if (this.#pending.length > PENDING_KEPT) this.#pending = new Uint8Array(0);
+    this.#pendingLength = 0;
+    this.#pendingEscape = false;
+    return joined;
+  }
+}
+
+/** The pending buffer a reader keeps between messages (most messages are far shorter). */
+const PENDING_KEPT = 64 * 1024;
+
+function sizeText(bytes: number): string {
+  return bytes % (1 << 20) === 0 ? `${bytes / (1 << 20)} MiB` : `${bytes} bytes`;
 }
 
 export function capabilitiesMessage(capabilities: readonly string[]): string {

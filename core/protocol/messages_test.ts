@@ -6,6 +6,7 @@ import {
   isControl,
   MessageReader,
   parseCapabilities,
+  type PayloadRun,
   unescapeMessage,
 } from "./messages.ts";
 
@@ -115,3 +116,58 @@ Deno.test("a control message's text is escaped after its marker and comes back w
   assert.ok(isControl(got!));
   assert.equal(dec.decode(got!.subarray(2)), dec.decode(text));
 });
+
+Deno.test("a message cut into many pieces is joined whole, its escapes undone once", () => {
+  const r = new MessageReader(() => true);
+  const payload = new Uint8Array(300_000).map((_, i) => i % 251 === 0 ? 0xac : i & 0xff);
+  const wire = new Uint8Array([...escapeMessage(payload), 0xac, ...enc.encode("next"), 0xac]);
+  const got: Uint8Array[] = [];
+  for (let at = 0; at < wire.length; at += 997) {
+    const piece = wire.subarray(at, at + 997);
+    const run = r.splitPayload(piece);
+    got.push(...(run === null ? r.push(piece) : runMessages(run)));
+  }
+  assert.equal(got.length, 2);
+  assert.deepEqual(got[0], payload);
+  assert.equal(dec.decode(got[1]), "next");
+  assert.equal(r.inMessage, false);
+});
+
+Deno.test("a message may grow to the bound, and one byte more ends the stream", () => {
+  const exact = new MessageReader(() => false, 1000);
+  assert.deepEqual(exact.push(new Uint8Array(600)), []);
+  assert.ok(exact.inMessage);
+  assert.deepEqual(exact.push(new Uint8Array(400)), []);
+  assert.equal(exact.rest()?.length, 1000);
+  const [whole] = exact.push(new Uint8Array([0xac]));
+  assert.equal(whole?.length, 1000);
+  assert.equal(exact.error, null);
+
+  const over = new MessageReader(() => true, 1000);
+  over.push(new Uint8Array(600));
+  // The over-long piece ends the stream; the 0xAC that would have ended the message comes later.
+  assert.deepEqual(over.push(new Uint8Array(401)), []);
+  assert.equal(over.error, "a message of more than 1000 bytes without its end (0xAC)");
+  assert.deepEqual(over.push(enc.encode("a\xac")), [], "nothing after the error");
+  assert.equal(over.splitPayload(enc.encode("b\xac")), null);
+  assert.equal(over.rest(), null);
+});
+
+Deno.test("the default bound is 64 MiB, named so in the error", () => {
+  const r = new MessageReader();
+  const piece = new Uint8Array(1 << 20);
+  for (let i = 0; i < 64; i++) assert.deepEqual(r.push(piece), []);
+  assert.equal(r.error, null);
+  r.push(new Uint8Array(1));
+  assert.equal(r.error, "a message of more than 64 MiB without its end (0xAC)");
+});
+
+function runMessages(run: PayloadRun): Uint8Array[] {
+  const out = run.joined === null ? [] : [run.joined];
+  let start = run.start;
+  for (const end of run.ends) {
+    out.push(run.bytes.subarray(start, end));
+    start = end + 1;
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * What a client does with a server whose replies are not DTail's: one line naming that server and
+ * what was wrong, a non-zero exit, and the other servers' output whole. The broken server is an
+ * SSH server of the test's own (tests/scripted_server.ts), not a dserver.
+ */
+import assert from "node:assert/strict";
+import type { ServerChannel } from "ssh2";
+import { MAX_MESSAGE_BYTES } from "../core/protocol/messages.ts";
+import { assertNoStackTrace, run, tempDir } from "./helpers.ts";
+import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
+import { ScriptedServer, writeAll } from "./scripted_server.ts";
+
+/** After the client's commands, one message that never ends: more than the client takes. */
+async function endlessMessage(channel: ServerChannel): Promise<void> {
+  await new Promise((r) => channel.once("data", r));
+  const piece = new Uint8Array(1 << 20).fill(0x78);
+  for (let sent = 0; sent <= MAX_MESSAGE_BYTES; sent += piece.length) {
+    await writeAll(channel, piece);
+  }
+}
+
+function clientArgs(
+  home: string,
+  servers: string[],
+  file: string,
+): [string[], { env: Record<string, string> }] {
+  return [
+    ["--cfg", "none", "--plain", "--trustAllHosts", "--servers", servers.join(","), file],
+    { env: { HOME: home, SSH_AUTH_SOCK: "" } },
+  ];
+}
+
+Deno.test("a server that sends a message without end costs one error line and exit 1", async () => {
+  const client = await TestClient.create();
+  const hostile = await ScriptedServer.start(endlessMessage);
+  try {
+    const [args, options] = clientArgs(client.home, [hostile.address], "/var/log/x.log");
+    const r = await run("dcat", args, options);
+    assertNoStackTrace(r.stderr);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout.length, 0);
+    const lines = r.stderr.trimEnd().split("\n").filter((l) => l.includes(hostile.address));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0]!,
+      /malformed data from the server: a message of more than 64 MiB without its end \(0xAC\)/,
+    );
+  } finally {
+    await hostile.stop();
+    await Deno.remove(client.home, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "the other servers' lines all arrive beside a server that never ends its message",
+  ignore: !canRunServers,
+  async fn() {
+    const client = await TestClient.create();
+    const good = await TestServer.start(client);
+    const hostile = await ScriptedServer.start(endlessMessage);
+    const dir = await tempDir("dtail-hostile-");
+    try {
+      await Deno.chmod(dir, 0o755);
+      const file = `${dir}/app.log`;
+      const text = Array.from({ length: 20_000 }, (_, i) => `line ${i} of the good server\n`).join(
+        "",
+      );
+      await Deno.writeTextFile(file, text);
+      await Deno.chmod(file, 0o644);
+      const [args, options] = clientArgs(client.home, [good.address, hostile.address], file);
+      const r = await run("dcat", ["--user", "dtail-alice", ...args], options);
+      assertNoStackTrace(r.stderr);
+      assert.equal(r.code, 3, r.stderr); // docs/usage.md#exit-status: some servers answered
+      assert.equal(new TextDecoder().decode(r.stdout), text);
+      assert.match(r.stderr, /a message of more than 64 MiB without its end/);
+    } finally {
+      await hostile.stop();
+      await good.stop();
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(client.home, { recursive: true });
+    }
+  },
+});

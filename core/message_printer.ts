@@ -8,6 +8,7 @@ import type { TerminalOptions } from "./terminal_printer.ts";
 import type { PayloadRun } from "./protocol/messages.ts";
 import { writeVisible } from "./visible_controls.ts";
 import { escapeControls } from "./clip.ts";
+import { PendingBytes } from "./pending_bytes.ts";
 
 const NL = 10;
 const BAR = 124;
@@ -127,6 +128,9 @@ function headText(p: RemotePaints, host: string, perc: string): string {
     p.count.open;
 }
 
+/** Keys longer than this are made anew each time: a cache of 4,096 of them could hold gigabytes. */
+const CACHED_KEY_BYTES = 256;
+
 /** Values made from a short byte key, remembered by the key's text (the last one checked first). */
 class EncodedCache<V> {
   #lastKey: Uint8Array | null = null;
@@ -137,6 +141,7 @@ class EncodedCache<V> {
     const last = this.#lastKey;
     if (last !== null && sameBytes(last, key)) return this.#lastValue!;
     const text = decoder.decode(key);
+    if (key.length > CACHED_KEY_BYTES) return make(text);
     let value = this.#byText.get(text);
     if (value === undefined) {
       if (this.#byText.size >= 4096) this.#byText.clear();
@@ -161,7 +166,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * only between lines, and a line cut off by a dropped connection is never printed.
  */
 export class BlockPrinter {
-  #partial: Uint8Array[] = [];
+  readonly #partial = new PendingBytes();
 
   constructor(private readonly out: BufferedOutput) {}
 
@@ -170,17 +175,17 @@ export class BlockPrinter {
     if (this.#partial.length > 0) {
       const nl = bytes.indexOf(NL);
       if (nl < 0) {
-        this.#partial.push(bytes.slice());
+        this.#partial.append(bytes);
         return;
       }
-      for (const p of this.#partial) this.out.bytes(p);
-      this.#partial = [];
       from = nl + 1;
+      this.out.bytes(this.#partial.view());
       this.out.bytes(bytes.subarray(0, from));
+      this.#partial.clear();
     }
     const last = bytes.lastIndexOf(NL);
     if (last >= from) this.out.bytes(bytes.subarray(from, last + 1));
     const rest = Math.max(from, last + 1);
-    if (rest < bytes.length) this.#partial.push(bytes.slice(rest));
+    if (rest < bytes.length) this.#partial.append(bytes.subarray(rest));
   }
 }

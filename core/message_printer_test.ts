@@ -19,6 +19,10 @@ Deno.test("colored payload lines equal the painted prefix, text and close, whate
     "REMOTE|hôte-ü|100|5|журнал.log|ERROR ünïcode\n",
     "SERVER|web1|a notice",
     "REMOTE|short|1",
+    // Fields too long to cache are painted anew each time, the same way.
+    `REMOTE|${"h".repeat(300)}|100|6|app.log|INFO long host\n`,
+    `REMOTE|${"h".repeat(301)}|100|7|${"s".repeat(400)}|WARN long id\n`,
+    `REMOTE|${"h".repeat(300)}|100|8|${"s".repeat(400)}|INFO both again\n`,
   ];
   const parts: Uint8Array[] = [];
   const out = new BufferedOutput((b) => parts.push(b.slice()), 32);

@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import type { ServerChannel } from "ssh2";
-import { MAX_MESSAGE_BYTES } from "../core/protocol/messages.ts";
+import { concatBytes } from "../core/bytes.ts";
+import { BLOCK_CAPABILITY, blockHeader } from "../core/protocol/blocks.ts";
+import {
+  capabilitiesMessage,
+  ESCAPE_CAPABILITY,
+  MAX_MESSAGE_BYTES,
+} from "../core/protocol/messages.ts";
 import { assertNoStackTrace, run, tempDir } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { ScriptedServer, writeAll } from "./scripted_server.ts";
@@ -80,4 +86,31 @@ Deno.test({
       await Deno.remove(client.home, { recursive: true });
     }
   },
+});
+
+Deno.test("a raw block whose last line has no end is malformed data, said in one line", async () => {
+  const client = await TestClient.create();
+  const enc = new TextEncoder();
+  const hostile = await ScriptedServer.start(async (channel) => {
+    const hello = capabilitiesMessage([ESCAPE_CAPABILITY, BLOCK_CAPABILITY]);
+    await writeAll(channel, concatBytes(enc.encode(hello), new Uint8Array([0xac])));
+    await new Promise((r) => channel.once("data", r));
+    const lines = enc.encode("whole line\nno end");
+    await writeAll(channel, concatBytes(blockHeader(lines.length), lines, new Uint8Array([0xac])));
+  });
+  try {
+    const [args, options] = clientArgs(client.home, [hostile.address], "/var/log/x.log");
+    const r = await run("dcat", args, options);
+    assertNoStackTrace(r.stderr);
+    assert.equal(r.code, 3, r.stderr); // partial: a line came before the damage
+    // The whole line before the damage is printed; the line without its end is not.
+    assert.equal(new TextDecoder().decode(r.stdout), "whole line\n");
+    assert.match(
+      r.stderr,
+      /: malformed data from the server: block does not end with a line's end\n/,
+    );
+  } finally {
+    await hostile.stop();
+    await Deno.remove(client.home, { recursive: true });
+  }
 });

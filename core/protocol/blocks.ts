@@ -12,7 +12,7 @@
  * is escaped, nothing is scanned. Escaping makes `AB 04` impossible at the start of any other
  * message. Go peers never ask for blocks and never see one.
  */
-import { DELIMITER, MessageReader } from "./messages.ts";
+import { DELIMITER, MAX_MESSAGE_BYTES, MessageReader, sizeText } from "./messages.ts";
 import { ProtocolError } from "../errors.ts";
 
 export const BLOCK_CAPABILITY = "plain-blocks-v1";
@@ -20,6 +20,7 @@ export const BLOCK_OPTION = "blocks";
 export const BLOCK_OPTION_VALUE = "v1";
 
 const ESC = 0xab;
+const NL = 10;
 const BLOCK_MARK = 4;
 const HEADER_SIZE = 10;
 const MAX_BLOCK = 0xffffffff;
@@ -86,6 +87,10 @@ export class BlockStreamReader {
         this.#left -= take;
         i += take;
         this.#closing = this.#left === 0;
+        // Its lines are whole: a client that waits for a line's end never waits past a block.
+        if (this.#closing && bytes[i - 1] !== NL) {
+          throw new BlockFormatError("block does not end with a line's end");
+        }
         continue;
       }
       if (this.#closing) {
@@ -138,6 +143,11 @@ export class BlockStreamReader {
     }
     this.#header = [];
     this.#left = Number.parseInt(hex, 16);
+    if (this.#left > MAX_MESSAGE_BYTES) {
+      throw new BlockFormatError(
+        `a block of ${this.#left} bytes, more than ${sizeText(MAX_MESSAGE_BYTES)}`,
+      );
+    }
     this.#closing = this.#left === 0;
     return i;
   }

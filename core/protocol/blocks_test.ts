@@ -78,7 +78,7 @@ Deno.test("a malformed block is an error after the good items of its chunk", () 
   assert.match(reader.error ?? "", /bad block size "0000001g"/);
   assert.deepEqual(reader.push(good), [], "nothing after the error");
   const noDelimiter = new BlockStreamReader();
-  noDelimiter.push(concatBytes(blockHeader(1), enc.encode("xy")));
+  noDelimiter.push(concatBytes(blockHeader(2), enc.encode("x\ny")));
   assert.match(noDelimiter.error ?? "", /not followed by 0xAC/);
 });
 
@@ -87,4 +87,29 @@ Deno.test("a stream cut inside a block is reported as truncated", () => {
   const items = reader.push(concatBytes(blockHeader(10), enc.encode("abc")));
   assert.equal(items.length, 1);
   assert.ok(reader.truncated);
+});
+
+Deno.test("a block whose lines do not end is an error, whatever the chunks", () => {
+  const stream = concatBytes(block(enc.encode("a\n")), block(enc.encode("b\nhalf")));
+  for (let cut = 1; cut < stream.length; cut++) {
+    const reader = new BlockStreamReader();
+    const pieces: string[] = [];
+    for (const part of [stream.subarray(0, cut), stream.subarray(cut)]) {
+      for (const item of reader.push(part)) {
+        if (item instanceof BlockPiece) pieces.push(dec.decode(item.bytes));
+      }
+    }
+    assert.equal(reader.error, "block does not end with a line's end", `cut at ${cut}`);
+    assert.ok(pieces.join("").startsWith("a\n"), `cut at ${cut}`);
+  }
+});
+
+Deno.test("a block larger than a message may be is refused at its header", () => {
+  const reader = new BlockStreamReader();
+  assert.deepEqual(reader.push(blockHeader(64 * 1024 * 1024 + 1)), []);
+  assert.equal(reader.error, `a block of ${64 * 1024 * 1024 + 1} bytes, more than 64 MiB`);
+  const fits = new BlockStreamReader();
+  fits.push(blockHeader(64 * 1024 * 1024));
+  assert.equal(fits.error, null);
+  assert.ok(fits.truncated);
 });

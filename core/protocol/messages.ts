@@ -14,6 +14,7 @@
  * hidden message); with the marker our client always can.
  */
 
+import { PendingBytes } from "../pending_bytes.ts";
 import { scanDelimiters } from "./delimiter_scan.ts";
 
 export const DELIMITER = 0xac;
@@ -88,9 +89,8 @@ export interface PayloadRun {
 }
 
 export class MessageReader {
-  /** The start of a message still without its delimiter: `#pendingLength` bytes of `#pending`. */
-  #pending = new Uint8Array(0);
-  #pendingLength = 0;
+  /** The start of a message still without its delimiter. */
+  readonly #pending = new PendingBytes();
   /** Whether the pending bytes hold an 0xAB (an escape or a control marker). */
   #pendingEscape = false;
   #ends = new Int32Array(0);
@@ -113,7 +113,7 @@ export class MessageReader {
     const take = (m: Uint8Array) => out.push(unescape ? unescapeMessage(m) : m);
     let start = 0;
     let i = bytes.indexOf(DELIMITER);
-    if (i >= 0 && this.#pendingLength > 0) {
+    if (i >= 0 && this.#pending.length > 0) {
       const joined = this.#joinPending(bytes.subarray(0, i));
       out.push(this.escaped() ? unescapeMessage(joined) : joined);
       start = i + 1;
@@ -140,7 +140,7 @@ export class MessageReader {
     if (count < 0) return null;
     let joined: Uint8Array | null = null;
     let first = 0;
-    if (count > 0 && this.#pendingLength > 0) {
+    if (count > 0 && this.#pending.length > 0) {
       joined = this.#joinPending(bytes.subarray(0, this.#ends[0]));
       first = 1;
     }
@@ -152,54 +152,34 @@ export class MessageReader {
 
   /** Whether a message has begun and not ended yet. */
   get inMessage(): boolean {
-    return this.#pendingLength > 0;
+    return this.#pending.length > 0;
   }
 
   /** What is left at the end of the stream (a last message without a delimiter), as a copy. */
   rest(): Uint8Array | null {
-    return this.#pendingLength > 0 ? this.#pending.slice(0, this.#pendingLength) : null;
+    return this.#pending.length > 0 ? this.#pending.view().slice() : null;
   }
 
-  /**
-   * Copies the start of an unfinished message (the chunk may be reused) into a buffer that
-   * doubles as it fills, so a long message costs its length, not its length squared.
-   */
+  /** Keeps the start of an unfinished message, up to the bound. */
   #keep(piece: Uint8Array): void {
-    const length = this.#pendingLength + piece.length;
-    if (length > this.maxMessage) {
+    if (this.#pending.length + piece.length > this.maxMessage) {
       this.error = `a message of more than ${sizeText(this.maxMessage)} without its end (0xAC)`;
-      this.#pending = new Uint8Array(0);
-      this.#pendingLength = 0;
+      this.#pending.clear();
       this.#pendingEscape = false;
       return;
     }
-    if (length > this.#pending.length) {
-      const grown = new Uint8Array(Math.min(this.maxMessage, Math.max(length, 2 * length)));
-      grown.set(this.#pending.subarray(0, this.#pendingLength));
-      this.#pending = grown;
-    }
-    this.#pending.set(piece, this.#pendingLength);
-    this.#pendingLength = length;
+    this.#pending.append(piece);
     if (!this.#pendingEscape && piece.indexOf(ESC) >= 0) this.#pendingEscape = true;
   }
 
   /** The pending start of a message and its end `head`, as one new message. */
   #joinPending(head: Uint8Array): Uint8Array {
-    const joined = new Uint8Array(this.#pendingLength + head.length);
-    joined.set(this.#pending.subarray(0, this.#pendingLength));
-    joined.set(head, this.#pendingLength);
-    // A small buffer is kept for the next message cut at a chunk's end; a big one is let go.
-    if (this.#pending.length > PENDING_KEPT) this.#pending = new Uint8Array(0);
-    this.#pendingLength = 0;
     this.#pendingEscape = false;
-    return joined;
+    return this.#pending.take(head);
   }
 }
 
-/** The pending buffer a reader keeps between messages (most messages are far shorter). */
-const PENDING_KEPT = 64 * 1024;
-
-function sizeText(bytes: number): string {
+export function sizeText(bytes: number): string {
   return bytes % (1 << 20) === 0 ? `${bytes / (1 << 20)} MiB` : `${bytes} bytes`;
 }
 

@@ -524,6 +524,7 @@ async function once(
         blocks = new BlockPrinter(held!.out);
       },
       confirmed: () => held!.release(),
+      held: () => held!.pending,
     };
     const result = await runRemoteSession(channelIO(channel, client), job, {
       payload: aggregate === undefined ? (m) => printer.payload(m) : (m) => {

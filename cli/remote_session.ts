@@ -12,7 +12,14 @@ import { BlockPiece } from "../core/protocol/blocks.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
 import { isJournalTarget, JOURNAL_CAPABILITY } from "../core/journal.ts";
 import { missingCapabilityReason } from "../core/protocol/query_capabilities.ts";
-import { CLOSE_REQUEST, isControl, MAPR_NOTE, type PayloadRun } from "../core/protocol/messages.ts";
+import {
+  CLOSE_REQUEST,
+  isControl,
+  MAPR_NOTE,
+  MAX_MESSAGE_BYTES,
+  type PayloadRun,
+  sizeText,
+} from "../core/protocol/messages.ts";
 import { parseSessionAck, QUERY_UPDATE_CAPABILITY } from "../core/protocol/session_spec.ts";
 import { parsePositionMessage, POSITION_PREFIX } from "../core/protocol/resume.ts";
 import { parseProgressMessage } from "../core/protocol/progress.ts";
@@ -80,6 +87,8 @@ export interface SessionResume {
   hold(): void;
   /** A position arrived: what was printed before it is confirmed. */
   confirmed(): void;
+  /** The bytes printed and not confirmed yet. */
+  held(): number;
 }
 
 export const FALLBACK_WARNING =
@@ -281,6 +290,13 @@ async function receive(
     sink.flush?.();
     if (decoder.error !== null) {
       result.error = `malformed data from the server: ${decoder.error}`;
+      return result;
+    }
+    // Ours sends a position after every batch; lines never confirmed would be held without end.
+    if (session.resume !== null && session.resume.held() > MAX_MESSAGE_BYTES) {
+      result.error = `malformed data from the server: more than ${
+        sizeText(MAX_MESSAGE_BYTES)
+      } of lines without a position`;
       return result;
     }
   }

@@ -15,6 +15,8 @@ import {
 import { assertNoStackTrace, run, tempDir } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 import { ScriptedServer, writeAll } from "./scripted_server.ts";
+import { Follower } from "./follower.ts";
+import { RESUME_CAPABILITY } from "../core/protocol/resume.ts";
 
 /** After the client's commands, one message that never ends: more than the client takes. */
 async function endlessMessage(channel: ServerChannel): Promise<void> {
@@ -110,6 +112,44 @@ Deno.test("a raw block whose last line has no end is malformed data, said in one
       /: malformed data from the server: block does not end with a line's end\n/,
     );
   } finally {
+    await hostile.stop();
+    await Deno.remove(client.home, { recursive: true });
+  }
+});
+
+Deno.test("a follow whose server never confirms its lines ends that session, printing none", async () => {
+  const client = await TestClient.create();
+  const enc = new TextEncoder();
+  const hostile = await ScriptedServer.start(async (channel) => {
+    const hello = capabilitiesMessage([ESCAPE_CAPABILITY, RESUME_CAPABILITY]);
+    await writeAll(channel, concatBytes(enc.encode(hello), new Uint8Array([0xac])));
+    await new Promise((r) => channel.once("data", r));
+    const line = concatBytes(
+      enc.encode(`REMOTE|h|100|1|x.log|${"y".repeat(1000)}\n`),
+      new Uint8Array([0xac]),
+    );
+    const many = concatBytes(...Array.from({ length: 1024 }, () => line));
+    for (let sent = 0; sent <= MAX_MESSAGE_BYTES; sent += many.length) {
+      await writeAll(channel, many);
+    }
+  });
+  const dtail = new Follower(
+    ["--trustAllHosts", "--servers", hostile.address, "/var/log/x.log"],
+    { HOME: client.home, SSH_AUTH_SOCK: "" },
+  );
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!dtail.stderr.includes("without a position") && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(
+      dtail.stderr,
+      /: malformed data from the server: more than 64 MiB of lines without a position\n/,
+    );
+    assertNoStackTrace(dtail.stderr);
+    assert.deepEqual(dtail.lines, [], "held lines are never printed unconfirmed");
+  } finally {
+    await dtail.stop();
     await hostile.stop();
     await Deno.remove(client.home, { recursive: true });
   }

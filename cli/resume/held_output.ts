@@ -11,6 +11,7 @@ export class HeldOutput {
   #out: BufferedOutput | null = null;
   /** Copies of what `out` wrote out while holding (a batch larger than its buffer). */
   #spilled: Uint8Array[] = [];
+  #spilledBytes = 0;
   /** What `out`'s writes go to now: null while holding, the target while releasing. */
   #to: BufferedOutput | "drop" | null = null;
 
@@ -19,28 +20,30 @@ export class HeldOutput {
   /** Where the session prints (its buffer is made on first use). */
   get out(): BufferedOutput {
     return this.#out ??= new BufferedOutput((bytes) => {
-      if (this.#to === null) this.#spilled.push(bytes.slice());
-      else if (this.#to !== "drop") this.#to.bytes(bytes);
+      if (this.#to === null) {
+        this.#spilled.push(bytes.slice());
+        this.#spilledBytes += bytes.length;
+      } else if (this.#to !== "drop") this.#to.bytes(bytes);
     }, this.size);
   }
 
   /** Bytes held now. */
   get pending(): number {
-    let n = this.#out?.pending ?? 0;
-    for (const piece of this.#spilled) n += piece.length;
-    return n;
+    return (this.#out?.pending ?? 0) + this.#spilledBytes;
   }
 
   /** The server confirmed what was printed so far: on to the real output, in order. */
   release(): void {
     for (const piece of this.#spilled) this.target.bytes(piece);
     this.#spilled = [];
+    this.#spilledBytes = 0;
     this.#flushTo(this.target);
   }
 
   /** The connection broke: what is held will come again. */
   discard(): void {
     this.#spilled = [];
+    this.#spilledBytes = 0;
     this.#flushTo("drop");
   }
 

@@ -71,93 +71,22 @@ import {
   Rng,
   show,
 } from "./mutate.ts";
-
-export const CALL_LIMIT_MS = 200;
+import {
+  call,
+  callAsync,
+  type Env,
+  Failure,
+  type Finding,
+  type Target,
+  untimed,
+  untimedAsync,
+} from "./checks.ts";
+export { CALL_LIMIT_MS, type Finding } from "./checks.ts";
+import { repliesTarget } from "./replies.ts";
 
 await loadTimeSpec(); // what app/ loads before it resolves a --since
 
-// deno-lint-ignore no-explicit-any
-type ErrorClass = new (...args: any[]) => Error;
-
-/** A failed check: what was called, with which input, and what went wrong. */
-export interface Finding {
-  readonly seed: number;
-  readonly target: string;
-  readonly problem: string;
-  /** The input, printable (show()). */
-  readonly input: string;
-}
-
-class Failure extends Error {}
-
-/** Calls `fn` within the time limit; an error not in `allowed` is a Failure. Null on allowed. */
-function call<T>(what: string, allowed: ErrorClass[], fn: () => T): T | null {
-  const started = performance.now();
-  let result: T | null = null;
-  try {
-    result = fn();
-  } catch (err) {
-    checkError(what, allowed, err);
-  }
-  checkTime(what, started);
-  return result;
-}
-
-async function callAsync<T>(what: string, allowed: ErrorClass[], fn: () => Promise<T>) {
-  const started = performance.now();
-  let result: T | null = null;
-  try {
-    result = await fn();
-  } catch (err) {
-    checkError(what, allowed, err);
-  }
-  checkTime(what, started);
-  return result;
-}
-
-/** `call` without the time limit, for work that may take long where it runs. */
-function untimed<T>(what: string, allowed: ErrorClass[], fn: () => T): T | null {
-  try {
-    return fn();
-  } catch (err) {
-    checkError(what, allowed, err);
-    return null;
-  }
-}
-
-async function untimedAsync(what: string, allowed: ErrorClass[], fn: () => Promise<void>) {
-  try {
-    await fn();
-  } catch (err) {
-    checkError(what, allowed, err);
-  }
-}
-
-function checkError(what: string, allowed: ErrorClass[], err: unknown): void {
-  if (err instanceof Failure) throw err;
-  if (allowed.some((E) => err instanceof E)) return;
-  const e = err as Error;
-  throw new Failure(`${what} threw ${e?.name}: ${e?.message}\n${e?.stack ?? ""}`);
-}
-
-function checkTime(what: string, started: number): void {
-  const ms = performance.now() - started;
-  if (ms > CALL_LIMIT_MS) throw new Failure(`${what} took ${ms.toFixed(0)} ms`);
-}
-
 const COMMAND_ERRORS = [CommandError, OptionsError, RegexWireError];
-
-interface Target {
-  readonly name: string;
-  /** The case's input, from its random stream only. */
-  input(rng: Rng): unknown;
-  run(input: never, env: Env): void | Promise<void>;
-}
-
-interface Env {
-  /** A small directory tree for the glob target. */
-  readonly tree: string;
-}
 
 const COMMANDS = [
   "cat: /var/log/x regex:noop ",
@@ -628,6 +557,7 @@ const TARGETS: Target[] = [
       }
     },
   },
+  repliesTarget,
 ];
 
 /** The selections' lines as "number:line", and whether the input was read to its end. */

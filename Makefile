@@ -128,8 +128,8 @@ demo: bin
 	@tools/demo.sh
 
 # `make fuzz`: random and mutated frames, patterns, globs, queries, log lines of every format, times,
-# config files, AGGREGATE messages and server replies against the parsers, the client's session and
-# a live dserver for FUZZ_SECONDS
+# config files, AGGREGATE messages, server replies and gzip/zstd streams against the parsers, the
+# client's session, the decoders and a live dserver for FUZZ_SECONDS
 # (tests/fuzz/main.ts). A failure prints its seed and input; `make fuzz SEED=<seed>` replays it
 # (FUZZ_ONLY=parsers or server: one part only).
 .PHONY: fuzz

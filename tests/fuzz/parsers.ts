@@ -83,6 +83,7 @@ import {
 } from "./checks.ts";
 export { CALL_LIMIT_MS, type Finding } from "./checks.ts";
 import { repliesTarget } from "./replies.ts";
+import { compressedTarget } from "./compressed.ts";
 
 await loadTimeSpec(); // what app/ loads before it resolves a --since
 
@@ -558,6 +559,7 @@ const TARGETS: Target[] = [
     },
   },
   repliesTarget,
+  compressedTarget,
 ];
 
 /** The selections' lines as "number:line", and whether the input was read to its end. */

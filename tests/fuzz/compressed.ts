@@ -3,8 +3,9 @@
  * skippable frames between them) of random log text, whole or damaged (cut, bytes changed, noise
  * inserted or appended), read in random chunk sizes by every decoder (core/decompress.ts: gzip;
  * zstd through libzstd, node:zlib and, for whole input, fzstd). Whole input decodes to its text
- * exactly; damage is a CorruptInputError and never an exception of another kind; zstd decoders
- * that both take an input decode it to the same bytes.
+ * exactly; damage is a CorruptInputError and never an exception of another kind. (Decoders differ
+ * on damaged input: what damage they notice, and what they make of a damaged frame without a
+ * checksum; docs/decisions.md.)
  */
 import zlib from "node:zlib";
 import { concatBytes } from "../../core/bytes.ts";
@@ -64,14 +65,6 @@ export const compressedTarget: Target = {
         throw new Failure(`${r.engine}: whole input decoded wrong (error: ${r.error})`);
       }
     }
-    // Decoders may differ in what damage they notice (Deno's zstd refuses a changed padding bit
-    // that libzstd and `zstd -dc` ignore), but input two of them take whole reads the same.
-    const accepted = results.filter((r) => r.error === null);
-    for (const r of accepted.slice(1)) {
-      if (r.text !== accepted[0]!.text) {
-        throw new Failure(`${accepted[0]!.engine} and ${r.engine} decode different text`);
-      }
-    }
   },
 };
 
@@ -114,7 +107,7 @@ function compress(rng: Rng, kind: "gzip" | "zstd", text: Uint8Array): Uint8Array
   if (kind === "gzip") return new Uint8Array(zlib.gzipSync(text, { level: 1 + rng.int(9) }));
   const z = zlib as unknown as ZlibZstd;
   const params = {
-    [z.constants.ZSTD_c_compressionLevel]: 1 + rng.int(19),
+    [z.constants.ZSTD_c_compressionLevel]: rng.pick([1, 3, 6, 9]),
     [z.constants.ZSTD_c_checksumFlag]: rng.chance(0.5) ? 1 : 0,
   };
   return new Uint8Array(z.zstdCompressSync(text, { params }));

@@ -8,6 +8,7 @@
 import { runRemoteSession, type SessionResume } from "../../cli/remote_session.ts";
 import { HeldOutput } from "../../cli/resume/held_output.ts";
 import { PositionTable } from "../../cli/resume/position_table.ts";
+import { SessionLink } from "../../cli/session/session_link.ts";
 import { concatBytes } from "../../core/bytes.ts";
 import { JsonMessagePrinter } from "../../core/json_printer.ts";
 import { BlockPrinter, MessagePrinter } from "../../core/message_printer.ts";
@@ -21,12 +22,19 @@ import {
 } from "../../core/protocol/messages.ts";
 import { PROGRESS_CAPABILITY } from "../../core/protocol/progress.ts";
 import { RESUME_CAPABILITY } from "../../core/protocol/resume.ts";
+import { QUERY_UPDATE_CAPABILITY } from "../../core/protocol/session_spec.ts";
 import { wireRegexOf } from "../../core/protocol/regex_wire.ts";
 import type { ReadVerb } from "../../core/protocol/commands.ts";
 import { callAsync, Failure, type Target } from "./checks.ts";
 import { lineText, mutate, randomBytes, type Rng } from "./mutate.ts";
 
-const CAPABILITIES = [ESCAPE_CAPABILITY, BLOCK_CAPABILITY, RESUME_CAPABILITY, PROGRESS_CAPABILITY];
+const CAPABILITIES = [
+  ESCAPE_CAPABILITY,
+  BLOCK_CAPABILITY,
+  RESUME_CAPABILITY,
+  PROGRESS_CAPABILITY,
+  QUERY_UPDATE_CAPABILITY,
+];
 
 /** Messages as a server of ours or Go's sends them (text before any framing). */
 const PAYLOADS = [
@@ -46,6 +54,8 @@ const CONTROLS = [
   ".progress 100 1000",
   ".syn position /var/log/x.log 2049 1234 5678 abcdef01 /var/log/x.log",
   ".syn session start ok 1",
+  ".syn session update ok 2",
+  ".syn session err unknown field x",
   "web1|AUTHKEY OK",
   "WARN|1203-101010|alice@1.2.3.4:5|Unable to read file(s), check server logs",
 ];
@@ -58,6 +68,8 @@ interface RepliesInput {
   readonly stream: Uint8Array;
   readonly cuts: number[];
   readonly resume: boolean;
+  /** As `--interactive-query`: SESSION START to a server that advertises query-update-v1. */
+  readonly interactive: boolean;
 }
 
 /** Output may grow with colors and `\xNN` escapes, never beyond this many bytes per byte in. */
@@ -84,6 +96,7 @@ export const repliesTarget: Target = {
       stream,
       cuts: cuts.sort((a, b) => a - b),
       resume: rng.chance(0.5),
+      interactive: rng.chance(0.3),
     };
   },
   async run(input: RepliesInput) {
@@ -139,7 +152,11 @@ export const repliesTarget: Target = {
         notice: () => {},
         malformed: () => {},
         progress: () => {},
-      }, { capabilityWaitMs: 20, ...(input.resume ? { resume } : {}) }));
+      }, {
+        capabilityWaitMs: 20,
+        ...(input.resume ? { resume } : {}),
+        ...(input.interactive ? { session: { link: new SessionLink("h"), warn: () => {} } } : {}),
+      }));
     held.release();
     out.flush();
     const limit = OUTPUT_PER_INPUT_BYTE * stream.length + 4096;

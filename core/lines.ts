@@ -3,6 +3,7 @@
  * (docs/compatibility.md#compression-and-long-lines).
  */
 import { countNewlines, LineBatch } from "./line_batch.ts";
+import { PendingBytes } from "./pending_bytes.ts";
 
 export const DEFAULT_MAX_LINE_LENGTH = 1_048_576;
 const NL = 10;
@@ -30,8 +31,9 @@ export async function* splitLines(
   const numbered = options.numbered ?? false;
   const flushPartial = options.flushPartial ?? true;
   let lineNo = numbered ? 1 : 0;
-  const carry = new GrowableBytes(); // the partial last line, across chunks
-  const pieces = new GrowableBytes(); // cut pieces of a long line, each with its "\n"
+  // Reused across chunks (never let go), so long lines do not allocate per chunk.
+  const carry = new PendingBytes(Infinity); // the partial last line, across chunks
+  const pieces = new PendingBytes(Infinity); // cut pieces of a long line, each with its "\n"
   let carrySplit = false; // the line in `carry` has already been cut and reported
 
   const batch = (bytes: Uint8Array): LineBatch => {
@@ -112,45 +114,4 @@ export async function* splitLines(
     }
   }
   if (carry.length > 0 && flushPartial) yield batch(carry.view());
-}
-
-/** A byte buffer reused across chunks, so long lines do not allocate per chunk. */
-class GrowableBytes {
-  #buf = new Uint8Array(0);
-  length = 0;
-
-  #ensure(capacity: number): void {
-    if (capacity <= this.#buf.length) return;
-    const bigger = new Uint8Array(Math.max(capacity, this.#buf.length * 2, 4096));
-    bigger.set(this.#buf.subarray(0, this.length));
-    this.#buf = bigger;
-  }
-
-  append(bytes: Uint8Array): void {
-    this.#ensure(this.length + bytes.length);
-    this.#buf.set(bytes, this.length);
-    this.length += bytes.length;
-  }
-
-  /** Empties the buffer and returns `size` writable bytes at its start. */
-  reset(size: number): Uint8Array {
-    this.length = 0;
-    this.#ensure(size);
-    this.length = size;
-    return this.#buf.subarray(0, size);
-  }
-
-  dropFront(n: number): void {
-    if (n === 0) return;
-    this.#buf.copyWithin(0, n, this.length);
-    this.length -= n;
-  }
-
-  clear(): void {
-    this.length = 0;
-  }
-
-  view(): Uint8Array {
-    return this.#buf.subarray(0, this.length);
-  }
 }

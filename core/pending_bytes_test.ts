@@ -32,3 +32,18 @@ Deno.test("a piece is copied: reusing the caller's chunk does not change what wa
   chunk.fill(0);
   assert.deepEqual(pending.view(), new Uint8Array([5, 6, 7]));
 });
+
+Deno.test("reset hands out writable bytes, and dropFront keeps the rest in order", () => {
+  const pending = new PendingBytes();
+  pending.append(new Uint8Array([1, 2, 3]));
+  const out = pending.reset(5);
+  assert.equal(out.length, 5);
+  out.set([9, 8, 7, 6, 5]);
+  assert.deepEqual(pending.view(), new Uint8Array([9, 8, 7, 6, 5]));
+  pending.dropFront(2);
+  assert.deepEqual(pending.view(), new Uint8Array([7, 6, 5]));
+  pending.append(new Uint8Array([4]));
+  assert.deepEqual(pending.view(), new Uint8Array([7, 6, 5, 4]));
+  pending.dropFront(0);
+  assert.equal(pending.length, 4);
+});

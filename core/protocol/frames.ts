@@ -3,6 +3,7 @@
  * server splits a frame on single spaces and dispatches on every ";".
  */
 import { ProtocolError } from "../errors.ts";
+import { PendingBytes } from "../pending_bytes.ts";
 
 export const PROTOCOL_VERSION = "4.1";
 const encoder = new TextEncoder();
@@ -71,9 +72,8 @@ function compareVersions(a: string, b: string): number {
  * per read costs linear time.
  */
 export class FrameReader {
-  /** The unfinished frame's bytes: `#buffer[0, #length)`. */
-  #buffer = new Uint8Array(0);
-  #length = 0;
+  /** The unfinished frame's bytes; a big buffer is let go once its frame is complete. */
+  readonly #pending = new PendingBytes(KEEP_BUFFER);
 
   constructor(readonly maxFrameSize: number) {}
 
@@ -84,37 +84,22 @@ export class FrameReader {
     for (;;) {
       const end = bytes.indexOf(SEMICOLON, start);
       const piece = bytes.subarray(start, end < 0 ? bytes.length : end);
-      if (this.#length + piece.length > this.maxFrameSize) {
-        this.#buffer = new Uint8Array(0);
-        this.#length = 0;
+      if (this.#pending.length + piece.length > this.maxFrameSize) {
+        this.#pending.clear();
         throw new FrameError(`command frame larger than ${this.maxFrameSize} bytes`);
       }
       if (end < 0) {
-        this.#append(piece);
+        this.#pending.append(piece);
         return frames;
       }
-      if (this.#length === 0) frames.push(latin1(piece));
+      if (this.#pending.length === 0) frames.push(latin1(piece));
       else {
-        this.#append(piece);
-        frames.push(latin1(this.#buffer.subarray(0, this.#length)));
-        this.#length = 0;
-        if (this.#buffer.length > KEEP_BUFFER) this.#buffer = new Uint8Array(0);
+        this.#pending.append(piece);
+        frames.push(latin1(this.#pending.view()));
+        this.#pending.clear();
       }
       start = end + 1;
     }
-  }
-
-  #append(piece: Uint8Array): void {
-    if (piece.length === 0) return;
-    const needed = this.#length + piece.length;
-    if (needed > this.#buffer.length) {
-      const size = Math.min(Math.max(needed, this.#buffer.length * 2, 256), this.maxFrameSize);
-      const grown = new Uint8Array(size);
-      grown.set(this.#buffer.subarray(0, this.#length));
-      this.#buffer = grown;
-    }
-    this.#buffer.set(piece, this.#length);
-    this.#length = needed;
   }
 }
 

@@ -86,7 +86,8 @@ export function causeOf(message: string, label: string): string {
  */
 export function unreadableCause(notice: string): string {
   // The message is the last field (Go's notice has its time and our connection before it).
-  const message = notice.trimEnd().split("|").pop()!.trim();
+  const trimmed = notice.trimEnd();
+  const message = trimmed.slice(trimmed.lastIndexOf("|") + 1).trim();
   return isGlobLimitNotice(message)
     ? `not every file read: ${message}`
     : `file unreadable: ${message}`;

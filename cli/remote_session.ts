@@ -350,7 +350,7 @@ async function handleMessage(session: Session, message: Uint8Array): Promise<boo
     return false;
   }
   if (text.startsWith(".")) return false; // other hidden messages: not for users
-  const lastField = text.trimEnd().split("|").pop() ?? "";
+  const lastField = lastBarField(text.trimEnd());
   if (lastField === "AUTHKEY OK" || lastField.startsWith("AUTHKEY ERR")) return false;
   // A Go server's plain mode cannot tell notices from lines: print all as payload, as Go does.
   if (!escape && (plain || !text.startsWith("SERVER|"))) {
@@ -369,4 +369,9 @@ async function handleMessage(session: Session, message: Uint8Array): Promise<boo
   else if (limited) result.limited++;
   sink.notice(text.replace(/\n$/, ""), unreadable || damaged || limited);
   return false;
+}
+
+/** The text after the last `|` (all of it without one), found without splitting a long message. */
+function lastBarField(text: string): string {
+  return text.slice(text.lastIndexOf("|") + 1);
 }

@@ -52,7 +52,7 @@ export async function checkHealth(
     const deadline = setTimeout(() => client.destroy(), answerMs);
     try {
       // Refused, or cut at the deadline: no answer is a critical one.
-      const channel = await openShell(client).catch(() => null);
+      const channel = await openShell(client, server).catch(() => null);
       if (channel === null) return [2, critical];
       channel.write(encodeFrame("health"));
       const reader = new MessageReader();

@@ -492,7 +492,10 @@ async function once(
     client.on("error", (err: Error & { level?: string }) => {
       if (err.level === "client-timeout") silent = true;
     });
-    channel = await openShell(client);
+    channel = await openShell(client, server.label).catch((err) => {
+      client.end(); // connected, but no session: nothing more to say on this connection
+      throw err;
+    });
   } catch (err) {
     if (!(err instanceof ConnectError)) throw err;
     if (err.reason !== "aborted") {

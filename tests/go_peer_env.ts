@@ -298,7 +298,7 @@ export async function rawSession(
   });
   c.on("error", () => {});
   try {
-    const channel = await openShell(c);
+    const channel = await openShell(c, "test");
     const reader = new MessageReader();
     const messages: string[] = [];
     let wake = () => {};

@@ -154,3 +154,31 @@ Deno.test("a follow whose server never confirms its lines ends that session, pri
     await Deno.remove(client.home, { recursive: true });
   }
 });
+
+for (const refuse of ["session", "shell"] as const) {
+  Deno.test(`a server that refuses the ${refuse} fails alone, in one line`, async () => {
+    const client = await TestClient.create();
+    const hostile = await ScriptedServer.start(() => {}, refuse);
+    // A server on the Go wire that answers every run with one line.
+    const good = await ScriptedServer.start(async (channel) => {
+      await new Promise((r) => channel.once("data", r));
+      const enc = new TextEncoder();
+      const message = (text: string) => concatBytes(enc.encode(text), new Uint8Array([0xac]));
+      await writeAll(channel, concatBytes(message("a line\n"), message(".syn close connection")));
+    });
+    try {
+      const servers = [hostile.address, good.address];
+      const [args, options] = clientArgs(client.home, servers, "/var/log/x.log");
+      const r = await run("dcat", args, options);
+      assertNoStackTrace(r.stderr);
+      assert.equal(r.code, 3, r.stderr); // docs/usage.md#exit-status: some servers answered
+      assert.equal(new TextDecoder().decode(r.stdout), "a line\n");
+      const what = refuse === "session" ? "a session channel" : "the shell request";
+      assert.equal(r.stderr, `dcat: ${hostile.address}: the server refused ${what}\n`);
+    } finally {
+      await hostile.stop();
+      await good.stop();
+      await Deno.remove(client.home, { recursive: true });
+    }
+  });
+}

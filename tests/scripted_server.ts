@@ -23,7 +23,11 @@ export class ScriptedServer {
     return `127.0.0.1:${this.port}`;
   }
 
-  static async start(script: Script): Promise<ScriptedServer> {
+  /** `refuse`: the session channel, or its shell request, is refused instead of scripted. */
+  static async start(
+    script: Script,
+    refuse: "session" | "shell" | null = null,
+  ): Promise<ScriptedServer> {
     const dir = await Deno.makeTempDir({ prefix: "dtail-scripted-" });
     const keygen = await new Deno.Command("ssh-keygen", {
       args: ["-q", "-t", "ed25519", "-N", "", "-f", `${dir}/host_key`],
@@ -37,11 +41,13 @@ export class ScriptedServer {
       conn.on("error", () => {});
       conn.on("authentication", (ctx) => ctx.accept());
       conn.on("ready", () => {
-        conn.on("session", (accept) => {
+        conn.on("session", (accept, reject) => {
+          if (refuse === "session") return reject();
           const session = accept();
           session.on("pty", (ok) => ok?.());
           session.on("env", (ok) => ok?.());
-          session.on("shell", (ok) => {
+          session.on("shell", (ok, no) => {
+            if (refuse === "shell") return no();
             const channel = ok();
             channel.on("error", () => {});
             Promise.resolve(script(channel)).catch(() => channel.destroy());

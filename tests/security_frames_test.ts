@@ -20,7 +20,7 @@ async function session(c: Client): Promise<{
   messages: string[];
   closed: Promise<void>;
 }> {
-  const channel = await openShell(c);
+  const channel = await openShell(c, "test");
   channel.on("error", () => {});
   const reader = new MessageReader();
   const messages: string[] = [];

@@ -33,7 +33,7 @@ export async function exchange(
   bytes: Uint8Array[],
   gapMs = 0,
 ): Promise<string[]> {
-  const channel = await openShell(c);
+  const channel = await openShell(c, "test");
   const reader = new MessageReader();
   const messages: string[] = [];
   const done = (async () => {

@@ -56,7 +56,7 @@ export class ResumeClient {
   async connect(server: TestServer, ready?: () => void): Promise<void> {
     const c = await rawClient(this.client, server);
     this.#connection = c;
-    const channel = await openShell(c);
+    const channel = await openShell(c, "test");
     ready?.();
     this.connected = true;
     const reader = new BlockStreamReader();

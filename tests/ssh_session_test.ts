@@ -18,7 +18,7 @@ const IGNORE = !canRunServers;
 /** A shell channel: frames in, messages out, collected as they come. */
 async function shell(client: TestClient, server: TestServer) {
   const c = await rawClient(client, server);
-  const channel: ClientChannel = await openShell(c);
+  const channel: ClientChannel = await openShell(c, "test");
   channel.on("error", () => {});
   const reader = new MessageReader();
   const messages: string[] = [];

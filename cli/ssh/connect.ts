@@ -29,6 +29,7 @@ export type ConnectFailure =
   | "handshake"
   | "auth"
   | "hostkey"
+  | "session"
   | "aborted";
 
 export class ConnectError extends ConnectionError {
@@ -134,9 +135,23 @@ export async function connect(address: ServerAddress, opts: ConnectOptions): Pro
  * Opens the one `session` channel and starts a `shell` on it, without a pty
  * (docs/protocol.md#transport).
  */
-export function openShell(client: Client): Promise<ClientChannel> {
+/**
+ * The session channel with its `shell` request (docs/protocol.md#transport). A server that refuses
+ * either is a ConnectError (`session`) naming `label`, a failure of that server alone.
+ */
+export function openShell(client: Client, label: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    client.shell(false, (err, channel) => err ? reject(err) : resolve(channel));
+    client.shell(false, (err, channel) => {
+      if (err) {
+        const refused = /^\(SSH\) Channel open failure: ?(.*)$/.exec(err.message);
+        const what = refused === null
+          ? "the shell request"
+          : `a session channel${refused[1] ? ` (${refused[1]})` : ""}`;
+        reject(new ConnectError("session", `${label}: the server refused ${what}`));
+        return;
+      }
+      resolve(channel);
+    });
   });
 }
 

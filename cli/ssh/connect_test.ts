@@ -70,7 +70,7 @@ function end(client: { end(): void; once(e: "close", f: () => void): void }): Pr
 Deno.test("a good key connects and opens a shell channel without a pty", async () => {
   await withServer(async ({ server, options }) => {
     const client = await connect(address(server.port), await options());
-    const channel = await openShell(client);
+    const channel = await openShell(client, "test");
     const echoed = new Promise<string>((resolve) =>
       channel.once("data", (d: Buffer) => resolve(d.toString()))
     );

@@ -112,7 +112,7 @@ async function runSession(
   started((c as any)._sock?.localPort ?? null);
   const timer = setTimeout(() => c.destroy(), SESSION_MS);
   try {
-    const channel = await openShell(c);
+    const channel = await openShell(c, "test");
     channel.on("error", () => {});
     let open = true;
     const closed = drain(channel, p.ackClose).finally(() => open = false);

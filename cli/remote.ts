@@ -492,7 +492,7 @@ async function once(
     client.on("error", (err: Error & { level?: string }) => {
       if (err.level === "client-timeout") silent = true;
     });
-    channel = await openShell(client, server.label).catch((err) => {
+    channel = await openShell(client, server.label, c.dialer.timeoutMs, c.signal).catch((err) => {
       client.end(); // connected, but no session: nothing more to say on this connection
       throw err;
     });

@@ -155,10 +155,17 @@ Deno.test("a follow whose server never confirms its lines ends that session, pri
   }
 });
 
-for (const refuse of ["session", "shell"] as const) {
-  Deno.test(`a server that refuses the ${refuse} fails alone, in one line`, async () => {
+const UNANSWERED = [
+  ["refuse session", "the server refused a session channel"],
+  ["refuse shell", "the server refused the shell request"],
+  ["ignore session", "the server did not open a session in 500 ms"],
+  ["ignore shell", "the server did not open a session in 500 ms"],
+] as const;
+
+for (const [unanswered, why] of UNANSWERED) {
+  Deno.test(`a server that does not open the session (${unanswered}) fails alone`, async () => {
     const client = await TestClient.create();
-    const hostile = await ScriptedServer.start(() => {}, refuse);
+    const hostile = await ScriptedServer.start(() => {}, unanswered);
     // A server on the Go wire that answers every run with one line.
     const good = await ScriptedServer.start(async (channel) => {
       await new Promise((r) => channel.once("data", r));
@@ -169,12 +176,17 @@ for (const refuse of ["session", "shell"] as const) {
     try {
       const servers = [hostile.address, good.address];
       const [args, options] = clientArgs(client.home, servers, "/var/log/x.log");
+      // SSHConnectTimeoutMs bounds each step of connecting, opening the session too.
+      await Deno.writeTextFile(
+        `${client.home}/dtail.json`,
+        JSON.stringify({ Common: { SSHConnectTimeoutMs: 500 } }),
+      );
+      args.splice(args.indexOf("none"), 1, `${client.home}/dtail.json`);
       const r = await run("dcat", args, options);
       assertNoStackTrace(r.stderr);
       assert.equal(r.code, 3, r.stderr); // docs/usage.md#exit-status: some servers answered
       assert.equal(new TextDecoder().decode(r.stdout), "a line\n");
-      const what = refuse === "session" ? "a session channel" : "the shell request";
-      assert.equal(r.stderr, `dcat: ${hostile.address}: the server refused ${what}\n`);
+      assert.equal(r.stderr, `dcat: ${hostile.address}: ${why}\n`);
     } finally {
       await hostile.stop();
       await good.stop();

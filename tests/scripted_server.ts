@@ -23,10 +23,13 @@ export class ScriptedServer {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** `refuse`: the session channel, or its shell request, is refused instead of scripted. */
+  /**
+   * `unanswered`: the session channel or its shell request is refused (`refuse …`) or never
+   * answered (`ignore …`) instead of scripted.
+   */
   static async start(
     script: Script,
-    refuse: "session" | "shell" | null = null,
+    unanswered: `${"refuse" | "ignore"} ${"session" | "shell"}` | null = null,
   ): Promise<ScriptedServer> {
     const dir = await Deno.makeTempDir({ prefix: "dtail-scripted-" });
     const keygen = await new Deno.Command("ssh-keygen", {
@@ -42,12 +45,14 @@ export class ScriptedServer {
       conn.on("authentication", (ctx) => ctx.accept());
       conn.on("ready", () => {
         conn.on("session", (accept, reject) => {
-          if (refuse === "session") return reject();
+          if (unanswered === "refuse session") return reject();
+          if (unanswered === "ignore session") return;
           const session = accept();
           session.on("pty", (ok) => ok?.());
           session.on("env", (ok) => ok?.());
           session.on("shell", (ok, no) => {
-            if (refuse === "shell") return no();
+            if (unanswered === "refuse shell") return no();
+            if (unanswered === "ignore shell") return;
             const channel = ok();
             channel.on("error", () => {});
             Promise.resolve(script(channel)).catch(() => channel.destroy());

@@ -137,11 +137,37 @@ export async function connect(address: ServerAddress, opts: ConnectOptions): Pro
  */
 /**
  * The session channel with its `shell` request (docs/protocol.md#transport). A server that refuses
- * either is a ConnectError (`session`) naming `label`, a failure of that server alone.
+ * either is a ConnectError (`session`) naming `label`, a failure of that server alone; one that
+ * answers neither within `timeoutMs` (a dserver answers at once) a `timeout`, as a handshake that
+ * stalls is. The caller ends the client when this fails.
  */
-export function openShell(client: Client, label: string): Promise<ClientChannel> {
+export function openShell(
+  client: Client,
+  label: string,
+  timeoutMs = 2000,
+  signal?: AbortSignal,
+): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(
+        new ConnectError(
+          "timeout",
+          `${label}: the server did not open a session in ${timeoutMs} ms`,
+        ),
+      );
+    }, timeoutMs);
+    const onAbort = () => {
+      done();
+      reject(new ConnectError("aborted", `${label}: connection aborted`));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
     client.shell(false, (err, channel) => {
+      done();
       if (err) {
         const refused = /^\(SSH\) Channel open failure: ?(.*)$/.exec(err.message);
         const what = refused === null

@@ -41,6 +41,11 @@ export class Dialer {
     if (opts.fanOut) installChaChaPoly();
   }
 
+  /** `Common.SSHConnectTimeoutMs`: what each step of a connection may take. */
+  get timeoutMs(): number {
+    return this.#opts.timeoutMs;
+  }
+
   /** Connects to `server`, through its jump hosts if it has any. */
   async connect(server: ResolvedServer, signal: AbortSignal): Promise<Client> {
     if (server.jumps.length === 0) return await this.#login(server, server.label, signal);

@@ -142,7 +142,9 @@ export function parseQuery(text: string): Query {
     switch (name) {
       case "select":
         selectBuckets = args.map(bucketCall);
-        q.select = args.map((t, k) => selectBuckets[k] ? bucketItem(t) : parseSelectItem(t));
+        q.select = args.map((t, k) =>
+          selectBuckets[k] ? bucketItem(t) : parseSelectItem(t, args[k + 1])
+        );
         break;
       case "from":
         if (args.length > 1) throw QueryError.at("from takes one table, got extra", args[1]!);
@@ -263,14 +265,28 @@ function joinCalls(tokens: Token[], raw: string): Token[] {
   return joined;
 }
 
-/** `field`, `agg(field)`, `quantile(field, q)` or a backticked literal field name (`last`). */
-function parseSelectItem(token: Token): SelectItem {
+/**
+ * `field`, `agg(field)`, `quantile(field, q)` or a backticked literal field name (`last`). `next`,
+ * the item after it, tells a call cut at its comma from one not closed.
+ */
+function parseSelectItem(token: Token, next?: Token): SelectItem {
   const text = nonEmpty(token, "select").text;
   if (token.backticked || token.quoted || !/[()]/.test(text)) {
     return { text, agg: "last", field: text };
   }
   const m = /^([^()]*)\(([^()]*)\)$/.exec(text);
-  if (m === null) throw QueryError.at("cannot parse select aggregation", token);
+  if (m === null) {
+    // `percentile(latency, 50)`: the comma cut it, and the aggregation takes one field.
+    const cut = /^([a-z0-9_]+)\([^()]*$/.exec(text)?.[1];
+    const closes = next !== undefined && /^[^()]*\)$/.test(next.text);
+    if (cut !== undefined && closes && (AGGREGATIONS.has(cut) || QUANTILES.has(cut))) {
+      throw QueryError.at(
+        `${cut}() takes one field (a quantile: p50(f) … p99(f) or quantile(f, q)), got`,
+        token,
+      );
+    }
+    throw QueryError.at("cannot parse select aggregation", token);
+  }
   const [, agg = "", field = ""] = m;
   if (agg === "quantile") return parseQuantile(text, field, token);
   const quantile = QUANTILES.get(agg);

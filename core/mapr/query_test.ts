@@ -186,6 +186,14 @@ Deno.test("parseQuery rejects malformed select aggregations", () => {
   assertQueryError("select COUNT(x)", 'unknown aggregation "COUNT" in "COUNT(x)" at position 7');
   assertQueryError("select count(x", 'cannot parse select aggregation "count(x" at position 7');
   assertQueryError("select sum(a(b))", 'cannot parse select aggregation "sum(a(b))" at position 7');
+  assertQueryError(
+    "select percentile(latency, 50) group by host",
+    'percentile() takes one field (a quantile: p50(f) … p99(f) or quantile(f, q)), got "percentile(latency" at position 7',
+  );
+  assertQueryError(
+    "select count($line),sum(a,b)",
+    'sum() takes one field (a quantile: p50(f) … p99(f) or quantile(f, q)), got "sum(a" at position 20',
+  );
   assertQueryError("select a, count()", 'empty field name in "count()" at position 10');
 });
 

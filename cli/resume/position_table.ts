@@ -3,15 +3,27 @@
  * each followed file, keyed by the command's target and the file's path. It outlives the
  * connections to that server: a reconnect sends the positions back as the `resume` option.
  */
-import { encodeResumeRequest, type FilePosition } from "../../core/protocol/resume.ts";
+import {
+  encodeResumeRequest,
+  type FilePosition,
+  MAX_RESUME_ENTRIES,
+} from "../../core/protocol/resume.ts";
 
 export class PositionTable {
   readonly #targets = new Map<string, Map<string, FilePosition>>();
 
-  /** A position message arrived (in stream order: after the lines it confirms). */
+  /**
+   * A position message arrived (in stream order: after the lines it confirms). At most
+   * MAX_RESUME_ENTRIES files per target are kept, as many as a resume request may name: a server
+   * that sends positions of ever new paths cannot grow the table without end.
+   */
   record(target: string, position: FilePosition): void {
     let files = this.#targets.get(target);
-    if (files === undefined) this.#targets.set(target, files = new Map());
+    if (files === undefined) {
+      if (this.#targets.size >= MAX_RESUME_ENTRIES) return;
+      this.#targets.set(target, files = new Map());
+    }
+    if (files.size >= MAX_RESUME_ENTRIES && !files.has(position.path)) return;
     files.set(position.path, position);
   }
 

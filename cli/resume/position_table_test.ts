@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeResumeRequest } from "../../core/protocol/resume.ts";
+import { decodeResumeRequest, MAX_RESUME_ENTRIES } from "../../core/protocol/resume.ts";
 import { PositionTable } from "./position_table.ts";
 
 Deno.test("the last position of each file of a target goes into its resume request", () => {
@@ -16,4 +16,17 @@ Deno.test("the last position of each file of a target goes into its resume reque
     [["/var/log/a.log", 250], ["/var/log/b.log", 7]],
   );
   assert.deepEqual(decodeResumeRequest(table.request("/tmp/x.log")!).map((p) => p.ino), [3]);
+});
+
+Deno.test("a target keeps at most as many files as a resume request may name", () => {
+  const table = new PositionTable();
+  const at = (path: string, offset = 1) => ({ path, dev: 1, ino: 1, offset });
+  for (let i = 0; i <= MAX_RESUME_ENTRIES; i++) table.record("/x/*", at(`/x/${i}`));
+  assert.equal(table.size, MAX_RESUME_ENTRIES, "the one more is not kept");
+  table.record("/x/*", at("/x/0", 99)); // a file it has moves on
+  const files = decodeResumeRequest(table.request("/x/*")!);
+  assert.equal(files.length, MAX_RESUME_ENTRIES);
+  assert.equal(files.find((p) => p.path === "/x/0")?.offset, 99);
+  for (let i = 0; i <= MAX_RESUME_ENTRIES; i++) table.record(`/t${i}`, at(`/t${i}`));
+  assert.equal(table.request(`/t${MAX_RESUME_ENTRIES}`), undefined, "nor one target more");
 });

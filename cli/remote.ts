@@ -411,6 +411,17 @@ async function serve(server: ResolvedServer, c: Context): Promise<Outcome> {
   const positions = followsResumably(c.run, c.io)
     ? c.resume?.table(server.label) ?? new PositionTable()
     : null;
+  const tooLarge = new Set<string>();
+  if (positions !== null) {
+    positions.onTooLarge = (target, files) => {
+      if (tooLarge.has(target)) return;
+      tooLarge.add(target);
+      c.io.warn(
+        `${server.label}: ${target}: too many files to resume (${files}): ` +
+          "lines written while disconnected may be missing there",
+      );
+    };
+  }
   let warnedNoResume = false;
   const cannotResume = () => {
     if (warnedNoResume) return;

@@ -9,6 +9,13 @@ import {
   MAX_RESUME_ENTRIES,
 } from "../../core/protocol/resume.ts";
 
+/**
+ * The longest resume request sent: the option is base64 inside the command, and the command base64
+ * inside its frame (16/9 of this, plus the rest of the command), within the 1 MiB frame a server
+ * takes by default.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
 export class PositionTable {
   readonly #targets = new Map<string, Map<string, FilePosition>>();
 
@@ -27,12 +34,24 @@ export class PositionTable {
     files.set(position.path, position);
   }
 
-  /** The `resume` option of a target's command; undefined while no position of it is known. */
+  /**
+   * Told of a target whose request would not fit in a command frame (it is followed afresh: lines
+   * written while disconnected are missing there).
+   */
+  onTooLarge: (target: string, files: number) => void = () => {};
+
+  /**
+   * The `resume` option of a target's command; undefined while no position of it is known, and
+   * when the request is too large for a server's default MaxCommandFrameSize (thousands of files):
+   * such a command would end the session at every reconnect.
+   */
   request(target: string): string | undefined {
     const files = this.#targets.get(target);
-    return files === undefined || files.size === 0
-      ? undefined
-      : encodeResumeRequest([...files.values()]);
+    if (files === undefined || files.size === 0) return undefined;
+    const request = encodeResumeRequest([...files.values()]);
+    if (request.length <= MAX_REQUEST_BYTES) return request;
+    this.onTooLarge(target, files.size);
+    return undefined;
   }
 
   get size(): number {

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
-import { decodeResumeRequest, MAX_RESUME_ENTRIES } from "../../core/protocol/resume.ts";
-import { PositionTable } from "./position_table.ts";
+import {
+  decodeResumeRequest,
+  encodeResumeRequest,
+  MAX_RESUME_ENTRIES,
+} from "../../core/protocol/resume.ts";
+import { MAX_REQUEST_BYTES, PositionTable } from "./position_table.ts";
 
 Deno.test("the last position of each file of a target goes into its resume request", () => {
   const table = new PositionTable();
@@ -29,4 +33,26 @@ Deno.test("a target keeps at most as many files as a resume request may name", (
   assert.equal(files.find((p) => p.path === "/x/0")?.offset, 99);
   for (let i = 0; i <= MAX_RESUME_ENTRIES; i++) table.record(`/t${i}`, at(`/t${i}`));
   assert.equal(table.request(`/t${MAX_RESUME_ENTRIES}`), undefined, "nor one target more");
+});
+
+Deno.test("a resume request too long for a command frame is not sent, and said once", () => {
+  const table = new PositionTable();
+  const told: string[] = [];
+  table.onTooLarge = (target, files) => told.push(`${target} ${files}`);
+  const long = "/var/log/" + "d".repeat(200);
+  for (let i = 0; i < 5000; i++) {
+    table.record("/var/log/*", { path: `${long}/${i}.log`, dev: 1, ino: i, offset: 1 });
+  }
+  assert.ok(
+    encodeResumeRequest([...Array(5000)].map((_, i) => ({
+      path: `${long}/${i}.log`,
+      dev: 1,
+      ino: i,
+      offset: 1,
+    }))).length > MAX_REQUEST_BYTES,
+  );
+  assert.equal(table.request("/var/log/*"), undefined);
+  assert.deepEqual(told, ["/var/log/* 5000"]);
+  table.record("/small", { path: "/small", dev: 1, ino: 1, offset: 5 });
+  assert.notEqual(table.request("/small"), undefined, "other targets still resume");
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { commandFrames, type RemoteJob, wireFor } from "./command_frames.ts";
 import { decodeFrame } from "../../core/protocol/frames.ts";
+import { MAX_REQUEST_BYTES } from "../resume/position_table.ts";
 import { wireRegexOf } from "../../core/protocol/regex_wire.ts";
 
 const OURS = ["escape-ac-v1", "plain-blocks-v1"];
@@ -187,4 +188,19 @@ Deno.test("a query's timeout reads carry no options: the range rides on map:", (
     "map:escape=ac:since=1764756000000 from STATS select count($line)",
     "timeout 5 tail /a regex:default,literal ERROR",
   ]);
+});
+
+Deno.test("the longest resume request a client sends fits in a server's default frame", () => {
+  // As a server reads it: MaxCommandFrameSize (1 MiB) counts the frame's bytes up to its ";".
+  const request = `{"v":1,"files":[${'"x",'.repeat(MAX_REQUEST_BYTES / 4)}`.slice(
+    0,
+    MAX_REQUEST_BYTES,
+  );
+  const [frame] = commandFrames(
+    job({ verb: "tail", regex: wireRegexOf("ERROR|WARN", false), targets: ["/var/log/*.log"] }),
+    [...OURS, "tail-resume-v1"],
+    { resume: () => request },
+  );
+  assert.ok(frame!.length - 1 <= 1_048_576, `a frame of ${frame!.length} bytes`);
+  assert.ok(frame!.length > 900_000, "the bound is not far from the frame's");
 });

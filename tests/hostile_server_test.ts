@@ -27,6 +27,13 @@ async function endlessMessage(channel: ServerChannel): Promise<void> {
   }
 }
 
+/** As a dserver of ours begins: its capability list; then it waits for the client's commands. */
+async function greet(channel: ServerChannel, capabilities: string[]): Promise<void> {
+  const hello = new TextEncoder().encode(capabilitiesMessage(capabilities));
+  await writeAll(channel, concatBytes(hello, new Uint8Array([0xac])));
+  await new Promise((r) => channel.once("data", r));
+}
+
 function clientArgs(
   home: string,
   servers: string[],
@@ -94,9 +101,7 @@ Deno.test("a raw block whose last line has no end is malformed data, said in one
   const client = await TestClient.create();
   const enc = new TextEncoder();
   const hostile = await ScriptedServer.start(async (channel) => {
-    const hello = capabilitiesMessage([ESCAPE_CAPABILITY, BLOCK_CAPABILITY]);
-    await writeAll(channel, concatBytes(enc.encode(hello), new Uint8Array([0xac])));
-    await new Promise((r) => channel.once("data", r));
+    await greet(channel, [ESCAPE_CAPABILITY, BLOCK_CAPABILITY]);
     const lines = enc.encode("whole line\nno end");
     await writeAll(channel, concatBytes(blockHeader(lines.length), lines, new Uint8Array([0xac])));
   });
@@ -121,9 +126,7 @@ Deno.test("a follow whose server never confirms its lines ends that session, pri
   const client = await TestClient.create();
   const enc = new TextEncoder();
   const hostile = await ScriptedServer.start(async (channel) => {
-    const hello = capabilitiesMessage([ESCAPE_CAPABILITY, RESUME_CAPABILITY]);
-    await writeAll(channel, concatBytes(enc.encode(hello), new Uint8Array([0xac])));
-    await new Promise((r) => channel.once("data", r));
+    await greet(channel, [ESCAPE_CAPABILITY, RESUME_CAPABILITY]);
     const line = concatBytes(
       enc.encode(`REMOTE|h|100|1|x.log|${"y".repeat(1000)}\n`),
       new Uint8Array([0xac]),

@@ -5,6 +5,7 @@
  * outfile). Serverless, the map stage runs here on the same selected lines a dcat would print; over
  * SSH it runs on the servers and their AGGREGATE messages are merged here.
  */
+import { LimitedWarnings } from "./limited_warnings.ts";
 import type { Config } from "../core/config.ts";
 import { fullHostname } from "../core/hostname.ts";
 import type { BufferedOutput } from "../core/output.ts";
@@ -247,6 +248,7 @@ async function runWith(
       }, written);
     } else {
       const { runRemote } = await import("./remote.ts");
+      const malformed = new LimitedWarnings(io.warn, "malformed AGGREGATE messages ignored");
       result = await runRemote(
         remoteRunOf(job, query),
         connection!,
@@ -256,13 +258,14 @@ async function runWith(
           aggregate: (message) => {
             const groups = parseAggregate(message, query);
             if (groups === null) {
-              io.warn(`ignoring a malformed AGGREGATE message: ${clip(message)}`);
+              malformed.add(`ignoring a malformed AGGREGATE message: ${clip(message)}`);
             } else reporter.merge(groups);
           },
           malformed: (count) => (reporter.malformed += count),
           ...(live === null ? {} : { live: live.hooks }),
         },
       );
+      malformed.end();
     }
   } finally {
     await reports.stop();

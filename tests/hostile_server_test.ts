@@ -197,3 +197,31 @@ for (const [unanswered, why] of UNANSWERED) {
     }
   });
 }
+
+Deno.test("a server's thousands of malformed AGGREGATE messages are told in a dozen lines", async () => {
+  const client = await TestClient.create();
+  const enc = new TextEncoder();
+  const message = (text: string) => concatBytes(enc.encode(text), new Uint8Array([0xac]));
+  const hostile = await ScriptedServer.start(async (channel) => {
+    await new Promise((r) => channel.once("data", r));
+    const bad = Array.from({ length: 5000 }, (_, i) => message(`AGGREGATE|h|k${i}|no groups`));
+    await writeAll(channel, concatBytes(...bad, message(".syn close connection")));
+  });
+  try {
+    const [args, options] = clientArgs(client.home, [hostile.address], "/var/log/x.log");
+    args.splice(args.length - 1, 0, "--query", "select count($line) group by k");
+    const r = await run("dmap", args, options);
+    assertNoStackTrace(r.stderr);
+    const lines = r.stderr.trimEnd().split("\n");
+    const shown = lines.filter((l) => l.startsWith("dmap: ignoring a malformed AGGREGATE message"));
+    assert.equal(shown.length, 10, r.stderr);
+    assert.ok(
+      lines.includes("dmap: more malformed AGGREGATE messages ignored: not shown one by one"),
+    );
+    assert.ok(lines.includes("dmap: 5000 malformed AGGREGATE messages ignored in all"), r.stderr);
+    assert.ok(lines.length <= 14, r.stderr);
+  } finally {
+    await hostile.stop();
+    await Deno.remove(client.home, { recursive: true });
+  }
+});

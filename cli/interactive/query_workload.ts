@@ -20,6 +20,7 @@ import {
 import type { Workload } from "./controller.ts";
 import { restartableRun } from "./restartable_run.ts";
 import { SessionFleet } from "./session_fleet.ts";
+import { LimitedWarnings } from "../limited_warnings.ts";
 
 type Reports = ReturnType<typeof startReports>;
 
@@ -71,6 +72,7 @@ export function interactiveQuery(
   const stateFor = (remoteJob: RemoteJob) =>
     remoteJob === current.remoteJob ? current : remoteJob === pending?.remoteJob ? pending : null;
   const fleet = new SessionFleet(current.remoteJob);
+  const malformed = new LimitedWarnings(io.warn, "malformed AGGREGATE messages ignored");
   startCycle(current);
   const workload = remote.interactiveRemote(current.run, connection, config, {
     ...io,
@@ -79,8 +81,9 @@ export function interactiveQuery(
       const state = stateFor(remoteJob);
       if (state === null) return; // of a job no longer wanted
       const groups = parseAggregate(message, state.query);
-      if (groups === null) io.warn(`ignoring a malformed AGGREGATE message: ${clip(message)}`);
-      else state.reporter.merge(groups);
+      if (groups === null) {
+        malformed.add(`ignoring a malformed AGGREGATE message: ${clip(message)}`);
+      } else state.reporter.merge(groups);
     },
     malformed: (count, remoteJob) => {
       const state = stateFor(remoteJob);

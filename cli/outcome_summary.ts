@@ -8,6 +8,7 @@
  *     1 server: connection refused: 127.0.0.1:4001
  *     1 server: authentication failed for user bob (keys offered: /root/.ssh/id_ed25519): db1:2222
  */
+import { lastBarField } from "../core/protocol/messages.ts";
 import { groupHostNames, naturalCompare } from "./host_groups.ts";
 import { isGlobLimitNotice } from "../core/glob.ts";
 
@@ -86,8 +87,7 @@ export function causeOf(message: string, label: string): string {
  */
 export function unreadableCause(notice: string): string {
   // The message is the last field (Go's notice has its time and our connection before it).
-  const trimmed = notice.trimEnd();
-  const message = trimmed.slice(trimmed.lastIndexOf("|") + 1).trim();
+  const message = lastBarField(notice.trimEnd()).trim();
   return isGlobLimitNotice(message)
     ? `not every file read: ${message}`
     : `file unreadable: ${message}`;

@@ -15,6 +15,7 @@ import { missingCapabilityReason } from "../core/protocol/query_capabilities.ts"
 import {
   CLOSE_REQUEST,
   isControl,
+  lastBarField,
   MAPR_NOTE,
   MAX_MESSAGE_BYTES,
   type PayloadRun,
@@ -369,9 +370,4 @@ async function handleMessage(session: Session, message: Uint8Array): Promise<boo
   else if (limited) result.limited++;
   sink.notice(text.replace(/\n$/, ""), unreadable || damaged || limited);
   return false;
-}
-
-/** The text after the last `|` (all of it without one), found without splitting a long message. */
-function lastBarField(text: string): string {
-  return text.slice(text.lastIndexOf("|") + 1);
 }

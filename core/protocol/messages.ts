@@ -183,6 +183,14 @@ export function sizeText(bytes: number): string {
   return bytes % (1 << 20) === 0 ? `${bytes / (1 << 20)} MiB` : `${bytes} bytes`;
 }
 
+/**
+ * The last `|`-field of a message (all of it without one): a notice's text after its `SERVER|host|…`
+ * frame. Found without splitting, which a long message of bars makes costly.
+ */
+export function lastBarField(text: string): string {
+  return text.slice(text.lastIndexOf("|") + 1);
+}
+
 export function capabilitiesMessage(capabilities: readonly string[]): string {
   return [".syn capabilities", ...capabilities].join(" ");
 }

@@ -307,9 +307,9 @@ export async function followFiles(
       try {
         first = await file.incarnations.next();
       } catch (err) {
-        if (!(err instanceof FirstOpenError)) throw err;
-        // Refused or missing at the start: say so at once (later refusals come via onRefused).
-        options.onUnreadable(file.path, err.cause);
+        // Refused or missing at the start, or its first read failed (EIO): say so at once (later
+        // refusals come via onRefused); onUnreadable rethrows what is not one source's error.
+        options.onUnreadable(file.path, err instanceof FirstOpenError ? err.cause : err);
         result.failed++;
         return;
       }

@@ -3,7 +3,7 @@
  * (docs/compatibility.md#lossless-follow).
  */
 import assert from "node:assert/strict";
-import { tempDir } from "./helpers.ts";
+import { assertNoStackTrace, run, tempDir } from "./helpers.ts";
 import { append, assertExactlyOnceInOrder, Follower, numbered } from "./follower.ts";
 
 async function setup(): Promise<{ dir: string; path: string }> {
@@ -250,4 +250,34 @@ Deno.test("dtail of a 100,000-line burst delivers every line once", async () => 
   await f.waitFor((l) => l.length > 0 && l[l.length - 1] === "burst 99999", "the burst", 20_000);
   await f.stop();
   assertExactlyOnceInOrder(f.payload(), burst);
+});
+
+/** A file whose every read fails with EIO (sysfs), where the machine has one. */
+function eioFile(): string | null {
+  try {
+    for (const dev of Deno.readDirSync("/sys/devices/virtual/bdi")) {
+      const path = `/sys/devices/virtual/bdi/${dev.name}/power/autosuspend_delay_ms`;
+      try {
+        Deno.readFileSync(path);
+      } catch (err) {
+        if ((err as Error).message.includes("os error 5")) return path;
+      }
+    }
+  } catch {
+    // no sysfs
+  }
+  return null;
+}
+const EIO_FILE = eioFile();
+if (EIO_FILE === null) console.log("skipped: no file here fails to read with EIO");
+
+Deno.test({
+  name: "a followed file whose first read fails is one line naming it, not an internal error",
+  ignore: EIO_FILE === null,
+  async fn() {
+    const r = await run("dtail", ["--plain", "--cfg", "none", EIO_FILE!]);
+    assertNoStackTrace(r.stderr);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^dtail: ${EIO_FILE}: input/output error\n`));
+  },
 });

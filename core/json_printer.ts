@@ -6,6 +6,7 @@
  * valid UTF-8 reads with U+FFFD in `line` and comes whole, base64, in an extra `line_b64`.
  */
 import { countNewlines } from "./line_batch.ts";
+import { isValidUtf8 } from "./utf8.ts";
 import { findRemoteBars } from "./message_printer.ts";
 import type { BufferedOutput } from "./output.ts";
 import type { PayloadRun } from "./protocol/messages.ts";
@@ -21,7 +22,6 @@ export interface PayloadPrinter {
 const NL = 10;
 const encoder = new TextEncoder();
 const lossy = new TextDecoder("utf-8", { ignoreBOM: true });
-const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const LINE_KEY = encoder.encode(',"line":');
 const NULL = encoder.encode("null");
 const CLOSE = encoder.encode("}\n");
@@ -40,19 +40,10 @@ function writeLine(out: BufferedOutput, content: Uint8Array, text: string): void
   out.bytes(LINE_KEY);
   out.string(JSON.stringify(text));
   // U+FFFD is in the text of every invalid line; a valid one may hold it too, hence the check.
-  if (text.includes("\uFFFD") && !validUtf8(content)) {
+  if (text.includes("\uFFFD") && !isValidUtf8(content)) {
     out.string(`,"line_b64":"${content.toBase64()}"`);
   }
   out.bytes(CLOSE);
-}
-
-function validUtf8(bytes: Uint8Array): boolean {
-  try {
-    strict.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Writes the selections of a serverless read as line objects; `hostname` is this host's. */

@@ -64,6 +64,11 @@ export class SeparatorLister {
     this.count = this.entries[OUT_AT >> 2]!;
     return listed - base;
   }
+
+  /** The number of "\n" in `[at, end)`; the listed entries stay as they are. */
+  countLines(at: number, end: number): number {
+    return end > at ? this.#wasm.countLines(this.#base + at, this.#base + end) : 0;
+  }
 }
 
 /** A literal's UTF-8 bytes, with the two positions the SIMD filter compares (its rarest bytes). */

@@ -43,6 +43,26 @@ export class BufferedOutput {
     this.#len += encoder.encodeInto(s, this.#buf.subarray(this.#len)).written;
   }
 
+  /**
+   * Writes `src` as `fill(src, buf, at)` transforms it into `buf` from `at` (at most `max` bytes;
+   * `fill` returns where it stopped): written in place, without a buffer of its own.
+   */
+  filled(
+    src: Uint8Array,
+    max: number,
+    fill: (src: Uint8Array, buf: Uint8Array, at: number) => number,
+  ): void {
+    if (max > this.#buf.length - this.#len) {
+      this.flush();
+      if (max > this.#buf.length) {
+        const own = new Uint8Array(max);
+        this.sink(own.subarray(0, fill(src, own, 0)));
+        return;
+      }
+    }
+    this.#len = fill(src, this.#buf, this.#len);
+  }
+
   /** Writes a non-negative integer in decimal. */
   decimal(n: number): void {
     if (this.#buf.length - this.#len < 20) this.flush();

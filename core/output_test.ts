@@ -162,3 +162,24 @@ Deno.test("CoalescingFlush.close raises a timer's write error even when no poke 
   await new Promise((resolve) => setTimeout(resolve, 5));
   assert.throws(() => flush.close(), /EIO/);
 });
+
+Deno.test("BufferedOutput.filled writes a transform in place, after what came before, whatever its size", () => {
+  const double = (src: Uint8Array, buf: Uint8Array, at: number) => {
+    for (const b of src) buf[at++] = b, buf[at++] = b;
+    return at;
+  };
+  for (const size of [1, 7, 64]) {
+    const writes: Uint8Array[] = [];
+    const out = new BufferedOutput((b) => writes.push(b.slice()), size);
+    const expected: number[] = [];
+    for (let n = 0; n < 40; n++) {
+      const src = Uint8Array.from({ length: n % 13 }, (_, i) => 65 + ((n + i) % 26));
+      out.filled(src, 2 * src.length, double);
+      expected.push(...[...src].flatMap((b) => [b, b]));
+      out.byte(10);
+      expected.push(10);
+    }
+    out.flush();
+    assert.deepEqual(writes.flatMap((w) => [...w]), expected, `buffer of ${size}`);
+  }
+});

@@ -5,7 +5,7 @@
  * in the same colors.
  */
 import type { TermColors } from "./color.ts";
-import { countNewlines } from "./line_batch.ts";
+import { LineCutter } from "./line_cutter.ts";
 import type { BufferedOutput } from "./output.ts";
 import { RemotePaints, severityOf } from "./remote_paints.ts";
 import type { Selection } from "./select.ts";
@@ -71,22 +71,15 @@ export class TerminalPrinter implements Sink {
     const out = this.#out;
     const label = this.#labelParts(sourceId);
     const visible = this.#options.visibleControls === true;
-    // Line ends are found in the decoded text when the selection is a good part of the batch:
-    // String.indexOf is several times faster than Uint8Array.indexOf (a byte-at-a-time loop in
-    // V8), and decoding ASCII costs ~0.1 ns a byte. A few lines (a rare match found in raw bytes,
-    // batch not decoded) are cut with Uint8Array.indexOf.
-    const text = (batch.decoded || selectedBytes(regions) * 4 > bytes.length) && batch.byteAligned
-      ? batch.text
-      : null;
+    const cutter = new LineCutter(batch);
     let lineNo = batch.firstLineNo;
     let counted = 0; // lines before `counted` bytes are numbered
     for (let i = 0; i < regions.length; i += 2) {
       const regionEnd = regions[i + 1]!;
       let start = regions[i]!;
-      lineNo += countNewlines(batch, counted, start);
+      lineNo += cutter.newlines(counted, start);
       while (start < regionEnd) {
-        const nl = text === null ? bytes.indexOf(NL, start) : text.indexOf("\n", start);
-        const end = nl < 0 || nl >= regionEnd ? regionEnd : nl;
+        const end = cutter.lineEnd(start, regionEnd);
         const content = bytes.subarray(start, end);
         const severity = label.close === null ? 0 : severityOf(content);
         out.bytes(label.before);
@@ -130,11 +123,4 @@ export class TerminalPrinter implements Sink {
     this.#label = parts;
     return parts;
   }
-}
-
-/** The number of bytes in `regions` ([start, end) pairs). */
-function selectedBytes(regions: number[]): number {
-  let n = 0;
-  for (let i = 0; i < regions.length; i += 2) n += regions[i + 1]! - regions[i]!;
-  return n;
 }

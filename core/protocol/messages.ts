@@ -45,7 +45,16 @@ export function escapeMessage(bytes: Uint8Array): Uint8Array {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] === DELIMITER || bytes[i] === ESC) extra++;
   if (extra === 0) return bytes;
   const out = new Uint8Array(bytes.length + extra);
-  let o = 0;
+  escapeInto(bytes, out, 0);
+  return out;
+}
+
+/**
+ * Writes `bytes` escaped into `out` from `at` (room for up to twice their length); returns where
+ * they end.
+ */
+export function escapeInto(bytes: Uint8Array, out: Uint8Array, at: number): number {
+  let o = at;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (b === ESC || b === DELIMITER) {
@@ -53,7 +62,7 @@ export function escapeMessage(bytes: Uint8Array): Uint8Array {
       out[o++] = b === ESC ? 1 : 2;
     } else out[o++] = b;
   }
-  return out;
+  return o;
 }
 
 /** Undoes escapeMessage; a control message keeps its marker, the text after it is unescaped. */

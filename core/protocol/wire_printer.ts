@@ -3,12 +3,12 @@
  * line one message ended by 0xAC, labelled `REMOTE|host|100|lineno|id|` unless plain, escaped when
  * the client negotiated it; with `--plain` and raw blocks negotiated, a batch's lines as one block.
  */
-import { countNewlines } from "../line_batch.ts";
+import { LineCutter } from "../line_cutter.ts";
 import type { BufferedOutput } from "../output.ts";
 import type { Selection } from "../select.ts";
 import type { Sink } from "../sink.ts";
 import { blockHeader } from "./blocks.ts";
-import { DELIMITER, escapeMessage } from "./messages.ts";
+import { DELIMITER, escapeInto } from "./messages.ts";
 
 export interface WireOptions {
   /** Raw lines, no `REMOTE|…` label (docs/compatibility.md#output). */
@@ -24,6 +24,8 @@ export interface WireOptions {
 }
 
 const NL = 10;
+/** The bytes an escaping wire escapes (messages.ts). */
+const ESCAPED = [0xab, DELIMITER] as const;
 const encoder = new TextEncoder();
 
 /** The encoded text around the line number of a labelled line. */
@@ -80,31 +82,25 @@ export class WirePrinter implements Sink {
     const out = this.#out;
     const label = this.#options.plain ? null : this.#labelParts(sourceId);
     const keepNewline = this.#options.keepNewline;
-    // Line ends are found in the decoded text when the selection is a good part of the batch
-    // (as in terminal_printer.ts): String.indexOf is several times faster than Uint8Array.indexOf
-    // (a byte-at-a-time loop in V8), and decoding ASCII costs little. A few lines (a rare match
-    // found in raw bytes, batch not decoded) are cut with Uint8Array.indexOf and each checked for
-    // bytes to escape on its own, so that the rest of the batch is never decoded nor scanned.
-    const text = (batch.decoded || selectedBytes(regions) * 4 > bytes.length) && batch.byteAligned
-      ? batch.text
-      : null;
-    const escape = this.#options.escape && (text === null || needsEscape(bytes, text));
+    // Lines holding 0xAB or 0xAC are escaped, each found as its line end is (line_cutter.ts).
+    const escape = this.#options.escape;
+    const cutter = new LineCutter(batch, escape ? ESCAPED : null);
     let lineNo = batch.firstLineNo;
     let counted = 0; // lines before `counted` bytes are numbered
     for (let i = 0; i < regions.length; i += 2) {
       const regionEnd = regions[i + 1]!;
       let start = regions[i]!;
-      if (label !== null) lineNo += countNewlines(batch, counted, start);
+      if (label !== null) lineNo += cutter.newlines(counted, start);
       while (start < regionEnd) {
-        const nl = text === null ? bytes.indexOf(NL, start) : text.indexOf("\n", start);
-        const end = nl < 0 || nl >= regionEnd ? regionEnd : nl;
+        const end = cutter.lineEnd(start, regionEnd);
         const content = bytes.subarray(start, end);
         if (label !== null) {
           out.bytes(label.before);
           out.decimal(lineNo);
           out.bytes(label.after);
         }
-        out.bytes(escape ? escapeMessage(content) : content);
+        if (cutter.marked) out.filled(content, 2 * content.length, escapeInto);
+        else out.bytes(content);
         if (keepNewline && end < regionEnd) out.byte(NL);
         out.byte(DELIMITER);
         lineNo++;
@@ -124,20 +120,4 @@ export class WirePrinter implements Sink {
     this.#labels.set(sourceId, parts);
     return parts;
   }
-}
-
-/**
- * True when the bytes hold 0xAB or 0xAC. In a byte-aligned text every non-ASCII byte decoded to a
- * U+FFFD of its own, so a text without one proves the bytes are ASCII without scanning them.
- */
-function needsEscape(bytes: Uint8Array, alignedText: string): boolean {
-  if (alignedText.indexOf("\uFFFD") < 0) return false;
-  return bytes.indexOf(DELIMITER) >= 0 || bytes.indexOf(0xab) >= 0;
-}
-
-/** The number of bytes in `regions` ([start, end) pairs). */
-function selectedBytes(regions: number[]): number {
-  let n = 0;
-  for (let i = 0; i < regions.length; i += 2) n += regions[i + 1]! - regions[i]!;
-  return n;
 }

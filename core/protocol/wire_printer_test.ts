@@ -136,3 +136,41 @@ Deno.test("a few selected lines are framed and escaped without decoding their ba
   ]);
   assert.equal(batch.decoded, false);
 });
+
+Deno.test("random lines of marked, invalid and multi-byte text are framed as each line escaped alone", () => {
+  let seed = 99;
+  const next = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  const alphabet = [0x61, 0x20, 0xab, 0xac, 0xe2, 0x82, 0xff, 0x0a, 0x0a];
+  const escape = (b: number[]) =>
+    b.flatMap((x) => x === 0xab ? [0xab, 1] : x === 0xac ? [0xab, 2] : [x]);
+  let escaped = 0;
+  for (let round = 0; round < 200; round++) {
+    const bytes = Uint8Array.from({ length: next(3000) }, () => alphabet[next(alphabet.length)]!);
+    const starts = [
+      0,
+      ...[...bytes].flatMap((b, i) => (b === 0x0a && i + 1 < bytes.length ? [i + 1] : [])),
+    ];
+    const regions: number[] = [];
+    for (let i = 0; i < starts.length; i += 1 + next(3)) {
+      if (next(2) === 0) continue;
+      regions.push(starts[i]!, i + 1 < starts.length ? starts[i + 1]! : bytes.length);
+    }
+    const options = { ...PLAIN, plain: next(2) === 0, escape: next(3) > 0 };
+    const batch = new LineBatch(bytes, 1);
+    if (next(2) === 0) void batch.text; // decoded by an earlier stage, or not
+    const got = frame(options, [{ batch, regions }], "s");
+    const want: number[] = [];
+    for (let i = 0; i < regions.length; i += 2) {
+      const start = regions[i]!, end = regions[i + 1]!;
+      const lineNo = 1 + bytes.subarray(0, start).filter((b) => b === 0x0a).length;
+      const line = [...bytes.subarray(start, end)];
+      const nl = line.at(-1) === 0x0a;
+      const content = nl ? line.slice(0, -1) : line;
+      if (options.escape && content.some((b) => b === 0xab || b === 0xac)) escaped++;
+      if (!options.plain) want.push(...enc.encode(`REMOTE|h|100|${lineNo}|s|`));
+      want.push(...(options.escape ? escape(content) : content), ...(nl ? [0x0a] : []), 0xac);
+    }
+    assert.deepEqual(got, want, `round ${round}`);
+  }
+  assert.ok(escaped > 50, `${escaped} lines escaped`);
+});

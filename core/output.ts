@@ -66,12 +66,22 @@ export class BufferedOutput {
   /** Writes a non-negative integer in decimal. */
   decimal(n: number): void {
     if (this.#buf.length - this.#len < 20) this.flush();
+    const buf = this.#buf;
     if (n < 10) {
-      this.#buf[this.#len++] = 48 + n;
+      buf[this.#len++] = 48 + n;
       return;
     }
-    const digits = String(n);
-    for (let i = 0; i < digits.length; i++) this.#buf[this.#len++] = digits.charCodeAt(i);
+    if (n > 0x7fffffff) {
+      const digits = String(n);
+      for (let i = 0; i < digits.length; i++) buf[this.#len++] = digits.charCodeAt(i);
+      return;
+    }
+    // Digits from the last, in integer arithmetic: a line number per labelled line, where
+    // String(n) cost a string each.
+    let end = this.#len + 1;
+    for (let m = n; m >= 10; m = (m / 10) | 0) end++;
+    this.#len = end;
+    for (let m = n; m > 0; m = (m / 10) | 0) buf[--end] = 48 + m % 10;
   }
 
   byte(b: number): void {

@@ -183,3 +183,16 @@ Deno.test("BufferedOutput.filled writes a transform in place, after what came be
     assert.deepEqual(writes.flatMap((w) => [...w]), expected, `buffer of ${size}`);
   }
 });
+
+Deno.test("BufferedOutput.decimal writes every size of number as String does", () => {
+  const numbers = [0, 1, 9, 10, 99, 100, 12345, 2 ** 31 - 1, 2 ** 31, 2 ** 40 + 7, 1e15];
+  for (let n = 1; n < 2 ** 32; n = n * 3 + 1) numbers.push(n, n - 1);
+  const writes: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => writes.push(b.slice()), 64);
+  for (const n of numbers) {
+    out.decimal(n);
+    out.byte(32);
+  }
+  out.flush();
+  assert.equal(dec.decode(new Uint8Array(writes.flatMap((w) => [...w]))), numbers.join(" ") + " ");
+});

@@ -5,7 +5,7 @@
  * without it, or when a stage decoded the batch already and its text maps byte for byte, the text
  * is searched (String.indexOf), else the bytes (Uint8Array.indexOf).
  *
- * Decoding a batch only to find its line ends cost ~1 ns a byte (a tenth of a labelled `dcat`'s
+ * Decoding a batch only to find its line ends cost ~1 ns a byte (a quarter of a labelled `dcat`'s
  * time) and ~15 ns on bytes that are not UTF-8, which then could not use the text anyway.
  */
 import { byteSearch, type SeparatorLister } from "./byte_search.ts";

@@ -10,7 +10,8 @@
  * listen for its "error" and "close" events.
  */
 import { Buffer } from "node:buffer";
-import { createConnection, type Socket } from "node:net";
+import type { Socket } from "node:net";
+import { SocketStream } from "./socket_stream.ts";
 import type { Duplex } from "node:stream";
 import { Client as Ssh2Client } from "./ssh2_client.ts";
 import type { CipherAlgorithm, Client, ClientChannel, ServerHostKeyAlgorithm } from "ssh2";
@@ -113,9 +114,9 @@ export async function connect(address: ServerAddress, opts: ConnectOptions): Pro
     const known = await opts.trust?.knownKeyTypes(address.host, address.port) ?? [];
     if (opts.tunnel !== undefined) sock = opts.tunnel;
     else {
-      const tcp = createConnection({ host: address.host, port: address.port });
+      const tcp = new SocketStream(address.host, address.port);
       sock = tcp;
-      await Promise.race([tcpConnected(tcp, label), stopped]);
+      await Promise.race([tcpConnected(tcp.socket, label), stopped]);
     }
     client = new Ssh2Client();
     const shaking = handshake(client, sock, known, budget, address, opts);

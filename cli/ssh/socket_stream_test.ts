@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { Buffer } from "node:buffer";
-import { READ_BYTES, SocketStream } from "./socket_stream.ts";
+import { FIRST_READ_BYTES, READ_BYTES, SocketStream } from "./socket_stream.ts";
 
 /** A server on loopback that hands each connection to `serve`. */
 function listen(serve: (conn: Deno.Conn) => Promise<void>) {
@@ -69,6 +69,25 @@ Deno.test("every byte the server sends arrives once and in order, and each chunk
   assert.equal(received.length, sent.length);
   assert.equal(sha(received), sha(sent));
   assert.ok(chunks.length > 1, "the bytes came in more than one read");
+  assert.equal(stream.readBufferBytes, READ_BYTES, "a connection that carries a stream reads more");
+  await server.close();
+});
+
+Deno.test("a connection that receives little keeps a small read buffer", async () => {
+  const server = listen(async (conn) => {
+    await writeInPieces(conn, randomBytes(100_000, 5));
+    conn.close();
+  });
+  const stream = new SocketStream("127.0.0.1", server.port);
+  await connected(stream);
+  let total = 0;
+  await new Promise<void>((resolve, reject) => {
+    stream.on("data", (chunk: Buffer) => total += chunk.length);
+    stream.on("end", resolve);
+    stream.on("error", reject);
+  });
+  assert.equal(total, 100_000);
+  assert.equal(stream.readBufferBytes, FIRST_READ_BYTES);
   await server.close();
 });
 
@@ -89,7 +108,7 @@ Deno.test("a consumer that pauses loses nothing, even when the server closes mea
       total += chunk.length;
       // Stop reading for a while after each chunk: the socket is paused and the server finishes.
       stream.pause();
-      setTimeout(() => stream.resume(), 20);
+      setTimeout(() => stream.resume(), 5);
     });
     stream.on("end", resolve);
     stream.on("error", reject);

@@ -56,6 +56,7 @@ export class MessagePrinter {
       this.out.byte(NL);
       return;
     }
+    if (!this.#visible) return this.#painted(p, message, 0, message.length);
     const [b0, , b2, b3, b4] = this.#bars as [number, number, number, number, number];
     const out = this.out;
     // `REMOTE|host|perc|` + the line number's paint, then `|id|` + the text's paint.
@@ -83,11 +84,47 @@ export class MessagePrinter {
     out.byte(NL);
   }
 
+  /**
+   * The colored line of the message `bytes[start, end)`, whose bars `#bars` holds (offsets into
+   * `bytes`), as `payload` paints it, from offsets rather than views of the message.
+   */
+  #painted(p: RemotePaints, bytes: Uint8Array, start: number, end: number): void {
+    const bars = this.#bars;
+    const b0 = bars[0]!, b2 = bars[2]!, b3 = bars[3]!, b4 = bars[4]!;
+    const out = this.out;
+    out.bytes(this.#heads.getRange(bytes, b0 + 1, b2, (hostPerc) => {
+      const cut = hostPerc.indexOf("|");
+      return encoder.encode(headText(p, hostPerc.slice(0, cut), hostPerc.slice(cut + 1)));
+    }));
+    out.range(bytes, b2 + 1, b3);
+    const severity = severityAt(bytes, b4 + 1, end);
+    out.bytes(
+      this.#tails.getRange(bytes, b3 + 1, b4, (id) => {
+        const d = p.delimiter.paint("|");
+        const after = p.count.close + d + p.id.paint(id) + d;
+        return p.textPaints.map((t) => encoder.encode(after + t.open));
+      })[severity]!,
+    );
+    out.range(bytes, b4 + 1, end > b4 + 1 && bytes[end - 1] === NL ? end - 1 : end);
+    out.bytes(this.#closes[severity]!);
+    out.byte(NL);
+  }
+
   /** Prints consecutive payload messages of one chunk, as `payload` would one by one. */
   payloadRun(run: PayloadRun): void {
     const { bytes, ends } = run;
     let start = run.start;
-    if (this.#paints !== null || this.#visible) {
+    const p = this.#paints;
+    if (p !== null && !this.#visible) {
+      // Colored: painted from offsets into the chunk, no view made per message (GC time).
+      for (const end of ends) {
+        if (findRemoteBarsIn(bytes, start, end, this.#bars)) this.#painted(p, bytes, start, end);
+        else this.payload(bytes.subarray(start, end));
+        start = end + 1;
+      }
+      return;
+    }
+    if (this.#visible) {
       for (const end of ends) {
         this.payload(bytes.subarray(start, end));
         start = end + 1;
@@ -113,11 +150,24 @@ function withoutNewline(text: Uint8Array): Uint8Array {
  * into `bars`; false when `m` is not such a message.
  */
 export function findRemoteBars(m: Uint8Array, bars: number[]): boolean {
-  if (m.length < REMOTE.length) return false;
-  for (let i = 0; i < REMOTE.length; i++) if (m[i] !== REMOTE[i]) return false;
+  return findRemoteBarsIn(m, 0, m.length, bars);
+}
+
+/** findRemoteBars of the message `m[start, end)`; the bars' indices are offsets into `m`. */
+function findRemoteBarsIn(m: Uint8Array, start: number, end: number, bars: number[]): boolean {
+  if (end - start < REMOTE.length) return false;
+  for (let i = 0; i < REMOTE.length; i++) if (m[start + i] !== REMOTE[i]) return false;
   let n = 0;
-  for (let i = REMOTE.length - 1; i < m.length && n < 5; i++) if (m[i] === BAR) bars[n++] = i;
+  for (let i = start + REMOTE.length - 1; i < end && n < 5; i++) if (m[i] === BAR) bars[n++] = i;
   return n === 5;
+}
+
+/** severityOf the text `bytes[start, end)`. */
+function severityAt(bytes: Uint8Array, start: number, end: number): number {
+  const c = bytes[start];
+  // Every severity word starts with one of these: most lines are settled by one byte.
+  if (c !== 87 && c !== 69 && c !== 70) return 0; // W, E, F
+  return severityOf(bytes.subarray(start, end));
 }
 
 /** The painted `REMOTE|host|perc|` and the opening of the line number's paint. */
@@ -137,6 +187,13 @@ class EncodedCache<V> {
   #lastValue: V | null = null;
   readonly #byText = new Map<string, V>();
 
+  /** `get` of the key `bytes[start, end)`: no view of it is made when it was the last key. */
+  getRange(bytes: Uint8Array, start: number, end: number, make: (text: string) => V): V {
+    const last = this.#lastKey;
+    if (last !== null && sameRange(last, bytes, start, end)) return this.#lastValue!;
+    return this.get(bytes.subarray(start, end), make);
+  }
+
   get(key: Uint8Array, make: (text: string) => V): V {
     const last = this.#lastKey;
     if (last !== null && sameBytes(last, key)) return this.#lastValue!;
@@ -152,6 +209,12 @@ class EncodedCache<V> {
     this.#lastValue = value;
     return value;
   }
+}
+
+function sameRange(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -31,6 +31,19 @@ export class BufferedOutput {
     this.#len += b.length;
   }
 
+  /** `bytes(b.subarray(start, end))` without the view, for short ranges (a line's fields). */
+  range(b: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (n > 32 || n > this.#buf.length - this.#len) {
+      this.bytes(b.subarray(start, end));
+      return;
+    }
+    const buf = this.#buf;
+    let at = this.#len;
+    for (let i = start; i < end; i++) buf[at++] = b[i]!;
+    this.#len = at;
+  }
+
   string(s: string): void {
     // encodeInto writes at most 3 bytes per UTF-16 unit.
     if (s.length * 3 > this.#buf.length - this.#len) {

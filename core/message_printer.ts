@@ -56,7 +56,7 @@ export class MessagePrinter {
       this.out.byte(NL);
       return;
     }
-    if (!this.#visible) return this.#painted(p, message, 0, message.length);
+    if (!this.#visible) return this.#painted(p, message, message.length);
     const [b0, , b2, b3, b4] = this.#bars as [number, number, number, number, number];
     const out = this.out;
     // `REMOTE|host|perc|` + the line number's paint, then `|id|` + the text's paint.
@@ -85,10 +85,10 @@ export class MessagePrinter {
   }
 
   /**
-   * The colored line of the message `bytes[start, end)`, whose bars `#bars` holds (offsets into
-   * `bytes`), as `payload` paints it, from offsets rather than views of the message.
+   * The colored line of the message that ends at `bytes[end]`, whose bars `#bars` holds (offsets
+   * into `bytes`), as `payload` paints it, from offsets rather than views of the message.
    */
-  #painted(p: RemotePaints, bytes: Uint8Array, start: number, end: number): void {
+  #painted(p: RemotePaints, bytes: Uint8Array, end: number): void {
     const bars = this.#bars;
     const b0 = bars[0]!, b2 = bars[2]!, b3 = bars[3]!, b4 = bars[4]!;
     const out = this.out;
@@ -118,7 +118,7 @@ export class MessagePrinter {
     if (p !== null && !this.#visible) {
       // Colored: painted from offsets into the chunk, no view made per message (GC time).
       for (const end of ends) {
-        if (findRemoteBarsIn(bytes, start, end, this.#bars)) this.#painted(p, bytes, start, end);
+        if (findRemoteBarsIn(bytes, start, end, this.#bars)) this.#painted(p, bytes, end);
         else this.payload(bytes.subarray(start, end));
         start = end + 1;
       }

@@ -57,29 +57,31 @@ export class MessagePrinter {
       return;
     }
     if (!this.#visible) return this.#painted(p, message, message.length);
+    // Colored for a terminal: every field with its controls shown.
     const [b0, , b2, b3, b4] = this.#bars as [number, number, number, number, number];
     const out = this.out;
     // `REMOTE|host|perc|` + the line number's paint, then `|id|` + the text's paint.
-    const shown = this.#visible ? escapeControls : (text: string) => text;
     out.bytes(this.#heads.get(message.subarray(b0 + 1, b2), (hostPerc) => {
       const cut = hostPerc.indexOf("|");
       return encoder.encode(
-        headText(p, shown(hostPerc.slice(0, cut)), shown(hostPerc.slice(cut + 1))),
+        headText(
+          p,
+          escapeControls(hostPerc.slice(0, cut)),
+          escapeControls(hostPerc.slice(cut + 1)),
+        ),
       );
     }));
-    if (this.#visible) out.string(escapeControls(decoder.decode(message.subarray(b2 + 1, b3))));
-    else out.bytes(message.subarray(b2 + 1, b3));
+    out.string(escapeControls(decoder.decode(message.subarray(b2 + 1, b3))));
     const content = message.subarray(b4 + 1);
     const severity = severityOf(content);
     out.bytes(
       this.#tails.get(message.subarray(b3 + 1, b4), (id) => {
         const d = p.delimiter.paint("|");
-        const after = p.count.close + d + p.id.paint(shown(id)) + d;
+        const after = p.count.close + d + p.id.paint(escapeControls(id)) + d;
         return p.textPaints.map((t) => encoder.encode(after + t.open));
       })[severity]!,
     );
-    if (this.#visible) writeVisible(out, withoutNewline(content));
-    else out.bytes(withoutNewline(content));
+    writeVisible(out, withoutNewline(content));
     out.bytes(this.#closes[severity]!);
     out.byte(NL);
   }
@@ -97,7 +99,7 @@ export class MessagePrinter {
       return encoder.encode(headText(p, hostPerc.slice(0, cut), hostPerc.slice(cut + 1)));
     }));
     out.range(bytes, b2 + 1, b3);
-    const severity = severityAt(bytes, b4 + 1, end);
+    const severity = severityOf(bytes, b4 + 1, end);
     out.bytes(
       this.#tails.getRange(bytes, b3 + 1, b4, (id) => {
         const d = p.delimiter.paint("|");
@@ -162,14 +164,6 @@ function findRemoteBarsIn(m: Uint8Array, start: number, end: number, bars: numbe
   return n === 5;
 }
 
-/** severityOf the text `bytes[start, end)`. */
-function severityAt(bytes: Uint8Array, start: number, end: number): number {
-  const c = bytes[start];
-  // Every severity word starts with one of these: most lines are settled by one byte.
-  if (c !== 87 && c !== 69 && c !== 70) return 0; // W, E, F
-  return severityOf(bytes.subarray(start, end));
-}
-
 /** The painted `REMOTE|host|perc|` and the opening of the line number's paint. */
 function headText(p: RemotePaints, host: string, perc: string): string {
   const d = p.delimiter.paint("|");
@@ -196,7 +190,7 @@ class EncodedCache<V> {
 
   get(key: Uint8Array, make: (text: string) => V): V {
     const last = this.#lastKey;
-    if (last !== null && sameBytes(last, key)) return this.#lastValue!;
+    if (last !== null && sameRange(last, key, 0, key.length)) return this.#lastValue!;
     const text = decoder.decode(key);
     if (key.length > CACHED_KEY_BYTES) return make(text);
     let value = this.#byText.get(text);
@@ -214,12 +208,6 @@ class EncodedCache<V> {
 function sameRange(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
   if (a.length !== end - start) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
-  return true;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 

@@ -58,16 +58,19 @@ const WARN = encoder.encode("WARN");
 const ERROR = encoder.encode("ERROR");
 const FATAL = encoder.encode("FATAL");
 
-/** 0 plain text, 1 WARN, 2 ERROR, 3 FATAL (the text colors of docs/compatibility.md#colors). */
-export function severityOf(content: Uint8Array): number {
-  if (startsWith(content, WARN)) return 1;
-  if (startsWith(content, ERROR)) return 2;
-  if (startsWith(content, FATAL)) return 3;
+/**
+ * 0 plain text, 1 WARN, 2 ERROR, 3 FATAL (the text colors of docs/compatibility.md#colors): of
+ * `content[start, end)`, by default all of it.
+ */
+export function severityOf(content: Uint8Array, start = 0, end = content.length): number {
+  if (startsWith(content, start, end, WARN)) return 1;
+  if (startsWith(content, start, end, ERROR)) return 2;
+  if (startsWith(content, start, end, FATAL)) return 3;
   return 0;
 }
 
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  if (bytes.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+function startsWith(bytes: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[start + i] !== prefix[i]) return false;
   return true;
 }

@@ -4,8 +4,7 @@
  * printed as they arrive. `dtail` reconnects with jittered exponential backoff
  * (docs/compatibility.md#reconnects); dcat and dgrep never retry.
  */
-import { streamInput, streamWrite } from "../core/stream_input.ts";
-import type { Client, ClientChannel } from "ssh2";
+import { every } from "../core/delay.ts";
 import type { Config } from "../core/config.ts";
 import { BlockPrinter, MessagePrinter } from "../core/message_printer.ts";
 import { JsonMessagePrinter, type PayloadPrinter } from "../core/json_printer.ts";
@@ -19,14 +18,16 @@ import { TIME_RANGE_CAPABILITY } from "../core/protocol/query_capabilities.ts";
 import type { TimeRange } from "../core/time_spec.ts";
 import { activeRange } from "../core/time_window.ts";
 import { type ClientAuth, loadAuth, readAuthKeyPub } from "./ssh/auth.ts";
-import { ConnectError, KEEPALIVE_COUNT, openShell } from "./ssh/connect.ts";
+import { ConnectError } from "./ssh/connect_error.ts";
+import { KEEPALIVE_COUNT } from "./ssh/host_key_algorithms.ts";
+import type { LinkIO, SshLink } from "./ssh/link.ts";
 import { Dialer } from "./ssh/dialer.ts";
 import { type ResolvedServer, resolveServer, type ResolveSettings } from "./ssh/host_resolve.ts";
 import { loadSshConfig, NO_SSH_CONFIG } from "./ssh/ssh_config.ts";
 import { defaultKnownHostsPath } from "./ssh/known_hosts_write.ts";
 import { serverList } from "./ssh/server_list.ts";
 import { HostTrust } from "./ssh/trust_prompt.ts";
-import type { ClientIO, RemoteJob, SessionResult, SessionResume } from "./remote_session.ts";
+import type { RemoteJob, SessionResult, SessionResume } from "./remote_session.ts";
 import { RESUME_CAPABILITY } from "../core/protocol/resume.ts";
 import { HeldOutput } from "./resume/held_output.ts";
 import { PositionTable } from "./resume/position_table.ts";
@@ -261,6 +262,8 @@ export async function runRemote(
       keepaliveMs: config.Client.SSHKeepaliveIntervalMs,
       signal,
       fanOut: servers.length >= FAN_OUT_SERVERS || servers.some((s) => s.jumps.length > 0),
+      // docs/decisions.md, "The native SSH client": ssh2 for every connection when asked.
+      native: Deno.env.get("DTAIL_SSH_CLIENT") !== "ssh2",
     }),
     run,
     job: io.fleet?.job ??
@@ -317,7 +320,7 @@ export async function runRemote(
   } finally {
     stopSummaries();
     context.flush.stop();
-    clearInterval(stats ?? undefined);
+    stats?.();
     context.dialer.close();
     for (const trust of trusts.values()) trust.close();
     await resume?.close();
@@ -346,12 +349,12 @@ function followsResumably(run: RemoteRun, io: RemoteIO): boolean {
  * docs/compatibility.md#stats-lines: every 3 s, when the number of connected servers changed, one
  * stats line on stderr.
  */
-function startStats(c: Context, servers: number): ReturnType<typeof setInterval> {
+function startStats(c: Context, servers: number): () => void {
   let last = 0;
   let lastTotal = 0;
   const host = shortHostname();
   const encoder = new TextEncoder();
-  return setInterval(() => {
+  return every(3000, () => {
     const connected = c.counts.connected;
     if (connected === last) return;
     const percent = servers === 0 ? 100 : Math.floor((connected * 100) / servers);
@@ -363,7 +366,7 @@ function startStats(c: Context, servers: number): ReturnType<typeof setInterval>
     c.io.out.flush();
     if (c.io.live) c.io.live.stderr(line);
     else Deno.stderr.writeSync(encoder.encode(line));
-  }, 3000);
+  });
 }
 
 interface Context {
@@ -492,19 +495,17 @@ async function once(
   positions: PositionTable | null,
   onCapabilities: (capabilities: readonly string[]) => void,
 ): Promise<SessionResult | null> {
-  let client: Client;
-  let channel: ClientChannel;
+  let ssh: SshLink;
+  let io: LinkIO;
   let silent = false;
   const setup = server.jumps.length > 0 ? c.tunneledSetup : c.setup;
   if (!(await setup.acquire(c.signal))) return null;
   try {
-    client = await c.dialer.connect(server, c.signal);
+    ssh = await c.dialer.connect(server, c.signal);
     // Reported through the session's end; a hung server's silence is named there.
-    client.on("error", (err: Error & { level?: string }) => {
-      if (err.level === "client-timeout") silent = true;
-    });
-    channel = await openShell(client, server.label, c.dialer.timeoutMs, c.signal).catch((err) => {
-      client.end(); // connected, but no session: nothing more to say on this connection
+    ssh.onSilent(() => silent = true);
+    io = await ssh.shell(server.label, c.dialer.timeoutMs, c.signal).catch((err) => {
+      ssh.end(); // connected, but no session: nothing more to say on this connection
       throw err;
     });
   } catch (err) {
@@ -540,7 +541,7 @@ async function once(
       confirmed: () => held!.release(),
       held: () => held!.pending,
     };
-    const result = await runRemoteSession(channelIO(channel, client), job, {
+    const result = await runRemoteSession(io, job, {
       payload: aggregate === undefined ? (m) => printer.payload(m) : (m) => {
         const text = decoder.decode(m).replaceAll("\n", "");
         if (text.startsWith("AGGREGATE|")) aggregate(text, jobNow());
@@ -597,22 +598,11 @@ async function once(
     held?.discard();
     if (link !== null) fleet!.drop(link);
     c.counts.connected--;
-    client.end();
+    ssh.end();
   }
 }
 
 const decoder = new TextDecoder();
-
-function channelIO(channel: ClientChannel, client: Client): ClientIO {
-  return {
-    input: streamInput(channel),
-    write: (bytes) => streamWrite(channel, bytes),
-    close: () => {
-      channel.end();
-      client.end();
-    },
-  };
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -26,6 +26,15 @@ export function delay(ms: number, cancel?: AbortSignal): Promise<boolean> {
   });
 }
 
+/** Calls `tick` every `ms` until the returned function is called (as setInterval would). */
+export function every(ms: number, tick: () => void): () => void {
+  const stop = new AbortController();
+  void (async () => {
+    while (await delay(ms, stop.signal)) tick();
+  })();
+  return () => stop.abort();
+}
+
 /**
  * The longest a timer waits in one go (a signed 32-bit count of ms: Node's setTimeout fires a
  * longer one after 1 ms, with a warning).

@@ -109,6 +109,43 @@ export class Engine {
     packet.set(b.subarray(PAD, PAD + TAG_SIZE), 4 + len);
   }
 
+  /** The length field of a received packet: `src[at..at+4]` decrypted (src is not changed). */
+  decryptLength(keys: DirectionKeys, seqno: number, src: Uint8Array, at: number): number {
+    const b = this.#bytes;
+    this.#keyStream(keys.length, seqno);
+    return ((src[at]! ^ b[SCRATCH]!) << 24 | (src[at + 1]! ^ b[SCRATCH + 1]!) << 16 |
+      (src[at + 2]! ^ b[SCRATCH + 2]!) << 8 | (src[at + 3]! ^ b[SCRATCH + 3]!)) >>> 0;
+  }
+
+  /**
+   * Checks and decrypts a received packet: `src[at..at+4+len+16]` holds the encrypted length, the
+   * packet and the tag. When the tag matches, writes the plain packet (padding length, payload,
+   * padding) to `out[outAt..outAt+len]` and returns true; otherwise writes nothing.
+   */
+  decrypt(
+    keys: DirectionKeys,
+    seqno: number,
+    src: Uint8Array,
+    at: number,
+    len: number,
+    out: Uint8Array,
+    outAt: number,
+  ): boolean {
+    if (len > MAX_PACKET) return false;
+    const b = this.#bytes;
+    b.set(src.subarray(at, at + 4 + len), DATA);
+    this.#keyStream(keys.main, seqno); // SCRATCH[0..32]: the Poly1305 key
+    this.#tag(4 + len);
+    let diff = 0;
+    const tagAt = at + 4 + len;
+    for (let i = 0; i < TAG_SIZE; i++) diff |= b[PAD + i]! ^ src[tagAt + i]!;
+    if (diff !== 0) return false;
+    this.#state(keys.main, 1, seqno);
+    this.#x.chacha(STATE, DATA + 4, DATA + 4 + roundUp256(len));
+    out.set(b.subarray(DATA + 4, DATA + 4 + len), outAt);
+    return true;
+  }
+
   /**
    * Poly1305 of DATA[0..n] keyed by SCRATCH[0..32] (RFC 8439 2.5, as poly1305-donna-32); the tag
    * goes to PAD[0..16].

@@ -102,3 +102,27 @@ Deno.test("a packet is encrypted as PROTOCOL.chacha20poly1305 says, computed wit
     assert.equal(hex(bytes.subarray(4 + len)), hex(tag), `tag of ${size}`);
   }
 });
+
+Deno.test("a packet encrypted by the engine decrypts to itself, and any changed byte is refused", () => {
+  const keys = { main: keyState(random(32)), length: keyState(random(32)) };
+  for (const len of [8, 16, 200, 255, 256, 4096 + 8, 32768 + 16]) {
+    const seqno = 0xfffffff0 + (len & 15);
+    const plain = random(4 + len);
+    new DataView(plain.buffer).setUint32(0, len);
+    const wire = new Uint8Array(4 + len + 16);
+    wire.set(plain);
+    engine.encrypt(keys, seqno, wire, len);
+    assert.equal(engine.decryptLength(keys, seqno, wire, 0), len);
+    const out = new Uint8Array(len + 3);
+    assert.ok(engine.decrypt(keys, seqno, wire, 0, len, out, 3));
+    assert.equal(hex(out.subarray(3)), hex(plain.subarray(4)), `${len} bytes`);
+    assert.equal(engine.decrypt(keys, seqno + 1, wire, 0, len, out, 0), false, "other seqno");
+    for (const at of [0, 3, 4, 4 + len - 1, 4 + len, 4 + len + 15]) {
+      const bad = wire.slice();
+      bad[at]! ^= 1;
+      const untouched = new Uint8Array(len);
+      assert.equal(engine.decrypt(keys, seqno, bad, 0, len, untouched, 0), false, `byte ${at}`);
+      assert.ok(untouched.every((b) => b === 0), "nothing written for a refused packet");
+    }
+  }
+});

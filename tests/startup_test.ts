@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { DENO_DIR, ROOT, tempDir, V8_FLAGS } from "./helpers.ts";
 import { launcherRunFlags, RUN_FLAGS } from "../tools/dist.ts";
+import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 
 const LAZY = "--unstable-lazy-dynamic-imports";
 const SAMPLE = `${ROOT}/tests/data/sample.log`;
@@ -54,6 +55,7 @@ interface RunOptions {
   readonly denoFlags?: string[];
   /** Reads the output only after this long, so that the run has to wait and yield its turns. */
   readonly readAfterMs?: number;
+  readonly env?: Record<string, string>;
 }
 
 /** Runs a program from the sources with every path in `missing` mapped to a missing file. */
@@ -88,7 +90,7 @@ async function runWithout(
         `${ROOT}/app/main.ts`,
         ...args,
       ],
-      env: { DTAIL_PROGRAM: program, NO_COLOR: "", DENO_DIR },
+      env: { DTAIL_PROGRAM: program, NO_COLOR: "", DENO_DIR, ...options.env },
       cwd: ROOT,
       stdin: "null",
       stdout: "piped",
@@ -194,6 +196,37 @@ Deno.test("a serverless dcat, dgrep and dmap that yield their turns load none of
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "a dcat over SSH with a key file loads neither ssh2 nor any of Deno's Node modules",
+  ignore: !canRunServers,
+  fn: async () => {
+    const client = await TestClient.create();
+    const server = await TestServer.start(client);
+    try {
+      // The ssh2 client and everything that loads it, mapped away: the native client serves.
+      const ssh2Side = ["ssh2", "cli/ssh/connect.ts", "cli/ssh/ssh2_client.ts", "server/"];
+      const r = await runWithout(ssh2Side, "dcat", [
+        "--cfg",
+        "none",
+        "--user",
+        "dtail-alice",
+        "--trustAllHosts",
+        "--servers",
+        server.address,
+        "--plain",
+        SAMPLE,
+      ], { denoFlags: ["-L", "debug"], env: { HOME: client.home, SSH_AUTH_SOCK: "" } });
+      assert.equal(r.code, 0, r.stderr.split("\n").filter((l) => !l.includes("DEBUG")).join("\n"));
+      assert.equal(r.stdout, await Deno.readTextFile(SAMPLE));
+      assert.match(r.stderr, /ES module: file:\/\/\S+\/cli\/ssh\/native\/transport\.ts/);
+      assert.doesNotMatch(r.stderr, NODE_MODULE);
+    } finally {
+      await server.stop();
+      await Deno.remove(client.home, { recursive: true });
+    }
+  },
 });
 
 Deno.test("the check for Node's modules sees them when a run loads them", async () => {

@@ -125,9 +125,12 @@ async function jobAuth(key: ParsedKey): Promise<ClientAuth> {
   }
   return {
     authKeyPath: "",
-    keys: [{ source: "job key", key }, ...(more?.keys ?? [])],
-    authHandler: (username) => {
-      const next = more?.authHandler(username);
+    keys: [
+      { source: "job key", publicBlob: new Uint8Array(key.getPublicSSH()), native: null, key },
+      ...(more?.keys ?? []),
+    ],
+    authHandler: (username, parse) => {
+      const next = more?.authHandler(username, parse);
       let offered = false;
       return (methodsLeft, partial, done) => {
         if (!offered) {

@@ -3,6 +3,7 @@
  * capability list (`.syn capabilities …`); old servers send nothing until they get commands, so the
  * client waits only a moment for it.
  */
+import { delay } from "../../core/delay.ts";
 import { MessageReader, parseCapabilities } from "../../core/protocol/messages.ts";
 
 export interface Handshake {
@@ -23,12 +24,12 @@ export async function awaitCapabilities(
   waitMs: number,
 ): Promise<Handshake> {
   const firstRead = input.next();
-  let waited: ReturnType<typeof setTimeout> | undefined;
+  const stopWaiting = new AbortController();
   const first = await Promise.race([
     firstRead,
-    new Promise<null>((r) => (waited = setTimeout(() => r(null), waitMs))),
+    delay(waitMs, stopWaiting.signal).then(() => null),
   ]);
-  clearTimeout(waited);
+  stopWaiting.abort();
   if (first === null) return { capabilities: [], early: [], partial: null, pendingRead: firstRead };
   if (first.done) return { capabilities: [], early: [], partial: null, pendingRead: null };
   const reader = new MessageReader();

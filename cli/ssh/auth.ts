@@ -4,18 +4,9 @@
  * key. Encrypted key files are used only when `DTAIL_KEY_PASSPHRASE` decrypts them (there is no
  * interactive prompt). (`id_dsa` of the Go client is left out: OpenSSH no longer supports DSA.)
  */
-import { Buffer } from "node:buffer";
-import { BaseAgent, OpenSSHAgent as Ssh2OpenSSHAgent, parseKey } from "./ssh2_client.ts";
-import type {
-  AnyAuthMethod,
-  AuthenticationType,
-  AuthHandlerMiddleware,
-  OpenSSHAgent,
-  ParsedKey,
-  SignCallback,
-  SigningRequestOptions,
-} from "ssh2";
+import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ParsedKey } from "ssh2";
 import { SetupError } from "../../core/errors.ts";
+import { type NativePrivateKey, parsePrivateKeyFile } from "./native/ssh_keys.ts";
 import { readSmallFileSync, readSmallTextFileSync } from "../../core/small_file.ts";
 
 export class AuthSetupError extends SetupError {
@@ -46,16 +37,29 @@ export interface AuthOptions {
 export interface OfferedKey {
   /** The key file, or `agent #N`. */
   source: string;
-  key: ParsedKey;
+  /** The public key in SSH wire format. */
+  publicBlob: Uint8Array;
+  /** The key as the native client signs with it (cli/ssh/native/); null where only ssh2 can. */
+  native: NativePrivateKey | null;
+  /** ssh2's key (agent keys, files only ssh2 reads); null for a file read natively. */
+  key: ParsedKey | null;
+  /** A natively read file's bytes, parsed by ssh2 only when ssh2 connects. */
+  file?: Uint8Array;
 }
+
+/** ssh2's key parser, handed in by the code that connects with ssh2 (cli/ssh/connect.ts). */
+export type ParseKey = (data: Uint8Array) => ParsedKey | ParsedKey[] | Error;
 
 export interface ClientAuth {
   /** The resolved auth-key path ("" without a home directory): its `.pub` goes to AUTHKEY. */
   authKeyPath: string;
   /** Every key offered, in order. */
   keys: OfferedKey[];
-  /** For ssh2 `connect({ authHandler })`: the key files and agent keys in order, then give up. */
-  authHandler(user: string): AuthHandlerMiddleware;
+  /**
+   * For ssh2 `connect({ authHandler })`: the key files and agent keys in order, then give up.
+   * `parse` reads the key files read natively so far.
+   */
+  authHandler(user: string, parse: ParseKey): AuthHandlerMiddleware;
   /**
    * The keys for one host of the ssh config: the auth-key, then its `IdentityFile`s, then (unless
    * `IdentitiesOnly yes`) the agent's keys and the default files (docs/usage.md#openssh-client-config).
@@ -97,32 +101,39 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
   const passphrase = env("DTAIL_KEY_PASSPHRASE");
   const locked: string[] = [];
   const seen = new Set<string>();
-  const fresh = (key: ParsedKey) => {
-    const id = key.getPublicSSH().toString("base64");
+  const fresh = (key: OfferedKey) => {
+    const id = blobId(key.publicBlob);
     if (seen.has(id)) return false;
     seen.add(id);
     return true;
   };
-  const files = (paths: string[]) =>
-    paths.flatMap((path) => {
-      const key = readPrivateKey(path, passphrase, debug, locked);
-      return key !== null && fresh(key) ? [{ source: path, key }] : [];
-    });
+  const files = async (paths: string[]) => {
+    const out: OfferedKey[] = [];
+    for (const path of paths) {
+      const key = await readPrivateKey(path, passphrase, debug, locked);
+      if (key !== null && fresh(key)) out.push(key);
+    }
+    return out;
+  };
 
-  const leading = files([...first, authKeyPath].filter((p) => p !== ""));
+  const leading = await files([...first, authKeyPath].filter((p) => p !== ""));
   const sock = env("SSH_AUTH_SOCK") ?? "";
   const warn = opts.warn ?? console.error;
-  const agent = sock === ""
-    ? null
-    : await agentKeys(sock, opts.agentKeyIndex ?? -1, debug, warn, opts.agentTimeoutMs);
-  const agentOffered = (agent?.keys ?? []).filter((k) => fresh(k.key));
-  const trailing = files(defaults);
+  // The agent's keys go through ssh2 (loaded only then).
+  const agent = sock === "" ? null : await (await import("./agent_keys.ts")).agentKeys(
+    sock,
+    opts.agentKeyIndex ?? -1,
+    debug,
+    warn,
+    opts.agentTimeoutMs,
+  );
+  const agentOffered = (agent?.keys ?? []).filter((k) => fresh(k));
+  const trailing = await files(defaults);
   // IdentityFiles are keyed by path: each host offers its own, deduplicated within its list.
   const identities = new Map<string, OfferedKey | null>();
   for (const path of opts.identityFiles ?? []) {
     if (identities.has(path)) continue;
-    const key = readPrivateKey(path, passphrase, debug, locked);
-    identities.set(path, key === null ? null : { source: path, key });
+    identities.set(path, await readPrivateKey(path, passphrase, debug, locked));
   }
 
   const keys = [...leading, ...agentOffered, ...trailing];
@@ -140,11 +151,11 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
   }
   const chosen = agent === null || agentOffered.length === 0
     ? null
-    : new ChosenKeysAgent(agent.agent, agentOffered.map((k) => k.key));
+    : agent.chosen(agentOffered.map((k) => k.key!));
   const auth = (offered: OfferedKey[]): ClientAuth => ({
     authKeyPath,
     keys: offered,
-    authHandler: (username) => {
+    authHandler: (username, parse) => {
       const methods: AnyAuthMethod[] = [];
       let agentAdded = false;
       for (const k of offered) {
@@ -152,7 +163,10 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
           if (agentAdded || chosen === null) continue;
           agentAdded = true;
           methods.push({ type: "agent", username, agent: chosen });
-        } else methods.push({ type: "publickey", username, key: k.key });
+        } else {
+          const key = k.key ?? ssh2Key(parse, k.file!);
+          if (key !== null) methods.push({ type: "publickey", username, key });
+        }
       }
       let i = 0;
       return (methodsLeft, _partialSuccess, next) => {
@@ -171,7 +185,7 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
       const rest = identitiesOnly ? [] : [...agentOffered, ...trailing];
       const seenHere = new Set<string>();
       const unique = [...leading, ...own, ...rest].filter((k) => {
-        const id = k.key.getPublicSSH().toString("base64");
+        const id = blobId(k.publicBlob);
         if (seenHere.has(id)) return false;
         seenHere.add(id);
         return true;
@@ -214,13 +228,16 @@ function lockedMessage(paths: string[], passphrase: string | undefined): string 
     : `${which} encrypted and DTAIL_KEY_PASSPHRASE does not decrypt ${them}`;
 }
 
-/** Reads one private key file; null when missing or unusable (encrypted ones go to `locked`). */
-function readPrivateKey(
+/**
+ * Reads one private key file; null when missing or unusable (encrypted ones go to `locked`).
+ * The native parser reads OpenSSH's own format unencrypted; anything else is ssh2's to read.
+ */
+async function readPrivateKey(
   path: string,
   passphrase: string | undefined,
   debug: (line: string) => void,
   locked: string[],
-): ParsedKey | null {
+): Promise<OfferedKey | null> {
   let data: Uint8Array;
   try {
     data = readSmallFileSync(path);
@@ -228,6 +245,20 @@ function readPrivateKey(
     if (!(e instanceof Deno.errors.NotFound)) debug(`cannot read ${path}: ${(e as Error).message}`);
     return null;
   }
+  const native = await parsePrivateKeyFile(data);
+  if (native.kind === "key") {
+    return {
+      source: path,
+      publicBlob: native.key.publicBlob,
+      native: native.key,
+      key: null,
+      file: data,
+    };
+  }
+  const [{ parseKey }, { Buffer }] = await Promise.all([
+    import("./ssh2_client.ts"),
+    import("node:buffer"),
+  ]);
   let parsed = parseKey(Buffer.from(data));
   if (parsed instanceof Error && /encrypt|passphrase/i.test(parsed.message)) {
     if (passphrase === undefined) {
@@ -247,100 +278,18 @@ function readPrivateKey(
     debug(`skipping key ${path}: not a private key`);
     return null;
   }
-  return key;
+  return { source: path, publicBlob: new Uint8Array(key.getPublicSSH()), native: null, key };
 }
 
-const AGENT_TIMEOUT_MS = 5000;
-
-/**
- * The agent's keys, or null without a usable agent. An agent that does not answer (a stale
- * forwarded socket whose far end hangs) is given up after `timeoutMs`, with one warning: the run
- * goes on with the key files instead of waiting forever.
- */
-async function agentKeys(
-  sock: string,
-  index: number,
-  debug: (line: string) => void,
-  warn: (line: string) => void,
-  timeoutMs = AGENT_TIMEOUT_MS,
-): Promise<{ agent: AgentWithTimeout; keys: OfferedKey[] } | null> {
-  const agent = new AgentWithTimeout(new Ssh2OpenSSHAgent(sock), sock, timeoutMs);
-  const all = await new Promise<ParsedKey[] | null>((resolve) => {
-    agent.getIdentities((err, keys) => {
-      if (err instanceof AgentTimeout) warn(`${err.message}: not using it`);
-      else if (err) debug(`ssh-agent at ${sock}: ${err.message}`);
-      resolve(err ? null : (keys ?? []) as ParsedKey[]);
-    });
-  });
-  if (all === null) return null;
-  const keys = all.map((key, i) => ({ source: `agent #${i}`, key }));
-  if (index < 0) return { agent, keys };
-  const one = keys[index];
-  if (one === undefined) {
-    debug(`--agentKeyIndex ${index}: the agent has ${keys.length} keys; not using the agent`);
-    return null;
-  }
-  return { agent, keys: [one] };
+/** ssh2's reading of a key file the native parser read (an unencrypted OpenSSH key). */
+function ssh2Key(parse: ParseKey, file: Uint8Array): ParsedKey | null {
+  const parsed = parse(file);
+  if (parsed instanceof Error) return null;
+  return Array.isArray(parsed) ? parsed[0] as ParsedKey : parsed;
 }
 
-class AgentTimeout extends Error {}
-
-/** ssh2's agent with a deadline on every request; a late answer is dropped. */
-class AgentWithTimeout {
-  readonly #inner: OpenSSHAgent;
-  readonly #sock: string;
-  readonly #ms: number;
-  constructor(inner: OpenSSHAgent, sock: string, ms: number) {
-    this.#inner = inner;
-    this.#sock = sock;
-    this.#ms = ms;
-  }
-
-  getIdentities(cb: (err?: Error | null, keys?: ParsedKey[]) => void): void {
-    const done = this.#deadline("list its keys", cb);
-    this.#inner.getIdentities((err, keys) => done(err, keys as ParsedKey[] | undefined));
-  }
-
-  sign(pubKey: ParsedKey, data: Buffer, options: SigningRequestOptions, cb: SignCallback): void {
-    const done = this.#deadline("sign", cb);
-    this.#inner.sign(pubKey, data, options, (err, signature) => done(err, signature));
-  }
-
-  /** `cb` once: with the answer, or with an AgentTimeout when none came in time. */
-  #deadline<T>(what: string, cb: (err?: Error | null, value?: T) => void) {
-    let called = false;
-    const timer = setTimeout(() => {
-      called = true;
-      cb(new AgentTimeout(`ssh-agent at ${this.#sock} did not ${what} in ${this.#ms / 1000} s`));
-    }, this.#ms);
-    return (err?: Error | null, value?: T) => {
-      if (called) return;
-      called = true;
-      clearTimeout(timer);
-      cb(err, value);
-    };
-  }
-}
-
-/** An agent that offers only the chosen keys (no re-query per connection) and signs via ssh-agent. */
-class ChosenKeysAgent extends BaseAgent<ParsedKey> {
-  #inner: AgentWithTimeout;
-  #keys: ParsedKey[];
-  constructor(inner: AgentWithTimeout, keys: ParsedKey[]) {
-    super();
-    this.#inner = inner;
-    this.#keys = keys;
-  }
-  getIdentities(cb: (err?: Error | null, keys?: ParsedKey[]) => void): void {
-    cb(null, this.#keys);
-  }
-  sign(
-    pubKey: ParsedKey,
-    data: Buffer,
-    options: SigningRequestOptions | SignCallback,
-    cb?: SignCallback,
-  ): void {
-    if (typeof options === "function") this.#inner.sign(pubKey, data, {}, options);
-    else this.#inner.sign(pubKey, data, options, cb!);
-  }
+function blobId(blob: Uint8Array): string {
+  let id = "";
+  for (let i = 0; i < blob.length; i++) id += String.fromCharCode(blob[i]!);
+  return id;
 }

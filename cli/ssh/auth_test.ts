@@ -9,6 +9,9 @@ import {
   resolveAuthKeyPath,
 } from "./auth.ts";
 import { agentMissing, generateKey, withAgent, withTempDir } from "./_test_keys.ts";
+import { parseKey } from "./ssh2_client.ts";
+
+const parse = (data: Uint8Array) => parseKey(Buffer.from(data));
 
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
 
@@ -79,7 +82,7 @@ Deno.test("an encrypted key needs DTAIL_KEY_PASSPHRASE, else it is skipped", asy
     );
     const ok = await loadAuth({ ...opts, env: envOf({ DTAIL_KEY_PASSPHRASE: "s3cret" }) });
     assert.equal(ok.keys.length, 1);
-    assert.ok(ok.keys[0]!.key.isPrivateKey());
+    assert.ok(ok.keys[0]!.native !== null || ok.keys[0]!.key!.isPrivateKey());
   });
 });
 
@@ -130,7 +133,7 @@ Deno.test("the auth handler offers every method in order, then gives up", async 
     await Deno.mkdir(`${home}/.ssh`);
     await generateKey(`${home}/.ssh`, "id_rsa", "rsa");
     await generateKey(`${home}/.ssh`, "id_ed25519");
-    const handler = (await loadAuth({ env: envOf({ HOME: home }) })).authHandler("bob");
+    const handler = (await loadAuth({ env: envOf({ HOME: home }) })).authHandler("bob", parse);
     const offered: (AnyAuthMethod | AuthenticationType | false)[] = [];
     const next = (m: AnyAuthMethod | AuthenticationType) => offered.push(m);
     handler(null as unknown as AuthenticationType[], false, next);
@@ -144,7 +147,10 @@ Deno.test("the auth handler offers every method in order, then gives up", async 
 Deno.test("the auth handler stops when the server no longer allows publickey", async () => {
   await withTempDir(async (home) => {
     const key = await generateKey(home, "k");
-    const handler = (await loadAuth({ authKeyPath: key.path, env: envOf({}) })).authHandler("u");
+    const handler = (await loadAuth({ authKeyPath: key.path, env: envOf({}) })).authHandler(
+      "u",
+      parse,
+    );
     const offered: unknown[] = [];
     handler(["password"], false, (m) => offered.push(m));
     assert.deepEqual(offered, [false]);
@@ -167,7 +173,7 @@ Deno.test({
         assert.deepEqual(all.keys.map((k) => k.source), [auth.path, "agent #0", "agent #1"]);
         const one = await loadAuth({ authKeyPath: auth.path, env, agentKeyIndex: 1 });
         assert.deepEqual(one.keys.map((k) => k.source), [auth.path, "agent #1"]);
-        assert.equal(one.keys[1]!.key.type, "ecdsa-sha2-nistp256");
+        assert.equal(one.keys[1]!.native?.type ?? one.keys[1]!.key?.type, "ecdsa-sha2-nistp256");
         const notes: string[] = [];
         const none = await loadAuth({
           authKeyPath: auth.path,
@@ -178,7 +184,7 @@ Deno.test({
         assert.deepEqual(none.keys.map((k) => k.source), [auth.path]);
         assert.match(notes.join("\n"), /--agentKeyIndex 7: the agent has 3 keys/);
         const methods: unknown[] = [];
-        const handler = all.authHandler("u");
+        const handler = all.authHandler("u", parse);
         for (let i = 0; i < 3; i++) handler(["publickey"], false, (m) => methods.push(m));
         assert.deepEqual(
           methods.map((m) => typeof m === "object" && m !== null ? (m as AnyAuthMethod).type : m),
@@ -269,7 +275,7 @@ Deno.test("an agent that lists keys but does not sign fails that method after th
       });
       assert.deepEqual(auth.keys.map((k) => k.source), [key.path, "agent #0"]);
       const methods: AnyAuthMethod[] = [];
-      const handler = auth.authHandler("u");
+      const handler = auth.authHandler("u", parse);
       for (let i = 0; i < 2; i++) {
         handler(["publickey"], false, (m) => methods.push(m as AnyAuthMethod));
       }

@@ -13,32 +13,16 @@ import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { SocketStream } from "./socket_stream.ts";
 import type { Duplex } from "node:stream";
-import { Client as Ssh2Client } from "./ssh2_client.ts";
-import type { CipherAlgorithm, Client, ClientChannel, ServerHostKeyAlgorithm } from "ssh2";
+import { Client as Ssh2Client, parseKey } from "./ssh2_client.ts";
+import type { CipherAlgorithm, Client, ClientChannel } from "ssh2";
 import type { ClientAuth } from "./auth.ts";
 import { DEFAULT_CIPHERS } from "../../ssh/algorithms.ts";
 import type { ServerAddress } from "./server_list.ts";
 import type { HostTrust } from "./trust_prompt.ts";
-import { ConnectionError } from "../../core/errors.ts";
+import { ConnectError } from "./connect_error.ts";
 import { ServerGreeting } from "./server_greeting.ts";
 
-/** Why a connection failed (the error's kind is always `connection`). */
-export type ConnectFailure =
-  | "refused"
-  | "unreachable"
-  | "timeout"
-  | "handshake"
-  | "auth"
-  | "hostkey"
-  | "session"
-  | "aborted";
-
-export class ConnectError extends ConnectionError {
-  override name = "ConnectError";
-  constructor(readonly reason: ConnectFailure, message: string) {
-    super(message);
-  }
-}
+export { ConnectError, type ConnectFailure } from "./connect_error.ts";
 
 export interface ConnectOptions {
   user: string;
@@ -64,29 +48,13 @@ export interface ConnectOptions {
   tunnel?: Duplex;
 }
 
-/** Unanswered keepalive requests in a row that end a connection. */
-export const KEEPALIVE_COUNT = 3;
+export { hostKeyAlgorithms, KEEPALIVE_COUNT } from "./host_key_algorithms.ts";
+import { hostKeyAlgorithms, KEEPALIVE_COUNT } from "./host_key_algorithms.ts";
 
 /**
  * The same preference as the server's: chacha20-poly1305 first (docs/performance.md#ssh-ciphers).
  */
 export const CIPHERS: CipherAlgorithm[] = [...DEFAULT_CIPHERS];
-
-const HOST_KEY_ALGOS: Record<string, ServerHostKeyAlgorithm[]> = {
-  "ssh-ed25519": ["ssh-ed25519"],
-  "ecdsa-sha2-nistp256": ["ecdsa-sha2-nistp256"],
-  "ecdsa-sha2-nistp384": ["ecdsa-sha2-nistp384"],
-  "ecdsa-sha2-nistp521": ["ecdsa-sha2-nistp521"],
-  "ssh-rsa": ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
-};
-
-/** ed25519 first, except that key types already in known_hosts come before all others. */
-export function hostKeyAlgorithms(knownTypes: string[] = []): ServerHostKeyAlgorithm[] {
-  const all = [...knownTypes, ...Object.keys(HOST_KEY_ALGOS)].flatMap((t) =>
-    HOST_KEY_ALGOS[t] ?? []
-  );
-  return [...new Set(all)];
-}
 
 export async function connect(address: ServerAddress, opts: ConnectOptions): Promise<Client> {
   const label = address.label;
@@ -268,7 +236,7 @@ function handshake(
     client.connect({
       sock,
       username: opts.user,
-      authHandler: opts.auth.authHandler(opts.user),
+      authHandler: opts.auth.authHandler(opts.user, (data) => parseKey(Buffer.from(data))),
       hostVerifier,
       readyTimeout: 0, // our Budget instead: it stops while the user is being asked
       ...(opts.keepaliveMs

@@ -6,11 +6,12 @@
  */
 import type { Client, ClientChannel } from "ssh2";
 import type { ClientAuth } from "./auth.ts";
-import { connect, ConnectError, type ConnectFailure } from "./connect.ts";
+import { ConnectError, type ConnectFailure } from "./connect_error.ts";
 import type { Hop, ResolvedServer, StrictHostKeys } from "./host_resolve.ts";
+import { hostKeyAlgorithms, KEEPALIVE_COUNT } from "./host_key_algorithms.ts";
+import type { SshLink } from "./link.ts";
+import { NativeClient, type NativeKey, NativeUnsupported } from "./native/native_client.ts";
 import type { HostTrust } from "./trust_prompt.ts";
-import { tunnelStream } from "./tunnel_stream.ts";
-import { installChaChaPoly } from "../../ssh/ssh2_chacha_poly.ts";
 
 export interface DialerOptions {
   readonly auth: ClientAuth;
@@ -25,6 +26,12 @@ export interface DialerOptions {
   readonly signal: AbortSignal;
   /** Many servers, or servers behind jump hosts: encrypt with ours (ssh/ssh2_chacha_poly.ts). */
   readonly fanOut?: boolean;
+  /**
+   * Direct connections with key files the native client reads go through it (cli/ssh/native/);
+   * false: always ssh2 (`DTAIL_SSH_CLIENT=ssh2`).
+   */
+  readonly native?: boolean;
+  readonly debug?: (line: string) => void;
 }
 
 export class Dialer {
@@ -33,12 +40,22 @@ export class Dialer {
   #jumps = new Map<string, Promise<Client>>();
   #open = new Set<Client>();
 
+  #ssh2: Promise<typeof import("./ssh2_dial.ts")> | null = null;
+
   constructor(opts: DialerOptions) {
     this.#opts = opts;
-    // Ours writes each packet once (ssh2's own writes three pieces): a jump connection carries
-    // every packet of the servers behind it, and a fan-out's handshakes add up. Not for a few
-    // direct servers: nothing to gain there (docs/decisions.md, "SSH encryption of what we send").
-    if (opts.fanOut) installChaChaPoly();
+  }
+
+  /** ssh2 and what goes with it, loaded by the first connection that needs it. */
+  #loadSsh2(): Promise<typeof import("./ssh2_dial.ts")> {
+    return this.#ssh2 ??= import("./ssh2_dial.ts").then((m) => {
+      // Ours writes each packet once (ssh2's own writes three pieces): a jump connection carries
+      // every packet of the servers behind it, and a fan-out's handshakes add up. Not for a few
+      // direct servers: nothing to gain there (docs/decisions.md, "SSH encryption of what we
+      // send").
+      if (this.#opts.fanOut) m.installChaChaPoly();
+      return m;
+    });
   }
 
   /** `Common.SSHConnectTimeoutMs`: what each step of a connection may take. */
@@ -47,8 +64,54 @@ export class Dialer {
   }
 
   /** Connects to `server`, through its jump hosts if it has any. */
-  async connect(server: ResolvedServer, signal: AbortSignal): Promise<Client> {
-    if (server.jumps.length === 0) return await this.#login(server, server.label, signal);
+  async connect(server: ResolvedServer, signal: AbortSignal): Promise<SshLink> {
+    const ssh2 = async (client: Promise<Client>) => (await this.#loadSsh2()).ssh2Link(await client);
+    if (server.jumps.length > 0) return await ssh2(this.#viaJumps(server, signal));
+    const native = this.#nativeKeys(server);
+    if (native !== null) {
+      try {
+        return await this.#native(server, native, signal);
+      } catch (e) {
+        if (!(e instanceof NativeUnsupported)) throw e;
+        this.#opts.debug?.(`${e.message}: connecting with ssh2`);
+      }
+    }
+    return await ssh2(this.#login(server, server.label, signal));
+  }
+
+  /** The keys of `server` when the native client can offer every one of them. */
+  #nativeKeys(server: ResolvedServer): NativeKey[] | null {
+    if (this.#opts.native === false) return null;
+    const auth = this.#opts.auth.forHost?.(server.identityFiles, server.identitiesOnly) ??
+      this.#opts.auth;
+    const keys: NativeKey[] = [];
+    for (const k of auth.keys) {
+      if (k.native === null) return null;
+      keys.push({ source: k.source, key: k.native });
+    }
+    return keys.length > 0 ? keys : null;
+  }
+
+  async #native(server: ResolvedServer, keys: NativeKey[], signal: AbortSignal): Promise<SshLink> {
+    const client = await NativeClient.connect(server, {
+      user: server.user,
+      keys,
+      hostKeyAlgorithms,
+      trust: this.#opts.trustFor(server.knownHostsPath, server.strictHostKeys),
+      timeoutMs: this.#opts.timeoutMs,
+      keepaliveMs: this.#opts.keepaliveMs ?? 0,
+      keepaliveCount: KEEPALIVE_COUNT,
+      signal,
+      ...(this.#opts.debug ? { debug: this.#opts.debug } : {}),
+    });
+    return {
+      shell: (_label, timeoutMs, signal) => client.shell(timeoutMs, signal),
+      onSilent: (callback) => client.onSilent = callback,
+      end: () => client.end(),
+    };
+  }
+
+  async #viaJumps(server: ResolvedServer, signal: AbortSignal): Promise<Client> {
     let jump: Client;
     try {
       jump = await this.#jump(server.jumps, server.jumps.length);
@@ -67,8 +130,14 @@ export class Dialer {
     this.#jumps.clear();
   }
 
-  #login(hop: Hop, label: string, signal: AbortSignal, tunnel?: ClientChannel): Promise<Client> {
-    return connect({ host: hop.host, port: hop.port, portGiven: true, label }, {
+  async #login(
+    hop: Hop,
+    label: string,
+    signal: AbortSignal,
+    tunnel?: ClientChannel,
+  ): Promise<Client> {
+    const { connect, tunnelStream } = await this.#loadSsh2();
+    return await connect({ host: hop.host, port: hop.port, portGiven: true, label }, {
       user: hop.user,
       auth: this.#opts.auth.forHost?.(hop.identityFiles, hop.identitiesOnly) ?? this.#opts.auth,
       trust: this.#opts.trustFor(hop.knownHostsPath, hop.strictHostKeys),

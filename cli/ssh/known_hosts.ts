@@ -11,10 +11,12 @@
  * but different bytes. When the host only has keys of OTHER types on file, the key is "unknown",
  * not "changed": OpenSSH then asks whether to trust the new key as well, and so do we.
  */
-import { Buffer } from "node:buffer";
-import { createHmac } from "node:crypto";
+import { decodeBase64Lenient, encodeBase64 } from "../../core/base64.ts";
+import { hmacSha1 } from "../../core/hmac_sha1.ts";
 import { readSmallTextFileSync } from "../../core/small_file.ts";
 import { wildcardMatch } from "./ssh_config_match.ts";
+
+const utf8 = new TextEncoder();
 
 export type HostKeyStatus = "known" | "unknown" | "changed" | "revoked";
 
@@ -23,7 +25,7 @@ export interface KnownHostEntry {
   /** Comma-separated host patterns, or null for a hashed entry. */
   patterns: string[] | null;
   /** For `|1|salt|hash` entries. */
-  hashed: { salt: Buffer; hash: string } | null;
+  hashed: { salt: Uint8Array; hash: string } | null;
   /** The key type named inside the key blob. */
   keyType: string;
   key: Uint8Array;
@@ -49,7 +51,7 @@ export function keyTypeOf(blob: Uint8Array): string {
 
 /** One known_hosts line: `name keytype base64`. */
 export function knownHostsLine(name: string, keyBlob: Uint8Array): string {
-  return `${name} ${keyTypeOf(keyBlob)} ${Buffer.from(keyBlob).toString("base64")}`;
+  return `${name} ${keyTypeOf(keyBlob)} ${encodeBase64(keyBlob)}`;
 }
 
 export function parseKnownHosts(text: string): KnownHostsFile {
@@ -88,7 +90,7 @@ export function parseKnownHostsLine(line: string): KnownHostEntry | null {
   const [hosts, keyTypeField, base64] = fields;
   if (hosts === undefined || keyTypeField === undefined || base64 === undefined) return null;
   if (!/^[A-Za-z0-9+/]+=*$/.test(base64)) return null;
-  const key = new Uint8Array(Buffer.from(base64, "base64"));
+  const key = decodeBase64Lenient(base64);
   const keyType = keyTypeOf(key);
   if (keyType === "") return null;
   if (hosts.startsWith("|1|")) {
@@ -97,7 +99,7 @@ export function parseKnownHostsLine(line: string): KnownHostEntry | null {
     return {
       revoked,
       patterns: null,
-      hashed: { salt: Buffer.from(salt, "base64"), hash },
+      hashed: { salt: decodeBase64Lenient(salt), hash },
       keyType,
       key,
     };
@@ -109,7 +111,7 @@ export function parseKnownHostsLine(line: string): KnownHostEntry | null {
 export function entryMatches(entry: KnownHostEntry, name: string): boolean {
   if (entry.hashed !== null) {
     const { salt, hash } = entry.hashed;
-    return createHmac("sha1", salt).update(name).digest("base64") === hash;
+    return encodeBase64(hmacSha1(salt, utf8.encode(name))) === hash;
   }
   let matched = false;
   for (const pattern of entry.patterns ?? []) {

@@ -7,7 +7,6 @@
  * A host refused at the prompt stays refused for the rest of the run, so `dtail` reconnects do not
  * ask again. When input ends (no terminal), unknown hosts are refused with a hint.
  */
-import { Buffer } from "node:buffer";
 import {
   type KnownHostsFile,
   knownHostsLine,
@@ -21,6 +20,7 @@ import { persistKnownHosts } from "./known_hosts_write.ts";
 import { addressLabel } from "./server_list.ts";
 import { openTerminal, type TrustIO } from "./terminal_io.ts";
 import { osReason } from "../../core/source_error.ts";
+import { encodeBase64 } from "../../core/base64.ts";
 
 export interface HostTrustOptions {
   knownHostsPath: string;
@@ -92,7 +92,7 @@ export class HostTrust {
       this.#warnOnce(label, `host key for ${label} is REVOKED in known_hosts; refusing to connect`);
       return false;
     }
-    const id = `${label} ${Buffer.from(keyBlob).toString("base64")}`;
+    const id = `${label} ${encodeBase64(keyBlob)}`;
     if (this.#refused.has(id)) return false;
     if (this.#opts.refuseUnknown && !this.#trustAll) {
       this.#refusals.set(label, "host key unknown (StrictHostKeyChecking yes)");
@@ -120,7 +120,8 @@ export class HostTrust {
 
   /** Stops the batching timer, refuses what is still pending and releases the terminal. */
   close(): void {
-    clearTimeout(this.#timer);
+    // Only a timer that was set: the first clearTimeout loads Node's timers (core/delay.ts).
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     for (const p of this.#pending.values()) p.resolve(false);
     this.#pending.clear();
     this.#io?.close?.();

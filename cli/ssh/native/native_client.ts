@@ -1,0 +1,366 @@
+/**
+ * The native SSH client: one connection to a dserver without ssh2 and without any node: module
+ * (docs/performance.md, "The native SSH client"). TCP from `Deno.connect` with no Nagle delay,
+ * the transport of ./transport.ts, public-key authentication with the keys of ./ssh_keys.ts, the
+ * session channel of ./session_channel.ts, and `keepalive@openssh.com` requests while logged in.
+ *
+ * It serves what a dtail run needs of a connection and nothing else: a server that does not offer
+ * curve25519-sha256, chacha20-poly1305 and a host key type it can check is a `NativeUnsupported`,
+ * and the caller connects with ssh2 instead (cli/ssh/dialer.ts).
+ */
+import { ConnectError } from "../connect_error.ts";
+import type { ServerAddress } from "../server_list.ts";
+import { ServerGreeting } from "../server_greeting.ts";
+import type { NativePrivateKey } from "./ssh_keys.ts";
+import { CHANNEL_MSG, ChannelError, type ChannelIO, SessionChannel } from "./session_channel.ts";
+import { MSG, SshTransport, TransportError } from "./transport.ts";
+import { WireReader, WireWriter } from "./ssh_wire.ts";
+
+const USERAUTH_REQUEST = 50;
+const USERAUTH_FAILURE = 51;
+const USERAUTH_SUCCESS = 52;
+const USERAUTH_BANNER = 53;
+
+/** The server cannot be served natively: connect with ssh2 instead. */
+export class NativeUnsupported extends Error {
+  override name = "NativeUnsupported";
+}
+
+export interface NativeKey {
+  /** The key file. */
+  readonly source: string;
+  readonly key: NativePrivateKey;
+}
+
+/** The host key check of cli/ssh/trust_prompt.ts's HostTrust. */
+export interface NativeTrust {
+  knownKeyTypes(host: string, port: number): Promise<string[]>;
+  verify(host: string, port: number, keyBlob: Uint8Array, ip?: string): Promise<boolean>;
+  refusal(host: string, port: number): string | undefined;
+}
+
+export interface NativeConnectOptions {
+  user: string;
+  keys: readonly NativeKey[];
+  /** Host key signature algorithms in order of preference for these known key types. */
+  hostKeyAlgorithms: (knownTypes: string[]) => readonly string[];
+  trust: NativeTrust | null;
+  timeoutMs: number;
+  keepaliveMs: number;
+  /** Unanswered keepalives in a row that end the connection. */
+  keepaliveCount: number;
+  signal?: AbortSignal;
+  debug?: (line: string) => void;
+}
+
+export class NativeClient {
+  readonly #transport: SshTransport;
+  readonly #channel: SessionChannel;
+  readonly #label: string;
+  readonly #opts: NativeConnectOptions;
+  readonly #stop = new AbortController();
+  #unanswered = 0;
+  /** Called when the server stopped answering keepalives (the connection is then ended). */
+  onSilent: (() => void) | null = null;
+
+  private constructor(transport: SshTransport, label: string, opts: NativeConnectOptions) {
+    this.#transport = transport;
+    this.#label = label;
+    this.#opts = opts;
+    this.#channel = new SessionChannel((p) => transport.send(p));
+    transport.setHandler({
+      packet: (p) => this.#packet(p),
+      batchEnd: () => this.#channel.batchEnd(),
+      closed: () => {
+        this.#stop.abort();
+        this.#channel.ended();
+      },
+    });
+  }
+
+  /** Connects and logs in; a ConnectError (as cli/ssh/connect.ts's) or NativeUnsupported. */
+  static async connect(address: ServerAddress, opts: NativeConnectOptions): Promise<NativeClient> {
+    const label = address.label;
+    const aborted = () => new ConnectError("aborted", `${label}: connection aborted`);
+    if (opts.signal?.aborted) throw aborted();
+    const deadline = new PausableDeadline(opts.timeoutMs);
+    const greeting = new ServerGreeting();
+    let conn: Deno.TcpConn | null = null;
+    let transport: SshTransport | null = null;
+    const stop = new AbortController();
+    const stopped = new Promise<never>((_, reject) => {
+      deadline.onExpire = () => {
+        const other = greeting.notSsh();
+        reject(
+          other === null
+            ? new ConnectError("timeout", `${label}: timed out after ${opts.timeoutMs} ms`)
+            : new ConnectError("handshake", `${label}: not an SSH server: it sent ${other}`),
+        );
+      };
+      opts.signal?.addEventListener("abort", () => reject(aborted()), {
+        once: true,
+        signal: stop.signal,
+      });
+    });
+    stopped.catch(() => {});
+    let refused = false;
+    try {
+      deadline.start();
+      const known = await opts.trust?.knownKeyTypes(address.host, address.port) ?? [];
+      conn = await Promise.race([tcpConnect(address, label), stopped]);
+      conn.setNoDelay(true);
+      conn.setKeepAlive(true);
+      const ip = conn.remoteAddr.transport === "tcp" ? conn.remoteAddr.hostname : undefined;
+      const trust = opts.trust;
+      const opening = SshTransport.open(conn, {
+        hostKeyAlgorithms: opts.hostKeyAlgorithms(known),
+        verifyHostKey: async (blob) => {
+          if (trust === null) return true;
+          deadline.pause();
+          try {
+            const ok = await trust.verify(address.host, address.port, blob, ip);
+            refused = !ok;
+            return ok;
+          } catch {
+            refused = true;
+            return false;
+          } finally {
+            deadline.start();
+          }
+        },
+        preamble: (bytes) => greeting.add(bytes),
+        ...(opts.debug ? { debug: opts.debug } : {}),
+      });
+      opening.catch(() => {});
+      transport = await Promise.race([opening, stopped]);
+      await Promise.race([authenticate(transport, address, opts), stopped]);
+      return new NativeClient(transport, label, opts);
+    } catch (e) {
+      if (transport !== null) transport.close(false);
+      else {
+        try {
+          conn?.close();
+        } catch {
+          // closed already
+        }
+      }
+      if (e instanceof TransportError) {
+        if (e.kind === "unsupported") throw new NativeUnsupported(`${label}: ${e.message}`);
+        if (e.kind === "hostkey") {
+          const why = refused
+            ? opts.trust?.refusal(address.host, address.port) ?? "host key refused"
+            : e.message;
+          throw new ConnectError("hostkey", `${label}: ${why}`);
+        }
+        throw new ConnectError("handshake", `${label}: SSH handshake failed: ${e.message}`);
+      }
+      throw e;
+    } finally {
+      deadline.stop();
+      stop.abort();
+    }
+  }
+
+  /** Opens the session channel with its `shell` request (cli/ssh/connect.ts's openShell). */
+  async shell(timeoutMs = 2000, signal?: AbortSignal): Promise<ChannelIO> {
+    const label = this.#label;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const stop = new AbortController();
+    const stopped = new Promise<never>((_, reject) => {
+      timeout.addEventListener(
+        "abort",
+        () =>
+          reject(
+            new ConnectError(
+              "timeout",
+              `${label}: the server did not open a session in ${timeoutMs} ms`,
+            ),
+          ),
+        { once: true, signal: stop.signal },
+      );
+      signal?.addEventListener(
+        "abort",
+        () => reject(new ConnectError("aborted", `${label}: connection aborted`)),
+        { once: true, signal: stop.signal },
+      );
+    });
+    stopped.catch(() => {});
+    try {
+      await Promise.race([this.#channel.open(), stopped]);
+    } catch (e) {
+      if (e instanceof ChannelError) {
+        throw new ConnectError("session", `${label}: the server refused ${e.message}`);
+      }
+      throw e;
+    } finally {
+      stop.abort();
+    }
+    void this.#keepalives();
+    return this.#channel.io(() => this.end());
+  }
+
+  end(): void {
+    this.#stop.abort();
+    this.#transport.close();
+  }
+
+  #packet(payload: Uint8Array): void {
+    const type = payload[0]!;
+    try {
+      if (this.#channel.packet(payload)) return;
+      switch (type) {
+        case CHANNEL_MSG.REQUEST_SUCCESS:
+        case CHANNEL_MSG.REQUEST_FAILURE:
+          this.#unanswered = 0;
+          return;
+        case CHANNEL_MSG.GLOBAL_REQUEST: {
+          const r = new WireReader(payload, 1);
+          r.text();
+          if (r.bool()) this.#transport.send(Uint8Array.of(CHANNEL_MSG.REQUEST_FAILURE));
+          return;
+        }
+        case CHANNEL_MSG.OPEN: {
+          const r = new WireReader(payload, 1);
+          r.text();
+          const theirs = r.u32();
+          this.#transport.send(
+            new WireWriter().byte(CHANNEL_MSG.OPEN_FAILURE).u32(theirs).u32(1)
+              .string("not accepted by this client").string("").bytes(),
+          );
+          return;
+        }
+        default:
+          this.#transport.send(new WireWriter().byte(MSG.UNIMPLEMENTED).u32(0).bytes());
+      }
+    } catch (e) {
+      this.#opts.debug?.(`${this.#label}: ${(e as Error).message}`);
+      this.end();
+    }
+  }
+
+  async #keepalives(): Promise<void> {
+    const ms = this.#opts.keepaliveMs;
+    if (ms <= 0) return;
+    const signal = this.#stop.signal;
+    while (await wait(ms, signal)) {
+      if (this.#unanswered >= this.#opts.keepaliveCount) {
+        this.onSilent?.();
+        this.end();
+        return;
+      }
+      this.#unanswered++;
+      this.#transport.send(
+        new WireWriter().byte(CHANNEL_MSG.GLOBAL_REQUEST).string("keepalive@openssh.com")
+          .bool(true).bytes(),
+      );
+    }
+  }
+}
+
+async function authenticate(
+  t: SshTransport,
+  address: ServerAddress,
+  opts: NativeConnectOptions,
+): Promise<void> {
+  t.send(new WireWriter().byte(MSG.SERVICE_REQUEST).string("ssh-userauth").bytes());
+  const accept = await t.receive();
+  if (accept[0] !== MSG.SERVICE_ACCEPT) {
+    throw new TransportError("protocol", `expected SERVICE_ACCEPT, got message ${accept[0]}`);
+  }
+  for (const { key } of opts.keys) {
+    const algorithm = key.signatureAlgorithms[0]!;
+    const signed = new WireWriter(0, 512)
+      .string(t.sessionId).byte(USERAUTH_REQUEST).string(opts.user).string("ssh-connection")
+      .string("publickey").bool(true).string(algorithm).string(key.publicBlob);
+    const signature = await key.sign(signed.bytes(), algorithm);
+    t.send(
+      new WireWriter(0, 512).byte(USERAUTH_REQUEST).string(opts.user).string("ssh-connection")
+        .string("publickey").bool(true).string(algorithm).string(key.publicBlob)
+        .string(signature).bytes(),
+    );
+    for (;;) {
+      const answer = await t.receive();
+      if (answer[0] === USERAUTH_SUCCESS) return;
+      if (answer[0] === USERAUTH_BANNER) continue;
+      if (answer[0] !== USERAUTH_FAILURE) {
+        throw new TransportError("protocol", `unexpected message ${answer[0]} in authentication`);
+      }
+      const methods = new WireReader(answer, 1).nameList();
+      if (!methods.includes("publickey")) return authFailed(address, opts);
+      break;
+    }
+  }
+  authFailed(address, opts);
+}
+
+function authFailed(address: ServerAddress, opts: NativeConnectOptions): never {
+  const keys = opts.keys.map((k) => k.source).join(", ") || "none";
+  throw new ConnectError(
+    "auth",
+    `${address.label}: authentication failed for user ${opts.user} (keys offered: ${keys})`,
+  );
+}
+
+async function tcpConnect(address: ServerAddress, label: string): Promise<Deno.TcpConn> {
+  try {
+    return await Deno.connect({ hostname: address.host, port: address.port });
+  } catch (e) {
+    if (e instanceof Deno.errors.ConnectionRefused) {
+      throw new ConnectError("refused", `${label}: connection refused`);
+    }
+    const message = (e as Error).message;
+    if (/lookup|resolve|name or service/i.test(message)) {
+      throw new ConnectError("unreachable", `${label}: cannot resolve host name`);
+    }
+    throw new ConnectError("unreachable", `${label}: cannot connect: ${message}`);
+  }
+}
+
+/** Resolves true after `ms`, false once `signal` aborts (Deno's web timers, not Node's). */
+function wait(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timeout = AbortSignal.timeout(ms);
+    const done = (fired: boolean) => {
+      timeout.removeEventListener("abort", onTime);
+      signal.removeEventListener("abort", onStop);
+      resolve(fired);
+    };
+    const onTime = () => done(true);
+    const onStop = () => done(false);
+    timeout.addEventListener("abort", onTime);
+    signal.addEventListener("abort", onStop);
+  });
+}
+
+/** A deadline that stops while the user is asked about a host key. */
+class PausableDeadline {
+  onExpire: () => void = () => {};
+  #left: number;
+  #since = 0;
+  #stop: AbortController | null = null;
+  constructor(totalMs: number) {
+    this.#left = totalMs;
+  }
+  start(): void {
+    this.#clear();
+    this.#since = Date.now();
+    const stop = new AbortController();
+    this.#stop = stop;
+    void wait(Math.max(0, this.#left), stop.signal).then((fired) => {
+      if (fired) this.onExpire();
+    });
+  }
+  pause(): void {
+    if (this.#stop === null) return;
+    this.#clear();
+    this.#left -= Date.now() - this.#since;
+  }
+  stop(): void {
+    this.#clear();
+  }
+  #clear(): void {
+    this.#stop?.abort();
+    this.#stop = null;
+  }
+}

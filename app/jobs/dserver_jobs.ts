@@ -129,8 +129,8 @@ async function jobAuth(key: ParsedKey): Promise<ClientAuth> {
       { source: "job key", publicBlob: new Uint8Array(key.getPublicSSH()), native: null, key },
       ...(more?.keys ?? []),
     ],
-    authHandler: (username, parse) => {
-      const next = more?.authHandler(username, parse);
+    authHandler: (username, ssh2) => {
+      const next = more?.authHandler(username, ssh2);
       let offered = false;
       return (methodsLeft, partial, done) => {
         if (!offered) {

@@ -1,63 +1,29 @@
 /**
- * The ssh-agent's keys for authentication (docs/compatibility.md#client-keys), through ssh2's
- * agent client: loaded by cli/ssh/auth.ts only when `SSH_AUTH_SOCK` is set. Every request has a
- * deadline, and the keys chosen for a run are listed once.
+ * The ssh-agent for ssh2's connections (jump hosts, servers the native client cannot serve):
+ * ssh2's agent client with a deadline on every request, offering only the keys cli/ssh/auth.ts
+ * chose (listed once, by cli/ssh/native/agent_client.ts).
  */
 import type { Buffer } from "node:buffer";
-import { BaseAgent, OpenSSHAgent as Ssh2OpenSSHAgent } from "./ssh2_client.ts";
+import { BaseAgent, OpenSSHAgent as Ssh2OpenSSHAgent, parseKey } from "./ssh2_client.ts";
+import { encodeBase64 } from "../../core/base64.ts";
+import { keyTypeOfBlob } from "./native/ssh_keys.ts";
 import type { OpenSSHAgent, ParsedKey, SignCallback, SigningRequestOptions } from "ssh2";
-
-const AGENT_TIMEOUT_MS = 5000;
 
 /**
  * The agent's keys, or null without a usable agent. An agent that does not answer (a stale
  * forwarded socket whose far end hangs) is given up after `timeoutMs`, with one warning: the run
  * goes on with the key files instead of waiting forever.
  */
-/** An agent key as cli/ssh/auth.ts offers it (its OfferedKey). */
-export interface AgentKey {
-  source: string;
-  publicBlob: Uint8Array;
-  native: null;
-  key: ParsedKey;
-}
-
-export interface AgentKeys {
-  keys: AgentKey[];
-  /** An agent for ssh2 that offers only the chosen keys and signs through the ssh-agent. */
-  chosen(keys: ParsedKey[]): ChosenKeysAgent;
-}
-
-export async function agentKeys(
-  sock: string,
-  index: number,
-  debug: (line: string) => void,
-  warn: (line: string) => void,
-  timeoutMs = AGENT_TIMEOUT_MS,
-): Promise<AgentKeys | null> {
-  const agent = new AgentWithTimeout(new Ssh2OpenSSHAgent(sock), sock, timeoutMs);
-  const all = await new Promise<ParsedKey[] | null>((resolve) => {
-    agent.getIdentities((err, keys) => {
-      if (err instanceof AgentTimeout) warn(`${err.message}: not using it`);
-      else if (err) debug(`ssh-agent at ${sock}: ${err.message}`);
-      resolve(err ? null : (keys ?? []) as ParsedKey[]);
-    });
+/** ssh2's agent for the agent at `sock`, offering only the keys `blobs` (cli/ssh/auth.ts). */
+export function ssh2Agent(sock: string, blobs: Uint8Array[], timeoutMs: number): ChosenKeysAgent {
+  const keys = blobs.flatMap((blob) => {
+    const parsed = parseKey(`${keyTypeOfBlob(blob)} ${encodeBase64(blob)}`);
+    return parsed instanceof Error ? [] : [Array.isArray(parsed) ? parsed[0]! : parsed];
   });
-  if (all === null) return null;
-  const keys = all.map((key, i): AgentKey => ({
-    source: `agent #${i}`,
-    publicBlob: new Uint8Array(key.getPublicSSH()),
-    native: null,
-    key,
-  }));
-  const chosen = (some: ParsedKey[]) => new ChosenKeysAgent(agent, some);
-  if (index < 0) return { keys, chosen };
-  const one = keys[index];
-  if (one === undefined) {
-    debug(`--agentKeyIndex ${index}: the agent has ${keys.length} keys; not using the agent`);
-    return null;
-  }
-  return { keys: [one], chosen };
+  return new ChosenKeysAgent(
+    new AgentWithTimeout(new Ssh2OpenSSHAgent(sock), sock, timeoutMs),
+    keys as ParsedKey[],
+  );
 }
 
 class AgentTimeout extends Error {}

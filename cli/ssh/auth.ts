@@ -4,9 +4,16 @@
  * key. Encrypted key files are used only when `DTAIL_KEY_PASSPHRASE` decrypts them (there is no
  * interactive prompt). (`id_dsa` of the Go client is left out: OpenSSH no longer supports DSA.)
  */
-import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ParsedKey } from "ssh2";
+import type {
+  AnyAuthMethod,
+  AuthenticationType,
+  AuthHandlerMiddleware,
+  BaseAgent,
+  ParsedKey,
+} from "ssh2";
 import { SetupError } from "../../core/errors.ts";
 import { type NativePrivateKey, parsePrivateKeyFile } from "./native/ssh_keys.ts";
+import { AgentClient, agentKey, AgentTimeout } from "./native/agent_client.ts";
 import { readSmallFileSync, readSmallTextFileSync } from "../../core/small_file.ts";
 
 export class AuthSetupError extends SetupError {
@@ -50,6 +57,13 @@ export interface OfferedKey {
 /** ssh2's key parser, handed in by the code that connects with ssh2 (cli/ssh/connect.ts). */
 export type ParseKey = (data: Uint8Array) => ParsedKey | ParsedKey[] | Error;
 
+/** What the code that connects with ssh2 hands the auth handler (cli/ssh/connect.ts). */
+export interface Ssh2Tools {
+  parse: ParseKey;
+  /** ssh2's agent for the agent at `sock`, offering only the keys `blobs`. */
+  agent(sock: string, blobs: Uint8Array[], timeoutMs: number): BaseAgent;
+}
+
 export interface ClientAuth {
   /** The resolved auth-key path ("" without a home directory): its `.pub` goes to AUTHKEY. */
   authKeyPath: string;
@@ -57,9 +71,9 @@ export interface ClientAuth {
   keys: OfferedKey[];
   /**
    * For ssh2 `connect({ authHandler })`: the key files and agent keys in order, then give up.
-   * `parse` reads the key files read natively so far.
+   * `ssh2` reads the key files read natively so far and talks to the agent.
    */
-  authHandler(user: string, parse: ParseKey): AuthHandlerMiddleware;
+  authHandler(user: string, ssh2: Ssh2Tools): AuthHandlerMiddleware;
   /**
    * The keys for one host of the ssh config: the auth-key, then its `IdentityFile`s, then (unless
    * `IdentitiesOnly yes`) the agent's keys and the default files (docs/usage.md#openssh-client-config).
@@ -119,15 +133,12 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
   const leading = await files([...first, authKeyPath].filter((p) => p !== ""));
   const sock = env("SSH_AUTH_SOCK") ?? "";
   const warn = opts.warn ?? console.error;
-  // The agent's keys go through ssh2 (loaded only then).
-  const agent = sock === "" ? null : await (await import("./agent_keys.ts")).agentKeys(
-    sock,
-    opts.agentKeyIndex ?? -1,
-    debug,
-    warn,
-    opts.agentTimeoutMs,
-  );
-  const agentOffered = (agent?.keys ?? []).filter((k) => fresh(k));
+  const agentTimeoutMs = opts.agentTimeoutMs ?? AGENT_TIMEOUT_MS;
+  const agentOffered = sock === ""
+    ? []
+    : (await agentKeys(sock, opts.agentKeyIndex ?? -1, debug, warn, agentTimeoutMs)).filter((k) =>
+      fresh(k)
+    );
   const trailing = await files(defaults);
   // IdentityFiles are keyed by path: each host offers its own, deduplicated within its list.
   const identities = new Map<string, OfferedKey | null>();
@@ -149,22 +160,21 @@ export async function loadAuth(opts: AuthOptions = {}): Promise<ClientAuth> {
         "use --auth-key-path or ssh-agent",
     );
   }
-  const chosen = agent === null || agentOffered.length === 0
-    ? null
-    : agent.chosen(agentOffered.map((k) => k.key!));
   const auth = (offered: OfferedKey[]): ClientAuth => ({
     authKeyPath,
     keys: offered,
-    authHandler: (username, parse) => {
+    authHandler: (username, ssh2) => {
       const methods: AnyAuthMethod[] = [];
+      const fromAgent = offered.filter((k) => k.source.startsWith("agent #"));
       let agentAdded = false;
       for (const k of offered) {
         if (k.source.startsWith("agent #")) {
-          if (agentAdded || chosen === null) continue;
+          if (agentAdded) continue;
           agentAdded = true;
-          methods.push({ type: "agent", username, agent: chosen });
+          const agent = ssh2.agent(sock, fromAgent.map((a) => a.publicBlob), agentTimeoutMs);
+          methods.push({ type: "agent", username, agent });
         } else {
-          const key = k.key ?? ssh2Key(parse, k.file!);
+          const key = k.key ?? ssh2Key(ssh2.parse, k.file!);
           if (key !== null) methods.push({ type: "publickey", username, key });
         }
       }
@@ -286,6 +296,44 @@ function ssh2Key(parse: ParseKey, file: Uint8Array): ParsedKey | null {
   const parsed = parse(file);
   if (parsed instanceof Error) return null;
   return Array.isArray(parsed) ? parsed[0] as ParsedKey : parsed;
+}
+
+const AGENT_TIMEOUT_MS = 5000;
+
+/**
+ * The agent's keys (all, or the one `index` names); none without a usable agent. An agent that
+ * does not answer (a stale forwarded socket whose far end hangs) is given up after `timeoutMs`,
+ * with one warning: the run goes on with the key files instead of waiting forever.
+ */
+async function agentKeys(
+  sock: string,
+  index: number,
+  debug: (line: string) => void,
+  warn: (line: string) => void,
+  timeoutMs: number,
+): Promise<OfferedKey[]> {
+  const agent = new AgentClient(sock, timeoutMs);
+  let identities;
+  try {
+    identities = await agent.identities();
+  } catch (e) {
+    if (e instanceof AgentTimeout) warn(`${e.message}: not using it`);
+    else debug(`ssh-agent at ${sock}: ${(e as Error).message}`);
+    return [];
+  }
+  const keys = identities.map((id, i): OfferedKey => ({
+    source: `agent #${i}`,
+    publicBlob: id.blob,
+    native: agentKey(agent, id),
+    key: null,
+  }));
+  if (index < 0) return keys;
+  const one = keys[index];
+  if (one === undefined) {
+    debug(`--agentKeyIndex ${index}: the agent has ${keys.length} keys; not using the agent`);
+    return [];
+  }
+  return [one];
 }
 
 function blobId(blob: Uint8Array): string {

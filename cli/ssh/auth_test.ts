@@ -10,8 +10,9 @@ import {
 } from "./auth.ts";
 import { agentMissing, generateKey, withAgent, withTempDir } from "./_test_keys.ts";
 import { parseKey } from "./ssh2_client.ts";
+import { ssh2Agent } from "./agent_keys.ts";
 
-const parse = (data: Uint8Array) => parseKey(Buffer.from(data));
+const parse = { parse: (data: Uint8Array) => parseKey(Buffer.from(data)), agent: ssh2Agent };
 
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
 
@@ -281,7 +282,7 @@ Deno.test("an agent that lists keys but does not sign fails that method after th
       }
       const agentMethod = methods[1] as AnyAuthMethod & { agent: AgentLike };
       assert.equal(agentMethod.type, "agent");
-      const agentKey = auth.keys[1]!.key;
+      const agentKey = parseKey(listed.publicLine);
       const err = await new Promise<Error | undefined>((resolve) =>
         agentMethod.agent.sign(agentKey, Buffer.from("data"), {}, (e) => resolve(e ?? undefined))
       );

@@ -20,6 +20,7 @@ import { DEFAULT_CIPHERS } from "../../ssh/algorithms.ts";
 import type { ServerAddress } from "./server_list.ts";
 import type { HostTrust } from "./trust_prompt.ts";
 import { ConnectError } from "./connect_error.ts";
+import { ssh2Agent } from "./agent_keys.ts";
 import { ServerGreeting } from "./server_greeting.ts";
 
 export { ConnectError, type ConnectFailure } from "./connect_error.ts";
@@ -236,7 +237,10 @@ function handshake(
     client.connect({
       sock,
       username: opts.user,
-      authHandler: opts.auth.authHandler(opts.user, (data) => parseKey(Buffer.from(data))),
+      authHandler: opts.auth.authHandler(opts.user, {
+        parse: (data) => parseKey(Buffer.from(data)),
+        agent: ssh2Agent,
+      }),
       hostVerifier,
       readyTimeout: 0, // our Budget instead: it stops while the user is being asked
       ...(opts.keepaliveMs

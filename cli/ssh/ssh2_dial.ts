@@ -1,6 +1,6 @@
 /**
  * What the dialer (cli/ssh/dialer.ts) needs to connect with ssh2, in one module it loads only
- * when a connection needs ssh2: jump hosts, agent keys, key files only ssh2 reads, servers the
+ * when a connection needs ssh2: jump hosts, key files only ssh2 reads, servers the
  * native client cannot serve.
  */
 export { connect } from "./connect.ts";

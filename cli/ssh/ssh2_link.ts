@@ -1,5 +1,5 @@
 /**
- * An ssh2 client connection as a link (cli/ssh/link.ts): jump hosts, agent keys and key files
+ * An ssh2 client connection as a link (cli/ssh/link.ts): jump hosts, key files
  * only ssh2 reads, and servers the native client cannot serve (cli/ssh/dialer.ts decides).
  */
 import type { Client } from "ssh2";

@@ -267,12 +267,19 @@ async function authenticate(
   if (accept[0] !== MSG.SERVICE_ACCEPT) {
     throw new TransportError("protocol", `expected SERVICE_ACCEPT, got message ${accept[0]}`);
   }
-  for (const { key } of opts.keys) {
+  for (const { key, source } of opts.keys) {
     const algorithm = key.signatureAlgorithms[0]!;
     const signed = new WireWriter(0, 512)
       .string(t.sessionId).byte(USERAUTH_REQUEST).string(opts.user).string("ssh-connection")
       .string("publickey").bool(true).string(algorithm).string(key.publicBlob);
-    const signature = await key.sign(signed.bytes(), algorithm);
+    let signature: Uint8Array;
+    try {
+      signature = await key.sign(signed.bytes(), algorithm);
+    } catch (e) {
+      // An agent that does not sign (in time): the next key, as ssh2 does.
+      opts.debug?.(`${address.label}: ${source}: ${(e as Error).message}`);
+      continue;
+    }
     t.send(
       new WireWriter(0, 512).byte(USERAUTH_REQUEST).string(opts.user).string("ssh-connection")
         .string("publickey").bool(true).string(algorithm).string(key.publicBlob)

@@ -7,7 +7,8 @@ import { ConnectError } from "../connect_error.ts";
 import { hostKeyAlgorithms } from "../host_key_algorithms.ts";
 import { parseServerAddress } from "../server_list.ts";
 import { HostTrust } from "../trust_prompt.ts";
-import { generateKey, withTempDir } from "../_test_keys.ts";
+import { agentMissing, generateKey, withAgent, withTempDir } from "../_test_keys.ts";
+import { loadAuth } from "../auth.ts";
 import { closedPort, startTestServer } from "../_test_server.ts";
 import { NativeClient, type NativeConnectOptions, type NativeKey } from "./native_client.ts";
 import { parsePrivateKeyFile } from "./ssh_keys.ts";
@@ -277,4 +278,31 @@ Deno.test("a byte changed on the way after the key exchange fails the MAC check"
       await server.close();
     }
   });
+});
+
+Deno.test({
+  name: "keys in an ssh-agent log in through the agent, an RSA key with rsa-sha2-512",
+  ignore: agentMissing, // ssh-agent/ssh-add (openssh-client) are not installed
+  fn: async () => {
+    await withTempDir(async (home) => {
+      const [rsa, stranger] = await Promise.all([
+        generateKey(home, "rsa", "rsa"),
+        generateKey(home, "stranger", "ecdsa"),
+      ]);
+      const server = await startTestServer([rsa.publicLine]);
+      try {
+        await withAgent(home, [stranger, rsa], async (sock) => {
+          const env = (n: string) => ({ SSH_AUTH_SOCK: sock } as Record<string, string>)[n];
+          const auth = await loadAuth({ authKeyPath: `${home}/none`, env });
+          assert.deepEqual(auth.keys.map((k) => k.source), ["agent #0", "agent #1"]);
+          const keys = auth.keys.map((k) => ({ source: k.source, key: k.native! }));
+          const client = await NativeClient.connect(address(server.port), options(keys));
+          client.end();
+          assert.deepEqual(server.logins, ["alice ssh-rsa"]);
+        });
+      } finally {
+        await server.close();
+      }
+    });
+  },
 });

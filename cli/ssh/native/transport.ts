@@ -391,7 +391,7 @@ export class SshTransport {
       }
       const copy = payload.slice();
       if (type === MSG.KEXINIT && !this.#kexing) {
-        // The server starts a re-exchange.
+        this.#opts.debug?.("native SSH: the server starts a key re-exchange");
         this.#keyExchange(copy).catch((e) =>
           this.#fail(
             e instanceof TransportError ? e : new TransportError("protocol", String(e)),

@@ -4,6 +4,7 @@
  * after every `RekeyLimit` bytes.
  */
 import assert from "node:assert/strict";
+import { concatBytes } from "../core/bytes.ts";
 import { hostKeyAlgorithms } from "../cli/ssh/host_key_algorithms.ts";
 import { NativeClient } from "../cli/ssh/native/native_client.ts";
 import { parsePrivateKeyFile } from "../cli/ssh/native/ssh_keys.ts";
@@ -51,12 +52,7 @@ Deno.test({
       const parts: Uint8Array[] = [];
       for await (const chunk of io.input) parts.push(chunk);
       ssh.end();
-      const got = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        got.set(p, at);
-        at += p.length;
-      }
+      const got = concatBytes(...parts);
       assert.equal(got.length, file.length);
       assert.ok(got.every((b, i) => b === file[i]), "the same bytes in the same order");
       assert.equal(bastion.logins(), 1);

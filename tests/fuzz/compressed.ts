@@ -40,7 +40,7 @@ export const compressedTarget: Target = {
       if (kind === "zstd" && rng.chance(0.2)) members.push(skippableFrame(rng));
       at = end;
     }
-    let bytes = concatBytes(...members);
+    let bytes: Uint8Array = concatBytes(...members);
     const damaged = rng.chance(0.6);
     if (damaged) bytes = damage(rng, bytes);
     return { kind, text, bytes, damaged, chunk: 1 + rng.size(70_000) };

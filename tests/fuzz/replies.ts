@@ -85,7 +85,7 @@ export const repliesTarget: Target = {
       parts.push(withDelimiter(enc.encode(capabilitiesMessage(capabilities))));
     }
     for (let n = 1 + rng.size(12); n > 0; n--) parts.push(replyBytes(rng, escaped));
-    let stream = concatBytes(...parts);
+    let stream: Uint8Array = concatBytes(...parts);
     if (rng.chance(0.3)) stream = damage(rng, stream);
     const cuts = Array.from({ length: rng.int(8) }, () => rng.int(stream.length + 1));
     return {

@@ -6,7 +6,7 @@
  * `chachapoly_init` reads them).
  */
 import { type DirectionKeys, keyState } from "../../../ssh/chacha_poly.ts";
-import { concatBytes } from "./ssh_key_blob.ts";
+import { concatBytes } from "../../../core/bytes.ts";
 import { WireError, WireWriter } from "./ssh_wire.ts";
 
 export interface Ephemeral {

@@ -1,3 +1,4 @@
+import { concatBytes } from "../../../core/bytes.ts";
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import ssh2 from "ssh2";
@@ -37,13 +38,7 @@ function options(keys: NativeKey[], extra: Partial<NativeConnectOptions> = {}) {
 async function readAll(input: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const chunk of input) parts.push(chunk);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /** The bytes a streaming server sends: a counter pattern no shifted copy matches. */

@@ -5,6 +5,8 @@
  * throw a BlobError, which the callers turn into a plain "unsupported" or false.
  */
 
+import { concatBytes } from "../../../core/bytes.ts";
+
 /** A malformed blob: what the reader expected and did not find. */
 export class BlobError extends Error {
   override readonly name = "BlobError";
@@ -78,18 +80,6 @@ export class BlobReader {
   end(what = "blob"): void {
     if (this.remaining !== 0) throw new BlobError(`${this.remaining} trailing bytes after ${what}`);
   }
-}
-
-export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 export function uint32Bytes(n: number): Uint8Array {

@@ -4,6 +4,7 @@
  * sign, and host key signatures are verified. Anything else is reported, never thrown, so that the
  * caller can fall back to another parser (encrypted keys, PEM, PKCS#8, PuTTY, DSA, security keys).
  */
+import { concatBytes } from "../../../core/bytes.ts";
 import {
   base64Decode,
   base64url,
@@ -13,7 +14,6 @@ import {
   BlobReader,
   bytesEqual,
   bytesOf,
-  concatBytes,
   padStart,
   sshMpint,
   sshString,

@@ -2,6 +2,7 @@
  * Tests of the native client's SSH keys against real `ssh-keygen` key files, with ssh2 (node
  * crypto) as the independent signer and verifier.
  */
+import { concatBytes } from "../../../core/bytes.ts";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import nodeCrypto from "node:crypto";
@@ -131,15 +132,7 @@ function assertUnsupported(parsed: KeyFileParse, message: string): void {
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = concatBytes;
 
 function u32(n: number): Uint8Array {
   const out = new Uint8Array(4);

@@ -10,7 +10,8 @@ import { ControlTerminal } from "../cli/interactive/control_terminal.ts";
 import { runInteractive, type Workload } from "../cli/interactive/controller.ts";
 import { planQuery, type QueryIO } from "../cli/mapreduce.ts";
 import type { RemoteConnection } from "../cli/remote.ts";
-import { exitCodeOf, type RunIO } from "../cli/serverless.ts";
+import type { RunIO } from "../cli/serverless.ts";
+import { exitCodeOf } from "./exit_codes.ts";
 import type { Program } from "./flag_table.ts";
 import type { Flags } from "./flags.ts";
 import { reloadPlanner } from "./reload.ts";
@@ -46,7 +47,7 @@ export async function interactiveClient(
   };
   const first = build(flags);
   // Loaded before the terminal is taken: the SSH stack costs start-up time.
-  const remote = first.remote ? await import("../cli/remote.ts") : null;
+  const remote = first.remote ? await import("../cli/interactive/remote_workload.ts") : null;
   const { serverlessWorkload } = await import("../cli/interactive/serverless_workload.ts");
   return await withTerminal(controlTty, io, async (screen) => {
     if (first.remote) {
@@ -95,7 +96,7 @@ export async function interactiveQuery(
   };
   const first = build(flags);
   const connection: RemoteConnection | null = first.connection;
-  const remote = connection === null ? null : await import("../cli/remote.ts");
+  const remote = connection === null ? null : await import("../cli/interactive/remote_workload.ts");
   const { interactiveQuery: start } = await import("../cli/interactive/query_workload.ts");
   return await withTerminal(controlTty, io, async (screen) => {
     const planner = reloadPlanner(flags, true, (f) => build(f).job);

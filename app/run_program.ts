@@ -20,10 +20,9 @@ import {
 } from "./settings.ts";
 import type { Program } from "./flag_table.ts";
 import type { Flags } from "./flags.ts";
-import { exitCodeOf, runServerless } from "../cli/serverless.ts";
 import { versionLine } from "./version.ts";
 import { growStdoutPipe } from "../cli/pipe_size.ts";
-import { EXIT_FAILED } from "./exit_codes.ts";
+import { EXIT_FAILED, exitCodeOf } from "./exit_codes.ts";
 import { armDeadline } from "../core/delay.ts";
 
 const encoder = new TextEncoder();
@@ -162,7 +161,7 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
       const { interactiveClient } = await import("./interactive.ts");
       return await interactiveClient(program, flags, config, processEnv(), controlTty, io);
     }
-    // The SSH stack (ssh2) is loaded only for remote runs: it costs serverless start-up time.
+    // Each run loads only its own stack: the SSH client, or the serverless pipeline.
     const result = settings.remote
       ? await (await import("../cli/remote.ts")).runRemote(
         settings.run,
@@ -170,7 +169,7 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
         config,
         io,
       )
-      : await runServerless(settings.job, io);
+      : await (await import("../cli/serverless.ts")).runServerless(settings.job, io);
     return exitCodeOf(result);
   } finally {
     for (const cancel of timers) cancel();

@@ -25,17 +25,16 @@ import { Dialer } from "./ssh/dialer.ts";
 import { type ResolvedServer, resolveServer, type ResolveSettings } from "./ssh/host_resolve.ts";
 import { loadSshConfig, NO_SSH_CONFIG } from "./ssh/ssh_config.ts";
 import { defaultKnownHostsPath } from "./ssh/known_hosts_write.ts";
-import { serverList } from "./ssh/server_list.ts";
+import { isServerRegex, serverList } from "./ssh/server_list.ts";
 import { HostTrust } from "./ssh/trust_prompt.ts";
 import type { RemoteJob, SessionResult, SessionResume } from "./remote_session.ts";
 import { RESUME_CAPABILITY } from "../core/protocol/resume.ts";
 import { HeldOutput } from "./resume/held_output.ts";
 import { PositionTable } from "./resume/position_table.ts";
-import { type ResumeSettings, ResumeState } from "./resume/resume_state.ts";
+import type { ResumeSettings, ResumeState } from "./resume/resume_state.ts";
 import { runRemoteSession } from "./remote_session.ts";
 import type { RunResult } from "./serverless.ts";
-import type { Workload } from "./interactive/controller.ts";
-import { SessionFleet } from "./interactive/session_fleet.ts";
+import type { SessionFleet } from "./interactive/session_fleet.ts";
 import type { LiveRunHooks } from "./live_table.ts";
 import { causeOf, OutcomeBook, unreadableCause } from "./outcome_summary.ts";
 
@@ -141,35 +140,6 @@ export function remoteJobOf(run: RemoteRun): RemoteJob {
   };
 }
 
-/**
- * An interactive run against servers (docs/usage.md#interactive-query-reload): each reload goes
- * to every server as SESSION UPDATE (interactive/session_fleet.ts). `hooks` lets a query run
- * follow which job output belongs to.
- */
-export function interactiveRemote(
-  run: RemoteRun,
-  connection: RemoteConnection,
-  config: Config,
-  io: RemoteIO,
-  hooks: { reload(next: RemoteRun, fleet: SessionFleet): Promise<void> } = {
-    reload: (next, fleet) => fleet.reload(remoteJobOf(next)),
-  },
-): Workload<RemoteRun> {
-  const fleet = io.fleet ?? new SessionFleet(remoteJobOf(run));
-  const outcomes = io.outcomes ?? new OutcomeBook();
-  const done = runRemote(run, connection, config, { ...io, fleet, outcomes });
-  return {
-    async reload(next) {
-      await hooks.reload(next, fleet);
-      io.out.flush(); // what came before the acks is of the old job: out before the reply
-    },
-    capable: () => ({ capable: fleet.capable, total: fleet.servers.length }),
-    generation: () => fleet.generation,
-    details: () => [...fleet.serverLines(), ...outcomes.summaryLines()],
-    done,
-  };
-}
-
 export async function runRemote(
   run: RemoteRun,
   connection: RemoteConnection,
@@ -181,6 +151,10 @@ export async function runRemote(
     discovery: connection.discovery,
     defaultPort: connection.defaultPort,
     warn: io.warn,
+    // The regex engine only for a /regex/ filter: it is start-up time for every other run.
+    ...(isServerRegex(connection.servers)
+      ? { compileRegex: (await import("../core/matcher.ts")).compileRegex }
+      : {}),
   });
   const resolveSettings = connection.resolve;
   const sshConfig = resolveSettings === undefined || connection.jobAuth ||
@@ -246,8 +220,12 @@ export async function runRemote(
   const newPrinter = run.json
     ? (out: BufferedOutput) => new JsonMessagePrinter(out)
     : (out: BufferedOutput) => new MessagePrinter(out, printerOptions);
+  // Loaded only for --resume: its state file and positions are start-up time for every other run.
   const resume = run.resume !== undefined && followsResumably(run, io)
-    ? new ResumeState(run.resume, { warn: io.warn, flushOutput: () => io.out.flush() })
+    ? new (await import("./resume/resume_state.ts")).ResumeState(run.resume, {
+      warn: io.warn,
+      flushOutput: () => io.out.flush(),
+    })
     : null;
   const signal = AbortSignal.any([io.signal, outputFailed.signal]);
   const setupSlots = Math.max(1, connection.connectionsPerCpu) *

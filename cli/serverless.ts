@@ -69,11 +69,6 @@ export function printerOf(job: ReadJob, io: RunIO): Sink {
   return withSentLines(printer, io.out, { maxLineLength, fd: io.sendTo });
 }
 
-export function exitCodeOf(result: RunResult): number {
-  if (result.failed === 0) return 0;
-  return result.ok === 0 ? 1 : 3;
-}
-
 /**
  * Reads the job's targets into `sink`: by default the printer of the job's frame (or of --json)
  * on `io.out`. Never what the run writes (`written`: standard output, a dmap outfile, the state

@@ -30,6 +30,7 @@ import {
   type RegexMatcher,
 } from "./matcher_types.ts";
 import { isNoopPattern, NoopMatcher } from "./noop_matcher.ts";
+import { isLiteralPattern } from "./literal_pattern.ts";
 import { irregexpTranslation } from "./re2_translate.ts";
 import { checkPattern, Re2jsMatcher } from "./re2js_matcher.ts";
 import { irregexpCompileMs, MAX_IRREGEXP_COMPILE_MS } from "./regex_cost.ts";
@@ -57,14 +58,7 @@ export interface MatcherOptions {
   readonly withNewline?: boolean;
 }
 
-const REGEX_META = /[.+*?^$[\]{}()|\\]/;
-
-export { isNoopPattern };
-
-/** The docs/protocol.md#regex literal rule: no regex metacharacter at all. */
-export function isLiteralPattern(pattern: string): boolean {
-  return !REGEX_META.test(pattern);
-}
+export { isLiteralPattern, isNoopPattern };
 
 export function compileMatcher(pattern: string, options: MatcherOptions = {}): Matcher {
   if ((options.noopAllowed ?? true) && isNoopPattern(pattern)) return new NoopMatcher(pattern);

@@ -199,7 +199,8 @@ Deno.test("a serverless dcat, dgrep and dmap that yield their turns load none of
 });
 
 Deno.test({
-  name: "a dcat over SSH with a key file loads neither ssh2 nor any of Deno's Node modules",
+  name:
+    "a dcat over SSH with a key file loads neither ssh2, Node's modules, the regex engine nor the serverless, query, resume or interactive code",
   ignore: !canRunServers,
   fn: async () => {
     const client = await TestClient.create();
@@ -207,7 +208,17 @@ Deno.test({
     try {
       // The ssh2 client and everything that loads it, mapped away: the native client serves.
       const ssh2Side = ["ssh2", "cli/ssh/connect.ts", "cli/ssh/ssh2_client.ts", "server/"];
-      const r = await runWithout(ssh2Side, "dcat", [
+      const notRemoteDcat = [
+        ...ssh2Side,
+        ...REGEX_ENGINE,
+        "core/mapr/",
+        "core/protocol/session_spec_decode.ts",
+        "cli/serverless.ts",
+        "core/pipeline.ts",
+        "cli/resume/resume_state.ts",
+        "cli/interactive/",
+      ];
+      const r = await runWithout(notRemoteDcat, "dcat", [
         "--cfg",
         "none",
         "--user",

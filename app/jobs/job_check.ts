@@ -5,6 +5,7 @@
 import type { Config, JobConfig } from "../../core/config.ts";
 import { parseQuery } from "../../core/mapr/query.ts";
 import { serverList } from "../../cli/ssh/server_list.ts";
+import { compileRegex } from "../../core/matcher.ts";
 import { fillDates } from "./job_dates.ts";
 
 export type JobKind = "Schedule" | "Continuous";
@@ -78,7 +79,7 @@ export function problemOf(
         throw new Error(`server list file ${server} not found`);
       }
       // One entry, host patterns and inventories included, as the run will read it.
-      if (!regex) serverList({ servers: server, defaultPort });
+      if (!regex) serverList({ servers: server, defaultPort, compileRegex });
     } catch (err) {
       return `bad Servers entry: ${err instanceof Error ? err.message : String(err)}`;
     }
@@ -86,6 +87,7 @@ export function problemOf(
   if (job.Servers.length > 0 || job.Discovery !== "") {
     try {
       const list = serverList({
+        compileRegex,
         servers: job.Servers.join(","),
         discovery: job.Discovery,
         defaultPort,

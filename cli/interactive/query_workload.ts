@@ -36,7 +36,7 @@ export function interactiveQuery(
   config: Config,
   io: QueryIO,
   connection: RemoteConnection | null,
-  remote: typeof import("../remote.ts") | null,
+  remote: typeof import("./remote_workload.ts") | null,
 ): Workload<QueryJob> {
   if (connection === null || remote === null) {
     return restartableRun(

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { decodeFrame, FrameReader } from "../../core/protocol/frames.ts";
 import { wireRegexOf } from "../../core/protocol/regex_wire.ts";
 import { type SessionAck, sessionCommands } from "../../core/protocol/session_spec.ts";
-import { parseSessionCommand } from "../../core/protocol/session_spec.ts";
+import { parseSessionCommand } from "../../core/protocol/session_spec_decode.ts";
 import type { RemoteJob } from "../session/command_frames.ts";
 import type { SessionLink } from "../session/session_link.ts";
 import { SessionFleet } from "./session_fleet.ts";

@@ -14,7 +14,8 @@
  * - An entry may be a host pattern (`web[01-40].example.com`, host_pattern.ts), and a server file
  *   may be an Ansible INI inventory (inventory.ts); `FILE:group` takes one group of it.
  */
-import { compileRegex, PatternError, type RegexMatcher } from "../../core/matcher.ts";
+import type { RegexMatcher } from "../../core/matcher.ts";
+import { PatternError } from "../../core/pattern_error.ts";
 import { NameBudget } from "./host_pattern.ts";
 import { looksLikeInventory, parseInventory } from "./inventory.ts";
 import { addressLabel, parseServerAddress, type ServerAddress } from "./server_address.ts";
@@ -42,6 +43,16 @@ export interface ServerListOptions {
   warn?: (line: string) => void;
   /** The most servers the list may name (default 100,000). */
   limit?: number;
+  /**
+   * Compiles a `/regex/` filter: core/matcher.ts's `compileRegex`, handed in by a caller that has
+   * a filter to compile (`isServerRegex`), so that the other runs do not load the regex engine.
+   */
+  compileRegex?: (pattern: string) => RegexMatcher;
+}
+
+/** `--servers /regex/`: a filter of the discovered servers, not a list. */
+export function isServerRegex(servers: string): boolean {
+  return servers.length >= 2 && servers.startsWith("/") && servers.endsWith("/");
 }
 
 /**
@@ -69,7 +80,7 @@ const MODULES: Record<string, Module> = {
 /** Evaluates `--servers` / `--discovery` into the list of addresses to connect to. */
 export function serverList(opts: ServerListOptions): ServerAddress[] {
   const servers = opts.servers ?? "";
-  const filter = regexFilter(servers);
+  const filter = regexFilter(servers, opts.compileRegex);
   const discovery = opts.discovery ?? "";
   const ctx: Context = {
     defaultPort: opts.defaultPort,
@@ -179,8 +190,14 @@ function splitDiscovery(discovery: string): { module: Module; options: string } 
   return { module, options };
 }
 
-function regexFilter(servers: string): RegexMatcher | null {
-  if (servers.length < 2 || !servers.startsWith("/") || !servers.endsWith("/")) return null;
+function regexFilter(
+  servers: string,
+  compileRegex: ((pattern: string) => RegexMatcher) | undefined,
+): RegexMatcher | null {
+  if (!isServerRegex(servers)) return null;
+  if (compileRegex === undefined) {
+    throw new Error("serverList: a /regex/ filter needs compileRegex");
+  }
   try {
     return compileRegex(servers.slice(1, -1));
   } catch (e) {

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { parseServerAddress, serverList, ServerListError } from "./server_list.ts";
+import { compileRegex } from "../../core/matcher.ts";
+import {
+  parseServerAddress,
+  serverList as listServers,
+  ServerListError,
+  type ServerListOptions,
+} from "./server_list.ts";
+
+const serverList = (opts: ServerListOptions) => listServers({ compileRegex, ...opts });
 
 const labels = (opts: Parameters<typeof serverList>[0]) => serverList(opts).map((s) => s.label);
 

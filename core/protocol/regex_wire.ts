@@ -3,7 +3,8 @@
  * `default`, `invert` and `noop` (matches everything; serialized `regex:noop ` with an empty
  * pattern).
  */
-import { isLiteralPattern, isNoopPattern } from "../matcher.ts";
+import { isLiteralPattern } from "../literal_pattern.ts";
+import { isNoopPattern } from "../noop_matcher.ts";
 import { ProtocolError } from "../errors.ts";
 
 export interface WireRegex {

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { toBase64 } from "./frames.ts";
+import { decodeSessionPayload, parseSessionCommand } from "./session_spec_decode.ts";
 import {
   buildSessionCommand,
-  decodeSessionPayload,
   encodeSessionPayload,
   parseSessionAck,
-  parseSessionCommand,
   sessionAckMessage,
   sessionCommands,
   SessionError,

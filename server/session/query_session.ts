@@ -8,13 +8,13 @@
  */
 import { parseCommand } from "../../core/protocol/commands.ts";
 import {
-  parseSessionCommand,
   SESSION_REASONS,
   sessionAckMessage,
   sessionCommands,
   SessionError,
   type SessionSpec,
 } from "../../core/protocol/session_spec.ts";
+import { parseSessionCommand } from "../../core/protocol/session_spec_decode.ts";
 import { errorKind } from "../../core/errors.ts";
 import { RegexWireError } from "../../core/protocol/regex_wire.ts";
 import { ReadRunner } from "./read_runner.ts";

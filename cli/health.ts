@@ -2,13 +2,18 @@
  * `dtailhealth --server host:port` (docs/compatibility.md#dtailhealth,
  * docs/compatibility.md#exit-status, docs/protocol.md#health-check): logs in as DTAIL-HEALTH with
  * its fixed password, without a host key check, sends `health` and expects `SERVER|host|OK`.
- * Nagios-style output and exit codes: 0 OK, 2 CRITICAL.
+ * Nagios-style output and exit codes: 0 OK, 2 CRITICAL. It logs in with the native client
+ * (cli/ssh/native/), with ssh2 only for a server that client cannot serve.
  */
 import type { AuthHandlerMiddleware } from "ssh2";
 import { encodeFrame } from "../core/protocol/frames.ts";
 import { MessageReader } from "../core/protocol/messages.ts";
-import { connect, ConnectError, openShell } from "./ssh/connect.ts";
-import { parseServerAddress } from "./ssh/server_list.ts";
+import { delay } from "../core/delay.ts";
+import { ConnectError } from "./ssh/connect_error.ts";
+import { hostKeyAlgorithms } from "./ssh/host_key_algorithms.ts";
+import type { SshLink } from "./ssh/link.ts";
+import { NativeClient, NativeUnsupported } from "./ssh/native/native_client.ts";
+import { parseServerAddress, type ServerAddress } from "./ssh/server_list.ts";
 import type { ClientAuth } from "./ssh/auth.ts";
 
 const HEALTH_USER = "DTAIL-HEALTH";
@@ -28,6 +33,62 @@ export async function checkHealth(
   } catch {
     return [2, critical];
   }
+  try {
+    const link = await login(address);
+    // A server that logs in and then says nothing (hung, stopped) is critical, not a wait forever.
+    const stop = new AbortController();
+    void delay(answerMs, stop.signal).then((fired) => fired && link.end());
+    try {
+      // Refused, or cut at the deadline: no answer is a critical one.
+      const io = await link.shell(server, 2000).catch(() => null);
+      if (io === null) return [2, critical];
+      void io.write(encodeFrame("health"));
+      const reader = new MessageReader();
+      // docs/protocol.md#messages: the health client takes both 0xAC and "\n" as message ends.
+      for await (const chunk of io.input) {
+        for (const m of reader.push(chunk)) {
+          for (const text of dec.decode(m).split("\n")) {
+            const fields = text.split("|");
+            if (fields[fields.length - 1] === "OK") return [0, `OK: All fine at ${server} :-)`];
+          }
+        }
+      }
+      return [2, critical];
+    } finally {
+      stop.abort();
+      link.end();
+    }
+  } catch (err) {
+    if (err instanceof ConnectError) return [2, critical];
+    throw err;
+  }
+}
+
+/**
+ * Logs in as DTAIL-HEALTH: through the native client (cli/ssh/native/), or ssh2 for a server it
+ * cannot serve.
+ */
+async function login(address: ServerAddress): Promise<SshLink> {
+  try {
+    const client = await NativeClient.connect(address, {
+      user: HEALTH_USER,
+      keys: [],
+      password: HEALTH_USER,
+      hostKeyAlgorithms,
+      trust: null,
+      timeoutMs: 2000,
+      keepaliveMs: 0,
+      keepaliveCount: 3,
+    });
+    return {
+      shell: (_label, timeoutMs, signal) => client.shell(timeoutMs, signal),
+      onSilent: (callback) => client.onSilent = callback,
+      end: () => client.end(),
+    };
+  } catch (e) {
+    if (!(e instanceof NativeUnsupported)) throw e;
+  }
+  const { connect, ssh2Link } = await import("./ssh/ssh2_dial.ts");
   const auth: ClientAuth = {
     authKeyPath: "",
     keys: [],
@@ -40,38 +101,7 @@ export async function checkHealth(
       };
     },
   };
-  try {
-    const client = await connect(address, {
-      user: HEALTH_USER,
-      auth,
-      trust: null,
-      timeoutMs: 2000,
-    });
-    client.on("error", () => {});
-    // A server that logs in and then says nothing (hung, stopped) is critical, not a wait forever.
-    const deadline = setTimeout(() => client.destroy(), answerMs);
-    try {
-      // Refused, or cut at the deadline: no answer is a critical one.
-      const channel = await openShell(client, server).catch(() => null);
-      if (channel === null) return [2, critical];
-      channel.write(encodeFrame("health"));
-      const reader = new MessageReader();
-      // docs/protocol.md#messages: the health client takes both 0xAC and "\n" as message ends.
-      for await (const chunk of channel as AsyncIterable<Uint8Array>) {
-        for (const m of reader.push(chunk)) {
-          for (const text of dec.decode(m).split("\n")) {
-            const fields = text.split("|");
-            if (fields[fields.length - 1] === "OK") return [0, `OK: All fine at ${server} :-)`];
-          }
-        }
-      }
-      return [2, critical];
-    } finally {
-      clearTimeout(deadline);
-      client.end();
-    }
-  } catch (err) {
-    if (err instanceof ConnectError) return [2, critical];
-    throw err;
-  }
+  const client = await connect(address, { user: HEALTH_USER, auth, trust: null, timeoutMs: 2000 });
+  client.on("error", () => {});
+  return ssh2Link(client);
 }

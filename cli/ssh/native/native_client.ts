@@ -1,8 +1,9 @@
 /**
  * The native SSH client: one connection to a dserver without ssh2 and without any node: module
  * (docs/performance.md, "The native SSH client"). TCP from `Deno.connect` with no Nagle delay,
- * the transport of ./transport.ts, public-key authentication with the keys of ./ssh_keys.ts, the
- * session channel of ./session_channel.ts, and `keepalive@openssh.com` requests while logged in.
+ * the transport of ./transport.ts, public-key authentication with the keys of ./ssh_keys.ts (or
+ * dtailhealth's fixed password), the session channel of ./session_channel.ts, and
+ * `keepalive@openssh.com` requests while logged in.
  *
  * It serves what a dtail run needs of a connection and nothing else: a server that does not offer
  * curve25519-sha256, chacha20-poly1305 and a host key type it can check is a `NativeUnsupported`,
@@ -13,7 +14,7 @@ import type { ServerAddress } from "../server_list.ts";
 import { ServerGreeting } from "../server_greeting.ts";
 import type { NativePrivateKey } from "./ssh_keys.ts";
 import { CHANNEL_MSG, ChannelError, type ChannelIO, SessionChannel } from "./session_channel.ts";
-import { MSG, SshTransport, TransportError } from "./transport.ts";
+import { MSG, SshTransport, TransportError, transportError } from "./transport.ts";
 import { WireReader, WireWriter } from "./ssh_wire.ts";
 
 const USERAUTH_REQUEST = 50;
@@ -42,6 +43,8 @@ export interface NativeTrust {
 export interface NativeConnectOptions {
   user: string;
   keys: readonly NativeKey[];
+  /** Tried after the keys (dtailhealth's fixed password). */
+  password?: string;
   /** Host key signature algorithms in order of preference for these known key types. */
   hostKeyAlgorithms: (knownTypes: string[]) => readonly string[];
   trust: NativeTrust | null;
@@ -144,17 +147,17 @@ export class NativeClient {
           // closed already
         }
       }
-      if (e instanceof TransportError) {
-        if (e.kind === "unsupported") throw new NativeUnsupported(`${label}: ${e.message}`);
-        if (e.kind === "hostkey") {
-          const why = refused
-            ? opts.trust?.refusal(address.host, address.port) ?? "host key refused"
-            : e.message;
-          throw new ConnectError("hostkey", `${label}: ${why}`);
-        }
-        throw new ConnectError("handshake", `${label}: SSH handshake failed: ${e.message}`);
+      // What the server did wrong is a failure of that server: one line, never a stack.
+      if (e instanceof ConnectError || e instanceof NativeUnsupported) throw e;
+      const err = transportError(e);
+      if (err.kind === "unsupported") throw new NativeUnsupported(`${label}: ${err.message}`);
+      if (err.kind === "hostkey") {
+        const why = refused
+          ? opts.trust?.refusal(address.host, address.port) ?? "host key refused"
+          : err.message;
+        throw new ConnectError("hostkey", `${label}: ${why}`);
       }
-      throw e;
+      throw new ConnectError("handshake", `${label}: SSH handshake failed: ${err.message}`);
     } finally {
       deadline.stop();
       stop.abort();
@@ -267,6 +270,7 @@ async function authenticate(
   if (accept[0] !== MSG.SERVICE_ACCEPT) {
     throw new TransportError("protocol", `expected SERVICE_ACCEPT, got message ${accept[0]}`);
   }
+  let publickey = true;
   for (const { key, source } of opts.keys) {
     const algorithm = key.signatureAlgorithms[0]!;
     const signed = new WireWriter(0, 512)
@@ -292,9 +296,20 @@ async function authenticate(
       if (answer[0] !== USERAUTH_FAILURE) {
         throw new TransportError("protocol", `unexpected message ${answer[0]} in authentication`);
       }
-      const methods = new WireReader(answer, 1).nameList();
-      if (!methods.includes("publickey")) return authFailed(address, opts);
+      publickey = new WireReader(answer, 1).nameList().includes("publickey");
       break;
+    }
+    if (!publickey) break; // the server takes no more keys
+  }
+  if (opts.password !== undefined) {
+    t.send(
+      new WireWriter().byte(USERAUTH_REQUEST).string(opts.user).string("ssh-connection")
+        .string("password").bool(false).string(opts.password).bytes(),
+    );
+    for (;;) {
+      const answer = await t.receive();
+      if (answer[0] === USERAUTH_SUCCESS) return;
+      if (answer[0] !== USERAUTH_BANNER) break;
     }
   }
   authFailed(address, opts);

@@ -143,7 +143,13 @@ export class SshTransport {
     const t = new SshTransport(conn, opts);
     t.#rawWrite(new TextEncoder().encode(`${CLIENT_VERSION}\r\n`));
     void t.#readLoop();
-    await t.#keyExchange(null);
+    try {
+      await t.#keyExchange(null);
+    } catch (e) {
+      const error = transportError(e);
+      t.#fail(error);
+      throw t.#failure ?? error;
+    }
     return t;
   }
 
@@ -332,10 +338,8 @@ export class SshTransport {
         }
       }
     } catch (e) {
-      const error = e instanceof TransportError
-        ? e
-        : e instanceof WireError
-        ? new TransportError("protocol", `malformed message from the server: ${e.message}`)
+      const error = e instanceof TransportError || e instanceof WireError
+        ? transportError(e)
         : new TransportError("closed", `connection lost: ${(e as Error).message}`);
       const closedByUs = this.#closing;
       this.#fail(error);
@@ -392,11 +396,7 @@ export class SshTransport {
       const copy = payload.slice();
       if (type === MSG.KEXINIT && !this.#kexing) {
         this.#opts.debug?.("native SSH: the server starts a key re-exchange");
-        this.#keyExchange(copy).catch((e) =>
-          this.#fail(
-            e instanceof TransportError ? e : new TransportError("protocol", String(e)),
-          )
-        );
+        this.#keyExchange(copy).catch((e) => this.#fail(transportError(e)));
         return;
       }
       if (this.#kexWaiter !== null) {
@@ -542,4 +542,15 @@ export class SshTransport {
     if (follows && (kex[0] !== kexAlg || hostKeys[0] !== hostKey)) this.#discardNextKex = true;
     return { hostKey };
   }
+}
+
+/** Any failure of the exchange with the server as a TransportError (one line). */
+export function transportError(e: unknown): TransportError {
+  if (e instanceof TransportError) return e;
+  if (e instanceof WireError) {
+    return new TransportError("protocol", `malformed message from the server: ${e.message}`);
+  }
+  // WebCrypto refusing what the server sent (a key that is no point on the curve, …).
+  const message = e instanceof Error ? e.message : String(e);
+  return new TransportError("protocol", message.split("\n")[0]!);
 }

@@ -1,8 +1,9 @@
 /**
  * SSH keys for the native SSH client, with WebCrypto only (no node: modules, no npm packages):
- * unencrypted OpenSSH private key files (ed25519, ecdsa nistp256/384/521, rsa) become keys that
- * sign, and host key signatures are verified. Anything else is reported, never thrown, so that the
- * caller can fall back to another parser (encrypted keys, PEM, PKCS#8, PuTTY, DSA, security keys).
+ * unencrypted OpenSSH private key files (ed25519, ecdsa nistp256/384/521, rsa) and PEM RSA keys
+ * (PKCS#1) become keys that sign, and host key signatures are verified. Anything else is reported,
+ * never thrown, so that the caller can fall back to another parser (encrypted keys, other PEM,
+ * PKCS#8, PuTTY, DSA, security keys).
  */
 import { concatBytes } from "../../../core/bytes.ts";
 import {
@@ -50,6 +51,12 @@ const MAX_RSA_BITS = 16384;
 /** Real public exponents are 65537 (or 3); more than 64 bits is refused. */
 const MAX_RSA_EXPONENT_BYTES = 8;
 
+const BEGIN_RSA_PEM = "-----BEGIN RSA PRIVATE KEY-----";
+const END_RSA_PEM = "-----END RSA PRIVATE KEY-----";
+/** PKCS#8's AlgorithmIdentifier for RSA keys: rsaEncryption (1.2.840.113549.1.1.1), NULL. */
+const RSA_ALGORITHM_ID = new Uint8Array(
+  "300d06092a864886f70d0101010500".match(/../g)!.map((h) => parseInt(h, 16)),
+);
 const BEGIN_OPENSSH = "-----BEGIN OPENSSH PRIVATE KEY-----";
 const END_OPENSSH = "-----END OPENSSH PRIVATE KEY-----";
 const OPENSSH_MAGIC = new TextEncoder().encode("openssh-key-v1\0");
@@ -158,6 +165,16 @@ async function parseKeyFile(bytes: Uint8Array): Promise<KeyFileParse> {
   ) {
     return { kind: "encrypted" };
   }
+  if (text.startsWith(BEGIN_RSA_PEM) && text.endsWith(END_RSA_PEM)) {
+    const armored = text.slice(BEGIN_RSA_PEM.length, text.length - END_RSA_PEM.length);
+    const der = base64Decode(armored.replace(/[ \t\r\n]+/g, ""));
+    if (der === undefined) return unsupported("the PEM key's base64 is malformed");
+    try {
+      return await parsePemRsa(der);
+    } finally {
+      der.fill(0);
+    }
+  }
   if (!text.startsWith(BEGIN_OPENSSH) || !text.endsWith(END_OPENSSH)) {
     return unsupported("not an OpenSSH private key file");
   }
@@ -214,6 +231,16 @@ async function parseOpenSSHBody(body: Uint8Array): Promise<KeyFileParse> {
     if (padding[i] !== i + 1) return unsupported("the private section's padding is malformed");
   }
 
+  return await finishKey(type, publicBlob, comment, signer);
+}
+
+/** The key of a signer whose public key is `publicBlob`, once it signs what that key verifies. */
+async function finishKey(
+  type: string,
+  publicBlob: Uint8Array,
+  comment: string,
+  signer: Signer,
+): Promise<KeyFileParse> {
   const algorithms = Object.freeze(type === RSA ? [RSA_SHA2_512, RSA_SHA2_256] : [type]);
   const key: NativePrivateKey = {
     type,
@@ -337,6 +364,11 @@ async function readRsa(
     dq: base64url(bytesOf(D % (Q - 1n))),
     qi: base64url(iqmp),
   };
+  return await rsaSigner(jwk);
+}
+
+/** Signs with both RSA signature algorithms (WebCrypto binds a key to one hash). */
+async function rsaSigner(jwk: JsonWebKey): Promise<Signer> {
   const importFor = (hash: string) =>
     crypto.subtle.importKey("jwk", jwk, { name: "RSASSA-PKCS1-v1_5", hash }, false, ["sign"]);
   const keys: Record<string, CryptoKey> = {
@@ -348,6 +380,62 @@ async function readRsa(
     if (key === undefined) throw new Error(`an rsa key does not sign with ${algorithm}`);
     return new Uint8Array(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key, data));
   };
+}
+
+/**
+ * An RSA key in PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`, what `ssh-keygen -m PEM` and OpenSSH
+ * before 7.8 write): wrapped into PKCS#8 for WebCrypto, which checks its structure, then read
+ * back as a JWK for its public numbers and the signers of both hashes.
+ */
+async function parsePemRsa(pkcs1: Uint8Array): Promise<KeyFileParse> {
+  const pkcs8 = derTag(
+    0x30,
+    concatBytes(Uint8Array.of(0x02, 0x01, 0x00), RSA_ALGORITHM_ID, derTag(0x04, pkcs1)),
+  );
+  let jwk: JsonWebKey;
+  try {
+    const imported = await crypto.subtle.importKey(
+      "pkcs8",
+      pkcs8,
+      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-512" },
+      true,
+      ["sign"],
+    );
+    jwk = await crypto.subtle.exportKey("jwk", imported);
+  } catch {
+    return unsupported("the PEM RSA key is malformed");
+  } finally {
+    pkcs8.fill(0);
+  }
+  const n = base64urlDecode(jwk.n), e = base64urlDecode(jwk.e);
+  if (n === undefined || e === undefined) return unsupported("the PEM RSA key is malformed");
+  const bits = bitLength(n);
+  if (bits < MIN_RSA_KEY_BITS || bits > MAX_RSA_BITS) {
+    return unsupported(`an rsa key of ${bits} bits`);
+  }
+  // Imported again for each hash: the exported JWK names the one it was imported with.
+  const { alg: _alg, key_ops: _ops, ...numbers } = jwk;
+  const signer = await rsaSigner(numbers);
+  return await finishKey(RSA, concatBytes(sshText(RSA), sshMpint(e), sshMpint(n)), "", signer);
+}
+
+/** DER: a tag, its length (short or long form), the content. */
+function derTag(tag: number, content: Uint8Array): Uint8Array<ArrayBuffer> {
+  const n = content.length;
+  const length = n < 0x80
+    ? [n]
+    : n < 0x100
+    ? [0x81, n]
+    : n < 0x10000
+    ? [0x82, n >> 8, n & 0xff]
+    : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  return concatBytes(Uint8Array.of(tag, ...length), content);
+}
+
+function base64urlDecode(text: string | undefined): Uint8Array | undefined {
+  if (text === undefined) return undefined;
+  const standard = text.replace(/-/g, "+").replace(/_/g, "/");
+  return base64Decode(standard + "=".repeat((4 - (standard.length % 4)) % 4));
 }
 
 /** Takes a public key blob of a supported type apart; throws BlobError when malformed. */

@@ -542,10 +542,33 @@ Deno.test("encrypted key files are reported as encrypted", async () => {
   });
 });
 
-Deno.test("PEM, PKCS#8, DSA, public and junk files are unsupported", async () => {
+Deno.test("a PEM RSA key file (PKCS#1) is the key of its OpenSSH form and signs what ssh2 verifies", async () => {
+  await withTempDir(async (dir) => {
+    const openssh = await generate(dir, "rsa", ["-t", "rsa", "-b", "2048"]);
+    const copy = `${dir}/rsa_pem`;
+    await Deno.copyFile(`${dir}/rsa`, copy);
+    await sshKeygen(["-q", "-p", "-m", "PEM", "-P", "", "-N", "", "-f", copy]);
+    const pem = await Deno.readFile(copy);
+    assert.ok(new TextDecoder().decode(pem).startsWith("-----BEGIN RSA PRIVATE KEY-----"));
+    const key = await parsedKey(pem);
+    assert.deepEqual(key.publicBlob, openssh.blob);
+    assert.deepEqual([...key.signatureAlgorithms], ["rsa-sha2-512", "rsa-sha2-256"]);
+    const data = text("signed by the PEM key");
+    for (const algorithm of key.signatureAlgorithms) {
+      const blob = await key.sign(data, algorithm);
+      assert.equal(splitSignature(blob).algorithm, algorithm);
+      assert.ok(await verifySignature(openssh.blob, blob, data), algorithm);
+      assert.ok(ssh2Verifies(openssh.publicLine, blob, data), `ssh2: ${algorithm}`);
+    }
+    // Not a key: a PKCS#1 body that is no RSA key at all.
+    const junk = "-----BEGIN RSA PRIVATE KEY-----\nMAMCAQA=\n-----END RSA PRIVATE KEY-----\n";
+    assertUnsupported(await parsePrivateKeyFile(text(junk)), "junk PKCS#1");
+  });
+});
+
+Deno.test("PEM ECDSA, PKCS#8, DSA, public and junk files are unsupported", async () => {
   await withTempDir(async (dir) => {
     const variants = [
-      { name: "pem_rsa", args: ["-t", "rsa", "-b", "2048", "-m", "PEM"], begin: "RSA PRIVATE" },
       { name: "pem_ecdsa", args: ["-t", "ecdsa", "-m", "PEM"], begin: "EC PRIVATE" },
       { name: "pkcs8_rsa", args: ["-t", "rsa", "-b", "2048", "-m", "PKCS8"], begin: "PRIVATE" },
       { name: "dsa", args: ["-t", "dsa"], begin: "OPENSSH PRIVATE" },

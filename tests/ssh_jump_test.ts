@@ -45,7 +45,13 @@ async function sshConfig(f: Fleet, text: string): Promise<void> {
   await Deno.writeTextFile(`${f.client.home}/.ssh/known_hosts`, f.bastion.knownHostsLine + "\n");
 }
 
-function dcat(f: Fleet, servers: string, extra: string[] = [], trustAll = true) {
+function dcat(
+  f: Fleet,
+  servers: string,
+  extra: string[] = [],
+  trustAll = true,
+  env: Record<string, string> = {},
+) {
   return run("dcat", [
     "--cfg",
     "none",
@@ -57,7 +63,7 @@ function dcat(f: Fleet, servers: string, extra: string[] = [], trustAll = true) 
     "--plain",
     ...extra,
     f.file,
-  ], { env: { HOME: f.client.home, SSH_AUTH_SOCK: "" } });
+  ], { env: { HOME: f.client.home, SSH_AUTH_SOCK: "", ...env } });
 }
 
 const bastionBlock = (f: Fleet) =>
@@ -79,6 +85,25 @@ Deno.test({
       assert.equal(r.text, "one\ntwo\nthree\n".repeat(3));
       assert.equal(f.bastion.logins(), 1, f.bastion.log());
       assert.equal(f.bastion.tunnels(), 3, f.bastion.log());
+    });
+  },
+});
+
+Deno.test({
+  name: "with DTAIL_SSH_CLIENT=ssh2 the servers behind a jump host are read through ssh2 alike",
+  ignore: !canRunServers || missing !== null,
+  fn: async () => {
+    await withFleet(2, async (f) => {
+      await sshConfig(
+        f,
+        `${bastionBlock(f)}\nHost web*\n  HostName 127.0.0.1\n  ProxyJump bastion\n`,
+      );
+      const list = f.servers.map((s, i) => `web${i + 1}:${s.port}`).join(",");
+      const r = await dcat(f, list, [], true, { DTAIL_SSH_CLIENT: "ssh2" });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.text, "one\ntwo\nthree\n".repeat(2));
+      assert.equal(f.bastion.logins(), 1, f.bastion.log());
+      assert.equal(f.bastion.tunnels(), 2, f.bastion.log());
     });
   },
 });

@@ -2,7 +2,8 @@
  * Connections of one run to its servers (docs/usage.md#jump-hosts-proxyjump): straight over TCP, or through
  * jump hosts, each jump host logged in to once per run and shared by every server behind it (one
  * `direct-tcpip` channel per server on the one jump connection). A jump connection that drops is
- * opened again by the next server that needs it.
+ * opened again by the next server that needs it. The native client (cli/ssh/native/) serves every
+ * hop whose keys it reads; ssh2, loaded only then, the others.
  */
 import type { Client, ClientChannel } from "ssh2";
 import type { ClientAuth } from "./auth.ts";
@@ -11,6 +12,10 @@ import type { Hop, ResolvedServer, StrictHostKeys } from "./host_resolve.ts";
 import { hostKeyAlgorithms, KEEPALIVE_COUNT } from "./host_key_algorithms.ts";
 import type { SshLink } from "./link.ts";
 import { NativeClient, type NativeKey, NativeUnsupported } from "./native/native_client.ts";
+import { ChannelStream } from "./native/channel_stream.ts";
+import { ChannelError } from "./native/session_channel.ts";
+import type { ByteStream } from "./native/transport.ts";
+import { delay } from "../../core/delay.ts";
 import type { HostTrust } from "./trust_prompt.ts";
 
 export interface DialerOptions {
@@ -39,6 +44,9 @@ export class Dialer {
   /** Jump connections by the chain of hops leading to them. */
   #jumps = new Map<string, Promise<Client>>();
   #open = new Set<Client>();
+  /** Native jump connections, as `#jumps` (every hop's keys read natively). */
+  #nativeJumps = new Map<string, Promise<NativeClient>>();
+  #nativeOpen = new Set<NativeClient>();
 
   #ssh2: Promise<typeof import("./ssh2_dial.ts")> | null = null;
 
@@ -66,9 +74,8 @@ export class Dialer {
   /** Connects to `server`, through its jump hosts if it has any. */
   async connect(server: ResolvedServer, signal: AbortSignal): Promise<SshLink> {
     const ssh2 = async (client: Promise<Client>) => (await this.#loadSsh2()).ssh2Link(await client);
-    if (server.jumps.length > 0) return await ssh2(this.#viaJumps(server, signal));
     const native = this.#nativeKeys(server);
-    if (native !== null) {
+    if (native !== null && server.jumps.every((hop) => this.#nativeKeys(hop) !== null)) {
       try {
         return await this.#native(server, native, signal);
       } catch (e) {
@@ -76,13 +83,14 @@ export class Dialer {
         this.#opts.debug?.(`${e.message}: connecting with ssh2`);
       }
     }
+    if (server.jumps.length > 0) return await ssh2(this.#viaJumps(server, signal));
     return await ssh2(this.#login(server, server.label, signal));
   }
 
-  /** The keys of `server` when the native client can offer every one of them. */
-  #nativeKeys(server: ResolvedServer): NativeKey[] | null {
+  /** The keys of a hop when the native client can offer every one of them. */
+  #nativeKeys(hop: Hop): NativeKey[] | null {
     if (this.#opts.native === false) return null;
-    const auth = this.#opts.auth.forHost?.(server.identityFiles, server.identitiesOnly) ??
+    const auth = this.#opts.auth.forHost?.(hop.identityFiles, hop.identitiesOnly) ??
       this.#opts.auth;
     const keys: NativeKey[] = [];
     for (const k of auth.keys) {
@@ -93,22 +101,95 @@ export class Dialer {
   }
 
   async #native(server: ResolvedServer, keys: NativeKey[], signal: AbortSignal): Promise<SshLink> {
-    const client = await NativeClient.connect(server, {
-      user: server.user,
-      keys,
-      hostKeyAlgorithms,
-      trust: this.#opts.trustFor(server.knownHostsPath, server.strictHostKeys),
-      timeoutMs: this.#opts.timeoutMs,
-      keepaliveMs: this.#opts.keepaliveMs ?? 0,
-      keepaliveCount: KEEPALIVE_COUNT,
-      signal,
-      ...(this.#opts.debug ? { debug: this.#opts.debug } : {}),
-    });
+    let stream: ByteStream | undefined;
+    if (server.jumps.length > 0) {
+      let jump: NativeClient;
+      try {
+        jump = await this.#nativeJump(server.jumps, server.jumps.length);
+      } catch (e) {
+        throw e instanceof ConnectError ? via(server.label, e) : e;
+      }
+      const last = server.jumps[server.jumps.length - 1]!;
+      stream = await this.#nativeTunnel(jump, server, last.label);
+    }
+    const client = await this.#nativeLogin(server, server.label, keys, signal, stream);
     return {
       shell: (_label, timeoutMs, signal) => client.shell(timeoutMs, signal),
       onSilent: (callback) => client.onSilent = callback,
       end: () => client.end(),
     };
+  }
+
+  #nativeLogin(
+    hop: Hop,
+    label: string,
+    keys: NativeKey[],
+    signal: AbortSignal,
+    stream?: ByteStream,
+  ): Promise<NativeClient> {
+    return NativeClient.connect({ host: hop.host, port: hop.port, portGiven: true, label }, {
+      user: hop.user,
+      keys,
+      hostKeyAlgorithms,
+      trust: this.#opts.trustFor(hop.knownHostsPath, hop.strictHostKeys),
+      timeoutMs: this.#opts.timeoutMs,
+      keepaliveMs: this.#opts.keepaliveMs ?? 0,
+      keepaliveCount: KEEPALIVE_COUNT,
+      signal,
+      ...(this.#opts.debug ? { debug: this.#opts.debug } : {}),
+      ...(stream === undefined ? {} : { via: stream }),
+    });
+  }
+
+  /** The native connection to `chain[n - 1]`, reached through `chain[0 .. n - 2]`. */
+  #nativeJump(chain: readonly Hop[], n: number): Promise<NativeClient> {
+    const key = chain.slice(0, n).map((h) => `${h.user}@${h.host}:${h.port}`).join(" ");
+    const have = this.#nativeJumps.get(key);
+    if (have !== undefined) return have;
+    const hop = chain[n - 1]!;
+    const opening = (async () => {
+      const stream = n === 1
+        ? undefined
+        : await this.#nativeTunnel(await this.#nativeJump(chain, n - 1), hop, chain[n - 2]!.label);
+      const keys = this.#nativeKeys(hop)!;
+      const client = await this.#nativeLogin(hop, hop.label, keys, this.#opts.signal, stream);
+      this.#nativeOpen.add(client);
+      client.onClose = () => {
+        this.#nativeOpen.delete(client);
+        if (this.#nativeJumps.get(key) === opening) this.#nativeJumps.delete(key);
+      };
+      return client;
+    })();
+    this.#nativeJumps.set(key, opening);
+    opening.catch((e) => {
+      // A jump host the native client cannot serve stays so: the next servers go to ssh2 at once.
+      if (e instanceof NativeUnsupported) return;
+      if (this.#nativeJumps.get(key) === opening) this.#nativeJumps.delete(key);
+    });
+    return opening;
+  }
+
+  /** A `direct-tcpip` channel from the native jump connection `jumpLabel` to `to`. */
+  async #nativeTunnel(jump: NativeClient, to: Hop, jumpLabel: string): Promise<ByteStream> {
+    const ms = this.#opts.timeoutMs;
+    const stop = new AbortController();
+    const timedOut = delay(ms, stop.signal).then((fired) => {
+      if (fired) throw tunnelError(to, jumpLabel, "timeout", `timed out after ${ms} ms`);
+      return null;
+    });
+    timedOut.catch(() => {});
+    try {
+      const io = await Promise.race([jump.forward(to.host, to.port), timedOut]);
+      return new ChannelStream(io!);
+    } catch (e) {
+      if (e instanceof ChannelError) {
+        const [reason, why] = channelRefusal(e);
+        throw tunnelError(to, jumpLabel, reason, why);
+      }
+      throw e;
+    } finally {
+      stop.abort();
+    }
   }
 
   async #viaJumps(server: ResolvedServer, signal: AbortSignal): Promise<Client> {
@@ -128,6 +209,9 @@ export class Dialer {
     for (const client of this.#open) client.end();
     this.#open.clear();
     this.#jumps.clear();
+    for (const client of this.#nativeOpen) client.end();
+    this.#nativeOpen.clear();
+    this.#nativeJumps.clear();
   }
 
   async #login(
@@ -212,6 +296,14 @@ function tunnelError(
   why: string,
 ): ConnectError {
   return new ConnectError(reason, `${to.label}: via jump host ${jumpLabel}: ${why}`);
+}
+
+/** The jump host's refusal of a native channel open, as a failure reason and text. */
+function channelRefusal(e: ChannelError): [ConnectFailure, string] {
+  if (/refused/i.test(e.text)) return ["refused", "connection refused"];
+  if (e.reason === 1) return ["refused", `forwarding refused by the jump host (${e.text})`];
+  if (e.reason === 0) return ["handshake", e.message];
+  return ["unreachable", `cannot connect: ${e.text || "channel open failed"}`];
 }
 
 /** The jump host's answer to the channel open, as a failure reason and text. */

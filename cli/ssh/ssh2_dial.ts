@@ -1,7 +1,7 @@
 /**
  * What the dialer (cli/ssh/dialer.ts) needs to connect with ssh2, in one module it loads only
- * when a connection needs ssh2: jump hosts, key files only ssh2 reads, servers the
- * native client cannot serve.
+ * when a connection needs ssh2: key files only ssh2 reads, servers the native client cannot
+ * serve, `DTAIL_SSH_CLIENT=ssh2`.
  */
 export { connect } from "./connect.ts";
 export { ssh2Link } from "./ssh2_link.ts";

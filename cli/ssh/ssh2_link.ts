@@ -1,6 +1,6 @@
 /**
- * An ssh2 client connection as a link (cli/ssh/link.ts): jump hosts, key files
- * only ssh2 reads, and servers the native client cannot serve (cli/ssh/dialer.ts decides).
+ * An ssh2 client connection as a link (cli/ssh/link.ts): key files only ssh2 reads, servers the
+ * native client cannot serve, `DTAIL_SSH_CLIENT=ssh2` (cli/ssh/dialer.ts decides).
  */
 import type { Client } from "ssh2";
 import { openShell } from "./connect.ts";

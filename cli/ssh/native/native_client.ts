@@ -14,7 +14,7 @@ import type { ServerAddress } from "../server_list.ts";
 import { ServerGreeting } from "../server_greeting.ts";
 import type { NativePrivateKey } from "./ssh_keys.ts";
 import { CHANNEL_MSG, ChannelError, type ChannelIO, SessionChannel } from "./session_channel.ts";
-import { MSG, SshTransport, TransportError, transportError } from "./transport.ts";
+import { type ByteStream, MSG, SshTransport, TransportError, transportError } from "./transport.ts";
 import { WireReader, WireWriter } from "./ssh_wire.ts";
 
 const USERAUTH_REQUEST = 50;
@@ -54,29 +54,37 @@ export interface NativeConnectOptions {
   keepaliveCount: number;
   signal?: AbortSignal;
   debug?: (line: string) => void;
+  /** A channel through a jump host to run over instead of a new TCP connection. */
+  via?: ByteStream;
 }
 
 export class NativeClient {
   readonly #transport: SshTransport;
-  readonly #channel: SessionChannel;
+  readonly #channels = new Map<number, SessionChannel>();
+  #nextChannel = 0;
+  #keepalivesOn = false;
   readonly #label: string;
   readonly #opts: NativeConnectOptions;
   readonly #stop = new AbortController();
   #unanswered = 0;
   /** Called when the server stopped answering keepalives (the connection is then ended). */
   onSilent: (() => void) | null = null;
+  /** Called once the connection has ended, whichever side ended it. */
+  onClose: (() => void) | null = null;
 
   private constructor(transport: SshTransport, label: string, opts: NativeConnectOptions) {
     this.#transport = transport;
     this.#label = label;
     this.#opts = opts;
-    this.#channel = new SessionChannel((p) => transport.send(p));
     transport.setHandler({
       packet: (p) => this.#packet(p),
-      batchEnd: () => this.#channel.batchEnd(),
+      batchEnd: () => {
+        for (const channel of this.#channels.values()) channel.batchEnd();
+      },
       closed: () => {
         this.#stop.abort();
-        this.#channel.ended();
+        for (const channel of this.#channels.values()) channel.ended();
+        this.onClose?.();
       },
     });
   }
@@ -88,7 +96,7 @@ export class NativeClient {
     if (opts.signal?.aborted) throw aborted();
     const deadline = new PausableDeadline(opts.timeoutMs);
     const greeting = new ServerGreeting();
-    let conn: Deno.TcpConn | null = null;
+    let conn: ByteStream | null = null;
     let transport: SshTransport | null = null;
     const stop = new AbortController();
     const stopped = new Promise<never>((_, reject) => {
@@ -110,10 +118,15 @@ export class NativeClient {
     try {
       deadline.start();
       const known = await opts.trust?.knownKeyTypes(address.host, address.port) ?? [];
-      conn = await Promise.race([tcpConnect(address, label), stopped]);
-      conn.setNoDelay(true);
-      conn.setKeepAlive(true);
-      const ip = conn.remoteAddr.transport === "tcp" ? conn.remoteAddr.hostname : undefined;
+      let ip: string | undefined;
+      if (opts.via !== undefined) conn = opts.via;
+      else {
+        const tcp = await Promise.race([tcpConnect(address, label), stopped]);
+        tcp.setNoDelay(true);
+        tcp.setKeepAlive(true);
+        ip = tcp.remoteAddr.hostname;
+        conn = tcp;
+      }
       const trust = opts.trust;
       const opening = SshTransport.open(conn, {
         hostKeyAlgorithms: opts.hostKeyAlgorithms(known),
@@ -188,8 +201,9 @@ export class NativeClient {
       );
     });
     stopped.catch(() => {});
+    const channel = this.#newChannel();
     try {
-      await Promise.race([this.#channel.open(), stopped]);
+      await Promise.race([channel.open(), stopped]);
     } catch (e) {
       if (e instanceof ChannelError) {
         throw new ConnectError("session", `${label}: the server refused ${e.message}`);
@@ -198,8 +212,34 @@ export class NativeClient {
     } finally {
       stop.abort();
     }
-    void this.#keepalives();
-    return this.#channel.io(() => this.end());
+    return channel.io(() => this.end());
+  }
+
+  /**
+   * A `direct-tcpip` channel to `host:port` (this connection is a jump host's); rejects with the
+   * ChannelError of the jump host's refusal. Closing it closes the channel only.
+   */
+  async forward(host: string, port: number): Promise<ChannelIO> {
+    const channel = this.#newChannel();
+    try {
+      await channel.openDirect(host, port);
+    } catch (e) {
+      this.#channels.delete(channel.id);
+      throw e;
+    }
+    return channel.io(() => {
+      if (channel.finished) this.#channels.delete(channel.id);
+    });
+  }
+
+  #newChannel(): SessionChannel {
+    const channel = new SessionChannel((p) => this.#transport.send(p), this.#nextChannel++);
+    this.#channels.set(channel.id, channel);
+    if (!this.#keepalivesOn) {
+      this.#keepalivesOn = true;
+      void this.#keepalives();
+    }
+    return channel;
   }
 
   end(): void {
@@ -210,7 +250,15 @@ export class NativeClient {
   #packet(payload: Uint8Array): void {
     const type = payload[0]!;
     try {
-      if (this.#channel.packet(payload)) return;
+      if (type >= CHANNEL_MSG.OPEN_CONFIRMATION && type <= CHANNEL_MSG.FAILURE) {
+        const id = new WireReader(payload, 1).u32();
+        const channel = this.#channels.get(id);
+        if (channel === undefined || !channel.packet(payload)) {
+          throw new ChannelError(`message ${type} for an unknown channel`);
+        }
+        if (channel.finished) this.#channels.delete(id);
+        return;
+      }
       switch (type) {
         case CHANNEL_MSG.REQUEST_SUCCESS:
         case CHANNEL_MSG.REQUEST_FAILURE:

@@ -1,9 +1,10 @@
 /**
- * The one session channel a dtail client opens on a connection (RFC 4254): its `shell` request,
- * the data both ways within the windows, EOF and close, and the requests a server may send
- * (answered with failure where a reply is wanted). What the server sends is handed out as
- * chunks of what one read of the connection carried, and the window is given back as the
- * reader takes them: a reader that stops stops the server.
+ * A channel of the native client (RFC 4254): the session channel a dtail client opens on a
+ * connection with its `shell` request, or a `direct-tcpip` channel through a jump host; the data
+ * both ways within the windows, EOF and close, and the requests a server may send (answered with
+ * failure where a reply is wanted). What the server sends is handed out as chunks of what one read
+ * of the connection carried, and the window is given back as the reader takes them: a reader that
+ * stops stops the server.
  */
 import { WireReader, WireWriter } from "./ssh_wire.ts";
 
@@ -29,7 +30,6 @@ export const WINDOW = 2 * 1024 * 1024;
 /** The largest data packet we accept (ssh2 and the Go DTail send at most 32 KiB). */
 export const MAX_PACKET_DATA = 32 * 1024;
 const CHUNK = 64 * 1024;
-const OURS = 0;
 
 export interface ChannelIO {
   readonly input: AsyncIterable<Uint8Array>;
@@ -39,6 +39,10 @@ export interface ChannelIO {
 
 export class ChannelError extends Error {
   override name = "ChannelError";
+  /** An open failure's reason code (RFC 4254 5.1) and text; 0 and "" otherwise. */
+  constructor(message: string, readonly reason = 0, readonly text = "") {
+    super(message);
+  }
 }
 
 /** Sends a packet on the connection (the transport's `send`). */
@@ -46,6 +50,9 @@ export type Send = (payload: Uint8Array) => void;
 
 export class SessionChannel {
   readonly #send: Send;
+  /** Our channel number. */
+  readonly id: number;
+  #shell = true;
   #theirs = -1;
   #opened: { resolve(): void; reject(e: Error): void } | null = null;
 
@@ -64,19 +71,37 @@ export class SessionChannel {
   #closedByServer = false;
   #closeSent = false;
 
-  constructor(send: Send) {
+  constructor(send: Send, id = 0) {
     this.#send = send;
+    this.id = id;
   }
 
-  /** Opens the channel and makes its `shell` request; rejects with the server's refusal. */
+  /** Opens a session channel and makes its `shell` request; rejects with the server's refusal. */
   open(): Promise<void> {
+    return this.#open(new WireWriter().byte(CHANNEL_MSG.OPEN).string("session"));
+  }
+
+  /** Opens a `direct-tcpip` channel to `host:port` (through a jump host). */
+  openDirect(host: string, port: number): Promise<void> {
+    this.#shell = false;
+    return this.#open(
+      new WireWriter().byte(CHANNEL_MSG.OPEN).string("direct-tcpip"),
+      (w) => w.string(host).u32(port).string("127.0.0.1").u32(0),
+    );
+  }
+
+  #open(head: WireWriter, more: (w: WireWriter) => void = () => {}): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#opened = { resolve, reject };
-      this.#send(
-        new WireWriter().byte(CHANNEL_MSG.OPEN).string("session").u32(OURS).u32(WINDOW)
-          .u32(MAX_PACKET_DATA).bytes(),
-      );
+      const w = head.u32(this.id).u32(WINDOW).u32(MAX_PACKET_DATA);
+      more(w);
+      this.#send(w.bytes());
     });
+  }
+
+  /** Closed both ways: nothing more comes for it (what came may still wait for its reader). */
+  get finished(): boolean {
+    return this.#closeSent && this.#closedByServer;
   }
 
   /** A connection-layer packet for this channel; false when it is not one. */
@@ -84,12 +109,16 @@ export class SessionChannel {
     const type = payload[0]!;
     if (type < CHANNEL_MSG.OPEN_CONFIRMATION || type > CHANNEL_MSG.FAILURE) return false;
     const r = new WireReader(payload, 1);
-    if (r.u32() !== OURS) throw new ChannelError(`message ${type} for an unknown channel`);
+    if (r.u32() !== this.id) throw new ChannelError(`message ${type} for another channel`);
     switch (type) {
       case CHANNEL_MSG.OPEN_CONFIRMATION: {
         this.#theirs = r.u32();
         this.#remoteWindow = r.u32();
         this.#remoteMax = Math.max(1, Math.min(r.u32(), MAX_PACKET_DATA));
+        if (!this.#shell) {
+          this.#settleOpen(null);
+          break;
+        }
         this.#send(
           new WireWriter().byte(CHANNEL_MSG.REQUEST).u32(this.#theirs).string("shell").bool(true)
             .bytes(),
@@ -97,9 +126,10 @@ export class SessionChannel {
         break;
       }
       case CHANNEL_MSG.OPEN_FAILURE: {
-        r.u32();
+        const reason = r.u32();
         const why = r.text().slice(0, 200);
-        this.#settleOpen(new ChannelError(`a session channel${why ? ` (${why})` : ""}`));
+        const what = this.#shell ? "a session channel" : "the channel";
+        this.#settleOpen(new ChannelError(`${what}${why ? ` (${why})` : ""}`, reason, why));
         this.#closedByServer = this.#eof = true;
         break;
       }
@@ -129,6 +159,9 @@ export class SessionChannel {
         break;
       case CHANNEL_MSG.CLOSE:
         this.#closedByServer = this.#eof = true;
+        this.batchEnd();
+        this.#builder = new Uint8Array(0);
+        this.#built = this.#used = 0;
         this.#sendClose();
         this.#settleOpen(new ChannelError("the shell request (channel closed)"));
         this.#wake?.();

@@ -62,6 +62,13 @@ export class TransportError extends Error {
   }
 }
 
+/** What the transport runs over: a TCP connection, or a channel through a jump host. */
+export interface ByteStream {
+  read(into: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+}
+
 export interface TransportOptions {
   /** Host key signature algorithms in order of preference (unknown names are skipped). */
   hostKeyAlgorithms: readonly string[];
@@ -100,7 +107,7 @@ function deferred<T>(): Deferred<T> {
 const engine = chachaPolyEngine();
 
 export class SshTransport {
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteStream;
   readonly #opts: TransportOptions;
   #serverVersion = "";
   #sessionId: Uint8Array | null = null;
@@ -132,13 +139,13 @@ export class SshTransport {
   #closing = false;
   readonly #ended = deferred<void>();
 
-  private constructor(conn: Deno.Conn, opts: TransportOptions) {
+  private constructor(conn: ByteStream, opts: TransportOptions) {
     this.#conn = conn;
     this.#opts = opts;
   }
 
   /** Exchanges versions and keys over `conn`; rejects with a TransportError. */
-  static async open(conn: Deno.Conn, opts: TransportOptions): Promise<SshTransport> {
+  static async open(conn: ByteStream, opts: TransportOptions): Promise<SshTransport> {
     if (engine === null) throw new TransportError("unsupported", "no chacha20-poly1305 engine");
     const t = new SshTransport(conn, opts);
     t.#rawWrite(new TextEncoder().encode(`${CLIENT_VERSION}\r\n`));

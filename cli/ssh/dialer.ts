@@ -143,11 +143,10 @@ export class Dialer {
 
   /** The native connection to `chain[n - 1]`, reached through `chain[0 .. n - 2]`. */
   #nativeJump(chain: readonly Hop[], n: number): Promise<NativeClient> {
-    const key = chain.slice(0, n).map((h) => `${h.user}@${h.host}:${h.port}`).join(" ");
-    const have = this.#nativeJumps.get(key);
-    if (have !== undefined) return have;
     const hop = chain[n - 1]!;
-    const opening = (async () => {
+    // A jump host the native client cannot serve stays so: the next servers go to ssh2 at once.
+    const unsupported = (e: unknown) => e instanceof NativeUnsupported;
+    return shared(this.#nativeJumps, chain, n, async (forget) => {
       const stream = n === 1
         ? undefined
         : await this.#nativeTunnel(await this.#nativeJump(chain, n - 1), hop, chain[n - 2]!.label);
@@ -156,17 +155,10 @@ export class Dialer {
       this.#nativeOpen.add(client);
       client.onClose = () => {
         this.#nativeOpen.delete(client);
-        if (this.#nativeJumps.get(key) === opening) this.#nativeJumps.delete(key);
+        forget();
       };
       return client;
-    })();
-    this.#nativeJumps.set(key, opening);
-    opening.catch((e) => {
-      // A jump host the native client cannot serve stays so: the next servers go to ssh2 at once.
-      if (e instanceof NativeUnsupported) return;
-      if (this.#nativeJumps.get(key) === opening) this.#nativeJumps.delete(key);
-    });
-    return opening;
+    }, unsupported);
   }
 
   /** A `direct-tcpip` channel from the native jump connection `jumpLabel` to `to`. */
@@ -234,28 +226,20 @@ export class Dialer {
 
   /** The connection to `chain[n - 1]`, reached through `chain[0 .. n - 2]`. */
   #jump(chain: readonly Hop[], n: number): Promise<Client> {
-    const key = chain.slice(0, n).map((h) => `${h.user}@${h.host}:${h.port}`).join(" ");
-    const have = this.#jumps.get(key);
-    if (have !== undefined) return have;
     const hop = chain[n - 1]!;
-    const opening = (async () => {
+    return shared(this.#jumps, chain, n, async (forget) => {
       const tunnel = n === 1
         ? undefined
         : await this.#tunnel(await this.#jump(chain, n - 1), hop, chain[n - 2]!.label);
       const client = await this.#login(hop, hop.label, this.#opts.signal, tunnel);
       this.#open.add(client);
-      const forget = () => {
+      const gone = () => {
         this.#open.delete(client);
-        if (this.#jumps.get(key) === opening) this.#jumps.delete(key);
+        forget();
       };
-      client.on("close", forget).on("error", forget);
+      client.on("close", gone).on("error", gone);
       return client;
-    })();
-    this.#jumps.set(key, opening);
-    opening.catch(() => {
-      if (this.#jumps.get(key) === opening) this.#jumps.delete(key);
     });
-    return opening;
   }
 
   /** A `direct-tcpip` channel from the jump host `jumpLabel` to `to`. */
@@ -281,6 +265,32 @@ export class Dialer {
       }
     });
   }
+}
+
+/**
+ * The connection to `chain[n - 1]` in `cache`: opened once for every server behind it, forgotten
+ * when it ends (`open` gets what forgets it) or fails (unless `keepFailure` says the failure
+ * stands for the next servers too).
+ */
+function shared<T>(
+  cache: Map<string, Promise<T>>,
+  chain: readonly Hop[],
+  n: number,
+  open: (forget: () => void) => Promise<T>,
+  keepFailure: (e: unknown) => boolean = () => false,
+): Promise<T> {
+  const key = chain.slice(0, n).map((h) => `${h.user}@${h.host}:${h.port}`).join(" ");
+  const have = cache.get(key);
+  if (have !== undefined) return have;
+  const forget = () => {
+    if (cache.get(key) === opening) cache.delete(key);
+  };
+  const opening = open(forget);
+  cache.set(key, opening);
+  opening.catch((e) => {
+    if (!keepFailure(e)) forget();
+  });
+  return opening;
 }
 
 /** A server's error for a failure of one of its jump hosts. */

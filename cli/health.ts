@@ -70,7 +70,7 @@ export async function checkHealth(
  */
 async function login(address: ServerAddress): Promise<SshLink> {
   try {
-    const client = await NativeClient.connect(address, {
+    return await NativeClient.connect(address, {
       user: HEALTH_USER,
       keys: [],
       password: HEALTH_USER,
@@ -80,11 +80,6 @@ async function login(address: ServerAddress): Promise<SshLink> {
       keepaliveMs: 0,
       keepaliveCount: 3,
     });
-    return {
-      shell: (_label, timeoutMs, signal) => client.shell(timeoutMs, signal),
-      onSilent: (callback) => client.onSilent = callback,
-      end: () => client.end(),
-    };
   } catch (e) {
     if (!(e instanceof NativeUnsupported)) throw e;
   }

@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
+import { Rng } from "../tests/fuzz/mutate.ts";
 import { Buffer } from "node:buffer";
 import { decodeBase64Lenient, encodeBase64 } from "./base64.ts";
 
-/** A deterministic generator (mulberry32), so that a failure can be replayed. */
+/** A seeded generator (the fuzzers' Rng), so that a failure can be replayed. */
 function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = new Rng(seed);
+  return () => generator.next();
 }
 
 function randomBytes(next: () => number, length: number): Uint8Array {

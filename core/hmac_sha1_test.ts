@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Rng } from "../tests/fuzz/mutate.ts";
 import { createHash, createHmac } from "node:crypto";
 import { hmacSha1, sha1 } from "./hmac_sha1.ts";
 
@@ -6,14 +7,10 @@ const text = (s: string) => new TextEncoder().encode(s);
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 const unhex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
 
-/** A deterministic generator (mulberry32), so that a failure can be replayed. */
+/** A seeded generator (the fuzzers' Rng), so that a failure can be replayed. */
 function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = new Rng(seed);
+  return () => generator.next();
 }
 
 function randomBytes(next: () => number, length: number): Uint8Array {

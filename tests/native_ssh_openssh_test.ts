@@ -48,7 +48,7 @@ Deno.test({
         keepaliveCount: 3,
         debug: (line) => debug.push(line),
       });
-      const io = await ssh.shell(5000);
+      const io = await ssh.shell("sshd", 5000);
       const parts: Uint8Array[] = [];
       for await (const chunk of io.input) parts.push(chunk);
       ssh.end();

@@ -20,6 +20,7 @@ import { DEFAULT_CIPHERS } from "../../ssh/algorithms.ts";
 import type { ServerAddress } from "./server_list.ts";
 import type { HostTrust } from "./trust_prompt.ts";
 import { ConnectError } from "./connect_error.ts";
+import { PausableDeadline } from "./pausable_deadline.ts";
 import { ssh2Agent } from "./agent_keys.ts";
 import { ServerGreeting } from "./server_greeting.ts";
 
@@ -59,7 +60,7 @@ export const CIPHERS: CipherAlgorithm[] = [...DEFAULT_CIPHERS];
 
 export async function connect(address: ServerAddress, opts: ConnectOptions): Promise<Client> {
   const label = address.label;
-  const budget = new Budget(opts.timeoutMs ?? 2000);
+  const budget = new PausableDeadline(opts.timeoutMs ?? 2000);
   const aborted = () => new ConnectError("aborted", `${label}: connection aborted`);
   if (opts.signal?.aborted) throw aborted();
   let fail!: (e: ConnectError) => void;
@@ -180,7 +181,7 @@ function handshake(
   client: Client,
   sock: Duplex,
   knownTypes: string[],
-  budget: Budget,
+  budget: PausableDeadline,
   address: ServerAddress,
   opts: ConnectOptions,
 ): Promise<Client> {
@@ -242,7 +243,7 @@ function handshake(
         agent: ssh2Agent,
       }),
       hostVerifier,
-      readyTimeout: 0, // our Budget instead: it stops while the user is being asked
+      readyTimeout: 0, // our deadline instead: it stops while the user is being asked
       ...(opts.keepaliveMs
         ? { keepaliveInterval: opts.keepaliveMs, keepaliveCountMax: KEEPALIVE_COUNT }
         : {}),
@@ -250,29 +251,4 @@ function handshake(
       ...(opts.debug ? { debug: opts.debug } : {}),
     });
   });
-}
-
-/** A timeout that can pause (while the trust prompt waits for the user). */
-class Budget {
-  onExpire: () => void = () => {};
-  #left: number;
-  #since = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  constructor(readonly totalMs: number) {
-    this.#left = totalMs;
-  }
-  start(): void {
-    this.stop();
-    this.#since = Date.now();
-    this.#timer = setTimeout(() => this.onExpire(), Math.max(0, this.#left));
-  }
-  pause(): void {
-    if (this.#timer === undefined) return;
-    this.stop();
-    this.#left -= Date.now() - this.#since;
-  }
-  stop(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
 }

@@ -112,12 +112,7 @@ export class Dialer {
       const last = server.jumps[server.jumps.length - 1]!;
       stream = await this.#nativeTunnel(jump, server, last.label);
     }
-    const client = await this.#nativeLogin(server, server.label, keys, signal, stream);
-    return {
-      shell: (_label, timeoutMs, signal) => client.shell(timeoutMs, signal),
-      onSilent: (callback) => client.onSilent = callback,
-      end: () => client.end(),
-    };
+    return await this.#nativeLogin(server, server.label, keys, signal, stream);
   }
 
   #nativeLogin(

@@ -10,6 +10,9 @@
  * and the caller connects with ssh2 instead (cli/ssh/dialer.ts).
  */
 import { ConnectError } from "../connect_error.ts";
+import type { SshLink } from "../link.ts";
+import { PausableDeadline } from "../pausable_deadline.ts";
+import { delay } from "../../../core/delay.ts";
 import type { ServerAddress } from "../server_list.ts";
 import { ServerGreeting } from "../server_greeting.ts";
 import type { NativePrivateKey } from "./ssh_keys.ts";
@@ -58,7 +61,7 @@ export interface NativeConnectOptions {
   via?: ByteStream;
 }
 
-export class NativeClient {
+export class NativeClient implements SshLink {
   readonly #transport: SshTransport;
   readonly #channels = new Map<number, SessionChannel>();
   #nextChannel = 0;
@@ -67,8 +70,7 @@ export class NativeClient {
   readonly #opts: NativeConnectOptions;
   readonly #stop = new AbortController();
   #unanswered = 0;
-  /** Called when the server stopped answering keepalives (the connection is then ended). */
-  onSilent: (() => void) | null = null;
+  #onSilent: (() => void) | null = null;
   /** Called once the connection has ended, whichever side ended it. */
   onClose: (() => void) | null = null;
 
@@ -177,8 +179,16 @@ export class NativeClient {
     }
   }
 
-  /** Opens the session channel with its `shell` request (cli/ssh/connect.ts's openShell). */
-  async shell(timeoutMs = 2000, signal?: AbortSignal): Promise<ChannelIO> {
+  /** Called when the server stopped answering keepalives (the connection is then ended). */
+  onSilent(callback: () => void): void {
+    this.#onSilent = callback;
+  }
+
+  /**
+   * Opens the session channel with its `shell` request (cli/ssh/connect.ts's openShell); errors
+   * name the connection's own label.
+   */
+  async shell(_label?: string, timeoutMs = 2000, signal?: AbortSignal): Promise<ChannelIO> {
     const label = this.#label;
     const timeout = AbortSignal.timeout(timeoutMs);
     const stop = new AbortController();
@@ -293,9 +303,9 @@ export class NativeClient {
     const ms = this.#opts.keepaliveMs;
     if (ms <= 0) return;
     const signal = this.#stop.signal;
-    while (await wait(ms, signal)) {
+    while (await delay(ms, signal)) {
       if (this.#unanswered >= this.#opts.keepaliveCount) {
-        this.onSilent?.();
+        this.#onSilent?.();
         this.end();
         return;
       }
@@ -383,54 +393,5 @@ async function tcpConnect(address: ServerAddress, label: string): Promise<Deno.T
       throw new ConnectError("unreachable", `${label}: cannot resolve host name`);
     }
     throw new ConnectError("unreachable", `${label}: cannot connect: ${message}`);
-  }
-}
-
-/** Resolves true after `ms`, false once `signal` aborts (Deno's web timers, not Node's). */
-function wait(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timeout = AbortSignal.timeout(ms);
-    const done = (fired: boolean) => {
-      timeout.removeEventListener("abort", onTime);
-      signal.removeEventListener("abort", onStop);
-      resolve(fired);
-    };
-    const onTime = () => done(true);
-    const onStop = () => done(false);
-    timeout.addEventListener("abort", onTime);
-    signal.addEventListener("abort", onStop);
-  });
-}
-
-/** A deadline that stops while the user is asked about a host key. */
-class PausableDeadline {
-  onExpire: () => void = () => {};
-  #left: number;
-  #since = 0;
-  #stop: AbortController | null = null;
-  constructor(totalMs: number) {
-    this.#left = totalMs;
-  }
-  start(): void {
-    this.#clear();
-    this.#since = Date.now();
-    const stop = new AbortController();
-    this.#stop = stop;
-    void wait(Math.max(0, this.#left), stop.signal).then((fired) => {
-      if (fired) this.onExpire();
-    });
-  }
-  pause(): void {
-    if (this.#stop === null) return;
-    this.#clear();
-    this.#left -= Date.now() - this.#since;
-  }
-  stop(): void {
-    this.#clear();
-  }
-  #clear(): void {
-    this.#stop?.abort();
-    this.#stop = null;
   }
 }

@@ -108,7 +108,7 @@ Deno.test("the native client logs in with a key file and echoes through a shell 
         address(server.port),
         options([await keyOf(key.path)]),
       );
-      const io = await client.shell();
+      const io = await client.shell("test");
       await io.write(new TextEncoder().encode("ping\n"));
       const first = await io.input[Symbol.asyncIterator]().next();
       assert.equal(new TextDecoder().decode(first.value), "ping\n");
@@ -131,7 +131,7 @@ Deno.test("8 MiB arrive intact and in order across a key re-exchange the server 
         address(server.port),
         options([await keyOf(key.path)]),
       );
-      const got = await readAll((await client.shell()).input);
+      const got = await readAll((await client.shell("test")).input);
       client.end();
       assert.equal(got.length, bytes.length);
       assert.ok(got.every((b, i) => b === bytes[i]), "same bytes in the same order");
@@ -259,7 +259,7 @@ Deno.test("a byte changed on the way after the key exchange fails the MAC check"
         address((relay.addr as Deno.NetAddr).port),
         options([await keyOf(key.path)], { debug: (l) => debug.push(l) }),
       );
-      const got = await readAll((await client.shell()).input);
+      const got = await readAll((await client.shell("test")).input);
       client.end();
       assert.ok(got.length < bytes.length, "the stream ends at the damaged packet");
       assert.ok(got.every((b, i) => b === bytes[i]), "what came before it is intact");

@@ -42,6 +42,11 @@ export interface ClientIO {
   readonly input: AsyncIterable<Uint8Array>;
   write(bytes: Uint8Array): Promise<void>;
   close(): void;
+  /**
+   * The session is done with a chunk of `input` and keeps no view of it (every sink copies or
+   * writes what it is given before returning): its memory may carry later input.
+   */
+  recycle?(chunk: Uint8Array): void;
 }
 
 export interface SessionSink {
@@ -289,6 +294,7 @@ async function receive(
       }
     }
     sink.flush?.();
+    session.io.recycle?.(r.value);
     if (decoder.error !== null) {
       result.error = `malformed data from the server: ${decoder.error}`;
       return result;

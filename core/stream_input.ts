@@ -57,7 +57,7 @@ export interface WritableEventStream {
   readonly writable: boolean;
   /** Bytes buffered and not yet sent (Node streams). */
   readonly writableLength?: number;
-  write(bytes: Uint8Array): boolean;
+  write(bytes: Uint8Array, done?: (err?: Error | null) => void): boolean;
   on(event: "drain" | "close", listener: () => void): unknown;
   off(event: "drain" | "close", listener: () => void): unknown;
 }
@@ -70,9 +70,16 @@ export const MAX_BACKLOG = 4 << 20;
  * else when it drains (or closes): the caller's pace follows the reader's, with bounded memory.
  * (Waiting for a full drain after every write would leave the channel idle between writes.)
  */
-export function streamWrite(stream: WritableEventStream, bytes: Uint8Array): Promise<void> {
+export function streamWrite(
+  stream: WritableEventStream,
+  bytes: Uint8Array,
+  taken?: () => void,
+): Promise<void> {
   return new Promise<void>((resolve) => {
-    if (stream.destroyed || !stream.writable || stream.write(bytes)) return resolve();
+    if (stream.destroyed || !stream.writable) return resolve();
+    // Node calls a write's callback once the stream is done with its chunk (ssh2: copied into
+    // packets); after an error it refers to nothing any more either.
+    if (stream.write(bytes, taken === undefined ? undefined : () => taken())) return resolve();
     if ((stream.writableLength ?? Infinity) < MAX_BACKLOG) return resolve();
     const done = () => {
       stream.off("drain", done);

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import ssh2 from "ssh2";
 import sshCrypto from "ssh2/lib/protocol/crypto.js";
 import { generateEd25519Key } from "../server/ssh/host_key.ts";
-import { installChaChaPoly, ssh2Original } from "./ssh2_chacha_poly.ts";
+import { installChaChaPoly, recycleWrittenPackets, ssh2Original } from "./ssh2_chacha_poly.ts";
 import { MAX_PACKET } from "./chacha_poly.ts";
 
 const CIPHER = "chacha20-poly1305@openssh.com";
@@ -159,4 +159,46 @@ Deno.test("over a real connection 3 MB echo back intact, both sides encrypting h
 
 Deno.test("another cipher is left to ssh2 and works as before", async () => {
   assert.ok(await echo(["aes128-gcm@openssh.com"], 1 << 20));
+});
+
+Deno.test("a packet's memory is reused only after the socket wrote it", () => {
+  const writes: { data: Uint8Array; copy: Uint8Array; done: (() => void) | undefined }[] = [];
+  const socket = {
+    write(data: Uint8Array, done?: () => void): boolean {
+      writes.push({ data, copy: data.slice(), done });
+      return true;
+    },
+  };
+  recycleWrittenPackets(socket);
+  const cipher = sshCrypto.createCipher({
+    outbound: {
+      onWrite: (b: Uint8Array) => socket.write(b),
+      cipherInfo: info,
+      cipherKey: Buffer.alloc(64, 3),
+      seqno: 0,
+    },
+  });
+  const send = (fill: number) => {
+    const packet = cipher.allocPacket(20_000);
+    packet.fill(fill, 5, 5 + 20_000);
+    cipher.encrypt(packet);
+  };
+  for (let i = 1; i <= 3; i++) send(i);
+  assert.equal(writes.length, 3);
+  assert.ok(writes.every((w) => w.done !== undefined), "each packet's write reports back");
+  writes[0]!.done!();
+  send(4);
+  send(5);
+  assert.equal(writes[3]!.data.buffer, writes[0]!.data.buffer, "the written packet's memory");
+  assert.notEqual(writes[4]!.data.buffer, writes[0]!.data.buffer);
+  for (const [i, w] of writes.entries()) {
+    if (i !== 0) assert.deepEqual(w.data, w.copy, `packet ${i + 1} is as it was written`);
+  }
+  // Other writes pass through as they were made.
+  let own = false;
+  socket.write(new Uint8Array(3));
+  assert.equal(writes.at(-1)!.done, undefined);
+  (socket.write as (d: Uint8Array, cb: () => void) => boolean)(new Uint8Array(3), () => own = true);
+  writes.at(-1)!.done!();
+  assert.equal(own, true);
 });

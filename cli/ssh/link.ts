@@ -9,6 +9,8 @@ export interface LinkIO {
   readonly input: AsyncIterable<Uint8Array>;
   write(bytes: Uint8Array): Promise<void>;
   close(): void;
+  /** The reader is done with a chunk of `input` (the native client reuses its memory). */
+  recycle?(chunk: Uint8Array): void;
 }
 
 export interface SshLink {

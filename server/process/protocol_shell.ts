@@ -58,7 +58,7 @@ function channelIO(session: ShellSession): SessionIO {
   const channel: ServerChannel = session.channel;
   return {
     input: streamInput(channel),
-    write: (bytes) => streamWrite(channel, bytes),
+    write: (bytes, taken) => streamWrite(channel, bytes, taken),
     closed: session.closed,
     ...(session.settled ? { settled: () => session.settled!() } : {}),
     // End the channel first so its last messages go out before the connection closes.

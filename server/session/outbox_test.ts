@@ -173,3 +173,33 @@ Deno.test("a newer generation drops what is queued, but finishes a message the c
   const text = new TextDecoder().decode(join(...taken));
   assert.equal(text, "0123456789|old message one\u00acack\u00acnew\u00ac");
 });
+
+Deno.test("pieces the channel has taken carry later output; pieces it still holds stay intact", async () => {
+  const held: { bytes: Uint8Array; copy: Uint8Array; taken?: () => void }[] = [];
+  const outbox = new Outbox(
+    {
+      write: (bytes, taken) => {
+        held.push({ bytes, copy: bytes.slice(), ...(taken ? { taken } : {}) });
+        return Promise.resolve();
+      },
+    },
+    undefined,
+    1024,
+  );
+  const piece = (n: number) => new Uint8Array(20_000).fill(n);
+  for (let i = 1; i <= 4; i++) outbox.out.bytes(piece(i)); // each bypasses the 1 KiB buffer
+  await outbox.flush();
+  assert.equal(held.length, 4);
+  assert.ok(held.every((h) => h.taken !== undefined), "large pieces can be given back");
+  held[1]!.taken!();
+  held[1]!.taken!(); // once is what counts
+  outbox.out.bytes(piece(5));
+  outbox.out.bytes(piece(6));
+  await outbox.flush();
+  assert.equal(held[4]!.bytes.buffer, held[1]!.bytes.buffer, "the taken piece's memory is reused");
+  assert.notEqual(held[5]!.bytes.buffer, held[1]!.bytes.buffer, "and only once");
+  for (const [i, h] of held.entries()) {
+    if (i === 1) continue;
+    assert.deepEqual(h.bytes, h.copy, `piece ${i + 1} is what was written`);
+  }
+});

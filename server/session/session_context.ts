@@ -8,8 +8,11 @@ import type { Semaphore } from "../../core/semaphore.ts";
 
 export interface SessionIO {
   readonly input: AsyncIterable<Uint8Array>;
-  /** Resolves when the channel accepted the bytes (back-pressure). */
-  write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Resolves when the channel accepted the bytes (back-pressure); `taken`, where supported, once
+   * the channel keeps no reference to them.
+   */
+  write(bytes: Uint8Array, taken?: () => void): Promise<void>;
   close(): void;
   /** Aborted when the connection is gone (the client died, the socket closed). */
   readonly closed?: AbortSignal;

@@ -17,7 +17,7 @@ import type { AuthorizedKeys } from "../access/authorized_keys.ts";
 import type { ServerLog } from "../process/server_log.ts";
 import type { ConnectionCounts } from "../process/stats.ts";
 import { serverAlgorithms } from "../../ssh/algorithms.ts";
-import { installChaChaPoly } from "../../ssh/ssh2_chacha_poly.ts";
+import { installChaChaPoly, recycleWrittenPackets } from "../../ssh/ssh2_chacha_poly.ts";
 import { handleConnection, type ShellHandler } from "./ssh_connection.ts";
 import { LogLimiter } from "../process/log_limiter.ts";
 import { arriving } from "../../core/turns.ts";
@@ -193,6 +193,7 @@ function acceptSocket(server: ServerState, socket: Socket): void {
     peers.changed();
   });
   peers.changed();
+  recycleWrittenPackets(socket);
   server.ssh.injectSocket(socket);
 }
 

@@ -84,3 +84,52 @@ Deno.test("a refused channel or shell request rejects the open with the server's
   other.packet(new WireWriter().byte(CHANNEL_MSG.FAILURE).u32(0).bytes());
   await assert.rejects(shell, /the shell request/);
 });
+
+Deno.test("a chunk the reader gives back carries later input; one it keeps is never written again", async () => {
+  const { channel, io } = await opened();
+  const reader = io.input[Symbol.asyncIterator]();
+  const fill = (n: number, byte: number) =>
+    new WireWriter().byte(CHANNEL_MSG.DATA).u32(0).string(new Uint8Array(n).fill(byte)).bytes();
+  const next = async () => (await reader.next()).value as Uint8Array;
+  // Two whole 64 KiB chunks: the second does not fit the first's memory.
+  channel.packet(fill(65536, 1));
+  channel.batchEnd();
+  channel.packet(fill(65536, 2));
+  channel.batchEnd();
+  const given = await next();
+  const kept = await next();
+  assert.notEqual(given.buffer, kept.buffer);
+  io.recycle(given);
+  for (let round = 3; round < 40; round++) {
+    channel.packet(fill(65536, round));
+    channel.batchEnd();
+    const chunk = await next();
+    if (round === 3) assert.equal(chunk.buffer, given.buffer, "the given-back memory is reused");
+    assert.ok(chunk.every((b) => b === round), `round ${round} arrives intact`);
+    io.recycle(chunk);
+  }
+  assert.ok(kept.every((b) => b === 2), "the kept chunk still holds what it held");
+});
+
+Deno.test("a chunk given back while its memory still fills is not reused under the next ones", async () => {
+  const { channel, io } = await opened();
+  const reader = io.input[Symbol.asyncIterator]();
+  const fill = (n: number, byte: number) =>
+    new WireWriter().byte(CHANNEL_MSG.DATA).u32(0).string(new Uint8Array(n).fill(byte)).bytes();
+  channel.packet(fill(1000, 7));
+  channel.batchEnd();
+  const first = (await reader.next()).value as Uint8Array;
+  io.recycle(first);
+  io.recycle(first); // a second give-back of the same chunk changes nothing
+  channel.packet(fill(1000, 8));
+  channel.batchEnd();
+  const second = (await reader.next()).value as Uint8Array;
+  assert.equal(second.buffer, first.buffer);
+  assert.equal(second.byteOffset, first.byteOffset + 1000, "appended after it, not over it");
+  channel.packet(fill(65536, 9)); // does not fit: a new chunk's memory
+  channel.batchEnd();
+  const third = (await reader.next()).value as Uint8Array;
+  assert.notEqual(third.buffer, second.buffer, "memory with a chunk still lent is not reused");
+  assert.ok(second.every((b) => b === 8));
+  assert.ok(third.every((b) => b === 9));
+});

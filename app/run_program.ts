@@ -14,6 +14,7 @@ import {
   healthSettings,
   loadMatcher,
   loadTimeSpec,
+  needsMatcher,
   processEnv,
   querySettings,
   targetsOf,
@@ -134,7 +135,7 @@ async function query(
 async function runClient(program: Program, flags: Flags, out: BufferedOutput): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
   growStdoutPipe();
-  if (program !== "dcat") await loadMatcher(); // dcat has no pattern
+  if (needsMatcher(program, flags)) await loadMatcher();
   if (flags.given("since") || flags.given("until")) await loadTimeSpec();
   const settings = clientSettings(program, flags, config, processEnv());
   const controlTty = controlTerminalOf(flags);

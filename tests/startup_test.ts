@@ -200,7 +200,7 @@ Deno.test("a serverless dcat, dgrep and dmap that yield their turns load none of
 
 Deno.test({
   name:
-    "a dcat over SSH with a key file loads neither ssh2, Node's modules, the regex engine nor the serverless, query, resume or interactive code",
+    "a dcat and a plain-string dgrep over SSH with a key file load neither ssh2, Node's modules, the regex engine nor the serverless, query, resume or interactive code",
   ignore: !canRunServers,
   fn: async () => {
     const client = await TestClient.create();
@@ -233,6 +233,26 @@ Deno.test({
       assert.equal(r.stdout, await Deno.readTextFile(SAMPLE));
       assert.match(r.stderr, /ES module: file:\/\/\S+\/cli\/ssh\/native\/transport\.ts/);
       assert.doesNotMatch(r.stderr, NODE_MODULE);
+      // The servers match a plain string: the client has nothing to compile.
+      const grep = await runWithout(notRemoteDcat, "dgrep", [
+        "--cfg",
+        "none",
+        "--user",
+        "dtail-alice",
+        "--trustAllHosts",
+        "--servers",
+        server.address,
+        "--plain",
+        "--grep",
+        "ERROR",
+        SAMPLE,
+      ], { env: { HOME: client.home, SSH_AUTH_SOCK: "" } });
+      assert.equal(grep.code, 0, grep.stderr);
+      const lines = (await Deno.readTextFile(SAMPLE)).split("\n").filter((l) =>
+        l.includes("ERROR")
+      );
+      assert.ok(lines.length > 0);
+      assert.equal(grep.stdout, lines.map((l) => l + "\n").join(""));
     } finally {
       await server.stop();
       await Deno.remove(client.home, { recursive: true });

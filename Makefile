@@ -84,7 +84,7 @@ bench-dist: bin dist system-deps
 
 # `make bench-ssh`: only the SSH part of `make bench` (bench/ssh.ts; real dservers on loopback).
 .PHONY: bench-ssh demo
-bench-ssh: bin system-deps
+bench-ssh: bin dist system-deps
 	$(DENO) run --allow-all --frozen bench/ssh.ts
 
 # `make bench-jump`: only the fan-out through one jump host of `make bench-ssh` (bench/ssh_jump_fanout.ts;

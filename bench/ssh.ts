@@ -29,7 +29,7 @@ import {
 import { JUMP_FANOUT_RSS_TARGET_MB, jumpFanout } from "./ssh_jump_fanout.ts";
 import { failedRow, misses, type SshRow, sshTable } from "./ssh_report.ts";
 import { BenchClient, BenchServer, type Identities, identities } from "./ssh_server.ts";
-import { GO_SSH_TARGET, goSshRows } from "./ssh_go.ts";
+import { DIST_DIR, GO_SSH_TARGET, goSshRows } from "./ssh_go.ts";
 import { GoBenchServer } from "./ssh_go_server.ts";
 import { GO_SKIPPED, goAvailable, goVersion } from "./go_peer.ts";
 import { benchShapes } from "./shapes.ts";
@@ -149,6 +149,7 @@ async function goCasesOnServers(s: Setup): Promise<SshRow[]> {
         mapr: { log: ensureMaprData(DATA_DIR).log, query: AGG_QUERY },
         runs: s.runs,
         ours: { client: s.client, server: ours },
+        dist: await Deno.stat(join(DIST_DIR, "dcat")).then(() => true, () => false),
         go: { client: goClient, server: go },
       };
       return await goSshRows(setup, progress);
@@ -183,7 +184,10 @@ async function report(
     goRows === null
       ? `- ${GO_SKIPPED}`
       : `- Go: ${await goVersion()}; the Go client against one Go dserver, ours against one of ` +
-        "ours, both on loopback, alternating; ratio = Go's median s / ours\n\n" + sshTable(goRows),
+        "ours, both on loopback, alternating; ratio = Go's median s / ours; ours = the installed " +
+        "client, dist/ (`make dist`, one file like Go's), when built, with the bin/ launchers " +
+        "(Deno on the sources) in the same rounds and shown in the details\n\n" +
+        sshTable(goRows),
   ].join("\n");
 }
 

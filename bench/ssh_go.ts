@@ -4,6 +4,9 @@
  * alternating run by run. dcat (plain and .zst) and dgrep on each data shape, dmap's aggregation,
  * and the fixed cost of a small dcat, dgrep and dmap. A Go client exits 0 even when its run failed,
  * so every row checks what both printed.
+ *
+ * Our client is the installed program, dist/ (`make dist`: one file, like Go's binaries), when it
+ * was built; the bin/ launchers (into the sources) run in the same rounds and are shown beside it.
  */
 import { join } from "node:path";
 import { GO_DIR } from "./go_peer.ts";
@@ -14,6 +17,8 @@ import type { GoBenchServer } from "./ssh_go_server.ts";
 import { fixed, type SshRow } from "./ssh_report.ts";
 
 export const GO_SSH_TARGET = 3;
+/** The installed programs (`make dist`), measured as ours when they exist. */
+export const DIST_DIR = join(BIN_DIR, "..", "dist");
 const FIXED_COST_MIN_RUNS = 9;
 const SMALL_FILE = join(BIN_DIR, "..", "tests", "data", "sample.log");
 /** Lines of the dmap log copied into the small file of the dmap fixed cost. */
@@ -26,6 +31,8 @@ export interface GoSetup {
   readonly mapr: { readonly log: string; readonly query: string };
   readonly runs: number;
   readonly ours: { readonly client: BenchClient; readonly server: BenchServer };
+  /** Whether dist/ is built: then it is ours, and bin/ runs beside it. */
+  readonly dist: boolean;
   readonly go: { readonly client: BenchClient; readonly server: GoBenchServer };
 }
 
@@ -39,6 +46,8 @@ interface GoCase {
   readonly name: string;
   readonly ours: readonly string[];
   readonly go: readonly string[];
+  /** Ours through the bin/ launchers, when `ours` is dist/. */
+  readonly oursBin?: readonly string[];
   /** A local command printing what both must print, or the CSVs (dmap's outfile) to compare. */
   readonly expect: { readonly command: readonly string[] } | { readonly csv: Csvs };
   /** Input bytes for MB/s (none for the fixed costs). */
@@ -88,8 +97,15 @@ async function outputCheck(c: GoCase): Promise<{ note: string; ok: boolean }> {
 async function measure(c: GoCase): Promise<SshRow> {
   const target = `>= ${GO_SSH_TARGET}x Go`;
   const check = await outputCheck(c); // also the first contact: host keys, Go's auth key
-  const [ours = [], go = []] = await alternate([c.ours, c.go], c.runs);
+  if (c.oursBin !== undefined) await outputDigest(c.oursBin); // bin/'s first run, untimed
+  const [ours = [], go = [], bin = []] = await alternate(
+    c.oursBin === undefined ? [c.ours, c.go] : [c.ours, c.go, c.oursBin],
+    c.runs,
+  );
   const ratio = seconds(go) / seconds(ours);
+  const binNote = c.oursBin === undefined
+    ? ""
+    : `; bin/ launchers ${fixed(seconds(bin), 3)} s (${fixed(seconds(go) / seconds(bin), 2)}x)`;
   const rates = c.bytes === undefined
     ? ""
     : `ours ${fixed(mbPerS(c.bytes, seconds(ours)), 0)} MB/s, Go ${
@@ -104,21 +120,27 @@ async function measure(c: GoCase): Promise<SshRow> {
     pass: check.ok && ratio >= GO_SSH_TARGET,
     details: `${rates}median of ${c.runs} each; client peak RSS ours ${
       fixed(maxRss(ours), 1)
-    } MB, Go ${fixed(maxRss(go), 1)} MB; ${check.note}`,
+    } MB, Go ${fixed(maxRss(go), 1)} MB; ${check.note}${binNote}`,
   };
 }
 
-/** Launchers for program on both sides: ours against our dserver, Go's against the Go one. */
-async function launchers(s: GoSetup, program: string): Promise<[string, string]> {
+/**
+ * Launchers for program on both sides: ours against our dserver (dist/ when built, and bin/),
+ * Go's against the Go one.
+ */
+async function launchers(s: GoSetup, program: string): Promise<[string, string, string | null]> {
+  const ours = [`127.0.0.1:${s.ours.server.port}`];
+  const bin = await s.ours.client.launcher(program, ours);
   return [
-    await s.ours.client.launcher(program, [`127.0.0.1:${s.ours.server.port}`]),
+    s.dist ? await s.ours.client.launcher(program, ours, DIST_DIR) : bin,
     await s.go.client.launcher(program, [`127.0.0.1:${s.go.server.port}`], GO_DIR),
+    s.dist ? bin : null,
   ];
 }
 
 async function throughputCases(s: GoSetup): Promise<GoCase[]> {
-  const [dcat, goDcat] = await launchers(s, "dcat");
-  const [dgrep, goDgrep] = await launchers(s, "dgrep");
+  const [dcat, goDcat, binDcat] = await launchers(s, "dcat");
+  const [dgrep, goDgrep, binDgrep] = await launchers(s, "dgrep");
   const cases: GoCase[] = [];
   for (const { name, set, bytes } of s.shapes) {
     for (const file of [set.log, set.zst]) {
@@ -127,6 +149,7 @@ async function throughputCases(s: GoSetup): Promise<GoCase[]> {
         name: `\`dcat --plain ${shown}\` over SSH`,
         ours: [dcat, "--plain", file],
         go: [goDcat, "--plain", file],
+        ...(binDcat === null ? {} : { oursBin: [binDcat, "--plain", file] }),
         expect: { command: ["cat", set.log] },
         bytes,
         runs: s.runs,
@@ -137,6 +160,7 @@ async function throughputCases(s: GoSetup): Promise<GoCase[]> {
       name: `\`dgrep --plain --grep ERROR ${name}\` over SSH`,
       ours: [dgrep, ...grep],
       go: [goDgrep, ...grep],
+      ...(binDgrep === null ? {} : { oursBin: [binDgrep, ...grep] }),
       expect: { command: ["grep", "-F", "ERROR", set.log] },
       bytes,
       runs: s.runs,
@@ -155,7 +179,7 @@ async function firstLines(path: string, count: number): Promise<string> {
 }
 
 async function dmapCases(s: GoSetup): Promise<GoCase[]> {
-  const [dmap, goDmap] = await launchers(s, "dmap");
+  const [dmap, goDmap, binDmap] = await launchers(s, "dmap");
   const small = join(s.base, "mapr-small.log");
   await Deno.writeTextFile(small, await firstLines(s.mapr.log, SMALL_MAPR_LINES));
   await Deno.chmod(small, 0o644);
@@ -168,6 +192,7 @@ async function dmapCases(s: GoSetup): Promise<GoCase[]> {
         : "`dmap` group by host,$cpus on mapr.log over SSH",
       ours: [dmap, ...args(csv.ours)],
       go: [goDmap, ...args(csv.go)],
+      ...(binDmap === null ? {} : { oursBin: [binDmap, ...args(csv.ours)] }),
       expect: { csv },
       ...(bytes === undefined ? {} : { bytes }),
       runs,
@@ -181,20 +206,22 @@ async function dmapCases(s: GoSetup): Promise<GoCase[]> {
 }
 
 async function fixedCostCases(s: GoSetup): Promise<GoCase[]> {
-  const [dcat, goDcat] = await launchers(s, "dcat");
-  const [dgrep, goDgrep] = await launchers(s, "dgrep");
+  const [dcat, goDcat, binDcat] = await launchers(s, "dcat");
+  const [dgrep, goDgrep, binDgrep] = await launchers(s, "dgrep");
   const runs = Math.max(s.runs, FIXED_COST_MIN_RUNS);
   const grep = ["--plain", "--grep", "ERROR", SMALL_FILE];
   return [{
     name: "fixed cost: `dcat --plain sample.log` (15 KB), 1 server",
     ours: [dcat, "--plain", SMALL_FILE],
     go: [goDcat, "--plain", SMALL_FILE],
+    ...(binDcat === null ? {} : { oursBin: [binDcat, "--plain", SMALL_FILE] }),
     expect: { command: ["cat", SMALL_FILE] },
     runs,
   }, {
     name: "fixed cost: `dgrep --plain --grep ERROR sample.log`, 1 server",
     ours: [dgrep, ...grep],
     go: [goDgrep, ...grep],
+    ...(binDgrep === null ? {} : { oursBin: [binDgrep, ...grep] }),
     expect: { command: ["grep", "-F", "ERROR", SMALL_FILE] },
     runs,
   }];

@@ -12,16 +12,45 @@ export class OutputClosedError extends ClosedError {
 
 const encoder = new TextEncoder();
 
-export class BufferedOutput {
-  #buf: Uint8Array;
-  #len = 0;
+/**
+ * Takes a large piece together with the bytes buffered before it (`head`, maybe empty; both valid
+ * only during the call), where a sink copies anyway: one piece instead of a small one before it.
+ */
+export type JoinedSink = (head: Uint8Array, body: Uint8Array) => void;
 
-  constructor(readonly sink: SyncSink, size = 1 << 20) {
+/** Ways for a sink that keeps what it is given to take it without a copy. */
+export interface OwningSinks {
+  readonly joined?: JoinedSink;
+  /**
+   * Takes the buffer itself, its first `length` bytes written out, and gives an empty one of the
+   * same size to go on in; null: not this one (the sink gets a view, as usual).
+   */
+  readonly handOff?: (
+    buffer: Uint8Array<ArrayBuffer>,
+    length: number,
+  ) => Uint8Array<ArrayBuffer> | null;
+}
+
+export class BufferedOutput {
+  #buf: Uint8Array<ArrayBuffer>;
+  #len = 0;
+  private readonly joined: JoinedSink | undefined;
+  private readonly handOff: OwningSinks["handOff"];
+
+  constructor(readonly sink: SyncSink, size = 1 << 20, owning: OwningSinks = {}) {
     this.#buf = new Uint8Array(Math.max(size, 1));
+    this.joined = owning.joined;
+    this.handOff = owning.handOff;
   }
 
   bytes(b: Uint8Array): void {
     if (b.length > this.#buf.length - this.#len) {
+      if (b.length >= this.#buf.length >> 1 && this.joined !== undefined) {
+        const head = this.#buf.subarray(0, this.#len);
+        this.#len = 0;
+        this.joined(head, b);
+        return;
+      }
       this.flush();
       if (b.length >= this.#buf.length >> 1) {
         this.sink(b);
@@ -109,9 +138,11 @@ export class BufferedOutput {
 
   flush(): void {
     if (this.#len === 0) return;
-    const out = this.#buf.subarray(0, this.#len);
+    const length = this.#len;
     this.#len = 0;
-    this.sink(out);
+    const next = this.handOff?.(this.#buf, length) ?? null;
+    if (next !== null) this.#buf = next;
+    else this.sink(this.#buf.subarray(0, length));
   }
 }
 

@@ -196,3 +196,42 @@ Deno.test("BufferedOutput.decimal writes every size of number as String does", (
   out.flush();
   assert.equal(dec.decode(new Uint8Array(writes.flatMap((w) => [...w]))), numbers.join(" ") + " ");
 });
+
+Deno.test("a joined sink takes a large piece with what was buffered before it, and nothing else", () => {
+  const plain: number[][] = [];
+  const joined: [number[], number[]][] = [];
+  const out = new BufferedOutput(
+    (b) => plain.push([...b]),
+    8,
+    { joined: (head, body) => joined.push([[...head], [...body]]) },
+  );
+  out.bytes(new Uint8Array([1, 2]));
+  out.bytes(new Uint8Array([3, 3, 3, 3, 3, 3, 3])); // does not fit: joined with [1, 2]
+  out.bytes(new Uint8Array(9).fill(4)); // larger than the buffer, nothing pending: an empty head
+  out.bytes(new Uint8Array([5]));
+  out.flush();
+  assert.deepEqual(joined, [[[1, 2], [3, 3, 3, 3, 3, 3, 3]], [[], new Array(9).fill(4)]]);
+  assert.deepEqual(plain, [[5]]);
+});
+
+Deno.test("a sink that takes the buffer itself leaves the output a new one, and may decline", () => {
+  const taken: number[][] = [];
+  const plain: number[][] = [];
+  let decline = false;
+  const out = new BufferedOutput((b) => plain.push([...b]), 8, {
+    handOff: (buffer, length) => {
+      if (decline) return null;
+      taken.push([...buffer.subarray(0, length)]);
+      buffer.fill(0); // it is the sink's now: the output must not write there again
+      return new Uint8Array(8);
+    },
+  });
+  out.bytes(new Uint8Array([1, 2, 3, 4, 5, 6, 7]));
+  out.bytes(new Uint8Array([8, 9])); // does not fit: the buffer is handed off
+  out.flush();
+  decline = true;
+  out.bytes(new Uint8Array([10]));
+  out.flush();
+  assert.deepEqual(taken, [[1, 2, 3, 4, 5, 6, 7], [8, 9]]);
+  assert.deepEqual(plain, [[10]]);
+});

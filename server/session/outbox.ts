@@ -41,22 +41,25 @@ interface Piece {
   readonly release: (() => void) | null;
 }
 
-/** A copy of `bytes` the channel may keep until it was sent. */
-function pieceOf(bytes: Uint8Array): Piece {
-  if (bytes.length < SPARE_MIN || bytes.length > SPARE_MAX) {
-    return { bytes: bytes.slice(), release: null };
-  }
-  const size = 2 ** Math.ceil(Math.log2(bytes.length));
-  let buffer = spares.get(size)?.pop();
-  if (buffer === undefined) buffer = new Uint8Array(size);
-  else spareBytes -= size;
-  buffer.set(bytes);
+const EMPTY = new Uint8Array(0);
+
+/** A spare buffer of `size` bytes (a power of two), or a new one. */
+function takeSpare(size: number): Uint8Array<ArrayBuffer> {
+  const buffer = spares.get(size)?.pop();
+  if (buffer === undefined) return new Uint8Array(size);
+  spareBytes -= size;
+  return buffer;
+}
+
+/** `bytes` (a view of the start of `buffer`) as a piece whose release makes `buffer` spare. */
+function spared(buffer: Uint8Array<ArrayBuffer>, bytes: Uint8Array): Piece {
   let released = false;
   return {
-    bytes: buffer.subarray(0, bytes.length),
+    bytes,
     release: () => {
       if (released) return;
       released = true;
+      const size = buffer.length;
       if (spareBytes + size > MAX_SPARE_BYTES) return;
       spareBytes += size;
       const free = spares.get(size);
@@ -64,6 +67,22 @@ function pieceOf(bytes: Uint8Array): Piece {
       else free.push(buffer);
     },
   };
+}
+
+/** A copy of `head` and `body`, one after the other, that the channel may keep until sent. */
+function pieceOf(body: Uint8Array, head: Uint8Array = EMPTY): Piece {
+  const length = head.length + body.length;
+  if (length < SPARE_MIN || length > SPARE_MAX) {
+    if (head.length === 0) return { bytes: body.slice(), release: null };
+    const bytes = new Uint8Array(length);
+    bytes.set(head);
+    bytes.set(body, head.length);
+    return { bytes, release: null };
+  }
+  const buffer = takeSpare(2 ** Math.ceil(Math.log2(length)));
+  buffer.set(head);
+  buffer.set(body, head.length);
+  return spared(buffer, buffer.subarray(0, length));
 }
 
 /** The session ended (client gone, stalled or closed): nothing more is sent. */
@@ -95,7 +114,23 @@ export class Outbox {
     bufferSize = 256 * 1024,
   ) {
     // The channel keeps written buffers until sent, so each write gets its own copy.
-    this.out = new BufferedOutput((bytes) => this.#enqueue(pieceOf(bytes)), bufferSize);
+    // A large piece takes what was buffered before it (a raw block's header) along: one write and
+    // one SSH packet fewer for each. A well-filled buffer goes to the channel as it is, and the
+    // output goes on in a spare one (no copy).
+    const spareSized = bufferSize <= SPARE_MAX &&
+      2 ** Math.round(Math.log2(bufferSize)) === bufferSize;
+    this.out = new BufferedOutput(
+      (bytes) => this.#enqueue(pieceOf(bytes)),
+      bufferSize,
+      {
+        joined: (head, body) => this.#enqueue(pieceOf(body, head)),
+        handOff: (buffer, length) => {
+          if (!spareSized || length < SPARE_MIN || buffer.length !== bufferSize) return null;
+          this.#enqueue(spared(buffer, buffer.subarray(0, length)));
+          return takeSpare(bufferSize);
+        },
+      },
+    );
     this.#closed = new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener("abort", () => resolve(), { once: true });

@@ -20,6 +20,7 @@ Deno.test("the backlog counts bytes the channel has not taken yet, large pieces 
   );
   outbox.out.bytes(new Uint8Array(100));
   assert.equal(outbox.backlog, 100);
+  outbox.out.flush();
   outbox.out.bytes(new Uint8Array(4096)); // bypasses the 1 KiB buffer
   assert.equal(outbox.backlog, 4196, "a piece handed straight to the channel still counts");
   const flushed = outbox.flush();
@@ -202,4 +203,51 @@ Deno.test("pieces the channel has taken carry later output; pieces it still hold
     if (i === 1) continue;
     assert.deepEqual(h.bytes, h.copy, `piece ${i + 1} is what was written`);
   }
+});
+
+Deno.test("a large piece takes what was buffered before it along, as one write in order", async () => {
+  const writes: Uint8Array[] = [];
+  const outbox = new Outbox(
+    { write: (bytes) => (writes.push(bytes.slice()), Promise.resolve()) },
+    undefined,
+    1024,
+  );
+  const header = blockHeader(30_000);
+  const body = new Uint8Array(30_000).fill(66);
+  outbox.out.bytes(header);
+  outbox.out.bytes(body);
+  outbox.out.byte(0xac);
+  await outbox.flush();
+  assert.deepEqual(writes.map((w) => w.length), [header.length + body.length, 1]);
+  assert.deepEqual(writes[0]!.subarray(0, header.length), header);
+  assert.ok(writes[0]!.subarray(header.length).every((b) => b === 66));
+  assert.equal(outbox.backlog, 0);
+});
+
+Deno.test("a full buffer goes to the channel as it is, and output goes on in another", async () => {
+  const held: { bytes: Uint8Array; copy: Uint8Array; taken?: () => void }[] = [];
+  const size = 32 * 1024;
+  const outbox = new Outbox(
+    {
+      write: (bytes, taken) => {
+        held.push({ bytes, copy: bytes.slice(), ...(taken ? { taken } : {}) });
+        return Promise.resolve();
+      },
+    },
+    undefined,
+    size,
+  );
+  for (let i = 0; i < 100; i++) outbox.out.bytes(new Uint8Array(1000).fill(i));
+  await outbox.flush();
+  assert.deepEqual(held.map((h) => h.bytes.length), [32_000, 32_000, 32_000, 4_000]);
+  assert.ok(held.slice(0, 3).every((h) => h.bytes.buffer.byteLength === size && h.taken));
+  assert.notEqual(held[0]!.bytes.buffer, held[1]!.bytes.buffer, "each its own buffer");
+  for (let i = 100; i < 140; i++) outbox.out.bytes(new Uint8Array(1000).fill(i));
+  await outbox.flush();
+  for (const [i, h] of held.entries()) {
+    assert.deepEqual(h.bytes, h.copy, `piece ${i + 1} was not written over while held`);
+  }
+  const all = held.flatMap((h) => [...h.bytes]);
+  assert.equal(all.length, 140_000);
+  assert.ok(all.every((b, i) => b === Math.floor(i / 1000)), "everything in order");
 });

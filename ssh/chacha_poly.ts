@@ -131,7 +131,24 @@ export class Engine {
     out: Uint8Array,
     outAt: number,
   ): boolean {
-    if (len > MAX_PACKET) return false;
+    const plain = this.decryptHere(keys, seqno, src, at, len);
+    if (plain === null) return false;
+    out.set(plain, outAt);
+    return true;
+  }
+
+  /**
+   * As `decrypt`, but the plain packet stays in the engine's memory: the view returned is valid
+   * until the engine's next call (by any connection of the process); null when the tag differs.
+   */
+  decryptHere(
+    keys: DirectionKeys,
+    seqno: number,
+    src: Uint8Array,
+    at: number,
+    len: number,
+  ): Uint8Array | null {
+    if (len > MAX_PACKET) return null;
     const b = this.#bytes;
     b.set(src.subarray(at, at + 4 + len), DATA);
     this.#keyStream(keys.main, seqno); // SCRATCH[0..32]: the Poly1305 key
@@ -139,11 +156,10 @@ export class Engine {
     let diff = 0;
     const tagAt = at + 4 + len;
     for (let i = 0; i < TAG_SIZE; i++) diff |= b[PAD + i]! ^ src[tagAt + i]!;
-    if (diff !== 0) return false;
+    if (diff !== 0) return null;
     this.#state(keys.main, 1, seqno);
     this.#x.chacha(STATE, DATA + 4, DATA + 4 + roundUp256(len));
-    out.set(b.subarray(DATA + 4, DATA + 4 + len), outAt);
-    return true;
+    return b.subarray(DATA + 4, DATA + 4 + len);
   }
 
   /**

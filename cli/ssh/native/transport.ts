@@ -5,8 +5,9 @@
  * ssh/chacha_poly.ts, and key re-exchange whenever the server asks for it. It loads no node:
  * module: TCP is Deno's, the key exchange and signatures WebCrypto's.
  *
- * Packets are read into one reused buffer and decrypted into another; what a handler keeps it
- * copies (channel data is gathered per read into one fresh chunk by the caller's `batchEnd`).
+ * Packets are read into one reused buffer and decrypted in the engine's memory (into another
+ * reused buffer but for channel data); what a handler keeps it copies (channel data is gathered
+ * per read into one chunk by the caller's `batchEnd`).
  */
 import {
   chachaPolyEngine,
@@ -32,6 +33,9 @@ export const MSG = {
   KEX_ECDH_INIT: 30,
   KEX_ECDH_REPLY: 31,
 } as const;
+
+/** SSH_MSG_CHANNEL_DATA (RFC 4254): the one message handed up from the engine's memory. */
+const CHANNEL_DATA = 94;
 
 export const CLIENT_VERSION = "SSH-2.0-DTail_Deno";
 const CIPHER = "chacha20-poly1305@openssh.com";
@@ -303,17 +307,25 @@ export class SshTransport {
           }
           if (have < total) break;
           if (plain.length < len) plain = new Uint8Array(Math.max(len, plain.length * 2));
+          let packet: Uint8Array = plain;
           if (keys === null) plain.set(buf.subarray(start + 4, start + 4 + len));
-          else if (!engine!.decrypt(keys, this.#inSeq, buf, start, len, plain, 0)) {
-            throw new TransportError("protocol", "a packet from the server failed its MAC check");
+          else {
+            const here = engine!.decryptHere(keys, this.#inSeq, buf, start, len);
+            if (here === null) {
+              throw new TransportError("protocol", "a packet from the server failed its MAC check");
+            }
+            // Channel data is copied by its channel before the engine runs again; any other
+            // message is copied out first, as its handler may send (which encrypts there).
+            if (here[1] === CHANNEL_DATA) packet = here;
+            else plain.set(here);
           }
           this.#inSeq = (this.#inSeq + 1) >>> 0;
           start += total;
-          const pad = plain[0]!;
+          const pad = packet[0]!;
           if (pad < 4 || pad > len - 2) {
             throw new TransportError("protocol", "bad padding in a packet from the server");
           }
-          const payload = plain.subarray(1, len - pad);
+          const payload = packet.subarray(1, len - pad);
           if (payload[0] === MSG.NEWKEYS) await this.#newKeysReceived(payload);
           else this.#route(payload);
           if (this.#failure !== null) return;

@@ -16,6 +16,7 @@
  */
 import sshCrypto from "ssh2/lib/protocol/crypto.js";
 import { Buffer } from "node:buffer";
+import { SpareBuffers, spareSize } from "../core/spare_buffers.ts";
 import {
   chachaPolyEngine,
   type DirectionKeys,
@@ -78,36 +79,23 @@ export function installChaChaPoly(): boolean {
 }
 
 /**
- * Buffers of large packets the socket has written, for the next ones, by size (powers of two):
- * fresh memory costs a page fault per 4 KiB to touch, about a sixth of a dserver's CPU for
- * `dcat` (docs/performance.md). A buffer comes back only through `recycleWrittenPackets`.
+ * Buffers of large packets the socket has written, for the next ones (fresh memory costs a page
+ * fault per 4 KiB: about a sixth of a dserver's CPU for `dcat`, docs/performance.md). A buffer
+ * comes back only through `recycleWrittenPackets`.
  */
-const spares = new Map<number, Buffer[]>();
-let spareBytes = 0;
-const MAX_SPARE_BYTES = 8 << 20;
+const spares = new SpareBuffers(8 << 20);
 const SPARE_MIN = 16 * 1024;
 /** The spare-size buffer under each large packet handed out, while ssh2 fills it. */
-const under = new WeakMap<Uint8Array, Buffer>();
+const under = new WeakMap<Uint8Array, Uint8Array<ArrayBuffer>>();
 /** What goes back when the socket has written a packet (keyed by what ssh2 writes). */
 const onWritten = new WeakMap<Uint8Array, () => void>();
 
 function packetBuffer(size: number): Buffer {
   if (size < SPARE_MIN) return Buffer.allocUnsafe(size);
-  const spareSize = 2 ** Math.ceil(Math.log2(size));
-  let buffer = spares.get(spareSize)?.pop();
-  if (buffer === undefined) buffer = Buffer.allocUnsafeSlow(spareSize);
-  else spareBytes -= spareSize;
-  const packet = buffer.subarray(0, size);
+  const buffer = spares.take(spareSize(size));
+  const packet = Buffer.from(buffer.buffer, 0, size);
   under.set(packet, buffer);
   return packet;
-}
-
-function giveBack(buffer: Buffer): void {
-  if (spareBytes + buffer.length > MAX_SPARE_BYTES) return;
-  spareBytes += buffer.length;
-  const free = spares.get(buffer.length);
-  if (free === undefined) spares.set(buffer.length, [buffer]);
-  else free.push(buffer);
 }
 
 interface WritableSocket {
@@ -169,7 +157,7 @@ function encrypt(engine: Engine, self: CipherInstance, packet: Uint8Array): void
     under.delete(out);
     let done = false;
     onWritten.set(written, () => {
-      if (!done) giveBack(buffer);
+      if (!done) spares.give(buffer);
       done = true;
     });
   }

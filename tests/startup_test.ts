@@ -218,35 +218,25 @@ Deno.test({
         "cli/resume/resume_state.ts",
         "cli/interactive/",
       ];
-      const r = await runWithout(notRemoteDcat, "dcat", [
-        "--cfg",
-        "none",
-        "--user",
-        "dtail-alice",
-        "--trustAllHosts",
-        "--servers",
-        server.address,
-        "--plain",
-        SAMPLE,
-      ], { denoFlags: ["-L", "debug"], env: { HOME: client.home, SSH_AUTH_SOCK: "" } });
+      const remote = ["--cfg", "none", "--user", "dtail-alice", "--trustAllHosts"];
+      const env = { HOME: client.home, SSH_AUTH_SOCK: "" };
+      const r = await runWithout(
+        notRemoteDcat,
+        "dcat",
+        [...remote, "--servers", server.address, "--plain", SAMPLE],
+        { denoFlags: ["-L", "debug"], env },
+      );
       assert.equal(r.code, 0, r.stderr.split("\n").filter((l) => !l.includes("DEBUG")).join("\n"));
       assert.equal(r.stdout, await Deno.readTextFile(SAMPLE));
       assert.match(r.stderr, /ES module: file:\/\/\S+\/cli\/ssh\/native\/transport\.ts/);
       assert.doesNotMatch(r.stderr, NODE_MODULE);
       // The servers match a plain string: the client has nothing to compile.
-      const grep = await runWithout(notRemoteDcat, "dgrep", [
-        "--cfg",
-        "none",
-        "--user",
-        "dtail-alice",
-        "--trustAllHosts",
-        "--servers",
-        server.address,
-        "--plain",
-        "--grep",
-        "ERROR",
-        SAMPLE,
-      ], { env: { HOME: client.home, SSH_AUTH_SOCK: "" } });
+      const grep = await runWithout(
+        notRemoteDcat,
+        "dgrep",
+        [...remote, "--servers", server.address, "--plain", "--grep", "ERROR", SAMPLE],
+        { env },
+      );
       assert.equal(grep.code, 0, grep.stderr);
       const lines = (await Deno.readTextFile(SAMPLE)).split("\n").filter((l) =>
         l.includes("ERROR")

@@ -12,6 +12,7 @@
  */
 import { BufferedOutput } from "../../core/output.ts";
 import { ClosedError } from "../../core/errors.ts";
+import { SpareBuffers, spareSize } from "../../core/spare_buffers.ts";
 
 export interface ByteChannel {
   /**
@@ -25,15 +26,8 @@ export interface ByteChannel {
 /** Pieces from this size up to SPARE_MAX are copied into spare buffers rather than fresh memory. */
 const SPARE_MIN = 16 * 1024;
 const SPARE_MAX = 1 << 20;
-/**
- * Buffers the channels gave back, for the next pieces of any session, by size (powers of two, so
- * that a buffer is at most twice its piece and memory stays bounded by the backlog): fresh
- * memory costs a page fault per 4 KiB to touch, a fifth of a dserver's CPU for `dcat`
- * (docs/performance.md).
- */
-const spares = new Map<number, Uint8Array<ArrayBuffer>[]>();
-let spareBytes = 0;
-const MAX_SPARE_BYTES = 8 << 20;
+/** Buffers the channels gave back, for the next pieces of any session. */
+const spares = new SpareBuffers(8 << 20);
 
 interface Piece {
   readonly bytes: Uint8Array;
@@ -43,28 +37,14 @@ interface Piece {
 
 const EMPTY = new Uint8Array(0);
 
-/** A spare buffer of `size` bytes (a power of two), or a new one. */
-function takeSpare(size: number): Uint8Array<ArrayBuffer> {
-  const buffer = spares.get(size)?.pop();
-  if (buffer === undefined) return new Uint8Array(size);
-  spareBytes -= size;
-  return buffer;
-}
-
 /** `bytes` (a view of the start of `buffer`) as a piece whose release makes `buffer` spare. */
 function spared(buffer: Uint8Array<ArrayBuffer>, bytes: Uint8Array): Piece {
   let released = false;
   return {
     bytes,
     release: () => {
-      if (released) return;
+      if (!released) spares.give(buffer);
       released = true;
-      const size = buffer.length;
-      if (spareBytes + size > MAX_SPARE_BYTES) return;
-      spareBytes += size;
-      const free = spares.get(size);
-      if (free === undefined) spares.set(size, [buffer]);
-      else free.push(buffer);
     },
   };
 }
@@ -79,7 +59,7 @@ function pieceOf(body: Uint8Array, head: Uint8Array = EMPTY): Piece {
     bytes.set(body, head.length);
     return { bytes, release: null };
   }
-  const buffer = takeSpare(2 ** Math.ceil(Math.log2(length)));
+  const buffer = spares.take(spareSize(length));
   buffer.set(head);
   buffer.set(body, head.length);
   return spared(buffer, buffer.subarray(0, length));
@@ -127,7 +107,7 @@ export class Outbox {
         handOff: (buffer, length) => {
           if (!spareSized || length < SPARE_MIN || buffer.length !== bufferSize) return null;
           this.#enqueue(spared(buffer, buffer.subarray(0, length)));
-          return takeSpare(bufferSize);
+          return spares.take(bufferSize);
         },
       },
     );

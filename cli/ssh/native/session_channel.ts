@@ -7,6 +7,7 @@
  * stops stops the server.
  */
 import { WireReader, WireWriter } from "./ssh_wire.ts";
+import { SpareBuffers } from "../../../core/spare_buffers.ts";
 
 export const CHANNEL_MSG = {
   GLOBAL_REQUEST: 80,
@@ -37,13 +38,8 @@ export const MAX_PACKET_DATA = 128 * 1024;
 const CHUNK = 64 * 1024;
 const STREAM_CHUNK = 256 * 1024;
 const STREAM_AFTER = 1 << 20;
-/**
- * Chunks their readers gave back, for the next ones of any channel, by size: fresh memory costs
- * a page fault per 4 KiB to touch, which was most of the client's copying (docs/performance.md).
- */
-const spares = new Map<number, Uint8Array<ArrayBuffer>[]>([[CHUNK, []], [STREAM_CHUNK, []]]);
-let spareBytes = 0;
-const MAX_SPARE_BYTES = 8 << 20;
+/** Chunks their readers gave back, for the next ones of any channel. */
+const spares = new SpareBuffers(8 << 20);
 
 export interface ChannelIO {
   readonly input: AsyncIterable<Uint8Array>;
@@ -260,7 +256,7 @@ export class SessionChannel {
   #newBuilder(n: number): void {
     const old = this.#builder.buffer as ArrayBuffer;
     const size = this.#received > STREAM_AFTER ? STREAM_CHUNK : CHUNK;
-    this.#builder = n === 0 ? new Uint8Array(0) : n <= size ? takeSpare(size) : new Uint8Array(n);
+    this.#builder = n === 0 ? new Uint8Array(0) : n <= size ? spares.take(size) : new Uint8Array(n);
     this.#built = this.#used = 0;
     if (!this.#lent.has(old)) spare(old);
   }
@@ -335,16 +331,9 @@ export class SessionChannel {
   }
 }
 
-function takeSpare(size: number): Uint8Array<ArrayBuffer> {
-  const buffer = spares.get(size)!.pop();
-  if (buffer === undefined) return new Uint8Array(size);
-  spareBytes -= size;
-  return buffer;
-}
-
+/** Keeps a chunk's memory of one of the two chunk sizes for the next chunks. */
 function spare(buffer: ArrayBuffer): void {
-  const free = spares.get(buffer.byteLength);
-  if (free === undefined || spareBytes + buffer.byteLength > MAX_SPARE_BYTES) return;
-  spareBytes += buffer.byteLength;
-  free.push(new Uint8Array(buffer));
+  if (buffer.byteLength === CHUNK || buffer.byteLength === STREAM_CHUNK) {
+    spares.give(new Uint8Array(buffer));
+  }
 }

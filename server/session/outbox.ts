@@ -12,6 +12,7 @@
  */
 import { BufferedOutput } from "../../core/output.ts";
 import { ClosedError } from "../../core/errors.ts";
+import { concatBytes } from "../../core/bytes.ts";
 import { SpareBuffers, spareSize } from "../../core/spare_buffers.ts";
 
 export interface ByteChannel {
@@ -53,11 +54,7 @@ function spared(buffer: Uint8Array<ArrayBuffer>, bytes: Uint8Array): Piece {
 function pieceOf(body: Uint8Array, head: Uint8Array = EMPTY): Piece {
   const length = head.length + body.length;
   if (length < SPARE_MIN || length > SPARE_MAX) {
-    if (head.length === 0) return { bytes: body.slice(), release: null };
-    const bytes = new Uint8Array(length);
-    bytes.set(head);
-    bytes.set(body, head.length);
-    return { bytes, release: null };
+    return { bytes: concatBytes(head, body), release: null };
   }
   const buffer = spares.take(spareSize(length));
   buffer.set(head);
@@ -97,8 +94,7 @@ export class Outbox {
     // A large piece takes what was buffered before it (a raw block's header) along: one write and
     // one SSH packet fewer for each. A well-filled buffer goes to the channel as it is, and the
     // output goes on in a spare one (no copy).
-    const spareSized = bufferSize <= SPARE_MAX &&
-      2 ** Math.round(Math.log2(bufferSize)) === bufferSize;
+    const spareSized = bufferSize <= SPARE_MAX && spareSize(bufferSize) === bufferSize;
     this.out = new BufferedOutput(
       (bytes) => this.#enqueue(pieceOf(bytes)),
       bufferSize,

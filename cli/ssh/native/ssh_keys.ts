@@ -166,25 +166,35 @@ async function parseKeyFile(bytes: Uint8Array): Promise<KeyFileParse> {
     return { kind: "encrypted" };
   }
   if (text.startsWith(BEGIN_RSA_PEM) && text.endsWith(END_RSA_PEM)) {
-    const armored = text.slice(BEGIN_RSA_PEM.length, text.length - END_RSA_PEM.length);
-    const der = base64Decode(armored.replace(/[ \t\r\n]+/g, ""));
-    if (der === undefined) return unsupported("the PEM key's base64 is malformed");
-    try {
-      return await parsePemRsa(der);
-    } finally {
-      der.fill(0);
-    }
+    return await fromArmor(text, BEGIN_RSA_PEM, END_RSA_PEM, "the PEM key", parsePemRsa);
   }
   if (!text.startsWith(BEGIN_OPENSSH) || !text.endsWith(END_OPENSSH)) {
     return unsupported("not an OpenSSH private key file");
   }
-  const armored = text.slice(BEGIN_OPENSSH.length, text.length - END_OPENSSH.length);
-  const body = base64Decode(armored.replace(/[ \t\r\n]+/g, ""));
-  if (body === undefined) return unsupported("the OpenSSH key file's base64 is malformed");
+  return await fromArmor(
+    text,
+    BEGIN_OPENSSH,
+    END_OPENSSH,
+    "the OpenSSH key file",
+    parseOpenSSHBody,
+  );
+}
+
+/** Parses the base64 between `begin` and `end` of `text`, wiping the decoded bytes after. */
+async function fromArmor(
+  text: string,
+  begin: string,
+  end: string,
+  what: string,
+  parse: (bytes: Uint8Array) => Promise<KeyFileParse>,
+): Promise<KeyFileParse> {
+  const armored = text.slice(begin.length, text.length - end.length);
+  const bytes = base64Decode(armored.replace(/[ \t\r\n]+/g, ""));
+  if (bytes === undefined) return unsupported(`${what}'s base64 is malformed`);
   try {
-    return await parseOpenSSHBody(body);
+    return await parse(bytes);
   } finally {
-    body.fill(0);
+    bytes.fill(0);
   }
 }
 

@@ -95,7 +95,7 @@ bench-jump: bin system-deps
 
 # `make bench-dmap`: only the MapReduce part of `make bench` (bench/dmap.ts; dmap, awk, dservers).
 .PHONY: bench-dmap
-bench-dmap: bin system-deps
+bench-dmap: bin dist system-deps
 	$(DENO) run --allow-all --frozen bench/dmap.ts
 
 # `make bench-query`: only the query part of `make bench` (bench/query_beyond.ts; dmap on json and

@@ -13,6 +13,8 @@ import {
   BIN_DIR,
   DATA_DIR,
   display,
+  DIST_DIR,
+  distBuilt,
   GO_TARGET,
   type PairCase,
   pairCases,
@@ -80,36 +82,45 @@ const timing = (samples: readonly Sample[]) => ({
 
 /**
  * A warm-up run of each command that also compares their outputs with ours, then ours, the Unix
- * tool and the Go DTail alternately.
+ * tool, the Go DTail and ours through bin/ (when ours is dist/) alternately.
  */
-async function measurePair(shape: Shape, pair: PairCase, runs: number): Promise<PairResult> {
-  const argvs = [pair.ours, pair.peer, ...(pair.go ? [pair.go] : [])];
+async function measurePair(
+  shape: Shape,
+  pair: PairCase,
+  runs: number,
+  oursBin?: readonly string[],
+): Promise<PairResult> {
+  const argvs = [
+    pair.ours,
+    pair.peer,
+    ...(pair.go ? [pair.go] : []),
+    ...(oursBin ? [oursBin] : []),
+  ];
   const digests: string[] = [];
   for (const argv of argvs) digests.push(await outputDigest(argv));
-  const [ours = [], peer = [], go] = await alternate(argvs, runs);
+  const samples = await alternate(argvs, runs);
   for (let i = 1; i < argvs.length; i++) {
     if (digests[i] !== digests[0]) {
       progress(`output differs: ${display(argvs[i]!)} ${digests[i]}, ours ${digests[0]}`);
     }
   }
-  const side = (
-    samples: readonly Sample[],
-    argv: readonly string[],
-    target: number,
-    i: number,
-  ) => ({
+  const side = (i: number, argv: readonly string[], target: number) => ({
     name: display(argv.slice(0, -1)),
     target,
     sameOutput: digests[i] === digests[0],
-    ...timing(samples),
+    ...timing(samples[i] ?? []),
   });
+  const binAt = argvs.length - 1;
   return {
     shape: shape.name,
     name: display(pair.ours),
     bytes: shape.bytes,
-    ours: timing(ours),
-    peer: side(peer, pair.peer, pair.target, 1),
-    ...(go && pair.go ? { go: side(go, pair.go, GO_TARGET, 2) } : {}),
+    ours: timing(samples[0] ?? []),
+    peer: side(1, pair.peer, pair.target),
+    ...(pair.go ? { go: side(2, pair.go, GO_TARGET) } : {}),
+    ...(oursBin
+      ? { bin: { ...timing(samples[binAt] ?? []), sameOutput: digests[binAt] === digests[0] } }
+      : {}),
   };
 }
 
@@ -202,13 +213,18 @@ function progress(message: string): void {
   console.error(`bench: ${message}`);
 }
 
+/** The dcat/dgrep rows: ours is dist/ when built (the installed programs), with bin/ beside it. */
 async function measurePairs(all: readonly Shape[], runs: number): Promise<PairResult[]> {
   const pairs: PairResult[] = [];
+  const dist = await distBuilt();
   for (const shape of all) {
-    for (const pair of pairCases(shape.set, BIN_DIR, goAvailable ? GO_DIR : undefined)) {
+    const cases = pairCases(shape.set, dist ? DIST_DIR : BIN_DIR, goAvailable ? GO_DIR : undefined);
+    const binCases = dist ? pairCases(shape.set, BIN_DIR) : [];
+    for (const [i, pair] of cases.entries()) {
       progress(`${display(pair.ours)} vs ${display(pair.peer)}${pair.go ? " and Go" : ""}`);
       const failed = (failure: string) => failedPair(shape, pair, failure);
-      pairs.push(await orFailure(() => measurePair(shape, pair, runs), failed));
+      const oursBin = binCases[i]?.ours;
+      pairs.push(await orFailure(() => measurePair(shape, pair, runs, oursBin), failed));
     }
   }
   return pairs;
@@ -252,6 +268,8 @@ async function buildReport(
     `${misses} target(s) missed; bench took ${summary.minutes.toFixed(1)} min`,
     `- ${go}; ratio = the other program's median s / ours (> 1: ours is faster), its target ` +
     "in brackets; a row passes when every ratio reaches its target with the same output as ours",
+    "- ours: the installed programs (dist/, `make dist`) when built, the bin/ launchers (Deno " +
+    "running the sources) in the same rounds in the last column; without dist/, bin/",
     "",
     "### Throughput (whole process, output through a pipe)",
     "",

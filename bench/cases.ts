@@ -9,6 +9,8 @@ import { GO_DIR } from "./go_peer.ts";
 
 const BENCH_DIR = import.meta.dirname ?? ".";
 export const BIN_DIR = join(BENCH_DIR, "..", "bin");
+/** The installed programs (`make dist`): the rows against the Go DTail measure them when built. */
+export const DIST_DIR = join(BENCH_DIR, "..", "dist");
 export const DATA_DIR = join(BENCH_DIR, "data");
 const DEFAULT_RUNS = 9;
 
@@ -54,12 +56,15 @@ export function pairCases(data: LogSet, binDir: string = BIN_DIR, goDir?: string
 }
 
 const shorten = (arg: string) =>
-  arg.replaceAll(`${BIN_DIR}/`, "bin/").replaceAll(`${DATA_DIR}/`, "").replaceAll(
-    `${GO_DIR}/`,
-    "go/",
-  );
+  arg.replaceAll(`${BIN_DIR}/`, "bin/").replaceAll(`${DIST_DIR}/`, "dist/")
+    .replaceAll(`${DATA_DIR}/`, "").replaceAll(`${GO_DIR}/`, "go/");
 
-/** Shows a command the way a reader would type it: bin/ relative, data files by base name, go/. */
+/** Whether `make dist` built the installed programs (then they are ours, bin/ runs beside them). */
+export async function distBuilt(): Promise<boolean> {
+  return await Deno.stat(join(DIST_DIR, "dcat")).then(() => true, () => false);
+}
+
+/** Shows a command the way a reader would type it: bin/, dist/ relative, data files by base name, go/. */
 export function display(argv: readonly string[]): string {
   return argv.map(shorten).join(" ");
 }

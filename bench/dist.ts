@@ -5,12 +5,11 @@
  * at most 1.2x the launcher's, first run under 2 s, files at most 45 MB, throughput within 10%.
  */
 import { join, resolve } from "node:path";
-import { BIN_DIR, DATA_DIR, display, pairCases } from "./cases.ts";
+import { BIN_DIR, DATA_DIR, display, DIST_DIR, pairCases } from "./cases.ts";
 import type { DataSet } from "./generate.ts";
 import { measureOnce, median, outputDigest, type Sample } from "./measure.ts";
 import { appendHistory, machineInfo } from "./report.ts";
 
-const DIST_DIR = resolve(BIN_DIR, "..", "dist");
 /** The 15 KB sample log of the README's first command. */
 const SMALL_FILE = resolve(BIN_DIR, "..", "tests", "data", "sample.log");
 const STARTUP_RUNS = 15;

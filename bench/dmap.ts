@@ -24,9 +24,9 @@ import { failedRow, type Row, table } from "./dmap_report.ts";
 import { ensureMaprMixedData, MAPR_MIXED_BYTES } from "./dmap_generate_mixed.ts";
 import { GO_SKIPPED, goAvailable, goProgram, goVersion } from "./go_peer.ts";
 import { shapeCount } from "./shapes.ts";
+import { BIN_DIR, display, DIST_DIR, distBuilt } from "./cases.ts";
 
 const BENCH_DIR = import.meta.dirname ?? ".";
-const DMAP = join(BENCH_DIR, "..", "bin", "dmap");
 const DEFAULT_RUNS = 5;
 const MEMORY_RUNS = 3;
 const BIG_COPIES = 10;
@@ -66,6 +66,10 @@ interface Setup {
   readonly runs: number;
   /** The Go dmap runs beside ours (bench/go_peer.ts). */
   readonly go: boolean;
+  /** Our dmap: dist/'s (the installed program) when built, else bin/'s. */
+  readonly dmap: string;
+  /** bin/'s dmap when `dmap` is dist/'s: it runs in the same rounds as cases 1 and 2. */
+  readonly binDmap: string | null;
   /** Case 1's result, for the cases that must agree with it. */
   reference?: { readonly counts: Counts; readonly seconds: number };
   /** Case 5a's counts, which 5b must triple. */
@@ -83,8 +87,25 @@ function runCount(): number {
   return runs;
 }
 
-function dmapArgv(query: string, csv: string, files: readonly string[], program = DMAP) {
+function dmapArgv(query: string, csv: string, files: readonly string[], program: string) {
   return [program, "--plain", "--query", `${query} outfile ${csv}`, ...files];
+}
+
+/**
+ * bin/'s dmap beside dist/'s (none when ours is bin/): its argv, writing beside `csv`, and the
+ * note for the row's checks (its median, the Go ratio against it, whether its CSV is the same).
+ */
+function binArgv(s: Setup, query: string, csv: string, log: string) {
+  if (s.binDmap === null) return { argv: [], note: () => Promise.resolve("") };
+  const binCsv = csv.replace(/\.csv$/, "-bin.csv");
+  return {
+    argv: [dmapArgv(query, binCsv, [log], s.binDmap)],
+    note: async (samples: readonly Sample[] | undefined) => {
+      if (samples === undefined) return "";
+      const same = await sortedCsv(binCsv) === await sortedCsv(csv);
+      return `; bin/dmap ${fixed(seconds(samples), 3)} s${same ? "" : ", its CSV DIFFERS"}`;
+    },
+  };
 }
 
 /** An untimed run (warm-up, first SSH contact); its stdout, or its last stderr line as the error. */
@@ -187,16 +208,17 @@ async function goRow(
 async function aggregate(s: Setup, shape: MaprShape): Promise<Row[]> {
   const csv = join(s.base, `agg-${shape.name}.csv`);
   const goCsv = join(s.base, `agg-${shape.name}-go.csv`);
-  const dmap = dmapArgv(AGG_QUERY, csv, [shape.log]);
+  const dmap = dmapArgv(AGG_QUERY, csv, [shape.log], s.dmap);
   const awk = ["awk", "-F|", AWK_AGG, shape.log];
   const go = goDmapArgv(AGG_QUERY, goCsv, shape.log);
+  const bin = binArgv(s, AGG_QUERY, csv, shape.log);
   await check(dmap);
   const awkRows = csvRows(await check(awk), false);
   if (s.go) await check(go);
-  const [ours = [], peer = [], goSamples] = await alternate(
-    [dmap, awk, ...s.go ? [go] : []],
-    s.runs,
-  );
+  const all = await alternate([dmap, awk, ...s.go ? [go] : [], ...bin.argv], s.runs);
+  const [ours = [], peer = []] = all;
+  const goSamples = s.go ? all[2] : undefined;
+  const binNote = await bin.note(all[s.go ? 3 : 2]);
   const rows = csvRows(await Deno.readTextFile(csv));
   const counts = countsOf(rows);
   if (shape.reference) s.reference = { counts, seconds: seconds(ours) };
@@ -215,7 +237,7 @@ async function aggregate(s: Setup, shape: MaprShape): Promise<Row[]> {
     ...common,
     target: `>= ${AGG_TARGET_MBPS} MB/s`,
     pass: rate >= AGG_TARGET_MBPS && counts.size === HOSTS,
-    checks: `${counts.size} groups (expected ${HOSTS})`,
+    checks: `${counts.size} groups (expected ${HOSTS})${binNote}`,
   }, {
     name: "3: case 1 against awk",
     ...common,
@@ -232,11 +254,15 @@ async function aggregate(s: Setup, shape: MaprShape): Promise<Row[]> {
 async function whereSet(s: Setup, shape: MaprShape): Promise<Row[]> {
   const csv = join(s.base, `where-set-${shape.name}.csv`);
   const goCsv = join(s.base, `where-set-${shape.name}-go.csv`);
-  const dmap = dmapArgv(WHERE_SET_QUERY, csv, [shape.log]);
+  const dmap = dmapArgv(WHERE_SET_QUERY, csv, [shape.log], s.dmap);
   const go = goDmapArgv(WHERE_SET_QUERY, goCsv, shape.log);
+  const bin = binArgv(s, WHERE_SET_QUERY, csv, shape.log);
   await check(dmap);
   if (s.go) await check(go);
-  const [samples = [], goSamples] = await alternate([dmap, ...s.go ? [go] : []], s.runs);
+  const all = await alternate([dmap, ...s.go ? [go] : [], ...bin.argv], s.runs);
+  const [samples = []] = all;
+  const goSamples = s.go ? all[1] : undefined;
+  const binNote = await bin.note(all[s.go ? 2 : 1]);
   const rows = csvRows(await Deno.readTextFile(csv));
   const lines = rows.reduce((sum, r) => sum + Number(r[1]), 0);
   const rate = mbPerS(shape.bytes, seconds(samples));
@@ -251,14 +277,14 @@ async function whereSet(s: Setup, shape: MaprShape): Promise<Row[]> {
     target: `>= ${WHERE_SET_TARGET_MBPS} MB/s`,
     pass: rate >= WHERE_SET_TARGET_MBPS && rows.length > 0,
     rssMb: maxRss(samples),
-    checks: `${rows.length} routes, ${lines} lines counted`,
+    checks: `${rows.length} routes, ${lines} lines counted${binNote}`,
   }, ...goRows];
 }
 
 /** Case 4a: one group per line, 1,000,000 groups; one run (it takes a while). */
 async function manyGroups(s: Setup): Promise<Row[]> {
   const csv = join(s.base, "groups.csv");
-  const sample = await measureOnce(dmapArgv(GROUPS_QUERY, csv, [s.data.groups]));
+  const sample = await measureOnce(dmapArgv(GROUPS_QUERY, csv, [s.data.groups], s.dmap));
   const rows = csvRows(await Deno.readTextFile(csv)).length;
   const bytes = (await Deno.stat(s.data.groups)).size;
   return [{
@@ -280,7 +306,7 @@ async function manyGroups(s: Setup): Promise<Row[]> {
 /** Case 4b: AGG_QUERY over mapr.log given BIG_COPIES times (1 GB, 50 groups). */
 async function bigInput(s: Setup): Promise<Row[]> {
   const csv = join(s.base, "big.csv");
-  const dmap = dmapArgv(AGG_QUERY, csv, Array(BIG_COPIES).fill(s.data.log));
+  const dmap = dmapArgv(AGG_QUERY, csv, Array(BIG_COPIES).fill(s.data.log), s.dmap);
   const [samples = []] = await alternate([dmap], MEMORY_RUNS);
   const diffs = countDiffs(countsOf(csvRows(await Deno.readTextFile(csv))), reference(s), 10);
   const rss = maxRss(samples);
@@ -393,6 +419,9 @@ async function report(s: Setup, rows: readonly Row[], load: number[], started: n
     "50% lines with UTF-8 text, 2% over 4 KB; dmap/peer = peer s / dmap s",
     `- queries (each run adds \`outfile\`): 1, 1g, 3, 4b, 5: \`${AGG_QUERY}\`; ` +
     `2, 2g: \`${WHERE_SET_QUERY}\`; 4a: \`${GROUPS_QUERY}\``,
+    `- dmap: ${display([s.dmap])}${
+      s.binDmap === null ? "" : ` (the installed program); bin/dmap in the same rounds of 1 and 2`
+    }`,
     "",
     table(rows),
   ].join("\n");
@@ -436,7 +465,16 @@ export async function runDmapBench(): Promise<void> {
   const data = ensureMaprData(join(BENCH_DIR, "data"));
   await withScratchDir("dtail-bench-dmap-", async (base) => {
     if (!goAvailable) progress(GO_SKIPPED);
-    const setup: Setup = { base, data, runs, go: goAvailable };
+    const dist = await distBuilt();
+    const [dmap, binDmap] = [join(dist ? DIST_DIR : BIN_DIR, "dmap"), join(BIN_DIR, "dmap")];
+    const setup: Setup = {
+      base,
+      data,
+      runs,
+      go: goAvailable,
+      dmap,
+      binDmap: dist ? binDmap : null,
+    };
     const text = await report(setup, await allCases(setup), load, started);
     console.log(text);
     appendHistory(text);

@@ -26,6 +26,8 @@ export interface PairResult {
   readonly peer: Side;
   /** Absent when the Go binaries are not there. */
   readonly go?: Side;
+  /** Ours through the bin/ launchers when `ours` ran dist/ (`make dist`), same rounds. */
+  readonly bin?: Timing & { readonly sameOutput: boolean };
   /** Set when a command failed; the numbers are then NaN. */
   readonly failure?: string;
 }
@@ -81,6 +83,7 @@ const sideMiss = (side: Side, ours: Timing, label: string): string | null =>
 export function pairMisses(r: PairResult): string[] {
   const misses = [sideMiss(r.peer, r.ours, r.peer.name.split(" ")[0] ?? "peer")];
   if (r.go !== undefined) misses.push(sideMiss(r.go, r.ours, "Go"));
+  if (r.bin !== undefined && !r.bin.sameOutput) misses.push("bin/ output differs");
   return misses.filter((m) => m !== null);
 }
 
@@ -104,6 +107,7 @@ export function pairTable(results: readonly PairResult[]): string {
     "Unix/ours",
     "Result",
     "Peak RSS MB ours / Go / Unix",
+    "bin/ s (Go/bin/)",
   ];
   const vsTarget = (side: Side | undefined, ours: Timing) =>
     side === undefined ? "skipped" : `${fixed(ratio(side, ours), 2)}x (>= ${side.target}x)`;
@@ -125,6 +129,9 @@ export function pairTable(results: readonly PairResult[]): string {
       vsTarget(r.peer, r.ours),
       result(r),
       [r.ours, r.go, r.peer].map((t) => (t === undefined ? "-" : fixed(t.rssMb, 1))).join(" / "),
+      r.bin === undefined
+        ? "-"
+        : `${fixed(r.bin.seconds, 3)}${r.go ? ` (${fixed(ratio(r.go, r.bin), 2)}x)` : ""}`,
     ]),
   );
 }

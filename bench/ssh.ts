@@ -29,7 +29,8 @@ import {
 import { JUMP_FANOUT_RSS_TARGET_MB, jumpFanout } from "./ssh_jump_fanout.ts";
 import { failedRow, misses, type SshRow, sshTable } from "./ssh_report.ts";
 import { BenchClient, BenchServer, type Identities, identities } from "./ssh_server.ts";
-import { DIST_DIR, GO_SSH_TARGET, goSshRows } from "./ssh_go.ts";
+import { GO_SSH_TARGET, goSshRows } from "./ssh_go.ts";
+import { distBuilt } from "./cases.ts";
 import { GoBenchServer } from "./ssh_go_server.ts";
 import { GO_SKIPPED, goAvailable, goVersion } from "./go_peer.ts";
 import { benchShapes } from "./shapes.ts";
@@ -149,7 +150,7 @@ async function goCasesOnServers(s: Setup): Promise<SshRow[]> {
         mapr: { log: ensureMaprData(DATA_DIR).log, query: AGG_QUERY },
         runs: s.runs,
         ours: { client: s.client, server: ours },
-        dist: await Deno.stat(join(DIST_DIR, "dcat")).then(() => true, () => false),
+        dist: await distBuilt(),
         go: { client: goClient, server: go },
       };
       return await goSshRows(setup, progress);

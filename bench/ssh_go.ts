@@ -9,6 +9,7 @@
  * was built; the bin/ launchers (into the sources) run in the same rounds and are shown beside it.
  */
 import { join } from "node:path";
+import { DIST_DIR } from "./cases.ts";
 import { GO_DIR } from "./go_peer.ts";
 import { acAsNewlineDigest, alternate, median, outputDigest, type Sample } from "./measure.ts";
 import type { Shape } from "./shapes.ts";
@@ -17,8 +18,6 @@ import type { GoBenchServer } from "./ssh_go_server.ts";
 import { fixed, type SshRow } from "./ssh_report.ts";
 
 export const GO_SSH_TARGET = 3;
-/** The installed programs (`make dist`), measured as ours when they exist. */
-export const DIST_DIR = join(BIN_DIR, "..", "dist");
 const FIXED_COST_MIN_RUNS = 9;
 const SMALL_FILE = join(BIN_DIR, "..", "tests", "data", "sample.log");
 /** Lines of the dmap log copied into the small file of the dmap fixed cost. */

@@ -6,9 +6,20 @@
  * files must yield inside the glob as it does inside one large file.
  */
 
-import { delay } from "./delay.ts";
+const NOTHING = new Uint8Array(0);
 
-/** How long work runs before it lets the event loop run (a yield costs 1–2 ms). */
+/**
+ * One turn of the event loop: an operation Deno completes on a thread of its blocking pool, so
+ * that awaiting it parks the loop, which then polls sockets, signals and timers, in ~0.2 ms. A
+ * timer of 0 ms waits for the timer wheel's next millisecond and took ~2.4 ms here (a tenth of a
+ * dserver's busy turn); a resolved promise or a MessagePort message never parks the loop, and
+ * sockets starve (docs/performance.md, "A turn of the event loop").
+ */
+export function loopTurn(): Promise<unknown> {
+  return crypto.subtle.digest("SHA-1", NOTHING);
+}
+
+/** How long work runs before it lets the event loop run (a yield costs ~0.2 ms: `loopTurn`). */
 export const TURN_MS = 50;
 /**
  * The same while other work waits: a yield that took TURN_BUSY_MS or more ran other tasks (a
@@ -52,16 +63,12 @@ export function turnIsOver(): boolean {
   return performance.now() >= due;
 }
 
-/**
- * Lets the event loop run: a timer, as the cheaper ways (microtasks, a resolved promise) starve
- * socket I/O; Deno's own (delay.ts), as Node's costs start-up time. The next turn is short when
- * others were waiting.
- */
+/** Lets the event loop run (`loopTurn`). The next turn is short when others were waiting. */
 export function yieldTurn(): Promise<void> {
-  // Everyone whose turn is over waits for the same timer: a thousand followers, one timer.
+  // Everyone whose turn is over waits for the same turn: a thousand followers, one operation.
   return pending ??= (async () => {
     const start = performance.now();
-    await delay(0);
+    await loopTurn();
     pending = null;
     const now = performance.now();
     const busy = now - start >= TURN_BUSY_MS || someArriving(now);

@@ -36,7 +36,7 @@ Deno.test("the turn is over TURN_MS after it started, and maybeYield starts the 
   assert.equal(turnIsOver(), false);
 });
 
-Deno.test("everyone whose turn is over waits for the same timer", async () => {
+Deno.test("everyone whose turn is over waits for the same turn", async () => {
   const a = yieldTurn();
   const b = yieldTurn();
   assert.equal(a, b);
@@ -84,7 +84,7 @@ Deno.test("a process whose only pending work awaits yieldTurn finishes that work
   try {
     const script = `${dir}/script.ts`;
     const turns = JSON.stringify(new URL("./turns.ts", import.meta.url).href);
-    // Not top-level await: nothing but the turn's timer may keep this process alive.
+    // Not top-level await: nothing but the turn itself may keep this process alive.
     await Deno.writeTextFile(
       script,
       `import { yieldTurn } from ${turns};

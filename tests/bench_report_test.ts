@@ -58,3 +58,14 @@ Deno.test("every serverless case runs the same file in the Go DTail when its bin
   }
   assert.ok(pairCases(LOGS, "/ours").every((c) => c.go === undefined));
 });
+
+Deno.test("a row of dist/ shows bin/'s time and Go's ratio against it in the last column", () => {
+  const table = pairTable([{ ...row(0.2), bin: { seconds: 0.125, rssMb: 50, sameOutput: true } }]);
+  assert.match(table, /\| 2\.00x \(>= 1\.5x\) \|.*\| 0\.125 \(1\.60x\) \|$/m);
+  assert.match(pairTable([row(0.2)]), /\| - \|$/m);
+});
+
+Deno.test("a row whose bin/ output differs from dist/'s is a MISS", () => {
+  const differs = { ...row(0.2), bin: { seconds: 0.1, rssMb: 50, sameOutput: false } };
+  assert.deepEqual(pairMisses(differs), ["bin/ output differs"]);
+});

@@ -11,7 +11,7 @@
  */
 import { readFileChunks } from "../chunks.ts";
 import { detectCompression } from "../compression.ts";
-import { delay } from "../delay.ts";
+import { loopTurn } from "../turns.ts";
 import { selectInto } from "../pipeline.ts";
 import type { InputFile, OpenedFile } from "../open_file.ts";
 import { SourceError } from "../source_error.ts";
@@ -214,7 +214,7 @@ async function mapRange(
     batchDone: () => {
       if (maxGroups !== undefined && mapper.groups.size >= maxGroups) return onManyGroups?.();
       // Let timers (interval flushes) and aborts run between batches.
-      return ++batches % 16 === 0 ? delay(0).then(() => {}) : undefined;
+      return ++batches % 16 === 0 ? loopTurn().then(() => {}) : undefined;
     },
   }, sourceId);
 }

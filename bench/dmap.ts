@@ -93,7 +93,7 @@ function dmapArgv(query: string, csv: string, files: readonly string[], program:
 
 /**
  * bin/'s dmap beside dist/'s (none when ours is bin/): its argv, writing beside `csv`, and the
- * note for the row's checks (its median, the Go ratio against it, whether its CSV is the same).
+ * note for the row's checks (its median, and whether its CSV differs from dist/'s).
  */
 function binArgv(s: Setup, query: string, csv: string, log: string) {
   if (s.binDmap === null) return { argv: [], note: () => Promise.resolve("") };
@@ -466,15 +466,9 @@ export async function runDmapBench(): Promise<void> {
   await withScratchDir("dtail-bench-dmap-", async (base) => {
     if (!goAvailable) progress(GO_SKIPPED);
     const dist = await distBuilt();
-    const [dmap, binDmap] = [join(dist ? DIST_DIR : BIN_DIR, "dmap"), join(BIN_DIR, "dmap")];
-    const setup: Setup = {
-      base,
-      data,
-      runs,
-      go: goAvailable,
-      dmap,
-      binDmap: dist ? binDmap : null,
-    };
+    const dmap = join(dist ? DIST_DIR : BIN_DIR, "dmap");
+    const binDmap = dist ? join(BIN_DIR, "dmap") : null;
+    const setup: Setup = { base, data, runs, go: goAvailable, dmap, binDmap };
     const text = await report(setup, await allCases(setup), load, started);
     console.log(text);
     appendHistory(text);

@@ -11,7 +11,7 @@ const NOTHING = new Uint8Array(0);
 /**
  * One turn of the event loop: an operation Deno completes on a thread of its blocking pool, so
  * that awaiting it parks the loop, which then polls sockets, signals and timers, in ~0.2 ms. A
- * timer of 0 ms waits for the timer wheel's next millisecond and took ~2.4 ms here (a tenth of a
+ * timer of 0 ms waits for the timer wheel's next millisecond and took ~2.4 ms here (a quarter of a
  * dserver's busy turn); a resolved promise or a MessagePort message never parks the loop, and
  * sockets starve (docs/performance.md, "A turn of the event loop").
  */

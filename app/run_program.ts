@@ -25,6 +25,7 @@ import { versionLine } from "./version.ts";
 import { growStdoutPipe } from "../cli/pipe_size.ts";
 import { EXIT_FAILED, exitCodeOf } from "./exit_codes.ts";
 import { armDeadline } from "../core/delay.ts";
+import { noSocketsWait } from "../core/turns.ts";
 
 const encoder = new TextEncoder();
 const STDOUT_FD = 1;
@@ -99,6 +100,7 @@ async function query(
   const config = loadConfig(flags.str("cfg"));
   if (flags.given("since") || flags.given("until")) await loadTimeSpec();
   const settings = querySettings(program, flags, config, processEnv(), target);
+  if (settings.connection === null) noSocketsWait();
   const controlTty = controlTerminalOf(flags);
   growStdoutPipe();
   const interrupt = new AbortController();
@@ -138,6 +140,7 @@ async function runClient(program: Program, flags: Flags, out: BufferedOutput): P
   if (needsMatcher(program, flags)) await loadMatcher();
   if (flags.given("since") || flags.given("until")) await loadTimeSpec();
   const settings = clientSettings(program, flags, config, processEnv());
+  if (!settings.remote) noSocketsWait();
   const controlTty = controlTerminalOf(flags);
   const stop = new AbortController();
   const stopNow = () => stop.abort();

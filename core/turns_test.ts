@@ -65,6 +65,43 @@ Deno.test("work that yields its turns lets a connection be accepted and read mea
   listener.close();
 });
 
+Deno.test("a turn lets a local peer answer: many round trips fit in one turn", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const echo = (async () => {
+    const conn = await listener.accept();
+    const buf = new Uint8Array(16);
+    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+      await conn.write(buf.subarray(0, n));
+    }
+    conn.close();
+  })();
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const ROUND_TRIPS = 200;
+  let done = 0;
+  const talk = (async () => {
+    const buf = new Uint8Array(16);
+    for (; done < ROUND_TRIPS; done++) {
+      await client.write(new Uint8Array([done]));
+      await client.read(buf);
+    }
+  })();
+  // Work in 1 ms stretches (a glob listing directories). A turn that returns as soon as the loop
+  // polled once gives each exchange one hop per stretch of work (a dtailhealth beside two glob
+  // explosions took ~2 s): one that waits a moment lets a nearby client answer meanwhile.
+  const start = performance.now();
+  let stretches = 0;
+  while (done < ROUND_TRIPS && performance.now() - start < 5000) {
+    spin(1);
+    stretches++;
+    await yieldTurn();
+  }
+  await talk;
+  client.close();
+  await echo;
+  listener.close();
+  assert.ok(stretches <= ROUND_TRIPS / 4, `${ROUND_TRIPS} round trips took ${stretches} turns`);
+});
+
 Deno.test("work that yields its turns lets a signal listener run meanwhile", async () => {
   let signalled = false;
   const onSignal = () => (signalled = true);
@@ -101,6 +138,44 @@ Deno.test("a process whose only pending work awaits yieldTurn finishes that work
     assert.equal(new TextDecoder().decode(out.stderr), "");
     assert.equal(new TextDecoder().decode(out.stdout), "after three turns\n");
     assert.equal(out.code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without sockets to wait for, turns are quick and a signal still comes through", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dtail-turns-" });
+  try {
+    const script = `${dir}/script.ts`;
+    const module = JSON.stringify(new URL("./turns.ts", import.meta.url).href);
+    await Deno.writeTextFile(
+      script,
+      `import { noSocketsWait, yieldTurn } from ${module};
+      noSocketsWait();
+      let signalled = false;
+      Deno.addSignalListener("SIGUSR2", () => (signalled = true));
+      let turns = 0;
+      const start = performance.now();
+      while (performance.now() - start < 400) {
+        const until = performance.now() + 1;
+        while (performance.now() < until) {}
+        await yieldTurn();
+        turns++;
+        if (turns === 20) Deno.kill(Deno.pid, "SIGUSR2");
+      }
+      console.log(JSON.stringify({ turns, signalled }));
+      Deno.exit(0);`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-run", "--no-prompt", "--no-check", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(new TextDecoder().decode(out.stderr), "");
+    const { turns, signalled } = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(signalled, true);
+    // 1 ms of work and a ~0.2 ms turn: ~330 in 400 ms; polling turns of ~2.4 ms give ~120.
+    assert.ok(turns > 200, `${turns} turns in 400 ms`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

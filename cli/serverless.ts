@@ -84,7 +84,9 @@ export async function runServerless(
     signal: io.signal,
     glob: { maxTargets: job.maxGlobTargets, maxDirs: job.maxGlobDirs },
     open: written.opener(openRegular),
-    content: openedFileChunks,
+    // A big compressed file decodes on a worker sooner when the reader's work is heavy.
+    content: (path, opened) =>
+      openedFileChunks(path, opened, true, job.filter.matcher.kind === "regex" ? "heavy" : "light"),
     stdin: written.stdin(stdinChunks),
     // Journals are read with the user's own rights, as files are.
     journal: (spec, follow, range) =>

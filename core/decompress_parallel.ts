@@ -23,6 +23,18 @@ export const PARALLEL_MIN_BYTES = 4 << 20;
  * starts (docs/performance.md, "A worker with a shared ring").
  */
 const NATIVE_WORKER_MIN_BYTES = 16 << 20;
+/**
+ * The same when the reader's work is light (printing, a literal search): the worker's start (~50
+ * ms of this thread) then outweighs what it overlaps up to about this size (docs/performance.md,
+ * "Which thread decodes").
+ */
+const LIGHT_WORKER_MIN_BYTES = 32 << 20;
+
+/**
+ * What the reader of the decoded bytes does with them: "light" (print them, search a literal) or
+ * "heavy" (a regex, anything else), which a worker's decoding overlaps with more.
+ */
+export type ReaderWork = "light" | "heavy";
 
 /** Where the decoding runs: "auto" is a worker, but this thread for a native decoder that a
  * worker would not pay for (`workerPays`). */
@@ -35,8 +47,10 @@ export type DecodeThread = "auto" | "this" | "worker";
 export function workerPays(
   bytes: number,
   cores: number = navigator.hardwareConcurrency,
+  work: ReaderWork = "heavy",
 ): boolean {
-  return cores >= 2 && bytes >= NATIVE_WORKER_MIN_BYTES;
+  return cores >= 2 &&
+    bytes >= (work === "light" ? LIGHT_WORKER_MIN_BYTES : NATIVE_WORKER_MIN_BYTES);
 }
 
 /**
@@ -49,10 +63,12 @@ export async function* decompressFile(
   bytes: number,
   where: DecodeThread = "auto",
   zstd: ZstdEngine = "auto",
+  work: ReaderWork = "heavy",
 ): AsyncGenerator<Uint8Array> {
   // The worker loads the decoders; this thread only when it decodes.
-  const here = where === "this" || (where === "auto" && !workerPays(bytes) &&
-    await (await import("./decompress.ts")).nativeDecoder(kind, zstd));
+  const here = where === "this" ||
+    (where === "auto" && !workerPays(bytes, navigator.hardwareConcurrency, work) &&
+      await (await import("./decompress.ts")).nativeDecoder(kind, zstd));
   if (here) {
     const { decompress } = await import("./decompress.ts");
     using file = openPinned(pin);

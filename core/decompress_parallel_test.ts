@@ -101,12 +101,19 @@ Deno.test("a file decodes alike on this thread and on a worker, damaged or whole
   }
 });
 
-Deno.test("a native decoder takes a worker for a big file with two cores, not otherwise", () => {
+Deno.test("a native decoder takes a worker for a big file with two cores, bigger for light work", () => {
   const MiB = 1 << 20;
   assert.equal(workerPays(100 * MiB, 2), true);
   assert.equal(workerPays(16 * MiB, 16), true);
   assert.equal(workerPays(100 * MiB, 1), false, "one core");
   assert.equal(workerPays(11 * MiB, 2), false, "decodes sooner than a worker starts");
+  assert.equal(workerPays(20 * MiB, 2, "heavy"), true, "a regex search overlaps with decoding");
+  assert.equal(
+    workerPays(20 * MiB, 2, "light"),
+    false,
+    "printing overlaps less than a start costs",
+  );
+  assert.equal(workerPays(40 * MiB, 2, "light"), true);
 });
 
 Deno.test("a file larger than the ring decodes whole for a slow reader", async () => {

@@ -8,7 +8,7 @@ import {
   readStreamChunks,
 } from "./chunks.ts";
 import { CorruptInputError, detectCompression } from "./compression.ts";
-import { decompressFile, PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
+import { decompressFile, PARALLEL_MIN_BYTES, type ReaderWork } from "./decompress_parallel.ts";
 import { type InputFile, type OpenedFile, openRegular } from "./open_file.ts";
 import { reason, SourceError } from "./source_error.ts";
 
@@ -66,6 +66,7 @@ export async function* openedFileChunks(
   path: string,
   opened: OpenedFile,
   useNativeZstd = true,
+  work: ReaderWork = "heavy",
 ): AsyncGenerator<Uint8Array> {
   const { file, pin } = opened;
   try {
@@ -75,7 +76,7 @@ export async function* openedFileChunks(
       : "none";
     // decompressFile decodes on a worker, or on this thread when that is sooner.
     if (parallel === "gzip" || parallel === "zstd") {
-      yield* decompressFile(pin, parallel, size);
+      yield* decompressFile(pin, parallel, size, "auto", "auto", work);
       return;
     }
     file.seekSync(0, Deno.SeekMode.Start);

@@ -32,6 +32,25 @@ Deno.test("keys with the same hash are told apart by their bytes", () => {
   assert.equal(cache.group(cache.find(a.bytes, 1, 42)), 1);
 });
 
+Deno.test("a key cache that grows past its first room still finds every key, with its text", () => {
+  const cache = new KeyCache(1);
+  const count = 5000; // past several doublings from the first 256 entries
+  const entries: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const k = key(`host-${i}`);
+    entries.push(cache.add(k.bytes, k.bytes.length, k.hash, i * 3, [`host-${i}`]));
+  }
+  for (let i = 0; i < count; i++) {
+    const k = key(`host-${i}`);
+    const e = cache.find(k.bytes, k.bytes.length, k.hash);
+    assert.equal(e, entries[i]);
+    assert.equal(cache.group(e), i * 3);
+    assert.equal(cache.text(e, 0), `host-${i}`);
+  }
+  const absent = key("host-5000");
+  assert.equal(cache.find(absent.bytes, absent.bytes.length, absent.hash), -1);
+});
+
 Deno.test("a full key cache starts over and a cleared one forgets every key", () => {
   const cache = new KeyCache(1);
   const first = key("k0");

@@ -294,6 +294,7 @@ function serverlessRun(job: QueryJob, query: Query, config: Config) {
     frame: { plain: true, color: false, hostname: "" },
     maxGlobTargets: config.Server.MaxGlobTargets,
     maxGlobDirs: config.Server.MaxGlobDirs,
+    readerWork: "heavy", // the map stage
   } as const;
 }
 

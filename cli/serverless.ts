@@ -10,6 +10,7 @@ import { type TerminalOptions, TerminalPrinter } from "../core/terminal_printer.
 import { JsonLinePrinter } from "../core/json_printer.ts";
 import type { BufferedOutput } from "../core/output.ts";
 import { openedFileChunks, stdinChunks } from "../core/source.ts";
+import type { ReaderWork } from "../core/decompress_parallel.ts";
 import { errorKind } from "../core/errors.ts";
 import { CONTEXT_LIMIT_NOTICE } from "../core/before_context.ts";
 import { followFiles, readFiles, type ReadOptions, type RunResult } from "../core/run.ts";
@@ -37,6 +38,11 @@ export interface ReadJob {
   readonly maxGlobDirs: number;
   /** tail: `--resume FILE`, start from and save positions (docs/usage.md#resume-across-runs). */
   readonly resume?: ResumeSettings;
+  /**
+   * What is done with the lines read: "heavy" (a MapReduce's map) makes a big compressed file
+   * decode on a worker sooner. Default: "heavy" for a regex, else "light" (printing, a literal).
+   */
+  readonly readerWork?: ReaderWork;
   /** --json: line objects (core/json_printer.ts) instead of the frame's terminal output. */
   readonly json?: boolean;
   /** Added to the line that says a target is missing (a pattern typed as a file name). */
@@ -54,6 +60,11 @@ export interface RunIO {
    * (cli/sent_lines.ts): standard output that is not a terminal.
    */
   readonly sendTo?: number | undefined;
+}
+
+/** What the job does with the lines it reads (ReadJob.readerWork). */
+export function readerWork(job: ReadJob): ReaderWork {
+  return job.readerWork ?? (job.filter.matcher.kind === "regex" ? "heavy" : "light");
 }
 
 /** The printer of the job's frame (or of --json) on `io.out`. */
@@ -84,9 +95,7 @@ export async function runServerless(
     signal: io.signal,
     glob: { maxTargets: job.maxGlobTargets, maxDirs: job.maxGlobDirs },
     open: written.opener(openRegular),
-    // A big compressed file decodes on a worker sooner when the reader's work is heavy.
-    content: (path, opened) =>
-      openedFileChunks(path, opened, true, job.filter.matcher.kind === "regex" ? "heavy" : "light"),
+    content: (path, opened) => openedFileChunks(path, opened, true, readerWork(job)),
     stdin: written.stdin(stdinChunks),
     // Journals are read with the user's own rights, as files are.
     journal: (spec, follow, range) =>

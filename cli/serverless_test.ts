@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { BufferedOutput } from "../core/output.ts";
 import { NoopMatcher } from "../core/noop_matcher.ts";
 import { compileMatcher } from "../core/matcher.ts";
-import { printerOf, type ReadJob, type RunIO, runServerless } from "./serverless.ts";
+import { printerOf, readerWork, type ReadJob, type RunIO, runServerless } from "./serverless.ts";
 
 const everyLine = new NoopMatcher("");
 const aPattern = compileMatcher("ERROR");
@@ -30,6 +30,15 @@ function io(sendTo?: number): RunIO {
     sendTo,
   };
 }
+
+Deno.test("a regex or a map is heavy work for the reader; printing and a literal are light", () => {
+  assert.equal(readerWork(job()), "light", "every line");
+  assert.equal(readerWork(job({}, { matcher: aPattern })), "light", "a literal");
+  const regex = compileMatcher("[0-9]+ms");
+  assert.equal(regex.kind, "regex");
+  assert.equal(readerWork(job({}, { matcher: regex })), "heavy", "a regex");
+  assert.equal(readerWork({ ...job(), readerWork: "heavy" }), "heavy", "a MapReduce's map");
+});
 
 Deno.test("plain files are sent to stdout only where every line prints as it is", () => {
   const sends = (j: ReadJob, o = io(1)) => printerOf(j, o).leadingLines !== undefined;

@@ -116,69 +116,70 @@ Deno.test("work that yields its turns lets a signal listener run meanwhile", asy
   }
 });
 
-Deno.test("a process whose only pending work awaits yieldTurn finishes that work", async () => {
+/**
+ * Runs `body` as a script of its own process, after `import { <names> } from` this turns.ts (state
+ * of its own); its stdout and stderr, its exit code.
+ */
+async function runScript(
+  names: string,
+  body: string,
+  permissions: string[] = [],
+): Promise<{ stdout: string; stderr: string; code: number }> {
   const dir = await Deno.makeTempDir({ prefix: "dtail-turns-" });
   try {
     const script = `${dir}/script.ts`;
     const turns = JSON.stringify(new URL("./turns.ts", import.meta.url).href);
-    // Not top-level await: nothing but the turn itself may keep this process alive.
-    await Deno.writeTextFile(
-      script,
-      `import { yieldTurn } from ${turns};
-      void (async () => {
-        for (let i = 0; i < 3; i++) await yieldTurn();
-        console.log("after three turns");
-      })();`,
-    );
+    await Deno.writeTextFile(script, `import { ${names} } from ${turns};\n${body}`);
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "--no-check", script],
+      args: ["run", ...permissions, "--no-prompt", "--no-check", script],
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assert.equal(new TextDecoder().decode(out.stderr), "");
-    assert.equal(new TextDecoder().decode(out.stdout), "after three turns\n");
-    assert.equal(out.code, 0);
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    return { stdout: text(out.stdout), stderr: text(out.stderr), code: out.code };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("a process whose only pending work awaits yieldTurn finishes that work", async () => {
+  // Not top-level await: nothing but the turn itself may keep this process alive.
+  const out = await runScript(
+    "yieldTurn",
+    `void (async () => {
+      for (let i = 0; i < 3; i++) await yieldTurn();
+      console.log("after three turns");
+    })();`,
+  );
+  assert.equal(out.stderr, "");
+  assert.equal(out.stdout, "after three turns\n");
+  assert.equal(out.code, 0);
 });
 
 Deno.test("without sockets to wait for, turns are quick and a signal still comes through", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "dtail-turns-" });
-  try {
-    const script = `${dir}/script.ts`;
-    const module = JSON.stringify(new URL("./turns.ts", import.meta.url).href);
-    await Deno.writeTextFile(
-      script,
-      `import { noSocketsWait, yieldTurn } from ${module};
-      noSocketsWait();
-      let signalled = false;
-      Deno.addSignalListener("SIGUSR2", () => (signalled = true));
-      let turns = 0;
-      const start = performance.now();
-      while (performance.now() - start < 400) {
-        const until = performance.now() + 1;
-        while (performance.now() < until) {}
-        await yieldTurn();
-        turns++;
-        if (turns === 20) Deno.kill(Deno.pid, "SIGUSR2");
-      }
-      console.log(JSON.stringify({ turns, signalled }));
-      Deno.exit(0);`,
-    );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-run", "--no-prompt", "--no-check", script],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(new TextDecoder().decode(out.stderr), "");
-    const { turns, signalled } = JSON.parse(new TextDecoder().decode(out.stdout));
-    assert.equal(signalled, true);
-    // 1 ms of work and a ~0.2 ms turn: ~330 in 400 ms; polling turns of ~2.4 ms give ~120.
-    assert.ok(turns > 200, `${turns} turns in 400 ms`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const out = await runScript(
+    "noSocketsWait, yieldTurn",
+    `noSocketsWait();
+    let signalled = false;
+    Deno.addSignalListener("SIGUSR2", () => (signalled = true));
+    let turns = 0;
+    const start = performance.now();
+    while (performance.now() - start < 400) {
+      const until = performance.now() + 1;
+      while (performance.now() < until) {}
+      await yieldTurn();
+      turns++;
+      if (turns === 20) Deno.kill(Deno.pid, "SIGUSR2");
+    }
+    console.log(JSON.stringify({ turns, signalled }));
+    Deno.exit(0);`,
+    ["--allow-run"],
+  );
+  assert.equal(out.stderr, "");
+  const { turns, signalled } = JSON.parse(out.stdout);
+  assert.equal(signalled, true);
+  // 1 ms of work and a ~0.2 ms turn: ~330 in 400 ms; polling turns of ~2.4 ms give ~120.
+  assert.ok(turns > 200, `${turns} turns in 400 ms`);
 });
 
 /** Busy-waits `ms` (the event loop does not run). */

@@ -15,7 +15,13 @@ import { exitCodeOf } from "./exit_codes.ts";
 import type { Program } from "./flag_table.ts";
 import type { Flags } from "./flags.ts";
 import { reloadPlanner } from "./reload.ts";
-import { clientSettings, querySettings, type SettingsEnv, targetsOf } from "./settings.ts";
+import {
+  clientSettings,
+  loadMatcher,
+  querySettings,
+  type SettingsEnv,
+  targetsOf,
+} from "./settings.ts";
 
 /** What the interactive runs take from main: the output, warnings and the run's stop. */
 export interface ProgramIO {
@@ -38,6 +44,8 @@ export async function interactiveClient(
   controlTty: string,
   io: ProgramIO,
 ): Promise<number> {
+  // A reload may bring a regex where the run started with a plain string (or none).
+  await loadMatcher();
   const build = (f: Flags) => {
     const s = clientSettings(program, f, config, env);
     if (!s.remote) return { remote: false as const, job: s.job };

@@ -216,7 +216,7 @@ async function runWith(
     reporter.malformed = mapper.malformed;
     for (const note of mapper.takeSkippedNotes()) io.warn(note);
   };
-  const run = mapper === null ? null : serverlessRun(job, query, config);
+  const run = mapper === null ? null : await serverlessRun(job, query, config);
   const written = new WrittenFiles({ outfile: query.outfile?.path ?? null });
   if (run !== null) {
     await written.checkTargets(run.targets, {
@@ -283,12 +283,12 @@ async function runWith(
   return result;
 }
 
-function serverlessRun(job: QueryJob, query: Query, config: Config) {
+async function serverlessRun(job: QueryJob, query: Query, config: Config) {
   return {
     mode: job.verb,
     targets: job.targets.length > 0 ? job.targets : ["-"],
     filter: {
-      ...mapFilter(query, config.Server.MaxLineLength),
+      ...await mapFilter(query, config.Server.MaxLineLength),
       ...(job.timeRange ? { timeRange: job.timeRange } : {}),
     },
     frame: { plain: true, color: false, hostname: "" },

@@ -18,18 +18,18 @@
  * Matchers search a whole multi-line text and report the next matching line, which is how V8
  * filters fastest (see docs/performance.md).
  */
-import { byteNeedle } from "./byte_search.ts";
 import { IrregexpMatcher } from "./irregexp_matcher.ts";
 import { linearCapable, linearEngineAvailable } from "./linear_engine.ts";
 import { linePattern } from "./line_pattern.ts";
-import {
-  type ByteLiteral,
-  lineStartOf,
-  type MatchEngine,
-  type Matcher,
-  type RegexMatcher,
+import { literalMatcher } from "./literal_matcher.ts";
+import type {
+  ByteLiteral,
+  MatchEngine,
+  Matcher,
+  MatcherOptions,
+  RegexMatcher,
 } from "./matcher_types.ts";
-import { isNoopPattern, NoopMatcher } from "./noop_matcher.ts";
+import { isNoopPattern } from "./noop_matcher.ts";
 import { isLiteralPattern } from "./literal_pattern.ts";
 import { irregexpTranslation } from "./re2_translate.ts";
 import { checkPattern, Re2jsMatcher } from "./re2js_matcher.ts";
@@ -43,64 +43,12 @@ export {
   MAX_PATTERN_LENGTH,
   preloadRe2js,
 } from "./re2js_matcher.ts";
-export type { ByteLiteral, MatchEngine, Matcher, RegexMatcher };
-
-export interface MatcherOptions {
-  /** Whether "", "." and ".*" may be a NoopMatcher (default true). */
-  readonly noopAllowed?: boolean;
-  /**
-   * Match each line as Go DTail's snapshot reader (dgrep, dcat, dmap on files) does: with the
-   * "\n" that ends it, if it has one. Then `$` and `\z` match only after that "\n" (`ERROR$`
-   * selects only a last line without one), and `\n`, `\s`, `[^x]` and `(?s).` match it
-   * (`(?m)^$` selects every line that has one). Without it (default), a line is matched without
-   * its "\n", as Go's follow reader (dtail) does, and as any string (a path) is matched.
-   */
-  readonly withNewline?: boolean;
-}
-
+export type { ByteLiteral, MatchEngine, Matcher, MatcherOptions, RegexMatcher };
 export { isLiteralPattern, isNoopPattern };
 
 export function compileMatcher(pattern: string, options: MatcherOptions = {}): Matcher {
-  if ((options.noopAllowed ?? true) && isNoopPattern(pattern)) return new NoopMatcher(pattern);
-  const withNewline = options.withNewline ?? false;
-  if (isLiteralPattern(pattern)) return new LiteralMatcher(pattern, withNewline);
-  const literal = escapedLiteral(pattern);
-  if (literal !== null) return new LiteralMatcher(literal, withNewline);
-  return compileRegex(pattern, { withNewline });
-}
-
-/**
- * The text of a regex made only of plain characters and escaped metacharacters (`\.`, `\|`):
- * such a pattern is a literal and takes the indexOf fast path (MapReduce table filters are
- * `\|MAPREDUCE:TABLE\|`). Null for anything else.
- */
-export function escapedLiteral(pattern: string): string | null {
-  if (!/^(?:[^.+*?^$[\]{}()|\\]|\\[.+*?^$[\]{}()|\\/-])+$/.test(pattern)) return null;
-  return pattern.replace(/\\(.)/g, "$1");
-}
-
-class LiteralMatcher implements Matcher {
-  readonly kind = "literal";
-  readonly engine = "indexOf";
-  /** Whether no line can hold the text: it has a "\n", and not only at its end withNewline. */
-  readonly #never: boolean;
-  readonly byteLiteral: ByteLiteral | null;
-  constructor(readonly pattern: string, readonly withNewline = false) {
-    const nl = pattern.indexOf("\n");
-    this.#never = nl >= 0 && (!withNewline || nl !== pattern.length - 1);
-    const needle = this.#never ? null : byteNeedle(pattern);
-    this.byteLiteral = needle === null ? null : { needle, exact: true };
-  }
-  findLine(text: string, from: number): number {
-    // `from` at the end is past the last line (an empty pattern would "match" there forever).
-    // A text ending in "\n" found in the text ends with the "\n" of the line it starts in.
-    if (from >= text.length || this.#never) return -1;
-    const i = text.indexOf(this.pattern, from);
-    return i < 0 ? -1 : lineStartOf(text, i);
-  }
-  test(line: string): boolean {
-    return line.includes(this.pattern);
-  }
+  return literalMatcher(pattern, options) ??
+    compileRegex(pattern, { withNewline: options.withNewline ?? false });
 }
 
 /** Longest pattern given to irregexp: V8 compiles some large ones slowly (3 s for 64 KB). */

@@ -53,6 +53,19 @@ export interface ByteLiteral {
   readonly others?: readonly string[];
 }
 
+export interface MatcherOptions {
+  /** Whether "", "." and ".*" may be a NoopMatcher (default true). */
+  readonly noopAllowed?: boolean;
+  /**
+   * Match each line as Go DTail's snapshot reader (dgrep, dcat, dmap on files) does: with the
+   * "\n" that ends it, if it has one. Then `$` and `\z` match only after that "\n" (`ERROR$`
+   * selects only a last line without one), and `\n`, `\s`, `[^x]` and `(?s).` match it
+   * (`(?m)^$` selects every line that has one). Without it (default), a line is matched without
+   * its "\n", as Go's follow reader (dtail) does, and as any string (a path) is matched.
+   */
+  readonly withNewline?: boolean;
+}
+
 /** A compiled regex: a Matcher over lines, also usable on any one string with `test`. */
 export type RegexMatcher = Matcher & { readonly kind: "regex" };
 

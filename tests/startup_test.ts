@@ -31,7 +31,10 @@ const NOT_SERVERLESS = [
   "app/color_table.ts",
 ];
 
-/** The regex engine: a run without a pattern (dcat) never loads it. */
+/**
+ * The regex engine: a run without a pattern (dcat), or whose patterns are plain strings (`dgrep
+ * ERROR`, a `dmap` table filter: core/literal_matcher.ts), never loads it.
+ */
 const REGEX_ENGINE = [
   "re2js",
   "core/matcher.ts",
@@ -128,8 +131,13 @@ Deno.test("a serverless dcat loads no SSH, server, MapReduce, resume, interactiv
   assert.deepEqual(r.stdout.trimEnd().split("\n"), await sampleLines());
 });
 
-Deno.test("a serverless dgrep loads no SSH, server, MapReduce, resume, interactive or help code", async () => {
-  const r = await runWithout(NOT_SERVERLESS, "dgrep", ["--plain", "--grep", "ERROR", SAMPLE]);
+Deno.test("a serverless dgrep of a plain string loads no SSH, server, MapReduce, resume, interactive, help or regex code", async () => {
+  const r = await runWithout([...NOT_SERVERLESS, ...REGEX_ENGINE], "dgrep", [
+    "--plain",
+    "--grep",
+    "ERROR",
+    SAMPLE,
+  ]);
   assert.equal(r.stderr, "");
   assert.equal(r.code, 0);
   assert.deepEqual(
@@ -138,9 +146,27 @@ Deno.test("a serverless dgrep loads no SSH, server, MapReduce, resume, interacti
   );
 });
 
-Deno.test("a serverless dmap loads no SSH, server, resume or interactive code", async () => {
+Deno.test("a serverless dgrep of an escaped literal loads no regex code, and of a regex does", async () => {
+  const escaped = await runWithout(REGEX_ENGINE, "dgrep", [
+    "--plain",
+    "--grep",
+    "ERROR\\|",
+    SAMPLE,
+  ]);
+  assert.equal(escaped.stderr, "");
+  assert.equal(escaped.code, 0);
+  assert.deepEqual(
+    escaped.stdout.trimEnd().split("\n"),
+    await sampleLines((l) => l.includes("ERROR|")),
+  );
+  const regex = await runWithout(REGEX_ENGINE, "dgrep", ["--plain", "--grep", "ERR.R", SAMPLE]);
+  assert.notEqual(regex.code, 0);
+  assert.match(regex.stderr, /missing\/core\/matcher\.ts/);
+});
+
+Deno.test("a serverless dmap loads no SSH, server, resume, interactive or regex code", async () => {
   const notDmap = NOT_SERVERLESS.filter((p) => p !== "core/mapr/" && p !== "cli/mapreduce.ts");
-  const r = await runWithout(notDmap, "dmap", [
+  const r = await runWithout([...notDmap, ...REGEX_ENGINE], "dmap", [
     "--plain",
     "--query",
     "select count($line) logformat generic",
@@ -150,6 +176,24 @@ Deno.test("a serverless dmap loads no SSH, server, resume or interactive code", 
   assert.equal(r.stderr, "");
   assert.equal(r.code, 0);
   assert.match(r.stdout, new RegExp(`^\\s+${(await sampleLines()).length}\\s*$`, "m"));
+});
+
+Deno.test("a serverless dmap of a table matches its filter without the regex engine", async () => {
+  const notDmap = NOT_SERVERLESS.filter((p) => p !== "core/mapr/" && p !== "cli/mapreduce.ts");
+  const file = `${ROOT}/tests/testdata/dtail-upstream/mapr_testdata.log`;
+  const stats = (await Deno.readTextFile(file)).split("\n")
+    .filter((l) => l.includes("|MAPREDUCE:STATS|")).length;
+  const r = await runWithout([...notDmap, ...REGEX_ENGINE], "dmap", [
+    "--plain",
+    "--query",
+    "from STATS select count($line)",
+    "--files",
+    file,
+  ]);
+  assert.equal(r.stderr, "");
+  assert.equal(r.code, 0);
+  assert.ok(stats > 0);
+  assert.match(r.stdout, new RegExp(`^\\s+${stats}\\s*$`, "m"));
 });
 
 /**

@@ -2,7 +2,8 @@
  * What a map stage reads: the line filter of a query (its table, or the read command's wire
  * regex) and the job of a map worker (parallel_map.ts, map_worker.ts).
  */
-import { compileMatcher } from "../matcher.ts";
+import { literalMatcher } from "../literal_matcher.ts";
+import type { Matcher, MatcherOptions } from "../matcher_types.ts";
 import type { FilterOptions } from "../pipeline.ts";
 import type { PinnedFile } from "../open_file.ts";
 import { tableFilter } from "./query.ts";
@@ -39,16 +40,16 @@ export interface LineRegex {
  * The lines a query maps, unnumbered, none cut short of a whole: those of its table
  * (docs/query-language.md#table-filter), or those the given wire regex selects.
  */
-export function mapFilter(
+export async function mapFilter(
   query: Query,
   maxLineLength: number,
   regex: LineRegex | null = null,
-): FilterOptions {
+): Promise<FilterOptions> {
   const table = tableFilter(query);
   const pattern = regex?.pattern ?? (table === "." ? "" : table);
   return {
     // As the dserver's read path does: only a `noop` wire regex (sent as "") matches everything.
-    matcher: compileMatcher(pattern, regex === null ? {} : { noopAllowed: pattern === "" }),
+    matcher: await matcherOf(pattern, regex === null ? {} : { noopAllowed: pattern === "" }),
     invert: regex?.invert ?? false,
     before: 0,
     after: 0,
@@ -56,4 +57,10 @@ export function mapFilter(
     maxLineLength,
     numbered: false,
   };
+}
+
+/** A table's filter is a literal: the regex engine (core/matcher.ts) loads for a regex only. */
+async function matcherOf(pattern: string, options: MatcherOptions): Promise<Matcher> {
+  return literalMatcher(pattern, options) ??
+    (await import("../matcher.ts")).compileMatcher(pattern, options);
 }

@@ -28,7 +28,7 @@ self.onmessage = async (e: MessageEvent<MapRange>) => {
       Math.ceil(job.size / job.pieceBytes),
       job.pieceBytes,
     );
-    const filter = mapFilter(query, job.maxLineLength, job.regex);
+    const filter = await mapFilter(query, job.maxLineLength, job.regex);
     const pieces: [number, GroupSet][] = [];
     using file = openPinned(job.pin);
     let mapped = 0;

@@ -104,7 +104,7 @@ async function mapInPieces(
   const { file, pin } = opened;
   const claims = PieceClaims.create(size, options.pieceBytes ?? PIECE_BYTES);
   const filter = {
-    ...mapFilter(mapper.query, options.maxLineLength, options.regex ?? null),
+    ...await mapFilter(mapper.query, options.maxLineLength, options.regex ?? null),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
   const probe = Math.min(options.probeBytes ?? PROBE_BYTES, size);
@@ -202,7 +202,7 @@ async function mapRange(
   end: number,
   sourceId: string,
   mapper: Mapper,
-  filter: ReturnType<typeof mapFilter>,
+  filter: Awaited<ReturnType<typeof mapFilter>>,
   options: HalvesOptions,
 ): Promise<void> {
   if (end <= start) return;

@@ -35,7 +35,7 @@ async function statsFile(lines: number): Promise<string> {
 async function sequential(query: string, path: string): Promise<string> {
   const mapper = new Mapper(parseQuery(query), OPTIONS);
   using file = Deno.openSync(path);
-  const filter = mapFilter(mapper.query, 1 << 20);
+  const filter = await mapFilter(mapper.query, 1 << 20);
   for await (const sel of filterChunks(readFileChunks(file), filter)) mapper.selection(sel, "x");
   return JSON.stringify(mapper.groups.rows().map((r) => [r.groupKey, [...r.cells]]));
 }
@@ -169,7 +169,7 @@ Deno.test("with a wire regex both halves filter by it, not by the query's table"
     assert.equal(await mapFileInHalves(opened, "x", mapper, options), true);
     const expected = new Mapper(parseQuery(query), OPTIONS);
     using again = Deno.openSync(path);
-    const filter = mapFilter(expected.query, 1 << 20, regex);
+    const filter = await mapFilter(expected.query, 1 << 20, regex);
     for await (const sel of filterChunks(readFileChunks(again), filter)) {
       expected.selection(sel, "x");
     }

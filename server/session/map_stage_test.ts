@@ -48,7 +48,7 @@ Deno.test("a session's groups go out before the interval once there are maxGroup
   try {
     using file = Deno.openSync(path);
     const sink = stage.sink({ pattern: "", invert: false });
-    await selectInto(readFileChunks(file), mapFilter(QUERY, 1 << 20), sink, "src");
+    await selectInto(readFileChunks(file), await mapFilter(QUERY, 1 << 20), sink, "src");
     stage.send(); // the last groups, at the end of input
   } finally {
     stage.stop();

@@ -201,6 +201,8 @@ Deno.test("a serverless dmap of a table matches its filter without the regex eng
  * at its first call (core/delay.ts). The debug log names every module a run loads.
  */
 const NODE_MODULE = /ES module: ext:deno_node\//;
+/** The module of btoa and atob, which Deno loads at their first call. */
+const DENO_LAZY_MODULE = /ES module: ext:deno_web\/05_base64\.js/;
 
 Deno.test("a serverless dcat, dgrep and dmap that yield their turns load none of Deno's Node modules", async () => {
   const dir = await tempDir("dtail-startup-data-");
@@ -244,7 +246,7 @@ Deno.test("a serverless dcat, dgrep and dmap that yield their turns load none of
 
 Deno.test({
   name:
-    "a dcat and a plain-string dgrep over SSH with a key file load neither ssh2, Node's modules, the regex engine nor the serverless, query, resume or interactive code",
+    "a dcat and a plain-string dgrep over SSH with a key file load neither ssh2, Node's modules, Deno's base64 module, the regex engine nor the serverless, query, resume or interactive code",
   ignore: !canRunServers,
   fn: async () => {
     const client = await TestClient.create();
@@ -274,6 +276,8 @@ Deno.test({
       assert.equal(r.stdout, await Deno.readTextFile(SAMPLE));
       assert.match(r.stderr, /ES module: file:\/\/\S+\/cli\/ssh\/native\/transport\.ts/);
       assert.doesNotMatch(r.stderr, NODE_MODULE);
+      // Deno loads btoa's and atob's module at their first call: V8's base64 serves instead.
+      assert.doesNotMatch(r.stderr, DENO_LAZY_MODULE);
       // The servers match a plain string: the client has nothing to compile.
       const grep = await runWithout(
         notRemoteDcat,

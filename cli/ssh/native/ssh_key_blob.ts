@@ -149,9 +149,7 @@ export function bytesOf(n: bigint): Uint8Array {
 
 /** Unpadded base64url, as JWK wants it. */
 export function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 /** Standard base64 with its padding, whitespace already removed; undefined when malformed. */
@@ -161,8 +159,5 @@ export function base64Decode(text: string): Uint8Array<ArrayBuffer> | undefined 
   ) {
     return undefined;
   }
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
+  return Uint8Array.fromBase64(text);
 }

@@ -131,69 +131,58 @@ Deno.test("a serverless dcat loads no SSH, server, MapReduce, resume, interactiv
   assert.deepEqual(r.stdout.trimEnd().split("\n"), await sampleLines());
 });
 
-Deno.test("a serverless dgrep of a plain string loads no SSH, server, MapReduce, resume, interactive, help or regex code", async () => {
-  const r = await runWithout([...NOT_SERVERLESS, ...REGEX_ENGINE], "dgrep", [
-    "--plain",
-    "--grep",
-    "ERROR",
-    SAMPLE,
-  ]);
+/** A serverless dgrep of SAMPLE with `pattern` prints the lines `keep` selects, and no more. */
+async function assertGrepsSample(
+  missing: string[],
+  pattern: string,
+  keep: (line: string) => boolean,
+): Promise<void> {
+  const r = await runWithout(missing, "dgrep", ["--plain", "--grep", pattern, SAMPLE]);
   assert.equal(r.stderr, "");
   assert.equal(r.code, 0);
-  assert.deepEqual(
-    r.stdout.trimEnd().split("\n"),
-    await sampleLines((l) => l.includes("ERROR")),
+  assert.deepEqual(r.stdout.trimEnd().split("\n"), await sampleLines(keep));
+}
+
+Deno.test("a serverless dgrep of a plain string loads no SSH, server, MapReduce, resume, interactive, help or regex code", async () => {
+  await assertGrepsSample(
+    [...NOT_SERVERLESS, ...REGEX_ENGINE],
+    "ERROR",
+    (l) => l.includes("ERROR"),
   );
 });
 
 Deno.test("a serverless dgrep of an escaped literal loads no regex code, and of a regex does", async () => {
-  const escaped = await runWithout(REGEX_ENGINE, "dgrep", [
-    "--plain",
-    "--grep",
-    "ERROR\\|",
-    SAMPLE,
-  ]);
-  assert.equal(escaped.stderr, "");
-  assert.equal(escaped.code, 0);
-  assert.deepEqual(
-    escaped.stdout.trimEnd().split("\n"),
-    await sampleLines((l) => l.includes("ERROR|")),
-  );
+  await assertGrepsSample(REGEX_ENGINE, "ERROR\\|", (l) => l.includes("ERROR|"));
   const regex = await runWithout(REGEX_ENGINE, "dgrep", ["--plain", "--grep", "ERR.R", SAMPLE]);
   assert.notEqual(regex.code, 0);
   assert.match(regex.stderr, /missing\/core\/matcher\.ts/);
 });
 
-Deno.test("a serverless dmap loads no SSH, server, resume, interactive or regex code", async () => {
-  const notDmap = NOT_SERVERLESS.filter((p) => p !== "core/mapr/" && p !== "cli/mapreduce.ts");
-  const r = await runWithout([...notDmap, ...REGEX_ENGINE], "dmap", [
-    "--plain",
-    "--query",
-    "select count($line) logformat generic",
-    "--files",
-    SAMPLE,
-  ]);
+/** What a serverless dmap must not load: NOT_SERVERLESS but the MapReduce code, and the regex engine. */
+const NOT_DMAP = [
+  ...NOT_SERVERLESS.filter((p) => p !== "core/mapr/" && p !== "cli/mapreduce.ts"),
+  ...REGEX_ENGINE,
+];
+
+/** A serverless dmap of `query` on `file`, loading none of NOT_DMAP, counts `count` lines. */
+async function assertDmapCounts(query: string, file: string, count: number): Promise<void> {
+  assert.ok(count > 0);
+  const r = await runWithout(NOT_DMAP, "dmap", ["--plain", "--query", query, "--files", file]);
   assert.equal(r.stderr, "");
   assert.equal(r.code, 0);
-  assert.match(r.stdout, new RegExp(`^\\s+${(await sampleLines()).length}\\s*$`, "m"));
+  assert.match(r.stdout, new RegExp(`^\\s+${count}\\s*$`, "m"));
+}
+
+Deno.test("a serverless dmap loads no SSH, server, resume, interactive or regex code", async () => {
+  const lines = (await sampleLines()).length;
+  await assertDmapCounts("select count($line) logformat generic", SAMPLE, lines);
 });
 
 Deno.test("a serverless dmap of a table matches its filter without the regex engine", async () => {
-  const notDmap = NOT_SERVERLESS.filter((p) => p !== "core/mapr/" && p !== "cli/mapreduce.ts");
   const file = `${ROOT}/tests/testdata/dtail-upstream/mapr_testdata.log`;
   const stats = (await Deno.readTextFile(file)).split("\n")
     .filter((l) => l.includes("|MAPREDUCE:STATS|")).length;
-  const r = await runWithout([...notDmap, ...REGEX_ENGINE], "dmap", [
-    "--plain",
-    "--query",
-    "from STATS select count($line)",
-    "--files",
-    file,
-  ]);
-  assert.equal(r.stderr, "");
-  assert.equal(r.code, 0);
-  assert.ok(stats > 0);
-  assert.match(r.stdout, new RegExp(`^\\s+${stats}\\s*$`, "m"));
+  await assertDmapCounts("from STATS select count($line)", file, stats);
 });
 
 /**

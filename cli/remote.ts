@@ -16,7 +16,7 @@ import type { ReadVerb } from "../core/protocol/commands.ts";
 import { Semaphore } from "../core/semaphore.ts";
 import { TIME_RANGE_CAPABILITY } from "../core/protocol/query_capabilities.ts";
 import type { TimeRange } from "../core/time_spec.ts";
-import { activeRange } from "../core/time_window.ts";
+import { activeRange } from "../core/time_range.ts";
 import { type ClientAuth, loadAuth, readAuthKeyPub } from "./ssh/auth.ts";
 import { ConnectError } from "./ssh/connect_error.ts";
 import { KEEPALIVE_COUNT } from "./ssh/host_key_algorithms.ts";

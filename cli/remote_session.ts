@@ -10,7 +10,7 @@ import { isGlobLimitNotice } from "../core/glob.ts";
 import { ACK_CLOSE } from "../core/protocol/commands.ts";
 import { BlockPiece } from "../core/protocol/blocks.ts";
 import { encodeFrame } from "../core/protocol/frames.ts";
-import { isJournalTarget, JOURNAL_CAPABILITY } from "../core/journal.ts";
+import { isJournalTarget, JOURNAL_CAPABILITY } from "../core/journal_target.ts";
 import { missingCapabilityReason } from "../core/protocol/query_capabilities.ts";
 import {
   CLOSE_REQUEST,

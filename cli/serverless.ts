@@ -2,7 +2,7 @@
  * Serverless mode: the core read (core/run.ts) wired straight to stdout, for cat, grep and tail.
  */
 import { hasGlobMeta } from "../core/glob.ts";
-import { journalRuns } from "../core/journal.ts";
+import type { JournalOptions, JournalRun } from "../core/journal.ts";
 import { openRegular } from "../core/open_file.ts";
 import { WrittenFiles } from "./output_guard.ts";
 import type { FilterOptions } from "../core/pipeline.ts";
@@ -62,6 +62,15 @@ export interface RunIO {
   readonly sendTo?: number | undefined;
 }
 
+/** core/journal.ts's journalRuns, loaded when a journal is read: few runs read one. */
+async function* journalRunsLoaded(
+  spec: string,
+  options: JournalOptions,
+): AsyncGenerator<JournalRun> {
+  const { journalRuns } = await import("../core/journal.ts");
+  yield* journalRuns(spec, options);
+}
+
 /** What the job does with the lines it reads (ReadJob.readerWork). */
 export function readerWork(job: ReadJob): ReaderWork {
   return job.readerWork ?? (job.filter.matcher.kind === "regex" ? "heavy" : "light");
@@ -99,7 +108,7 @@ export async function runServerless(
     stdin: written.stdin(stdinChunks),
     // Journals are read with the user's own rights, as files are.
     journal: (spec, follow, range) =>
-      journalRuns(spec, { follow, range, signal: io.signal, onNotice: io.warn }),
+      journalRunsLoaded(spec, { follow, range, signal: io.signal, onNotice: io.warn }),
     onUnreadable: (_path, err) => {
       if (errorKind(err) !== "input") throw err;
       io.out.flush();

@@ -10,9 +10,9 @@ import { reason, SourceError } from "./source_error.ts";
 import { delay as sleep } from "./delay.ts";
 import { MarkerFilter } from "./journal_markers.ts";
 import type { TimeRange } from "./time_spec.ts";
+import { isJournalTarget, JOURNAL_PREFIX } from "./journal_target.ts";
 
-export const JOURNAL_PREFIX = "journal:";
-export const JOURNAL_CAPABILITY = "journal-v1";
+export { isJournalTarget, JOURNAL_CAPABILITY, JOURNAL_PREFIX } from "./journal_target.ts";
 /** Go DTail's notice prefix for a line journalctl wrote to stderr. */
 export const STDERR_NOTICE = "journalctl stderr: ";
 /** ReadRetryIntervalMs's default: the wait before journalctl runs again in a follow. */
@@ -23,10 +23,6 @@ export const DEFAULT_KILL_AFTER_MS = 200;
 /** A `journal:` target whose unit journalctl must not be given. */
 export class JournalSpecError extends InputError {
   override name = "JournalSpecError";
-}
-
-export function isJournalTarget(target: string): boolean {
-  return target.startsWith(JOURNAL_PREFIX);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { InputFile } from "./fd_file.ts";
 import { expandGlob, type GlobOptions } from "./glob.ts";
-import { isJournalTarget } from "./journal.ts";
+import { isJournalTarget } from "./journal_target.ts";
 import type { FileOpener } from "./open_file.ts";
 import { STDIN_ID } from "./source.ts";
 import type { ReadBytes } from "./protocol/progress.ts";

@@ -12,7 +12,10 @@ import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
 const LAZY = "--unstable-lazy-dynamic-imports";
 const SAMPLE = `${ROOT}/tests/data/sample.log`;
 
-/** Code a serverless dcat or dgrep never runs: folders end in `/`, `ssh2` is the npm package. */
+/**
+ * Code a serverless dcat or dgrep of files never runs (journalctl's reader only for a `journal:`
+ * target): folders end in `/`, `ssh2` is the npm package.
+ */
 const NOT_SERVERLESS = [
   "ssh2",
   "cli/ssh/",
@@ -26,6 +29,7 @@ const NOT_SERVERLESS = [
   "cli/remote_session.ts",
   "cli/mapreduce.ts",
   "cli/health.ts",
+  "core/journal.ts",
   "app/interactive.ts",
   "app/help.ts",
   "app/color_table.ts",
@@ -235,7 +239,7 @@ Deno.test("a serverless dcat, dgrep and dmap that yield their turns load none of
 
 Deno.test({
   name:
-    "a dcat and a plain-string dgrep over SSH with a key file load neither ssh2, Node's modules, Deno's base64 module, the regex engine nor the serverless, query, resume or interactive code",
+    "a dcat and a plain-string dgrep over SSH with a key file load neither ssh2, Node's modules, Deno's base64 module, the regex engine nor the serverless, query, resume, interactive, time or journal code",
   ignore: !canRunServers,
   fn: async () => {
     const client = await TestClient.create();
@@ -252,6 +256,10 @@ Deno.test({
         "core/pipeline.ts",
         "cli/resume/resume_state.ts",
         "cli/interactive/",
+        // Without --since or a journal target: neither the time parsers nor journalctl's reader.
+        "core/journal.ts",
+        "core/time_window.ts",
+        "core/log_time.ts",
       ];
       const remote = ["--cfg", "none", "--user", "dtail-alice", "--trustAllHosts"];
       const env = { HOME: client.home, SSH_AUTH_SOCK: "" };

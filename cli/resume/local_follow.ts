@@ -6,7 +6,7 @@
  * that: the same relative glob run from another directory is another target.
  */
 import { cleanPath } from "../../core/glob.ts";
-import { isJournalTarget } from "../../core/journal.ts";
+import { isJournalTarget } from "../../core/journal_target.ts";
 import { ResumePoints } from "../../core/resume_points.ts";
 import { followFiles, type FollowFilesOptions, type RunResult } from "../../core/run.ts";
 import type { Sink } from "../../core/sink.ts";

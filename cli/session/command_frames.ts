@@ -6,7 +6,7 @@
 import { buildMapCommand, buildReadCommand, type ReadVerb } from "../../core/protocol/commands.ts";
 import { BLOCK_CAPABILITY, BLOCK_OPTION, BLOCK_OPTION_VALUE } from "../../core/protocol/blocks.ts";
 import { encodeFrame } from "../../core/protocol/frames.ts";
-import { isJournalTarget } from "../../core/journal.ts";
+import { isJournalTarget } from "../../core/journal_target.ts";
 import { ESCAPE_CAPABILITY, ESCAPE_OPTION } from "../../core/protocol/messages.ts";
 import { type Options, timeRangeOptions } from "../../core/protocol/options.ts";
 import {

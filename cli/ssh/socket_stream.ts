@@ -58,6 +58,11 @@ export class SocketStream extends Duplex {
     return this.socket.remoteAddress;
   }
 
+  /** This end's port, as node:net's `localPort` (the dserver's log names a session by it). */
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+
   /** The size of the buffer the next read goes into. */
   get readBufferBytes(): number {
     return this.#buffer.length;

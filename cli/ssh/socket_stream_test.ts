@@ -166,3 +166,19 @@ Deno.test("the stream gives the peer's address as a socket does", async () => {
   stream.destroy();
   await server.close();
 });
+
+Deno.test("the stream gives its own port as the server sees it", async () => {
+  let seen: Deno.NetAddr | null = null;
+  const server = listen((conn) => {
+    seen = conn.remoteAddr as Deno.NetAddr;
+    conn.close();
+    return Promise.resolve();
+  });
+  const stream = new SocketStream("127.0.0.1", server.port);
+  await connected(stream);
+  const port = stream.localPort;
+  stream.destroy();
+  await server.close();
+  assert.equal(typeof port, "number");
+  assert.equal(port, (seen as Deno.NetAddr | null)?.port);
+});

@@ -245,8 +245,11 @@ export async function fuzzServer(seed: number, ms: number): Promise<ServerReport
     await Deno.remove(probe.path.replace(/\/[^/]*$/, ""), { recursive: true });
   }
   const text = [...earlier, server.log()].join("\n");
-  const logFile = `${server.dir}/fuzz-server.log`;
+  // The log is kept for a look after the run; the server's directory and the client's key are not.
+  const logFile = await Deno.makeTempFile({ prefix: "dtail-fuzz-server-", suffix: ".log" });
   await Deno.writeTextFile(logFile, text);
+  await Deno.remove(server.dir, { recursive: true });
+  await Deno.remove(client.home, { recursive: true });
   console.log(`fuzz: the server's log: ${logFile} (${earlier.length} restarts)`);
   findings.push(...logFindings(text, log));
   const sessions = log.filter((s) => s.port !== null).length;

@@ -10,7 +10,6 @@ import { clip } from "../core/clip.ts";
 import { shortHostname } from "../core/hostname.ts";
 import type { compileMatcher, Matcher } from "../core/matcher.ts";
 import { literalMatcher } from "../core/literal_matcher.ts";
-import { isLiteralPattern } from "../core/literal_pattern.ts";
 import type { parseTimeRange, TimeRange } from "../core/time_spec.ts";
 import type { QueryJob } from "../cli/mapreduce.ts";
 import type { RemoteConnection, RemoteRun } from "../cli/remote.ts";
@@ -345,7 +344,7 @@ function remoteRunOf(s: ReadSettings, flags: Flags, resume: ResumeSettings | nul
     throw new UsageError("no files given (standard input cannot be read on servers)");
   }
   refuseUnsendable(s.files);
-  if (!isLiteralPattern(s.pattern)) matcherOf(s); // an invalid pattern fails here, once
+  matcherOf(s); // an invalid pattern fails here, once (a plain string is always valid)
   return {
     ...(resume === null ? {} : { resume }),
     verb: s.mode,

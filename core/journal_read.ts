@@ -30,7 +30,8 @@ export async function readJournal(
   options: JournalReadOptions,
 ): Promise<boolean> {
   const { signal } = options;
-  using slot = options.slot === undefined ? undefined : await options.slot(spec, signal);
+  // Not `using`: deno bundle --minify drops a `using` whose one use is the next line.
+  const slot = options.slot === undefined ? undefined : await options.slot(spec, signal);
   if (slot === null) return true; // the read ended while it waited
   let runs: AsyncGenerator<JournalRun> | null = null;
   try {
@@ -44,6 +45,7 @@ export async function readJournal(
     return false;
   } finally {
     await runs?.return(undefined);
+    slot?.[Symbol.dispose]();
   }
 }
 
@@ -58,9 +60,10 @@ export async function followJournal(
 ): Promise<boolean> {
   const { signal } = options;
   let runs: AsyncGenerator<JournalRun> | null = null;
+  let slot: Slot | null | undefined; // not `using`: see readJournal
   try {
     runs = options.journal(spec, true, activeRange(options.filter.timeRange));
-    using slot = options.slot === undefined ? undefined : await options.slot(spec, signal);
+    slot = options.slot === undefined ? undefined : await options.slot(spec, signal);
     if (slot === null) return true;
     const filter = filterOf(spec, options);
     const source = new SourceFilter(filter); // one selection state across journalctl runs
@@ -73,6 +76,7 @@ export async function followJournal(
     options.onUnreadable(spec, err);
     return false;
   } finally {
+    slot?.[Symbol.dispose]();
     await runs?.return(undefined);
   }
 }

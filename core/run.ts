@@ -126,7 +126,8 @@ export async function readFiles(
       // Opening and refusing files is work too: thousands of them must not hold the loop.
       if (options.yieldBetweenFiles) await maybeYield();
       if (signal.aborted) return result;
-      using slot = options.slot === undefined ? undefined : await options.slot(path, signal);
+      // Not `using`: deno bundle --minify drops a `using` whose one use is the next line.
+      const slot = options.slot === undefined ? undefined : await options.slot(path, signal);
       if (slot === null) return result;
       let opened: OpenedFile | null = null;
       const progress = { selected: false };
@@ -168,6 +169,7 @@ export async function readFiles(
         if (err instanceof CorruptInputError && progress.selected) result.ok++;
       } finally {
         opened?.file.close();
+        slot?.[Symbol.dispose]();
       }
     }
   }
@@ -315,6 +317,8 @@ export async function followFiles(
         return;
       }
       if (first.done) return;
+      // Not `using`: deno bundle --minify drops a `using` whose one use is the next line.
+      let slot: Slot | null | undefined;
       try {
         const onLongLine = () => options.onLongLine(file.path);
         const tracker = options.onPosition === undefined ? null : new PositionTracker({
@@ -325,7 +329,7 @@ export async function followFiles(
           flush: flushPositions,
         });
         await tracker?.announce(first.value); // also while it waits for a slot
-        using slot = options.slot === undefined ? undefined : await options.slot(file.path, signal);
+        slot = options.slot === undefined ? undefined : await options.slot(file.path, signal);
         if (slot === null) return;
         // With positions the tracker cuts long lines (and says so): the filter is the shared one.
         const filter = {
@@ -353,7 +357,8 @@ export async function followFiles(
         }
       } finally {
         // However this ends (stopped early, no slot, the session gone while the start position
-        // was being sent), the file is closed.
+        // was being sent), the slot goes back and the file is closed.
+        slot?.[Symbol.dispose]();
         await file.incarnations.return(undefined);
       }
     });

@@ -65,8 +65,10 @@ export function installChaChaPoly(): boolean {
     },
   });
   const proto = Object.getPrototypeOf(cipher);
-  const known = proto.constructor.name === "ChaChaPolyCipherNative" &&
-    cipher._encKeyMain?.length === 32 && cipher._encKeyPktLen?.length === 32;
+  // ssh2's ChaChaPolyCipherNative, told by its fields: the installed programs are minified, so
+  // class names are not kept.
+  const known = cipher._encKeyMain?.length === 32 && cipher._encKeyPktLen?.length === 32 &&
+    typeof proto.encrypt === "function" && typeof proto.allocPacket === "function";
   if (!known) return false;
   ssh2Original.allocPacket = proto.allocPacket;
   ssh2Original.encrypt = proto.encrypt;

@@ -10,6 +10,7 @@ import { assertNoStackTrace, bytesEqual, ROOT, type RunResult, UPSTREAM } from "
 import { canRunServers, SERVER_USER, TestClient } from "./ssh_env.ts";
 import { assertCaseOutput, type Case, CASES, outfileOf } from "./dmap_cases.ts";
 import { PROTOCOL_VERSION, VERSION } from "../app/version.ts";
+import { countUsings } from "../tools/dist.ts";
 
 /** dist/ of the checkout, or DTAIL_DIST_DIR: a `tools/dist.ts --out DIR` build elsewhere. */
 const DIST = Deno.env.get("DTAIL_DIST_DIR") ?? `${ROOT}/dist`;
@@ -224,6 +225,15 @@ async function copyGolden(base: string): Promise<string> {
   }
   return data;
 }
+
+Deno.test("the build counts `using` declarations in sources and in minified bundles alike", () => {
+  const source = "  using file = open(p);\n  // not using x = y here\n  await using s = take();\n" +
+    "const slot = take(); // using a finally";
+  assert.equal(countUsings(source, false), 2);
+  // esbuild's minifier drops a `using` whose one use follows it: the bundle then holds fewer.
+  assert.equal(countUsings("let a=1;using f=x(e);g(f);if((await t())===null)return", true), 1);
+  assert.equal(countUsings("{await using l=o();using $=n}", true), 2);
+});
 
 Deno.test({
   name:

@@ -111,7 +111,7 @@ async function bundle(dir: string, kind: string): Promise<string[]> {
     "--platform",
     "deno",
     "--code-splitting",
-    // Half the bytes to load at every start (~5-10 ms here). No --keep-names: with it Deno 2.9.6
+    // Half the bytes to load at every start (3-6 ms here). No --keep-names: with it Deno 2.9.6
     // leaves out the `require` that ssh2 needs, so nothing may depend on a function's name.
     "--minify",
     // ssh2's optional native addons: it falls back to JavaScript when they are missing.

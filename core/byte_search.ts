@@ -249,6 +249,13 @@ export class ByteSearch {
     return area.wasm.countLines(hay, hay + bytes.length);
   }
 
+  /** Whether every byte of `bytes` is ASCII (below 0x80). */
+  isAscii(bytes: Uint8Array): boolean {
+    if (bytes.length === 0) return true;
+    const [area, hay] = this.#place(bytes);
+    return area.wasm.nonAscii(hay, hay + bytes.length) === hay + bytes.length;
+  }
+
   /**
    * What lists where the bytes `b1`, `b2` and "\n" are in ranges of `bytes`, which must not
    * change while it is used (nor this thread search other bytes in between).

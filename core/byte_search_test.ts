@@ -145,6 +145,22 @@ Deno.test("countLines counts every newline of random slices", () => {
   }
 });
 
+Deno.test("isAscii finds one byte above 0x7f at every offset around the 32-byte blocks", () => {
+  const bytes = new Uint8Array(100).fill(0x7f);
+  for (const length of [0, 1, 15, 16, 31, 32, 33, 64, 100]) {
+    const slice = bytes.subarray(0, length);
+    assert.equal(search.isAscii(slice), true, `${length} ASCII bytes`);
+    for (let at = 0; at < length; at++) {
+      for (const high of [0x80, 0xff]) {
+        slice[at] = high;
+        assert.equal(search.isAscii(slice), false, `${high} at ${at} of ${length}`);
+        assert.equal(search.isAscii(slice.subarray(at + 1)), true, `after ${at} of ${length}`);
+        slice[at] = 0x7f;
+      }
+    }
+  }
+});
+
 Deno.test("byteNeedle refuses literals whose bytes could differ from the decoded text", () => {
   assert.equal(byteNeedle(""), null);
   assert.equal(byteNeedle("a\uFFFDb"), null, "invalid bytes decode to U+FFFD");

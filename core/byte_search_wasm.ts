@@ -253,6 +253,36 @@ const countLines: Fn = {
 };
 
 /**
+ * nonAscii(at, end): the address of the first byte of [at, end) above 0x7f, or end. 32 bytes at
+ * a time: such a byte is a lane with its sign bit set, which i8x16.bitmask collects.
+ * Locals: 2 mask.
+ */
+const nonAscii: Fn = {
+  name: "nonAscii",
+  params: 2,
+  locals: [I32],
+  body: () => [
+    block(loop(
+      get(0), i32(32), ADD, get(1), GT, brIf(1),
+      get(0), V_LOAD, get(0), V_LOAD16, V_OR, BITMASK8,
+      ifThen(
+        get(0), V_LOAD, BITMASK8, get(0), V_LOAD16, BITMASK8, i32(16), SHL, OR, set(2),
+        get(0), get(2), CTZ, ADD, RETURN,
+      ),
+      get(0), i32(32), ADD, set(0),
+      br(0),
+    )),
+    block(loop(
+      get(0), get(1), GE, brIf(1),
+      get(0), load8, i32(0x7f), GT, ifThen(get(0), RETURN),
+      get(0), i32(1), ADD, set(0),
+      br(0),
+    )),
+    get(1),
+  ],
+};
+
+/**
  * separators(base, at, end, out, cap, b1, b2): the addresses of the bytes b1, b2 and "\n" in
  * [at, end) (at a line start), relative to base, as i32 at out + 8, in order, at most cap. When
  * they do not all fit, only those of whole lines are kept: the count at out is then the entries
@@ -347,7 +377,16 @@ const separators: Fn = {
 /** Entries `separators` writes for a block before it looks whether the block has more. */
 const UNROLL = 6;
 
-const FUNCTIONS: readonly Fn[] = [memeq, find, lineEnd, lineStart, lines, countLines, separators];
+const FUNCTIONS: readonly Fn[] = [
+  memeq,
+  find,
+  lineEnd,
+  lineStart,
+  lines,
+  countLines,
+  separators,
+  nonAscii,
+];
 
 /** The exports of an instance (every function takes and returns i32). */
 export interface ByteSearchExports {
@@ -362,6 +401,7 @@ export interface ByteSearchExports {
   separators(
     base: number, at: number, end: number, out: number, cap: number, b1: number, b2: number,
   ): number;
+  nonAscii(at: number, end: number): number;
 }
 
 /** The module's bytes: imports its memory as `env.mem`, exports the functions above. */

@@ -111,6 +111,7 @@ export class IrregexpMatcher implements RegexMatcher {
   /** A literal every match contains: candidate lines are found with indexOf first. */
   readonly #required: string | null;
   readonly byteLiteral: ByteLiteral | null;
+  readonly asciiOnly: boolean;
   /** Anchors in multiline mode also match at "\r", U+2028, U+2029: verify such hits per line. */
   readonly #anchored: boolean;
   /**
@@ -152,6 +153,7 @@ export class IrregexpMatcher implements RegexMatcher {
     this.#required = required !== null && required.length >= 3 ? required : null;
     this.byteLiteral = byteCandidates(requiredLiterals(source));
     this.#anchored = hasAnchor(source);
+    this.asciiOnly = translation.asciiOnly;
     this.#nl = withNewline && translation.newlineSensitive;
     this.#stretches = lineByLine && !translation.loopsCrossLines;
     this.#lineByLine = lineByLine && !this.#stretches;

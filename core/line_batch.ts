@@ -1,10 +1,13 @@
 /** A batch of whole lines: the unit that flows from the line splitter to filters and framers. */
 import { byteSearch } from "./byte_search.ts";
+import { latin1Of } from "./latin1.ts";
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 export class LineBatch {
   #text: string | undefined;
+  #latin1: string | undefined;
+  #ascii: boolean | undefined;
 
   /**
    * @param bytes one or more whole lines; each ends with "\n" except the last line of an input
@@ -24,6 +27,24 @@ export class LineBatch {
   }
 
   /**
+   * True when every byte is ASCII, so that `text` maps byte for byte and decodes at memory speed;
+   * found without decoding where the byte search runs (byte_search.ts).
+   */
+  get ascii(): boolean {
+    return this.#ascii ??= byteSearch()?.isAscii(this.bytes) ??
+      (this.byteAligned && !/[^\0-\x7f]/.test(this.text));
+  }
+
+  /**
+   * The batch read as Latin-1: one character (U+0000–U+00FF) per byte, so indices are byte
+   * offsets; read once. An asciiOnly matcher (matcher_types.ts) selects the same lines in it as in
+   * `text`, and V8 searches it as fast as ASCII text, whatever the bytes.
+   */
+  get latin1(): string {
+    return this.#latin1 ??= latin1Of(this.bytes);
+  }
+
+  /**
    * True when every byte decoded to exactly one UTF-16 unit, so text indices are byte offsets.
    * (A UTF-8 sequence or invalid byte run never decodes to more units than it has bytes, so
    * equal lengths imply a one-to-one mapping.) Pure ASCII logs always take this fast path.
@@ -31,6 +52,21 @@ export class LineBatch {
   get byteAligned(): boolean {
     return this.text.length === this.bytes.length;
   }
+}
+
+/**
+ * The text a matcher searches a batch in, indices being byte offsets when `alignedText` says so:
+ * for an asciiOnly matcher (matcher_types.ts) the Latin-1 reading, unless the UTF-8 text is as
+ * good (decoded already and mapping byte for byte, or ASCII); for any other, the UTF-8 text.
+ */
+export function searchText(batch: LineBatch, asciiOnly: boolean): string {
+  const utf8 = !asciiOnly || (batch.decoded && batch.byteAligned) || batch.ascii;
+  return utf8 ? batch.text : batch.latin1;
+}
+
+/** Whether `searchText(batch, asciiOnly)` maps byte for byte. */
+export function alignedText(batch: LineBatch, asciiOnly: boolean): boolean {
+  return asciiOnly || batch.byteAligned;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { countNewlines, LineBatch } from "./line_batch.ts";
+import { alignedText, countNewlines, LineBatch, searchText } from "./line_batch.ts";
 
 const enc = new TextEncoder();
 
@@ -84,4 +84,29 @@ Deno.test("countNewlines counts by byte offsets in non-ASCII and invalid UTF-8 b
     }
   }
   assert.equal(countNewlines(batch, 0, bytes.length), 4);
+});
+
+Deno.test("an asciiOnly matcher searches a non-ASCII batch in its Latin-1 reading", () => {
+  const utf8 = Uint8Array.from([...enc.encode("grüße €\n"), 0xff]);
+  const batch = new LineBatch(utf8, 1);
+  assert.equal(batch.ascii, false);
+  assert.equal(batch.decoded, false);
+  const text = searchText(batch, true);
+  assert.equal(batch.decoded, false, "nothing decoded as UTF-8");
+  assert.equal(text.length, utf8.length);
+  assert.ok([...text].every((c, i) => c.charCodeAt(0) === utf8[i]));
+  assert.equal(alignedText(batch, true), true);
+  assert.equal(searchText(batch, false), "grüße €\n\ufffd");
+  assert.equal(alignedText(batch, false), false);
+  assert.equal(searchText(batch, true), text, "read once");
+});
+
+Deno.test("an ASCII batch is searched in its UTF-8 text by every matcher", () => {
+  const batch = new LineBatch(enc.encode("plain\nascii\n"), 1);
+  assert.equal(batch.ascii, true);
+  assert.equal(searchText(batch, true), "plain\nascii\n");
+  assert.equal(batch.decoded, true);
+  const decoded = new LineBatch(enc.encode("ü\n"), 1);
+  assert.equal(decoded.text, "ü\n");
+  assert.equal(searchText(decoded, true).length, 3, "Latin-1 where the text does not map");
 });

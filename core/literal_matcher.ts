@@ -39,7 +39,9 @@ class LiteralMatcher implements Matcher {
   /** Whether no line can hold the text: it has a "\n", and not only at its end withNewline. */
   readonly #never: boolean;
   readonly byteLiteral: ByteLiteral | null;
+  readonly asciiOnly: boolean;
   constructor(readonly pattern: string, readonly withNewline = false) {
+    this.asciiOnly = !/[^\0-\x7f]/.test(pattern);
     const nl = pattern.indexOf("\n");
     this.#never = nl >= 0 && (!withNewline || nl !== pattern.length - 1);
     const needle = this.#never ? null : byteNeedle(pattern);

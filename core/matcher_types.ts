@@ -38,6 +38,12 @@ export interface Matcher {
    * decoding them (byte_search.ts). Absent or null: none known.
    */
   readonly byteLiteral?: ByteLiteral | null;
+  /**
+   * Whether the matcher selects the same lines in a line's Latin-1 reading (one character per
+   * byte: LineBatch.latin1) as in its UTF-8 decoding: every character it consumes is ASCII (see
+   * IrregexpTranslation.asciiOnly). Absent: false.
+   */
+  readonly asciiOnly?: boolean;
 }
 
 /**

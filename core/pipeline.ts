@@ -2,7 +2,7 @@
 import { splitLines, type SplitOptions } from "./lines.ts";
 import type { ByteLiteral, MatchEngine, Matcher } from "./matcher.ts";
 import { matchingLinesOffThread, type RegexPool, sharedRegexPool } from "./regex_pool.ts";
-import type { LineBatch } from "./line_batch.ts";
+import { type LineBatch, searchText } from "./line_batch.ts";
 import { LineSelector, type Selection, type SelectOptions } from "./select.ts";
 import type { Sink } from "./sink.ts";
 import { activeRange } from "./time_range.ts";
@@ -121,7 +121,7 @@ export function matchAhead(
   const mayRunRe2js = matcher.engine === "re2js" ||
     (source.offloadIrregexp && matcher.findLineWithoutRe2js !== undefined);
   if (!mayRunRe2js || batch.bytes.length === 0) return null;
-  const text = batch.text;
+  const text = searchText(batch, matcher.asciiOnly ?? false);
   return matchingLinesOffThread(matcher, text, () => pool.pool, options.signal).then(
     (matched) => {
       lookup.set(text, matched.starts);
@@ -230,6 +230,10 @@ class BatchMatches implements Matcher {
   /** The matcher's: a selector uses it only for batches not matched ahead (see filterChunks). */
   get byteLiteral(): ByteLiteral | null {
     return this.#matcher.byteLiteral ?? null;
+  }
+
+  get asciiOnly(): boolean {
+    return this.#matcher.asciiOnly ?? false;
   }
 
   /** Answers for `text` from `starts` (ascending starts of its matching lines). */

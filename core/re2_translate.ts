@@ -62,6 +62,18 @@ export interface IrregexpTranslation {
    * `(?:\B|^)`. It finds every match of a line, and some where none is: hits are checked.
    */
   readonly newlineGlobalSource: string;
+  /**
+   * Whether the pattern selects the same lines in the Latin-1 reading of a line's bytes (one
+   * character per byte) as in its UTF-8 decoding. Each non-ASCII character (or invalid sequence,
+   * U+FFFD) of the text is a non-empty run of bytes above 0x7f there, and neither reading has a
+   * word character or a line break in such a run. So a pattern qualifies when it cannot count
+   * those runs' length: every character it consumes is ASCII, except in unbounded loops at its
+   * top level (`ERROR.*lock`, `a[^x]+b`) of a set holding every non-ASCII character (`.`, `[^x]`,
+   * `\D`, `\S`, `\W`), at most one of them a `+` (`.+.+` needs two characters, where one
+   * 2-byte character has two bytes); and it has no `\B` (true inside such a run). Not so for a
+   * non-ASCII literal, `(?i)` k or s (Go folds them to U+212A and U+017F), `a.b`, `.{2,}`.
+   */
+  readonly asciiOnly: boolean;
 }
 
 export function irregexpTranslation(pattern: string): IrregexpTranslation | null {
@@ -80,6 +92,7 @@ export function irregexpTranslation(pattern: string): IrregexpTranslation | null
       newlineExact: translator.newlineExact,
       globalSource: source("$", "\\B", "^"),
       newlineGlobalSource: source("(?:^|$)", "(?:\\B|^)", "^"),
+      asciiOnly: translator.asciiOnly,
     };
   } catch (err) {
     if (err === UNTRANSLATABLE) return null;
@@ -111,6 +124,7 @@ const BMP: Ranges = [0, 0xd7ff, 0xe000, 0xffff];
 const ASTRAL: Ranges = [0x10000, MAX_RUNE];
 const ANY: Ranges = [0, MAX_RUNE];
 const ANY_BUT_NEWLINE: Ranges = [0, 9, 11, MAX_RUNE];
+const NON_ASCII: Ranges = [0x80, MAX_RUNE];
 /** One character beyond U+FFFF in JavaScript's UTF-16 text (the text never holds a lone half). */
 const SURROGATE_PAIR = "[\\ud800-\\udbff][\\udc00-\\udfff]";
 
@@ -291,6 +305,13 @@ class Translator {
   #lastCrosses = true;
   #groupCrosses: boolean[] = [false];
   #loopsCross = false;
+  /**
+   * See IrregexpTranslation.asciiOnly: no atom so far rules it out; a set holding every non-ASCII
+   * character was just emitted at the top level (it must be a `*` or `+` loop); such `+` loops.
+   */
+  #asciiOnly = true;
+  #wideAtom = false;
+  #widePlusLoops = 0;
 
   constructor(private readonly p: string) {}
 
@@ -301,6 +322,11 @@ class Translator {
       const c = p[this.#i]!;
       const unitAtom = this.#unitAtom;
       this.#unitAtom = null;
+      if (this.#wideAtom) {
+        this.#wideAtom = false;
+        if (c === "+") this.#widePlusLoops++;
+        else if (c !== "*") this.#asciiOnly = false;
+      }
       if (c === "\\") this.#escape();
       else if (c === "[") this.#class();
       else if (c === "(") this.#group();
@@ -350,6 +376,7 @@ class Translator {
         this.#literal(this.#codePoint());
       }
     }
+    if (this.#wideAtom) this.#asciiOnly = false; // a wide atom at the end, not a loop
     return this.#out;
   }
 
@@ -368,6 +395,10 @@ class Translator {
 
   get newlineExact(): boolean {
     return this.#newlineExact;
+  }
+
+  get asciiOnly(): boolean {
+    return this.#asciiOnly && this.#widePlusLoops <= 1;
   }
 
   /** Notes an atom (or a group just closed, or an assertion) emitted. */
@@ -414,6 +445,12 @@ class Translator {
         SET_SOURCES.set(key, sources);
       }
     }
+    if (set.length > 0 && set[set.length - 1]! >= 0x80) {
+      const beyond = intersect(set, NON_ASCII);
+      const wide = beyond.length === 2 && beyond[0] === 0x80 && beyond[1] === MAX_RUNE;
+      if (wide && this.#groupCrosses.length === 1) this.#wideAtom = true; // at the top level
+      else this.#asciiOnly = false;
+    }
     this.#out += sources.source;
     this.#unitAtom = sources.unit === null ? null : { start, source: sources.unit };
     this.#atom(contains(set, 10));
@@ -429,6 +466,7 @@ class Translator {
   #literal(c: number): void {
     if (c >= 0xd800 && c <= 0xdfff) untranslatable();
     this.#atom(c === 10);
+    if (c >= 0x80 || (this.#fold && /[kKsS]/.test(String.fromCharCode(c)))) this.#asciiOnly = false;
     if (this.#fold && (c < 0x80 ? /[A-Za-z]/.test(String.fromCharCode(c)) : hasCased(c, c))) {
       let folded = FOLDED_LETTERS.get(c);
       if (folded === undefined) FOLDED_LETTERS.set(c, folded = setSource(fold([c, c], true)));
@@ -531,7 +569,10 @@ class Translator {
       this.#out += simple[e];
       this.#i += 2;
       // \B matches after a line's "\n" (between two non-word characters), \b does not.
-      if (e === "B") this.#newlineSensitive = true;
+      if (e === "B") {
+        this.#newlineSensitive = true;
+        this.#asciiOnly = false;
+      }
       this.#atom(false);
       return;
     }

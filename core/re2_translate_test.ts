@@ -29,3 +29,35 @@ Deno.test("RE2 syntax becomes the JavaScript source that matches the same lines"
 Deno.test("patterns with no exact translation are left to re2js", () => {
   for (const p of ["\\p{Greek}", "\\pL", "(?i)é"]) assert.equal(irregexpSource(p), null, p);
 });
+
+Deno.test("the translation tells whether Latin-1 bytes select the lines UTF-8 text does", () => {
+  const asciiOnly = (p: string) => irregexpTranslation(p)!.asciiOnly;
+  const yes = [
+    "[0-9]+ms",
+    "ERROR.*lock",
+    "a.*b.*c",
+    "a.+b.*c",
+    "x[^~]+y",
+    "\\D*x",
+    "\\S+@",
+    "(?s).*x",
+    "\\bid=\\d+\\b",
+    "(?i)error",
+    "^GET|POST$",
+  ];
+  for (const p of yes) assert.equal(asciiOnly(p), true, p);
+  const no = [
+    "a.b", // one character: one byte or several
+    ".{2,}",
+    "x.?y",
+    "a.+b.+c", // two `+` loops over one 2-byte character
+    "(?:a.*)b", // a loop inside a group
+    "\\Bx", // true inside a run of non-ASCII bytes
+    "é",
+    "\\x{80}",
+    "[^é]+",
+    "(?i)k", // Go folds k with U+212A
+    "(?i)[r-t]", // and s with U+017F
+  ];
+  for (const p of no) assert.equal(asciiOnly(p), false, p);
+});

@@ -5,7 +5,8 @@
  */
 import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
-import type { LineBatch } from "./line_batch.ts";
+import { alignedText, type LineBatch, searchText } from "./line_batch.ts";
+import { latin1Of } from "./latin1.ts";
 import type { Matcher } from "./matcher.ts";
 
 export interface SelectOptions {
@@ -76,6 +77,8 @@ class CandidateLines {
   readonly #bytes: Uint8Array;
   readonly #candidates: number[];
   readonly #keepNewline: boolean;
+  /** Whether lines are read as Latin-1 (for an asciiOnly matcher): every stretch maps then. */
+  readonly #latin1: boolean;
   readonly #whole: string | null;
   /** The decoded stretch of lines [from, to) of the batch, and whether it maps byte for byte. */
   #stretch: string | null = null;
@@ -86,11 +89,17 @@ class CandidateLines {
   #bytePos = 0;
   #textPos = 0;
 
-  constructor(batch: LineBatch, candidates: number[], keepNewline: boolean) {
+  /** `asciiOnly`: the matcher's (matcher_types.ts); lines are then read as Latin-1 if not ASCII. */
+  constructor(batch: LineBatch, candidates: number[], keepNewline: boolean, asciiOnly: boolean) {
     this.#bytes = batch.bytes;
     this.#candidates = candidates;
     this.#keepNewline = keepNewline;
+    this.#latin1 = asciiOnly && !batch.ascii;
     this.#whole = batch.decoded && batch.byteAligned ? batch.text : null;
+  }
+
+  #decode(bytes: Uint8Array): string {
+    return this.#latin1 ? latin1Of(bytes) : decoder.decode(bytes);
   }
 
   /** The text of the candidate whose pair starts at index `i` (with its "\n" if kept). */
@@ -104,11 +113,11 @@ class CandidateLines {
       this.#from = this.#bytePos = start;
       this.#to = stretchEnd(this.#candidates, i);
       this.#textPos = 0;
-      this.#stretch = this.#to > end ? decoder.decode(bytes.subarray(start, this.#to)) : null;
+      this.#stretch = this.#to > end ? this.#decode(bytes.subarray(start, this.#to)) : null;
       this.#aligned = this.#stretch?.length === this.#to - start;
     }
     const stretch = this.#stretch;
-    if (stretch === null) return decoder.decode(bytes.subarray(start, stop));
+    if (stretch === null) return this.#decode(bytes.subarray(start, stop));
     if (this.#aligned) return stretch.slice(start - this.#from, stop - this.#from);
     // Its lines are the stretch's lines one to one (no "\n" is decoded from other bytes).
     while (this.#bytePos < start) {
@@ -189,6 +198,8 @@ export class LineSelector {
   #afterLeft = 0;
   readonly #held: BeforeContext;
   readonly #bytes: ByteLines | null;
+  /** The matcher's asciiOnly: batches are searched in their Latin-1 reading (see searchText). */
+  readonly #ascii: boolean;
   done = false;
 
   constructor(matcher: Matcher, options: SelectOptions) {
@@ -198,6 +209,7 @@ export class LineSelector {
     this.#after = Math.max(0, options.after ?? 0);
     this.#max = Math.max(0, options.max ?? 0);
     this.#held = new BeforeContext(this.#before, options.onContextLimit);
+    this.#ascii = matcher.asciiOnly ?? false;
     const literal = options.byteSearch === false ? null : matcher.byteLiteral;
     const search = literal ? byteSearch() : null;
     this.#bytes = literal && search
@@ -224,7 +236,7 @@ export class LineSelector {
     } else if (whole && this.#bytes !== null && bytesAllowed) {
       const regions = this.#matchingBytes(batch, this.#bytes);
       yield { batch, regions: this.#invert ? complementOf(regions, batch.bytes.length) : regions };
-    } else if (whole && batch.byteAligned) {
+    } else if (whole && alignedText(batch, this.#ascii)) {
       yield this.#invert ? this.#complement(batch) : this.#matching(batch);
     } else {
       yield* this.#perLine(batch);
@@ -267,7 +279,12 @@ export class LineSelector {
     left: number,
   ): void {
     const matcher = this.#matcher;
-    const lines = new CandidateLines(batch, candidates, matcher.withNewline ?? false);
+    const lines = new CandidateLines(
+      batch,
+      candidates,
+      matcher.withNewline ?? false,
+      matcher.asciiOnly ?? false,
+    );
     let found = 0;
     for (let i = 0; i < candidates.length; i += 2) {
       const start = candidates[i]!;
@@ -284,7 +301,7 @@ export class LineSelector {
 
   /** Fast path: search the whole decoded batch for matching lines. */
   #matching(batch: LineBatch): Selection {
-    const text = batch.text;
+    const text = searchText(batch, this.#ascii);
     const regions: number[] = [];
     for (let from = 0;;) {
       const start = this.#matcher.findLine(text, from);
@@ -305,7 +322,7 @@ export class LineSelector {
 
   /** Fast path for --invert: everything between matching lines. */
   #complement(batch: LineBatch): Selection {
-    const text = batch.text;
+    const text = searchText(batch, this.#ascii);
     const regions: number[] = [];
     let from = 0;
     for (;;) {
@@ -322,8 +339,8 @@ export class LineSelector {
   /** General path: one line at a time, with context, max and non-ASCII batches. */
   *#perLine(batch: LineBatch): Generator<Selection> {
     const { bytes } = batch;
-    const text = batch.text;
-    const aligned = batch.byteAligned;
+    const text = searchText(batch, this.#ascii);
+    const aligned = alignedText(batch, this.#ascii);
     const regions: number[] = [];
     const earlier: Selection[] = [];
     const emit = (start: number, end: number) => addRegion(regions, start, end);

@@ -112,6 +112,7 @@ export class IrregexpMatcher implements RegexMatcher {
   readonly #required: string | null;
   readonly byteLiteral: ByteLiteral | null;
   readonly asciiOnly: boolean;
+  readonly latin1Unless: readonly Needle[];
   /** Anchors in multiline mode also match at "\r", U+2028, U+2029: verify such hits per line. */
   readonly #anchored: boolean;
   /**
@@ -153,7 +154,9 @@ export class IrregexpMatcher implements RegexMatcher {
     this.#required = required !== null && required.length >= 3 ? required : null;
     this.byteLiteral = byteCandidates(requiredLiterals(source));
     this.#anchored = hasAnchor(source);
-    this.asciiOnly = translation.asciiOnly;
+    const unless = translation.latin1Unless.map((c) => byteNeedle(String.fromCodePoint(c)));
+    this.asciiOnly = translation.asciiOnly && !unless.includes(null);
+    this.latin1Unless = this.asciiOnly ? unless as Needle[] : [];
     this.#nl = withNewline && translation.newlineSensitive;
     this.#stretches = lineByLine && !translation.loopsCrossLines;
     this.#lineByLine = lineByLine && !this.#stretches;

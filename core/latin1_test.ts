@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { latin1Of, latin1SlicerLoaded, loadLatin1Slicer } from "./latin1.ts";
+import {
+  latin1LoadDue,
+  latin1Of,
+  latin1Ready,
+  loadLatin1Slicer,
+  noteLatin1Wanted,
+} from "./latin1.ts";
+import { LineBatch, readsLatin1, searchText } from "./line_batch.ts";
 import { compileMatcher, compileRe2jsMatcher, preloadRe2js } from "./matcher.ts";
 
 const enc = new TextEncoder();
@@ -20,18 +27,48 @@ function assertLatin1(text: string, bytes: Uint8Array): void {
   for (let i = 0; i < bytes.length; i++) assert.equal(text.charCodeAt(i), bytes[i], `byte ${i}`);
 }
 
-Deno.test("latin1Of reads each byte as one character, before and after node:buffer loads", async () => {
+// First: the module's state is fresh in this file's isolate (nothing loaded, nothing noted).
+Deno.test("batches are decoded as UTF-8 until 16 MiB of them wanted the Latin-1 reading", async () => {
+  const matcher = compileMatcher("[0-9]+ms");
+  assert.equal(matcher.asciiOnly, true);
+  const bytes = enc.encode("took 5ms ça va\n");
+  const before = new LineBatch(bytes, 1);
+  assert.equal(latin1Ready(), false);
+  assert.equal(readsLatin1(before, matcher), false);
+  assert.equal(before.latin1Wanted, true);
+  assert.equal(searchText(before, matcher), "took 5ms ça va\n", "the UTF-8 text");
+  assert.equal(readsLatin1(new LineBatch(enc.encode("ascii\n"), 1), matcher), false);
+  assert.equal(new LineBatch(enc.encode("ascii\n"), 1).latin1Wanted, false);
+  noteLatin1Wanted((16 << 20) - 2 * bytes.length);
+  assert.equal(latin1LoadDue(), false);
+  searchText(new LineBatch(bytes, 1), matcher); // decoded as UTF-8: noted
+  assert.equal(latin1LoadDue(), true);
+  await loadLatin1Slicer();
+  assert.equal(latin1Ready(), true);
+  assert.equal(latin1LoadDue(), false);
+  const after = new LineBatch(bytes, 1);
+  assert.equal(readsLatin1(after, matcher), true);
+  assert.equal(searchText(after, matcher).length, bytes.length);
+  assert.equal(readsLatin1(before, matcher), false, "a batch keeps its answer");
+});
+
+Deno.test("latin1Of reads each byte as one character, through node:buffer or base64", async () => {
   assertLatin1(latin1Of(everyByte), everyByte);
   assertLatin1(latin1Of(everyByte.subarray(100, 300)), everyByte.subarray(100));
   assert.equal(latin1Of(new Uint8Array(0)), "");
   await loadLatin1Slicer();
-  assert.equal(latin1SlicerLoaded(), true);
+  assert.equal(latin1Ready(), true);
   assertLatin1(latin1Of(everyByte), everyByte);
   assertLatin1(latin1Of(everyByte.subarray(7, 9)), everyByte.subarray(7, 9));
+  assertLatin1(atob(everyByte.toBase64()), everyByte); // the way without node:buffer
 });
 
-/** Non-ASCII pieces: 2-, 3- and 4-byte characters, invalid and truncated sequences, a BOM. */
-const NON_ASCII = ["é", "€", "😀", "\u00a0", "\u2028", "\ufeff"].map((s) => enc.encode(s))
+/**
+ * Non-ASCII pieces: 2-, 3- and 4-byte characters (with U+212A and U+017F, which Go folds with k
+ * and s), invalid and truncated sequences, a BOM.
+ */
+const NON_ASCII = ["é", "€", "😀", "\u00a0", "\u2028", "\ufeff", "\u212a", "\u017f"]
+  .map((s) => enc.encode(s))
   .concat([[0xff], [0xe2, 0x82], [0x80, 0x80], [0xc3]].map((b) => Uint8Array.from(b)));
 
 /** `line`'s bytes with non-ASCII pieces put in at random places (or put instead of characters). */
@@ -68,16 +105,31 @@ const LOOPS = [
   "(?s)a.*b$",
   "^.*c$",
 ];
-const LOOP_LINES = ["ERROR lock", "ERRORlock", "a b", "ab", "u@h", "x y z", "xyz", "a\nb", "c"];
+const LOOP_LINES = [
+  "DISK ok",
+  "a€b",
+  "Kks",
+  "ERROR lock",
+  "ERRORlock",
+  "a b",
+  "ab",
+  "u@h",
+  "x y z",
+  "xyz",
+  "a\nb",
+  "c",
+];
 
 Deno.test("an asciiOnly matcher selects the same lines in Latin-1 bytes as in UTF-8 text", async () => {
   await preloadRe2js();
+  await loadLatin1Slicer();
   const next = rng(1234);
   const cases = [
     ...golden.cases.filter((c) => c.go.accepted),
     ...LOOPS.map((pattern) => ({ pattern, lines: LOOP_LINES })),
   ];
   let checked = 0;
+  let utf8Only = 0;
   for (const { pattern, lines } of cases) {
     for (const withNewline of [false, true]) {
       let matcher;
@@ -96,6 +148,10 @@ Deno.test("an asciiOnly matcher selects the same lines in Latin-1 bytes as in UT
           const want = re2js.test(utf8);
           const where = `/${pattern}/ withNewline ${withNewline} on ${JSON.stringify(latin1)}`;
           assert.equal(matcher.test(utf8), want, where);
+          if (!readsLatin1(new LineBatch(bytes, 1), matcher)) {
+            utf8Only++; // ASCII, or holding a character of latin1Unless
+            continue;
+          }
           assert.equal(matcher.test(latin1), want, `${where} (Latin-1)`);
           assert.equal(re2js.test(latin1), want, `${where} (Latin-1, re2js)`);
           checked++;
@@ -104,6 +160,7 @@ Deno.test("an asciiOnly matcher selects the same lines in Latin-1 bytes as in UT
     }
   }
   assert.ok(checked > 2000, `${checked} lines checked`);
+  assert.ok(utf8Only > 100, `${utf8Only} lines read as UTF-8`);
 });
 
 Deno.test("a pattern that counts characters is not asciiOnly, and would differ", () => {
@@ -113,4 +170,15 @@ Deno.test("a pattern that counts characters is not asciiOnly, and would differ",
     assert.equal(matcher.asciiOnly, false, pattern);
     assert.notEqual(matcher.test(dec.decode(bytes)), matcher.test(latin1Of(bytes)), pattern);
   }
+});
+
+Deno.test("bytes holding a character of latin1Unless are not read as Latin-1, which would differ", async () => {
+  await loadLatin1Slicer();
+  const matcher = compileMatcher("(?i)disk");
+  assert.equal(matcher.asciiOnly, true);
+  const bytes = enc.encode("di\u017f\u212a full"); // "diſK": Go's (?i)disk matches it
+  assert.equal(matcher.test(dec.decode(bytes)), true);
+  assert.equal(matcher.test(latin1Of(bytes)), false);
+  assert.equal(readsLatin1(new LineBatch(bytes, 1), matcher), false);
+  assert.equal(readsLatin1(new LineBatch(enc.encode("disque dür"), 1), matcher), true);
 });

@@ -1,6 +1,6 @@
 /** A batch of whole lines: the unit that flows from the line splitter to filters and framers. */
-import { byteSearch } from "./byte_search.ts";
-import { latin1Of } from "./latin1.ts";
+import { byteSearch, type Needle } from "./byte_search.ts";
+import { latin1Of, latin1Ready, noteLatin1Wanted } from "./latin1.ts";
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
@@ -8,6 +8,10 @@ export class LineBatch {
   #text: string | undefined;
   #latin1: string | undefined;
   #ascii: boolean | undefined;
+  /** readsLatin1's answer, for the rule it was asked for, and whether it was only not ready. */
+  #readingRule: readonly Needle[] | null = null;
+  #reading = false;
+  #latin1Wanted = false;
 
   /**
    * @param bytes one or more whole lines; each ends with "\n" except the last line of an input
@@ -36,6 +40,39 @@ export class LineBatch {
   }
 
   /**
+   * Whether a matcher with `rule` searches this batch in its Latin-1 reading: it is asciiOnly, the
+   * batch is not all ASCII (its UTF-8 text is as good then) and holds none of its `latin1Unless`,
+   * and the reading is ready (latin1.ts). Decided once for a rule, so that every stage of a batch
+   * searches the same text.
+   */
+  readsLatin1(rule: Latin1Rule): boolean {
+    const unless = rule.latin1Unless;
+    const key = !rule.asciiOnly ? null : unless !== undefined && unless.length > 0 ? unless : NONE;
+    if (key !== this.#readingRule) {
+      this.#readingRule = key;
+      const eligible = key !== null && !this.ascii && !this.#holdsAny(key);
+      this.#reading = eligible && latin1Ready();
+      this.#latin1Wanted = eligible && !this.#reading;
+    }
+    return this.#reading;
+  }
+
+  /**
+   * Whether the last readsLatin1 said no only because the reading was not ready: UTF-8 decoding
+   * of this batch is then noted (see latin1.ts).
+   */
+  get latin1Wanted(): boolean {
+    return this.#latin1Wanted;
+  }
+
+  #holdsAny(needles: readonly Needle[]): boolean {
+    if (needles.length === 0) return false;
+    const search = byteSearch();
+    if (search === null) return needles.some((n) => this.text.includes(decoder.decode(n.bytes)));
+    return needles.some((n) => search.linesWith(this.bytes, n, [], { maxLines: 1 }) > 0);
+  }
+
+  /**
    * The batch read as Latin-1: one character (U+0000–U+00FF) per byte, so indices are byte
    * offsets; read once. An asciiOnly matcher (matcher_types.ts) selects the same lines in it as in
    * `text`, and V8 searches it as fast as ASCII text, whatever the bytes.
@@ -54,19 +91,34 @@ export class LineBatch {
   }
 }
 
-/**
- * The text a matcher searches a batch in, indices being byte offsets when `alignedText` says so:
- * for an asciiOnly matcher (matcher_types.ts) the Latin-1 reading, unless the UTF-8 text is as
- * good (decoded already and mapping byte for byte, or ASCII); for any other, the UTF-8 text.
- */
-export function searchText(batch: LineBatch, asciiOnly: boolean): string {
-  const utf8 = !asciiOnly || (batch.decoded && batch.byteAligned) || batch.ascii;
-  return utf8 ? batch.text : batch.latin1;
+/** What a matcher says of reading batches as Latin-1 (matcher_types.ts). */
+export interface Latin1Rule {
+  readonly asciiOnly?: boolean;
+  readonly latin1Unless?: readonly Needle[];
 }
 
-/** Whether `searchText(batch, asciiOnly)` maps byte for byte. */
-export function alignedText(batch: LineBatch, asciiOnly: boolean): boolean {
-  return asciiOnly || batch.byteAligned;
+const NONE: readonly Needle[] = [];
+
+/** LineBatch.readsLatin1, as a function. */
+export function readsLatin1(batch: LineBatch, rule: Latin1Rule): boolean {
+  return batch.readsLatin1(rule);
+}
+
+/**
+ * The text a matcher searches a batch in, indices being byte offsets when `alignedText` says so:
+ * the UTF-8 text when decoded already and mapping byte for byte, else the Latin-1 reading where
+ * `readsLatin1`, else the UTF-8 text.
+ */
+export function searchText(batch: LineBatch, rule: Latin1Rule): string {
+  if (batch.decoded && batch.byteAligned) return batch.text;
+  if (batch.readsLatin1(rule)) return batch.latin1;
+  if (batch.latin1Wanted && !batch.decoded) noteLatin1Wanted(batch.bytes.length);
+  return batch.text;
+}
+
+/** Whether `searchText(batch, rule)` maps byte for byte. */
+export function alignedText(batch: LineBatch, rule: Latin1Rule): boolean {
+  return readsLatin1(batch, rule) || batch.byteAligned;
 }
 
 /**

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { alignedText, countNewlines, LineBatch, searchText } from "./line_batch.ts";
+import { byteNeedle } from "./byte_search.ts";
+import { loadLatin1Slicer } from "./latin1.ts";
+import { alignedText, countNewlines, LineBatch, readsLatin1, searchText } from "./line_batch.ts";
 
 const enc = new TextEncoder();
 
@@ -86,27 +88,47 @@ Deno.test("countNewlines counts by byte offsets in non-ASCII and invalid UTF-8 b
   assert.equal(countNewlines(batch, 0, bytes.length), 4);
 });
 
-Deno.test("an asciiOnly matcher searches a non-ASCII batch in its Latin-1 reading", () => {
+const ASCII_ONLY = { asciiOnly: true };
+const ANY = {};
+
+Deno.test("an asciiOnly matcher searches a non-ASCII batch in its Latin-1 reading", async () => {
+  await loadLatin1Slicer(); // see core/latin1_test.ts for the batches before it
   const utf8 = Uint8Array.from([...enc.encode("grüße €\n"), 0xff]);
   const batch = new LineBatch(utf8, 1);
   assert.equal(batch.ascii, false);
   assert.equal(batch.decoded, false);
-  const text = searchText(batch, true);
+  const text = searchText(batch, ASCII_ONLY);
   assert.equal(batch.decoded, false, "nothing decoded as UTF-8");
   assert.equal(text.length, utf8.length);
   assert.ok([...text].every((c, i) => c.charCodeAt(0) === utf8[i]));
-  assert.equal(alignedText(batch, true), true);
-  assert.equal(searchText(batch, false), "grüße €\n\ufffd");
-  assert.equal(alignedText(batch, false), false);
-  assert.equal(searchText(batch, true), text, "read once");
+  assert.equal(alignedText(batch, ASCII_ONLY), true);
+  assert.equal(searchText(batch, ANY), "grüße €\n\ufffd");
+  assert.equal(alignedText(batch, ANY), false);
+  assert.equal(searchText(batch, ASCII_ONLY), text, "read once");
 });
 
 Deno.test("an ASCII batch is searched in its UTF-8 text by every matcher", () => {
   const batch = new LineBatch(enc.encode("plain\nascii\n"), 1);
   assert.equal(batch.ascii, true);
-  assert.equal(searchText(batch, true), "plain\nascii\n");
+  assert.equal(searchText(batch, ASCII_ONLY), "plain\nascii\n");
   assert.equal(batch.decoded, true);
   const decoded = new LineBatch(enc.encode("ü\n"), 1);
   assert.equal(decoded.text, "ü\n");
-  assert.equal(searchText(decoded, true).length, 3, "Latin-1 where the text does not map");
+  assert.equal(searchText(decoded, ASCII_ONLY).length, 3, "Latin-1 where the text does not map");
+});
+
+Deno.test("a batch holding a character of latin1Unless is searched in its UTF-8 text", async () => {
+  await loadLatin1Slicer();
+  const kelvin = byteNeedle("\u212a")!;
+  const longS = byteNeedle("\u017f")!;
+  const rule = { asciiOnly: true, latin1Unless: [kelvin, longS] };
+  const without = new LineBatch(enc.encode("grüße\nok\n"), 1);
+  assert.equal(readsLatin1(without, rule), true);
+  assert.equal(searchText(without, rule).length, without.bytes.length);
+  for (const text of ["grüße\n273 \u212a\n", "\u017f\n", "ü\u212a"]) {
+    const holding = new LineBatch(enc.encode(text), 1);
+    assert.equal(readsLatin1(holding, rule), false, text);
+    assert.equal(searchText(holding, rule), text);
+    assert.equal(readsLatin1(holding, { asciiOnly: true }), true, text);
+  }
 });

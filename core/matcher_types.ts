@@ -40,10 +40,12 @@ export interface Matcher {
   readonly byteLiteral?: ByteLiteral | null;
   /**
    * Whether the matcher selects the same lines in a line's Latin-1 reading (one character per
-   * byte: LineBatch.latin1) as in its UTF-8 decoding: every character it consumes is ASCII (see
-   * IrregexpTranslation.asciiOnly). Absent: false.
+   * byte: LineBatch.latin1) as in its UTF-8 decoding, for bytes that hold none of `latin1Unless`
+   * (see IrregexpTranslation.asciiOnly). Absent: false.
    */
   readonly asciiOnly?: boolean;
+  /** The UTF-8 bytes of characters that rule out the Latin-1 reading (see `asciiOnly`). */
+  readonly latin1Unless?: readonly Needle[];
 }
 
 /**

@@ -1,4 +1,6 @@
 /** The read → decompress → lines → filter chain for one source, and its loop into a Sink. */
+import type { Needle } from "./byte_search.ts";
+import { latin1LoadDue, loadLatin1Slicer } from "./latin1.ts";
 import { splitLines, type SplitOptions } from "./lines.ts";
 import type { ByteLiteral, MatchEngine, Matcher } from "./matcher.ts";
 import { matchingLinesOffThread, type RegexPool, sharedRegexPool } from "./regex_pool.ts";
@@ -61,6 +63,7 @@ export async function* filterChunks(
   const window = range === null ? null : new (await import("./time_window.ts")).TimeWindow(range);
   try {
     for await (const split of splitLines(chunks, options)) {
+      if (latin1LoadDue()) await loadLatin1Slicer();
       const batch = window === null ? split : window.cut(split);
       const ahead = matchAhead(batch, source, pool, options);
       const matched = ahead === null ? null : await ahead;
@@ -121,7 +124,7 @@ export function matchAhead(
   const mayRunRe2js = matcher.engine === "re2js" ||
     (source.offloadIrregexp && matcher.findLineWithoutRe2js !== undefined);
   if (!mayRunRe2js || batch.bytes.length === 0) return null;
-  const text = searchText(batch, matcher.asciiOnly ?? false);
+  const text = searchText(batch, matcher);
   return matchingLinesOffThread(matcher, text, () => pool.pool, options.signal).then(
     (matched) => {
       lookup.set(text, matched.starts);
@@ -234,6 +237,10 @@ class BatchMatches implements Matcher {
 
   get asciiOnly(): boolean {
     return this.#matcher.asciiOnly ?? false;
+  }
+
+  get latin1Unless(): readonly Needle[] {
+    return this.#matcher.latin1Unless ?? [];
   }
 
   /** Answers for `text` from `starts` (ascending starts of its matching lines). */

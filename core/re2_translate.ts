@@ -64,16 +64,21 @@ export interface IrregexpTranslation {
   readonly newlineGlobalSource: string;
   /**
    * Whether the pattern selects the same lines in the Latin-1 reading of a line's bytes (one
-   * character per byte) as in its UTF-8 decoding. Each non-ASCII character (or invalid sequence,
-   * U+FFFD) of the text is a non-empty run of bytes above 0x7f there, and neither reading has a
-   * word character or a line break in such a run. So a pattern qualifies when it cannot count
-   * those runs' length: every character it consumes is ASCII, except in unbounded loops at its
-   * top level (`ERROR.*lock`, `a[^x]+b`) of a set holding every non-ASCII character (`.`, `[^x]`,
-   * `\D`, `\S`, `\W`), at most one of them a `+` (`.+.+` needs two characters, where one
-   * 2-byte character has two bytes); and it has no `\B` (true inside such a run). Not so for a
-   * non-ASCII literal, `(?i)` k or s (Go folds them to U+212A and U+017F), `a.b`, `.{2,}`.
+   * character per byte) as in its UTF-8 decoding, where the bytes hold none of `latin1Unless`.
+   * Each non-ASCII character (or invalid sequence, U+FFFD) of the text is a non-empty run of bytes
+   * above 0x7f there, and neither reading has a word character or a line break in such a run. So
+   * a pattern qualifies when it cannot count those runs' length: every character it consumes is
+   * ASCII, except in unbounded loops at its top level (`ERROR.*lock`, `a[^x]+b`) of a set holding
+   * every non-ASCII character (`.`, `[^x]`, `\D`, `\S`, `\W`), at most one of them a `+` (`.+.+`
+   * needs two characters, where one 2-byte character has two bytes), or a few characters beyond
+   * U+00FF (`latin1Unless`: Go folds `(?i)` k and s to U+212A and U+017F; `€`): bytes that lack
+   * them hold no such character, and the Latin-1 reading has none. It has no `\B` (true inside
+   * such a run). Not so for `é` (U+00E9 is also the Latin-1 reading of a lone byte 0xE9), `a.b`,
+   * `.{2,}`, `[^é]+`.
    */
   readonly asciiOnly: boolean;
+  /** See `asciiOnly`: ascending code points, all beyond U+00FF. */
+  readonly latin1Unless: readonly number[];
 }
 
 export function irregexpTranslation(pattern: string): IrregexpTranslation | null {
@@ -93,6 +98,7 @@ export function irregexpTranslation(pattern: string): IrregexpTranslation | null
       globalSource: source("$", "\\B", "^"),
       newlineGlobalSource: source("(?:^|$)", "(?:\\B|^)", "^"),
       asciiOnly: translator.asciiOnly,
+      latin1Unless: translator.latin1Unless,
     };
   } catch (err) {
     if (err === UNTRANSLATABLE) return null;
@@ -125,6 +131,8 @@ const ASTRAL: Ranges = [0x10000, MAX_RUNE];
 const ANY: Ranges = [0, MAX_RUNE];
 const ANY_BUT_NEWLINE: Ranges = [0, 9, 11, MAX_RUNE];
 const NON_ASCII: Ranges = [0x80, MAX_RUNE];
+/** Characters beyond U+00FF a pattern read as Latin-1 may name (each is a byte search a batch). */
+const MAX_LATIN1_UNLESS = 4;
 /** One character beyond U+FFFF in JavaScript's UTF-16 text (the text never holds a lone half). */
 const SURROGATE_PAIR = "[\\ud800-\\udbff][\\udc00-\\udfff]";
 
@@ -312,6 +320,8 @@ class Translator {
   #asciiOnly = true;
   #wideAtom = false;
   #widePlusLoops = 0;
+  /** See IrregexpTranslation.latin1Unless. */
+  readonly #latin1Unless = new Set<number>();
 
   constructor(private readonly p: string) {}
 
@@ -401,6 +411,32 @@ class Translator {
     return this.#asciiOnly && this.#widePlusLoops <= 1;
   }
 
+  get latin1Unless(): number[] {
+    return this.#asciiOnly ? [...this.#latin1Unless].sort((a, b) => a - b) : [];
+  }
+
+  /**
+   * Notes that the pattern may consume one of the non-ASCII characters of `ranges` (see
+   * IrregexpTranslation.asciiOnly): a few beyond U+00FF are noted, others rule the Latin-1
+   * reading out.
+   */
+  #nonAscii(ranges: Ranges): void {
+    const chars: number[] = [];
+    for (let i = 0; i < ranges.length; i += 2) {
+      const lo = Math.max(ranges[i]!, 0x80);
+      const hi = ranges[i + 1]!;
+      if (hi - lo + 1 > MAX_LATIN1_UNLESS) {
+        this.#asciiOnly = false;
+        return;
+      }
+      for (let c = lo; c <= hi; c++) chars.push(c);
+    }
+    if (chars.some((c) => c <= 0xff || c === 0xfffd) || chars.length > MAX_LATIN1_UNLESS) {
+      this.#asciiOnly = false;
+    } else for (const c of chars) this.#latin1Unless.add(c);
+    if (this.#latin1Unless.size > MAX_LATIN1_UNLESS) this.#asciiOnly = false;
+  }
+
   /** Notes an atom (or a group just closed, or an assertion) emitted. */
   #atom(crosses: boolean): void {
     this.#lastCrosses = crosses;
@@ -449,7 +485,8 @@ class Translator {
       const beyond = intersect(set, NON_ASCII);
       const wide = beyond.length === 2 && beyond[0] === 0x80 && beyond[1] === MAX_RUNE;
       if (wide && this.#groupCrosses.length === 1) this.#wideAtom = true; // at the top level
-      else this.#asciiOnly = false;
+      else if (wide) this.#asciiOnly = false;
+      else this.#nonAscii(beyond);
     }
     this.#out += sources.source;
     this.#unitAtom = sources.unit === null ? null : { start, source: sources.unit };
@@ -466,7 +503,10 @@ class Translator {
   #literal(c: number): void {
     if (c >= 0xd800 && c <= 0xdfff) untranslatable();
     this.#atom(c === 10);
-    if (c >= 0x80 || (this.#fold && /[kKsS]/.test(String.fromCharCode(c)))) this.#asciiOnly = false;
+    if (c >= 0x80) this.#nonAscii([c, c]);
+    else if (this.#fold && /[kKsS]/.test(String.fromCharCode(c))) {
+      this.#nonAscii(intersect(fold([c, c], true), NON_ASCII));
+    }
     if (this.#fold && (c < 0x80 ? /[A-Za-z]/.test(String.fromCharCode(c)) : hasCased(c, c))) {
       let folded = FOLDED_LETTERS.get(c);
       if (folded === undefined) FOLDED_LETTERS.set(c, folded = setSource(fold([c, c], true)));

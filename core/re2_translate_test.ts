@@ -45,7 +45,16 @@ Deno.test("the translation tells whether Latin-1 bytes select the lines UTF-8 te
     "(?i)error",
     "^GET|POST$",
   ];
-  for (const p of yes) assert.equal(asciiOnly(p), true, p);
+  for (const p of yes) {
+    assert.equal(asciiOnly(p), true, p);
+    assert.deepEqual(irregexpTranslation(p)!.latin1Unless, [], p);
+  }
+  // Characters beyond U+00FF: the Latin-1 reading serves bytes that hold none of them.
+  const unless = (p: string) => irregexpTranslation(p)!.latin1Unless;
+  assert.deepEqual(unless("(?i)disk"), [0x17f, 0x212a]); // Go folds s and k to these
+  assert.deepEqual(unless("(?i)[r-t]+x"), [0x17f]);
+  assert.deepEqual(unless("a\\x{20AC}b"), [0x20ac]);
+  for (const p of ["(?i)disk", "(?i)[r-t]+x", "a\\x{20AC}b"]) assert.equal(asciiOnly(p), true, p);
   const no = [
     "a.b", // one character: one byte or several
     ".{2,}",
@@ -53,11 +62,12 @@ Deno.test("the translation tells whether Latin-1 bytes select the lines UTF-8 te
     "a.+b.+c", // two `+` loops over one 2-byte character
     "(?:a.*)b", // a loop inside a group
     "\\Bx", // true inside a run of non-ASCII bytes
-    "é",
+    "é", // U+00E9: also the Latin-1 reading of a lone byte 0xE9
     "\\x{80}",
     "[^é]+",
-    "(?i)k", // Go folds k with U+212A
-    "(?i)[r-t]", // and s with U+017F
+    "(?i)[^k]", // every non-ASCII character but U+212A
+    "[α-ω]", // too many to look for
+    "\\x{FFFD}", // what invalid bytes decode to
   ];
   for (const p of no) assert.equal(asciiOnly(p), false, p);
 });

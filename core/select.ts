@@ -5,8 +5,14 @@
  */
 import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
-import { alignedText, type LineBatch, searchText } from "./line_batch.ts";
-import { latin1Of } from "./latin1.ts";
+import {
+  alignedText,
+  type Latin1Rule,
+  type LineBatch,
+  readsLatin1,
+  searchText,
+} from "./line_batch.ts";
+import { latin1Of, noteLatin1Wanted } from "./latin1.ts";
 import type { Matcher } from "./matcher.ts";
 
 export interface SelectOptions {
@@ -77,8 +83,10 @@ class CandidateLines {
   readonly #bytes: Uint8Array;
   readonly #candidates: number[];
   readonly #keepNewline: boolean;
-  /** Whether lines are read as Latin-1 (for an asciiOnly matcher): every stretch maps then. */
+  /** Whether stretches are read as Latin-1 (see readsLatin1): every stretch maps then. */
   readonly #latin1: boolean;
+  /** Whether they would be, had the reading been ready (see latin1.ts). */
+  readonly #latin1Wanted: boolean;
   readonly #whole: string | null;
   /** The decoded stretch of lines [from, to) of the batch, and whether it maps byte for byte. */
   #stretch: string | null = null;
@@ -89,17 +97,20 @@ class CandidateLines {
   #bytePos = 0;
   #textPos = 0;
 
-  /** `asciiOnly`: the matcher's (matcher_types.ts); lines are then read as Latin-1 if not ASCII. */
-  constructor(batch: LineBatch, candidates: number[], keepNewline: boolean, asciiOnly: boolean) {
+  /** `rule`: the matcher's (matcher_types.ts): lines are read as Latin-1 where readsLatin1. */
+  constructor(batch: LineBatch, candidates: number[], keepNewline: boolean, rule: Latin1Rule) {
     this.#bytes = batch.bytes;
     this.#candidates = candidates;
     this.#keepNewline = keepNewline;
-    this.#latin1 = asciiOnly && !batch.ascii;
+    this.#latin1 = readsLatin1(batch, rule);
+    this.#latin1Wanted = batch.latin1Wanted;
     this.#whole = batch.decoded && batch.byteAligned ? batch.text : null;
   }
 
   #decode(bytes: Uint8Array): string {
-    return this.#latin1 ? latin1Of(bytes) : decoder.decode(bytes);
+    if (this.#latin1) return latin1Of(bytes);
+    if (this.#latin1Wanted) noteLatin1Wanted(bytes.length);
+    return decoder.decode(bytes);
   }
 
   /** The text of the candidate whose pair starts at index `i` (with its "\n" if kept). */
@@ -117,7 +128,8 @@ class CandidateLines {
       this.#aligned = this.#stretch?.length === this.#to - start;
     }
     const stretch = this.#stretch;
-    if (stretch === null) return this.#decode(bytes.subarray(start, stop));
+    // A line alone is decoded as UTF-8 either way: for a short string, the call costs the most.
+    if (stretch === null) return decoder.decode(bytes.subarray(start, stop));
     if (this.#aligned) return stretch.slice(start - this.#from, stop - this.#from);
     // Its lines are the stretch's lines one to one (no "\n" is decoded from other bytes).
     while (this.#bytePos < start) {
@@ -198,8 +210,8 @@ export class LineSelector {
   #afterLeft = 0;
   readonly #held: BeforeContext;
   readonly #bytes: ByteLines | null;
-  /** The matcher's asciiOnly: batches are searched in their Latin-1 reading (see searchText). */
-  readonly #ascii: boolean;
+  /** When batches are searched in their Latin-1 reading (see searchText): the matcher's say. */
+  readonly #latin1: Latin1Rule;
   done = false;
 
   constructor(matcher: Matcher, options: SelectOptions) {
@@ -209,7 +221,7 @@ export class LineSelector {
     this.#after = Math.max(0, options.after ?? 0);
     this.#max = Math.max(0, options.max ?? 0);
     this.#held = new BeforeContext(this.#before, options.onContextLimit);
-    this.#ascii = matcher.asciiOnly ?? false;
+    this.#latin1 = matcher;
     const literal = options.byteSearch === false ? null : matcher.byteLiteral;
     const search = literal ? byteSearch() : null;
     this.#bytes = literal && search
@@ -236,7 +248,7 @@ export class LineSelector {
     } else if (whole && this.#bytes !== null && bytesAllowed) {
       const regions = this.#matchingBytes(batch, this.#bytes);
       yield { batch, regions: this.#invert ? complementOf(regions, batch.bytes.length) : regions };
-    } else if (whole && alignedText(batch, this.#ascii)) {
+    } else if (whole && alignedText(batch, this.#latin1)) {
       yield this.#invert ? this.#complement(batch) : this.#matching(batch);
     } else {
       yield* this.#perLine(batch);
@@ -283,7 +295,7 @@ export class LineSelector {
       batch,
       candidates,
       matcher.withNewline ?? false,
-      matcher.asciiOnly ?? false,
+      matcher,
     );
     let found = 0;
     for (let i = 0; i < candidates.length; i += 2) {
@@ -301,7 +313,7 @@ export class LineSelector {
 
   /** Fast path: search the whole decoded batch for matching lines. */
   #matching(batch: LineBatch): Selection {
-    const text = searchText(batch, this.#ascii);
+    const text = searchText(batch, this.#latin1);
     const regions: number[] = [];
     for (let from = 0;;) {
       const start = this.#matcher.findLine(text, from);
@@ -322,7 +334,7 @@ export class LineSelector {
 
   /** Fast path for --invert: everything between matching lines. */
   #complement(batch: LineBatch): Selection {
-    const text = searchText(batch, this.#ascii);
+    const text = searchText(batch, this.#latin1);
     const regions: number[] = [];
     let from = 0;
     for (;;) {
@@ -339,8 +351,8 @@ export class LineSelector {
   /** General path: one line at a time, with context, max and non-ASCII batches. */
   *#perLine(batch: LineBatch): Generator<Selection> {
     const { bytes } = batch;
-    const text = searchText(batch, this.#ascii);
-    const aligned = alignedText(batch, this.#ascii);
+    const text = searchText(batch, this.#latin1);
+    const aligned = alignedText(batch, this.#latin1);
     const regions: number[] = [];
     const earlier: Selection[] = [];
     const emit = (start: number, end: number) => addRegion(regions, start, end);

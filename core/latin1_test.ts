@@ -41,7 +41,9 @@ Deno.test("batches are decoded as UTF-8 until 16 MiB of them wanted the Latin-1 
   assert.equal(new LineBatch(enc.encode("ascii\n"), 1).latin1Wanted, false);
   noteLatin1Wanted((16 << 20) - 2 * bytes.length);
   assert.equal(latin1LoadDue(), false);
-  searchText(new LineBatch(bytes, 1), matcher); // decoded as UTF-8: noted
+  const decodedFirst = new LineBatch(bytes, 1);
+  assert.equal(decodedFirst.byteAligned, false, "decoded before (the selector asks this first)");
+  searchText(decodedFirst, matcher); // searched as UTF-8: noted all the same
   assert.equal(latin1LoadDue(), true);
   await loadLatin1Slicer();
   assert.equal(latin1Ready(), true);

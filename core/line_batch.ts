@@ -12,6 +12,7 @@ export class LineBatch {
   #readingRule: readonly Needle[] | null = null;
   #reading = false;
   #latin1Wanted = false;
+  #wholeNoted = false;
 
   /**
    * @param bytes one or more whole lines; each ends with "\n" except the last line of an input
@@ -65,6 +66,13 @@ export class LineBatch {
     return this.#latin1Wanted;
   }
 
+  /** Notes (once) that the whole batch is searched as UTF-8 where Latin-1 was wanted. */
+  noteWholeUtf8(): void {
+    if (!this.#latin1Wanted || this.#wholeNoted) return;
+    this.#wholeNoted = true;
+    noteLatin1Wanted(this.bytes.length);
+  }
+
   #holdsAny(needles: readonly Needle[]): boolean {
     if (needles.length === 0) return false;
     const search = byteSearch();
@@ -112,7 +120,7 @@ export function readsLatin1(batch: LineBatch, rule: Latin1Rule): boolean {
 export function searchText(batch: LineBatch, rule: Latin1Rule): string {
   if (batch.decoded && batch.byteAligned) return batch.text;
   if (batch.readsLatin1(rule)) return batch.latin1;
-  if (batch.latin1Wanted && !batch.decoded) noteLatin1Wanted(batch.bytes.length);
+  batch.noteWholeUtf8();
   return batch.text;
 }
 

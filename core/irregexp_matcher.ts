@@ -126,6 +126,11 @@ export class IrregexpMatcher implements RegexMatcher {
    * `(?m)^$`), found by the global search at the start of the next line.
    */
   readonly #emptyAfterNewline: boolean;
+  /**
+   * For lines longer than `#maxLine` of a pattern `A.*B` (IrregexpTranslation.dotSplit): `A`,
+   * `B` (global, searched from where `A` ends), and whether `B` must start one character later.
+   */
+  readonly #split: { readonly a: RegExp; readonly b: RegExp; readonly gap: number } | null;
   /** For lines longer than `#maxLine`, and all lines once the guard gave up on irregexp. */
   readonly #re2js: Re2jsMatcher;
   #fallback: Re2jsMatcher | null = null;
@@ -173,6 +178,10 @@ export class IrregexpMatcher implements RegexMatcher {
       sticky.lastIndex = 1;
       this.#emptyAfterNewline = sticky.test("\n");
     }
+    const split = this.#nl ? null : translation.dotSplit;
+    this.#split = split === null
+      ? null
+      : { a: new RegExp(split.before), b: new RegExp(split.after, "g"), gap: split.plus ? 1 : 0 };
     this.#re2js = new Re2jsMatcher(pattern, null, withNewline);
     // V8 compiles on the first run, and may only then find the source too large.
     this.#global.test("");
@@ -228,7 +237,7 @@ export class IrregexpMatcher implements RegexMatcher {
         start = required === null ? from : lineStartOf(text, i);
         end = text.indexOf("\n", i);
         if (end < 0) end = text.length;
-        if (here && end - start > this.#maxLine) return -2 - start;
+        if (here && end - start > this.#maxLine && this.#split === null) return -2 - start;
         if (this.#testLine(text.slice(start, this.#subjectEnd(text, end)))) return start;
       } else {
         let hay = text;
@@ -245,11 +254,11 @@ export class IrregexpMatcher implements RegexMatcher {
           }
           const limit = this.#stretchLimit;
           if (limit === from) {
-            // A line too long for irregexp.
-            if (here) return -2 - from;
+            // A line too long for irregexp's search of the whole source.
+            if (here && this.#split === null) return -2 - from;
             end = text.indexOf("\n", from);
             if (end < 0) end = text.length;
-            if (this.#re2js.test(text.slice(from, this.#subjectEnd(text, end)))) return from;
+            if (this.#testLine(text.slice(from, this.#subjectEnd(text, end)))) return from;
             from = end + 1;
             continue;
           }
@@ -316,10 +325,24 @@ export class IrregexpMatcher implements RegexMatcher {
     return s;
   }
 
-  /** Tests a line (with its "\n" or not): on re2js when longer than `#maxLine`. */
+  /**
+   * Tests a line (with its "\n" or not): when longer than `#maxLine`, in two searches for a
+   * pattern `A.*B`, else on re2js.
+   */
   #testLine(line: string): boolean {
     const length = line.charCodeAt(line.length - 1) === 10 ? line.length - 1 : line.length;
-    return length > this.#maxLine ? this.#re2js.test(line) : this.#single.test(line);
+    if (length <= this.#maxLine) return this.#single.test(line);
+    return this.#split === null ? this.#re2js.test(line) : this.#testSplit(this.#split, line);
+  }
+
+  /** A line (without "\n") matches `A.*B` when `B` matches at or after the end of `A`'s first match. */
+  #testSplit(split: { a: RegExp; b: RegExp; gap: number }, line: string): boolean {
+    const a = split.a.exec(line);
+    if (a === null) return false;
+    const from = a.index + a[0].length + split.gap;
+    if (from > line.length) return false;
+    split.b.lastIndex = from;
+    return split.b.test(line);
   }
 
   /** Where the subject of the line ending at `end` ends: after its "\n" if `#nl` and it has one. */

@@ -772,13 +772,15 @@ Deno.test("the compile estimate keeps ordinary patterns on irregexp and blow-ups
 });
 
 Deno.test("findLineWithoutRe2js hands over the lines an irregexp matcher would run on re2js", () => {
-  // One loop before more pattern: lines over 1,024 characters run on re2js.
-  const m = compileMatcher("x.*y");
+  // One loop before more pattern: lines over 1,024 characters run on re2js…
+  const m = compileMatcher("x\\w*y");
   assert.equal(m.engine, "irregexp");
   const long = "x" + "a".repeat(2000) + "y";
   const text = `a\nxay\nb\n${long}\nxy\n`;
   assert.equal(m.findLineWithoutRe2js!(text, 0), 2);
   assert.equal(m.findLineWithoutRe2js!(text, 6), -2 - 8); // the long line, unread
+  // …but those of `A.*B` in two searches here (IrregexpTranslation.dotSplit).
+  assert.equal(compileMatcher("x.*y").findLineWithoutRe2js!(text, 6), 8);
   assert.equal(m.findLine(text, 6), 8);
   assert.equal(m.findLineWithoutRe2js!(text, 9 + long.length), 9 + long.length);
   assert.equal(m.findLineWithoutRe2js!(text + "z", 12 + long.length), -1);
@@ -798,6 +800,48 @@ Deno.test("findLineWithoutRe2js hands over the lines an irregexp matcher would r
   assert.equal(slow.engine, "re2js");
   assert.ok(deferred > 0 && deferred % 17 === 0, `deferred at ${deferred}`);
   assert.equal(slow.findLineWithoutRe2js!(lines, 0), -2);
+});
+
+Deno.test("long lines of a pattern A.*B are matched in two searches as re2js matches them", () => {
+  let seed = 77;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  // A filler of characters no pattern names, with a few pieces that matter put in.
+  const filler = ["z", " ", "é", "😀", "\r"];
+  const pieces = ["a", "b", "ab", "x", "X", "ak", "a\u212a", "=1", "1", "bx", "xb", "abx", "aab"];
+  const patterns = [
+    "a.*b",
+    "ab.+x",
+    "^a.*b$",
+    "\\bab.*\\bx",
+    "(?i)ak.*x",
+    "a{2}.*b=1",
+    "😀a.*b",
+    "(?s)x.*(?:a|b)b",
+    "a.*(?:bx|xb)?1",
+    "x.*$",
+  ];
+  let long = 0;
+  let matched = 0;
+  for (let round = 0; round < 2000; round++) {
+    const pattern = patterns[round % patterns.length]!;
+    const m = compileMatcher(pattern);
+    assert.equal(m.engine, "irregexp", pattern);
+    const chars: string[] = [];
+    const n = next() < 0.3 ? 40 : 1100; // short lines and lines over 1,024 characters
+    for (let i = 0; i < n; i++) chars.push(filler[Math.floor(next() * filler.length)]!);
+    for (let k = Math.floor(next() * 4); k > 0; k--) {
+      const at = next() < 0.3 ? (next() < 0.5 ? 0 : chars.length) : Math.floor(next() * n);
+      chars.splice(at, 0, pieces[Math.floor(next() * pieces.length)]!);
+    }
+    const line = chars.join("");
+    if (line.length > 1024) long++;
+    const want = RE2JS.compile(pattern).test(line);
+    if (want) matched++;
+    assert.equal(m.test(line), want, `/${pattern}/ on ${JSON.stringify(line)}`);
+    assert.equal(m.findLine(`q\n${line}\n`, 2) === 2, want, `/${pattern}/ findLine`);
+  }
+  assert.ok(matched > 200 && matched < 1800, `${matched} of 2000 lines match`);
+  assert.ok(long > 1000, `${long} long lines`);
 });
 
 Deno.test("re2js is loaded at the first regex, not with the module", async () => {

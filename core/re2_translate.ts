@@ -79,26 +79,38 @@ export interface IrregexpTranslation {
   readonly asciiOnly: boolean;
   /** See `asciiOnly`: ascending code points, all beyond U+00FF. */
   readonly latin1Unless: readonly number[];
+  /**
+   * For a pattern `A.*B` (or `A.+B`) whose only loop is that one, at its top level, with no `|`
+   * and `A` of one width (no `?`, no `{n,m}`, no set with characters beyond U+FFFF): the sources
+   * of `A` and `B`. A line (without "\n") matches exactly when `B` matches at or after the end of
+   * `A`'s leftmost match (one character after it for `+`): two searches without a loop, in linear
+   * time on a line of any length, where irregexp on the whole source is not (see `lineByLine`).
+   */
+  readonly dotSplit:
+    | { readonly before: string; readonly after: string; readonly plus: boolean }
+    | null;
 }
 
 export function irregexpTranslation(pattern: string): IrregexpTranslation | null {
   try {
     const translator = new Translator(pattern);
     const out = translator.translate();
-    const source = (end: string, notBoundary: string, multiLineStart: string) =>
-      out.replaceAll(END_MARK, end).replaceAll(NOT_BOUNDARY_MARK, notBoundary)
+    const marked = (text: string, end: string, notBoundary: string, multiLineStart: string) =>
+      text.replaceAll(END_MARK, end).replaceAll(NOT_BOUNDARY_MARK, notBoundary)
         .replaceAll(MULTILINE_START_MARK, multiLineStart);
+    const single = (text: string) => marked(text, "$", "\\B", "(?:^|(?<=\\n))");
     return {
-      source: source("$", "\\B", "(?:^|(?<=\\n))"),
+      source: single(out),
       lineByLine: translator.loopBeforeMore(),
       loops: translator.loops,
       loopsCrossLines: translator.loopsCrossLines,
       newlineSensitive: translator.newlineSensitive,
       newlineExact: translator.newlineExact,
-      globalSource: source("$", "\\B", "^"),
-      newlineGlobalSource: source("(?:^|$)", "(?:\\B|^)", "^"),
+      globalSource: marked(out, "$", "\\B", "^"),
+      newlineGlobalSource: marked(out, "(?:^|$)", "(?:\\B|^)", "^"),
       asciiOnly: translator.asciiOnly,
       latin1Unless: translator.latin1Unless,
+      dotSplit: translator.dotSplit(single),
     };
   } catch (err) {
     if (err === UNTRANSLATABLE) return null;
@@ -322,6 +334,15 @@ class Translator {
   #widePlusLoops = 0;
   /** See IrregexpTranslation.latin1Unless. */
   readonly #latin1Unless = new Set<number>();
+  /**
+   * See IrregexpTranslation.dotSplit: where the last atom (a set of every character but "\n", at
+   * the top level) starts in the output; the loop of such an atom, as [start, end) in the output;
+   * whether the pattern so far may match strings of more than one length; whether it has a `|`.
+   */
+  #dotAtomStart: number | null = null;
+  #dotLoop: { start: number; end: number; plus: boolean } | null = null;
+  #variableWidth = false;
+  #alternation = false;
 
   constructor(private readonly p: string) {}
 
@@ -332,6 +353,9 @@ class Translator {
       const c = p[this.#i]!;
       const unitAtom = this.#unitAtom;
       this.#unitAtom = null;
+      const dotAtomStart = this.#dotAtomStart;
+      this.#dotAtomStart = null;
+      if (dotAtomStart !== null && c !== "*" && c !== "+") this.#variableWidth = true;
       if (this.#wideAtom) {
         this.#wideAtom = false;
         if (c === "+") this.#widePlusLoops++;
@@ -358,7 +382,12 @@ class Translator {
           this.#out = this.#out.slice(0, unitAtom.start) + unitAtom.source;
         }
         this.#out += c;
+        const dotLoop = dotAtomStart !== null && this.#loops === 0 && !this.#variableWidth;
         this.#loop();
+        if (dotLoop) {
+          this.#dotLoop = { start: dotAtomStart, end: this.#out.length, plus: c === "+" };
+        }
+        this.#variableWidth = true;
       } else if (c === "^") {
         this.#i++;
         if (this.#multiLine) {
@@ -376,6 +405,8 @@ class Translator {
       } else if ("|)?".includes(c)) {
         this.#out += c;
         this.#i++;
+        if (c === "|") this.#alternation = true;
+        if (c !== ")") this.#variableWidth = true;
         if (c === ")") {
           // A group matches "\n" only through one of its atoms.
           if (this.#groupCrosses.length < 2) untranslatable();
@@ -409,6 +440,19 @@ class Translator {
 
   get asciiOnly(): boolean {
     return this.#asciiOnly && this.#widePlusLoops <= 1;
+  }
+
+  /** IrregexpTranslation.dotSplit, its parts made final by `finish` (the marks replaced). */
+  dotSplit(
+    finish: (source: string) => string,
+  ): { before: string; after: string; plus: boolean } | null {
+    const loop = this.#dotLoop;
+    if (loop === null || this.#loops !== 1 || this.#alternation) return null;
+    return {
+      before: finish(this.#out.slice(0, loop.start)),
+      after: finish(this.#out.slice(loop.end)),
+      plus: loop.plus,
+    };
   }
 
   get latin1Unless(): number[] {
@@ -490,6 +534,10 @@ class Translator {
     }
     this.#out += sources.source;
     this.#unitAtom = sources.unit === null ? null : { start, source: sources.unit };
+    const dot = intersect(set, ANY_BUT_NEWLINE);
+    if (dot.length === 4 && dot[1] === 9 && dot[2] === 11 && this.#groupCrosses.length === 1) {
+      this.#dotAtomStart = start; // its width counts only if no loop follows (see translate)
+    } else if (intersect(set, ASTRAL).length > 0) this.#variableWidth = true; // 1 or 2 units
     this.#atom(contains(set, 10));
   }
 
@@ -566,6 +614,7 @@ class Translator {
     if (m) {
       this.#out += m[0];
       this.#i += m[0].length;
+      if (!/^\{(\d+)(?:,\1)?\}$/.test(m[0])) this.#variableWidth = true;
       if (m[0].endsWith(",}")) this.#loop();
     } else {
       this.#out += "\\{";

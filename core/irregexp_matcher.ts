@@ -127,10 +127,10 @@ export class IrregexpMatcher implements RegexMatcher {
    */
   readonly #emptyAfterNewline: boolean;
   /**
-   * For lines longer than `#maxLine` of a pattern `A.*B` (IrregexpTranslation.dotSplit): `A`,
-   * `B` (global, searched from where `A` ends), and whether `B` must start one character later.
+   * For lines longer than `#maxLine` of a pattern `A.*B…` (IrregexpTranslation.dotSplit): each
+   * part (global, searched from where the one before ends), and the characters a loop must take.
    */
-  readonly #split: { readonly a: RegExp; readonly b: RegExp; readonly gap: number } | null;
+  readonly #split: { readonly parts: readonly RegExp[]; readonly gaps: readonly number[] } | null;
   /** For lines longer than `#maxLine`, and all lines once the guard gave up on irregexp. */
   readonly #re2js: Re2jsMatcher;
   #fallback: Re2jsMatcher | null = null;
@@ -179,9 +179,10 @@ export class IrregexpMatcher implements RegexMatcher {
       this.#emptyAfterNewline = sticky.test("\n");
     }
     const split = this.#nl ? null : translation.dotSplit;
-    this.#split = split === null
-      ? null
-      : { a: new RegExp(split.before), b: new RegExp(split.after, "g"), gap: split.plus ? 1 : 0 };
+    this.#split = split === null ? null : {
+      parts: split.parts.map((part) => new RegExp(part, "g")),
+      gaps: split.plus.map((plus) => plus ? 1 : 0),
+    };
     this.#re2js = new Re2jsMatcher(pattern, null, withNewline);
     // V8 compiles on the first run, and may only then find the source too large.
     this.#global.test("");
@@ -326,8 +327,8 @@ export class IrregexpMatcher implements RegexMatcher {
   }
 
   /**
-   * Tests a line (with its "\n" or not): when longer than `#maxLine`, in two searches for a
-   * pattern `A.*B`, else on re2js.
+   * Tests a line (with its "\n" or not): when longer than `#maxLine`, part by part for a pattern
+   * `A.*B…`, else on re2js.
    */
   #testLine(line: string): boolean {
     const length = line.charCodeAt(line.length - 1) === 10 ? line.length - 1 : line.length;
@@ -335,14 +336,18 @@ export class IrregexpMatcher implements RegexMatcher {
     return this.#split === null ? this.#re2js.test(line) : this.#testSplit(this.#split, line);
   }
 
-  /** A line (without "\n") matches `A.*B` when `B` matches at or after the end of `A`'s first match. */
-  #testSplit(split: { a: RegExp; b: RegExp; gap: number }, line: string): boolean {
-    const a = split.a.exec(line);
-    if (a === null) return false;
-    const from = a.index + a[0].length + split.gap;
-    if (from > line.length) return false;
-    split.b.lastIndex = from;
-    return split.b.test(line);
+  /** A line (without "\n") matches `A.*B…` when each part matches after the one before ends. */
+  #testSplit(split: { parts: readonly RegExp[]; gaps: readonly number[] }, line: string): boolean {
+    let from = 0;
+    for (let i = 0; i < split.parts.length; i++) {
+      if (from > line.length) return false;
+      const part = split.parts[i]!;
+      part.lastIndex = from;
+      const m = part.exec(line);
+      if (m === null) return false;
+      from = m.index + m[0].length + (split.gaps[i] ?? 0);
+    }
+    return true;
   }
 
   /** Where the subject of the line ending at `end` ends: after its "\n" if `#nl` and it has one. */

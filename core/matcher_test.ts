@@ -779,7 +779,7 @@ Deno.test("findLineWithoutRe2js hands over the lines an irregexp matcher would r
   const text = `a\nxay\nb\n${long}\nxy\n`;
   assert.equal(m.findLineWithoutRe2js!(text, 0), 2);
   assert.equal(m.findLineWithoutRe2js!(text, 6), -2 - 8); // the long line, unread
-  // …but those of `A.*B` in two searches here (IrregexpTranslation.dotSplit).
+  // …but those of `A.*B` part by part here (IrregexpTranslation.dotSplit).
   assert.equal(compileMatcher("x.*y").findLineWithoutRe2js!(text, 6), 8);
   assert.equal(m.findLine(text, 6), 8);
   assert.equal(m.findLineWithoutRe2js!(text, 9 + long.length), 9 + long.length);
@@ -802,7 +802,7 @@ Deno.test("findLineWithoutRe2js hands over the lines an irregexp matcher would r
   assert.equal(slow.findLineWithoutRe2js!(lines, 0), -2);
 });
 
-Deno.test("long lines of a pattern A.*B are matched in two searches as re2js matches them", () => {
+Deno.test("long lines of a pattern A.*B.*C are matched part by part as re2js matches them", () => {
   let seed = 77;
   const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   // A filler of characters no pattern names, with a few pieces that matter put in.
@@ -819,17 +819,21 @@ Deno.test("long lines of a pattern A.*B are matched in two searches as re2js mat
     "(?s)x.*(?:a|b)b",
     "a.*(?:bx|xb)?1",
     "x.*$",
+    "a.*b.*=1",
+    "ab.+x.*b",
+    "(?i)a.*k.+x",
+    "a.*b.*(?:bx|xb)",
   ];
   let long = 0;
   let matched = 0;
-  for (let round = 0; round < 2000; round++) {
+  for (let round = 0; round < 2800; round++) {
     const pattern = patterns[round % patterns.length]!;
     const m = compileMatcher(pattern);
     assert.equal(m.engine, "irregexp", pattern);
     const chars: string[] = [];
     const n = next() < 0.3 ? 40 : 1100; // short lines and lines over 1,024 characters
     for (let i = 0; i < n; i++) chars.push(filler[Math.floor(next() * filler.length)]!);
-    for (let k = Math.floor(next() * 4); k > 0; k--) {
+    for (let k = Math.floor(next() * 7); k > 0; k--) {
       const at = next() < 0.3 ? (next() < 0.5 ? 0 : chars.length) : Math.floor(next() * n);
       chars.splice(at, 0, pieces[Math.floor(next() * pieces.length)]!);
     }
@@ -840,8 +844,22 @@ Deno.test("long lines of a pattern A.*B are matched in two searches as re2js mat
     assert.equal(m.test(line), want, `/${pattern}/ on ${JSON.stringify(line)}`);
     assert.equal(m.findLine(`q\n${line}\n`, 2) === 2, want, `/${pattern}/ findLine`);
   }
-  assert.ok(matched > 200 && matched < 1800, `${matched} of 2000 lines match`);
-  assert.ok(long > 1000, `${long} long lines`);
+  assert.ok(matched > 280 && matched < 2500, `${matched} of 2800 lines match`);
+  // The edges: a part that ends the line, a `+` with exactly one character to take, or none.
+  const pad = "z".repeat(2000);
+  const edges: [string, string, boolean][] = [
+    ["x.*$", pad + "x", true],
+    ["a.*b.*", pad + "ab", true],
+    ["ab.+x", pad + "abzx", true],
+    ["ab.+x", pad + "abx", false],
+    ["a.+b.+c", "a" + pad + "bc", false],
+    ["a.+b.+c", "a" + pad + "bzc", true],
+  ];
+  for (const [pattern, line, want] of edges) {
+    assert.equal(RE2JS.compile(pattern).test(line), want, `reference /${pattern}/`);
+    assert.equal(compileMatcher(pattern).test(line), want, `/${pattern}/ on …${line.slice(-4)}`);
+  }
+  assert.ok(long > 1400, `${long} long lines`);
 });
 
 Deno.test("re2js is loaded at the first regex, not with the module", async () => {

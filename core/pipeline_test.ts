@@ -356,7 +356,7 @@ Deno.test("literal and irregexp matching start no worker", async () => {
  * On irregexp, but ~150 ms per 20 KB line on re2js, which takes its lines over 1,024
  * characters (one loop before more pattern): a "y" followed by 50 characters and a "z".
  */
-// `(?:.)*`, not `.*`: an irregexp matcher runs `A.*B` on a long line in two searches itself.
+// `(?:.)*`, not `.*`: an irregexp matcher runs `A.*B` on a long line part by part itself.
 const LONG_LINES = "x(?:.)*y" + "[^\\n\\x{10000}-\\x{10FFFF}]".repeat(50) + "z";
 
 /** A 20 KB line of "a" and "y" that LONG_LINES does not match (but for `end`). */

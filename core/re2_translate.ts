@@ -80,14 +80,16 @@ export interface IrregexpTranslation {
   /** See `asciiOnly`: ascending code points, all beyond U+00FF. */
   readonly latin1Unless: readonly number[];
   /**
-   * For a pattern `A.*B` (or `A.+B`) whose only loop is that one, at its top level, with no `|`
-   * and `A` of one width (no `?`, no `{n,m}`, no set with characters beyond U+FFFF): the sources
-   * of `A` and `B`. A line (without "\n") matches exactly when `B` matches at or after the end of
-   * `A`'s leftmost match (one character after it for `+`): two searches without a loop, in linear
-   * time on a line of any length, where irregexp on the whole source is not (see `lineByLine`).
+   * For a pattern `A.*B.*C…` (`.+` too) whose loops are all such, at its top level, with no `|`
+   * and every part but the last of one width (no `?`, no `{n,m}`, no set with characters beyond
+   * U+FFFF): the parts' sources, and for each loop whether it is a `+`. A line (without "\n")
+   * matches exactly when each part matches at or after the end of the leftmost match of the part
+   * before (one character later after a `+`): the earliest ends leave the most room to what
+   * follows. Searches without a loop, in linear time on a line of any length, where irregexp on
+   * the whole source is not (see `lineByLine`).
    */
   readonly dotSplit:
-    | { readonly before: string; readonly after: string; readonly plus: boolean }
+    | { readonly parts: readonly string[]; readonly plus: readonly boolean[] }
     | null;
 }
 
@@ -340,7 +342,8 @@ class Translator {
    * whether the pattern so far may match strings of more than one length; whether it has a `|`.
    */
   #dotAtomStart: number | null = null;
-  #dotLoop: { start: number; end: number; plus: boolean } | null = null;
+  #dotLoops: { start: number; end: number; plus: boolean }[] = [];
+  /** Whether the part since the last dot loop may match strings of more than one length. */
   #variableWidth = false;
   #alternation = false;
 
@@ -382,12 +385,12 @@ class Translator {
           this.#out = this.#out.slice(0, unitAtom.start) + unitAtom.source;
         }
         this.#out += c;
-        const dotLoop = dotAtomStart !== null && this.#loops === 0 && !this.#variableWidth;
+        const dotLoop = dotAtomStart !== null && !this.#variableWidth;
         this.#loop();
         if (dotLoop) {
-          this.#dotLoop = { start: dotAtomStart, end: this.#out.length, plus: c === "+" };
-        }
-        this.#variableWidth = true;
+          this.#dotLoops.push({ start: dotAtomStart, end: this.#out.length, plus: c === "+" });
+          this.#variableWidth = false; // a new part starts
+        } else this.#variableWidth = true;
       } else if (c === "^") {
         this.#i++;
         if (this.#multiLine) {
@@ -405,7 +408,7 @@ class Translator {
       } else if ("|)?".includes(c)) {
         this.#out += c;
         this.#i++;
-        if (c === "|") this.#alternation = true;
+        if (c === "|" && this.#groupCrosses.length === 1) this.#alternation = true; // top level
         if (c !== ")") this.#variableWidth = true;
         if (c === ")") {
           // A group matches "\n" only through one of its atoms.
@@ -443,16 +446,17 @@ class Translator {
   }
 
   /** IrregexpTranslation.dotSplit, its parts made final by `finish` (the marks replaced). */
-  dotSplit(
-    finish: (source: string) => string,
-  ): { before: string; after: string; plus: boolean } | null {
-    const loop = this.#dotLoop;
-    if (loop === null || this.#loops !== 1 || this.#alternation) return null;
-    return {
-      before: finish(this.#out.slice(0, loop.start)),
-      after: finish(this.#out.slice(loop.end)),
-      plus: loop.plus,
-    };
+  dotSplit(finish: (source: string) => string): { parts: string[]; plus: boolean[] } | null {
+    const loops = this.#dotLoops;
+    if (loops.length === 0 || loops.length !== this.#loops || this.#alternation) return null;
+    const parts: string[] = [];
+    let from = 0;
+    for (const loop of loops) {
+      parts.push(finish(this.#out.slice(from, loop.start)));
+      from = loop.end;
+    }
+    parts.push(finish(this.#out.slice(from)));
+    return { parts, plus: loops.map((loop) => loop.plus) };
   }
 
   get latin1Unless(): number[] {

@@ -6,7 +6,7 @@ import {
   loadLatin1Slicer,
   noteLatin1Wanted,
 } from "./latin1.ts";
-import { LineBatch, readsLatin1, searchText } from "./line_batch.ts";
+import { LineBatch, searchText } from "./line_batch.ts";
 import { compileMatcher, compileRe2jsMatcher, preloadRe2js } from "./matcher.ts";
 
 const enc = new TextEncoder();
@@ -34,10 +34,10 @@ Deno.test("batches are decoded as UTF-8 until 16 MiB of them wanted the Latin-1 
   const bytes = enc.encode("took 5ms ça va\n");
   const before = new LineBatch(bytes, 1);
   assert.equal(latin1Ready(), false);
-  assert.equal(readsLatin1(before, matcher), false);
+  assert.equal(before.readsLatin1(matcher), false);
   assert.equal(before.latin1Wanted, true);
   assert.equal(searchText(before, matcher), "took 5ms ça va\n", "the UTF-8 text");
-  assert.equal(readsLatin1(new LineBatch(enc.encode("ascii\n"), 1), matcher), false);
+  assert.equal(new LineBatch(enc.encode("ascii\n"), 1).readsLatin1(matcher), false);
   assert.equal(new LineBatch(enc.encode("ascii\n"), 1).latin1Wanted, false);
   noteLatin1Wanted((16 << 20) - 2 * bytes.length);
   assert.equal(latin1LoadDue(), false);
@@ -49,9 +49,9 @@ Deno.test("batches are decoded as UTF-8 until 16 MiB of them wanted the Latin-1 
   assert.equal(latin1Ready(), true);
   assert.equal(latin1LoadDue(), false);
   const after = new LineBatch(bytes, 1);
-  assert.equal(readsLatin1(after, matcher), true);
+  assert.equal(after.readsLatin1(matcher), true);
   assert.equal(searchText(after, matcher).length, bytes.length);
-  assert.equal(readsLatin1(before, matcher), false, "a batch keeps its answer");
+  assert.equal(before.readsLatin1(matcher), false, "a batch keeps its answer");
 });
 
 Deno.test("latin1Of reads each byte as one character, through node:buffer or base64", async () => {
@@ -150,7 +150,7 @@ Deno.test("an asciiOnly matcher selects the same lines in Latin-1 bytes as in UT
           const want = re2js.test(utf8);
           const where = `/${pattern}/ withNewline ${withNewline} on ${JSON.stringify(latin1)}`;
           assert.equal(matcher.test(utf8), want, where);
-          if (!readsLatin1(new LineBatch(bytes, 1), matcher)) {
+          if (!new LineBatch(bytes, 1).readsLatin1(matcher)) {
             utf8Only++; // ASCII, or holding a character of latin1Unless
             continue;
           }
@@ -181,6 +181,6 @@ Deno.test("bytes holding a character of latin1Unless are not read as Latin-1, wh
   const bytes = enc.encode("di\u017f\u212a full"); // "diſK": Go's (?i)disk matches it
   assert.equal(matcher.test(dec.decode(bytes)), true);
   assert.equal(matcher.test(latin1Of(bytes)), false);
-  assert.equal(readsLatin1(new LineBatch(bytes, 1), matcher), false);
-  assert.equal(readsLatin1(new LineBatch(enc.encode("disque dür"), 1), matcher), true);
+  assert.equal(new LineBatch(bytes, 1).readsLatin1(matcher), false);
+  assert.equal(new LineBatch(enc.encode("disque dür"), 1).readsLatin1(matcher), true);
 });

@@ -107,15 +107,10 @@ export interface Latin1Rule {
 
 const NONE: readonly Needle[] = [];
 
-/** LineBatch.readsLatin1, as a function. */
-export function readsLatin1(batch: LineBatch, rule: Latin1Rule): boolean {
-  return batch.readsLatin1(rule);
-}
-
 /**
  * The text a matcher searches a batch in, indices being byte offsets when `alignedText` says so:
  * the UTF-8 text when decoded already and mapping byte for byte, else the Latin-1 reading where
- * `readsLatin1`, else the UTF-8 text.
+ * `batch.readsLatin1(rule)`, else the UTF-8 text.
  */
 export function searchText(batch: LineBatch, rule: Latin1Rule): string {
   if (batch.decoded && batch.byteAligned) return batch.text;
@@ -126,7 +121,7 @@ export function searchText(batch: LineBatch, rule: Latin1Rule): string {
 
 /** Whether `searchText(batch, rule)` maps byte for byte. */
 export function alignedText(batch: LineBatch, rule: Latin1Rule): boolean {
-  return readsLatin1(batch, rule) || batch.byteAligned;
+  return batch.readsLatin1(rule) || batch.byteAligned;
 }
 
 /**

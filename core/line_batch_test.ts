@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { byteNeedle } from "./byte_search.ts";
 import { loadLatin1Slicer } from "./latin1.ts";
-import { alignedText, countNewlines, LineBatch, readsLatin1, searchText } from "./line_batch.ts";
+import { alignedText, countNewlines, LineBatch, searchText } from "./line_batch.ts";
 
 const enc = new TextEncoder();
 
@@ -123,12 +123,12 @@ Deno.test("a batch holding a character of latin1Unless is searched in its UTF-8 
   const longS = byteNeedle("\u017f")!;
   const rule = { asciiOnly: true, latin1Unless: [kelvin, longS] };
   const without = new LineBatch(enc.encode("grüße\nok\n"), 1);
-  assert.equal(readsLatin1(without, rule), true);
+  assert.equal(without.readsLatin1(rule), true);
   assert.equal(searchText(without, rule).length, without.bytes.length);
   for (const text of ["grüße\n273 \u212a\n", "\u017f\n", "ü\u212a"]) {
     const holding = new LineBatch(enc.encode(text), 1);
-    assert.equal(readsLatin1(holding, rule), false, text);
+    assert.equal(holding.readsLatin1(rule), false, text);
     assert.equal(searchText(holding, rule), text);
-    assert.equal(readsLatin1(holding, { asciiOnly: true }), true, text);
+    assert.equal(holding.readsLatin1({ asciiOnly: true }), true, text);
   }
 });

@@ -39,6 +39,11 @@ function lineByLine(m: Matcher, text: string): number[] {
   return starts;
 }
 
+/** A seeded generator of numbers in [0, 1) (a linear congruential one), for repeatable inputs. */
+function lcg(seed: number): () => number {
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+}
+
 Deno.test("isNoopPattern accepts exactly the client's match-everything patterns", () => {
   for (const p of ["", ".", ".*"]) assert.equal(isNoopPattern(p), true, p);
   for (const p of [" ", "..", ".+", "a", "^.*$"]) assert.equal(isNoopPattern(p), false, p);
@@ -215,8 +220,7 @@ Deno.test("an invalid regex is a PatternError that quotes the pattern", () => {
 });
 
 Deno.test("findLine and test agree for random patterns and texts", () => {
-  let seed = 11;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const next = lcg(11);
   const patterns = ["a\\sb", "^a", "b$", "a.b", "[^a]b", "ab|^b", "\\bab\\b", "a\\W*b", "é"];
   for (let round = 0; round < 300; round++) {
     let text = "";
@@ -514,8 +518,7 @@ Deno.test("RE2's \\s is ASCII: no \\v, no non-breaking space", () => {
 });
 
 Deno.test("irregexp translations agree with re2js on random patterns and lines", () => {
-  let seed = 5;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const next = lcg(5);
   const pick = <T>(items: T[]): T => items[Math.floor(next() * items.length)]!;
   const atoms = [
     "a",
@@ -803,8 +806,7 @@ Deno.test("findLineWithoutRe2js hands over the lines an irregexp matcher would r
 });
 
 Deno.test("long lines of a pattern A.*B.*C are matched part by part as re2js matches them", () => {
-  let seed = 77;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const next = lcg(77);
   // A filler of characters no pattern names, with a few pieces that matter put in.
   const filler = ["z", " ", "é", "😀", "\r"];
   const pieces = ["a", "b", "ab", "x", "X", "ak", "a\u212a", "=1", "1", "bx", "xb", "abx", "aab"];

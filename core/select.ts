@@ -5,13 +5,7 @@
  */
 import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
-import {
-  alignedText,
-  type Latin1Rule,
-  type LineBatch,
-  readsLatin1,
-  searchText,
-} from "./line_batch.ts";
+import { alignedText, type Latin1Rule, type LineBatch, searchText } from "./line_batch.ts";
 import { latin1Of, noteLatin1Wanted } from "./latin1.ts";
 import type { Matcher } from "./matcher.ts";
 
@@ -83,7 +77,7 @@ class CandidateLines {
   readonly #bytes: Uint8Array;
   readonly #candidates: number[];
   readonly #keepNewline: boolean;
-  /** Whether stretches are read as Latin-1 (see readsLatin1): every stretch maps then. */
+  /** Whether stretches are read as Latin-1 (see LineBatch.readsLatin1): every stretch maps then. */
   readonly #latin1: boolean;
   /** Whether they would be, had the reading been ready (see latin1.ts). */
   readonly #latin1Wanted: boolean;
@@ -97,12 +91,12 @@ class CandidateLines {
   #bytePos = 0;
   #textPos = 0;
 
-  /** `rule`: the matcher's (matcher_types.ts): lines are read as Latin-1 where readsLatin1. */
+  /** `rule`: the matcher's (matcher_types.ts): lines are read as Latin-1 where the batch says so. */
   constructor(batch: LineBatch, candidates: number[], keepNewline: boolean, rule: Latin1Rule) {
     this.#bytes = batch.bytes;
     this.#candidates = candidates;
     this.#keepNewline = keepNewline;
-    this.#latin1 = readsLatin1(batch, rule);
+    this.#latin1 = batch.readsLatin1(rule);
     this.#latin1Wanted = batch.latin1Wanted;
     this.#whole = batch.decoded && batch.byteAligned ? batch.text : null;
   }

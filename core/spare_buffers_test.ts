@@ -1,37 +1,61 @@
 import assert from "node:assert/strict";
-import { SpareBuffers, spareSize } from "./spare_buffers.ts";
+import { SPARE_UNIT, SpareBuffers } from "./spare_buffers.ts";
 
-Deno.test("a buffer given back is taken again for its size only", () => {
+Deno.test("a buffer given back serves a later request it fits, up to twice that request", () => {
   const spares = new SpareBuffers(1 << 20);
-  const a = spares.take(4096);
-  assert.equal(a.length, 4096);
+  const a = spares.take(SPARE_UNIT);
   spares.give(a);
-  assert.equal(spares.bytes, 4096);
-  assert.notEqual(spares.take(8192), a, "another size is new memory");
-  assert.equal(spares.take(4096), a);
+  assert.equal(spares.bytes, SPARE_UNIT);
+  assert.notEqual(spares.take(SPARE_UNIT + 1), a, "too small for a larger request");
+  assert.notEqual(spares.take(SPARE_UNIT / 2 - 1), a, "more than twice a smaller one");
+  assert.equal(spares.take(SPARE_UNIT / 2), a, "exactly twice");
   assert.equal(spares.bytes, 0);
-  assert.notEqual(spares.take(4096), a, "taken once");
+  assert.notEqual(spares.take(SPARE_UNIT / 2), a, "taken once");
 });
 
-Deno.test("spares hold at most their bound; beyond it a buffer is let go", () => {
-  const spares = new SpareBuffers(10_000);
-  const [a, b, c] = [spares.take(4096), spares.take(4096), spares.take(4096)];
-  spares.give(a);
-  spares.give(b);
-  spares.give(c); // 12,288 > 10,000
-  assert.equal(spares.bytes, 8192);
-  const taken = [spares.take(4096), spares.take(4096), spares.take(4096)];
-  assert.ok(taken.includes(a) && taken.includes(b), "the two kept ones come back");
-  assert.ok(!taken.includes(c), "the one beyond the bound was let go");
+Deno.test("a request takes the smallest spare that fits it", () => {
+  const spares = new SpareBuffers(1 << 20);
+  const [big, small, middle] = [3, 1, 2].map((units) => spares.take(units * SPARE_UNIT));
+  for (const b of [big!, small!, middle!]) spares.give(b);
+  assert.equal(spares.take(SPARE_UNIT + 1), middle);
+  assert.equal(spares.take(SPARE_UNIT), small);
+  assert.notEqual(spares.take(SPARE_UNIT), big, "more than twice the request");
+  assert.equal(spares.take(1.5 * SPARE_UNIT), big, "twice the request");
 });
 
-Deno.test("spare sizes are the next power of two", () => {
-  assert.deepEqual([1, 2, 3, 16_384, 16_385, 1 << 20].map(spareSize), [
-    1,
-    2,
-    4,
-    16_384,
-    32_768,
-    1 << 20,
-  ]);
+Deno.test("new buffers are whole units, unless the request's maximum is less", () => {
+  const spares = new SpareBuffers(1 << 20);
+  assert.equal(spares.take(1).length, 2, "twice one byte is less than a unit");
+  assert.equal(spares.take(SPARE_UNIT + 1).length, 2 * SPARE_UNIT);
+  assert.equal(spares.take(131_108).length, 3 * SPARE_UNIT);
+  assert.equal(spares.take(131_108, 131_108).length, 131_108, "an exact request");
+  assert.equal(spares.take(2 * SPARE_UNIT).length, 2 * SPARE_UNIT);
+});
+
+Deno.test("spares hold at most their bound: the ones given back longest ago make room", () => {
+  const spares = new SpareBuffers(3 * SPARE_UNIT);
+  const [a, b, c, d] = [0, 1, 2, 3].map(() => spares.take(SPARE_UNIT));
+  spares.give(a!);
+  spares.give(b!);
+  spares.give(c!);
+  spares.give(d!); // a goes
+  assert.equal(spares.bytes, 3 * SPARE_UNIT);
+  const taken = [0, 1, 2].map(() => spares.take(SPARE_UNIT));
+  assert.deepEqual(new Set(taken), new Set([b, c, d]));
+  assert.equal(spares.bytes, 0);
+  spares.give(spares.take(4 * SPARE_UNIT));
+  assert.equal(spares.bytes, 0, "a buffer larger than the bound is let go");
+});
+
+Deno.test("a large spare given back makes room by dropping as many old ones as it needs", () => {
+  const spares = new SpareBuffers(3 * SPARE_UNIT);
+  const [a, b, c] = [0, 1, 2].map(() => spares.take(SPARE_UNIT));
+  for (const x of [a!, b!, c!]) spares.give(x);
+  const large = spares.take(2 * SPARE_UNIT, 2 * SPARE_UNIT);
+  assert.equal(spares.bytes, 3 * SPARE_UNIT, "a request no spare fits leaves them");
+  spares.give(large);
+  assert.equal(spares.bytes, 3 * SPARE_UNIT);
+  assert.equal(spares.take(2 * SPARE_UNIT), large);
+  assert.equal(spares.take(SPARE_UNIT), c, "the newest small one stayed");
+  assert.equal(spares.bytes, 0);
 });

@@ -16,7 +16,7 @@
  */
 import sshCrypto from "ssh2/lib/protocol/crypto.js";
 import { Buffer } from "node:buffer";
-import { SpareBuffers, spareSize } from "../core/spare_buffers.ts";
+import { SpareBuffers } from "../core/spare_buffers.ts";
 import {
   chachaPolyEngine,
   type DirectionKeys,
@@ -87,6 +87,8 @@ export function installChaChaPoly(): boolean {
  */
 const spares = new SpareBuffers(8 << 20);
 const SPARE_MIN = 16 * 1024;
+/** One size for every large packet's buffer (room for the largest the engine takes), so any serves. */
+const PACKET_SPARE = Math.ceil((4 + MAX_PACKET + TAG_SIZE) / 65536) * 65536;
 /** The spare-size buffer under each large packet handed out, while ssh2 fills it. */
 const under = new WeakMap<Uint8Array, Uint8Array<ArrayBuffer>>();
 /** What goes back when the socket has written a packet (keyed by what ssh2 writes). */
@@ -94,7 +96,7 @@ const onWritten = new WeakMap<Uint8Array, () => void>();
 
 function packetBuffer(size: number): Buffer {
   if (size < SPARE_MIN) return Buffer.allocUnsafe(size);
-  const buffer = spares.take(spareSize(size));
+  const buffer = size <= PACKET_SPARE ? spares.take(PACKET_SPARE, PACKET_SPARE) : spares.take(size);
   const packet = Buffer.from(buffer.buffer, 0, size);
   under.set(packet, buffer);
   return packet;

@@ -202,3 +202,30 @@ Deno.test("a packet's memory is reused only after the socket wrote it", () => {
   writes.at(-1)!.done!();
   assert.equal(own, true);
 });
+
+Deno.test("a written packet's memory serves the next large packet, whatever their sizes", () => {
+  const writes: { data: Uint8Array; done: (() => void) | undefined }[] = [];
+  const socket = {
+    write(data: Uint8Array, done?: () => void): boolean {
+      writes.push({ data, done });
+      return true;
+    },
+  };
+  recycleWrittenPackets(socket);
+  const cipher = sshCrypto.createCipher({
+    outbound: {
+      onWrite: (b: Uint8Array) => socket.write(b),
+      cipherInfo: info,
+      cipherKey: Buffer.alloc(64, 4),
+      seqno: 0,
+    },
+  });
+  const send = (n: number) => cipher.encrypt(cipher.allocPacket(n));
+  send(20_000);
+  writes[0]!.done!();
+  send(128 * 1024);
+  assert.equal(writes[1]!.data.buffer, writes[0]!.data.buffer, "a larger one after a smaller");
+  writes[1]!.done!();
+  send(17_000);
+  assert.equal(writes[2]!.data.buffer, writes[0]!.data.buffer, "a smaller one after a larger");
+});

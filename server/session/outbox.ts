@@ -13,7 +13,7 @@
 import { BufferedOutput } from "../../core/output.ts";
 import { ClosedError } from "../../core/errors.ts";
 import { concatBytes } from "../../core/bytes.ts";
-import { SpareBuffers, spareSize } from "../../core/spare_buffers.ts";
+import { SpareBuffers } from "../../core/spare_buffers.ts";
 
 export interface ByteChannel {
   /**
@@ -24,11 +24,18 @@ export interface ByteChannel {
   write(bytes: Uint8Array, taken?: () => void): Promise<void>;
 }
 
-/** Pieces from this size up to SPARE_MAX are copied into spare buffers rather than fresh memory. */
+/**
+ * Pieces from this size up to SPARE_MAX are copied into spare buffers rather than fresh memory (a
+ * raw block of a whole 1 MiB read with its header is just over 1 MiB).
+ */
 const SPARE_MIN = 16 * 1024;
-const SPARE_MAX = 1 << 20;
-/** Buffers the channels gave back, for the next pieces of any session. */
-const spares = new SpareBuffers(8 << 20);
+const SPARE_MAX = 2 << 20;
+/**
+ * Buffers the channels gave back, for the next pieces of any session. A `.zst` stream has about
+ * 10 MB of pieces out at once (a batch's blocks beside what the channel holds, MAX_BACKLOG), and
+ * every piece beyond what the spares hold is fresh memory.
+ */
+const spares = new SpareBuffers(16 << 20);
 
 interface Piece {
   readonly bytes: Uint8Array;
@@ -56,7 +63,7 @@ function pieceOf(body: Uint8Array, head: Uint8Array = EMPTY): Piece {
   if (length < SPARE_MIN || length > SPARE_MAX) {
     return { bytes: concatBytes(head, body), release: null };
   }
-  const buffer = spares.take(spareSize(length));
+  const buffer = spares.take(length);
   buffer.set(head);
   buffer.set(body, head.length);
   return spared(buffer, buffer.subarray(0, length));
@@ -94,7 +101,7 @@ export class Outbox {
     // A large piece takes what was buffered before it (a raw block's header) along: one write and
     // one SSH packet fewer for each. A well-filled buffer goes to the channel as it is, and the
     // output goes on in a spare one (no copy).
-    const spareSized = bufferSize <= SPARE_MAX && spareSize(bufferSize) === bufferSize;
+    const spareSized = bufferSize <= SPARE_MAX;
     this.out = new BufferedOutput(
       (bytes) => this.#enqueue(pieceOf(bytes)),
       bufferSize,
@@ -103,7 +110,7 @@ export class Outbox {
         handOff: (buffer, length) => {
           if (!spareSized || length < SPARE_MIN || buffer.length !== bufferSize) return null;
           this.#enqueue(spared(buffer, buffer.subarray(0, length)));
-          return spares.take(bufferSize);
+          return spares.take(bufferSize, bufferSize);
         },
       },
     );

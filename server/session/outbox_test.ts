@@ -251,3 +251,34 @@ Deno.test("a full buffer goes to the channel as it is, and output goes on in ano
   assert.equal(all.length, 140_000);
   assert.ok(all.every((b, i) => b === Math.floor(i / 1000)), "everything in order");
 });
+
+Deno.test("a raw block of a whole 1 MiB read goes out in reused memory, header and all", async () => {
+  const held: { bytes: Uint8Array; taken?: () => void }[] = [];
+  const outbox = new Outbox(
+    {
+      write: (bytes, taken) => {
+        held.push({ bytes, ...(taken ? { taken } : {}) });
+        return Promise.resolve();
+      },
+    },
+    undefined,
+    256 * 1024,
+  );
+  const block = (n: number) => {
+    const body = new Uint8Array(1 << 20).fill(n);
+    outbox.out.bytes(blockHeader(body.length));
+    outbox.out.bytes(body);
+    outbox.out.byte(0xac);
+  };
+  block(1);
+  await outbox.flush();
+  const first = held[0]!;
+  assert.equal(first.bytes.length, blockHeader(1).length + (1 << 20));
+  assert.ok(first.taken, "it can be given back");
+  first.taken!();
+  block(2);
+  await outbox.flush();
+  const second = held.find((h, i) => i > 0 && h.bytes.length === first.bytes.length)!;
+  assert.equal(second.bytes.buffer, first.bytes.buffer, "the given-back memory carries the next");
+  assert.ok(second.bytes.subarray(blockHeader(1).length).every((b) => b === 2));
+});

@@ -256,7 +256,11 @@ export class SessionChannel {
   #newBuilder(n: number): void {
     const old = this.#builder.buffer as ArrayBuffer;
     const size = this.#received > STREAM_AFTER ? STREAM_CHUNK : CHUNK;
-    this.#builder = n === 0 ? new Uint8Array(0) : n <= size ? spares.take(size) : new Uint8Array(n);
+    this.#builder = n === 0
+      ? new Uint8Array(0)
+      : n <= size
+      ? spares.take(size, size)
+      : new Uint8Array(n);
     this.#built = this.#used = 0;
     if (!this.#lent.has(old)) spare(old);
   }

@@ -83,9 +83,11 @@ export function installChaChaPoly(): boolean {
 /**
  * Buffers of large packets the socket has written, for the next ones (fresh memory costs a page
  * fault per 4 KiB: about a sixth of a dserver's CPU for `dcat`, docs/performance.md). A buffer
- * comes back only through `recycleWrittenPackets`.
+ * comes back only through `recycleWrittenPackets`. The socket reports its writes done in later
+ * turns of the event loop, so while a session searches a file 50-odd packets (~10 MB) can be out
+ * with 2 MiB of window.
  */
-const spares = new SpareBuffers(8 << 20);
+const spares = new SpareBuffers(16 << 20);
 const SPARE_MIN = 16 * 1024;
 /** One size for every large packet's buffer (room for the largest the engine takes), so any serves. */
 const PACKET_SPARE = Math.ceil((4 + MAX_PACKET + TAG_SIZE) / 65536) * 65536;

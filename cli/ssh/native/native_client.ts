@@ -19,6 +19,7 @@ import type { NativePrivateKey } from "./ssh_keys.ts";
 import { CHANNEL_MSG, ChannelError, type ChannelIO, SessionChannel } from "./session_channel.ts";
 import { type ByteStream, MSG, SshTransport, TransportError, transportError } from "./transport.ts";
 import { WireReader, WireWriter } from "./ssh_wire.ts";
+import { ephemeralKey } from "./kex.ts";
 
 const USERAUTH_REQUEST = 50;
 const USERAUTH_FAILURE = 51;
@@ -119,6 +120,8 @@ export class NativeClient implements SshLink {
     let refused = false;
     try {
       deadline.start();
+      const ephemeral = ephemeralKey(); // made while the connection opens
+      ephemeral.catch(() => {}); // the transport awaits it, unless connecting fails first
       const known = await opts.trust?.knownKeyTypes(address.host, address.port) ?? [];
       let ip: string | undefined;
       if (opts.via !== undefined) conn = opts.via;
@@ -147,6 +150,7 @@ export class NativeClient implements SshLink {
           }
         },
         preamble: (bytes) => greeting.add(bytes),
+        ephemeral,
         ...(opts.debug ? { debug: opts.debug } : {}),
       });
       opening.catch(() => {});
@@ -324,10 +328,20 @@ async function authenticate(
   opts: NativeConnectOptions,
 ): Promise<void> {
   t.send(new WireWriter().byte(MSG.SERVICE_REQUEST).string("ssh-userauth").bytes());
-  const accept = await t.receive();
-  if (accept[0] !== MSG.SERVICE_ACCEPT) {
-    throw new TransportError("protocol", `expected SERVICE_ACCEPT, got message ${accept[0]}`);
-  }
+  // The first request is signed and sent without waiting for SERVICE_ACCEPT (a server reads its
+  // messages in order): the signing overlaps the round trip. The acceptance is checked before the
+  // first answer is read.
+  const acceptance = t.receive();
+  acceptance.catch(() => {});
+  let accepted = false;
+  const accept = async () => {
+    if (accepted) return;
+    accepted = true;
+    const message = await acceptance;
+    if (message[0] !== MSG.SERVICE_ACCEPT) {
+      throw new TransportError("protocol", `expected SERVICE_ACCEPT, got message ${message[0]}`);
+    }
+  };
   let publickey = true;
   for (const { key, source } of opts.keys) {
     const algorithm = key.signatureAlgorithms[0]!;
@@ -347,6 +361,7 @@ async function authenticate(
         .string("publickey").bool(true).string(algorithm).string(key.publicBlob)
         .string(signature).bytes(),
     );
+    await accept();
     for (;;) {
       const answer = await t.receive();
       if (answer[0] === USERAUTH_SUCCESS) return;
@@ -364,12 +379,14 @@ async function authenticate(
       new WireWriter().byte(USERAUTH_REQUEST).string(opts.user).string("ssh-connection")
         .string("password").bool(false).string(opts.password).bytes(),
     );
+    await accept();
     for (;;) {
       const answer = await t.receive();
       if (answer[0] === USERAUTH_SUCCESS) return;
       if (answer[0] !== USERAUTH_BANNER) break;
     }
   }
+  await accept();
   authFailed(address, opts);
 }
 

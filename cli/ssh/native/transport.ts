@@ -15,7 +15,7 @@ import {
   MAX_PACKET,
   TAG_SIZE,
 } from "../../../ssh/chacha_poly.ts";
-import { deriveKeys, ephemeralKey, exchangeHash, sharedSecret } from "./kex.ts";
+import { deriveKeys, type Ephemeral, ephemeralKey, exchangeHash, sharedSecret } from "./kex.ts";
 import { bytesEqual } from "./ssh_key_blob.ts";
 import { keyTypeOfBlob, verifySignature } from "./ssh_keys.ts";
 import { WireError, WireReader, WireWriter } from "./ssh_wire.ts";
@@ -80,6 +80,11 @@ export interface TransportOptions {
   verifyHostKey(keyBlob: Uint8Array): Promise<boolean>;
   /** Sees the bytes read before the server's version line (cli/ssh/server_greeting.ts). */
   preamble?: (bytes: Uint8Array) => void;
+  /**
+   * The first key exchange's ephemeral key, made while the connection opened (WebCrypto takes
+   * ~1.5 ms for the first one); later exchanges make their own.
+   */
+  ephemeral?: Promise<Ephemeral>;
   debug?: (line: string) => void;
 }
 
@@ -479,13 +484,16 @@ export class SshTransport {
 
   async #keyExchange(serverInitGiven: Uint8Array | null): Promise<void> {
     this.#kexing = true;
+    // Made while the KEXINITs cross (the first: while the connection opened).
+    const ownKey = (this.#sessionId === null ? this.#opts.ephemeral : undefined) ?? ephemeralKey();
+    ownKey.catch(() => {}); // awaited below, unless the exchange fails first
     const clientInit = this.#kexInit();
     this.#sendPacket(clientInit);
     const serverInit = serverInitGiven ?? await this.#nextKex(MSG.KEXINIT);
     const chosen = this.#negotiate(serverInit);
     this.#nextInKeys = deferred();
     this.#newKeysIn = deferred();
-    const own = await ephemeralKey();
+    const own = await ownKey;
     this.#sendPacket(new WireWriter().byte(MSG.KEX_ECDH_INIT).string(own.publicKey).bytes());
     const reply = new WireReader(await this.#nextKex(MSG.KEX_ECDH_REPLY), 1);
     const hostKey = reply.string().slice();
@@ -503,6 +511,9 @@ export class SshTransport {
       serverPublic,
       secret,
     });
+    // The keys are derived while the server's signature and key are checked (used only after).
+    const derived = deriveKeys(secret, hash, this.#sessionId ?? hash);
+    derived.catch(() => {}); // awaited below, unless a check fails first
     const sigAlgorithm = new WireReader(signature).text();
     if (
       sigAlgorithm !== chosen.hostKey ||
@@ -520,7 +531,7 @@ export class SshTransport {
     } else if (!bytesEqual(hostKey, this.#hostKey)) {
       throw new TransportError("hostkey", "the server changed its host key in a key re-exchange");
     }
-    const keys = await deriveKeys(secret, hash, this.#sessionId!);
+    const keys = await derived;
     this.#sendPacket(Uint8Array.of(MSG.NEWKEYS));
     this.#outKeys = keys.clientToServer;
     if (this.#strict) this.#outSeq = 0;

@@ -6,6 +6,7 @@
 import { escapeControls } from "../core/clip.ts";
 import { errorKind, UsageError } from "../core/errors.ts";
 import { BufferedOutput, fileSink } from "../core/output.ts";
+import { growingSink } from "../core/pipe_size.ts";
 import { type Program, PROGRAMS } from "./flag_table.ts";
 import { Flags, parseFlags } from "./flags.ts";
 import { versionLine } from "./version.ts";
@@ -28,7 +29,7 @@ const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(escapeCont
 
 export async function main(rawArgs: string[]): Promise<number> {
   const [program, args] = pickProgram(rawArgs);
-  const out = new BufferedOutput(fileSink(Deno.stdout));
+  const out = new BufferedOutput(growingSink(fileSink(Deno.stdout)));
   const print = (text: string) => {
     out.string(text);
     out.flush();

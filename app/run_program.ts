@@ -22,7 +22,7 @@ import {
 import type { Program } from "./flag_table.ts";
 import type { Flags } from "./flags.ts";
 import { versionLine } from "./version.ts";
-import { growStdoutPipe } from "../cli/pipe_size.ts";
+import { growStdoutPipe } from "../core/pipe_size.ts";
 import { EXIT_FAILED, exitCodeOf } from "./exit_codes.ts";
 import { armDeadline } from "../core/delay.ts";
 import { noSocketsWait } from "../core/turns.ts";
@@ -102,7 +102,6 @@ async function query(
   const settings = querySettings(program, flags, config, processEnv(), target);
   if (settings.connection === null) noSocketsWait();
   const controlTty = controlTerminalOf(flags);
-  growStdoutPipe();
   const interrupt = new AbortController();
   const ended = new AbortController();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -136,11 +135,15 @@ async function query(
 
 async function runClient(program: Program, flags: Flags, out: BufferedOutput): Promise<number> {
   const config = loadConfig(flags.str("cfg"));
-  growStdoutPipe();
   if (needsMatcher(program, flags)) await loadMatcher();
   if (flags.given("since") || flags.given("until")) await loadTimeSpec();
   const settings = clientSettings(program, flags, config, processEnv());
-  if (!settings.remote) noSocketsWait();
+  // A serverless run may send plain files to fd 1 past `out` (sendfile): the pipe grows first.
+  // Others grow it once they wrote enough (app/main.ts: growingSink).
+  if (!settings.remote) {
+    noSocketsWait();
+    growStdoutPipe();
+  }
   const controlTty = controlTerminalOf(flags);
   const stop = new AbortController();
   const stopNow = () => stop.abort();

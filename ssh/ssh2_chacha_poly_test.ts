@@ -161,8 +161,15 @@ Deno.test("another cipher is left to ssh2 and works as before", async () => {
   assert.ok(await echo(["aes128-gcm@openssh.com"], 1 << 20));
 });
 
-Deno.test("a packet's memory is reused only after the socket wrote it", () => {
-  const writes: { data: Uint8Array; copy: Uint8Array; done: (() => void) | undefined }[] = [];
+interface Write {
+  data: Uint8Array;
+  copy: Uint8Array;
+  done: (() => void) | undefined;
+}
+
+/** A cipher writing to a socket that records each write (and a copy of it) and its callback. */
+function recordingCipher(keyByte: number) {
+  const writes: Write[] = [];
   const socket = {
     write(data: Uint8Array, done?: () => void): boolean {
       writes.push({ data, copy: data.slice(), done });
@@ -174,10 +181,15 @@ Deno.test("a packet's memory is reused only after the socket wrote it", () => {
     outbound: {
       onWrite: (b: Uint8Array) => socket.write(b),
       cipherInfo: info,
-      cipherKey: Buffer.alloc(64, 3),
+      cipherKey: Buffer.alloc(64, keyByte),
       seqno: 0,
     },
   });
+  return { writes, socket, cipher };
+}
+
+Deno.test("a packet's memory is reused only after the socket wrote it", () => {
+  const { writes, socket, cipher } = recordingCipher(3);
   const send = (fill: number) => {
     const packet = cipher.allocPacket(20_000);
     packet.fill(fill, 5, 5 + 20_000);
@@ -204,22 +216,7 @@ Deno.test("a packet's memory is reused only after the socket wrote it", () => {
 });
 
 Deno.test("a written packet's memory serves the next large packet, whatever their sizes", () => {
-  const writes: { data: Uint8Array; done: (() => void) | undefined }[] = [];
-  const socket = {
-    write(data: Uint8Array, done?: () => void): boolean {
-      writes.push({ data, done });
-      return true;
-    },
-  };
-  recycleWrittenPackets(socket);
-  const cipher = sshCrypto.createCipher({
-    outbound: {
-      onWrite: (b: Uint8Array) => socket.write(b),
-      cipherInfo: info,
-      cipherKey: Buffer.alloc(64, 4),
-      seqno: 0,
-    },
-  });
+  const { writes, cipher } = recordingCipher(4);
   const send = (n: number) => cipher.encrypt(cipher.allocPacket(n));
   send(20_000);
   writes[0]!.done!();

@@ -101,14 +101,14 @@ export class Outbox {
     // A large piece takes what was buffered before it (a raw block's header) along: one write and
     // one SSH packet fewer for each. A well-filled buffer goes to the channel as it is, and the
     // output goes on in a spare one (no copy).
-    const spareSized = bufferSize <= SPARE_MAX;
+    const bufferInSpares = bufferSize <= SPARE_MAX;
     this.out = new BufferedOutput(
       (bytes) => this.#enqueue(pieceOf(bytes)),
       bufferSize,
       {
         joined: (head, body) => this.#enqueue(pieceOf(body, head)),
         handOff: (buffer, length) => {
-          if (!spareSized || length < SPARE_MIN || buffer.length !== bufferSize) return null;
+          if (!bufferInSpares || length < SPARE_MIN || buffer.length !== bufferSize) return null;
           this.#enqueue(spared(buffer, buffer.subarray(0, length)));
           return spares.take(bufferSize, bufferSize);
         },

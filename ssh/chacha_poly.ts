@@ -1,9 +1,10 @@
 /**
  * chacha20-poly1305@openssh.com encryption (PROTOCOL.chacha20poly1305 in OpenSSH) on a
  * WebAssembly module (chacha_poly_wasm.ts): ChaCha20 4 blocks at a time in SIMD, Poly1305 on
- * 64-bit integers. One
- * instance serves every connection of the process: each call writes the state it needs and
- * finishes before returning, and nothing stays in its memory between calls.
+ * 64-bit integers, four blocks at a time in SIMD for all but the last few of a long message (by
+ * the powers of r up to r^4). One instance serves every connection of the process: each call
+ * writes the state it needs and finishes before returning, and nothing stays in its memory
+ * between calls.
  *
  * A packet on the wire is: 4-byte length (ChaCha20 with the second key, counter 0), the packet
  * (padding length, payload, padding; first key, counter 1), and a Poly1305 tag over both, keyed
@@ -14,13 +15,19 @@ import { CHACHA_POLY_PAGES, CHACHA_POLY_WASM_HEX } from "./chacha_poly_wasm_byte
 /** Byte offsets in the module's memory. */
 const STATE = 0; // 16 words: the ChaCha20 input
 const POLY = 64; // h0..h4, r0..r4, s1..s4 (32-bit words)
+const POWERS_CONTEXT = 128; // POLY's layout, where r^2, r^3 and r^4 are made
+const R_BLOCK = 192; // r (clamped) as a message block
+const ZERO_BLOCK = 208; // 16 zero bytes
 const SCRATCH = 256; // 256 bytes of key stream
 const PAD = 512; // a padded last Poly1305 block
+const POWERS = 768; // poly4's vectors: (r^4_j, r^3_j, r^2_j, r_j), j = 0..4; then times 5, j = 1..4
 const DATA = 1024; // length + packet while it is processed
 const SLACK = 256; // ChaCha20 works in 256-byte steps past a packet's end
 /** The largest packet (after the length field) this can encrypt. */
 export const MAX_PACKET = CHACHA_POLY_PAGES * 65536 - DATA - 4 - SLACK;
 export const TAG_SIZE = 16;
+/** Messages from this size are hashed four blocks at a time (the powers of r cost ~3 blocks). */
+const POLY4_FROM = 256;
 
 const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -28,6 +35,7 @@ const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 interface Exports {
   chacha(state: number, at: number, end: number): void;
   poly(context: number, at: number, end: number, highBit: number): void;
+  poly4(context: number, powers: number, at: number, end: number): void;
   mem: WebAssembly.Memory;
 }
 
@@ -178,7 +186,13 @@ export class Engine {
     w[p + 5] = r0, w[p + 6] = r1, w[p + 7] = r2, w[p + 8] = r3, w[p + 9] = r4;
     w[p + 10] = r1 * 5, w[p + 11] = r2 * 5, w[p + 12] = r3 * 5, w[p + 13] = r4 * 5;
     const whole = n - (n & 15);
-    this.#x.poly(POLY, DATA, DATA + whole, 1 << 24);
+    let from = DATA;
+    if (whole >= POLY4_FROM) {
+      this.#powers();
+      from = DATA + whole - (whole & 63);
+      this.#x.poly4(POLY, POWERS, DATA, from);
+    }
+    this.#x.poly(POLY, from, DATA + whole, 1 << 24);
     if (whole < n) {
       b.fill(0, PAD, PAD + 16);
       b.copyWithin(PAD, DATA + whole, DATA + n);
@@ -216,6 +230,33 @@ export class Engine {
       const f = words[i]! + v.getUint32(SCRATCH + 16 + 4 * i, true) + carry;
       v.setUint32(PAD + 4 * i, f >>> 0, true);
       carry = f > 0xffffffff ? 1 : 0;
+    }
+  }
+
+  /**
+   * POWERS for poly4 from r and s in POLY: r^2 = (0 + r) r, r^3 = (r^2 + 0) r, r^4 = (r^3 + 0) r,
+   * each by one step of the block loop (limbs partly reduced, as h is between blocks).
+   */
+  #powers(): void {
+    const w = this.#words;
+    const p = POLY >> 2, q = POWERS_CONTEXT >> 2, out = POWERS >> 2, rb = R_BLOCK >> 2;
+    w.copyWithin(q + 5, p + 5, p + 14);
+    w.fill(0, q, q + 5);
+    w.fill(0, ZERO_BLOCK >> 2, (ZERO_BLOCK >> 2) + 4);
+    const r = [w[p + 5]!, w[p + 6]!, w[p + 7]!, w[p + 8]!, w[p + 9]!];
+    w[rb] = (r[0]! | r[1]! << 26) >>> 0;
+    w[rb + 1] = (r[1]! >>> 6 | r[2]! << 20) >>> 0;
+    w[rb + 2] = (r[2]! >>> 12 | r[3]! << 14) >>> 0;
+    w[rb + 3] = (r[3]! >>> 18 | r[4]! << 8) >>> 0;
+    for (let j = 0; j < 5; j++) w[out + 4 * j + 3] = r[j]!;
+    for (let power = 2, block = R_BLOCK; power <= 4; power++, block = ZERO_BLOCK) {
+      this.#x.poly(POWERS_CONTEXT, block, block + 16, 0);
+      for (let j = 0; j < 5; j++) w[out + 4 * j + 4 - power] = w[q + j]!;
+    }
+    for (let j = 1; j < 5; j++) {
+      for (let lane = 0; lane < 4; lane++) {
+        w[out + 20 + 4 * (j - 1) + lane] = w[out + 4 * j + lane]! * 5;
+      }
     }
   }
 

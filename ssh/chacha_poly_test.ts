@@ -64,6 +64,39 @@ Deno.test("Poly1305 reduces a sum at or above 2^130 - 5 (RFC 8439 A.3, vectors 6
   assert.equal(hex(nine), "faffffffffffffffffffffffffffffff");
 });
 
+/** Poly1305 by its definition (RFC 8439 2.5.1), in BigInt: the reference for the tests. */
+function referencePoly1305(key: Uint8Array, message: Uint8Array): string {
+  const le = (bytes: Uint8Array) => bytes.reduceRight((n, b) => (n << 8n) | BigInt(b), 0n);
+  const p = (1n << 130n) - 5n;
+  const r = le(key.subarray(0, 16)) & 0x0ffffffc0ffffffc0ffffffc0fffffffn;
+  let h = 0n;
+  for (let at = 0; at < message.length; at += 16) {
+    const block = message.subarray(at, at + 16);
+    h = ((h + le(block) + (1n << BigInt(8 * block.length))) * r) % p;
+  }
+  let tag = (h + le(key.subarray(16, 32))) & ((1n << 128n) - 1n);
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++, tag >>= 8n) out[i] = Number(tag & 255n);
+  return hex(out);
+}
+
+Deno.test("Poly1305 equals its definition for every length to 700 bytes and for long messages", () => {
+  const keys = [
+    random(32),
+    random(32),
+    new Uint8Array(32).fill(0xff), // the largest r clamping allows, with the largest s
+    fromHex("ffffff0f" + "fcffff0f".repeat(3) + "00".repeat(16)),
+  ];
+  const lengths = [...Array(701).keys(), 4095, 4096, 4097, 32768 + 5, 35000, MAX_PACKET];
+  for (const [k, key] of keys.entries()) {
+    const message = k === 2 ? new Uint8Array(MAX_PACKET).fill(0xff) : random(MAX_PACKET);
+    for (const n of lengths) {
+      const part = message.subarray(0, n);
+      assert.equal(hex(engine.poly1305(key, part)), referencePoly1305(key, part), `key ${k}, ${n}`);
+    }
+  }
+});
+
 /** An SSH packet: length, padding length, payload, padding; room for the tag. */
 function packet(payload: Uint8Array): { bytes: Uint8Array; len: number } {
   let padLen = 8 - ((1 + payload.length) & 7);

@@ -2,7 +2,9 @@
 /**
  * The source of chacha_poly.ts's WebAssembly module, assembled with no toolchain like
  * core/byte_search_wasm.ts: ChaCha20 four blocks at a time with 128-bit SIMD, and Poly1305's
- * block loop on 64-bit integers. Programs load the bytes it made, kept in
+ * block loop on 64-bit integers, one block at a time and four at a time in SIMD (each lane
+ * multiplies a block by its power of r: 32 × 32 → 64-bit products, the lanes summed before
+ * the carries). Programs load the bytes it made, kept in
  * chacha_poly_wasm_bytes.ts (a test checks they are what this assembles). After a change here:
  *
  *     deno run ssh/chacha_poly_wasm.ts > ssh/chacha_poly_wasm_bytes.ts
@@ -199,7 +201,81 @@ const poly: Fn = {
   ],
 };
 
-const FUNCTIONS: readonly Fn[] = [chacha, poly];
+const V_AND = simd(0x4e);
+const EXTRACT32 = (lane: number) => [...simd(0x1b), lane]; // i32x4.extract_lane
+const REPLACE32 = (lane: number) => [...simd(0x1c), lane]; // i32x4.replace_lane
+const EXTRACT64 = (lane: number) => [...simd(0x1d), lane]; // i64x2.extract_lane
+const ADD64X2 = simd(0xce); // i64x2.add
+const MUL_LO = simd(0xde); // i64x2.extmul_low_i32x4_u
+const MUL_HI = simd(0xdf); // i64x2.extmul_high_i32x4_u
+const load32Zero = (offset: number) => [...simd(0x5c), 0, ...uleb(offset)]; // v128.load32_zero
+const load32Lane = (offset: number, lane: number) => [...simd(0x56), 0, ...uleb(offset), lane];
+const WRAP = 0xa7; // i32.wrap_i64
+
+// poly4 locals: 0 context, 1 powers, 2 at, 3 end; h0..h4, d0..d4, carry (i64); the powers'
+// vectors B0..B4 and S1..S4, the blocks' limbs A0..A4, a sum, the mask and the high bit (v128).
+const P4H = 4, P4D = 9, P4C = 14, PB = 15, PS = 20, PA = 24, SUM = 29, MASKV = 30, HIGHV = 31;
+const LIMBS = [[0, 0], [3, 2], [6, 4], [9, 6], [12, 8]] as const; // byte offset, shift
+
+/** Limb i of the 4 blocks at `at`, one block per lane; h_i added to the first block's. */
+function limbs4(i: number): Code {
+  const [offset, shift] = LIMBS[i]!;
+  const A = PA + i;
+  return [
+    get(2), load32Zero(offset), set(A),
+    [1, 2, 3].map((lane) => [get(2), get(A), load32Lane(16 * lane + offset, lane), set(A)]),
+    get(A), shift > 0 ? [i32(shift), SHR_U32] : [], i === 4 ? [get(HIGHV), V_OR] : [get(MASKV), V_AND],
+    tee(A), get(A), EXTRACT32(0), get(P4H + i), WRAP, ADD, REPLACE32(0), set(A),
+  ];
+}
+
+/** d_k over the four lanes: sum of A_i times B_{k-i}, or S_{k-i+5} when k < i. */
+function product4(k: number): Code {
+  const terms = [0, 1, 2, 3, 4].map((i) => {
+    const j = k - i;
+    const w = j >= 0 ? PB + j : PS + j + 4; // S_{j+5} is at PS + (j + 5) - 1
+    return [get(PA + i), get(w), MUL_LO, get(PA + i), get(w), MUL_HI, ADD64X2];
+  });
+  return [
+    terms[0]!, terms.slice(1).map((t) => [t, ADD64X2]),
+    tee(SUM), EXTRACT64(0), get(SUM), EXTRACT64(1), ADD64, set(P4D + k),
+  ];
+}
+
+/**
+ * poly4(context, powers, at, end): the block loop of `poly` four blocks at a time, for whole
+ * blocks (end - at a multiple of 64): h = (h + m0) r^4 + m1 r^3 + m2 r^2 + m3 r. `powers` holds
+ * the vectors (r^4_j, r^3_j, r^2_j, r_j) for j = 0..4, then the same times 5 for j = 1..4.
+ */
+const poly4: Fn = {
+  name: "poly4",
+  params: 4,
+  locals: [...Array(11).fill(I64), ...Array(17).fill(V128)],
+  body: () => [
+    [0, 1, 2, 3, 4].map((i) => [get(0), load64u32(4 * i), set(P4H + i)]),
+    [0, 1, 2, 3, 4].map((j) => [get(1), vLoad(16 * j), set(PB + j)]),
+    [1, 2, 3, 4].map((j) => [get(1), vLoad(80 + 16 * (j - 1)), set(PS + j - 1)]),
+    i32(MASK26), SPLAT32, set(MASKV), i32(1 << 24), SPLAT32, set(HIGHV),
+    block(loop(
+      get(2), get(3), GE, brIf(1),
+      [0, 1, 2, 3, 4].map(limbs4),
+      [0, 1, 2, 3, 4].map(product4),
+      get(P4D), i64(26), SHR_U64, set(P4C), get(P4D), i64(MASK26), AND64, set(P4H),
+      [1, 2, 3, 4].map((k) => [
+        get(P4D + k), get(P4C), ADD64, tee(P4D + k), i64(26), SHR_U64, set(P4C),
+        get(P4D + k), i64(MASK26), AND64, set(P4H + k),
+      ]),
+      get(P4H), get(P4C), i64(5), MUL64, ADD64, tee(P4H), i64(26), SHR_U64, set(P4C),
+      get(P4H), i64(MASK26), AND64, set(P4H),
+      get(P4H + 1), get(P4C), ADD64, set(P4H + 1),
+      get(2), i32(64), ADD, set(2),
+      br(0),
+    )),
+    [0, 1, 2, 3, 4].map((i) => [get(0), get(P4H + i), store64as32(4 * i)]),
+  ],
+};
+
+const FUNCTIONS: readonly Fn[] = [chacha, poly, poly4];
 
 function localGroups(types: readonly number[]): number[][] {
   const groups: number[][] = [];

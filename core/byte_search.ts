@@ -282,10 +282,7 @@ let shared: ByteSearch | null | undefined;
 export function byteSearch(): ByteSearch | null {
   if (shared === undefined) {
     try {
-      const hex = BYTE_SEARCH_WASM_HEX;
-      const bytes = new Uint8Array(hex.length >> 1);
-      for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-      shared = new ByteSearch(new WebAssembly.Module(bytes));
+      shared = new ByteSearch(new WebAssembly.Module(Uint8Array.fromHex(BYTE_SEARCH_WASM_HEX)));
     } catch {
       shared = null;
     }

@@ -69,10 +69,7 @@ export class Engine {
   readonly #view: DataView;
 
   constructor() {
-    const bytes = new Uint8Array(CHACHA_POLY_WASM_HEX.length / 2);
-    for (let i = 0; i < bytes.length; i++) {
-      bytes[i] = parseInt(CHACHA_POLY_WASM_HEX.slice(2 * i, 2 * i + 2), 16);
-    }
+    const bytes = Uint8Array.fromHex(CHACHA_POLY_WASM_HEX);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
     this.#x = instance.exports as unknown as Exports;
     const buffer = this.#x.mem.buffer;

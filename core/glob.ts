@@ -130,6 +130,8 @@ export interface GlobResult {
 export const DEFAULT_MAX_GLOB_DIRS = 10_000;
 /** Directories listed between two returns to the event loop (other sessions go on). */
 const DIRS_PER_TURN = 32;
+/** Entries of one directory between two looks at whether the turn is over. */
+const ENTRIES_PER_CHECK = 256;
 
 /** One directory reached by the expansion, with the inodes above it (to refuse loops). */
 interface Base {
@@ -175,10 +177,20 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
         if (options.signal?.aborted) return { paths: [], limit: null };
       }
       const re = segmentRegExp(segment);
-      for (const name of listDir(dir)) {
-        if (!re.test(name)) continue;
-        const p = join(base.path, name);
-        const found = last ? base.chain : enter(p, base.chain);
+      let seen = 0;
+      for (const entry of listDir(dir)) {
+        if (++seen % ENTRIES_PER_CHECK === 0 && turnIsOver()) {
+          await yieldTurn(); // a directory of many subdirectories: a stat each
+          if (options.signal?.aborted) return { paths: [], limit: null };
+        }
+        if (!re.test(entry.name)) continue;
+        const p = join(base.path, entry.name);
+        // What the listing says is no directory and no symlink cannot be entered: no stat.
+        const found = last
+          ? base.chain
+          : entry.isDirectory || entry.isSymlink
+          ? enter(p, base.chain)
+          : null;
         if (found !== null) next.push({ path: p, chain: found });
         if (full()) break;
       }
@@ -227,9 +239,12 @@ function join(base: string, name: string): string {
   return base.endsWith("/") ? base + name : base + "/" + name;
 }
 
-function listDir(dir: string): string[] {
+/** A directory's entries by name, with the type the listing gives (lstat's, not followed). */
+function listDir(dir: string): Deno.DirEntry[] {
   try {
-    return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    return [...Deno.readDirSync(dir)].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+    );
   } catch {
     return [];
   }

@@ -228,6 +228,28 @@ Deno.test("expandGlob never enters a directory twice on one path (symlink loops)
   });
 });
 
+Deno.test("expandGlob stats only what the listing says may be a directory", async () => {
+  const files = Array.from({ length: 200 }, (_, i) => `a/${i}.log`);
+  await withTree([...files, "a/sub/x.log"], async (root) => {
+    Deno.symlinkSync(`${root}/a/sub`, `${root}/a/link`);
+    const statSync = Deno.statSync;
+    let stats = 0;
+    Deno.statSync = (path) => {
+      if (String(path).startsWith(`${root}/a/`)) stats++;
+      return statSync(path);
+    };
+    try {
+      assert.deepEqual(await glob(`${root}/*/*/x.log`), [
+        `${root}/a/link/x.log`,
+        `${root}/a/sub/x.log`,
+      ]);
+    } finally {
+      Deno.statSync = statSync;
+    }
+    assert.equal(stats, 2, "the directory and the symlink in a/, none of its 200 files");
+  });
+});
+
 Deno.test("expandGlob lists only directories canList allows", async () => {
   await withTree(["open/a.log", "closed/b.log"], async (root) => {
     const canList = (dir: string) => !dir.endsWith("/closed");

@@ -159,6 +159,23 @@ function product(k: number): Code {
   return [terms[0]!, terms.slice(1).map((t) => [t, ADD64]), set(D + k)];
 }
 
+/**
+ * The limbs h0..h4 (locals from `h`) from the five 64-bit sums d0..d4 (from `d`): carried into 26
+ * bits each, the top's carry times 5 into h0 (2^130 = 5 mod p), as poly1305-donna-32; `c` a temporary.
+ */
+function carries(h: number, d: number, c: number): Code {
+  return [
+    get(d), i64(26), SHR_U64, set(c), get(d), i64(MASK26), AND64, set(h),
+    [1, 2, 3, 4].map((k) => [
+      get(d + k), get(c), ADD64, tee(d + k), i64(26), SHR_U64, set(c),
+      get(d + k), i64(MASK26), AND64, set(h + k),
+    ]),
+    get(h), get(c), i64(5), MUL64, ADD64, tee(h), i64(26), SHR_U64, set(c),
+    get(h), i64(MASK26), AND64, set(h),
+    get(h + 1), get(c), ADD64, set(h + 1),
+  ];
+}
+
 /** Adds 26 bits of the 16-byte block at `at` from byte `offset`, shifted right by `shift`. */
 function addLimb(i: number, offset: number, shift: number, last: boolean): Code {
   return [
@@ -186,14 +203,7 @@ const poly: Fn = {
       addLimb(0, 0, 0, false), addLimb(1, 3, 2, false), addLimb(2, 6, 4, false),
       addLimb(3, 9, 6, false), addLimb(4, 12, 8, true),
       [0, 1, 2, 3, 4].map(product),
-      get(D), i64(26), SHR_U64, set(C), get(D), i64(MASK26), AND64, set(H),
-      [1, 2, 3, 4].map((k) => [
-        get(D + k), get(C), ADD64, tee(D + k), i64(26), SHR_U64, set(C),
-        get(D + k), i64(MASK26), AND64, set(H + k),
-      ]),
-      get(H), get(C), i64(5), MUL64, ADD64, tee(H), i64(26), SHR_U64, set(C),
-      get(H), i64(MASK26), AND64, set(H),
-      get(H + 1), get(C), ADD64, set(H + 1),
+      carries(H, D, C),
       get(1), i32(16), ADD, set(1),
       br(0),
     )),
@@ -260,14 +270,7 @@ const poly4: Fn = {
       get(2), get(3), GE, brIf(1),
       [0, 1, 2, 3, 4].map(limbs4),
       [0, 1, 2, 3, 4].map(product4),
-      get(P4D), i64(26), SHR_U64, set(P4C), get(P4D), i64(MASK26), AND64, set(P4H),
-      [1, 2, 3, 4].map((k) => [
-        get(P4D + k), get(P4C), ADD64, tee(P4D + k), i64(26), SHR_U64, set(P4C),
-        get(P4D + k), i64(MASK26), AND64, set(P4H + k),
-      ]),
-      get(P4H), get(P4C), i64(5), MUL64, ADD64, tee(P4H), i64(26), SHR_U64, set(P4C),
-      get(P4H), i64(MASK26), AND64, set(P4H),
-      get(P4H + 1), get(P4C), ADD64, set(P4H + 1),
+      carries(P4H, P4D, P4C),
       get(2), i32(64), ADD, set(2),
       br(0),
     )),

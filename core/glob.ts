@@ -4,6 +4,7 @@
  */
 
 import { clip } from "./clip.ts";
+import { statLibc, statPath } from "./libc.ts";
 import { turnIsOver, yieldTurn } from "./turns.ts";
 import { SetupError } from "./errors.ts";
 
@@ -118,6 +119,30 @@ export interface GlobOptions {
    */
   readonly canList?: (dir: string) => boolean;
   readonly signal?: AbortSignal;
+  /** stat(2) of a path to enter (tests count the calls); default: libc's, else Deno's. */
+  readonly stat?: (path: string) => DirStat | null;
+}
+
+/** What entering a directory needs of stat(2). */
+export interface DirStat {
+  readonly isDirectory: boolean;
+  /** Device and inode, to refuse a directory already on the path. */
+  readonly id: string;
+}
+
+/** stat(2) through libc (plain numbers, no `FileInfo`), else Deno's; null when it fails. */
+export function dirStat(path: string): DirStat | null {
+  const c = statLibc();
+  if (c !== null) {
+    const st = statPath(c, path, true);
+    return st === null ? null : { isDirectory: st.isDirectory, id: `${st.dev}:${st.ino}` };
+  }
+  try {
+    const info = Deno.statSync(path);
+    return { isDirectory: info.isDirectory, id: `${info.dev}:${info.ino}` };
+  } catch {
+    return null;
+  }
 }
 
 export interface GlobResult {
@@ -154,7 +179,8 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
   const rooted = clean.startsWith("/");
   const segments = clean.split("/").filter((_, i) => !(rooted && i === 0));
   const start = rooted ? "/" : "";
-  let bases: Base[] = [{ path: start, chain: enter(start || ".", []) ?? [] }];
+  const stat = options.stat ?? dirStat;
+  let bases: Base[] = [{ path: start, chain: enter(start || ".", [], stat) ?? [] }];
   let listed = 0;
   for (const [i, segment] of segments.entries()) {
     const last = i === segments.length - 1;
@@ -165,7 +191,7 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
       if (full()) break;
       if (!hasGlobMeta(segment)) {
         const p = join(base.path, segment);
-        const found = last ? (exists(p) ? base.chain : null) : enter(p, base.chain);
+        const found = last ? (exists(p) ? base.chain : null) : enter(p, base.chain, stat);
         if (found !== null) next.push({ path: p, chain: found });
         continue;
       }
@@ -189,7 +215,7 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
         const found = last
           ? base.chain
           : entry.isDirectory || entry.isSymlink
-          ? enter(p, base.chain)
+          ? enter(p, base.chain, stat)
           : null;
         if (found !== null) next.push({ path: p, chain: found });
         if (full()) break;
@@ -222,16 +248,14 @@ export function globLimitNotice(
 }
 
 /** The chain below directory `p`, or null when `p` is no directory or already on the chain. */
-function enter(p: string, chain: readonly string[]): readonly string[] | null {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(p);
-  } catch {
-    return null;
-  }
-  if (!info.isDirectory) return null;
-  const id = `${info.dev}:${info.ino}`;
-  return chain.includes(id) ? null : [...chain, id];
+function enter(
+  p: string,
+  chain: readonly string[],
+  stat: (path: string) => DirStat | null,
+): readonly string[] | null {
+  const info = stat(p);
+  if (info === null || !info.isDirectory) return null;
+  return chain.includes(info.id) ? null : [...chain, info.id];
 }
 
 function join(base: string, name: string): string {

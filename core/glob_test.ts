@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   cleanPath,
+  dirStat,
   expandGlob,
   GlobPatternError,
   hasGlobMeta,
@@ -232,21 +233,25 @@ Deno.test("expandGlob stats only what the listing says may be a directory", asyn
   const files = Array.from({ length: 200 }, (_, i) => `a/${i}.log`);
   await withTree([...files, "a/sub/x.log"], async (root) => {
     Deno.symlinkSync(`${root}/a/sub`, `${root}/a/link`);
-    const statSync = Deno.statSync;
-    let stats = 0;
-    Deno.statSync = (path) => {
-      if (String(path).startsWith(`${root}/a/`)) stats++;
-      return statSync(path);
+    const statted: string[] = [];
+    const stat = (path: string) => {
+      if (path.startsWith(`${root}/a/`)) statted.push(path);
+      return dirStat(path);
     };
-    try {
-      assert.deepEqual(await glob(`${root}/*/*/x.log`), [
-        `${root}/a/link/x.log`,
-        `${root}/a/sub/x.log`,
-      ]);
-    } finally {
-      Deno.statSync = statSync;
-    }
-    assert.equal(stats, 2, "the directory and the symlink in a/, none of its 200 files");
+    const r = await expandGlob(`${root}/*/*/x.log`, { stat });
+    assert.deepEqual(r.paths, [`${root}/a/link/x.log`, `${root}/a/sub/x.log`]);
+    assert.deepEqual(statted.sort(), [`${root}/a/link`, `${root}/a/sub`], "none of a/'s 200 files");
+  });
+});
+
+Deno.test("dirStat tells a directory, a file and a missing path, following symlinks", async () => {
+  await withTree(["d/f.log"], (root) => {
+    Deno.symlinkSync(`${root}/d`, `${root}/link`);
+    const info = Deno.statSync(`${root}/d`);
+    assert.deepEqual(dirStat(`${root}/d`), { isDirectory: true, id: `${info.dev}:${info.ino}` });
+    assert.deepEqual(dirStat(`${root}/link`), dirStat(`${root}/d`));
+    assert.equal(dirStat(`${root}/d/f.log`)?.isDirectory, false);
+    assert.equal(dirStat(`${root}/missing`), null);
   });
 });
 

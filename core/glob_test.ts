@@ -248,11 +248,43 @@ Deno.test("dirStat tells a directory, a file and a missing path, following symli
   await withTree(["d/f.log"], (root) => {
     Deno.symlinkSync(`${root}/d`, `${root}/link`);
     const info = Deno.statSync(`${root}/d`);
-    assert.deepEqual(dirStat(`${root}/d`), { isDirectory: true, id: `${info.dev}:${info.ino}` });
+    assert.deepEqual(dirStat(`${root}/d`), {
+      isDirectory: true,
+      id: `${info.dev}:${info.ino}`,
+      size: info.size,
+    });
     assert.deepEqual(dirStat(`${root}/link`), dirStat(`${root}/d`));
     assert.equal(dirStat(`${root}/d/f.log`)?.isDirectory, false);
     assert.equal(dirStat(`${root}/missing`), null);
   });
+});
+
+Deno.test("expandGlob reads a large directory off the event loop, a small one in place", async () => {
+  const root = await Deno.makeTempDir({ prefix: "glob_test_" });
+  const { readDir, readDirSync } = Deno;
+  const calls: string[] = [];
+  try {
+    await Deno.mkdir(`${root}/big`);
+    await Deno.mkdir(`${root}/small`);
+    for (let i = 0; i < 10_000; i++) Deno.writeFileSync(`${root}/big/${i}.log`, new Uint8Array(0));
+    Deno.writeFileSync(`${root}/small/a.log`, new Uint8Array(0));
+    assert.ok(
+      Deno.statSync(`${root}/big`).size > 64 * 1024,
+      "a directory its file system calls large",
+    );
+    Deno.readDir = (path) => (calls.push(`readDir ${path}`), readDir(path));
+    Deno.readDirSync = (path) => (calls.push(`readDirSync ${path}`), readDirSync(path));
+    const big = await expandGlob(`${root}/big/*.log`);
+    const small = await expandGlob(`${root}/small/*.log`);
+    assert.equal(big.paths.length, 10_000);
+    assert.equal(big.paths[0], `${root}/big/0.log`);
+    assert.deepEqual(small.paths, [`${root}/small/a.log`]);
+  } finally {
+    Deno.readDir = readDir;
+    Deno.readDirSync = readDirSync;
+    await Deno.remove(root, { recursive: true });
+  }
+  assert.deepEqual(calls, [`readDir ${root}/big`, `readDirSync ${root}/small`]);
 });
 
 Deno.test("expandGlob lists only directories canList allows", async () => {

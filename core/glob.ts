@@ -185,7 +185,8 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
   const segments = clean.split("/").filter((_, i) => !(rooted && i === 0));
   const start = rooted ? "/" : "";
   const stat = options.stat ?? dirStat;
-  let bases: Base[] = [enter(start, start || ".", [], stat) ?? { path: start, chain: [], size: 0 }];
+  const root = enter(start || ".", [], stat);
+  let bases: Base[] = [{ path: start, chain: root?.chain ?? [], size: root?.size ?? 0 }];
   let listed = 0;
   for (const [i, segment] of segments.entries()) {
     const last = i === segments.length - 1;
@@ -196,7 +197,7 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
       if (full()) break;
       if (!hasGlobMeta(segment)) {
         const p = join(base.path, segment);
-        const found = last ? (exists(p) ? leaf(p, base) : null) : enter(p, p, base.chain, stat);
+        const found = last ? (exists(p) ? leaf(p, base) : null) : enter(p, base.chain, stat);
         if (found !== null) next.push(found);
         continue;
       }
@@ -220,7 +221,7 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
         const found = last
           ? leaf(p, base)
           : entry.isDirectory || entry.isSymlink
-          ? enter(p, p, base.chain, stat)
+          ? enter(p, base.chain, stat)
           : null;
         if (found !== null) next.push(found);
         if (full()) break;
@@ -252,17 +253,13 @@ export function globLimitNotice(
     : `${pattern}: more than ${bounds.maxTargets} files match, reading the first ${bounds.maxTargets}`;
 }
 
-/**
- * Directory `p` (statted as `real`) with the chain below it, or null when it is no directory or
- * already on the chain.
- */
+/** Directory `p` with the chain below it, or null when it is no directory or already on the chain. */
 function enter(
   p: string,
-  real: string,
   chain: readonly string[],
   stat: (path: string) => DirStat | null,
 ): Base | null {
-  const info = stat(real);
+  const info = stat(p);
   if (info === null || !info.isDirectory || chain.includes(info.id)) return null;
   return { path: p, chain: [...chain, info.id], size: info.size };
 }

@@ -26,6 +26,8 @@ const SLACK = 256; // ChaCha20 works in 256-byte steps past a packet's end
 /** The largest packet (after the length field) this can encrypt. */
 export const MAX_PACKET = CHACHA_POLY_PAGES * 65536 - DATA - 4 - SLACK;
 export const TAG_SIZE = 16;
+/** Poly1305's clamp of r (RFC 8439 2.5), as four little-endian words. */
+const CLAMP = [0x0fffffff, 0x0ffffffc, 0x0ffffffc, 0x0ffffffc];
 /** Messages from this size are hashed four blocks at a time (the powers of r cost ~3 blocks). */
 const POLY4_FROM = 256;
 
@@ -240,12 +242,9 @@ export class Engine {
     w.copyWithin(q + 5, p + 5, p + 14);
     w.fill(0, q, q + 5);
     w.fill(0, ZERO_BLOCK >> 2, (ZERO_BLOCK >> 2) + 4);
-    const r = [w[p + 5]!, w[p + 6]!, w[p + 7]!, w[p + 8]!, w[p + 9]!];
-    w[rb] = (r[0]! | r[1]! << 26) >>> 0;
-    w[rb + 1] = (r[1]! >>> 6 | r[2]! << 20) >>> 0;
-    w[rb + 2] = (r[2]! >>> 12 | r[3]! << 14) >>> 0;
-    w[rb + 3] = (r[3]! >>> 18 | r[4]! << 8) >>> 0;
-    for (let j = 0; j < 5; j++) w[out + 4 * j + 3] = r[j]!;
+    const v = this.#view;
+    for (let i = 0; i < 4; i++) w[rb + i] = (v.getUint32(SCRATCH + 4 * i, true) & CLAMP[i]!) >>> 0;
+    for (let j = 0; j < 5; j++) w[out + 4 * j + 3] = w[p + 5 + j]!;
     for (let power = 2, block = R_BLOCK; power <= 4; power++, block = ZERO_BLOCK) {
       this.#x.poly(POWERS_CONTEXT, block, block + 16, 0);
       for (let j = 0; j < 5; j++) w[out + 4 * j + 4 - power] = w[q + j]!;

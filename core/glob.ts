@@ -4,6 +4,7 @@
  */
 
 import { clip } from "./clip.ts";
+import { dirBatches, mayBeDirectory } from "./dir_batches.ts";
 import { statLibc, statPath } from "./libc.ts";
 import { turnIsOver, yieldTurn } from "./turns.ts";
 import { SetupError } from "./errors.ts";
@@ -174,6 +175,11 @@ interface Base {
  * `maxDirs` directories listed, no directory entered twice on one path (symlink loops such as
  * /proc/self/root), only directories `canList` allows, and a return to the event loop every few
  * directories. Missing directories match nothing.
+ *
+ * What it holds is bounded too: a directory is read in batches and only its matches are kept, the
+ * first in name order of at most `maxTargets + 1` (last segment) or `maxDirs + 1` (a directory
+ * to go on from); a wildcard's literal segments after it are resolved per match, so that a
+ * directory of a million files leaves only those behind with the named file.
  */
 export async function expandGlob(pattern: string, options: GlobOptions = {}): Promise<GlobResult> {
   const maxTargets = options.maxTargets ?? Infinity;
@@ -187,51 +193,126 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
   const stat = options.stat ?? dirStat;
   const root = enter(start || ".", [], stat);
   let bases: Base[] = [{ path: start, chain: root?.chain ?? [], size: root?.size ?? 0 }];
+  const first = segments.findIndex(hasGlobMeta);
+  for (const segment of segments.slice(0, first)) {
+    const found = enter(join(bases[0]!.path, segment), bases[0]!.chain, stat);
+    if (found === null) return { paths: [], limit: null };
+    bases = [found];
+  }
   let listed = 0;
-  for (const [i, segment] of segments.entries()) {
-    const last = i === segments.length - 1;
-    const next: Base[] = [];
+  let cut = false;
+  for (let i = first; i < segments.length;) {
+    let j = i + 1;
+    while (j < segments.length && !hasGlobMeta(segments[j]!)) j++;
+    const step: Step = {
+      re: segmentRegExp(segments[i]!),
+      tail: segments.slice(i + 1, j),
+      last: j === segments.length,
+      stat,
+      signal: options.signal,
+    };
+    i = j;
     // One match past the limit tells that there are more, without counting them.
-    const full = () => last && next.length > maxTargets;
+    const cap = step.last ? maxTargets + 1 : maxDirs + 1;
+    const next: Base[] = [];
     for (const base of bases) {
-      if (full()) break;
-      if (!hasGlobMeta(segment)) {
-        const p = join(base.path, segment);
-        const found = last ? (exists(p) ? leaf(p, base) : null) : enter(p, base.chain, stat);
-        if (found !== null) next.push(found);
-        continue;
-      }
+      if (next.length >= cap) break;
       const dir = base.path === "" ? "." : base.path;
       if (!canList(dir)) continue;
-      if (++listed > maxDirs) return { paths: last ? next.map((b) => b.path) : [], limit: "dirs" };
+      if (++listed > maxDirs) {
+        return { paths: step.last ? next.map((b) => b.path) : [], limit: "dirs" };
+      }
       if (listed % DIRS_PER_TURN === 0 || turnIsOver()) {
         await yieldTurn();
         if (options.signal?.aborted) return { paths: [], limit: null };
       }
-      const re = segmentRegExp(segment);
-      let seen = 0;
-      for (const entry of await listDir(dir, base.size)) {
-        if (++seen % ENTRIES_PER_CHECK === 0 && turnIsOver()) {
-          await yieldTurn(); // a directory of many subdirectories: a stat each
-          if (options.signal?.aborted) return { paths: [], limit: null };
-        }
-        if (!re.test(entry.name)) continue;
-        const p = join(base.path, entry.name);
-        // What the listing says is no directory and no symlink cannot be entered: no stat.
-        const found = last
-          ? leaf(p, base)
-          : entry.isDirectory || entry.isSymlink
-          ? enter(p, base.chain, stat)
-          : null;
-        if (found !== null) next.push(found);
-        if (full()) break;
-      }
+      const found = await matchesIn(base, step, cap - next.length);
+      if (found === null) return { paths: [], limit: null };
+      for (const b of found) next.push(b);
     }
+    // More directories to go on from than may be listed: what follows is read in part.
+    if (!step.last && next.length >= cap) cut = true;
     bases = next;
   }
   const paths = bases.map((b) => b.path);
   if (paths.length > maxTargets) return { paths: paths.slice(0, maxTargets), limit: "targets" };
-  return { paths, limit: null };
+  return { paths, limit: cut ? "dirs" : null };
+}
+
+/** A wildcard segment with the literal segments after it. */
+interface Step {
+  readonly re: RegExp;
+  readonly tail: readonly string[];
+  /** Whether the pattern ends with this step (its matches are the paths). */
+  readonly last: boolean;
+  readonly stat: (path: string) => DirStat | null;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * The first `keep` matches of `step` in `base`, in name order (null when aborted). Entries are
+ * read in batches; a name that sorts after `keep` matches already found is not looked at further.
+ */
+async function matchesIn(base: Base, step: Step, keep: number): Promise<Base[] | null> {
+  const kept = new Smallest<Base>(keep);
+  let seen = 0;
+  for await (const batch of dirBatches(base.path === "" ? "." : base.path, { size: base.size })) {
+    for (let e = 0; e < batch.names.length; e++) {
+      if (++seen % ENTRIES_PER_CHECK === 0 && turnIsOver()) {
+        await yieldTurn(); // a directory of many subdirectories: a stat each
+        if (step.signal?.aborted) return null;
+      }
+      const name = batch.names[e]!;
+      if (!step.re.test(name) || !kept.wants(name)) continue;
+      const found = follow(base, name, batch.types[e]!, step);
+      if (found !== null) kept.add(name, found);
+    }
+  }
+  return kept.sorted();
+}
+
+/** Entry `name` of `base`, then the step's literal segments: where they lead, or null. */
+function follow(base: Base, name: string, type: number, step: Step): Base | null {
+  const p = join(base.path, name);
+  if (step.last && step.tail.length === 0) return leaf(p, base);
+  // What the listing says is no directory and no symlink cannot be entered: no stat.
+  if (!mayBeDirectory(type)) return null;
+  let at = enter(p, base.chain, step.stat);
+  for (let t = 0; at !== null && t < step.tail.length; t++) {
+    const q = join(at.path, step.tail[t]!);
+    const end = step.last && t === step.tail.length - 1;
+    at = end ? (exists(q) ? leaf(q, at) : null) : enter(q, at.chain, step.stat);
+  }
+  return at;
+}
+
+/** The first `k` values added, by name; names past the k-th found so far are not wanted. */
+class Smallest<T> {
+  #items: { name: string; value: T }[] = [];
+  #bound: string | null = null;
+  constructor(readonly k: number) {}
+
+  wants(name: string): boolean {
+    return this.k > 0 && (this.#bound === null || name < this.#bound);
+  }
+
+  add(name: string, value: T): void {
+    this.#items.push({ name, value });
+    if (this.#items.length >= 2 * this.k) this.#trim();
+  }
+
+  sorted(): T[] {
+    this.#trim();
+    return this.#items.map((item) => item.value);
+  }
+
+  #trim(): void {
+    this.#items.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    if (this.#items.length >= this.k) {
+      this.#items.length = this.k;
+      this.#bound = this.#items[this.k - 1]!.name;
+    }
+  }
 }
 
 /** Whether a notice's text ends as `globLimitNotice`'s (a server's, after its log fields). */
@@ -272,26 +353,6 @@ function leaf(p: string, base: Base): Base {
 function join(base: string, name: string): string {
   if (base === "") return name;
   return base.endsWith("/") ? base + name : base + "/" + name;
-}
-
-/** A directory of more bytes than this is read off the event loop (a few thousand entries). */
-const LARGE_DIR_BYTES = 64 * 1024;
-
-/**
- * A directory's entries by name, with the type the listing gives (lstat's, not followed). A large
- * one is read off the event loop: `readDirSync` of 200,000 entries held it for 0.72 s, `readDir`
- * for ~30 ms at most; a small one in place (`readDir` costs ~65 µs of CPU more a directory).
- */
-async function listDir(dir: string, size: number): Promise<Deno.DirEntry[]> {
-  const entries: Deno.DirEntry[] = [];
-  try {
-    if (size > LARGE_DIR_BYTES) {
-      for await (const entry of Deno.readDir(dir)) entries.push(entry);
-    } else for (const entry of Deno.readDirSync(dir)) entries.push(entry);
-  } catch {
-    return [];
-  }
-  return entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
 /**

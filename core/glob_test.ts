@@ -214,7 +214,9 @@ Deno.test("expandGlob stops after maxDirs listed directories", async () => {
   await withTree(["a/x/z.log", "b/x/z.log", "c/x/z.log"], async (root) => {
     const r = await expandGlob(`${root}/*/*/z.log`, { maxDirs: 2 });
     assert.equal(r.limit, "dirs");
-    assert.deepEqual(r.paths, []);
+    assert.deepEqual(r.paths, [`${root}/a/x/z.log`], "what was found before the bound");
+    const cut = await expandGlob(`${root}/*/*/*.log`, { maxDirs: 2 });
+    assert.deepEqual(cut, { paths: [], limit: "dirs" });
     assert.equal((await expandGlob(`${root}/*/*/*.log`, { maxDirs: 7 })).paths.length, 3);
   });
 });
@@ -259,33 +261,53 @@ Deno.test("dirStat tells a directory, a file and a missing path, following symli
   });
 });
 
-Deno.test("expandGlob reads a large directory off the event loop, a small one in place", async () => {
+Deno.test("expandGlob keeps the first matches of a large directory in name order", async () => {
   const root = await Deno.makeTempDir({ prefix: "glob_test_" });
-  const { readDir, readDirSync } = Deno;
-  const calls: string[] = [];
   try {
-    await Deno.mkdir(`${root}/big`);
-    await Deno.mkdir(`${root}/small`);
-    for (let i = 0; i < 10_000; i++) Deno.writeFileSync(`${root}/big/${i}.log`, new Uint8Array(0));
-    Deno.writeFileSync(`${root}/small/a.log`, new Uint8Array(0));
-    assert.ok(
-      Deno.statSync(`${root}/big`).size > 64 * 1024,
-      "a directory its file system calls large",
-    );
-    Deno.readDir = (path) => (calls.push(`readDir ${path}`), readDir(path));
-    Deno.readDirSync = (path) => (calls.push(`readDirSync ${path}`), readDirSync(path));
-    const big = await expandGlob(`${root}/big/*.log`);
-    const small = await expandGlob(`${root}/small/*.log`);
-    assert.equal(big.paths.length, 10_000);
-    assert.equal(big.paths[0], `${root}/big/0.log`);
-    assert.deepEqual(small.paths, [`${root}/small/a.log`]);
+    const names = Array.from({ length: 5000 }, (_, i) => `${String(i).padStart(4, "0")}.log`);
+    for (const name of shuffled(names)) Deno.writeFileSync(`${root}/${name}`, new Uint8Array(0));
+    const all = await expandGlob(`${root}/*.log`);
+    assert.deepEqual(all, { paths: names.map((n) => `${root}/${n}`), limit: null });
+    const first = await expandGlob(`${root}/*.log`, { maxTargets: 7 });
+    assert.deepEqual(first, {
+      paths: names.slice(0, 7).map((n) => `${root}/${n}`),
+      limit: "targets",
+    });
   } finally {
-    Deno.readDir = readDir;
-    Deno.readDirSync = readDirSync;
     await Deno.remove(root, { recursive: true });
   }
-  assert.deepEqual(calls, [`readDir ${root}/big`, `readDirSync ${root}/small`]);
 });
+
+Deno.test("expandGlob follows no match of a directory that sorts after the ones it keeps", async () => {
+  const root = await Deno.makeTempDir({ prefix: "glob_test_" });
+  try {
+    const dirs = Array.from({ length: 2000 }, (_, i) => `d${String(i).padStart(4, "0")}`);
+    for (const dir of shuffled(dirs)) {
+      Deno.mkdirSync(`${root}/${dir}`);
+      Deno.writeFileSync(`${root}/${dir}/app.log`, new Uint8Array(0));
+    }
+    let stats = 0;
+    const stat = (path: string) => (stats++, dirStat(path));
+    const r = await expandGlob(`${root}/*/app.log`, { maxTargets: 10, stat });
+    const want = dirs.slice(0, 10).map((d) => `${root}/${d}/app.log`);
+    assert.deepEqual(r, { paths: want, limit: "targets" });
+    assert.ok(stats < 1000, `${stats} stats for 2,000 directories, of which 11 are kept`);
+    // Without a bound every directory is entered, and all are found.
+    assert.equal((await expandGlob(`${root}/*/app.log`)).paths.length, 2000);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** Files made in random order: the listing's order says nothing of the names'. */
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
 
 Deno.test("expandGlob lists only directories canList allows", async () => {
   await withTree(["open/a.log", "closed/b.log"], async (root) => {

@@ -37,9 +37,15 @@ const STAT_SYMBOLS = {
   lstat: { parameters: ["buffer", "buffer"], result: "i32" },
 } as const;
 
+/** getdents64(2), which glibc exports since 2.30: a directory's entries, many per call. */
+const DIR_SYMBOLS = {
+  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+} as const;
+
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 export type FileLibc = Deno.DynamicLibrary<typeof FILE_SYMBOLS>["symbols"];
 export type StatLibc = Deno.DynamicLibrary<typeof STAT_SYMBOLS>["symbols"];
+export type DirLibc = Deno.DynamicLibrary<typeof DIR_SYMBOLS>["symbols"];
 
 export const ENOENT = 2;
 export const EINTR = 4;
@@ -51,6 +57,7 @@ export const ENOTSUP = 95;
 let lib: Libc | null | undefined;
 let fileLib: FileLibc | null | undefined;
 let statLib: StatLibc | null | undefined;
+let dirLib: DirLibc | null | undefined;
 
 export function libc(): Libc | null {
   if (lib === undefined) lib = bind(SYMBOLS);
@@ -67,6 +74,12 @@ export function fileLibc(): FileLibc | null {
 export function statLibc(): StatLibc | null {
   if (statLib === undefined) statLib = Deno.build.arch === "x86_64" ? bind(STAT_SYMBOLS) : null;
   return statLib;
+}
+
+/** getdents64 (x86_64 only: its struct is read with that layout), or null. */
+export function dirLibc(): DirLibc | null {
+  if (dirLib === undefined) dirLib = Deno.build.arch === "x86_64" ? bind(DIR_SYMBOLS) : null;
+  return dirLib;
 }
 
 /** What `fstat` tells of a file, as plain numbers (no `FileInfo` with its four `Date`s). */

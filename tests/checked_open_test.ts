@@ -1,7 +1,8 @@
 /**
  * Structural rule of dserver (issue 9): every open that serves a user goes through the one
  * checked open. Code reachable from a session (and from the workers it starts) must not call
- * Deno's file-opening APIs itself; the few files that may are listed here, each with its reason.
+ * Deno's file-opening APIs (or libc's open) itself; the few files that may are listed here, each
+ * with its reason.
  */
 import assert from "node:assert/strict";
 import { ROOT } from "./helpers.ts";
@@ -15,17 +16,17 @@ const ENTRIES = [
 ];
 
 const FORBIDDEN =
-  /\bDeno\.(open|openSync|readFile|readFileSync|readTextFile|readTextFileSync|readDir|readDirSync|watchFs|realPath|realPathSync)\b/g;
+  /\bDeno\.(open|openSync|readFile|readFileSync|readTextFile|readTextFileSync|readDir|readDirSync|watchFs|realPath|realPathSync)\b|\b\w+\.open\(cPath\b/g;
 
 /** File → the calls it may make, and why. */
 const ALLOWED: Record<string, { calls: string[]; why: string }> = {
   "core/open_file.ts": {
-    calls: ["Deno.openSync"],
+    calls: ["Deno.openSync", "c.open(cPath"],
     why: "the checked open itself (reopens the verified descriptor through /proc/self/fd)",
   },
-  "core/glob.ts": {
-    calls: ["Deno.readDirSync", "Deno.readDir"],
-    why: "glob listing (a large directory off the event loop), gated by the session's canList",
+  "core/dir_batches.ts": {
+    calls: ["f.open(cPath", "Deno.readDirSync", "Deno.readDir"],
+    why: "a glob's directory listing (getdents64, else Deno's), gated by the session's canList",
   },
   "core/re2js_matcher.ts": {
     calls: ["Deno.readTextFileSync"],
@@ -109,9 +110,11 @@ Deno.test("the checked-open rule catches a direct open in session code", () => {
     ["core/follow.ts", "const f = Deno.openSync(path, { read: true });"],
     ["core/open_file.ts", "Deno.openSync(proc)"],
     ["core/glob.ts", "// Deno.open(x) in a comment\nDeno.readTextFileSync(p)"],
+    ["core/read_meter.ts", "const fd = c.open(cPath(path), 0, 0);"],
   ]);
   assert.deepEqual(violations(files), [
     "core/follow.ts calls Deno.openSync",
     "core/glob.ts calls Deno.readTextFileSync",
+    "core/read_meter.ts calls c.open(cPath",
   ]);
 });

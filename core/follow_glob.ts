@@ -142,12 +142,13 @@ export async function followGlob(
       }));
     }
   };
-  await rescan(false);
-  const waker = options.watchers.waker(staticDir(pattern));
+  const { watchers } = options;
+  await watchers.paced(() => rescan(false));
+  const waker = watchers.waker(staticDir(pattern));
   try {
     while (!signal.aborted) {
       await waker.wait(options.rescanMs ?? 1000);
-      if (!signal.aborted) await rescan(true);
+      if (!signal.aborted) await watchers.paced(() => rescan(true));
     }
   } finally {
     waker.close();

@@ -9,6 +9,7 @@ import { expandGlob, type GlobOptions } from "./glob.ts";
 import { isJournalTarget } from "./journal_target.ts";
 import type { FileOpener } from "./open_file.ts";
 import { STDIN_ID } from "./source.ts";
+import { maybeYield } from "./turns.ts";
 import type { ReadBytes } from "./protocol/progress.ts";
 
 interface Tracked {
@@ -71,6 +72,7 @@ export async function sizeTarget(
   if (target === STDIN_ID || isJournalTarget(target)) return;
   const { paths } = await expandGlob(target, options.glob);
   for (const path of paths) {
+    await maybeYield(); // a thousand checked opens: others' turns between them
     if (options.glob.signal?.aborted) return;
     try {
       const opened = options.open(path);

@@ -10,10 +10,50 @@ export interface Waker {
   close(): void;
 }
 
+/** A session's glob expansions pause this many times as long as each took (a fifth of the time). */
+const RESCAN_PAUSE = 4;
+/** Expansions quicker than a quarter of this go on at once (a plain path, a small directory). */
+const MIN_PAUSE_MS = 5;
+const MAX_PAUSE_MS = 10_000;
+
 /** One watcher per directory, shared by every follower in it. */
 export class DirectoryWatchers {
   readonly #dirs = new Map<string, SharedWatch>();
+  /** Resolves when the next glob expansion of these followers may start (`paced`). */
+  #gate: Promise<void> = Promise.resolve();
   constructor(readonly signal: AbortSignal) {}
+
+  /**
+   * Runs a glob expansion of these followers (one session's) after the one before it, and keeps
+   * the next waiting RESCAN_PAUSE times as long as it took: a thousand follows of globs over
+   * thousands of directories take at most a fifth of the time, one after the other, whatever
+   * their rescan interval.
+   */
+  async paced<T>(work: () => Promise<T>): Promise<T> {
+    const before = this.#gate;
+    let open = () => {};
+    this.#gate = new Promise<void>((resolve) => open = resolve);
+    await before;
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.#reopen(open, (performance.now() - started) * RESCAN_PAUSE);
+    }
+  }
+
+  #reopen(open: () => void, pauseMs: number): void {
+    if (pauseMs < MIN_PAUSE_MS || this.signal.aborted) return open();
+    const onAbort = () => {
+      clearTimeout(timer);
+      open();
+    };
+    const timer = setTimeout(() => {
+      this.signal.removeEventListener("abort", onAbort);
+      open();
+    }, Math.min(pauseMs, MAX_PAUSE_MS));
+    this.signal.addEventListener("abort", onAbort, { once: true });
+  }
 
   waker(dir: string): Waker {
     let shared = this.#dirs.get(dir);

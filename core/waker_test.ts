@@ -78,3 +78,35 @@ Deno.test("aborting the signal wakes the waiting followers", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a session's glob expansions run one at a time, each pausing the next four times its length", async () => {
+  const stop = new AbortController();
+  const watchers = new DirectoryWatchers(stop.signal);
+  const spans: [number, number][] = [];
+  const work = async () => {
+    const started = performance.now();
+    await sleep(40);
+    spans.push([started, performance.now()]);
+  };
+  try {
+    await Promise.all([watchers.paced(work), watchers.paced(work), watchers.paced(work)]);
+    assert.equal(spans.length, 3);
+    for (let i = 1; i < spans.length; i++) {
+      const [, endBefore] = spans[i - 1]!;
+      const [startBefore] = spans[i - 1]!;
+      const gap = spans[i]![0] - endBefore;
+      assert.ok(gap >= 4 * (endBefore - startBefore) - 5, `paused ${gap.toFixed(0)} ms`);
+    }
+    // Quick work is not paused; an abort opens a pause at once.
+    const quick = performance.now();
+    await watchers.paced(() => Promise.resolve());
+    const slow = watchers.paced(() => sleep(200));
+    await slow;
+    const aborted = watchers.paced(() => Promise.resolve("ran"));
+    stop.abort();
+    assert.equal(await aborted, "ran");
+    assert.ok(performance.now() - quick < 600, "not held for the 800 ms pause after the abort");
+  } finally {
+    stop.abort();
+  }
+});

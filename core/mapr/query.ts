@@ -98,7 +98,21 @@ interface BucketCall {
 }
 
 /** Parses a MapReduce query; throws {@link QueryError} naming the offending token and position. */
+/**
+ * What a query may hold: a dserver maps every line of a read through it in one synchronous stretch
+ * per batch, and keeps a slot per select item in each of up to 50,000 groups. Real queries are far
+ * below both (docs/decisions.md, "A query's size").
+ */
+export const MAX_QUERY_LENGTH = 16_384;
+/** The most items of one clause (select, where, set, group by). */
+export const MAX_QUERY_ITEMS = 256;
+/** The most quantile and count_distinct items: each is a sketch of up to ~32 KB per group. */
+export const MAX_SKETCH_ITEMS = 16;
+
 export function parseQuery(text: string): Query {
+  if (text.length > MAX_QUERY_LENGTH) {
+    throw new QueryError(`the query is longer than ${MAX_QUERY_LENGTH} characters`);
+  }
   const q: Mutable<Query> = {
     raw: text,
     select: [],
@@ -182,6 +196,21 @@ export function parseQuery(text: string): Query {
         q.timeLayout = timeLayout(args);
         break;
     }
+  }
+  for (
+    const [clause, items] of [
+      ["select", q.select],
+      ["where", q.where],
+      ["set", q.set],
+      ["group by", q.groupBy],
+    ] as const
+  ) {
+    if (items.length > MAX_QUERY_ITEMS) {
+      throw new QueryError(`more than ${MAX_QUERY_ITEMS} items in the ${clause} clause`);
+    }
+  }
+  if (q.select.filter(isSketch).length > MAX_SKETCH_ITEMS) {
+    throw new QueryError(`more than ${MAX_SKETCH_ITEMS} quantile and count_distinct items`);
   }
   if (q.select.length === 0) {
     throw new QueryError(`no select clause: a query needs at least one field (query "${text}")`);
@@ -514,7 +543,12 @@ export function referencedVariables(query: Query): string[] {
  * servers that announce the `mapr-sketch-v1` capability run it.
  */
 export function usesSketches(query: Query): boolean {
-  return query.select.some((s) => s.agg === "quantile" || s.agg === "count_distinct");
+  return query.select.some(isSketch);
+}
+
+/** Whether a select item aggregates into a sketch (a quantile or a distinct count). */
+export function isSketch(item: SelectItem): boolean {
+  return item.agg === "quantile" || item.agg === "count_distinct";
 }
 
 /** Whether the query has a time bucket or a `timelayout`: only our dservers run it. */

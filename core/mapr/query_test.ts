@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { MAPR_BUCKET_CAPABILITY } from "../protocol/query_capabilities.ts";
 import {
   effectiveLogFormat,
+  MAX_QUERY_ITEMS,
+  MAX_QUERY_LENGTH,
+  MAX_SKETCH_ITEMS,
   parseQuery,
   queryCapabilities,
   QueryError,
@@ -631,4 +634,38 @@ Deno.test("parseQuery takes words after the select list for more select items, a
   const q = parseQuery("select count($line) grup by $hostname");
   assert.deepEqual(q.select.map((s) => s.text), ["count($line)", "grup", "by", "$hostname"]);
   assert.deepEqual(q.groupBy, ["count($line)"]);
+});
+
+Deno.test("a query longer than its bound or with too many items in a clause is refused", () => {
+  const items = (n: number, item: (i: number) => string) =>
+    Array.from({ length: n }, (_, i) => item(i)).join(",");
+  const many = MAX_QUERY_ITEMS + 1;
+  assertQueryError(
+    `select count($line) where a == "${"x".repeat(MAX_QUERY_LENGTH)}"`,
+    `the query is longer than ${MAX_QUERY_LENGTH} characters`,
+  );
+  assertQueryError(
+    `select ${items(many, (i) => `count(f${i})`)}`,
+    `more than ${MAX_QUERY_ITEMS} items in the select clause`,
+  );
+  assertQueryError(
+    `select count($line) group by ${items(many, (i) => `g${i}`)}`,
+    `more than ${MAX_QUERY_ITEMS} items in the group by clause`,
+  );
+  const conditions = Array.from({ length: many }, (_, i) => `f${i} == 1`).join(" and ");
+  assertQueryError(
+    `select count($line) where ${conditions}`,
+    `more than ${MAX_QUERY_ITEMS} items in the where clause`,
+  );
+  assertQueryError(
+    `select ${items(MAX_SKETCH_ITEMS + 1, (i) => `p99(f${i})`)}`,
+    `more than ${MAX_SKETCH_ITEMS} quantile and count_distinct items`,
+  );
+  // At the bounds a query is taken.
+  assert.equal(
+    parseQuery(`select ${items(MAX_SKETCH_ITEMS, (i) => `p99(f${i})`)}`).select.length,
+    16,
+  );
+  const q = parseQuery(`select ${items(MAX_QUERY_ITEMS, (i) => `count(f${i})`)}`);
+  assert.equal(q.select.length, MAX_QUERY_ITEMS);
 });

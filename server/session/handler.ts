@@ -4,6 +4,7 @@
  * when its work is done (docs/protocol.md#close-request). It knows nothing of SSH: it talks to a
  * SessionIO.
  */
+import { clip } from "../../core/clip.ts";
 import { errorKind } from "../../core/errors.ts";
 import { decodeFrame, FrameReader } from "../../core/protocol/frames.ts";
 import { parseCommand } from "../../core/protocol/commands.ts";
@@ -200,8 +201,8 @@ class Session {
         const words = [command.name, ...command.args];
         this.#out.notice(
           "error",
-          `Received unknown user command|${command.name.split(":")[0]}|${words.length}|[${
-            words.join(" ")
+          `Received unknown user command|${clip(command.name.split(":")[0]!)}|${words.length}|[${
+            clip(words.join(" "), 200)
           }]`,
         );
       }

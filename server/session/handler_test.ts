@@ -5,6 +5,7 @@ import { blockHeader } from "../../core/protocol/blocks.ts";
 import { MessageReader } from "../../core/protocol/messages.ts";
 import { testDeps } from "./_test_deps.ts";
 import { handleSession, type SessionIO, UNREADABLE } from "./handler.ts";
+import { MAX_SESSION_READS } from "./read_runner.ts";
 import { Semaphore } from "../../core/semaphore.ts";
 import { PermissionDeniedError } from "../access/safe_open.ts";
 import { openRegular } from "../../core/open_file.ts";
@@ -437,4 +438,27 @@ Deno.test("a session that ends while start positions go out closes every file it
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a session runs at most MAX_SESSION_READS reads at once and refuses the rest in one notice each", async () => {
+  const path = await withFile("one\n");
+  // A cat that waits for a slot keeps every later command in the queue.
+  const slots = new Semaphore(0);
+  const extra = 3;
+  const commands = Array.from(
+    { length: MAX_SESSION_READS + extra },
+    () => `cat: ${path} regex:noop `,
+  );
+  const s = memorySession(commands);
+  const running = handleSession(
+    s.io,
+    { user: "u", remote: "127.0.0.1:5", health: false },
+    deps({ cats: slots }),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const refused = s.messages().filter((m) => m.includes("too many reads in one session"));
+  assert.equal(refused.length, extra, refused[0]);
+  assert.ok(refused[0]!.includes(`at most ${MAX_SESSION_READS} at a time`));
+  s.io.close();
+  await running;
 });

@@ -30,13 +30,30 @@ export interface MapStageOptions {
 
 /** The most groups a session holds between sends (~1 KB each): see `#sendWhenMany`. */
 export const MAX_SERVER_GROUPS = 50_000;
+/** What a session's groups may take between sends, by the most each can take (`maxGroupsOf`). */
+const GROUPS_BYTES = 64 << 20;
+
+/**
+ * How many groups of `query` a session holds before it sends them: MAX_SERVER_GROUPS, fewer when
+ * a group can take more than ~1.3 KB (a slot per select item; a quantile's sketch grows to ~32 KB,
+ * a distinct count's to ~16 KB), so that what waits for a send stays within GROUPS_BYTES.
+ */
+export function maxGroupsOf(query: Query): number {
+  let bytes = 1024;
+  for (const item of query.select) {
+    bytes += item.agg === "quantile" ? 33_000 : item.agg === "count_distinct" ? 17_000 : 16;
+  }
+  return Math.max(1, Math.min(MAX_SERVER_GROUPS, Math.floor(GROUPS_BYTES / bytes)));
+}
 
 export class MapStage {
   readonly #mapper: Mapper;
-  /** MAX_SERVER_GROUPS; smaller in tests. */
-  maxGroups = MAX_SERVER_GROUPS;
+  /** maxGroupsOf the query; smaller in tests. */
+  maxGroups: number;
   readonly #timer: ReturnType<typeof setInterval>;
   #malformedSent = 0;
+  /** An interval's send is still on its way to the client. */
+  #flushing = false;
 
   constructor(
     query: Query,
@@ -48,10 +65,16 @@ export class MapStage {
       hostname: options.hostname,
       warn: options.warn,
     });
+    this.maxGroups = maxGroupsOf(query);
     const seconds = query.interval > 0 ? query.interval : 1;
     this.#timer = setInterval(() => {
+      // A client still taking the last send's groups is not sent more: they wait here, bounded
+      // by maxGroups (`#sendWhenMany` waits for the client).
+      if (this.#flushing) return;
       this.send();
-      this.output.flush().catch(() => {}); // a closed channel ends the session elsewhere
+      this.#flushing = true;
+      this.output.flush().catch(() => {}) // a closed channel ends the session elsewhere
+        .finally(() => this.#flushing = false);
     }, seconds * 1000);
   }
 

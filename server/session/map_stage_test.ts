@@ -5,7 +5,7 @@ import { parseAggregate } from "../../core/mapr/aggregate_wire.ts";
 import { mapFilter } from "../../core/mapr/parallel_map.ts";
 import { parseQuery } from "../../core/mapr/query.ts";
 import { selectInto } from "../../core/pipeline.ts";
-import { MapStage } from "./map_stage.ts";
+import { MapStage, MAX_SERVER_GROUPS, maxGroupsOf } from "./map_stage.ts";
 
 const QUERY = parseQuery("from STATS select id,count($line),sum(v) group by id");
 const KEYS = 200_000;
@@ -61,5 +61,47 @@ Deno.test("a session's groups go out before the interval once there are maxGroup
   for (const i of [0, 1, 777, KEYS - 1]) {
     const cells = rows.get(`u${i}`)!;
     assert.deepEqual([cells.get("count($line)"), cells.get("sum(v)")], [1, i]);
+  }
+});
+
+Deno.test("a session holds fewer groups between sends when each can take more", () => {
+  const groups = (text: string) => maxGroupsOf(parseQuery(text));
+  assert.equal(groups("select id,count($line),sum(v) group by id"), MAX_SERVER_GROUPS);
+  const one = groups("select p99(v) group by id");
+  const many = groups(`select ${Array.from({ length: 16 }, (_, i) => `p99(v${i})`)} group by id`);
+  assert.ok(one < MAX_SERVER_GROUPS && one > 1000, `one sketch: ${one} groups`);
+  assert.ok(many < one / 10 && many >= 100, `16 sketches: ${many} groups`);
+  // What they may take stays within the same bound: ~64 MB at ~33 KB a sketch.
+  assert.ok(one * 34_000 <= 64 << 20 && many * 16 * 33_000 <= 64 << 20);
+  const wide = groups(`select ${Array.from({ length: 256 }, (_, i) => `sum(v${i})`)} group by id`);
+  assert.ok(wide < MAX_SERVER_GROUPS && wide * 256 * 16 <= 64 << 20, `256 sums: ${wide} groups`);
+});
+
+Deno.test("an interval's send waits while the client still takes the one before", async () => {
+  let flushes = 0;
+  let release = () => {};
+  const stage = new MapStage(parseQuery("select count($line) group by $line interval 1"), {
+    aggregate: () => {},
+    control: () => {},
+    flush: () => {
+      flushes++;
+      return new Promise<void>((resolve) => release = resolve); // a client that takes nothing
+    },
+  }, {
+    serverLogFormat: "default",
+    hostname: "h",
+    shortHostname: "h",
+    warn: () => {},
+    maxLineLength: 1 << 20,
+  });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    assert.equal(flushes, 1, "one send on its way, none piled up behind it");
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    assert.equal(flushes, 2, "the next interval sends again");
+  } finally {
+    stage.stop();
+    release();
   }
 });

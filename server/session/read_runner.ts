@@ -8,6 +8,7 @@
 import type { TimeRange } from "../../core/time_spec.ts";
 import { readFileChunks } from "../../core/chunks.ts";
 import { CorruptInputError } from "../../core/compression.ts";
+import { clip } from "../../core/clip.ts";
 import { fullHostname } from "../../core/hostname.ts";
 import { PatternError } from "../../core/pattern_error.ts";
 import { parseQuery, QueryError } from "../../core/mapr/query.ts";
@@ -50,6 +51,10 @@ export const UNREADABLE = "Unable to read file(s), check server logs";
 const LONG_LINE = "Long log line, splitting into multiple lines";
 /** The most tails of one session that wait for a slot, each with its file open (#takeTail). */
 export const MAX_QUEUED_TAILS = 1000;
+/** The most read commands of one session running or waiting (cat and grep wait in a queue). */
+export const MAX_SESSION_READS = 1000;
+/** What those commands' paths, patterns and options may add up to, in characters. */
+export const MAX_SESSION_READ_TEXT = 16 << 20;
 
 export interface ReadContext {
   readonly deps: HandlerDeps;
@@ -89,6 +94,8 @@ export class ReadRunner {
   /** The `map:` command asked for progress messages (docs/protocol.md#progress). */
   #progress: ReadProgress | null = null;
   #active = 0;
+  /** The characters of the commands counted in #active (MAX_SESSION_READ_TEXT). */
+  #activeText = 0;
   #tails = 0;
   #queue: Promise<void> = Promise.resolve();
   /**
@@ -118,9 +125,23 @@ export class ReadRunner {
       this.#ctx.readEnded();
       return;
     }
+    const text = commandText(command);
+    if (this.#active >= MAX_SESSION_READS || this.#activeText + text > MAX_SESSION_READ_TEXT) {
+      this.#out.notice(
+        "error",
+        `too many reads in one session (at most ${MAX_SESSION_READS} at a time): not reading ${
+          clip(command.path)
+        }`,
+      );
+      this.#log("warn", `refused a read beyond the session's bound: ${clip(command.path)}`);
+      this.#ctx.readEnded();
+      return;
+    }
     this.#active++;
+    this.#activeText += text;
     const finish = () => {
       this.#active--;
+      this.#activeText -= text;
       if (command.verb === "tail") this.#tails--;
       this.#ctx.readEnded();
     };
@@ -430,4 +451,11 @@ function regexReason(message: string): string {
 /** An error of the operating system (a read failing with EPERM on a /proc file, EIO, …). */
 function isOsError(err: unknown): boolean {
   return Object.values(Deno.errors).some((kind) => err instanceof kind);
+}
+
+/** What a read command holds while it runs or waits: its path, pattern and options. */
+function commandText(command: ReadCommand): number {
+  let n = command.path.length + command.regex.pattern.length;
+  for (const key in command.options) n += key.length + command.options[key]!.length;
+  return n;
 }

@@ -119,8 +119,13 @@ class Session {
           break;
         }
         // Dispatch every frame of this read before anything can finish, so a quick first
-        // command does not close the session before the next one was seen.
-        for (const text of texts) this.#dispatch(text);
+        // command does not close the session before the next one was seen. While the cat/grep
+        // queue is full (a read is busy then, so nothing closes), the rest wait for room.
+        for (const text of texts) {
+          while (this.#reads.full && !this.#abort.signal.aborted) await this.#reads.room();
+          if (this.#abort.signal.aborted) break;
+          this.#dispatch(text);
+        }
         if (texts.length > 0) this.io.settled?.();
         await this.#out.flush();
         if (this.#closing) break;

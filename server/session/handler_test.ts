@@ -5,7 +5,7 @@ import { blockHeader } from "../../core/protocol/blocks.ts";
 import { MessageReader } from "../../core/protocol/messages.ts";
 import { testDeps } from "./_test_deps.ts";
 import { handleSession, type SessionIO, UNREADABLE } from "./handler.ts";
-import { MAX_SESSION_READS } from "./read_runner.ts";
+import { MAX_QUEUED_READS, MAX_SESSION_TAILS } from "./read_runner.ts";
 import { Semaphore } from "../../core/semaphore.ts";
 import { PermissionDeniedError } from "../access/safe_open.ts";
 import { openRegular } from "../../core/open_file.ts";
@@ -440,25 +440,46 @@ Deno.test("a session that ends while start positions go out closes every file it
   }
 });
 
-Deno.test("a session runs at most MAX_SESSION_READS reads at once and refuses the rest in one notice each", async () => {
+Deno.test("a session's cat queue holds MAX_QUEUED_READS commands and takes more as they end", async () => {
   const path = await withFile("one\n");
-  // A cat that waits for a slot keeps every later command in the queue.
-  const slots = new Semaphore(0);
-  const extra = 3;
-  const commands = Array.from(
-    { length: MAX_SESSION_READS + extra },
-    () => `cat: ${path} regex:noop `,
-  );
-  const s = memorySession(commands);
+  const slots = new Semaphore(1);
+  const held = (await slots.take())!; // every cat waits for the one slot
+  const cats = Array.from({ length: MAX_QUEUED_READS + 40 }, () => `cat: ${path} regex:noop `);
+  const s = memorySession([...cats, "bogus"]); // answered only once it was read
+  const bogus = () => s.messages().filter((m) => m.includes("unknown user command|bogus")).length;
   const running = handleSession(
     s.io,
     { user: "u", remote: "127.0.0.1:5", health: false },
     deps({ cats: slots }),
   );
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(slots.waiting, 1, "one cat waits for its slot, the queue behind it");
+  assert.equal(s.messages().filter((m) => m.startsWith("REMOTE")).length, 0);
+  assert.equal(bogus(), 0, "the queue is full: the session reads no more commands");
+  held.release(); // the first cat runs; the rest one by one as each gives the slot back
+  await running;
+  const lines = s.messages().filter((m) => m.startsWith("REMOTE"));
+  assert.equal(lines.length, MAX_QUEUED_READS + 40, "every command was read and answered");
+  assert.equal(bogus(), 1, "read once there was room");
+});
+
+Deno.test("a session follows at most MAX_SESSION_TAILS files and refuses more in one notice each", async () => {
+  const path = await withFile("one\n");
+  const extra = 3;
+  const commands = Array.from(
+    { length: MAX_SESSION_TAILS + extra },
+    () => `tail: ${path} regex:noop `,
+  );
+  const s = memorySession(commands);
+  const running = handleSession(
+    s.io,
+    { user: "u", remote: "127.0.0.1:5", health: false },
+    deps({ tails: new Semaphore(1) }),
+  );
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const refused = s.messages().filter((m) => m.includes("too many reads in one session"));
+  const refused = s.messages().filter((m) => m.includes("too many files followed"));
   assert.equal(refused.length, extra, refused[0]);
-  assert.ok(refused[0]!.includes(`at most ${MAX_SESSION_READS} at a time`));
+  assert.ok(refused[0]!.includes(`at most ${MAX_SESSION_TAILS}`));
   s.io.close();
   await running;
 });

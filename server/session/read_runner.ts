@@ -51,9 +51,18 @@ export const UNREADABLE = "Unable to read file(s), check server logs";
 const LONG_LINE = "Long log line, splitting into multiple lines";
 /** The most tails of one session that wait for a slot, each with its file open (#takeTail). */
 export const MAX_QUEUED_TAILS = 1000;
-/** The most read commands of one session running or waiting (cat and grep wait in a queue). */
-export const MAX_SESSION_READS = 1000;
-/** What those commands' paths, patterns and options may add up to, in characters. */
+/**
+ * The most tail commands of one session (each follows until the session ends; a glob that matches
+ * nothing holds no slot and no queue place, only its rescans): twice the files that may wait.
+ */
+export const MAX_SESSION_TAILS = 2 * MAX_QUEUED_TAILS;
+/**
+ * The most cat and grep commands of one session queued or running: past it the session reads no
+ * more commands until one ends (`full`, `room`), so the client's further commands wait in SSH's
+ * flow control, not in the dserver's memory.
+ */
+export const MAX_QUEUED_READS = 64;
+/** What the tails' and the queued commands' paths, patterns and options may add up to, each. */
 export const MAX_SESSION_READ_TEXT = 16 << 20;
 
 export interface ReadContext {
@@ -94,9 +103,14 @@ export class ReadRunner {
   /** The `map:` command asked for progress messages (docs/protocol.md#progress). */
   #progress: ReadProgress | null = null;
   #active = 0;
-  /** The characters of the commands counted in #active (MAX_SESSION_READ_TEXT). */
-  #activeText = 0;
   #tails = 0;
+  /** The characters of the session's tails (MAX_SESSION_READ_TEXT). */
+  #tailText = 0;
+  /** cat and grep commands queued or running, and their characters. */
+  #queued = 0;
+  #queuedText = 0;
+  /** Who waits for `room`. */
+  #roomWaiters: (() => void)[] = [];
   #queue: Promise<void> = Promise.resolve();
   /**
    * The flush after each batch of a followed file, one for all files and tails of the session
@@ -110,6 +124,24 @@ export class ReadRunner {
     this.#deps = ctx.deps;
     this.#out = ctx.out;
     this.#watchers = new DirectoryWatchers(ctx.signal);
+  }
+
+  /** Whether the cat/grep queue is full: the session reads no more commands until `room`. */
+  get full(): boolean {
+    return this.#queued >= MAX_QUEUED_READS || this.#queuedText >= MAX_SESSION_READ_TEXT;
+  }
+
+  /** Resolves when a queued cat or grep ended, or the session stops. */
+  room(): Promise<void> {
+    if (this.#ctx.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#ctx.signal.removeEventListener("abort", done);
+        resolve();
+      };
+      this.#roomWaiters.push(done);
+      this.#ctx.signal.addEventListener("abort", done, { once: true });
+    });
   }
 
   /** Whether a read runs or waits. */
@@ -126,30 +158,41 @@ export class ReadRunner {
       return;
     }
     const text = commandText(command);
-    if (this.#active >= MAX_SESSION_READS || this.#activeText + text > MAX_SESSION_READ_TEXT) {
+    const tail = command.verb === "tail";
+    if (
+      tail && (this.#tails >= MAX_SESSION_TAILS || this.#tailText + text > MAX_SESSION_READ_TEXT)
+    ) {
       this.#out.notice(
         "error",
-        `too many reads in one session (at most ${MAX_SESSION_READS} at a time): not reading ${
+        `too many files followed in one session (at most ${MAX_SESSION_TAILS}): not following ${
           clip(command.path)
         }`,
       );
-      this.#log("warn", `refused a read beyond the session's bound: ${clip(command.path)}`);
+      this.#log("warn", `refused a tail beyond the session's bound: ${clip(command.path)}`);
       this.#ctx.readEnded();
       return;
     }
     this.#active++;
-    this.#activeText += text;
     const finish = () => {
       this.#active--;
-      this.#activeText -= text;
-      if (command.verb === "tail") this.#tails--;
+      if (tail) {
+        this.#tails--;
+        this.#tailText -= text;
+      } else {
+        this.#queued--;
+        this.#queuedText -= text;
+        this.#roomWaiters.shift()?.();
+      }
       this.#ctx.readEnded();
     };
-    if (command.verb === "tail") {
+    if (tail) {
       this.#tails++;
+      this.#tailText += text;
       this.#follow(command).catch((err) => this.#failed(err)).finally(finish);
       return;
     }
+    this.#queued++;
+    this.#queuedText += text;
     this.#progress?.size(command.path, {
       glob: { ...this.#globOptions(), signal: this.#ctx.signal },
       open: this.#open,

@@ -21,7 +21,8 @@ import type { SessionOutput } from "./session_output.ts";
 export class ReadProgress {
   readonly #meter = new ReadMeter();
   readonly #out: SessionOutput;
-  #sizing: Promise<void>[] = [];
+  /** Resolves once the targets given so far are sized (one promise, however many targets). */
+  #sizing: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setInterval> | undefined;
   #last = progressMessage({ read: 0, total: 0 });
 
@@ -40,12 +41,13 @@ export class ReadProgress {
 
   /** A `cat` target of the session: its files join the total (before any is read). */
   size(target: string, options: { glob: GlobOptions; open: FileOpener }): void {
-    this.#sizing.push(sizeTarget(this.#meter, target, options).catch(() => {}));
+    const sizing = sizeTarget(this.#meter, target, options).catch(() => {});
+    this.#sizing = Promise.all([this.#sizing, sizing]).then(() => {});
   }
 
   /** Resolves once the targets given so far are sized. */
   sized(): Promise<void> {
-    return Promise.all(this.#sizing).then(() => {});
+    return this.#sizing;
   }
 
   /** The opener of the reads: every file it opens is followed by the meter. */

@@ -12,7 +12,7 @@ export interface Waker {
 
 /** A session's glob expansions pause this many times as long as each took (a fifth of the time). */
 const RESCAN_PAUSE = 4;
-/** Expansions quicker than a quarter of this go on at once (a plain path, a small directory). */
+/** Pauses shorter than this add up until they are worth a timer (many quick expansions). */
 const MIN_PAUSE_MS = 5;
 const MAX_PAUSE_MS = 10_000;
 
@@ -21,13 +21,15 @@ export class DirectoryWatchers {
   readonly #dirs = new Map<string, SharedWatch>();
   /** Resolves when the next glob expansion of these followers may start (`paced`). */
   #gate: Promise<void> = Promise.resolve();
+  /** The pause the expansions since the last one have earned, in ms. */
+  #owed = 0;
   constructor(readonly signal: AbortSignal) {}
 
   /**
    * Runs a glob expansion of these followers (one session's) after the one before it, and keeps
-   * the next waiting RESCAN_PAUSE times as long as it took: a thousand follows of globs over
-   * thousands of directories take at most a fifth of the time, one after the other, whatever
-   * their rescan interval.
+   * the next waiting RESCAN_PAUSE times as long as it took (quick ones add up to a pause): a
+   * thousand follows of globs over thousands of directories, or of missing directories polled every
+   * 50 ms, take at most a fifth of the time, one after the other, whatever their rescan interval.
    */
   async paced<T>(work: () => Promise<T>): Promise<T> {
     const before = this.#gate;
@@ -38,12 +40,16 @@ export class DirectoryWatchers {
     try {
       return await work();
     } finally {
-      this.#reopen(open, (performance.now() - started) * RESCAN_PAUSE);
+      this.#owed += (performance.now() - started) * RESCAN_PAUSE;
+      this.#reopen(open);
     }
   }
 
-  #reopen(open: () => void, pauseMs: number): void {
-    if (pauseMs < MIN_PAUSE_MS || this.signal.aborted) return open();
+  /** Opens the gate after the pause owed, once it is worth a timer (short ones add up). */
+  #reopen(open: () => void): void {
+    if (this.#owed < MIN_PAUSE_MS || this.signal.aborted) return open();
+    const pauseMs = this.#owed;
+    this.#owed = 0;
     const onAbort = () => {
       clearTimeout(timer);
       open();

@@ -97,7 +97,17 @@ Deno.test("a session's glob expansions run one at a time, each pausing the next 
       const gap = spans[i]![0] - endBefore;
       assert.ok(gap >= 4 * (endBefore - startBefore) - 5, `paused ${gap.toFixed(0)} ms`);
     }
-    // Quick work is not paused; an abort opens a pause at once.
+    // Quick work adds up: 100 expansions of ~1 ms take about 500 ms, not 100.
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) { /* an expansion's CPU */ }
+      return Promise.resolve();
+    };
+    const many = performance.now();
+    for (let i = 0; i < 100; i++) await watchers.paced(() => busy(1));
+    const took = performance.now() - many;
+    assert.ok(took > 400 && took < 2000, `100 quick expansions took ${took.toFixed(0)} ms`);
+    // An abort opens a pause at once.
     const quick = performance.now();
     await watchers.paced(() => Promise.resolve());
     const slow = watchers.paced(() => sleep(200));

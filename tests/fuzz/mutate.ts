@@ -255,6 +255,10 @@ export const QUERIES = [
   'select count($line) from * where "a" eq $x outfile append result.csv',
   "select a where a >= 1.5e3 and b =< -2 and c != .5",
   "SELECT x FROM t GROUP BY x LIMIT 3 INTERVAL 2 LOGFORMAT generic",
+  // At and past a query's bounds: many slots and sketches in every group of a key per line.
+  `select ${Array.from({ length: 240 }, (_, i) => `sum(f${i})`)},` +
+  `${Array.from({ length: 16 }, (_, i) => `p99(g${i})`)} group by $line interval 1`,
+  `select ${Array.from({ length: 300 }, (_, i) => `count(f${i})`)} group by $line`,
 ];
 
 /** Valid AGGREGATE messages for QUERIES[2] and [4]-like selects. */

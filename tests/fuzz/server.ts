@@ -71,8 +71,9 @@ export function plan(seed: number, paths: readonly string[]): Plan {
 }
 
 function manyFrames(rng: Rng, paths: readonly string[]): Uint8Array {
+  // Sometimes past a session's bounds: 64 queued cat/grep commands, 2,000 tails.
   const frames = Array.from(
-    { length: 2 + rng.int(50) },
+    { length: 2 + (rng.chance(0.25) ? rng.int(3000) : rng.int(50)) },
     () => encodeFrame(commandText(rng, paths)),
   );
   const out = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));

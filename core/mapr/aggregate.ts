@@ -109,6 +109,13 @@ export function utf8Length(text: string): number {
 }
 
 /**
+ * The characters of group keys and `last`/`len` strings a dserver's groups may hold before they go
+ * out early (as at maxGroups): a key or a value can be a whole line of up to 1 MiB, so a count of
+ * groups alone does not bound them (~32–64 MB).
+ */
+export const MAX_HELD_CHARS = 32 << 20;
+
+/**
  * Aggregated groups of one query, keyed by the group-by values joined with `,`. Groups are
  * numbered in insertion order and their state lives in flat columns (slot-major per group), so
  * a million groups cost about a hundred bytes each rather than a few objects each.
@@ -157,6 +164,11 @@ export class GroupSet {
     return this.#index.size;
   }
 
+  /** Characters held in group keys and `last`/`len` strings (a bound on them sends early). */
+  get chars(): number {
+    return this.#store.chars;
+  }
+
   /** The groups in insertion order, each as a state view. */
   *groups(): IterableIterator<[string, GroupState]> {
     const n = this.slots.length;
@@ -190,6 +202,7 @@ export class GroupSet {
     let g = this.#index.get(key);
     if (g === undefined) {
       g = this.#store.add();
+      this.#store.chars += key.length;
       this.#index.set(key, g);
     }
     return g;
@@ -235,13 +248,13 @@ export class GroupSet {
         number = parsed;
       } else if (how === LAST) {
         if (g < 0) g = this.#group(this.groupKey(fields));
-        store.strings[g * slots.length + i] = value;
+        store.setString(g * slots.length + i, value);
         continue;
       } else if (how === LEN) {
         number = utf8Length(value);
       }
       if (g < 0) g = this.#group(this.groupKey(fields));
-      if (how === LEN) store.strings[g * slots.length + i] = value;
+      if (how === LEN) store.setString(g * slots.length + i, value);
       store.combine(g * slots.length + i, how, number);
     }
     if (g >= 0) store.samples[g]! += 1;
@@ -297,7 +310,7 @@ export class GroupSet {
         if (g < 0) g = this.#lineKeys.group(fields, this.#groupOf);
         const part = this.#keyParts[i]!;
         const value = part >= 0 ? this.#lineKeys.part(fields, part)! : fields.textAt(at)!;
-        store.strings[g * width + i] = value;
+        store.setString(g * width + i, value);
         if (how === LAST) continue;
         number = utf8Length(value);
       }
@@ -334,7 +347,7 @@ export class GroupSet {
       let number: number;
       if (how === LAST || how === LEN) {
         if (g < 0) g = this.#group(key);
-        store.strings[g * slots.length + i] = value;
+        store.setString(g * slots.length + i, value);
         if (how === LAST) continue;
         number = utf8Length(value);
       } else {
@@ -370,7 +383,7 @@ export class GroupSet {
           ours.combine(g * n + i, this.slots[i]!.how, theirs.numbers[h * n + i]!);
         }
         const text = theirs.strings[h * n + i];
-        if (text !== undefined) ours.strings[g * n + i] = text;
+        if (text !== undefined) ours.setString(g * n + i, text);
         const sketch = theirs.sketches[h * n + i];
         if (sketch !== undefined) ours.mergeSketch(g * n + i, sketch);
       }
@@ -410,6 +423,8 @@ export class GroupSet {
     });
     store.count = columns.keys.length;
     columns.keys.forEach((key, g) => set.#index.set(key, g));
+    for (const key of columns.keys) store.chars += key.length;
+    for (const text of columns.strings) store.chars += text === undefined ? 0 : text.length;
     return set;
   }
 
@@ -562,6 +577,8 @@ class Store {
   /** Sketch per group and slot (`quantile`, `count_distinct`). */
   sketches: (Sketch | undefined)[] = [];
   count = 0;
+  /** Characters of the group keys and of `strings`: what a line can make grow by up to 1 MiB. */
+  chars = 0;
 
   constructor(
     private readonly width: number,
@@ -586,6 +603,13 @@ class Store {
     if (this.withStrings) { for (let i = 0; i < this.width; i++) this.strings.push(undefined); }
     if (this.withSketches) { for (let i = 0; i < this.width; i++) this.sketches.push(undefined); }
     return g;
+  }
+
+  /** Keeps `value` as the string at `at`, counting its characters. */
+  setString(at: number, value: string): void {
+    const old = this.strings[at];
+    this.chars += value.length - (old === undefined ? 0 : old.length);
+    this.strings[at] = value;
   }
 
   /** The quantile sketch at `at`, made when new. */

@@ -389,3 +389,21 @@ Deno.test("the byte map stage (addLine) gives the sketches that add gives", () =
   assert.deepEqual(table(mapper.groups.rows()), table(reference.rows()));
   assert.equal(mapper.groups.rows()[0]!.cells.get("count_distinct(g)"), 1);
 });
+
+Deno.test("a group set counts the characters of its keys and last strings, and they move with it", () => {
+  const q = parseQuery("select last(s),len(s),count(v) group by g");
+  const set = feed(new GroupSet(q), [
+    { g: "aa", s: "xyz", v: "1" },
+    { g: "bbbb", s: "12345", v: "1" },
+    { g: "aa", s: "x", v: "1" }, // replaces "xyz": 2 fewer, twice (last and len)
+  ]);
+  assert.equal(set.chars, 2 + 4 + 2 * 5 + 2 * 1);
+  const copy = set.importColumns(set.exportColumns());
+  assert.equal(copy.chars, set.chars);
+  const merged = new GroupSet(q);
+  merged.merge(feed(new GroupSet(q), [{ g: "c", s: "yy", v: "1" }]));
+  merged.merge(copy);
+  assert.equal(merged.chars, 1 + 2 * 2 + 18);
+  const taken = merged.takeAll();
+  assert.deepEqual([taken.chars, merged.chars], [23, 0]);
+});

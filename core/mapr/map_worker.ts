@@ -8,7 +8,7 @@
 import { readFileChunks } from "../chunks.ts";
 import { openPinned } from "../open_file.ts";
 import { selectInto } from "../pipeline.ts";
-import type { GroupSet } from "./aggregate.ts";
+import { type GroupSet, MAX_HELD_CHARS } from "./aggregate.ts";
 import { mapFilter, type MapRange } from "./map_filter.ts";
 import { Mapper } from "./mapper.ts";
 import { lineStartAt, PieceClaims } from "./piece_claims.ts";
@@ -33,7 +33,11 @@ self.onmessage = async (e: MessageEvent<MapRange>) => {
     using file = openPinned(job.pin);
     let mapped = 0;
     let held = 0; // groups in `pieces`
-    const full = () => job.maxGroups !== null && held + mapper.groups.size >= job.maxGroups;
+    let heldChars = 0; // and their characters (MAX_HELD_CHARS)
+    const full = () =>
+      job.maxGroups !== null &&
+      (held + mapper.groups.size >= job.maxGroups ||
+        heldChars + mapper.groups.chars >= MAX_HELD_CHARS);
     // Checked before a piece is claimed: a claimed piece is mapped, here or nowhere.
     const next = () => full() ? -1 : claims.back();
     for (let piece = next(); piece >= 0; piece = next()) {
@@ -45,6 +49,7 @@ self.onmessage = async (e: MessageEvent<MapRange>) => {
       if (ordered) {
         const groups = mapper.takeGroups();
         held += groups.size;
+        heldChars += groups.chars;
         pieces.push([piece, groups]);
       }
       mapped++;

@@ -15,7 +15,7 @@ import { loopTurn } from "../turns.ts";
 import { selectInto } from "../pipeline.ts";
 import type { InputFile, OpenedFile } from "../open_file.ts";
 import { SourceError } from "../source_error.ts";
-import type { GroupColumns } from "./aggregate.ts";
+import { type GroupColumns, MAX_HELD_CHARS } from "./aggregate.ts";
 import type { Mapper } from "./mapper.ts";
 import type { SkippedCounts } from "./skipped_values.ts";
 import { type LineRegex, mapFilter, type MapRange } from "./map_filter.ts";
@@ -61,8 +61,8 @@ export interface HalvesOptions {
   readonly onPieces?: (here: number, worker: number) => void;
   /**
    * The most groups either thread holds (a dserver, whose groups go to a client): this thread
-   * calls `onManyGroups` between batches once it has that many (it sends them), and the worker
-   * stops claiming pieces once it has that many (this thread maps the rest).
+   * calls `onManyGroups` between batches once it has that many or MAX_HELD_CHARS of keys and
+   * strings (it sends them), and the worker stops claiming pieces then (this thread maps the rest).
    */
   readonly maxGroups?: number;
   readonly onManyGroups?: () => void | Promise<void>;
@@ -212,7 +212,10 @@ async function mapRange(
   await selectInto(readFileChunks(file, { limit: end - start }), filter, {
     selection: (sel, id) => mapper.selection(sel, id),
     batchDone: () => {
-      if (maxGroups !== undefined && mapper.groups.size >= maxGroups) return onManyGroups?.();
+      const groups = mapper.groups;
+      if (maxGroups !== undefined && (groups.size >= maxGroups || groups.chars >= MAX_HELD_CHARS)) {
+        return onManyGroups?.();
+      }
       // Let timers (interval flushes) and aborts run between batches.
       return ++batches % 16 === 0 ? loopTurn().then(() => {}) : undefined;
     },

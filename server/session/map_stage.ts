@@ -5,6 +5,7 @@
  * end of input.
  */
 import { Mapper } from "../../core/mapr/mapper.ts";
+import { MAX_HELD_CHARS } from "../../core/mapr/aggregate.ts";
 import { serializeGroups } from "../../core/mapr/aggregate_wire.ts";
 import type { Query } from "../../core/mapr/types.ts";
 import type { Sink } from "../../core/sink.ts";
@@ -50,6 +51,8 @@ export class MapStage {
   readonly #mapper: Mapper;
   /** maxGroupsOf the query; smaller in tests. */
   maxGroups: number;
+  /** MAX_HELD_CHARS; smaller in tests. */
+  maxChars = MAX_HELD_CHARS;
   readonly #timer: ReturnType<typeof setInterval>;
   #malformedSent = 0;
   /** An interval's send is still on its way to the client. */
@@ -103,12 +106,14 @@ export class MapStage {
   }
 
   /**
-   * The groups go out before the interval is over when there are maxGroups of them (a query with
-   * a key per line would hold its whole input here): the client merges deltas whenever they come.
+   * The groups go out before the interval is over when there are maxGroups of them or their keys
+   * and strings reach MAX_HELD_CHARS (a query with a key per line would hold its whole input
+   * here): the client merges deltas whenever they come.
    * Waits until the client took them.
    */
   #sendWhenMany(): Promise<void> | undefined {
-    if (this.#mapper.groups.size < this.maxGroups) return undefined;
+    const groups = this.#mapper.groups;
+    if (groups.size < this.maxGroups && groups.chars < this.maxChars) return undefined;
     this.send();
     return this.output.flush();
   }

@@ -105,3 +105,50 @@ Deno.test("an interval's send waits while the client still takes the one before"
     release();
   }
 });
+
+Deno.test("groups whose keys and last values are long lines go out before there are many", async () => {
+  const query = parseQuery("from STATS select last(v),count($line) group by id");
+  const path = await Deno.makeTempFile({ prefix: "dtail-map-stage-", suffix: ".log" });
+  const long = (i: number) => `${i}`.padEnd(100_000, "x");
+  const lines = Array.from(
+    { length: 60 },
+    (_, i) =>
+      `INFO|1124-000000|1|stats.go:56|8|13|7|0.21|1h|MAPREDUCE:STATS|id=${long(i)}|v=${long(i)}`,
+  );
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  const sends: number[] = [];
+  let pending = 0;
+  const merged = new GroupSet(query);
+  const stage = new MapStage(query, {
+    aggregate: (message) => {
+      merged.merge(parseAggregate(message, query)!);
+      pending++;
+    },
+    control: () => {},
+    flush: () => {
+      if (pending > 0) sends.push(pending);
+      pending = 0;
+      return Promise.resolve();
+    },
+  }, {
+    serverLogFormat: "default",
+    hostname: "h",
+    shortHostname: "h",
+    warn: () => {},
+    maxLineLength: 1 << 20,
+  });
+  stage.maxChars = 2_000_000; // ten groups of 200,000 characters
+  try {
+    using file = Deno.openSync(path);
+    const sink = stage.sink({ pattern: "", invert: false });
+    await selectInto(readFileChunks(file), await mapFilter(query, 1 << 20), sink, "src");
+    stage.send();
+  } finally {
+    stage.stop();
+    await Deno.remove(path);
+  }
+  assert.ok(sends.length >= 3, `sent ${sends.length} times`);
+  assert.ok(Math.max(...sends) < 30, `the largest send had ${Math.max(...sends)} groups`);
+  assert.equal(merged.size, 60);
+  assert.equal(merged.rows().find((r) => r.groupKey === long(7))?.cells.get("last(v)"), long(7));
+});

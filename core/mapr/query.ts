@@ -108,6 +108,8 @@ export const MAX_QUERY_LENGTH = 16_384;
 export const MAX_QUERY_ITEMS = 256;
 /** The most quantile and count_distinct items: each is a sketch of up to ~32 KB per group. */
 export const MAX_SKETCH_ITEMS = 16;
+/** The most assignments of `set`: each runs over a value of up to 1 MiB, ~4 ms, on every line. */
+export const MAX_SET_ITEMS = 16;
 
 export function parseQuery(text: string): Query {
   if (text.length > MAX_QUERY_LENGTH) {
@@ -208,6 +210,9 @@ export function parseQuery(text: string): Query {
     if (items.length > MAX_QUERY_ITEMS) {
       throw new QueryError(`more than ${MAX_QUERY_ITEMS} items in the ${clause} clause`);
     }
+  }
+  if (q.set.length > MAX_SET_ITEMS) {
+    throw new QueryError(`more than ${MAX_SET_ITEMS} assignments in the set clause`);
   }
   if (q.select.filter(isSketch).length > MAX_SKETCH_ITEMS) {
     throw new QueryError(`more than ${MAX_SKETCH_ITEMS} quantile and count_distinct items`);

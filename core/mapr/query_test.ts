@@ -4,6 +4,7 @@ import {
   effectiveLogFormat,
   MAX_QUERY_ITEMS,
   MAX_QUERY_LENGTH,
+  MAX_SET_ITEMS,
   MAX_SKETCH_ITEMS,
   parseQuery,
   queryCapabilities,
@@ -661,6 +662,12 @@ Deno.test("a query longer than its bound or with too many items in a clause is r
     `select ${items(MAX_SKETCH_ITEMS + 1, (i) => `p99(f${i})`)}`,
     `more than ${MAX_SKETCH_ITEMS} quantile and count_distinct items`,
   );
+  const sets = Array.from({ length: MAX_SET_ITEMS + 1 }, (_, i) => `$m${i} = maskdigits(a)`);
+  assertQueryError(
+    `select count($line) set ${sets.join(",")}`,
+    `more than ${MAX_SET_ITEMS} assignments in the set clause`,
+  );
+  assert.equal(parseQuery(`select count($line) set ${sets.slice(1).join(",")}`).set.length, 16);
   // At the bounds a query is taken.
   assert.equal(
     parseQuery(`select ${items(MAX_SKETCH_ITEMS, (i) => `p99(f${i})`)}`).select.length,

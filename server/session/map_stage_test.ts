@@ -4,6 +4,7 @@ import { GroupSet } from "../../core/mapr/aggregate.ts";
 import { parseAggregate } from "../../core/mapr/aggregate_wire.ts";
 import { mapFilter } from "../../core/mapr/parallel_map.ts";
 import { parseQuery } from "../../core/mapr/query.ts";
+import type { Query } from "../../core/mapr/types.ts";
 import { selectInto } from "../../core/pipeline.ts";
 import { MapStage, MAX_SERVER_GROUPS, maxGroupsOf } from "./map_stage.ts";
 
@@ -21,14 +22,26 @@ async function distinctKeys(): Promise<string> {
   return path;
 }
 
-Deno.test("a session's groups go out before the interval once there are maxGroups of them", async () => {
-  const path = await distinctKeys();
+/** The server-side options of a test's map stage. */
+const STAGE_OPTIONS = {
+  serverLogFormat: "default",
+  hostname: "h",
+  shortHostname: "h",
+  warn: () => {},
+  maxLineLength: 1 << 20,
+};
+
+/**
+ * A map stage whose client merges what it is sent into `merged` and notes how many groups each
+ * send held; `tune` sets its bounds; then the file at `path` is mapped and the last groups sent.
+ */
+async function mapAndRecord(query: Query, path: string, tune: (stage: MapStage) => void) {
   const sends: number[] = [];
   let pending = 0;
-  const merged = new GroupSet(QUERY);
-  const stage = new MapStage(QUERY, {
+  const merged = new GroupSet(query);
+  const stage = new MapStage(query, {
     aggregate: (message) => {
-      merged.merge(parseAggregate(message, QUERY)!);
+      merged.merge(parseAggregate(message, query)!);
       pending++;
     },
     control: () => {},
@@ -37,22 +50,22 @@ Deno.test("a session's groups go out before the interval once there are maxGroup
       pending = 0;
       return Promise.resolve();
     },
-  }, {
-    serverLogFormat: "default",
-    hostname: "h",
-    shortHostname: "h",
-    warn: () => {},
-    maxLineLength: 1 << 20,
-  });
-  stage.maxGroups = 1000;
+  }, STAGE_OPTIONS);
+  tune(stage);
   try {
     using file = Deno.openSync(path);
     const sink = stage.sink({ pattern: "", invert: false });
-    await selectInto(readFileChunks(file), await mapFilter(QUERY, 1 << 20), sink, "src");
+    await selectInto(readFileChunks(file), await mapFilter(query, 1 << 20), sink, "src");
     stage.send(); // the last groups, at the end of input
   } finally {
     stage.stop();
   }
+  return { sends, merged };
+}
+
+Deno.test("a session's groups go out before the interval once there are maxGroups of them", async () => {
+  const path = await distinctKeys();
+  const { sends, merged } = await mapAndRecord(QUERY, path, (stage) => stage.maxGroups = 1000);
   assert.ok(sends.length > 5, `sent ${sends.length} times before the end`);
   // A send holds what one batch added past the bound, never the whole input.
   assert.ok(Math.max(...sends) < KEYS / 4, `the largest send had ${Math.max(...sends)} groups`);
@@ -87,13 +100,7 @@ Deno.test("an interval's send waits while the client still takes the one before"
       flushes++;
       return new Promise<void>((resolve) => release = resolve); // a client that takes nothing
     },
-  }, {
-    serverLogFormat: "default",
-    hostname: "h",
-    shortHostname: "h",
-    warn: () => {},
-    maxLineLength: 1 << 20,
-  });
+  }, STAGE_OPTIONS);
   try {
     await new Promise((resolve) => setTimeout(resolve, 3500));
     assert.equal(flushes, 1, "one send on its way, none piled up behind it");
@@ -116,37 +123,9 @@ Deno.test("groups whose keys and last values are long lines go out before there 
       `INFO|1124-000000|1|stats.go:56|8|13|7|0.21|1h|MAPREDUCE:STATS|id=${long(i)}|v=${long(i)}`,
   );
   await Deno.writeTextFile(path, lines.join("\n") + "\n");
-  const sends: number[] = [];
-  let pending = 0;
-  const merged = new GroupSet(query);
-  const stage = new MapStage(query, {
-    aggregate: (message) => {
-      merged.merge(parseAggregate(message, query)!);
-      pending++;
-    },
-    control: () => {},
-    flush: () => {
-      if (pending > 0) sends.push(pending);
-      pending = 0;
-      return Promise.resolve();
-    },
-  }, {
-    serverLogFormat: "default",
-    hostname: "h",
-    shortHostname: "h",
-    warn: () => {},
-    maxLineLength: 1 << 20,
-  });
-  stage.maxChars = 2_000_000; // ten groups of 200,000 characters
-  try {
-    using file = Deno.openSync(path);
-    const sink = stage.sink({ pattern: "", invert: false });
-    await selectInto(readFileChunks(file), await mapFilter(query, 1 << 20), sink, "src");
-    stage.send();
-  } finally {
-    stage.stop();
-    await Deno.remove(path);
-  }
+  // Ten groups of 200,000 characters.
+  const { sends, merged } = await mapAndRecord(query, path, (stage) => stage.maxChars = 2_000_000)
+    .finally(() => Deno.remove(path));
   assert.ok(sends.length >= 3, `sent ${sends.length} times`);
   assert.ok(Math.max(...sends) < 30, `the largest send had ${Math.max(...sends)} groups`);
   assert.equal(merged.size, 60);

@@ -166,7 +166,7 @@ const ENTRIES_PER_CHECK = 256;
 interface Base {
   readonly path: string;
   readonly chain: readonly string[];
-  /** Its size in bytes as stat(2) says (0 where unknown): a large directory is read off the loop. */
+  /** Its size by stat(2) (0 where unknown): without getdents64, a large one is read off the loop. */
   readonly size: number;
 }
 

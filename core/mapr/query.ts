@@ -97,7 +97,6 @@ interface BucketCall {
   readonly widthMs: number;
 }
 
-/** Parses a MapReduce query; throws {@link QueryError} naming the offending token and position. */
 /**
  * What a query may hold: a dserver maps every line of a read through it in one synchronous stretch
  * per batch, and keeps a slot per select item in each of up to 50,000 groups. Real queries are far
@@ -111,6 +110,7 @@ export const MAX_SKETCH_ITEMS = 16;
 /** The most assignments of `set`: each runs over a value of up to 1 MiB, ~4 ms, on every line. */
 export const MAX_SET_ITEMS = 16;
 
+/** Parses a MapReduce query; throws {@link QueryError} naming the offending token and position. */
 export function parseQuery(text: string): Query {
   if (text.length > MAX_QUERY_LENGTH) {
     throw new QueryError(`the query is longer than ${MAX_QUERY_LENGTH} characters`);

@@ -6,8 +6,11 @@
  * place and written once: a dserver sending `dcat` output spends about a quarter less CPU
  * (docs/performance.md). The bytes on the wire are the same, to any peer.
  *
- * Receiving stays ssh2's: its decryption costs about what this would (~0.2 s per 100 MB), and
- * its packet size limit stays with it.
+ * Received packets are checked and decrypted here too, with ssh2's limits on their length: for
+ * large packets ssh2's code costs about what this does (~0.2 s per 100 MB), but it builds three
+ * node:crypto ciphers for every packet, however small, and a client sending its bytes one SSH
+ * packet each made a dserver spend ~100 µs per packet (docs/decisions.md, "A connection's input has
+ * its turn").
  *
  * ssh2 picks its cipher class inside lib/protocol/crypto.js, so the methods are replaced on the
  * prototype of the class it uses here, found through an instance made with a zero key. Each
@@ -39,12 +42,38 @@ interface CipherInstance {
 
 const KEYS = Symbol("chacha-poly keys");
 
+interface DecipherInstance {
+  inSeqno: number;
+  _onPayload(payload: Buffer): unknown;
+  _decKeyMain: Uint8Array;
+  _decKeyPktLen: Uint8Array;
+  [RECEIVING]?: Receiving;
+}
+
+/** A connection's received packet while it arrives in pieces. */
+interface Receiving {
+  readonly keys: DirectionKeys;
+  /** The encrypted length field, while fewer than 4 bytes of it came. */
+  readonly head: Uint8Array;
+  /** Length field, packet and tag, once the length is known. */
+  packet: Uint8Array | null;
+  /** Bytes of the current packet received (length field included). */
+  held: number;
+  /** The packet's length (after its length field); -1 until known. */
+  len: number;
+}
+
+const RECEIVING = Symbol("chacha-poly receiving");
+/** ssh2's bound on a received packet's length (lib/protocol/crypto.js). */
+const MAX_RECEIVED = 35000;
+
 let installed: boolean | null = null;
 
 /** ssh2's own methods, as they were before installChaChaPoly (tests compare with them). */
 export const ssh2Original: {
   allocPacket?: (this: unknown, payloadLen: number) => Buffer;
   encrypt?: (this: unknown, packet: Uint8Array) => void;
+  decrypt?: (this: unknown, data: Uint8Array, p: number, dataLen: number) => unknown;
 } = {};
 
 /**
@@ -69,7 +98,28 @@ export function installChaChaPoly(): boolean {
   // class names are not kept.
   const known = cipher._encKeyMain?.length === 32 && cipher._encKeyPktLen?.length === 32 &&
     typeof proto.encrypt === "function" && typeof proto.allocPacket === "function";
-  if (!known) return false;
+  const decipher = sshCrypto.createDecipher({
+    inbound: {
+      onPayload() {},
+      decipherInfo: sshCrypto.CIPHER_INFO[CIPHER],
+      decipherKey: Buffer.alloc(64),
+      seqno: 0,
+    },
+  });
+  const decipherProto = Object.getPrototypeOf(decipher);
+  const knownDecipher = decipher._decKeyMain?.length === 32 &&
+    decipher._decKeyPktLen?.length === 32 && typeof decipherProto.decrypt === "function" &&
+    typeof decipher.inSeqno === "number";
+  if (!known || !knownDecipher) return false;
+  ssh2Original.decrypt = decipherProto.decrypt;
+  decipherProto.decrypt = function (
+    this: DecipherInstance,
+    data: Uint8Array,
+    p: number,
+    dataLen: number,
+  ) {
+    return decrypt(engine, this, data, p, dataLen);
+  };
   ssh2Original.allocPacket = proto.allocPacket;
   ssh2Original.encrypt = proto.encrypt;
   proto.allocPacket = allocPacket;
@@ -169,4 +219,85 @@ function encrypt(engine: Engine, self: CipherInstance, packet: Uint8Array): void
   }
   self._onWrite(written);
   self.outSeqno = (self.outSeqno + 1) >>> 0;
+}
+
+/**
+ * ssh2's decipher contract: takes `data[p..dataLen]`, calls `_onPayload` with each packet's
+ * payload (after counting the packet in `inSeqno`), and returns where the next reader of the
+ * chunk must go on when `_onPayload` returns something (a new key took over), else nothing.
+ * A packet wholly in the chunk is opened where it is; one split over reads is gathered first.
+ */
+function decrypt(
+  engine: Engine,
+  self: DecipherInstance,
+  data: Uint8Array,
+  p: number,
+  dataLen: number,
+): unknown {
+  const r = self[RECEIVING] ??= {
+    keys: { main: keyState(self._decKeyMain), length: keyState(self._decKeyPktLen) },
+    head: new Uint8Array(4),
+    packet: null,
+    held: 0,
+    len: -1,
+  };
+  while (p < dataLen) {
+    let payload: Buffer;
+    if (r.len < 0 && r.held === 0 && dataLen - p >= 4) {
+      const len = checkedLength(engine.decryptLength(r.keys, self.inSeqno, data, p));
+      const size = 4 + len + TAG_SIZE;
+      if (dataLen - p < size) {
+        r.len = len;
+        r.packet = new Uint8Array(size);
+        r.packet.set(data.subarray(p, dataLen));
+        r.held = dataLen - p;
+        return undefined;
+      }
+      payload = open(engine, r.keys, self.inSeqno, data, p, len);
+      p += size;
+    } else {
+      if (r.len < 0) {
+        while (r.held < 4 && p < dataLen) r.head[r.held++] = data[p++]!;
+        if (r.held < 4) return undefined;
+        r.len = checkedLength(engine.decryptLength(r.keys, self.inSeqno, r.head, 0));
+        r.packet = new Uint8Array(4 + r.len + TAG_SIZE);
+        r.packet.set(r.head);
+      }
+      const packet = r.packet!;
+      const n = Math.min(packet.length - r.held, dataLen - p);
+      packet.set(data.subarray(p, p + n), r.held);
+      r.held += n;
+      p += n;
+      if (r.held < packet.length) return undefined;
+      payload = open(engine, r.keys, self.inSeqno, packet, 0, r.len);
+      r.packet = null;
+      r.len = -1;
+      r.held = 0;
+    }
+    self.inSeqno = (self.inSeqno + 1) >>> 0;
+    const ret = self._onPayload(payload);
+    if (ret !== undefined) return ret === false ? p : ret;
+  }
+  return undefined;
+}
+
+function checkedLength(len: number): number {
+  if (len > MAX_RECEIVED || len < 8 || (len & 7) !== 0) throw new Error("Bad packet length");
+  return len;
+}
+
+/** The payload of the packet at `src[at..]` (length field, `len` bytes, tag), checked. */
+function open(
+  engine: Engine,
+  keys: DirectionKeys,
+  seqno: number,
+  src: Uint8Array,
+  at: number,
+  len: number,
+): Buffer {
+  const plain = Buffer.allocUnsafe(len);
+  if (!engine.decrypt(keys, seqno, src, at, len, plain, 0)) throw new Error("Invalid MAC");
+  const padding = plain[0]!;
+  if (padding + 1 > len) throw new Error("Bad padding length");
+  return plain.subarray(1, len - padding);
 }

@@ -44,9 +44,17 @@ function wire(
   return { bytes: Buffer.concat(parts), payloads };
 }
 
-/** The payloads ssh2's decryption finds in the stream. */
-function read(key: Buffer, bytes: Uint8Array): Uint8Array[] {
-  const payloads: Uint8Array[] = [];
+/**
+ * The payloads found in the stream, given in reads of `split` bytes, by ssh2's own decryption
+ * (`original`) or the one installed here; and the sequence number after them.
+ */
+function read(
+  key: Buffer,
+  bytes: Uint8Array,
+  original = false,
+  split: (at: number) => number = () => bytes.length,
+): Uint8Array[] & { seqno?: number } {
+  const payloads: Uint8Array[] & { seqno?: number } = [];
   const decipher = sshCrypto.createDecipher({
     inbound: {
       onPayload: (p: Uint8Array) => void payloads.push(new Uint8Array(p)),
@@ -55,7 +63,13 @@ function read(key: Buffer, bytes: Uint8Array): Uint8Array[] {
       seqno: 5,
     },
   });
-  decipher.decrypt(bytes, 0, bytes.length);
+  for (let at = 0; at < bytes.length;) {
+    const piece = bytes.subarray(at, Math.min(bytes.length, at + Math.max(1, split(at))));
+    if (original) ssh2Original.decrypt!.call(decipher, piece, 0, piece.length);
+    else decipher.decrypt(piece, 0, piece.length);
+    at += piece.length;
+  }
+  payloads.seqno = decipher.inSeqno;
   return payloads;
 }
 
@@ -66,12 +80,75 @@ const same = (a: Uint8Array[], b: Uint8Array[]) =>
 Deno.test("what is encrypted here, ssh2 decrypts to the same payloads, in packets as long as its own", () => {
   const key = Buffer.from(random(64));
   const ours = wire(key, sizes, false);
-  assert.ok(same(read(key, ours.bytes), ours.payloads));
+  assert.ok(same(read(key, ours.bytes, true), ours.payloads));
   // Padding is random: the same payloads through ssh2's own encryption give other bytes, but
   // the same length and the same payloads back.
   const theirs = wire(key, sizes, true);
   assert.equal(ours.bytes.length, theirs.bytes.length);
-  assert.ok(same(read(key, theirs.bytes), theirs.payloads));
+  assert.ok(same(read(key, theirs.bytes, true), theirs.payloads));
+});
+
+Deno.test("received packets are opened here as ssh2 opens them, however the reads cut them", () => {
+  const key = Buffer.from(random(64));
+  const theirs = wire(key, [...sizes, 3, 0, 34000, 1, 2], true);
+  const count = theirs.payloads.length;
+  const splits: Array<(at: number) => number> = [
+    () => theirs.bytes.length,
+    () => 1,
+    () => 3,
+    () => 7,
+    () => 4096,
+    (at) => (at * 7919) % 97,
+    (at) => (at * 104729) % 40000,
+  ];
+  for (const split of splits) {
+    const ours = read(key, theirs.bytes, false, split);
+    assert.ok(same(ours, theirs.payloads), `reads cut by ${split}`);
+    assert.equal(ours.seqno, 5 + count);
+    assert.ok(same(read(key, theirs.bytes, true, split), theirs.payloads), "ssh2's agrees");
+  }
+});
+
+Deno.test("a received packet whose tag or length is wrong is refused as ssh2 refuses it", () => {
+  const key = Buffer.from(random(64));
+  const { bytes } = wire(key, [100, 200], true);
+  for (const at of [4 + 104 + 3, bytes.length - 1, 20]) {
+    const bad = bytes.slice();
+    bad[at]! ^= 1;
+    assert.throws(() => read(key, bad), /Invalid MAC/, `byte ${at} changed`);
+    assert.throws(() => read(key, bad, false, () => 5), /Invalid MAC/, `byte ${at}, in pieces`);
+    assert.throws(() => read(key, bad, true), /Invalid MAC/, `ssh2: byte ${at} changed`);
+  }
+  const long = wire(key, [36000], false).bytes;
+  assert.throws(() => read(key, long), /Bad packet length/);
+  assert.throws(() => read(key, long, true), /Bad packet length/);
+  const otherKey = Buffer.from(random(64));
+  assert.throws(() => read(otherKey, bytes), /Bad packet length|Invalid MAC/);
+});
+
+Deno.test("a payload handler that returns ends the read there, as a new key takes over", () => {
+  const key = Buffer.from(random(64));
+  const { bytes } = wire(key, [10, 20, 30], true);
+  const first = 4 + 16 + 16; // length, 1 + 10 payload bytes + 5 of padding, tag
+  for (const original of [false, true]) {
+    let calls = 0;
+    const decipher = sshCrypto.createDecipher({
+      inbound: {
+        onPayload: () => ++calls === 1 ? false : undefined,
+        decipherInfo: info,
+        decipherKey: key,
+        seqno: 5,
+      },
+    });
+    const decrypt = original
+      ? ssh2Original.decrypt!.bind(decipher)
+      : decipher.decrypt.bind(decipher);
+    assert.equal(decrypt(bytes, 0, bytes.length), first);
+    assert.equal(calls, 1);
+    assert.equal(decipher.inSeqno, 6);
+    assert.equal(decrypt(bytes, first, bytes.length), undefined);
+    assert.equal(calls, 3);
+  }
 });
 
 Deno.test("a packet from before the cipher took over, without room for the tag, is sent whole", () => {

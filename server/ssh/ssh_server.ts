@@ -19,6 +19,7 @@ import type { ConnectionCounts } from "../process/stats.ts";
 import { serverAlgorithms } from "../../ssh/algorithms.ts";
 import { installChaChaPoly, recycleWrittenPackets } from "../../ssh/ssh2_chacha_poly.ts";
 import { handleConnection, type ShellHandler } from "./ssh_connection.ts";
+import { meterInput } from "./input_meter.ts";
 import { LogLimiter } from "../process/log_limiter.ts";
 import { arriving } from "../../core/turns.ts";
 
@@ -194,6 +195,7 @@ function acceptSocket(server: ServerState, socket: Socket): void {
   });
   peers.changed();
   recycleWrittenPackets(socket);
+  meterInput(socket);
   server.ssh.injectSocket(socket);
 }
 

@@ -6,7 +6,8 @@
  * logins timed out (docs/decisions.md, "A connection's input has its turn").
  *
  * Here a connection's reads reach ssh2 in slices of at most `SLICE_BYTES`; once they have taken
- * `BUDGET_MS` of the loop since it last let others run, the socket is paused until the next
+ * `BUDGET_MS` of the loop since it last let others run, and brought `MIN_BYTES`, the socket is
+ * paused until the next
  * polling turn of the event loop (a 0 ms timer: sockets, timers and signals are polled while it
  * waits), and what was read meanwhile waits, in order, with the socket's end after it.
  */
@@ -16,6 +17,12 @@ import { delay } from "../../core/delay.ts";
 export const SLICE_BYTES = 4096;
 /** The loop time a connection's input may take before it waits for a turn. */
 export const BUDGET_MS = 5;
+/**
+ * …and once it brought this much since then: a window adjust may set off milliseconds of sending
+ * (what the budget also counts), but a client's adjusts and commands stay far below this, while
+ * a flood of tiny packets (~40 bytes each) passes it within a few milliseconds.
+ */
+export const MIN_BYTES = 16 * 1024;
 /** A pause between two reads longer than this means the loop ran other work meanwhile. */
 const GAP_MS = 1;
 
@@ -31,6 +38,8 @@ const END = Symbol("end");
 export interface MeterOptions {
   readonly sliceBytes?: number;
   readonly budgetMs?: number;
+  readonly minBytes?: number;
+  readonly gapMs?: number;
   /** How the connection waits for its next turn (tests count them). */
   readonly turn?: () => Promise<unknown>;
 }
@@ -42,10 +51,13 @@ export interface MeterOptions {
 export function meterInput(socket: MeteredSocket, options: MeterOptions = {}): void {
   const sliceBytes = options.sliceBytes ?? SLICE_BYTES;
   const budgetMs = options.budgetMs ?? BUDGET_MS;
+  const minBytes = options.minBytes ?? MIN_BYTES;
+  const gapMs = options.gapMs ?? GAP_MS;
   const turn = options.turn ?? (() => delay(0));
   const emit = socket.emit;
   const held: Array<Uint8Array | typeof END> = [];
   let spent = 0;
+  let brought = 0;
   let lastEnd = -Infinity;
   let waiting = false;
   let running = false;
@@ -62,13 +74,13 @@ export function meterInput(socket: MeteredSocket, options: MeterOptions = {}): v
   const step = (): void => {
     while (held.length > 0 && !waiting) {
       const start = performance.now();
-      if (start - lastEnd > GAP_MS) spent = 0;
-      if (spent >= budgetMs) {
+      if (start - lastEnd > gapMs) spent = brought = 0;
+      if (spent >= budgetMs && brought >= minBytes) {
         waiting = true;
         socket.pause();
         turn().then(() => {
           waiting = false;
-          spent = 0;
+          spent = brought = 0;
           lastEnd = -Infinity;
           if (socket.destroyed) return;
           socket.resume();
@@ -88,6 +100,7 @@ export function meterInput(socket: MeteredSocket, options: MeterOptions = {}): v
         held[0] = item.subarray(sliceBytes);
       } else held.shift();
       emit.call(socket, "data", piece);
+      brought += piece.length;
       lastEnd = performance.now();
       spent += lastEnd - start;
     }

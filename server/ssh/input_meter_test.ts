@@ -62,7 +62,7 @@ Deno.test("a connection's input reaches its listeners whole, in order and in sli
 Deno.test("input past its budget waits for a turn of the loop, and the end waits after it", async () => {
   const socket = new FakeSocket();
   const loop = turns();
-  meterInput(socket, { sliceBytes: 100, budgetMs: 4, turn: loop.turn });
+  meterInput(socket, { sliceBytes: 100, budgetMs: 4, minBytes: 0, turn: loop.turn });
   const got: number[] = [];
   const events: string[] = [];
   socket.on("data", (d: Uint8Array) => {
@@ -96,7 +96,7 @@ Deno.test("input past its budget waits for a turn of the loop, and the end waits
 Deno.test("input of a connection idle between its reads starts a new budget", async () => {
   const socket = new FakeSocket();
   const loop = turns();
-  meterInput(socket, { sliceBytes: 100, budgetMs: 4, turn: loop.turn });
+  meterInput(socket, { sliceBytes: 100, budgetMs: 4, minBytes: 0, turn: loop.turn });
   socket.on("data", () => busy(3));
   for (let i = 0; i < 5; i++) {
     socket.emit("data", bytes(100));
@@ -109,7 +109,7 @@ Deno.test("input of a connection idle between its reads starts a new budget", as
 Deno.test("a socket destroyed while its input waits is not resumed", async () => {
   const socket = new FakeSocket();
   const loop = turns();
-  meterInput(socket, { sliceBytes: 10, budgetMs: 1, turn: loop.turn });
+  meterInput(socket, { sliceBytes: 10, budgetMs: 1, minBytes: 0, turn: loop.turn });
   let got = 0;
   socket.on("data", (d: Uint8Array) => {
     busy(2);
@@ -137,4 +137,23 @@ Deno.test("a listener whose work reads more does not get it before what came fir
   });
   socket.emit("data", bytes(8));
   assert.deepEqual(got, [...bytes(8), ...bytes(3, 100)]);
+});
+
+Deno.test("input that takes time but brings few bytes (a client's window adjusts) is not paused", async () => {
+  const socket = new FakeSocket();
+  const loop = turns();
+  meterInput(socket, { sliceBytes: 100, budgetMs: 4, minBytes: 250, gapMs: 1000, turn: loop.turn });
+  let got = 0;
+  socket.on("data", (d: Uint8Array) => {
+    busy(3); // the sending a window adjust sets off
+    got += d.length;
+  });
+  for (let i = 0; i < 2; i++) socket.emit("data", bytes(50));
+  assert.equal(got, 100);
+  assert.equal(loop.waiting, 0, "slow, but 100 bytes");
+  socket.emit("data", bytes(300));
+  assert.ok(got < 400, "past 250 bytes and the budget: the rest waits");
+  assert.equal(loop.waiting, 1);
+  await loop.give();
+  assert.equal(got, 400);
 });

@@ -80,8 +80,7 @@ export function meterInput(socket: MeteredSocket, options: MeterOptions = {}): v
         socket.pause();
         turn().then(() => {
           waiting = false;
-          spent = brought = 0;
-          lastEnd = -Infinity;
+          lastEnd = -Infinity; // a new budget: the loop ran others
           if (socket.destroyed) return;
           socket.resume();
           run();

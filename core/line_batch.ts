@@ -1,6 +1,7 @@
 /** A batch of whole lines: the unit that flows from the line splitter to filters and framers. */
 import { byteSearch, type Needle } from "./byte_search.ts";
 import { latin1Of, latin1Ready, noteLatin1Wanted } from "./latin1.ts";
+import { decodeUtf8 } from "./utf8.ts";
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
@@ -26,9 +27,9 @@ export class LineBatch {
     return this.#text !== undefined;
   }
 
-  /** The batch decoded as UTF-8 (invalid bytes become U+FFFD), decoded once. */
+  /** The batch decoded as UTF-8 (each invalid byte a U+FFFD, as RE2 reads it), decoded once. */
   get text(): string {
-    return this.#text ??= decoder.decode(this.bytes);
+    return this.#text ??= decodeUtf8(this.bytes);
   }
 
   /**

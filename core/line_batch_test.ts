@@ -11,9 +11,9 @@ Deno.test("LineBatch.text decodes UTF-8 and keeps the first line number", () => 
   assert.equal(batch.firstLineNo, 7);
 });
 
-Deno.test("LineBatch.text turns invalid UTF-8 into replacement characters", () => {
+Deno.test("LineBatch.text makes each byte of invalid UTF-8 a replacement character, as RE2 reads it", () => {
   const batch = new LineBatch(new Uint8Array([0x61, 0xff, 0x0a, 0xe2, 0x82, 0x0a]), 1);
-  assert.equal(batch.text, "a\ufffd\n\ufffd\n");
+  assert.equal(batch.text, "a\ufffd\n\ufffd\ufffd\n");
 });
 
 Deno.test("LineBatch.text keeps a leading byte order mark", () => {
@@ -34,7 +34,7 @@ Deno.test("LineBatch.byteAligned is false for multi-byte characters", () => {
 Deno.test("LineBatch.byteAligned holds only when text offsets equal byte offsets", () => {
   const cases: number[][] = [
     [0x61, 0xff, 0x62], // one invalid byte decodes to one unit
-    [0xe2, 0x82, 0x0a], // a truncated sequence: two bytes, one unit
+    [0xe2, 0x82, 0x0a], // a truncated sequence: two bytes, two units (one per byte, as RE2)
     [0xf0, 0x9f, 0x98, 0x80, 0x0a], // four bytes, two units
     [0xc3, 0xa9, 0xff, 0xff, 0x0a],
     [0x80, 0x80, 0x0a], // stray continuation bytes, one unit each
@@ -54,7 +54,8 @@ Deno.test("LineBatch.byteAligned holds only when text offsets equal byte offsets
     }
   }
   assert.equal(new LineBatch(new Uint8Array([0x61, 0xff, 0x62]), 1).byteAligned, true);
-  assert.equal(new LineBatch(new Uint8Array([0xe2, 0x82, 0x0a]), 1).byteAligned, false);
+  assert.equal(new LineBatch(new Uint8Array([0xe2, 0x82, 0x0a]), 1).byteAligned, true);
+  assert.equal(new LineBatch(new Uint8Array([0xe2, 0x82, 0xac, 0x0a]), 1).byteAligned, false);
 });
 
 Deno.test("countNewlines counts newlines in a byte range of an ASCII batch", () => {

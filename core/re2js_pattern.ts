@@ -1,3 +1,5 @@
+import { re2jsPropertyName } from "./re2_property_names.ts";
+
 /**
  * A pattern as re2js is given it: Go's RE2 and re2js take the same syntax, except where re2js
  * refuses what Go accepts or takes quadratic time where Go takes linear. Each rewrite keeps what
@@ -16,30 +18,74 @@ export function re2jsPattern(pattern: string): string {
 }
 
 /**
- * Two rewrites. Go (since 1.22) accepts a group name used twice (`(?P<n>x)|(?P<n>y)`), re2js does
+ * Three rewrites. Go (since 1.22) accepts a group name used twice (`(?P<n>x)|(?P<n>y)`), re2js does
  * not: each repeated name is replaced by an unused one of the same length (names change nothing
- * in what matches). And a `[` in a class followed by `:` with no `:]` after it is a literal `[`,
+ * in what matches). A `[` in a class followed by `:` with no `:]` after it is a literal `[`,
  * which re2js finds by searching the rest of the pattern for `:]` at each one (`[[:[:[:…`, 7,000
- * of them, took 0.3 s): it is given `\[`, which means the same.
+ * of them, took 0.3 s): it is given `\[`, which means the same. And the name of each `\p{…}` or
+ * `\P{…}` is the one re2js resolves to Go's table (`\p{letter}` → `\p{L}`), or one re2js refuses
+ * where Go refuses it (core/re2_property_names.ts).
  */
 export function re2jsRewrite(pattern: string): Re2jsPattern {
   const renamed = renameRepeatedGroups(pattern);
-  const openers = unclosedPosixOpeners(renamed);
-  if (openers.length === 0) return { text: renamed, original: (at) => at };
+  const edits = unclosedPosixOpeners(renamed).map((at): Edit => ({ at, remove: 0, insert: "\\" }));
+  edits.push(...propertyEdits(renamed));
+  if (edits.length === 0) return { text: renamed, original: (at) => at };
+  edits.sort((a, b) => a.at - b.at);
   let text = "";
   let last = 0;
-  for (const at of openers) {
-    text += renamed.slice(last, at) + "\\";
-    last = at;
+  for (const edit of edits) {
+    text += renamed.slice(last, edit.at) + edit.insert;
+    last = edit.at + edit.remove;
   }
   text += renamed.slice(last);
-  // Inserted backslash k is at openers[k] + k of text.
   const original = (at: number) => {
-    let before = 0;
-    while (before < openers.length && openers[before]! + before < at) before++;
-    return at - before;
+    let shift = 0;
+    for (const edit of edits) {
+      const start = edit.at + shift;
+      if (at < start) break;
+      if (at < start + edit.insert.length) return edit.at + Math.min(at - start, edit.remove);
+      shift += edit.insert.length - edit.remove;
+    }
+    return at - shift;
   };
   return { text, original };
+}
+
+/** `remove` characters of the pattern at `at` replaced by `insert`. */
+interface Edit {
+  readonly at: number;
+  readonly remove: number;
+  readonly insert: string;
+}
+
+/** Makes a property name one that no table has: re2js refuses it as Go does the original. */
+const REFUSED_NAME = "!";
+
+/** The edits that give each property escape the name re2js resolves to Go's table. */
+function propertyEdits(p: string): Edit[] {
+  const edits: Edit[] = [];
+  if (!/\\[pP]/.test(p)) return edits;
+  const property = (i: number) => {
+    const braced = p[i + 2] === "{";
+    const start = braced ? i + 3 : i + 2;
+    const end = braced ? p.indexOf("}", start) : start + (p.codePointAt(start)! > 0xffff ? 2 : 1);
+    if (end < 0 || start >= p.length) return; // RE2's error
+    const name = p.slice(start, end);
+    const resolved = re2jsPropertyName(name);
+    if (resolved === name) return;
+    const insert = resolved ?? REFUSED_NAME + name;
+    edits.push({ at: start, remove: end - start, insert: braced ? insert : `{${insert}}` });
+  };
+  const lastClose = p.lastIndexOf(":]");
+  for (let i = 0; i < p.length;) {
+    if (p[i] === "\\") {
+      if (p[i + 1] === "p" || p[i + 1] === "P") property(i);
+      i = afterEscape(p, i);
+    } else if (p[i] === "[") i = afterClass(p, i, lastClose, () => {}, property);
+    else i++;
+  }
+  return edits;
 }
 
 function renameRepeatedGroups(pattern: string): string {
@@ -110,13 +156,15 @@ function afterEscape(p: string, i: number): number {
 /**
  * After the class starting at `i`, read as RE2 reads it (up to RE2's first error in it, after
  * which nothing it holds matters); `unclosed` is called with each `[` that is a literal although
- * a `:` follows it. `lastClose`: where the pattern's last `:]` is.
+ * a `:` follows it, `property` with the `\\` of each property escape. `lastClose`: where the
+ * pattern's last `:]` is.
  */
 function afterClass(
   p: string,
   i: number,
   lastClose: number,
   unclosed: (at: number) => void,
+  property: (at: number) => void = () => {},
 ): number {
   i++;
   if (p[i] === "^") i++;
@@ -131,6 +179,7 @@ function afterClass(
       i += 2;
       continue;
     } else if (p[i] === "\\" && (p[i + 1] === "p" || p[i + 1] === "P")) {
+      property(i);
       const end = p[i + 2] === "{" ? p.indexOf("}", i + 3) : i + 2;
       if (end < 0) return p.length; // RE2's error
       i = end + 1;

@@ -66,3 +66,47 @@ Deno.test("thousands of [: with no :] after them take linear time", () => {
   // Quadratic was ~300 ms; linear is ~2.
   assert.ok(ms < 100, `${ms} ms`);
 });
+
+Deno.test("a property name is given to re2js as the name Go resolves it to", () => {
+  assert.equal(re2jsPattern("\\p{Letter}x\\P{uppercase letter}"), "\\p{L}x\\P{Lu}");
+  assert.equal(re2jsPattern("[\\p{greek}\\d][^\\p{^Cased_Letter}]"), "[\\p{Greek}\\d][^\\p{^LC}]");
+  assert.equal(re2jsPattern("\\pl\\pN\\p{ASCII}"), "\\p{L}\\pN\\p{Ascii}");
+  // Names re2js takes as they are, and text that only looks like a property escape.
+  assert.equal(
+    re2jsPattern("\\p{Lu}\\p{Any}\\Q\\p{letter}\\E\\\\p{letter}"),
+    "\\p{Lu}\\p{Any}\\Q\\p{letter}\\E\\\\p{letter}",
+  );
+});
+
+Deno.test("a property name Go refuses is refused with Go's reason, quoted as written", () => {
+  const cases: [string, string][] = [
+    ["x\\p{Alphabetic}", "`\\p{Alphabetic}`"],
+    ["[a\\P{White_Space}]", "`\\P{White_Space}`"],
+    ["\\p{Garay}+", "`\\p{Garay}`"],
+    ["\\p{^Unknown}", "`\\p{^Unknown}`"],
+    ["(?P<n>a)(?P<n>b)\\p{Latn}", "`\\p{Latn}`"],
+    ["\\p😀", "`\\p😀`"],
+  ];
+  for (const [p, quote] of cases) {
+    assert.throws(() => compileMatcher(p), (err: unknown) => {
+      assert.ok(err instanceof PatternError, p);
+      assert.ok(
+        err.message.endsWith(`: error parsing regexp: invalid character class range: ${quote}`),
+        err.message,
+      );
+      return true;
+    });
+  }
+  // An error before the name is the one reported, as Go reports the first.
+  assert.throws(
+    () => compileMatcher("*\\p{Alphabetic}"),
+    /missing argument to repetition operator: `\*`$/,
+  );
+});
+
+Deno.test("original maps each position of a renamed property back to the pattern", () => {
+  const r = re2jsRewrite("\\pl[\\p{letter}]");
+  assert.equal(r.text, "\\p{L}[\\p{L}]");
+  const positions = [0, 1, 2, 3, 3, 3, 4, 5, 6, 7, 13, 14];
+  assert.deepEqual([...r.text].map((_, at) => r.original(at)), positions);
+});

@@ -7,6 +7,7 @@ import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
 import { alignedText, type Latin1Rule, type LineBatch, searchText } from "./line_batch.ts";
 import { latin1Of, noteLatin1Wanted } from "./latin1.ts";
+import { decodeUtf8 } from "./utf8.ts";
 import type { Matcher } from "./matcher.ts";
 
 export interface SelectOptions {
@@ -55,8 +56,6 @@ interface ByteLines {
   readonly others: readonly string[];
 }
 
-const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-
 /**
  * How candidate lines are decoded for a regex to test: a stretch of lines at once where the lines
  * between candidates average at most GAP_BYTES per candidate (decoding a line alone costs ~0.2 µs,
@@ -104,7 +103,7 @@ class CandidateLines {
   #decode(bytes: Uint8Array): string {
     if (this.#latin1) return latin1Of(bytes);
     if (this.#latin1Wanted) noteLatin1Wanted(bytes.length);
-    return decoder.decode(bytes);
+    return decodeUtf8(bytes);
   }
 
   /** The text of the candidate whose pair starts at index `i` (with its "\n" if kept). */
@@ -123,7 +122,7 @@ class CandidateLines {
     }
     const stretch = this.#stretch;
     // A line alone is decoded as UTF-8 either way: for a short string, the call costs the most.
-    if (stretch === null) return decoder.decode(bytes.subarray(start, stop));
+    if (stretch === null) return decodeUtf8(bytes.subarray(start, stop));
     if (this.#aligned) return stretch.slice(start - this.#from, stop - this.#from);
     // Its lines are the stretch's lines one to one (no "\n" is decoded from other bytes).
     while (this.#bytePos < start) {

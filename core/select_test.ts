@@ -3,11 +3,11 @@ import { reusedChunks } from "./_test_chunks.ts";
 import { latin1Ready, loadLatin1Slicer } from "./latin1.ts";
 import { countNewlines, LineBatch } from "./line_batch.ts";
 import { splitLines } from "./lines.ts";
+import { decodeUtf8 } from "./utf8.ts";
 import { compileMatcher, type Matcher } from "./matcher.ts";
 import { LineSelector, type Selection, selectLines, type SelectOptions } from "./select.ts";
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 const UPSTREAM = new URL("../tests/testdata/dtail-upstream/", import.meta.url);
 
 /** One selected line: its number and its bytes (as a latin1-ish string for exact comparison). */
@@ -66,7 +66,7 @@ function reference(input: Uint8Array, matcher: Matcher, options: SelectOptions):
   const matches: number[] = [];
   lines.forEach((line, i) => {
     const bytes = Uint8Array.from(line.replace(/\n$/, ""), (c) => c.charCodeAt(0));
-    if (matcher.test(dec.decode(bytes)) !== invert) matches.push(i);
+    if (matcher.test(decodeUtf8(bytes)) !== invert) matches.push(i);
   });
   const kept = max > 0 ? matches.slice(0, max) : matches;
   const stop = max > 0 && matches.length > max ? matches[max]! : lines.length;

@@ -35,3 +35,52 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
   }
   return true;
 }
+
+const lossy = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * UTF-8 text as RE2 (Go's regexp) reads it: each byte of an invalid sequence is one U+FFFD, where
+ * a TextDecoder makes one U+FFFD of a cut-short sequence (`E2 82` then `b`: two here, one there),
+ * so that `a.b` or `^.{3}$` select the lines Go selects. Costs a TextDecoder call and, for text
+ * with U+FFFD in it, a scan for such sequences; only text that has one is decoded again.
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  const text = lossy.decode(bytes);
+  if (!text.includes("\ufffd")) return text;
+  let out = "";
+  let last = 0;
+  for (let i = 0; i < bytes.length;) {
+    const step = stepAt(bytes, i);
+    if (step > 0) {
+      i += step;
+      continue;
+    }
+    const cut = -step;
+    out += lossy.decode(bytes.subarray(last, i)) + "\ufffd".repeat(cut);
+    i = last = i + cut;
+  }
+  return last === 0 ? text : out + lossy.decode(bytes.subarray(last));
+}
+
+/**
+ * How many bytes to step over at `i` (1, or a whole sequence of 3 or 4), or minus the length of
+ * the valid start of a 3- or 4-byte sequence that the input cuts short (2 or 3 bytes: what a
+ * TextDecoder makes one U+FFFD of).
+ */
+function stepAt(bytes: Uint8Array, i: number): number {
+  const b = bytes[i]!;
+  if (b < 0xe0 || b > 0xf4) return 1;
+  const more = b >= 0xf0 ? 3 : 2;
+  let lo = 0x80, hi = 0xbf;
+  if (b === 0xe0) lo = 0xa0;
+  else if (b === 0xed) hi = 0x9f;
+  else if (b === 0xf0) lo = 0x90;
+  else if (b === 0xf4) hi = 0x8f;
+  const second = bytes[i + 1];
+  if (second === undefined || second < lo || second > hi) return 1;
+  for (let k = 2; k <= more; k++) {
+    const c = bytes[i + k];
+    if (c === undefined || c < 0x80 || c > 0xbf) return -k;
+  }
+  return more + 1;
+}

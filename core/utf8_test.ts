@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isValidUtf8 } from "./utf8.ts";
+import { decodeUtf8, isValidUtf8 } from "./utf8.ts";
 
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 function decoderSays(bytes: Uint8Array): boolean {
@@ -57,4 +57,56 @@ Deno.test("on 20,000 random byte strings, it agrees with a fatal TextDecoder", (
     assert.equal(isValidUtf8(bytes), expected, Array.from(bytes).join(","));
   }
   assert.ok(invalid > 1000 && invalid < 19_000, `${invalid} invalid: both kinds were tried`);
+});
+
+/** Go's utf8.DecodeRune, one step at a time: an invalid or cut-short sequence is one byte. */
+function goRunes(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length;) {
+    let whole = 0;
+    for (let n = 1; n <= 4 && i + n <= bytes.length && whole === 0; n++) {
+      if (decoderSays(bytes.subarray(i, i + n))) whole = n;
+    }
+    out += whole === 0 ? "\ufffd" : strict.decode(bytes.subarray(i, i + whole));
+    i += whole === 0 ? 1 : whole;
+  }
+  return out;
+}
+
+Deno.test("decodeUtf8 makes each byte of a cut-short sequence one U+FFFD, as RE2 reads it", () => {
+  const bytes = (...b: number[]) => new Uint8Array(b);
+  assert.equal(decodeUtf8(bytes(0x61, 0xe2, 0x82, 0x62)), "a\ufffd\ufffdb");
+  assert.equal(decodeUtf8(bytes(0xf0, 0x9f, 0x98, 0x0a)), "\ufffd\ufffd\ufffd\n");
+  assert.equal(decodeUtf8(bytes(0xf0, 0x9f)), "\ufffd\ufffd");
+  assert.equal(decodeUtf8(bytes(0xe2, 0x82, 0xac, 0xe2, 0x82)), "\u20ac\ufffd\ufffd");
+  // What a TextDecoder already makes one U+FFFD per byte of is left as it decodes it.
+  assert.equal(decodeUtf8(bytes(0x63, 0xe9, 0x20, 0xed, 0xa0, 0x80)), "c\ufffd \ufffd\ufffd\ufffd");
+  assert.equal(decodeUtf8(new TextEncoder().encode("ok \ufffd € 😀")), "ok \ufffd € 😀");
+});
+
+Deno.test("decodeUtf8 reads random bytes as Go's utf8.DecodeRune steps through them", () => {
+  const tricky = [
+    0x0a,
+    0x61,
+    0x7f,
+    0x80,
+    0x8f,
+    0x90,
+    0x9f,
+    0xa0,
+    0xbf,
+    0xc0,
+    0xc2,
+    0xdf,
+    0xe0,
+    0xe2,
+  ];
+  tricky.push(0xed, 0xef, 0xf0, 0xf3, 0xf4, 0xf5, 0xff);
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let round = 0; round < 3000; round++) {
+    const bytes = new Uint8Array(1 + Math.floor(next() * 12));
+    for (let i = 0; i < bytes.length; i++) bytes[i] = tricky[Math.floor(next() * tricky.length)]!;
+    assert.equal(decodeUtf8(bytes), goRunes(bytes), JSON.stringify([...bytes]));
+  }
 });

@@ -94,6 +94,19 @@ const UNICODE = [
   "caf\u00e9",
   "x\u2028y",
 ];
+const PROPERTY = [
+  "x",
+  "A",
+  "1",
+  " ",
+  "-",
+  "$",
+  "\u03b1",
+  "\u0416",
+  "\u4e2d",
+  "\u0627",
+  "\u00e9 \u0301",
+];
 const BYTES = ["a\xffb", "a\xe2\x82b", "a\u00e2\u0082\u00acb", "ab", "\xc0\xafx", "ok"];
 
 const c = (
@@ -365,6 +378,40 @@ export const CASES: Re2Case[] = [
   c("\\pL", ["\u1c89", "\u{10d4a}", "\u{11f04}", "1"], "Unicode 16.0 letters, a 15.0 one"),
   c("(?i)\u1c8a", ["\u1c89", "\u1c8a"], "Unicode 16.0 case pair"),
   c("\\p{Kawi}", ["\u{11f00}", "x"], "Unicode 15.0 script"),
+
+  // --- property names as Go 1.25 looks them up: loosely (case, "_", "-", " "), with aliases
+  c("\\p{Letter}", PROPERTY, "category alias Letter"),
+  c("\\p{uppercase letter}", PROPERTY, "category alias, loosely"),
+  c("\\p{Cased_Letter}", PROPERTY, "category alias Cased_Letter (LC)"),
+  c("\\p{LC}", PROPERTY, "category LC"),
+  c("\\p{lc}", PROPERTY, "category LC, lower case"),
+  c("\\p{Decimal-Number}", PROPERTY, "category alias with a hyphen"),
+  c("\\p{digit}", PROPERTY, "POSIX alias digit"),
+  c("\\p{Punct}", PROPERTY, "POSIX alias punct"),
+  c("\\p{CNTRL}", ["x", "a\u0001b"], "POSIX alias cntrl, upper case"),
+  c("\\p{Unassigned}", ["x", "\u0378", "\u{e0080}"], "category alias Unassigned (Cn)"),
+  c("\\p{cn}", ["x", "\u0378"], "category Cn, lower case"),
+  c("\\p{Assigned}", ["x", "\u0378"], "Assigned"),
+  c("\\p{ASCII}", PROPERTY, "ASCII"),
+  c("\\P{ascii}", PROPERTY, "not ASCII, lower case"),
+  c("\\p{aNY}", ["x"], "Any, mixed case"),
+  c("\\p{lu}", PROPERTY, "category Lu, lower case"),
+  c("\\pl", PROPERTY, "one-letter category, lower case"),
+  c("\\p{greek}", PROPERTY, "script, lower case"),
+  c("\\p{ Greek }", PROPERTY, "script with spaces"),
+  c("\\p{^cyrillic}", PROPERTY, "negated script, lower case"),
+  c("[\\p{letter}\\d]+$", PROPERTY, "alias in a class"),
+  c("(?i)\\p{uppercase_letter}", ["a", "A", "1"], "(?i) alias"),
+  c("\\p{Alphabetic}", PROPERTY, "binary property Alphabetic"),
+  c("\\p{White_Space}", PROPERTY, "binary property White_Space"),
+  c("[\\p{Emoji}x]", PROPERTY, "binary property Emoji in a class"),
+  c("\\p{Garay}", ["x", "\u{10d4a}"], "Unicode 16.0 script"),
+  c("\\p{Unknown}", ["x", "\u0378"], "script Unknown"),
+  c("\\p{Latn}", PROPERTY, "ISO 15924 script code"),
+  c("\\p{gc=L}", PROPERTY, "gc= prefix"),
+  c("\\p{L&}", PROPERTY, "Perl's L&"),
+  c("\\p{Old_Italic}", ["x", "\u{10300}"], "script of two words"),
+  c("\\p{SignWriting}", ["x", "\u{1d800}"], "script with an inner capital"),
 
   // --- case folding
   c("(?i)s", FOLD, "(?i)s: S and ſ"),

@@ -35,8 +35,8 @@ const PROGRAMS_MATCH_WITH_NEWLINE = false;
 
 /**
  * Known differences: Go 1.25's `\p{…}` classes and `(?i)` folds are Unicode 15.0.0, re2js 2.10's
- * Unicode 16.0 (V8's later still), so a character assigned since 15.0 is a letter, Han, or has a
- * case partner only here. These cases pin what we do.
+ * Unicode 17.0, so a character assigned since 15.0 is a letter, Han, or has a case partner only
+ * here (docs/decisions.md). These cases pin what we do.
  */
 const NEWER_UNICODE = new Set([
   "Unicode 15.1 Han character (CJK Ext. I)",

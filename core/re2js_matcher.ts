@@ -9,6 +9,7 @@ import type { RegexMatcher } from "./matcher_types.ts";
 import { PatternError } from "./pattern_error.ts";
 import { plainVerdict } from "./re2_syntax.ts";
 import { type Re2jsPattern, re2jsRewrite } from "./re2js_pattern.ts";
+import { type Re2jsUnicodeInternals, useUnicode15 } from "./re2js_unicode15.ts";
 
 /**
  * Longest pattern compiled. re2js takes 1–2 s per MB of pattern (30 ms per KB with `(?i)` and
@@ -23,8 +24,8 @@ export const MAX_PATTERN_LENGTH = 16 * 1024;
  * run that never compiles a regex (a literal `dgrep ERROR`, `dcat`) need not pay.
  * `compileRegex` must stay synchronous, so the first use evaluates the package's CommonJS build,
  * read synchronously from where the import map resolves it (`--allow-read`, as every program
- * has). A thread that imports re2js anyway hands its copy over with `installRe2js` (the regex
- * worker, whose hooks must see the copy its matchers run on); `preloadRe2js` imports it ahead.
+ * has); re2js_unicode15.ts then makes its parser read Unicode as Go does. `preloadRe2js` loads it
+ * ahead.
  */
 interface Re2js {
   readonly RE2JS: typeof RE2JS;
@@ -43,9 +44,17 @@ export function installRe2js(module: { RE2JS: typeof RE2JS }): void {
   re2jsModule ??= { RE2JS: module.RE2JS, parse: null };
 }
 
-/** Loads re2js ahead of the first regex, by a regular (code-cached) import. */
+/**
+ * Loads re2js ahead of the first regex; where its build cannot be read (no read permission, which
+ * every program has), by a regular import, whose copy reads Unicode 17.0 (re2js_unicode15.ts).
+ */
 export async function preloadRe2js(): Promise<void> {
-  if (re2jsModule === null) installRe2js(await import("re2js"));
+  if (re2jsModule !== null) return;
+  try {
+    re2js();
+  } catch {
+    installRe2js(await import("re2js"));
+  }
 }
 
 function re2js(): Re2js {
@@ -60,14 +69,46 @@ function re2js(): Re2js {
   }
   const exports: Record<string, unknown> = {};
   const internals = "\n;exports.dtailParse = typeof Parser === 'function' && " +
-    "typeof RE2Flags === 'function' ? (p) => { Parser.parse(p, RE2Flags.PERL); } : null;";
+    "typeof RE2Flags === 'function' ? (p) => { Parser.parse(p, RE2Flags.PERL); } : null;" +
+    "exports.dtailUnicode = typeof Parser === 'function' && typeof Unicode === 'function' && " +
+    "typeof UnicodeRangeTable === 'function' ? { Parser, Unicode, UnicodeRangeTable } : null;";
   new Function("exports", `${source}${internals}\n//# sourceURL=${url.href}`)(exports);
   const parse = exports.dtailParse;
+  const unicode = exports.dtailUnicode as Re2jsUnicodeInternals | null;
+  if (!hasUnicodeInternals(unicode)) {
+    throw new Error(`re2js at ${url.href} lacks the internals core/re2js_unicode15.ts needs`);
+  }
+  useUnicode15(unicode);
   re2jsModule = {
     RE2JS: exports.RE2JS as typeof RE2JS,
     parse: typeof parse === "function" ? parse as (pattern: string) => void : null,
   };
   return re2jsModule;
+}
+
+function hasUnicodeInternals(u: Re2jsUnicodeInternals | null): u is Re2jsUnicodeInternals {
+  return typeof u?.Parser?.unicodeTable === "function" &&
+    typeof u.Unicode?.simpleFold === "function";
+}
+
+/**
+ * The code points the parser reads `\p{name}` as (with `(?i)`: and their fold), as sorted
+ * [lo, hi] pairs; null for a name it does not know. For tests of re2js_unicode15.ts.
+ */
+export function propertyRanges(name: string, folded: boolean): number[] | null {
+  const { RE2JS } = re2js();
+  // The parser's view of a one-class pattern: its class's ranges.
+  const re = RE2JS.compile(`${folded ? "(?i)" : ""}[\\p{${name}}]`) as unknown as {
+    re2Input?: { prog?: { inst?: { runes?: number[]; op?: number }[] } };
+  };
+  const runes = re.re2Input?.prog?.inst?.find((i) => (i.runes?.length ?? 0) > 0)?.runes;
+  if (runes === undefined) return null;
+  return runes.length === 1 ? [runes[0]!, runes[0]!] : [...runes];
+}
+
+/** The re2js this thread runs (loaded now if it was not). */
+export function re2jsInUse(): { readonly RE2JS: typeof RE2JS } {
+  return re2js();
 }
 
 /**

@@ -7,13 +7,12 @@
  * Worker.terminate() does not interrupt a worker that is running JavaScript, and one line can
  * take minutes (10,000 dots on a 1 MB line), so the check runs inside re2js too (see below).
  */
-import { RE2JS } from "re2js";
 import type { Matcher } from "./matcher_types.ts";
-import { compileRe2jsMatcher, installRe2js } from "./re2js_matcher.ts";
+import { compileRe2jsMatcher, re2jsInUse } from "./re2js_matcher.ts";
 
-// The matchers run on this copy of re2js, the one hookRe2js hooks (matcher.ts would otherwise
-// load one of its own).
-installRe2js({ RE2JS });
+// The matchers run on the copy of re2js the thread loads (Unicode as Go reads it), which
+// hookRe2js hooks.
+const { RE2JS } = re2jsInUse();
 
 export interface RegexTask {
   readonly id: number;

@@ -7,7 +7,6 @@
  * so with MatcherOptions.withNewline. The programs are checked on a sample of the cases.
  */
 import assert from "node:assert/strict";
-import { RE2JS } from "re2js";
 import {
   compileMatcher,
   compileRe2jsMatcher,
@@ -16,7 +15,10 @@ import {
   PatternError,
 } from "../core/matcher.ts";
 import { irregexpTranslation } from "../core/re2_translate.ts";
-import { patternRefusal } from "../core/re2js_matcher.ts";
+import { patternRefusal, re2jsInUse } from "../core/re2js_matcher.ts";
+
+/** re2js as the programs run it (Unicode as Go reads it: core/re2js_unicode15.ts). */
+const { RE2JS } = re2jsInUse();
 import { re2jsPattern } from "../core/re2js_pattern.ts";
 import { irregexpCompileMs, MAX_IRREGEXP_COMPILE_MS } from "../core/regex_cost.ts";
 import { ROOT, run } from "./helpers.ts";
@@ -32,17 +34,6 @@ import { inputBytes } from "../tools/record_re2_golden.ts";
  * "\n" changes nothing.
  */
 const PROGRAMS_MATCH_WITH_NEWLINE = false;
-
-/**
- * Known differences: Go 1.25's `\p{…}` classes and `(?i)` folds are Unicode 15.0.0, re2js 2.10's
- * Unicode 17.0, so a character assigned since 15.0 is a letter, Han, or has a case partner only
- * here (docs/decisions.md). These cases pin what we do.
- */
-const NEWER_UNICODE = new Set([
-  "Unicode 15.1 Han character (CJK Ext. I)",
-  "Unicode 16.0 letters, a 15.0 one",
-  "Unicode 16.0 case pair",
-]);
 
 /**
  * Known limits: patterns Go takes and we refuse, with these reasons (docs/decisions.md): re2js
@@ -177,13 +168,7 @@ Deno.test("compileMatcher selects Go's lines (with their newline) or refuses wit
     }
     const text = goText(inputBytes(k));
     const m = compileMatcher(k.pattern, { withNewline: true });
-    let want = k.go.selected;
-    if (NEWER_UNICODE.has(k.about)) {
-      const re = RE2JS.compile(k.pattern);
-      const ours = k.lines.flatMap((line, n) => re.test(line + "\n") ? [n] : []);
-      assert.notDeepEqual(ours, want, `${label(k)} is no longer a known difference`);
-      want = ours;
-    }
+    const want = k.go.selected;
     assert.deepEqual(selected(m, text), want, `${label(k)}: findLine (${m.engine})`);
     assert.deepEqual(selectedByTest(m, text), want, `${label(k)}: test (${m.engine})`);
     if (m.kind === "regex") {
@@ -284,7 +269,7 @@ function programCases(): GoldenCase[] {
     const bytes = inputBytes(k);
     const invalidUtf8 = goText(bytes) !== new TextDecoder().decode(bytes);
     if (n % 5 !== 0 && !ISSUE_EXAMPLES.includes(k.pattern) && !invalidUtf8) return false;
-    if (NEWER_UNICODE.has(k.about) || REFUSED_HERE[k.about] !== undefined) return false;
+    if (REFUSED_HERE[k.about] !== undefined) return false;
     if (!k.go.accepted || PROGRAMS_MATCH_WITH_NEWLINE) return true;
     // Where the "\n" changes nothing (told apart without looking at Go's answer), the programs
     // must give Go's lines.

@@ -44,6 +44,14 @@ const TEXT_LINES = [
   "ß",
   "ẞ",
   "İi",
+  // Assigned after Unicode 15.0 (Go 1.25's), a letter whose upper case came in 16.0, one that
+  // changed category.
+  "\u1c89",
+  "\u{2ebf0}",
+  "\ua7dc",
+  "\u019b",
+  "\u0295",
+  "\u{1171e}",
 ];
 const LINES = [
   ...TEXT_LINES.map((l) => enc.encode(l)),
@@ -62,7 +70,8 @@ const PIECES = String.raw`a b c A é ſ k σ ☃ 😀 . \d \D \w \W \s \S \b \B 
 \p{^Greek} \P{^L} (?i)é [é-ſ] (?i)[k] \pl \p{greek} \p{Alphabetic} \p{Letter} \p{Old_Italic} \Q \E
 x{2,1} { a{,} (?P<n>a)(?P<n>b) (?P<>a) (?P<1a>x) (?P=n) [\Q]\E] [a-\d] [\w-z] [--a] \x{} \x{1 \xZ
 (?i)ß (?i)ẞ (?i)ǅ (?i)\x{1E9E} [[:upper:]] (?i)[[:upper:]] (?i)[^[:lower:]] (?i)\p{Ll} (?i)[^K]
-\pC \p{Cn} \p{Zl} [^\x00-\x{10FFFF}] (?s). (?m)^b (?U)a+ a{0} (|a) () (?:)+ x*?y \b\b`.split(/\s+/);
+\pC \p{Cn} \p{Zl} [^\x00-\x{10FFFF}] (?s). (?m)^b (?U)a+ a{0} (|a) () (?:)+ x*?y \b\b \p{Han}
+\p{Ll} \p{Lo} \p{Mn} \p{Assigned} (?i)ƛ (?i)\p{Lu} (?i)\x{A7DC} [\x{1C80}-\x{1C8F}]`.split(/\s+/);
 /** Go 1.25 refuses these names, which we take (docs/decisions.md). */
 const TAKEN_HERE = /\\p\{Old_Italic\}/;
 const PATTERNS = 400;

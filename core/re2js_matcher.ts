@@ -72,7 +72,8 @@ function re2js(): Re2js {
     "typeof RE2Flags === 'function' ? (p) => { Parser.parse(p, RE2Flags.PERL); } : null;" +
     "exports.dtailUnicode = typeof Parser === 'function' && typeof Unicode === 'function' && " +
     "typeof UnicodeRangeTable === 'function' ? { Parser, Unicode, UnicodeRangeTable } : null;";
-  new Function("exports", `${source}${internals}\n//# sourceURL=${url.href}`)(exports);
+  // Strict, as the package's ES module is: its matching ran ~7% slower as sloppy code.
+  new Function("exports", `"use strict";${source}${internals}\n//# sourceURL=${url.href}`)(exports);
   const parse = exports.dtailParse;
   const unicode = exports.dtailUnicode as Re2jsUnicodeInternals | null;
   if (!hasUnicodeInternals(unicode)) {

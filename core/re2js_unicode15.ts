@@ -45,7 +45,8 @@ export function newerRanges(): Ranges {
 
 /** Whether `c` was assigned after Unicode 15.0. */
 export function isNewer(c: number): boolean {
-  return inRanges(newerRanges(), c);
+  const r = newerRanges();
+  return c >= r[0]! && inRanges(r, c); // most text is below the first (U+088F)
 }
 
 /** A table of re2js: [lo, hi, stride] entries through getLo/getHi/getStride. */

@@ -37,12 +37,7 @@ import { irregexpCompileMs, MAX_IRREGEXP_COMPILE_MS } from "./regex_cost.ts";
 
 export { LINEAR_V8_FLAGS, linearEngineAvailable } from "./linear_engine.ts";
 export { PatternError } from "./pattern_error.ts";
-export {
-  compileRe2jsMatcher,
-  installRe2js,
-  MAX_PATTERN_LENGTH,
-  preloadRe2js,
-} from "./re2js_matcher.ts";
+export { compileRe2jsMatcher, MAX_PATTERN_LENGTH, preloadRe2js } from "./re2js_matcher.ts";
 export type { ByteLiteral, MatchEngine, Matcher, MatcherOptions, RegexMatcher };
 export { isLiteralPattern, isNoopPattern };
 

@@ -40,7 +40,7 @@ interface Re2js {
 let re2jsModule: Re2js | null = null;
 
 /** Makes `RE2JS` the copy this thread uses (no-op when one is already in use). */
-export function installRe2js(module: { RE2JS: typeof RE2JS }): void {
+function installRe2js(module: { RE2JS: typeof RE2JS }): void {
   re2jsModule ??= { RE2JS: module.RE2JS, parse: null };
 }
 
@@ -90,21 +90,6 @@ function re2js(): Re2js {
 function hasUnicodeInternals(u: Re2jsUnicodeInternals | null): u is Re2jsUnicodeInternals {
   return typeof u?.Parser?.unicodeTable === "function" &&
     typeof u.Unicode?.simpleFold === "function";
-}
-
-/**
- * The code points the parser reads `\p{name}` as (with `(?i)`: and their fold), as sorted
- * [lo, hi] pairs; null for a name it does not know. For tests of re2js_unicode15.ts.
- */
-export function propertyRanges(name: string, folded: boolean): number[] | null {
-  const { RE2JS } = re2js();
-  // The parser's view of a one-class pattern: its class's ranges.
-  const re = RE2JS.compile(`${folded ? "(?i)" : ""}[\\p{${name}}]`) as unknown as {
-    re2Input?: { prog?: { inst?: { runes?: number[]; op?: number }[] } };
-  };
-  const runes = re.re2Input?.prog?.inst?.find((i) => (i.runes?.length ?? 0) > 0)?.runes;
-  if (runes === undefined) return null;
-  return runes.length === 1 ? [runes[0]!, runes[0]!] : [...runes];
 }
 
 /** The re2js this thread runs (loaded now if it was not). */

@@ -59,26 +59,18 @@ export interface RangeTable {
 
 /** The code points of a table as sorted [lo, hi] pairs. */
 export function tableRanges(table: RangeTable): number[] {
-  const out: number[] = [];
-  const add = (lo: number, hi: number) => {
-    if (out.length > 0 && out[out.length - 1]! + 1 >= lo) {
-      out[out.length - 1] = Math.max(out[out.length - 1]!, hi);
-    } else out.push(lo, hi);
-  };
-  const pairs: [number, number][] = [];
+  const pairs: number[] = [];
   for (let i = 0; i < table.length; i++) {
     const lo = table.getLo(i);
     const hi = table.getHi(i);
     const stride = table.getStride(i);
-    if (stride === 1) pairs.push([lo, hi]);
-    else for (let c = lo; c <= hi; c += stride) pairs.push([c, c]);
+    if (stride === 1) pairs.push(lo, hi);
+    else for (let c = lo; c <= hi; c += stride) pairs.push(c, c);
   }
-  pairs.sort((a, b) => a[0] - b[0]);
-  for (const [lo, hi] of pairs) add(lo, hi);
-  return out;
+  return combine(pairs, [], true);
 }
 
-/** a ∖ b, or a ∪ b, of sorted [lo, hi] pairs. */
+/** a ∖ b of sorted [lo, hi] pairs, or a ∪ b of [lo, hi] pairs in any order. */
 export function combine(a: Ranges, b: Ranges, union: boolean): number[] {
   const out: number[] = [];
   if (union) {

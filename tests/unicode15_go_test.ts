@@ -6,9 +6,10 @@
  * code point alone.
  */
 import assert from "node:assert/strict";
-import { propertyRanges } from "../core/re2js_matcher.ts";
+import { re2jsInUse } from "../core/re2js_matcher.ts";
 import { combine } from "../core/re2js_unicode15.ts";
 import { GO_BIN, goPeerSkipReason } from "./go_peer_env.ts";
+import { writeCodePoints } from "../tools/record_unicode15.ts";
 
 const CATEGORIES = `C Cc Cf Cn Co Cs L LC Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po
 Ps S Sc Sk Sm So Z Zl Zp Zs`.split(/\s+/);
@@ -43,11 +44,7 @@ if (goPeerSkipReason !== null) {
     const dir = await Deno.makeTempDir({ prefix: "dtail-unicode15-" });
     try {
       const file = `${dir}/code_points.txt`;
-      const points: number[] = [];
-      for (let c = 0; c <= 0x10ffff; c++) {
-        if (c !== 10 && (c < 0xd800 || c > 0xdfff)) points.push(c);
-      }
-      await Deno.writeTextFile(file, points.map((c) => String.fromCodePoint(c)).join("\n") + "\n");
+      await writeCodePoints(file);
       const jobs = [
         ...[...CATEGORIES, ...SCRIPTS].map((name) => ({ name, folded: false })),
         ...FOLDED.map((name) => ({ name, folded: true })),
@@ -98,4 +95,17 @@ async function goRanges(pattern: string, file: string, home: string): Promise<nu
     else ranges.push(c, c);
   }
   return ranges;
+}
+
+/**
+ * The code points the parser reads `\p{name}` as (with `(?i)`: and their fold), as sorted
+ * [lo, hi] pairs: the runes of the one class of `[\p{name}]` as re2js compiles it.
+ */
+function propertyRanges(name: string, folded: boolean): number[] | null {
+  const re = re2jsInUse().RE2JS.compile(`${folded ? "(?i)" : ""}[\\p{${name}}]`) as unknown as {
+    re2Input?: { prog?: { inst?: { runes?: number[] }[] } };
+  };
+  const runes = re.re2Input?.prog?.inst?.find((i) => (i.runes?.length ?? 0) > 0)?.runes;
+  if (runes === undefined) return null;
+  return runes.length === 1 ? [runes[0]!, runes[0]!] : [...runes];
 }

@@ -6,8 +6,9 @@
 
 /**
  * The longest run of literal characters that every match of a JavaScript regex source must
- * contain, or null. Conservative: only characters outside groups and classes count, and any
- * alternation gives up.
+ * contain, or null. Conservative: only characters outside groups and classes count, and an
+ * alternation outside groups gives up (one inside a group, like the translation of `.` with its
+ * surrogate pairs, leaves the literals around the group required).
  */
 export function requiredLiteral(source: string): string | null {
   let best = "";
@@ -17,10 +18,10 @@ export function requiredLiteral(source: string): string | null {
 
 /**
  * Every run of literal characters that every match of a JavaScript regex source must contain
- * (see requiredLiteral), in order; none for a source with an alternation.
+ * (see requiredLiteral), in order; none for a source with an alternation outside groups.
  */
 export function requiredLiterals(source: string): string[] {
-  if (/(^|[^\\])(\\\\)*\|/.test(source)) return [];
+  if (hasTopLevelAlternation(source)) return [];
   const runs: string[] = [];
   let run = "";
   const endRun = () => {
@@ -82,6 +83,17 @@ function skipGroup(source: string, open: number): number {
     else if (c === ")" && --depth === 0) return i;
   }
   return source.length;
+}
+
+function hasTopLevelAlternation(source: string): boolean {
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\\") i++;
+    else if (c === "[") i = skipClass(source, i);
+    else if (c === "(") i = skipGroup(source, i);
+    else if (c === "|") return true;
+  }
+  return false;
 }
 
 /** True when the source uses `^` or `$` outside a class (JS also anchors them at "\r"). */

@@ -14,10 +14,22 @@ Deno.test("optional and repeated atoms end a run; groups and classes hold no lit
   assert.deepEqual(requiredLiterals("ab{2,3}c"), ["a", "c"]);
 });
 
-Deno.test("an alternation anywhere gives no required literal", () => {
+Deno.test("an alternation outside groups gives no required literal", () => {
   assert.deepEqual(requiredLiterals("ERROR|WARN"), []);
-  assert.equal(requiredLiteral("(?:a|b)cde"), null);
+  assert.deepEqual(requiredLiterals("(?:a)b|cde"), []);
   assert.equal(requiredLiteral("a\\|bc"), "a|bc");
+});
+
+Deno.test("an alternation inside a group leaves the literals around it required", () => {
+  assert.equal(requiredLiteral("(?:a|b)cde"), "cde");
+  assert.deepEqual(
+    requiredLiterals("Gr(?:[\\u0000-\\uffff]|[\\ud800-\\udbff][\\udc00-\\udfff])ße"),
+    [
+      "Gr",
+      "ße",
+    ],
+  );
+  assert.deepEqual(requiredLiterals("x(?:a|(b|c))*y[|]z"), ["x", "y", "z"]);
 });
 
 Deno.test("the required literal is the longest run", () => {

@@ -8,6 +8,7 @@ import { compileMatcher, type Matcher } from "./matcher.ts";
 import { LineSelector, type Selection, selectLines, type SelectOptions } from "./select.ts";
 
 const enc = new TextEncoder();
+const dec = new TextDecoder();
 const UPSTREAM = new URL("../tests/testdata/dtail-upstream/", import.meta.url);
 
 /** One selected line: its number and its bytes (as a latin1-ish string for exact comparison). */
@@ -302,6 +303,7 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "ERROR$",
     "ERROR\\s+x",
     "lock.ü",
+    "ERR.€.😀", // dots that may take a surrogate pair
     "(?i)error",
     "ER+OR", // a required literal of two bytes
   ];
@@ -350,6 +352,9 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(compileMatcher("[0-9]+ms").byteLiteral?.needle.bytes, enc.encode("ms"));
   assert.equal(compileMatcher("[0-9]+m").byteLiteral ?? null, null, "a literal of one byte");
   assert.equal(compileMatcher("a\uFFFDb").byteLiteral ?? null, null);
+  const dotted = compileMatcher("Gr.ße").byteLiteral; // `.` is a group with an alternation
+  const needles = [dotted?.needle, ...dotted?.also ?? []].map((n) => n && dec.decode(n.bytes));
+  assert.deepEqual(needles.sort(), ["Gr", "ße"]);
 });
 
 Deno.test("candidate lines decoded in stretches, alone or from the batch's text agree", () => {

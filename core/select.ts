@@ -243,6 +243,9 @@ export class LineSelector {
       yield { batch, regions: this.#invert ? complementOf(regions, batch.bytes.length) : regions };
     } else if (whole && alignedText(batch, this.#latin1)) {
       yield this.#invert ? this.#complement(batch) : this.#matching(batch);
+    } else if (whole && this.#matcher.engine === "re2js") {
+      const regions = this.#matchingUnaligned(batch);
+      yield { batch, regions: this.#invert ? complementOf(regions, batch.bytes.length) : regions };
     } else {
       yield* this.#perLine(batch);
     }
@@ -323,6 +326,40 @@ export class LineSelector {
       }
     }
     return { batch, regions };
+  }
+
+  /**
+   * Fast path for re2js on a text that does not map byte for byte (not ASCII, UTF-8 decoded): the
+   * whole text is searched, and each matching line's bytes are found by counting lines in both.
+   * (re2js costs ~1 µs a call: `\p{Cyrillic}` on mixed.log 1.55 → 1.18 s against testing each line;
+   * irregexp tests a line faster than this path counts lines: `a.b` 0.54 → 0.62 s here.)
+   */
+  #matchingUnaligned(batch: LineBatch): number[] {
+    const text = searchText(batch, this.#latin1);
+    const bytes = batch.bytes;
+    const regions: number[] = [];
+    let t = 0; // a line start in the text, and where that line starts in the bytes
+    let b = 0;
+    for (let from = 0;;) {
+      const start = this.#matcher.findLine(text, from);
+      if (start < 0) break;
+      while (t < start) { // "\n" is one byte and one character, and only that byte decodes to it
+        t = text.indexOf("\n", t) + 1;
+        b = bytes.indexOf(10, b) + 1;
+      }
+      const nl = text.indexOf("\n", start);
+      const bnl = bytes.indexOf(10, b);
+      const end = bnl < 0 ? bytes.length : bnl + 1;
+      addRegion(regions, b, end);
+      if (this.#max > 0 && ++this.#matches >= this.#max) {
+        this.done = true;
+        break;
+      }
+      if (nl < 0) break;
+      from = t = nl + 1;
+      b = end;
+    }
+    return regions;
   }
 
   /** Fast path for --invert: everything between matching lines. */

@@ -4,7 +4,7 @@ import { latin1Ready, loadLatin1Slicer } from "./latin1.ts";
 import { countNewlines, LineBatch } from "./line_batch.ts";
 import { splitLines } from "./lines.ts";
 import { decodeUtf8 } from "./utf8.ts";
-import { compileMatcher, type Matcher } from "./matcher.ts";
+import { compileMatcher, compileRegex, type Matcher } from "./matcher.ts";
 import { LineSelector, type Selection, selectLines, type SelectOptions } from "./select.ts";
 
 const enc = new TextEncoder();
@@ -238,7 +238,10 @@ Deno.test("every path agrees with a line-by-line reference for random inputs and
     compileMatcher("a\\sb"),
     compileMatcher(""),
     compileMatcher(".", { noopAllowed: false }),
+    compileRegex("\\p{Latin}b"), // re2js: whole texts that are not ASCII are searched at once
+    compileRegex("(?i)É|€"),
   ];
+  assert.deepEqual(matchers.slice(-2).map((m) => m.engine), ["re2js", "re2js"]);
   for (let round = 0; round < 600; round++) {
     const n = Math.floor(next() * 14);
     const parts: number[] = [];
@@ -341,6 +344,34 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     assert.deepEqual(await select(true), want, where);
     if (maxLineLength === undefined) {
       assert.deepEqual(want, reference(input, compileMatcher(pattern), options), where);
+    }
+  }
+});
+
+Deno.test("re2js searches a batch that is not ASCII whole and finds each line's bytes", () => {
+  const next = rng(7);
+  const words = ["Ωmega", "plain", "", "\xff", "αβ", "x😀y", "Ωx"];
+  for (let round = 0; round < 200; round++) {
+    const parts: number[] = [];
+    for (let i = 0, n = 1 + Math.floor(next() * 30); i < n; i++) {
+      const w = words[Math.floor(next() * words.length)]!;
+      if (w === "\xff") parts.push(0xff);
+      else parts.push(...enc.encode(w));
+      if (i < n - 1 || next() < 0.5) parts.push(10);
+    }
+    const bytes = new Uint8Array(parts);
+    for (const pattern of ["\\p{Greek}x", "(?i)ω", "\\p{Greek}\\p{Greek}"]) {
+      const matcher = compileRegex(pattern);
+      assert.equal(matcher.engine, "re2js");
+      const invert = next() < 0.3;
+      const got = [...new LineSelector(matcher, { invert }).select(new LineBatch(bytes, 1))]
+        .flatMap(pickedOf);
+      const want = reference(bytes, matcher, { invert });
+      assert.deepEqual(
+        got,
+        want,
+        `/${pattern}/ invert ${invert} ${JSON.stringify(dec.decode(bytes))}`,
+      );
     }
   }
 });

@@ -41,7 +41,21 @@ export function requiredLiterals(source: string): string[] {
     } else if (c === "[") {
       i = skipClass(source, i);
     } else if (c === "(") {
-      i = skipGroup(source, i);
+      const close = skipGroup(source, i);
+      const branches = /[*+?{]/.test(source[close + 1] ?? "")
+        ? null
+        : literalBranches(source, i, close);
+      i = close;
+      if (branches !== null) {
+        // Every branch starts with their common prefix, right after the run, and ends with their
+        // common suffix, right before what follows (`status=(?:500|503)`: `status=50`, `…`).
+        const prefix = commonPrefix(branches);
+        run += prefix;
+        if (branches.every((b) => b === prefix)) continue;
+        endRun();
+        run = commonSuffix(branches.map((b) => b.slice(prefix.length)));
+        continue;
+      }
     } else if (c === "{") {
       const close = source.indexOf("}", i);
       i = close < 0 ? source.length : close; // a {n,m} quantifier: its digits are no literal
@@ -60,6 +74,42 @@ export function requiredLiterals(source: string): string[] {
   }
   endRun();
   return runs;
+}
+
+/**
+ * The branches of the group `source[open, close]` when it is `(?:…)` of literal characters and
+ * `|` only (escaped punctuation counts), else null.
+ */
+function literalBranches(source: string, open: number, close: number): string[] | null {
+  if (!source.startsWith("(?:", open)) return null;
+  const branches: string[] = [""];
+  for (let i = open + 3; i < close; i++) {
+    const c = source[i]!;
+    if (c === "|") branches.push("");
+    else if (c === "\\" && /[.+*?^$[\]{}()|\\\/-]/.test(source[i + 1] ?? "")) {
+      branches[branches.length - 1] += source[++i];
+    } else if (/[\\.^$*+?()[\]{}]/.test(c)) return null;
+    else branches[branches.length - 1] += c;
+  }
+  return branches;
+}
+
+function commonPrefix(strings: string[]): string {
+  let n = 0;
+  const first = strings[0]!;
+  while (n < first.length && strings.every((s) => s[n] === first[n])) n++;
+  return first.slice(0, n);
+}
+
+function commonSuffix(strings: string[]): string {
+  let n = 0;
+  const first = strings[0]!;
+  while (
+    n < first.length && strings.every((s) => s[s.length - 1 - n] === first[first.length - 1 - n])
+  ) {
+    n++;
+  }
+  return first.slice(first.length - n);
 }
 
 export function skipClass(source: string, open: number): number {

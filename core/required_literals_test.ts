@@ -32,6 +32,20 @@ Deno.test("an alternation inside a group leaves the literals around it required"
   assert.deepEqual(requiredLiterals("x(?:a|(b|c))*y[|]z"), ["x", "y", "z"]);
 });
 
+Deno.test("a group of literal branches lends its common prefix and suffix to the runs", () => {
+  assert.deepEqual(requiredLiterals("status=(?:500|503)"), ["status=50"]);
+  assert.deepEqual(requiredLiterals("x(?:abc|abd)y"), ["xab", "y"]);
+  assert.deepEqual(requiredLiterals("x(?:ab|ab)y"), ["xaby"]);
+  assert.deepEqual(requiredLiterals("a(?:bc|c)d"), ["a", "cd"]);
+  assert.deepEqual(requiredLiterals("x(?:ab|abab)y"), ["xab", "y"]);
+  assert.deepEqual(requiredLiterals("a(?:b\\.|c\\.)e"), ["a", ".e"]);
+  // Repeated or optional groups, and groups of more than literals, lend nothing.
+  assert.deepEqual(requiredLiterals("x(?:ab|ac)*y"), ["x", "y"]);
+  assert.deepEqual(requiredLiterals("x(?:ab|ac)+y"), ["x", "y"]);
+  assert.deepEqual(requiredLiterals("a(?:b|[c])e"), ["a", "e"]);
+  assert.deepEqual(requiredLiterals("a(?:bx|b.)e"), ["a", "e"]);
+});
+
 Deno.test("the required literal is the longest run", () => {
   assert.equal(requiredLiteral("ab.*cdef.*g"), "cdef");
   assert.equal(requiredLiteral("\\d+"), null);

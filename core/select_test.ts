@@ -307,6 +307,8 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "ERROR\\s+x",
     "lock.ü",
     "ERR.€.😀", // dots that may take a surrogate pair
+    "ER(ROR|R) lock", // literal branches: their common prefix joins the run
+    "(ERROR|é)€",
     "(?i)error",
     "ER+OR", // a required literal of two bytes
   ];

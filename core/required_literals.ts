@@ -82,15 +82,19 @@ export function requiredLiterals(source: string): string[] {
  */
 function literalBranches(source: string, open: number, close: number): string[] | null {
   if (!source.startsWith("(?:", open)) return null;
-  const branches: string[] = [""];
+  const branches: string[] = [];
+  let branch = "";
   for (let i = open + 3; i < close; i++) {
     const c = source[i]!;
-    if (c === "|") branches.push("");
-    else if (c === "\\" && /[.+*?^$[\]{}()|\\\/-]/.test(source[i + 1] ?? "")) {
-      branches[branches.length - 1] += source[++i];
+    if (c === "|") {
+      branches.push(branch);
+      branch = "";
+    } else if (c === "\\" && /[.+*?^$[\]{}()|\\\/-]/.test(source[i + 1] ?? "")) {
+      branch += source[++i]!;
     } else if (/[\\.^$*+?()[\]{}]/.test(c)) return null;
-    else branches[branches.length - 1] += c;
+    else branch += c;
   }
+  branches.push(branch);
   return branches;
 }
 

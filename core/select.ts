@@ -5,7 +5,13 @@
  */
 import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
-import { alignedText, type Latin1Rule, type LineBatch, searchText } from "./line_batch.ts";
+import {
+  alignedText,
+  countNewlines,
+  type Latin1Rule,
+  type LineBatch,
+  searchText,
+} from "./line_batch.ts";
 import { latin1Of, noteLatin1Wanted } from "./latin1.ts";
 import { decodeUtf8 } from "./utf8.ts";
 import type { Matcher } from "./matcher.ts";
@@ -153,6 +159,21 @@ function stretchEnd(candidates: number[], i: number): number {
   return candidates[j + 1]!;
 }
 
+/** The number of the line at a byte offset of a batch, for offsets asked in ascending order. */
+class LineCount {
+  #pos = 0;
+  #lineNo = -1;
+
+  /** 0 when the batch is not numbered (LineBatch.firstLineNo). */
+  at(batch: LineBatch, pos: number): number {
+    if (batch.firstLineNo === 0) return 0;
+    if (this.#lineNo < 0) this.#lineNo = batch.firstLineNo;
+    this.#lineNo += countNewlines(batch, this.#pos, pos);
+    this.#pos = pos;
+    return this.#lineNo;
+  }
+}
+
 /** The lines in both `a` and `b` (ascending [start, end) pairs, one line each). */
 function commonLines(a: number[], b: number[]): number[] {
   const out: number[] = [];
@@ -241,6 +262,8 @@ export class LineSelector {
     } else if (whole && this.#bytes !== null && bytesAllowed) {
       const regions = this.#matchingBytes(batch, this.#bytes);
       yield { batch, regions: this.#invert ? complementOf(regions, batch.bytes.length) : regions };
+    } else if (contextual && !this.#invert && this.#bytes !== null && bytesAllowed) {
+      yield* this.#contextBytes(batch, this.#bytes);
     } else if (whole && alignedText(batch, this.#latin1)) {
       yield this.#invert ? this.#complement(batch) : this.#matching(batch);
     } else if (whole && this.#matcher.engine === "re2js") {
@@ -255,29 +278,40 @@ export class LineSelector {
   #matchingBytes(batch: LineBatch, by: ByteLines): number[] {
     const regions: number[] = [];
     const left = this.#max > 0 ? this.#max - this.#matches : 0;
-    if (by.exact) {
-      this.#matches += by.search.linesWith(batch.bytes, by.needle, regions, {
-        maxLines: left,
-        merge: true,
-      });
-    } else {
-      let candidates: number[] = [];
-      by.search.linesWith(batch.bytes, by.needle, candidates);
-      for (const needle of by.also) {
-        if (candidates.length === 0) break;
-        const holding: number[] = [];
-        by.search.linesWith(batch.bytes, needle, holding);
-        candidates = commonLines(candidates, holding);
-      }
-      this.#confirm(batch, candidates, by.others, regions, left);
-    }
+    this.#matches += this.#byteMatches(batch, by, regions, left, true);
     if (this.#max > 0 && this.#matches >= this.#max) this.done = true;
     return regions;
   }
 
   /**
+   * Appends the matching lines of a batch found by a byte search to `regions`, up to `left` of
+   * them (0: all), adjacent ones merged if `merge` (else a [start, end) pair each); how many.
+   */
+  #byteMatches(
+    batch: LineBatch,
+    by: ByteLines,
+    regions: number[],
+    left: number,
+    merge: boolean,
+  ): number {
+    if (by.exact) {
+      return by.search.linesWith(batch.bytes, by.needle, regions, { maxLines: left, merge });
+    }
+    let candidates: number[] = [];
+    by.search.linesWith(batch.bytes, by.needle, candidates);
+    for (const needle of by.also) {
+      if (candidates.length === 0) break;
+      const holding: number[] = [];
+      by.search.linesWith(batch.bytes, needle, holding);
+      candidates = commonLines(candidates, holding);
+    }
+    return this.#confirm(batch, candidates, by.others, regions, left, merge);
+  }
+
+  /**
    * Appends the candidate lines (one [start, end) pair each) that hold `others` and that the
-   * matcher matches to `regions`, adjacent ones merged, up to `left` of them (0: all).
+   * matcher matches to `regions`, adjacent ones merged if `merge`, up to `left` of them (0: all);
+   * how many.
    */
   #confirm(
     batch: LineBatch,
@@ -285,7 +319,8 @@ export class LineSelector {
     others: readonly string[],
     regions: number[],
     left: number,
-  ): void {
+    merge = true,
+  ): number {
     const matcher = this.#matcher;
     const lines = new CandidateLines(
       batch,
@@ -299,11 +334,98 @@ export class LineSelector {
       const end = candidates[i + 1]!;
       const line = lines.text(i);
       if (!holdsAll(line, others) || !matcher.test(line)) continue;
-      if (regions.length > 0 && regions[regions.length - 1] === start) {
+      if (merge && regions.length > 0 && regions[regions.length - 1] === start) {
         regions[regions.length - 1] = end;
       } else regions.push(start, end);
+      if (++found === left) break;
+    }
+    return found;
+  }
+
+  /**
+   * --before/--after on bytes: the matching lines found as #byteMatches finds them, and only the
+   * lines around them looked at; the same selections and state as #perLine (which it mirrors).
+   */
+  *#contextBytes(batch: LineBatch, by: ByteLines): Generator<Selection> {
+    const bytes = batch.bytes;
+    const matches: number[] = [];
+    // One match past --max: it ends the last match's after-context (see #perLine).
+    this.#byteMatches(batch, by, matches, this.#max > 0 ? this.#max - this.#matches + 1 : 0, false);
+    const regions: number[] = [];
+    const earlier: Selection[] = [];
+    const lineEnd = (start: number) => {
+      const nl = bytes.indexOf(10, start);
+      return nl < 0 ? bytes.length : nl + 1;
+    };
+    let pos = 0; // the first line not looked at
+    const numbered = new LineCount();
+    /** The lines from `pos` to `stop`, none matching: after-context, then held for before. */
+    const between = (stop: number) => {
+      while (this.#afterLeft > 0 && pos < stop) {
+        const end = lineEnd(pos);
+        addRegion(regions, pos, end);
+        pos = end;
+        this.#afterLeft--;
+        if (this.#afterLeft === 0 && this.#max > 0 && this.#matches >= this.#max) {
+          this.done = true;
+          return;
+        }
+      }
+      if (this.#before > 0 && pos < stop) this.#hold(batch, pos, stop, numbered);
+      pos = stop;
+    };
+    for (let i = 0; i < matches.length; i += 2) {
+      between(matches[i]!);
+      if (this.done) break;
+      if (this.#max > 0 && this.#matches >= this.#max) {
+        this.done = true;
+        break;
+      }
+      this.#emitHeld(batch, regions, earlier);
+      addRegion(regions, matches[i]!, matches[i + 1]!);
+      pos = matches[i + 1]!;
       this.#matches++;
-      if (left > 0 && ++found >= left) return;
+      this.#afterLeft = this.#after;
+      if (this.#max > 0 && this.#matches >= this.#max && this.#after === 0) {
+        this.done = true;
+        break;
+      }
+    }
+    if (!this.done) between(bytes.length);
+    this.#held.keepCopies(batch);
+    yield* earlier;
+    if (regions.length > 0) yield { batch, regions };
+  }
+
+  /**
+   * Holds the last --before lines of `batch` that start in [from, stop) (line starts both);
+   * `numbered` counts the batch's lines up to where it was last asked (ascending).
+   */
+  #hold(batch: LineBatch, from: number, stop: number, numbered: LineCount): void {
+    const bytes = batch.bytes;
+    let first = stop;
+    for (let n = 0; n < this.#before && first > from; n++) {
+      first = first - 2 < from ? from : Math.max(from, bytes.lastIndexOf(10, first - 2) + 1);
+    }
+    let lineNo = numbered.at(batch, first);
+    for (let start = first; start < stop; lineNo += lineNo === 0 ? 0 : 1) {
+      const nl = bytes.indexOf(10, start);
+      const end = nl < 0 || nl >= stop ? stop : nl + 1;
+      this.#held.push({ batch, start, end, lineNo });
+      start = end;
+    }
+  }
+
+  /** Selects the held lines (a match prints them): this batch's in `regions`, others' apart. */
+  #emitHeld(batch: LineBatch, regions: number[], earlier: Selection[]): void {
+    if (this.#held.size === 0) return;
+    for (const h of this.#held.take()) {
+      if (h.batch === batch) addRegion(regions, h.start, h.end);
+      else {
+        const last = earlier[earlier.length - 1];
+        if (last?.batch === h.batch) addRegion(last.regions, h.start, h.end);
+        else earlier.push({ batch: h.batch, regions: [h.start, h.end] });
+      }
     }
   }
 
@@ -386,17 +508,7 @@ export class LineSelector {
     const regions: number[] = [];
     const earlier: Selection[] = [];
     const emit = (start: number, end: number) => addRegion(regions, start, end);
-    const emitHeld = () => {
-      if (this.#held.size === 0) return;
-      for (const h of this.#held.take()) {
-        if (h.batch === batch) emit(h.start, h.end);
-        else {
-          const last = earlier[earlier.length - 1];
-          if (last?.batch === h.batch) addRegion(last.regions, h.start, h.end);
-          else earlier.push({ batch: h.batch, regions: [h.start, h.end] });
-        }
-      }
-    };
+    const emitHeld = () => this.#emitHeld(batch, regions, earlier);
 
     let lineNo = batch.firstLineNo;
     let b = 0; // byte offset of the line

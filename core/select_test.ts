@@ -378,6 +378,40 @@ Deno.test("re2js searches a batch that is not ASCII whole and finds each line's 
   }
 });
 
+Deno.test("--before and --after on the byte search select what the reference does", async () => {
+  // Matches close together, at batch edges, past --max, and held lines across batches.
+  const next = rng(11);
+  const kinds = ["ERROR x", "ERR x", "ok", "ERROR é", "", "é ok", "ERROR"];
+  const matchers = [
+    compileMatcher("ERROR"),
+    compileMatcher("ERR.R [xé]"),
+    compileMatcher("^ERROR$"),
+  ];
+  assert.ok(matchers.every((m) => m.byteLiteral));
+  for (let round = 0; round < 500; round++) {
+    const lines = Array.from(
+      { length: Math.floor(next() * 40) },
+      () => kinds[Math.floor(next() * kinds.length)]!,
+    );
+    const input = enc.encode(lines.join("\n") + (next() < 0.5 ? "\n" : ""));
+    const matcher = matchers[round % matchers.length]!;
+    const options: SelectOptions = {
+      before: Math.floor(next() * 4),
+      after: Math.floor(next() * 4),
+      max: next() < 0.5 ? 0 : 1 + Math.floor(next() * 3),
+    };
+    // Pieces of up to the whole input: batches of many lines, or of one.
+    const sizes = randomSizes(next, input.length, 1 + Math.floor(next() * (input.length + 1)));
+    assert.deepEqual(
+      await runSelect(input, sizes, matcher, options),
+      reference(input, matcher, options),
+      `round ${round}: /${matcher.pattern}/ ${JSON.stringify(options)} sizes ${sizes} ${
+        JSON.stringify(lines)
+      }`,
+    );
+  }
+});
+
 Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(compileMatcher("ERROR").byteLiteral?.exact, true);
   assert.deepEqual(compileMatcher("a\\.b").byteLiteral?.needle.bytes, enc.encode("a.b"));

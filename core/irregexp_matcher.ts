@@ -70,6 +70,23 @@ function byteCandidates(literals: string[]): ByteLiteral | null {
   };
 }
 
+/**
+ * The exact byte literal of a source that is a literal anchored at the line's start, end or both
+ * (`^ERROR`, `ms$`, `^ok$`), else null: its lines are found in the bytes without a regex.
+ */
+function anchoredLiteral(source: string): ByteLiteral | null {
+  const start = source.startsWith("^");
+  const end = source.endsWith("$") && !source.endsWith("\\$");
+  if (!start && !end) return null;
+  const core = source.slice(start ? 1 : 0, end ? -1 : undefined);
+  const [literal, ...more] = requiredLiterals(core);
+  if (literal === undefined || more.length > 0 || literal.includes("\n")) return null;
+  if (core !== literal.replace(/[\\^$.|?*+()[\]{}\/-]/g, "\\$&")) return null; // not all literal
+  const needle = byteNeedle(literal);
+  if (needle === null) return null;
+  return { needle, exact: true, at: start && end ? "whole" : start ? "start" : "end" };
+}
+
 /** Byte literals of one regex searched for at most (each costs a pass over the bytes). */
 const MAX_BYTE_LITERALS = 3;
 
@@ -157,12 +174,13 @@ export class IrregexpMatcher implements RegexMatcher {
     const { source, lineByLine } = translation;
     const required = requiredLiteral(source);
     this.#required = required !== null && required.length >= 3 ? required : null;
-    this.byteLiteral = byteCandidates(requiredLiterals(source));
+    this.#nl = withNewline && translation.newlineSensitive;
+    this.byteLiteral = (this.#nl ? null : anchoredLiteral(source)) ??
+      byteCandidates(requiredLiterals(source));
     this.#anchored = hasAnchor(source);
     const unless = translation.latin1Unless.map((c) => byteNeedle(String.fromCodePoint(c)));
     this.asciiOnly = translation.asciiOnly && !unless.includes(null);
     this.latin1Unless = this.asciiOnly ? unless as Needle[] : [];
-    this.#nl = withNewline && translation.newlineSensitive;
     this.#stretches = lineByLine && !translation.loopsCrossLines;
     this.#lineByLine = lineByLine && !this.#stretches;
     this.#maxLine = lineByLine ? maxLoopLine(translation.loops) : Infinity;

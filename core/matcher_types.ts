@@ -55,6 +55,11 @@ export interface Matcher {
 export interface ByteLiteral {
   readonly needle: Needle;
   readonly exact: boolean;
+  /**
+   * With `exact`: a line matches when it holds the needle at its start (`^ERROR`), at its end
+   * before any "\n" (`ms$`), or is the needle (`^ERROR$`). Absent: anywhere.
+   */
+  readonly at?: "start" | "end" | "whole";
   /** More byte literals every matching line holds (not exact only), searched for as well. */
   readonly also?: readonly Needle[];
   /** Literals every matching line holds (not exact only), checked on a candidate's text. */

@@ -56,6 +56,8 @@ interface ByteLines {
   readonly needle: Needle;
   /** A line holding the needle matches; otherwise it is a candidate for `Matcher.test`. */
   readonly exact: boolean;
+  /** Where an exact needle must be in its line (ByteLiteral.at); null: anywhere. */
+  readonly at: "start" | "end" | "whole" | null;
   /** More needles a candidate must hold. */
   readonly also: readonly Needle[];
   /** Literals a candidate's text must hold before the matcher tests it. */
@@ -174,6 +176,43 @@ class LineCount {
   }
 }
 
+/**
+ * Appends the lines of `lines` (one [start, end) pair each) that hold `needle` `at` their start,
+ * their end (before a "\n") or as the whole line to `regions`, adjacent ones merged if `merge`, up
+ * to `left` of them (0: all); how many.
+ */
+function placedLines(
+  bytes: Uint8Array,
+  lines: number[],
+  needle: Uint8Array,
+  at: "start" | "end" | "whole",
+  regions: number[],
+  left: number,
+  merge: boolean,
+): number {
+  const k = needle.length;
+  const holdsAt = (from: number) => {
+    for (let j = 0; j < k; j++) if (bytes[from + j] !== needle[j]) return false;
+    return true;
+  };
+  let found = 0;
+  for (let i = 0; i < lines.length; i += 2) {
+    const start = lines[i]!;
+    const end = lines[i + 1]!;
+    const stop = bytes[end - 1] === 10 ? end - 1 : end;
+    const placed = at === "start"
+      ? holdsAt(start)
+      : at === "end"
+      ? stop - start >= k && holdsAt(stop - k)
+      : stop - start === k && holdsAt(start);
+    if (!placed) continue;
+    if (merge) addRegion(regions, start, end);
+    else regions.push(start, end);
+    if (++found === left) break;
+  }
+  return found;
+}
+
 /** The lines in both `a` and `b` (ascending [start, end) pairs, one line each). */
 function commonLines(a: number[], b: number[]): number[] {
   const out: number[] = [];
@@ -243,6 +282,7 @@ export class LineSelector {
         search,
         needle: literal.needle,
         exact: literal.exact,
+        at: literal.at ?? null,
         also: literal.also ?? [],
         others: literal.others ?? [],
       }
@@ -294,8 +334,13 @@ export class LineSelector {
     left: number,
     merge: boolean,
   ): number {
-    if (by.exact) {
+    if (by.exact && by.at === null) {
       return by.search.linesWith(batch.bytes, by.needle, regions, { maxLines: left, merge });
+    }
+    if (by.exact) {
+      const holding: number[] = [];
+      by.search.linesWith(batch.bytes, by.needle, holding);
+      return placedLines(batch.bytes, holding, by.needle.bytes, by.at!, regions, left, merge);
     }
     let candidates: number[] = [];
     by.search.linesWith(batch.bytes, by.needle, candidates);

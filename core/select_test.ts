@@ -308,6 +308,10 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "lock.ü",
     "ERR.€.😀", // dots that may take a surrogate pair
     "ER(ROR|R) lock", // literal branches: their common prefix joins the run
+    "^ERR", // anchored literals: found in the bytes, exact
+    "lock$",
+    "^€$",
+    "x\r$",
     "(ERROR|é)€",
     "(?i)error",
     "ER+OR", // a required literal of two bytes
@@ -419,6 +423,10 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(compileMatcher("[0-9]+ms").byteLiteral?.needle.bytes, enc.encode("ms"));
   assert.equal(compileMatcher("[0-9]+m").byteLiteral ?? null, null, "a literal of one byte");
   assert.equal(compileMatcher("a\uFFFDb").byteLiteral ?? null, null);
+  assert.deepEqual(
+    ["^ERROR", "lock$", "^ok$", "ok\\$"].map((p) => compileMatcher(p).byteLiteral?.at ?? null),
+    ["start", "end", "whole", null],
+  );
   const dotted = compileMatcher("Gr.ße").byteLiteral; // `.` is a group with an alternation
   const needles = [dotted?.needle, ...dotted?.also ?? []].map((n) => n && dec.decode(n.bytes));
   assert.deepEqual(needles.sort(), ["Gr", "ße"]);

@@ -49,12 +49,14 @@ function maxLoopLine(loops: number): number {
  * only withNewline), so it is left out.
  */
 function byteCandidates(literals: string[]): ByteLiteral | null {
-  const usable = literals.filter((l) => !l.includes("\n")).sort((a, b) => b.length - a.length);
+  const usable = literals.filter((l) => !l.includes("\n"))
+    .sort((a, b) => utf8Length(b) - utf8Length(a));
   const searched: Needle[] = [];
   const others: string[] = [];
   for (const literal of usable) {
     if (usable.some((l) => l.length > literal.length && l.includes(literal))) continue;
-    const needle = literal.length < MIN_BYTE_LITERAL || searched.length === MAX_BYTE_LITERALS
+    // In bytes: `ü` in `ü.e` is a needle of two.
+    const needle = utf8Length(literal) < MIN_BYTE_LITERAL || searched.length === MAX_BYTE_LITERALS
       ? null
       : byteNeedle(literal);
     if (needle === null) others.push(literal);
@@ -85,6 +87,18 @@ function anchoredLiteral(source: string): ByteLiteral | null {
   const needle = byteNeedle(literal);
   if (needle === null) return null;
   return { needle, exact: true, at: start && end ? "whole" : start ? "start" : "end" };
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4; // a surrogate pair: one character of four bytes
+      i++;
+    } else n += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+  }
+  return n;
 }
 
 /** Byte literals of one regex searched for at most (each costs a pass over the bytes). */

@@ -311,6 +311,7 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "^ERR", // anchored literals: found in the bytes, exact
     "lock$",
     "^€$",
+    "é.", // a needle of one character and two bytes
     "x\r$",
     "(ERROR|é)€",
     "(?i)error",
@@ -422,6 +423,7 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(compileMatcher("ERROR.*lock").byteLiteral?.exact, false);
   assert.deepEqual(compileMatcher("[0-9]+ms").byteLiteral?.needle.bytes, enc.encode("ms"));
   assert.equal(compileMatcher("[0-9]+m").byteLiteral ?? null, null, "a literal of one byte");
+  assert.deepEqual(compileMatcher("ü.e").byteLiteral?.needle.bytes, enc.encode("ü"), "two bytes");
   assert.equal(compileMatcher("a\uFFFDb").byteLiteral ?? null, null);
   assert.deepEqual(
     ["^ERROR", "lock$", "^ok$", "ok\\$"].map((p) => compileMatcher(p).byteLiteral?.at ?? null),

@@ -12,7 +12,12 @@ import {
 } from "./matcher_types.ts";
 import type { IrregexpTranslation } from "./re2_translate.ts";
 import { Re2jsMatcher } from "./re2js_matcher.ts";
-import { hasAnchor, requiredLiteral, requiredLiterals } from "./required_literals.ts";
+import {
+  hasAnchor,
+  literalAlternatives,
+  requiredLiteral,
+  requiredLiterals,
+} from "./required_literals.ts";
 
 /** Matching time that makes one guard window (summed over batches, never across a gap). */
 const GUARD_WINDOW_MS = 10;
@@ -100,6 +105,26 @@ function utf8Length(s: string): number {
   }
   return n;
 }
+
+/**
+ * The exact byte literals of a source that is literals separated by `|` (`ERROR|WARN`), up to
+ * MAX_ALTERNATIVES of them (each costs a pass over the bytes), else null.
+ */
+function alternativeLiterals(source: string): ByteLiteral | null {
+  const branches = literalAlternatives(source);
+  if (branches === null || branches.length > MAX_ALTERNATIVES) return null;
+  const needles: Needle[] = [];
+  for (const branch of branches) {
+    // An empty branch matches every line; a "\n" is in no line.
+    const needle = branch.includes("\n") ? null : byteNeedle(branch);
+    if (needle === null) return null;
+    needles.push(needle);
+  }
+  const [needle, ...anyOf] = needles;
+  return { needle: needle!, exact: true, anyOf };
+}
+
+const MAX_ALTERNATIVES = 4;
 
 /** Byte literals of one regex searched for at most (each costs a pass over the bytes). */
 const MAX_BYTE_LITERALS = 3;
@@ -189,7 +214,7 @@ export class IrregexpMatcher implements RegexMatcher {
     const required = requiredLiteral(source);
     this.#required = required !== null && required.length >= 3 ? required : null;
     this.#nl = withNewline && translation.newlineSensitive;
-    this.byteLiteral = (this.#nl ? null : anchoredLiteral(source)) ??
+    this.byteLiteral = (this.#nl ? null : anchoredLiteral(source) ?? alternativeLiterals(source)) ??
       byteCandidates(requiredLiterals(source));
     this.#anchored = hasAnchor(source);
     const unless = translation.latin1Unless.map((c) => byteNeedle(String.fromCodePoint(c)));

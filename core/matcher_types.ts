@@ -60,6 +60,8 @@ export interface ByteLiteral {
    * before any "\n" (`ms$`), or is the needle (`^ERROR$`). Absent: anywhere.
    */
   readonly at?: "start" | "end" | "whole";
+  /** With `exact`: a line holding any of these instead matches too (`ERROR|WARN`). */
+  readonly anyOf?: readonly Needle[];
   /** More byte literals every matching line holds (not exact only), searched for as well. */
   readonly also?: readonly Needle[];
   /** Literals every matching line holds (not exact only), checked on a candidate's text. */

@@ -81,10 +81,23 @@ export function requiredLiterals(source: string): string[] {
  * `|` only (escaped punctuation counts), else null.
  */
 function literalBranches(source: string, open: number, close: number): string[] | null {
-  if (!source.startsWith("(?:", open)) return null;
+  return source.startsWith("(?:", open) ? branchesIn(source, open + 3, close) : null;
+}
+
+/**
+ * The branches of a source that is literals separated by `|` (`ERROR|WARN`), else null (one
+ * literal, or anything but literal characters and `|`).
+ */
+export function literalAlternatives(source: string): string[] | null {
+  const branches = branchesIn(source, 0, source.length);
+  return branches !== null && branches.length > 1 ? branches : null;
+}
+
+/** The `|`-separated literals of `source[from, to)`, or null when it holds anything else. */
+function branchesIn(source: string, from: number, to: number): string[] | null {
   const branches: string[] = [];
   let branch = "";
-  for (let i = open + 3; i < close; i++) {
+  for (let i = from; i < to; i++) {
     const c = source[i]!;
     if (c === "|") {
       branches.push(branch);

@@ -58,6 +58,8 @@ interface ByteLines {
   readonly exact: boolean;
   /** Where an exact needle must be in its line (ByteLiteral.at); null: anywhere. */
   readonly at: "start" | "end" | "whole" | null;
+  /** Needles of which a line holding any matches too (ByteLiteral.anyOf). */
+  readonly anyOf: readonly Needle[];
   /** More needles a candidate must hold. */
   readonly also: readonly Needle[];
   /** Literals a candidate's text must hold before the matcher tests it. */
@@ -213,6 +215,35 @@ function placedLines(
   return found;
 }
 
+/** The lines in `a` or `b` (ascending [start, end) pairs, one line each), each once. */
+function eitherLines(a: number[], b: number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) {
+      out.push(a[i]!, a[i + 1]!);
+      i += 2;
+    } else {
+      if (i < a.length && a[i] === b[j]) i += 2;
+      out.push(b[j]!, b[j + 1]!);
+      j += 2;
+    }
+  }
+  return out;
+}
+
+/** Appends `lines` to `regions`, adjacent ones merged if `merge`, up to `left` (0: all); how many. */
+function takeLines(lines: number[], regions: number[], left: number, merge: boolean): number {
+  let found = 0;
+  for (let i = 0; i < lines.length; i += 2) {
+    if (merge) addRegion(regions, lines[i]!, lines[i + 1]!);
+    else regions.push(lines[i]!, lines[i + 1]!);
+    if (++found === left) break;
+  }
+  return found;
+}
+
 /** The lines in both `a` and `b` (ascending [start, end) pairs, one line each). */
 function commonLines(a: number[], b: number[]): number[] {
   const out: number[] = [];
@@ -283,6 +314,7 @@ export class LineSelector {
         needle: literal.needle,
         exact: literal.exact,
         at: literal.at ?? null,
+        anyOf: literal.anyOf ?? [],
         also: literal.also ?? [],
         others: literal.others ?? [],
       }
@@ -334,6 +366,16 @@ export class LineSelector {
     left: number,
     merge: boolean,
   ): number {
+    if (by.exact && by.anyOf.length > 0) {
+      let lines: number[] = [];
+      by.search.linesWith(batch.bytes, by.needle, lines);
+      for (const needle of by.anyOf) {
+        const more: number[] = [];
+        by.search.linesWith(batch.bytes, needle, more);
+        lines = eitherLines(lines, more);
+      }
+      return takeLines(lines, regions, left, merge);
+    }
     if (by.exact && by.at === null) {
       return by.search.linesWith(batch.bytes, by.needle, regions, { maxLines: left, merge });
     }

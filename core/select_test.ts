@@ -312,6 +312,8 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "lock$",
     "^€$",
     "é.", // a needle of one character and two bytes
+    "ERROR|lock", // literal alternatives: each a needle, any one matches
+    "é|€|x\r|ERR",
     "x\r$",
     "(ERROR|é)€",
     "(?i)error",
@@ -424,6 +426,9 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(compileMatcher("[0-9]+ms").byteLiteral?.needle.bytes, enc.encode("ms"));
   assert.equal(compileMatcher("[0-9]+m").byteLiteral ?? null, null, "a literal of one byte");
   assert.deepEqual(compileMatcher("ü.e").byteLiteral?.needle.bytes, enc.encode("ü"), "two bytes");
+  const either = compileMatcher("ERROR|WARN").byteLiteral;
+  assert.deepEqual([either?.exact, either?.anyOf?.length], [true, 1]);
+  assert.equal(compileMatcher("ERROR|").byteLiteral ?? null, null, "an empty branch: every line");
   assert.equal(compileMatcher("a\uFFFDb").byteLiteral ?? null, null);
   assert.deepEqual(
     ["^ERROR", "lock$", "^ok$", "ok\\$"].map((p) => compileMatcher(p).byteLiteral?.at ?? null),

@@ -12,8 +12,15 @@ import {
   type LineBatch,
   searchText,
 } from "./line_batch.ts";
-import { latin1Of, noteLatin1Wanted } from "./latin1.ts";
-import { decodeUtf8 } from "./utf8.ts";
+import { CandidateLines } from "./candidate_lines.ts";
+import {
+  addRegion,
+  commonLines,
+  complementOf,
+  eitherLines,
+  placedLines,
+  takeLines,
+} from "./line_regions.ts";
 import type { Matcher } from "./matcher.ts";
 
 export interface SelectOptions {
@@ -66,103 +73,6 @@ interface ByteLines {
   readonly others: readonly string[];
 }
 
-/**
- * How candidate lines are decoded for a regex to test: a stretch of lines at once where the lines
- * between candidates average at most GAP_BYTES per candidate (decoding a line alone costs ~0.2 µs,
- * as much as decoding a few hundred bytes more in a stretch), each alone otherwise. A stretch stays
- * below STRETCH_BYTES: a string of 1 MiB is a fresh large object whose first touch costs page
- * faults (up to 4 ms a batch measured: `ERROR.*lock` took 270 ms decoding whole batches, 100 ms
- * decoding lines, in a fresh process).
- */
-const GAP_BYTES = 256;
-const STRETCH_BYTES = 64 * 1024;
-
-/**
- * The decoded text of a batch's candidate lines, asked for in ascending order: sliced from the
- * batch's text when that is decoded anyway, from a decoded stretch of lines when candidates are
- * dense (see GAP_BYTES), else decoded alone.
- */
-class CandidateLines {
-  readonly #bytes: Uint8Array;
-  readonly #candidates: number[];
-  readonly #keepNewline: boolean;
-  /** Whether stretches are read as Latin-1 (see LineBatch.readsLatin1): every stretch maps then. */
-  readonly #latin1: boolean;
-  /** Whether they would be, had the reading been ready (see latin1.ts). */
-  readonly #latin1Wanted: boolean;
-  readonly #whole: string | null;
-  /** The decoded stretch of lines [from, to) of the batch, and whether it maps byte for byte. */
-  #stretch: string | null = null;
-  #aligned = false;
-  #from = 0;
-  #to = 0;
-  /** A line start in the stretch, in bytes and in its text (for a stretch that does not map). */
-  #bytePos = 0;
-  #textPos = 0;
-
-  /** `rule`: the matcher's (matcher_types.ts): lines are read as Latin-1 where the batch says so. */
-  constructor(batch: LineBatch, candidates: number[], keepNewline: boolean, rule: Latin1Rule) {
-    this.#bytes = batch.bytes;
-    this.#candidates = candidates;
-    this.#keepNewline = keepNewline;
-    this.#latin1 = batch.readsLatin1(rule);
-    this.#latin1Wanted = batch.latin1Wanted;
-    this.#whole = batch.decoded && batch.byteAligned ? batch.text : null;
-  }
-
-  #decode(bytes: Uint8Array): string {
-    if (this.#latin1) return latin1Of(bytes);
-    if (this.#latin1Wanted) noteLatin1Wanted(bytes.length);
-    return decodeUtf8(bytes);
-  }
-
-  /** The text of the candidate whose pair starts at index `i` (with its "\n" if kept). */
-  text(i: number): string {
-    const bytes = this.#bytes;
-    const start = this.#candidates[i]!;
-    const end = this.#candidates[i + 1]!;
-    const stop = !this.#keepNewline && bytes[end - 1] === 10 ? end - 1 : end;
-    if (this.#whole !== null) return this.#whole.slice(start, stop);
-    if (start >= this.#to) {
-      this.#from = this.#bytePos = start;
-      this.#to = stretchEnd(this.#candidates, i);
-      this.#textPos = 0;
-      this.#stretch = this.#to > end ? this.#decode(bytes.subarray(start, this.#to)) : null;
-      this.#aligned = this.#stretch?.length === this.#to - start;
-    }
-    const stretch = this.#stretch;
-    // A line alone is decoded as UTF-8 either way: for a short string, the call costs the most.
-    if (stretch === null) return decodeUtf8(bytes.subarray(start, stop));
-    if (this.#aligned) return stretch.slice(start - this.#from, stop - this.#from);
-    // Its lines are the stretch's lines one to one (no "\n" is decoded from other bytes).
-    while (this.#bytePos < start) {
-      this.#bytePos = bytes.indexOf(10, this.#bytePos) + 1;
-      this.#textPos = stretch.indexOf("\n", this.#textPos) + 1;
-    }
-    const nl = stretch.indexOf("\n", this.#textPos);
-    const lineEnd = nl < 0 ? stretch.length : this.#keepNewline ? nl + 1 : nl;
-    return stretch.slice(this.#textPos, lineEnd);
-  }
-}
-
-/**
- * The end of the stretch of candidate lines from the i-th (see GAP_BYTES): the end of the last
- * one within STRETCH_BYTES of its start while the bytes between them stay few enough; the i-th
- * line's own end when no other qualifies.
- */
-function stretchEnd(candidates: number[], i: number): number {
-  const start = candidates[i]!;
-  let j = i;
-  let gaps = 0;
-  while (j + 3 < candidates.length && candidates[j + 3]! - start <= STRETCH_BYTES) {
-    const more = gaps + candidates[j + 2]! - candidates[j + 1]!;
-    if (more > ((j - i) / 2 + 1) * GAP_BYTES) break;
-    gaps = more;
-    j += 2;
-  }
-  return candidates[j + 1]!;
-}
-
 /** The number of the line at a byte offset of a batch, for offsets asked in ascending order. */
 class LineCount {
   #pos = 0;
@@ -178,109 +88,9 @@ class LineCount {
   }
 }
 
-/**
- * Appends the lines of `lines` (one [start, end) pair each) that hold `needle` `at` their start,
- * their end (before a "\n") or as the whole line to `regions`, adjacent ones merged if `merge`, up
- * to `left` of them (0: all); how many.
- */
-function placedLines(
-  bytes: Uint8Array,
-  lines: number[],
-  needle: Uint8Array,
-  at: "start" | "end" | "whole",
-  regions: number[],
-  left: number,
-  merge: boolean,
-): number {
-  const k = needle.length;
-  const holdsAt = (from: number) => {
-    for (let j = 0; j < k; j++) if (bytes[from + j] !== needle[j]) return false;
-    return true;
-  };
-  let found = 0;
-  for (let i = 0; i < lines.length; i += 2) {
-    const start = lines[i]!;
-    const end = lines[i + 1]!;
-    const stop = bytes[end - 1] === 10 ? end - 1 : end;
-    const placed = at === "start"
-      ? holdsAt(start)
-      : at === "end"
-      ? stop - start >= k && holdsAt(stop - k)
-      : stop - start === k && holdsAt(start);
-    if (!placed) continue;
-    if (merge) addRegion(regions, start, end);
-    else regions.push(start, end);
-    if (++found === left) break;
-  }
-  return found;
-}
-
-/** The lines in `a` or `b` (ascending [start, end) pairs, one line each), each once. */
-function eitherLines(a: number[], b: number[]): number[] {
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) {
-      out.push(a[i]!, a[i + 1]!);
-      i += 2;
-    } else {
-      if (i < a.length && a[i] === b[j]) i += 2;
-      out.push(b[j]!, b[j + 1]!);
-      j += 2;
-    }
-  }
-  return out;
-}
-
-/** Appends `lines` to `regions`, adjacent ones merged if `merge`, up to `left` (0: all); how many. */
-function takeLines(lines: number[], regions: number[], left: number, merge: boolean): number {
-  let found = 0;
-  for (let i = 0; i < lines.length; i += 2) {
-    if (merge) addRegion(regions, lines[i]!, lines[i + 1]!);
-    else regions.push(lines[i]!, lines[i + 1]!);
-    if (++found === left) break;
-  }
-  return found;
-}
-
-/** The lines in both `a` and `b` (ascending [start, end) pairs, one line each). */
-function commonLines(a: number[], b: number[]): number[] {
-  const out: number[] = [];
-  for (let i = 0, j = 0; i < a.length && j < b.length;) {
-    if (a[i]! < b[j]!) i += 2;
-    else if (a[i]! > b[j]!) j += 2;
-    else {
-      out.push(a[i]!, a[i + 1]!);
-      i += 2;
-      j += 2;
-    }
-  }
-  return out;
-}
-
 function holdsAll(line: string, literals: readonly string[]): boolean {
   for (const literal of literals) if (!line.includes(literal)) return false;
   return true;
-}
-
-/** Appends the region [start, end) to `regions`, merged with the last one when they touch. */
-function addRegion(regions: number[], start: number, end: number): void {
-  if (regions.length > 0 && regions[regions.length - 1] === start) {
-    regions[regions.length - 1] = end;
-  } else regions.push(start, end);
-}
-
-/** The regions of [0, length) outside `regions` (ascending [start, end) pairs). */
-function complementOf(regions: number[], length: number): number[] {
-  const out: number[] = [];
-  let from = 0;
-  for (let i = 0; i < regions.length; i += 2) {
-    if (regions[i]! > from) out.push(from, regions[i]!);
-    from = regions[i + 1]!;
-  }
-  if (from < length) out.push(from, length);
-  return out;
 }
 
 /** Stateful per-source selector; `select` may be fed batch after batch. */

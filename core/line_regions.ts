@@ -33,8 +33,7 @@ export function placedLines(
       ? stop - start >= k && holdsAt(stop - k)
       : stop - start === k && holdsAt(start);
     if (!placed) continue;
-    if (merge) addRegion(regions, start, end);
-    else regions.push(start, end);
+    pushLine(regions, start, end, merge);
     if (++found === left) break;
   }
   return found;
@@ -67,8 +66,7 @@ export function takeLines(
 ): number {
   let found = 0;
   for (let i = 0; i < lines.length; i += 2) {
-    if (merge) addRegion(regions, lines[i]!, lines[i + 1]!);
-    else regions.push(lines[i]!, lines[i + 1]!);
+    pushLine(regions, lines[i]!, lines[i + 1]!, merge);
     if (++found === left) break;
   }
   return found;
@@ -87,6 +85,12 @@ export function commonLines(a: number[], b: number[]): number[] {
     }
   }
   return out;
+}
+
+/** Appends the line [start, end) to `regions`: merged with the last region if `merge` (addRegion). */
+export function pushLine(regions: number[], start: number, end: number, merge: boolean): void {
+  if (merge) addRegion(regions, start, end);
+  else regions.push(start, end);
 }
 
 /** Appends the region [start, end) to `regions`, merged with the last one when they touch. */

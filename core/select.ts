@@ -19,6 +19,7 @@ import {
   complementOf,
   eitherLines,
   placedLines,
+  pushLine,
   takeLines,
 } from "./line_regions.ts";
 import type { Matcher } from "./matcher.ts";
@@ -231,9 +232,7 @@ export class LineSelector {
       const end = candidates[i + 1]!;
       const line = lines.text(i);
       if (!holdsAll(line, others) || !matcher.test(line)) continue;
-      if (merge && regions.length > 0 && regions[regions.length - 1] === start) {
-        regions[regions.length - 1] = end;
-      } else regions.push(start, end);
+      pushLine(regions, start, end, merge);
       if (++found === left) break;
     }
     return found;
@@ -335,9 +334,7 @@ export class LineSelector {
       if (start < 0) break;
       const nl = text.indexOf("\n", start);
       const end = nl < 0 ? text.length : nl + 1;
-      if (regions.length > 0 && regions[regions.length - 1] === start) {
-        regions[regions.length - 1] = end;
-      } else regions.push(start, end);
+      addRegion(regions, start, end);
       from = end;
       if (this.#max > 0 && ++this.#matches >= this.#max) {
         this.done = true;

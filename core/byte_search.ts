@@ -71,12 +71,15 @@ export class SeparatorLister {
   }
 }
 
-/** A literal's UTF-8 bytes, with the two positions the SIMD filter compares (its rarest bytes). */
+/**
+ * A literal's UTF-8 bytes, with the two positions the SIMD filter compares (its rarest bytes).
+ * A caseless needle's bytes are in lower case, and the bytes searched are read with A–Z as a–z.
+ */
 export class Needle {
   readonly p1: number;
   readonly p2: number;
 
-  constructor(readonly bytes: Uint8Array) {
+  constructor(readonly bytes: Uint8Array, readonly caseless = false) {
     [this.p1, this.p2] = rarestTwo(bytes);
   }
 }
@@ -96,6 +99,17 @@ export function byteNeedle(literal: string): Needle | null {
   if (nl >= 0 && nl !== literal.length - 1) return null;
   const bytes = encoder.encode(literal);
   return bytes.length > NEEDLE_MAX ? null : new Needle(bytes);
+}
+
+/**
+ * The caseless needle for `literal` (see byteNeedle): a line holds its bytes with A–Z read as a–z
+ * exactly when the line's text holds `literal` with each ASCII letter in either case. Only ASCII
+ * letters fold: a caller must not let this stand for a regex that folds others (`(?i)k` matches
+ * the Kelvin sign, `(?i)s` the long s).
+ */
+export function caselessNeedle(literal: string): Needle | null {
+  const needle = byteNeedle(literal.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()));
+  return needle === null ? null : new Needle(needle.bytes, true);
 }
 
 /** How options of `linesWith` are given. */
@@ -214,7 +228,7 @@ export class ByteSearch {
     let found = 0;
     for (let at = hay; at < end;) {
       const limit = maxLines > 0 ? maxLines - found : 0x7fffffff;
-      at = area.wasm.lines(
+      at = (needle.caseless ? area.wasm.linesCaseless : area.wasm.lines)(
         hay,
         at,
         end,

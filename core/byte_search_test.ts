@@ -1,20 +1,24 @@
 import assert from "node:assert/strict";
-import { byteNeedle, byteSearch, Needle } from "./byte_search.ts";
+import { byteNeedle, byteSearch, caselessNeedle, Needle } from "./byte_search.ts";
 import { byteSearchWasmModule } from "./byte_search_wasm.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { ignoreBOM: true });
 const search = byteSearch()!;
 
-/** The reference: [start, end) of each line whose decoded text holds `literal`. */
-function decodedLines(bytes: Uint8Array, literal: string): number[] {
+/**
+ * The reference: [start, end) of each line whose decoded text holds `literal` (`caseless`: with
+ * A–Z in the line and in the literal read as a–z).
+ */
+function decodedLines(bytes: Uint8Array, literal: string, caseless = false): number[] {
+  const fold = (text: string) => caseless ? text.replace(/[A-Z]/g, (c) => c.toLowerCase()) : text;
   const out: number[] = [];
   for (let start = 0; start < bytes.length;) {
     const nl = bytes.indexOf(10, start);
     const end = nl < 0 ? bytes.length : nl + 1;
     const withNewline = literal.endsWith("\n");
     const line = dec.decode(bytes.subarray(start, withNewline ? end : nl < 0 ? end : nl));
-    if (line.includes(literal)) out.push(start, end);
+    if (fold(line).includes(fold(literal))) out.push(start, end);
     start = end;
   }
   return out;
@@ -92,6 +96,49 @@ Deno.test("linesWith agrees with a decoded search on random bytes and needles", 
     );
     assert.deepEqual(some, want.slice(0, 2 * max), where);
   }
+});
+
+Deno.test("a caseless needle finds its letters in either case, and nothing else", () => {
+  const next = rng(11);
+  // The bytes around the letters that a careless fold would take for them: @ [ ` { and 0xC0–0xFA.
+  const words = ["Error", "eRRoR", "e", "R", "@", "[", "`", "{", "À", "ú", "K", "\u212a", "k", " "];
+  const needles = [
+    "error",
+    "ERROR",
+    "e",
+    "rR",
+    "@r",
+    "`{",
+    "k",
+    "Kelvin",
+    "a[",
+    "Àe",
+    "r r",
+    "x\n",
+  ];
+  for (let round = 0; round < 1500; round++) {
+    const parts: number[] = [];
+    const n = Math.floor(next() * (round % 10 === 0 ? 400 : 40));
+    for (let i = 0; i < n; i++) {
+      parts.push(...enc.encode(words[Math.floor(next() * words.length)]!));
+      if (next() < 0.2) parts.push(10);
+    }
+    const bytes = new Uint8Array(parts);
+    const literal = needles[Math.floor(next() * needles.length)]!;
+    const needle = caselessNeedle(literal)!;
+    const want = decodedLines(bytes, literal, true);
+    const where = `round ${round}: ${JSON.stringify(literal)} in ${
+      JSON.stringify(dec.decode(bytes))
+    }`;
+    const got: number[] = [];
+    assert.equal(search.linesWith(bytes, needle, got), want.length / 2, where);
+    assert.deepEqual(got, want, where);
+    const joined: number[] = [];
+    search.linesWith(bytes, needle, joined, { merge: true });
+    assert.deepEqual(joined, merged(want), where);
+  }
+  assert.deepEqual(caselessNeedle("Ab-Ü")!.bytes, enc.encode("ab-Ü"), "only ASCII letters fold");
+  assert.equal(byteNeedle("Ab")!.caseless, false);
 });
 
 Deno.test("linesWith finds a needle at every offset around the 32-byte blocks and the end", () => {

@@ -44,6 +44,7 @@ const load8 = [0x2d, 0, 0]; // i32.load8_u
 const store = (offset: number) => [0x36, 2, ...uleb(offset)]; // i32.store
 const RETURN = 0x0f;
 const EQZ = 0x45, EQ = 0x46, NE = 0x47, LT = 0x48, GT = 0x4a, LE = 0x4c, GE = 0x4e; // i32, signed
+const LT_U = 0x49;
 const CLZ = 0x67, CTZ = 0x68, POPCNT = 0x69, ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, AND = 0x71;
 const OR = 0x72, SHL = 0x74;
 const V_LOAD = [0xfd, 0, 0, 0]; // v128.load align=1 offset=0
@@ -64,73 +65,111 @@ interface Fn {
   readonly body: () => Code;
 }
 
-/** memeq(a, b, n): 1 when the n bytes at a and at b are equal. */
-const memeq: Fn = {
-  name: "memeq",
-  params: 3,
-  locals: [],
-  body: () => [
-    block(loop(
-      get(2), EQZ, brIf(1), // while n != 0
-      get(0), load8, get(1), load8, NE, ifThen(i32(0), RETURN),
-      get(0), i32(1), ADD, set(0),
-      get(1), i32(1), ADD, set(1),
-      get(2), i32(1), SUB, set(2),
-      br(0),
-    )),
-    i32(1),
-  ],
-};
+/**
+ * memeq(a, b, n): 1 when the n bytes at a and at b are equal. memeqCaseless: the same with the
+ * bytes at a read with A–Z as a–z (those at b, a caseless needle's, are lower case already).
+ * Locals: 3 the byte at a.
+ */
+function memeqFn(name: string, caseless: boolean): Fn {
+  return {
+    name,
+    params: 3,
+    locals: [I32],
+    body: () => [
+      block(loop(
+        get(2), EQZ, brIf(1), // while n != 0
+        get(0), load8,
+        caseless ? [tee(3), get(3), ...isUpper, i32(5), SHL, OR] : [], // x | (x is A–Z) << 5
+        get(1), load8, NE, ifThen(i32(0), RETURN),
+        get(0), i32(1), ADD, set(0),
+        get(1), i32(1), ADD, set(1),
+        get(2), i32(1), SUB, set(2),
+        br(0),
+      )),
+      i32(1),
+    ],
+  };
+}
+
+/** On a byte x on the stack: 1 when x is A–Z, else 0. */
+const isUpper = [i32(0x41), SUB, i32(26), LT_U];
+/** On a byte x on the stack: 1 when x is a–z, else 0. */
+const isLower = [i32(0x61), SUB, i32(26), LT_U];
+
+const memeq = memeqFn("memeq", false);
+const memeqCaseless = memeqFn("memeqCaseless", true);
 
 /**
  * find(at, end, needle, k, p1, p2): the address of the first occurrence of the k needle bytes in
  * [at, end), or -1. SIMD filter (W. Muła's "generic SIMD" substring search): a start s is a
  * candidate when s+p1 holds needle[p1] and s+p2 holds needle[p2] (p1, p2 < k: its rarest bytes,
- * chosen by the caller), 32 starts at a time; candidates are compared in full.
- * Locals: 6 limit, 7 mask, 8 candidate, 9 needle[p1], 10 needle[p2], 11 first 16, 12 next 16.
+ * chosen by the caller), 32 starts at a time; candidates are compared in full. findCaseless: the
+ * same for a needle in lower case, with A–Z in [at, end) read as a–z (a lane's byte is or'ed
+ * with 0x20 where the needle's byte is a letter: only 'E' and 'e' then give 'e').
+ * Locals: 6 limit, 7 mask, 8 candidate, 9 needle[p1], 10 needle[p2], 11 first 16, 12 next 16,
+ * 13 and 14 (caseless) the or-masks of p1 and p2.
  */
-const find: Fn = {
-  name: "find",
-  params: 6,
-  locals: [I32, I32, I32, V128, V128, V128, V128],
-  body: () => [
-    get(2), get(4), ADD, load8, SPLAT8, set(9),
-    get(2), get(5), ADD, load8, SPLAT8, set(10),
-    // The last start whose loads stay below end: at + k - 1 + 32 <= end.
-    get(1), get(3), SUB, i32(31), SUB, set(6),
-    block( // $done
-      block( // $tail
-        loop( // 32 starts at a time
-          get(0), get(6), GT, brIf(1),
-          get(0), get(4), ADD, V_LOAD, get(9), EQ8,
-          get(0), get(5), ADD, V_LOAD, get(10), EQ8, V_AND, set(11),
-          get(0), get(4), ADD, V_LOAD16, get(9), EQ8,
-          get(0), get(5), ADD, V_LOAD16, get(10), EQ8, V_AND, set(12),
-          get(11), get(12), V_OR, ANY_TRUE,
-          ifThen(
-            get(11), BITMASK8, get(12), BITMASK8, i32(16), SHL, OR, set(7),
-            block(loop( // each candidate, lowest first
-              get(7), EQZ, brIf(1),
-              get(0), get(7), CTZ, ADD, tee(8), get(2), get(3), call(memeq),
-              ifThen(get(8), RETURN),
-              get(7), get(7), i32(1), SUB, AND, set(7), // clears the lowest bit
-              br(0),
-            )),
+function findFn(name: string, caseless: boolean): Fn {
+  const equals = caseless ? memeqCaseless : memeq;
+  /** The 16 lanes at the address on the stack compared with probe 1 or 2. */
+  const probe = (which: 1 | 2, offset: typeof V_LOAD) => [
+    offset,
+    caseless ? [get(which === 1 ? 13 : 14), V_OR] : [],
+    get(which === 1 ? 9 : 10),
+    EQ8,
+  ];
+  return {
+    name,
+    params: 6,
+    locals: [I32, I32, I32, V128, V128, V128, V128, ...(caseless ? [V128, V128] : [])],
+    body: () => [
+      get(2), get(4), ADD, load8, SPLAT8, set(9),
+      get(2), get(5), ADD, load8, SPLAT8, set(10),
+      caseless
+        ? [
+          get(2), get(4), ADD, load8, ...isLower, i32(5), SHL, SPLAT8, set(13),
+          get(2), get(5), ADD, load8, ...isLower, i32(5), SHL, SPLAT8, set(14),
+        ]
+        : [],
+      // The last start whose loads stay below end: at + k - 1 + 32 <= end.
+      get(1), get(3), SUB, i32(31), SUB, set(6),
+      block( // $done
+        block( // $tail
+          loop( // 32 starts at a time
+            get(0), get(6), GT, brIf(1),
+            get(0), get(4), ADD, probe(1, V_LOAD),
+            get(0), get(5), ADD, probe(2, V_LOAD), V_AND, set(11),
+            get(0), get(4), ADD, probe(1, V_LOAD16),
+            get(0), get(5), ADD, probe(2, V_LOAD16), V_AND, set(12),
+            get(11), get(12), V_OR, ANY_TRUE,
+            ifThen(
+              get(11), BITMASK8, get(12), BITMASK8, i32(16), SHL, OR, set(7),
+              block(loop( // each candidate, lowest first
+                get(7), EQZ, brIf(1),
+                get(0), get(7), CTZ, ADD, tee(8), get(2), get(3), call(equals),
+                ifThen(get(8), RETURN),
+                get(7), get(7), i32(1), SUB, AND, set(7), // clears the lowest bit
+                br(0),
+              )),
+            ),
+            get(0), i32(32), ADD, set(0),
+            br(0),
           ),
-          get(0), i32(32), ADD, set(0),
+        ),
+        loop( // the last starts, one at a time
+          get(0), get(3), ADD, get(1), GT, brIf(1),
+          get(0), get(2), get(3), call(equals), ifThen(get(0), RETURN),
+          get(0), i32(1), ADD, set(0),
           br(0),
         ),
       ),
-      loop( // the last starts, one at a time
-        get(0), get(3), ADD, get(1), GT, brIf(1),
-        get(0), get(2), get(3), call(memeq), ifThen(get(0), RETURN),
-        get(0), i32(1), ADD, set(0),
-        br(0),
-      ),
-    ),
-    i32(-1),
-  ],
-};
+      i32(-1),
+    ],
+  };
+}
+
+const find = findFn("find", false);
+const findCaseless = findFn("findCaseless", true);
 
 /** lineEnd(at, end): the address of the first "\n" in [at, end), or end. Locals: 2 mask, 3 "\n". */
 const lineEnd: Fn = {
@@ -190,44 +229,50 @@ const lineStart: Fn = {
  * end is after its "\n"), with a line that starts where the pair before ends merged into it when
  * merge is 1. Stops after cap pairs or maxLines lines; returns where to go on from (end when
  * done), and stores the number of pairs at out and of lines at out + 4.
+ * linesCaseless: the same with findCaseless (a needle in lower case, A–Z read as a–z).
  * Locals: 11 pairs, 12 lines, 13 hit, 14 start, 15 line end, 16 previous end, 17 pair address.
  */
-const lines: Fn = {
-  name: "lines",
-  params: 11,
-  locals: [I32, I32, I32, I32, I32, I32, I32],
-  body: () => [
-    i32(-1), set(16),
-    block(loop(
-      get(11), get(8), GE, brIf(1),
-      get(12), get(9), GE, brIf(1),
-      get(1), get(2), get(3), get(4), get(5), get(6), call(find), tee(13),
-      i32(0), LT, ifThen(get(2), set(1), br(2)),
-      get(1), get(13), call(lineStart), get(0), SUB, set(14),
-      // The needle holds no "\n" but maybe as its last byte: its line ends there or after.
-      get(13), get(4), ADD, i32(1), SUB, get(2), call(lineEnd), tee(15),
-      get(2), LT, ifThen(get(15), i32(1), ADD, set(15)),
-      get(15), get(0), SUB, set(15),
-      get(7), get(11), i32(8), MUL, ADD, set(17),
-      get(10), get(14), get(16), EQ, AND,
-      ifElse(
-        [get(17), get(15), store(4)], // the end of the pair before: out + 8 + 8 * (pairs - 1) + 4
-        [
-          get(17), get(14), store(8),
-          get(17), get(15), store(12),
-          get(11), i32(1), ADD, set(11),
-        ],
-      ),
-      get(15), set(16),
-      get(12), i32(1), ADD, set(12),
-      get(15), get(0), ADD, set(1),
-      br(0),
-    )),
-    get(7), get(11), store(0),
-    get(7), get(12), store(4),
-    get(1),
-  ],
-};
+function linesFn(name: string, search: Fn): Fn {
+  return {
+    name,
+    params: 11,
+    locals: [I32, I32, I32, I32, I32, I32, I32],
+    body: () => [
+      i32(-1), set(16),
+      block(loop(
+        get(11), get(8), GE, brIf(1),
+        get(12), get(9), GE, brIf(1),
+        get(1), get(2), get(3), get(4), get(5), get(6), call(search), tee(13),
+        i32(0), LT, ifThen(get(2), set(1), br(2)),
+        get(1), get(13), call(lineStart), get(0), SUB, set(14),
+        // The needle holds no "\n" but maybe as its last byte: its line ends there or after.
+        get(13), get(4), ADD, i32(1), SUB, get(2), call(lineEnd), tee(15),
+        get(2), LT, ifThen(get(15), i32(1), ADD, set(15)),
+        get(15), get(0), SUB, set(15),
+        get(7), get(11), i32(8), MUL, ADD, set(17),
+        get(10), get(14), get(16), EQ, AND,
+        ifElse(
+          [get(17), get(15), store(4)], // the end of the pair before: out + 8 + 8 * (pairs - 1) + 4
+          [
+            get(17), get(14), store(8),
+            get(17), get(15), store(12),
+            get(11), i32(1), ADD, set(11),
+          ],
+        ),
+        get(15), set(16),
+        get(12), i32(1), ADD, set(12),
+        get(15), get(0), ADD, set(1),
+        br(0),
+      )),
+      get(7), get(11), store(0),
+      get(7), get(12), store(4),
+      get(1),
+    ],
+  };
+}
+
+const lines = linesFn("lines", find);
+const linesCaseless = linesFn("linesCaseless", findCaseless);
 
 /** countLines(at, end): the number of "\n" in [at, end). Locals: 2 count, 3 "\n" ×16. */
 const countLines: Fn = {
@@ -386,6 +431,9 @@ const FUNCTIONS: readonly Fn[] = [
   countLines,
   separators,
   nonAscii,
+  memeqCaseless,
+  findCaseless,
+  linesCaseless,
 ];
 
 /** The exports of an instance (every function takes and returns i32). */
@@ -394,6 +442,10 @@ export interface ByteSearchExports {
   lineEnd(at: number, end: number): number;
   lineStart(low: number, at: number): number;
   lines(
+    base: number, at: number, end: number, needle: number, k: number, p1: number, p2: number,
+    out: number, cap: number, maxLines: number, merge: number,
+  ): number;
+  linesCaseless(
     base: number, at: number, end: number, needle: number, k: number, p1: number, p2: number,
     out: number, cap: number, maxLines: number, merge: number,
   ): number;

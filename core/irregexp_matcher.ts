@@ -3,7 +3,7 @@
  * (core/re2_translate.ts): the fast engine, bounded by V8's linear engine and by a guard that
  * moves a slow matcher to re2js for good.
  */
-import { byteNeedle, type Needle } from "./byte_search.ts";
+import { byteNeedle, caselessNeedle, type Needle } from "./byte_search.ts";
 import {
   type ByteLiteral,
   lineStartOf,
@@ -13,6 +13,7 @@ import {
 import type { IrregexpTranslation } from "./re2_translate.ts";
 import { Re2jsMatcher } from "./re2js_matcher.ts";
 import {
+  caselessLiteral,
   hasAnchor,
   literalAlternatives,
   requiredLiteral,
@@ -53,7 +54,10 @@ function maxLoopLine(loops: number): number {
  * them; the rest are checked on its text. A literal with a "\n" is in no line (it may end one
  * only withNewline), so it is left out.
  */
-function byteCandidates(literals: string[]): ByteLiteral | null {
+function byteCandidates(
+  literals: string[],
+  makeNeedle: (literal: string) => Needle | null = byteNeedle,
+): ByteLiteral | null {
   const usable = literals.filter((l) => !l.includes("\n"))
     .sort((a, b) => utf8Length(b) - utf8Length(a));
   const searched: Needle[] = [];
@@ -63,7 +67,7 @@ function byteCandidates(literals: string[]): ByteLiteral | null {
     // In bytes: `ü` in `ü.e` is a needle of two.
     const needle = utf8Length(literal) < MIN_BYTE_LITERAL || searched.length === MAX_BYTE_LITERALS
       ? null
-      : byteNeedle(literal);
+      : makeNeedle(literal);
     if (needle === null) others.push(literal);
     else searched.push(needle);
   }
@@ -92,6 +96,21 @@ function anchoredLiteral(source: string): ByteLiteral | null {
   const needle = byteNeedle(literal);
   if (needle === null) return null;
   return { needle, exact: true, at: start && end ? "whole" : start ? "start" : "end" };
+}
+
+/**
+ * The caseless byte literals of a source whose letters are ASCII case pairs (`(?i)error`): exact
+ * when it is nothing else (`exactAllowed`), else candidates as byteCandidates', with no literals
+ * left to check on a candidate's text (those would be compared with their case).
+ */
+function caselessCandidates(source: string, exactAllowed: boolean): ByteLiteral | null {
+  const whole = exactAllowed ? caselessLiteral(source) : null;
+  const needle = whole === null || whole.includes("\n") ? null : caselessNeedle(whole);
+  if (needle !== null) return { needle, exact: true };
+  const candidates = byteCandidates(requiredLiterals(source, true), caselessNeedle);
+  if (candidates === null) return null;
+  const { others: _, ...searched } = candidates;
+  return searched;
 }
 
 function utf8Length(s: string): number {
@@ -215,7 +234,7 @@ export class IrregexpMatcher implements RegexMatcher {
     this.#required = required !== null && required.length >= 3 ? required : null;
     this.#nl = withNewline && translation.newlineSensitive;
     this.byteLiteral = (this.#nl ? null : anchoredLiteral(source) ?? alternativeLiterals(source)) ??
-      byteCandidates(requiredLiterals(source));
+      byteCandidates(requiredLiterals(source)) ?? caselessCandidates(source, !this.#nl);
     this.#anchored = hasAnchor(source);
     const unless = translation.latin1Unless.map((c) => byteNeedle(String.fromCodePoint(c)));
     this.asciiOnly = translation.asciiOnly && !unless.includes(null);

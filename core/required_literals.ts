@@ -19,8 +19,11 @@ export function requiredLiteral(source: string): string | null {
 /**
  * Every run of literal characters that every match of a JavaScript regex source must contain
  * (see requiredLiteral), in order; none for a source with an alternation outside groups.
+ * `caseless`: the runs hold the letters of ASCII case pairs too (`[\u0045\u0065]`, the
+ * translation of `(?i)e`) and are in lower case, for a search that folds ASCII letters only
+ * (a class that folds more, `(?i)k`'s Kelvin sign, ends a run).
  */
-export function requiredLiterals(source: string): string[] {
+export function requiredLiterals(source: string, caseless = false): string[] {
   if (hasTopLevelAlternation(source)) return [];
   const runs: string[] = [];
   let run = "";
@@ -39,7 +42,9 @@ export function requiredLiterals(source: string): string[] {
       else if (next === "x") i += 2; // \xHH and \uHHHH are characters, but not spelled out here
       else if (next === "u") i += 4;
     } else if (c === "[") {
-      i = skipClass(source, i);
+      const pair = caseless ? asciiCasePair(source, i) : null;
+      if (pair !== null) literal = pair;
+      i = pair !== null ? source.indexOf("]", i) : skipClass(source, i);
     } else if (c === "(") {
       const close = skipGroup(source, i);
       const branches = /[*+?{]/.test(source[close + 1] ?? "")
@@ -73,8 +78,53 @@ export function requiredLiterals(source: string): string[] {
     }
   }
   endRun();
-  return runs;
+  return caseless
+    ? runs.map((run) => run.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()))
+    : runs;
 }
+
+/** `[\uXXXX\uYYYY]` at `i` with an ASCII letter in upper case and in lower case. */
+const CASE_PAIR = /\[\\u00([4-5][0-9a-f])\\u00([6-7][0-9a-f])\]/iy;
+
+/** The lower-case letter of the ASCII case pair class at `source[i]`, else null. */
+function asciiCasePair(source: string, i: number): string | null {
+  CASE_PAIR.lastIndex = i;
+  const m = CASE_PAIR.exec(source);
+  if (m === null) return null;
+  const upper = parseInt(m[1]!, 16), lower = parseInt(m[2]!, 16);
+  return upper >= 0x41 && upper <= 0x5a && lower === upper + 0x20
+    ? String.fromCharCode(lower)
+    : null;
+}
+
+/**
+ * The literal, in lower case, of a source that is ASCII case pairs and characters that are no
+ * letter (`(?i)error: x` translated), else null: a line matches exactly when it holds it with
+ * ASCII letters in either case.
+ */
+export function caselessLiteral(source: string): string | null {
+  let literal = "";
+  let pairs = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "[") {
+      const pair = asciiCasePair(source, i);
+      if (pair === null) return null;
+      literal += pair;
+      pairs++;
+      i = source.indexOf("]", i);
+    } else if (c === "\\") {
+      const next = source[++i];
+      if (next === undefined || !ESCAPED_PUNCTUATION.test(next)) return null;
+      literal += next;
+    } else if (/[\\.^$*+?()[\]{}|A-Za-z]/.test(c)) return null;
+    else literal += c;
+  }
+  return pairs > 0 ? literal : null;
+}
+
+/** What a backslash before it makes a literal character. */
+const ESCAPED_PUNCTUATION = /[.+*?^$[\]{}()|\\\/-]/;
 
 /**
  * The branches of the group `source[open, close]` when it is `(?:…)` of literal characters and

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { hasAnchor, requiredLiteral, requiredLiterals } from "./required_literals.ts";
+import {
+  caselessLiteral,
+  hasAnchor,
+  requiredLiteral,
+  requiredLiterals,
+} from "./required_literals.ts";
 
 Deno.test("the runs of literal characters every match holds are found in order", () => {
   assert.deepEqual(requiredLiterals("ERROR.*lock"), ["ERROR", "lock"]);
@@ -56,4 +61,26 @@ Deno.test("anchors count outside classes only, and not when escaped", () => {
   assert.equal(hasAnchor("lock$"), true);
   assert.equal(hasAnchor("[^a]b"), false);
   assert.equal(hasAnchor("a\\$b"), false);
+});
+
+Deno.test("caseless runs take ASCII case pairs as their letters, in lower case", () => {
+  const e = "[\\u0045\\u0065]", r = "[\\u0052\\u0072]", s = "[\\u0053\\u0073\\u017f]";
+  assert.deepEqual(requiredLiterals(`${e}${r}${r} x`, true), ["err x"]);
+  assert.deepEqual(requiredLiterals(`${e}${r}${r} x`), [" x"], "a case pair is a class otherwise");
+  assert.deepEqual(requiredLiterals(`${e}${s}${e}Rr`, true), ["e", "err"], "the long s ends a run");
+  assert.deepEqual(requiredLiterals(`${e}+${r}${e}?x`, true), ["e", "r", "x"]);
+  assert.deepEqual(requiredLiterals("[\\u0045\\u0066]x[\\u00c0\\u00e0]y", true), ["x", "y"]);
+  assert.deepEqual(requiredLiterals("[^\\u0045\\u0065]x", true), ["x"]);
+});
+
+Deno.test("a caseless literal is case pairs and characters that are no letter only", () => {
+  const e = "[\\u0045\\u0065]", r = "[\\u0052\\u0072]";
+  assert.equal(caselessLiteral(`${e}${r}${r}: 1\\.5€`), "err: 1.5€");
+  assert.equal(caselessLiteral(`${e}`), "e");
+  for (
+    const source of [`${e}x`, `^${e}`, `${e}$`, `${e}+`, `${e}.`, `(${e})`, `${e}|x`, "ab", "1"]
+  ) {
+    assert.equal(caselessLiteral(source), null, source);
+  }
+  assert.equal(caselessLiteral(`${e}\\s`), null, "an escape that is no literal");
 });

@@ -296,6 +296,7 @@ Deno.test("the byte search selects what the decoded text search selects", async 
   const next = rng(99);
   const words = ["ERROR", "ERR", "lock", "é", "€", "😀", "\xff", "\xe2\x82", "\r", " ", "x", "ü"];
   words.push(" ".repeat(300)); // sparse candidates: each decoded alone
+  words.push("eRRor", "Error", "DIS", "k", "\u212a", "\u017f", "@", "`"); // caseless: Kelvin, long s
   const patterns = [
     "ERROR",
     "€",
@@ -316,7 +317,13 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "é|€|x\r|ERR",
     "x\r$",
     "(ERROR|é)€",
-    "(?i)error",
+    "(?i)error", // ASCII case pairs: a caseless needle, exact
+    "(?i)er+or x", // caseless candidates
+    "(?i)^err",
+    "(?i)disk", // `s` and `k` fold to the long s and the Kelvin sign: no caseless needle holds them
+    "(?i)`err@",
+    "(?i:err)OR",
+    "E(?i)rror", // a letter with its case before the pairs: not exact
     "ER+OR", // a required literal of two bytes
   ];
   for (let round = 0; round < 400; round++) {
@@ -434,6 +441,13 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
     ["^ERROR", "lock$", "^ok$", "ok\\$"].map((p) => compileMatcher(p).byteLiteral?.at ?? null),
     ["start", "end", "whole", null],
   );
+  const caseless = compileMatcher("(?i)error").byteLiteral;
+  assert.deepEqual([caseless?.exact, caseless?.needle.caseless], [true, true]);
+  assert.deepEqual(caseless?.needle.bytes, enc.encode("error"));
+  const around = compileMatcher("(?i)user_id=[0-9]").byteLiteral; // `s` folds to `ſ` too
+  assert.deepEqual([around?.exact, around?.needle.caseless], [false, true]);
+  assert.deepEqual(around?.needle.bytes, enc.encode("er_id="));
+  assert.equal(compileMatcher("ERROR").byteLiteral?.needle.caseless, false);
   const dotted = compileMatcher("Gr.ße").byteLiteral; // `.` is a group with an alternation
   const needles = [dotted?.needle, ...dotted?.also ?? []].map((n) => n && dec.decode(n.bytes));
   assert.deepEqual(needles.sort(), ["Gr", "ße"]);

@@ -13,9 +13,10 @@ import {
 import type { IrregexpTranslation } from "./re2_translate.ts";
 import { Re2jsMatcher } from "./re2js_matcher.ts";
 import {
+  alternativeBranches,
   caselessLiteral,
   hasAnchor,
-  literalAlternatives,
+  plainLiteral,
   requiredLiteral,
   requiredLiterals,
 } from "./required_literals.ts";
@@ -126,16 +127,21 @@ function utf8Length(s: string): number {
 }
 
 /**
- * The exact byte literals of a source that is literals separated by `|` (`ERROR|WARN`), up to
- * MAX_ALTERNATIVES of them (each costs a pass over the bytes), else null.
+ * The exact byte literals of a source that is literals separated by `|` (`ERROR|WARN`), each
+ * plain or caseless (`(?i)error|warn`), up to MAX_ALTERNATIVES of them (each costs a pass over the
+ * bytes), else null.
  */
 function alternativeLiterals(source: string): ByteLiteral | null {
-  const branches = literalAlternatives(source);
+  const branches = alternativeBranches(source);
   if (branches === null || branches.length > MAX_ALTERNATIVES) return null;
   const needles: Needle[] = [];
   for (const branch of branches) {
+    const plain = plainLiteral(branch);
+    const caseless = plain === null ? caselessLiteral(branch) : null;
+    const literal = plain ?? caseless;
     // An empty branch matches every line; a "\n" is in no line.
-    const needle = branch.includes("\n") ? null : byteNeedle(branch);
+    if (literal === null || literal.includes("\n")) return null;
+    const needle = plain !== null ? byteNeedle(literal) : caselessNeedle(literal);
     if (needle === null) return null;
     needles.push(needle);
   }

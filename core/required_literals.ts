@@ -135,12 +135,33 @@ function literalBranches(source: string, open: number, close: number): string[] 
 }
 
 /**
- * The branches of a source that is literals separated by `|` (`ERROR|WARN`), else null (one
- * literal, or anything but literal characters and `|`).
+ * The branches of a source that is an alternation (`ERROR|WARN`, or one group around it, as the
+ * translation of `(?i)(error|warn)` is), as sources, else null. A branch may be anything.
  */
-export function literalAlternatives(source: string): string[] | null {
+export function alternativeBranches(source: string): string[] | null {
+  if (source.startsWith("(?:") && skipGroup(source, 0) === source.length - 1) {
+    source = source.slice(3, -1);
+  }
+  const branches: string[] = [];
+  let from = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\\") i++;
+    else if (c === "[") i = skipClass(source, i);
+    else if (c === "(") i = skipGroup(source, i);
+    else if (c === "|") {
+      branches.push(source.slice(from, i));
+      from = i + 1;
+    }
+  }
+  branches.push(source.slice(from));
+  return branches.length > 1 ? branches : null;
+}
+
+/** The literal a source spells with literal characters only (`a\.b`: `a.b`), else null. */
+export function plainLiteral(source: string): string | null {
   const branches = branchesIn(source, 0, source.length);
-  return branches !== null && branches.length > 1 ? branches : null;
+  return branches !== null && branches.length === 1 ? branches[0]! : null;
 }
 
 /** The `|`-separated literals of `source[from, to)`, or null when it holds anything else. */

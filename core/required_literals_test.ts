@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import {
+  alternativeBranches,
   caselessLiteral,
   hasAnchor,
+  plainLiteral,
   requiredLiteral,
   requiredLiterals,
 } from "./required_literals.ts";
@@ -83,4 +85,22 @@ Deno.test("a caseless literal is case pairs and characters that are no letter on
     assert.equal(caselessLiteral(source), null, source);
   }
   assert.equal(caselessLiteral(`${e}\\s`), null, "an escape that is no literal");
+});
+
+Deno.test("an alternation's branches are split outside classes and groups, in one group or not", () => {
+  assert.deepEqual(alternativeBranches("a|b[|]|(c|d)"), ["a", "b[|]", "(c|d)"]);
+  assert.deepEqual(alternativeBranches("(?:a|\\|)"), ["a", "\\|"]);
+  assert.deepEqual(alternativeBranches("(?:a|b)"), ["a", "b"]);
+  assert.equal(alternativeBranches("(?:a|b)c"), null);
+  assert.equal(alternativeBranches("(?:a|b)+"), null);
+  assert.equal(alternativeBranches("abc"), null);
+  assert.deepEqual(alternativeBranches("a|"), ["a", ""]);
+});
+
+Deno.test("a plain literal is literal characters only", () => {
+  assert.equal(plainLiteral("a\\.b c"), "a.b c");
+  assert.equal(plainLiteral(""), "");
+  for (const source of ["a.b", "a|b", "[a]", "a+", "^a", "\\s"]) {
+    assert.equal(plainLiteral(source), null);
+  }
 });

@@ -324,6 +324,9 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "(?i)`err@",
     "(?i:err)OR",
     "E(?i)rror", // a letter with its case before the pairs: not exact
+    "(?i)error|€|x ", // caseless alternatives (`lock` would hold the Kelvin sign: none)
+    "(?i)(disk|€)", // one branch with a class of three: no alternatives
+    "(ERR|é)|x\r", // a group around the alternation, and not
     "ER+OR", // a required literal of two bytes
   ];
   for (let round = 0; round < 400; round++) {
@@ -448,6 +451,23 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual([around?.exact, around?.needle.caseless], [false, true]);
   assert.deepEqual(around?.needle.bytes, enc.encode("er_id="));
   assert.equal(compileMatcher("ERROR").byteLiteral?.needle.caseless, false);
+  for (const pattern of ["(?i)error|warn", "(?i)(error|warn)", "(ERROR|WARN)", "ERROR|(?i)warn"]) {
+    const literal = compileMatcher(pattern).byteLiteral;
+    const needles = [literal?.needle, ...literal?.anyOf ?? []];
+    assert.deepEqual(
+      [
+        literal?.exact,
+        ...needles.map((n) => n && `${dec.decode(n.bytes)}${n.caseless ? "/i" : ""}`),
+      ],
+      [
+        true,
+        ...pattern.includes("(?i)")
+          ? pattern.startsWith("E") ? ["ERROR", "warn/i"] : ["error/i", "warn/i"]
+          : ["ERROR", "WARN"],
+      ],
+      pattern,
+    );
+  }
   const dotted = compileMatcher("Gr.ße").byteLiteral; // `.` is a group with an alternation
   const needles = [dotted?.needle, ...dotted?.also ?? []].map((n) => n && dec.decode(n.bytes));
   assert.deepEqual(needles.sort(), ["Gr", "ße"]);

@@ -17,6 +17,7 @@ import {
   caselessLiteral,
   hasAnchor,
   plainLiteral,
+  requiredAlternatives,
   requiredLiteral,
   requiredLiterals,
 } from "./required_literals.ts";
@@ -149,6 +150,32 @@ function alternativeLiterals(source: string): ByteLiteral | null {
   return { needle: needle!, exact: true, anyOf };
 }
 
+/**
+ * The byte literals of a source with a group of literal branches that spell a few strings every
+ * match holds one of (`svc=(auth|pricing)`, `web(1|2)[0-9]`): exact when the source is those
+ * strings alone; candidates otherwise, when their shortest is longer than `than` bytes (the
+ * longest single literal's). Null when no stretch spells two or more.
+ */
+function groupAlternatives(
+  source: string,
+  exactAllowed: boolean,
+  than: number,
+): ByteLiteral | null {
+  const { stretches, whole } = requiredAlternatives(source, MAX_ALTERNATIVES);
+  let best: string[] | null = null;
+  let bestLength = than;
+  for (const strings of stretches) {
+    if (strings.length < 2 || strings.some((s) => s.includes("\n"))) continue;
+    const shortest = Math.min(...strings.map(utf8Length));
+    if (shortest > bestLength) [best, bestLength] = [strings, shortest];
+  }
+  if (best === null || bestLength < MIN_BYTE_LITERAL) return null;
+  const needles = best.map(byteNeedle);
+  if (needles.includes(null)) return null;
+  const [needle, ...anyOf] = needles as Needle[];
+  return { needle: needle!, exact: whole && exactAllowed, anyOf };
+}
+
 const MAX_ALTERNATIVES = 4;
 
 /** Byte literals of one regex searched for at most (each costs a pass over the bytes). */
@@ -239,8 +266,10 @@ export class IrregexpMatcher implements RegexMatcher {
     const required = requiredLiteral(source);
     this.#required = required !== null && required.length >= 3 ? required : null;
     this.#nl = withNewline && translation.newlineSensitive;
+    const single = byteCandidates(requiredLiterals(source));
     this.byteLiteral = (this.#nl ? null : anchoredLiteral(source) ?? alternativeLiterals(source)) ??
-      byteCandidates(requiredLiterals(source)) ?? caselessCandidates(source, !this.#nl);
+      groupAlternatives(source, !this.#nl, single ? single.needle.bytes.length : 0) ?? single ??
+      caselessCandidates(source, !this.#nl);
     this.#anchored = hasAnchor(source);
     const unless = translation.latin1Unless.map((c) => byteNeedle(String.fromCodePoint(c)));
     this.asciiOnly = translation.asciiOnly && !unless.includes(null);

@@ -60,7 +60,10 @@ export interface ByteLiteral {
    * before any "\n" (`ms$`), or is the needle (`^ERROR$`). Absent: anywhere.
    */
   readonly at?: "start" | "end" | "whole";
-  /** With `exact`: a line holding any of these instead matches too (`ERROR|WARN`). */
+  /**
+   * A line holding any of these instead matches too (`ERROR|WARN`), or is a candidate too when
+   * not `exact` (`web(1|2)[0-9]`: `web1`, `web2`). Not with `at`, `also` or `others`.
+   */
   readonly anyOf?: readonly Needle[];
   /** More byte literals every matching line holds (not exact only), searched for as well. */
   readonly also?: readonly Needle[];

@@ -127,6 +127,69 @@ export function caselessLiteral(source: string): string | null {
 const ESCAPED_PUNCTUATION = /[.+*?^$[\]{}()|\\\/-]/;
 
 /**
+ * The stretches of a JavaScript regex source that spell a few strings, every match holding one
+ * of each stretch's: literal characters and groups of literal branches (`svc=(?:auth|pricing)`:
+ * `svc=auth`, `svc=pricing`), at most `max` strings a stretch (a group that would make more
+ * starts the next one). `whole`: the source is one stretch and nothing else, so a line matches
+ * exactly when it holds one of its strings. None for a source with an alternation outside groups.
+ */
+export function requiredAlternatives(
+  source: string,
+  max: number,
+): { readonly stretches: string[][]; readonly whole: boolean } {
+  const stretches: string[][] = [];
+  if (hasTopLevelAlternation(source)) return { stretches, whole: false };
+  let alternatives = [""];
+  let breaks = 0;
+  const end = () => {
+    if (alternatives.some((a) => a !== "")) stretches.push(alternatives);
+    alternatives = [""];
+  };
+  const endBy = () => {
+    breaks++;
+    end();
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    const next = source[i + 1];
+    let literal: string | null = null;
+    if (c === "\\") {
+      i++;
+      if (next !== undefined && /[.+*?^$[\]{}()|\\\/-]/.test(next)) literal = next;
+      else if (next === "x") i += 2;
+      else if (next === "u") i += 4;
+    } else if (c === "[") {
+      i = skipClass(source, i);
+    } else if (c === "(") {
+      const close = skipGroup(source, i);
+      const branches = /[*+?{]/.test(source[close + 1] ?? "")
+        ? null
+        : literalBranches(source, i, close);
+      i = close;
+      if (branches !== null && branches.length <= max) {
+        if (alternatives.length * branches.length > max) end();
+        alternatives = alternatives.flatMap((a) => branches.map((b) => a + b));
+        continue;
+      }
+    } else if (c === "{") {
+      const close = source.indexOf("}", i);
+      i = close < 0 ? source.length : close;
+    } else if (!/[.^$*+?]/.test(c)) {
+      literal = c;
+    }
+    const quantifier = source[i + 1];
+    if (literal !== null && quantifier !== undefined && /[*?{]/.test(quantifier)) literal = null;
+    if (literal === null) endBy();
+    else {
+      alternatives = alternatives.map((a) => a + literal);
+      if (quantifier === "+") endBy();
+    }
+  }
+  end();
+  return { stretches, whole: breaks === 0 && stretches.length === 1 };
+}
+
+/**
  * The branches of the group `source[open, close]` when it is `(?:…)` of literal characters and
  * `|` only (escaped punctuation counts), else null.
  */

@@ -4,6 +4,7 @@ import {
   caselessLiteral,
   hasAnchor,
   plainLiteral,
+  requiredAlternatives,
   requiredLiteral,
   requiredLiterals,
 } from "./required_literals.ts";
@@ -103,4 +104,26 @@ Deno.test("a plain literal is literal characters only", () => {
   for (const source of ["a.b", "a|b", "[a]", "a+", "^a", "\\s"]) {
     assert.equal(plainLiteral(source), null);
   }
+});
+
+Deno.test("a stretch of literals and literal branches spells the strings every match holds one of", () => {
+  assert.deepEqual(requiredAlternatives("svc=(?:auth|pricing)", 4), {
+    stretches: [["svc=auth", "svc=pricing"]],
+    whole: true,
+  });
+  assert.deepEqual(requiredAlternatives("web(?:1|2)[0-9]", 4), {
+    stretches: [["web1", "web2"]],
+    whole: false,
+  });
+  assert.deepEqual(
+    requiredAlternatives("x(?:a|b)(?:c|d)(?:e|f)y", 4).stretches,
+    [["xac", "xad", "xbc", "xbd"], ["ey", "fy"]],
+    "a group that would make more than 4 starts the next stretch",
+  );
+  assert.deepEqual(requiredAlternatives("a(?:b|c)+d", 4).stretches, [["a"], ["d"]]);
+  assert.deepEqual(requiredAlternatives("a(?:b|c)d?e", 4).stretches, [["ab", "ac"], ["e"]]);
+  assert.deepEqual(requiredAlternatives("ab|cd", 4), { stretches: [], whole: false });
+  assert.deepEqual(requiredAlternatives("^a(?:b|c)", 4).whole, false);
+  assert.deepEqual(requiredAlternatives("a(?:b|c)$", 4).whole, false);
+  assert.deepEqual(requiredAlternatives("a(?:b|c)x+", 4).whole, false);
 });

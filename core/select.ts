@@ -177,7 +177,7 @@ export class LineSelector {
     left: number,
     merge: boolean,
   ): number {
-    if (by.exact && by.anyOf.length > 0) {
+    if (by.anyOf.length > 0) {
       let lines: number[] = [];
       by.search.linesWith(batch.bytes, by.needle, lines);
       for (const needle of by.anyOf) {
@@ -185,7 +185,8 @@ export class LineSelector {
         by.search.linesWith(batch.bytes, needle, more);
         lines = eitherLines(lines, more);
       }
-      return takeLines(lines, regions, left, merge);
+      if (by.exact) return takeLines(lines, regions, left, merge);
+      return this.#confirm(batch, lines, [], regions, left, merge);
     }
     if (by.exact && by.at === null) {
       return by.search.linesWith(batch.bytes, by.needle, regions, { maxLines: left, merge });

@@ -327,6 +327,8 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "(?i)error|€|x ", // caseless alternatives (`lock` would hold the Kelvin sign: none)
     "(?i)(disk|€)", // one branch with a class of three: no alternatives
     "(ERR|é)|x\r", // a group around the alternation, and not
+    "x(ERR|é|lock) ", // literal branches spell a few strings: exact
+    "(ERR|lo)(ck|OR)\\s", // candidates holding one of four
     "ER+OR", // a required literal of two bytes
   ];
   for (let round = 0; round < 400; round++) {
@@ -451,6 +453,14 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual([around?.exact, around?.needle.caseless], [false, true]);
   assert.deepEqual(around?.needle.bytes, enc.encode("er_id="));
   assert.equal(compileMatcher("ERROR").byteLiteral?.needle.caseless, false);
+  const spelled = (pattern: string) => {
+    const literal = compileMatcher(pattern).byteLiteral;
+    const needles = [literal?.needle, ...literal?.anyOf ?? []].map((n) => n && dec.decode(n.bytes));
+    return [literal?.exact, ...needles];
+  };
+  assert.deepEqual(spelled("svc=(auth|pricing)"), [true, "svc=auth", "svc=pricing"]);
+  assert.deepEqual(spelled("web(1|2)[0-9]"), [false, "web1", "web2"]);
+  assert.deepEqual(spelled("web(1|2)[0-9]+ (ERROR|WARN)"), [false, " ERROR", " WARN"], "longest");
   for (const pattern of ["(?i)error|warn", "(?i)(error|warn)", "(ERROR|WARN)", "ERROR|(?i)warn"]) {
     const literal = compileMatcher(pattern).byteLiteral;
     const needles = [literal?.needle, ...literal?.anyOf ?? []];

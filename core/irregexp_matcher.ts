@@ -4,6 +4,7 @@
  * moves a slow matcher to re2js for good.
  */
 import { byteNeedle, caselessNeedle, type Needle } from "./byte_search.ts";
+import { FixedBytes, type PlacedNeedle } from "./fixed_bytes.ts";
 import {
   type ByteLiteral,
   lineStartOf,
@@ -176,6 +177,23 @@ function groupAlternatives(
   return { needle: needle!, exact: whole && exactAllowed, anyOf };
 }
 
+/**
+ * `literal` with its candidates decided in their bytes (ByteLiteral.fixed) when the source is a
+ * pattern of a fixed width that each of its needles has a few places in.
+ */
+function withFixed(literal: ByteLiteral, source: string): ByteLiteral {
+  if (literal.exact) return literal;
+  const pattern = FixedBytes.of(source);
+  if (pattern === null) return literal;
+  const needles: PlacedNeedle[] = [];
+  for (const needle of [literal.needle, ...literal.anyOf ?? []]) {
+    const places = needle.caseless ? null : pattern.placesOf(needle.bytes);
+    if (places === null) return literal;
+    needles.push({ bytes: needle.bytes, probe: needle.p1, places });
+  }
+  return { ...literal, fixed: { pattern, needles } };
+}
+
 const MAX_ALTERNATIVES = 4;
 
 /** Byte literals of one regex searched for at most (each costs a pass over the bytes). */
@@ -267,9 +285,10 @@ export class IrregexpMatcher implements RegexMatcher {
     this.#required = required !== null && required.length >= 3 ? required : null;
     this.#nl = withNewline && translation.newlineSensitive;
     const single = byteCandidates(requiredLiterals(source));
-    this.byteLiteral = (this.#nl ? null : anchoredLiteral(source) ?? alternativeLiterals(source)) ??
+    const literal = (this.#nl ? null : anchoredLiteral(source) ?? alternativeLiterals(source)) ??
       groupAlternatives(source, !this.#nl, single ? single.needle.bytes.length : 0) ?? single ??
       caselessCandidates(source, !this.#nl);
+    this.byteLiteral = literal === null || this.#nl ? literal : withFixed(literal, source);
     this.#anchored = hasAnchor(source);
     const unless = translation.latin1Unless.map((c) => byteNeedle(String.fromCodePoint(c)));
     this.asciiOnly = translation.asciiOnly && !unless.includes(null);

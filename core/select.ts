@@ -3,6 +3,7 @@
  * with the semantics of docs/compatibility.md#context-lines (no "--" separators; max counts matches
  * per source).
  */
+import { FixedLines } from "./fixed_bytes.ts";
 import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
 import {
@@ -23,6 +24,7 @@ import {
   takeLines,
 } from "./line_regions.ts";
 import type { Matcher } from "./matcher.ts";
+import type { ByteLiteral } from "./matcher_types.ts";
 
 export interface SelectOptions {
   readonly invert?: boolean;
@@ -72,7 +74,15 @@ interface ByteLines {
   readonly also: readonly Needle[];
   /** Literals a candidate's text must hold before the matcher tests it. */
   readonly others: readonly string[];
+  /** Candidates decided in their bytes (ByteLiteral.fixed); null: by the matcher. */
+  fixed: NonNullable<ByteLiteral["fixed"]> | null;
 }
+
+/**
+ * Positions a fixed pattern may compare per byte of a batch (see fixedMatchIn): past that, the
+ * input meets the needle everywhere and the selector leaves its candidates to the regex for good.
+ */
+const FIXED_BUDGET_PER_BYTE = 8;
 
 /** The number of the line at a byte offset of a batch, for offsets asked in ascending order. */
 class LineCount {
@@ -128,6 +138,7 @@ export class LineSelector {
         anyOf: literal.anyOf ?? [],
         also: literal.also ?? [],
         others: literal.others ?? [],
+        fixed: literal.fixed ?? null,
       }
       : null;
   }
@@ -186,7 +197,7 @@ export class LineSelector {
         lines = eitherLines(lines, more);
       }
       if (by.exact) return takeLines(lines, regions, left, merge);
-      return this.#confirm(batch, lines, [], regions, left, merge);
+      return this.#decide(batch, by, lines, regions, left, merge);
     }
     if (by.exact && by.at === null) {
       return by.search.linesWith(batch.bytes, by.needle, regions, { maxLines: left, merge });
@@ -204,7 +215,41 @@ export class LineSelector {
       by.search.linesWith(batch.bytes, needle, holding);
       candidates = commonLines(candidates, holding);
     }
-    return this.#confirm(batch, candidates, by.others, regions, left, merge);
+    return this.#decide(batch, by, candidates, regions, left, merge);
+  }
+
+  /**
+   * #confirm for the candidates of a byte search, deciding them in their bytes when the pattern
+   * is of a fixed width (ByteLines.fixed) until that costs more than FIXED_BUDGET_PER_BYTE.
+   */
+  #decide(
+    batch: LineBatch,
+    by: ByteLines,
+    candidates: number[],
+    regions: number[],
+    left: number,
+    merge: boolean,
+  ): number {
+    const fixed = by.fixed;
+    if (fixed === null) return this.#confirm(batch, candidates, by.others, regions, left, merge);
+    const bytes = batch.bytes;
+    const budget = { left: FIXED_BUDGET_PER_BYTE * bytes.length + 4096 };
+    const lines = new FixedLines(fixed.pattern, fixed.needles, bytes, budget);
+    let found = 0;
+    for (let i = 0; i < candidates.length; i += 2) {
+      const start = candidates[i]!;
+      const end = candidates[i + 1]!;
+      const match = lines.holdsMatch(start, bytes[end - 1] === 10 ? end - 1 : end);
+      if (match === null) {
+        by.fixed = null;
+        const rest = candidates.slice(i);
+        return found + this.#confirm(batch, rest, by.others, regions, left && left - found, merge);
+      }
+      if (!match) continue;
+      pushLine(regions, start, end, merge);
+      if (++found === left) break;
+    }
+    return found;
   }
 
   /**

@@ -329,6 +329,10 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "(ERR|é)|x\r", // a group around the alternation, and not
     "x(ERR|é|lock) ", // literal branches spell a few strings: exact
     "(ERR|lo)(ck|OR)\\s", // candidates holding one of four
+    "ER[RO]{2}R", // fixed widths: candidates decided in their bytes
+    "\\wRR",
+    "lo(c|x)k ",
+    "é\\d?", // not fixed
     "ER+OR", // a required literal of two bytes
   ];
   for (let round = 0; round < 400; round++) {
@@ -431,6 +435,18 @@ Deno.test("--before and --after on the byte search select what the reference doe
   }
 });
 
+Deno.test("a fixed pattern that meets its needle everywhere leaves the rest to the regex", async () => {
+  const matcher = compileMatcher("aab{8}c");
+  assert.ok(matcher.byteLiteral?.fixed, "decided in the bytes");
+  // 600 bytes of "a" a line: ~600 comparisons of 11 positions each, beyond 8 per byte.
+  const lines = ["aabbbbbbbbc x", "a".repeat(600), "y aabbbbbbbbc", "a".repeat(600), "aabbbbbbbbc"];
+  const input = enc.encode([...lines, ...lines].join("\n") + "\n");
+  const want = reference(input, matcher, {});
+  assert.equal(want.length, 6);
+  assert.deepEqual(await runSelect(input, [input.length], matcher, {}), want);
+  assert.equal(matcher.byteLiteral?.fixed !== undefined, true, "the matcher's literal is kept");
+});
+
 Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(compileMatcher("ERROR").byteLiteral?.exact, true);
   assert.deepEqual(compileMatcher("a\\.b").byteLiteral?.needle.bytes, enc.encode("a.b"));
@@ -461,6 +477,9 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(spelled("svc=(auth|pricing)"), [true, "svc=auth", "svc=pricing"]);
   assert.deepEqual(spelled("web(1|2)[0-9]"), [false, "web1", "web2"]);
   assert.deepEqual(spelled("web(1|2)[0-9]+ (ERROR|WARN)"), [false, " ERROR", " WARN"], "longest");
+  const fixed = compileMatcher("took=\\d{4}ms").byteLiteral?.fixed;
+  assert.deepEqual([fixed?.pattern.width, fixed?.needles.map((n) => n.places)], [11, [[0]]]);
+  assert.equal(compileMatcher("took=\\d+ms").byteLiteral?.fixed, undefined);
   for (const pattern of ["(?i)error|warn", "(?i)(error|warn)", "(ERROR|WARN)", "ERROR|(?i)warn"]) {
     const literal = compileMatcher(pattern).byteLiteral;
     const needles = [literal?.needle, ...literal?.anyOf ?? []];

@@ -4,7 +4,7 @@
  * moves a slow matcher to re2js for good.
  */
 import { byteNeedle, caselessNeedle, type Needle } from "./byte_search.ts";
-import { FixedBytes, type PlacedNeedle } from "./fixed_bytes.ts";
+import { ByteSequence, type PlacedNeedle } from "./byte_sequence.ts";
 import {
   type ByteLiteral,
   lineStartOf,
@@ -178,20 +178,20 @@ function groupAlternatives(
 }
 
 /**
- * `literal` with its candidates decided in their bytes (ByteLiteral.fixed) when the source is a
- * pattern of a fixed width that each of its needles has a few places in.
+ * `literal` with its candidates decided in their bytes (ByteLiteral.sequence) when the source is
+ * a byte sequence that each of its needles has a few places in.
  */
-function withFixed(literal: ByteLiteral, source: string): ByteLiteral {
+function withSequence(literal: ByteLiteral, source: string): ByteLiteral {
   if (literal.exact) return literal;
-  const pattern = FixedBytes.of(source);
-  if (pattern === null) return literal;
+  const sequence = ByteSequence.of(source);
+  if (sequence === null) return literal;
   const needles: PlacedNeedle[] = [];
   for (const needle of [literal.needle, ...literal.anyOf ?? []]) {
-    const places = needle.caseless ? null : pattern.placesOf(needle.bytes);
+    const places = needle.caseless ? null : sequence.placesOf(needle.bytes);
     if (places === null) return literal;
     needles.push({ bytes: needle.bytes, probe: needle.p1, places });
   }
-  return { ...literal, fixed: { pattern, needles } };
+  return { ...literal, sequence: { sequence, needles } };
 }
 
 const MAX_ALTERNATIVES = 4;
@@ -288,7 +288,7 @@ export class IrregexpMatcher implements RegexMatcher {
     const literal = (this.#nl ? null : anchoredLiteral(source) ?? alternativeLiterals(source)) ??
       groupAlternatives(source, !this.#nl, single ? single.needle.bytes.length : 0) ?? single ??
       caselessCandidates(source, !this.#nl);
-    this.byteLiteral = literal === null || this.#nl ? literal : withFixed(literal, source);
+    this.byteLiteral = literal === null || this.#nl ? literal : withSequence(literal, source);
     this.#anchored = hasAnchor(source);
     const unless = translation.latin1Unless.map((c) => byteNeedle(String.fromCodePoint(c)));
     this.asciiOnly = translation.asciiOnly && !unless.includes(null);

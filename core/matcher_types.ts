@@ -2,7 +2,7 @@
  * What a line matcher is, apart from the engines that implement it (core/matcher.ts): so that
  * core/noop_matcher.ts, which a run without a pattern loads instead, shares it.
  */
-import type { FixedBytes, PlacedNeedle } from "./fixed_bytes.ts";
+import type { ByteSequence, PlacedNeedle } from "./byte_sequence.ts";
 import type { Needle } from "./byte_search.ts";
 
 /** Where a matcher's work happens: nothing, String#indexOf, V8's irregexp or re2js. */
@@ -71,11 +71,14 @@ export interface ByteLiteral {
   /** Literals every matching line holds (not exact only), checked on a candidate's text. */
   readonly others?: readonly string[];
   /**
-   * Not exact: the regex is of a fixed width over bytes (core/fixed_bytes.ts), and a candidate
-   * matches exactly when `pattern` matches in its bytes where one of `needles` (the needle and
+   * Not exact: the regex is a byte sequence (core/byte_sequence.ts), and a candidate matches
+   * exactly when `sequence` matches in its bytes from where one of `needles` (the needle and
    * anyOf, with their places in a match) occurs. Absent: candidates are tested on their text.
    */
-  readonly fixed?: { readonly pattern: FixedBytes; readonly needles: readonly PlacedNeedle[] };
+  readonly sequence?: {
+    readonly sequence: ByteSequence;
+    readonly needles: readonly PlacedNeedle[];
+  };
 }
 
 export interface MatcherOptions {

@@ -3,7 +3,7 @@
  * with the semantics of docs/compatibility.md#context-lines (no "--" separators; max counts matches
  * per source).
  */
-import { FixedLines } from "./fixed_bytes.ts";
+import { SequenceLines } from "./byte_sequence.ts";
 import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
 import {
@@ -74,15 +74,15 @@ interface ByteLines {
   readonly also: readonly Needle[];
   /** Literals a candidate's text must hold before the matcher tests it. */
   readonly others: readonly string[];
-  /** Candidates decided in their bytes (ByteLiteral.fixed); null: by the matcher. */
-  fixed: NonNullable<ByteLiteral["fixed"]> | null;
+  /** Candidates decided in their bytes (ByteLiteral.sequence); null: by the matcher. */
+  sequence: NonNullable<ByteLiteral["sequence"]> | null;
 }
 
 /**
- * Positions a fixed pattern may compare per byte of a batch (see fixedMatchIn): past that, the
- * input meets the needle everywhere and the selector leaves its candidates to the regex for good.
+ * Bytes a byte sequence may compare per byte of a batch (see SequenceLines): past that, the input
+ * meets the needle everywhere and the selector leaves its candidates to the regex for good.
  */
-const FIXED_BUDGET_PER_BYTE = 8;
+const SEQUENCE_BUDGET_PER_BYTE = 8;
 
 /** The number of the line at a byte offset of a batch, for offsets asked in ascending order. */
 class LineCount {
@@ -138,7 +138,7 @@ export class LineSelector {
         anyOf: literal.anyOf ?? [],
         also: literal.also ?? [],
         others: literal.others ?? [],
-        fixed: literal.fixed ?? null,
+        sequence: literal.sequence ?? null,
       }
       : null;
   }
@@ -219,8 +219,8 @@ export class LineSelector {
   }
 
   /**
-   * #confirm for the candidates of a byte search, deciding them in their bytes when the pattern
-   * is of a fixed width (ByteLines.fixed) until that costs more than FIXED_BUDGET_PER_BYTE.
+   * #confirm for the candidates of a byte search, deciding them in their bytes when the regex is
+   * a byte sequence (ByteLines.sequence) until that costs more than SEQUENCE_BUDGET_PER_BYTE.
    */
   #decide(
     batch: LineBatch,
@@ -230,18 +230,18 @@ export class LineSelector {
     left: number,
     merge: boolean,
   ): number {
-    const fixed = by.fixed;
-    if (fixed === null) return this.#confirm(batch, candidates, by.others, regions, left, merge);
+    const sequence = by.sequence;
+    if (sequence === null) return this.#confirm(batch, candidates, by.others, regions, left, merge);
     const bytes = batch.bytes;
-    const budget = { left: FIXED_BUDGET_PER_BYTE * bytes.length + 4096 };
-    const lines = new FixedLines(fixed.pattern, fixed.needles, bytes, budget);
+    const budget = { left: SEQUENCE_BUDGET_PER_BYTE * bytes.length + 4096 };
+    const lines = new SequenceLines(sequence.sequence, sequence.needles, bytes, budget);
     let found = 0;
     for (let i = 0; i < candidates.length; i += 2) {
       const start = candidates[i]!;
       const end = candidates[i + 1]!;
       const match = lines.holdsMatch(start, bytes[end - 1] === 10 ? end - 1 : end);
       if (match === null) {
-        by.fixed = null;
+        by.sequence = null;
         const rest = candidates.slice(i);
         return found + this.#confirm(batch, rest, by.others, regions, left && left - found, merge);
       }

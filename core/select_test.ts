@@ -329,9 +329,11 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "(ERR|é)|x\r", // a group around the alternation, and not
     "x(ERR|é|lock) ", // literal branches spell a few strings: exact
     "(ERR|lo)(ck|OR)\\s", // candidates holding one of four
-    "ER[RO]{2}R", // fixed widths: candidates decided in their bytes
+    "ER[RO]{2}R", // byte sequences: candidates decided in their bytes
     "\\wRR",
     "lo(c|x)k ",
+    "ER+O\\w*\\s",
+    "lo[ck]+ x?",
     "é\\d?", // not fixed
     "ER+OR", // a required literal of two bytes
   ];
@@ -435,16 +437,16 @@ Deno.test("--before and --after on the byte search select what the reference doe
   }
 });
 
-Deno.test("a fixed pattern that meets its needle everywhere leaves the rest to the regex", async () => {
+Deno.test("a byte sequence that meets its needle everywhere leaves the rest to the regex", async () => {
   const matcher = compileMatcher("aab{8}c");
-  assert.ok(matcher.byteLiteral?.fixed, "decided in the bytes");
+  assert.ok(matcher.byteLiteral?.sequence, "decided in the bytes");
   // 600 bytes of "a" a line: ~600 comparisons of 11 positions each, beyond 8 per byte.
   const lines = ["aabbbbbbbbc x", "a".repeat(600), "y aabbbbbbbbc", "a".repeat(600), "aabbbbbbbbc"];
   const input = enc.encode([...lines, ...lines].join("\n") + "\n");
   const want = reference(input, matcher, {});
   assert.equal(want.length, 6);
   assert.deepEqual(await runSelect(input, [input.length], matcher, {}), want);
-  assert.equal(matcher.byteLiteral?.fixed !== undefined, true, "the matcher's literal is kept");
+  assert.ok(matcher.byteLiteral?.sequence, "the matcher's literal is kept");
 });
 
 Deno.test("literal and required-literal matchers carry byte literals", () => {
@@ -477,9 +479,10 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(spelled("svc=(auth|pricing)"), [true, "svc=auth", "svc=pricing"]);
   assert.deepEqual(spelled("web(1|2)[0-9]"), [false, "web1", "web2"]);
   assert.deepEqual(spelled("web(1|2)[0-9]+ (ERROR|WARN)"), [false, " ERROR", " WARN"], "longest");
-  const fixed = compileMatcher("took=\\d{4}ms").byteLiteral?.fixed;
-  assert.deepEqual([fixed?.pattern.width, fixed?.needles.map((n) => n.places)], [11, [[0]]]);
-  assert.equal(compileMatcher("took=\\d+ms").byteLiteral?.fixed, undefined);
+  const fixed = compileMatcher("took=\\d{4}ms").byteLiteral?.sequence;
+  assert.deepEqual([fixed?.sequence.minWidth, fixed?.needles.map((n) => n.places)], [11, [[0]]]);
+  assert.equal(compileMatcher("took=\\d+ms").byteLiteral?.sequence?.sequence.minWidth, 8);
+  assert.equal(compileMatcher("took=\\d+\\d").byteLiteral?.sequence, undefined);
   for (const pattern of ["(?i)error|warn", "(?i)(error|warn)", "(ERROR|WARN)", "ERROR|(?i)warn"]) {
     const literal = compileMatcher(pattern).byteLiteral;
     const needles = [literal?.needle, ...literal?.anyOf ?? []];

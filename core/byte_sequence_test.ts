@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { ByteSequence, type PlacedNeedle, SequenceLines } from "./byte_sequence.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+Deno.test("a byte sequence is characters, ASCII classes and one-character branches with counts", () => {
+  const widths = [
+    ["took=\\d{4}ms", 11],
+    ["web(?:1|2)[\\u0030-\\u0039]", 5],
+    ["a\\.b\\-[\\u005d\\u0061]\\w", 6],
+    ["x\\u0041\\x42\\t", 4],
+    ["é€😀", 2 + 3 + 4],
+    ["[a-c-]{2}", 2],
+    ["req=[a-z0-9]+\\]", 6],
+    ["id=\\d{2,}xy?", 6],
+    ["a\\d{1,3}b*", 2],
+    ["a?b?c", 1],
+    ["é{2}", 4],
+  ] as const;
+  for (const [source, width] of widths) {
+    assert.equal(ByteSequence.of(source)?.minWidth, width, source);
+  }
+  const none = [
+    "a+a", // taking all `a`s leaves none for the next: not the only way
+    "\\d+1",
+    "a?b?a",
+    "x\\d*_?\\d",
+    "x\\d+?y", // lazy
+    "x\\d{2,3}?y",
+    ".",
+    "^a",
+    "a$",
+    "[^a]",
+    "\\s",
+    "\\D",
+    "\\b",
+    "a|b",
+    "(?:ab|c)",
+    "(a)",
+    "[\\u0041\\u212a]", // the Kelvin sign: not one byte
+    "\\u00e9", // an escape above ASCII is not read
+    "é+", // a varying count of a character of two bytes
+    "\\n",
+    "",
+    "a{65}",
+    "a{3,2}",
+  ];
+  for (const source of none) assert.equal(ByteSequence.of(source), null, source);
+  assert.equal(ByteSequence.of("a*")!.placesOf(enc.encode("a")), null, "no item before a count");
+});
+
+Deno.test("a needle's places are in the items before the first count that varies", () => {
+  const sequence = ByteSequence.of("a[ab]{2}c")!;
+  assert.deepEqual(sequence.placesOf(enc.encode("ab")), [0, 1]);
+  assert.deepEqual(sequence.placesOf(enc.encode("bc")), [2]);
+  assert.equal(sequence.placesOf(enc.encode("cc")), null);
+  assert.equal(ByteSequence.of("a{9}")!.placesOf(enc.encode("aa")), null, "more than four places");
+  const varying = ByteSequence.of("req=[a-z0-9]+\\]")!;
+  assert.deepEqual(varying.placesOf(enc.encode("req=")), [0]);
+  assert.equal(varying.placesOf(enc.encode("]")), null, "after a count that varies");
+});
+
+Deno.test("SequenceLines decides random lines as the regex does, line after line", () => {
+  const next = rng(5);
+  const cases: [string, string[]][] = [
+    ["took=\\d{2}ms", ["took="]],
+    ["web(?:1|2)[\\u0030-\\u0039]", ["web1", "web2"]],
+    ["a[ab]b", ["a"]],
+    ["[ab]{2}ab", ["ab"]],
+    ["\\wé\\d", ["é"]],
+    ["took=\\d+ms", ["took="]],
+    ["ab\\d{2,3}_b", ["ab"]],
+    ["ab_*\\dm+s", ["ab"]],
+    ["ab\\d*_?m", ["ab"]],
+    ["a\\d{1,2}b*", ["a"]],
+    ["b\\w{1,}é", ["b"]],
+  ];
+  const words = ["took=", "1", "22", "ms", "web", "2", "a", "b", "ab", "é", "_", " ", "\xff"];
+  for (let round = 0; round < 2000; round++) {
+    const [source, literals] = cases[round % cases.length]!;
+    const sequence = ByteSequence.of(source)!;
+    const regex = new RegExp(source);
+    const needles: PlacedNeedle[] = literals.map((l) => {
+      const bytes = enc.encode(l);
+      return { bytes, probe: Math.floor(next() * bytes.length), places: sequence.placesOf(bytes)! };
+    });
+    // A batch of lines; some are asked about (candidates), in order, each as the regex says.
+    const parts: number[] = [];
+    const lines: [number, number][] = [];
+    for (let l = Math.floor(next() * 8); l >= 0; l--) {
+      const start = parts.length;
+      for (let n = Math.floor(next() * 12); n > 0; n--) {
+        const w = words[Math.floor(next() * words.length)]!;
+        parts.push(...(w === "\xff" ? [0xff] : enc.encode(w)));
+      }
+      lines.push([start, parts.length]);
+      parts.push(10);
+    }
+    const bytes = new Uint8Array(parts);
+    const decide = new SequenceLines(sequence, needles, bytes, { left: 1e6 });
+    for (const [start, stop] of lines) {
+      if (next() < 0.3) continue;
+      const where = `${source} in ${JSON.stringify(dec.decode(bytes))} at ${start}`;
+      const want = regex.test(dec.decode(bytes.subarray(start, stop)));
+      assert.equal(decide.holdsMatch(start, stop), want, where);
+    }
+  }
+});
+
+Deno.test("SequenceLines gives up once it has compared its budget", () => {
+  const sequence = ByteSequence.of("aab{8}c")!;
+  const bytes = enc.encode("a".repeat(1000));
+  const aa = enc.encode("aa");
+  const needles = [{ bytes: aa, probe: 1, places: sequence.placesOf(aa)! }];
+  const lines = (left: number) => new SequenceLines(sequence, needles, bytes, { left });
+  assert.equal(lines(1e6).holdsMatch(0, 1000), false);
+  assert.equal(lines(500).holdsMatch(0, 1000), null);
+  // A long run taken again from every place: counted byte by byte.
+  const run = ByteSequence.of("ab[ab]*c")!;
+  const ab = enc.encode("ab".repeat(500));
+  const placed = [{ bytes: enc.encode("ab"), probe: 0, places: run.placesOf(enc.encode("ab"))! }];
+  assert.equal(new SequenceLines(run, placed, ab, { left: 1e6 }).holdsMatch(0, 1000), false);
+  assert.equal(new SequenceLines(run, placed, ab, { left: 20_000 }).holdsMatch(0, 1000), null);
+});

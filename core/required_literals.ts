@@ -31,15 +31,54 @@ export function requiredLiterals(source: string, caseless = false): string[] {
     if (run !== "") runs.push(run);
     run = "";
   };
+  for (const atom of atoms(source, caseless)) {
+    if (atom === CUT) return [];
+    if (atom === null) endRun();
+    else if ("branches" in atom) {
+      // Every branch starts with their common prefix, right after the run, and ends with their
+      // common suffix, right before what follows (`status=(?:500|503)`: `status=50`, `…`).
+      const branches = atom.branches;
+      const prefix = commonPrefix(branches);
+      run += prefix;
+      if (branches.every((b) => b === prefix)) continue;
+      endRun();
+      run = commonSuffix(branches.map((b) => b.slice(prefix.length)));
+    } else {
+      run += atom.literal;
+      if (atom.repeated) endRun(); // what follows is not adjacent
+    }
+  }
+  endRun();
+  return caseless
+    ? runs.map((run) => run.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()))
+    : runs;
+}
+
+/** A source cut short (a "\\" at its end): no literal is known. */
+const CUT = Symbol("cut");
+
+/**
+ * The atoms of a source as the literal scans read them, outside groups and classes: a literal
+ * character (`repeated` when a `+` follows: what follows it is not adjacent), a group of literal
+ * branches with no count after it, or null for anything else (a class, another group, an optional
+ * character, an anchor…), which ends a run. `caseless`: an ASCII case pair is its lower-case
+ * letter (see requiredLiterals).
+ */
+function* atoms(
+  source: string,
+  caseless: boolean,
+): Generator<{ literal: string; repeated: boolean } | { branches: string[] } | null | typeof CUT> {
   for (let i = 0; i < source.length; i++) {
     const c = source[i]!;
     const next = source[i + 1];
     let literal: string | null = null;
     if (c === "\\") {
       i++;
-      if (next !== undefined && /[.+*?^$[\]{}()|\\\/-]/.test(next)) literal = next;
-      else if (next === undefined) return [];
-      else if (next === "x") i += 2; // \xHH and \uHHHH are characters, but not spelled out here
+      if (next !== undefined && ESCAPED_PUNCTUATION.test(next)) literal = next;
+      else if (next === undefined) {
+        yield CUT;
+        return;
+      } else if (next === "x") i += 2; // \xHH and \uHHHH are characters, but not spelled out here
       else if (next === "u") i += 4;
     } else if (c === "[") {
       const pair = caseless ? asciiCasePair(source, i) : null;
@@ -52,13 +91,7 @@ export function requiredLiterals(source: string, caseless = false): string[] {
         : literalBranches(source, i, close);
       i = close;
       if (branches !== null) {
-        // Every branch starts with their common prefix, right after the run, and ends with their
-        // common suffix, right before what follows (`status=(?:500|503)`: `status=50`, `…`).
-        const prefix = commonPrefix(branches);
-        run += prefix;
-        if (branches.every((b) => b === prefix)) continue;
-        endRun();
-        run = commonSuffix(branches.map((b) => b.slice(prefix.length)));
+        yield { branches };
         continue;
       }
     } else if (c === "{") {
@@ -68,19 +101,9 @@ export function requiredLiterals(source: string, caseless = false): string[] {
       literal = c;
     }
     const quantifier = source[i + 1];
-    if (literal !== null && quantifier !== undefined && /[*?{]/.test(quantifier)) {
-      literal = null; // optional atom
-    }
-    if (literal === null) endRun();
-    else {
-      run += literal;
-      if (quantifier === "+") endRun(); // repeated: what follows is not adjacent
-    }
+    if (literal === null || (quantifier !== undefined && /[*?{]/.test(quantifier))) yield null;
+    else yield { literal, repeated: quantifier === "+" };
   }
-  endRun();
-  return caseless
-    ? runs.map((run) => run.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()))
-    : runs;
 }
 
 /** `[\uXXXX\uYYYY]` at `i` with an ASCII letter in upper case and in lower case. */
@@ -145,44 +168,25 @@ export function requiredAlternatives(
     if (alternatives.some((a) => a !== "")) stretches.push(alternatives);
     alternatives = [""];
   };
-  const endBy = () => {
-    breaks++;
-    end();
-  };
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i]!;
-    const next = source[i + 1];
-    let literal: string | null = null;
-    if (c === "\\") {
-      i++;
-      if (next !== undefined && /[.+*?^$[\]{}()|\\\/-]/.test(next)) literal = next;
-      else if (next === "x") i += 2;
-      else if (next === "u") i += 4;
-    } else if (c === "[") {
-      i = skipClass(source, i);
-    } else if (c === "(") {
-      const close = skipGroup(source, i);
-      const branches = /[*+?{]/.test(source[close + 1] ?? "")
-        ? null
-        : literalBranches(source, i, close);
-      i = close;
-      if (branches !== null && branches.length <= max) {
-        if (alternatives.length * branches.length > max) end();
-        alternatives = alternatives.flatMap((a) => branches.map((b) => a + b));
+  for (const atom of atoms(source, false)) {
+    if (atom === null || atom === CUT) {
+      breaks++;
+      end();
+    } else if ("branches" in atom) {
+      const branches = atom.branches;
+      if (branches.length > max) {
+        breaks++;
+        end();
         continue;
       }
-    } else if (c === "{") {
-      const close = source.indexOf("}", i);
-      i = close < 0 ? source.length : close;
-    } else if (!/[.^$*+?]/.test(c)) {
-      literal = c;
-    }
-    const quantifier = source[i + 1];
-    if (literal !== null && quantifier !== undefined && /[*?{]/.test(quantifier)) literal = null;
-    if (literal === null) endBy();
-    else {
-      alternatives = alternatives.map((a) => a + literal);
-      if (quantifier === "+") endBy();
+      if (alternatives.length * branches.length > max) end();
+      alternatives = alternatives.flatMap((a) => branches.map((b) => a + b));
+    } else {
+      alternatives = alternatives.map((a) => a + atom.literal);
+      if (atom.repeated) {
+        breaks++;
+        end();
+      }
     }
   }
   end();

@@ -13,12 +13,12 @@ const MAX_ITEMS = 64;
 /** Places a needle may take in a match (see `placesOf`): more, and it is not used. */
 const MAX_PLACES = 4;
 const NEWLINE = 10;
-const MANY = 0x7fffffff;
+export const MANY = 0x7fffffff;
 
 const encoder = new TextEncoder();
 
-/** One set of a sequence and how many of its bytes it takes. */
-interface Item {
+/** One set of a sequence and how many of its bytes it takes (`max`: MANY for no bound). */
+export interface Item {
   readonly set: Uint8Array;
   readonly min: number;
   readonly max: number;
@@ -53,7 +53,7 @@ export class ByteSequence {
    * none).
    */
   static of(source: string): ByteSequence | null {
-    const items = parseItems(source);
+    const items = sequenceItems(source);
     if (items === null || items.length === 0 || items.length > MAX_ITEMS) return null;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
@@ -171,8 +171,11 @@ export class SequenceLines {
   }
 }
 
-/** The items of `source`, or null when it is not a sequence (see ByteSequence.of). */
-function parseItems(source: string): Item[] | null {
+/**
+ * The items of `source`, or null when it is not a sequence of sets with counts as
+ * ByteSequence.of reads them (whatever the sets share).
+ */
+export function sequenceItems(source: string): Item[] | null {
   const items: Item[] = [];
   for (let i = 0; i < source.length;) {
     const atom = parseAtom(source, i);

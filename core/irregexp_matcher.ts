@@ -4,7 +4,8 @@
  * moves a slow matcher to re2js for good.
  */
 import { byteNeedle, caselessNeedle, type Needle } from "./byte_search.ts";
-import { ByteSequence, type PlacedNeedle } from "./byte_sequence.ts";
+import { ByteSequence, type PlacedNeedle, sequenceItems } from "./byte_sequence.ts";
+import { ShiftAnd } from "./shift_and.ts";
 import {
   type ByteLiteral,
   lineStartOf,
@@ -257,6 +258,8 @@ export class IrregexpMatcher implements RegexMatcher {
    * part (global, searched from where the one before ends), and the characters a loop must take.
    */
   readonly #split: { readonly parts: readonly RegExp[]; readonly gaps: readonly number[] } | null;
+  /** For lines longer than `#maxLine` of a pattern a ShiftAnd takes (`=\d+\.\d`), else null. */
+  readonly #long: ShiftAnd | null;
   /** For lines longer than `#maxLine`, and all lines once the guard gave up on irregexp. */
   readonly #re2js: Re2jsMatcher;
   #fallback: Re2jsMatcher | null = null;
@@ -296,6 +299,7 @@ export class IrregexpMatcher implements RegexMatcher {
     this.#stretches = lineByLine && !translation.loopsCrossLines;
     this.#lineByLine = lineByLine && !this.#stretches;
     this.#maxLine = lineByLine ? maxLoopLine(translation.loops) : Infinity;
+    this.#long = lineByLine && !this.#nl ? ShiftAnd.of(sequenceItems(source)) : null;
     // "m": ^ and $ match at line boundaries, since the text holds many lines.
     this.#global = new RegExp(
       this.#nl ? translation.newlineGlobalSource : translation.globalSource,
@@ -368,7 +372,7 @@ export class IrregexpMatcher implements RegexMatcher {
         start = required === null ? from : lineStartOf(text, i);
         end = text.indexOf("\n", i);
         if (end < 0) end = text.length;
-        if (here && end - start > this.#maxLine && this.#split === null) return -2 - start;
+        if (here && end - start > this.#maxLine && !this.#longHere) return -2 - start;
         if (this.#testLine(text.slice(start, this.#subjectEnd(text, end)))) return start;
       } else {
         let hay = text;
@@ -386,7 +390,7 @@ export class IrregexpMatcher implements RegexMatcher {
           const limit = this.#stretchLimit;
           if (limit === from) {
             // A line too long for irregexp's search of the whole source.
-            if (here && this.#split === null) return -2 - from;
+            if (here && !this.#longHere) return -2 - from;
             end = text.indexOf("\n", from);
             if (end < 0) end = text.length;
             if (this.#testLine(text.slice(from, this.#subjectEnd(text, end)))) return from;
@@ -457,13 +461,19 @@ export class IrregexpMatcher implements RegexMatcher {
   }
 
   /**
-   * Tests a line (with its "\n" or not): when longer than `#maxLine`, part by part for a pattern
-   * `A.*B…`, else on re2js.
+   * Tests a line (with its "\n" or not): when longer than `#maxLine`, by its ShiftAnd, or part by
+   * part for a pattern `A.*B…`, else on re2js.
    */
   #testLine(line: string): boolean {
     const length = line.charCodeAt(line.length - 1) === 10 ? line.length - 1 : line.length;
     if (length <= this.#maxLine) return this.#single.test(line);
+    if (this.#long !== null) return this.#long.test(line);
     return this.#split === null ? this.#re2js.test(line) : this.#testSplit(this.#split, line);
+  }
+
+  /** Whether lines longer than `#maxLine` are tested here, in linear time, not on re2js. */
+  get #longHere(): boolean {
+    return this.#split !== null || this.#long !== null;
   }
 
   /** A line (without "\n") matches `A.*B…` when each part matches after the one before ends. */

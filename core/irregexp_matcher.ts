@@ -130,26 +130,37 @@ function utf8Length(s: string): number {
 }
 
 /**
- * The exact byte literals of a source that is literals separated by `|` (`ERROR|WARN`), each
- * plain or caseless (`(?i)error|warn`), up to MAX_ALTERNATIVES of them (each costs a pass over the
- * bytes), else null.
+ * The byte literals of a source that is branches separated by `|`, up to MAX_ALTERNATIVES of them
+ * (each costs a pass over the bytes), else null: exact when each is a literal, plain or caseless
+ * (`ERROR|WARN`, `(?i)error|warn`) and `exactAllowed`; else candidates, a needle of each branch's
+ * (`ERROR.*disk|(?i)refused`), which the regex confirms.
  */
-function alternativeLiterals(source: string): ByteLiteral | null {
+function alternativeLiterals(source: string, exactAllowed: boolean): ByteLiteral | null {
   const branches = alternativeBranches(source);
   if (branches === null || branches.length > MAX_ALTERNATIVES) return null;
   const needles: Needle[] = [];
+  let exact = exactAllowed;
   for (const branch of branches) {
     const plain = plainLiteral(branch);
     const caseless = plain === null ? caselessLiteral(branch) : null;
     const literal = plain ?? caseless;
     // An empty branch matches every line; a "\n" is in no line.
-    if (literal === null || literal.includes("\n")) return null;
-    const needle = plain !== null ? byteNeedle(literal) : caselessNeedle(literal);
-    if (needle === null) return null;
+    let needle = literal === null || literal.includes("\n")
+      ? null
+      : plain !== null
+      ? byteNeedle(literal)
+      : caselessNeedle(literal);
+    if (needle === null) {
+      // A branch that is more than a literal: the lines holding its literal are candidates.
+      exact = false;
+      needle = (byteCandidates(requiredLiterals(branch)) ?? caselessCandidates(branch, false))
+        ?.needle ?? null;
+      if (needle === null) return null;
+    }
     needles.push(needle);
   }
   const [needle, ...anyOf] = needles;
-  return { needle: needle!, exact: true, anyOf };
+  return { needle: needle!, exact, anyOf };
 }
 
 /**
@@ -288,7 +299,8 @@ export class IrregexpMatcher implements RegexMatcher {
     this.#required = required !== null && required.length >= 3 ? required : null;
     this.#nl = withNewline && translation.newlineSensitive;
     const single = byteCandidates(requiredLiterals(source));
-    const literal = (this.#nl ? null : anchoredLiteral(source) ?? alternativeLiterals(source)) ??
+    const literal = (this.#nl ? null : anchoredLiteral(source)) ??
+      alternativeLiterals(source, !this.#nl) ??
       groupAlternatives(source, !this.#nl, single ? single.needle.bytes.length : 0) ?? single ??
       caselessCandidates(source, !this.#nl);
     this.byteLiteral = literal === null || this.#nl ? literal : withSequence(literal, source);

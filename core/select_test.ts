@@ -325,6 +325,8 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "(?i:err)OR",
     "E(?i)rror", // a letter with its case before the pairs: not exact
     "(?i)error|€|x ", // caseless alternatives (`lock` would hold the Kelvin sign: none)
+    "ERR.*lock|€ x", // branches that are more than a literal: candidates
+    "(?i)lo.k|err",
     "(?i)(disk|€)", // one branch with a class of three: no alternatives
     "(ERR|é)|x\r", // a group around the alternation, and not
     "x(ERR|é|lock) ", // literal branches spell a few strings: exact
@@ -477,6 +479,9 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
     return [literal?.exact, ...needles];
   };
   assert.deepEqual(spelled("svc=(auth|pricing)"), [true, "svc=auth", "svc=pricing"]);
+  assert.deepEqual(spelled("ERROR.*disk|WARN"), [false, "ERROR", "WARN"]);
+  assert.deepEqual(spelled("(?i)refused|timeout"), [false, "refu", "timeout"]);
+  assert.equal(compileMatcher("ERROR.*disk|a.b").byteLiteral ?? null, null, "a branch without one");
   assert.deepEqual(spelled("web(1|2)[0-9]"), [false, "web1", "web2"]);
   assert.deepEqual(spelled("web(1|2)[0-9]+ (ERROR|WARN)"), [false, " ERROR", " WARN"], "longest");
   const fixed = compileMatcher("took=\\d{4}ms").byteLiteral?.sequence;

@@ -209,7 +209,8 @@ export class LineSelector {
     }
     let candidates: number[] = [];
     by.search.linesWith(batch.bytes, by.needle, candidates);
-    for (const needle of by.also) {
+    // A byte sequence decides its candidates whatever else they hold: no pass for more needles.
+    for (const needle of by.sequence === null ? by.also : []) {
       if (candidates.length === 0) break;
       const holding: number[] = [];
       by.search.linesWith(batch.bytes, needle, holding);

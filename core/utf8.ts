@@ -84,3 +84,22 @@ function stepAt(bytes: Uint8Array, i: number): number {
   }
   return more + 1;
 }
+
+/** UTF-8 byte length (Go's `len` of a string). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // 4 bytes for 2 code units
+        i++;
+        continue;
+      }
+    }
+    bytes += c < 0x800 ? 1 : 2;
+  }
+  return bytes;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeUtf8, isValidUtf8 } from "./utf8.ts";
+import { decodeUtf8, isValidUtf8, utf8Length } from "./utf8.ts";
 
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 function decoderSays(bytes: Uint8Array): boolean {
@@ -109,4 +109,13 @@ Deno.test("decodeUtf8 reads random bytes as Go's utf8.DecodeRune steps through t
     for (let i = 0; i < bytes.length; i++) bytes[i] = tricky[Math.floor(next() * tricky.length)]!;
     assert.equal(decodeUtf8(bytes), goRunes(bytes), JSON.stringify([...bytes]));
   }
+});
+
+Deno.test("utf8Length counts UTF-8 bytes like Go's len", () => {
+  assert.equal(utf8Length(""), 0);
+  assert.equal(utf8Length("abc"), 3);
+  assert.equal(utf8Length("é"), 2);
+  assert.equal(utf8Length("€"), 3);
+  assert.equal(utf8Length("😀"), 4);
+  assert.equal(utf8Length("\ud800"), 3);
 });

@@ -10,6 +10,7 @@ import { ABSENT, BYTES, type LineFields, SlotCache } from "./line_fields.ts";
 import { DistinctSketch } from "./sketch_distinct.ts";
 import { QuantileSketch } from "./sketch_quantile.ts";
 import { SkippedValues } from "./skipped_values.ts";
+import { utf8Length } from "../utf8.ts";
 import type { AggName, Fields, Query, ResultRow, RowValues } from "./types.ts";
 
 /** How a slot combines values. */
@@ -87,25 +88,6 @@ function slotsOf(query: Query): readonly Slot[] {
     slotCache.set(query, slots);
   }
   return slots;
-}
-
-/** UTF-8 byte length (Go's `len` of a string). */
-export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 2; // 4 bytes for 2 code units
-        i++;
-        continue;
-      }
-    }
-    bytes += c < 0x800 ? 1 : 2;
-  }
-  return bytes;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GroupSet, utf8Length } from "./aggregate.ts";
+import { GroupSet } from "./aggregate.ts";
 import { line, testQuery } from "./_test_query.ts";
 import { Mapper } from "./mapper.ts";
 import { parseQuery } from "./query.ts";
@@ -230,15 +230,6 @@ Deno.test("select items with the same text share one aggregation", () => {
   ]);
   assert.equal(set.slots.length, 1);
   assert.deepEqual(table(set.rows()), { "*": { "count(v)": 1 } });
-});
-
-Deno.test("utf8Length counts UTF-8 bytes like Go's len", () => {
-  assert.equal(utf8Length(""), 0);
-  assert.equal(utf8Length("abc"), 3);
-  assert.equal(utf8Length("é"), 2);
-  assert.equal(utf8Length("€"), 3);
-  assert.equal(utf8Length("😀"), 4);
-  assert.equal(utf8Length("\ud800"), 3);
 });
 
 /** The value of rank ⌊q·(n − 1)⌋ of the values: what a quantile sketch approximates. */

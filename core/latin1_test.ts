@@ -28,10 +28,11 @@ function assertLatin1(text: string, bytes: Uint8Array): void {
 }
 
 // First: the module's state is fresh in this file's isolate (nothing loaded, nothing noted).
-Deno.test("batches are decoded as UTF-8 until 16 MiB of them wanted the Latin-1 reading", async () => {
+Deno.test("batches are decoded as UTF-8 until 8 MiB of them, with those to come, want Latin-1", async () => {
   const matcher = compileMatcher("[0-9]+ms");
   assert.equal(matcher.asciiOnly, true);
   const bytes = enc.encode("took 5ms ça va\n");
+  assert.equal(latin1LoadDue(1 << 30), false, "no batch wanted it yet, however many bytes come");
   const before = new LineBatch(bytes, 1);
   assert.equal(latin1Ready(), false);
   assert.equal(before.readsLatin1(matcher), false);
@@ -39,7 +40,9 @@ Deno.test("batches are decoded as UTF-8 until 16 MiB of them wanted the Latin-1 
   assert.equal(searchText(before, matcher), "took 5ms ça va\n", "the UTF-8 text");
   assert.equal(new LineBatch(enc.encode("ascii\n"), 1).readsLatin1(matcher), false);
   assert.equal(new LineBatch(enc.encode("ascii\n"), 1).latin1Wanted, false);
-  noteLatin1Wanted((16 << 20) - 2 * bytes.length);
+  assert.equal(latin1LoadDue((8 << 20) - bytes.length - 1), false);
+  assert.equal(latin1LoadDue((8 << 20) - bytes.length), true, "the bytes to come count");
+  noteLatin1Wanted((8 << 20) - 2 * bytes.length);
   assert.equal(latin1LoadDue(), false);
   const decodedFirst = new LineBatch(bytes, 1);
   assert.equal(decodedFirst.byteAligned, false, "decoded before (the selector asks this first)");
@@ -47,7 +50,7 @@ Deno.test("batches are decoded as UTF-8 until 16 MiB of them wanted the Latin-1 
   assert.equal(latin1LoadDue(), true);
   await loadLatin1Slicer();
   assert.equal(latin1Ready(), true);
-  assert.equal(latin1LoadDue(), false);
+  assert.equal(latin1LoadDue(1 << 30), false);
   const after = new LineBatch(bytes, 1);
   assert.equal(after.readsLatin1(matcher), true);
   assert.equal(searchText(after, matcher).length, bytes.length);

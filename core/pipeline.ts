@@ -31,6 +31,8 @@ export interface FilterOptions extends SplitOptions, SelectOptions {
    * reads (core/run.ts) also seek plain files to it.
    */
   readonly timeRange?: TimeRange;
+  /** The bytes the source is known to hold at least (a file's size): see latin1LoadDue. */
+  readonly expectedBytes?: number;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -61,9 +63,11 @@ export async function* filterChunks(
   const range = activeRange(options.timeRange);
   // Composed once: without a range, batches pass untouched (and the time code is not loaded).
   const window = range === null ? null : new (await import("./time_window.ts")).TimeWindow(range);
+  let toCome = options.expectedBytes ?? 0;
   try {
     for await (const split of splitLines(chunks, options)) {
-      if (latin1LoadDue()) await loadLatin1Slicer();
+      if (latin1LoadDue(toCome)) await loadLatin1Slicer();
+      toCome -= split.bytes.length;
       const batch = window === null ? split : window.cut(split);
       const ahead = matchAhead(batch, source, pool, options);
       const matched = ahead === null ? null : await ahead;

@@ -154,6 +154,7 @@ export async function readFiles(
         }
         const filter = {
           ...options.filter,
+          expectedBytes: opened?.size,
           onLongLine: () => options.onLongLine(path),
           onContextLimit: () => options.onContextLimit?.(path),
         };

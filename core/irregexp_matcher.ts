@@ -81,6 +81,12 @@ export class IrregexpMatcher implements RegexMatcher {
   /** Anchors in multiline mode also match at "\r", U+2028, U+2029: verify such hits per line. */
   readonly #anchored: boolean;
   /**
+   * No match holds a "\n" (IrregexpTranslation.newlineSensitive is false) and hits need no check
+   * (no anchor): a hit's line is where the match ends, so `test` serves and no match array is
+   * made (a regex that matches most lines made ~80 MB of them per 100 MB).
+   */
+  readonly #endTells: boolean;
+  /**
    * Lines are matched with their "\n" (withNewline), and that changes what matches (see
    * IrregexpTranslation.newlineSensitive): `#global` runs `globalSource`, which finds a superset
    * of the matches, and every hit is checked on its line with its "\n".
@@ -127,6 +133,7 @@ export class IrregexpMatcher implements RegexMatcher {
     this.#nl = withNewline && translation.newlineSensitive;
     this.byteLiteral = byteLiteralOf(source, this.#nl);
     this.#anchored = hasAnchor(source);
+    this.#endTells = !translation.newlineSensitive && !this.#anchored;
     const unless = translation.latin1Unless.map((c) => byteNeedle(String.fromCodePoint(c)));
     this.asciiOnly = translation.asciiOnly && !unless.includes(null);
     this.latin1Unless = this.asciiOnly ? unless as Needle[] : [];
@@ -234,6 +241,17 @@ export class IrregexpMatcher implements RegexMatcher {
           hay = this.#stretchHay;
         }
         re.lastIndex = from;
+        if (this.#endTells) {
+          const hit = re.test(hay);
+          const at = re.lastIndex;
+          // A match ending at a text's "\n"-terminated end is an empty one where no line is.
+          if (!hit) {
+            if (hay === text) break;
+            from = hay.length;
+            continue;
+          }
+          return lineStartOf(text, at);
+        }
         const m = re.exec(hay);
         if (this.#nl) {
           // A hit at a line start may be the end of the line before (after its "\n").

@@ -122,8 +122,50 @@ export function searchText(batch: LineBatch, rule: Latin1Rule): string {
 
 /** Whether `searchText(batch, rule)` maps byte for byte. */
 export function alignedText(batch: LineBatch, rule: Latin1Rule): boolean {
-  return batch.readsLatin1(rule) || batch.byteAligned;
+  return batch.readsLatin1(rule) || batch.ascii || batch.byteAligned;
 }
+
+/** Bytes of whole lines in one piece of searchPieces (a line longer than this is one piece). */
+export const PIECE_BYTES = 96 * 1024;
+
+/** A piece of a batch's search text, and the byte offset in the batch where it starts. */
+export interface TextPiece {
+  readonly text: string;
+  readonly offset: number;
+}
+
+const asciiDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * `searchText` in pieces of whole lines of about PIECE_BYTES. A string over 128 KiB is one of V8's
+ * large objects, on pages new to the process, each one a page fault (~12 µs on the VMs measured),
+ * while a shorter one is a young object whose memory serves again after the next scavenge: a
+ * `dgrep` whose regex matched most lines of 100 MB took ~0.1 s of such faults with whole batches
+ * of 1 MiB. Pieces are made where they map byte for byte without decoding the whole batch (ASCII,
+ * or the Latin-1 reading) and the whole text was not decoded already; else the one piece is
+ * `searchText(batch, rule)`.
+ */
+export function* searchPieces(batch: LineBatch, rule: Latin1Rule): Generator<TextPiece> {
+  const { bytes } = batch;
+  const latin1 = !batch.decoded && batch.readsLatin1(rule);
+  if (bytes.length <= PIECE_BYTES || batch.decoded || !(latin1 || batch.ascii)) {
+    yield { text: searchText(batch, rule), offset: 0 };
+    return;
+  }
+  const decode = latin1 || latin1Ready() ? latin1Of : (b: Uint8Array) => asciiDecoder.decode(b);
+  for (let start = 0; start < bytes.length;) {
+    let end = bytes.length;
+    if (end - start > PIECE_BYTES) {
+      const nl = bytes.lastIndexOf(NEWLINE, start + PIECE_BYTES - 1);
+      const after = nl >= start ? nl : bytes.indexOf(NEWLINE, start + PIECE_BYTES);
+      if (after >= 0) end = after + 1;
+    }
+    yield { text: decode(bytes.subarray(start, end)), offset: start };
+    start = end;
+  }
+}
+
+const NEWLINE = 10;
 
 /**
  * Counts "\n" in `bytes[from, to)`: with the byte search's SIMD count (byte_search.ts); else on

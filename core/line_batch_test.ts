@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { byteNeedle } from "./byte_search.ts";
 import { loadLatin1Slicer } from "./latin1.ts";
-import { alignedText, countNewlines, LineBatch, searchText } from "./line_batch.ts";
+import { compileMatcher } from "./matcher.ts";
+import {
+  alignedText,
+  countNewlines,
+  type Latin1Rule,
+  LineBatch,
+  PIECE_BYTES,
+  searchPieces,
+  searchText,
+} from "./line_batch.ts";
 
 const enc = new TextEncoder();
 
@@ -132,4 +141,62 @@ Deno.test("a batch holding a character of latin1Unless is searched in its UTF-8 
     assert.equal(searchText(holding, rule), text);
     assert.equal(holding.readsLatin1({ asciiOnly: true }), true, text);
   }
+});
+
+/** Lines of 1 to 700 characters, one of them longer than a piece, `total` bytes or more. */
+function bigLines(total: number, nonAscii: boolean): string {
+  const out: string[] = [];
+  let size = 0;
+  for (let i = 0; size < total; i++) {
+    const line = i === 150
+      ? "y".repeat(PIECE_BYTES + 10)
+      : `${i} ${"ab".repeat((i * 37) % 350)}${nonAscii && i % 3 === 0 ? " çé✓" : ""}`;
+    out.push(line);
+    size += line.length + 5;
+  }
+  return out.join("\n") + "\n";
+}
+
+function assertPieces(batch: LineBatch, rule: Latin1Rule, many: boolean): void {
+  const pieces = [...searchPieces(batch, rule)];
+  assert.equal(pieces.length > 1, many, `${pieces.length} pieces`);
+  let offset = 0;
+  for (const { text, offset: at } of pieces) {
+    assert.equal(at, offset, "each piece starts where the one before ends");
+    const end = offset + text.length;
+    const bytes = batch.bytes.subarray(offset, end);
+    assert.ok(
+      bytes.length <= PIECE_BYTES || !bytes.subarray(0, -1).includes(10),
+      "one line or short",
+    );
+    assert.ok(end === batch.bytes.length || batch.bytes[end - 1] === 10, "whole lines");
+    for (let i = 0; i < bytes.length; i++) {
+      if (text.charCodeAt(i) !== bytes[i]) assert.fail(`byte ${offset + i} is not its character`);
+    }
+    offset = end;
+  }
+  assert.equal(offset, batch.bytes.length, "the pieces hold the whole batch");
+}
+
+Deno.test("searchPieces cuts a big batch into whole lines whose texts map byte for byte", async () => {
+  const asciiOnly: Latin1Rule = compileMatcher("[0-9]+ms");
+  assert.equal(asciiOnly.asciiOnly, true);
+  const ascii = enc.encode(bigLines(400_000, false));
+  assertPieces(new LineBatch(ascii, 1), asciiOnly, true);
+  assertPieces(new LineBatch(ascii, 1), compileMatcher("a.b"), true);
+  await loadLatin1Slicer();
+  const latin1 = enc.encode(bigLines(400_000, true));
+  assertPieces(new LineBatch(latin1, 1), asciiOnly, true);
+  const small = new LineBatch(ascii.subarray(0, ascii.indexOf(10, 1000) + 1), 1);
+  assertPieces(small, asciiOnly, false);
+});
+
+Deno.test("searchPieces searches a batch whole where pieces would cost a decode", () => {
+  const utf8 = new LineBatch(enc.encode(bigLines(400_000, true)), 1);
+  const pieces = [...searchPieces(utf8, compileMatcher("a.b"))]; // not asciiOnly: UTF-8
+  assert.deepEqual(pieces.map((p) => p.offset), [0]);
+  assert.equal(pieces[0]!.text, utf8.text);
+  const decoded = new LineBatch(enc.encode(bigLines(400_000, false)), 1);
+  const text = decoded.text;
+  assert.deepEqual([...searchPieces(decoded, compileMatcher("[0-9]+ms"))], [{ text, offset: 0 }]);
 });

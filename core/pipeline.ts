@@ -32,7 +32,7 @@ export interface FilterOptions extends SplitOptions, SelectOptions {
    */
   readonly timeRange?: TimeRange;
   /** The bytes the source is known to hold at least (a file's size): see latin1LoadDue. */
-  readonly expectedBytes?: number;
+  readonly expectedBytes?: number | undefined;
 }
 
 // deno-lint-ignore no-explicit-any

@@ -11,7 +11,9 @@ import {
   countNewlines,
   type Latin1Rule,
   type LineBatch,
+  searchPieces,
   searchText,
+  type TextPiece,
 } from "./line_batch.ts";
 import { CandidateLines } from "./candidate_lines.ts";
 import {
@@ -159,7 +161,11 @@ export class LineSelector {
     } else if (contextual && !this.#invert && this.#bytes !== null && bytesAllowed) {
       yield* this.#contextBytes(batch, this.#bytes);
     } else if (whole && alignedText(batch, this.#latin1)) {
-      yield this.#invert ? this.#complement(batch) : this.#matching(batch);
+      // A batch matched ahead is looked up in its whole text (pipeline.ts's BatchMatches).
+      const pieces = bytesAllowed
+        ? searchPieces(batch, this.#latin1)
+        : [{ text: searchText(batch, this.#latin1), offset: 0 }];
+      yield this.#invert ? this.#complement(batch, pieces) : this.#matching(batch, pieces);
     } else if (whole && this.#matcher.engine === "re2js") {
       const regions = this.#matchingUnaligned(batch);
       yield { batch, regions: this.#invert ? complementOf(regions, batch.bytes.length) : regions };
@@ -372,20 +378,21 @@ export class LineSelector {
     }
   }
 
-  /** Fast path: search the whole decoded batch for matching lines. */
-  #matching(batch: LineBatch): Selection {
-    const text = searchText(batch, this.#latin1);
+  /** Fast path: search the decoded batch, piece by piece, for matching lines. */
+  #matching(batch: LineBatch, pieces: Iterable<TextPiece>): Selection {
     const regions: number[] = [];
-    for (let from = 0;;) {
-      const start = this.#matcher.findLine(text, from);
-      if (start < 0) break;
-      const nl = text.indexOf("\n", start);
-      const end = nl < 0 ? text.length : nl + 1;
-      addRegion(regions, start, end);
-      from = end;
-      if (this.#max > 0 && ++this.#matches >= this.#max) {
-        this.done = true;
-        break;
+    for (const { text, offset } of pieces) {
+      for (let from = 0;;) {
+        const start = this.#matcher.findLine(text, from);
+        if (start < 0) break;
+        const nl = text.indexOf("\n", start);
+        const end = nl < 0 ? text.length : nl + 1;
+        addRegion(regions, offset + start, offset + end);
+        from = end;
+        if (this.#max > 0 && ++this.#matches >= this.#max) {
+          this.done = true;
+          return { batch, regions };
+        }
       }
     }
     return { batch, regions };
@@ -426,18 +433,19 @@ export class LineSelector {
   }
 
   /** Fast path for --invert: everything between matching lines. */
-  #complement(batch: LineBatch): Selection {
-    const text = searchText(batch, this.#latin1);
+  #complement(batch: LineBatch, pieces: Iterable<TextPiece>): Selection {
     const regions: number[] = [];
-    let from = 0;
-    for (;;) {
-      const start = this.#matcher.findLine(text, from);
-      if (start < 0) break;
-      if (start > from) regions.push(from, start);
-      const nl = text.indexOf("\n", start);
-      from = nl < 0 ? text.length : nl + 1;
+    for (const { text, offset } of pieces) {
+      let from = 0;
+      for (;;) {
+        const start = this.#matcher.findLine(text, from);
+        if (start < 0) break;
+        if (start > from) addRegion(regions, offset + from, offset + start);
+        const nl = text.indexOf("\n", start);
+        from = nl < 0 ? text.length : nl + 1;
+      }
+      if (from < text.length) addRegion(regions, offset + from, offset + text.length);
     }
-    if (from < text.length) regions.push(from, text.length);
     return { batch, regions };
   }
 

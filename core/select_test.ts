@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { reusedChunks } from "./_test_chunks.ts";
 import { latin1Ready, loadLatin1Slicer } from "./latin1.ts";
-import { countNewlines, LineBatch } from "./line_batch.ts";
+import { countNewlines, LineBatch, PIECE_BYTES } from "./line_batch.ts";
 import { splitLines } from "./lines.ts";
 import { decodeUtf8 } from "./utf8.ts";
 import { compileMatcher, compileRegex, type Matcher } from "./matcher.ts";
@@ -540,6 +540,29 @@ Deno.test("candidate lines decoded in stretches, alone or from the batch's text 
       assert.deepEqual(raw, want, `round ${round} /${pattern}/`);
       assert.deepEqual(fromText, want, `round ${round} /${pattern}/, decoded`);
       assert.ok(want.length > 0 || pattern.includes("ü"), `round ${round} /${pattern}/`);
+    }
+  }
+});
+
+Deno.test("a batch searched in pieces selects what the reference does, --invert and --max too", () => {
+  const rows: string[] = [];
+  for (let i = 0, size = 0; size < 3 * PIECE_BYTES; i++) {
+    const row = `${i} ${"ab".repeat((i * 31) % 200)} ${i % 7 === 0 ? "took 12ms" : "x"}`;
+    rows.push(row);
+    size += row.length + 1;
+  }
+  const input = enc.encode(rows.join("\n") + "\n");
+  for (const pattern of ["took \\d+ms", "^1\\d", "7 x$", "\\b3\\d\\b", "x*", "(?:ab){90}", "z"]) {
+    const matcher = compileMatcher(pattern);
+    const count = reference(input, matcher, {}).length;
+    for (const invert of [false, true]) {
+      for (const max of [0, 1, Math.floor(count * 0.6) + 1]) {
+        // The text path, whatever byte literal the pattern has.
+        const selector = new LineSelector(matcher, { invert, max, byteSearch: false });
+        const got = [...selector.select(new LineBatch(input, 1))].flatMap(pickedOf);
+        const want = reference(input, matcher, { invert, max });
+        assert.deepEqual(got, want, `${pattern} invert ${invert} max ${max}`);
+      }
     }
   }
 });

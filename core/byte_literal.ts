@@ -4,7 +4,7 @@
  * exact or candidates the regex confirms, and a byte sequence that decides the candidates in their
  * bytes (core/byte_sequence.ts).
  */
-import { byteNeedle, caselessNeedle, type Needle } from "./byte_search.ts";
+import { byteNeedle, caselessNeedle, Needle } from "./byte_search.ts";
 import { ByteSequence, type PlacedNeedle } from "./byte_sequence.ts";
 import type { ByteLiteral } from "./matcher_types.ts";
 import {
@@ -158,7 +158,9 @@ function groupAlternatives(
 
 /**
  * `literal` with its candidates decided in their bytes (ByteLiteral.sequence) when the source is
- * a byte sequence that each of its needles has a few places in.
+ * a byte sequence: from the places of its needles in a match, or, when one of them has none
+ * (` req=` of `svc=\w+ req=\w`, after a loop), from the sequence's own literal before its first
+ * loop (`svc=`), which every match holds.
  */
 function withSequence(literal: ByteLiteral, source: string): ByteLiteral {
   if (literal.exact) return literal;
@@ -167,10 +169,22 @@ function withSequence(literal: ByteLiteral, source: string): ByteLiteral {
   const needles: PlacedNeedle[] = [];
   for (const needle of [literal.needle, ...literal.anyOf ?? []]) {
     const places = needle.caseless ? null : sequence.placesOf(needle.bytes);
-    if (places === null) return literal;
+    if (places === null) {
+      const own = prefixNeedle(sequence);
+      return own === null ? literal : { ...literal, sequence: { sequence, needles: [own] } };
+    }
     needles.push({ bytes: needle.bytes, probe: needle.p1, places });
   }
   return { ...literal, sequence: { sequence, needles } };
+}
+
+/** The sequence's literal before its first loop, of 2 bytes or more, as a placed needle. */
+function prefixNeedle(sequence: ByteSequence): PlacedNeedle | null {
+  const prefix = sequence.prefixLiteral();
+  if (prefix === null || prefix.bytes.length < MIN_BYTE_LITERAL) return null;
+  const places = sequence.placesOf(prefix.bytes);
+  if (places === null) return null;
+  return { bytes: prefix.bytes, probe: new Needle(prefix.bytes).p1, places };
 }
 
 const MAX_ALTERNATIVES = 4;

@@ -86,6 +86,31 @@ export class ByteSequence {
   }
 
   /**
+   * The longest run of the items before the first whose count varies that each take one given
+   * byte (`svc=` of `svc=\w+ req=\w`), with where it is in a match; null when none. Every match
+   * holds it there: a needle for SequenceLines where the one a byte search looks for is not in
+   * that part (` req=`).
+   */
+  prefixLiteral(): { bytes: Uint8Array; at: number } | null {
+    let best: { bytes: Uint8Array; at: number } | null = null;
+    for (let i = 0; i < this.#prefix;) {
+      let j = i;
+      const run: number[] = [];
+      for (let only; j < this.#prefix && (only = this.#onlyByte(j)) >= 0; j++) run.push(only);
+      if (run.length > (best?.bytes.length ?? 0)) best = { bytes: Uint8Array.from(run), at: i };
+      i = j + 1;
+    }
+    return best;
+  }
+
+  /** The one byte item `i`'s set holds, or -1. */
+  #onlyByte(i: number): number {
+    const set = this.#sets.subarray(256 * i, 256 * i + 256);
+    const only = set.indexOf(1);
+    return only >= 0 && set.indexOf(1, only + 1) < 0 ? only : -1;
+  }
+
+  /**
    * Whether a match starts at `bytes[at]` and ends by `stop` (the line's end); counts the bytes
    * it looks at off `budget.left`.
    */

@@ -69,6 +69,19 @@ Deno.test("a needle's places are in the items before the first count that varies
   assert.equal(varying.placesOf(enc.encode("]")), null, "after a count that varies");
 });
 
+Deno.test("a sequence's literal before its first loop is its longest run of one-byte sets", () => {
+  const literal = (source: string) => {
+    const found = ByteSequence.of(source)!.prefixLiteral();
+    return found && [dec.decode(found.bytes), found.at];
+  };
+  assert.deepEqual(literal("svc=\\w+ req=\\w"), ["svc=", 0]);
+  assert.deepEqual(literal("\\dab[xy]cde\\d+f"), ["cde", 4], "the longest run");
+  assert.deepEqual(literal("x[ab]y=\\d+"), ["y=", 2]);
+  assert.deepEqual(literal("xé\\d+"), ["xé", 0], "a character of two bytes: two sets");
+  assert.equal(literal("\\d+ab"), null, "nothing before the loop");
+  assert.equal(literal("[ab]\\d"), null, "no set of one byte");
+});
+
 Deno.test("SequenceLines decides random lines as the regex does, line after line", () => {
   const next = rng(5);
   const cases: [string, string[]][] = [

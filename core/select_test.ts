@@ -337,6 +337,7 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "ER+O\\w*\\s",
     "lo[ck]+ x?",
     "é\\d?", // not fixed
+    "x ER+O\\w* lock", // the searched needle after a loop: decided from `x E`
     "ER+OR", // a required literal of two bytes
   ];
   for (let round = 0; round < 400; round++) {
@@ -488,6 +489,15 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual([fixed?.sequence.minWidth, fixed?.needles.map((n) => n.places)], [11, [[0]]]);
   assert.equal(compileMatcher("took=\\d+ms").byteLiteral?.sequence?.sequence.minWidth, 8);
   assert.equal(compileMatcher("took=\\d+\\d").byteLiteral?.sequence, undefined);
+  const after = compileMatcher("svc=\\w+ req=\\w+").byteLiteral;
+  assert.deepEqual(
+    [
+      dec.decode(after?.needle.bytes),
+      after?.sequence?.needles.map((n) => [dec.decode(n.bytes), n.places]),
+    ],
+    [" req=", [["svc=", [0]]]],
+    "searched for the longest, decided from the literal before the loop",
+  );
   for (const pattern of ["(?i)error|warn", "(?i)(error|warn)", "(ERROR|WARN)", "ERROR|(?i)warn"]) {
     const literal = compileMatcher(pattern).byteLiteral;
     const needles = [literal?.needle, ...literal?.anyOf ?? []];
@@ -565,4 +575,31 @@ Deno.test("a batch searched in pieces selects what the reference does, --invert 
       }
     }
   }
+});
+
+Deno.test("a line is decided from the literal before the loop when the needle is after it", () => {
+  const input = lines(
+    "svc=ab req=x\n",
+    "svc= req=x\n",
+    "req=x svc=ab\n",
+    "xsvc=a_b req=y\n",
+    "svc=a req=\n",
+    "svc=a-b req=c svc=b req=d\n",
+    "svc=a-b req=c\n",
+    "svc=svc=a req=b\n",
+    "svc=é req=a svc=\n",
+    "é svc=é req=a svc=b req=ü\n",
+  );
+  const matcher = compileMatcher("svc=\\w+ req=\\w+");
+  assert.ok(matcher.byteLiteral?.sequence, "decided in the bytes");
+  for (const invert of [false, true]) {
+    const got = [...new LineSelector(matcher, { invert }).select(new LineBatch(input, 1))]
+      .flatMap(pickedOf);
+    assert.deepEqual(show(got), show(reference(input, matcher, { invert })), `invert ${invert}`);
+  }
+  assert.deepEqual(
+    reference(input, matcher, {}).map(([n]) => n),
+    [1, 4, 6, 8],
+    "the reference",
+  );
 });

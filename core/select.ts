@@ -159,13 +159,19 @@ export class LineSelector {
       const regions = this.#matchingBytes(batch, this.#bytes);
       yield { batch, regions: this.#invert ? complementOf(regions, batch.bytes.length) : regions };
     } else if (contextual && !this.#invert && this.#bytes !== null && bytesAllowed) {
-      yield* this.#contextBytes(batch, this.#bytes);
-    } else if (whole && alignedText(batch, this.#latin1)) {
+      const matches: number[] = [];
+      this.#byteMatches(batch, this.#bytes, matches, this.#contextLeft(), false);
+      yield* this.#context(batch, matches);
+    } else if ((whole || (contextual && !this.#invert)) && alignedText(batch, this.#latin1)) {
       // A batch matched ahead is looked up in its whole text (pipeline.ts's BatchMatches).
       const pieces = bytesAllowed
         ? searchPieces(batch, this.#latin1)
         : [{ text: searchText(batch, this.#latin1), offset: 0 }];
-      yield this.#invert ? this.#complement(batch, pieces) : this.#matching(batch, pieces);
+      if (contextual) {
+        const matches: number[] = [];
+        this.#textMatches(pieces, matches, this.#contextLeft());
+        yield* this.#context(batch, matches);
+      } else yield this.#invert ? this.#complement(batch, pieces) : this.#matching(batch, pieces);
     } else if (whole && this.#matcher.engine === "re2js") {
       const regions = this.#matchingUnaligned(batch);
       yield { batch, regions: this.#invert ? complementOf(regions, batch.bytes.length) : regions };
@@ -292,14 +298,34 @@ export class LineSelector {
   }
 
   /**
-   * --before/--after on bytes: the matching lines found as #byteMatches finds them, and only the
-   * lines around them looked at; the same selections and state as #perLine (which it mirrors).
+   * How many matching lines of a batch #context takes (0: all): one past --max, as it ends the
+   * last match's after-context (see #perLine).
    */
-  *#contextBytes(batch: LineBatch, by: ByteLines): Generator<Selection> {
+  #contextLeft(): number {
+    return this.#max > 0 ? this.#max - this.#matches + 1 : 0;
+  }
+
+  /** Appends the matching lines of `pieces` to `matches`, a pair each, up to `left` (0: all). */
+  #textMatches(pieces: Iterable<TextPiece>, matches: number[], left: number): void {
+    for (const { text, offset } of pieces) {
+      for (let from = 0;;) {
+        const start = this.#matcher.findLine(text, from);
+        if (start < 0) break;
+        const nl = text.indexOf("\n", start);
+        from = nl < 0 ? text.length : nl + 1;
+        matches.push(offset + start, offset + from);
+        if (left > 0 && matches.length >= 2 * left) return;
+      }
+    }
+  }
+
+  /**
+   * --before/--after around `matches`, the matching lines of a batch (a [start, end) pair each, as
+   * #byteMatches or #textMatches find them): only the lines around them looked at; the same
+   * selections and state as #perLine (which it mirrors).
+   */
+  *#context(batch: LineBatch, matches: readonly number[]): Generator<Selection> {
     const bytes = batch.bytes;
-    const matches: number[] = [];
-    // One match past --max: it ends the last match's after-context (see #perLine).
-    this.#byteMatches(batch, by, matches, this.#max > 0 ? this.#max - this.#matches + 1 : 0, false);
     const regions: number[] = [];
     const earlier: Selection[] = [];
     const lineEnd = (start: number) => {

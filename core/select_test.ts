@@ -554,7 +554,7 @@ Deno.test("candidate lines decoded in stretches, alone or from the batch's text 
   }
 });
 
-Deno.test("a batch searched in pieces selects what the reference does, --invert and --max too", () => {
+Deno.test("a batch searched in pieces selects what the reference does, with every option", () => {
   const rows: string[] = [];
   for (let i = 0, size = 0; size < 3 * PIECE_BYTES; i++) {
     const row = `${i} ${"ab".repeat((i * 31) % 200)} ${i % 7 === 0 ? "took 12ms" : "x"}`;
@@ -565,13 +565,14 @@ Deno.test("a batch searched in pieces selects what the reference does, --invert 
   for (const pattern of ["took \\d+ms", "^1\\d", "7 x$", "\\b3\\d\\b", "x*", "(?:ab){90}", "z"]) {
     const matcher = compileMatcher(pattern);
     const count = reference(input, matcher, {}).length;
-    for (const invert of [false, true]) {
+    for (const [invert, before, after] of [[false, 0, 0], [true, 0, 0], [false, 2, 1]] as const) {
       for (const max of [0, 1, Math.floor(count * 0.6) + 1]) {
         // The text path, whatever byte literal the pattern has.
-        const selector = new LineSelector(matcher, { invert, max, byteSearch: false });
+        const options = { invert, before, after, max };
+        const selector = new LineSelector(matcher, { ...options, byteSearch: false });
         const got = [...selector.select(new LineBatch(input, 1))].flatMap(pickedOf);
-        const want = reference(input, matcher, { invert, max });
-        assert.deepEqual(got, want, `${pattern} invert ${invert} max ${max}`);
+        const want = reference(input, matcher, options);
+        assert.deepEqual(got, want, `${pattern} ${JSON.stringify(options)}`);
       }
     }
   }

@@ -458,13 +458,15 @@ Deno.test("the engine: irregexp when V8's linear engine can bound it, else re2js
     "(?s)a.b",
     "(?m)^a",
     "\\101\\0", // octal
+    "x{30}", // written out: a literal of 30 characters
   ];
   for (const p of irregexp) assert.equal(compileMatcher(p).engine, "irregexp", p);
   const re2js = [
     "(?i)é", // a non-ASCII letter under (?i): its fold is not translated
     "\\pL+", // needs the u flag, which V8's linear engine refuses
     "a{1,1000}", // counted repetition too large for the linear engine
-    "x{30}",
+    "(?:xy){30}",
+    "x{300}", // too long to write out
     "[😀-😂]", // part of the characters beyond U+FFFF
   ];
   for (const p of re2js) assert.equal(compileMatcher(p).engine, "re2js", p);

@@ -298,6 +298,9 @@ function unitClassOf(set: Ranges): string | null {
   return classOf(normalize([...intersect(set, BMP), 0xd800, 0xdfff]));
 }
 
+/** Longest output of a character repeated a fixed number of times written out (see #brace). */
+const MAX_WRITTEN_OUT = 256;
+
 /** `[eE]` and the like, by letter (a long `(?i)` pattern repeats them). */
 const FOLDED_LETTERS = new Map<number, string>();
 /** setSource and unitClassOf by set, for small sets (`.` repeated 4,000 times: 38 → 4 ms). */
@@ -316,6 +319,8 @@ class Translator {
   #newlineExact = true;
   /** The last atom emitted, when it has a one-code-unit form (see unitClassOf). */
   #unitAtom: { start: number; source: string } | null = null;
+  /** Where the last atom emitted starts in the output, when it matches one character. */
+  #charAtom: number | null = null;
   /** Unbounded repeats (`*`, `+`, `{n,}`) emitted, and where the last one ends in the output. */
   #loops = 0;
   #loopEnd = 0;
@@ -356,6 +361,8 @@ class Translator {
       const c = p[this.#i]!;
       const unitAtom = this.#unitAtom;
       this.#unitAtom = null;
+      const charAtom = this.#charAtom;
+      this.#charAtom = null;
       const dotAtomStart = this.#dotAtomStart;
       this.#dotAtomStart = null;
       if (dotAtomStart !== null && c !== "*" && c !== "+") this.#variableWidth = true;
@@ -367,7 +374,7 @@ class Translator {
       if (c === "\\") this.#escape();
       else if (c === "[") this.#class();
       else if (c === "(") this.#group();
-      else if (c === "{") this.#brace();
+      else if (c === "{") this.#brace(charAtom);
       else if (c === ".") {
         this.#set(this.#dotNewline ? ANY : ANY_BUT_NEWLINE); // RE2: "\n" only with (?s)
         this.#i++;
@@ -538,6 +545,7 @@ class Translator {
     }
     this.#out += sources.source;
     this.#unitAtom = sources.unit === null ? null : { start, source: sources.unit };
+    this.#charAtom = start;
     const dot = intersect(set, ANY_BUT_NEWLINE);
     if (dot.length === 4 && dot[1] === 9 && dot[2] === 11 && this.#groupCrosses.length === 1) {
       this.#dotAtomStart = start; // its width counts only if no loop follows (see translate)
@@ -554,6 +562,7 @@ class Translator {
 
   #literal(c: number): void {
     if (c >= 0xd800 && c <= 0xdfff) untranslatable();
+    const start = this.#out.length;
     this.#atom(c === 10);
     if (c >= 0x80) this.#nonAscii([c, c]);
     else if (this.#fold && /[kKsS]/.test(String.fromCharCode(c))) {
@@ -572,6 +581,7 @@ class Translator {
       else if (c < 0x20 || c === 0x7f) this.#out += unit(c);
       else this.#out += ch;
     }
+    this.#charAtom = start;
   }
 
   /**
@@ -612,9 +622,23 @@ class Translator {
     }
   }
 
-  /** `{n}`, `{n,}`, `{n,m}` repeat (no leading zeros, as in Go); anything else is a literal. */
-  #brace(): void {
+  /**
+   * `{n}`, `{n,}`, `{n,m}` repeat (no leading zeros, as in Go); anything else is a literal. A
+   * character repeated a fixed number of times is written that many times: irregexp runs `{n}` as
+   * a counted loop, 3 to 100 times slower (`\w{8}:` and `[0-9a-f]{6}\.` even backtrack into V8's
+   * linear engine), and a literal written out is a literal (`x{3}`: `xxx`).
+   */
+  #brace(charAtom: number | null): void {
     const m = /^\{(?:0|[1-9]\d*)(?:,(?:0|[1-9]\d*)?)?\}/.exec(this.p.slice(this.#i, this.#i + 20));
+    const times = m === null ? null : /^\{(\d+)(?:,\1)?\}$/.exec(m[0]);
+    const n = times === null ? 0 : Number(times[1]);
+    const atom = charAtom === null ? "" : this.#out.slice(charAtom);
+    if (n >= 1 && atom !== "" && atom.length * n <= MAX_WRITTEN_OUT) {
+      this.#out += atom.repeat(n - 1);
+      this.#i += m![0].length;
+      if (this.p[this.#i] === "?") this.#i++; // lazy: the same lines match
+      return;
+    }
     if (m) {
       this.#out += m[0];
       this.#i += m[0].length;
@@ -643,6 +667,7 @@ class Translator {
     if (perl !== undefined) {
       this.#i += 2;
       if (!this.#fold && (e === "d" || e === "w")) {
+        this.#charAtom = this.#out.length;
         this.#out += "\\" + e; // ASCII in both
         this.#atom(false);
       } else {

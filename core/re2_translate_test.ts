@@ -26,6 +26,37 @@ Deno.test("RE2 syntax becomes the JavaScript source that matches the same lines"
   assert.equal(matches("\\s", "\v"), false); // RE2's \s is ASCII without \v
 });
 
+Deno.test("a character repeated a fixed number of times is written out, as irregexp runs it fast", () => {
+  const written: [string, string][] = [
+    ["\\d{4}-\\d{2}", "\\d\\d\\d\\d\\-\\d\\d"],
+    ["x{3}ms", "xxxms"],
+    ["x{3}?y", "xxxy"], // lazy: the same lines match
+    ["x{2,2}", "xx"],
+    ["a{1}b", "ab"],
+    ["\\Qab\\E{2}", "abb"], // the last character
+    ["[a-c]{2}", "[\\u0061-\\u0063][\\u0061-\\u0063]"],
+  ];
+  for (const [pattern, source] of written) assert.equal(irregexpSource(pattern), source, pattern);
+  const kept: [string, string][] = [
+    ["(?:ab){2}", "(?:ab){2}"], // a group
+    ["x{2,3}", "x{2,3}"],
+    ["x{2,}", "x{2,}"],
+    ["x{0}y", "x{0}y"],
+    ["x{300}", "x{300}"], // too long
+  ];
+  for (const [pattern, source] of kept) assert.equal(irregexpSource(pattern), source, pattern);
+  const matches = (pattern: string, line: string) =>
+    new RegExp(irregexpSource(pattern)!).test(line);
+  assert.equal(matches("^x{3}?$", "xxx"), true);
+  assert.equal(matches("^x{3}?$", "xx"), false);
+  assert.equal(matches("(?i)k{2}", "K\u212a"), true);
+  assert.equal(matches("é{2}", "éé"), true);
+  assert.equal(matches("é{2}", "é"), false);
+  assert.equal(matches("😀{2}", "😀😀"), true);
+  assert.equal(matches("^.{2}$", "😀é"), true);
+  assert.equal(matches("^.{2}$", "😀"), false);
+});
+
 Deno.test("patterns with no exact translation are left to re2js", () => {
   for (const p of ["\\p{Greek}", "\\pL", "(?i)é"]) assert.equal(irregexpSource(p), null, p);
 });

@@ -34,7 +34,12 @@ export class ByteSequence {
   /** The items before the first whose count varies, each taking one byte: where needles are. */
   readonly #prefix: number;
 
-  private constructor(items: readonly Item[]) {
+  private constructor(
+    items: readonly Item[],
+    /** A match starts at the line's start (`^`), ends at its end (`$`). */
+    readonly atStart: boolean,
+    readonly atEnd: boolean,
+  ) {
     this.#sets = new Uint8Array(256 * items.length);
     items.forEach((item, i) => this.#sets.set(item.set, 256 * i));
     this.#min = Int32Array.from(items, (item) => item.min);
@@ -50,10 +55,12 @@ export class ByteSequence {
    * one-character branches, each with a count (`{n}`, `{n,}`, `{n,m}`, `?`, `*`, `+`: not after a
    * character of several bytes); a varying count only where its set shares no byte with the sets
    * after it up to the first that takes one. Nothing that may match "\n" counts it (a line holds
-   * none).
+   * none). It may start with `^` and end with `$`, the line's start and end.
    */
   static of(source: string): ByteSequence | null {
-    const items = sequenceItems(source);
+    const atStart = source.startsWith("^");
+    const atEnd = /(?:^|[^\\])(?:\\\\)*\$$/.test(source);
+    const items = sequenceItems(source.slice(atStart ? 1 : 0, atEnd ? -1 : undefined));
     if (items === null || items.length === 0 || items.length > MAX_ITEMS) return null;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
@@ -65,7 +72,7 @@ export class ByteSequence {
         if (next.min > 0) break;
       }
     }
-    return new ByteSequence(items);
+    return new ByteSequence(items, atStart, atEnd);
   }
 
   /**
@@ -111,8 +118,8 @@ export class ByteSequence {
   }
 
   /**
-   * Whether a match starts at `bytes[at]` and ends by `stop` (the line's end); counts the bytes
-   * it looks at off `budget.left`.
+   * Whether a match starts at `bytes[at]` and ends by `stop` (the line's end; at it with `$`);
+   * counts the bytes it looks at off `budget.left`.
    */
   matchesAt(bytes: Uint8Array, at: number, stop: number, budget: { left: number }): boolean {
     const sets = this.#sets;
@@ -130,7 +137,7 @@ export class ByteSequence {
       budget.left -= taken + 1;
       if (taken < min[i]!) return false;
     }
-    return true;
+    return !this.atEnd || pos === stop;
   }
 }
 
@@ -181,7 +188,7 @@ export class SequenceLines {
         if (!holds) continue;
         for (const place of needle.places) {
           const from = at - place;
-          if (from < start || from > last) continue;
+          if (from < start || from > last || (sequence.atStart && from !== start)) continue;
           const matches = sequence.matchesAt(bytes, from, stop, budget);
           if (budget.left < 0) return null;
           if (matches) {

@@ -37,8 +37,9 @@ Deno.test("a byte sequence is characters, ASCII classes and one-character branch
     "x\\d+?y", // lazy
     "x\\d{2,3}?y",
     ".",
-    "^a",
-    "a$",
+    "a^",
+    "$a",
+    "^",
     "[^a]",
     "\\s",
     "\\D",
@@ -55,6 +56,15 @@ Deno.test("a byte sequence is characters, ASCII classes and one-character branch
     "a{3,2}",
   ];
   for (const source of none) assert.equal(ByteSequence.of(source), null, source);
+  const anchors = (source: string) => {
+    const sequence = ByteSequence.of(source);
+    return sequence && [sequence.atStart, sequence.atEnd, sequence.minWidth];
+  };
+  assert.deepEqual(anchors("^ab"), [true, false, 2]);
+  assert.deepEqual(anchors("a\\d$"), [false, true, 2]);
+  assert.deepEqual(anchors("^a$"), [true, true, 1]);
+  assert.deepEqual(anchors("a\\$"), [false, false, 2], "an escaped dollar");
+  assert.deepEqual(anchors("a\\\\$"), [false, true, 2], "an escaped backslash, then the end");
   assert.equal(ByteSequence.of("a*")!.placesOf(enc.encode("a")), null, "no item before a count");
 });
 
@@ -96,8 +106,12 @@ Deno.test("SequenceLines decides random lines as the regex does, line after line
     ["ab\\d*_?m", ["ab"]],
     ["a\\d{1,2}b*", ["a"]],
     ["b\\w{1,}é", ["b"]],
+    ["^ab\\d*", ["ab"]], // the line's start and end
+    ["ab\\d?$", ["ab"]],
+    ["^a\\w+$", ["a"]],
+    ["b\\d{2}\\$", ["b"]], // an escaped dollar
   ];
-  const words = ["took=", "1", "22", "ms", "web", "2", "a", "b", "ab", "é", "_", " ", "\xff"];
+  const words = ["took=", "1", "22", "ms", "web", "2", "a", "b", "ab", "é", "_", " ", "\xff", "$"];
   for (let round = 0; round < 2000; round++) {
     const [source, literals] = cases[round % cases.length]!;
     const sequence = ByteSequence.of(source)!;

@@ -338,6 +338,8 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "lo[ck]+ x?",
     "é\\d?", // not fixed
     "x ER+O\\w* lock", // the searched needle after a loop: decided from `x E`
+    "^ER+O\\w*", // anchored sequences
+    "lo[ck]+ ?$",
     "ER+OR", // a required literal of two bytes
   ];
   for (let round = 0; round < 400; round++) {

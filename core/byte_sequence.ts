@@ -174,6 +174,10 @@ export class SequenceLines {
   holdsMatch(start: number, stop: number): boolean | null {
     const { sequence, needles, bytes, budget } = this;
     const last = stop - sequence.minWidth;
+    if (sequence.atStart) { // one place to try: no needle to look for
+      const matches = start <= last && sequence.matchesAt(bytes, start, stop, budget);
+      return budget.left < 0 ? null : matches;
+    }
     for (let n = 0; n < needles.length; n++) {
       const needle = needles[n]!;
       const k = needle.bytes.length;

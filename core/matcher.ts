@@ -32,7 +32,7 @@ import type {
 import { isNoopPattern } from "./noop_matcher.ts";
 import { isLiteralPattern } from "./literal_pattern.ts";
 import { irregexpTranslation } from "./re2_translate.ts";
-import { checkPattern, Re2jsMatcher } from "./re2js_matcher.ts";
+import { checkPattern, foldOrbit, Re2jsMatcher } from "./re2js_matcher.ts";
 import { irregexpCompileMs, MAX_IRREGEXP_COMPILE_MS } from "./regex_cost.ts";
 
 export { LINEAR_V8_FLAGS, linearEngineAvailable } from "./linear_engine.ts";
@@ -61,7 +61,7 @@ export function compileRegex(
   const withNewline = options.withNewline ?? false;
   // Which lines match is all that counts: a leading or trailing loop is cut (line_pattern.ts).
   const translation = pattern.length <= MAX_IRREGEXP_PATTERN
-    ? irregexpTranslation(linePattern(pattern))
+    ? irregexpTranslation(linePattern(pattern), foldOrbit)
     : null;
   if (
     translation !== null && linearEngineAvailable() &&

@@ -459,10 +459,10 @@ Deno.test("the engine: irregexp when V8's linear engine can bound it, else re2js
     "(?m)^a",
     "\\101\\0", // octal
     "x{30}", // written out: a literal of 30 characters
+    "(?i)é", // a non-ASCII letter under (?i): its orbit, as Go folds, from re2js
   ];
   for (const p of irregexp) assert.equal(compileMatcher(p).engine, "irregexp", p);
   const re2js = [
-    "(?i)é", // a non-ASCII letter under (?i): its fold is not translated
     "\\pL+", // needs the u flag, which V8's linear engine refuses
     "a{1,1000}", // counted repetition too large for the linear engine
     "(?:xy){30}",
@@ -1021,4 +1021,42 @@ Deno.test("a pattern whose $ chain V8 would compile in exponential time runs on 
   assert.equal(m.test("aaa"), false);
   assert.equal(compileMatcher("(^|$)".repeat(30)).engine, "re2js");
   assert.equal(compileMatcher("^ERROR.*timeout$").engine, "irregexp");
+});
+
+Deno.test("(?i) with non-ASCII letters matches what re2js (Go's folds) matches", () => {
+  const patterns = [
+    "(?i)é",
+    "(?i)caché",
+    "(?i)ǅ", // a title-case letter: three in its orbit
+    "(?i)σ", // σ, ς, Σ
+    "(?i)ſ", // with s and S
+    "(?i)ß", // with ẞ
+    "(?i)θ", // with ϑ and ϴ
+    "(?i)в", // with the rounded ve, U+1C80
+    "(?i)[à-ÿ]",
+    "(?i)[ā-ą]x",
+    "(?i)µ", // with Μ and μ
+    "(?i)ω", // with the ohm sign
+  ];
+  const subjects: string[] = [];
+  for (let c = 0x41; c < 0x2200; c++) subjects.push(String.fromCodePoint(c));
+  for (const c of [0x1c80, 0x1c88, 0x1e9e, 0x1fbe, 0x2126, 0x212a, 0x212b, 0x10400, 0x10428]) {
+    subjects.push(String.fromCodePoint(c));
+  }
+  subjects.push("CACHÉ", "cachÉ", "Caché!", "cache", "ÀX", "ĀX");
+  // Beyond U+00FF, each character of the orbit keeps a batch holding it from the Latin-1 reading.
+  const unless = compileMatcher("(?i)ω").latin1Unless?.map((n) =>
+    new TextDecoder().decode(n.bytes)
+  );
+  assert.deepEqual(unless?.sort(), ["\u03a9", "\u03c9", "\u2126"].sort(), "Ω, ω, the ohm sign");
+  for (const pattern of patterns) {
+    const matcher = compileMatcher(pattern);
+    assert.equal(matcher.engine, "irregexp", pattern);
+    const go = compileRe2jsMatcher(pattern);
+    for (const subject of subjects) {
+      if (matcher.test(subject) !== go.test(subject)) {
+        assert.fail(`${pattern} on U+${subject.codePointAt(0)!.toString(16)} ${subject}`);
+      }
+    }
+  }
 });

@@ -16,7 +16,8 @@
  * `\A`, `\z`, `\Q…\E`, `\x{…}`, octal escapes, `\a`, RE2's ASCII `\s`, POSIX classes, a
  * literal `{`. `.`, negated classes, `\D`, `\S`, `\W` take a whole surrogate pair, as RE2 takes
  * one code point. Null for: `\p`, a class with only some characters beyond U+FFFF, and (with
- * `(?i)`) any non-ASCII letter.
+ * `(?i)`) a non-ASCII letter when no FoldOrbit tells its fold (core/matcher.ts gives re2js's, Go's
+ * Unicode 15.0 orbits), or a range of more than 256 such characters.
  */
 export function irregexpSource(pattern: string): string | null {
   return irregexpTranslation(pattern)?.source ?? null;
@@ -93,9 +94,12 @@ export interface IrregexpTranslation {
     | null;
 }
 
-export function irregexpTranslation(pattern: string): IrregexpTranslation | null {
+export function irregexpTranslation(
+  pattern: string,
+  foldOrbit: FoldOrbit | null = null,
+): IrregexpTranslation | null {
   try {
-    const translator = new Translator(pattern);
+    const translator = new Translator(pattern, foldOrbit);
     const out = translator.translate();
     const marked = (text: string, end: string, notBoundary: string, multiLineStart: string) =>
       text.replaceAll(END_MARK, end).replaceAll(NOT_BOUNDARY_MARK, notBoundary)
@@ -241,11 +245,20 @@ function hasCased(lo: number, hi: number): boolean {
 }
 
 /**
- * Go's case folding of a set: ASCII letters gain their other case, k/K gain U+212A and s/S gain
- * U+017F. With `literal`, the set came from the pattern's own characters and must not hold a
- * non-ASCII cased one (its fold is not computed here): untranslatable.
+ * The code points `(?i)` makes one match, as Go folds (re2js_matcher.ts's foldOrbit); null where
+ * they are not known.
  */
-function fold(ranges: Ranges, literal: boolean): Ranges {
+export type FoldOrbit = (c: number) => readonly number[] | null;
+
+/** Most non-ASCII code points of a range folded one by one with a FoldOrbit. */
+const MAX_FOLDED_RANGE = 256;
+
+/**
+ * Go's case folding of a set: ASCII letters gain their other case, k/K gain U+212A and s/S gain
+ * U+017F. With `literal`, the set came from the pattern's own characters: a non-ASCII cased one
+ * gains its orbit from `orbit`, and without one (or in a range too long) it is untranslatable.
+ */
+function fold(ranges: Ranges, literal: boolean, orbit: FoldOrbit | null = null): Ranges {
   const out = [...ranges];
   for (let i = 0; i < ranges.length; i += 2) {
     const lo = ranges[i]!;
@@ -255,7 +268,12 @@ function fold(ranges: Ranges, literal: boolean): Ranges {
       const other = ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase();
       if (other !== ch) out.push(other.charCodeAt(0), other.charCodeAt(0));
     }
-    if (literal && hi >= 0x80 && hasCased(Math.max(lo, 0x80), hi)) untranslatable();
+    if (literal && hi >= 0x80 && hasCased(Math.max(lo, 0x80), hi)) {
+      if (orbit === null || hi - Math.max(lo, 0x80) >= MAX_FOLDED_RANGE) untranslatable();
+      for (let c = Math.max(lo, 0x80); c <= hi; c++) {
+        for (const r of orbit(c) ?? untranslatable()) out.push(r, r);
+      }
+    }
   }
   const folded = normalize(out);
   const extra: Ranges = [];
@@ -352,7 +370,7 @@ class Translator {
   #variableWidth = false;
   #alternation = false;
 
-  constructor(private readonly p: string) {}
+  constructor(private readonly p: string, private readonly orbit: FoldOrbit | null) {}
 
   /** The source, with END_MARK, NOT_BOUNDARY_MARK and MULTILINE_START_MARK in it. */
   translate(): string {
@@ -564,13 +582,19 @@ class Translator {
     if (c >= 0xd800 && c <= 0xdfff) untranslatable();
     const start = this.#out.length;
     this.#atom(c === 10);
-    if (c >= 0x80) this.#nonAscii([c, c]);
-    else if (this.#fold && /[kKsS]/.test(String.fromCharCode(c))) {
+    const cased = this.#fold &&
+      (c < 0x80 ? /[A-Za-z]/.test(String.fromCharCode(c)) : hasCased(c, c));
+    // The orbit's other characters count as much as `c` (`(?i)ā` matches Ā), the Latin-1 rule too.
+    if (c >= 0x80) {
+      this.#nonAscii(cased ? intersect(fold([c, c], true, this.orbit), NON_ASCII) : [c, c]);
+    } else if (this.#fold && /[kKsS]/.test(String.fromCharCode(c))) {
       this.#nonAscii(intersect(fold([c, c], true), NON_ASCII));
     }
-    if (this.#fold && (c < 0x80 ? /[A-Za-z]/.test(String.fromCharCode(c)) : hasCased(c, c))) {
+    if (cased) {
       let folded = FOLDED_LETTERS.get(c);
-      if (folded === undefined) FOLDED_LETTERS.set(c, folded = setSource(fold([c, c], true)));
+      if (folded === undefined) {
+        FOLDED_LETTERS.set(c, folded = setSource(fold([c, c], true, this.orbit)));
+      }
       this.#out += folded;
     } else if (c > 0xffff) {
       const pair = String.fromCodePoint(c);
@@ -760,7 +784,7 @@ class Translator {
         this.#i++;
         hi = this.#classChar();
       }
-      items.push(...(this.#fold ? fold([lo, hi], true) : [lo, hi]));
+      items.push(...(this.#fold ? fold([lo, hi], true, this.orbit) : [lo, hi]));
     }
     this.#i++; // the closing ]
     const set = normalize(items);

@@ -35,13 +35,15 @@ interface Re2js {
    * the first pattern rather than ~10), and a matcher on irregexp needs no re2js program.
    */
   readonly parse: ((pattern: string) => void) | null;
+  /** Go's `unicode.SimpleFold` (re2js's, read as Unicode 15.0), when the build has it. */
+  readonly simpleFold: ((r: number) => number) | null;
 }
 
 let re2jsModule: Re2js | null = null;
 
 /** Makes `RE2JS` the copy this thread uses (no-op when one is already in use). */
 function installRe2js(module: { RE2JS: typeof RE2JS }): void {
-  re2jsModule ??= { RE2JS: module.RE2JS, parse: null };
+  re2jsModule ??= { RE2JS: module.RE2JS, parse: null, simpleFold: null };
 }
 
 /**
@@ -83,9 +85,27 @@ function re2js(): Re2js {
   re2jsModule = {
     RE2JS: exports.RE2JS as typeof RE2JS,
     parse: typeof parse === "function" ? parse as (pattern: string) => void : null,
+    simpleFold: (r) => unicode.Unicode.simpleFold(r),
   };
   return re2jsModule;
 }
+
+/**
+ * The code points `(?i)` makes `c` match, as Go's regexp folds (its orbit under
+ * `unicode.SimpleFold`, Unicode 15.0); null where re2js's internals are not at hand.
+ */
+export function foldOrbit(c: number): number[] | null {
+  const simpleFold = re2js().simpleFold;
+  if (simpleFold === null) return null;
+  const orbit = [c];
+  for (let r = simpleFold(c); r !== c && orbit.length <= MAX_ORBIT; r = simpleFold(r)) {
+    orbit.push(r);
+  }
+  return orbit.length > MAX_ORBIT ? null : orbit;
+}
+
+/** Longest fold orbit taken (Unicode's have up to 4 code points). */
+const MAX_ORBIT = 16;
 
 function hasUnicodeInternals(u: Re2jsUnicodeInternals | null): u is Re2jsUnicodeInternals {
   return typeof u?.Parser?.unicodeTable === "function" &&

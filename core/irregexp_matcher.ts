@@ -245,7 +245,7 @@ export class IrregexpMatcher implements RegexMatcher {
           const hit = re.test(hay);
           const at = re.lastIndex;
           // A match ending at a text's "\n"-terminated end is an empty one where no line is.
-          if (!hit) {
+          if (!hit || (at === hay.length && (hay !== text || text.endsWith("\n")))) {
             if (hay === text) break;
             from = hay.length;
             continue;

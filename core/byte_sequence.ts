@@ -192,7 +192,7 @@ export class SequenceLines {
         if (!holds) continue;
         for (const place of needle.places) {
           const from = at - place;
-          if (from < start || from > last || (sequence.atStart && from !== start)) continue;
+          if (from < start || from > last) continue;
           const matches = sequence.matchesAt(bytes, from, stop, budget);
           if (budget.left < 0) return null;
           if (matches) {

@@ -4,6 +4,7 @@ import { latin1Of, latin1Ready, noteLatin1Wanted } from "./latin1.ts";
 import { decodeUtf8 } from "./utf8.ts";
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const NEWLINE = 10;
 
 export class LineBatch {
   #text: string | undefined;
@@ -134,8 +135,6 @@ export interface TextPiece {
   readonly offset: number;
 }
 
-const asciiDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
-
 /**
  * `searchText` in pieces of whole lines of about PIECE_BYTES. A string over 128 KiB is one of V8's
  * large objects, on pages new to the process, each one a page fault (~12 µs on the VMs measured),
@@ -152,7 +151,7 @@ export function* searchPieces(batch: LineBatch, rule: Latin1Rule): Generator<Tex
     yield { text: searchText(batch, rule), offset: 0 };
     return;
   }
-  const decode = latin1 || latin1Ready() ? latin1Of : (b: Uint8Array) => asciiDecoder.decode(b);
+  const decode = latin1 || latin1Ready() ? latin1Of : (b: Uint8Array) => decoder.decode(b);
   for (let start = 0; start < bytes.length;) {
     let end = bytes.length;
     if (end - start > PIECE_BYTES) {
@@ -164,8 +163,6 @@ export function* searchPieces(batch: LineBatch, rule: Latin1Rule): Generator<Tex
     start = end;
   }
 }
-
-const NEWLINE = 10;
 
 /**
  * Counts "\n" in `bytes[from, to)`: with the byte search's SIMD count (byte_search.ts); else on

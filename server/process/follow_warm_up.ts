@@ -40,26 +40,34 @@ export const PREFIX = "dserver-warm-up-";
 
 const decoder = new TextDecoder();
 
+/** How a rehearsal ended: done, or what stopped it (for the dserver's debug log). */
+export type Rehearsal = { readonly done: true } | { readonly done: false; readonly why: string };
+
+/** The server log lines of the rehearsal's sessions kept for a `why` (the first ones). */
+const KEPT_LOG_LINES = 3;
+
 /**
  * Follows and resumes `files` files in a scratch directory under `parents[0]` (or the next that
- * takes one) and removes it; false when something stopped it.
+ * takes one) and removes it.
  */
 export async function rehearseFollow(
   config: Config,
   files = FILES,
   parents: readonly string[] = SCRATCH_PARENTS,
-): Promise<boolean> {
+  deadlineMs = DEADLINE_MS,
+): Promise<Rehearsal> {
   const uid = Deno.uid();
-  if (uid === null) return false;
+  if (uid === null) return { done: false, why: "no user id" };
   const name = userName(uid);
   const user = lookupUser(name);
-  if (user === null) return false;
+  if (user === null) return { done: false, why: `user ${name} not found` };
   const dir = scratchDir(parents);
-  if (dir === null) return false;
+  if (dir === null) return { done: false, why: "no scratch directory" };
   // A dserver stopped during the rehearsal removes it too (a killed one: the next start does).
   const removeNow = () => removeQuietly(dir);
   globalThis.addEventListener("unload", removeNow);
   try {
+    const logged: string[] = [];
     const paths = Array.from({ length: files }, (_, i) => `${dir}/${i}.log`);
     for (const path of paths) Deno.writeTextFileSync(path, "warm-up\n");
     const deps: HandlerDeps = {
@@ -69,13 +77,15 @@ export async function rehearseFollow(
       open: (_name, path) =>
         openForUser(user, [`^${dir.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}/`], path),
       canList: (_name, d) => canList(user, d),
-      log: () => {},
+      log: (level, ...fields) => {
+        if (level !== "debug" && logged.length < KEPT_LOG_LINES) logged.push(fields.join("|"));
+      },
       cats: new Semaphore(1),
       tails: new Semaphore(files),
       registerAuthKey: () => "AUTHKEY ERR",
     };
     const glob = `${dir}/*.log`;
-    const deadline = AbortSignal.timeout(DEADLINE_MS);
+    const deadline = AbortSignal.timeout(deadlineMs);
     let seen = await followUntil(
       deps,
       name,
@@ -84,13 +94,20 @@ export async function rehearseFollow(
       (s) => s.positions.size === files,
       deadline,
     );
-    for (let round = 0; round < ROUNDS && seen !== null; round++) {
+    for (let round = 1; round <= ROUNDS && seen.enough; round++) {
       for (const path of paths) Deno.writeTextFileSync(path, "missed\n", { append: true });
       const from = [...seen.positions.values()];
       const all = (s: Seen) => s.lines >= files && s.positions.size === files;
       seen = await followUntil(deps, name, glob, from, all, deadline);
+      if (!seen.enough) seen.round = round;
     }
-    return seen !== null;
+    if (seen.enough) return { done: true };
+    const log = logged.length === 0 ? "" : `; server log: ${logged.join(" / ")}`;
+    return {
+      done: false,
+      why: `the deadline came in ${seen.round === 0 ? "the follow" : `resume ${seen.round}`}: ` +
+        `${seen.positions.size} of ${files} positions, ${seen.lines} lines${log}`,
+    };
   } finally {
     globalThis.removeEventListener("unload", removeNow);
     removeQuietly(dir);
@@ -161,9 +178,13 @@ function alive(pid: number): boolean {
 interface Seen {
   readonly positions: Map<string, FilePosition>;
   lines: number;
+  /** `enough` held when the session ended (false: the deadline came). */
+  enough: boolean;
+  /** The resume it was (0: the first follow). */
+  round: number;
 }
 
-/** One session following `glob` (resuming `from`) until `enough`; null when the deadline came. */
+/** One session following `glob` (resuming `from`) until `enough` or the deadline. */
 async function followUntil(
   deps: HandlerDeps,
   user: string,
@@ -171,7 +192,7 @@ async function followUntil(
   from: FilePosition[] | null,
   enough: (seen: Seen) => boolean,
   deadline: AbortSignal,
-): Promise<Seen | null> {
+): Promise<Seen> {
   const command = buildReadCommand({
     verb: "tail",
     options: {
@@ -182,7 +203,7 @@ async function followUntil(
     path: glob,
     regex: { flag: "noop", literal: false, pattern: "" },
   });
-  const seen: Seen = { positions: new Map(), lines: 0 };
+  const seen: Seen = { positions: new Map(), lines: 0, enough: false, round: 0 };
   const closed = new AbortController();
   const stop = () => closed.abort();
   deadline.addEventListener("abort", stop, { once: true });
@@ -212,7 +233,8 @@ async function followUntil(
   } finally {
     deadline.removeEventListener("abort", stop);
   }
-  return enough(seen) ? seen : null;
+  seen.enough = enough(seen);
+  return seen;
 }
 
 /** The command's frame, then nothing until the session is closed. */

@@ -7,7 +7,9 @@ const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sor
 Deno.test("the rehearsal follows and resumes its files, then leaves nothing behind", async () => {
   const parent = await Deno.makeTempDir();
   try {
-    assert.equal(await rehearseFollow(defaultConfig(() => undefined), 20, [parent]), true);
+    assert.deepEqual(await rehearseFollow(defaultConfig(() => undefined), 20, [parent]), {
+      done: true,
+    });
     assert.deepEqual(names(parent), []);
     const held = [...Deno.readDirSync("/proc/self/fd")].filter((e) => {
       try {
@@ -26,10 +28,15 @@ Deno.test("a scratch directory whose name holds regex characters is ruled litera
   const parent = await Deno.makeTempDir({ prefix: "a(b+c.{d}-" });
   const globbed = await Deno.makeTempDir({ prefix: "a[b]-" });
   try {
-    assert.equal(await rehearseFollow(defaultConfig(() => undefined), 5, [parent]), true);
+    assert.deepEqual(await rehearseFollow(defaultConfig(() => undefined), 5, [parent]), {
+      done: true,
+    });
     // One that a glob would read as a pattern is passed over (no rehearsal, not a 10 s wait).
     const started = performance.now();
-    assert.equal(await rehearseFollow(defaultConfig(() => undefined), 5, [globbed]), false);
+    assert.deepEqual(await rehearseFollow(defaultConfig(() => undefined), 5, [globbed]), {
+      done: false,
+      why: "no scratch directory",
+    });
     assert.ok(performance.now() - started < 2000);
   } finally {
     await Deno.remove(parent, { recursive: true });
@@ -41,7 +48,10 @@ Deno.test("without a scratch directory there is no rehearsal, and no error", asy
   const parent = await Deno.makeTempDir();
   try {
     const missing = `${parent}/missing`;
-    assert.equal(await rehearseFollow(defaultConfig(() => undefined), 5, [missing]), false);
+    assert.deepEqual(await rehearseFollow(defaultConfig(() => undefined), 5, [missing]), {
+      done: false,
+      why: "no scratch directory",
+    });
   } finally {
     await Deno.remove(parent, { recursive: true });
   }
@@ -59,6 +69,23 @@ Deno.test("leftovers of a dserver that died are removed, those of a live one are
     await Deno.writeTextFile(`${parent}/${PREFIX}1-file`, "a file, not a scratch directory");
     removeLeftovers(parent);
     assert.deepEqual(names(parent), [`${PREFIX}1-file`, live, "other-dir"].sort());
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("a rehearsal that cannot finish says where it stopped and what the server logged", async () => {
+  const parent = await Deno.makeTempDir();
+  try {
+    const config = defaultConfig(() => undefined);
+    config.Server.MaxGlobTargets = 3; // two of the five files are never followed
+    const rehearsal = await rehearseFollow(config, 5, [parent], 300);
+    assert.equal(rehearsal.done, false);
+    assert.match(
+      (rehearsal as { why: string }).why,
+      /^the deadline came in the follow: 3 of 5 positions, \d+ lines; server log: .*more than 3 files/,
+    );
+    assert.deepEqual(names(parent), []);
   } finally {
     await Deno.remove(parent, { recursive: true });
   }

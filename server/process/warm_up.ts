@@ -38,11 +38,10 @@ export async function warmUp(config: Config, log: WarmUpLog): Promise<void> {
     await loadFollowStage();
     if (rehearse && reserved >= needed) {
       const started = performance.now();
-      const done = await rehearseFollow(config);
+      const rehearsal = await rehearseFollow(config);
       const ms = Math.round(performance.now() - started);
-      log.debug(
-        `warm-up: follow of ${FILES} files rehearsed ${done ? "" : "(stopped) "}in ${ms} ms`,
-      );
+      const stopped = rehearsal.done ? "" : `(stopped: ${rehearsal.why}) `;
+      log.debug(`warm-up: follow of ${FILES} files rehearsed ${stopped}in ${ms} ms`);
     }
   } catch (err) {
     log.debug(`warm-up stopped: ${err instanceof Error ? err.message : String(err)}`);

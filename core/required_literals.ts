@@ -60,8 +60,8 @@ const CUT = Symbol("cut");
 /**
  * The atoms of a source as the literal scans read them, outside groups and classes: a literal
  * character (`repeated` when a `+` follows: what follows it is not adjacent), a group of literal
- * branches with no count after it, or null for anything else (a class, another group, an optional
- * character, an anchor…), which ends a run. `caseless`: an ASCII case pair is its lower-case
+ * branches or a class of ASCII characters (classMembers) with no count after it, or null for
+ * anything else (another class or group, an optional character, an anchor…), which ends a run. `caseless`: an ASCII case pair is its lower-case
  * letter (see requiredLiterals).
  */
 function* atoms(
@@ -83,7 +83,13 @@ function* atoms(
     } else if (c === "[") {
       const pair = caseless ? asciiCasePair(source, i) : null;
       if (pair !== null) literal = pair;
-      i = pair !== null ? source.indexOf("]", i) : skipClass(source, i);
+      const close = pair !== null ? source.indexOf("]", i) : skipClass(source, i);
+      const members = caseless ? null : classMembers(source, i, close);
+      i = close;
+      if (members !== null && !/[*+?{]/.test(source[close + 1] ?? "")) {
+        yield { branches: members };
+        continue;
+      }
     } else if (c === "(") {
       const close = skipGroup(source, i);
       const branches = /[*+?{]/.test(source[close + 1] ?? "")
@@ -105,6 +111,31 @@ function* atoms(
     else yield { literal, repeated: quantifier === "+" };
   }
 }
+
+/**
+ * The characters of the class `source[open, close]` as the translation writes them
+ * (`[\u0034-\u0035]`, `[\u002c\u002e]`): ASCII characters other than "\n" (at most 127), not
+ * negated and not an ASCII case pair (those are the caseless literals'), else null. Callers take
+ * a class of a few as a group of one-character branches (`status=[45]`: `status=4`, `status=5`).
+ */
+function classMembers(source: string, open: number, close: number): string[] | null {
+  if (source[open + 1] === "^" || asciiCasePair(source, open) !== null) return null;
+  const members: string[] = [];
+  CLASS_ITEM.lastIndex = open + 1;
+  for (let m; CLASS_ITEM.lastIndex < close && (m = CLASS_ITEM.exec(source)) !== null;) {
+    const from = parseInt(m[1]!, 16);
+    const to = m[2] === undefined ? from : parseInt(m[2], 16);
+    if (to < from || to >= 0x80) return null;
+    for (let code = from; code <= to; code++) {
+      if (code === 0x0a) return null;
+      members.push(String.fromCharCode(code));
+    }
+  }
+  return CLASS_ITEM.lastIndex === close && members.length > 0 ? members : null;
+}
+
+/** One `\uXXXX` or `\uXXXX-\uYYYY` item of a class, sticky. */
+const CLASS_ITEM = /\\u([0-9a-f]{4})(?:-\\u([0-9a-f]{4}))?/iy;
 
 /** `[\uXXXX\uYYYY]` at `i` with an ASCII letter in upper case and in lower case. */
 const CASE_PAIR = /\[\\u00([4-5][0-9a-f])\\u00([6-7][0-9a-f])\]/iy;

@@ -127,3 +127,25 @@ Deno.test("a stretch of literals and literal branches spells the strings every m
   assert.deepEqual(requiredAlternatives("a(?:b|c)$", 4).whole, false);
   assert.deepEqual(requiredAlternatives("a(?:b|c)x+", 4).whole, false);
 });
+
+Deno.test("a small class of ASCII characters, as the translation writes it, is a group of them", () => {
+  assert.deepEqual(requiredAlternatives("s=[\\u0034-\\u0035]", 4), {
+    stretches: [["s=4", "s=5"]],
+    whole: true,
+  });
+  assert.deepEqual(requiredAlternatives("a[\\u002c\\u002e]b", 4).stretches, [["a,b", "a.b"]]);
+  assert.deepEqual(requiredLiterals("a[\\u0062]c"), ["abc"], "one character: a literal");
+  const notOne = [
+    "a[\\u0030-\\u0039]b", // ten strings: more than the 4 asked for
+    "a[^\\u0062]b", // negated
+    "a[\\u0045\\u0065]b", // an ASCII case pair: the caseless search's
+    "a[\\u000a\\u0062]b", // a "\n" is in no line
+    "a[\\u00e9\\u0062]b", // beyond ASCII: more than one byte
+    "a[\\u0062\\u0063]?b",
+    "a[\\u0062\\u0063]{2}b",
+    "a[bc]b", // not as the translation writes it
+  ];
+  for (const source of notOne) {
+    assert.deepEqual(requiredAlternatives(source, 4).stretches, [["a"], ["b"]], source);
+  }
+});

@@ -488,6 +488,18 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.equal(compileMatcher("ERROR.*disk|a.b").byteLiteral ?? null, null, "a branch without one");
   assert.deepEqual(spelled("web(1|2)[0-9]"), [false, "web1", "web2"]);
   assert.deepEqual(spelled("web(1|2)[0-9]+ (ERROR|WARN)"), [false, " ERROR", " WARN"], "longest");
+  // A small class spells its characters as a group of them would.
+  assert.deepEqual(spelled("status=[45]"), [true, "status=4", "status=5"]);
+  assert.deepEqual(spelled("a[.,]b"), [true, "a,b", "a.b"]);
+  assert.deepEqual(spelled("status=[45]\\d\\d"), [false, "status=4", "status=5"]);
+  const counted = compileMatcher("status=[45]\\d\\d").byteLiteral?.sequence;
+  assert.deepEqual(counted?.needles.map((n) => [dec.decode(n.bytes), n.places]), [
+    ["status=4", [0]],
+    ["status=5", [0]],
+  ]);
+  for (const pattern of ["status=[0-9]", "status=[^4]", "status=[45]?", "status=[45]*x"]) {
+    assert.deepEqual(spelled(pattern).slice(0, 2), [false, "status="], pattern);
+  }
   const fixed = compileMatcher("took=\\d{4}ms").byteLiteral?.sequence;
   assert.deepEqual([fixed?.sequence.minWidth, fixed?.needles.map((n) => n.places)], [11, [[0]]]);
   assert.equal(compileMatcher("took=\\d+ms").byteLiteral?.sequence?.sequence.minWidth, 8);

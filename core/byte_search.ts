@@ -72,6 +72,35 @@ export class SeparatorLister {
 }
 
 /**
+ * Finds needles in ranges of one batch, which must not change while it is used (nor this thread
+ * search other bytes in between): one call into the module per range instead of a search for
+ * a byte and a comparison at each place it occurs.
+ */
+export class NeedleFinder {
+  readonly #area: Area;
+  readonly #base: number;
+
+  constructor(area: Area, base: number) {
+    this.#area = area;
+    this.#base = base;
+  }
+
+  /** Where the first occurrence of the (plain) needle in `[from, to)` of the batch starts, or -1. */
+  find(needle: Needle, from: number, to: number): number {
+    if (to - from < needle.bytes.length) return -1;
+    const area = this.#area;
+    if (area.needle !== needle) {
+      area.u8.set(needle.bytes, NEEDLE_AT);
+      area.needle = needle;
+    }
+    const base = this.#base;
+    const k = needle.bytes.length;
+    const hit = area.wasm.find(base + from, base + to, NEEDLE_AT, k, needle.p1, needle.p2);
+    return hit < 0 ? -1 : hit - base;
+  }
+}
+
+/**
  * A literal's UTF-8 bytes, with the two positions the SIMD filter compares (its rarest bytes).
  * A caseless needle's bytes are in lower case, and the bytes searched are read with A–Z as a–z.
  */
@@ -277,6 +306,12 @@ export class ByteSearch {
   separatorLister(bytes: Uint8Array, b1: number, b2: number): SeparatorLister {
     const [area, base] = this.#place(bytes);
     return new SeparatorLister(area, base, b1, b2);
+  }
+
+  /** What finds needles in ranges of `bytes` (see NeedleFinder). */
+  needleFinder(bytes: Uint8Array): NeedleFinder {
+    const [area, base] = this.#place(bytes);
+    return new NeedleFinder(area, base);
   }
 
   /** Where `bytes` are searched: their read buffer's area, or a copy in the shared one. */

@@ -162,11 +162,16 @@ export class SequenceLines {
   /** Per needle: the next place of its probe byte not looked at yet (-1: none up to the end). */
   readonly #next: number[];
 
+  /**
+   * `find`: where needle `n` first occurs in `[from, to)` of the bytes, or -1 (the byte search's
+   * NeedleFinder); without it the needles are found from their probe bytes.
+   */
   constructor(
     private readonly sequence: ByteSequence,
     private readonly needles: readonly PlacedNeedle[],
     private readonly bytes: Uint8Array,
     private readonly budget: { left: number },
+    private readonly find?: (n: number, from: number, to: number) => number,
   ) {
     this.#next = needles.map(() => 0);
   }
@@ -178,6 +183,7 @@ export class SequenceLines {
       const matches = start <= last && sequence.matchesAt(bytes, start, stop, budget);
       return budget.left < 0 ? null : matches;
     }
+    if (this.find !== undefined) return this.#found(start, stop, last, this.find);
     for (let n = 0; n < needles.length; n++) {
       const needle = needles[n]!;
       const k = needle.bytes.length;
@@ -202,6 +208,29 @@ export class SequenceLines {
         }
       }
       this.#next[n] = p;
+    }
+    return false;
+  }
+
+  /** holdsMatch from the places `find` finds each needle at. */
+  #found(
+    start: number,
+    stop: number,
+    last: number,
+    find: (n: number, from: number, to: number) => number,
+  ): boolean | null {
+    const { sequence, needles, bytes, budget } = this;
+    for (let n = 0; n < needles.length; n++) {
+      const places = needles[n]!.places;
+      for (let at = find(n, start, stop); at >= 0; at = find(n, at + 1, stop)) {
+        for (let i = 0; i < places.length; i++) {
+          const from = at - places[i]!;
+          if (from < start || from > last) continue;
+          const matches = sequence.matchesAt(bytes, from, stop, budget);
+          if (budget.left < 0) return null;
+          if (matches) return true;
+        }
+      }
     }
     return false;
   }

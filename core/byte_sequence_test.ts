@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { ByteSequence, type PlacedNeedle, SequenceLines } from "./byte_sequence.ts";
+import { byteSearch, Needle } from "./byte_search.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const search = byteSearch()!;
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -134,11 +136,17 @@ Deno.test("SequenceLines decides random lines as the regex does, line after line
     }
     const bytes = new Uint8Array(parts);
     const decide = new SequenceLines(sequence, needles, bytes, { left: 1e6 });
+    // The same from where the byte search finds each needle.
+    const finder = search.needleFinder(bytes);
+    const searched = needles.map((n) => new Needle(n.bytes));
+    const find = (n: number, from: number, to: number) => finder.find(searched[n]!, from, to);
+    const found = new SequenceLines(sequence, needles, bytes, { left: 1e6 }, find);
     for (const [start, stop] of lines) {
       if (next() < 0.3) continue;
       const where = `${source} in ${JSON.stringify(dec.decode(bytes))} at ${start}`;
       const want = regex.test(dec.decode(bytes.subarray(start, stop)));
       assert.equal(decide.holdsMatch(start, stop), want, where);
+      assert.equal(found.holdsMatch(start, stop), want, `${where}, found`);
     }
   }
 });
@@ -157,4 +165,11 @@ Deno.test("SequenceLines gives up once it has compared its budget", () => {
   const placed = [{ bytes: enc.encode("ab"), probe: 0, places: run.placesOf(enc.encode("ab"))! }];
   assert.equal(new SequenceLines(run, placed, ab, { left: 1e6 }).holdsMatch(0, 1000), false);
   assert.equal(new SequenceLines(run, placed, ab, { left: 20_000 }).holdsMatch(0, 1000), null);
+  // The same where the byte search finds the needles.
+  const finder = search.needleFinder(ab);
+  const needle = new Needle(enc.encode("ab"));
+  const find = (_: number, from: number, to: number) => finder.find(needle, from, to);
+  const found = (left: number) => new SequenceLines(run, placed, ab, { left }, find);
+  assert.equal(found(1e6).holdsMatch(0, 1000), false);
+  assert.equal(found(20_000).holdsMatch(0, 1000), null);
 });

@@ -4,7 +4,7 @@
  * per source).
  */
 import { SequenceLines } from "./byte_sequence.ts";
-import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
+import { type ByteSearch, byteSearch, Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
 import {
   alignedText,
@@ -78,6 +78,8 @@ interface ByteLines {
   readonly others: readonly string[];
   /** Candidates decided in their bytes (ByteLiteral.sequence); null: by the matcher. */
   sequence: NonNullable<ByteLiteral["sequence"]> | null;
+  /** The sequence's needles as the byte search finds them. */
+  readonly sequenceNeedles: readonly Needle[];
 }
 
 /**
@@ -141,6 +143,7 @@ export class LineSelector {
         also: literal.also ?? [],
         others: literal.others ?? [],
         sequence: literal.sequence ?? null,
+        sequenceNeedles: literal.sequence?.needles.map((n) => new Needle(n.bytes)) ?? [],
       }
       : null;
   }
@@ -247,7 +250,10 @@ export class LineSelector {
     if (sequence === null) return this.#confirm(batch, candidates, by.others, regions, left, merge);
     const bytes = batch.bytes;
     const budget = { left: SEQUENCE_BUDGET_PER_BYTE * bytes.length + 4096 };
-    const lines = new SequenceLines(sequence.sequence, sequence.needles, bytes, budget);
+    const finder = by.search.needleFinder(bytes);
+    const searched = by.sequenceNeedles;
+    const find = (n: number, from: number, to: number) => finder.find(searched[n]!, from, to);
+    const lines = new SequenceLines(sequence.sequence, sequence.needles, bytes, budget, find);
     let found = 0;
     for (let i = 0; i < candidates.length; i += 2) {
       const start = candidates[i]!;

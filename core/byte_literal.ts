@@ -173,7 +173,7 @@ function withSequence(literal: ByteLiteral, source: string): ByteLiteral {
       const own = prefixNeedle(sequence);
       return own === null ? literal : { ...literal, sequence: { sequence, needles: [own] } };
     }
-    needles.push({ bytes: needle.bytes, probe: needle.p1, places });
+    needles.push({ needle, places });
   }
   return { ...literal, sequence: { sequence, needles } };
 }
@@ -184,7 +184,7 @@ function prefixNeedle(sequence: ByteSequence): PlacedNeedle | null {
   if (prefix === null || prefix.bytes.length < MIN_BYTE_LITERAL) return null;
   const places = sequence.placesOf(prefix.bytes);
   if (places === null) return null;
-  return { bytes: prefix.bytes, probe: new Needle(prefix.bytes).p1, places };
+  return { needle: new Needle(prefix.bytes), places };
 }
 
 const MAX_ALTERNATIVES = 4;

@@ -7,6 +7,7 @@
  * needle puts a match's start, instead of decoding the line for the regex: every line of a log
  * may be a candidate for `req=[a-z0-9]+\]`, each ~0.3 µs through a string.
  */
+import type { Needle, NeedleFinder } from "./byte_search.ts";
 
 /** Sets a sequence may have (each a 256-byte table). */
 const MAX_ITEMS = 64;
@@ -143,9 +144,7 @@ export class ByteSequence {
 
 /** A needle of a sequence and where it may be in a match. */
 export interface PlacedNeedle {
-  readonly bytes: Uint8Array;
-  /** The index of the needle's byte searched for first (its rarest: Needle.p1). */
-  readonly probe: number;
+  readonly needle: Needle;
   readonly places: readonly number[];
 }
 
@@ -153,76 +152,34 @@ export interface PlacedNeedle {
  * Decides the candidate lines of one batch, asked in ascending order: whether the line
  * `bytes[start, stop)` (without its "\n") holds a match of `sequence`, tried wherever one of the
  * needles occurs, from each place it may take in a match (every match holds one of them at one of
- * those places). Each needle's probe byte is searched for once over the batch, from line to line.
- * `budget.left` counts the bytes compared, and a line is left undecided (null) once it is spent:
- * an input made to meet the needle everywhere costs no more than its budget (the caller asks the
- * regex instead).
+ * those places). The needles are found by the byte search (`finder`, one call into its module per
+ * line and needle, then one per further occurrence in the line). `budget.left` counts the bytes
+ * compared, and a line is left undecided (null) once it is spent: an input made to meet the
+ * needle everywhere costs no more than its budget (the caller asks the regex instead).
  */
 export class SequenceLines {
-  /** Per needle: the next place of its probe byte not looked at yet (-1: none up to the end). */
-  readonly #next: number[];
-
-  /**
-   * `find`: where needle `n` first occurs in `[from, to)` of the bytes, or -1 (the byte search's
-   * NeedleFinder); without it the needles are found from their probe bytes.
-   */
   constructor(
     private readonly sequence: ByteSequence,
     private readonly needles: readonly PlacedNeedle[],
     private readonly bytes: Uint8Array,
     private readonly budget: { left: number },
-    private readonly find?: (n: number, from: number, to: number) => number,
-  ) {
-    this.#next = needles.map(() => 0);
-  }
+    private readonly finder: NeedleFinder,
+  ) {}
 
   holdsMatch(start: number, stop: number): boolean | null {
-    const { sequence, needles, bytes, budget } = this;
+    const { sequence, needles, bytes, budget, finder } = this;
     const last = stop - sequence.minWidth;
     if (sequence.atStart) { // one place to try: no needle to look for
       const matches = start <= last && sequence.matchesAt(bytes, start, stop, budget);
       return budget.left < 0 ? null : matches;
     }
-    if (this.find !== undefined) return this.#found(start, stop, last, this.find);
     for (let n = 0; n < needles.length; n++) {
-      const needle = needles[n]!;
-      const k = needle.bytes.length;
-      const probe = needle.probe;
-      const b = needle.bytes[probe]!;
-      let p = this.#next[n]!;
-      if (p >= 0 && p < start + probe) p = bytes.indexOf(b, start + probe);
-      for (; p >= 0 && p - probe + k <= stop; p = bytes.indexOf(b, p + 1)) {
-        const at = p - probe;
-        let holds = true;
-        for (let j = 0; j < k && holds; j++) holds = bytes[at + j] === needle.bytes[j];
-        if (!holds) continue;
-        for (const place of needle.places) {
-          const from = at - place;
-          if (from < start || from > last) continue;
-          const matches = sequence.matchesAt(bytes, from, stop, budget);
-          if (budget.left < 0) return null;
-          if (matches) {
-            this.#next[n] = p; // the same place may start the next line's search
-            return true;
-          }
-        }
-      }
-      this.#next[n] = p;
-    }
-    return false;
-  }
-
-  /** holdsMatch from the places `find` finds each needle at. */
-  #found(
-    start: number,
-    stop: number,
-    last: number,
-    find: (n: number, from: number, to: number) => number,
-  ): boolean | null {
-    const { sequence, needles, bytes, budget } = this;
-    for (let n = 0; n < needles.length; n++) {
-      const places = needles[n]!.places;
-      for (let at = find(n, start, stop); at >= 0; at = find(n, at + 1, stop)) {
+      const { needle, places } = needles[n]!;
+      for (
+        let at = finder.find(needle, start, stop);
+        at >= 0;
+        at = finder.find(needle, at + 1, stop)
+      ) {
         for (let i = 0; i < places.length; i++) {
           const from = at - places[i]!;
           if (from < start || from > last) continue;

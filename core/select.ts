@@ -4,7 +4,7 @@
  * per source).
  */
 import { SequenceLines } from "./byte_sequence.ts";
-import { type ByteSearch, byteSearch, Needle } from "./byte_search.ts";
+import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
 import {
   alignedText,
@@ -78,8 +78,6 @@ interface ByteLines {
   readonly others: readonly string[];
   /** Candidates decided in their bytes (ByteLiteral.sequence); null: by the matcher. */
   sequence: NonNullable<ByteLiteral["sequence"]> | null;
-  /** The sequence's needles as the byte search finds them. */
-  readonly sequenceNeedles: readonly Needle[];
 }
 
 /**
@@ -143,7 +141,6 @@ export class LineSelector {
         also: literal.also ?? [],
         others: literal.others ?? [],
         sequence: literal.sequence ?? null,
-        sequenceNeedles: literal.sequence?.needles.map((n) => new Needle(n.bytes)) ?? [],
       }
       : null;
   }
@@ -251,9 +248,7 @@ export class LineSelector {
     const bytes = batch.bytes;
     const budget = { left: SEQUENCE_BUDGET_PER_BYTE * bytes.length + 4096 };
     const finder = by.search.needleFinder(bytes);
-    const searched = by.sequenceNeedles;
-    const find = (n: number, from: number, to: number) => finder.find(searched[n]!, from, to);
-    const lines = new SequenceLines(sequence.sequence, sequence.needles, bytes, budget, find);
+    const lines = new SequenceLines(sequence.sequence, sequence.needles, bytes, budget, finder);
     let found = 0;
     for (let i = 0; i < candidates.length; i += 2) {
       const start = candidates[i]!;

@@ -493,7 +493,7 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(spelled("a[.,]b"), [true, "a,b", "a.b"]);
   assert.deepEqual(spelled("status=[45]\\d\\d"), [false, "status=4", "status=5"]);
   const counted = compileMatcher("status=[45]\\d\\d").byteLiteral?.sequence;
-  assert.deepEqual(counted?.needles.map((n) => [dec.decode(n.bytes), n.places]), [
+  assert.deepEqual(counted?.needles.map((n) => [dec.decode(n.needle.bytes), n.places]), [
     ["status=4", [0]],
     ["status=5", [0]],
   ]);
@@ -508,7 +508,7 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(
     [
       dec.decode(after?.needle.bytes),
-      after?.sequence?.needles.map((n) => [dec.decode(n.bytes), n.places]),
+      after?.sequence?.needles.map((n) => [dec.decode(n.needle.bytes), n.places]),
     ],
     [" req=", [["svc=", [0]]]],
     "searched for the longest, decided from the literal before the loop",

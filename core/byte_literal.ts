@@ -158,33 +158,32 @@ function groupAlternatives(
 
 /**
  * `literal` with its candidates decided in their bytes (ByteLiteral.sequence) when the source is
- * a byte sequence: from the places of its needles in a match, or, when one of them has none
- * (` req=` of `svc=\w+ req=\w`, after a loop), from the sequence's own literal before its first
- * loop (`svc=`), which every match holds.
+ * a byte sequence: from the place its needles have in every match (`web1`, `web2` of
+ * `web[12]\d`: each match holds one of them at 0), or, when they have none (` req=` of
+ * `svc=\w+ req=\w`, after a loop), from the sequence's own literal before its first loop
+ * (`svc=`), which every match holds.
  */
 function withSequence(literal: ByteLiteral, source: string): ByteLiteral {
   if (literal.exact) return literal;
   const sequence = ByteSequence.of(source);
   if (sequence === null) return literal;
-  const needles: PlacedNeedle[] = [];
-  for (const needle of [literal.needle, ...literal.anyOf ?? []]) {
-    const places = needle.caseless ? null : sequence.placesOf(needle.bytes);
-    if (places === null) {
-      const own = prefixNeedle(sequence);
-      return own === null ? literal : { ...literal, sequence: { sequence, needles: [own] } };
-    }
-    needles.push({ needle, places });
+  const searched = [literal.needle, ...literal.anyOf ?? []];
+  const place = sequence.placeOf(searched);
+  if (place === null) {
+    const own = prefixNeedle(sequence);
+    return own === null ? literal : { ...literal, sequence: { sequence, needles: [own] } };
   }
-  return { ...literal, sequence: { sequence, needles } };
+  return {
+    ...literal,
+    sequence: { sequence, needles: searched.map((needle) => ({ needle, place })) },
+  };
 }
 
 /** The sequence's literal before its first loop, of 2 bytes or more, as a placed needle. */
 function prefixNeedle(sequence: ByteSequence): PlacedNeedle | null {
   const prefix = sequence.prefixLiteral();
   if (prefix === null || prefix.bytes.length < MIN_BYTE_LITERAL) return null;
-  const places = sequence.placesOf(prefix.bytes);
-  if (places === null) return null;
-  return { needle: new Needle(prefix.bytes), places };
+  return { needle: new Needle(prefix.bytes), place: prefix.at };
 }
 
 const MAX_ALTERNATIVES = 4;

@@ -85,7 +85,10 @@ export class NeedleFinder {
     this.#base = base;
   }
 
-  /** Where the first occurrence of the (plain) needle in `[from, to)` of the batch starts, or -1. */
+  /**
+   * Where the first occurrence of the needle in `[from, to)` of the batch starts (a caseless one's
+   * with A–Z read as a–z), or -1.
+   */
   find(needle: Needle, from: number, to: number): number {
     if (to - from < needle.bytes.length) return -1;
     const area = this.#area;
@@ -95,7 +98,8 @@ export class NeedleFinder {
     }
     const base = this.#base;
     const k = needle.bytes.length;
-    const hit = area.wasm.find(base + from, base + to, NEEDLE_AT, k, needle.p1, needle.p2);
+    const find = needle.caseless ? area.wasm.findCaseless : area.wasm.find;
+    const hit = find(base + from, base + to, NEEDLE_AT, k, needle.p1, needle.p2);
     return hit < 0 ? -1 : hit - base;
   }
 }

@@ -439,6 +439,7 @@ const FUNCTIONS: readonly Fn[] = [
 /** The exports of an instance (every function takes and returns i32). */
 export interface ByteSearchExports {
   find(at: number, end: number, needle: number, k: number, p1: number, p2: number): number;
+  findCaseless(at: number, end: number, needle: number, k: number, p1: number, p2: number): number;
   lineEnd(at: number, end: number): number;
   lineStart(low: number, at: number): number;
   lines(

@@ -3,16 +3,14 @@
  * sequence of byte sets (an ASCII class or character, or a byte of a UTF-8 literal), each taken
  * a number of times, where a set taken a varying number of times shares no byte with what may
  * follow it, so that taking all it can is the only way to match. A candidate line that a byte
- * search found by a needle of the regex is then decided in its bytes, from the few places the
- * needle puts a match's start, instead of decoding the line for the regex: every line of a log
+ * search found by a needle of the regex is then decided in its bytes, from the place the needle
+ * has in every match, instead of decoding the line for the regex: every line of a log
  * may be a candidate for `req=[a-z0-9]+\]`, each ~0.3 µs through a string.
  */
 import type { Needle, NeedleFinder } from "./byte_search.ts";
 
 /** Sets a sequence may have (each a 256-byte table). */
 const MAX_ITEMS = 64;
-/** Places a needle may take in a match (see `placesOf`): more, and it is not used. */
-const MAX_PLACES = 4;
 const NEWLINE = 10;
 export const MANY = 0x7fffffff;
 
@@ -77,20 +75,48 @@ export class ByteSequence {
   }
 
   /**
-   * Where `needle` (bytes) may be in a match, as offsets from its start: within the items before
-   * the first whose count varies, where each of its bytes is in the item's set. Null when there
-   * are more than MAX_PLACES (or none).
+   * Where every match holds one of `needles` (all of one length), as an offset from its start:
+   * the first place within the items before the first whose count varies where the items' sets
+   * spell nothing but those needles (a caseless needle: its letters in either case). Null when
+   * there is none. A needle that merely fits a place is not enough: `[ab]x\d+ax` matches `bx5ax`,
+   * whose `ax` is not at 0.
    */
-  placesOf(needle: Uint8Array): number[] | null {
-    const places: number[] = [];
-    for (let at = 0; at + needle.length <= this.#prefix; at++) {
-      let fits = true;
-      for (let j = 0; j < needle.length && fits; j++) {
-        fits = this.#sets[256 * (at + j) + needle[j]!] === 1;
+  placeOf(needles: readonly { bytes: Uint8Array; caseless: boolean }[]): number | null {
+    const k = needles[0]?.bytes.length ?? 0;
+    if (k === 0 || needles.some((n) => n.bytes.length !== k)) return null;
+    for (let at = 0; at + k <= this.#prefix; at++) {
+      if (
+        needles.length === 1 ? this.#spellsOnly(needles[0]!, at) : this.#spellsAmong(needles, at)
+      ) {
+        return at;
       }
-      if (fits) places.push(at);
     }
-    return places.length === 0 || places.length > MAX_PLACES ? null : places;
+    return null;
+  }
+
+  /** Whether each set from `at` holds only the needle's byte (and its other case, caseless). */
+  #spellsOnly(needle: { bytes: Uint8Array; caseless: boolean }, at: number): boolean {
+    for (let j = 0; j < needle.bytes.length; j++) {
+      const want = needle.bytes[j]!;
+      const other = needle.caseless && want >= 0x61 && want <= 0x7a ? want - 0x20 : want;
+      const set = this.#sets.subarray(256 * (at + j), 256 * (at + j) + 256);
+      for (let b = 0; b < 256; b++) if (set[b] === 1 && b !== want && b !== other) return false;
+    }
+    return true;
+  }
+
+  /** Whether every string the sets from `at` spell is one of the (plain) needles. */
+  #spellsAmong(needles: readonly { bytes: Uint8Array; caseless: boolean }[], at: number): boolean {
+    if (needles.some((n) => n.caseless)) return false;
+    let spelled: number[][] = [[]];
+    for (let j = 0; j < needles[0]!.bytes.length; j++) {
+      const set = this.#sets.subarray(256 * (at + j), 256 * (at + j) + 256);
+      const bytes: number[] = [];
+      for (let b = 0; b < 256; b++) if (set[b] === 1) bytes.push(b);
+      if (spelled.length * bytes.length > needles.length) return false;
+      spelled = spelled.flatMap((s) => bytes.map((b) => [...s, b]));
+    }
+    return spelled.every((s) => needles.some((n) => n.bytes.every((b, j) => b === s[j])));
   }
 
   /**
@@ -142,17 +168,16 @@ export class ByteSequence {
   }
 }
 
-/** A needle of a sequence and where it may be in a match. */
+/** A needle of a sequence and where it is in a match (ByteSequence.placeOf). */
 export interface PlacedNeedle {
   readonly needle: Needle;
-  readonly places: readonly number[];
+  readonly place: number;
 }
 
 /**
  * Decides the candidate lines of one batch, asked in ascending order: whether the line
  * `bytes[start, stop)` (without its "\n") holds a match of `sequence`, tried wherever one of the
- * needles occurs, from each place it may take in a match (every match holds one of them at one of
- * those places). The needles are found by the byte search (`finder`, one call into its module per
+ * needles occurs, from the place it has in a match (every match holds one of them there). The needles are found by the byte search (`finder`, one call into its module per
  * line and needle, then one per further occurrence in the line). `budget.left` counts the bytes
  * compared, and a line is left undecided (null) once it is spent: an input made to meet the
  * needle everywhere costs no more than its budget (the caller asks the regex instead).
@@ -174,19 +199,17 @@ export class SequenceLines {
       return budget.left < 0 ? null : matches;
     }
     for (let n = 0; n < needles.length; n++) {
-      const { needle, places } = needles[n]!;
+      const { needle, place } = needles[n]!;
       for (
         let at = finder.find(needle, start, stop);
         at >= 0;
         at = finder.find(needle, at + 1, stop)
       ) {
-        for (let i = 0; i < places.length; i++) {
-          const from = at - places[i]!;
-          if (from < start || from > last) continue;
-          const matches = sequence.matchesAt(bytes, from, stop, budget);
-          if (budget.left < 0) return null;
-          if (matches) return true;
-        }
+        const from = at - place;
+        if (from < start || from > last) continue;
+        const matches = sequence.matchesAt(bytes, from, stop, budget);
+        if (budget.left < 0) return null;
+        if (matches) return true;
       }
     }
     return false;

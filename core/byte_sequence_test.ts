@@ -67,18 +67,35 @@ Deno.test("a byte sequence is characters, ASCII classes and one-character branch
   assert.deepEqual(anchors("^a$"), [true, true, 1]);
   assert.deepEqual(anchors("a\\$"), [false, false, 2], "an escaped dollar");
   assert.deepEqual(anchors("a\\\\$"), [false, true, 2], "an escaped backslash, then the end");
-  assert.equal(ByteSequence.of("a*")!.placesOf(enc.encode("a")), null, "no item before a count");
+  assert.equal(ByteSequence.of("a*")!.placeOf([plain("a")]), null, "no item before a count");
 });
 
-Deno.test("a needle's places are in the items before the first count that varies", () => {
+const plain = (text: string) => ({ bytes: enc.encode(text), caseless: false });
+const caseless = (text: string) => ({ bytes: enc.encode(text), caseless: true });
+
+Deno.test("a needle's place is where the sets before the first count that varies spell only it", () => {
   const sequence = ByteSequence.of("a[ab]{2}c")!;
-  assert.deepEqual(sequence.placesOf(enc.encode("ab")), [0, 1]);
-  assert.deepEqual(sequence.placesOf(enc.encode("bc")), [2]);
-  assert.equal(sequence.placesOf(enc.encode("cc")), null);
-  assert.equal(ByteSequence.of("a{9}")!.placesOf(enc.encode("aa")), null, "more than four places");
+  assert.equal(sequence.placeOf([plain("ab")]), null, "it fits at 0 and 1, but `aa` too");
+  assert.equal(sequence.placeOf([plain("bc")]), null);
+  assert.equal(sequence.placeOf([plain("c")]), 3);
+  assert.equal(ByteSequence.of("a{9}")!.placeOf([plain("aa")]), 0, "the first place");
   const varying = ByteSequence.of("req=[a-z0-9]+\\]")!;
-  assert.deepEqual(varying.placesOf(enc.encode("req=")), [0]);
-  assert.equal(varying.placesOf(enc.encode("]")), null, "after a count that varies");
+  assert.equal(varying.placeOf([plain("req=")]), 0);
+  assert.equal(varying.placeOf([plain("]")]), null, "after a count that varies");
+  // `bx5ax` matches with its `ax` at 3: a needle that only fits at 0 is not there in every match.
+  assert.equal(ByteSequence.of("[ab]x\\d+ax")!.placeOf([plain("ax")]), null);
+  const either = ByteSequence.of("web[\\u0031-\\u0032]\\d")!;
+  assert.equal(either.placeOf([plain("web1"), plain("web2")]), 0, "each match holds one of them");
+  assert.equal(either.placeOf([plain("web1")]), null, "`web2` too");
+  assert.equal(either.placeOf([plain("web1"), plain("web3")]), null);
+  assert.equal(either.placeOf([plain("web1"), plain("web")]), null, "of different lengths");
+  const folded = ByteSequence.of("x[\\u0057\\u0077][\\u0045\\u0065]\\d")!;
+  assert.equal(folded.placeOf([caseless("we")]), 1, "a caseless needle: both cases");
+  assert.equal(folded.placeOf([plain("we")]), null, "a plain one: `WE` is not it");
+  assert.equal(folded.placeOf([caseless("we"), caseless("wf")]), null);
+  // Two needles against sets that spell 26^7 strings: given up at once, none are listed.
+  const letters = ByteSequence.of("[\\u0061-\\u007a]{7}")!;
+  assert.equal(letters.placeOf([plain("abcdefg"), plain("bbcdefg")]), null);
 });
 
 Deno.test("a sequence's literal before its first loop is its longest run of one-byte sets", () => {
@@ -112,16 +129,17 @@ Deno.test("SequenceLines decides random lines as the regex does, line after line
     ["ab\\d?$", ["ab"]],
     ["^a\\w+$", ["a"]],
     ["b\\d{2}\\$", ["b"]], // an escaped dollar
+    ["a\\d+[ab]{2}", ["a"]], // `ab` fits at 0 too, but may come after the digits only
+    ["[\\u0057\\u0077]eb\\d+", ["web", "Web"]],
   ];
   const words = ["took=", "1", "22", "ms", "web", "2", "a", "b", "ab", "é", "_", " ", "\xff", "$"];
   for (let round = 0; round < 2000; round++) {
     const [source, literals] = cases[round % cases.length]!;
     const sequence = ByteSequence.of(source)!;
     const regex = new RegExp(source);
-    const needles: PlacedNeedle[] = literals.map((l) => {
-      const needle = new Needle(enc.encode(l));
-      return { needle, places: sequence.placesOf(needle.bytes)! };
-    });
+    const searched = literals.map((l) => new Needle(enc.encode(l)));
+    const place = sequence.placeOf(searched)!;
+    const needles: PlacedNeedle[] = searched.map((needle) => ({ needle, place }));
     // A batch of lines; some are asked about (candidates), in order, each as the regex says.
     const parts: number[] = [];
     const lines: [number, number][] = [];
@@ -150,7 +168,7 @@ Deno.test("SequenceLines gives up once it has compared its budget", () => {
   const sequence = ByteSequence.of("aab{8}c")!;
   const bytes = enc.encode("a".repeat(1000));
   const aa = new Needle(enc.encode("aa"));
-  const needles = [{ needle: aa, places: sequence.placesOf(aa.bytes)! }];
+  const needles = [{ needle: aa, place: sequence.placeOf([aa])! }];
   const finder = search.needleFinder(bytes);
   const lines = (left: number) => new SequenceLines(sequence, needles, bytes, { left }, finder);
   assert.equal(lines(1e6).holdsMatch(0, 1000), false);
@@ -159,7 +177,7 @@ Deno.test("SequenceLines gives up once it has compared its budget", () => {
   const run = ByteSequence.of("ab[ab]*c")!;
   const ab = enc.encode("ab".repeat(500));
   const needle = new Needle(enc.encode("ab"));
-  const placed = [{ needle, places: run.placesOf(needle.bytes)! }];
+  const placed = [{ needle, place: run.placeOf([needle])! }];
   const abFinder = search.needleFinder(ab);
   const runs = (left: number) => new SequenceLines(run, placed, ab, { left }, abFinder);
   assert.equal(runs(1e6).holdsMatch(0, 1000), false);

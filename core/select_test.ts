@@ -342,6 +342,8 @@ Deno.test("the byte search selects what the decoded text search selects", async 
     "^ER+O\\w*", // anchored sequences
     "lo[ck]+ ?$",
     "ER+OR", // a required literal of two bytes
+    "[EO]R\\d*OR", // `OR` fits at 0, but `ER5OR` holds it after the digits only
+    "(?i)err\\w", // a caseless needle decides a caseless sequence
   ];
   for (let round = 0; round < 400; round++) {
     const parts: number[] = [];
@@ -493,24 +495,24 @@ Deno.test("literal and required-literal matchers carry byte literals", () => {
   assert.deepEqual(spelled("a[.,]b"), [true, "a,b", "a.b"]);
   assert.deepEqual(spelled("status=[45]\\d\\d"), [false, "status=4", "status=5"]);
   const counted = compileMatcher("status=[45]\\d\\d").byteLiteral?.sequence;
-  assert.deepEqual(counted?.needles.map((n) => [dec.decode(n.needle.bytes), n.places]), [
-    ["status=4", [0]],
-    ["status=5", [0]],
+  assert.deepEqual(counted?.needles.map((n) => [dec.decode(n.needle.bytes), n.place]), [
+    ["status=4", 0],
+    ["status=5", 0],
   ]);
   for (const pattern of ["status=[0-9]", "status=[^4]", "status=[45]?", "status=[45]*x"]) {
     assert.deepEqual(spelled(pattern).slice(0, 2), [false, "status="], pattern);
   }
   const fixed = compileMatcher("took=\\d{4}ms").byteLiteral?.sequence;
-  assert.deepEqual([fixed?.sequence.minWidth, fixed?.needles.map((n) => n.places)], [11, [[0]]]);
+  assert.deepEqual([fixed?.sequence.minWidth, fixed?.needles.map((n) => n.place)], [11, [0]]);
   assert.equal(compileMatcher("took=\\d+ms").byteLiteral?.sequence?.sequence.minWidth, 8);
   assert.equal(compileMatcher("took=\\d+\\d").byteLiteral?.sequence, undefined);
   const after = compileMatcher("svc=\\w+ req=\\w+").byteLiteral;
   assert.deepEqual(
     [
       dec.decode(after?.needle.bytes),
-      after?.sequence?.needles.map((n) => [dec.decode(n.needle.bytes), n.places]),
+      after?.sequence?.needles.map((n) => [dec.decode(n.needle.bytes), n.place]),
     ],
-    [" req=", [["svc=", [0]]]],
+    [" req=", [["svc=", 0]]],
     "searched for the longest, decided from the literal before the loop",
   );
   for (const pattern of ["(?i)error|warn", "(?i)(error|warn)", "(ERROR|WARN)", "ERROR|(?i)warn"]) {

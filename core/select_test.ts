@@ -383,6 +383,59 @@ Deno.test("the byte search selects what the decoded text search selects", async 
   }
 });
 
+Deno.test("random sequences of sets and counts select in the bytes what the regex selects", async () => {
+  const next = rng(23);
+  const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
+  const between = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
+  // Each atom with the characters it matches; each count with the repeats it takes.
+  const atoms: [string, string[]][] = [
+    ["a", ["a"]],
+    ["x", ["x"]],
+    ["ab", ["ab"]],
+    ["[ab]", ["a", "b"]],
+    ["[ax]", ["a", "x"]],
+    ["\\d", ["5", "7"]],
+    ["\\w", ["a", "b", "x", "5"]],
+    [" ", [" "]],
+  ];
+  const counts: [string, number, number][] = [
+    ["", 1, 1],
+    ["", 1, 1],
+    ["+", 1, 3],
+    ["*", 0, 2],
+    ["?", 0, 1],
+    ["{2}", 2, 2],
+    ["{1,3}", 1, 3],
+  ];
+  const noise = () => Array.from({ length: between(0, 3) }, () => pick(["a", "b", "x", "5", " "]));
+  let decided = 0;
+  for (let round = 0; round < 400; round++) {
+    const parts = Array.from({ length: between(2, 5) }, () => [pick(atoms), pick(counts)] as const);
+    const pattern = parts.map(([[atom], [count]]) => atom + count).join("");
+    // Lines spelled from the pattern (its matches, some with one character changed) in noise.
+    const lines: string[] = [];
+    for (let n = between(1, 10); n > 0; n--) {
+      const spelled = parts.flatMap(([[, chars], [, low, high]]) =>
+        Array.from({ length: between(low, high) }, () => pick(chars))
+      );
+      if (next() < 0.3 && spelled.length > 0) {
+        spelled[Math.floor(next() * spelled.length)] = pick(["a", "b", "x", "5", " "]);
+      }
+      lines.push([...noise(), ...spelled, ...noise()].join("") + "\n");
+    }
+    const input = enc.encode(lines.join(""));
+    if (compileMatcher(pattern).byteLiteral?.sequence) decided++;
+    const select = async (byteSearch: boolean) =>
+      await runSelect(input, [input.length], compileMatcher(pattern), { byteSearch });
+    assert.deepEqual(
+      await select(true),
+      await select(false),
+      `/${pattern}/ ${JSON.stringify(lines)}`,
+    );
+  }
+  assert.ok(decided > 40, `only ${decided} patterns were decided in their bytes`);
+});
+
 Deno.test("re2js searches a batch that is not ASCII whole and finds each line's bytes", () => {
   const next = rng(7);
   const words = ["Ωmega", "plain", "", "\xff", "αβ", "x😀y", "Ωx"];

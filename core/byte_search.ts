@@ -92,10 +92,7 @@ export class NeedleFinder {
   find(needle: Needle, from: number, to: number): number {
     if (to - from < needle.bytes.length) return -1;
     const area = this.#area;
-    if (area.needle !== needle) {
-      area.u8.set(needle.bytes, NEEDLE_AT);
-      area.needle = needle;
-    }
+    area.load(needle);
     const base = this.#base;
     const k = needle.bytes.length;
     const find = needle.caseless ? area.wasm.findCaseless : area.wasm.find;
@@ -171,6 +168,13 @@ class Area {
     this.wasm = instance.exports as unknown as ByteSearchExports;
     this.u8 = new Uint8Array(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
+  }
+
+  /** Puts the needle at NEEDLE_AT, where the module's searches read it. */
+  load(needle: Needle): void {
+    if (this.needle === needle) return;
+    this.u8.set(needle.bytes, NEEDLE_AT);
+    this.needle = needle;
   }
 
   /** Makes room for `hayBytes` at HAY_AT (the views change when the memory grows). */
@@ -253,10 +257,7 @@ export class ByteSearch {
     const merge = options.merge ?? false;
     const [area, hay] = this.#place(bytes);
     const end = hay + bytes.length;
-    if (area.needle !== needle) {
-      area.u8.set(needle.bytes, NEEDLE_AT);
-      area.needle = needle;
-    }
+    area.load(needle);
     const k = needle.bytes.length;
     let found = 0;
     for (let at = hay; at < end;) {

@@ -9,6 +9,9 @@
  */
 import type { Needle, NeedleFinder } from "./byte_search.ts";
 
+/** What placeOf reads of a needle. */
+type Spelled = Pick<Needle, "bytes" | "caseless">;
+
 /** Sets a sequence may have (each a 256-byte table). */
 const MAX_ITEMS = 64;
 const NEWLINE = 10;
@@ -81,9 +84,11 @@ export class ByteSequence {
    * there is none. A needle that merely fits a place is not enough: `[ab]x\d+ax` matches `bx5ax`,
    * whose `ax` is not at 0.
    */
-  placeOf(needles: readonly { bytes: Uint8Array; caseless: boolean }[]): number | null {
+  placeOf(needles: readonly Spelled[]): number | null {
     const k = needles[0]?.bytes.length ?? 0;
     if (k === 0 || needles.some((n) => n.bytes.length !== k)) return null;
+    // Caseless needles of a group would spell a case of each: not listed (none are made).
+    if (needles.length > 1 && needles.some((n) => n.caseless)) return null;
     for (let at = 0; at + k <= this.#prefix; at++) {
       if (
         needles.length === 1 ? this.#spellsOnly(needles[0]!, at) : this.#spellsAmong(needles, at)
@@ -95,7 +100,7 @@ export class ByteSequence {
   }
 
   /** Whether each set from `at` holds only the needle's byte (and its other case, caseless). */
-  #spellsOnly(needle: { bytes: Uint8Array; caseless: boolean }, at: number): boolean {
+  #spellsOnly(needle: Spelled, at: number): boolean {
     for (let j = 0; j < needle.bytes.length; j++) {
       const want = needle.bytes[j]!;
       const other = needle.caseless && want >= 0x61 && want <= 0x7a ? want - 0x20 : want;
@@ -106,8 +111,7 @@ export class ByteSequence {
   }
 
   /** Whether every string the sets from `at` spell is one of the (plain) needles. */
-  #spellsAmong(needles: readonly { bytes: Uint8Array; caseless: boolean }[], at: number): boolean {
-    if (needles.some((n) => n.caseless)) return false;
+  #spellsAmong(needles: readonly Spelled[], at: number): boolean {
     let spelled: number[][] = [[]];
     for (let j = 0; j < needles[0]!.bytes.length; j++) {
       const set = this.#sets.subarray(256 * (at + j), 256 * (at + j) + 256);
@@ -177,10 +181,11 @@ export interface PlacedNeedle {
 /**
  * Decides the candidate lines of one batch, asked in ascending order: whether the line
  * `bytes[start, stop)` (without its "\n") holds a match of `sequence`, tried wherever one of the
- * needles occurs, from the place it has in a match (every match holds one of them there). The needles are found by the byte search (`finder`, one call into its module per
- * line and needle, then one per further occurrence in the line). `budget.left` counts the bytes
- * compared, and a line is left undecided (null) once it is spent: an input made to meet the
- * needle everywhere costs no more than its budget (the caller asks the regex instead).
+ * needles occurs, from the place it has in a match (every match holds one of them there). The
+ * needles are found by the byte search (`finder`: one call into its module per line and needle,
+ * then one per further occurrence in the line). `budget.left` counts the bytes compared, and a
+ * line is left undecided (null) once it is spent: an input made to meet the needle everywhere
+ * costs no more than its budget (the caller asks the regex instead).
  */
 export class SequenceLines {
   constructor(

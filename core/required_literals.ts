@@ -61,8 +61,8 @@ const CUT = Symbol("cut");
  * The atoms of a source as the literal scans read them, outside groups and classes: a literal
  * character (`repeated` when a `+` follows: what follows it is not adjacent), a group of literal
  * branches or a class of ASCII characters (classMembers) with no count after it, or null for
- * anything else (another class or group, an optional character, an anchor…), which ends a run. `caseless`: an ASCII case pair is its lower-case
- * letter (see requiredLiterals).
+ * anything else (another class or group, an optional character, an anchor…), which ends a run.
+ * `caseless`: an ASCII case pair is its lower-case letter (see requiredLiterals).
  */
 function* atoms(
   source: string,

@@ -94,18 +94,19 @@ export async function rehearseFollow(
       (s) => s.positions.size === files,
       deadline,
     );
-    for (let round = 1; round <= ROUNDS && seen.enough; round++) {
+    let round = 0; // the resume going on (0: the first follow)
+    while (seen.enough && round < ROUNDS) {
+      round++;
       for (const path of paths) Deno.writeTextFileSync(path, "missed\n", { append: true });
       const from = [...seen.positions.values()];
       const all = (s: Seen) => s.lines >= files && s.positions.size === files;
       seen = await followUntil(deps, name, glob, from, all, deadline);
-      if (!seen.enough) seen.round = round;
     }
     if (seen.enough) return { done: true };
     const log = logged.length === 0 ? "" : `; server log: ${logged.join(" / ")}`;
     return {
       done: false,
-      why: `the deadline came in ${seen.round === 0 ? "the follow" : `resume ${seen.round}`}: ` +
+      why: `the deadline came in ${round === 0 ? "the follow" : `resume ${round}`}: ` +
         `${seen.positions.size} of ${files} positions, ${seen.lines} lines${log}`,
     };
   } finally {
@@ -180,8 +181,6 @@ interface Seen {
   lines: number;
   /** `enough` held when the session ended (false: the deadline came). */
   enough: boolean;
-  /** The resume it was (0: the first follow). */
-  round: number;
 }
 
 /** One session following `glob` (resuming `from`) until `enough` or the deadline. */
@@ -203,7 +202,7 @@ async function followUntil(
     path: glob,
     regex: { flag: "noop", literal: false, pattern: "" },
   });
-  const seen: Seen = { positions: new Map(), lines: 0, enough: false, round: 0 };
+  const seen: Seen = { positions: new Map(), lines: 0, enough: false };
   const closed = new AbortController();
   const stop = () => closed.abort();
   deadline.addEventListener("abort", stop, { once: true });

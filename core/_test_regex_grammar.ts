@@ -35,7 +35,8 @@ const CLASSES: [string, string[], string?][] = [
   ["\\D", ["a", " ", "é"]],
   ["[A-Z]", ["A", "E", "Z"], "[A-Za-z]"],
 ];
-const COUNTS: [string, number, number][] = [
+/** Each count with the repeats a line spelled from it takes. */
+export const COUNTS: readonly (readonly [string, number, number])[] = [
   ["", 1, 1],
   ["", 1, 1],
   ["", 1, 1],

@@ -86,15 +86,13 @@ function* atoms(
       const close = pair !== null ? source.indexOf("]", i) : skipClass(source, i);
       const members = caseless ? null : classMembers(source, i, close);
       i = close;
-      if (members !== null && !/[*+?{]/.test(source[close + 1] ?? "")) {
+      if (members !== null && !countedAt(source, close + 1)) {
         yield { branches: members };
         continue;
       }
     } else if (c === "(") {
       const close = skipGroup(source, i);
-      const branches = /[*+?{]/.test(source[close + 1] ?? "")
-        ? null
-        : literalBranches(source, i, close);
+      const branches = countedAt(source, close + 1) ? null : literalBranches(source, i, close);
       i = close;
       if (branches !== null) {
         yield { branches };
@@ -110,6 +108,11 @@ function* atoms(
     if (literal === null || (quantifier !== undefined && /[*?{]/.test(quantifier))) yield null;
     else yield { literal, repeated: quantifier === "+" };
   }
+}
+
+/** Whether a count (`*`, `+`, `?`, `{…}`) starts at `source[i]`. */
+function countedAt(source: string, i: number): boolean {
+  return /[*+?{]/.test(source[i] ?? "");
 }
 
 /**

@@ -11,13 +11,16 @@ import type { ByteSearchExports } from "./byte_search_wasm.ts";
 import { BYTE_SEARCH_WASM_HEX } from "./byte_search_wasm_bytes.ts";
 
 const PAGE = 65536;
-/** Memory layout: the needle, then the output pairs, then the searched bytes. */
+/** Memory layout: the needle, the output pairs, the gathered regions, then the searched bytes. */
 const NEEDLE_AT = 0;
 const NEEDLE_MAX = 64 * 1024;
 const OUT_AT = NEEDLE_AT + NEEDLE_MAX;
 /** Pairs per `lines` call: [start, end) as two i32 after an 8-byte header. */
 const OUT_PAIRS = 16 * 1024 - 1;
-const HAY_AT = OUT_AT + 8 + OUT_PAIRS * 8;
+/** Where `gather` puts regions of a read buffer together, and how much at a time. */
+const GATHER_AT = OUT_AT + 8 + OUT_PAIRS * 8;
+const GATHER_MAX = 1024 * 1024;
+const HAY_AT = GATHER_AT + GATHER_MAX;
 /** Entries per `separators` call: the output pairs' room. */
 const SEPARATORS_MAX = OUT_PAIRS * 2;
 /** Read buffers in WebAssembly memories at most (others are plain), and spares kept. */
@@ -290,6 +293,37 @@ export class ByteSearch {
     return found;
   }
 
+  /**
+   * Writes the `regions` of `bytes` (ascending [start, end) pairs) to `write` in a few pieces:
+   * small regions copied together inside the WebAssembly memory the bytes are in, large ones as
+   * they are. Instead of a view and a copy per region (a line each, for a literal): no garbage
+   * per line. False, and nothing written, when `bytes` are not in one of this search's read
+   * buffers. A piece is valid only during its `write`.
+   */
+  gather(bytes: Uint8Array, regions: number[], write: (piece: Uint8Array) => void): boolean {
+    const area = this.#homes.get(bytes.buffer);
+    if (area === undefined) return false;
+    const base = bytes.byteOffset;
+    const copy = area.wasm.copy;
+    const stop = GATHER_AT + GATHER_MAX;
+    let at = GATHER_AT;
+    for (let i = 0; i < regions.length; i += 2) {
+      const start = base + regions[i]!;
+      const n = base + regions[i + 1]! - start;
+      if (n > stop - at || n >= GATHER_MAX >> 1) {
+        if (at > GATHER_AT) write(area.u8.subarray(GATHER_AT, at));
+        at = GATHER_AT;
+        if (n >= GATHER_MAX >> 1) {
+          write(area.u8.subarray(start, start + n));
+          continue;
+        }
+      }
+      at = copy(at, start, n);
+    }
+    if (at > GATHER_AT) write(area.u8.subarray(GATHER_AT, at));
+    return true;
+  }
+
   /** The number of "\n" in `bytes`. */
   countLines(bytes: Uint8Array): number {
     if (bytes.length === 0) return 0;
@@ -342,6 +376,18 @@ export function byteSearch(): ByteSearch | null {
     }
   }
   return shared;
+}
+
+/**
+ * ByteSearch.gather with this thread's byte search, where there is one (a selector asked for it:
+ * the bytes may be in its read buffers); false otherwise.
+ */
+export function gatherRegions(
+  bytes: Uint8Array,
+  regions: number[],
+  write: (piece: Uint8Array) => void,
+): boolean {
+  return shared?.gather(bytes, regions, write) ?? false;
 }
 
 /**

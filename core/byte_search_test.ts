@@ -248,6 +248,70 @@ Deno.test("a read buffer is searched in place, and handed to the next reader onc
   search.releaseBuffer(new Uint8Array(10)); // not a read buffer: ignored
 });
 
+/** Where `a` and `b` first differ (the shorter one's length if one is a prefix), or -1. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+Deno.test("gather writes the regions of a read buffer in order, in few pieces, whatever their sizes", () => {
+  const size = 3 << 20;
+  const buffer = search.readBuffer(size)!;
+  const next = rng(17);
+  for (let i = 0; i < size; i++) buffer[i] = next() * 256;
+  const cases: number[][] = [
+    [0, 1, 5, 9], // small ones
+    [0, size], // one region larger than the room: written as it is
+    [10, 20, 100, (1 << 20) + 100, (2 << 20) + 7, (2 << 20) + 9], // a large one between small ones
+  ];
+  const many: number[] = []; // more small ones than the room takes at once
+  for (let at = 3; at + 200 < size; at += 250 + Math.floor(next() * 300)) many.push(at, at + 200);
+  cases.push(many);
+  const random: number[] = []; // every size from one byte to past the room
+  for (let at = 0; at < size;) {
+    const end = Math.min(size, at + 1 + Math.floor(next() ** 6 * (1 << 21)));
+    if (next() < 0.6) random.push(at, end);
+    at = end + Math.floor(next() * 64);
+  }
+  cases.push(random);
+  for (const regions of cases) {
+    const want = concat(
+      regions.flatMap((r, i) => i % 2 ? [] : [buffer.subarray(r, regions[i + 1])]),
+    );
+    const pieces: Uint8Array[] = [];
+    const before = buffer.slice();
+    assert.ok(search.gather(buffer, regions, (p) => pieces.push(p.slice())));
+    assert.equal(firstDifference(concat(pieces), want), -1, `${regions.length / 2} regions`);
+    assert.equal(firstDifference(buffer, before), -1, "the read buffer is left as it was");
+    assert.ok(pieces.length <= Math.ceil(regions.length / 2), "never more pieces than regions");
+  }
+  assert.ok(search.gather(buffer, many, () => {}) && many.length > 2000);
+  // Regions of a view into the buffer are offsets in the view.
+  const text = enc.encode("skip\nkeep\nskip\nkeep too\n");
+  buffer.set(text, 1000);
+  const parts: string[] = [];
+  search.gather(
+    buffer.subarray(1000, 1000 + text.length),
+    [5, 10, 15, 24],
+    (p) => parts.push(dec.decode(p)),
+  );
+  assert.equal(parts.join(""), "keep\nkeep too\n");
+  assert.equal(parts.length, 1, "small regions come as one piece");
+  search.releaseBuffer(buffer);
+  assert.equal(search.gather(new Uint8Array(10), [0, 5], () => assert.fail("written")), false);
+});
+
 /** The reference: the indices of the bytes `|`, `=` and "\n" in `bytes[at, end)`. */
 function separatorsOf(bytes: Uint8Array, at: number, end: number): number[] {
   const out: number[] = [];

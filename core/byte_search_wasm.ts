@@ -55,6 +55,7 @@ const V_AND = simd(0x4e); // v128.and
 const V_OR = simd(0x50); // v128.or
 const ANY_TRUE = simd(0x53); // v128.any_true
 const BITMASK8 = simd(0x64); // i8x16.bitmask: bit i set when lane i is all ones
+const MEMORY_COPY = [0xfc, ...uleb(10), 0, 0]; // memory.copy, memory 0 to memory 0
 const NL = 10;
 
 /** A function of the module: i32 parameters, one i32 result, its other locals. */
@@ -297,6 +298,17 @@ const countLines: Fn = {
   ],
 };
 
+/** copy(dst, src, n): copies the n bytes at src to dst (memory.copy); returns dst + n. */
+const copy: Fn = {
+  name: "copy",
+  params: 3,
+  locals: [],
+  body: () => [
+    get(0), get(1), get(2), MEMORY_COPY,
+    get(0), get(2), ADD,
+  ],
+};
+
 /**
  * nonAscii(at, end): the address of the first byte of [at, end) above 0x7f, or end. 32 bytes at
  * a time: such a byte is a lane with its sign bit set, which i8x16.bitmask collects.
@@ -434,6 +446,7 @@ const FUNCTIONS: readonly Fn[] = [
   memeqCaseless,
   findCaseless,
   linesCaseless,
+  copy,
 ];
 
 /** The exports of an instance (every function takes and returns i32). */
@@ -455,6 +468,7 @@ export interface ByteSearchExports {
     base: number, at: number, end: number, out: number, cap: number, b1: number, b2: number,
   ): number;
   nonAscii(at: number, end: number): number;
+  copy(dst: number, src: number, n: number): number;
 }
 
 /** The module's bytes: imports its memory as `env.mem`, exports the functions above. */

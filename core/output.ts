@@ -61,6 +61,22 @@ export class BufferedOutput {
     this.#len += b.length;
   }
 
+  /**
+   * Writes `b` past the buffer, after what it holds (one write instead of a copy into it): for a
+   * piece put together already. Valid only during the call, as for `bytes`.
+   */
+  unbuffered(b: Uint8Array): void {
+    if (b.length === 0) return;
+    if (this.joined !== undefined) {
+      const head = this.#buf.subarray(0, this.#len);
+      this.#len = 0;
+      this.joined(head, b);
+      return;
+    }
+    this.flush();
+    this.sink(b);
+  }
+
   /** `bytes(b.subarray(start, end))` without the view, for short ranges (a line's fields). */
   range(b: Uint8Array, start: number, end: number): void {
     const n = end - start;

@@ -214,6 +214,25 @@ Deno.test("a joined sink takes a large piece with what was buffered before it, a
   assert.deepEqual(plain, [[5]]);
 });
 
+Deno.test("an unbuffered piece is written after what was buffered, joined with it where a sink joins", () => {
+  const plain: number[][] = [];
+  const out = new BufferedOutput((b) => plain.push([...b]), 8);
+  out.bytes(new Uint8Array([1, 2]));
+  out.unbuffered(new Uint8Array([3]));
+  out.unbuffered(new Uint8Array(0));
+  out.bytes(new Uint8Array([4]));
+  out.flush();
+  assert.deepEqual(plain, [[1, 2], [3], [4]]);
+  const joined: [number[], number[]][] = [];
+  const joining = new BufferedOutput(() => assert.fail("not joined"), 8, {
+    joined: (head, body) => joined.push([[...head], [...body]]),
+  });
+  joining.bytes(new Uint8Array([1]));
+  joining.unbuffered(new Uint8Array([2, 2]));
+  assert.deepEqual(joined, [[[1], [2, 2]]]);
+  assert.equal(joining.pending, 0);
+});
+
 Deno.test("a sink that takes the buffer itself leaves the output a new one, and may decline", () => {
   const taken: number[][] = [];
   const plain: number[][] = [];

@@ -5,6 +5,7 @@
  * in the same colors.
  */
 import type { TermColors } from "./color.ts";
+import { gatherRegions } from "./byte_search.ts";
 import { LineCutter } from "./line_cutter.ts";
 import type { BufferedOutput } from "./output.ts";
 import { RemotePaints, severityOf } from "./remote_paints.ts";
@@ -46,8 +47,11 @@ export class TerminalPrinter implements Sink {
   #labelFor: string | null = null;
   #label: LabelParts | null = null;
 
+  readonly #unbuffered: (piece: Uint8Array) => void;
+
   constructor(out: BufferedOutput, options: TerminalOptions) {
     this.#out = out;
+    this.#unbuffered = (piece) => out.unbuffered(piece);
     this.#options = options;
     this.#paints = options.plain || !options.color ? null : new RemotePaints(options.colors);
   }
@@ -60,7 +64,9 @@ export class TerminalPrinter implements Sink {
   #printPlain(sel: Selection): void {
     const { bytes } = sel.batch;
     const r = sel.regions;
-    for (let i = 0; i < r.length; i += 2) this.#out.bytes(bytes.subarray(r[i]!, r[i + 1]!));
+    if (r.length <= 2 || !gatherRegions(bytes, r, this.#unbuffered)) {
+      for (let i = 0; i < r.length; i += 2) this.#out.bytes(bytes.subarray(r[i]!, r[i + 1]!));
+    }
     const last = r[r.length - 1];
     if (last !== undefined && bytes[last - 1] !== NL) this.#out.byte(NL);
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { byteSearch } from "./byte_search.ts";
 import { DEFAULT_TERM_COLORS } from "./color.ts";
 import { type TerminalOptions, TerminalPrinter } from "./terminal_printer.ts";
 import { LineBatch } from "./line_batch.ts";
@@ -39,6 +40,27 @@ Deno.test("plain output appends a newline only when the last line lacks one", ()
   assert.equal(render(PLAIN, [{ batch, regions: [0, 6] }]), "x\nlast\n");
   assert.equal(render(PLAIN, [{ batch, regions: [0, 2] }]), "x\n");
   assert.equal(render(PLAIN, [{ batch, regions: [] }]), "");
+});
+
+Deno.test("plain output of a batch in a read buffer prints the same bytes, gathered", () => {
+  const search = byteSearch()!;
+  const text = "one\ntwo\nthree\n".repeat(5000);
+  const buffer = search.readBuffer(text.length + 10)!;
+  const { written } = enc.encodeInto(text, buffer.subarray(10));
+  const batch = new LineBatch(buffer.subarray(10, 10 + written), 1);
+  const regions: number[] = [];
+  for (let at = 0, i = 0; at < written; i++) {
+    const end = batch.bytes.indexOf(10, at) + 1;
+    if (i % 3 !== 1) regions.push(at, end); // every line but "two"
+    at = end;
+  }
+  const parts: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => parts.push(b.slice()), 64);
+  new TerminalPrinter(out, PLAIN).selection({ batch, regions }, "x");
+  out.flush();
+  assert.equal(parts.map((p) => dec.decode(p)).join(""), "one\nthree\n".repeat(5000));
+  assert.ok(parts.length < 10, `${parts.length} writes for ${regions.length / 2} lines`);
+  search.releaseBuffer(buffer);
 });
 
 Deno.test("plain output keeps invalid UTF-8 bytes untouched", () => {

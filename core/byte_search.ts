@@ -151,6 +151,11 @@ export interface LinesOptions {
   readonly maxLines?: number;
   /** Merge a line into the [start, end) pair before it when that ends where it starts. */
   readonly merge?: boolean;
+  /**
+   * Replace what `regions` holds instead of appending to it: its memory is reused (an array
+   * emptied by `length = 0` lets go of it), so a caller that keeps one array makes no garbage.
+   */
+  readonly replace?: boolean;
 }
 
 /**
@@ -255,9 +260,13 @@ export class ByteSearch {
     regions: number[],
     options: LinesOptions = {},
   ): number {
-    if (bytes.length < needle.bytes.length) return 0;
+    if (bytes.length < needle.bytes.length) {
+      if (options.replace) regions.length = 0;
+      return 0;
+    }
     const maxLines = options.maxLines ?? 0;
     const merge = options.merge ?? false;
+    let n = options.replace ? 0 : regions.length; // where the next pair goes
     const [area, hay] = this.#place(bytes);
     const end = hay + bytes.length;
     area.load(needle);
@@ -283,13 +292,17 @@ export class ByteSearch {
       const pairs = out[head]!;
       found += out[head + 1]!;
       let i = head + 2;
-      if (merge && pairs > 0 && regions.length > 0 && regions[regions.length - 1] === out[i]) {
-        regions[regions.length - 1] = out[i + 1]!; // a line that ran on from the last call
+      if (merge && pairs > 0 && n > 0 && regions[n - 1] === out[i]) {
+        regions[n - 1] = out[i + 1]!; // a line that ran on from the last call
         i += 2;
       }
-      for (const stop = head + 2 + pairs * 2; i < stop; i += 2) regions.push(out[i]!, out[i + 1]!);
+      for (const stop = head + 2 + pairs * 2; i < stop; i += 2, n += 2) {
+        regions[n] = out[i]!;
+        regions[n + 1] = out[i + 1]!;
+      }
       if (maxLines > 0 && found >= maxLines) break;
     }
+    if (regions.length > n) regions.length = n;
     return found;
   }
 

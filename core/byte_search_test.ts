@@ -172,6 +172,27 @@ Deno.test("linesWith goes on past a full output buffer and merges across it", ()
   assert.deepEqual(limited, each.slice(0, 60_002));
 });
 
+Deno.test("linesWith replaces what an array held when asked, whatever it held", () => {
+  const bytes = enc.encode("hit\nhit\nmiss\n".repeat(20_000));
+  const hit = byteNeedle("hit")!;
+  const fresh: number[] = [];
+  search.linesWith(bytes, hit, fresh, { merge: true });
+  for (const stale of [[], [7], [1, 0], Array(100_000).fill(0), [0, 0, 0, 0]]) {
+    // A stale array ending in 0 must not take the first line (at 0) as a continuation.
+    const regions = [...stale];
+    assert.equal(search.linesWith(bytes, hit, regions, { merge: true, replace: true }), 40_000);
+    assert.equal(regions.length, fresh.length, `stale ${stale.length}`);
+    assert.deepEqual(regions, fresh, `stale ${stale.length}`);
+  }
+  const regions = [1, 2, 3, 4];
+  assert.equal(search.linesWith(enc.encode("h"), hit, regions, { replace: true }), 0);
+  assert.deepEqual(regions, [], "a batch shorter than the needle leaves nothing");
+  search.linesWith(enc.encode("miss\nhit\n"), hit, regions, { replace: true });
+  assert.deepEqual(regions, [5, 9]);
+  search.linesWith(enc.encode("hit\n"), hit, regions, { replace: false });
+  assert.deepEqual(regions, [5, 9, 0, 4], "appended without replace");
+});
+
 Deno.test("linesWith and countLines take batches larger than the memory they started with", () => {
   const line = "x".repeat(99) + "\n";
   const bytes = enc.encode(line.repeat(60_000) + "needle\n"); // 6 MB

@@ -100,14 +100,24 @@ export function addRegion(regions: number[], start: number, end: number): void {
   } else regions.push(start, end);
 }
 
-/** The regions of [0, length) outside `regions` (ascending [start, end) pairs). */
-export function complementOf(regions: number[], length: number): number[] {
-  const out: number[] = [];
+/**
+ * The regions of [0, length) outside `regions` (ascending [start, end) pairs), in `out` (what it
+ * held is replaced, its memory reused).
+ */
+export function complementOf(regions: number[], length: number, out: number[] = []): number[] {
+  let n = 0;
   let from = 0;
   for (let i = 0; i < regions.length; i += 2) {
-    if (regions[i]! > from) out.push(from, regions[i]!);
+    if (regions[i]! > from) {
+      out[n++] = from;
+      out[n++] = regions[i]!;
+    }
     from = regions[i + 1]!;
   }
-  if (from < length) out.push(from, length);
+  if (from < length) {
+    out[n++] = from;
+    out[n++] = length;
+  }
+  out.length = n;
   return out;
 }

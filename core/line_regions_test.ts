@@ -22,6 +22,10 @@ Deno.test("the complement covers what the regions leave out, up to the length", 
   assert.deepEqual(complementOf([2, 4, 6, 9], 12), [0, 2, 4, 6, 9, 12]);
   assert.deepEqual(complementOf([0, 12], 12), []);
   assert.deepEqual(complementOf([], 5), [0, 5]);
+  const out = [9, 9, 9, 9, 9, 9, 9, 9];
+  assert.equal(complementOf([2, 4], 6, out), out, "into the array given");
+  assert.deepEqual(out, [0, 2, 4, 6], "what it held replaced");
+  assert.deepEqual(complementOf([0, 6], 6, out), []);
 });
 
 Deno.test("lines in both lists, and in either list once each", () => {

@@ -44,7 +44,11 @@ export interface SelectOptions {
   readonly byteSearch?: boolean;
 }
 
-/** Whole lines picked from a batch, as flat [start, end) byte-offset pairs in ascending order. */
+/**
+ * Whole lines picked from a batch, as flat [start, end) byte-offset pairs in ascending order. Like
+ * the batch's bytes, the regions are valid only until the next batch is asked for: a selector
+ * reuses their array.
+ */
 export interface Selection {
   readonly batch: LineBatch;
   readonly regions: number[];
@@ -86,6 +90,9 @@ interface ByteLines {
  */
 const SEQUENCE_BUDGET_PER_BYTE = 8;
 
+/** The size of a batch from which a selector reuses its arrays of regions (#reused). */
+const REUSED_FROM = 16 * 1024;
+
 /** The number of the line at a byte offset of a batch, for offsets asked in ascending order. */
 class LineCount {
   #pos = 0;
@@ -119,6 +126,12 @@ export class LineSelector {
   readonly #bytes: ByteLines | null;
   /** When batches are searched in their Latin-1 reading (see searchText): the matcher's say. */
   readonly #latin1: Latin1Rule;
+  /**
+   * The regions of the byte search's selections and their complement, reused batch after batch
+   * (from REUSED_FROM bytes: see #reused).
+   */
+  readonly #found: number[] = [];
+  readonly #outside: number[] = [];
   done = false;
 
   constructor(matcher: Matcher, options: SelectOptions) {
@@ -157,7 +170,13 @@ export class LineSelector {
       yield { batch, regions: [0, batch.bytes.length] };
     } else if (whole && this.#bytes !== null && bytesAllowed) {
       const regions = this.#matchingBytes(batch, this.#bytes);
-      yield { batch, regions: this.#invert ? complementOf(regions, batch.bytes.length) : regions };
+      const length = batch.bytes.length;
+      yield {
+        batch,
+        regions: this.#invert
+          ? complementOf(regions, length, this.#reused(batch, this.#outside))
+          : regions,
+      };
     } else if (contextual && !this.#invert && this.#bytes !== null && bytesAllowed) {
       const matches: number[] = [];
       this.#byteMatches(batch, this.#bytes, matches, this.#contextLeft(), false);
@@ -182,16 +201,26 @@ export class LineSelector {
 
   /** Fast path on bytes: the matching lines found by a byte search (see ByteLines). */
   #matchingBytes(batch: LineBatch, by: ByteLines): number[] {
-    const regions: number[] = [];
     const left = this.#max > 0 ? this.#max - this.#matches : 0;
-    this.#matches += this.#byteMatches(batch, by, regions, left, true);
+    const regions = this.#reused(batch, this.#found);
+    this.#matches += this.#byteMatches(batch, by, regions, left, true, true);
     if (this.#max > 0 && this.#matches >= this.#max) this.done = true;
     return regions;
   }
 
   /**
+   * `array` for the regions of a batch of REUSED_FROM bytes or more, else a new one: an array cut
+   * to a few entries (a line carried across reads is a batch of its own) gives its room back, and
+   * the next batch would grow it anew.
+   */
+  #reused(batch: LineBatch, array: number[]): number[] {
+    return batch.bytes.length >= REUSED_FROM ? array : [];
+  }
+
+  /**
    * Appends the matching lines of a batch found by a byte search to `regions`, up to `left` of
    * them (0: all), adjacent ones merged if `merge` (else a [start, end) pair each); how many.
+   * With `replace`, what `regions` held is replaced instead (for a literal, in its memory).
    */
   #byteMatches(
     batch: LineBatch,
@@ -199,7 +228,16 @@ export class LineSelector {
     regions: number[],
     left: number,
     merge: boolean,
+    replace = false,
   ): number {
+    if (by.anyOf.length === 0 && by.exact && by.at === null) {
+      return by.search.linesWith(batch.bytes, by.needle, regions, {
+        maxLines: left,
+        merge,
+        replace,
+      });
+    }
+    if (replace) regions.length = 0;
     if (by.anyOf.length > 0) {
       let lines: number[] = [];
       by.search.linesWith(batch.bytes, by.needle, lines);
@@ -210,9 +248,6 @@ export class LineSelector {
       }
       if (by.exact) return takeLines(lines, regions, left, merge);
       return this.#decide(batch, by, lines, regions, left, merge);
-    }
-    if (by.exact && by.at === null) {
-      return by.search.linesWith(batch.bytes, by.needle, regions, { maxLines: left, merge });
     }
     if (by.exact) {
       const holding: number[] = [];

@@ -7,7 +7,7 @@
 import { expandGlob, type GlobOptions, hasGlobMeta } from "../core/glob.ts";
 import { type FileOpener, type OpenedFile } from "../core/open_file.ts";
 import { SetupError } from "../core/errors.ts";
-import { fstatOf, statLibc } from "../core/libc.ts";
+import { fstatLibc, fstatOf } from "../core/libc.ts";
 import { SourceError } from "../core/source_error.ts";
 
 /** The device and inode of a regular file. */
@@ -24,7 +24,7 @@ const S_IFREG = 0o100000;
  * closed descriptor, or no way to tell).
  */
 export function regularFileOf(fd: number): FileIdentity | null {
-  const c = statLibc();
+  const c = fstatLibc();
   if (c !== null) {
     const stat = fstatOf(c, fd);
     if (stat === null || (stat.mode & S_IFMT) !== S_IFREG) return null;

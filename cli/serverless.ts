@@ -7,7 +7,6 @@ import { openRegular } from "../core/open_file.ts";
 import { WrittenFiles } from "./output_guard.ts";
 import type { FilterOptions } from "../core/pipeline.ts";
 import { type TerminalOptions, TerminalPrinter } from "../core/terminal_printer.ts";
-import { JsonLinePrinter } from "../core/json_printer.ts";
 import type { BufferedOutput } from "../core/output.ts";
 import { openedFileChunks, stdinChunks } from "../core/source.ts";
 import type { ReaderWork } from "../core/decompress_parallel.ts";
@@ -76,9 +75,12 @@ export function readerWork(job: ReadJob): ReaderWork {
   return job.readerWork ?? (job.filter.matcher.kind === "regex" ? "heavy" : "light");
 }
 
-/** The printer of the job's frame (or of --json) on `io.out`. */
-export function printerOf(job: ReadJob, io: RunIO): Sink {
-  if (job.json) return new JsonLinePrinter(io.out, job.frame.hostname);
+/** The printer of the job's frame (or of --json, whose module loads only then) on `io.out`. */
+export async function printerOf(job: ReadJob, io: RunIO): Promise<Sink> {
+  if (job.json) {
+    const { JsonLinePrinter } = await import("../core/json_printer.ts");
+    return new JsonLinePrinter(io.out, job.frame.hostname);
+  }
   const printer = new TerminalPrinter(io.out, job.frame);
   const { filter } = job;
   // Every line printed as it is: plain, no pattern, no --invert or --max (see sent_lines.ts).
@@ -97,9 +99,10 @@ export function printerOf(job: ReadJob, io: RunIO): Sink {
 export async function runServerless(
   job: ReadJob,
   io: RunIO,
-  sink: Sink = printerOf(job, io),
+  sink?: Sink,
   written: WrittenFiles = new WrittenFiles({ stateFile: job.resume?.file ?? null }),
 ): Promise<RunResult> {
+  sink ??= await printerOf(job, io);
   const options: Omit<ReadOptions, "filter"> = {
     signal: io.signal,
     glob: { maxTargets: job.maxGlobTargets, maxDirs: job.maxGlobDirs },

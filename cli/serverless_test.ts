@@ -40,18 +40,22 @@ Deno.test("a regex or a map is heavy work for the reader; printing and a literal
   assert.equal(readerWork({ ...job(), readerWork: "heavy" }), "heavy", "a MapReduce's map");
 });
 
-Deno.test("plain files are sent to stdout only where every line prints as it is", () => {
-  const sends = (j: ReadJob, o = io(1)) => printerOf(j, o).leadingLines !== undefined;
-  assert.equal(sends(job()), true);
-  assert.equal(sends(job({ mode: "grep" })), true, "a grep whose pattern matches every line");
-  assert.equal(sends(job({ plain: false })), false, "labelled lines");
-  assert.equal(sends(job({ json: true })), false, "--json");
-  assert.equal(sends(job({ mode: "tail" })), false, "a follow");
-  assert.equal(sends(job({}, { matcher: aPattern })), false, "a pattern");
-  assert.equal(sends(job({}, { invert: true })), false, "--invert");
-  assert.equal(sends(job({}, { max: 3 })), false, "--max");
-  assert.equal(sends(job({}, { timeRange: { since: 0, until: Infinity } })), false, "--since");
-  assert.equal(sends(job(), io()), false, "output that is not standard output");
+Deno.test("plain files are sent to stdout only where every line prints as it is", async () => {
+  const sends = async (j: ReadJob, o = io(1)) => (await printerOf(j, o)).leadingLines !== undefined;
+  assert.equal(await sends(job()), true);
+  assert.equal(await sends(job({ mode: "grep" })), true, "a grep whose pattern matches every line");
+  assert.equal(await sends(job({ plain: false })), false, "labelled lines");
+  assert.equal(await sends(job({ json: true })), false, "--json");
+  assert.equal(await sends(job({ mode: "tail" })), false, "a follow");
+  assert.equal(await sends(job({}, { matcher: aPattern })), false, "a pattern");
+  assert.equal(await sends(job({}, { invert: true })), false, "--invert");
+  assert.equal(await sends(job({}, { max: 3 })), false, "--max");
+  assert.equal(
+    await sends(job({}, { timeRange: { since: 0, until: Infinity } })),
+    false,
+    "--since",
+  );
+  assert.equal(await sends(job(), io()), false, "output that is not standard output");
 });
 
 /** A small seeded generator (mulberry32), so that a failing case can be run again. */
@@ -118,7 +122,7 @@ Deno.test("a read that sends plain files prints the bytes of one that does not, 
       await runServerless(
         readJob,
         { ...io(), out: plain },
-        printerOf(readJob, { ...io(), out: plain }),
+        await printerOf(readJob, { ...io(), out: plain }),
       );
       // The same read with sendfile into a file, the buffered output into the same descriptor.
       const target = `${dir}/${seed}.out`;
@@ -132,7 +136,7 @@ Deno.test("a read that sends plain files prints the bytes of one that does not, 
           assert.equal(Number(fdLib.symbols.write(fd, b, BigInt(b.length))), b.length);
         }, 4096);
         const sent = { ...io(fd), out };
-        const sink = printerOf(readJob, sent);
+        const sink = await printerOf(readJob, sent);
         const leadingLines = sink.leadingLines!;
         sink.leadingLines = async (opened, signal) => {
           const offset = await leadingLines(opened, signal);

@@ -52,6 +52,19 @@ export class ByteSequence {
   }
 
   /**
+   * What decides the candidate lines of one batch (SequenceLines): here, so that a selector gets it
+   * from the sequence it was given and loads none of this module for a pattern that has none.
+   */
+  lines(
+    needles: readonly PlacedNeedle[],
+    bytes: Uint8Array,
+    budget: { left: number },
+    finder: NeedleFinder,
+  ): SequenceLines {
+    return new SequenceLines(this, needles, bytes, budget, finder);
+  }
+
+  /**
    * The sequence a JavaScript regex source (core/re2_translate.ts's) spells, else null:
    * characters, escaped punctuation, `\d`, `\w`, classes of ASCII characters and groups of
    * one-character branches, each with a count (`{n}`, `{n,}`, `{n,m}`, `?`, `*`, `+`: not after a

@@ -9,6 +9,12 @@ export type Compression = "none" | "gzip" | "zstd";
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
+/**
+ * Compressed files at least this large are worth a worker's start-up (about 20 ms) for fzstd
+ * (core/decompress_parallel.ts; here, so that a reader of smaller or plain files does not load it).
+ */
+export const PARALLEL_MIN_BYTES = 4 << 20;
+
 export function compressionOfName(path: string): Compression {
   const lower = path.toLowerCase();
   if (lower.endsWith(".gz") || lower.endsWith(".gzip")) return "gzip";

@@ -16,8 +16,7 @@ import type { FromWorker, ToWorker } from "./decompress_worker.ts";
 import { readBuffer, releaseBuffer } from "./byte_search.ts";
 import { END_DONE, END_FAILED, newRingMemory, RingReader, SLOT_BYTES } from "./chunk_ring.ts";
 
-/** Compressed files at least this large are worth a worker's start-up (about 20 ms) for fzstd. */
-export const PARALLEL_MIN_BYTES = 4 << 20;
+export { PARALLEL_MIN_BYTES } from "./compression.ts";
 /**
  * For a native decoder, which is fast: smaller files decode on this thread sooner than a worker
  * starts (docs/performance.md, "A worker with a shared ring").

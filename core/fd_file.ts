@@ -4,7 +4,7 @@
  * `FileInfo` with its four `Date`s per `stat`: a dserver that follows a thousand files opens and
  * looks at each of them often.
  */
-import { EINTR, errno, errnoText, type FileLibc, fstatOf, type StatLibc } from "./libc.ts";
+import { EINTR, errno, errnoText, type FileLibc, type FstatLibc, fstatOf } from "./libc.ts";
 import { SourceError } from "./source_error.ts";
 
 /** What DTail does with a file it reads: `Deno.FsFile` has it, and so has {@link FdFile}. */
@@ -66,7 +66,7 @@ export class FdFile implements InputFile {
 
   constructor(
     private readonly libc: FileLibc,
-    private readonly stat: StatLibc,
+    private readonly stat: FstatLibc,
     fd: number,
     /** For error messages. */
     private readonly path: string,

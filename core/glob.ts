@@ -4,7 +4,7 @@
  */
 
 import { clip } from "./clip.ts";
-import { dirBatches, mayBeDirectory } from "./dir_batches.ts";
+import type { dirBatches, mayBeDirectory } from "./dir_batches.ts";
 import { statLibc, statPath } from "./libc.ts";
 import { turnIsOver, yieldTurn } from "./turns.ts";
 import { SetupError } from "./errors.ts";
@@ -199,6 +199,7 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
     if (found === null) return { paths: [], limit: null };
     bases = [found];
   }
+  const listing = await import("./dir_batches.ts");
   let listed = 0;
   let cut = false;
   for (let i = first; i < segments.length;) {
@@ -210,6 +211,7 @@ export async function expandGlob(pattern: string, options: GlobOptions = {}): Pr
       last: j === segments.length,
       stat,
       signal: options.signal,
+      listing,
     };
     i = j;
     // One match past the limit tells that there are more, without counting them.
@@ -247,6 +249,8 @@ interface Step {
   readonly last: boolean;
   readonly stat: (path: string) => DirStat | null;
   readonly signal: AbortSignal | undefined;
+  /** core/dir_batches.ts's, loaded only for a pattern with a wildcard. */
+  readonly listing: { dirBatches: typeof dirBatches; mayBeDirectory: typeof mayBeDirectory };
 }
 
 /**
@@ -256,7 +260,8 @@ interface Step {
 async function matchesIn(base: Base, step: Step, keep: number): Promise<Base[] | null> {
   const kept = new Smallest<Base>(keep);
   let seen = 0;
-  for await (const batch of dirBatches(base.path === "" ? "." : base.path, { size: base.size })) {
+  const path = base.path === "" ? "." : base.path;
+  for await (const batch of step.listing.dirBatches(path, { size: base.size })) {
     for (let e = 0; e < batch.names.length; e++) {
       if (++seen % ENTRIES_PER_CHECK === 0 && turnIsOver()) {
         await yieldTurn(); // a directory of many subdirectories: a stat each
@@ -276,7 +281,7 @@ function follow(base: Base, name: string, type: number, step: Step): Base | null
   const p = join(base.path, name);
   if (step.last && step.tail.length === 0) return leaf(p, base);
   // What the listing says is no directory and no symlink cannot be entered: no stat.
-  if (!mayBeDirectory(type)) return null;
+  if (!step.listing.mayBeDirectory(type)) return null;
   let at = enter(p, base.chain, step.stat);
   for (let t = 0; at !== null && t < step.tail.length; t++) {
     const q = join(at.path, step.tail[t]!);

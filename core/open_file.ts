@@ -15,8 +15,8 @@ import {
   errnoText,
   type FdStat,
   fileLibc,
+  fstatLibc,
   fstatOf,
-  statLibc,
 } from "./libc.ts";
 import { reason, SourceError } from "./source_error.ts";
 
@@ -96,7 +96,7 @@ function openNonBlocking(path: string, noFollow: boolean, pin: PinnedFile | null
     if (code === ELOOP && noFollow) throw swapped(path, "became a symlink");
     throw new SourceError(`${path}: ${errnoText(code, "open")}`);
   }
-  const s = statLibc();
+  const s = fstatLibc();
   let kept = false;
   try {
     if (s === null) return reopenByStat(path, fd, noFollow, pin);

@@ -5,6 +5,7 @@
  * systems or for non-pipes nothing happens. (node:fs's fstat would tell a pipe from a file, but
  * importing node:fs costs ~30 ms of start-up.)
  */
+import { fileLibc } from "./libc.ts";
 import type { SyncSink } from "./output.ts";
 
 const F_SETPIPE_SZ = 1031;
@@ -20,15 +21,9 @@ export function growStdoutPipe(): void {
   grown = true;
   // On anything but a pipe, fcntl refuses F_SETPIPE_SZ (EBADF/EINVAL): no check needed.
   if (Deno.build.os !== "linux" || Deno.stdout.isTerminal()) return;
-  try {
-    const libc = Deno.dlopen("libc.so.6", {
-      fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
-    });
-    libc.symbols.fcntl(1, F_SETPIPE_SZ, WANTED);
-    libc.close();
-  } catch {
-    // no FFI permission or no glibc: keep the default size
-  }
+  // Without FFI permission or glibc, the default size stays. Bound with the file calls: a run
+  // that grows its pipe reads files too.
+  fileLibc()?.fcntl(1, F_SETPIPE_SZ, WANTED);
 }
 
 /**

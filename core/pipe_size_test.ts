@@ -22,3 +22,25 @@ Deno.test("one large first write grows the pipe before it goes out", () => {
   sink(new Uint8Array(1 << 20));
   assert.deepEqual(events, ["grow", `write ${1 << 20}`]);
 });
+
+Deno.test("growStdoutPipe makes a pipe on standard output 1 MiB large", async () => {
+  if (Deno.build.os !== "linux") return;
+  const F_GETPIPE_SZ = 1032;
+  const libc = new URL("./libc.ts", import.meta.url).href;
+  const pipeSize = new URL("./pipe_size.ts", import.meta.url).href;
+  const script = `
+    const { fileLibc } = await import(${JSON.stringify(libc)});
+    const { growStdoutPipe } = await import(${JSON.stringify(pipeSize)});
+    const before = fileLibc().fcntl(1, ${F_GETPIPE_SZ}, 0);
+    growStdoutPipe();
+    console.error(before, fileLibc().fcntl(1, ${F_GETPIPE_SZ}, 0));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-config", "--no-lock", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const said = new TextDecoder().decode(out.stderr).trim();
+  assert.equal(out.code, 0, said);
+  assert.equal(said, `${64 * 1024} ${1 << 20}`);
+});

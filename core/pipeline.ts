@@ -3,7 +3,7 @@ import type { Needle } from "./byte_search.ts";
 import { latin1LoadDue, loadLatin1Slicer } from "./latin1.ts";
 import { splitLines, type SplitOptions } from "./lines.ts";
 import type { ByteLiteral, MatchEngine, Matcher } from "./matcher.ts";
-import { matchingLinesOffThread, type RegexPool, sharedRegexPool } from "./regex_pool.ts";
+import type { RegexPool } from "./regex_pool.ts";
 import { type LineBatch, searchText } from "./line_batch.ts";
 import { LineSelector, type Selection, type SelectOptions } from "./select.ts";
 import type { Sink } from "./sink.ts";
@@ -95,8 +95,9 @@ export class PoolUse {
   #user: Disposable | null = null;
   constructor(private readonly options: Pick<FilterOptions, "pool">) {}
 
-  get pool(): RegexPool {
-    const pool = this.options.pool ?? sharedRegexPool();
+  /** The pool of the options, else `shared()`: in use by this read until `release`. */
+  take(shared: () => RegexPool): RegexPool {
+    const pool = this.options.pool ?? shared();
     this.#user ??= pool.use();
     return pool;
   }
@@ -129,7 +130,10 @@ export function matchAhead(
     (source.offloadIrregexp && matcher.findLineWithoutRe2js !== undefined);
   if (!mayRunRe2js || batch.bytes.length === 0) return null;
   const text = searchText(batch, matcher);
-  return matchingLinesOffThread(matcher, text, () => pool.pool, options.signal).then(
+  // The pool's module loads with the first batch that needs it: a literal never does.
+  return import("./regex_pool.ts").then(({ matchingLinesOffThread, sharedRegexPool }) =>
+    matchingLinesOffThread(matcher, text, () => pool.take(sharedRegexPool), options.signal)
+  ).then(
     (matched) => {
       lookup.set(text, matched.starts);
       return { pooled: matched.pooled };

@@ -3,7 +3,6 @@
  * with the semantics of docs/compatibility.md#context-lines (no "--" separators; max counts matches
  * per source).
  */
-import { SequenceLines } from "./byte_sequence.ts";
 import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
 import {
@@ -283,7 +282,7 @@ export class LineSelector {
     const bytes = batch.bytes;
     const budget = { left: SEQUENCE_BUDGET_PER_BYTE * bytes.length + 4096 };
     const finder = by.search.needleFinder(bytes);
-    const lines = new SequenceLines(sequence.sequence, sequence.needles, bytes, budget, finder);
+    const lines = sequence.sequence.lines(sequence.needles, bytes, budget, finder);
     let found = 0;
     for (let i = 0; i < candidates.length; i += 2) {
       const start = candidates[i]!;

@@ -7,8 +7,8 @@ import {
   readFileChunks,
   readStreamChunks,
 } from "./chunks.ts";
-import { CorruptInputError, detectCompression } from "./compression.ts";
-import { decompressFile, PARALLEL_MIN_BYTES, type ReaderWork } from "./decompress_parallel.ts";
+import { CorruptInputError, detectCompression, PARALLEL_MIN_BYTES } from "./compression.ts";
+import type { ReaderWork } from "./decompress_parallel.ts";
 import { type InputFile, type OpenedFile, openRegular } from "./open_file.ts";
 import { reason, SourceError } from "./source_error.ts";
 
@@ -76,6 +76,7 @@ export async function* openedFileChunks(
       : "none";
     // decompressFile decodes on a worker, or on this thread when that is sooner.
     if (parallel === "gzip" || parallel === "zstd") {
+      const { decompressFile } = await import("./decompress_parallel.ts");
       yield* decompressFile(pin, parallel, size, "auto", "auto", work);
       return;
     }

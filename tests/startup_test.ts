@@ -51,6 +51,21 @@ const REGEX_ENGINE = [
   "core/re2_syntax.ts",
 ];
 
+/**
+ * Code a serverless read of plain files by name, without a regex, never runs: the printer of
+ * `--json` (and the SSH client's, whose bars it finds), the regex pool, byte sequences (a regex's),
+ * decompression on a worker, directory listings (a glob's).
+ */
+const NOT_PLAIN_READ = [
+  "core/json_printer.ts",
+  "core/message_printer.ts",
+  "core/regex_pool.ts",
+  "core/byte_sequence.ts",
+  "core/decompress_parallel.ts",
+  "core/chunk_ring.ts",
+  "core/dir_batches.ts",
+];
+
 interface Outcome {
   code: number;
   stdout: string;
@@ -129,10 +144,14 @@ Deno.test("a run that needs code mapped away fails: the import map of these test
 });
 
 Deno.test("a serverless dcat loads no SSH, server, MapReduce, resume, interactive, help or regex code", async () => {
-  const r = await runWithout([...NOT_SERVERLESS, ...REGEX_ENGINE], "dcat", ["--plain", SAMPLE]);
+  const missing = [...NOT_SERVERLESS, ...REGEX_ENGINE, ...NOT_PLAIN_READ];
+  const r = await runWithout(missing, "dcat", ["--plain", SAMPLE]);
   assert.equal(r.stderr, "");
   assert.equal(r.code, 0);
   assert.deepEqual(r.stdout.trimEnd().split("\n"), await sampleLines());
+  const json = await runWithout(NOT_PLAIN_READ, "dcat", ["--json", SAMPLE]);
+  assert.notEqual(json.code, 0, "--json loads its printer");
+  assert.match(json.stderr, /missing\/core\/json_printer\.ts/);
 });
 
 /** A serverless dgrep of SAMPLE with `pattern` prints the lines `keep` selects, and no more. */
@@ -149,7 +168,7 @@ async function assertGrepsSample(
 
 Deno.test("a serverless dgrep of a plain string loads no SSH, server, MapReduce, resume, interactive, help or regex code", async () => {
   await assertGrepsSample(
-    [...NOT_SERVERLESS, ...REGEX_ENGINE],
+    [...NOT_SERVERLESS, ...REGEX_ENGINE, ...NOT_PLAIN_READ],
     "ERROR",
     (l) => l.includes("ERROR"),
   );

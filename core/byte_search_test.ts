@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { byteNeedle, byteSearch, caselessNeedle, Needle } from "./byte_search.ts";
 import { byteSearchWasmModule } from "./byte_search_wasm.ts";
+import { concatBytes } from "./bytes.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -276,16 +277,6 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
   return a.length === b.length ? -1 : n;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 Deno.test("gather writes the regions of a read buffer in order, in few pieces, whatever their sizes", () => {
   const size = 3 << 20;
   const buffer = search.readBuffer(size)!;
@@ -307,13 +298,17 @@ Deno.test("gather writes the regions of a read buffer in order, in few pieces, w
   }
   cases.push(random);
   for (const regions of cases) {
-    const want = concat(
-      regions.flatMap((r, i) => i % 2 ? [] : [buffer.subarray(r, regions[i + 1])]),
+    const want = concatBytes(
+      ...regions.flatMap((r, i) => i % 2 ? [] : [buffer.subarray(r, regions[i + 1])]),
     );
     const pieces: Uint8Array[] = [];
     const before = buffer.slice();
     assert.ok(search.gather(buffer, regions, (p) => pieces.push(p.slice())));
-    assert.equal(firstDifference(concat(pieces), want), -1, `${regions.length / 2} regions`);
+    assert.equal(
+      firstDifference(concatBytes(...pieces), want),
+      -1,
+      `${regions.length / 2} regions`,
+    );
     assert.equal(firstDifference(buffer, before), -1, "the read buffer is left as it was");
     assert.ok(pieces.length <= Math.ceil(regions.length / 2), "never more pieces than regions");
   }

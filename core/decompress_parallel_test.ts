@@ -3,6 +3,7 @@ import { CorruptInputError } from "./compression.ts";
 import type { ZstdEngine } from "./decompress.ts";
 import { type DecodeThread, decompressFile, workerPays } from "./decompress_parallel.ts";
 import { openRegular } from "./open_file.ts";
+import { concatBytes } from "./bytes.ts";
 
 const enc = new TextEncoder();
 
@@ -51,17 +52,7 @@ async function read(
   } finally {
     file.close();
   }
-  return { out: concat(parts), err };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return { out: concatBytes(...parts), err };
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
@@ -132,7 +123,7 @@ Deno.test("a file larger than the ring decodes whole for a slow reader", async (
       file.close();
     }
     assert.ok(parts.length >= 4 * 4, `${parts.length} chunks`);
-    assert.ok(same(concat(parts), plain));
+    assert.ok(same(concatBytes(...parts), plain));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -157,7 +148,7 @@ Deno.test("a reader that stops early ends the worker, however full the ring", as
         file.close();
       }
       assert.equal(parts.length, taken);
-      assert.ok(same(concat(parts), plain.subarray(0, concat(parts).length)));
+      assert.ok(same(concatBytes(...parts), plain.subarray(0, concatBytes(...parts).length)));
     }
     // The test's sanitizers fail it if a worker or a wait were left behind.
   } finally {

@@ -10,6 +10,7 @@ import { decompress, type ZstdEngine } from "./decompress.ts";
 import { PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
 import { fileChunks } from "./source.ts";
 import { ZstdFrameSplitter } from "./zstd_frames.ts";
+import { concatBytes } from "./bytes.ts";
 
 type Kind = "gzip" | "zstd";
 const enc = new TextEncoder();
@@ -41,16 +42,6 @@ function toolDecompress(kind: Kind, input: Uint8Array) {
   return tool(kind, kind === "gzip" ? ["-dc"] : ["-q", "-dc"], input);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Varied, log-like lines: several 128 KiB zstd blocks and deflate blocks per part. */
 function logPart(seed: number, lines: number): Uint8Array {
   let s = seed;
@@ -65,7 +56,7 @@ function logPart(seed: number, lines: number): Uint8Array {
 }
 
 const PARTS = [logPart(1, 6000), logPart(2, 6000), logPart(3, 6000)];
-const PLAIN = concat(...PARTS);
+const PLAIN = concatBytes(...PARTS);
 
 /** The three parts compressed separately and concatenated (three members / frames). */
 async function members(kind: Kind): Promise<Uint8Array[]> {
@@ -92,7 +83,7 @@ async function run(
   } catch (e) {
     err = e;
   }
-  return { out: concat(...parts), err };
+  return { out: concatBytes(...parts), err };
 }
 
 function isPrefix(short: Uint8Array, long: Uint8Array): boolean {
@@ -142,8 +133,8 @@ async function expectExactly(
 
 for (const kind of ["gzip", "zstd"] as const) {
   Deno.test(`${kind}: 4 junk bytes after the last ${kind === "gzip" ? "member" : "frame"}`, async () => {
-    const whole = concat(...await members(kind));
-    const input = concat(whole, enc.encode("junk"));
+    const whole = concatBytes(...await members(kind));
+    const input = concatBytes(whole, enc.encode("junk"));
     const ref = await toolDecompress(kind, input);
     assert.notEqual(ref.code, 0);
     assertSameBytes(ref.stdout, PLAIN, `${kind} -dc prints all of it`);
@@ -152,7 +143,7 @@ for (const kind of ["gzip", "zstd"] as const) {
 
   Deno.test(`${kind}: junk between the 1st and 2nd of 3 parts`, async () => {
     const [a, b, c] = await members(kind);
-    const input = concat(a!, enc.encode("junk!junk"), b!, c!);
+    const input = concatBytes(a!, enc.encode("junk!junk"), b!, c!);
     const ref = await toolDecompress(kind, input);
     assert.notEqual(ref.code, 0);
     assertSameBytes(ref.stdout, PARTS[0]!, `${kind} -dc stops at the junk`);
@@ -161,7 +152,7 @@ for (const kind of ["gzip", "zstd"] as const) {
 
   Deno.test(`${kind}: truncated in the 3rd of 3 parts, and in the 2nd`, async () => {
     const [a, b, c] = await members(kind);
-    const whole = concat(a!, b!, c!);
+    const whole = concatBytes(a!, b!, c!);
     for (const cut of [a!.length + b!.length + (c!.length >> 1), a!.length + 1000]) {
       const input = whole.subarray(0, cut);
       const ref = await toolDecompress(kind, input);
@@ -182,7 +173,7 @@ for (const kind of ["gzip", "zstd"] as const) {
 }
 
 Deno.test("gzip: trailing zero bytes are padding, as for gzip", async () => {
-  const input = concat(...await members("gzip"), new Uint8Array(1000));
+  const input = concatBytes(...await members("gzip"), new Uint8Array(1000));
   assert.equal((await toolDecompress("gzip", input)).code, 0);
   for (const chunk of CHUNKS) {
     const { out, err } = await run("gzip", input, chunk);
@@ -190,10 +181,10 @@ Deno.test("gzip: trailing zero bytes are padding, as for gzip", async () => {
     assertSameBytes(out, PLAIN);
   }
   // Zeros followed by anything else are garbage, from the first zero on.
-  const whole = concat(...await members("gzip"));
+  const whole = concatBytes(...await members("gzip"));
   await expectExactly(
     "gzip",
-    concat(whole, new Uint8Array(10), enc.encode("x")),
+    concatBytes(whole, new Uint8Array(10), enc.encode("x")),
     PLAIN,
     whole.length,
     "trailing garbage",
@@ -202,7 +193,7 @@ Deno.test("gzip: trailing zero bytes are padding, as for gzip", async () => {
 
 Deno.test("gzip: a corrupted byte in the middle of the 2nd of 3 members", async () => {
   const [a, b, c] = await members("gzip");
-  const input = concat(a!, b!, c!);
+  const input = concatBytes(a!, b!, c!);
   const at = a!.length + (b!.length >> 1);
   input[at] = input[at]! ^ 0x55;
   const ref = await toolDecompress("gzip", input);
@@ -222,7 +213,7 @@ Deno.test("gzip: a corrupted byte in the middle of the 2nd of 3 members", async 
 
 Deno.test("zstd: a corrupted byte in the middle of the 2nd of 3 frames", async () => {
   const [a, b, c] = await members("zstd");
-  const input = concat(a!, b!, c!);
+  const input = concatBytes(a!, b!, c!);
   // The damaged block: the one around the middle of the 2nd frame. Its last byte ends the
   // sequences' bit stream and must not be 0: the decoder finds that damage for sure (a byte
   // flipped in literals decodes to other text, found by the checksum; see the next test).
@@ -253,10 +244,10 @@ Deno.test("zstd: a corrupted byte in the middle of the 2nd of 3 frames", async (
 Deno.test("zstd: a wrong checksum is reported, after the frame's output, without a crash", async () => {
   // Deno 2.9 throws this one as an uncaught error when a write holds more than the checksum.
   const [a, b, c] = await members("zstd");
-  const input = concat(a!, b!, c!);
+  const input = concatBytes(a!, b!, c!);
   const at = a!.length + b!.length - 2;
   input[at] = input[at]! ^ 1;
-  const want = concat(PARTS[0]!, PARTS[1]!);
+  const want = concatBytes(PARTS[0]!, PARTS[1]!);
   for (const chunk of CHUNKS) {
     for (const engine of ["libzstd", "node"] as const) {
       const { out, err } = await run("zstd", input, chunk, engine);
@@ -272,7 +263,7 @@ Deno.test("gzip: a bad member header after good members", async () => {
   bad[2] = 7; // compression method
   await expectExactly(
     "gzip",
-    concat(a!, bad),
+    concatBytes(a!, bad),
     PARTS[0]!,
     a!.length + 2,
     "unknown compression method",
@@ -281,7 +272,7 @@ Deno.test("gzip: a bad member header after good members", async () => {
   const fields = withHeaderFields(b!);
   const crcAt = 10 + 6 + 8 + 8; // fixed header, extra field, name, comment
   fields[crcAt] = fields[crcAt]! ^ 1;
-  const input = concat(a!, fields);
+  const input = concatBytes(a!, fields);
   assert.match((await toolDecompress("gzip", input)).stderr, /header checksum/);
   await expectExactly("gzip", input, PARTS[0]!, a!.length + crcAt, "header checksum mismatch");
 });
@@ -296,17 +287,17 @@ function withHeaderFields(member: Uint8Array): Uint8Array {
   const comment = [...enc.encode("rotated"), 0];
   const header = Uint8Array.from([...head, ...extra, ...name, ...comment]);
   const crc = (zlib as unknown as { crc32(b: Uint8Array): number }).crc32(header) & 0xffff;
-  return concat(header, Uint8Array.from([crc & 255, crc >> 8]), member.subarray(10));
+  return concatBytes(header, Uint8Array.from([crc & 255, crc >> 8]), member.subarray(10));
 }
 
 Deno.test("gzip: many small members, optional header fields, then junk", async () => {
   const texts = Array.from({ length: 100 }, (_, i) => logPart(10 + i, 30));
   const packed = await Promise.all(texts.map((t) => compress("gzip", t)));
   const fields = packed.map((m, i) => i % 3 === 0 ? withHeaderFields(m) : m);
-  const good = concat(...fields.slice(0, 60));
-  const input = concat(good, enc.encode("junk"), ...fields.slice(60));
+  const good = concatBytes(...fields.slice(0, 60));
+  const input = concatBytes(good, enc.encode("junk"), ...fields.slice(60));
   const ref = await toolDecompress("gzip", input);
-  const want = concat(...texts.slice(0, 60));
+  const want = concatBytes(...texts.slice(0, 60));
   assertSameBytes(ref.stdout, want);
   await expectExactly("gzip", input, want, good.length, "trailing garbage");
   // A CRC-32 that does not match in the 30th member: its text (as decoded) is printed, as gzip
@@ -314,11 +305,11 @@ Deno.test("gzip: many small members, optional header fields, then junk", async (
   const bad = fields.map((m) => m.slice());
   const m29 = bad[29]!;
   m29[m29.length - 5] = m29[m29.length - 5]! ^ 1;
-  const upTo = concat(...bad.slice(0, 29)).length;
+  const upTo = concatBytes(...bad.slice(0, 29)).length;
   await expectExactly(
     "gzip",
-    concat(...bad),
-    concat(...texts.slice(0, 30)),
+    concatBytes(...bad),
+    concatBytes(...texts.slice(0, 30)),
     upTo + m29.length - 8,
     `crc error in the member at byte ${upTo}`,
   );
@@ -338,7 +329,7 @@ Deno.test("an error of the input stream passes through unchanged, after the outp
       await assert.rejects(async () => {
         for await (const p of decompress(kind, failing(), "f", { zstd })) parts.push(p.slice());
       }, (e) => e === boom);
-      assert.ok(isPrefix(PARTS[0]!, concat(...parts)), `${kind}, ${zstd}`);
+      assert.ok(isPrefix(PARTS[0]!, concatBytes(...parts)), `${kind}, ${zstd}`);
     }
   }
 });
@@ -359,7 +350,7 @@ Deno.test("damaged files of 4 MiB and more (decompressFile, as for big files) yi
       const packed = await compress(kind, plain);
       assert.ok(packed.length >= PARALLEL_MIN_BYTES, `${packed.length} bytes`);
       const cases: [string, Uint8Array, Uint8Array, number, string][] = [
-        ["junk", concat(packed, enc.encode("junk")), plain, packed.length, "trailing garbage"],
+        ["junk", concatBytes(packed, enc.encode("junk")), plain, packed.length, "trailing garbage"],
         [
           "cut",
           packed.subarray(0, packed.length - 1000),
@@ -379,7 +370,7 @@ Deno.test("damaged files of 4 MiB and more (decompressFile, as for big files) yi
         } catch (e) {
           err = e;
         }
-        const out = concat(...parts);
+        const out = concatBytes(...parts);
         assert.ok(
           isPrefix(ref.stdout, out),
           `${label} ${kind}: ${out.length} < ${ref.stdout.length}`,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CorruptInputError } from "./compression.ts";
 import { type FramePiece, ZstdFrameSplitter } from "./zstd_frames.ts";
+import { concatBytes } from "./bytes.ts";
 
 async function zstd(data: string, args: string[] = []): Promise<Uint8Array> {
   const child = new Deno.Command("zstd", {
@@ -18,16 +19,6 @@ async function zstd(data: string, args: string[] = []): Promise<Uint8Array> {
 function skippable(payload: number[]): Uint8Array {
   const size = payload.length;
   return new Uint8Array([0x5a, 0x2a, 0x4d, 0x18, size & 255, size >> 8, 0, 0, ...payload]);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Splits `input` fed in chunks of `size`, and regroups the pieces into frames. */
@@ -57,7 +48,7 @@ Deno.test("the frame splitter finds every frame of concatenated files, at any ch
   const b = await zstd("second frame\n", ["--no-check"]);
   const c = await zstd("x".repeat(300_000) + "\n", ["-19"]);
   const skip = skippable([1, 2, 3, 4, 5]);
-  const input = concat(a, skip, b, c);
+  const input = concatBytes(a, skip, b, c);
   for (const size of [1, 2, 3, 5, 7, 64, 4096, input.length]) {
     const got = frames(input, size);
     assert.deepEqual(got.map((f) => f.skip), [false, true, false, false], `chunk size ${size}`);
@@ -96,7 +87,7 @@ Deno.test("the frame splitter hands on every frame before junk, at any chunk siz
   const a = await zstd("first\n".repeat(100));
   const b = await zstd("second\n".repeat(100));
   const junk = new Uint8Array([0x6a, 0x75, 0x6e, 0x6b, 0x28, 0xb5, 0x2f, 0xfd]);
-  const input = concat(a, b, junk, a);
+  const input = concatBytes(a, b, junk, a);
   for (const size of [1, 3, 5, 64, input.length]) {
     const splitter = new ZstdFrameSplitter("j.zst");
     const pieces: FramePiece[] = [];
@@ -113,8 +104,8 @@ Deno.test("the frame splitter hands on every frame before junk, at any chunk siz
       `j.zst: corrupt zstd data at byte ${a.length + b.length} (trailing garbage)`,
       `size ${size}`,
     );
-    const bytes = concat(...pieces.map((p) => p.bytes));
-    assert.deepEqual(bytes, concat(a, b), `size ${size}`);
+    const bytes = concatBytes(...pieces.map((p) => p.bytes));
+    assert.deepEqual(bytes, concatBytes(a, b), `size ${size}`);
     assert.equal(pieces.filter((p) => p.frameEnd).length, 2);
     // Offsets are positions in the whole input.
     for (const p of pieces) {
@@ -153,5 +144,5 @@ Deno.test("the frame splitter reports a bad block header with its offset", async
     splitter.damage?.message,
     `r.zst: corrupt zstd data at byte ${blockAt} (reserved block type)`,
   );
-  assert.equal(concat(...pieces.map((p) => p.bytes)).length, blockAt, "the header only");
+  assert.equal(concatBytes(...pieces.map((p) => p.bytes)).length, blockAt, "the header only");
 });

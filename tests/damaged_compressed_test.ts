@@ -11,6 +11,7 @@ import { PARALLEL_MIN_BYTES } from "../core/decompress_parallel.ts";
 import { ZstdFrameSplitter } from "../core/zstd_frames.ts";
 import { assertNoStackTrace, run, tempDir } from "./helpers.ts";
 import { canRunServers, TestClient, TestServer } from "./ssh_env.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 type Kind = "gzip" | "zstd";
 const enc = new TextEncoder();
@@ -23,16 +24,6 @@ async function compress(kind: Kind, data: Uint8Array): Promise<Uint8Array> {
   const [out] = await Promise.all([child.output(), writer.write(data).then(() => writer.close())]);
   assert.equal(out.code, 0);
   return out.stdout;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Log lines; `random` makes them compress only to about half (large compressed files). */
@@ -67,7 +58,7 @@ async function makeFiles(dir: string, big: boolean): Promise<Damaged[]> {
   const files: Damaged[] = [];
   for (const kind of ["gzip", "zstd"] as const) {
     const members = await Promise.all(parts.map((p) => compress(kind, enc.encode(p))));
-    const whole = concat(...members);
+    const whole = concatBytes(...members);
     const all = parts.join("");
     const add = async (label: string, bytes: Uint8Array, good: string, message: string) => {
       const path = `${dir}/${label}${big ? "-big" : ""}.log.${EXT[kind]}`;
@@ -83,10 +74,15 @@ async function makeFiles(dir: string, big: boolean): Promise<Damaged[]> {
         message: `corrupt ${kind} data at byte ${message}`,
       });
     };
-    await add("junk", concat(whole, enc.encode("junk")), all, `${whole.length} (trailing garbage)`);
+    await add(
+      "junk",
+      concatBytes(whole, enc.encode("junk")),
+      all,
+      `${whole.length} (trailing garbage)`,
+    );
     await add(
       "between",
-      concat(members[0]!, enc.encode("junk!junk"), members[1]!, members[2]!),
+      concatBytes(members[0]!, enc.encode("junk!junk"), members[1]!, members[2]!),
       parts[0]!,
       `${members[0]!.length} (trailing garbage)`,
     );

@@ -711,3 +711,25 @@ Deno.test("a line is decided from the literal before the loop when the needle is
     "the reference",
   );
 });
+
+Deno.test("a literal's selector hands out one array of regions batch after batch, each right", () => {
+  for (const invert of [false, true]) {
+    const selector = new LineSelector(compileMatcher("HIT"), { invert });
+    const arrays = new Set<number[]>();
+    for (const [lines, every] of [[4000, 3], [2500, 7], [6000, 2], [3000, 50]] as const) {
+      const text = Array.from({ length: lines }, (_, i) => i % every ? `x ${i}\n` : `HIT ${i}\n`);
+      const batch = new LineBatch(enc.encode(text.join("")), 0);
+      assert.ok(batch.bytes.length >= 16 * 1024);
+      const [sel, ...more] = [...selector.select(batch)];
+      assert.equal(more.length, 0);
+      arrays.add(sel!.regions);
+      const got: string[] = [];
+      for (let i = 0; i < sel!.regions.length; i += 2) {
+        got.push(decodeUtf8(batch.bytes.subarray(sel!.regions[i], sel!.regions[i + 1])));
+      }
+      const want = text.filter((l) => l.startsWith("HIT") !== invert).join("");
+      assert.equal(got.join(""), want, `${lines} lines, every ${every}, invert ${invert}`);
+    }
+    assert.equal(arrays.size, 1, "the same array each time");
+  }
+});

@@ -10,6 +10,7 @@
  * damage is yielded, then a CorruptInputError names the file and the offset of the damage in the
  * compressed input. Nothing after the first damage is read, as `gzip -dc` and `zstd -dc` do.
  */
+import { readBuffer, releaseBuffer } from "./byte_search.ts";
 import { corruptData } from "./compression.ts";
 import { libzstd, LibZstdDecoder } from "./libzstd.ts";
 import {
@@ -17,7 +18,7 @@ import {
   DecodeFailure,
   decodeInto,
   Output,
-  reusedBuffer,
+  OUTPUT_CHUNK,
   type StreamDecoder,
 } from "./stream_decoder.ts";
 import { type FramePiece, ZstdFrameSplitter } from "./zstd_frames.ts";
@@ -31,7 +32,7 @@ export interface DecompressOptions {
   /**
    * Where the native decoders put their output: each chunk they yield is a view of a buffer from
    * here, from its start, not written again before the consumer asks for the next chunk (fzstd
-   * yields arrays of its own). Default: one 256 KiB buffer, reused.
+   * yields arrays of its own). Default: one 256 KiB read buffer (byte_search.ts), reused.
    */
   readonly buffers?: BufferSupply;
 }
@@ -41,16 +42,23 @@ export interface DecompressOptions {
  * (the source may reuse its buffer: fresh buffers cost more than the decoding, see
  * docs/performance.md). `options` false is `{ zstd: "fzstd" }` and true the default.
  */
-export function decompress(
+export async function* decompress(
   kind: "gzip" | "zstd",
   input: AsyncIterable<Uint8Array>,
   name: string,
   options: DecompressOptions | boolean = {},
 ): AsyncGenerator<Uint8Array> {
   const o = typeof options === "boolean" ? (options ? {} : { zstd: "fzstd" as const }) : options;
-  const buffers = o.buffers ?? reusedBuffer();
-  if (kind === "zstd") return zstdStream(input, name, o.zstd ?? "auto", buffers);
-  return gunzipLazily(input, name, buffers);
+  // By default a read buffer: where this thread searches bytes, its batches are searched and
+  // printed where they are (byte_search.ts), as a plain file's are.
+  const own = o.buffers === undefined ? readBuffer(OUTPUT_CHUNK) : null;
+  const buffers = o.buffers ?? (() => own!);
+  try {
+    if (kind === "zstd") yield* zstdStream(input, name, o.zstd ?? "auto", buffers);
+    else yield* gunzipLazily(input, name, buffers);
+  } finally {
+    if (own !== null) releaseBuffer(own);
+  }
 }
 
 async function* gunzipLazily(

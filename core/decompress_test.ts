@@ -10,6 +10,7 @@ import { decompress, type ZstdEngine } from "./decompress.ts";
 import { PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
 import { fileChunks } from "./source.ts";
 import { ZstdFrameSplitter } from "./zstd_frames.ts";
+import { byteSearch } from "./byte_search.ts";
 import { concatBytes } from "./bytes.ts";
 
 type Kind = "gzip" | "zstd";
@@ -383,5 +384,25 @@ Deno.test("damaged files of 4 MiB and more (decompressFile, as for big files) yi
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("decoded chunks are in a read buffer of the thread's byte search, handed back at the end", async () => {
+  const search = byteSearch()!;
+  const input = await compress("zstd", PLAIN);
+  for (const engine of ["libzstd", "node"] as const) {
+    const got: Uint8Array[] = [];
+    let buffer: ArrayBufferLike | null = null;
+    for await (
+      const chunk of decompress("zstd", chunked(input, 64 * 1024), "x.zst", { zstd: engine })
+    ) {
+      assert.ok(search.owns(chunk), `${engine}: searched where it is`);
+      buffer ??= chunk.buffer;
+      got.push(chunk.slice());
+    }
+    assertSameBytes(concatBytes(...got), PLAIN, engine);
+    const next = search.readBuffer(256 * 1024)!;
+    assert.equal(next.buffer, buffer, `${engine}: the buffer went back for the next reader`);
+    search.releaseBuffer(next);
   }
 });

@@ -23,12 +23,6 @@ export type BufferSupply = () => Uint8Array;
 
 export const OUTPUT_CHUNK = 256 * 1024;
 
-/** One buffer, handed out again and again (consumers copy what they keep; see chunks.ts). */
-export function reusedBuffer(size = OUTPUT_CHUNK): BufferSupply {
-  const buffer = new Uint8Array(new ArrayBuffer(size));
-  return () => buffer;
-}
-
 /** The buffer being filled. */
 export class Output {
   buf: Uint8Array;

@@ -91,6 +91,11 @@ const SEQUENCE_BUDGET_PER_BYTE = 8;
 
 /** The size of a batch from which a selector reuses its arrays of regions (#reused). */
 const REUSED_FROM = 16 * 1024;
+/**
+ * The most entries an array of regions keeps between batches (#letGoOfLarge): a followed file may
+ * wait long for its next batch, and a dserver follows many.
+ */
+const KEPT_MAX = 4096;
 
 /** The number of the line at a byte offset of a batch, for offsets asked in ascending order. */
 class LineCount {
@@ -176,6 +181,7 @@ export class LineSelector {
           ? complementOf(regions, length, this.#reused(batch, this.#outside))
           : regions,
       };
+      this.#letGoOfLarge(); // the selection was taken: the consumer asked for what follows
     } else if (contextual && !this.#invert && this.#bytes !== null && bytesAllowed) {
       const matches: number[] = [];
       this.#byteMatches(batch, this.#bytes, matches, this.#contextLeft(), false);
@@ -214,6 +220,12 @@ export class LineSelector {
    */
   #reused(batch: LineBatch, array: number[]): number[] {
     return batch.bytes.length >= REUSED_FROM ? array : [];
+  }
+
+  /** Lets the arrays of regions go when they hold more than KEPT_MAX entries (`length = 0`). */
+  #letGoOfLarge(): void {
+    if (this.#found.length > KEPT_MAX) this.#found.length = 0;
+    if (this.#outside.length > KEPT_MAX) this.#outside.length = 0;
   }
 
   /**

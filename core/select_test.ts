@@ -716,7 +716,7 @@ Deno.test("a literal's selector hands out one array of regions batch after batch
   for (const invert of [false, true]) {
     const selector = new LineSelector(compileMatcher("HIT"), { invert });
     const arrays = new Set<number[]>();
-    for (const [lines, every] of [[4000, 3], [2500, 7], [6000, 2], [3000, 50]] as const) {
+    for (const [lines, every] of [[4000, 3], [2500, 7], [6000, 4], [3000, 50]] as const) {
       const text = Array.from({ length: lines }, (_, i) => i % every ? `x ${i}\n` : `HIT ${i}\n`);
       const batch = new LineBatch(enc.encode(text.join("")), 0);
       assert.ok(batch.bytes.length >= 16 * 1024);
@@ -732,4 +732,27 @@ Deno.test("a literal's selector hands out one array of regions batch after batch
     }
     assert.equal(arrays.size, 1, "the same array each time");
   }
+});
+
+Deno.test("a selector keeps no large array of regions once its selection was taken", () => {
+  const selector = new LineSelector(compileMatcher("HIT"), {});
+  const batchOf = (lines: number, every: number) =>
+    new LineBatch(
+      enc.encode(Array.from({ length: lines }, (_, i) => i % every ? "x\n" : "HIT\n").join("")),
+      0,
+    );
+  const taken = (batch: LineBatch) => {
+    const selections = selector.select(batch);
+    const sel = selections.next().value as Selection;
+    const regions = sel.regions.length;
+    assert.ok(selections.next().done); // the consumer asks for what follows
+    return { sel, regions };
+  };
+  const small = taken(batchOf(8000, 4)); // 2,000 regions: kept for the next batch
+  assert.equal(small.regions, 4000);
+  assert.equal(small.sel.regions.length, 4000);
+  const large = taken(batchOf(20_000, 2)); // 10,000 regions: let go once taken
+  assert.equal(large.regions, 20_000);
+  assert.equal(large.sel.regions.length, 0);
+  assert.equal(taken(batchOf(8000, 4)).regions, 4000, "and grown again for the next");
 });

@@ -121,3 +121,17 @@ export const DEFAULT_TERM_COLORS = {
 };
 
 export type TermColors = typeof DEFAULT_TERM_COLORS;
+
+/**
+ * A copy of DEFAULT_TERM_COLORS for a config to change. Not `structuredClone`: its first call
+ * loads Deno's message-port code, ~0.25 ms of every start (docs/performance.md#start-up).
+ */
+export function defaultTermColors(): TermColors {
+  const copy: Record<string, Record<string, Style>> = {};
+  for (const [group, styles] of Object.entries(DEFAULT_TERM_COLORS)) {
+    const own: Record<string, Style> = {};
+    for (const [name, style] of Object.entries(styles)) own[name] = { ...style };
+    copy[group] = own;
+  }
+  return copy as TermColors;
+}

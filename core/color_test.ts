@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { ColorNameError, colorNames, DEFAULT_TERM_COLORS, isColorName, Paint } from "./color.ts";
+import {
+  ColorNameError,
+  colorNames,
+  DEFAULT_TERM_COLORS,
+  defaultTermColors,
+  isColorName,
+  Paint,
+} from "./color.ts";
 
 Deno.test("Paint maps color names to SGR foreground and background codes", () => {
   const names = ["Black", "Red", "Green", "Yellow", "Blue", "Magenta", "Cyan", "White"];
@@ -84,4 +91,14 @@ Deno.test("isColorName accepts what Paint accepts, and colorNames lists the name
     for (const name of colorNames(field)) assert.equal(isColorName(field, name), true, name);
   }
   assert.ok(colorNames("attr").includes("none"));
+});
+
+Deno.test("defaultTermColors is a copy of the defaults that can be changed without changing them", () => {
+  const copy = defaultTermColors();
+  assert.deepEqual(copy, DEFAULT_TERM_COLORS);
+  copy.Remote.Text.fg = "Red";
+  (copy.Client as Record<string, unknown>).Client = null;
+  assert.equal(DEFAULT_TERM_COLORS.Remote.Text.fg, "White");
+  assert.deepEqual(defaultTermColors(), DEFAULT_TERM_COLORS);
+  assert.notEqual(defaultTermColors().Remote, defaultTermColors().Remote);
 });

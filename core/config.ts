@@ -5,7 +5,7 @@
  */
 import {
   colorNames,
-  DEFAULT_TERM_COLORS,
+  defaultTermColors,
   isColorName,
   type Style,
   type TermColors,
@@ -154,7 +154,7 @@ export function defaultConfig(env: (name: string) => string | undefined = getEnv
     },
     Client: {
       TermColorsEnable: true,
-      TermColors: structuredClone(DEFAULT_TERM_COLORS),
+      TermColors: defaultTermColors(),
       AuthKeyPath: "",
       AuthKeyDisable: false,
       LogPayload: false,

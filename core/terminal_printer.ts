@@ -30,6 +30,11 @@ export interface TerminalOptions {
 }
 
 const NL = 10;
+/**
+ * Gathered pieces shorter than this are copied into the output's buffer: a write(2) of each costs
+ * more than the copy (one per file, for a thousand files of a few lines).
+ */
+const GATHERED_BUFFERED_MAX = 32 * 1024;
 const encoder = new TextEncoder();
 
 interface LabelParts {
@@ -47,11 +52,15 @@ export class TerminalPrinter implements Sink {
   #labelFor: string | null = null;
   #label: LabelParts | null = null;
 
-  readonly #unbuffered: (piece: Uint8Array) => void;
+  /** Gathered lines: a small piece joins the buffer (a read of many small files), a large one not. */
+  readonly #gathered: (piece: Uint8Array) => void;
 
   constructor(out: BufferedOutput, options: TerminalOptions) {
     this.#out = out;
-    this.#unbuffered = (piece) => out.unbuffered(piece);
+    this.#gathered = (piece) => {
+      if (piece.length < GATHERED_BUFFERED_MAX) out.bytes(piece);
+      else out.unbuffered(piece);
+    };
     this.#options = options;
     this.#paints = options.plain || !options.color ? null : new RemotePaints(options.colors);
   }
@@ -64,7 +73,7 @@ export class TerminalPrinter implements Sink {
   #printPlain(sel: Selection): void {
     const { bytes } = sel.batch;
     const r = sel.regions;
-    if (r.length <= 2 || !gatherRegions(bytes, r, this.#unbuffered)) {
+    if (r.length <= 2 || !gatherRegions(bytes, r, this.#gathered)) {
       for (let i = 0; i < r.length; i += 2) this.#out.bytes(bytes.subarray(r[i]!, r[i + 1]!));
     }
     const last = r[r.length - 1];

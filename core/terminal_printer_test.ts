@@ -63,6 +63,27 @@ Deno.test("plain output of a batch in a read buffer prints the same bytes, gathe
   search.releaseBuffer(buffer);
 });
 
+Deno.test("plain output of many small gathered batches goes out in one write, not one each", () => {
+  const search = byteSearch()!;
+  const buffer = search.readBuffer(64)!;
+  const parts: Uint8Array[] = [];
+  const out = new BufferedOutput((b) => parts.push(b.slice()), 1 << 20);
+  const printer = new TerminalPrinter(out, PLAIN);
+  let expected = "";
+  for (let file = 0; file < 100; file++) {
+    const text = `a${file}\nb\nc${file}\n`;
+    const { written } = enc.encodeInto(text, buffer);
+    const batch = new LineBatch(buffer.subarray(0, written), 1);
+    const c = text.lastIndexOf("c");
+    printer.selection({ batch, regions: [0, text.indexOf("b"), c, written] }, `f${file}`);
+    expected += `a${file}\nc${file}\n`;
+  }
+  out.flush();
+  assert.equal(parts.map((p) => dec.decode(p)).join(""), expected);
+  assert.equal(parts.length, 1, "the small pieces were written one by one");
+  search.releaseBuffer(buffer);
+});
+
 Deno.test("plain output keeps invalid UTF-8 bytes untouched", () => {
   const bytes = new Uint8Array([0xff, 0xfe, 0x0a]);
   const parts: Uint8Array[] = [];

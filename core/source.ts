@@ -1,7 +1,9 @@
 /** Opening a source (file or stdin) as a stream of decompressed byte chunks. */
 import { concatBytes } from "./bytes.ts";
+import { readBuffer, releaseBuffer } from "./byte_search.ts";
 import {
   type ChunkOptions,
+  DEFAULT_CHUNK_SIZE,
   FIRST_READ_SIZE,
   prepend,
   readFileChunks,
@@ -9,6 +11,7 @@ import {
 } from "./chunks.ts";
 import { CorruptInputError, detectCompression, PARALLEL_MIN_BYTES } from "./compression.ts";
 import type { ReaderWork } from "./decompress_parallel.ts";
+import { readFully } from "./fd_file.ts";
 import { type InputFile, type OpenedFile, openRegular } from "./open_file.ts";
 import { reason, SourceError } from "./source_error.ts";
 
@@ -70,7 +73,29 @@ export async function* openedFileChunks(
 ): AsyncGenerator<Uint8Array> {
   const { file, pin } = opened;
   try {
-    const size = file.statSync().size;
+    const size = opened.size ?? file.statSync().size;
+    if (size < DEFAULT_CHUNK_SIZE) {
+      // Read whole at once: one chunk, without the layers of a chunked read, which cost more
+      // than reading a file of a few lines (a glob of a thousand small logs). One that grew to a
+      // buffer's size meanwhile is read as any other.
+      const buffer = readBuffer(DEFAULT_CHUNK_SIZE);
+      try {
+        const got = readFully(file, buffer, 0);
+        if (got < buffer.length) {
+          const bytes = buffer.subarray(0, got);
+          const kind = detectCompression(path, bytes);
+          if (kind === "none") {
+            if (got > 0) yield bytes;
+          } else {
+            const { decompress } = await import("./decompress.ts");
+            yield* decompress(kind, once(bytes), path, useNativeZstd);
+          }
+          return;
+        }
+      } finally {
+        releaseBuffer(buffer);
+      }
+    }
     const parallel = useNativeZstd && size >= PARALLEL_MIN_BYTES && typeof Worker === "function"
       ? sniff(path, file)
       : "none";
@@ -86,6 +111,10 @@ export async function* openedFileChunks(
     if (err instanceof CorruptInputError || err instanceof SourceError) throw err;
     throw new SourceError(`${path}: ${reason(err)}`);
   }
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }
 
 /** The compression of an open file, from its first bytes and name. */

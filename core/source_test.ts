@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { CorruptInputError } from "./compression.ts";
-import { decodeChunks, fileChunks, openRegular, reason, SourceError } from "./source.ts";
+import {
+  decodeChunks,
+  fileChunks,
+  openedFileChunks,
+  openRegular,
+  reason,
+  SourceError,
+} from "./source.ts";
 import { readFileChunks } from "./chunks.ts";
 
 const enc = new TextEncoder();
@@ -63,6 +70,38 @@ Deno.test("fileChunks decompresses gzip and zstd files made by the CLIs", async 
     assert.deepEqual(await readAll(fileChunks(`${dir}/a.log.gz`)), data);
     assert.deepEqual(await readAll(fileChunks(`${dir}/a.log.zst`)), data);
     assert.deepEqual(await readAll(fileChunks(`${dir}/a.log.zst`, false)), data);
+  });
+});
+
+Deno.test("a file smaller than a read buffer comes as one chunk, whole", async () => {
+  await withDir(async (dir) => {
+    const data = lines(8_000); // ~300 KB: more than a chunked read's first read
+    assert.ok(data.length > 200_000 && data.length < 1 << 20);
+    await Deno.writeFile(`${dir}/s.log`, data);
+    const parts: Uint8Array[] = [];
+    for await (const part of fileChunks(`${dir}/s.log`)) parts.push(part.slice());
+    assert.equal(parts.length, 1);
+    assert.deepEqual(parts[0], data);
+  });
+});
+
+Deno.test("a small file that grew after it was opened is read to its end", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/g.log`;
+    for (const more of [lines(1_000), lines(60_000)]) { // staying small, and growing past 1 MiB
+      const first = lines(100);
+      await Deno.writeFile(path, first);
+      const opened = openRegular(path);
+      try {
+        assert.equal(opened.size, first.length);
+        await Deno.writeFile(path, more, { append: true });
+        const got = await readAll(openedFileChunks(path, opened));
+        assert.equal(got.length, first.length + more.length);
+        assert.deepEqual(got.subarray(first.length), more);
+      } finally {
+        opened.file.close();
+      }
+    }
   });
 });
 

@@ -96,7 +96,7 @@ Deno.test("isColorName accepts what Paint accepts, and colorNames lists the name
 Deno.test("defaultTermColors is a copy of the defaults that can be changed without changing them", () => {
   const copy = defaultTermColors();
   assert.deepEqual(copy, DEFAULT_TERM_COLORS);
-  copy.Remote.Text.fg = "Red";
+  (copy.Remote.Text as { fg: string }).fg = "Red";
   (copy.Client as Record<string, unknown>).Client = null;
   assert.equal(DEFAULT_TERM_COLORS.Remote.Text.fg, "White");
   assert.deepEqual(defaultTermColors(), DEFAULT_TERM_COLORS);

@@ -7,6 +7,7 @@ import { escapeControls } from "../core/clip.ts";
 import { errorKind, UsageError } from "../core/errors.ts";
 import { BufferedOutput, fileSink } from "../core/output.ts";
 import { growingSink } from "../core/pipe_size.ts";
+import { WriteBehind } from "../core/write_behind.ts";
 import { type Program, PROGRAMS } from "./flag_table.ts";
 import { Flags, parseFlags } from "./flags.ts";
 import { versionLine } from "./version.ts";
@@ -23,13 +24,17 @@ function pickProgram(args: string[]): [Program, string[]] {
   return [named, args];
 }
 
+const STDOUT_FD = 1;
 const encoder = new TextEncoder();
 /** One line to stderr: control characters of file names or of a server's text are escaped. */
 const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(escapeControls(line) + "\n"));
 
 export async function main(rawArgs: string[]): Promise<number> {
   const [program, args] = pickProgram(rawArgs);
-  const out = new BufferedOutput(growingSink(fileSink(Deno.stdout)));
+  // Full buffers go into a pipe on another thread (WriteBehind), after the first MiB: by then the
+  // sink grew the pipe (at 128 KiB).
+  const stdout = growingSink(fileSink(Deno.stdout));
+  const out = new BufferedOutput(stdout, 1 << 20, { behind: new WriteBehind(STDOUT_FD, stdout) });
   const print = (text: string) => {
     out.string(text);
     out.flush();

@@ -138,8 +138,8 @@ export async function runServerless(
   }
   // Only a follow watches directories or resumes: dcat and dgrep do not load that code.
   const { DirectoryWatchers } = await import("../core/waker.ts");
-  // Output is flushed after every batch; lines written before the stop are still printed.
-  const followSink = flushedEachBatch(sink, () => io.out.flush());
+  // Output is sent after every batch; lines written before the stop are still printed.
+  const followSink = flushedEachBatch(sink, () => io.out.send());
   const followOptions = {
     ...options,
     filter: { ...job.filter, offload: SERVES_NOBODY },

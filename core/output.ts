@@ -29,6 +29,19 @@ export interface OwningSinks {
     buffer: Uint8Array<ArrayBuffer>,
     length: number,
   ) => Uint8Array<ArrayBuffer> | null;
+  /** Writes full buffers on another thread (core/write_behind.ts). */
+  readonly behind?: BehindSink;
+}
+
+/** What writes a piece on another thread while this one goes on (core/write_behind.ts). */
+export interface BehindSink {
+  /**
+   * Settles the write under way, then begins writing `piece`, which must not change until the
+   * next `settle` returned; false: it did not begin (the piece is written as usual).
+   */
+  start(piece: Uint8Array): boolean;
+  /** Waits for the write under way to end (finishing a partial one); raises its error. */
+  settle(): void;
 }
 
 export class BufferedOutput {
@@ -36,11 +49,21 @@ export class BufferedOutput {
   #len = 0;
   private readonly joined: JoinedSink | undefined;
   private readonly handOff: OwningSinks["handOff"];
+  private readonly behindSink: BehindSink | undefined;
+  /** The buffer being written behind (see OwningSinks.behind), to fill once that ended. */
+  #spare: Uint8Array<ArrayBuffer> | null = null;
+  /** `sink`, after the write under way behind (if any) ended. */
+  readonly #sink: SyncSink;
 
   constructor(readonly sink: SyncSink, size = 1 << 20, owning: OwningSinks = {}) {
     this.#buf = new Uint8Array(Math.max(size, 1));
     this.joined = owning.joined;
     this.handOff = owning.handOff;
+    const behind = this.behindSink = owning.behind;
+    this.#sink = behind === undefined ? sink : (bytes) => {
+      behind.settle();
+      sink(bytes);
+    };
   }
 
   bytes(b: Uint8Array): void {
@@ -51,11 +74,12 @@ export class BufferedOutput {
         this.joined(head, b);
         return;
       }
-      this.flush();
       if (b.length >= this.#buf.length >> 1) {
-        this.sink(b);
+        this.#writeHere();
+        this.#sink(b);
         return;
       }
+      this.#writeBuffered();
     }
     this.#buf.set(b, this.#len);
     this.#len += b.length;
@@ -73,8 +97,8 @@ export class BufferedOutput {
       this.joined(head, b);
       return;
     }
-    this.flush();
-    this.sink(b);
+    this.#writeHere();
+    this.#sink(b);
   }
 
   /** `bytes(b.subarray(start, end))` without the view, for short ranges (a line's fields). */
@@ -93,11 +117,12 @@ export class BufferedOutput {
   string(s: string): void {
     // encodeInto writes at most 3 bytes per UTF-16 unit.
     if (s.length * 3 > this.#buf.length - this.#len) {
-      this.flush();
       if (s.length * 3 > this.#buf.length) {
-        this.sink(encoder.encode(s));
+        this.#writeHere();
+        this.#sink(encoder.encode(s));
         return;
       }
+      this.#writeBuffered();
     }
     this.#len += encoder.encodeInto(s, this.#buf.subarray(this.#len)).written;
   }
@@ -112,19 +137,20 @@ export class BufferedOutput {
     fill: (src: Uint8Array, buf: Uint8Array, at: number) => number,
   ): void {
     if (max > this.#buf.length - this.#len) {
-      this.flush();
       if (max > this.#buf.length) {
+        this.#writeHere();
         const own = new Uint8Array(max);
-        this.sink(own.subarray(0, fill(src, own, 0)));
+        this.#sink(own.subarray(0, fill(src, own, 0)));
         return;
       }
+      this.#writeBuffered();
     }
     this.#len = fill(src, this.#buf, this.#len);
   }
 
   /** Writes a non-negative integer in decimal. */
   decimal(n: number): void {
-    if (this.#buf.length - this.#len < 20) this.flush();
+    if (this.#buf.length - this.#len < 20) this.#writeBuffered();
     const buf = this.#buf;
     if (n < 10) {
       buf[this.#len++] = 48 + n;
@@ -144,7 +170,7 @@ export class BufferedOutput {
   }
 
   byte(b: number): void {
-    if (this.#len === this.#buf.length) this.flush();
+    if (this.#len === this.#buf.length) this.#writeBuffered();
     this.#buf[this.#len++] = b;
   }
 
@@ -152,13 +178,42 @@ export class BufferedOutput {
     return this.#len;
   }
 
+  /**
+   * Writes out what is buffered, on another thread where the output can (OwningSinks.behind): for
+   * a stream that goes on writing. `flush` where all that was written must be with the kernel.
+   */
+  send(): void {
+    this.#writeBuffered();
+  }
+
+  /** Writes out what is buffered: then all that was written is with the kernel. */
   flush(): void {
+    this.behindSink?.settle();
+    this.#writeHere();
+  }
+
+  /** Writes out what is buffered, on another thread where the output can (OwningSinks.behind). */
+  #writeBuffered(): void {
+    if (this.#len === 0) return;
+    const full = this.#buf;
+    if (this.behindSink?.start(full.subarray(0, this.#len))) {
+      // The write before, of the spare, ended in `start`: the spare is free.
+      this.#len = 0;
+      this.#buf = this.#spare ?? new Uint8Array(full.length);
+      this.#spare = full;
+      return;
+    }
+    this.#writeHere();
+  }
+
+  /** Writes out what is buffered on this thread (after the write under way behind, if any). */
+  #writeHere(): void {
     if (this.#len === 0) return;
     const length = this.#len;
     this.#len = 0;
     const next = this.handOff?.(this.#buf, length) ?? null;
     if (next !== null) this.#buf = next;
-    else this.sink(this.#buf.subarray(0, length));
+    else this.#sink(this.#buf.subarray(0, length));
   }
 }
 
@@ -195,7 +250,7 @@ export class CoalescingFlush {
   /** Called after new output was buffered. */
   poke(): void {
     if (this.#error !== null) throw this.#error;
-    if (this.out.pending >= this.threshold) this.out.flush();
+    if (this.out.pending >= this.threshold) this.out.send();
     else if (this.#timer === undefined && this.out.pending > 0) {
       const timer = new AbortController();
       this.#timer = timer;
@@ -221,7 +276,7 @@ export class CoalescingFlush {
   #fire = (): void => {
     this.#timer = undefined;
     try {
-      this.out.flush();
+      this.out.send();
     } catch (err) {
       this.#error = err;
       this.onTimerError(err);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "./bytes.ts";
 import { errorKind } from "./errors.ts";
 import { BufferedOutput, CoalescingFlush, fileSink, OutputClosedError } from "./output.ts";
 
@@ -253,4 +254,101 @@ Deno.test("a sink that takes the buffer itself leaves the output a new one, and 
   out.flush();
   assert.deepEqual(taken, [[1, 2, 3, 4, 5, 6, 7], [8, 9]]);
   assert.deepEqual(plain, [[10]]);
+});
+
+/**
+ * A BehindSink that takes every other piece (the rest it declines), "writes" a taken piece only
+ * when settled, and checks that a piece did not change while it was under way.
+ */
+function fakeBehind(events: string[], written: Uint8Array[]) {
+  let under: { piece: Uint8Array; copy: Uint8Array } | null = null;
+  let offers = 0;
+  const behind = {
+    starts: 0,
+    start(piece: Uint8Array): boolean {
+      behind.settle();
+      if (offers++ % 2 === 1) return false;
+      behind.starts++;
+      events.push(`start ${piece.length}`);
+      under = { piece, copy: piece.slice() };
+      return true;
+    },
+    settle(): void {
+      if (under === null) return;
+      assert.deepEqual(under.piece, under.copy, "a piece changed while it was written behind");
+      events.push(`settle ${under.piece.length}`);
+      written.push(under.copy);
+      under = null;
+    },
+  };
+  return behind;
+}
+
+Deno.test("full buffers go behind, each left unchanged until settled, and every byte keeps its order", () => {
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (const size of [16, 64, 1000]) {
+    const events: string[] = [];
+    const written: Uint8Array[] = [];
+    const behind = fakeBehind(events, written);
+    const sink = (b: Uint8Array) => {
+      events.push(`write ${b.length}`);
+      written.push(b.slice());
+    };
+    const out = new BufferedOutput(sink, size, { behind });
+    let want = "";
+    for (let i = 0; i < 3000; i++) {
+      const len = Math.floor(next() * size * 1.2);
+      const s = "xy€".repeat(len).slice(0, len);
+      const kind = next();
+      if (kind >= 0.7 && kind < 0.75) {
+        out.send();
+        continue;
+      }
+      want += s;
+      if (kind < 0.3) out.string(s);
+      else if (kind < 0.6) out.bytes(enc.encode(s));
+      else if (kind < 0.7) out.unbuffered(enc.encode(s));
+      else for (const b of enc.encode(s)) out.byte(b);
+    }
+    out.flush();
+    assert.equal(dec.decode(concatBytes(...written)), want, `size ${size}`);
+    assert.ok(behind.starts > 10, `size ${size}: ${behind.starts} pieces went behind`);
+    assert.equal(events.at(-1)?.startsWith("start"), false, "flush left a write under way");
+  }
+});
+
+Deno.test("a write on this thread waits for the one behind first", () => {
+  const events: string[] = [];
+  const written: Uint8Array[] = [];
+  const out = new BufferedOutput(
+    (b) => {
+      events.push(`write ${b.length}`);
+      written.push(b.slice());
+    },
+    8,
+    { behind: fakeBehind(events, written) },
+  );
+  out.bytes(enc.encode("abcdefgh")); // fills the buffer
+  out.byte(0x69); // full: the 8 bytes go behind
+  assert.deepEqual(events, ["start 8"]);
+  out.unbuffered(enc.encode("0123456789")); // after "i", after the 8 under way
+  assert.deepEqual(events, ["start 8", "settle 8", "write 1", "write 10"]);
+  out.send(); // nothing buffered: nothing to do
+  out.flush();
+  assert.equal(dec.decode(concatBytes(...written)), "abcdefghi0123456789");
+});
+
+Deno.test("flush waits for the write behind to end, also with nothing buffered", () => {
+  const events: string[] = [];
+  const written: Uint8Array[] = [];
+  const out = new BufferedOutput(() => assert.fail("nothing is written on this thread"), 8, {
+    behind: fakeBehind(events, written),
+  });
+  out.bytes(enc.encode("abc"));
+  out.send();
+  assert.deepEqual(events, ["start 3"]);
+  out.flush();
+  assert.deepEqual(events, ["start 3", "settle 3"]);
+  assert.equal(dec.decode(concatBytes(...written)), "abc");
 });

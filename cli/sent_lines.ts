@@ -12,9 +12,9 @@ import type { InputFile } from "../core/fd_file.ts";
 import type { OpenedFile } from "../core/open_file.ts";
 import { type BufferedOutput, OutputClosedError } from "../core/output.ts";
 import type { Sink } from "../core/sink.ts";
+import { EPIPE } from "../core/libc.ts";
 import { maybeYield } from "../core/turns.ts";
 
-const EPIPE = 32;
 const NL = 10;
 /** Smaller files are read as usual: one read and write cost less than the checks. */
 export const MIN_SENT_BYTES = 256 * 1024;

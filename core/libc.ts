@@ -58,10 +58,13 @@ export type DirLibc = Deno.DynamicLibrary<typeof DIR_SYMBOLS>["symbols"];
 
 export const ENOENT = 2;
 export const EINTR = 4;
+export const EAGAIN = 11;
+export const EPIPE = 32;
 export const ERANGE = 34;
 export const ELOOP = 40;
 export const ENODATA = 61;
 export const ENOTSUP = 95;
+export const EINPROGRESS = 115;
 
 let lib: Libc | null | undefined;
 let fileLib: FileLibc | null | undefined;

@@ -6,7 +6,7 @@
  * bytes keep their order. Only into a pipe: glibc writes with `pwrite` at a given offset, so a
  * regular file would be written where its offset would not move.
  */
-import { errnoText, fstatLibc, fstatOf } from "./libc.ts";
+import { EAGAIN, EINPROGRESS, EPIPE, errnoText, fstatLibc, fstatOf } from "./libc.ts";
 import { OutputError } from "./errors.ts";
 import { type BehindSink, OutputClosedError, type SyncSink } from "./output.ts";
 
@@ -18,9 +18,6 @@ const AIO_SYMBOLS = {
 } as const;
 type Aio = Deno.DynamicLibrary<typeof AIO_SYMBOLS>["symbols"];
 
-const EINPROGRESS = 115;
-const EAGAIN = 11;
-const EPIPE = 32;
 const S_IFMT = 0o170000;
 const S_IFIFO = 0o010000;
 /** `struct aiocb` of x86_64 glibc: 168 bytes; the fields set are the descriptor, buffer, size. */
@@ -41,8 +38,7 @@ export class WriteBehind implements BehindSink {
   /** The piece under way (kept reachable until it is written), or null. */
   #piece: Uint8Array | null = null;
   #before = 0;
-  /** Pieces written behind so far. */
-  wroteBehind = 0;
+  #wroteBehind = 0;
 
   /**
    * `fd` must be a pipe for writes to go behind (checked at the first); `sync` writes a piece on
@@ -72,8 +68,13 @@ export class WriteBehind implements BehindSink {
     }
     if (aio.aio_write(this.#cb) !== 0) return false; // no thread to be had: written here
     this.#piece = piece;
-    this.wroteBehind++;
+    this.#wroteBehind++;
     return true;
+  }
+
+  /** Pieces written behind so far. */
+  get wroteBehind(): number {
+    return this.#wroteBehind;
   }
 
   settle(): void {

@@ -66,6 +66,11 @@ export class BeforeContext {
     }
   }
 
+  /** Whether `lines` lines of `bytes` in all, held, would all stay under the byte bound. */
+  fits(lines: number, bytes: number): boolean {
+    return bytes + lines * LINE_COST <= this.#maxBytes;
+  }
+
   /** Takes every held line, oldest first, and holds none (a match prints them). */
   take(): HeldLine[] {
     if (this.#short && !this.#told) {

@@ -5,6 +5,7 @@
  */
 import { type ByteSearch, byteSearch, type Needle } from "./byte_search.ts";
 import { BeforeContext } from "./before_context.ts";
+import { NewlineIndex } from "./newline_index.ts";
 import {
   alignedText,
   countNewlines,
@@ -127,6 +128,7 @@ export class LineSelector {
   #matches = 0;
   #afterLeft = 0;
   readonly #held: BeforeContext;
+  readonly #newlines = new NewlineIndex();
   readonly #bytes: ByteLines | null;
   /** When batches are searched in their Latin-1 reading (see searchText): the matcher's say. */
   readonly #latin1: Latin1Rule;
@@ -371,18 +373,25 @@ export class LineSelector {
    * #byteMatches or #textMatches find them): only the lines around them looked at; the same
    * selections and state as #perLine (which it mirrors).
    */
-  *#context(batch: LineBatch, matches: readonly number[]): Generator<Selection> {
+  #context(batch: LineBatch, matches: readonly number[]): Selection[] {
     const bytes = batch.bytes;
     const regions: number[] = [];
     const earlier: Selection[] = [];
+    const index = this.#denseContext(bytes.length, matches) && this.#newlines.index(bytes)
+      ? this.#newlines
+      : null;
     const lineEnd = (start: number) => {
+      if (index !== null) return index.lineEnd(start);
       const nl = bytes.indexOf(10, start);
       return nl < 0 ? bytes.length : nl + 1;
     };
     let pos = 0; // the first line not looked at
     const numbered = new LineCount();
-    /** The lines from `pos` to `stop`, none matching: after-context, then held for before. */
-    const between = (stop: number) => {
+    /**
+     * The lines from `pos` to `stop`, none matching: after-context, then held for before (or, when
+     * a match at `stop` will print them and they are all in this batch, selected at once).
+     */
+    const between = (stop: number, match = false) => {
       while (this.#afterLeft > 0 && pos < stop) {
         const end = lineEnd(pos);
         addRegion(regions, pos, end);
@@ -393,11 +402,16 @@ export class LineSelector {
           return;
         }
       }
-      if (this.#before > 0 && pos < stop) this.#hold(batch, pos, stop, numbered);
+      if (this.#before > 0 && pos < stop) {
+        const prints = match && !(this.#max > 0 && this.#matches >= this.#max);
+        if (!prints || !this.#beforeInBatch(bytes, pos, stop, regions, index)) {
+          this.#hold(batch, pos, stop, numbered);
+        }
+      }
       pos = stop;
     };
     for (let i = 0; i < matches.length; i += 2) {
-      between(matches[i]!);
+      between(matches[i]!, true);
       if (this.done) break;
       if (this.#max > 0 && this.#matches >= this.#max) {
         this.done = true;
@@ -415,8 +429,52 @@ export class LineSelector {
     }
     if (!this.done) between(bytes.length);
     this.#held.keepCopies(batch);
-    yield* earlier;
-    if (regions.length > 0) yield { batch, regions };
+    if (regions.length > 0) earlier.push({ batch, regions });
+    return earlier;
+  }
+
+  /**
+   * Whether the lines around a batch's matches are better looked up in a list of its newlines
+   * (NewlineIndex) than scanned for: when scanning would read more than a fifth of the batch's
+   * bytes (listing costs about a fifth of scanning per byte), lines as long as the matching ones.
+   */
+  #denseContext(length: number, matches: readonly number[]): boolean {
+    const count = matches.length / 2;
+    if (count === 0) return false;
+    const sample = Math.min(count, 64);
+    let lineBytes = 0;
+    for (let i = 0; i < 2 * sample; i += 2) lineBytes += matches[i + 1]! - matches[i]!;
+    return count * (this.#before + this.#after) * (lineBytes / sample) * 5 > length;
+  }
+
+  /**
+   * Selects the --before lines of a match at `stop` when they are all in [from, stop) of its batch
+   * (line starts both), as holding them and then printing them would: without a held line each.
+   * False when lines held from an earlier batch are among them, or the byte bound would cut them.
+   */
+  #beforeInBatch(
+    bytes: Uint8Array,
+    from: number,
+    stop: number,
+    regions: number[],
+    index: NewlineIndex | null,
+  ): boolean {
+    let first = stop;
+    let lines = 0;
+    if (index !== null) {
+      first = index.linesBefore(from, stop, this.#before);
+      lines = index.found;
+    } else {
+      for (; lines < this.#before && first > from; lines++) {
+        first = first - 2 < from ? from : Math.max(from, bytes.lastIndexOf(10, first - 2) + 1);
+      }
+    }
+    if (lines < this.#before && this.#held.size > 0) return false;
+    if (!this.#held.fits(lines, stop - first)) return false;
+    // The lines held before (from an earlier batch) are further back than --before reaches.
+    if (this.#held.size > 0) this.#held.take();
+    addRegion(regions, first, stop);
+    return true;
   }
 
   /**

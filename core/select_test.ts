@@ -6,6 +6,7 @@ import { splitLines } from "./lines.ts";
 import { decodeUtf8 } from "./utf8.ts";
 import { compileMatcher, compileRegex, type Matcher } from "./matcher.ts";
 import { LineSelector, type Selection, selectLines, type SelectOptions } from "./select.ts";
+import { MAX_BEFORE_BYTES } from "./before_context.ts";
 import { COUNTS, randomPattern } from "./_test_regex_grammar.ts";
 
 const enc = new TextEncoder();
@@ -755,4 +756,18 @@ Deno.test("a selector keeps no large array of regions once its selection was tak
   assert.equal(large.regions, 20_000);
   assert.equal(large.sel.regions.length, 0);
   assert.equal(taken(batchOf(8000, 4)).regions, 4000, "and grown again for the next");
+});
+
+Deno.test("a --before context in one batch over the byte bound is cut as one across batches is", () => {
+  // The lines before the match are in its batch, and the first of them alone is over the bound.
+  const huge = "x".repeat(MAX_BEFORE_BYTES + 1000);
+  const input = enc.encode(`${huge}\nb\nMATCH\n`);
+  let told = 0;
+  const selector = new LineSelector(compileMatcher("MATCH"), {
+    before: 2,
+    onContextLimit: () => told++,
+  });
+  const got = [...selector.select(new LineBatch(input, 1))].flatMap(pickedOf);
+  assert.deepEqual(got, [[2, "b\n"], [3, "MATCH\n"]]);
+  assert.equal(told, 1, "the cut is told");
 });

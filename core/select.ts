@@ -184,10 +184,16 @@ export class LineSelector {
           : regions,
       };
       this.#letGoOfLarge(); // the selection was taken: the consumer asked for what follows
-    } else if (contextual && !this.#invert && this.#bytes !== null && bytesAllowed) {
+    } else if (contextual && this.#bytes !== null && bytesAllowed) {
       const matches: number[] = [];
-      this.#byteMatches(batch, this.#bytes, matches, this.#contextLeft(), false);
-      yield* this.#context(batch, matches);
+      if (this.#invert) {
+        // The lines that do not hold the literal, as runs of whole lines between those that do.
+        this.#byteMatches(batch, this.#bytes, matches, 0, true);
+        yield* this.#context(batch, complementOf(matches, batch.bytes.length), true);
+      } else {
+        this.#byteMatches(batch, this.#bytes, matches, this.#contextLeft(), false);
+        yield* this.#context(batch, matches);
+      }
     } else if ((whole || (contextual && !this.#invert)) && alignedText(batch, this.#latin1)) {
       // A batch matched ahead is looked up in its whole text (pipeline.ts's BatchMatches).
       const pieces = bytesAllowed
@@ -373,7 +379,7 @@ export class LineSelector {
    * #byteMatches or #textMatches find them): only the lines around them looked at; the same
    * selections and state as #perLine (which it mirrors).
    */
-  #context(batch: LineBatch, matches: readonly number[]): Selection[] {
+  #context(batch: LineBatch, matches: readonly number[], runs = false): Selection[] {
     const bytes = batch.bytes;
     const regions: number[] = [];
     const earlier: Selection[] = [];
@@ -418,8 +424,20 @@ export class LineSelector {
         break;
       }
       this.#emitHeld(batch, regions, earlier);
-      addRegion(regions, matches[i]!, matches[i + 1]!);
-      pos = matches[i + 1]!;
+      const end = matches[i + 1]!;
+      if (runs && this.#max > 0) {
+        // Matching lines one after another: no context between them, each counted for --max.
+        const [upTo, lines] = this.#firstLines(batch, matches[i]!, end, this.#max - this.#matches);
+        if (upTo < end) {
+          addRegion(regions, matches[i]!, upTo);
+          this.#matches = this.#max; // the next line matches too: it ends the last one's context
+          this.done = true;
+          break;
+        }
+        this.#matches += lines - 1;
+      }
+      addRegion(regions, matches[i]!, end);
+      pos = end;
       this.#matches++;
       this.#afterLeft = this.#after;
       if (this.#max > 0 && this.#matches >= this.#max && this.#after === 0) {
@@ -431,6 +449,22 @@ export class LineSelector {
     this.#held.keepCopies(batch);
     if (regions.length > 0) earlier.push({ batch, regions });
     return earlier;
+  }
+
+  /**
+   * Where the first `most` lines of [start, end) (whole lines of `batch`) end, and how many lines
+   * that is: `end` and all of them when they are no more than `most`.
+   */
+  #firstLines(batch: LineBatch, start: number, end: number, most: number): [number, number] {
+    const bytes = batch.bytes;
+    let at = start;
+    let lines = 0;
+    while (at < end && lines < most) {
+      const nl = bytes.indexOf(10, at);
+      at = nl < 0 || nl >= end ? end : nl + 1;
+      lines++;
+    }
+    return [at, lines];
   }
 
   /**

@@ -503,7 +503,7 @@ Deno.test("re2js searches a batch that is not ASCII whole and finds each line's 
 });
 
 Deno.test("--before and --after on the byte search select what the reference does", async () => {
-  // Matches close together, at batch edges, past --max, and held lines across batches.
+  // Matches close together, at batch edges, past --max, held lines across batches, inverted.
   const next = rng(11);
   const kinds = ["ERROR x", "ERR x", "ok", "ERROR é", "", "é ok", "ERROR"];
   const matchers = [
@@ -523,6 +523,7 @@ Deno.test("--before and --after on the byte search select what the reference doe
       before: Math.floor(next() * 4),
       after: Math.floor(next() * 4),
       max: next() < 0.5 ? 0 : 1 + Math.floor(next() * 3),
+      invert: next() < 0.3, // runs of lines without the literal between those with it
     };
     // Pieces of up to the whole input: batches of many lines, or of one.
     const sizes = randomSizes(next, input.length, 1 + Math.floor(next() * (input.length + 1)));

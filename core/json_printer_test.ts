@@ -13,7 +13,10 @@ function objects(print: (out: BufferedOutput) => void): Record<string, unknown>[
   const out = new BufferedOutput((b) => parts.push(b.slice()), 64);
   print(out);
   out.flush();
-  const text = parts.map((p) => dec.decode(p)).join("");
+  // Decoded whole: a part may start inside a character, or with a BOM that belongs to a line.
+  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(
+    Uint8Array.from(parts.flatMap((p) => [...p])),
+  );
   assert.ok(text === "" || text.endsWith("}\n"), text);
   return text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
 }
@@ -155,4 +158,69 @@ Deno.test("a run of messages prints as the messages one by one", () => {
     ["t", 2, "two"],
     ["s", 3, "three"],
   ]);
+});
+
+Deno.test("a line read here or sent by a server is written as JSON.stringify writes its text", () => {
+  // Plain ASCII goes out as it is; quotes, backslashes, control bytes, other UTF-8 and invalid
+  // bytes go through the decoder and JSON.stringify: the bytes must be the same either way.
+  const pieces = [
+    "ab",
+    "x y",
+    '"',
+    "\\",
+    "\t",
+    "\x01",
+    "\x1f",
+    "\x7f",
+    "é",
+    "😀",
+    "\xff",
+    "\uFEFF",
+    " ",
+  ];
+  const raw = (p: string) => p === "\xff" ? Uint8Array.of(0xff) : enc.encode(p);
+  let seed = 5;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  for (let round = 0; round < 200; round++) {
+    const lines: Uint8Array[] = Array.from({ length: 1 + Math.floor(next() * 8) }, () => {
+      const parts = Array.from({ length: Math.floor(next() * 6) }, () => {
+        const p = pieces[Math.floor(next() * pieces.length)]!;
+        return raw(next() < 0.8 ? pieces[0]! : p);
+      });
+      return Uint8Array.from(parts.flatMap((p) => [...p]));
+    });
+    const joined = lines.flatMap((l, i) => [...l, ...(i < lines.length - 1 ? [10] : [])]);
+    // A last line that is empty is there only with the "\n" that ends it.
+    const ended = next() < 0.5 || lines.at(-1)!.length === 0;
+    const bytes = Uint8Array.from(ended ? [...joined, 10] : joined);
+    const parts: Uint8Array[] = [];
+    const out = new BufferedOutput((b) => parts.push(b.slice()), 64);
+    new JsonLinePrinter(out, "h").selection(
+      { batch: new LineBatch(bytes, 3), regions: [0, bytes.length] },
+      "x",
+    );
+    // The same lines as a server labels them, through the client's printer.
+    const fromServer = new JsonMessagePrinter(out);
+    lines.forEach((line, i) => {
+      fromServer.payload(Uint8Array.from([...enc.encode(`REMOTE|h|100|${3 + i}|x|`), ...line, 10]));
+    });
+    out.flush();
+    const got = new TextDecoder("utf-8", { ignoreBOM: true }).decode(
+      Uint8Array.from(parts.flatMap((p) => [...p])),
+    );
+    const lossy = new TextDecoder("utf-8", { ignoreBOM: true });
+    const strict = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
+    const want = lines.map((line, i) => {
+      const text = lossy.decode(line);
+      let valid = true;
+      try {
+        strict.decode(line);
+      } catch {
+        valid = false;
+      }
+      const b64 = valid ? "" : `,"line_b64":"${line.toBase64()}"`;
+      return `{"host":"h","source":"x","lineno":${3 + i},"line":${JSON.stringify(text)}${b64}}\n`;
+    }).join("");
+    assert.equal(got, want + want, `round ${round}`);
+  }
 });

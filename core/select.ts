@@ -457,6 +457,8 @@ export class LineSelector {
    */
   #firstLines(batch: LineBatch, start: number, end: number, most: number): [number, number] {
     const bytes = batch.bytes;
+    const all = countNewlines(batch, start, end) + (bytes[end - 1] === 10 ? 0 : 1);
+    if (all <= most) return [end, all];
     let at = start;
     let lines = 0;
     while (at < end && lines < most) {

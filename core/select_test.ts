@@ -772,3 +772,15 @@ Deno.test("a --before context in one batch over the byte bound is cut as one acr
   assert.deepEqual(got, [[2, "b\n"], [3, "MATCH\n"]]);
   assert.equal(told, 1, "the cut is told");
 });
+
+Deno.test("--invert with --max and context stops at the max-th line of a run, the file's last too", () => {
+  // The lines without the literal come as one run, ending the input without a "\n".
+  const input = enc.encode("ERROR\na\nb\nc");
+  const selector = new LineSelector(compileMatcher("ERROR"), { invert: true, max: 2, before: 1 });
+  const got = [...selector.select(new LineBatch(input, 1))].flatMap(pickedOf);
+  assert.deepEqual(got, [[1, "ERROR\n"], [2, "a\n"], [3, "b\n"]]);
+  assert.deepEqual(
+    got,
+    reference(input, compileMatcher("ERROR"), { invert: true, max: 2, before: 1 }),
+  );
+});

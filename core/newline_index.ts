@@ -7,10 +7,12 @@
 import { byteSearch } from "./byte_search.ts";
 
 const NL = 10;
+/** Room kept between batches: a batch of short lines needs more, which it gives back. */
+const KEPT_ENTRIES = 16 * 1024;
 
 export class NewlineIndex {
-  /** The positions, ascending: `#at[0, #count)`. Reused from batch to batch. */
-  #at = new Int32Array(1024);
+  /** The positions, ascending: `#at[0, #count)`. Reused from batch to batch; none till used. */
+  #at = new Int32Array(0);
   #count = 0;
   #length = 0;
   /** Where the last lookup ended: lookups mostly go forward through a batch. */
@@ -40,6 +42,20 @@ export class NewlineIndex {
       } else at = listed;
     }
     return true;
+  }
+
+  /** The entries the list has room for now. */
+  get room(): number {
+    return this.#at.length;
+  }
+
+  /**
+   * Done with the batch: a list longer than KEPT_ENTRIES goes (a dserver keeps a selector per
+   * file of every session, and a batch of empty lines lists a million).
+   */
+  release(): void {
+    if (this.#at.length > KEPT_ENTRIES) this.#at = new Int32Array(0);
+    this.#count = 0;
   }
 
   /** Where the line starting at `start` ends: after its "\n", or at the batch's end. */

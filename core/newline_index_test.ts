@@ -99,3 +99,17 @@ Deno.test("a batch in a read buffer and one copied in are indexed alike", () => 
     search.releaseBuffer(read);
   }
 });
+
+Deno.test("a long list is let go of after its batch, and the next batch is listed anew", () => {
+  const index = new NewlineIndex();
+  const empty = new Uint8Array(100_000).fill(10); // a hundred thousand empty lines
+  index.index(empty);
+  assert.equal(index.lineEnd(50_000), 50_001);
+  assert.ok(index.room >= 100_000);
+  index.release();
+  assert.ok(index.room <= 16 * 1024, `${index.room} entries kept`);
+  const small = new TextEncoder().encode("ab\ncd\n");
+  index.index(small);
+  assert.equal(index.lineEnd(0), 3);
+  assert.equal(index.lineEnd(3), 6);
+});

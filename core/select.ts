@@ -446,6 +446,7 @@ export class LineSelector {
       }
     }
     if (!this.done) between(bytes.length);
+    index?.release();
     this.#held.keepCopies(batch);
     if (regions.length > 0) earlier.push({ batch, regions });
     return earlier;

@@ -184,10 +184,11 @@ export class LineSelector {
           : regions,
       };
       this.#letGoOfLarge(); // the selection was taken: the consumer asked for what follows
-    } else if (contextual && this.#bytes !== null && bytesAllowed) {
+    } else if ((contextual || this.#invert) && this.#bytes !== null && bytesAllowed) {
       const matches: number[] = [];
       if (this.#invert) {
-        // The lines that do not hold the literal, as runs of whole lines between those that do.
+        // The lines that do not hold the literal, as runs of whole lines between those that do
+        // (context or not: --max counts their lines).
         this.#byteMatches(batch, this.#bytes, matches, 0, true);
         yield* this.#context(batch, complementOf(matches, batch.bytes.length), true);
       } else {

@@ -27,6 +27,15 @@ export function growStdoutPipe(): void {
 }
 
 /**
+ * Grows the pipe on standard input the same way: each read of it hands over what the pipe holds,
+ * and one of 64 KiB per thread hop made reading a pipe cost ~1 ms per MiB (docs/performance.md).
+ */
+export function growStdinPipe(): void {
+  if (Deno.build.os !== "linux" || Deno.stdin.isTerminal()) return;
+  fileLibc()?.fcntl(0, F_SETPIPE_SZ, WANTED);
+}
+
+/**
  * `sink` (standard output's), growing the pipe before the write that brings what was written to
  * GROW_AFTER: binding libc costs 2–6 ms of a process's first FFI call, which a run printing a few
  * lines (an SSH client's fixed cost) need not pay. A run that writes to fd 1 past the sink (plain

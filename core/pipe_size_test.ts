@@ -44,3 +44,35 @@ Deno.test("growStdoutPipe makes a pipe on standard output 1 MiB large", async ()
   assert.equal(out.code, 0, said);
   assert.equal(said, `${64 * 1024} ${1 << 20}`);
 });
+
+Deno.test("reading standard input from a pipe grows that pipe to 1 MiB", async () => {
+  if (Deno.build.os !== "linux") return;
+  const F_GETPIPE_SZ = 1032;
+  const libc = new URL("./libc.ts", import.meta.url).href;
+  const source = new URL("./source.ts", import.meta.url).href;
+  const script = `
+    const { fileLibc } = await import(${JSON.stringify(libc)});
+    const { stdinChunks } = await import(${JSON.stringify(source)});
+    const before = fileLibc().fcntl(0, ${F_GETPIPE_SZ}, 0);
+    let bytes = 0;
+    let during = 0;
+    for await (const chunk of stdinChunks()) {
+      bytes += chunk.length;
+      during = fileLibc().fcntl(0, ${F_GETPIPE_SZ}, 0);
+    }
+    console.error(before, during, bytes);
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-config", "--no-lock", script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("a line\n".repeat(20_000)));
+  await writer.close();
+  const out = await child.output();
+  const said = new TextDecoder().decode(out.stderr).trim();
+  assert.equal(out.code, 0, said);
+  assert.equal(said, `${64 * 1024} ${1 << 20} ${7 * 20_000}`);
+});

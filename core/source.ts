@@ -12,6 +12,7 @@ import {
 import { CorruptInputError, detectCompression, PARALLEL_MIN_BYTES } from "./compression.ts";
 import type { ReaderWork } from "./decompress_parallel.ts";
 import { readFully } from "./fd_file.ts";
+import { growStdinPipe } from "./pipe_size.ts";
 import { type InputFile, type OpenedFile, openRegular } from "./open_file.ts";
 import { reason, SourceError } from "./source_error.ts";
 
@@ -126,6 +127,7 @@ function sniff(path: string, file: InputFile): ReturnType<typeof detectCompressi
 
 /** The decompressed content of standard input. */
 export async function* stdinChunks(): AsyncGenerator<Uint8Array> {
+  growStdinPipe();
   try {
     yield* decodeChunks("stdin", (o) => readStreamChunks(Deno.stdin, o));
   } catch (err) {

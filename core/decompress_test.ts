@@ -73,12 +73,13 @@ async function run(
   kind: Kind,
   input: Uint8Array,
   chunk: number,
-  zstd: ZstdEngine = "auto",
+  engine: ZstdEngine | "libz" = "auto",
 ): Promise<{ out: Uint8Array; err: unknown }> {
   const parts: Uint8Array[] = [];
   let err: unknown = null;
+  const options = engine === "libz" ? { gzip: "libz" as const } : { zstd: engine };
   try {
-    for await (const part of decompress(kind, chunked(input, chunk), "f", { zstd })) {
+    for await (const part of decompress(kind, chunked(input, chunk), "f", options)) {
       parts.push(part.slice());
     }
   } catch (e) {
@@ -113,6 +114,8 @@ function assertDamage(err: unknown, kind: Kind, offset: number, why: string | Re
 
 const CHUNKS = [1000, 64 * 1024, 1 << 20];
 const ZSTD_PATHS: ZstdEngine[] = ["libzstd", "node", "fzstd"];
+/** gzip: node:zlib's inflate (the default) and the system's libz (small files). */
+const GZIP_PATHS = ["auto", "libz"] as const;
 
 /** Every path and chunk size yields `want` exactly, then the damage. */
 async function expectExactly(
@@ -122,7 +125,7 @@ async function expectExactly(
   offset: number,
   why: string | RegExp,
 ): Promise<void> {
-  for (const engine of kind === "zstd" ? ZSTD_PATHS : ["auto" as const]) {
+  for (const engine of kind === "zstd" ? ZSTD_PATHS : GZIP_PATHS) {
     for (const chunk of CHUNKS) {
       const { out, err } = await run(kind, input, chunk, engine);
       assert.equal(out.length, want.length, `${engine}, chunks of ${chunk}`);
@@ -158,7 +161,7 @@ for (const kind of ["gzip", "zstd"] as const) {
       const input = whole.subarray(0, cut);
       const ref = await toolDecompress(kind, input);
       assert.notEqual(ref.code, 0);
-      for (const engine of kind === "zstd" ? ZSTD_PATHS : ["auto" as const]) {
+      for (const engine of kind === "zstd" ? ZSTD_PATHS : GZIP_PATHS) {
         for (const chunk of CHUNKS) {
           const { out, err } = await run(kind, input, chunk, engine);
           const at = `cut ${cut}, ${engine}, chunks of ${chunk}`;
@@ -405,4 +408,16 @@ Deno.test("decoded chunks are in a read buffer of the thread's byte search, hand
     assert.equal(next.buffer, buffer, `${engine}: the buffer went back for the next reader`);
     search.releaseBuffer(next);
   }
+});
+
+Deno.test("gzip: a deflate block of a reserved type, through node:zlib and libz alike", async () => {
+  const [a, b] = await members("gzip");
+  const input = concatBytes(a!, b!);
+  // `gzip -c` of a pipe writes a 10-byte header: the first deflate block starts after it.
+  const at = a!.length + 10;
+  input[at] = input[at]! | 0x06; // BTYPE 11
+  const ref = await toolDecompress("gzip", input);
+  assert.notEqual(ref.code, 0);
+  // The block header's byte is used up when its type is read: the damage is reported after it.
+  await expectExactly("gzip", input, PARTS[0]!, at + 1, "invalid block type");
 });

@@ -1,13 +1,24 @@
 /**
  * gzip (RFC 1952), member after member: the header and the trailer's CRC-32 and length are read
- * here, the deflate data goes through one raw-inflate handle (zlib_handle.ts), reset per member.
+ * here, the deflate data goes through one raw inflate (libz.ts or zlib_handle.ts), reset per member.
  * Raw inflate stops at the end of the deflate data and says how much input it used, and counts
  * the output it made before damaged data: nothing decoded is lost (docs/decisions.md, "Damaged
  * compressed files").
  */
 import { corruptData, type CorruptInputError } from "./compression.ts";
-import { type BufferSupply, DecodeFailure, decodeInto, Output } from "./stream_decoder.ts";
-import { crc32, ZlibHandle } from "./zlib_handle.ts";
+import {
+  type BufferSupply,
+  DecodeFailure,
+  decodeInto,
+  Output,
+  type StreamDecoder,
+} from "./stream_decoder.ts";
+
+/** What inflates the members' deflate data and checks it: libz's or node:zlib's (decompress.ts). */
+export interface Inflater {
+  readonly inflate: StreamDecoder;
+  crc32(data: Uint8Array, crc?: number): number;
+}
 
 /** The compressed input with the offset of its next byte; bytes can be handed back. */
 class Cursor {
@@ -104,17 +115,18 @@ export async function* gunzip(
   input: AsyncIterable<Uint8Array>,
   name: string,
   supply: BufferSupply,
+  inflater: Inflater,
 ): AsyncGenerator<Uint8Array> {
   const src = new Cursor(input);
   const fail: Fail = (offset, why) => corruptData(name, "gzip", offset, why);
-  const inflate = new ZlibHandle("inflateRaw");
+  const { inflate, crc32 } = inflater;
   const out = new Output(supply);
   try {
     for (let first = true;; first = false) {
       const start = src.offset;
-      if (!(await gzipHeader(src, fail, first))) break;
+      if (!(await gzipHeader(src, fail, first, crc32))) break;
       if (!first) inflate.reset();
-      const member = yield* inflateMember(src, inflate, out, fail);
+      const member = yield* inflateMember(src, inflater, out, fail);
       // What the decoder did not use is the trailer and what follows.
       const r = new ByteReader(src);
       const trailer: number[] = [];
@@ -157,7 +169,7 @@ interface Member {
  */
 async function* inflateMember(
   src: Cursor,
-  inflate: ZlibHandle,
+  { inflate, crc32 }: Inflater,
   out: Output,
   fail: Fail,
 ): AsyncGenerator<Uint8Array, Member> {
@@ -190,7 +202,12 @@ async function* inflateMember(
  * Reads a gzip member header; false at the end of the input (or of its zero padding after the
  * last member, which gzip accepts too).
  */
-async function gzipHeader(src: Cursor, fail: Fail, first: boolean): Promise<boolean> {
+async function gzipHeader(
+  src: Cursor,
+  fail: Fail,
+  first: boolean,
+  crc32: Inflater["crc32"],
+): Promise<boolean> {
   const r = new ByteReader(src);
   const start = src.offset;
   const eof = () => fail(src.offset, "unexpected end of file");

@@ -89,7 +89,9 @@ export async function* openedFileChunks(
             if (got > 0) yield bytes;
           } else {
             const { decompress } = await import("./decompress.ts");
-            yield* decompress(kind, once(bytes), path, useNativeZstd);
+            // Small: gzip through libz, if it is there, without loading node:zlib.
+            const zstd = useNativeZstd ? "auto" : "fzstd";
+            yield* decompress(kind, once(bytes), path, { zstd, gzip: "libz" });
           }
           return;
         }

@@ -7,6 +7,7 @@
  */
 import * as zlib from "node:zlib";
 import type { StreamDecoder } from "./stream_decoder.ts";
+import type { Inflater } from "./gunzip.ts";
 
 interface Handle {
   writeSync(
@@ -101,4 +102,9 @@ export class ZlibHandle implements StreamDecoder {
 function reasonOf(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
   return m.replace(/^Zstd decompress error: /, "");
+}
+
+/** node:zlib's raw inflate and CRC-32, for gunzip.ts. */
+export function nodeInflater(): Inflater {
+  return { inflate: new ZlibHandle("inflateRaw"), crc32: (data, crc) => crc32(data, crc) };
 }

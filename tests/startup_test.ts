@@ -314,6 +314,27 @@ Deno.test({
   },
 });
 
+Deno.test("a serverless dcat of a small .gz file inflates it without Node's zlib", async () => {
+  const dir = await tempDir("dtail-startup-gz-");
+  try {
+    const sample = await Deno.readFile(SAMPLE);
+    const gz = await new Deno.Command("gzip", { args: ["-c"], stdin: "piped", stdout: "piped" })
+      .spawn();
+    const writer = gz.stdin.getWriter();
+    await writer.write(sample);
+    await writer.close();
+    const file = `${dir}/small.log.gz`;
+    await Deno.writeFile(file, (await gz.output()).stdout);
+    const r = await runWithout([], "dcat", ["--plain", file], { denoFlags: ["-L", "debug"] });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, new TextDecoder().decode(sample));
+    assert.match(r.stderr, /ES module: file:\/\/\S+\/core\/libz\.ts/);
+    assert.doesNotMatch(r.stderr, NODE_MODULE);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the check for Node's modules sees them when a run loads them", async () => {
   // The same check on a run that calls setTimeout: dtail stops after --shutdownAfter by a timer.
   const r = await runWithout([], "dtail", ["--plain", "--shutdownAfter", "1", SAMPLE], {

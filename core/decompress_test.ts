@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import { CorruptInputError } from "./compression.ts";
+import { libz, libzInflate } from "./libz.ts";
 import { decompress, type ZstdEngine } from "./decompress.ts";
 import { PARALLEL_MIN_BYTES } from "./decompress_parallel.ts";
 import { fileChunks } from "./source.ts";
@@ -420,4 +421,17 @@ Deno.test("gzip: a deflate block of a reserved type, through node:zlib and libz 
   assert.notEqual(ref.code, 0);
   // The block header's byte is used up when its type is read: the damage is reported after it.
   await expectExactly("gzip", input, PARTS[0]!, at + 1, "invalid block type");
+});
+
+Deno.test("a libz stream closed twice is handed out once", () => {
+  const z = libz();
+  assert.ok(z !== null, "libz.so.1 is bound (Debian's zlib1g is essential)");
+  const first = libzInflate(z);
+  first.close();
+  first.close();
+  const a = libzInflate(z);
+  const b = libzInflate(z);
+  assert.notEqual(a, b);
+  a.close();
+  b.close();
 });

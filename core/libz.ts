@@ -120,7 +120,7 @@ export class LibzInflate implements StreamDecoder {
   }
 
   close(): void {
-    if (!this.#open) return;
+    if (!this.#open || spares.includes(this)) return; // closed already: not handed out twice
     if (spares.length < MAX_SPARES) {
       this.#z.inflateReset(this.#pointer);
       spares.push(this);

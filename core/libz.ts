@@ -4,6 +4,7 @@
  * inflating a small file, while for large ones node:zlib's inflate is 1.7× faster than this
  * (docs/performance.md, "zstd and gzip decoding"). `libz()` is null without FFI or the library.
  */
+import { address, bindLibrary, PIN_MIN } from "./ffi_library.ts";
 import type { StreamDecoder } from "./stream_decoder.ts";
 
 const SYMBOLS = {
@@ -19,22 +20,8 @@ type Libz = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let lib: Libz | null | undefined;
 
 export function libz(): Libz | null {
-  if (lib === undefined) lib = bind();
+  if (lib === undefined) lib = bindLibrary("libz.so.1", SYMBOLS);
   return lib;
-}
-
-function bind(): Libz | null {
-  try {
-    // Asked first: without --allow-ffi, dlopen would prompt on a terminal.
-    if (
-      Deno.build.os !== "linux" || Deno.permissions.querySync({ name: "ffi" }).state !== "granted"
-    ) {
-      return null;
-    }
-    return Deno.dlopen("libz.so.1", SYMBOLS).symbols;
-  } catch {
-    return null;
-  }
 }
 
 /** x86_64's `z_stream`: where its fields are, and its size (inflateInit2_ checks it). */
@@ -51,18 +38,6 @@ const Z_BUF_ERROR = -5;
 /** Only the major version is compared. */
 const VERSION = new TextEncoder().encode("1\0");
 
-/** Input in buffers smaller than this is copied to one of ours first (see address). */
-const STAGE = 4096;
-
-/**
- * The address of a view's first byte. Only for views of large buffers: V8 may keep a small typed
- * array inside its heap, where the garbage collector moves it.
- */
-function address(view: Uint8Array): bigint {
-  if (view.buffer.byteLength < STAGE) throw new Error("libz: buffer too small to pin");
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view)));
-}
-
 /** CRC-32 of `data`, continuing `crc`, as node:zlib's `crc32`. */
 export function libzCrc32(z: Libz, data: Uint8Array, crc = 0): number {
   return Number(z.crc32(BigInt(crc >>> 0), data, data.length));
@@ -77,10 +52,10 @@ export class LibzInflate implements StreamDecoder {
   produced = 0;
   readonly #z: Libz;
   /** The z_stream, in memory that never moves: zlib keeps its address. */
-  readonly #stream = new Uint8Array(new ArrayBuffer(STAGE));
+  readonly #stream = new Uint8Array(new ArrayBuffer(PIN_MIN));
   readonly #view = new DataView(this.#stream.buffer);
   readonly #pointer: Deno.PointerValue;
-  readonly #stage = new Uint8Array(new ArrayBuffer(STAGE));
+  readonly #stage = new Uint8Array(new ArrayBuffer(PIN_MIN));
   #open: boolean;
 
   constructor(z: Libz) {
@@ -94,16 +69,16 @@ export class LibzInflate implements StreamDecoder {
   decode(input: Uint8Array, from: number, out: Uint8Array, at: number): string | null {
     if (!this.#open) throw new Error("libz: inflate closed");
     let src = input;
-    if (input.buffer.byteLength < STAGE) {
+    if (input.buffer.byteLength < PIN_MIN) {
       this.#stage.set(input);
       src = this.#stage.subarray(0, input.length);
     }
     const inLen = src.length - from;
     const outLen = out.length - at;
     const v = this.#view;
-    v.setBigUint64(NEXT_IN, address(src) + BigInt(from), true);
+    v.setBigUint64(NEXT_IN, address(src, "libz") + BigInt(from), true);
     v.setUint32(AVAIL_IN, inLen, true);
-    v.setBigUint64(NEXT_OUT, address(out) + BigInt(at), true);
+    v.setBigUint64(NEXT_OUT, address(out, "libz") + BigInt(at), true);
     v.setUint32(AVAIL_OUT, outLen, true);
     const r = this.#z.inflate(this.#pointer, Z_SYNC_FLUSH);
     this.used = inLen - v.getUint32(AVAIL_IN, true);

@@ -4,6 +4,7 @@
  * `libzstd()` is null when FFI is not permitted or the library is missing; decompress.ts then
  * falls back to node:zlib, then to fzstd.
  */
+import { address, bindLibrary, PIN_MIN } from "./ffi_library.ts";
 import type { StreamDecoder } from "./stream_decoder.ts";
 
 const SYMBOLS = {
@@ -21,38 +22,12 @@ export type LibZstd = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let lib: LibZstd | null | undefined;
 
 export function libzstd(): LibZstd | null {
-  if (lib === undefined) lib = bind();
+  if (lib === undefined) lib = bindLibrary("libzstd.so.1", SYMBOLS);
   return lib;
-}
-
-function bind(): LibZstd | null {
-  try {
-    // Asked first: without --allow-ffi, dlopen would prompt on a terminal.
-    if (
-      Deno.build.os !== "linux" || Deno.permissions.querySync({ name: "ffi" }).state !== "granted"
-    ) {
-      return null;
-    }
-    return Deno.dlopen("libzstd.so.1", SYMBOLS).symbols;
-  } catch {
-    return null;
-  }
 }
 
 /** ZSTD_reset_session_only: a new frame, same parameters. */
 const SESSION_ONLY = 1;
-
-/** Input pieces in buffers smaller than this are copied to a buffer of ours first (see address). */
-const STAGE = 4096;
-
-/**
- * The address of a view's first byte. Only for views of large buffers: V8 may keep a small typed
- * array inside its heap, where the garbage collector moves it.
- */
-function address(view: Uint8Array): bigint {
-  if (view.buffer.byteLength < STAGE) throw new Error("libzstd: buffer too small to pin");
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view)));
-}
 
 /**
  * One ZSTD_DStream. decompress.ts feeds it a block per call, so that a damaged block costs no output of the blocks before it (ZSTD_decompressStream
@@ -66,7 +41,7 @@ export class LibZstdDecoder implements StreamDecoder {
   /** ZSTD_inBuffer and ZSTD_outBuffer: { pointer, size, pos }. */
   readonly #in = new BigUint64Array(new ArrayBuffer(24));
   readonly #out = new BigUint64Array(new ArrayBuffer(24));
-  readonly #stage = new Uint8Array(new ArrayBuffer(STAGE));
+  readonly #stage = new Uint8Array(new ArrayBuffer(PIN_MIN));
 
   constructor(lib: LibZstd) {
     this.#lib = lib;
@@ -77,16 +52,16 @@ export class LibZstdDecoder implements StreamDecoder {
   decode(input: Uint8Array, from: number, out: Uint8Array, at: number): string | null {
     if (this.#dctx === null) throw new Error("libzstd: decoder closed");
     let src = input;
-    if (input.buffer.byteLength < STAGE) {
+    if (input.buffer.byteLength < PIN_MIN) {
       this.#stage.set(input);
       src = this.#stage.subarray(0, input.length);
     }
     const inb = this.#in;
     const outb = this.#out;
-    inb[0] = address(src);
+    inb[0] = address(src, "libzstd");
     inb[1] = BigInt(src.length);
     inb[2] = BigInt(from);
-    outb[0] = address(out);
+    outb[0] = address(out, "libzstd");
     outb[1] = BigInt(out.length);
     outb[2] = BigInt(at);
     const r = this.#lib.ZSTD_decompressStream(this.#dctx, outb, inb);

@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
 import { byteSearch } from "./byte_search.ts";
 import { NewlineIndex } from "./newline_index.ts";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { seeded } from "./mapr/_test_seeded.ts";
 
 /** Lines of random lengths (empty ones too), with or without a last "\n". */
 function randomLines(next: () => number, count: number): Uint8Array {
@@ -46,7 +39,7 @@ function scannedBefore(
 }
 
 Deno.test("a batch's line ends are found as a scan finds them", () => {
-  const next = rng(7);
+  const next = seeded(7);
   const index = new NewlineIndex();
   for (let round = 0; round < 200; round++) {
     const bytes = randomLines(next, Math.floor(next() * 60));
@@ -58,7 +51,7 @@ Deno.test("a batch's line ends are found as a scan finds them", () => {
 });
 
 Deno.test("the lines before a line start are the ones a backward scan finds", () => {
-  const next = rng(8);
+  const next = seeded(8);
   const index = new NewlineIndex();
   for (let round = 0; round < 200; round++) {
     const bytes = randomLines(next, 1 + Math.floor(next() * 60));
@@ -84,7 +77,7 @@ Deno.test("the lines before a line start are the ones a backward scan finds", ()
 Deno.test("a batch in a read buffer and one copied in are indexed alike", () => {
   const search = byteSearch();
   assert.ok(search !== null, "this Deno has WebAssembly SIMD");
-  const bytes = randomLines(rng(9), 40_000); // more lines than one listing call returns
+  const bytes = randomLines(seeded(9), 40_000); // more lines than one listing call returns
   const read = search.readBuffer(bytes.length)!;
   read.set(bytes);
   try {

@@ -14,7 +14,7 @@
 import { readBuffer, releaseBuffer } from "./byte_search.ts";
 import { corruptData } from "./compression.ts";
 import { libzstd, LibZstdDecoder } from "./libzstd.ts";
-import { libz, libzCrc32, libzInflate } from "./libz.ts";
+import { libz, libzInflater } from "./libz.ts";
 import type { Inflater } from "./gunzip.ts";
 import {
   type BufferSupply,
@@ -78,12 +78,8 @@ async function* gunzipLazily(
   const { gunzip } = await import("./gunzip.ts");
   const z = engine === "libz" && libzInflated < LIBZ_BUDGET ? libz() : null;
   let inflater: Inflater;
-  if (z !== null) {
-    inflater = {
-      inflate: libzInflate(z),
-      crc32: (data, crc) => libzCrc32(z, data, crc),
-    };
-  } else {
+  if (z !== null) inflater = libzInflater(z);
+  else {
     const { nodeInflater } = await import("./zlib_handle.ts");
     inflater = nodeInflater();
   }

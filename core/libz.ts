@@ -5,6 +5,7 @@
  * (docs/performance.md, "zstd and gzip decoding"). `libz()` is null without FFI or the library.
  */
 import { address, bindLibrary, PIN_MIN } from "./ffi_library.ts";
+import type { Inflater } from "./gunzip.ts";
 import type { StreamDecoder } from "./stream_decoder.ts";
 
 const SYMBOLS = {
@@ -113,4 +114,9 @@ const MAX_SPARES = 2;
 /** A raw-inflate stream: a spare one, or a new one. */
 export function libzInflate(z: Libz): LibzInflate {
   return spares.pop() ?? new LibzInflate(z);
+}
+
+/** libz's raw inflate (a spare stream where there is one) and CRC-32, for gunzip.ts. */
+export function libzInflater(z: Libz): Inflater {
+  return { inflate: libzInflate(z), crc32: (data, crc) => libzCrc32(z, data, crc) };
 }

@@ -113,6 +113,19 @@ class LineCount {
   }
 }
 
+/**
+ * The start of the first of the (up to) `most` lines before `stop` that start at `from` or later
+ * (`from` and `stop` line starts), and how many lines that is: scanned back from `stop`.
+ */
+function linesBack(bytes: Uint8Array, from: number, stop: number, most: number): [number, number] {
+  let first = stop;
+  let lines = 0;
+  for (; lines < most && first > from; lines++) {
+    first = first - 2 < from ? from : Math.max(from, bytes.lastIndexOf(10, first - 2) + 1);
+  }
+  return [first, lines];
+}
+
 function holdsAll(line: string, literals: readonly string[]): boolean {
   for (const literal of literals) if (!line.includes(literal)) return false;
   return true;
@@ -497,16 +510,12 @@ export class LineSelector {
     regions: number[],
     index: NewlineIndex | null,
   ): boolean {
-    let first = stop;
-    let lines = 0;
+    let first: number;
+    let lines: number;
     if (index !== null) {
       first = index.linesBefore(from, stop, this.#before);
       lines = index.found;
-    } else {
-      for (; lines < this.#before && first > from; lines++) {
-        first = first - 2 < from ? from : Math.max(from, bytes.lastIndexOf(10, first - 2) + 1);
-      }
-    }
+    } else [first, lines] = linesBack(bytes, from, stop, this.#before);
     if (lines < this.#before && this.#held.size > 0) return false;
     if (!this.#held.fits(lines, stop - first)) return false;
     // The lines held before (from an earlier batch) are further back than --before reaches.
@@ -521,10 +530,7 @@ export class LineSelector {
    */
   #hold(batch: LineBatch, from: number, stop: number, numbered: LineCount): void {
     const bytes = batch.bytes;
-    let first = stop;
-    for (let n = 0; n < this.#before && first > from; n++) {
-      first = first - 2 < from ? from : Math.max(from, bytes.lastIndexOf(10, first - 2) + 1);
-    }
+    const [first] = linesBack(bytes, from, stop, this.#before);
     let lineNo = numbered.at(batch, first);
     for (let start = first; start < stop; lineNo += lineNo === 0 ? 0 : 1) {
       const nl = bytes.indexOf(10, start);
